@@ -1,0 +1,41 @@
+# Cristal — the two commands a newcomer needs:
+#   make run    install deps, build, ingest samples/, start the agent
+#   make test   install deps, build, run every test
+# and the ones developers use: make (build only), make asan, make fuzz, make bench.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+DATA ?= $(CURDIR)/.cristal-demo
+
+.PHONY: all build deps run test asan fuzz bench clean
+all: build
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps build
+	bin/cristal --data $(DATA) init
+	bin/cristal --data $(DATA) ingest samples
+	bin/cristal --data $(DATA) shell
+
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan:
+	@cmake -S . -B build-asan -DCR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -LE slow
+
+fuzz:
+	@CC=clang cmake -S . -B build-fuzz -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@echo "fuzz targets in build-fuzz/: run e.g. build-fuzz/fuzz_gguf fuzz/corpus/gguf -max_total_time=60"
+
+bench: build
+	scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz bin

@@ -1,0 +1,193 @@
+/*
+ * base.h — the foundation every other module stands on: the error enum and
+ * message sink, arenas, growable buffers with a cap, file reading and mmap,
+ * hashing, UTF-8 helpers, logging and the thread pool.
+ *
+ * base knows nothing of any other module. Everything here is thread-safe
+ * unless the function says otherwise (an arena or a buffer belongs to one
+ * thread at a time).
+ */
+#ifndef CRISTAL_BASE_H
+#define CRISTAL_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CR_API __attribute__((visibility("default")))
+#define CR_NODISCARD __attribute__((warn_unused_result))
+#define CR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define CR_UNUSED(x) ((void)(x))
+#define CR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define CR_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define CR_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef enum cr_err {
+	CR_OK = 0,
+	CR_ENOMEM,       /* allocation failed or a cap was reached */
+	CR_EINVAL,       /* caller passed something meaningless */
+	CR_EIO,          /* the operating system said no */
+	CR_ECORRUPT,     /* outside bytes are malformed (file, request, JSON) */
+	CR_ENOTFOUND,    /* no such thing */
+	CR_EEXIST,       /* already there */
+	CR_EDENIED,      /* not allowed (ACL, policy, encrypted input) */
+	CR_ETIMEOUT,
+	CR_ECANCELED,
+	CR_EUNSUPPORTED, /* valid but not something we handle */
+	CR_ETOOBIG,      /* input over a configured limit (size, depth, ratio) */
+	CR_EBUSY,
+	CR_ERR__COUNT
+} cr_err;
+
+CR_API const char *cr_strerror(cr_err e);
+
+/*
+ * A message sink for humans. Functions that fail may write a one-line
+ * reason here; on success they leave it untouched. Pass NULL if you do not
+ * care. The text is always NUL-terminated and truncated to fit.
+ */
+typedef struct cr_msg {
+	char text[512];
+} cr_msg;
+
+/* Writes the formatted reason into m (if m is not NULL) and returns e, so a
+ * failure reads: return cr_fail(m, CR_ECORRUPT, "pdf: no xref table"); */
+CR_API cr_err cr_fail(cr_msg *m, cr_err e, const char *fmt, ...) CR_PRINTF(3, 4);
+
+/* Aborts with file:line on a broken invariant (never for bad input). */
+#define CR_ASSERT(c)                                                      \
+	do {                                                              \
+		if (!(c))                                                 \
+			cr_assert_fail(__FILE__, __LINE__, #c);           \
+	} while (0)
+CR_API void cr_assert_fail(const char *file, int line, const char *cond)
+	__attribute__((noreturn));
+
+/* ---- allocation -------------------------------------------------------- */
+
+/* malloc/realloc/calloc wrappers that go through one hook, so tests can
+ * inject allocation failures. They return NULL on failure like libc. */
+CR_API void *cr_malloc(size_t n);
+CR_API void *cr_calloc(size_t n, size_t size);
+CR_API void *cr_realloc(void *p, size_t n);
+CR_API void cr_free(void *p);
+CR_API char *cr_strdup(const char *s);
+CR_API char *cr_strndup(const char *s, size_t n);
+/* Fault injection for tests: the nth allocation from now (1 = next) fails,
+ * and every one after it while `sticky`. n = 0 turns injection off. */
+CR_API void cr_alloc_fail_after(long n, int sticky);
+
+/*
+ * Arena: many small allocations freed at once. Each request, ingest job and
+ * search gets one. `cap` bounds the total bytes (0 = no bound), so hostile
+ * input cannot grow memory without limit; past it allocation returns NULL.
+ */
+typedef struct cr_arena_block cr_arena_block;
+typedef struct cr_arena {
+	cr_arena_block *head;
+	size_t used;   /* bytes handed out, all blocks */
+	size_t cap;    /* 0 = unbounded */
+} cr_arena;
+
+CR_API void cr_arena_init(cr_arena *a, size_t cap);
+CR_API void cr_arena_release(cr_arena *a); /* frees everything; reusable */
+CR_API void *cr_arena_alloc(cr_arena *a, size_t n);   /* 16-byte aligned */
+CR_API void *cr_arena_zalloc(cr_arena *a, size_t n);
+CR_API char *cr_arena_strdup(cr_arena *a, const char *s);
+CR_API char *cr_arena_strndup(cr_arena *a, const char *s, size_t n);
+CR_API char *cr_arena_printf(cr_arena *a, const char *fmt, ...) CR_PRINTF(2, 3);
+CR_API void *cr_arena_memdup(cr_arena *a, const void *p, size_t n);
+
+/*
+ * cr_buf: growable byte buffer, always NUL-terminated, bounded by `cap`
+ * (0 = unbounded). Appends past the cap fail with CR_ETOOBIG and leave the
+ * buffer as it was.
+ */
+typedef struct cr_buf {
+	char *data;
+	size_t len;
+	size_t alloc;
+	size_t cap;
+} cr_buf;
+
+CR_API void cr_buf_init(cr_buf *b, size_t cap);
+CR_API void cr_buf_release(cr_buf *b);
+CR_API void cr_buf_reset(cr_buf *b); /* len = 0, keeps memory */
+CR_API cr_err cr_buf_reserve(cr_buf *b, size_t extra) CR_NODISCARD;
+CR_API cr_err cr_buf_add(cr_buf *b, const void *p, size_t n);
+CR_API cr_err cr_buf_adds(cr_buf *b, const char *s);
+CR_API cr_err cr_buf_addc(cr_buf *b, char c);
+CR_API cr_err cr_buf_printf(cr_buf *b, const char *fmt, ...) CR_PRINTF(2, 3);
+CR_API cr_err cr_buf_vprintf(cr_buf *b, const char *fmt, va_list ap);
+/* Appends s as a JSON string literal, quotes included. */
+CR_API cr_err cr_buf_add_json_str(cr_buf *b, const char *s, size_t n);
+/* Moves the bytes to the caller (free with cr_free); the buffer is empty. */
+CR_API char *cr_buf_take(cr_buf *b, size_t *len_out);
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Reads a whole file, up to max bytes (CR_ETOOBIG beyond). Result is
+ * NUL-terminated (not counted in *len); free with cr_free. */
+CR_API cr_err cr_file_read(const char *path, size_t max, uint8_t **out,
+			   size_t *len, cr_msg *m) CR_NODISCARD;
+/* Writes atomically: temp file in the same directory, fsync, rename. */
+CR_API cr_err cr_file_write_atomic(const char *path, const void *p, size_t n,
+				   cr_msg *m) CR_NODISCARD;
+/* mkdir -p */
+CR_API cr_err cr_mkdirs(const char *path, cr_msg *m);
+
+/* A read-only memory map of a whole file. */
+typedef struct cr_mmap {
+	const uint8_t *data;
+	size_t len;
+} cr_mmap;
+CR_API cr_err cr_mmap_open(cr_mmap *mm, const char *path, cr_msg *m) CR_NODISCARD;
+CR_API void cr_mmap_close(cr_mmap *mm);
+
+/* ---- hashing ----------------------------------------------------------- */
+
+CR_API uint64_t cr_hash64(const void *p, size_t n, uint64_t seed); /* fast, not cryptographic */
+/* SHA-256 as 64 lowercase hex chars + NUL (libsodium). */
+CR_API void cr_sha256_hex(const void *p, size_t n, char out[65]);
+
+/* ---- UTF-8 ------------------------------------------------------------- */
+
+/* Decodes one code point at s (n bytes left). Returns its length (1..4) and
+ * stores the code point, or returns 0 on an invalid or truncated sequence. */
+CR_API int cr_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+CR_API int cr_utf8_encode(uint32_t cp, char out[4]); /* returns length, 0 if invalid */
+CR_API int cr_utf8_valid(const uint8_t *s, size_t n);
+/* Copies s into b replacing invalid sequences with U+FFFD and dropping NUL. */
+CR_API cr_err cr_utf8_sanitize(cr_buf *b, const uint8_t *s, size_t n);
+
+/* ---- time and logging -------------------------------------------------- */
+
+CR_API double cr_now(void);      /* monotonic seconds */
+CR_API int64_t cr_wallclock(void); /* unix seconds */
+
+typedef enum { CR_LOG_DEBUG, CR_LOG_INFO, CR_LOG_WARN, CR_LOG_ERROR } cr_log_level;
+CR_API void cr_log_set_level(cr_log_level l);
+CR_API void cr_log(cr_log_level l, const char *fmt, ...) CR_PRINTF(2, 3);
+
+/* ---- thread pool ------------------------------------------------------- */
+
+/*
+ * One pool per process, sized to the cores. cr_pool_run runs fn(ctx, i, n)
+ * for i in [0, n_tasks) spread over the pool's threads, the calling thread
+ * included, and returns when all are done. Built for very short parallel
+ * sections (one matrix product per call, hundreds per generated token):
+ * workers spin briefly before sleeping. Not reentrant: one cr_pool_run at a
+ * time per pool.
+ */
+typedef struct cr_pool cr_pool;
+typedef void (*cr_pool_fn)(void *ctx, int i_task, int n_tasks);
+CR_API cr_err cr_pool_new(int n_threads, cr_pool **out); /* n <= 0: cores */
+CR_API void cr_pool_free(cr_pool *p);
+CR_API int cr_pool_threads(const cr_pool *p);
+CR_API void cr_pool_run(cr_pool *p, int n_tasks, cr_pool_fn fn, void *ctx);
+CR_API int cr_ncpu(void);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * corpus.h — a data directory's documents, kept consistent across the
+ * catalog (store.h) and the full-text index (index.h).
+ *
+ * Layout of a data directory:
+ *   catalog.db      the SQLite catalog (WAL), system of record
+ *   index/          index segments and manifest
+ *   models/         nothing yet (models are registered by path)
+ *
+ * Ingest: walk sources (folders, files, git repositories, Slack-style chat
+ * exports, JSONL files), and for each file whose content hash changed,
+ * extract → chunk → write document + chunks in one catalog transaction.
+ * Files gone from disk are deleted. The index then catches up: chunks with
+ * ids above the index's highest id are written as a new segment, and deleted
+ * chunk ids become tombstones. The catalog is the truth: after a crash
+ * (kill -9 anywhere), the next open finds the index behind the catalog and
+ * catches up; nothing is half-written.
+ */
+#ifndef CRISTAL_CORPUS_H
+#define CRISTAL_CORPUS_H
+
+#include "cristal/base.h"
+#include "cristal/index.h"
+#include "cristal/ingest.h"
+#include "cristal/store.h"
+
+typedef struct cr_corpus cr_corpus;
+
+/* Opens (creating if `create`) a data directory and brings the index up to
+ * date with the catalog. */
+CR_API cr_err cr_corpus_open(const char *data_dir, int create, cr_corpus **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_corpus_close(cr_corpus *c);
+CR_API cr_store *cr_corpus_store(cr_corpus *c);
+CR_API cr_index *cr_corpus_index(cr_corpus *c);
+CR_API cr_analyzer *cr_corpus_analyzer(cr_corpus *c); /* for the calling thread */
+
+typedef enum { CR_FILE_INGESTED, CR_FILE_UPDATED, CR_FILE_UNCHANGED, CR_FILE_DELETED, CR_FILE_REJECTED } cr_file_outcome;
+
+typedef struct cr_ingest_report {
+	uint64_t ingested, updated, unchanged, deleted, rejected;
+	uint64_t chunks, bytes;
+	double seconds;
+} cr_ingest_report;
+
+/* Called for every file (and for progress); reason is set for rejections. */
+typedef void (*cr_ingest_fn)(void *ctx, const char *name, cr_file_outcome o, const char *reason,
+			     uint64_t done, uint64_t total);
+
+typedef struct cr_ingest_opts {
+	cr_extract_limits limits;
+	cr_chunk_opts chunking;
+	cr_acl acl;          /* given to every document ingested */
+	cr_ingest_fn progress; /* may be NULL */
+	void *progress_ctx;
+} cr_ingest_opts;
+CR_API cr_ingest_opts cr_ingest_opts_default(void);
+
+/* Ingests paths (folders, files, repositories). Returns CR_OK when every
+ * readable document was ingested, even if some files were rejected. */
+CR_API cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n,
+			       const cr_ingest_opts *o, cr_ingest_report *rep, cr_msg *m) CR_NODISCARD;
+/* One document per JSON line: id or _id, optional title, text; other fields kept as metadata. */
+CR_API cr_err cr_corpus_ingest_jsonl(cr_corpus *c, const char *path, const cr_ingest_opts *o,
+				     cr_ingest_report *rep, cr_msg *m) CR_NODISCARD;
+
+/* Search: index → best chunk per document → catalog rows and snippets. */
+typedef struct cr_result {
+	const char *doc;     /* external name */
+	const char *title;
+	const char *type;
+	float score;
+	const char *snippet; /* matched terms marked with « » (or the marks given) */
+	cr_loc loc;
+	int64_t chunk_id;
+	int64_t doc_id;
+} cr_result;
+
+typedef struct cr_corpus_query {
+	const char *text;
+	int k;
+	const cr_principal *who;
+	const char *mark_open, *mark_close; /* default « » */
+	size_t snippet_chars;               /* default 240 */
+} cr_corpus_query;
+
+CR_API cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q,
+			       cr_result **out, size_t *n, cr_msg *m) CR_NODISCARD;
+
+#endif

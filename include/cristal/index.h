@@ -1,0 +1,129 @@
+/*
+ * index.h — Cristal's own full-text index.
+ *
+ * An index is a directory of immutable segments. Each segment holds, for the
+ * entries (chunks) added to it: a term dictionary, compressed postings with
+ * positions, per-field lengths (title, body) for BM25F, per-block score
+ * maxima for block-max WAND, and a small stored-attribute table used to
+ * filter (type, path, date, tenant, ACL, classification) and to report
+ * results. Segments are written once (cr_index_writer), fsync'd, and become
+ * visible only when listed in the manifest, which is replaced atomically;
+ * a crash leaves at worst an unlisted file that the next open removes.
+ * Deletions are tombstones (a per-index deleted-entry set in the manifest's
+ * companion file) until a merge rewrites segments without them.
+ *
+ * Entries are identified by a 64-bit `id` chosen by the caller (the
+ * catalog's chunk id) and grouped by `doc_key` (the catalog's document id),
+ * so search can return the best chunk per document.
+ *
+ * Threads: a cr_index may be searched by many threads at once (each search
+ * brings its own analyzer); one writer at a time.
+ */
+#ifndef CRISTAL_INDEX_H
+#define CRISTAL_INDEX_H
+
+#include "cristal/base.h"
+#include "cristal/text.h"
+
+typedef struct cr_index cr_index;
+typedef struct cr_index_writer cr_index_writer;
+
+/* What the index stores about an entry, for filtering and display. */
+typedef struct cr_entry_attrs {
+	uint64_t id;          /* chunk id */
+	uint64_t doc_key;     /* document id: results are collapsed per doc_key */
+	const char *doc;      /* external doc name (path or JSONL id) */
+	const char *type;     /* "pdf", "md", "eml", ... */
+	int64_t date;         /* unix seconds, 0 = unknown */
+	uint32_t tenant;      /* tenant id, 0 = default */
+	uint32_t owner;       /* owning user id, 0 = none */
+	const uint32_t *groups; /* groups allowed to read (sorted) */
+	uint32_t n_groups;
+	uint8_t classification; /* 0 public .. 3 secret */
+} cr_entry_attrs;
+
+CR_API cr_err cr_index_open(const char *dir, cr_index **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_index_close(cr_index *ix);
+/* Picks up segments committed since open (cheap if none). */
+CR_API cr_err cr_index_refresh(cr_index *ix, cr_msg *m);
+
+/* -- writing -- */
+CR_API cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer **out, cr_msg *m) CR_NODISCARD;
+/* Adds one entry: its title (may be NULL) and body text are analyzed here. */
+CR_API cr_err cr_index_writer_add(cr_index_writer *w, const cr_entry_attrs *at,
+				  const char *title, size_t title_len,
+				  const char *body, size_t body_len);
+/* Writes the segment and publishes it; returns the highest id in it via *max_id (may be NULL). */
+CR_API cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m);
+CR_API void cr_index_writer_free(cr_index_writer *w); /* discards uncommitted entries */
+
+/* Marks entries deleted (tombstones), durable on return. */
+CR_API cr_err cr_index_delete(cr_index *ix, const uint64_t *ids, size_t n, cr_msg *m);
+/* Merges all segments into one, dropping tombstoned entries. */
+CR_API cr_err cr_index_merge(cr_index *ix, cr_msg *m);
+/* Highest entry id present in any committed segment (0 if empty). */
+CR_API uint64_t cr_index_max_id(const cr_index *ix);
+
+typedef struct cr_index_stats {
+	uint64_t n_entries, n_deleted, n_terms, n_segments, bytes;
+} cr_index_stats;
+CR_API void cr_index_get_stats(const cr_index *ix, cr_index_stats *st);
+
+/* -- searching -- */
+
+/* Who is asking: entries pass if tenant matches and (owner == user, or a
+ * group is shared, or the entry has no owner and no groups), and its
+ * classification is <= max_classification. NULL principal = no filter
+ * (local single-user CLI). */
+typedef struct cr_principal {
+	uint32_t tenant;
+	uint32_t user;
+	const uint32_t *groups;
+	uint32_t n_groups;
+	uint8_t max_classification;
+} cr_principal;
+
+typedef struct cr_search_opts {
+	int k;                       /* results wanted */
+	int per_doc;                 /* 1: best entry per doc_key (default in CLI) */
+	const cr_principal *who;     /* NULL: no ACL filter */
+} cr_search_opts;
+
+typedef struct cr_hit {
+	uint64_t id;
+	uint64_t doc_key;
+	float score;
+	const char *doc;   /* from attributes; valid until the result is freed */
+	const char *type;
+	int64_t date;
+} cr_hit;
+
+typedef struct cr_results {
+	cr_hit *hits;
+	size_t n;
+	uint64_t total_matched; /* lower bound when top-k pruning skipped documents */
+	/* Terms of the query after analysis (for highlighting), NUL-separated. */
+	const char **terms;
+	size_t n_terms;
+	cr_arena arena;
+} cr_results;
+
+/*
+ * Query syntax: words (OR, ranked by BM25F), "exact phrase", prefix*,
+ * -excluded, +required, field filters type:pdf path:finance/ (prefix of doc)
+ * date:2024-01-01..2024-06-30 (either side may be empty). Malformed queries
+ * get CR_EINVAL with a reason.
+ */
+CR_API cr_err cr_index_search(cr_index *ix, cr_analyzer *an, const char *query,
+			      const cr_search_opts *o, cr_results *out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_results_release(cr_results *r);
+
+/*
+ * Snippet: the best window of `text` (around max_chars characters) for the
+ * analyzed query terms, with matches wrapped in open/close marks (e.g. "«","»"
+ * or "<b>","</b>"), on whole characters, appended to out.
+ */
+CR_API cr_err cr_snippet(cr_analyzer *an, const cr_results *r, const char *text, size_t len,
+			 size_t max_chars, const char *open, const char *close, cr_buf *out);
+
+#endif

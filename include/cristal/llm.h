@@ -1,0 +1,193 @@
+/*
+ * llm.h — the local inference engine: GGUF files, tokenizers, model graphs,
+ * sampling, chat templates and constrained decoding. CPU only.
+ *
+ * Layers (lower never include higher):
+ *   gguf (reader/writer)  →  tensor types + kernels (src/llm/cpu/)
+ *   tokenizer (from gguf metadata)
+ *   model (llama, qwen2, qwen3, bert graphs; KV cache)  →  sampler, grammar
+ *   chat templates
+ */
+#ifndef CRISTAL_LLM_H
+#define CRISTAL_LLM_H
+
+#include "cristal/base.h"
+
+/* ---- GGUF (src/llm/gguf.c; byte layout in src/llm/gguf_int.h) --------- */
+
+/* Tensor types, numbered as GGML numbers them in GGUF files. */
+typedef enum cr_ttype {
+	CR_TT_F32 = 0,
+	CR_TT_F16 = 1,
+	CR_TT_Q4_0 = 2,
+	CR_TT_Q4_1 = 3,
+	CR_TT_Q5_0 = 6,
+	CR_TT_Q5_1 = 7,
+	CR_TT_Q8_0 = 8,
+	CR_TT_Q8_1 = 9,
+	CR_TT_Q2_K = 10,
+	CR_TT_Q3_K = 11,
+	CR_TT_Q4_K = 12,
+	CR_TT_Q5_K = 13,
+	CR_TT_Q6_K = 14,
+	CR_TT_Q8_K = 15,
+	CR_TT_BF16 = 30,
+	CR_TT__COUNT = 40
+} cr_ttype;
+
+/* Elements per block and bytes per block; 0 for a type we do not support. */
+CR_API int cr_ttype_block(cr_ttype t);
+CR_API size_t cr_ttype_block_bytes(cr_ttype t);
+CR_API const char *cr_ttype_name(cr_ttype t);
+/* Bytes of a row of n elements (n a multiple of the block), 0 if unsupported. */
+CR_API size_t cr_ttype_row_bytes(cr_ttype t, int64_t n);
+
+typedef enum cr_gguf_vtype {
+	CR_GV_U8 = 0, CR_GV_I8, CR_GV_U16, CR_GV_I16, CR_GV_U32, CR_GV_I32,
+	CR_GV_F32, CR_GV_BOOL, CR_GV_STRING, CR_GV_ARRAY, CR_GV_U64, CR_GV_I64, CR_GV_F64
+} cr_gguf_vtype;
+
+typedef struct cr_gguf cr_gguf;
+
+typedef struct cr_gguf_str {
+	const char *p; /* NOT NUL-terminated: points into the mapped file */
+	uint64_t n;
+} cr_gguf_str;
+
+typedef struct cr_gguf_tensor {
+	cr_gguf_str name;
+	uint32_t n_dims;
+	int64_t ne[4];      /* ne[0] is the contiguous (row) dimension */
+	cr_ttype type;
+	uint64_t offset;    /* from the start of the data section */
+	size_t bytes;
+	const void *data;   /* into the mapping */
+} cr_gguf_tensor;
+
+/* Opens and validates a GGUF v2/v3 file (mmap). Every offset, count and size
+ * is checked; tensors must lie inside the file. */
+CR_API cr_err cr_gguf_open(const char *path, cr_gguf **out, cr_msg *m) CR_NODISCARD;
+/* Same over bytes the caller keeps alive (used by the fuzzer). */
+CR_API cr_err cr_gguf_open_mem(const uint8_t *buf, size_t len, cr_gguf **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_gguf_free(cr_gguf *g);
+CR_API uint32_t cr_gguf_version(const cr_gguf *g);
+
+/* Metadata lookup. Each getter returns CR_ENOTFOUND if the key is absent,
+ * CR_EINVAL if it has another type (integers convert between widths). */
+CR_API int64_t cr_gguf_find_key(const cr_gguf *g, const char *key); /* index or -1 */
+CR_API size_t cr_gguf_n_kv(const cr_gguf *g);
+CR_API cr_gguf_str cr_gguf_key_name(const cr_gguf *g, size_t i);
+CR_API cr_gguf_vtype cr_gguf_key_type(const cr_gguf *g, size_t i);
+CR_API cr_err cr_gguf_get_str(const cr_gguf *g, const char *key, cr_gguf_str *out);
+CR_API cr_err cr_gguf_get_i64(const cr_gguf *g, const char *key, int64_t *out);
+CR_API cr_err cr_gguf_get_f64(const cr_gguf *g, const char *key, double *out);
+CR_API cr_err cr_gguf_get_bool(const cr_gguf *g, const char *key, int *out);
+/* Arrays: element type and count; elements by index. */
+CR_API cr_err cr_gguf_get_arr(const cr_gguf *g, const char *key, cr_gguf_vtype *elem, uint64_t *n);
+CR_API cr_err cr_gguf_arr_str(const cr_gguf *g, const char *key, uint64_t i, cr_gguf_str *out);
+CR_API cr_err cr_gguf_arr_i64(const cr_gguf *g, const char *key, uint64_t i, int64_t *out);
+CR_API cr_err cr_gguf_arr_f64(const cr_gguf *g, const char *key, uint64_t i, double *out);
+
+CR_API size_t cr_gguf_n_tensors(const cr_gguf *g);
+CR_API const cr_gguf_tensor *cr_gguf_tensor_at(const cr_gguf *g, size_t i);
+CR_API const cr_gguf_tensor *cr_gguf_tensor_find(const cr_gguf *g, const char *name);
+
+/* ---- tokenizer (src/llm/tok_*.c) --------------------------------------- */
+
+typedef struct cr_tok cr_tok;
+typedef int32_t cr_token_id;
+
+/* Builds the tokenizer the file describes (tokenizer.ggml.model: llama =
+ * SentencePiece, gpt2 = byte-level BPE with the pre-tokenizer named by
+ * tokenizer.ggml.pre, bert = WordPiece, t5 = Unigram). */
+CR_API cr_err cr_tok_new(const cr_gguf *g, cr_tok **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_tok_free(cr_tok *t);
+CR_API int32_t cr_tok_n_vocab(const cr_tok *t);
+CR_API cr_token_id cr_tok_bos(const cr_tok *t); /* -1 if none */
+CR_API cr_token_id cr_tok_eos(const cr_tok *t);
+CR_API int cr_tok_is_eog(const cr_tok *t, cr_token_id id); /* end of generation (eos, eot, im_end...) */
+CR_API int cr_tok_add_bos_default(const cr_tok *t);
+
+enum {
+	CR_TOK_ADD_BOS = 1 << 0,     /* prepend BOS (and for bert: [CLS] ... [SEP]) */
+	CR_TOK_PARSE_SPECIAL = 1 << 1, /* "<|im_start|>" in the text becomes its special id */
+};
+/* Encodes UTF-8 text, exactly as llama.cpp's llama_tokenize does for the
+ * same file and flags. Appends ids to *ids (a cr_buf of cr_token_id). */
+CR_API cr_err cr_tok_encode(const cr_tok *t, const char *text, size_t len, int flags, cr_buf *ids);
+/* Appends the bytes of one token's text (decoding byte tokens, ▁ → space). */
+CR_API cr_err cr_tok_piece(const cr_tok *t, cr_token_id id, cr_buf *out);
+
+/* ---- models (src/llm/model.c, arch_*.c) -------------------------------- */
+
+typedef struct cr_model cr_model;
+typedef struct cr_ctx cr_ctx;
+
+typedef struct cr_model_info {
+	const char *arch;        /* "llama", "qwen2", "qwen3", "bert" */
+	const char *name;
+	int64_t n_params;
+	int n_layer, n_embd, n_head, n_head_kv, n_ff, n_vocab, n_ctx_train;
+	int is_embedding;        /* encoder only */
+	cr_ttype main_type;      /* most common weight type */
+	const char *chat_template; /* from tokenizer.chat_template, or NULL */
+} cr_model_info;
+
+/* Loads and validates a model: architecture supported, every tensor present
+ * with the expected shape and a supported type, tokenizer consistent.
+ * Errors name the offending key or tensor. The model owns g (freed with it). */
+CR_API cr_err cr_model_load(const char *path, cr_model **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_model_free(cr_model *md);
+CR_API const cr_model_info *cr_model_get_info(const cr_model *md);
+CR_API const cr_tok *cr_model_tok(const cr_model *md);
+
+/* An inference context: KV cache for n_ctx positions, scratch buffers,
+ * threads from pool (NULL = single-threaded). */
+CR_API cr_err cr_ctx_new(cr_model *md, int n_ctx, cr_pool *pool, cr_ctx **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_ctx_free(cr_ctx *c);
+CR_API int cr_ctx_pos(const cr_ctx *c); /* tokens in the KV cache */
+/* Drops cached positions >= pos (prefix reuse between chat turns). */
+CR_API void cr_ctx_truncate(cr_ctx *c, int pos);
+/* Runs n tokens through the model at positions pos..pos+n-1 (pos =
+ * cr_ctx_pos). If logits_all, returns logits for every token (n × n_vocab),
+ * else for the last only. The returned pointer is valid until the next call. */
+CR_API cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all,
+			    const float **logits, cr_msg *m) CR_NODISCARD;
+/* Encoder models: pooled, L2-normalised embedding of the tokens (n_embd floats). */
+CR_API cr_err cr_ctx_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m) CR_NODISCARD;
+
+/* ---- sampling (src/llm/sampler.c) ------------------------------------ */
+
+typedef struct cr_sampler_opts {
+	float temp;          /* 0 = greedy */
+	int top_k;           /* 0 = off */
+	float top_p;         /* 1 = off */
+	float min_p;         /* 0 = off */
+	float repeat_penalty;/* 1 = off */
+	int repeat_last_n;
+	float presence_penalty;
+	uint64_t seed;
+} cr_sampler_opts;
+CR_API cr_sampler_opts cr_sampler_opts_default(void);
+
+typedef struct cr_sampler cr_sampler;
+CR_API cr_err cr_sampler_new(const cr_sampler_opts *o, int n_vocab, cr_sampler **out) CR_NODISCARD;
+CR_API void cr_sampler_free(cr_sampler *s);
+/* Picks the next token. `allowed` (may be NULL) masks tokens (grammar). */
+CR_API cr_token_id cr_sampler_sample(cr_sampler *s, const float *logits, const uint8_t *allowed);
+CR_API void cr_sampler_accept(cr_sampler *s, cr_token_id id); /* history for penalties */
+
+/* ---- chat templates (src/llm/chat.c) --------------------------------- */
+
+typedef struct cr_chat_msg {
+	const char *role;    /* system, user, assistant, tool */
+	const char *content;
+} cr_chat_msg;
+/* Names: chatml, llama3, llama2, mistral, gemma, phi3, zephyr. Picks from the
+ * template text when name is NULL. Appends the prompt (with the assistant
+ * turn opened if add_assistant). */
+CR_API cr_err cr_chat_apply(const char *name, const char *template_text, const cr_chat_msg *msgs,
+			    size_t n, int add_assistant, cr_buf *out, cr_msg *m);
+CR_API const char *cr_chat_detect(const char *template_text); /* family name or NULL */
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * store.h — the catalog: the system of record for sources, documents,
+ * chunks, ACLs, index segments' progress and registered models.
+ *
+ * One interface, several back ends (a vtable, like curl's vtls): SQLite in
+ * WAL mode (default, one file `catalog.db` in the data directory) and, later,
+ * PostgreSQL for many stateless nodes. Every document is written with its
+ * chunks in one transaction, so a crash loses at most the document in
+ * flight. Every document carries tenant, owner, groups and classification;
+ * its chunks inherit them.
+ *
+ * Threads: one cr_store per thread (SQLite connections are cheap).
+ */
+#ifndef CRISTAL_STORE_H
+#define CRISTAL_STORE_H
+
+#include "cristal/base.h"
+#include "cristal/ingest.h"
+
+typedef struct cr_store cr_store;
+
+CR_API cr_err cr_store_open(const char *data_dir, cr_store **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_store_close(cr_store *s);
+
+CR_API cr_err cr_store_begin(cr_store *s, cr_msg *m);
+CR_API cr_err cr_store_commit(cr_store *s, cr_msg *m);
+CR_API void cr_store_rollback(cr_store *s);
+
+/* ACL and provenance attached to every document and inherited by its chunks. */
+typedef struct cr_acl {
+	uint32_t tenant;
+	uint32_t owner;
+	const uint32_t *groups;
+	uint32_t n_groups;
+	uint8_t classification;
+} cr_acl;
+
+/* A source is an ingested root (folder, file, repository, JSONL file). */
+CR_API cr_err cr_store_source_get_or_add(cr_store *s, const char *root, const char *kind,
+					 int64_t *source_id, cr_msg *m);
+
+typedef struct cr_doc_row {
+	int64_t id;
+	int64_t source_id;
+	const char *name;     /* as in cr_doc.name */
+	const char *parent;
+	const char *title;
+	const char *type;
+	const char *lang;
+	const char *author;
+	int64_t date;
+	const char *hash;     /* sha256 hex of the source bytes */
+	int64_t size;
+	int64_t mtime;
+	const char *meta_json;/* {"from": ..., ...} */
+	cr_acl acl;
+	int64_t n_chunks;
+} cr_doc_row;
+
+/* Looks a document up by (source, name). CR_ENOTFOUND if absent. Strings live in arena a. */
+CR_API cr_err cr_store_doc_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name,
+				cr_doc_row *out, cr_msg *m);
+CR_API cr_err cr_store_doc_get(cr_store *s, cr_arena *a, int64_t doc_id, cr_doc_row *out, cr_msg *m);
+/* Finds by name across sources (first match). */
+CR_API cr_err cr_store_doc_find_any(cr_store *s, cr_arena *a, const char *name, cr_doc_row *out, cr_msg *m);
+
+/*
+ * Replaces (or inserts) one document with its chunks. Old chunks of the same
+ * document are deleted (their ids are appended to *deleted_chunk_ids for the
+ * index's tombstones). New chunk ids are strictly greater than every id ever
+ * issued. Call inside cr_store_begin/commit.
+ */
+CR_API cr_err cr_store_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d,
+			       const cr_chunk *chunks, size_t n_chunks, int64_t *doc_id,
+			       cr_buf *deleted_chunk_ids /* uint64_t array, may be NULL */, cr_msg *m);
+/* Deletes a document, its chunks and its child documents (attachments). */
+CR_API cr_err cr_store_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted_chunk_ids, cr_msg *m);
+
+/* Calls fn for every document of a source (id, name, hash); stop by returning non-zero. */
+typedef int (*cr_store_doc_fn)(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size);
+CR_API cr_err cr_store_docs_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
+
+typedef struct cr_chunk_row {
+	int64_t id;
+	int64_t doc_id;
+	const char *doc;   /* document name */
+	const char *title; /* document title */
+	const char *type;
+	int64_t date;
+	const char *text;
+	size_t len;
+	cr_loc loc;
+	uint32_t ordinal;
+	cr_acl acl;
+} cr_chunk_row;
+
+CR_API cr_err cr_store_chunk_get(cr_store *s, cr_arena *a, int64_t chunk_id, cr_chunk_row *out, cr_msg *m);
+/* Calls fn for chunks with id > after_id in id order (used by the indexer to catch up). */
+typedef int (*cr_store_chunk_fn)(void *ctx, const cr_chunk_row *c);
+CR_API cr_err cr_store_chunks_after(cr_store *s, int64_t after_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
+/* All chunks of one document in order. */
+CR_API cr_err cr_store_chunks_of_doc(cr_store *s, int64_t doc_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
+
+/* Small key/value settings (index progress, schema version). */
+CR_API cr_err cr_store_kv_get(cr_store *s, cr_arena *a, const char *key, const char **value, cr_msg *m);
+CR_API cr_err cr_store_kv_set(cr_store *s, const char *key, const char *value, cr_msg *m);
+
+typedef struct cr_store_stats {
+	int64_t n_sources, n_docs, n_chunks, text_bytes;
+	int64_t by_type_n;            /* entries in by_type */
+	struct { const char *type; int64_t n; } by_type[32];
+} cr_store_stats;
+CR_API cr_err cr_store_get_stats(cr_store *s, cr_arena *a, cr_store_stats *st, cr_msg *m);
+
+/* -- model registry (cristal model add/list/rm) -- */
+typedef struct cr_model_row {
+	const char *name;
+	const char *path;     /* absolute path of the GGUF file */
+	const char *arch;
+	const char *info_json;/* validation summary: params, types, ctx, template */
+	int64_t size;
+	int64_t added;
+} cr_model_row;
+CR_API cr_err cr_store_model_put(cr_store *s, const cr_model_row *r, cr_msg *m);
+CR_API cr_err cr_store_model_get(cr_store *s, cr_arena *a, const char *name, cr_model_row *out, cr_msg *m);
+CR_API cr_err cr_store_model_del(cr_store *s, const char *name, cr_msg *m);
+typedef int (*cr_store_model_fn)(void *ctx, const cr_model_row *r);
+CR_API cr_err cr_store_model_list(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg *m);
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# install-deps.sh — every package Cristal needs to build, test and benchmark,
+# from Debian 12's archive (and the npm registry for the llama.cpp oracle).
+# Idempotent: installs only what is missing.
+set -eu
+
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev git
+libsodium-dev libsqlite3-dev libjansson-dev libutf8proc-dev libstemmer-dev
+libmecab-dev mecab-ipadic-utf8 libxml2-dev libzip-dev libpoppler-glib-dev
+libgmime-3.0-dev libuchardet-dev libcmocka-dev libcurl4-openssl-dev
+libmicrohttpd-dev libxapian-dev python3 python3-numpy nodejs npm"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "install-deps: installing:$missing"
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+	$SUDO apt-get update -qq || true
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The llama.cpp oracle (tests and benchmarks of the inference engine):
+# node-llama-cpp ships llama.cpp's prebuilt libraries. Installed into
+# tools/oracle/node_modules (not committed); skipped quietly when the npm
+# registry cannot be reached, and the tests that need it then say so.
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -f "$here/tools/oracle/package.json" ] && [ ! -d "$here/tools/oracle/node_modules/node-llama-cpp" ]; then
+	(cd "$here/tools/oracle" && npm install --omit=optional --no-audit --no-fund >/dev/null 2>&1) ||
+		echo "install-deps: npm install of the llama.cpp oracle failed; oracle tests will be skipped"
+fi
+exit 0

@@ -1,0 +1,96 @@
+/* utf8.c — strict UTF-8 decoding, encoding and sanitising. */
+#include "cristal/base.h"
+
+int cr_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	if (n == 0)
+		return 0;
+	uint8_t c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	int len;
+	uint32_t v, min;
+	if ((c & 0xe0) == 0xc0) { len = 2; v = c & 0x1f; min = 0x80; }
+	else if ((c & 0xf0) == 0xe0) { len = 3; v = c & 0x0f; min = 0x800; }
+	else if ((c & 0xf8) == 0xf0) { len = 4; v = c & 0x07; min = 0x10000; }
+	else return 0;
+	if ((size_t)len > n)
+		return 0;
+	for (int i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+int cr_utf8_encode(uint32_t cp, char out[4])
+{
+	if (cp < 0x80) { out[0] = (char)cp; return 1; }
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		return 0;
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	if (cp > 0x10ffff)
+		return 0;
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+int cr_utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (s[i] < 0x80) { i++; continue; }
+		uint32_t cp;
+		int l = cr_utf8_decode(s + i, n - i, &cp);
+		if (!l)
+			return 0;
+		i += (size_t)l;
+	}
+	return 1;
+}
+
+cr_err cr_utf8_sanitize(cr_buf *b, const uint8_t *s, size_t n)
+{
+	cr_err e = cr_buf_reserve(b, n);
+	size_t i = 0;
+	while (!e && i < n) {
+		size_t run = i;
+		while (run < n && s[run] < 0x80 && s[run] != 0)
+			run++;
+		if (run > i) {
+			e = cr_buf_add(b, s + i, run - i);
+			i = run;
+			continue;
+		}
+		if (s[i] == 0) { i++; continue; }
+		uint32_t cp;
+		int l = cr_utf8_decode(s + i, n - i, &cp);
+		if (l) {
+			e = cr_buf_add(b, s + i, (size_t)l);
+			i += (size_t)l;
+		} else {
+			e = cr_buf_add(b, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+	return e;
+}

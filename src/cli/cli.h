@@ -1,0 +1,34 @@
+/*
+ * cli.h — what the subcommands share: the global options and small helpers.
+ * One file per subcommand (cmd_<name>.c), each exporting one
+ * int cmd_<name>(cr_cli *cli, int argc, char **argv) that returns the exit
+ * status; argv[0] is the subcommand's name, so getopt_long works as usual.
+ */
+#ifndef CR_CLI_H
+#define CR_CLI_H
+
+#include "cristal/base.h"
+
+typedef struct cr_cli {
+	const char *data_dir; /* --data, $CRISTAL_DATA, or $XDG_DATA_HOME/cristal */
+	int verbose;
+} cr_cli;
+
+/* Prints "cristal: <cmd>: <reason>" to stderr and returns 1. */
+int cli_fail(const char *cmd, const char *fmt, ...) CR_PRINTF(2, 3);
+/* Whether stderr is a terminal (progress lines are only drawn on one). */
+int cli_tty(void);
+
+int cmd_init(cr_cli *cli, int argc, char **argv);
+int cmd_ingest(cr_cli *cli, int argc, char **argv);
+int cmd_search(cr_cli *cli, int argc, char **argv);
+int cmd_show(cr_cli *cli, int argc, char **argv);
+int cmd_stats(cr_cli *cli, int argc, char **argv);
+int cmd_shell(cr_cli *cli, int argc, char **argv);
+int cmd_model(cr_cli *cli, int argc, char **argv);
+int cmd_generate(cr_cli *cli, int argc, char **argv);
+int cmd_tokenize(cr_cli *cli, int argc, char **argv);
+int cmd_embed(cr_cli *cli, int argc, char **argv);
+int cmd_bench_model(cr_cli *cli, int argc, char **argv);
+
+#endif

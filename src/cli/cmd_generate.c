@@ -1,0 +1,9 @@
+/* cmd_generate.c — placeholder until the subcommand lands. */
+#include "cli/cli.h"
+
+int cmd_generate(cr_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argc;
+	return cli_fail(argv[0], "not built yet");
+}

@@ -1,0 +1,9 @@
+/* cmd_model.c — placeholder until the subcommand lands. */
+#include "cli/cli.h"
+
+int cmd_model(cr_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argc;
+	return cli_fail(argv[0], "not built yet");
+}

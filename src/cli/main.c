@@ -1,0 +1,93 @@
+/*
+ * main.c — `cristal`: global options, then one subcommand.
+ */
+#include "cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	int (*fn)(cr_cli *, int, char **);
+	const char *help;
+} commands[] = {
+	{"init", cmd_init, "create the data directory"},
+	{"ingest", cmd_ingest, "ingest folders, files, repositories (--jsonl FILE for JSON Lines)"},
+	{"search", cmd_search, "full-text search with snippets and locations"},
+	{"show", cmd_show, "print one document's extracted text and metadata"},
+	{"stats", cmd_stats, "the catalog's and index's figures"},
+	{"shell", cmd_shell, "interactive search over the data directory"},
+	{"model", cmd_model, "model add PATH [--name N] | list | rm NAME"},
+	{"generate", cmd_generate, "generate text with a local GGUF model"},
+	{"tokenize", cmd_tokenize, "token ids of a text under a model's tokenizer"},
+	{"embed", cmd_embed, "a normalized embedding vector from an embedding model"},
+	{"bench-model", cmd_bench_model, "prompt (pp512) and generation (tg128) speed of a model"},
+};
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "cristal: %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return 1;
+}
+
+int cli_tty(void) { return isatty(2); }
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cristal [--data DIR] [-v] COMMAND [ARGS]\n\n"
+		   "Cristal: a self-hosted AI agent over your documents.\n\ncommands:\n");
+	for (size_t i = 0; i < CR_ARRAY_LEN(commands); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nThe data directory is --data DIR, else $CRISTAL_DATA, else "
+		   "$XDG_DATA_HOME/cristal (~/.local/share/cristal).\n"
+		   "Every command takes --help.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static char def_dir[4096];
+	cr_cli cli = {0};
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+			cli.data_dir = argv[++i];
+		} else if (!strncmp(argv[i], "--data=", 7)) {
+			cli.data_dir = argv[i] + 7;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			cli.verbose = 1;
+			cr_log_set_level(CR_LOG_INFO);
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "cristal: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!cli.data_dir)
+		cli.data_dir = getenv("CRISTAL_DATA");
+	if (!cli.data_dir || !*cli.data_dir) {
+		const char *x = getenv("XDG_DATA_HOME"), *h = getenv("HOME");
+		if (x && *x)
+			snprintf(def_dir, sizeof def_dir, "%s/cristal", x);
+		else
+			snprintf(def_dir, sizeof def_dir, "%s/.local/share/cristal", h ? h : ".");
+		cli.data_dir = def_dir;
+	}
+	for (size_t c = 0; c < CR_ARRAY_LEN(commands); c++)
+		if (!strcmp(argv[i], commands[c].name))
+			return commands[c].fn(&cli, argc - i, argv + i);
+	fprintf(stderr, "cristal: unknown command '%s' (see cristal --help)\n", argv[i]);
+	return 2;
+}

@@ -1,0 +1,1 @@
+typedef int cr_corpus_placeholder_t;

@@ -1,0 +1,53 @@
+/*
+ * cpu.h — tensor kernels for the inference engine, chosen at run time.
+ *
+ * Every kernel exists first as portable C in ref.c (the truth the tests
+ * compare against); x86/avx2.c and x86/avx512.c (built with their own ISA
+ * flags) provide fast twins, and dispatch.c picks one per kernel from CPUID
+ * at start-up. CR_CPU=ref (or avx2) in the environment forces a level.
+ *
+ * Block layouts are exactly GGML's (see quant.h): Q4_0, Q8_0, Q4_K, Q5_K,
+ * Q6_K, Q8_K, F16, BF16, F32.
+ */
+#ifndef CR_LLM_CPU_H
+#define CR_LLM_CPU_H
+
+#include "cristal/base.h"
+#include "cristal/llm.h"
+
+typedef struct cr_cpu_caps {
+	int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, avxvnni;
+} cr_cpu_caps;
+const cr_cpu_caps *cr_cpu_caps_get(void);
+/* "ref", "avx2" or "avx512": what dispatch chose. */
+const char *cr_cpu_level(void);
+
+/* fp16 / bf16 conversions (scalar, exact round-to-nearest-even). */
+float cr_f16_to_f32(uint16_t h);
+uint16_t cr_f32_to_f16(float f);
+float cr_bf16_to_f32(uint16_t h);
+uint16_t cr_f32_to_bf16(float f);
+
+/* Rows of weights in type t to float, and back (quantization for the model
+ * generator and tests; n must be a multiple of the type's block). */
+void cr_dequant_row(cr_ttype t, const void *src, float *dst, int64_t n);
+cr_err cr_quant_row(cr_ttype t, const float *src, void *dst, int64_t n);
+
+/*
+ * y[i][r] = sum_c W[r][c] * x[i][c] for i < m, r < rows.
+ * W: `rows` rows of `cols` elements of type wt, row-major (GGUF layout of a
+ * linear layer's weight: ne0 = cols, ne1 = rows). x: m × cols floats,
+ * y: m × rows floats. Activations are quantized internally as the type's
+ * dot product needs (Q8_0 for Q4_0/Q8_0, Q8_K for k-quants). Work is split
+ * over the pool (NULL = calling thread only).
+ */
+void cr_matmul(cr_pool *pool, cr_ttype wt, const void *W, int64_t rows, int64_t cols,
+	       const float *x, int64_t m, float *y);
+
+/* Small dense helpers the model graphs use in attention and norms. */
+float cr_dot_f32(const float *a, const float *b, int64_t n);
+float cr_dot_f16_f32(const uint16_t *a, const float *b, int64_t n);
+/* y += a * x */
+void cr_axpy_f32(float *y, float a, const float *x, int64_t n);
+
+#endif

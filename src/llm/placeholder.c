@@ -1,0 +1,1 @@
+typedef int cr_llm_placeholder_t;

@@ -1,0 +1,137 @@
+/* test_base.c — arenas, buffers, UTF-8, hashing, files, the thread pool. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cristal/base.h"
+
+static void test_arena(void **st)
+{
+	cr_arena a;
+	cr_arena_init(&a, 1000);
+	char *s = cr_arena_strdup(&a, "hello");
+	assert_string_equal(s, "hello");
+	assert_int_equal((uintptr_t)s % 16, 0);
+	assert_null(cr_arena_alloc(&a, 2000)); /* over the cap */
+	char *p = cr_arena_printf(&a, "%d-%s", 42, "x");
+	assert_string_equal(p, "42-x");
+	cr_arena_release(&a);
+	cr_arena_init(&a, 0);
+	for (int i = 0; i < 10000; i++)
+		assert_non_null(cr_arena_alloc(&a, (size_t)i % 300 + 1));
+	assert_non_null(cr_arena_alloc(&a, 1 << 20));
+	cr_arena_release(&a);
+}
+
+static void test_buf(void **st)
+{
+	cr_buf b;
+	cr_buf_init(&b, 8);
+	assert_int_equal(cr_buf_adds(&b, "abcd"), CR_OK);
+	assert_int_equal(cr_buf_adds(&b, "efghi"), CR_ETOOBIG);
+	assert_string_equal(b.data, "abcd");
+	assert_int_equal(cr_buf_adds(&b, "efgh"), CR_OK);
+	assert_int_equal(b.len, 8);
+	cr_buf_release(&b);
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_buf_add_json_str(&b, "a\"b\n\x01", 5), CR_OK);
+	assert_string_equal(b.data, "\"a\\\"b\\n\\u0001\"");
+	size_t n;
+	char *t = cr_buf_take(&b, &n);
+	assert_int_equal(n, 14);
+	assert_int_equal(b.len, 0);
+	cr_free(t);
+}
+
+static void test_utf8(void **st)
+{
+	uint32_t cp;
+	assert_int_equal(cr_utf8_decode((const uint8_t *)"\xe6\x97\xa5", 3, &cp), 3);
+	assert_int_equal(cp, 0x65e5);
+	assert_int_equal(cr_utf8_decode((const uint8_t *)"\xc0\x80", 2, &cp), 0); /* overlong */
+	assert_int_equal(cr_utf8_decode((const uint8_t *)"\xed\xa0\x80", 3, &cp), 0); /* surrogate */
+	assert_int_equal(cr_utf8_decode((const uint8_t *)"\xe6\x97", 2, &cp), 0); /* truncated */
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_utf8_sanitize(&b, (const uint8_t *)"a\xffz\0q", 5), CR_OK);
+	assert_string_equal(b.data, "a\xef\xbf\xbdzq");
+	assert_true(cr_utf8_valid((const uint8_t *)b.data, b.len));
+	cr_buf_release(&b);
+}
+
+static void test_hash_file(void **st)
+{
+	char hex[65];
+	cr_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_not_equal(cr_hash64("a", 1, 0), cr_hash64("b", 1, 0));
+	char path[] = "/tmp/cr_test_base_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(cr_file_write_atomic(path, "data", 4, NULL), CR_OK);
+	uint8_t *p;
+	size_t n;
+	assert_int_equal(cr_file_read(path, 0, &p, &n, NULL), CR_OK);
+	assert_int_equal(n, 4);
+	assert_memory_equal(p, "data", 4);
+	cr_free(p);
+	cr_msg m = {{0}};
+	assert_int_equal(cr_file_read(path, 2, &p, &n, &m), CR_ETOOBIG);
+	assert_non_null(strstr(m.text, "over the limit"));
+	unlink(path);
+	assert_int_equal(cr_file_read(path, 0, &p, &n, NULL), CR_ENOTFOUND);
+}
+
+static void add_task(void *ctx, int i, int n)
+{
+	atomic_fetch_add((_Atomic long *)ctx, i + 1);
+}
+
+static void test_pool(void **st)
+{
+	cr_pool *p;
+	assert_int_equal(cr_pool_new(3, &p), CR_OK);
+	for (int r = 0; r < 2000; r++) {
+		_Atomic long sum = 0;
+		int n = r % 37 + 1;
+		cr_pool_run(p, n, add_task, &sum);
+		assert_int_equal(sum, (long)n * (n + 1) / 2);
+	}
+	cr_pool_free(p);
+}
+
+static void test_alloc_fail(void **st)
+{
+	cr_alloc_fail_after(2, 0);
+	void *a = cr_malloc(8);
+	void *b = cr_malloc(8);
+	void *c = cr_malloc(8);
+	assert_non_null(a);
+	assert_null(b);
+	assert_non_null(c);
+	cr_free(a);
+	cr_free(c);
+	cr_alloc_fail_after(1, 1);
+	assert_null(cr_malloc(1));
+	assert_null(cr_malloc(1));
+	cr_alloc_fail_after(0, 0);
+	a = cr_malloc(1);
+	assert_non_null(a);
+	cr_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arena), cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_utf8), cmocka_unit_test(test_hash_file),
+		cmocka_unit_test(test_pool), cmocka_unit_test(test_alloc_fail),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
