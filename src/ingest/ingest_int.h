@@ -1,0 +1,76 @@
+/*
+ * ingest_int.h — what the files of the ingest module share: one extractor
+ * function per format, called by the dispatcher in extract.c, and helpers
+ * for building documents.
+ *
+ * Every extractor has the same shape: it reads `len` bytes at `buf` (the
+ * whole file, untrusted), fills *out (already zeroed, with name and type
+ * set by the dispatcher) and may append further documents (attachments,
+ * messages) through cr_doc.next. Memory comes from the arena; limits come
+ * from `lim`; the reason for a failure goes to m.
+ */
+#ifndef CR_INGEST_INT_H
+#define CR_INGEST_INT_H
+
+#include "cristal/ingest.h"
+
+typedef struct cr_xctx {
+	cr_arena *a;
+	const cr_extract_limits *lim;
+	unsigned depth;      /* nesting so far (attachments inside attachments) */
+	double deadline;     /* cr_now() value after which extraction gives up */
+	cr_msg *m;
+} cr_xctx;
+
+typedef cr_err (*cr_extractor)(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+
+/* text-like formats (ingest-A) */
+cr_err cr_x_txt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_md(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_html(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_csv(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_pdf(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_docx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_xlsx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_pptx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+/* messages, transcripts, code (ingest-B) */
+cr_err cr_x_eml(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_mbox(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_vtt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_srt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_chat(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out); /* one Slack-export day file (JSON array of messages) */
+cr_err cr_x_code(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out); /* language from out->name's extension */
+
+/* The programming language for a file name, or NULL if not code. */
+const char *cr_code_lang(const char *name);
+
+/*
+ * Extracts nested bytes (a mail attachment) as its own document named
+ * `name`, linked to `parent`, and appends it (and whatever it yields) to the
+ * list after `tail`. Depth is checked. A failing attachment does not fail
+ * the parent: it is skipped and noted in the parent's metadata.
+ */
+cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const uint8_t *buf,
+			 size_t len, cr_doc **tail);
+
+/* Helpers for extractors (extract.c). */
+cr_err cr_doc_add_section(cr_xctx *x, cr_doc *d, const char *text, size_t len, const cr_loc *loc);
+cr_err cr_doc_add_meta(cr_xctx *x, cr_doc *d, const char *key, const char *value);
+cr_loc cr_loc_none(void); /* all fields "not applicable" */
+int cr_x_expired(cr_xctx *x); /* past the deadline: return CR_ETIMEOUT */
+
+/* -- sources that are folders, not files (walked by corpus/) -- */
+
+/* Is `dir` the top of a git work tree? */
+int cr_git_is_repo(const char *dir);
+/* Tracked files at HEAD, as paths relative to dir (NUL-separated list in out). */
+cr_err cr_git_ls_files(cr_arena *a, const char *dir, char ***paths, size_t *n, cr_msg *m);
+/* The commit log as documents (type "git-commit", name "<repo>@<sha>", author, date, message, files changed). */
+cr_err cr_git_log_docs(cr_arena *a, const char *dir, const char *repo_name, size_t max_commits,
+		       cr_doc **out, cr_msg *m);
+/* Is `dir` a Slack-style export (users.json + channels.json + channel folders)? */
+int cr_chat_is_export(const char *dir);
+/* Loads users.json so cr_x_chat can show names instead of ids (optional). */
+cr_err cr_chat_load_users(cr_arena *a, const char *dir, cr_kv **users, size_t *n, cr_msg *m);
+
+#endif
