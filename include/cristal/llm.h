@@ -92,6 +92,26 @@ CR_API size_t cr_gguf_n_tensors(const cr_gguf *g);
 CR_API const cr_gguf_tensor *cr_gguf_tensor_at(const cr_gguf *g, size_t i);
 CR_API const cr_gguf_tensor *cr_gguf_tensor_find(const cr_gguf *g, const char *name);
 
+/* GGUF writer (src/llm/gguf_write.c): used by the random-weight model
+ * generator and the vocabulary builder. Writes GGUF v3, alignment 32 (or
+ * general.alignment if set), tensors in the order added. Data is copied. */
+typedef struct cr_gguf_writer cr_gguf_writer;
+CR_API cr_err cr_gguf_writer_new(cr_gguf_writer **out) CR_NODISCARD;
+CR_API void cr_gguf_writer_free(cr_gguf_writer *w);
+CR_API cr_err cr_gguf_writer_set_str(cr_gguf_writer *w, const char *key, const char *v);
+CR_API cr_err cr_gguf_writer_set_u32(cr_gguf_writer *w, const char *key, uint32_t v);
+CR_API cr_err cr_gguf_writer_set_i32(cr_gguf_writer *w, const char *key, int32_t v);
+CR_API cr_err cr_gguf_writer_set_f32(cr_gguf_writer *w, const char *key, float v);
+CR_API cr_err cr_gguf_writer_set_bool(cr_gguf_writer *w, const char *key, int v);
+CR_API cr_err cr_gguf_writer_set_arr_str(cr_gguf_writer *w, const char *key, const char *const *v, size_t n);
+CR_API cr_err cr_gguf_writer_set_arr_i32(cr_gguf_writer *w, const char *key, const int32_t *v, size_t n);
+CR_API cr_err cr_gguf_writer_set_arr_f32(cr_gguf_writer *w, const char *key, const float *v, size_t n);
+/* Copies one key (any type, arrays included) from an open file. */
+CR_API cr_err cr_gguf_writer_copy_kv(cr_gguf_writer *w, const cr_gguf *src, const char *key);
+CR_API cr_err cr_gguf_writer_add_tensor(cr_gguf_writer *w, const char *name, cr_ttype type,
+					uint32_t n_dims, const int64_t ne[4], const void *data, size_t bytes);
+CR_API cr_err cr_gguf_writer_write(cr_gguf_writer *w, const char *path, cr_msg *m) CR_NODISCARD;
+
 /* ---- tokenizer (src/llm/tok_*.c) --------------------------------------- */
 
 typedef struct cr_tok cr_tok;
