@@ -20,6 +20,10 @@ typedef struct cr_xctx {
 	unsigned depth;      /* nesting so far (attachments inside attachments) */
 	double deadline;     /* cr_now() value after which extraction gives up */
 	cr_msg *m;
+	cr_doc *root;        /* first document of this file (set by cr_extract) */
+	cr_doc *hint;        /* last parent found by cr_extract_nested (speeds lookup) */
+	const cr_doc *text_doc; /* document whose text is being counted ... */
+	size_t text_bytes;      /* ... and its text so far (max_text_bytes) */
 } cr_xctx;
 
 typedef cr_err (*cr_extractor)(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
@@ -48,16 +52,50 @@ const char *cr_code_lang(const char *name);
  * Extracts nested bytes (a mail attachment) as its own document named
  * `name`, linked to `parent`, and appends it (and whatever it yields) to the
  * list after `tail`. Depth is checked. A failing attachment does not fail
- * the parent: it is skipped and noted in the parent's metadata.
+ * the parent: it is skipped and noted in the parent's metadata (key
+ * "skipped", value "<name>: <reason>"), and CR_OK is returned.
+ *
+ * `*tail` is the last document of the list so far (initially the extractor's
+ * own `out`); on return it is the new last document, so successive calls
+ * keep appending in order. The format comes from `name` (the part after the
+ * last '#' and '/', e.g. "a.eml#att/b.pdf" -> "b.pdf"), then the bytes.
+ * Only CR_ENOMEM and CR_ETIMEOUT are returned as errors (the whole file
+ * fails); x->m is left untouched otherwise.
  */
 cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const uint8_t *buf,
 			 size_t len, cr_doc **tail);
 
-/* Helpers for extractors (extract.c). */
+/*
+ * Helpers for extractors (extract.c).
+ *
+ * cr_doc_add_section copies `text` into the arena (invalid UTF-8 replaced by
+ * U+FFFD, NUL dropped); whitespace-only text is skipped (CR_OK). The strings
+ * inside `loc` (sheet, speaker, heading, symbol) are NOT copied: they must
+ * live in x->a. loc NULL means cr_loc_none(). Fails with CR_ETOOBIG once the
+ * document's text passes lim->max_text_bytes, with the reason in x->m.
+ * cr_doc_add_meta copies key and value; a NULL or empty value is skipped.
+ */
 cr_err cr_doc_add_section(cr_xctx *x, cr_doc *d, const char *text, size_t len, const cr_loc *loc);
 cr_err cr_doc_add_meta(cr_xctx *x, cr_doc *d, const char *key, const char *value);
 cr_loc cr_loc_none(void); /* all fields "not applicable" */
 int cr_x_expired(cr_xctx *x); /* past the deadline: return CR_ETIMEOUT */
+/* The value of meta `key` in d, or NULL. */
+const char *cr_doc_meta(const cr_doc *d, const char *key);
+
+/* -- shared by the text-like extractors -- */
+
+/*
+ * Adds UTF-8 `text` (n bytes) to d as one section per paragraph (run of
+ * non-blank lines), each with its line range; `first_line` is the number of
+ * the text's first line in the file, `heading` (may be NULL, must live in
+ * x->a) goes into every section's loc. (extract.c)
+ */
+cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n, int first_line,
+			      const char *heading);
+
+/* Do these bytes look like text in some charset (no NULs outside UTF-16,
+ * few control characters)? Looks at the first 64 KiB only. */
+int cr_charset_looks_text(const uint8_t *buf, size_t len);
 
 /* -- sources that are folders, not files (walked by corpus/) -- */
 

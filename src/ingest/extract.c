@@ -1,0 +1,583 @@
+/*
+ * extract.c — the ingest dispatcher: picks an extractor for a file and gives
+ * extractors the helpers they share (sections, metadata, nesting, limits).
+ *
+ * Format choice (cr_extract_detect), first match wins:
+ *   1. a known document extension (.pdf .docx .md .eml .vtt ...);
+ *   2. a programming language for the name (cr_code_lang, in code.c);
+ *   3. sniffing the bytes: "%PDF-", a zip holding [Content_Types].xml plus
+ *      word/ xl/ or ppt/ parts, an mbox "From " line, RFC 822 headers,
+ *      "WEBVTT", an SRT cue ("1" then "00:00:01,000 --> ..."), a JSON array
+ *      of message objects (one chat day file);
+ *   4. text, if the bytes look like text in some charset (charset.c);
+ *   5. otherwise nothing: cr_extract rejects the file as "binary file".
+ * The name used is the part after the last '#' and '/' so that nested names
+ * ("a.eml#att/b.pdf", "x.mbox#3") resolve by their own file name.
+ *
+ * Every extractor gets a cr_xctx with the arena, the limits and a deadline
+ * (lim->max_seconds from the start of the top-level file) and fills a
+ * zeroed cr_doc whose name and type are already set. Documents left
+ * without a title get the file name (without folders) as title.
+ */
+#define _GNU_SOURCE
+#include "ingest/ingest_int.h"
+
+#include <string.h>
+
+cr_extract_limits cr_extract_limits_default(void)
+{
+	cr_extract_limits l = {
+		.max_file_bytes = 256u << 20,
+		.max_text_bytes = 64u << 20,
+		.max_unzip_bytes = 512u << 20,
+		.max_ratio = 200,
+		.max_depth = 64,
+		.max_seconds = 60,
+	};
+	return l;
+}
+
+cr_loc cr_loc_none(void)
+{
+	cr_loc l;
+	memset(&l, 0, sizeof l);
+	l.t_start = -1;
+	l.t_end = -1;
+	return l;
+}
+
+int cr_x_expired(cr_xctx *x) { return x->deadline > 0 && cr_now() > x->deadline; }
+
+/* ---- document building ------------------------------------------------- */
+
+/* Arrays in a cr_doc have no capacity field: capacity is the next power of
+ * two at or above the count, so a push reallocates when n is 0 or a power
+ * of two. Amortised O(1); the old array stays in the arena (at most 2x). */
+static void *grow(cr_arena *a, void *arr, size_t n, size_t elem)
+{
+	if (n != 0 && (n & (n - 1)) != 0)
+		return arr;
+	size_t cap = n ? n * 2 : 4;
+	if (n && n < 4)
+		return arr; /* 1..3 fit in the initial 4 */
+	void *p = cr_arena_alloc(a, cap * elem);
+	if (p && n)
+		memcpy(p, arr, n * elem);
+	return p;
+}
+
+static int all_space(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' && s[i] != '\f' && s[i] != '\v')
+			return 0;
+	return 1;
+}
+
+cr_err cr_doc_add_section(cr_xctx *x, cr_doc *d, const char *text, size_t len, const cr_loc *loc)
+{
+	if (!text || all_space(text, len))
+		return CR_OK;
+	if (x->text_doc != d) {
+		x->text_doc = d;
+		x->text_bytes = 0;
+		for (size_t i = 0; i < d->n_sections; i++)
+			x->text_bytes += d->sections[i].len;
+	}
+	if (x->lim && x->text_bytes + len > x->lim->max_text_bytes)
+		return cr_fail(x->m, CR_ETOOBIG, "%s: text over the limit of %zu bytes", d->type ? d->type : "doc",
+			       x->lim->max_text_bytes);
+	char *copy;
+	size_t n_copy;
+	if (cr_utf8_valid((const uint8_t *)text, len) && !memchr(text, 0, len)) {
+		copy = cr_arena_strndup(x->a, text, len);
+		n_copy = len;
+	} else {
+		cr_buf b;
+		cr_buf_init(&b, 0);
+		cr_err e = cr_utf8_sanitize(&b, (const uint8_t *)text, len);
+		copy = e ? NULL : cr_arena_strndup(x->a, b.data ? b.data : "", b.len);
+		n_copy = b.len;
+		cr_buf_release(&b);
+	}
+	cr_section *s = grow(x->a, d->sections, d->n_sections, sizeof *s);
+	if (!copy || !s)
+		return cr_fail(x->m, CR_ENOMEM, "%s: out of memory", d->type ? d->type : "doc");
+	d->sections = s;
+	s[d->n_sections].text = copy;
+	s[d->n_sections].len = n_copy;
+	s[d->n_sections].loc = loc ? *loc : cr_loc_none();
+	d->n_sections++;
+	x->text_bytes += n_copy;
+	return CR_OK;
+}
+
+cr_err cr_doc_add_meta(cr_xctx *x, cr_doc *d, const char *key, const char *value)
+{
+	if (!key || !value || !*value)
+		return CR_OK;
+	cr_kv *kv = grow(x->a, d->meta, d->n_meta, sizeof *kv);
+	const char *k = cr_arena_strdup(x->a, key), *v = cr_arena_strdup(x->a, value);
+	if (!kv || !k || !v)
+		return cr_fail(x->m, CR_ENOMEM, "%s: out of memory", d->type ? d->type : "doc");
+	d->meta = kv;
+	kv[d->n_meta].key = k;
+	kv[d->n_meta].value = v;
+	d->n_meta++;
+	return CR_OK;
+}
+
+const char *cr_doc_meta(const cr_doc *d, const char *key)
+{
+	for (size_t i = 0; i < d->n_meta; i++)
+		if (strcmp(d->meta[i].key, key) == 0)
+			return d->meta[i].value;
+	return NULL;
+}
+
+/* ---- format detection -------------------------------------------------- */
+
+/* The file's own name: after the last '#', then after the last '/'. */
+static const char *leaf_name(const char *name)
+{
+	if (!name)
+		return "";
+	const char *h = strrchr(name, '#');
+	const char *s = h ? h + 1 : name;
+	const char *sl = strrchr(s, '/');
+	return sl ? sl + 1 : s;
+}
+
+static const struct {
+	const char *ext, *type;
+} ext_types[] = {
+	{"txt", "txt"},   {"text", "txt"},    {"log", "txt"},   {"md", "md"},     {"markdown", "md"},
+	{"html", "html"}, {"htm", "html"},    {"xhtml", "html"}, {"csv", "csv"},  {"tsv", "csv"},
+	{"pdf", "pdf"},   {"docx", "docx"},   {"xlsx", "xlsx"}, {"pptx", "pptx"}, {"eml", "eml"},
+	{"mbox", "mbox"}, {"mbx", "mbox"},    {"vtt", "vtt"},   {"srt", "srt"},
+};
+
+static int ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char ca = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+		if (ca != *b)
+			return 0;
+	}
+	return *a == *b;
+}
+
+static const char *type_by_ext(const char *leaf)
+{
+	const char *dot = strrchr(leaf, '.');
+	if (!dot || dot == leaf)
+		return NULL;
+	for (size_t i = 0; i < CR_ARRAY_LEN(ext_types); i++)
+		if (ieq(dot + 1, ext_types[i].ext))
+			return ext_types[i].type;
+	return NULL;
+}
+
+static size_t skip_bom(const uint8_t *b, size_t n)
+{
+	return n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf ? 3 : 0;
+}
+
+static int starts(const uint8_t *b, size_t n, const char *lit)
+{
+	size_t l = strlen(lit);
+	return n >= l && memcmp(b, lit, l) == 0;
+}
+
+static const char *sniff_zip(const uint8_t *b, size_t n)
+{
+	if (!memmem(b, n, "[Content_Types].xml", 19))
+		return NULL;
+	if (memmem(b, n, "word/document.xml", 17))
+		return "docx";
+	if (memmem(b, n, "xl/workbook.xml", 15))
+		return "xlsx";
+	if (memmem(b, n, "ppt/presentation.xml", 20))
+		return "pptx";
+	return NULL;
+}
+
+/* RFC 822 header block: the first lines are "Name: value" (or folded
+ * continuations) and at least two are headers every mail carries. */
+static int sniff_eml(const uint8_t *b, size_t n)
+{
+	static const char *const known[] = {"from", "to", "subject", "date", "message-id", "received",
+					    "mime-version", "return-path", "delivered-to", "cc", "reply-to",
+					    "content-type"};
+	size_t i = 0, lines = 0;
+	int hits = 0;
+	n = CR_MIN(n, 8192);
+	while (i < n && lines < 200) {
+		size_t e = i;
+		while (e < n && b[e] != '\n')
+			e++;
+		size_t le = e > i && b[e - 1] == '\r' ? e - 1 : e;
+		if (le == i)
+			break; /* blank line: end of headers */
+		if (b[i] == ' ' || b[i] == '\t') {
+			if (lines == 0)
+				return 0;
+		} else {
+			size_t k = i;
+			while (k < le && b[k] > 32 && b[k] < 127 && b[k] != ':')
+				k++;
+			if (k == i || k >= le || b[k] != ':')
+				return 0;
+			for (size_t j = 0; j < CR_ARRAY_LEN(known); j++) {
+				size_t kl = strlen(known[j]);
+				if (k - i == kl && strncasecmp((const char *)b + i, known[j], kl) == 0)
+					hits++;
+			}
+		}
+		lines++;
+		i = e + 1;
+	}
+	return hits >= 2;
+}
+
+static int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+/* "1\n00:00:01,000 --> 00:00:04,000" (hours may have 1-3 digits). */
+static int sniff_srt(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	n = CR_MIN(n, 512);
+	while (i < n && (b[i] == '\n' || b[i] == '\r' || b[i] == ' '))
+		i++;
+	size_t d = i;
+	while (i < n && is_digit(b[i]))
+		i++;
+	if (i == d || i - d > 9)
+		return 0;
+	while (i < n && (b[i] == ' ' || b[i] == '\r'))
+		i++;
+	if (i >= n || b[i] != '\n')
+		return 0;
+	i++;
+	size_t h = i;
+	while (i < n && is_digit(b[i]))
+		i++;
+	if (i == h || i - h > 3)
+		return 0;
+	const char *pat = ":dd:dd,ddd";
+	for (size_t k = 0; pat[k]; k++, i++) {
+		if (i >= n)
+			return 0;
+		if (pat[k] == 'd' ? !is_digit(b[i]) : (pat[k] == ',' ? b[i] != ',' && b[i] != '.' : b[i] != (uint8_t)pat[k]))
+			return 0;
+	}
+	while (i < n && b[i] == ' ')
+		i++;
+	return starts(b + i, n - i, "-->");
+}
+
+/* A JSON array of objects with a "ts" or "type": one chat day file. */
+static int sniff_chat(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+		i++;
+	if (i >= n || b[i] != '[')
+		return 0;
+	i++;
+	while (i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+		i++;
+	if (i >= n || b[i] != '{')
+		return 0;
+	size_t w = CR_MIN(n - i, 4096);
+	return memmem(b + i, w, "\"ts\"", 4) != NULL || memmem(b + i, w, "\"type\"", 6) != NULL;
+}
+
+const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len)
+{
+	const char *leaf = leaf_name(name);
+	const char *t = type_by_ext(leaf);
+	if (t)
+		return t;
+	if (cr_code_lang(leaf))
+		return "code";
+	if (!buf)
+		len = 0;
+	size_t o = skip_bom(buf, len);
+	if (starts(buf, len, "%PDF-"))
+		return "pdf";
+	/* %PDF may follow some junk (allowed within the first KiB) */
+	if (len > 5 && memmem(buf, CR_MIN(len, 1024), "%PDF-", 5))
+		return "pdf";
+	if (starts(buf, len, "PK\x03\x04"))
+		return sniff_zip(buf, len);
+	if (starts(buf, len, "From ") && memchr(buf, '\n', CR_MIN(len, 1024)))
+		return "mbox";
+	if (starts(buf + o, len - o, "WEBVTT") &&
+	    (len - o == 6 || buf[o + 6] == '\n' || buf[o + 6] == '\r' || buf[o + 6] == ' ' || buf[o + 6] == '\t'))
+		return "vtt";
+	if (sniff_eml(buf + o, len - o))
+		return "eml";
+	if (sniff_srt(buf + o, len - o))
+		return "srt";
+	if (sniff_chat(buf + o, len - o))
+		return "chat";
+	if (cr_charset_looks_text(buf, len))
+		return "txt";
+	return NULL;
+}
+
+static cr_extractor extractor_for(const char *type)
+{
+	static const struct {
+		const char *type;
+		cr_extractor fn;
+	} tab[] = {
+		{"txt", cr_x_txt},   {"md", cr_x_md},     {"html", cr_x_html}, {"csv", cr_x_csv},
+		{"pdf", cr_x_pdf},   {"docx", cr_x_docx}, {"xlsx", cr_x_xlsx}, {"pptx", cr_x_pptx},
+		{"eml", cr_x_eml},   {"mbox", cr_x_mbox}, {"vtt", cr_x_vtt},   {"srt", cr_x_srt},
+		{"chat", cr_x_chat}, {"code", cr_x_code},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(tab); i++)
+		if (strcmp(tab[i].type, type) == 0)
+			return tab[i].fn;
+	return NULL;
+}
+
+/* Why detection found nothing, in one line. */
+static cr_err reject(const uint8_t *buf, size_t len, cr_msg *m)
+{
+	if (starts(buf, len, "PK\x03\x04"))
+		return cr_fail(m, CR_EUNSUPPORTED, "zip: not an Office document (docx, xlsx, pptx)");
+	return cr_fail(m, CR_EUNSUPPORTED, "binary file");
+}
+
+/* "ja" when kana or kanji make up a tenth of the first characters, "en"
+ * when Latin letters dominate, else unknown. */
+static const char *guess_lang(const cr_doc *d)
+{
+	size_t ja = 0, latin = 0, total = 0;
+	for (size_t i = 0; i < d->n_sections && total < 4096; i++) {
+		const uint8_t *s = (const uint8_t *)d->sections[i].text;
+		size_t n = d->sections[i].len, k = 0;
+		while (k < n && total < 4096) {
+			uint32_t cp;
+			int l = cr_utf8_decode(s + k, n - k, &cp);
+			if (l <= 0)
+				l = 1, cp = 0;
+			k += (size_t)l;
+			if (cp <= ' ' || (cp >= 0x21 && cp <= 0x40))
+				continue;
+			total++;
+			if ((cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xff66 && cp <= 0xff9f))
+				ja++;
+			else if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+				latin++;
+		}
+	}
+	if (total == 0)
+		return NULL;
+	if (ja * 10 >= total)
+		return "ja";
+	if (latin * 10 >= total * 6)
+		return "en";
+	return NULL;
+}
+
+static void default_titles(cr_arena *a, cr_doc *d)
+{
+	for (; d; d = d->next) {
+		if (!d->title || !*d->title)
+			d->title = cr_arena_strdup(a, leaf_name(d->name));
+		if (!d->lang && d->type && strcmp(d->type, "code") != 0)
+			d->lang = guess_lang(d);
+	}
+}
+
+/* Runs one extractor on a fresh document. */
+static cr_err run(cr_xctx *x, const char *type, cr_doc *d, const uint8_t *buf, size_t len)
+{
+	cr_extractor fn = extractor_for(type);
+	if (!fn)
+		return cr_fail(x->m, CR_EUNSUPPORTED, "%s: no extractor", type);
+	if (cr_x_expired(x))
+		return cr_fail(x->m, CR_ETIMEOUT, "%s: time limit reached", type);
+	static const uint8_t empty[1];
+	cr_err e = fn(x, buf ? buf : empty, buf ? len : 0, d);
+	if (e && x->m && !x->m->text[0])
+		cr_fail(x->m, e, "%s: %s", type, cr_strerror(e));
+	return e;
+}
+
+cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size_t len, const cr_extract_limits *lim,
+		  cr_doc **out, cr_msg *m)
+{
+	cr_extract_limits def = cr_extract_limits_default();
+	if (!lim)
+		lim = &def;
+	if (!a || !name || !out || (!buf && len))
+		return cr_fail(m, CR_EINVAL, "extract: bad arguments");
+	*out = NULL;
+	if (len > lim->max_file_bytes)
+		return cr_fail(m, CR_ETOOBIG, "file: %zu bytes over the limit of %zu", len, lim->max_file_bytes);
+	const char *type = cr_extract_detect(name, buf, len);
+	if (!type)
+		return reject(buf, len, m);
+	cr_doc *d = cr_arena_zalloc(a, sizeof *d);
+	if (!d)
+		return cr_fail(m, CR_ENOMEM, "extract: out of memory");
+	d->name = cr_arena_strdup(a, name);
+	d->type = type;
+	/* Extractors write their reason to a local message so that m stays
+	 * untouched on success even if an extractor wrote and then recovered. */
+	cr_msg local;
+	local.text[0] = 0;
+	cr_xctx x = {
+		.a = a, .lim = lim, .depth = 0, .m = &local, .root = d,
+		.deadline = lim->max_seconds > 0 ? cr_now() + lim->max_seconds : 0,
+	};
+	cr_err e = d->name ? run(&x, type, d, buf, len) : CR_ENOMEM;
+	if (e) {
+		if (m)
+			*m = local;
+		if (e == CR_ENOMEM && m && !m->text[0])
+			cr_fail(m, e, "extract: out of memory");
+		return e;
+	}
+	default_titles(a, d);
+	*out = d;
+	return CR_OK;
+}
+
+/* ---- nested documents ---------------------------------------------------- */
+
+static cr_doc *find_parent(cr_xctx *x, const char *parent, cr_doc *tail)
+{
+	if (!parent)
+		return x->root;
+	if (x->hint && x->hint->name && strcmp(x->hint->name, parent) == 0)
+		return x->hint;
+	/* Documents are appended in order, so the parent usually sits between
+	 * the last one found and the tail. */
+	for (cr_doc *d = x->hint ? x->hint : x->root; d; d = d->next) {
+		if (d->name && strcmp(d->name, parent) == 0)
+			return x->hint = d;
+		if (d == tail)
+			break;
+	}
+	for (cr_doc *d = x->root; d; d = d->next)
+		if (d->name && strcmp(d->name, parent) == 0)
+			return x->hint = d;
+	return x->root;
+}
+
+static cr_err note_skip(cr_xctx *x, const char *parent, cr_doc *tail, const char *name, const char *why)
+{
+	cr_doc *p = find_parent(x, parent, tail);
+	if (!p)
+		return CR_OK;
+	char *v = cr_arena_printf(x->a, "%s: %s", leaf_name(name), why);
+	if (!v)
+		return CR_ENOMEM;
+	cr_msg keep = *x->m;
+	cr_err e = cr_doc_add_meta(x, p, "skipped", v);
+	*x->m = keep;
+	return e;
+}
+
+cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const uint8_t *buf, size_t len,
+			 cr_doc **tail)
+{
+	if (!tail || !*tail || !name)
+		return CR_EINVAL;
+	if (cr_x_expired(x))
+		return cr_fail(x->m, CR_ETIMEOUT, "extract: time limit reached");
+	if (x->depth + 1 > x->lim->max_depth)
+		return note_skip(x, parent, *tail, name, "nesting too deep");
+	if (len > x->lim->max_file_bytes)
+		return note_skip(x, parent, *tail, name, "over the file size limit");
+	const char *type = cr_extract_detect(name, buf, len);
+	if (!type) {
+		cr_msg r;
+		r.text[0] = 0;
+		(void)reject(buf, len, &r);
+		return note_skip(x, parent, *tail, name, r.text);
+	}
+	cr_doc *d = cr_arena_zalloc(x->a, sizeof *d);
+	if (!d || !(d->name = cr_arena_strdup(x->a, name)) || (parent && !(d->parent = cr_arena_strdup(x->a, parent))))
+		return cr_fail(x->m, CR_ENOMEM, "extract: out of memory");
+	d->type = type;
+	cr_msg *outer = x->m, local;
+	local.text[0] = 0;
+	x->m = &local;
+	x->depth++;
+	const cr_doc *counted = x->text_doc;
+	size_t counted_bytes = x->text_bytes;
+	cr_err e = run(x, type, d, buf, len);
+	x->depth--;
+	x->text_doc = counted;
+	x->text_bytes = counted_bytes;
+	x->m = outer;
+	if (e == CR_ENOMEM || e == CR_ETIMEOUT) {
+		if (outer)
+			*outer = local;
+		return e;
+	}
+	if (e)
+		return note_skip(x, parent, *tail, name, local.text[0] ? local.text : cr_strerror(e));
+	default_titles(x->a, d);
+	cr_doc *last = *tail;
+	cr_doc *after = last->next;
+	last->next = d;
+	while (d->next)
+		d = d->next;
+	d->next = after;
+	*tail = d;
+	return CR_OK;
+}
+
+/* ---- shared text helpers ------------------------------------------------- */
+
+static int blank_line(const char *s, size_t n)
+{
+	return all_space(s, n);
+}
+
+cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n, int first_line,
+			      const char *heading)
+{
+	size_t i = 0, para = 0;
+	int line = first_line, para_line = 0;
+	int in_para = 0;
+	while (i <= n) {
+		size_t e = i;
+		while (e < n && text[e] != '\n')
+			e++;
+		int blank = blank_line(text + i, e - i);
+		if (!blank && !in_para) {
+			in_para = 1;
+			para = i;
+			para_line = line;
+		}
+		if ((blank || e >= n) && in_para) {
+			size_t end = blank ? i : e;
+			while (end > para && (text[end - 1] == '\n' || text[end - 1] == '\r'))
+				end--;
+			cr_loc loc = cr_loc_none();
+			loc.line_start = para_line;
+			loc.line_end = blank ? line - 1 : line;
+			loc.heading = heading;
+			cr_err err = cr_doc_add_section(x, d, text + para, end - para, &loc);
+			if (err)
+				return err;
+			in_para = 0;
+			if (cr_x_expired(x))
+				return cr_fail(x->m, CR_ETIMEOUT, "%s: time limit reached", d->type);
+		}
+		if (e >= n)
+			break;
+		i = e + 1;
+		line++;
+	}
+	return CR_OK;
+}

@@ -1,0 +1,23 @@
+/*
+ * txt.c — plain text: charset detection (charset.c), then one section per
+ * paragraph (a run of non-blank lines) with its 1-based line range, so
+ * chunks can point back at lines. The chunker joins small paragraphs.
+ */
+#include "ingest/ingest_int.h"
+
+#include <string.h>
+
+cr_err cr_x_txt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
+{
+	if (!cr_charset_looks_text(buf, len))
+		return cr_fail(x->m, CR_EUNSUPPORTED, "txt: binary file");
+	char *text;
+	size_t n;
+	const char *cs;
+	cr_err e = cr_charset_to_utf8(x->a, buf, len, NULL, &text, &n, &cs, x->m);
+	if (e)
+		return e;
+	if ((e = cr_doc_add_meta(x, out, "charset", cs)))
+		return e;
+	return cr_text_add_paragraphs(x, out, text, n, 1, NULL);
+}
