@@ -106,6 +106,10 @@ CR_API cr_err cr_gguf_writer_set_bool(cr_gguf_writer *w, const char *key, int v)
 CR_API cr_err cr_gguf_writer_set_arr_str(cr_gguf_writer *w, const char *key, const char *const *v, size_t n);
 CR_API cr_err cr_gguf_writer_set_arr_i32(cr_gguf_writer *w, const char *key, const int32_t *v, size_t n);
 CR_API cr_err cr_gguf_writer_set_arr_f32(cr_gguf_writer *w, const char *key, const float *v, size_t n);
+/* Any scalar type (v points to one value of that type in host order; not
+ * string or array), and arrays of any numeric or bool type. */
+CR_API cr_err cr_gguf_writer_set_val(cr_gguf_writer *w, const char *key, cr_gguf_vtype type, const void *v);
+CR_API cr_err cr_gguf_writer_set_arr(cr_gguf_writer *w, const char *key, cr_gguf_vtype elem, const void *v, size_t n);
 /* Copies one key (any type, arrays included) from an open file. */
 CR_API cr_err cr_gguf_writer_copy_kv(cr_gguf_writer *w, const cr_gguf *src, const char *key);
 CR_API cr_err cr_gguf_writer_add_tensor(cr_gguf_writer *w, const char *name, cr_ttype type,

@@ -1,0 +1,84 @@
+/*
+ * gguf_int.h — private structures of the GGUF reader (gguf.c), writer
+ * (gguf_write.c) and tensor-type table (ttype.c), shared inside src/llm.
+ *
+ * GGUF byte layout (little-endian throughout; v2 and v3 are identical on
+ * disk, v3 only promises the byte order; v1 used 32-bit counts and lengths
+ * and is rejected):
+ *
+ *   header     u32 magic "GGUF" (bytes 47 47 55 46)
+ *              u32 version (2 or 3)
+ *              u64 n_tensors
+ *              u64 n_kv
+ *   kv[n_kv]   str key, u32 value type, value
+ *   tinfo[n_tensors]
+ *              str name, u32 n_dims (1..4), u64 ne[n_dims],
+ *              u32 ggml type, u64 offset (from the data section, a multiple
+ *              of the alignment)
+ *   padding    zero bytes up to a multiple of the alignment
+ *   data       the tensors' bytes; the section starts at the first aligned
+ *              position after the tensor infos
+ *
+ *   str        u64 length, then that many bytes of UTF-8, no NUL
+ *   value      by type: 0 u8, 1 i8, 2 u16, 3 i16, 4 u32, 5 i32, 6 f32,
+ *              7 bool (one byte, 0 or 1), 8 str, 10 u64, 11 i64, 12 f64,
+ *              9 array = u32 element type, u64 count, count elements
+ *              (arrays of arrays are valid GGUF but nobody writes them; we
+ *              reject them as unsupported)
+ *
+ * Alignment is general.alignment (a u32 power of two) or 32. A tensor's
+ * byte size is ne[0]/blck * block_bytes * ne[1] * ne[2] * ne[3] with
+ * ne[0] a multiple of the type's block (ttype.c).
+ *
+ * The reader keeps pointers into the mapping: keys, string values and
+ * tensor names are NOT NUL-terminated. Every length and count is checked
+ * against the bytes left before anything is allocated for it, so a hostile
+ * file costs at most O(file size) memory.
+ */
+#ifndef CR_LLM_GGUF_INT_H
+#define CR_LLM_GGUF_INT_H
+
+#include "cristal/llm.h"
+
+#define CR_GGUF_MAGIC 0x46554747u /* "GGUF" read as little-endian u32 */
+#define CR_GGUF_DEFAULT_ALIGNMENT 32
+#define CR_GGUF_MAX_NAME 64 /* GGML_MAX_NAME: tensor names are shorter */
+
+typedef struct cr_gguf_kv {
+	cr_gguf_str key;
+	cr_gguf_vtype type;
+	cr_gguf_vtype elem;       /* arrays: element type */
+	uint64_t n;               /* arrays: element count; else 1 */
+	const uint8_t *val;       /* scalar value or first array element */
+	cr_gguf_str *strs;        /* string values (1 for a string, n for an array of strings) */
+} cr_gguf_kv;
+
+struct cr_gguf {
+	cr_mmap mm;               /* when opened from a path */
+	const uint8_t *base;
+	size_t len;
+	uint32_t version;
+	uint32_t alignment;
+	size_t n_kv;
+	cr_gguf_kv *kv;
+	size_t n_tensors;
+	cr_gguf_tensor *tensors;
+	uint32_t *thash;          /* open addressing over tensor names: index+1, 0 = empty */
+	size_t thash_cap;
+	size_t data_offset;       /* start of the data section in the file */
+};
+
+/* Bytes of one scalar of type t (0 for string / array / unknown). */
+size_t cr_gguf_vtype_size(cr_gguf_vtype t);
+const char *cr_gguf_vtype_name(cr_gguf_vtype t);
+/* The kv record for a key, or NULL. */
+const cr_gguf_kv *cr_gguf_kv_find(const cr_gguf *g, const char *key);
+/* Reads element i of a numeric value (scalar: i = 0) as a double / int64.
+ * Returns 0 if the element is not numeric. */
+int cr_gguf_kv_num(const cr_gguf_kv *kv, uint64_t i, double *f, int64_t *v);
+
+/* Block geometry of every type GGML can store in a file (ttype.c), whether
+ * or not the engine computes with it. Returns 0 for an unknown type. */
+int cr_ttype_ggml_geom(uint32_t t, int *blck, size_t *bytes, const char **name);
+
+#endif

@@ -1,1 +1,0 @@
-typedef int cr_llm_placeholder_t;
