@@ -127,4 +127,24 @@ CR_API cr_err cr_store_model_del(cr_store *s, const char *name, cr_msg *m);
 typedef int (*cr_store_model_fn)(void *ctx, const cr_model_row *r);
 CR_API cr_err cr_store_model_list(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg *m);
 
+/* -- additions for crash-safe index upkeep (corpus.h) -- */
+
+/* Highest chunk id ever issued (0 if none); ids are never reused. */
+CR_API cr_err cr_store_max_chunk_id(cr_store *s, int64_t *out, cr_msg *m);
+/*
+ * Chunk ids deleted from the catalog whose index tombstones are not yet
+ * confirmed. Every chunk deletion records its id here in the same
+ * transaction (a trigger), so a crash cannot lose one. Appends uint64_t ids
+ * in ascending order to *ids; cr_store_deleted_chunks_clear forgets the
+ * given ids once the index has made their tombstones durable.
+ */
+CR_API cr_err cr_store_deleted_chunks(cr_store *s, cr_buf *ids, cr_msg *m);
+CR_API cr_err cr_store_deleted_chunks_clear(cr_store *s, const uint64_t *ids, size_t n, cr_msg *m);
+/* Records a new size and mtime for a document whose content hash did not change. */
+CR_API cr_err cr_store_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m);
+/* Like cr_store_docs_of_source, but only top-level documents (no parent): the files. */
+CR_API cr_err cr_store_files_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
+/* Which back end this is ("sqlite"). */
+CR_API const char *cr_store_backend(const cr_store *s);
+
 #endif

@@ -1,0 +1,1087 @@
+/*
+ * sqlite.c — the SQLite back end of the catalog (store.h): one file,
+ * DATA/catalog.db, in WAL mode so readers (search) never block the writer
+ * (ingest) and a crash at any point leaves the last committed state.
+ *
+ * Schema (version in table schema_version; see SCHEMA below):
+ *   tenants(id, name)                    ACL tenants; 0 = "default"
+ *   sources(id, root, kind, added)       ingested roots (folder, file, repo, jsonl)
+ *   documents(id AUTOINCREMENT, source_id, name, parent_id, title, type, lang,
+ *             author, date, hash, size, mtime, meta JSON, tenant, owner,
+ *             groups "1,5,9", classification, n_chunks, text_bytes)
+ *             UNIQUE(source_id, name); children (attachments, messages of an
+ *             mbox) point to their parent and are deleted with it (cascade)
+ *   chunks(id AUTOINCREMENT, doc_id, ordinal, text, page, slide, sheet,
+ *          line_start, line_end, speaker, t_start, t_end, heading, symbol)
+ *          chunks inherit their document's ACL by join (never copied, so an
+ *          ACL change is one row)
+ *   deleted_chunks(id)                   filled by a trigger on every chunk
+ *          deletion, emptied once the index's tombstones are durable: the
+ *          index can never miss a deletion, whatever crashes when
+ *   kv(key, value)                       small settings
+ *   models(name, path, arch, info, size, added)   `cristal model add`
+ *
+ * AUTOINCREMENT (not plain rowid) guarantees chunk ids strictly increase and
+ * are never reused, even after the highest chunk is deleted: the index
+ * relies on that to catch up with "every chunk above my highest id".
+ *
+ * Costs: statements are prepared once and cached per connection; each
+ * commit in WAL with synchronous=NORMAL is an append to the WAL without
+ * fsync (durable against a process crash, not a power cut; corpus.c repairs
+ * the latter case too). busy_timeout is 10 s so a search started during an
+ * ingest waits rather than fails.
+ */
+#include "store/store_int.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA_VERSION 1
+
+static const char SCHEMA[] =
+	"CREATE TABLE schema_version(version INTEGER NOT NULL);"
+	"CREATE TABLE kv(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE tenants(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"INSERT INTO tenants(id, name) VALUES (0, 'default');"
+	"CREATE TABLE sources(id INTEGER PRIMARY KEY AUTOINCREMENT, root TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL, added INTEGER NOT NULL);"
+	"CREATE TABLE documents(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL,"
+	" parent_id INTEGER REFERENCES documents(id) ON DELETE CASCADE,"
+	" title TEXT, type TEXT, lang TEXT, author TEXT, date INTEGER NOT NULL DEFAULT 0,"
+	" hash TEXT, size INTEGER NOT NULL DEFAULT 0, mtime INTEGER NOT NULL DEFAULT 0, meta TEXT,"
+	" tenant INTEGER NOT NULL DEFAULT 0 REFERENCES tenants(id),"
+	" owner INTEGER NOT NULL DEFAULT 0, groups TEXT NOT NULL DEFAULT '',"
+	" classification INTEGER NOT NULL DEFAULT 0,"
+	" n_chunks INTEGER NOT NULL DEFAULT 0, text_bytes INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE(source_id, name));"
+	"CREATE INDEX documents_parent ON documents(parent_id);"
+	"CREATE INDEX documents_name ON documents(name);"
+	"CREATE TABLE chunks(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	" ordinal INTEGER NOT NULL, text TEXT NOT NULL,"
+	" page INTEGER, slide INTEGER, sheet TEXT, line_start INTEGER, line_end INTEGER,"
+	" speaker TEXT, t_start REAL, t_end REAL, heading TEXT, symbol TEXT);"
+	"CREATE INDEX chunks_doc ON chunks(doc_id, ordinal);"
+	"CREATE TABLE deleted_chunks(id INTEGER PRIMARY KEY);"
+	"CREATE TRIGGER chunks_deleted AFTER DELETE ON chunks BEGIN"
+	" INSERT OR IGNORE INTO deleted_chunks(id) VALUES (old.id); END;"
+	"CREATE TABLE models(name TEXT PRIMARY KEY, path TEXT NOT NULL, arch TEXT, info TEXT,"
+	" size INTEGER NOT NULL DEFAULT 0, added INTEGER NOT NULL) WITHOUT ROWID;";
+
+#define DOC_COLS                                                                              \
+	"d.id, d.source_id, d.name, p.name, d.title, d.type, d.lang, d.author, d.date, d.hash," \
+	" d.size, d.mtime, d.meta, d.tenant, d.owner, d.groups, d.classification, d.n_chunks"   \
+	" FROM documents d LEFT JOIN documents p ON p.id = d.parent_id"
+#define CHUNK_COLS                                                                           \
+	"c.id, c.doc_id, d.name, d.title, d.type, d.date, c.text, c.ordinal, c.page, c.slide,"  \
+	" c.sheet, c.line_start, c.line_end, c.speaker, c.t_start, c.t_end, c.heading, c.symbol," \
+	" d.tenant, d.owner, d.groups, d.classification"                                       \
+	" FROM chunks c JOIN documents d ON d.id = c.doc_id"
+
+enum {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SRC_GET,
+	S_SRC_ADD,
+	S_DOC_FIND,
+	S_DOC_GET,
+	S_DOC_FIND_ANY,
+	S_DOC_ID,
+	S_DOC_INS,
+	S_DOC_UPD,
+	S_DOC_TREE_CHUNKS,
+	S_CHUNKS_DEL,
+	S_CHUNK_INS,
+	S_DOC_DEL,
+	S_DOC_TOUCH,
+	S_CHUNK_GET,
+	S_MAXID,
+	S_DELETED_LIST,
+	S_DELETED_DEL,
+	S_KV_GET,
+	S_KV_SET,
+	S_TENANT,
+	S_MODEL_PUT,
+	S_MODEL_GET,
+	S_MODEL_DEL,
+	S__COUNT
+};
+
+static const char *const SQL[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SRC_GET] = "SELECT id FROM sources WHERE root = ?1",
+	[S_SRC_ADD] = "INSERT INTO sources(root, kind, added) VALUES (?1, ?2, ?3)",
+	[S_DOC_FIND] = "SELECT " DOC_COLS " WHERE d.source_id = ?1 AND d.name = ?2",
+	[S_DOC_GET] = "SELECT " DOC_COLS " WHERE d.id = ?1",
+	[S_DOC_FIND_ANY] = "SELECT " DOC_COLS " WHERE d.name = ?1 ORDER BY d.id LIMIT 1",
+	[S_DOC_ID] = "SELECT id FROM documents WHERE source_id = ?1 AND name = ?2",
+	[S_DOC_INS] = "INSERT INTO documents(source_id, name, parent_id, title, type, lang, author, date,"
+		      " hash, size, mtime, meta, tenant, owner, groups, classification, n_chunks, text_bytes)"
+		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+	[S_DOC_UPD] = "UPDATE documents SET parent_id=?3, title=?4, type=?5, lang=?6, author=?7, date=?8,"
+		      " hash=?9, size=?10, mtime=?11, meta=?12, tenant=?13, owner=?14, groups=?15,"
+		      " classification=?16, n_chunks=?17, text_bytes=?18 WHERE id = ?19",
+	[S_DOC_TREE_CHUNKS] = "WITH RECURSIVE t(id) AS (SELECT ?1 UNION ALL"
+			      " SELECT documents.id FROM documents JOIN t ON documents.parent_id = t.id)"
+			      " SELECT chunks.id FROM chunks WHERE chunks.doc_id IN t ORDER BY chunks.id",
+	[S_CHUNKS_DEL] = "DELETE FROM chunks WHERE doc_id = ?1",
+	[S_CHUNK_INS] = "INSERT INTO chunks(doc_id, ordinal, text, page, slide, sheet, line_start, line_end,"
+			" speaker, t_start, t_end, heading, symbol)"
+			" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+	[S_DOC_DEL] = "DELETE FROM documents WHERE id = ?1",
+	[S_DOC_TOUCH] = "UPDATE documents SET size = ?2, mtime = ?3 WHERE id = ?1",
+	[S_CHUNK_GET] = "SELECT " CHUNK_COLS " WHERE c.id = ?1",
+	[S_MAXID] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0)",
+	[S_DELETED_LIST] = "SELECT id FROM deleted_chunks ORDER BY id",
+	[S_DELETED_DEL] = "DELETE FROM deleted_chunks WHERE id = ?1",
+	[S_KV_GET] = "SELECT value FROM kv WHERE key = ?1",
+	[S_KV_SET] = "INSERT OR REPLACE INTO kv(key, value) VALUES (?1, ?2)",
+	[S_TENANT] = "INSERT OR IGNORE INTO tenants(id, name) VALUES (?1, 'tenant-' || ?1)",
+	[S_MODEL_PUT] = "INSERT OR REPLACE INTO models(name, path, arch, info, size, added)"
+			" VALUES (?1,?2,?3,?4,?5,?6)",
+	[S_MODEL_GET] = "SELECT name, path, arch, info, size, added FROM models WHERE name = ?1",
+	[S_MODEL_DEL] = "DELETE FROM models WHERE name = ?1",
+};
+
+typedef struct sq_store {
+	cr_store base;
+	sqlite3 *db;
+	sqlite3_stmt *st[S__COUNT];
+	int in_tx;
+	cr_buf scratch; /* groups text / parsed groups */
+	cr_buf scratch2;
+} sq_store;
+
+#define SQ(s) ((sq_store *)(s))
+
+static cr_err db_fail(sq_store *q, cr_msg *m, const char *what)
+{
+	int rc = sqlite3_extended_errcode(q->db);
+	int prim = rc & 0xff;
+	cr_err e = prim == SQLITE_NOMEM	   ? CR_ENOMEM
+		   : prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB ? CR_ECORRUPT
+		   : prim == SQLITE_BUSY || prim == SQLITE_LOCKED    ? CR_EBUSY
+		   : prim == SQLITE_CONSTRAINT			     ? CR_EEXIST
+		   : prim == SQLITE_FULL				     ? CR_ETOOBIG
+		   : prim == SQLITE_READONLY || prim == SQLITE_PERM || prim == SQLITE_AUTH ? CR_EDENIED
+										   : CR_EIO;
+	return cr_fail(m, e, "catalog: %s: %s", what, sqlite3_errmsg(q->db));
+}
+
+/* The cached statement k, reset and with bindings cleared. */
+static sqlite3_stmt *stmt(sq_store *q, int k, cr_msg *m, cr_err *e)
+{
+	if (!q->st[k]) {
+		if (sqlite3_prepare_v3(q->db, SQL[k], -1, SQLITE_PREPARE_PERSISTENT, &q->st[k], NULL) !=
+		    SQLITE_OK) {
+			*e = db_fail(q, m, "prepare");
+			return NULL;
+		}
+	} else {
+		sqlite3_reset(q->st[k]);
+		sqlite3_clear_bindings(q->st[k]);
+	}
+	*e = CR_OK;
+	return q->st[k];
+}
+
+static void done(sqlite3_stmt *s)
+{
+	if (s)
+		sqlite3_reset(s);
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	return t ? sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+static const char *col_dup(cr_arena *a, sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	if (!t)
+		return NULL;
+	return a ? cr_arena_strndup(a, t, (size_t)sqlite3_column_bytes(s, i)) : t;
+}
+
+/* Runs a statement that returns no rows. */
+static cr_err exec_k(sq_store *q, int k, cr_msg *m)
+{
+	cr_err e;
+	sqlite3_stmt *s = stmt(q, k, m, &e);
+	if (!s)
+		return e;
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		e = db_fail(q, m, SQL[k]);
+	done(s);
+	return e;
+}
+
+/* ---- open / close / transactions ---------------------------------------- */
+
+static void sq_close(cr_store *s)
+{
+	sq_store *q = SQ(s);
+	for (int i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(q->st[i]);
+	if (q->db)
+		sqlite3_close_v2(q->db);
+	cr_buf_release(&q->scratch);
+	cr_buf_release(&q->scratch2);
+	cr_free(q);
+}
+
+static cr_err sq_begin(cr_store *s, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	if (q->in_tx)
+		return cr_fail(m, CR_EINVAL, "catalog: transaction already open");
+	cr_err e = exec_k(q, S_BEGIN, m);
+	if (!e)
+		q->in_tx = 1;
+	return e;
+}
+
+static cr_err sq_commit(cr_store *s, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	if (!q->in_tx)
+		return cr_fail(m, CR_EINVAL, "catalog: no transaction to commit");
+	cr_err e = exec_k(q, S_COMMIT, m);
+	if (!e)
+		q->in_tx = 0;
+	return e;
+}
+
+static void sq_rollback(cr_store *s)
+{
+	sq_store *q = SQ(s);
+	if (!q->in_tx)
+		return;
+	(void)exec_k(q, S_ROLLBACK, NULL);
+	q->in_tx = 0;
+}
+
+/* ---- sources ------------------------------------------------------------ */
+
+static cr_err sq_source_get_or_add(cr_store *s, const char *root, const char *kind, int64_t *id, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_SRC_GET, m, &e);
+	if (!st)
+		return e;
+	bind_text(st, 1, root);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		done(st);
+		return CR_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		e = db_fail(q, m, "source lookup");
+		done(st);
+		return e;
+	}
+	done(st);
+	if (!(st = stmt(q, S_SRC_ADD, m, &e)))
+		return e;
+	bind_text(st, 1, root);
+	bind_text(st, 2, kind ? kind : "folder");
+	sqlite3_bind_int64(st, 3, cr_wallclock());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "source insert");
+	else
+		*id = sqlite3_last_insert_rowid(q->db);
+	done(st);
+	return e;
+}
+
+/* ---- documents ---------------------------------------------------------- */
+
+static cr_err read_doc_row(sq_store *q, cr_arena *a, sqlite3_stmt *s, cr_doc_row *r, cr_msg *m)
+{
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(s, 0);
+	r->source_id = sqlite3_column_int64(s, 1);
+	r->name = col_dup(a, s, 2);
+	r->parent = col_dup(a, s, 3);
+	r->title = col_dup(a, s, 4);
+	r->type = col_dup(a, s, 5);
+	r->lang = col_dup(a, s, 6);
+	r->author = col_dup(a, s, 7);
+	r->date = sqlite3_column_int64(s, 8);
+	r->hash = col_dup(a, s, 9);
+	r->size = sqlite3_column_int64(s, 10);
+	r->mtime = sqlite3_column_int64(s, 11);
+	r->meta_json = col_dup(a, s, 12);
+	r->acl.tenant = (uint32_t)sqlite3_column_int64(s, 13);
+	r->acl.owner = (uint32_t)sqlite3_column_int64(s, 14);
+	uint32_t n = 0;
+	if (cr_store_groups_parse((const char *)sqlite3_column_text(s, 15), &q->scratch, &n))
+		return cr_fail(m, CR_ECORRUPT, "catalog: document %lld: malformed groups", (long long)r->id);
+	if (n) {
+		r->acl.groups = cr_arena_memdup(a, q->scratch.data, n * sizeof(uint32_t));
+		if (!r->acl.groups)
+			return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	}
+	r->acl.n_groups = n;
+	r->acl.classification = (uint8_t)sqlite3_column_int(s, 16);
+	r->n_chunks = sqlite3_column_int64(s, 17);
+	if ((sqlite3_column_type(s, 2) != SQLITE_NULL && !r->name))
+		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	return CR_OK;
+}
+
+static cr_err doc_query(sq_store *q, cr_arena *a, int k, int64_t id, const char *name, cr_doc_row *out,
+			cr_msg *m)
+{
+	cr_err e;
+	sqlite3_stmt *s = stmt(q, k, m, &e);
+	if (!s)
+		return e;
+	if (k == S_DOC_FIND) {
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, name);
+	} else if (k == S_DOC_GET) {
+		sqlite3_bind_int64(s, 1, id);
+	} else {
+		bind_text(s, 1, name);
+	}
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		e = read_doc_row(q, a, s, out, m);
+	else if (rc == SQLITE_DONE)
+		e = cr_fail(m, CR_ENOTFOUND, "no document %s", name ? name : "with that id");
+	else
+		e = db_fail(q, m, "document lookup");
+	done(s);
+	return e;
+}
+
+static cr_err sq_doc_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name, cr_doc_row *out,
+			  cr_msg *m)
+{
+	return doc_query(SQ(s), a, S_DOC_FIND, source_id, name, out, m);
+}
+
+static cr_err sq_doc_get(cr_store *s, cr_arena *a, int64_t doc_id, cr_doc_row *out, cr_msg *m)
+{
+	return doc_query(SQ(s), a, S_DOC_GET, doc_id, NULL, out, m);
+}
+
+static cr_err sq_doc_find_any(cr_store *s, cr_arena *a, const char *name, cr_doc_row *out, cr_msg *m)
+{
+	return doc_query(SQ(s), a, S_DOC_FIND_ANY, 0, name, out, m);
+}
+
+/* Looks up a document id by (source, name); 0 if absent. */
+static cr_err doc_id_of(sq_store *q, int64_t source_id, const char *name, int64_t *id, cr_msg *m)
+{
+	cr_err e;
+	sqlite3_stmt *s = stmt(q, S_DOC_ID, m, &e);
+	if (!s)
+		return e;
+	sqlite3_bind_int64(s, 1, source_id);
+	bind_text(s, 2, name);
+	int rc = sqlite3_step(s);
+	*id = 0;
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		e = db_fail(q, m, "document lookup");
+	done(s);
+	return e;
+}
+
+/* Appends the chunk ids of a document and all its descendants to ids. */
+static cr_err tree_chunk_ids(sq_store *q, int64_t doc_id, cr_buf *ids, cr_msg *m)
+{
+	if (!ids)
+		return CR_OK;
+	cr_err e;
+	sqlite3_stmt *s = stmt(q, S_DOC_TREE_CHUNKS, m, &e);
+	if (!s)
+		return e;
+	sqlite3_bind_int64(s, 1, doc_id);
+	int rc;
+	while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint64_t id = (uint64_t)sqlite3_column_int64(s, 0);
+		e = cr_buf_add(ids, &id, sizeof id);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = db_fail(q, m, "chunk listing");
+	done(s);
+	return e;
+}
+
+/* The metadata as a JSON object text (caller frees), or NULL if none. */
+static char *meta_json(const cr_doc *d)
+{
+	if (!d || !d->n_meta)
+		return NULL;
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < d->n_meta; i++)
+		if (d->meta[i].key && d->meta[i].value)
+			json_object_set_new(o, d->meta[i].key, json_string(d->meta[i].value));
+	char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_SORT_KEYS);
+	json_decref(o);
+	return t;
+}
+
+static int loc_has_time(const cr_loc *l)
+{
+	return l->t_start >= 0 && (l->t_start > 0 || l->t_end > 0 || l->speaker);
+}
+
+static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, const cr_chunk *chunks,
+			 size_t n_chunks, int64_t *doc_id, cr_buf *deleted, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e = CR_OK;
+	char *mj = NULL;
+	const char *name = row->name ? row->name : d ? d->name : NULL;
+	const char *parent = row->parent ? row->parent : d ? d->parent : NULL;
+	if (!name || !*name)
+		return cr_fail(m, CR_EINVAL, "catalog: document without a name");
+#define PICK(f) (row->f ? row->f : d ? d->f : NULL)
+	const char *title = PICK(title), *type = PICK(type), *lang = PICK(lang), *author = PICK(author);
+#undef PICK
+	int64_t date = row->date ? row->date : d ? d->date : 0;
+	int64_t parent_id = 0, old_id = 0;
+	if (parent) {
+		if ((e = doc_id_of(q, row->source_id, parent, &parent_id, m)))
+			return e;
+		if (!parent_id)
+			return cr_fail(m, CR_EINVAL, "catalog: %s: parent %s is not in the catalog", name, parent);
+	}
+	if ((e = doc_id_of(q, row->source_id, name, &old_id, m)))
+		return e;
+	if (old_id) {
+		sqlite3_stmt *st;
+		if ((e = tree_chunk_ids(q, old_id, deleted, m)))
+			return e;
+		if (!(st = stmt(q, S_CHUNKS_DEL, m, &e)))
+			return e;
+		sqlite3_bind_int64(st, 1, old_id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			e = db_fail(q, m, "chunk delete");
+		done(st);
+		if (e)
+			return e;
+	}
+	if (row->acl.tenant) {
+		sqlite3_stmt *st = stmt(q, S_TENANT, m, &e);
+		if (!st)
+			return e;
+		sqlite3_bind_int64(st, 1, row->acl.tenant);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			e = db_fail(q, m, "tenant insert");
+		done(st);
+		if (e)
+			return e;
+	}
+	if ((e = cr_store_groups_format(row->acl.groups, row->acl.n_groups, &q->scratch2)))
+		return cr_fail(m, e, "catalog: out of memory");
+	int64_t text_bytes = 0;
+	for (size_t i = 0; i < n_chunks; i++)
+		text_bytes += (int64_t)chunks[i].len;
+	const char *mjs = row->meta_json;
+	if (!mjs)
+		mjs = mj = meta_json(d);
+
+	sqlite3_stmt *st = stmt(q, old_id ? S_DOC_UPD : S_DOC_INS, m, &e);
+	if (!st)
+		goto out;
+	sqlite3_bind_int64(st, 1, row->source_id);
+	bind_text(st, 2, name);
+	if (parent_id)
+		sqlite3_bind_int64(st, 3, parent_id);
+	else
+		sqlite3_bind_null(st, 3);
+	bind_text(st, 4, title);
+	bind_text(st, 5, type);
+	bind_text(st, 6, lang);
+	bind_text(st, 7, author);
+	sqlite3_bind_int64(st, 8, date);
+	bind_text(st, 9, row->hash);
+	sqlite3_bind_int64(st, 10, row->size);
+	sqlite3_bind_int64(st, 11, row->mtime);
+	bind_text(st, 12, mjs);
+	sqlite3_bind_int64(st, 13, row->acl.tenant);
+	sqlite3_bind_int64(st, 14, row->acl.owner);
+	bind_text(st, 15, q->scratch2.data ? q->scratch2.data : "");
+	sqlite3_bind_int(st, 16, row->acl.classification);
+	sqlite3_bind_int64(st, 17, (int64_t)n_chunks);
+	sqlite3_bind_int64(st, 18, text_bytes);
+	if (old_id)
+		sqlite3_bind_int64(st, 19, old_id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		e = db_fail(q, m, "document write");
+		done(st);
+		goto out;
+	}
+	done(st);
+	int64_t id = old_id ? old_id : sqlite3_last_insert_rowid(q->db);
+
+	if (!(st = stmt(q, S_CHUNK_INS, m, &e)))
+		goto out;
+	for (size_t i = 0; i < n_chunks; i++) {
+		const cr_chunk *c = &chunks[i];
+		const cr_loc *l = &c->loc;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, c->ordinal);
+		sqlite3_bind_text(st, 3, c->text ? c->text : "", c->text ? (int)c->len : 0, SQLITE_STATIC);
+		if (l->page > 0)
+			sqlite3_bind_int(st, 4, l->page);
+		if (l->slide > 0)
+			sqlite3_bind_int(st, 5, l->slide);
+		bind_text(st, 6, l->sheet);
+		if (l->line_start > 0) {
+			sqlite3_bind_int(st, 7, l->line_start);
+			sqlite3_bind_int(st, 8, l->line_end > 0 ? l->line_end : l->line_start);
+		}
+		bind_text(st, 9, l->speaker);
+		if (loc_has_time(l)) {
+			sqlite3_bind_double(st, 10, l->t_start);
+			sqlite3_bind_double(st, 11, l->t_end >= l->t_start ? l->t_end : l->t_start);
+		}
+		bind_text(st, 12, l->heading);
+		bind_text(st, 13, l->symbol);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			e = db_fail(q, m, "chunk write");
+			break;
+		}
+	}
+	done(st);
+	if (!e && doc_id)
+		*doc_id = id;
+out:
+	free(mj);
+	return e;
+}
+
+static cr_err sq_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e = tree_chunk_ids(q, doc_id, deleted, m);
+	if (e)
+		return e;
+	sqlite3_stmt *st = stmt(q, S_DOC_DEL, m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, doc_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "document delete");
+	else if (!sqlite3_changes(q->db))
+		e = cr_fail(m, CR_ENOTFOUND, "catalog: no document %lld", (long long)doc_id);
+	done(st);
+	return e;
+}
+
+static cr_err sq_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_DOC_TOUCH, m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, doc_id);
+	sqlite3_bind_int64(st, 2, size);
+	sqlite3_bind_int64(st, 3, mtime);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "document update");
+	done(st);
+	return e;
+}
+
+/* Iterations use their own statement so a callback may call the store. */
+static cr_err sq_docs_of_source(cr_store *s, int64_t source_id, int files_only, cr_store_doc_fn fn, void *ctx,
+				cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	const char *sql = files_only ? "SELECT id, name, hash, mtime, size FROM documents"
+				       " WHERE source_id = ?1 AND parent_id IS NULL ORDER BY id"
+				     : "SELECT id, name, hash, mtime, size FROM documents"
+				       " WHERE source_id = ?1 ORDER BY id";
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(q, m, "prepare");
+	sqlite3_bind_int64(st, 1, source_id);
+	cr_err e = CR_OK;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
+		       sqlite3_column_int64(st, 4)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = db_fail(q, m, "document listing");
+	sqlite3_finalize(st);
+	return e;
+}
+
+/* ---- chunks ------------------------------------------------------------- */
+
+/* Fills a chunk row from a CHUNK_COLS statement; strings are copied to a, or
+ * borrowed from the statement when a is NULL (valid until the next step). */
+static cr_err read_chunk_row(cr_arena *a, sqlite3_stmt *s, cr_chunk_row *r, cr_buf *groups, cr_msg *m)
+{
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(s, 0);
+	r->doc_id = sqlite3_column_int64(s, 1);
+	r->doc = col_dup(a, s, 2);
+	r->title = col_dup(a, s, 3);
+	r->type = col_dup(a, s, 4);
+	r->date = sqlite3_column_int64(s, 5);
+	r->text = col_dup(a, s, 6);
+	r->len = (size_t)sqlite3_column_bytes(s, 6);
+	r->ordinal = (uint32_t)sqlite3_column_int64(s, 7);
+	cr_loc *l = &r->loc;
+	l->page = sqlite3_column_int(s, 8);
+	l->slide = sqlite3_column_int(s, 9);
+	l->sheet = col_dup(a, s, 10);
+	l->line_start = sqlite3_column_int(s, 11);
+	l->line_end = sqlite3_column_int(s, 12);
+	l->speaker = col_dup(a, s, 13);
+	l->t_start = sqlite3_column_type(s, 14) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 14);
+	l->t_end = sqlite3_column_type(s, 15) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 15);
+	l->heading = col_dup(a, s, 16);
+	l->symbol = col_dup(a, s, 17);
+	r->acl.tenant = (uint32_t)sqlite3_column_int64(s, 18);
+	r->acl.owner = (uint32_t)sqlite3_column_int64(s, 19);
+	uint32_t n = 0;
+	if (cr_store_groups_parse((const char *)sqlite3_column_text(s, 20), groups, &n))
+		return cr_fail(m, CR_ECORRUPT, "catalog: chunk %lld: malformed groups", (long long)r->id);
+	if (n)
+		r->acl.groups = a ? cr_arena_memdup(a, groups->data, n * sizeof(uint32_t))
+				  : (const uint32_t *)groups->data;
+	r->acl.n_groups = n;
+	r->acl.classification = (uint8_t)sqlite3_column_int(s, 21);
+	if (!r->text)
+		r->text = "";
+	if (a && ((n && !r->acl.groups) || (r->len && !*r->text)))
+		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	return CR_OK;
+}
+
+static cr_err sq_chunk_get(cr_store *s, cr_arena *a, int64_t chunk_id, cr_chunk_row *out, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_CHUNK_GET, m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, chunk_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		e = read_chunk_row(a, st, out, &q->scratch, m);
+	else if (rc == SQLITE_DONE)
+		e = cr_fail(m, CR_ENOTFOUND, "catalog: no chunk %lld", (long long)chunk_id);
+	else
+		e = db_fail(q, m, "chunk lookup");
+	done(st);
+	return e;
+}
+
+static cr_err chunk_iter(sq_store *q, const char *sql, int64_t arg, cr_store_chunk_fn fn, void *ctx, cr_msg *m)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(q, m, "prepare");
+	sqlite3_bind_int64(st, 1, arg);
+	cr_err e = CR_OK;
+	int rc;
+	cr_buf groups;
+	cr_buf_init(&groups, 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cr_chunk_row r;
+		/* The callback may use the store: the groups live in our own buffer. */
+		e = read_chunk_row(NULL, st, &r, &groups, m);
+		if (e || fn(ctx, &r))
+			break;
+	}
+	if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = db_fail(q, m, "chunk listing");
+	cr_buf_release(&groups);
+	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err sq_chunks_after(cr_store *s, int64_t after_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m)
+{
+	return chunk_iter(SQ(s), "SELECT " CHUNK_COLS " WHERE c.id > ?1 ORDER BY c.id", after_id, fn, ctx, m);
+}
+
+static cr_err sq_chunks_of_doc(cr_store *s, int64_t doc_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m)
+{
+	return chunk_iter(SQ(s), "SELECT " CHUNK_COLS " WHERE c.doc_id = ?1 ORDER BY c.ordinal, c.id", doc_id,
+			  fn, ctx, m);
+}
+
+static cr_err sq_max_chunk_id(cr_store *s, int64_t *out, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_MAXID, m, &e);
+	if (!st)
+		return e;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		e = db_fail(q, m, "max chunk id");
+	done(st);
+	return e;
+}
+
+static cr_err sq_deleted_chunks(cr_store *s, cr_buf *ids, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_DELETED_LIST, m, &e);
+	if (!st)
+		return e;
+	int rc;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
+		e = cr_buf_add(ids, &id, sizeof id);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = db_fail(q, m, "deleted chunk listing");
+	done(st);
+	return e;
+}
+
+static cr_err sq_deleted_chunks_clear(cr_store *s, const uint64_t *ids, size_t n, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e = CR_OK;
+	int own = !q->in_tx;
+	if (own && (e = sq_begin(s, m)))
+		return e;
+	sqlite3_stmt *st = stmt(q, S_DELETED_DEL, m, &e);
+	for (size_t i = 0; st && i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, (int64_t)ids[i]);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			e = db_fail(q, m, "deleted chunk clear");
+			break;
+		}
+	}
+	done(st);
+	if (own) {
+		if (e)
+			sq_rollback(s);
+		else
+			e = sq_commit(s, m);
+	}
+	return e;
+}
+
+/* ---- kv, stats, models -------------------------------------------------- */
+
+static cr_err sq_kv_get(cr_store *s, cr_arena *a, const char *key, const char **value, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_KV_GET, m, &e);
+	if (!st)
+		return e;
+	bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = col_dup(a, st, 0);
+		if (!*value)
+			e = cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	} else if (rc == SQLITE_DONE) {
+		e = cr_fail(m, CR_ENOTFOUND, "catalog: no setting %s", key);
+	} else {
+		e = db_fail(q, m, "setting lookup");
+	}
+	done(st);
+	return e;
+}
+
+static cr_err sq_kv_set(cr_store *s, const char *key, const char *value, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_KV_SET, m, &e);
+	if (!st)
+		return e;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value ? value : "");
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "setting write");
+	done(st);
+	return e;
+}
+
+static cr_err one_int(sq_store *q, const char *sql, int64_t *out, cr_msg *m)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(q, m, "prepare");
+	cr_err e = CR_OK;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		e = db_fail(q, m, "stats");
+	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err sq_get_stats(cr_store *s, cr_arena *a, cr_store_stats *out, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	memset(out, 0, sizeof *out);
+	cr_err e;
+	if ((e = one_int(q, "SELECT count(*) FROM sources", &out->n_sources, m)) ||
+	    (e = one_int(q, "SELECT count(*) FROM documents", &out->n_docs, m)) ||
+	    (e = one_int(q, "SELECT count(*) FROM chunks", &out->n_chunks, m)) ||
+	    (e = one_int(q, "SELECT coalesce(sum(text_bytes), 0) FROM documents", &out->text_bytes, m)))
+		return e;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db,
+			       "SELECT coalesce(type, '?'), count(*) FROM documents GROUP BY 1 ORDER BY 2 DESC, 1"
+			       " LIMIT 32",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(q, m, "prepare");
+	while (sqlite3_step(st) == SQLITE_ROW && out->by_type_n < 32) {
+		const char *t = col_dup(a, st, 0);
+		if (!t) {
+			e = cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+			break;
+		}
+		out->by_type[out->by_type_n].type = t;
+		out->by_type[out->by_type_n].n = sqlite3_column_int64(st, 1);
+		out->by_type_n++;
+	}
+	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err sq_model_put(cr_store *s, const cr_model_row *r, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	if (!r->name || !*r->name || !r->path)
+		return cr_fail(m, CR_EINVAL, "catalog: a model needs a name and a path");
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_MODEL_PUT, m, &e);
+	if (!st)
+		return e;
+	bind_text(st, 1, r->name);
+	bind_text(st, 2, r->path);
+	bind_text(st, 3, r->arch);
+	bind_text(st, 4, r->info_json);
+	sqlite3_bind_int64(st, 5, r->size);
+	sqlite3_bind_int64(st, 6, r->added ? r->added : cr_wallclock());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "model write");
+	done(st);
+	return e;
+}
+
+static void read_model(cr_arena *a, sqlite3_stmt *st, cr_model_row *r)
+{
+	r->name = col_dup(a, st, 0);
+	r->path = col_dup(a, st, 1);
+	r->arch = col_dup(a, st, 2);
+	r->info_json = col_dup(a, st, 3);
+	r->size = sqlite3_column_int64(st, 4);
+	r->added = sqlite3_column_int64(st, 5);
+}
+
+static cr_err sq_model_get(cr_store *s, cr_arena *a, const char *name, cr_model_row *out, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_MODEL_GET, m, &e);
+	if (!st)
+		return e;
+	bind_text(st, 1, name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_model(a, st, out);
+		if (!out->name || !out->path)
+			e = cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	} else if (rc == SQLITE_DONE) {
+		e = cr_fail(m, CR_ENOTFOUND, "no model named %s", name);
+	} else {
+		e = db_fail(q, m, "model lookup");
+	}
+	done(st);
+	return e;
+}
+
+static cr_err sq_model_del(cr_store *s, const char *name, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_MODEL_DEL, m, &e);
+	if (!st)
+		return e;
+	bind_text(st, 1, name);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "model delete");
+	else if (!sqlite3_changes(q->db))
+		e = cr_fail(m, CR_ENOTFOUND, "no model named %s", name);
+	done(st);
+	return e;
+}
+
+static cr_err sq_model_list(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db, "SELECT name, path, arch, info, size, added FROM models ORDER BY name", -1,
+			       &st, NULL) != SQLITE_OK)
+		return db_fail(q, m, "prepare");
+	cr_err e = CR_OK;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cr_model_row r;
+		read_model(NULL, st, &r);
+		if (fn(ctx, &r))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = db_fail(q, m, "model listing");
+	sqlite3_finalize(st);
+	return e;
+}
+
+static const cr_store_vt SQLITE_VT = {
+	.name = "sqlite",
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.source_get_or_add = sq_source_get_or_add,
+	.doc_find = sq_doc_find,
+	.doc_get = sq_doc_get,
+	.doc_find_any = sq_doc_find_any,
+	.doc_put = sq_doc_put,
+	.doc_delete = sq_doc_delete,
+	.doc_touch = sq_doc_touch,
+	.docs_of_source = sq_docs_of_source,
+	.chunk_get = sq_chunk_get,
+	.chunks_after = sq_chunks_after,
+	.chunks_of_doc = sq_chunks_of_doc,
+	.max_chunk_id = sq_max_chunk_id,
+	.deleted_chunks = sq_deleted_chunks,
+	.deleted_chunks_clear = sq_deleted_chunks_clear,
+	.kv_get = sq_kv_get,
+	.kv_set = sq_kv_set,
+	.get_stats = sq_get_stats,
+	.model_put = sq_model_put,
+	.model_get = sq_model_get,
+	.model_del = sq_model_del,
+	.model_list = sq_model_list,
+};
+
+/* Creates the schema in a new file, or checks the version of an old one. */
+static cr_err schema_init(sq_store *q, const char *path, cr_msg *m)
+{
+	int64_t have = 0;
+	cr_err e = one_int(q, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+			   &have, m);
+	if (e)
+		return e;
+	if (have) {
+		int64_t v = 0;
+		if ((e = one_int(q, "SELECT max(version) FROM schema_version", &v, m)))
+			return e;
+		if (v > SCHEMA_VERSION)
+			return cr_fail(m, CR_EUNSUPPORTED, "%s: catalog schema v%lld is newer than this build (v%d)",
+				       path, (long long)v, SCHEMA_VERSION);
+		if (v < 1)
+			return cr_fail(m, CR_ECORRUPT, "%s: catalog has no schema version", path);
+		return CR_OK;
+	}
+	char *err = NULL;
+	char ver[64];
+	snprintf(ver, sizeof ver, "INSERT INTO schema_version VALUES (%d);", SCHEMA_VERSION);
+	if (sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	/* Another process may have created it meanwhile. */
+	if ((e = one_int(q, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_version'", &have, m))) {
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return e;
+	}
+	if (have)
+		return sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? CR_OK
+										 : db_fail(q, m, "schema");
+	if (sqlite3_exec(q->db, SCHEMA, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(q->db, ver, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(q->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	return CR_OK;
+fail:
+	e = cr_fail(m, CR_EIO, "%s: cannot create the catalog: %s", path, err ? err : sqlite3_errmsg(q->db));
+	sqlite3_free(err);
+	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	return e;
+}
+
+cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m)
+{
+	cr_err e = cr_mkdirs(data_dir, m);
+	if (e)
+		return e;
+	sq_store *q = cr_calloc(1, sizeof *q);
+	if (!q)
+		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	q->base.vt = &SQLITE_VT;
+	cr_buf_init(&q->scratch, 0);
+	cr_buf_init(&q->scratch2, 0);
+	size_t pl = strlen(data_dir) + 16;
+	char *path = cr_malloc(pl);
+	if (!path) {
+		cr_free(q);
+		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	}
+	snprintf(path, pl, "%s/catalog.db", data_dir);
+	int rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	if (rc != SQLITE_OK) {
+		e = cr_fail(m, rc == SQLITE_CANTOPEN ? CR_EIO : CR_ECORRUPT, "%s: %s", path,
+			    q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(q->db, 10000);
+	sqlite3_extended_result_codes(q->db, 1);
+	char *err = NULL;
+	if (sqlite3_exec(q->db,
+			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+			 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;",
+			 NULL, NULL, &err) != SQLITE_OK) {
+		int prim = sqlite3_errcode(q->db) & 0xff;
+		e = cr_fail(m, prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT ? CR_ECORRUPT : CR_EIO, "%s: %s",
+			    path, err ? err : sqlite3_errmsg(q->db));
+		sqlite3_free(err);
+		goto fail;
+	}
+	if ((e = schema_init(q, path, m)))
+		goto fail;
+	cr_free(path);
+	*out = &q->base;
+	return CR_OK;
+fail:
+	cr_free(path);
+	sq_close(&q->base);
+	return e;
+}

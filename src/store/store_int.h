@@ -1,0 +1,56 @@
+/*
+ * store_int.h — the back-end interface behind store.h (like curl's vtls):
+ * each back end fills one cr_store_vt and embeds struct cr_store first in
+ * its own handle. store.c forwards the public calls; sqlite.c is the only
+ * back end today, PostgreSQL can follow with the same table.
+ */
+#ifndef CR_STORE_INT_H
+#define CR_STORE_INT_H
+
+#include "cristal/store.h"
+
+typedef struct cr_store_vt {
+	const char *name;
+	void (*close)(cr_store *s);
+	cr_err (*begin)(cr_store *s, cr_msg *m);
+	cr_err (*commit)(cr_store *s, cr_msg *m);
+	void (*rollback)(cr_store *s);
+	cr_err (*source_get_or_add)(cr_store *s, const char *root, const char *kind, int64_t *id, cr_msg *m);
+	cr_err (*doc_find)(cr_store *s, cr_arena *a, int64_t source_id, const char *name, cr_doc_row *out, cr_msg *m);
+	cr_err (*doc_get)(cr_store *s, cr_arena *a, int64_t doc_id, cr_doc_row *out, cr_msg *m);
+	cr_err (*doc_find_any)(cr_store *s, cr_arena *a, const char *name, cr_doc_row *out, cr_msg *m);
+	cr_err (*doc_put)(cr_store *s, const cr_doc_row *row, const cr_doc *d, const cr_chunk *chunks,
+			  size_t n_chunks, int64_t *doc_id, cr_buf *deleted, cr_msg *m);
+	cr_err (*doc_delete)(cr_store *s, int64_t doc_id, cr_buf *deleted, cr_msg *m);
+	cr_err (*doc_touch)(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m);
+	cr_err (*docs_of_source)(cr_store *s, int64_t source_id, int files_only, cr_store_doc_fn fn,
+				 void *ctx, cr_msg *m);
+	cr_err (*chunk_get)(cr_store *s, cr_arena *a, int64_t chunk_id, cr_chunk_row *out, cr_msg *m);
+	cr_err (*chunks_after)(cr_store *s, int64_t after_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
+	cr_err (*chunks_of_doc)(cr_store *s, int64_t doc_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
+	cr_err (*max_chunk_id)(cr_store *s, int64_t *out, cr_msg *m);
+	cr_err (*deleted_chunks)(cr_store *s, cr_buf *ids, cr_msg *m);
+	cr_err (*deleted_chunks_clear)(cr_store *s, const uint64_t *ids, size_t n, cr_msg *m);
+	cr_err (*kv_get)(cr_store *s, cr_arena *a, const char *key, const char **value, cr_msg *m);
+	cr_err (*kv_set)(cr_store *s, const char *key, const char *value, cr_msg *m);
+	cr_err (*get_stats)(cr_store *s, cr_arena *a, cr_store_stats *st, cr_msg *m);
+	cr_err (*model_put)(cr_store *s, const cr_model_row *r, cr_msg *m);
+	cr_err (*model_get)(cr_store *s, cr_arena *a, const char *name, cr_model_row *out, cr_msg *m);
+	cr_err (*model_del)(cr_store *s, const char *name, cr_msg *m);
+	cr_err (*model_list)(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg *m);
+} cr_store_vt;
+
+struct cr_store {
+	const cr_store_vt *vt;
+};
+
+/* The SQLite back end: DATA/catalog.db. */
+cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m);
+
+/* Groups as stored: sorted, comma-separated decimal ids ("" = none). */
+cr_err cr_store_groups_format(const uint32_t *g, uint32_t n, cr_buf *out);
+/* Parses the stored form into `out` (reset first) as a uint32_t array of *n
+ * ids; malformed text gives CR_ECORRUPT. */
+cr_err cr_store_groups_parse(const char *s, cr_buf *out, uint32_t *n);
+
+#endif

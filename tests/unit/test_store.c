@@ -1,0 +1,454 @@
+/* test_store.c — the catalog: documents and chunks CRUD, transactions, chunk
+ * ids never reused, ACL fields, the deleted-chunk journal, kv, models, stats,
+ * and a damaged catalog file reported as CR_ECORRUPT. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cristal/store.h"
+
+static char dir[256];
+
+static int setup(void **st)
+{
+	snprintf(dir, sizeof dir, "/tmp/cr_test_store.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static cr_store *open_store(void)
+{
+	cr_store *s = NULL;
+	cr_msg m = {{0}};
+	cr_err e = cr_store_open(dir, &s, &m);
+	if (e)
+		fprintf(stderr, "open: %s\n", m.text);
+	assert_int_equal(e, CR_OK);
+	return s;
+}
+
+static cr_chunk mk_chunk(const char *text, uint32_t ord)
+{
+	cr_chunk c;
+	memset(&c, 0, sizeof c);
+	c.text = text;
+	c.len = strlen(text);
+	c.ordinal = ord;
+	c.loc.t_start = c.loc.t_end = -1;
+	return c;
+}
+
+/* Puts one document with the given chunk texts in its own transaction. */
+static int64_t put_doc(cr_store *s, int64_t src, const char *name, const char *parent, const char *const *texts,
+		       size_t n, cr_buf *deleted)
+{
+	cr_chunk ch[8];
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++)
+		ch[i] = mk_chunk(texts[i], (uint32_t)i);
+	cr_doc_row row;
+	memset(&row, 0, sizeof row);
+	row.source_id = src;
+	row.name = name;
+	row.parent = parent;
+	row.type = "txt";
+	row.hash = "abc";
+	cr_msg m = {{0}};
+	int64_t id = 0;
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_put(s, &row, NULL, ch, n, &id, deleted, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+typedef struct collect {
+	int64_t ids[64];
+	char texts[64][64];
+	int n;
+} collect;
+
+static int collect_chunk(void *ctx, const cr_chunk_row *c)
+{
+	collect *k = ctx;
+	if (k->n < 64) {
+		k->ids[k->n] = c->id;
+		snprintf(k->texts[k->n], sizeof k->texts[0], "%.*s", (int)c->len, c->text);
+		k->n++;
+	}
+	return 0;
+}
+
+static void test_docs_and_chunks(void **st)
+{
+	cr_store *s = open_store();
+	assert_string_equal(cr_store_backend(s), "sqlite");
+	cr_msg m = {{0}};
+	int64_t src = 0, src2 = 0;
+	assert_int_equal(cr_store_source_get_or_add(s, "/data/docs", "folder", &src, &m), CR_OK);
+	assert_int_equal(cr_store_source_get_or_add(s, "/data/docs", "folder", &src2, &m), CR_OK);
+	assert_int_equal(src, src2);
+
+	/* A document with metadata, ACL and located chunks. */
+	cr_kv meta[2] = {{"from", "alice@example.com"}, {"charset", "utf-8"}};
+	cr_section sec = {"x", 1, {0}};
+	cr_doc d;
+	memset(&d, 0, sizeof d);
+	d.name = "docs/report.pdf";
+	d.title = "Quarterly report";
+	d.type = "pdf";
+	d.lang = "en";
+	d.author = "Alice";
+	d.date = 1700000000;
+	d.meta = meta;
+	d.n_meta = 2;
+	d.sections = &sec;
+	d.n_sections = 1;
+	uint32_t groups[3] = {9, 2, 5};
+	cr_doc_row row;
+	memset(&row, 0, sizeof row);
+	row.source_id = src;
+	row.hash = "deadbeef";
+	row.size = 1234;
+	row.mtime = 1700000001;
+	row.acl = (cr_acl){.tenant = 7, .owner = 42, .groups = groups, .n_groups = 3, .classification = 2};
+	cr_chunk ch[3] = {mk_chunk("first page text", 0), mk_chunk("second page", 1), mk_chunk("sheet row", 2)};
+	ch[0].loc.page = 1;
+	ch[1].loc.page = 2;
+	ch[1].loc.heading = "Intro > Scope";
+	ch[2].loc.sheet = "Sales";
+	ch[2].loc.line_start = 10;
+	ch[2].loc.line_end = 12;
+	ch[2].loc.speaker = "Bob";
+	ch[2].loc.t_start = 61.5;
+	ch[2].loc.t_end = 70;
+	ch[2].loc.symbol = "main";
+	int64_t id = 0;
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_put(s, &row, &d, ch, 3, &id, NULL, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc_row r;
+	assert_int_equal(cr_store_doc_find(s, &a, src, "docs/report.pdf", &r, &m), CR_OK);
+	assert_int_equal(r.id, id);
+	assert_string_equal(r.title, "Quarterly report");
+	assert_string_equal(r.type, "pdf");
+	assert_string_equal(r.author, "Alice");
+	assert_string_equal(r.lang, "en");
+	assert_int_equal(r.date, 1700000000);
+	assert_string_equal(r.hash, "deadbeef");
+	assert_int_equal(r.size, 1234);
+	assert_int_equal(r.mtime, 1700000001);
+	assert_int_equal(r.n_chunks, 3);
+	assert_null(r.parent);
+	assert_non_null(strstr(r.meta_json, "\"from\":\"alice@example.com\""));
+	assert_int_equal(r.acl.tenant, 7);
+	assert_int_equal(r.acl.owner, 42);
+	assert_int_equal(r.acl.classification, 2);
+	assert_int_equal(r.acl.n_groups, 3);
+	assert_int_equal(r.acl.groups[0], 2); /* stored sorted */
+	assert_int_equal(r.acl.groups[1], 5);
+	assert_int_equal(r.acl.groups[2], 9);
+	assert_int_equal(cr_store_doc_get(s, &a, id, &r, &m), CR_OK);
+	assert_string_equal(r.name, "docs/report.pdf");
+	assert_int_equal(cr_store_doc_find_any(s, &a, "docs/report.pdf", &r, &m), CR_OK);
+	assert_int_equal(r.id, id);
+	assert_int_equal(cr_store_doc_find(s, &a, src, "nope", &r, &m), CR_ENOTFOUND);
+	assert_int_equal(cr_store_doc_find(s, &a, src + 1, "docs/report.pdf", &r, &m), CR_ENOTFOUND);
+
+	/* Chunks come back with their location and the document's ACL. */
+	collect k = {0};
+	assert_int_equal(cr_store_chunks_of_doc(s, id, collect_chunk, &k, &m), CR_OK);
+	assert_int_equal(k.n, 3);
+	assert_string_equal(k.texts[0], "first page text");
+	assert_string_equal(k.texts[2], "sheet row");
+	cr_chunk_row c;
+	assert_int_equal(cr_store_chunk_get(s, &a, k.ids[0], &c, &m), CR_OK);
+	assert_int_equal(c.loc.page, 1);
+	assert_null(c.loc.sheet);
+	assert_true(c.loc.t_start < 0);
+	assert_int_equal(c.doc_id, id);
+	assert_string_equal(c.doc, "docs/report.pdf");
+	assert_string_equal(c.title, "Quarterly report");
+	assert_string_equal(c.type, "pdf");
+	assert_int_equal(c.acl.tenant, 7);
+	assert_int_equal(c.acl.owner, 42);
+	assert_int_equal(c.acl.n_groups, 3);
+	assert_int_equal(c.acl.groups[1], 5);
+	assert_int_equal(c.acl.classification, 2);
+	assert_int_equal(cr_store_chunk_get(s, &a, k.ids[1], &c, &m), CR_OK);
+	assert_string_equal(c.loc.heading, "Intro > Scope");
+	assert_int_equal(cr_store_chunk_get(s, &a, k.ids[2], &c, &m), CR_OK);
+	assert_string_equal(c.loc.sheet, "Sales");
+	assert_int_equal(c.loc.line_start, 10);
+	assert_int_equal(c.loc.line_end, 12);
+	assert_string_equal(c.loc.speaker, "Bob");
+	assert_true(c.loc.t_start == 61.5 && c.loc.t_end == 70);
+	assert_string_equal(c.loc.symbol, "main");
+	assert_int_equal(c.ordinal, 2);
+	assert_int_equal(cr_store_chunk_get(s, &a, 999999, &c, &m), CR_ENOTFOUND);
+
+	/* Touch keeps the content, updates size and mtime. */
+	assert_int_equal(cr_store_doc_touch(s, id, 99, 5, &m), CR_OK);
+	assert_int_equal(cr_store_doc_get(s, &a, id, &r, &m), CR_OK);
+	assert_int_equal(r.size, 99);
+	assert_int_equal(r.mtime, 5);
+	assert_int_equal(r.n_chunks, 3);
+
+	cr_store_stats sts;
+	assert_int_equal(cr_store_get_stats(s, &a, &sts, &m), CR_OK);
+	assert_int_equal(sts.n_sources, 1);
+	assert_int_equal(sts.n_docs, 1);
+	assert_int_equal(sts.n_chunks, 3);
+	assert_int_equal(sts.text_bytes, (int64_t)(strlen("first page text") + strlen("second page") + strlen("sheet row")));
+	assert_int_equal(sts.by_type_n, 1);
+	assert_string_equal(sts.by_type[0].type, "pdf");
+	cr_arena_release(&a);
+	cr_store_close(s);
+}
+
+static void test_ids_never_reused(void **st)
+{
+	cr_store *s = open_store();
+	cr_msg m = {{0}};
+	int64_t src;
+	assert_int_equal(cr_store_source_get_or_add(s, "/r", "folder", &src, &m), CR_OK);
+	const char *t1[] = {"a1", "a2"};
+	int64_t d1 = put_doc(s, src, "a.txt", NULL, t1, 2, NULL);
+	int64_t maxid = 0;
+	assert_int_equal(cr_store_max_chunk_id(s, &maxid, &m), CR_OK);
+	collect k = {0};
+	assert_int_equal(cr_store_chunks_of_doc(s, d1, collect_chunk, &k, &m), CR_OK);
+	assert_int_equal(k.n, 2);
+	assert_int_equal(maxid, k.ids[1]);
+
+	/* Replacing the document: old ids reported, new ids above every old one. */
+	cr_buf del;
+	cr_buf_init(&del, 0);
+	const char *t2[] = {"b1", "b2", "b3"};
+	int64_t d1b = put_doc(s, src, "a.txt", NULL, t2, 3, &del);
+	assert_int_equal(d1b, d1); /* same document row */
+	assert_int_equal(del.len, 2 * sizeof(uint64_t));
+	const uint64_t *dl = (const uint64_t *)del.data;
+	assert_int_equal(dl[0], k.ids[0]);
+	assert_int_equal(dl[1], k.ids[1]);
+	collect k2 = {0};
+	assert_int_equal(cr_store_chunks_of_doc(s, d1, collect_chunk, &k2, &m), CR_OK);
+	assert_int_equal(k2.n, 3);
+	assert_string_equal(k2.texts[0], "b1");
+	assert_true(k2.ids[0] > maxid);
+
+	/* Deleting the document holding the highest ids, then reopening: still no reuse. */
+	int64_t top = k2.ids[2];
+	cr_buf_reset(&del);
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_delete(s, d1, &del, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	assert_int_equal(del.len, 3 * sizeof(uint64_t));
+	assert_int_equal(cr_store_doc_delete(s, d1, NULL, &m), CR_ENOTFOUND);
+	cr_store_close(s);
+	s = open_store();
+	const char *t3[] = {"c1"};
+	int64_t d3 = put_doc(s, src, "c.txt", NULL, t3, 1, NULL);
+	collect k3 = {0};
+	assert_int_equal(cr_store_chunks_of_doc(s, d3, collect_chunk, &k3, &m), CR_OK);
+	assert_int_equal(k3.n, 1);
+	assert_true(k3.ids[0] > top);
+	assert_true(d3 > d1);
+
+	/* The deleted-chunk journal holds all five deleted ids until cleared. */
+	cr_buf_reset(&del);
+	assert_int_equal(cr_store_deleted_chunks(s, &del, &m), CR_OK);
+	assert_int_equal(del.len, 5 * sizeof(uint64_t));
+	dl = (const uint64_t *)del.data;
+	assert_int_equal(dl[0], k.ids[0]);
+	assert_int_equal(dl[4], (uint64_t)top);
+	assert_int_equal(cr_store_deleted_chunks_clear(s, dl, 3, &m), CR_OK);
+	cr_buf_reset(&del);
+	assert_int_equal(cr_store_deleted_chunks(s, &del, &m), CR_OK);
+	assert_int_equal(del.len, 2 * sizeof(uint64_t));
+	cr_buf_release(&del);
+
+	/* chunks_after sees only the newer chunk. */
+	collect k4 = {0};
+	assert_int_equal(cr_store_chunks_after(s, top, collect_chunk, &k4, &m), CR_OK);
+	assert_int_equal(k4.n, 1);
+	assert_string_equal(k4.texts[0], "c1");
+	cr_store_close(s);
+}
+
+static void test_transactions(void **st)
+{
+	cr_store *s = open_store();
+	cr_msg m = {{0}};
+	int64_t src;
+	assert_int_equal(cr_store_source_get_or_add(s, "/t", "folder", &src, &m), CR_OK);
+	cr_chunk ch = mk_chunk("rolled back", 0);
+	cr_doc_row row;
+	memset(&row, 0, sizeof row);
+	row.source_id = src;
+	row.name = "gone.txt";
+	int64_t id;
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_begin(s, &m), CR_EINVAL); /* no nesting */
+	assert_int_equal(cr_store_doc_put(s, &row, NULL, &ch, 1, &id, NULL, &m), CR_OK);
+	cr_store_rollback(s);
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc_row r;
+	assert_int_equal(cr_store_doc_find(s, &a, src, "gone.txt", &r, &m), CR_ENOTFOUND);
+	assert_int_equal(cr_store_commit(s, &m), CR_EINVAL);
+	/* A second connection sees only committed work. */
+	cr_store *s2 = open_store();
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_put(s, &row, NULL, &ch, 1, &id, NULL, &m), CR_OK);
+	assert_int_equal(cr_store_doc_find(s2, &a, src, "gone.txt", &r, &m), CR_ENOTFOUND);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_find(s2, &a, src, "gone.txt", &r, &m), CR_OK);
+	/* A document without a name or with a missing parent is refused. */
+	row.name = NULL;
+	assert_int_equal(cr_store_doc_put(s, &row, NULL, &ch, 1, &id, NULL, &m), CR_EINVAL);
+	row.name = "child";
+	row.parent = "no-such-parent";
+	assert_int_equal(cr_store_doc_put(s, &row, NULL, &ch, 1, &id, NULL, &m), CR_EINVAL);
+	assert_non_null(strstr(m.text, "no-such-parent"));
+	cr_arena_release(&a);
+	cr_store_close(s2);
+	cr_store_close(s);
+}
+
+static int count_doc(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_children(void **st)
+{
+	cr_store *s = open_store();
+	cr_msg m = {{0}};
+	int64_t src;
+	assert_int_equal(cr_store_source_get_or_add(s, "/mail", "folder", &src, &m), CR_OK);
+	const char *tp[] = {"the mail body"};
+	const char *tc[] = {"attachment text", "more"};
+	const char *tg[] = {"nested"};
+	int64_t p = put_doc(s, src, "x.eml", NULL, tp, 1, NULL);
+	int64_t c = put_doc(s, src, "x.eml#att/a.pdf", "x.eml", tc, 2, NULL);
+	int64_t g = put_doc(s, src, "x.eml#att/a.pdf#1", "x.eml#att/a.pdf", tg, 1, NULL);
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc_row r;
+	assert_int_equal(cr_store_doc_get(s, &a, c, &r, &m), CR_OK);
+	assert_string_equal(r.parent, "x.eml");
+	int n_all = 0, n_files = 0;
+	assert_int_equal(cr_store_docs_of_source(s, src, count_doc, &n_all, &m), CR_OK);
+	assert_int_equal(cr_store_files_of_source(s, src, count_doc, &n_files, &m), CR_OK);
+	assert_int_equal(n_all, 3);
+	assert_int_equal(n_files, 1);
+	/* Deleting the parent takes the children and all their chunks. */
+	cr_buf del;
+	cr_buf_init(&del, 0);
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_delete(s, p, &del, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	assert_int_equal(del.len, 4 * sizeof(uint64_t));
+	assert_int_equal(cr_store_doc_get(s, &a, g, &r, &m), CR_ENOTFOUND);
+	cr_store_stats sts;
+	assert_int_equal(cr_store_get_stats(s, &a, &sts, &m), CR_OK);
+	assert_int_equal(sts.n_docs, 0);
+	assert_int_equal(sts.n_chunks, 0);
+	/* ...and the journal (filled by the cascade too) has all four. */
+	cr_buf_reset(&del);
+	assert_int_equal(cr_store_deleted_chunks(s, &del, &m), CR_OK);
+	assert_int_equal(del.len, 4 * sizeof(uint64_t));
+	cr_buf_release(&del);
+	cr_arena_release(&a);
+	cr_store_close(s);
+}
+
+static int count_model(void *ctx, const cr_model_row *r)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_kv_models(void **st)
+{
+	cr_store *s = open_store();
+	cr_msg m = {{0}};
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	const char *v;
+	assert_int_equal(cr_store_kv_get(s, &a, "k", &v, &m), CR_ENOTFOUND);
+	assert_int_equal(cr_store_kv_set(s, "k", "one", &m), CR_OK);
+	assert_int_equal(cr_store_kv_set(s, "k", "two", &m), CR_OK);
+	assert_int_equal(cr_store_kv_get(s, &a, "k", &v, &m), CR_OK);
+	assert_string_equal(v, "two");
+
+	cr_model_row r = {"tiny", "/models/tiny.gguf", "llama", "{\"params\":1}", 1000, 0};
+	assert_int_equal(cr_store_model_put(s, &r, &m), CR_OK);
+	r.name = "other";
+	assert_int_equal(cr_store_model_put(s, &r, &m), CR_OK);
+	cr_model_row g;
+	assert_int_equal(cr_store_model_get(s, &a, "tiny", &g, &m), CR_OK);
+	assert_string_equal(g.path, "/models/tiny.gguf");
+	assert_string_equal(g.arch, "llama");
+	assert_string_equal(g.info_json, "{\"params\":1}");
+	assert_int_equal(g.size, 1000);
+	assert_true(g.added > 0);
+	int n = 0;
+	assert_int_equal(cr_store_model_list(s, count_model, &n, &m), CR_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(cr_store_model_del(s, "tiny", &m), CR_OK);
+	assert_int_equal(cr_store_model_del(s, "tiny", &m), CR_ENOTFOUND);
+	assert_int_equal(cr_store_model_get(s, &a, "tiny", &g, &m), CR_ENOTFOUND);
+	r.name = NULL;
+	assert_int_equal(cr_store_model_put(s, &r, &m), CR_EINVAL);
+	cr_arena_release(&a);
+	cr_store_close(s);
+}
+
+static void test_corrupt(void **st)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	for (int i = 0; i < 4096; i++)
+		fputc("garbage!"[i % 8], f);
+	fclose(f);
+	cr_store *s = NULL;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_store_open(dir, &s, &m), CR_ECORRUPT);
+	assert_null(s);
+	assert_non_null(strstr(m.text, "catalog.db"));
+	assert_int_equal(cr_store_open("postgres://x", &s, &m), CR_EUNSUPPORTED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_docs_and_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ids_never_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_children, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kv_models, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
