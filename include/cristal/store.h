@@ -140,6 +140,9 @@ CR_API cr_err cr_store_max_chunk_id(cr_store *s, int64_t *out, cr_msg *m);
  */
 CR_API cr_err cr_store_deleted_chunks(cr_store *s, cr_buf *ids, cr_msg *m);
 CR_API cr_err cr_store_deleted_chunks_clear(cr_store *s, const uint64_t *ids, size_t n, cr_msg *m);
+/* Makes every chunk id issued from now on greater than `above` (repair
+ * after a power cut lost catalog commits the index had already seen). */
+CR_API cr_err cr_store_chunk_ids_reserve(cr_store *s, int64_t above, cr_msg *m);
 /* Records a new size and mtime for a document whose content hash did not change. */
 CR_API cr_err cr_store_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m);
 /* Like cr_store_docs_of_source, but only top-level documents (no parent): the files. */

@@ -747,6 +747,35 @@ static cr_err sq_max_chunk_id(cr_store *s, int64_t *out, cr_msg *m)
 	return e;
 }
 
+static cr_err sq_chunk_ids_reserve(cr_store *s, int64_t above, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	int64_t cur = 0;
+	cr_err e = sq_max_chunk_id(s, &cur, m);
+	if (e || cur >= above)
+		return e;
+	sqlite3_stmt *st;
+	/* sqlite_sequence has a row for chunks once one was ever inserted. */
+	const char *sql = "INSERT INTO sqlite_sequence(name, seq) SELECT 'chunks', ?1"
+			  " WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'chunks')";
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(q, m, "prepare");
+	sqlite3_bind_int64(st, 1, above);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "reserve chunk ids");
+	sqlite3_finalize(st);
+	if (e)
+		return e;
+	if (sqlite3_prepare_v2(q->db, "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'chunks' AND seq < ?1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return db_fail(q, m, "prepare");
+	sqlite3_bind_int64(st, 1, above);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "reserve chunk ids");
+	sqlite3_finalize(st);
+	return e;
+}
+
 static cr_err sq_deleted_chunks(cr_store *s, cr_buf *ids, cr_msg *m)
 {
 	sq_store *q = SQ(s);
@@ -982,6 +1011,7 @@ static const cr_store_vt SQLITE_VT = {
 	.chunks_after = sq_chunks_after,
 	.chunks_of_doc = sq_chunks_of_doc,
 	.max_chunk_id = sq_max_chunk_id,
+	.chunk_ids_reserve = sq_chunk_ids_reserve,
 	.deleted_chunks = sq_deleted_chunks,
 	.deleted_chunks_clear = sq_deleted_chunks_clear,
 	.kv_get = sq_kv_get,

@@ -98,6 +98,11 @@ cr_err cr_store_chunks_of_doc(cr_store *s, int64_t doc_id, cr_store_chunk_fn fn,
 
 cr_err cr_store_max_chunk_id(cr_store *s, int64_t *out, cr_msg *m) { return s->vt->max_chunk_id(s, out, m); }
 
+cr_err cr_store_chunk_ids_reserve(cr_store *s, int64_t above, cr_msg *m)
+{
+	return s->vt->chunk_ids_reserve(s, above, m);
+}
+
 cr_err cr_store_deleted_chunks(cr_store *s, cr_buf *ids, cr_msg *m) { return s->vt->deleted_chunks(s, ids, m); }
 
 cr_err cr_store_deleted_chunks_clear(cr_store *s, const uint64_t *ids, size_t n, cr_msg *m)

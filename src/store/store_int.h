@@ -29,6 +29,7 @@ typedef struct cr_store_vt {
 	cr_err (*chunks_after)(cr_store *s, int64_t after_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
 	cr_err (*chunks_of_doc)(cr_store *s, int64_t doc_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
 	cr_err (*max_chunk_id)(cr_store *s, int64_t *out, cr_msg *m);
+	cr_err (*chunk_ids_reserve)(cr_store *s, int64_t above, cr_msg *m);
 	cr_err (*deleted_chunks)(cr_store *s, cr_buf *ids, cr_msg *m);
 	cr_err (*deleted_chunks_clear)(cr_store *s, const uint64_t *ids, size_t n, cr_msg *m);
 	cr_err (*kv_get)(cr_store *s, cr_arena *a, const char *key, const char **value, cr_msg *m);

@@ -284,11 +284,22 @@ static void test_ids_never_reused(void **st)
 	assert_int_equal(del.len, 2 * sizeof(uint64_t));
 	cr_buf_release(&del);
 
+	/* Reserving ids (repair after a lost commit) moves the next id past it. */
+	assert_int_equal(cr_store_chunk_ids_reserve(s, k3.ids[0] + 100, &m), CR_OK);
+	assert_int_equal(cr_store_chunk_ids_reserve(s, 5, &m), CR_OK); /* never backwards */
+	assert_int_equal(cr_store_max_chunk_id(s, &maxid, &m), CR_OK);
+	assert_int_equal(maxid, k3.ids[0] + 100);
+
 	/* chunks_after sees only the newer chunk. */
 	collect k4 = {0};
 	assert_int_equal(cr_store_chunks_after(s, top, collect_chunk, &k4, &m), CR_OK);
 	assert_int_equal(k4.n, 1);
 	assert_string_equal(k4.texts[0], "c1");
+	const char *t5[] = {"d1"};
+	int64_t d5 = put_doc(s, src, "d.txt", NULL, t5, 1, NULL);
+	collect k5 = {0};
+	assert_int_equal(cr_store_chunks_of_doc(s, d5, collect_chunk, &k5, &m), CR_OK);
+	assert_int_equal(k5.ids[0], maxid + 1);
 	cr_store_close(s);
 }
 
@@ -399,6 +410,12 @@ static void test_kv_models(void **st)
 	assert_int_equal(cr_store_kv_set(s, "k", "two", &m), CR_OK);
 	assert_int_equal(cr_store_kv_get(s, &a, "k", &v, &m), CR_OK);
 	assert_string_equal(v, "two");
+	int64_t mx = -1;
+	assert_int_equal(cr_store_max_chunk_id(s, &mx, &m), CR_OK);
+	assert_int_equal(mx, 0);
+	assert_int_equal(cr_store_chunk_ids_reserve(s, 1000, &m), CR_OK); /* no chunk ever */
+	assert_int_equal(cr_store_max_chunk_id(s, &mx, &m), CR_OK);
+	assert_int_equal(mx, 1000);
 
 	cr_model_row r = {"tiny", "/models/tiny.gguf", "llama", "{\"params\":1}", 1000, 0};
 	assert_int_equal(cr_store_model_put(s, &r, &m), CR_OK);
