@@ -25,6 +25,25 @@
 
 #include "cristal/base.h"
 
+/*
+ * Term bytes, exactly as the index stores them:
+ *   byte 0     kind: 'w' or 'b'
+ *   bytes 1..  the normalized UTF-8 text (NFKC + case fold), for 'w' English
+ *              words after stemming; never empty, at most 1 + 128 bytes
+ *              (longer words are dropped, but still take a position).
+ *
+ * Positions: every word (also a dropped stopword or an over-long word) takes
+ * one position. A CJK run of n characters starting at position p gives
+ *   bigram i (characters i, i+1), 0 <= i < n-1, at position p + i
+ *   (n == 1: the character alone as a 'b' term at p),
+ *   each morpheme at p + (index of its first character in the run),
+ * and the next token after the run gets p + n. So the bigrams of a quoted
+ * Japanese phrase appear at consecutive positions exactly where the same
+ * characters appear in a document, whatever MeCab does with the context;
+ * phrase matching uses words and bigrams (tokens without CR_TOKEN_MORPHEME).
+ * Tokens are delivered in non-decreasing position order (bigram before the
+ * morphemes that start at the same position).
+ */
 typedef struct cr_analyzer cr_analyzer;
 
 typedef struct cr_analyzer_opts {
@@ -44,21 +63,38 @@ typedef struct cr_token {
 	uint32_t pos;     /* token position (for phrases); bigrams and morphemes of one span share positions sensibly */
 	uint32_t start;   /* byte range in the ORIGINAL input, for snippets and highlighting */
 	uint32_t end;
+	uint32_t flags;   /* CR_TOKEN_* below */
 } cr_token;
+
+/* cr_token.flags: a MeCab morpheme inside a CJK run. It shares positions
+ * with the run's bigrams (see "Positions" above), so phrase matching should
+ * use the other tokens (words and bigrams) and skip these. */
+#define CR_TOKEN_MORPHEME 1u
 
 /* Return non-zero from the callback to stop early (cr_analyze then returns CR_ECANCELED). */
 typedef int (*cr_token_fn)(void *ctx, const cr_token *t);
 
 enum {
-	CR_ANALYZE_QUERY = 1 << 0,  /* query text: keep stopwords */
-	CR_ANALYZE_NOSTEM = 1 << 1, /* prefix terms: normalize but do not stem */
+	/* Query text. Stopwords are dropped as in documents (their positions
+	 * stay, so phrases line up) unless the text has nothing but stopwords:
+	 * then all of them are kept, so "to be or not to be" still yields
+	 * terms (which match only an index built with opts.stopwords = 0). */
+	CR_ANALYZE_QUERY = 1 << 0,
+	CR_ANALYZE_NOSTEM = 1 << 1, /* prefix terms: normalize but do not stem (nor drop stopwords) */
 };
 
-/* Analyzes UTF-8 text (invalid bytes are skipped). */
+/*
+ * Analyzes UTF-8 text and calls fn once per token. Invalid UTF-8 bytes are
+ * skipped (they separate words). Memory is bounded whatever len is: the
+ * analyzer streams over the text. len must fit in 32 bits (offsets are
+ * uint32_t), else CR_ETOOBIG before any callback. CR_EINVAL for NULL a/fn.
+ */
 CR_API cr_err cr_analyze(cr_analyzer *a, const char *text, size_t len, int flags,
 			 cr_token_fn fn, void *ctx);
 
-/* NFKC + case fold of a UTF-8 string into out (appended). */
+/* NFKC + case fold (+ removal of default-ignorable code points) of a UTF-8
+ * string, appended to out; invalid bytes are skipped. For display and
+ * filters: no stemming, no segmentation. CR_ETOOBIG if out's cap is hit. */
 CR_API cr_err cr_text_normalize(const char *text, size_t len, cr_buf *out);
 
 #endif

@@ -1,0 +1,499 @@
+/*
+ * analyzer.c — the tokenizer: turns UTF-8 text into the terms the index
+ * stores, with positions and byte ranges in the original text.
+ *
+ * One pass over the input, bounded memory (a word buffer and a CJK run
+ * buffer of fixed size live in the analyzer):
+ *
+ *  - ASCII fast path. An ASCII byte whose next byte is also ASCII cannot be
+ *    changed by NFKC except for case, so letters and digits are lowercased
+ *    and appended to the current word directly, hashing as we go for the
+ *    stem cache. Everything else (non-ASCII, or an ASCII letter followed by
+ *    a combining mark) goes through normalize.c one cluster at a time.
+ *  - Words (space-delimited scripts): maximal runs of letters, digits and
+ *    combining marks. Letters and digits stay together (p53, h2o, 3d). An
+ *    apostrophe joins two letters (don't, o'neil; ’ counts as '), '.' and
+ *    ',' join two digits (3.14, 1,000); hyphens, underscores, slashes and
+ *    all other punctuation separate (covid-19 -> covid 19 at adjacent
+ *    positions, so the phrase still matches). Words with a letter go
+ *    through the stem cache (stem.c): stopword test on the lowercase form,
+ *    then the Snowball stem. Numbers are indexed whole.
+ *  - CJK runs: maximal runs of Japanese characters (Han, kana, ー 々) or of
+ *    Hangul. Each run gives overlapping character bigrams ('b' terms), which
+ *    match any substring of length >= 2, unknown words included; Japanese
+ *    runs also give MeCab morphemes ('w' terms, japanese.c) which rank
+ *    whole words above accidental bigram overlaps. Positions: see text.h.
+ *    Runs longer than RUN_MAX characters are processed in chunks that
+ *    overlap by one character, so bigrams and positions are exactly those of
+ *    the whole run (morphemes may split at a chunk edge).
+ *  - Query mode (CR_ANALYZE_QUERY) runs a counting pre-pass to find out
+ *    whether the query is made only of stopwords; if so, they are kept.
+ *
+ * Choices for retrieval: stopwords are dropped with their positions kept;
+ * both bigrams and morphemes are emitted for Japanese (morphemes alone miss
+ * compound/unknown words whose segmentation differs between query and
+ * document; bigrams alone rank noisy overlaps too high).
+ */
+#include "text/text_int.h"
+
+#include <string.h>
+
+#define WORD_MAX 128 /* longest term text in bytes (after the kind byte) */
+#define RUN_MAX 256  /* CJK characters per chunk given to MeCab */
+
+typedef struct run_char {
+	uint32_t off;    /* byte offset in rb */
+	uint32_t len;    /* bytes in rb */
+	uint32_t start;  /* original byte range */
+	uint32_t end;
+} run_char;
+
+typedef struct morph_ref {
+	uint32_t ci, cj; /* first and last character index in the run */
+	const char *term;
+	uint32_t len;
+} morph_ref;
+
+typedef struct cr_scan {
+	cr_analyzer *a;
+	cr_token_fn fn;
+	void *ctx;
+	int stopped;
+	int drop_stop;  /* drop stopwords in this pass */
+	int stem;       /* stem in this pass */
+	uint32_t pos;
+	size_t n_emitted, n_stop;
+
+	/* current word: w[0] = 'w', text in w[1..1+wlen) */
+	char w[1 + WORD_MAX + 4];
+	uint32_t wlen;
+	int woverlong;
+	uint32_t whash;
+	uint32_t wstart, wend;
+	int wlast;      /* CR_CC_LETTER or CR_CC_DIGIT */
+	int wletter;    /* has a letter */
+	int joiner;     /* pending CR_CC_APOS / CR_CC_NUMSEP, or 0 */
+	char jbyte;
+
+	/* current CJK run chunk */
+	int rscript;    /* CR_CC_JA or CR_CC_KO, 0 = no run */
+	int rcarried;   /* character 0 was the last one of the previous chunk */
+	uint32_t rbase; /* position of character 0 */
+	uint32_t rn;
+	uint32_t rblen;
+	run_char rc[RUN_MAX];
+	char rb[RUN_MAX * 4];
+	uint16_t b2c[RUN_MAX * 4];
+	morph_ref mr[RUN_MAX];
+	uint32_t nm;
+	uint32_t moff;  /* byte offset in rb of the text given to MeCab */
+
+	char term[1 + 4 * RUN_MAX + 4];
+} cr_scan;
+
+cr_analyzer_opts cr_analyzer_opts_default(void)
+{
+	cr_analyzer_opts o = {.stem = 1, .stopwords = 1, .japanese = 1, .bigrams = 1};
+	return o;
+}
+
+cr_err cr_analyzer_new(const cr_analyzer_opts *o, cr_analyzer **out, cr_msg *m)
+{
+	if (!out)
+		return cr_fail(m, CR_EINVAL, "text: cr_analyzer_new without out");
+	*out = NULL;
+	cr_analyzer *a = cr_calloc(1, sizeof *a);
+	if (!a)
+		return cr_fail(m, CR_ENOMEM, "text: no memory for an analyzer");
+	a->o = o ? *o : cr_analyzer_opts_default();
+	if (!a->o.japanese && !a->o.bigrams)
+		a->o.bigrams = 1; /* CJK text must give some term */
+	cr_err e = cr_stemmer_init(&a->stem, m);
+	if (e)
+		goto fail;
+	a->scan = cr_malloc(sizeof(cr_scan));
+	if (!a->scan) {
+		e = cr_fail(m, CR_ENOMEM, "text: no memory for an analyzer");
+		goto fail;
+	}
+	if (a->o.japanese) {
+		/* Without a dictionary we keep going with bigrams (logged once). */
+		a->have_mecab = cr_mecab_init(&a->mecab, NULL) == CR_OK;
+		if (!a->have_mecab)
+			a->o.bigrams = 1;
+	}
+	*out = a;
+	return CR_OK;
+fail:
+	cr_analyzer_free(a);
+	return e;
+}
+
+void cr_analyzer_free(cr_analyzer *a)
+{
+	if (!a)
+		return;
+	if (a->have_mecab)
+		cr_mecab_release(&a->mecab);
+	cr_stemmer_release(&a->stem);
+	cr_free(a->scan);
+	cr_free(a);
+}
+
+/* ---- emitting ---------------------------------------------------------- */
+
+static void emit(cr_scan *sc, const char *term, size_t len, uint32_t pos,
+		 uint32_t start, uint32_t end, uint32_t flags)
+{
+	if (sc->stopped)
+		return;
+	cr_token t = {.term = term, .len = (uint32_t)len, .pos = pos,
+		      .start = start, .end = end, .flags = flags};
+	sc->n_emitted++;
+	if (sc->fn(sc->ctx, &t))
+		sc->stopped = 1;
+}
+
+static void flush_word(cr_scan *sc)
+{
+	sc->joiner = 0;
+	if (!sc->wlen)
+		return;
+	uint32_t pos = sc->pos++;
+	uint32_t wl = sc->wlen;
+	sc->wlen = 0;
+	if (sc->woverlong) {
+		sc->woverlong = 0;
+		return;
+	}
+	if (sc->wletter && (sc->stem || sc->drop_stop)) {
+		const char *stem;
+		size_t sl;
+		int stop;
+		cr_stemmer_lookup(&sc->a->stem, sc->w + 1, wl, sc->whash, &stem, &sl, &stop);
+		if (stop && sc->drop_stop) {
+			sc->n_stop++;
+			return;
+		}
+		if (sc->stem && sl) {
+			sc->term[0] = 'w';
+			memcpy(sc->term + 1, stem, sl);
+			emit(sc, sc->term, sl + 1, pos, sc->wstart, sc->wend, 0);
+			return;
+		}
+	}
+	emit(sc, sc->w, wl + 1, pos, sc->wstart, sc->wend, 0);
+}
+
+static int on_morph(void *ctx, const cr_morph *mo)
+{
+	cr_scan *sc = ctx;
+	if (mo->term_len > WORD_MAX || sc->nm >= RUN_MAX)
+		return 0;
+	uint32_t first = sc->moff + mo->off, last = first + mo->len - 1;
+	if (last >= sc->rblen)
+		return 0;
+	morph_ref *r = &sc->mr[sc->nm++];
+	r->ci = sc->b2c[first];
+	r->cj = sc->b2c[last];
+	r->term = mo->term;
+	r->len = mo->term_len;
+	return 0;
+}
+
+/* Emits the current run chunk. final: the run ended; otherwise the chunk is
+ * full and its last character is carried into the next chunk. */
+static void flush_run(cr_scan *sc, int final)
+{
+	uint32_t n = sc->rn;
+	if (!n)
+		return;
+	cr_analyzer *a = sc->a;
+	uint32_t base = sc->rbase;
+	uint32_t from = sc->rcarried ? 1 : 0;
+	sc->nm = 0;
+	if (a->have_mecab && sc->rscript == CR_CC_JA && n > from) {
+		for (uint32_t i = 0; i < n; i++)
+			for (uint32_t b = 0; b < sc->rc[i].len; b++)
+				sc->b2c[sc->rc[i].off + b] = (uint16_t)i;
+		sc->moff = sc->rc[from].off;
+		cr_mecab_parse(&a->mecab, sc->rb + sc->moff, sc->rblen - sc->moff, on_morph, sc);
+	}
+	uint32_t mi = 0;
+	for (uint32_t i = 0; i < n && !sc->stopped; i++) {
+		const run_char *c = &sc->rc[i];
+		if (a->o.bigrams) {
+			if (i + 1 < n) {
+				const run_char *d = &sc->rc[i + 1];
+				sc->term[0] = 'b';
+				memcpy(sc->term + 1, sc->rb + c->off, c->len);
+				memcpy(sc->term + 1 + c->len, sc->rb + d->off, d->len);
+				emit(sc, sc->term, 1 + c->len + d->len, base + i, c->start, d->end, 0);
+			} else if (n == 1 && !sc->rcarried) {
+				sc->term[0] = 'b';
+				memcpy(sc->term + 1, sc->rb + c->off, c->len);
+				emit(sc, sc->term, 1 + c->len, base, c->start, c->end, 0);
+			}
+		}
+		while (mi < sc->nm && sc->mr[mi].ci <= i) {
+			const morph_ref *r = &sc->mr[mi++];
+			if (r->ci != i)
+				continue;
+			sc->term[0] = 'w';
+			memcpy(sc->term + 1, r->term, r->len);
+			emit(sc, sc->term, 1 + r->len, base + i, c->start, sc->rc[r->cj].end,
+			     CR_TOKEN_MORPHEME);
+		}
+	}
+	if (final) {
+		sc->pos = base + n;
+		sc->rn = 0;
+		sc->rblen = 0;
+		sc->rscript = 0;
+		sc->rcarried = 0;
+	} else {
+		run_char last = sc->rc[n - 1];
+		memmove(sc->rb, sc->rb + last.off, last.len);
+		last.off = 0;
+		sc->rc[0] = last;
+		sc->rn = 1;
+		sc->rblen = last.len;
+		sc->rbase = base + n - 1;
+		sc->rcarried = 1;
+	}
+}
+
+/* ---- feeding normalized code points ------------------------------------ */
+
+static void word_append(cr_scan *sc, const char *p, size_t n)
+{
+	if (sc->wlen + n > WORD_MAX) {
+		sc->woverlong = 1;
+		sc->wlen = WORD_MAX; /* still counts as a word */
+		return;
+	}
+	for (size_t k = 0; k < n; k++)
+		sc->whash = CR_STEM_HASH_STEP(sc->whash, p[k]);
+	memcpy(sc->w + 1 + sc->wlen, p, n);
+	sc->wlen += (uint32_t)n;
+}
+
+/* A letter, digit or mark of a space-delimited script. */
+static void feed_word(cr_scan *sc, int32_t cp, int cls, uint32_t start, uint32_t end)
+{
+	if (sc->rn)
+		flush_run(sc, 1);
+	if (sc->joiner) {
+		int ok = (sc->joiner == CR_CC_APOS && sc->wlast == CR_CC_LETTER && cls == CR_CC_LETTER) ||
+			 (sc->joiner == CR_CC_NUMSEP && sc->wlast == CR_CC_DIGIT && cls == CR_CC_DIGIT);
+		if (ok) {
+			word_append(sc, &sc->jbyte, 1);
+			sc->joiner = 0;
+		} else {
+			flush_word(sc);
+		}
+	}
+	if (!sc->wlen) {
+		sc->wstart = start;
+		sc->whash = CR_STEM_HASH_INIT;
+		sc->wletter = 0;
+		sc->wlast = CR_CC_LETTER;
+	}
+	char u[4];
+	int ul = cr_utf8_encode((uint32_t)cp, u);
+	word_append(sc, u, (size_t)ul);
+	if (cls == CR_CC_LETTER)
+		sc->wletter = 1;
+	if (cls != CR_CC_MARK)
+		sc->wlast = cls;
+	sc->wend = end;
+}
+
+static void feed_sep(cr_scan *sc)
+{
+	if (sc->wlen)
+		flush_word(sc);
+	if (sc->rn)
+		flush_run(sc, 1);
+}
+
+static void feed_joiner(cr_scan *sc, int cls, char byte)
+{
+	if (sc->wlen && !sc->joiner) {
+		sc->joiner = cls;
+		sc->jbyte = byte;
+		return;
+	}
+	feed_sep(sc);
+}
+
+static void feed_cjk(cr_scan *sc, int32_t cp, int cls, uint32_t start, uint32_t end)
+{
+	if (sc->wlen)
+		flush_word(sc);
+	sc->joiner = 0;
+	if (sc->rn && sc->rscript != cls)
+		flush_run(sc, 1);
+	if (sc->rn == RUN_MAX)
+		flush_run(sc, 0);
+	if (!sc->rn) {
+		sc->rscript = cls;
+		sc->rbase = sc->pos;
+		sc->rcarried = 0;
+		sc->rblen = 0;
+	}
+	run_char *c = &sc->rc[sc->rn++];
+	c->off = sc->rblen;
+	c->len = (uint32_t)cr_utf8_encode((uint32_t)cp, sc->rb + sc->rblen);
+	c->start = start;
+	c->end = end;
+	sc->rblen += c->len;
+}
+
+static void feed_cp(cr_scan *sc, int32_t cp, uint32_t start, uint32_t end)
+{
+	int cls = cr_text_class(cp);
+	switch (cls) {
+	case CR_CC_LETTER:
+	case CR_CC_DIGIT:
+	case CR_CC_MARK:
+		if (cp < 0x80 && cp >= 'A' && cp <= 'Z')
+			cp += 32;
+		feed_word(sc, cp, cls, start, end);
+		break;
+	case CR_CC_APOS:
+		feed_joiner(sc, cls, '\'');
+		break;
+	case CR_CC_NUMSEP:
+		feed_joiner(sc, cls, (char)cp);
+		break;
+	case CR_CC_JA:
+	case CR_CC_KO:
+		feed_cjk(sc, cp, cls, start, end);
+		break;
+	default:
+		feed_sep(sc);
+	}
+}
+
+/* ---- the pass ---------------------------------------------------------- */
+
+static void scan_text(cr_scan *sc, const uint8_t *s, size_t n)
+{
+	int32_t cps[CR_NORM_MAX];
+	size_t i = 0;
+	while (i < n && !sc->stopped) {
+		uint8_t c = s[i];
+		if (c < 0x80 && (i + 1 == n || s[i + 1] < 0x80)) {
+			uint8_t lc = c | 0x20;
+			int isl = (uint8_t)(lc - 'a') < 26;
+			int isd = (uint8_t)(c - '0') < 10;
+			if (isl | isd) {
+				if (sc->rn)
+					flush_run(sc, 1);
+				if (sc->joiner || !sc->wlen) {
+					/* first character: the general path handles joiners */
+					feed_word(sc, isl ? lc : c, isl ? CR_CC_LETTER : CR_CC_DIGIT,
+						  (uint32_t)i, (uint32_t)i + 1);
+					i++;
+				}
+				/* the rest of the ASCII word */
+				uint32_t wl = sc->wlen;
+				uint32_t h = sc->whash;
+				int letter = sc->wletter, last = sc->wlast;
+				char *w = sc->w + 1;
+				while (i < n) {
+					c = s[i];
+					lc = c | 0x20;
+					isl = (uint8_t)(lc - 'a') < 26;
+					isd = (uint8_t)(c - '0') < 10;
+					if (!(isl | isd) || (i + 1 < n && s[i + 1] >= 0x80))
+						break;
+					c = isl ? lc : c;
+					if (wl < WORD_MAX) {
+						w[wl++] = (char)c;
+						h = CR_STEM_HASH_STEP(h, c);
+					} else {
+						sc->woverlong = 1;
+					}
+					letter |= isl;
+					last = isl ? CR_CC_LETTER : CR_CC_DIGIT;
+					i++;
+				}
+				sc->wlen = wl;
+				sc->whash = h;
+				sc->wletter = letter;
+				sc->wlast = last;
+				sc->wend = (uint32_t)i;
+				continue;
+			}
+			if (c == '\'')
+				feed_joiner(sc, CR_CC_APOS, '\'');
+			else if (c == '.' || c == ',')
+				feed_joiner(sc, CR_CC_NUMSEP, (char)c);
+			else
+				feed_sep(sc);
+			i++;
+			continue;
+		}
+		size_t cl = cr_text_cluster_len(s + i, n - i);
+		if (!cl) { /* invalid UTF-8: skip one byte, it separates words */
+			feed_sep(sc);
+			i++;
+			continue;
+		}
+		int k = cr_text_norm_cluster(s + i, cl, cps);
+		for (int j = 0; j < k && !sc->stopped; j++)
+			feed_cp(sc, cps[j], (uint32_t)i, (uint32_t)(i + cl));
+		i += cl;
+	}
+	if (!sc->stopped)
+		feed_sep(sc);
+}
+
+static void scan_init(cr_scan *sc, cr_analyzer *a, cr_token_fn fn, void *ctx, int drop_stop, int stem)
+{
+	sc->a = a;
+	sc->fn = fn;
+	sc->ctx = ctx;
+	sc->stopped = 0;
+	sc->drop_stop = drop_stop;
+	sc->stem = stem;
+	sc->pos = 0;
+	sc->n_emitted = sc->n_stop = 0;
+	sc->w[0] = 'w';
+	sc->wlen = 0;
+	sc->woverlong = 0;
+	sc->joiner = 0;
+	sc->rscript = 0;
+	sc->rcarried = 0;
+	sc->rn = 0;
+	sc->rblen = 0;
+	sc->nm = 0;
+}
+
+static int count_fn(void *ctx, const cr_token *t)
+{
+	return 0;
+}
+
+cr_err cr_analyze(cr_analyzer *a, const char *text, size_t len, int flags,
+		  cr_token_fn fn, void *ctx)
+{
+	if (!a || !fn || (!text && len))
+		return CR_EINVAL;
+	if (len > UINT32_MAX)
+		return CR_ETOOBIG;
+	int stem = a->o.stem && !(flags & CR_ANALYZE_NOSTEM);
+	int drop = a->o.stopwords && !(flags & CR_ANALYZE_NOSTEM);
+	cr_scan *sc = a->scan;
+	if (drop && (flags & CR_ANALYZE_QUERY)) {
+		scan_init(sc, a, count_fn, NULL, 1, stem);
+		scan_text(sc, (const uint8_t *)text, len);
+		if (sc->n_emitted == 0 && sc->n_stop > 0)
+			drop = 0;
+	}
+	scan_init(sc, a, fn, ctx, drop, stem);
+	scan_text(sc, (const uint8_t *)text, len);
+	return sc->stopped ? CR_ECANCELED : CR_OK;
+}

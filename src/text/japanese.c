@@ -1,0 +1,153 @@
+/*
+ * japanese.c — MeCab (IPADIC, UTF-8) morphological analysis of Japanese
+ * runs.
+ *
+ * The model (the ~50 MB system dictionary, mmap'd by MeCab) is loaded once
+ * per process on first use and shared; each analyzer gets its own tagger
+ * and lattice (mecab_model_new_tagger / mecab_model_new_lattice), which is
+ * what makes one analyzer per thread safe. The dictionary is found the way
+ * the mecab command finds it: mecab_model_new2("") reads /etc/mecabrc
+ * (Debian points its dicdir at the mecab-dictionary alternative). If that
+ * fails or is not a UTF-8 dictionary, /var/lib/mecab/dic/ipadic-utf8 is
+ * tried; CR_MECAB_DICDIR overrides both. Without a dictionary the analyzer
+ * still works, with bigrams only (a warning is logged once).
+ *
+ * Which morphemes are indexed (measured on JSQuAD retrieval, see the
+ * analyzer.c header): particles (助詞), auxiliary verbs (助動詞) and symbols
+ * (記号) are dropped: they are frequent, carry no topic and are covered by
+ * bigrams anyway. Verbs and adjectives (動詞, 形容詞) are indexed by their
+ * dictionary form (原形, feature field 7), so 住んで and 住む are one term: the
+ * Japanese counterpart of stemming. Everything else is indexed by surface.
+ */
+#include "text/text_int.h"
+
+#include <mecab.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static pthread_once_t model_once = PTHREAD_ONCE_INIT;
+static mecab_model_t *model;
+static char model_err[256];
+
+static int dict_is_utf8(mecab_model_t *md)
+{
+	const mecab_dictionary_info_t *di = mecab_model_dictionary_info(md);
+	if (!di || !di->charset)
+		return 0;
+	return !strcasecmp(di->charset, "utf-8") || !strcasecmp(di->charset, "utf8");
+}
+
+static mecab_model_t *try_model(const char *arg)
+{
+	mecab_model_t *md = mecab_model_new2(arg);
+	if (!md) {
+		snprintf(model_err, sizeof model_err, "mecab (%s): %s", arg[0] ? arg : "/etc/mecabrc",
+			 mecab_strerror(NULL));
+		return NULL;
+	}
+	if (!dict_is_utf8(md)) {
+		snprintf(model_err, sizeof model_err, "mecab (%s): dictionary is not UTF-8",
+			 arg[0] ? arg : "/etc/mecabrc");
+		mecab_model_destroy(md);
+		return NULL;
+	}
+	return md;
+}
+
+static void load_model(void)
+{
+	const char *env = getenv("CR_MECAB_DICDIR");
+	char arg[1200];
+	if (env && env[0]) {
+		snprintf(arg, sizeof arg, "-r /dev/null -d %s", env);
+		model = try_model(arg);
+		return;
+	}
+	model = try_model("");
+	if (!model)
+		model = try_model("-r /dev/null -d /var/lib/mecab/dic/ipadic-utf8");
+	if (!model)
+		cr_log(CR_LOG_WARN, "text: %s; Japanese is indexed by bigrams only", model_err);
+}
+
+cr_err cr_mecab_init(cr_mecab *mc, cr_msg *m)
+{
+	memset(mc, 0, sizeof *mc);
+	pthread_once(&model_once, load_model);
+	if (!model)
+		return cr_fail(m, CR_ENOTFOUND, "text: %s", model_err);
+	mc->tagger = mecab_model_new_tagger(model);
+	mc->lattice = mc->tagger ? mecab_model_new_lattice(model) : NULL;
+	if (!mc->lattice) {
+		cr_mecab_release(mc);
+		return cr_fail(m, CR_ENOMEM, "text: cannot create a MeCab tagger");
+	}
+	return CR_OK;
+}
+
+void cr_mecab_release(cr_mecab *mc)
+{
+	if (mc->lattice)
+		mecab_lattice_destroy(mc->lattice);
+	if (mc->tagger)
+		mecab_destroy(mc->tagger);
+	memset(mc, 0, sizeof *mc);
+}
+
+/* Field i (0-based) of a comma-separated feature string, or NULL. */
+static const char *field(const char *f, int i, size_t *len)
+{
+	while (i > 0 && f) {
+		f = strchr(f, ',');
+		if (f)
+			f++;
+		i--;
+	}
+	if (!f)
+		return NULL;
+	const char *e = strchr(f, ',');
+	*len = e ? (size_t)(e - f) : strlen(f);
+	return f;
+}
+
+static int starts(const char *f, const char *pos)
+{
+	size_t n = strlen(pos);
+	return strncmp(f, pos, n) == 0 && (f[n] == ',' || f[n] == 0);
+}
+
+int cr_mecab_parse(cr_mecab *mc, const char *sentence, size_t len, cr_morph_fn fn, void *ctx)
+{
+	mecab_lattice_set_sentence2(mc->lattice, sentence, len);
+	if (!mecab_parse_lattice(mc->tagger, mc->lattice))
+		return 0;
+	const mecab_node_t *node = mecab_lattice_get_bos_node(mc->lattice);
+	for (; node; node = node->next) {
+		if (node->stat == MECAB_BOS_NODE || node->stat == MECAB_EOS_NODE)
+			continue;
+		if (!node->length || node->surface < sentence ||
+		    node->surface + node->length > sentence + len)
+			continue;
+		const char *f = node->feature ? node->feature : "";
+		if (starts(f, "助詞") || starts(f, "助動詞") || starts(f, "記号"))
+			continue;
+		cr_morph mo;
+		mo.off = (uint32_t)(node->surface - sentence);
+		mo.len = node->length;
+		mo.term = node->surface;
+		mo.term_len = node->length;
+		if (starts(f, "動詞") || starts(f, "形容詞")) {
+			size_t bl = 0;
+			const char *b = field(f, 6, &bl);
+			if (b && bl && !(bl == 1 && b[0] == '*')) {
+				mo.term = b;
+				mo.term_len = (uint32_t)bl;
+			}
+		}
+		if (fn(ctx, &mo))
+			return 1;
+	}
+	return 0;
+}

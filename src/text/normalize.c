@@ -1,0 +1,170 @@
+/*
+ * normalize.c — Unicode normalization for search: NFKC + case folding
+ * (utf8proc), done one cluster at a time so every normalized code point can
+ * be traced back to a byte range of the original input.
+ *
+ * A cluster is a starter code point plus the combining marks that follow it
+ * (canonical combining class > 0), the half-width voiced sound marks ﾞ ﾟ
+ * (U+FF9E/U+FF9F, which NFKC turns into combining marks, so ｶﾞ becomes ガ),
+ * and conjoining Hangul vowel/final jamo. NFKC composition never crosses a
+ * starter, except for conjoining jamo which we keep inside the cluster, so
+ * normalizing cluster by cluster gives the same code points as normalizing
+ * the whole text, while each output code point inherits its cluster's byte
+ * range. Clusters are capped at CR_CLUSTER_MAX code points so that hostile
+ * input (thousands of stacked marks) stays bounded; the excess marks are
+ * normalized as their own clusters.
+ *
+ * Options are utf8proc's NFKC_Casefold: COMPAT | CASEFOLD | IGNORE (drops
+ * default-ignorable code points such as soft hyphen and zero-width space) |
+ * STRIPNA (drops unassigned code points) | COMPOSE | STABLE.
+ *
+ * Classification (cr_text_class) is done on normalized code points: Unicode
+ * general category decides letter / digit / mark / separator, and block
+ * ranges pick out Japanese (Han, Hiragana, Katakana incl. ー, iteration marks)
+ * and Hangul, which the analyzer segments differently from space-delimited
+ * scripts.
+ */
+#include "text/text_int.h"
+
+#include <utf8proc.h>
+
+#define NORM_OPTS                                                           \
+	(UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |            \
+	 UTF8PROC_STRIPNA | UTF8PROC_STABLE)
+
+static int is_extender(uint32_t cp)
+{
+	if (cp < 0x300)
+		return 0;
+	if (cp == 0xFF9E || cp == 0xFF9F)
+		return 1;
+	if (cp >= 0x1160 && cp <= 0x11FF) /* conjoining jamo V and T */
+		return 1;
+	return utf8proc_get_property((utf8proc_int32_t)cp)->combining_class != 0;
+}
+
+size_t cr_text_cluster_len(const uint8_t *s, size_t n)
+{
+	uint32_t cp;
+	int l = cr_utf8_decode(s, n, &cp);
+	if (l <= 0)
+		return 0;
+	size_t i = (size_t)l;
+	int count = 1;
+	while (i < n && s[i] >= 0x80 && count < CR_CLUSTER_MAX) {
+		l = cr_utf8_decode(s + i, n - i, &cp);
+		if (l <= 0 || !is_extender(cp))
+			break;
+		i += (size_t)l;
+		count++;
+	}
+	return i;
+}
+
+int cr_text_norm_cluster(const uint8_t *s, size_t n, int32_t *out)
+{
+	utf8proc_ssize_t k = utf8proc_decompose((const utf8proc_uint8_t *)s,
+						(utf8proc_ssize_t)n, out,
+						CR_NORM_MAX, NORM_OPTS | UTF8PROC_COMPOSE);
+	if (k <= 0 || k > CR_NORM_MAX)
+		return 0;
+	k = utf8proc_normalize_utf32(out, k, NORM_OPTS | UTF8PROC_COMPOSE);
+	return k < 0 ? 0 : (int)k;
+}
+
+static int is_japanese(int32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30FF) ||   /* Hiragana, Katakana */
+	       (cp >= 0x31F0 && cp <= 0x31FF) ||   /* Katakana ext. */
+	       (cp >= 0x3400 && cp <= 0x4DBF) ||   /* Han ext. A */
+	       (cp >= 0x4E00 && cp <= 0x9FFF) ||   /* Han */
+	       (cp >= 0xF900 && cp <= 0xFAFF) ||   /* Han compatibility */
+	       (cp >= 0x20000 && cp <= 0x3FFFF) || /* Han ext. B.. */
+	       (cp >= 0x3005 && cp <= 0x3007) ||   /* 々 〆 〇 */
+	       cp == 0x303B;                       /* 〻 */
+}
+
+static int is_hangul(int32_t cp)
+{
+	return (cp >= 0xAC00 && cp <= 0xD7FF) || (cp >= 0x1100 && cp <= 0x11FF) ||
+	       (cp >= 0x3130 && cp <= 0x318F) || (cp >= 0xA960 && cp <= 0xA97F);
+}
+
+int cr_text_class(int32_t cp)
+{
+	if (cp < 0x80) {
+		if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+			return CR_CC_LETTER;
+		if (cp >= '0' && cp <= '9')
+			return CR_CC_DIGIT;
+		if (cp == '\'')
+			return CR_CC_APOS;
+		if (cp == '.' || cp == ',')
+			return CR_CC_NUMSEP;
+		return CR_CC_SEP;
+	}
+	if (cp == 0x2019 || cp == 0x02BC) /* right single quote, modifier apostrophe */
+		return CR_CC_APOS;
+	utf8proc_category_t c = utf8proc_category(cp);
+	int cls;
+	switch (c) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+		cls = CR_CC_LETTER;
+		break;
+	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+		cls = CR_CC_DIGIT;
+		break;
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+		cls = CR_CC_MARK;
+		break;
+	default:
+		return CR_CC_SEP;
+	}
+	if (is_japanese(cp))
+		return CR_CC_JA;
+	if (is_hangul(cp))
+		return CR_CC_KO;
+	return cls;
+}
+
+cr_err cr_text_normalize(const char *text, size_t len, cr_buf *out)
+{
+	if (!out || (!text && len))
+		return CR_EINVAL;
+	const uint8_t *s = (const uint8_t *)text;
+	int32_t cps[CR_NORM_MAX];
+	size_t i = 0;
+	cr_err e = CR_OK;
+	while (i < len && !e) {
+		/* ASCII run not followed by a combining mark: lowercase only. */
+		size_t j = i;
+		while (j < len && s[j] < 0x80 && (j + 1 >= len || s[j + 1] < 0x80))
+			j++;
+		if (j > i) {
+			e = cr_buf_reserve(out, j - i);
+			if (e)
+				break;
+			for (size_t k = i; k < j; k++) {
+				uint8_t c = s[k];
+				out->data[out->len++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			out->data[out->len] = 0;
+			i = j;
+			continue;
+		}
+		size_t cl = cr_text_cluster_len(s + i, len - i);
+		if (!cl) { /* invalid byte: skipped */
+			i++;
+			continue;
+		}
+		int n = cr_text_norm_cluster(s + i, cl, cps);
+		for (int k = 0; k < n && !e; k++) {
+			char u[4];
+			int ul = cr_utf8_encode((uint32_t)cps[k], u);
+			e = cr_buf_add(out, u, (size_t)ul);
+		}
+		i += cl;
+	}
+	return e;
+}

@@ -1,0 +1,440 @@
+/* test_text.c — the analyzer: folding, stemming, stopwords, offsets, Japanese
+ * (MeCab + bigrams), positions, query flags, invalid and huge input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cristal/text.h"
+
+typedef struct tok {
+	char term[300];
+	uint32_t pos, start, end, flags;
+} tok;
+
+typedef struct toks {
+	tok *v;
+	size_t n, cap;
+	const char *text;
+	size_t text_len;
+	int stop_after; /* cancel after this many tokens (0 = never) */
+} toks;
+
+static int collect(void *ctx, const cr_token *t)
+{
+	toks *ts = ctx;
+	assert_true(t->len >= 2 && t->len < sizeof ts->v[0].term);
+	assert_true(t->term[0] == 'w' || t->term[0] == 'b');
+	assert_true(t->start < t->end && t->end <= ts->text_len);
+	if (ts->n && !(t->flags & CR_TOKEN_MORPHEME))
+		assert_true(t->pos >= ts->v[ts->n - 1].pos); /* non-decreasing */
+	if (ts->n == ts->cap) {
+		ts->cap = ts->cap ? ts->cap * 2 : 64;
+		ts->v = realloc(ts->v, ts->cap * sizeof *ts->v);
+		assert_non_null(ts->v);
+	}
+	tok *k = &ts->v[ts->n++];
+	memcpy(k->term, t->term, t->len);
+	k->term[t->len] = 0;
+	k->pos = t->pos;
+	k->start = t->start;
+	k->end = t->end;
+	k->flags = t->flags;
+	return ts->stop_after && ts->n >= (size_t)ts->stop_after;
+}
+
+static cr_analyzer *an;
+
+static cr_err run(toks *ts, const char *s, size_t n, int flags)
+{
+	memset(ts, 0, sizeof *ts);
+	ts->text = s;
+	ts->text_len = n;
+	return cr_analyze(an, s, n, flags, collect, ts);
+}
+
+static void analyze(toks *ts, const char *s, int flags)
+{
+	assert_int_equal(run(ts, s, strlen(s), flags), CR_OK);
+}
+
+/* "wfoo@0 wbar@1 ..." for compact comparisons. */
+static char *render(const toks *ts, int with_pos)
+{
+	static char out[8192];
+	size_t o = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < ts->n; i++) {
+		if (with_pos)
+			o += (size_t)snprintf(out + o, sizeof out - o, "%s%s@%u", i ? " " : "", ts->v[i].term, ts->v[i].pos);
+		else
+			o += (size_t)snprintf(out + o, sizeof out - o, "%s%s", i ? " " : "", ts->v[i].term);
+		if (o >= sizeof out)
+			break;
+	}
+	return out;
+}
+
+static int has(const toks *ts, const char *term)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (!strcmp(ts->v[i].term, term))
+			return 1;
+	return 0;
+}
+
+static const tok *find(const toks *ts, const char *term)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (!strcmp(ts->v[i].term, term))
+			return &ts->v[i];
+	return NULL;
+}
+
+static void expect(const char *text, int flags, int with_pos, const char *want)
+{
+	toks ts;
+	analyze(&ts, text, flags);
+	assert_string_equal(render(&ts, with_pos), want);
+	free(ts.v);
+}
+
+static void same_terms(const char *a, const char *b)
+{
+	toks ta, tb;
+	analyze(&ta, a, 0);
+	analyze(&tb, b, 0);
+	char ra[8192];
+	snprintf(ra, sizeof ra, "%s", render(&ta, 1));
+	assert_string_equal(ra, render(&tb, 1));
+	assert_true(ta.n > 0);
+	free(ta.v);
+	free(tb.v);
+}
+
+static void test_folding(void **st)
+{
+	same_terms("ＡＢＣ", "ABC");
+	same_terms("ABC", "abc");
+	same_terms("ｶﾀｶﾅ", "カタカナ");
+	same_terms("ｶﾞｲﾄﾞ", "ガイド");
+	same_terms("café", "CAFE\xcc\x81"); /* precomposed vs combining acute */
+	same_terms("Straße", "STRASSE");
+	same_terms("ＳＴＵＤＩＥＳ", "studies");
+	same_terms("ﬁle", "file");
+	expect("① ²", 0, 0, "w1 w2");
+	expect("ΣΟΦΊΑ Москва", 0, 0, "wσοφία wмосква");
+	expect("in\xc2\xad" "formation", 0, 0, "winform"); /* soft hyphen is ignored */
+}
+
+static void test_stemming(void **st)
+{
+	expect("running runs run studies", 0, 0, "wrun wrun wrun wstudi");
+	expect("Running RUNS", CR_ANALYZE_NOSTEM, 0, "wrunning wruns");
+	expect("generously connection", 0, 0, "wgenerous wconnect");
+	/* the cache must not confuse words that collide in a slot */
+	char buf[20000];
+	size_t o = 0;
+	for (int i = 0; i < 2000; i++)
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "x%dings ", i);
+	toks ts;
+	analyze(&ts, buf, 0);
+	assert_int_equal(ts.n, 2000);
+	for (int i = 0; i < 2000; i++) {
+		char w[32];
+		snprintf(w, sizeof w, "wx%ding", i);
+		assert_string_equal(ts.v[i].term, w);
+	}
+	free(ts.v);
+	analyze(&ts, buf, 0); /* second pass: from the cache */
+	assert_int_equal(ts.n, 2000);
+	assert_string_equal(ts.v[1999].term, "wx1999ing");
+	free(ts.v);
+}
+
+static void test_words(void **st)
+{
+	expect("Don't stop: it's 3.14, 1,000 or COVID-19 (p53) e.g. user_name", 0, 1,
+	       "wdon't@0 wstop@1 wit@2 w3.14@3 w1,000@4 wcovid@6 w19@7 wp53@8 we@9 wg@10 wuser@11 wname@12");
+	expect("rock’n’roll dogs' 'quoted'", 0, 0, "wrock'n'rol wdog wquot");
+	expect("end.The 1..2 a,b", 0, 0, "wend w1 w2 wb");
+}
+
+static void test_stopwords(void **st)
+{
+	expect("the cat is on the mat", 0, 1, "wcat@1 wmat@5");
+	expect("the cat is on the mat", CR_ANALYZE_QUERY, 1, "wcat@1 wmat@5");
+	/* a query of stopwords only keeps them */
+	expect("To be or not to be", CR_ANALYZE_QUERY, 1, "wto@0 wbe@1 wor@2 wnot@3 wto@4 wbe@5");
+	expect("To be or not to be", 0, 1, "");
+	expect("the", CR_ANALYZE_NOSTEM, 0, "wthe");
+	cr_analyzer_opts o = cr_analyzer_opts_default();
+	o.stopwords = 0;
+	cr_analyzer *keep = NULL;
+	assert_int_equal(cr_analyzer_new(&o, &keep, NULL), CR_OK);
+	cr_analyzer *saved = an;
+	an = keep;
+	expect("the cats", 0, 1, "wthe@0 wcat@1");
+	an = saved;
+	cr_analyzer_free(keep);
+}
+
+static void test_offsets(void **st)
+{
+	const char *s = "Ｈｅｌｌｏ, ＷＯＲＬＤ! ｶﾀｶﾅ";
+	toks ts;
+	analyze(&ts, s, 0);
+	const tok *h = find(&ts, "whello");
+	assert_non_null(h);
+	assert_int_equal(h->start, 0);
+	assert_int_equal(h->end, strlen("Ｈｅｌｌｏ"));
+	const tok *w = find(&ts, "wworld");
+	assert_non_null(w);
+	assert_memory_equal(s + w->start, "ＷＯＲＬＤ", w->end - w->start);
+	const tok *k = find(&ts, "bカタ");
+	assert_non_null(k);
+	assert_memory_equal(s + k->start, "ｶﾀ", k->end - k->start);
+	free(ts.v);
+	/* a combining sequence maps to all its bytes */
+	analyze(&ts, "x Cafe\xcc\x81 y", 0);
+	assert_string_equal(ts.v[1].term, "wcafé");
+	assert_int_equal(ts.v[1].start, 2);
+	assert_int_equal(ts.v[1].end, 2 + 6);
+	free(ts.v);
+}
+
+static void test_japanese(void **st)
+{
+	toks ts;
+	analyze(&ts, "東京都に住んでいる", 0);
+	/* morphemes: content words only, verbs by dictionary form */
+	assert_true(has(&ts, "w東京"));
+	assert_true(has(&ts, "w都"));
+	assert_true(has(&ts, "w住む"));
+	assert_false(has(&ts, "wに"));
+	/* bigrams of the whole run at positions 0..7 */
+	const char *bg[] = {"b東京", "b京都", "b都に", "bに住", "b住ん", "bんで", "bでい", "bいる"};
+	for (uint32_t i = 0; i < 8; i++) {
+		const tok *b = find(&ts, bg[i]);
+		assert_non_null(b);
+		assert_int_equal(b->pos, i);
+		assert_int_equal(b->flags, 0);
+	}
+	const tok *m = find(&ts, "w住む");
+	assert_int_equal(m->pos, 4); /* its first character is the 5th of the run */
+	assert_int_equal(m->flags, CR_TOKEN_MORPHEME);
+	assert_int_equal(m->start, strlen("東京都に"));
+	assert_int_equal(m->end, strlen("東京都に住ん"));
+	free(ts.v);
+
+	/* a lone CJK character is its own unigram */
+	expect("猫", 0, 0, "b猫 w猫");
+	/* Hangul: bigrams only */
+	expect("한국어", 0, 1, "b한국@0 b국어@1");
+	/* punctuation splits runs; positions continue */
+	expect("日本。東京", 0, 1, "b日本@0 w日本@0 b東京@2 w東京@2");
+}
+
+static void test_mixed(void **st)
+{
+	toks ts;
+	analyze(&ts, "Kestrelプロジェクトの予算は2024年度", 0);
+	const tok *k = find(&ts, "wkestrel");
+	assert_non_null(k);
+	assert_int_equal(k->pos, 0);
+	const tok *p = find(&ts, "wプロジェクト");
+	assert_non_null(p);
+	assert_int_equal(p->pos, 1);
+	assert_true(has(&ts, "bプロ"));
+	const tok *y = find(&ts, "w予算");
+	assert_non_null(y);
+	assert_int_equal(y->pos, 8);
+	const tok *n = find(&ts, "w2024");
+	assert_non_null(n);
+	assert_int_equal(n->pos, 11); /* run of 10 chars from 1 */
+	assert_true(has(&ts, "b年度"));
+	free(ts.v);
+}
+
+/* A quoted phrase's bigrams appear in a document at the same relative positions. */
+static void test_phrase_positions(void **st)
+{
+	toks q, d;
+	analyze(&q, "東京タワー", CR_ANALYZE_QUERY);
+	analyze(&d, "私は昨日東京タワーに行きました", 0);
+	uint32_t off = 0;
+	int first = 1, matched = 0;
+	for (size_t i = 0; i < q.n; i++) {
+		if (q.v[i].flags & CR_TOKEN_MORPHEME)
+			continue;
+		const tok *t = find(&d, q.v[i].term);
+		assert_non_null(t);
+		if (first)
+			off = t->pos - q.v[i].pos, first = 0;
+		assert_int_equal(t->pos - q.v[i].pos, off);
+		matched++;
+	}
+	assert_int_equal(matched, 4);
+	free(q.v);
+	free(d.v);
+}
+
+static void test_flags_and_cancel(void **st)
+{
+	toks ts;
+	memset(&ts, 0, sizeof ts);
+	ts.stop_after = 2;
+	const char *s = "alpha beta gamma delta 東京都";
+	ts.text = s;
+	ts.text_len = strlen(s);
+	assert_int_equal(cr_analyze(an, s, strlen(s), 0, collect, &ts), CR_ECANCELED);
+	assert_int_equal(ts.n, 2);
+	free(ts.v);
+	assert_int_equal(cr_analyze(NULL, "x", 1, 0, collect, &ts), CR_EINVAL);
+	assert_int_equal(cr_analyze(an, NULL, 1, 0, collect, &ts), CR_EINVAL);
+	assert_int_equal(cr_analyze(an, NULL, 0, 0, collect, &ts), CR_OK);
+}
+
+static void test_invalid_utf8(void **st)
+{
+	expect("ab\xff" "cd\xc3", 0, 0, "wab wcd");
+	expect("caf\xe9 au lait", 0, 0, "wcaf wau wlait");
+	expect("\xe6\x9d" "東京\xed\xa0\x80", 0, 0, "b東京 w東京"); /* truncated, surrogate */
+	/* random bytes: no crash, every token well-formed (checked in collect) */
+	unsigned seed = 12345;
+	char buf[4096];
+	for (int round = 0; round < 200; round++) {
+		for (size_t i = 0; i < sizeof buf; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[i] = (char)(seed >> 16);
+		}
+		toks ts;
+		assert_int_equal(run(&ts, buf, sizeof buf, round & 3), CR_OK);
+		free(ts.v);
+	}
+}
+
+static void test_normalize(void **st)
+{
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_text_normalize("ＡＢＣ ｶﾞｲﾄﾞ Straße ①\xff!", strlen("ＡＢＣ ｶﾞｲﾄﾞ Straße ①\xff!"), &b), CR_OK);
+	assert_string_equal(b.data, "abc ガイド strasse 1!");
+	cr_buf_release(&b);
+	cr_buf_init(&b, 4);
+	assert_int_equal(cr_text_normalize("abcdefgh", 8, &b), CR_ETOOBIG);
+	cr_buf_release(&b);
+}
+
+/* Several MB: English, Japanese, and one Japanese run far longer than the
+ * analyzer's chunk, whose bigrams must still be contiguous. */
+static void test_huge(void **st)
+{
+	size_t run_chars = 300000;
+	size_t cap = 8u << 20;
+	char *s = malloc(cap + 16);
+	assert_non_null(s);
+	size_t o = 0;
+	const char *kan[] = {"日", "本", "語", "の", "文", "章", "で", "す"};
+	for (size_t i = 0; i < run_chars; i++) {
+		memcpy(s + o, kan[i % 8], 3);
+		o += 3;
+	}
+	const char *eng = "The quick brown foxes were jumping over lazy dogs. ";
+	const char *ja = "東京都に住んでいる。";
+	while (o + 200 < cap) {
+		o += (size_t)snprintf(s + o, cap - o, "%s%s", eng, ja);
+	}
+	toks ts;
+	assert_int_equal(run(&ts, s, o, 0), CR_OK);
+	size_t nb = 0;
+	for (size_t i = 0; i < ts.n && ts.v[i].start < run_chars * 3; i++) {
+		if (ts.v[i].term[0] != 'b')
+			continue;
+		assert_int_equal(ts.v[i].pos, nb);
+		assert_int_equal(ts.v[i].start, nb * 3);
+		nb++;
+	}
+	assert_int_equal(nb, run_chars - 1);
+	assert_true(ts.n > 1000000);
+	assert_true(has(&ts, "wfox"));
+	free(ts.v);
+	free(s);
+}
+
+static void test_jsquad(void **st)
+{
+	const char *dir = getenv("CR_SHARED_DATA");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/ja-jsquad/retrieval/corpus.jsonl", dir ? dir : "");
+	FILE *f = dir ? fopen(path, "r") : NULL;
+	if (!f) {
+		print_message("CR_SHARED_DATA/ja-jsquad not available: skipped\n");
+		skip();
+	}
+	char line[65536];
+	int docs = 0;
+	size_t n_morph = 0, n_bigram = 0;
+	while (docs < 200 && fgets(line, sizeof line, f)) {
+		toks ts;
+		assert_int_equal(run(&ts, line, strlen(line), 0), CR_OK);
+		for (size_t i = 0; i < ts.n; i++) {
+			n_morph += ts.v[i].flags & CR_TOKEN_MORPHEME ? 1 : 0;
+			n_bigram += ts.v[i].term[0] == 'b';
+		}
+		free(ts.v);
+		docs++;
+	}
+	fclose(f);
+	assert_int_equal(docs, 200);
+	assert_true(n_morph > 1000 && n_bigram > n_morph);
+	/* a JSQuAD-style sentence */
+	toks ts;
+	analyze(&ts, "梅雨は、北海道と小笠原諸島を除く日本、朝鮮半島南部の気象現象である。", 0);
+	assert_true(has(&ts, "w梅雨"));
+	assert_true(has(&ts, "w北海道"));
+	assert_true(has(&ts, "w除く"));
+	assert_true(has(&ts, "w気象"));
+	assert_true(has(&ts, "b小笠"));
+	assert_false(has(&ts, "wは"));
+	free(ts.v);
+}
+
+static int setup(void **st)
+{
+	cr_msg m = {{0}};
+	if (cr_analyzer_new(NULL, &an, &m) != CR_OK) {
+		fprintf(stderr, "analyzer: %s\n", m.text);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	cr_analyzer_free(an);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_folding),
+		cmocka_unit_test(test_stemming),
+		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_stopwords),
+		cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_japanese),
+		cmocka_unit_test(test_mixed),
+		cmocka_unit_test(test_phrase_positions),
+		cmocka_unit_test(test_flags_and_cancel),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_huge),
+		cmocka_unit_test(test_jsquad),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
