@@ -214,4 +214,41 @@ CR_API cr_err cr_chat_apply(const char *name, const char *template_text, const c
 			    size_t n, int add_assistant, cr_buf *out, cr_msg *m);
 CR_API const char *cr_chat_detect(const char *template_text); /* family name or NULL */
 
+/* ---- constrained decoding (src/llm/grammar.c) -------------------------- */
+
+/*
+ * A JSON grammar as a character-level pushdown automaton. `json` accepts one
+ * JSON object or array (any content, whitespace runs capped at 16 bytes,
+ * numbers at 32 characters, nesting at 32 levels). A schema (a subset of
+ * JSON Schema: object with properties/required — only the listed keys,
+ * each at most once —, array with items, string, number, integer, boolean,
+ * null, enum; the root an object or array) accepts only conforming values.
+ */
+typedef struct cr_grammar cr_grammar;
+CR_API cr_err cr_grammar_new_json(cr_grammar **out) CR_NODISCARD;
+CR_API cr_err cr_grammar_new_schema(const char *schema, size_t len, cr_grammar **out,
+				    cr_msg *m) CR_NODISCARD;
+CR_API void cr_grammar_free(cr_grammar *g);
+CR_API void cr_grammar_reset(cr_grammar *g);
+/* Whether the bytes can follow what was fed so far (state unchanged). */
+CR_API int cr_grammar_accepts(const cr_grammar *g, const char *p, size_t n);
+/* Consumes bytes; CR_EINVAL (state unchanged) if they are not accepted. */
+CR_API cr_err cr_grammar_feed(cr_grammar *g, const char *p, size_t n);
+/* A complete value has been fed; nothing more is accepted. */
+CR_API int cr_grammar_done(const cr_grammar *g);
+/* Appends the shortest bytes that complete the value (schema: missing
+ * required properties get default values: "", 0, false, null, [], the
+ * first enum value). */
+CR_API cr_err cr_grammar_close(const cr_grammar *g, cr_buf *out);
+/* Token level: precomputes every token's bytes for the tokenizer. n_logits
+ * is the length of the logit rows the sampler sees (the model's n_vocab, at
+ * least the tokenizer's); ids past the tokenizer are never picked. */
+CR_API cr_err cr_grammar_bind(cr_grammar *g, const cr_tok *tok, int n_logits) CR_NODISCARD;
+/* Picks a token the grammar accepts: samples unconstrained first and masks
+ * rejected picks (up to 16), then builds the full mask. -1 if none or done.
+ * End-of-generation tokens are never picked (stop when cr_grammar_done). */
+CR_API cr_token_id cr_grammar_sample(cr_grammar *g, cr_sampler *s, const float *logits);
+/* Feeds the token's bytes (after cr_grammar_bind). */
+CR_API cr_err cr_grammar_accept_token(cr_grammar *g, cr_token_id id);
+
 #endif

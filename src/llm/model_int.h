@@ -1,0 +1,129 @@
+/*
+ * model_int.h — private structures of the model graphs (model.c, arch_*.c,
+ * kvcache.c).
+ *
+ * A cr_model is the validated view of one GGUF file: hyperparameters read
+ * from the <arch>.* keys and, per layer, pointers to the weight matrices in
+ * the mapping (weights are never copied; only 1-D vectors — norms and biases
+ * — are converted to float arrays at load, since the graphs read them once
+ * per token and they may be stored in any type).
+ *
+ * A cr_ctx holds what one inference stream needs: the KV cache (f32, layout
+ * [layer][kv_head][pos][head_dim] so that one head's keys are contiguous for
+ * attention) and scratch buffers sized at creation for a batch of up to
+ * n_batch tokens, so decoding allocates nothing per token.
+ */
+#ifndef CR_LLM_MODEL_INT_H
+#define CR_LLM_MODEL_INT_H
+
+#include "cristal/llm.h"
+
+typedef enum cr_arch {
+	CR_ARCH_LLAMA,
+	CR_ARCH_QWEN2,
+	CR_ARCH_QWEN3,
+	CR_ARCH_BERT,
+} cr_arch;
+
+enum { CR_ROPE_NORM = 0, CR_ROPE_NEOX = 2 };
+enum { CR_POOL_NONE = 0, CR_POOL_MEAN = 1, CR_POOL_CLS = 2, CR_POOL_LAST = 3 };
+
+/* A weight matrix in the mapping: rows of ne0 elements of `type`. */
+typedef struct cr_wt {
+	const void *data;
+	cr_ttype type;
+	int64_t ne0, ne1;
+	size_t row_bytes;
+} cr_wt;
+
+typedef struct cr_layer {
+	const float *attn_norm, *attn_norm_b;
+	cr_wt wq, wk, wv, wo;
+	const float *bq, *bk, *bv, *bo;
+	const float *q_norm, *k_norm;        /* qwen3: per-head RMSNorm */
+	const float *ffn_norm, *ffn_norm_b;
+	cr_wt ffn_gate, ffn_up, ffn_down;
+	const float *b_up, *b_down;
+	/* bert (post-norm): after attention and after the FFN */
+	const float *attn_out_norm, *attn_out_norm_b;
+	const float *out_norm, *out_norm_b;
+} cr_layer;
+
+typedef struct cr_hparams {
+	int n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff;
+	int head_dim, head_dim_v, n_rot;
+	int n_ctx_train;
+	float eps;
+	float rope_base, rope_freq_scale; /* freq_scale = 1 / linear factor */
+	int rope_type;
+	int causal;
+	int pooling;
+	int n_token_types;
+} cr_hparams;
+
+struct cr_model {
+	cr_gguf *g;
+	cr_tok *tok;
+	cr_arch arch;
+	cr_hparams hp;
+	cr_model_info info;
+	char *name;
+	char *chat_template;
+	cr_arena arena;         /* every 1-D vector converted to float */
+	cr_wt tok_embd, output, pos_embd, type_embd;
+	const float *output_norm, *output_norm_b;
+	const float *embd_norm, *embd_norm_b; /* bert */
+	const float *rope_freqs;              /* llama 3: per-frequency divisors */
+	cr_layer *layers;
+};
+
+struct cr_ctx {
+	cr_model *md;
+	cr_pool *pool;
+	int n_ctx, n_batch, pos;
+	/* KV cache: [layer][kv_head][n_ctx][head_dim] */
+	float *k, *v;
+	/* scratch for a batch of n_batch tokens */
+	float *x, *cur, *q, *kb, *vb, *att, *o, *gate, *up;
+	float *scores;          /* n_head × n_ctx */
+	float *rope_cs;         /* n_batch × n_rot (cos, sin pairs) */
+	float *logits;          /* n_batch_logits × n_vocab */
+	size_t logits_rows;
+	float *norm_tmp;
+};
+
+/* kvcache.c */
+cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m);
+void cr_kv_release(cr_ctx *c);
+float *cr_kv_k(cr_ctx *c, int il, int kvh); /* start of one head's keys */
+float *cr_kv_v(cr_ctx *c, int il, int kvh);
+/* Stores n tokens' K and V rows (n × n_head_kv*head_dim) at pos. */
+void cr_kv_store(cr_ctx *c, int il, int pos, int n, const float *kb, const float *vb);
+
+/* arch_llama.c */
+cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all, cr_msg *m);
+/* arch_bert.c */
+cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m);
+
+/* Shared graph pieces (model.c). */
+void cr_rmsnorm(float *y, const float *x, const float *w, int n, float eps);
+void cr_layernorm(float *y, const float *x, const float *w, const float *b, int n, float eps);
+/* Rotates the first n_rot dims of each of n_heads heads (stride head_dim)
+ * of one token; cs holds n_rot/2 (cos, sin) pairs for its position. */
+void cr_rope_apply(float *x, int n_heads, int head_dim, int n_rot, const float *cs, int mode);
+/* cos/sin table for one position (n_rot/2 pairs). */
+void cr_rope_table(float *cs, int pos, int n_rot, float base, float freq_scale, const float *freq_div);
+/* Attention of n query tokens (rows of q, stride q_stride floats) against
+ * the layer's cache positions [0, n_kv); query i sits at position pos0 + i
+ * and, if causal, sees keys 0..pos0+i. Output rows stride o_stride.
+ * Parallel over heads with the pool. */
+void cr_attention(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0, int n_kv,
+		  int causal, float *o, int o_stride);
+/* The reference the tests compare against: same contract, one thread, plain loops. */
+void cr_attention_naive(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0,
+			int n_kv, int causal, float *o, int o_stride);
+/* Embedding rows for token ids into x (n × n_embd). */
+void cr_get_rows(const cr_wt *w, const cr_token_id *toks, int n, float *x);
+void cr_model_matmul(cr_ctx *c, const cr_wt *w, const float *x, int n, float *y);
+
+#endif
