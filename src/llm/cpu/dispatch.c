@@ -1,0 +1,159 @@
+/*
+ * dispatch.c — picks the kernel level once per process from CPUID.
+ *
+ * Built without ISA flags, so it runs on any x86-64 (and elsewhere falls
+ * back to ref). A level needs both the instructions (CPUID leaves 1 and 7)
+ * and the operating system's promise to save the wide registers (OSXSAVE +
+ * XCR0 bits: 0x6 for YMM, 0xE0 more for ZMM and opmasks):
+ *   avx2    AVX2 + FMA + F16C
+ *   avx512  AVX-512 F/BW/VL/DQ + VNNI
+ * CR_CPU=ref|avx2|avx512 in the environment forces a level (lowered to what
+ * the CPU has). A level's table starts as a copy of the level below, so a
+ * kernel not written for AVX-512 yet runs its AVX2 twin.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm/cpu/quant.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define CR_X86 1
+#endif
+
+static cr_cpu_caps caps;
+static cr_kern tables[3]; /* ref, avx2, avx512 merged */
+static int n_levels = 1;   /* levels this CPU can run */
+static int level;          /* chosen */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static const char *const level_names[3] = {"ref", "avx2", "avx512"};
+
+#ifdef CR_X86
+static uint64_t xgetbv0(void)
+{
+	uint32_t eax, edx;
+	__asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+	return ((uint64_t)edx << 32) | eax;
+}
+
+static void detect(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d))
+		return;
+	int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+	caps.fma = (c >> 12) & 1;
+	caps.f16c = (c >> 29) & 1;
+	if (osxsave && avx) {
+		uint64_t xcr0 = xgetbv0();
+		caps.os_avx = (xcr0 & 0x6) == 0x6;
+		caps.os_avx512 = caps.os_avx && (xcr0 & 0xE0) == 0xE0;
+	}
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+		caps.avx2 = (b >> 5) & 1;
+		caps.avx512f = (b >> 16) & 1;
+		caps.avx512dq = (b >> 17) & 1;
+		caps.avx512bw = (b >> 30) & 1;
+		caps.avx512vl = (b >> 31) & 1;
+		caps.avx512vnni = (c >> 11) & 1;
+		unsigned max7 = a;
+		if (max7 >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+			caps.avxvnni = (a >> 4) & 1;
+			caps.avx512bf16 = (a >> 5) & 1;
+		}
+	}
+	if (!caps.os_avx) {
+		caps.avx2 = caps.fma = caps.f16c = caps.avxvnni = 0;
+	}
+	if (!caps.os_avx512)
+		caps.avx512f = caps.avx512dq = caps.avx512bw = caps.avx512vl = caps.avx512vnni =
+			caps.avx512bf16 = 0;
+}
+#else
+static void detect(void) {}
+#endif
+
+static void overlay(cr_kern *dst, const cr_kern *src)
+{
+	if (src->quant_q8_0)
+		dst->quant_q8_0 = src->quant_q8_0;
+	if (src->quant_q8_k)
+		dst->quant_q8_k = src->quant_q8_k;
+	for (int t = 0; t < CR_TT__COUNT; t++)
+		if (src->gemm[t])
+			dst->gemm[t] = src->gemm[t];
+	if (src->dot_f32)
+		dst->dot_f32 = src->dot_f32;
+	if (src->dot_f16_f32)
+		dst->dot_f16_f32 = src->dot_f16_f32;
+	if (src->axpy_f32)
+		dst->axpy_f32 = src->axpy_f32;
+	dst->name = src->name;
+}
+
+static void init(void)
+{
+	detect();
+	tables[0] = cr_kern_ref;
+	tables[1] = tables[0];
+	overlay(&tables[1], &cr_kern_avx2);
+	tables[2] = tables[1];
+	overlay(&tables[2], &cr_kern_avx512);
+	if (caps.avx2 && caps.fma && caps.f16c)
+		n_levels = 2;
+	if (n_levels == 2 && caps.avx512f && caps.avx512bw && caps.avx512vl && caps.avx512dq &&
+	    caps.avx512vnni)
+		n_levels = 3;
+	level = n_levels - 1;
+	const char *want = getenv("CR_CPU");
+	if (want && *want) {
+		int w = -1;
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(want, level_names[i]))
+				w = i;
+		if (w < 0)
+			cr_log(CR_LOG_WARN, "CR_CPU=%s: unknown level (ref, avx2, avx512); using %s", want,
+			       level_names[level]);
+		else if (w > level)
+			cr_log(CR_LOG_WARN, "CR_CPU=%s: this CPU lacks it; using %s", want, level_names[level]);
+		else
+			level = w;
+	}
+}
+
+const cr_cpu_caps *cr_cpu_caps_get(void)
+{
+	pthread_once(&once, init);
+	return &caps;
+}
+
+const char *cr_cpu_level(void)
+{
+	pthread_once(&once, init);
+	return level_names[level];
+}
+
+const cr_kern *cr_kern_get(void)
+{
+	pthread_once(&once, init);
+	return &tables[level];
+}
+
+const cr_kern *cr_kern_by_name(const char *name)
+{
+	pthread_once(&once, init);
+	for (int i = 0; i < n_levels; i++)
+		if (!strcmp(name, level_names[i]))
+			return &tables[i];
+	return NULL;
+}
+
+float cr_dot_f32(const float *a, const float *b, int64_t n) { return cr_kern_get()->dot_f32(a, b, n); }
+
+float cr_dot_f16_f32(const uint16_t *a, const float *b, int64_t n)
+{
+	return cr_kern_get()->dot_f16_f32(a, b, n);
+}
+
+void cr_axpy_f32(float *y, float a, const float *x, int64_t n) { cr_kern_get()->axpy_f32(y, a, x, n); }

@@ -1,0 +1,164 @@
+/*
+ * matmul.c — y = x · Wᵀ for every weight type, spread over the thread pool.
+ *
+ * One call: (1) the m activation rows are quantized once into the type the
+ * weight's dot product takes (Q8_0 for Q4_0/Q8_0, Q8_K for k-quants, left as
+ * f32 for float weights), in parallel when m is large; (2) the weight rows
+ * are cut into chunks and the pool's threads claim chunks; each chunk runs
+ * the level's gemm tile over all m activation rows, so a chunk of weights is
+ * read from memory once and reused from L1/L2 for every activation row.
+ *
+ * Chunk size: for generation (m small) the work is a stream over the weights,
+ * so chunks are sized for balance (about 16 per thread, at least 16 rows);
+ * for prompts (m large) 16-row chunks keep the weight tile in L1 while the
+ * activations (m × cols bytes, a few MB at most) stay in L2.
+ *
+ * The quantized activations live in a per-thread scratch buffer that only
+ * grows (freed at thread exit), so steady-state calls never allocate.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm/cpu/quant.h"
+
+/* ---- per-thread scratch ------------------------------------------------- */
+
+typedef struct scratch {
+	void *p;
+	size_t cap;
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *v)
+{
+	scratch *s = v;
+	if (s) {
+		free(s->p);
+		free(s);
+	}
+}
+
+static void scratch_init(void) { CR_ASSERT(pthread_key_create(&scratch_key, scratch_free) == 0); }
+
+static void *scratch_get(size_t n)
+{
+	pthread_once(&scratch_once, scratch_init);
+	scratch *s = pthread_getspecific(scratch_key);
+	if (!s) {
+		s = calloc(1, sizeof *s);
+		CR_ASSERT(s);
+		CR_ASSERT(pthread_setspecific(scratch_key, s) == 0);
+	}
+	if (s->cap < n) {
+		free(s->p);
+		size_t cap = n + n / 4 + 4096;
+		s->p = NULL;
+		CR_ASSERT(posix_memalign(&s->p, 64, cap) == 0);
+		s->cap = cap;
+	}
+	return s->p;
+}
+
+/* ---- jobs ---------------------------------------------------------------- */
+
+typedef struct quant_job {
+	cr_quant_fn fn;
+	const float *x;
+	char *a;
+	int64_t cols, m;
+	size_t a_stride;
+} quant_job;
+
+static void quant_task(void *ctx, int i, int n)
+{
+	quant_job *q = ctx;
+	int64_t r0 = q->m * i / n, r1 = q->m * (i + 1) / n;
+	for (int64_t r = r0; r < r1; r++)
+		q->fn(q->x + r * q->cols, q->a + (size_t)r * q->a_stride, q->cols);
+}
+
+typedef struct mm_job {
+	cr_gemm_fn fn;
+	const char *W;
+	size_t w_stride;
+	int64_t rows, cols;
+	const char *A;
+	size_t a_stride;
+	int64_t m;
+	float *y;
+	int64_t chunk;
+} mm_job;
+
+static void mm_task(void *ctx, int i, int n)
+{
+	mm_job *j = ctx;
+	int64_t r0 = (int64_t)i * j->chunk;
+	int64_t nr = CR_MIN(j->chunk, j->rows - r0);
+	if (nr <= 0)
+		return;
+	j->fn(j->cols, j->W + (size_t)r0 * j->w_stride, j->w_stride, nr, j->A, j->a_stride, j->m,
+	      j->y + r0, j->rows);
+}
+
+void cr_matmul_with(const cr_kern *k, cr_pool *pool, cr_ttype wt, const void *W, int64_t rows,
+		    int64_t cols, const float *x, int64_t m, float *y)
+{
+	cr_gemm_fn fn = (unsigned)wt < CR_TT__COUNT ? k->gemm[wt] : NULL;
+	CR_ASSERT(fn && rows > 0 && m > 0 && cols % cr_cpu_block(wt) == 0);
+	int n_threads = cr_pool_threads(pool);
+
+	cr_ttype at = cr_cpu_act_type(wt);
+	const char *A = (const char *)x;
+	size_t a_stride = (size_t)cols * sizeof(float);
+	if (at != CR_TT_F32) {
+		quant_job q = {
+			.fn = at == CR_TT_Q8_0 ? k->quant_q8_0 : k->quant_q8_k,
+			.x = x,
+			.cols = cols,
+			.m = m,
+			.a_stride = cr_cpu_row_bytes(at, cols),
+		};
+		q.a = scratch_get(q.a_stride * (size_t)m);
+		int nq = m >= 8 ? (int)CR_MIN(m, (int64_t)n_threads * 4) : 1;
+		if (nq > 1)
+			cr_pool_run(pool, nq, quant_task, &q);
+		else
+			quant_task(&q, 0, 1);
+		A = q.a;
+		a_stride = q.a_stride;
+	}
+
+	mm_job j = {
+		.fn = fn,
+		.W = W,
+		.w_stride = cr_cpu_row_bytes(wt, cols),
+		.rows = rows,
+		.cols = cols,
+		.A = A,
+		.a_stride = a_stride,
+		.m = m,
+		.y = y,
+	};
+	int64_t chunk;
+	if (m >= 8)
+		chunk = 16;
+	else
+		chunk = CR_MAX(16, rows / ((int64_t)n_threads * 16));
+	chunk = (chunk + 3) & ~(int64_t)3;
+	j.chunk = chunk;
+	int64_t n_chunks = (rows + chunk - 1) / chunk;
+	if (n_threads == 1 || n_chunks == 1) {
+		fn(cols, W, j.w_stride, rows, A, a_stride, m, y, rows);
+		return;
+	}
+	cr_pool_run(pool, (int)n_chunks, mm_task, &j);
+}
+
+void cr_matmul(cr_pool *pool, cr_ttype wt, const void *W, int64_t rows, int64_t cols, const float *x,
+	       int64_t m, float *y)
+{
+	cr_matmul_with(cr_kern_get(), pool, wt, W, rows, cols, x, m, y);
+}

@@ -1,0 +1,591 @@
+/*
+ * test_kernels.c — the tensor kernels against their scalar twins and against
+ * GGML itself.
+ *
+ * - fp16/bf16 conversions: exhaustive round trips, ties to even.
+ * - block layouts: our dequantization of random blocks equals GGML's
+ *   (libggml-base from the llama.cpp oracle, dlopened; that case is skipped
+ *   when the oracle is not installed), and our quantizer's RMSE is compared
+ *   with GGML's reference quantizer on the same data.
+ * - quantize → dequantize RMSE per type under stated bounds.
+ * - every SIMD level the CPU has: activation quantizers, gemm tiles, dot
+ *   helpers vs ref on sizes 1, 2, 3, 7, 15, 17, 33, 127, 1023 (rows and
+ *   blocks) from unaligned pointers.
+ * - cr_matmul with m = 1..17 and odd row counts, with and without the pool,
+ *   vs a double-precision product of the dequantized weights, under the
+ *   worst-case bound of activation quantization.
+ * - the pool under many tiny runs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm/cpu/quant.h"
+
+static const int sizes[] = {1, 2, 3, 7, 15, 17, 33, 127, 1023};
+static const cr_ttype wtypes[] = {CR_TT_F32, CR_TT_F16, CR_TT_BF16, CR_TT_Q4_0, CR_TT_Q8_0,
+				  CR_TT_Q4_K, CR_TT_Q5_K, CR_TT_Q6_K};
+static const char *const levels[] = {"ref", "avx2", "avx512"};
+
+/* deterministic Gaussian-ish numbers */
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static double urand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+static float grand(void)
+{
+	double u = urand() + 1e-12, v = urand();
+	return (float)(sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
+}
+static void fill(float *x, int64_t n, float scale)
+{
+	for (int64_t i = 0; i < n; i++)
+		x[i] = grand() * scale;
+}
+
+static const char *tname(cr_ttype t)
+{
+	switch (t) {
+	case CR_TT_F32: return "f32";
+	case CR_TT_F16: return "f16";
+	case CR_TT_BF16: return "bf16";
+	case CR_TT_Q4_0: return "q4_0";
+	case CR_TT_Q8_0: return "q8_0";
+	case CR_TT_Q4_K: return "q4_k";
+	case CR_TT_Q5_K: return "q5_k";
+	case CR_TT_Q6_K: return "q6_k";
+	case CR_TT_Q8_K: return "q8_k";
+	default: return "?";
+	}
+}
+
+/* ---- fp16 / bf16 ----------------------------------------------------------- */
+
+static void test_f16(void **st)
+{
+	for (uint32_t h = 0; h < 65536; h++) {
+		float f = cr_f16_to_f32((uint16_t)h);
+		if (isnan(f))
+			continue;
+		assert_int_equal(cr_f32_to_f16(f), h);
+	}
+	assert_int_equal(cr_f32_to_f16(1.0f), 0x3c00);
+	assert_int_equal(cr_f32_to_f16(65504.0f), 0x7bff);
+	assert_int_equal(cr_f32_to_f16(65519.0f), 0x7bff);
+	assert_int_equal(cr_f32_to_f16(65520.0f), 0x7c00);
+	assert_int_equal(cr_f32_to_f16(-INFINITY), 0xfc00);
+	assert_true((cr_f32_to_f16(NAN) & 0x7fff) > 0x7c00);
+	/* ties to even: 1 + 2^-11 is halfway between 1 and 1 + 2^-10 */
+	assert_int_equal(cr_f32_to_f16(1.0f + 0x1p-11f), 0x3c00);
+	assert_int_equal(cr_f32_to_f16(1.0f + 3 * 0x1p-11f), 0x3c02);
+	assert_int_equal(cr_f32_to_f16(0x1p-25f), 0x0000);        /* tie to 0 */
+	assert_int_equal(cr_f32_to_f16(0x1p-25f * 3), 0x0002);    /* tie to even 2 */
+	assert_int_equal(cr_f32_to_f16(0x1p-24f), 0x0001);
+	assert_int_equal(cr_f32_to_f16(0x1p-14f - 0x1p-26f), 0x0400); /* rounds up to min normal */
+	/* random floats: the result is the nearest half */
+	for (int i = 0; i < 200000; i++) {
+		float f = (float)((urand() - 0.5) * pow(2.0, (int)(urand() * 40) - 26));
+		uint16_t h = cr_f32_to_f16(f);
+		float g = cr_f16_to_f32(h);
+		float up = cr_f16_to_f32((uint16_t)(h + 1)), dn = cr_f16_to_f32((uint16_t)(h - 1));
+		if ((h & 0x7fff) != 0 && (h & 0x7fff) < 0x7bff) {
+			assert_true(fabs((double)f - g) <= fabs((double)f - up));
+			assert_true(fabs((double)f - g) <= fabs((double)f - dn));
+		}
+	}
+	for (uint32_t h = 0; h < 65536; h++) {
+		float f = cr_bf16_to_f32((uint16_t)h);
+		if (isnan(f))
+			continue;
+		assert_int_equal(cr_f32_to_bf16(f), h);
+	}
+	assert_int_equal(cr_f32_to_bf16(1.0f + 0x1p-8f), 0x3f80);     /* tie to even */
+	assert_int_equal(cr_f32_to_bf16(1.0f + 3 * 0x1p-8f), 0x3f82);
+}
+
+/* ---- quantize → dequantize RMSE ------------------------------------------- */
+
+/* Relative RMSE bounds on N(0,1) rows (measured values are printed; GGML's
+ * reference quantizers measure about the same, see test_ggml_oracle). */
+static double rmse_bound(cr_ttype t)
+{
+	switch (t) {
+	case CR_TT_F32: return 1e-7;
+	case CR_TT_F16: return 5e-4;
+	case CR_TT_BF16: return 3e-3;
+	case CR_TT_Q8_0: return 0.006;
+	case CR_TT_Q8_K: return 0.008;
+	case CR_TT_Q6_K: return 0.025;
+	case CR_TT_Q5_K: return 0.045;
+	case CR_TT_Q4_K: return 0.09;
+	case CR_TT_Q4_0: return 0.12;
+	default: return 0;
+	}
+}
+
+static double quant_rmse(cr_ttype t, const float *x, int64_t n)
+{
+	void *q = malloc(cr_cpu_row_bytes(t, n));
+	float *y = malloc((size_t)n * 4);
+	assert_int_equal(cr_quant_row(t, x, q, n), CR_OK);
+	cr_dequant_row(t, q, y, n);
+	double se = 0, sx = 0;
+	for (int64_t i = 0; i < n; i++) {
+		se += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+		sx += (double)x[i] * x[i];
+	}
+	free(q);
+	free(y);
+	return sqrt(se / sx);
+}
+
+static void test_quant_rmse(void **st)
+{
+	const int64_t n = 256 * 64;
+	float *x = malloc(n * 4);
+	fill(x, n, 1.0f);
+	static const cr_ttype all[] = {CR_TT_F32, CR_TT_F16, CR_TT_BF16, CR_TT_Q4_0, CR_TT_Q8_0,
+				       CR_TT_Q4_K, CR_TT_Q5_K, CR_TT_Q6_K, CR_TT_Q8_K};
+	for (size_t i = 0; i < CR_ARRAY_LEN(all); i++) {
+		double e = quant_rmse(all[i], x, n);
+		printf("# rmse %-5s %.5f (bound %.4f)\n", tname(all[i]), e, rmse_bound(all[i]));
+		assert_true(e <= rmse_bound(all[i]));
+	}
+	/* shifted and scaled data, constant rows, zeros: still valid blocks */
+	for (int64_t i = 0; i < n; i++)
+		x[i] = x[i] * 0.01f + 0.05f;
+	for (size_t i = 3; i < CR_ARRAY_LEN(all); i++)
+		assert_true(quant_rmse(all[i], x, n) <= rmse_bound(all[i]) * 1.5);
+	for (int64_t i = 0; i < n; i++)
+		x[i] = (i / 300) % 2 ? 0.0f : 1.5f;
+	for (size_t i = 3; i < CR_ARRAY_LEN(all); i++)
+		assert_true(quant_rmse(all[i], x, n) <= rmse_bound(all[i]));
+	assert_int_equal(cr_quant_row(CR_TT_Q4_K, x, x, 100), CR_EINVAL);
+	assert_int_equal(cr_quant_row(CR_TT_Q5_1, x, x, 64), CR_EUNSUPPORTED);
+	free(x);
+}
+
+/* ---- GGML as the oracle of block layouts ---------------------------------- */
+
+struct ggml_traits { /* ggml.h: struct ggml_type_traits */
+	const char *type_name;
+	int64_t blck_size, blck_size_interleave;
+	size_t type_size;
+	_Bool is_quantized;
+	void (*to_float)(const void *x, float *y, int64_t k);
+	void (*from_float_ref)(const float *x, void *y, int64_t k);
+};
+
+static void test_ggml_oracle(void **st)
+{
+	const char *src = getenv("CR_SOURCE_DIR");
+	char path[1024];
+	snprintf(path, sizeof path,
+		 "%s/tools/oracle/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-base.so",
+		 src ? src : ".");
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		printf("# libggml-base not found (%s): skipping the layout oracle\n", path);
+		skip();
+	}
+	const struct ggml_traits *(*traits)(int) = (const struct ggml_traits *(*)(int))dlsym(h, "ggml_get_type_traits");
+	size_t (*qchunk)(int, const float *, void *, int64_t, int64_t, int64_t, const float *) =
+		(size_t(*)(int, const float *, void *, int64_t, int64_t, int64_t, const float *))dlsym(h, "ggml_quantize_chunk");
+	assert_non_null(traits);
+	assert_non_null(qchunk);
+	const int64_t n = 256 * 32;
+	float *x = malloc(n * 4), *y0 = malloc(n * 4), *y1 = malloc(n * 4);
+	uint8_t *q = malloc(n * 4 + 64);
+	static const cr_ttype all[] = {CR_TT_F16, CR_TT_BF16, CR_TT_Q4_0, CR_TT_Q8_0,
+				       CR_TT_Q4_K, CR_TT_Q5_K, CR_TT_Q6_K, CR_TT_Q8_K};
+	for (size_t i = 0; i < CR_ARRAY_LEN(all); i++) {
+		cr_ttype t = all[i];
+		const struct ggml_traits *tr = traits((int)t);
+		assert_int_equal(tr->blck_size, cr_cpu_block(t));
+		assert_int_equal(tr->type_size, cr_cpu_block_bytes(t));
+		/* (a) random bytes as blocks: both dequantizations agree. fp16
+		 * fields are kept finite so comparisons make sense. */
+		size_t bytes = cr_cpu_row_bytes(t, n);
+		for (size_t b = 0; b < bytes; b++)
+			q[b] = (uint8_t)(urand() * 256);
+		size_t bb = cr_cpu_block_bytes(t);
+		for (size_t b = 0; b < bytes / bb; b++) {
+			uint8_t *blk = q + b * bb;
+			switch (t) {
+			case CR_TT_Q4_0: case CR_TT_Q8_0: case CR_TT_Q4_K: case CR_TT_Q5_K:
+				blk[1] &= 0x3b; /* |d| < 2 */
+				if (t == CR_TT_Q4_K || t == CR_TT_Q5_K)
+					blk[3] &= 0x3b;
+				break;
+			case CR_TT_Q6_K: blk[209] &= 0x3b; break;
+			case CR_TT_Q8_K: { float d = (float)urand(); memcpy(blk, &d, 4); break; }
+			case CR_TT_F16: case CR_TT_BF16: blk[1] &= 0x3b; break;
+			default: break;
+			}
+		}
+		if (tr->to_float) {
+			tr->to_float(q, y0, n);
+			cr_dequant_row(t, q, y1, n);
+			for (int64_t k = 0; k < n; k++)
+				if (fabsf(y0[k] - y1[k]) > 1e-6f * (1 + fabsf(y0[k]))) {
+					printf("# %s element %ld: ggml %g ours %g\n", tname(t), (long)k, y0[k], y1[k]);
+					fail();
+				}
+		}
+		/* (b) quantizer quality vs GGML's on the same data */
+		if (t == CR_TT_Q8_K)
+			continue;
+		fill(x, n, 1.0f);
+		double ours = quant_rmse(t, x, n);
+		qchunk((int)t, x, q, 0, n / 1024, 1024, NULL);
+		cr_dequant_row(t, q, y0, n);
+		double se = 0, sx = 0;
+		for (int64_t k = 0; k < n; k++) {
+			se += ((double)x[k] - y0[k]) * ((double)x[k] - y0[k]);
+			sx += (double)x[k] * x[k];
+		}
+		double theirs = sqrt(se / sx);
+		printf("# rmse %-5s ours %.5f ggml %.5f (ratio %.3f)\n", tname(t), ours, theirs, ours / theirs);
+		assert_true(ours <= theirs * 1.10 + 1e-7);
+	}
+	free(x);
+	free(y0);
+	free(y1);
+	free(q);
+	dlclose(h);
+}
+
+/* ---- SIMD vs ref ---------------------------------------------------------- */
+
+/* n elements of weights of type t, quantized from Gaussian data; returned
+ * at `off` bytes past a 64-byte boundary. */
+static void *make_weights(cr_ttype t, int64_t rows, int64_t cols, int off, void **base)
+{
+	size_t rb = cr_cpu_row_bytes(t, cols);
+	uint8_t *p = malloc(rb * (size_t)rows + 128);
+	float *x = malloc((size_t)cols * 4);
+	uint8_t *w = (uint8_t *)(((uintptr_t)p + 63) & ~(uintptr_t)63) + off;
+	for (int64_t r = 0; r < rows; r++) {
+		fill(x, cols, 0.05f);
+		assert_int_equal(cr_quant_row(t, x, w + rb * (size_t)r, cols), CR_OK);
+	}
+	free(x);
+	*base = p;
+	return w;
+}
+
+static void test_act_quant(void **st)
+{
+	const cr_kern *ref = cr_kern_by_name("ref");
+	for (int l = 1; l < 3; l++) {
+		const cr_kern *k = cr_kern_by_name(levels[l]);
+		if (!k)
+			continue;
+		for (size_t si = 0; si < CR_ARRAY_LEN(sizes); si++) {
+			int64_t nb = sizes[si];
+			for (int kind = 0; kind < 2; kind++) {
+				int64_t n = nb * (kind ? CR_QK_K : 32);
+				cr_ttype t = kind ? CR_TT_Q8_K : CR_TT_Q8_0;
+				size_t bytes = cr_cpu_row_bytes(t, n);
+				float *xb = malloc((size_t)n * 4 + 8), *x = (float *)((char *)xb + 4);
+				fill(x, n, 3.0f);
+				if (nb > 2)
+					memset(x + 32, 0, 32 * 4); /* an all-zero block */
+				uint8_t *a = malloc(bytes + 1), *b = malloc(bytes + 1);
+				(kind ? ref->quant_q8_k : ref->quant_q8_0)(x, a, n);
+				(kind ? k->quant_q8_k : k->quant_q8_0)(x, b + 1, n);
+				/* scales equal; quants may differ by one on exact ties */
+				size_t bb = cr_cpu_block_bytes(t);
+				for (int64_t blk = 0; blk < (int64_t)(bytes / bb); blk++) {
+					const uint8_t *pa = a + blk * bb, *pb = b + 1 + blk * bb;
+					int hdr = kind ? 4 : 2, nq = kind ? 256 : 32;
+					assert_memory_equal(pa, pb, hdr);
+					int diffs = 0;
+					for (int j = 0; j < nq; j++) {
+						int d = (int8_t)pa[hdr + j] - (int8_t)pb[hdr + j];
+						assert_true(d >= -1 && d <= 1);
+						diffs += d != 0;
+					}
+					assert_true(diffs <= 2);
+					if (kind) {
+						cr_block_q8_k qb;
+						memcpy(&qb, pb, sizeof qb);
+						for (int g = 0; g < 16; g++) {
+							int s = 0;
+							for (int j = 0; j < 16; j++)
+								s += qb.qs[g * 16 + j];
+							assert_int_equal(s, qb.bsums[g]);
+						}
+					}
+				}
+				free(xb);
+				free(a);
+				free(b);
+			}
+		}
+	}
+}
+
+/* Compares one level's gemm tile with ref's on the same quantized inputs. */
+static void check_gemm(const cr_kern *k, cr_ttype t, int64_t rows, int64_t nblk, int64_t m, int off)
+{
+	const cr_kern *ref = cr_kern_by_name("ref");
+	int bs = cr_cpu_block(t) == 1 ? 32 : cr_cpu_block(t);
+	int64_t cols = nblk * bs;
+	void *wbase;
+	const void *w = make_weights(t, rows, cols, off, &wbase);
+	size_t wst = cr_cpu_row_bytes(t, cols);
+	cr_ttype at = cr_cpu_act_type(t);
+	size_t ast = cr_cpu_row_bytes(at, cols);
+	float *x = malloc((size_t)(m * cols) * 4);
+	fill(x, m * cols, 1.0f);
+	uint8_t *abase = malloc(ast * (size_t)m + 8), *a = abase + (off ? 3 : 0);
+	for (int64_t i = 0; i < m; i++) {
+		if (at == CR_TT_F32)
+			memcpy(a + ast * (size_t)i, x + i * cols, ast);
+		else
+			(at == CR_TT_Q8_0 ? cr_ref_quant_q8_0 : cr_ref_quant_q8_k)(x + i * cols, a + ast * (size_t)i, cols);
+	}
+	float *y0 = malloc((size_t)(m * rows) * 4), *y1 = malloc((size_t)(m * rows) * 4 + 4);
+	float *y1u = (float *)((char *)y1 + (off ? 4 : 0));
+	ref->gemm[t](cols, w, wst, rows, a, ast, m, y0, rows);
+	k->gemm[t](cols, w, wst, rows, a, ast, m, y1u, rows);
+	/* bound: float reassociation over the sum of |terms|, estimated from
+	 * the dequantized rows */
+	float *wr = malloc((size_t)cols * 4), *ar = malloc((size_t)cols * 4);
+	for (int64_t r = 0; r < rows; r++) {
+		cr_dequant_row(t, (const char *)w + wst * (size_t)r, wr, cols);
+		for (int64_t i = 0; i < m; i++) {
+			if (at == CR_TT_F32)
+				memcpy(ar, x + i * cols, (size_t)cols * 4);
+			else
+				cr_dequant_row(at, a + ast * (size_t)i, ar, cols);
+			double mag = 0;
+			for (int64_t c = 0; c < cols; c++)
+				mag += fabs((double)wr[c] * ar[c]);
+			double e = fabs((double)y0[i * rows + r] - y1u[i * rows + r]);
+			if (e > 1e-5 * mag + 1e-30) {
+				printf("# %s %s rows %ld blocks %ld m %ld: y[%ld][%ld] ref %.7g got %.7g (mag %g)\n",
+				       k->name, tname(t), (long)rows, (long)nblk, (long)m, (long)i, (long)r,
+				       y0[i * rows + r], y1u[i * rows + r], mag);
+				fail();
+			}
+		}
+	}
+	free(wr);
+	free(ar);
+	free(wbase);
+	free(x);
+	free(abase);
+	free(y0);
+	free(y1);
+}
+
+static void test_gemm_levels(void **st)
+{
+	int tested = 0;
+	for (int l = 1; l < 3; l++) {
+		const cr_kern *k = cr_kern_by_name(levels[l]);
+		if (!k)
+			continue;
+		for (size_t ti = 0; ti < CR_ARRAY_LEN(wtypes); ti++) {
+			cr_ttype t = wtypes[ti];
+			/* rows over the sizes (a few blocks), blocks over the sizes
+			 * (a few rows), m from 1 to 17 */
+			for (size_t si = 0; si < CR_ARRAY_LEN(sizes); si++) {
+				int64_t big = sizes[si];
+				int64_t nb_cap = cr_cpu_block(t) == CR_QK_K ? 127 : 1023;
+				check_gemm(k, t, big, 3, 1, (int)si % 2);
+				if (big <= nb_cap)
+					check_gemm(k, t, 3, big, 2, 1);
+			}
+			for (int64_t m = 1; m <= 17; m++)
+				check_gemm(k, t, m % 2 ? 17 : 9, 2, m, (int)m % 2);
+			tested++;
+		}
+	}
+	printf("# gemm: %d type×level combinations against ref (level in use: %s)\n", tested,
+	       cr_cpu_level());
+}
+
+static void test_dot_helpers(void **st)
+{
+	const cr_kern *ref = cr_kern_by_name("ref");
+	for (int l = 1; l < 3; l++) {
+		const cr_kern *k = cr_kern_by_name(levels[l]);
+		if (!k)
+			continue;
+		for (size_t si = 0; si < CR_ARRAY_LEN(sizes); si++) {
+			int64_t n = sizes[si] * 3 + (int64_t)si; /* odd lengths, tails */
+			float *a = malloc((size_t)n * 4 + 4), *b = malloc((size_t)n * 4 + 4);
+			uint16_t *h = malloc((size_t)n * 2 + 2);
+			float *au = a + 1;
+			fill(au, n, 1.0f);
+			fill(b, n, 1.0f);
+			double mag = 0;
+			for (int64_t i = 0; i < n; i++) {
+				h[i + 1] = cr_f32_to_f16(au[i]);
+				mag += fabs((double)au[i] * b[i]);
+			}
+			assert_true(fabsf(ref->dot_f32(au, b, n) - k->dot_f32(au, b, n)) <= 1e-5 * mag + 1e-6);
+			assert_true(fabsf(ref->dot_f16_f32(h + 1, b, n) - k->dot_f16_f32(h + 1, b, n)) <=
+				    1e-5 * mag + 1e-6);
+			float *y0 = malloc((size_t)n * 4), *y1 = malloc((size_t)n * 4 + 4);
+			memcpy(y0, b, (size_t)n * 4);
+			memcpy(y1 + 1, b, (size_t)n * 4);
+			ref->axpy_f32(y0, 0.37f, au, n);
+			k->axpy_f32(y1 + 1, 0.37f, au, n);
+			for (int64_t i = 0; i < n; i++)
+				assert_true(fabsf(y0[i] - y1[i + 1]) <= 1e-6f * (1 + fabsf(y0[i])));
+			free(a);
+			free(b);
+			free(h);
+			free(y0);
+			free(y1);
+		}
+	}
+}
+
+/* ---- cr_matmul end to end ------------------------------------------------- */
+
+static void check_matmul(cr_pool *pool, const cr_kern *k, cr_ttype t, int64_t rows, int64_t cols, int64_t m)
+{
+	void *wbase;
+	const void *w = make_weights(t, rows, cols, 1, &wbase);
+	size_t wst = cr_cpu_row_bytes(t, cols);
+	float *x = malloc((size_t)(m * cols) * 4), *y = malloc((size_t)(m * rows) * 4);
+	fill(x, m * cols, 1.0f);
+	cr_matmul_with(k, pool, t, w, rows, cols, x, m, y);
+	float *wr = malloc((size_t)cols * 4);
+	cr_ttype at = cr_cpu_act_type(t);
+	for (int64_t r = 0; r < rows; r++) {
+		cr_dequant_row(t, (const char *)w + wst * (size_t)r, wr, cols);
+		double wn = 0;
+		for (int64_t c = 0; c < cols; c++)
+			wn += (double)wr[c] * wr[c];
+		for (int64_t i = 0; i < m; i++) {
+			const float *xi = x + i * cols;
+			double s = 0, amax = 0, mag = 0;
+			for (int64_t c = 0; c < cols; c++) {
+				s += (double)wr[c] * xi[c];
+				amax = fmax(amax, fabs(xi[c]));
+				mag += fabs((double)wr[c] * xi[c]);
+			}
+			/* worst case of rounding each activation to a grid of
+			 * step amax/127 (plus fp16 rounding of the scale), and
+			 * float accumulation */
+			double bound = 1e-5 * mag + 1e-6;
+			if (at != CR_TT_F32)
+				bound += sqrt(wn) * sqrt((double)cols) * amax / 254.0 * 1.01 + 1e-3 * mag;
+			double e = fabs(s - y[i * rows + r]);
+			if (e > bound) {
+				printf("# matmul %s %s rows %ld cols %ld m %ld: [%ld][%ld] want %.6g got %.6g bound %.3g\n",
+				       k->name, tname(t), (long)rows, (long)cols, (long)m, (long)i, (long)r, s,
+				       y[i * rows + r], bound);
+				fail();
+			}
+		}
+	}
+	free(wr);
+	free(wbase);
+	free(x);
+	free(y);
+}
+
+static void test_matmul(void **st)
+{
+	cr_pool *pool;
+	assert_int_equal(cr_pool_new(3, &pool), CR_OK);
+	for (int l = 0; l < 3; l++) {
+		const cr_kern *k = cr_kern_by_name(levels[l]);
+		if (!k)
+			continue;
+		for (size_t ti = 0; ti < CR_ARRAY_LEN(wtypes); ti++) {
+			cr_ttype t = wtypes[ti];
+			int64_t cols = cr_cpu_block(t) == CR_QK_K ? 512 : 96;
+			for (int64_t m = 1; m <= 17; m += (l ? 1 : 4)) {
+				check_matmul(m % 3 ? pool : NULL, k, t, 67, cols, m);
+			}
+			check_matmul(pool, k, t, 1023, cols, 1);
+			check_matmul(pool, k, t, 5, cols * 3, 33);
+		}
+	}
+	/* the public entry uses the dispatched level */
+	float x[64], y[3];
+	uint8_t w[3 * 68];
+	fill(x, 64, 1.0f);
+	for (int r = 0; r < 3; r++)
+		assert_int_equal(cr_quant_row(CR_TT_Q8_0, x, w + 68 * r, 64), CR_OK);
+	cr_matmul(pool, CR_TT_Q8_0, w, 3, 64, x, 1, y);
+	double s = 0;
+	for (int c = 0; c < 64; c++)
+		s += (double)x[c] * x[c];
+	assert_true(fabs(y[0] - s) < 0.02 * s);
+	cr_pool_free(pool);
+}
+
+/* ---- pool ----------------------------------------------------------------- */
+
+typedef struct pool_ctx {
+	_Atomic int hits[64];
+	_Atomic long total;
+} pool_ctx;
+
+static void pool_fn(void *v, int i, int n)
+{
+	pool_ctx *c = v;
+	atomic_fetch_add(&c->hits[i], 1);
+	atomic_fetch_add(&c->total, n);
+}
+
+static void test_pool_tiny(void **st)
+{
+	for (int nt = 1; nt <= 4; nt++) {
+		cr_pool *p;
+		assert_int_equal(cr_pool_new(nt, &p), CR_OK);
+		assert_int_equal(cr_pool_threads(p), nt);
+		pool_ctx *c = calloc(1, sizeof *c);
+		long want = 0;
+		for (int run = 0; run < 20000; run++) {
+			int n = 1 + run % 17;
+			cr_pool_run(p, n, pool_fn, c);
+			want += (long)n * n;
+			/* every task of this run done before return */
+			for (int i = 0; i < n; i++)
+				assert_int_equal(atomic_load(&c->hits[i]), 1);
+			for (int i = 0; i < n; i++)
+				atomic_store(&c->hits[i], 0);
+		}
+		assert_int_equal(atomic_load(&c->total), want);
+		cr_pool_run(p, 0, pool_fn, c);
+		free(c);
+		cr_pool_free(p);
+	}
+}
+
+int main(void)
+{
+	printf("# cpu level %s\n", cr_cpu_level());
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_f16),
+		cmocka_unit_test(test_quant_rmse),
+		cmocka_unit_test(test_ggml_oracle),
+		cmocka_unit_test(test_act_quant),
+		cmocka_unit_test(test_gemm_levels),
+		cmocka_unit_test(test_dot_helpers),
+		cmocka_unit_test(test_matmul),
+		cmocka_unit_test(test_pool_tiny),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
