@@ -1,9 +1,141 @@
-/* cmd_bench_model.c — placeholder until the subcommand lands. */
+/*
+ * cmd_bench_model.c — `cristal bench-model --model M [--threads N] [-p 512]
+ * [-n 128] [-r 3] [--json]`: prompt processing and generation speed, the
+ * way llama-bench measures them.
+ *
+ * ppN: N random tokens decoded as one batch into an empty cache; tgN: N
+ * tokens decoded one at a time into an empty cache. Each test runs r times
+ * after one warm-up token (which also faults the weights in); we print the
+ * median and the spread. --json: {"pp512":…, "tg128":…, "threads":…, ...}.
+ */
 #include "cli/cli.h"
+#include "cristal/llm.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_model_resolve(cr_cli *cli, const char *cmd, const char *arg, char *path, size_t cap);
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
 
 int cmd_bench_model(cr_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	return cli_fail(argv[0], "not built yet");
+	static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+					     {"threads", required_argument, 0, 't'},
+					     {"json", no_argument, 0, 'j'},
+					     {"help", no_argument, 0, 'h'}, {0}};
+	const char *model = NULL;
+	int threads = 0, n_pp = 512, n_tg = 128, reps = 3, json = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:t:p:n:r:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': model = optarg; break;
+		case 't': threads = atoi(optarg); break;
+		case 'p': n_pp = atoi(optarg); break;
+		case 'n': n_tg = atoi(optarg); break;
+		case 'r': reps = atoi(optarg); break;
+		case 'j': json = 1; break;
+		default:
+			fprintf(c == 'h' ? stdout : stderr,
+				"usage: cristal bench-model --model NAME|PATH [--threads N] [-p 512] [-n 128] "
+				"[-r 3] [--json]\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (n_pp < 0 || n_tg < 0 || reps < 1 || reps > 100)
+		return cli_fail("bench-model", "bad -p, -n or -r");
+	char path[4096];
+	int rc = cmd_model_resolve(cli, "bench-model", model, path, sizeof path);
+	if (rc)
+		return rc;
+	if (threads <= 0)
+		threads = cr_ncpu();
+	cr_msg m = {{0}};
+	cr_model *md = NULL;
+	cr_pool *pool = NULL;
+	cr_ctx *ctx = NULL;
+	cr_token_id *toks = NULL;
+	double pp[100], tg[100];
+	cr_err e;
+	rc = 1;
+	if ((e = cr_model_load(path, &md, &m))) {
+		cli_fail("bench-model", "%s: %s", path, m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	const cr_model_info *in = cr_model_get_info(md);
+	if (in->is_embedding) {
+		cli_fail("bench-model", "embedding models are not benchmarked here");
+		goto out;
+	}
+	int n_ctx = CR_MAX(CR_MAX(n_pp, n_tg), 1);
+	if (threads > 1 && cr_pool_new(threads, &pool)) {
+		cli_fail("bench-model", "cannot start threads");
+		goto out;
+	}
+	toks = cr_malloc((size_t)n_ctx * sizeof *toks);
+	if (!toks || (e = cr_ctx_new(md, n_ctx, pool, &ctx, &m))) {
+		cli_fail("bench-model", "%s", m.text[0] ? m.text : "out of memory");
+		goto out;
+	}
+	uint64_t r = 0x243F6A8885A308D3ull;
+	for (int i = 0; i < n_ctx; i++) {
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		toks[i] = (cr_token_id)((r >> 33) % (uint64_t)in->n_vocab);
+	}
+	const float *lg;
+	if ((e = cr_ctx_decode(ctx, toks, 1, 0, &lg, &m))) /* warm-up */
+		goto fail;
+	for (int k = 0; k < reps; k++) {
+		if (n_pp) {
+			cr_ctx_truncate(ctx, 0);
+			double t0 = cr_now();
+			if ((e = cr_ctx_decode(ctx, toks, n_pp, 0, &lg, &m)))
+				goto fail;
+			pp[k] = n_pp / (cr_now() - t0);
+		}
+		if (n_tg) {
+			cr_ctx_truncate(ctx, 0);
+			double t0 = cr_now();
+			for (int i = 0; i < n_tg; i++)
+				if ((e = cr_ctx_decode(ctx, &toks[i], 1, 0, &lg, &m)))
+					goto fail;
+			tg[k] = n_tg / (cr_now() - t0);
+		}
+	}
+	qsort(pp, (size_t)reps, sizeof(double), cmp_d);
+	qsort(tg, (size_t)reps, sizeof(double), cmp_d);
+	const char *ty = cr_ttype_name(in->main_type) ? cr_ttype_name(in->main_type) : "?";
+	if (json) {
+		printf("{");
+		if (n_pp)
+			printf("\"pp%d\":%.3f,", n_pp, pp[reps / 2]);
+		if (n_tg)
+			printf("\"tg%d\":%.3f,", n_tg, tg[reps / 2]);
+		printf("\"threads\":%d,\"reps\":%d,\"arch\":\"%s\",\"type\":\"%s\",\"params\":%lld}\n", threads,
+		       reps, in->arch, ty, (long long)in->n_params);
+	} else {
+		printf("| model | type | params | threads | test | t/s (median of %d, min-max) |\n", reps);
+		printf("|---|---|---|---|---|---|\n");
+		if (n_pp)
+			printf("| %s | %s | %.1fM | %d | pp%d | %.2f (%.2f-%.2f) |\n", in->arch, ty,
+			       in->n_params / 1e6, threads, n_pp, pp[reps / 2], pp[0], pp[reps - 1]);
+		if (n_tg)
+			printf("| %s | %s | %.1fM | %d | tg%d | %.2f (%.2f-%.2f) |\n", in->arch, ty,
+			       in->n_params / 1e6, threads, n_tg, tg[reps / 2], tg[0], tg[reps - 1]);
+	}
+	rc = 0;
+	goto out;
+fail:
+	cli_fail("bench-model", "%s", m.text[0] ? m.text : cr_strerror(e));
+out:
+	cr_free(toks);
+	cr_ctx_free(ctx);
+	cr_pool_free(pool);
+	cr_model_free(md);
+	return rc;
 }

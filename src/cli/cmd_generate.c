@@ -1,9 +1,331 @@
-/* cmd_generate.c — placeholder until the subcommand lands. */
+/*
+ * cmd_generate.c — `cristal generate`: text generation with a local GGUF
+ * model, streamed to stdout as tokens are produced.
+ *
+ *   cristal generate --model NAME|PATH [--prompt TEXT | --chat] [-n N]
+ *       [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]
+ *       [--repeat-last-n N] [--presence-penalty P] [--seed S] [--threads N]
+ *       [--ctx N] [--chat-template NAME] [--system TEXT]
+ *       [--grammar json | --json-schema FILE] [--json]
+ *
+ * --chat takes the user's message from --prompt or stdin and applies the
+ * model's chat template (detected from tokenizer.chat_template, or named).
+ * --json prints nothing while generating and one object at the end:
+ * tokens, text, prompt_tokens_per_s, gen_tokens_per_s (and seed, stop).
+ * With a grammar, generation stops when the JSON value is complete; if the
+ * token limit or the context comes first, the shortest closing bytes are
+ * appended to the text (not to the tokens), reported on stderr and as
+ * "grammar_closed" in --json output.
+ */
 #include "cli/cli.h"
+#include "cristal/llm.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int cmd_model_resolve(cr_cli *cli, const char *cmd, const char *arg, char *path, size_t cap);
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cristal generate --model NAME|PATH [--prompt TEXT | --chat] [-n N]\n"
+		   "         [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]\n"
+		   "         [--repeat-last-n N] [--presence-penalty P] [--seed S] [--threads N]\n"
+		   "         [--ctx N] [--chat-template NAME] [--system TEXT]\n"
+		   "         [--grammar json | --json-schema FILE] [--json]\n"
+		   "Greedy decoding: --temp 0. Defaults: -n 128, --temp 0.8, --top-k 40, --top-p 0.95,\n"
+		   "--min-p 0.05, --repeat-penalty 1 (off), --threads all cores.\n");
+}
+
+static cr_err read_stdin(cr_buf *b)
+{
+	char tmp[4096];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
+		if (cr_buf_add(b, tmp, n))
+			return CR_ETOOBIG;
+	return CR_OK;
+}
+
+enum { O_TEMP = 1000, O_TOPK, O_TOPP, O_MINP, O_REP, O_REPN, O_PRES, O_SEED, O_THREADS, O_CTX,
+       O_TMPL, O_SYSTEM, O_GRAMMAR, O_SCHEMA, O_JSON, O_CHAT };
 
 int cmd_generate(cr_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	return cli_fail(argv[0], "not built yet");
+	static const struct option opts[] = {
+		{"model", required_argument, 0, 'm'}, {"prompt", required_argument, 0, 'p'},
+		{"chat", no_argument, 0, O_CHAT}, {"n-predict", required_argument, 0, 'n'},
+		{"temp", required_argument, 0, O_TEMP}, {"top-k", required_argument, 0, O_TOPK},
+		{"top-p", required_argument, 0, O_TOPP}, {"min-p", required_argument, 0, O_MINP},
+		{"repeat-penalty", required_argument, 0, O_REP},
+		{"repeat-last-n", required_argument, 0, O_REPN},
+		{"presence-penalty", required_argument, 0, O_PRES}, {"seed", required_argument, 0, O_SEED},
+		{"threads", required_argument, 0, O_THREADS}, {"ctx", required_argument, 0, O_CTX},
+		{"chat-template", required_argument, 0, O_TMPL}, {"system", required_argument, 0, O_SYSTEM},
+		{"grammar", required_argument, 0, O_GRAMMAR}, {"json-schema", required_argument, 0, O_SCHEMA},
+		{"json", no_argument, 0, O_JSON}, {"help", no_argument, 0, 'h'}, {0}};
+	const char *model = NULL, *prompt = NULL, *tmpl = NULL, *system = NULL, *grammar = NULL,
+		   *schema = NULL;
+	int chat = 0, n_predict = 128, threads = 0, n_ctx = 0, json = 0, seed_set = 0;
+	cr_sampler_opts so = cr_sampler_opts_default();
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:p:n:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': model = optarg; break;
+		case 'p': prompt = optarg; break;
+		case 'n': n_predict = atoi(optarg); break;
+		case O_CHAT: chat = 1; break;
+		case O_TEMP: so.temp = (float)atof(optarg); break;
+		case O_TOPK: so.top_k = atoi(optarg); break;
+		case O_TOPP: so.top_p = (float)atof(optarg); break;
+		case O_MINP: so.min_p = (float)atof(optarg); break;
+		case O_REP: so.repeat_penalty = (float)atof(optarg); break;
+		case O_REPN: so.repeat_last_n = atoi(optarg); break;
+		case O_PRES: so.presence_penalty = (float)atof(optarg); break;
+		case O_SEED: so.seed = strtoull(optarg, NULL, 0); seed_set = 1; break;
+		case 't': case O_THREADS: threads = atoi(optarg); break;
+		case O_CTX: n_ctx = atoi(optarg); break;
+		case O_TMPL: tmpl = optarg; break;
+		case O_SYSTEM: system = optarg; break;
+		case O_GRAMMAR: grammar = optarg; break;
+		case O_SCHEMA: schema = optarg; break;
+		case O_JSON: json = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		return cli_fail("generate", "unexpected argument '%s'", argv[optind]);
+	if (grammar && strcmp(grammar, "json"))
+		return cli_fail("generate", "--grammar: only 'json' is built in (or use --json-schema FILE)");
+	if (grammar && schema)
+		return cli_fail("generate", "--grammar and --json-schema are exclusive");
+	if (!chat && !prompt)
+		return cli_fail("generate", "--prompt TEXT or --chat is required");
+	if (n_predict < 0)
+		return cli_fail("generate", "-n must be >= 0");
+	if (!seed_set)
+		so.seed = (uint64_t)time(NULL);
+
+	char path[4096];
+	int rc = cmd_model_resolve(cli, "generate", model, path, sizeof path);
+	if (rc)
+		return rc;
+
+	cr_msg m = {{0}};
+	cr_model *md = NULL;
+	cr_pool *pool = NULL;
+	cr_ctx *ctx = NULL;
+	cr_sampler *smp = NULL;
+	cr_grammar *gr = NULL;
+	cr_buf text, ids, out, closing, js, stdin_buf;
+	cr_buf_init(&text, 0);
+	cr_buf_init(&ids, 0);
+	cr_buf_init(&out, 0);
+	cr_buf_init(&closing, 0);
+	cr_buf_init(&js, 0);
+	cr_buf_init(&stdin_buf, 0);
+	cr_buf gen_ids;
+	cr_buf_init(&gen_ids, 0);
+	cr_err e;
+	rc = 1;
+
+	if ((e = cr_model_load(path, &md, &m))) {
+		cli_fail("generate", "%s: %s", path, m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	const cr_model_info *in = cr_model_get_info(md);
+	const cr_tok *tok = cr_model_tok(md);
+	if (in->is_embedding) {
+		cli_fail("generate", "%s is an embedding model (use cristal embed)", path);
+		goto out;
+	}
+	if (grammar) {
+		e = cr_grammar_new_json(&gr);
+	} else if (schema) {
+		uint8_t *sb = NULL;
+		size_t sl = 0;
+		if ((e = cr_file_read(schema, 1 << 20, &sb, &sl, &m))) {
+			cli_fail("generate", "--json-schema %s: %s", schema, m.text[0] ? m.text : cr_strerror(e));
+			goto out;
+		}
+		e = cr_grammar_new_schema((const char *)sb, sl, &gr, &m);
+		cr_free(sb);
+	} else {
+		e = CR_OK;
+	}
+	if (e) {
+		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	if (gr && (e = cr_grammar_bind(gr, tok, in->n_vocab))) {
+		cli_fail("generate", "grammar: %s", cr_strerror(e));
+		goto out;
+	}
+
+	/* the prompt */
+	if (chat) {
+		if (!prompt) {
+			if (read_stdin(&stdin_buf)) {
+				cli_fail("generate", "stdin too large");
+				goto out;
+			}
+			prompt = stdin_buf.data;
+		}
+		cr_chat_msg msgs[2];
+		size_t nm = 0;
+		if (system)
+			msgs[nm++] = (cr_chat_msg){"system", system};
+		msgs[nm++] = (cr_chat_msg){"user", prompt};
+		if (!tmpl && !cr_chat_detect(in->chat_template)) {
+			cli_fail("generate", "the model has no recognizable chat template; name one with "
+					     "--chat-template (chatml, llama3, llama2, mistral, gemma, phi3, zephyr)");
+			goto out;
+		}
+		if ((e = cr_chat_apply(tmpl, in->chat_template, msgs, nm, 1, &text, &m))) {
+			cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+			goto out;
+		}
+	} else {
+		if (cr_buf_adds(&text, prompt))
+			goto out;
+	}
+	int flags = CR_TOK_PARSE_SPECIAL | (cr_tok_add_bos_default(tok) ? CR_TOK_ADD_BOS : 0);
+	if ((e = cr_tok_encode(tok, text.data, text.len, flags, &ids))) {
+		cli_fail("generate", "tokenize: %s", cr_strerror(e));
+		goto out;
+	}
+	int n_prompt = (int)(ids.len / sizeof(cr_token_id));
+	if (n_prompt == 0) {
+		if (cr_tok_bos(tok) < 0) {
+			cli_fail("generate", "empty prompt and the model has no BOS token");
+			goto out;
+		}
+		cr_token_id b = cr_tok_bos(tok);
+		(void)cr_buf_add(&ids, &b, sizeof b);
+		n_prompt = 1;
+	}
+	if (n_ctx <= 0)
+		n_ctx = CR_MIN(in->n_ctx_train, CR_MAX(4096, n_prompt + n_predict));
+	if (n_prompt >= n_ctx) {
+		cli_fail("generate", "the prompt has %d tokens, the context only %d (--ctx)", n_prompt, n_ctx);
+		goto out;
+	}
+	if (threads <= 0)
+		threads = cr_ncpu();
+	if (threads > 1 && cr_pool_new(threads, &pool)) {
+		cli_fail("generate", "cannot start %d threads", threads);
+		goto out;
+	}
+	if ((e = cr_ctx_new(md, n_ctx, pool, &ctx, &m)) || (e = cr_sampler_new(&so, in->n_vocab, &smp))) {
+		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+
+	const cr_token_id *pt = (const cr_token_id *)ids.data;
+	for (int i = 0; i < n_prompt; i++)
+		cr_sampler_accept(smp, pt[i]);
+	const float *logits;
+	double t0 = cr_now();
+	if ((e = cr_ctx_decode(ctx, pt, n_prompt, 0, &logits, &m))) {
+		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	double t1 = cr_now();
+	const char *stop = "limit";
+	int n_gen = 0;
+	for (; n_gen < n_predict; n_gen++) {
+		if (gr && cr_grammar_done(gr)) {
+			stop = "grammar";
+			break;
+		}
+		cr_token_id id = gr ? cr_grammar_sample(gr, smp, logits) : cr_sampler_sample(smp, logits, NULL);
+		if (id < 0) {
+			stop = gr ? "grammar_dead_end" : "error";
+			break;
+		}
+		if (!gr && cr_tok_is_eog(tok, id)) {
+			stop = "eog";
+			break;
+		}
+		if (gr && cr_grammar_accept_token(gr, id)) {
+			stop = "grammar_dead_end";
+			break;
+		}
+		cr_sampler_accept(smp, id);
+		(void)cr_buf_add(&gen_ids, &id, sizeof id);
+		size_t before = out.len;
+		(void)cr_tok_piece(tok, id, &out);
+		if (!json) {
+			fwrite(out.data + before, 1, out.len - before, stdout);
+			fflush(stdout);
+		}
+		if (n_gen + 1 == n_predict)
+			break; /* no need to decode the last token */
+		if (cr_ctx_pos(ctx) >= n_ctx) {
+			stop = "ctx";
+			n_gen++;
+			break;
+		}
+		if ((e = cr_ctx_decode(ctx, &id, 1, 0, &logits, &m))) {
+			cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+			goto out;
+		}
+	}
+	n_gen = (int)(gen_ids.len / sizeof(cr_token_id));
+	double t2 = cr_now();
+	if (gr && !cr_grammar_done(gr)) {
+		if (cr_grammar_close(gr, &closing) == CR_OK && closing.len) {
+			(void)cr_buf_add(&out, closing.data, closing.len);
+			if (!json) {
+				fwrite(closing.data, 1, closing.len, stdout);
+			}
+			fprintf(stderr, "cristal: generate: stopped (%s) before the JSON value was complete; "
+					"appended %zu closing bytes: %s\n", stop, closing.len, closing.data);
+		}
+	}
+	double pp = t1 > t0 ? n_prompt / (t1 - t0) : 0, tg = t2 > t1 && n_gen ? n_gen / (t2 - t1) : 0;
+	if (json) {
+		(void)cr_buf_adds(&js, "{\"tokens\":[");
+		const cr_token_id *g = (const cr_token_id *)gen_ids.data;
+		for (int i = 0; i < n_gen; i++)
+			(void)cr_buf_printf(&js, "%s%d", i ? "," : "", g[i]);
+		(void)cr_buf_adds(&js, "],\"text\":");
+		cr_buf clean;
+		cr_buf_init(&clean, 0);
+		(void)cr_utf8_sanitize(&clean, (const uint8_t *)out.data, out.len);
+		(void)cr_buf_add_json_str(&js, clean.data, clean.len);
+		cr_buf_release(&clean);
+		(void)cr_buf_printf(&js, ",\"prompt_tokens\":%d,\"prompt_tokens_per_s\":%.3f,"
+					 "\"gen_tokens_per_s\":%.3f,\"seed\":%llu,\"stop\":\"%s\"",
+				    n_prompt, pp, tg, (unsigned long long)so.seed, stop);
+		if (closing.len) {
+			(void)cr_buf_adds(&js, ",\"grammar_closed\":");
+			(void)cr_buf_add_json_str(&js, closing.data, closing.len);
+		}
+		(void)cr_buf_adds(&js, "}\n");
+		fwrite(js.data, 1, js.len, stdout);
+	} else {
+		fputc('\n', stdout);
+		if (cli->verbose)
+			fprintf(stderr, "prompt: %d tokens, %.2f t/s; generated: %d tokens, %.2f t/s (%s)\n",
+				n_prompt, pp, n_gen, tg, stop);
+	}
+	rc = 0;
+out:
+	cr_buf_release(&text);
+	cr_buf_release(&ids);
+	cr_buf_release(&out);
+	cr_buf_release(&closing);
+	cr_buf_release(&js);
+	cr_buf_release(&stdin_buf);
+	cr_buf_release(&gen_ids);
+	cr_grammar_free(gr);
+	cr_sampler_free(smp);
+	cr_ctx_free(ctx);
+	cr_pool_free(pool);
+	cr_model_free(md);
+	return rc;
 }

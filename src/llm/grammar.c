@@ -15,7 +15,9 @@
  *   LIT    true/false/null and enum values, as raw JSON text candidates
  * Scalars without a closing byte (numbers, literals) end on the first byte
  * that cannot continue them, which is then given to the parent frame.
- * UTF-8 inside strings is validated (no overlongs, no surrogates).
+ * UTF-8 inside strings is validated (no overlongs, no surrogates). Numbers
+ * have at most 32 characters and two exponent digits, so each one parses
+ * to a finite double.
  *
  * Checking a token copies only the used part of the stack (a few frames),
  * feeds its bytes and throws the copy away. cr_grammar_sample samples
@@ -61,7 +63,7 @@ typedef struct frame {
 	const node *nd;
 	uint64_t used;  /* OBJ: properties given; KEY, LIT: alive candidates */
 	int32_t key;    /* OBJ: property of the value being parsed */
-	int32_t pos;    /* KEY, LIT: bytes matched; NUM: length */
+	int32_t pos;    /* KEY, LIT: bytes matched; NUM: length; STR: \u value */
 } frame;
 
 typedef struct gstate {
@@ -218,6 +220,7 @@ static int str_byte(frame *f, int c)
 	if (f->esc == 1) {
 		if (c == 'u') {
 			f->esc = 2;
+			f->pos = 0;
 			return 1;
 		}
 		if (!strchr("\"\\/bfnrt", c) || !c)
@@ -226,9 +229,16 @@ static int str_byte(frame *f, int c)
 		return 1;
 	}
 	if (f->esc >= 2) {
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+		/* \uXXXX: no NUL (\u0000) and no surrogates (\uD800-\uDFFF), refused
+		 * at the first digit that makes them certain so no prefix dead-ends */
+		int h = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (h < 0 || (f->esc == 3 && f->pos == 0xD && h >= 8) || (f->esc == 5 && f->pos == 0 && h == 0))
 			return 0;
+		f->pos = f->pos * 16 + h;
 		f->esc = f->esc == 5 ? 0 : f->esc + 1;
+		if (!f->esc)
+			f->pos = 0;
 		return 1;
 	}
 	if (c == '\\') {
@@ -285,7 +295,8 @@ static int num_byte(frame *f, int c, int integer)
 		if (c == '+' || c == '-') { f->st = NU_ESIGN; break; }
 		/* fall through */
 	case NU_ESIGN: case NU_EXP:
-		if (d) { f->st = NU_EXP; break; }
+		/* two exponent digits at most: every number stays a finite double */
+		if (d && f->esc < 2) { f->st = NU_EXP; f->esc++; break; }
 		return 0;
 	default:
 		return 0;
@@ -754,7 +765,7 @@ cr_err cr_grammar_close(const cr_grammar *g, cr_buf *out)
 			else if (f->esc == 1)
 				one[0] = 'n';
 			else if (f->esc >= 2)
-				one[0] = '0';
+				one[0] = f->esc == 5 && f->pos == 0 ? '1' : '0';
 			else
 				one[0] = '"';
 			break;
