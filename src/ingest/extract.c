@@ -564,8 +564,10 @@ cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n,
 			while (end > para && (text[end - 1] == '\n' || text[end - 1] == '\r'))
 				end--;
 			cr_loc loc = cr_loc_none();
-			loc.line_start = para_line;
-			loc.line_end = blank ? line - 1 : line;
+			if (first_line > 0) {
+				loc.line_start = para_line;
+				loc.line_end = blank ? line - 1 : line;
+			}
 			loc.heading = heading;
 			cr_err err = cr_doc_add_section(x, d, text + para, end - para, &loc);
 			if (err)

@@ -47,6 +47,9 @@ cr_err cr_x_code(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out); /* la
 
 /* The programming language for a file name, or NULL if not code. */
 const char *cr_code_lang(const char *name);
+/* The language named by a "#!" first line ("#!/usr/bin/env python3" ->
+ * "python"), or NULL. cr_x_code uses it when the name says nothing. */
+const char *cr_code_lang_shebang(const uint8_t *buf, size_t len);
 
 /*
  * Extracts nested bytes (a mail attachment) as its own document named
@@ -87,7 +90,8 @@ const char *cr_doc_meta(const cr_doc *d, const char *key);
 /*
  * Adds UTF-8 `text` (n bytes) to d as one section per paragraph (run of
  * non-blank lines), each with its line range; `first_line` is the number of
- * the text's first line in the file, `heading` (may be NULL, must live in
+ * the text's first line in the file (0: no line numbers, for formats whose
+ * lines mean nothing, like HTML), `heading` (may be NULL, must live in
  * x->a) goes into every section's loc. (extract.c)
  */
 cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n, int first_line,
@@ -110,5 +114,9 @@ cr_err cr_git_log_docs(cr_arena *a, const char *dir, const char *repo_name, size
 int cr_chat_is_export(const char *dir);
 /* Loads users.json so cr_x_chat can show names instead of ids (optional). */
 cr_err cr_chat_load_users(cr_arena *a, const char *dir, cr_kv **users, size_t *n, cr_msg *m);
+/* Replaces user ids left in chat documents of the list d (speakers and
+ * "@U123" mentions) by the names in users (from cr_chat_load_users). New
+ * strings go into arena a. */
+cr_err cr_chat_name_users(cr_arena *a, cr_doc *d, const cr_kv *users, size_t n);
 
 #endif
