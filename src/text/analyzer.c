@@ -5,11 +5,15 @@
  * One pass over the input, bounded memory (a word buffer and a CJK run
  * buffer of fixed size live in the analyzer):
  *
- *  - ASCII fast path. An ASCII byte whose next byte is also ASCII cannot be
- *    changed by NFKC except for case, so letters and digits are lowercased
- *    and appended to the current word directly, hashing as we go for the
- *    stem cache. Everything else (non-ASCII, or an ASCII letter followed by
- *    a combining mark) goes through normalize.c one cluster at a time.
+ *  - ASCII fast path. An ASCII byte not followed by a combining mark is
+ *    not changed by NFKC except for case, so runs of ASCII letters and
+ *    digits are lowercased straight into the word buffer by a tight loop
+ *    (one table lookup per byte); only when the run stops at a non-ASCII
+ *    byte that extends the previous character (e + U+0301) is the last
+ *    letter given back to the general path. Everything else goes through
+ *    normalize.c one cluster at a time. The stem cache is probed with a
+ *    hash computed 8 bytes at a time when the word ends, and a hit emits
+ *    the cached 'w'+stem bytes without copying.
  *  - Words (space-delimited scripts): maximal runs of letters, digits and
  *    combining marks. Letters and digits stay together (p53, h2o, 3d). An
  *    apostrophe joins two letters (don't, o'neil; ’ counts as '), '.' and
@@ -64,11 +68,15 @@ typedef struct cr_scan {
 	uint32_t pos;
 	size_t n_emitted, n_stop;
 
-	/* current word: w[0] = 'w', text in w[1..1+wlen) */
-	char w[1 + WORD_MAX + 4];
+	/* Current word: its text is wb[8..8+wlen), with wb[7] = 'w' so the term
+	 * is wb+7. Bytes are gathered little-endian in wacc and stored 8 at a
+	 * time (whole-word stores, so the hash and the cache compare load them
+	 * without store-forwarding stalls); the partial last chunk is stored,
+	 * zero-padded, when the word ends. */
+	_Alignas(8) char wb[8 + WORD_MAX + 16];
+	uint64_t wacc;
 	uint32_t wlen;
 	int woverlong;
-	uint32_t whash;
 	uint32_t wstart, wend;
 	int wlast;      /* CR_CC_LETTER or CR_CC_DIGIT */
 	int wletter;    /* has a letter */
@@ -161,28 +169,31 @@ static void flush_word(cr_scan *sc)
 		return;
 	uint32_t pos = sc->pos++;
 	uint32_t wl = sc->wlen;
+	uint64_t acc = sc->wacc;
 	sc->wlen = 0;
+	sc->wacc = 0;
 	if (sc->woverlong) {
 		sc->woverlong = 0;
 		return;
 	}
+	if (wl & 7)
+		memcpy(sc->wb + 8 + (wl & ~7u), &acc, 8);
 	if (sc->wletter && (sc->stem || sc->drop_stop)) {
-		const char *stem;
-		size_t sl;
+		const char *term;
+		size_t tl;
 		int stop;
-		cr_stemmer_lookup(&sc->a->stem, sc->w + 1, wl, sc->whash, &stem, &sl, &stop);
+		cr_stemmer_lookup(&sc->a->stem, sc->wb + 8, wl,
+				  cr_stem_hash(sc->wb + 8, wl), &term, &tl, &stop);
 		if (stop && sc->drop_stop) {
 			sc->n_stop++;
 			return;
 		}
-		if (sc->stem && sl) {
-			sc->term[0] = 'w';
-			memcpy(sc->term + 1, stem, sl);
-			emit(sc, sc->term, sl + 1, pos, sc->wstart, sc->wend, 0);
+		if (sc->stem) {
+			emit(sc, term, tl, pos, sc->wstart, sc->wend, 0);
 			return;
 		}
 	}
-	emit(sc, sc->w, wl + 1, pos, sc->wstart, sc->wend, 0);
+	emit(sc, sc->wb + 7, wl + 1, pos, sc->wstart, sc->wend, 0);
 }
 
 static int on_morph(void *ctx, const cr_morph *mo)
@@ -265,17 +276,24 @@ static void flush_run(cr_scan *sc, int final)
 
 /* ---- feeding normalized code points ------------------------------------ */
 
-static void word_append(cr_scan *sc, const char *p, size_t n)
+static inline void word_push(cr_scan *sc, uint8_t c)
 {
-	if (sc->wlen + n > WORD_MAX) {
-		sc->woverlong = 1;
-		sc->wlen = WORD_MAX; /* still counts as a word */
+	if (sc->wlen >= WORD_MAX) {
+		sc->woverlong = 1; /* dropped at flush, but still a word */
 		return;
 	}
+	sc->wacc |= (uint64_t)c << (8 * (sc->wlen & 7));
+	sc->wlen++;
+	if (!(sc->wlen & 7)) {
+		memcpy(sc->wb + sc->wlen, &sc->wacc, 8); /* chunk wlen-8 at wb+8 */
+		sc->wacc = 0;
+	}
+}
+
+static void word_append(cr_scan *sc, const char *p, size_t n)
+{
 	for (size_t k = 0; k < n; k++)
-		sc->whash = CR_STEM_HASH_STEP(sc->whash, p[k]);
-	memcpy(sc->w + 1 + sc->wlen, p, n);
-	sc->wlen += (uint32_t)n;
+		word_push(sc, (uint8_t)p[k]);
 }
 
 /* A letter, digit or mark of a space-delimited script. */
@@ -295,7 +313,6 @@ static void feed_word(cr_scan *sc, int32_t cp, int cls, uint32_t start, uint32_t
 	}
 	if (!sc->wlen) {
 		sc->wstart = start;
-		sc->whash = CR_STEM_HASH_INIT;
 		sc->wletter = 0;
 		sc->wlast = CR_CC_LETTER;
 	}
@@ -378,63 +395,101 @@ static void feed_cp(cr_scan *sc, int32_t cp, uint32_t start, uint32_t end)
 
 /* ---- the pass ---------------------------------------------------------- */
 
+/* ASCII byte classes for the fast path: 1 letter/digit, 2 letter. */
+static const uint8_t ascii_word[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+#define L(c) [c] = 3, [c - 32] = 3
+	L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'),
+	L('j'), L('k'), L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'),
+	L('s'), L('t'), L('u'), L('v'), L('w'), L('x'), L('y'), L('z'),
+#undef L
+};
+
+/* The fast path: the ASCII word characters from s[i]; returns the new i
+ * (== i when s[i] must go through the general path after all). */
+static size_t ascii_word_run(cr_scan *sc, const uint8_t *s, size_t n, size_t i)
+{
+	uint8_t k = ascii_word[s[i]];
+	if (sc->rn)
+		flush_run(sc, 1);
+	if (sc->joiner) {
+		int cls = k & 2 ? CR_CC_LETTER : CR_CC_DIGIT;
+		if ((sc->joiner == CR_CC_APOS && sc->wlast == CR_CC_LETTER && cls == CR_CC_LETTER) ||
+		    (sc->joiner == CR_CC_NUMSEP && sc->wlast == CR_CC_DIGIT && cls == CR_CC_DIGIT))
+			word_append(sc, &sc->jbyte, 1);
+		else
+			flush_word(sc);
+		sc->joiner = 0;
+	}
+	if (!sc->wlen) {
+		sc->wstart = (uint32_t)i;
+		sc->wletter = 0;
+	}
+	uint32_t wl = sc->wlen;
+	uint64_t acc = sc->wacc;
+	char *w = sc->wb + 8;
+	int letter = 0;
+	size_t j = i;
+	while (j < n && (k = ascii_word[s[j]])) {
+		/* lowercase (digits have bit 5 set already) */
+		acc |= (uint64_t)(s[j] | 0x20) << (8 * (wl & 7));
+		letter |= k;
+		j++;
+		if (!(++wl & 7)) {
+			if (wl <= WORD_MAX)
+				memcpy(w + wl - 8, &acc, 8);
+			else
+				wl = WORD_MAX + 8, sc->woverlong = 1;
+			acc = 0;
+		}
+	}
+	if (j < n && s[j] >= 0x80 && cr_text_extends_cluster(s + j, n - j)) {
+		j--; /* the last letter combines with what follows: give it back */
+		if (!(wl & 7) && wl <= WORD_MAX)
+			memcpy(&acc, w + wl - 8, 8);
+		wl--;
+		acc &= ~((uint64_t)0xff << (8 * (wl & 7)));
+	}
+	if (wl > WORD_MAX) {
+		sc->woverlong = 1;
+		wl = WORD_MAX;
+		acc = 0;
+	}
+	sc->wlen = wl;
+	sc->wacc = acc;
+	if (j == i)
+		return i;
+	sc->wletter |= (letter & 2) != 0;
+	sc->wlast = ascii_word[s[j - 1]] & 2 ? CR_CC_LETTER : CR_CC_DIGIT;
+	sc->wend = (uint32_t)j;
+	return j;
+}
+
 static void scan_text(cr_scan *sc, const uint8_t *s, size_t n)
 {
 	int32_t cps[CR_NORM_MAX];
 	size_t i = 0;
 	while (i < n && !sc->stopped) {
 		uint8_t c = s[i];
-		if (c < 0x80 && (i + 1 == n || s[i + 1] < 0x80)) {
-			uint8_t lc = c | 0x20;
-			int isl = (uint8_t)(lc - 'a') < 26;
-			int isd = (uint8_t)(c - '0') < 10;
-			if (isl | isd) {
-				if (sc->rn)
-					flush_run(sc, 1);
-				if (sc->joiner || !sc->wlen) {
-					/* first character: the general path handles joiners */
-					feed_word(sc, isl ? lc : c, isl ? CR_CC_LETTER : CR_CC_DIGIT,
-						  (uint32_t)i, (uint32_t)i + 1);
-					i++;
+		if (c < 0x80) {
+			if (ascii_word[c]) {
+				size_t j = ascii_word_run(sc, s, n, i);
+				if (j > i) {
+					i = j;
+					continue;
 				}
-				/* the rest of the ASCII word */
-				uint32_t wl = sc->wlen;
-				uint32_t h = sc->whash;
-				int letter = sc->wletter, last = sc->wlast;
-				char *w = sc->w + 1;
-				while (i < n) {
-					c = s[i];
-					lc = c | 0x20;
-					isl = (uint8_t)(lc - 'a') < 26;
-					isd = (uint8_t)(c - '0') < 10;
-					if (!(isl | isd) || (i + 1 < n && s[i + 1] >= 0x80))
-						break;
-					c = isl ? lc : c;
-					if (wl < WORD_MAX) {
-						w[wl++] = (char)c;
-						h = CR_STEM_HASH_STEP(h, c);
-					} else {
-						sc->woverlong = 1;
-					}
-					letter |= isl;
-					last = isl ? CR_CC_LETTER : CR_CC_DIGIT;
-					i++;
-				}
-				sc->wlen = wl;
-				sc->whash = h;
-				sc->wletter = letter;
-				sc->wlast = last;
-				sc->wend = (uint32_t)i;
+				/* else: s[i] starts a combining cluster */
+			} else if (i + 1 == n || s[i + 1] < 0x80) {
+				if (c == '\'')
+					feed_joiner(sc, CR_CC_APOS, '\'');
+				else if (c == '.' || c == ',')
+					feed_joiner(sc, CR_CC_NUMSEP, (char)c);
+				else
+					feed_sep(sc);
+				i++;
 				continue;
 			}
-			if (c == '\'')
-				feed_joiner(sc, CR_CC_APOS, '\'');
-			else if (c == '.' || c == ',')
-				feed_joiner(sc, CR_CC_NUMSEP, (char)c);
-			else
-				feed_sep(sc);
-			i++;
-			continue;
 		}
 		size_t cl = cr_text_cluster_len(s + i, n - i);
 		if (!cl) { /* invalid UTF-8: skip one byte, it separates words */
@@ -461,8 +516,9 @@ static void scan_init(cr_scan *sc, cr_analyzer *a, cr_token_fn fn, void *ctx, in
 	sc->stem = stem;
 	sc->pos = 0;
 	sc->n_emitted = sc->n_stop = 0;
-	sc->w[0] = 'w';
+	sc->wb[7] = 'w';
 	sc->wlen = 0;
+	sc->wacc = 0;
 	sc->woverlong = 0;
 	sc->joiner = 0;
 	sc->rscript = 0;

@@ -43,6 +43,12 @@ static int is_extender(uint32_t cp)
 	return utf8proc_get_property((utf8proc_int32_t)cp)->combining_class != 0;
 }
 
+int cr_text_extends_cluster(const uint8_t *s, size_t n)
+{
+	uint32_t cp;
+	return cr_utf8_decode(s, n, &cp) > 0 && is_extender(cp);
+}
+
 size_t cr_text_cluster_len(const uint8_t *s, size_t n)
 {
 	uint32_t cp;

@@ -44,6 +44,9 @@ enum {
  * follow it, at most CR_CLUSTER_MAX code points. Returns 0 if s starts with
  * an invalid or truncated sequence (the caller skips one byte). */
 size_t cr_text_cluster_len(const uint8_t *s, size_t n);
+/* Whether s (n > 0 bytes) starts with a code point that would join the
+ * cluster before it (a combining mark, ﾞ ﾟ, a conjoining jamo). */
+int cr_text_extends_cluster(const uint8_t *s, size_t n);
 /* NFKC + case fold + drop default-ignorables of the cluster s[0..n) into
  * out (CR_NORM_MAX slots). Returns the number of code points (may be 0). */
 int cr_text_norm_cluster(const uint8_t *s, size_t n, int32_t *out);
@@ -52,34 +55,43 @@ int cr_text_class(int32_t cp);
 
 /* ---- stem.c ------------------------------------------------------------ */
 
-/* Direct-mapped cache: lowercase word -> stem and stopword bit. */
-#define CR_STEM_SLOTS 32768
-#define CR_STEM_KEY 30
-typedef struct cr_stem_slot {
-	uint32_t tag;  /* hash bits, 0 = empty */
-	uint8_t klen, slen, stop, pad;
-	char key[CR_STEM_KEY];
-	char stem[CR_STEM_KEY];
-} cr_stem_slot;
+/* The stem cache: an open-addressing table of (hash tag, record offset)
+ * over a pool of records. A record is 8-byte aligned:
+ *   klen (1), tlen (1), stop (1), 5 zero bytes,
+ *   key: klen bytes zero-padded to a multiple of 8 (compared as words),
+ *   term: 'w' + stem, tlen bytes.
+ * The table doubles up to CR_STEM_MAX words, then the cache is cleared and
+ * refilled (bounded memory for endless vocabularies). */
+#define CR_STEM_MAX (1u << 18)
+#define CR_STEM_KEY 64 /* longer words are stemmed without caching */
+
+typedef struct cr_stem_ent {
+	uint32_t tag; /* hash bits */
+	uint32_t off; /* record offset in pool, 0 = empty */
+} cr_stem_ent;
 
 typedef struct cr_stemmer {
 	struct sb_stemmer *sb;
-	cr_stem_slot *slots; /* CR_STEM_SLOTS */
-	uint64_t hits, misses;
+	cr_stem_ent *tab;
+	uint32_t mask;   /* table size - 1 */
+	uint32_t count;  /* words cached */
+	uint8_t *pool;
+	size_t pool_len, pool_cap;
+	char buf[1 + 256]; /* 'w' + stem of an uncached word */
+	uint64_t hits, misses, resets;
 } cr_stemmer;
 
 cr_err cr_stemmer_init(cr_stemmer *s, cr_msg *m);
 void cr_stemmer_release(cr_stemmer *s);
 int cr_text_is_stopword(const char *w, size_t n);
-/* Looks a lowercase word up: stem and slen get its stem (valid until the
- * next call), stop whether it is a stopword. hash is the word's
- * CR_STEM_HASH (computed by the tokenizer while scanning). */
-void cr_stemmer_lookup(cr_stemmer *s, const char *w, size_t n, uint32_t hash,
-		       const char **stem, size_t *slen, int *stop);
-
-/* FNV-1a style hash, updated byte by byte by the tokenizer as it scans. */
-#define CR_STEM_HASH_INIT 2166136261u
-#define CR_STEM_HASH_STEP(h, c) (((h) ^ (uint8_t)(c)) * 16777619u)
+/* Hash of a word whose bytes are followed by at least 8 zero bytes. */
+uint64_t cr_stem_hash(const char *w, size_t n);
+/* Looks a lowercase word up. w must be followed by 8 zero bytes and be at
+ * most 128 bytes long; hash is cr_stem_hash(w, n). *term gets 'w' + stem,
+ * *tlen its length (valid until the next call), *stop whether the word is a
+ * stopword. */
+void cr_stemmer_lookup(cr_stemmer *s, const char *w, size_t n, uint64_t hash,
+		       const char **term, size_t *tlen, int *stop);
 
 /* ---- japanese.c -------------------------------------------------------- */
 
