@@ -131,15 +131,21 @@ CR_API cr_token_id cr_tok_bos(const cr_tok *t); /* -1 if none */
 CR_API cr_token_id cr_tok_eos(const cr_tok *t);
 CR_API int cr_tok_is_eog(const cr_tok *t, cr_token_id id); /* end of generation (eos, eot, im_end...) */
 CR_API int cr_tok_add_bos_default(const cr_tok *t);
+/* Control or unknown tokens (<s>, <|im_start|>, [CLS] ...): text a chat
+ * front end usually hides. */
+CR_API int cr_tok_is_control(const cr_tok *t, cr_token_id id);
 
 enum {
-	CR_TOK_ADD_BOS = 1 << 0,     /* prepend BOS (and for bert: [CLS] ... [SEP]) */
+	CR_TOK_ADD_BOS = 1 << 0,     /* llama.cpp's add_special: BOS (and EOS) as the file's
+					add_bos_token / add_eos_token say; bert: [CLS] ... [SEP] */
 	CR_TOK_PARSE_SPECIAL = 1 << 1, /* "<|im_start|>" in the text becomes its special id */
 };
 /* Encodes UTF-8 text, exactly as llama.cpp's llama_tokenize does for the
  * same file and flags. Appends ids to *ids (a cr_buf of cr_token_id). */
 CR_API cr_err cr_tok_encode(const cr_tok *t, const char *text, size_t len, int flags, cr_buf *ids);
-/* Appends the bytes of one token's text (decoding byte tokens, ▁ → space). */
+/* Appends the bytes of one token's text (decoding byte tokens, ▁ → space),
+ * as llama_token_to_piece with special = true: control tokens give their
+ * text. CR_EINVAL for an id out of range. */
 CR_API cr_err cr_tok_piece(const cr_tok *t, cr_token_id id, cr_buf *out);
 
 /* ---- models (src/llm/model.c, arch_*.c) -------------------------------- */
