@@ -53,8 +53,11 @@ CR_API cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer
 CR_API cr_err cr_index_writer_add(cr_index_writer *w, const cr_entry_attrs *at,
 				  const char *title, size_t title_len,
 				  const char *body, size_t body_len);
-/* Writes the segment and publishes it; returns the highest id in it via *max_id (may be NULL). */
+/* Writes the segment and publishes it (cr_index_max_id then reports the highest id). */
 CR_API cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m);
+/* Memory the writer buffers before it flushes a segment (default 64 MiB,
+ * or $CR_INDEX_BUFFER_MB). */
+CR_API void cr_index_writer_set_budget(cr_index_writer *w, size_t bytes);
 CR_API void cr_index_writer_free(cr_index_writer *w); /* discards uncommitted entries */
 
 /* Marks entries deleted (tombstones), durable on return. */
@@ -117,6 +120,11 @@ typedef struct cr_results {
 CR_API cr_err cr_index_search(cr_index *ix, cr_analyzer *an, const char *query,
 			      const cr_search_opts *o, cr_results *out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_results_release(cr_results *r);
+
+/* BM25F parameters for later searches on ix (not thread-safe against running
+ * searches; set them after open). Negative values keep the current one.
+ * Defaults: k1 1.2, b 0.75 (body), b_title 0.5, title weight 2.0. */
+CR_API void cr_index_set_bm25(cr_index *ix, float k1, float b, float b_title, float w_title);
 
 /*
  * Snippet: the best window of `text` (around max_chars characters) for the

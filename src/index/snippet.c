@@ -1,0 +1,242 @@
+/*
+ * snippet.c — cr_snippet: the best window of a text for a result's query
+ * terms, with the matches marked.
+ *
+ * The text is analyzed like a document; tokens whose term is one of the
+ * result's analyzed terms are matches, with byte ranges in the original
+ * text (overlapping ranges, e.g. a Japanese morpheme and its bigrams, are
+ * merged). The window of about max_chars characters with the most distinct
+ * matched terms (then the most matches) wins; it is widened to centre the
+ * matches and snapped to whitespace when there is some nearby. Marks go
+ * around whole matched ranges, which the analyzer reports on character
+ * boundaries. Cost: one analysis pass plus O(matches) window scans.
+ */
+#include "index/index_int.h"
+
+#include <stdlib.h>
+
+typedef struct match {
+	uint32_t start, end;
+	uint32_t term;
+} match;
+
+typedef struct snipctx {
+	const cr_results *r;
+	uint32_t *lens;
+	match *v;
+	size_t n, cap;
+	int oom;
+} snipctx;
+
+static int on_tok(void *ctx, const cr_token *t)
+{
+	snipctx *s = ctx;
+	for (size_t i = 0; i < s->r->n_terms; i++) {
+		if (s->lens[i] == t->len && !memcmp(s->r->terms[i], t->term, t->len)) {
+			if (s->n == s->cap) {
+				size_t c = s->cap ? s->cap * 2 : 64;
+				match *p = cr_realloc(s->v, c * sizeof *p);
+				if (!p) {
+					s->oom = 1;
+					return 1;
+				}
+				s->v = p;
+				s->cap = c;
+			}
+			s->v[s->n].start = t->start;
+			s->v[s->n].end = t->end;
+			s->v[s->n].term = (uint32_t)i;
+			s->n++;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+	const match *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static inline int is_cont(const char *t, size_t i)
+{
+	return ((unsigned char)t[i] & 0xc0) == 0x80;
+}
+
+/* byte offset after moving `chars` characters forward from `at` */
+static size_t fwd(const char *t, size_t len, size_t at, size_t chars)
+{
+	while (at < len && chars) {
+		at++;
+		while (at < len && is_cont(t, at))
+			at++;
+		chars--;
+	}
+	return at;
+}
+
+static size_t back(const char *t, size_t at, size_t chars)
+{
+	while (at > 0 && chars) {
+		at--;
+		while (at > 0 && is_cont(t, at))
+			at--;
+		chars--;
+	}
+	return at;
+}
+
+static size_t nchars(const char *t, size_t a, size_t b)
+{
+	size_t n = 0;
+	for (size_t i = a; i < b; i++)
+		n += !is_cont(t, i);
+	return n;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+cr_err cr_snippet(cr_analyzer *an, const cr_results *r, const char *text, size_t len, size_t max_chars,
+		  const char *open, const char *close, cr_buf *out)
+{
+	if (!an || !r || (!text && len) || !out)
+		return CR_EINVAL;
+	if (!open)
+		open = "";
+	if (!close)
+		close = "";
+	if (!max_chars)
+		max_chars = 200;
+	snipctx s = {.r = r};
+	cr_err e = CR_OK;
+	if (r->n_terms) {
+		s.lens = cr_malloc(r->n_terms * sizeof *s.lens);
+		if (!s.lens)
+			return CR_ENOMEM;
+		for (size_t i = 0; i < r->n_terms; i++)
+			s.lens[i] = (uint32_t)strlen(r->terms[i]);
+		if (len) {
+			e = cr_analyze(an, text, len, 0, on_tok, &s);
+			if (s.oom)
+				e = CR_ENOMEM;
+			if (e)
+				goto out;
+		}
+	}
+	if (s.n)
+		qsort(s.v, s.n, sizeof *s.v, cmp_match);
+	/* drop ranges that are out of bounds (defensive) and merge overlaps */
+	size_t k = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		match mt = s.v[i];
+		if (mt.end > len || mt.start >= mt.end)
+			continue;
+		if (k && mt.start < s.v[k - 1].end) {
+			if (mt.end > s.v[k - 1].end)
+				s.v[k - 1].end = mt.end;
+			continue;
+		}
+		s.v[k++] = mt;
+	}
+	s.n = k;
+	size_t ws = 0, we;
+	if (s.n) {
+		/* best window of matches [i, j] */
+		size_t best_i = 0, best_j = 0;
+		int best_distinct = -1;
+		size_t best_count = 0;
+		uint8_t *seen = cr_calloc(r->n_terms ? r->n_terms : 1, 1);
+		if (!seen) {
+			e = CR_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < s.n; i++) {
+			memset(seen, 0, r->n_terms ? r->n_terms : 1);
+			int distinct = 0;
+			size_t j = i, span = 0;
+			for (; j < s.n; j++) {
+				span = nchars(text, s.v[i].start, s.v[j].end);
+				if (span > max_chars && j > i)
+					break;
+				if (!seen[s.v[j].term]) {
+					seen[s.v[j].term] = 1;
+					distinct++;
+				}
+			}
+			size_t cnt = j - i;
+			if (distinct > best_distinct || (distinct == best_distinct && cnt > best_count)) {
+				best_distinct = distinct;
+				best_count = cnt;
+				best_i = i;
+				best_j = j - 1;
+			}
+			if (j == s.n)
+				break; /* later windows hold a subset */
+		}
+		cr_free(seen);
+		size_t a = s.v[best_i].start, b = s.v[best_j].end;
+		size_t span = nchars(text, a, b);
+		size_t extra = span < max_chars ? max_chars - span : 0;
+		ws = back(text, a, extra / 2);
+		/* snap the start to a word boundary if one is near */
+		if (ws > 0) {
+			size_t p = ws;
+			for (size_t c = 0; p < a && c < 20 && !is_space(text[p - 1]); c++)
+				p = fwd(text, len, p, 1);
+			if (p <= a && (p == 0 || is_space(text[p - 1])))
+				ws = p;
+		}
+		we = fwd(text, len, ws, CR_MAX(max_chars, nchars(text, ws, b)));
+		if (we < b)
+			we = b;
+		if (we == len && ws > 0) { /* use the room left at the end */
+			size_t used = nchars(text, ws, we);
+			if (used < max_chars)
+				ws = back(text, ws, max_chars - used);
+		}
+	} else {
+		we = fwd(text, len, 0, max_chars);
+	}
+	/* end on a word boundary when possible */
+	if (we < len && !is_space(text[we])) {
+		size_t p = we;
+		for (size_t c = 0; c < 20 && p > ws && !is_space(text[p - 1]); c++)
+			p = back(text, p, 1);
+		size_t last_end = 0;
+		for (size_t i = 0; i < s.n; i++)
+			if (s.v[i].start < we && s.v[i].end > last_end)
+				last_end = s.v[i].end;
+		if (p > ws && is_space(text[p - 1]) && p >= last_end)
+			we = p;
+	}
+	while (we > ws && is_space(text[we - 1]))
+		we--;
+	while (ws < we && is_space(text[ws]))
+		ws++;
+	size_t at = ws;
+	for (size_t i = 0; i < s.n && !e; i++) {
+		size_t a = s.v[i].start, b = s.v[i].end;
+		if (b <= ws || a >= we)
+			continue;
+		if (a < ws)
+			a = ws;
+		if (b > we)
+			b = we;
+		if ((e = cr_buf_add(out, text + at, a - at)) || (e = cr_buf_adds(out, open)) ||
+		    (e = cr_buf_add(out, text + a, b - a)) || (e = cr_buf_adds(out, close)))
+			break;
+		at = b;
+	}
+	if (!e && at < we)
+		e = cr_buf_add(out, text + at, we - at);
+out:
+	cr_free(s.lens);
+	cr_free(s.v);
+	return e;
+}
