@@ -428,7 +428,8 @@ static cr_err parse_cues(cr_xctx *x, const char *s, size_t n, cr_doc *d, int vtt
 		 * blank-free garbage; a line that is a timing line starts a new cue
 		 * (files that forget the blank line). */
 		size_t text_start = c.off, text_end = c.off;
-		size_t save;
+		size_t save, last_start = c.off, prev_end = c.off;
+		int last_digits = 0;
 		for (;;) {
 			save = c.off;
 			if (!next_tline(&c, &l) || blank(&l))
@@ -436,8 +437,19 @@ static cr_err parse_cues(cr_xctx *x, const char *s, size_t n, cr_doc *d, int vtt
 			double a0, a1;
 			if (parse_timing(&l, &a0, &a1) == 1) {
 				c.off = save;
+				if (last_digits) {
+					/* "2" of the next cue: leave it to the next block */
+					text_end = prev_end;
+					c.off = last_start;
+				}
 				break;
 			}
+			last_digits = l.n > 0;
+			for (size_t k = 0; k < l.n; k++)
+				if (!isdigit((unsigned char)l.s[k]))
+					last_digits = 0;
+			last_start = save;
+			prev_end = text_end;
 			text_end = c.off;
 		}
 		n_cues++;
