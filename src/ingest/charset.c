@@ -52,9 +52,9 @@ static const struct {
 	{"ms_kanji", "CP932", "Shift_JIS"},
 	{"cp932", "CP932", "Shift_JIS"},
 	{"windows-31j", "CP932", "Shift_JIS"},
-	{"euc-jp", "EUC-JP-MS", "EUC-JP"},
-	{"x-euc-jp", "EUC-JP-MS", "EUC-JP"},
-	{"eucjp", "EUC-JP-MS", "EUC-JP"},
+	{"euc-jp", "EUC-JP", "EUC-JP"},
+	{"x-euc-jp", "EUC-JP", "EUC-JP"},
+	{"eucjp", "EUC-JP", "EUC-JP"},
 	{"iso-2022-jp", "ISO-2022-JP-3", "ISO-2022-JP"},
 	{"csiso2022jp", "ISO-2022-JP-3", "ISO-2022-JP"},
 	{"iso-8859-1", "CP1252", "windows-1252"},
@@ -346,7 +346,7 @@ cr_err cr_charset_to_utf8(cr_arena *a, const uint8_t *buf, size_t len, const cha
 		int u = detect_uchardet(buf, len);
 		const char *lab = u >= 0 ? charsets[u].label : "";
 		if (strcmp(lab, "Shift_JIS") && strcmp(lab, "EUC-JP") && strcmp(lab, "ISO-2022-JP")) {
-			long sj = japanese_score("CP932", buf, len), ej = japanese_score("EUC-JP-MS", buf, len);
+			long sj = japanese_score("CP932", buf, len), ej = japanese_score("EUC-JP", buf, len);
 			if (sj > 0 && sj >= ej)
 				u = find_label("Shift_JIS");
 			else if (ej > 0)
