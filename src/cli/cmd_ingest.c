@@ -1,9 +1,141 @@
-/* cmd_ingest.c — placeholder until the subcommand lands. */
+/*
+ * cmd_ingest.c — `cristal ingest PATH...` and `cristal ingest --jsonl FILE`.
+ *
+ * Prints progress on stderr when it is a terminal, every rejected file with
+ * its reason on stderr, and a summary on stdout (one JSON object with
+ * --json). Exits 0 when every readable document was ingested, even if some
+ * files were rejected; 1 with a one-line reason when the ingest itself
+ * failed (catalog, index, a root that does not exist).
+ */
 #include "cli/cli.h"
+#include "cristal/corpus.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct prog {
+	int tty;
+	int json;
+	cr_buf rejects; /* JSON array body */
+	int n_rejects;
+	double last;
+} prog;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cristal [--data DIR] ingest [--json] PATH...\n"
+		   "       cristal [--data DIR] ingest [--json] --jsonl FILE\n\n"
+		   "Ingests folders, files, git repositories (tracked files and the commit log) and\n"
+		   "Slack-style exports. Re-running is incremental: unchanged files are skipped,\n"
+		   "changed ones replaced, and files gone from disk removed. Documents are named by\n"
+		   "their path relative to the ingested root, prefixed with the root's name\n"
+		   "(ingest samples -> samples/docs/handbook.md).\n\n"
+		   "  --jsonl FILE  one document per line: {\"_id\"|\"id\", \"title\", \"text\", ...}\n"
+		   "  --json        print the summary as one JSON object on stdout\n"
+		   "Rejected files are listed on stderr with their reason; they do not fail the run.\n");
+}
+
+static void on_file(void *ctx, const char *name, cr_file_outcome o, const char *reason, uint64_t done,
+		    uint64_t total)
+{
+	prog *p = ctx;
+	if (o == CR_FILE_REJECTED) {
+		if (p->tty)
+			fputs("\r\033[K", stderr);
+		fprintf(stderr, "rejected: %s: %s\n", name, reason ? reason : "unknown reason");
+		if (p->n_rejects++)
+			(void)cr_buf_addc(&p->rejects, ',');
+		(void)cr_buf_adds(&p->rejects, "{\"name\":");
+		(void)cr_buf_add_json_str(&p->rejects, name, strlen(name));
+		(void)cr_buf_adds(&p->rejects, ",\"reason\":");
+		(void)cr_buf_add_json_str(&p->rejects, reason ? reason : "", reason ? strlen(reason) : 0);
+		(void)cr_buf_addc(&p->rejects, '}');
+	}
+	if (!p->tty)
+		return;
+	double now = cr_now();
+	if (now - p->last < 0.1 && done < total)
+		return;
+	p->last = now;
+	int w = 60;
+	size_t nl = strlen(name);
+	const char *shown = nl > (size_t)w ? name + nl - (size_t)w : name;
+	fprintf(stderr, "\r\033[K[%llu/%llu] %s", (unsigned long long)done, (unsigned long long)total, shown);
+	fflush(stderr);
+}
 
 int cmd_ingest(cr_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	return cli_fail(argv[0], "not built yet");
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"jsonl", required_argument, NULL, 'l'},
+					     {0}};
+	const char *jsonl = NULL;
+	prog p = {0};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return 0;
+		case 'j': p.json = 1; break;
+		case 'l': jsonl = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!jsonl && optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (jsonl && optind < argc)
+		return cli_fail("ingest", "--jsonl takes one file and no other paths");
+	p.tty = cli_tty();
+	cr_buf_init(&p.rejects, 0);
+	cr_corpus *cp;
+	cr_msg m = {{0}};
+	cr_err e = cr_corpus_open(cli->data_dir, 1, &cp, &m);
+	if (e) {
+		cr_buf_release(&p.rejects);
+		return cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
+	}
+	cr_ingest_opts o = cr_ingest_opts_default();
+	o.progress = on_file;
+	o.progress_ctx = &p;
+	cr_ingest_report rep;
+	if (jsonl)
+		e = cr_corpus_ingest_jsonl(cp, jsonl, &o, &rep, &m);
+	else
+		e = cr_corpus_ingest(cp, (const char *const *)argv + optind, (size_t)(argc - optind), &o, &rep, &m);
+	if (p.tty)
+		fputs("\r\033[K", stderr);
+	cr_corpus_close(cp);
+	if (p.json) {
+		printf("{\"ingested\":%llu,\"updated\":%llu,\"unchanged\":%llu,\"deleted\":%llu,\"rejected\":%llu,"
+		       "\"chunks\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"ok\":%s,\"rejections\":[%s]",
+		       (unsigned long long)rep.ingested, (unsigned long long)rep.updated,
+		       (unsigned long long)rep.unchanged, (unsigned long long)rep.deleted,
+		       (unsigned long long)rep.rejected, (unsigned long long)rep.chunks,
+		       (unsigned long long)rep.bytes, rep.seconds, e ? "false" : "true",
+		       p.rejects.data ? p.rejects.data : "");
+		if (e) {
+			cr_buf err;
+			cr_buf_init(&err, 0);
+			const char *t = m.text[0] ? m.text : cr_strerror(e);
+			(void)cr_buf_add_json_str(&err, t, strlen(t));
+			printf(",\"error\":%s", err.data);
+			cr_buf_release(&err);
+		}
+		printf("}\n");
+	} else {
+		printf("ingested %llu, updated %llu, unchanged %llu, deleted %llu, rejected %llu "
+		       "(%llu chunks, %.1f MB of text) in %.2f s\n",
+		       (unsigned long long)rep.ingested, (unsigned long long)rep.updated,
+		       (unsigned long long)rep.unchanged, (unsigned long long)rep.deleted,
+		       (unsigned long long)rep.rejected, (unsigned long long)rep.chunks, rep.bytes / 1e6,
+		       rep.seconds);
+	}
+	cr_buf_release(&p.rejects);
+	if (e)
+		return cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
+	return 0;
 }

@@ -1,9 +1,271 @@
-/* cmd_search.c — placeholder until the subcommand lands. */
+/*
+ * cmd_search.c — `cristal search`: one query from the command line, or a
+ * file of queries (JSON Lines {"_id"|"id", "text"}) for evaluation.
+ *
+ * Output: numbered results (document, location, score, snippet with the
+ * matched terms between « »), or with --json one object per query:
+ *   {"query": ..., "results": [...]}            single query
+ *   {"qid": ..., "results": [...]}              one line per --queries line
+ * Each result: "doc" (JSONL id, or the path under the ingested root),
+ * "title", "type", "score", "snippet", and the location fields that apply:
+ * "page", "line" (first line), "line_end", "sheet", "slide", "speaker",
+ * "time" (seconds), "heading", "symbol".
+ *
+ * cli_search_run and cli_search_print are shared with cmd_shell.c.
+ */
 #include "cli/cli.h"
+#include "cristal/corpus.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char *qid, int snippets);
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cristal [--data DIR] search [--json] [-k N] QUERY...\n"
+		   "       cristal [--data DIR] search --json [-k N] --queries FILE\n\n"
+		   "Full-text search (BM25F); the best passage of each document, with its location.\n"
+		   "Query syntax: words, \"exact phrase\", prefix*, -excluded, +required,\n"
+		   "type:pdf, path:samples/docs/, date:2024-01-01..2024-06-30.\n\n"
+		   "  -k N           results to return (default 10)\n"
+		   "  --json         JSON output (one object per query)\n"
+		   "  --queries FILE JSON Lines {\"_id\"|\"id\", \"text\"}; one output line {\"qid\",\"results\"} each\n"
+		   "  --no-snippets  leave snippets out (faster evaluation runs)\n");
+}
+
+static void json_str(cr_buf *b, const char *s)
+{
+	if (!s)
+		(void)cr_buf_adds(b, "null");
+	else
+		(void)cr_buf_add_json_str(b, s, strlen(s));
+}
+
+static void print_json(const cr_result *rs, size_t n, const char *key, const char *val)
+{
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	(void)cr_buf_printf(&b, "{\"%s\":", key);
+	json_str(&b, val);
+	(void)cr_buf_adds(&b, ",\"results\":[");
+	for (size_t i = 0; i < n; i++) {
+		const cr_result *r = &rs[i];
+		const cr_loc *l = &r->loc;
+		(void)cr_buf_adds(&b, i ? ",{\"doc\":" : "{\"doc\":");
+		json_str(&b, r->doc);
+		(void)cr_buf_adds(&b, ",\"title\":");
+		json_str(&b, r->title);
+		(void)cr_buf_adds(&b, ",\"type\":");
+		json_str(&b, r->type);
+		(void)cr_buf_printf(&b, ",\"score\":%.4f", r->score);
+		if (r->snippet) {
+			(void)cr_buf_adds(&b, ",\"snippet\":");
+			json_str(&b, r->snippet);
+		}
+		if (l->page > 0)
+			(void)cr_buf_printf(&b, ",\"page\":%d", l->page);
+		if (l->slide > 0)
+			(void)cr_buf_printf(&b, ",\"slide\":%d", l->slide);
+		if (l->sheet) {
+			(void)cr_buf_adds(&b, ",\"sheet\":");
+			json_str(&b, l->sheet);
+		}
+		if (l->line_start > 0)
+			(void)cr_buf_printf(&b, ",\"line\":%d,\"line_end\":%d", l->line_start,
+					    l->line_end > 0 ? l->line_end : l->line_start);
+		if (l->speaker) {
+			(void)cr_buf_adds(&b, ",\"speaker\":");
+			json_str(&b, l->speaker);
+		}
+		if (l->t_start >= 0)
+			(void)cr_buf_printf(&b, ",\"time\":%.3f", l->t_start);
+		if (l->heading) {
+			(void)cr_buf_adds(&b, ",\"heading\":");
+			json_str(&b, l->heading);
+		}
+		if (l->symbol) {
+			(void)cr_buf_adds(&b, ",\"symbol\":");
+			json_str(&b, l->symbol);
+		}
+		(void)cr_buf_addc(&b, '}');
+	}
+	(void)cr_buf_adds(&b, "]}\n");
+	fwrite(b.data, 1, b.len, stdout);
+	cr_buf_release(&b);
+}
+
+static void print_time(double t)
+{
+	int s = (int)t;
+	if (s >= 3600)
+		printf("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+	else
+		printf("%d:%02d", s / 60, s % 60);
+}
+
+void cli_search_print(const cr_result *rs, size_t n)
+{
+	if (!n) {
+		printf("no results\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const cr_result *r = &rs[i];
+		const cr_loc *l = &r->loc;
+		printf("%zu. %s", i + 1, r->doc ? r->doc : "?");
+		if (l->page > 0)
+			printf("  page %d", l->page);
+		if (l->slide > 0)
+			printf("  slide %d", l->slide);
+		if (l->sheet)
+			printf("  sheet %s", l->sheet);
+		if (l->line_start > 0) {
+			if (l->line_end > l->line_start)
+				printf("  lines %d-%d", l->line_start, l->line_end);
+			else
+				printf("  line %d", l->line_start);
+		}
+		if (l->speaker)
+			printf("  %s", l->speaker);
+		if (l->t_start >= 0) {
+			printf("  at ");
+			print_time(l->t_start);
+		}
+		if (l->symbol)
+			printf("  in %s", l->symbol);
+		printf("  (score %.2f)\n", r->score);
+		if (r->title && *r->title)
+			printf("   %s\n", r->title);
+		if (r->snippet && *r->snippet) {
+			printf("   ");
+			for (const char *s = r->snippet; *s; s++)
+				putchar(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
+			putchar('\n');
+		}
+	}
+}
+
+int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char *qid, int snippets)
+{
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_corpus_query q = {.text = query, .k = k};
+	cr_result *rs;
+	size_t n;
+	cr_msg m = {{0}};
+	cr_err e = cr_corpus_search(cp, &a, &q, &rs, &n, &m);
+	if (!e) {
+		if (!snippets)
+			for (size_t i = 0; i < n; i++)
+				rs[i].snippet = NULL;
+		if (json)
+			print_json(rs, n, qid ? "qid" : "query", qid ? qid : query);
+		else
+			cli_search_print(rs, n);
+	}
+	cr_arena_release(&a);
+	if (e)
+		return cli_fail("search", "%s", m.text[0] ? m.text : cr_strerror(e));
+	return 0;
+}
+
+static int run_queries(cr_corpus *cp, const char *path, int k, int snippets)
+{
+	FILE *f = !strcmp(path, "-") ? stdin : fopen(path, "r");
+	if (!f)
+		return cli_fail("search", "%s: cannot open", path);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+	size_t lineno = 0;
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		json_error_t jerr;
+		json_t *o = json_loadb(line, (size_t)len, 0, &jerr);
+		if (!o && strspn(line, " \t\r\n") == (size_t)len)
+			continue;
+		json_t *id = o ? json_object_get(o, "_id") : NULL;
+		if (!id && o)
+			id = json_object_get(o, "id");
+		json_t *text = o ? json_object_get(o, "text") : NULL;
+		if (!json_is_object(o) || !json_is_string(text) || !(json_is_string(id) || json_is_integer(id))) {
+			rc = cli_fail("search", "%s: line %zu: not a query object {\"_id\", \"text\"}", path, lineno);
+			json_decref(o);
+			continue;
+		}
+		char num[32];
+		const char *qid = json_is_string(id) ? json_string_value(id) : num;
+		if (json_is_integer(id))
+			snprintf(num, sizeof num, "%lld", (long long)json_integer_value(id));
+		if (cli_search_run(cp, json_string_value(text), k, 1, qid, snippets)) {
+			/* keep one output line per query, so scorers stay aligned */
+			print_json(NULL, 0, "qid", qid);
+			rc = 1;
+		}
+		json_decref(o);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
 
 int cmd_search(cr_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	return cli_fail(argv[0], "not built yet");
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"queries", required_argument, NULL, 'q'},
+					     {"no-snippets", no_argument, NULL, 'S'},
+					     {0}};
+	int json = 0, k = 10, snippets = 1;
+	const char *queries = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return 0;
+		case 'j': json = 1; break;
+		case 'q': queries = optarg; break;
+		case 'S': snippets = 0; break;
+		case 'k': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 10000)
+				return cli_fail("search", "-k wants a number from 1 to 10000, not '%s'", optarg);
+			k = (int)v;
+			break;
+		}
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!queries && optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cr_buf qb;
+	cr_buf_init(&qb, 0);
+	for (int i = optind; i < argc; i++) {
+		if (i > optind)
+			(void)cr_buf_addc(&qb, ' ');
+		(void)cr_buf_adds(&qb, argv[i]);
+	}
+	cr_corpus *cp;
+	cr_msg m = {{0}};
+	cr_err e = cr_corpus_open(cli->data_dir, 0, &cp, &m);
+	if (e) {
+		cr_buf_release(&qb);
+		return cli_fail("search", "%s", m.text[0] ? m.text : cr_strerror(e));
+	}
+	int rc = 0;
+	if (queries)
+		rc = run_queries(cp, queries, k, snippets);
+	if (qb.len && !rc)
+		rc = cli_search_run(cp, qb.data, k, json, NULL, snippets);
+	cr_corpus_close(cp);
+	cr_buf_release(&qb);
+	return rc;
 }

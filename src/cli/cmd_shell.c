@@ -1,9 +1,73 @@
-/* cmd_shell.c — placeholder until the subcommand lands. */
+/*
+ * cmd_shell.c — `cristal shell`: an interactive search loop over the data
+ * directory, one query per line; a prompt only when stdin is a terminal;
+ * ends on EOF, "quit" or "exit". `make run` starts it as the agent's stand-in
+ * until the agent lands. Each query sees documents ingested meanwhile.
+ */
 #include "cli/cli.h"
+#include "cristal/corpus.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char *qid, int snippets);
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cristal [--data DIR] shell [-k N]\n\n"
+		   "Reads one query per line and prints the best passages (see cristal search --help\n"
+		   "for the syntax). Ends on EOF, \"quit\" or \"exit\".\n");
+}
 
 int cmd_shell(cr_cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	return cli_fail(argv[0], "not built yet");
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	int k = 5, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return 0;
+		case 'k':
+			k = atoi(optarg);
+			if (k < 1 || k > 1000)
+				return cli_fail("shell", "-k wants a number from 1 to 1000");
+			break;
+		default: usage(stderr); return 2;
+		}
+	}
+	cr_corpus *cp;
+	cr_msg m = {{0}};
+	cr_err e = cr_corpus_open(cli->data_dir, 0, &cp, &m);
+	if (e)
+		return cli_fail("shell", "%s", m.text[0] ? m.text : cr_strerror(e));
+	int tty = isatty(0);
+	if (tty)
+		printf("Cristal search over %s. Type a query, or quit.\n", cli->data_dir);
+	char *line = NULL;
+	size_t cap = 0;
+	for (;;) {
+		if (tty) {
+			printf("cristal> ");
+			fflush(stdout);
+		}
+		ssize_t n = getline(&line, &cap, stdin);
+		if (n < 0)
+			break;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+			line[--n] = 0;
+		char *q = line + strspn(line, " \t");
+		if (!*q)
+			continue;
+		if (!strcmp(q, "quit") || !strcmp(q, "exit"))
+			break;
+		cli_search_run(cp, q, k, 0, NULL, 1);
+		fflush(stdout);
+	}
+	if (tty)
+		putchar('\n');
+	free(line);
+	cr_corpus_close(cp);
+	return 0;
 }

@@ -1,0 +1,299 @@
+/*
+ * corpus.c — a data directory: the catalog (system of record), the index
+ * (derived), and the routine that keeps the second in step with the first.
+ *
+ * Consistency. The catalog commits each document with its chunks in one
+ * transaction; chunk ids only grow (store.h). Every chunk deletion lands in
+ * the catalog's deleted-chunk journal in the same transaction (a trigger).
+ * The index knows only its highest id (cr_index_max_id) and its tombstones.
+ * cr_corpus_sync therefore needs no log of its own: tombstone what the
+ * journal holds, add what is above the index's highest id. A kill -9 at any
+ * point leaves a catalog that is consistent and an index that is at worst
+ * behind, and sync is idempotent, so the next open (or ingest) repairs it.
+ *
+ * Writers. One process writes a data directory at a time: DATA/lock is
+ * flock()ed during sync and ingest. An open that finds the lock taken (an
+ * ingest is running) skips its sync; that ingest will sync.
+ */
+#include "corpus/corpus_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = cr_malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", a, b);
+	return p;
+}
+
+cr_err cr_corpus_lock(cr_corpus *c, cr_msg *m)
+{
+	if (c->locked)
+		return CR_OK;
+	/* Wait a little: a search may be finishing its own short sync. */
+	for (int i = 0; i < 200; i++) {
+		if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+			c->locked = 1;
+			return CR_OK;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return cr_fail(m, CR_EIO, "%s/lock: %s", c->dir, strerror(errno));
+		usleep(50000);
+	}
+	return cr_fail(m, CR_EBUSY, "%s: another process is writing (an ingest is running)", c->dir);
+}
+
+void cr_corpus_unlock(cr_corpus *c)
+{
+	if (c->locked) {
+		flock(c->lock_fd, LOCK_UN);
+		c->locked = 0;
+	}
+}
+
+cr_analyzer *cr_corpus_analyzer(cr_corpus *c)
+{
+	cr_analyzer *an = pthread_getspecific(c->an_key);
+	if (an)
+		return an;
+	cr_analyzer_opts o = cr_analyzer_opts_default();
+	if (cr_analyzer_new(&o, &an, NULL))
+		return NULL;
+	pthread_mutex_lock(&c->an_mu);
+	if (c->n_ans == c->cap_ans) {
+		size_t cap = c->cap_ans ? 2 * c->cap_ans : 4;
+		cr_analyzer **p = cr_realloc(c->ans, cap * sizeof *p);
+		if (!p) {
+			pthread_mutex_unlock(&c->an_mu);
+			cr_analyzer_free(an);
+			return NULL;
+		}
+		c->ans = p;
+		c->cap_ans = cap;
+	}
+	c->ans[c->n_ans++] = an;
+	pthread_mutex_unlock(&c->an_mu);
+	pthread_setspecific(c->an_key, an);
+	return an;
+}
+
+cr_store *cr_corpus_store(cr_corpus *c) { return c->store; }
+cr_index *cr_corpus_index(cr_corpus *c) { return c->ix; }
+
+/* ---- sync ---------------------------------------------------------------- */
+
+typedef struct catchup {
+	cr_corpus *c;
+	cr_analyzer *an;
+	cr_index_writer *w;
+	uint64_t bytes, added, pending;
+	cr_err e;
+	cr_msg *m;
+} catchup;
+
+static int catchup_chunk(void *ctx, const cr_chunk_row *r)
+{
+	catchup *k = ctx;
+	if (!k->w && (k->e = cr_index_writer_new(k->c->ix, k->an, &k->w, k->m)))
+		return 1;
+	cr_entry_attrs at = {
+		.id = (uint64_t)r->id,
+		.doc_key = (uint64_t)r->doc_id,
+		.doc = r->doc,
+		.type = r->type,
+		.date = r->date,
+		.tenant = r->acl.tenant,
+		.owner = r->acl.owner,
+		.groups = r->acl.groups,
+		.n_groups = r->acl.n_groups,
+		.classification = r->acl.classification,
+	};
+	const char *title = r->title ? r->title : "";
+	if ((k->e = cr_index_writer_add(k->w, &at, title, strlen(title), r->text, r->len))) {
+		cr_fail(k->m, k->e, "index: cannot add chunk %lld of %s: %s", (long long)r->id, r->doc,
+			cr_strerror(k->e));
+		return 1;
+	}
+	k->added++;
+	k->pending++;
+	k->bytes += r->len;
+	if (k->bytes >= CR_CORPUS_SYNC_BYTES) {
+		k->e = cr_index_writer_commit(k->w, k->m);
+		cr_index_writer_free(k->w);
+		k->w = NULL;
+		k->bytes = k->pending = 0;
+		if (k->e)
+			return 1;
+	}
+	return 0;
+}
+
+static cr_err tombstone_journal(cr_corpus *c, cr_msg *m)
+{
+	cr_buf ids;
+	cr_buf_init(&ids, 0);
+	cr_err e = cr_store_deleted_chunks(c->store, &ids, m);
+	size_t n = ids.len / sizeof(uint64_t);
+	if (e || !n)
+		goto out;
+	uint64_t imax = cr_index_max_id(c->ix);
+	const uint64_t *all = (const uint64_t *)ids.data;
+	size_t n_old = 0; /* ascending: the ids the index may hold come first */
+	while (n_old < n && all[n_old] <= imax)
+		n_old++;
+	if (n_old && (e = cr_index_delete(c->ix, all, n_old, m)))
+		goto out;
+	/* Ids above imax were never indexed, and the catalog no longer has
+	 * them, so the catch-up will not add them either: just forget them. */
+	e = cr_store_deleted_chunks_clear(c->store, all, n, m);
+out:
+	cr_buf_release(&ids);
+	return e;
+}
+
+/* The index holds ids the catalog never issued: catalog commits lost to a
+ * power cut (or a catalog replaced under an old index). */
+static cr_err repair_ahead(cr_corpus *c, cr_msg *m)
+{
+	int64_t smax = 0;
+	cr_err e = cr_store_max_chunk_id(c->store, &smax, m);
+	uint64_t imax = cr_index_max_id(c->ix);
+	if (e || imax <= (uint64_t)smax)
+		return e;
+	cr_log(CR_LOG_WARN, "%s: index is ahead of the catalog (%llu > %lld): tombstoning the difference", c->dir,
+	       (unsigned long long)imax, (long long)smax);
+	enum { BATCH = 65536 };
+	uint64_t *ids = cr_malloc(BATCH * sizeof *ids);
+	if (!ids)
+		return cr_fail(m, CR_ENOMEM, "out of memory");
+	for (uint64_t id = (uint64_t)smax + 1; id <= imax && !e;) {
+		size_t n = 0;
+		while (n < BATCH && id <= imax)
+			ids[n++] = id++;
+		e = cr_index_delete(c->ix, ids, n, m);
+	}
+	cr_free(ids);
+	if (!e)
+		e = cr_store_chunk_ids_reserve(c->store, (int64_t)imax, m);
+	return e;
+}
+
+cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m)
+{
+	if (n_added)
+		*n_added = 0;
+	cr_err e;
+	if ((e = tombstone_journal(c, m)) || (e = repair_ahead(c, m)))
+		return e;
+	catchup k = {.c = c, .an = cr_corpus_analyzer(c), .m = m};
+	if (!k.an)
+		return cr_fail(m, CR_ENOMEM, "text analyzer unavailable");
+	e = cr_store_chunks_after(c->store, (int64_t)cr_index_max_id(c->ix), catchup_chunk, &k, m);
+	if (!e)
+		e = k.e;
+	if (!e && k.w && k.pending)
+		e = cr_index_writer_commit(k.w, m);
+	cr_index_writer_free(k.w);
+	if (n_added)
+		*n_added = k.added;
+	return e;
+}
+
+/* ---- open / close -------------------------------------------------------- */
+
+void cr_corpus_close(cr_corpus *c)
+{
+	if (!c)
+		return;
+	cr_index_close(c->ix);
+	cr_store_close(c->store);
+	for (size_t i = 0; i < c->n_ans; i++)
+		cr_analyzer_free(c->ans[i]);
+	cr_free(c->ans);
+	pthread_key_delete(c->an_key);
+	pthread_mutex_destroy(&c->an_mu);
+	if (c->lock_fd >= 0) {
+		cr_corpus_unlock(c);
+		close(c->lock_fd);
+	}
+	cr_free(c->dir);
+	cr_free(c->index_dir);
+	cr_free(c);
+}
+
+cr_err cr_corpus_open(const char *data_dir, int create, cr_corpus **out, cr_msg *m)
+{
+	*out = NULL;
+	if (!data_dir || !*data_dir)
+		return cr_fail(m, CR_EINVAL, "no data directory given");
+	struct stat st;
+	cr_err e;
+	if (!create) {
+		char *cat = path_join(data_dir, "catalog.db");
+		int have = cat && stat(cat, &st) == 0;
+		cr_free(cat);
+		if (!have)
+			return cr_fail(m, CR_ENOTFOUND, "%s: not a data directory (run `cristal --data %s init`)",
+				       data_dir, data_dir);
+	}
+	cr_corpus *c = cr_calloc(1, sizeof *c);
+	if (!c)
+		return cr_fail(m, CR_ENOMEM, "out of memory");
+	c->lock_fd = -1;
+	pthread_mutex_init(&c->an_mu, NULL);
+	if (pthread_key_create(&c->an_key, NULL)) {
+		pthread_mutex_destroy(&c->an_mu);
+		cr_free(c);
+		return cr_fail(m, CR_ENOMEM, "no thread key");
+	}
+	c->dir = cr_strdup(data_dir);
+	c->index_dir = path_join(data_dir, "index");
+	char *lock = path_join(data_dir, "lock");
+	if (!c->dir || !c->index_dir || !lock) {
+		cr_free(lock);
+		e = cr_fail(m, CR_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((e = cr_mkdirs(c->index_dir, m))) {
+		cr_free(lock);
+		goto fail;
+	}
+	c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (c->lock_fd < 0) {
+		e = cr_fail(m, errno == EACCES ? CR_EDENIED : CR_EIO, "%s: %s", lock, strerror(errno));
+		cr_free(lock);
+		goto fail;
+	}
+	cr_free(lock);
+	if ((e = cr_store_open(data_dir, &c->store, m)) || (e = cr_index_open(c->index_dir, &c->ix, m)))
+		goto fail;
+	/* Repair now if nobody else is writing; else the writer will. */
+	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		c->locked = 1;
+		e = cr_corpus_sync(c, NULL, m);
+		cr_corpus_unlock(c);
+		if (e)
+			goto fail;
+	}
+	*out = c;
+	return CR_OK;
+fail:
+	cr_corpus_close(c);
+	return e;
+}
+
+cr_ingest_opts cr_ingest_opts_default(void)
+{
+	cr_ingest_opts o;
+	memset(&o, 0, sizeof o);
+	o.limits = cr_extract_limits_default();
+	o.chunking = cr_chunk_opts_default();
+	return o;
+}

@@ -1,0 +1,124 @@
+/*
+ * corpus_int.h — what the files of the corpus module share.
+ *
+ *   corpus.c  open/close, the writer lock, the per-thread analyzers, and
+ *             cr_corpus_sync: the one routine that brings the index up to
+ *             the catalog (tombstones, then new chunks)
+ *   walk.c    turning roots (folders, repositories, chat exports, files)
+ *             into a list of candidate files, with rejections
+ *   ingest.c  cr_corpus_ingest: incremental, one transaction per file
+ *   jsonl.c   cr_corpus_ingest_jsonl: one document per JSON line
+ *   search.c  cr_corpus_search: index → catalog rows → snippets
+ */
+#ifndef CR_CORPUS_INT_H
+#define CR_CORPUS_INT_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "cristal/corpus.h"
+
+struct cr_corpus {
+	char *dir;
+	char *index_dir;
+	cr_store *store;
+	cr_index *ix;
+	int lock_fd;       /* DATA/lock, flock()ed while writing */
+	int locked;
+	pthread_key_t an_key;
+	pthread_mutex_t an_mu;
+	cr_analyzer **ans; /* every analyzer handed out, freed at close */
+	size_t n_ans, cap_ans;
+};
+
+/* Text indexed between two catch-ups during a long ingest, and per segment. */
+#define CR_CORPUS_SYNC_BYTES ((uint64_t)64 << 20)
+
+/* Takes the writer lock (one writer per data directory), or CR_EBUSY. */
+cr_err cr_corpus_lock(cr_corpus *c, cr_msg *m);
+void cr_corpus_unlock(cr_corpus *c);
+/*
+ * Brings the index up to the catalog; the caller holds the lock.
+ *  1. chunk ids in the catalog's deleted journal that the index may hold
+ *     become tombstones (durable), then leave the journal;
+ *  2. if the index holds ids the catalog never issued (a power cut lost
+ *     catalog commits), those ids are tombstoned and the catalog's id
+ *     counter moves past them;
+ *  3. chunks above the index's highest id are added, one segment per
+ *     CR_CORPUS_SYNC_BYTES of text.
+ * Every step is idempotent, so a crash anywhere is repaired by the next run.
+ */
+cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m);
+
+/* -- ingest.c: one ingest run, shared with jsonl.c -- */
+
+typedef struct cr_run {
+	cr_corpus *c;
+	const cr_ingest_opts *o;
+	cr_ingest_report *rep;
+	uint64_t done, total;
+	uint64_t since_sync;
+	/* names seen in the current source (sorted before the sweep) */
+	const char **seen;
+	size_t n_seen, cap_seen;
+	cr_arena seen_arena;
+	/* users.json of the last chat export seen (names for user ids) */
+	const char *chat_dir;
+	cr_kv *users;
+	size_t n_users;
+	cr_arena chat_arena;
+} cr_run;
+
+/* Counts an outcome and calls the progress callback. */
+void cr_run_tell(cr_run *r, const char *name, cr_file_outcome o, const char *reason);
+/* Marks a top-level document name as present in this run. */
+cr_err cr_run_keep(cr_run *r, const char *name);
+/* Deletes the source's top-level documents this run did not keep. */
+cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m);
+/* Counts new text and runs cr_corpus_sync past CR_CORPUS_SYNC_BYTES (call
+ * outside a transaction). */
+cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m);
+
+/* -- walk.c -- */
+
+typedef struct cr_walk_file {
+	const char *path;  /* absolute path to open */
+	const char *name;  /* document name: root base name + relative path */
+	int64_t size;
+	int64_t mtime_ns;
+	int64_t source_id;
+	const char *chat_dir; /* the Slack-style export this day file belongs to, or NULL */
+} cr_walk_file;
+
+typedef struct cr_walk_reject {
+	const char *name;
+	const char *reason;
+} cr_walk_reject;
+
+typedef struct cr_walk_repo {
+	const char *path;  /* absolute path of the work tree */
+	const char *name;  /* "samples/repo" */
+	int64_t source_id;
+} cr_walk_repo;
+
+typedef struct cr_walk {
+	cr_arena a;
+	cr_walk_file *files;
+	size_t n_files, cap_files;
+	cr_walk_reject *rejects;
+	size_t n_rejects, cap_rejects;
+	cr_walk_repo *repos;
+	size_t n_repos, cap_repos;
+	/* directories visited (dev, inode): symlink loops and duplicates */
+	struct { dev_t dev; ino_t ino; } *seen;
+	size_t n_seen, cap_seen;
+} cr_walk;
+
+void cr_walk_init(cr_walk *w);
+void cr_walk_release(cr_walk *w);
+/* Adds the files under `root` (already resolved with realpath) named
+ * "<base>/...". Problems with single files become rejections; only a
+ * failure to allocate is an error. */
+cr_err cr_walk_root(cr_walk *w, const char *root, const char *base, int64_t source_id, cr_msg *m);
+
+#endif

@@ -1,0 +1,470 @@
+/*
+ * ingest.c — cr_corpus_ingest: roots on disk → catalog → index.
+ *
+ * Per root: walk.c lists the candidate files; each is then
+ *   unchanged  if size and mtime (nanoseconds) match the catalog: no read;
+ *   unchanged  if the bytes' SHA-256 matches: only size/mtime are updated;
+ *   else       extracted (cr_extract), chunked (cr_chunk_doc) and written
+ *              with all the documents it yields (attachments, messages) in
+ *              ONE catalog transaction that also drops the old version.
+ * Documents of the root whose file is no longer listed (deleted from disk,
+ * or now rejected) are deleted. A git repository's commit log is ingested
+ * as documents "<repo>@<sha>" (immutable: added once, deleted when gone
+ * from the log). The index catches up (cr_corpus_sync) every
+ * CR_CORPUS_SYNC_BYTES of new text, so memory stays bounded, and once at
+ * the end.
+ *
+ * A rejected file is reported with its reason and does not fail the
+ * ingest; a catalog or index failure does (the work committed so far
+ * stays, and the next run continues from it).
+ */
+#include "corpus/corpus_int.h"
+#include "ingest/ingest_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_COMMITS 5000
+
+
+
+void cr_run_tell(cr_run *r, const char *name, cr_file_outcome o, const char *reason)
+{
+	switch (o) {
+	case CR_FILE_INGESTED: r->rep->ingested++; break;
+	case CR_FILE_UPDATED: r->rep->updated++; break;
+	case CR_FILE_UNCHANGED: r->rep->unchanged++; break;
+	case CR_FILE_DELETED: r->rep->deleted++; break;
+	case CR_FILE_REJECTED: r->rep->rejected++; break;
+	}
+	if (o != CR_FILE_DELETED)
+		r->done++;
+	if (r->o->progress)
+		r->o->progress(r->o->progress_ctx, name, o, reason, r->done, r->total);
+}
+
+cr_err cr_run_keep(cr_run *r, const char *name)
+{
+	if (r->n_seen == r->cap_seen) {
+		size_t cap = r->cap_seen ? 2 * r->cap_seen : 256;
+		const char **p = cr_realloc(r->seen, cap * sizeof *p);
+		if (!p)
+			return CR_ENOMEM;
+		r->seen = p;
+		r->cap_seen = cap;
+	}
+	if (!(r->seen[r->n_seen] = cr_arena_strdup(&r->seen_arena, name)))
+		return CR_ENOMEM;
+	r->n_seen++;
+	return CR_OK;
+}
+
+/* Reads a regular file without blocking on special files. On a problem with
+ * the file itself, writes the reason and returns CR_EIO/CR_EDENIED/CR_ETOOBIG. */
+static cr_err read_file(const char *path, size_t max, uint8_t **out, size_t *len, cr_msg *why)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return cr_fail(why, errno == EACCES || errno == EPERM ? CR_EDENIED : CR_EIO, "%s", strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cr_fail(why, CR_EIO, "not a regular file");
+	}
+	if (max && (uint64_t)st.st_size > max) {
+		close(fd);
+		return cr_fail(why, CR_ETOOBIG, "%lld bytes, over the limit of %zu", (long long)st.st_size, max);
+	}
+	size_t n = (size_t)st.st_size, got = 0;
+	uint8_t *p = cr_malloc(n + 1);
+	if (!p) {
+		close(fd);
+		return cr_fail(why, CR_ENOMEM, "cannot allocate %zu bytes", n);
+	}
+	while (got < n) {
+		ssize_t k = read(fd, p + got, n - got);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k < 0) {
+			int en = errno;
+			cr_free(p);
+			close(fd);
+			return cr_fail(why, CR_EIO, "%s", strerror(en));
+		}
+		if (k == 0)
+			break; /* shrank under us: take what is there */
+		got += (size_t)k;
+	}
+	close(fd);
+	p[got] = 0;
+	*out = p;
+	*len = got;
+	return CR_OK;
+}
+
+/* Writes the documents of one file (first = the file, then what it
+ * contained) with their chunks, replacing old_id, in one transaction. */
+static cr_err put_docs(cr_run *r, cr_arena *a, int64_t source_id, int64_t old_id, cr_doc *docs, const char *hash,
+		       int64_t size, int64_t mtime_ns, uint64_t *text_bytes, cr_msg *m)
+{
+	cr_store *s = r->c->store;
+	cr_err e = cr_store_begin(s, m);
+	if (e)
+		return e;
+	if (old_id && (e = cr_store_doc_delete(s, old_id, NULL, m)))
+		goto fail;
+	*text_bytes = 0;
+	for (cr_doc *d = docs; d; d = d->next) {
+		cr_chunk *chunks = NULL;
+		size_t n = 0;
+		if (d->n_sections && (e = cr_chunk_doc(a, d, &r->o->chunking, &chunks, &n))) {
+			cr_fail(m, e, "%s: chunking failed: %s", d->name, cr_strerror(e));
+			goto fail;
+		}
+		cr_doc_row row;
+		memset(&row, 0, sizeof row);
+		row.source_id = source_id;
+		row.name = d->name;
+		/* Everything a file yields hangs under it, so the file's
+		 * deletion or update takes it along. */
+		row.parent = d == docs ? NULL : d->parent ? d->parent : docs->name;
+		row.hash = d == docs ? hash : NULL;
+		row.size = d == docs ? size : 0;
+		row.mtime = mtime_ns;
+		row.acl = r->o->acl;
+		if ((e = cr_store_doc_put(s, &row, d, chunks, n, NULL, NULL, m)))
+			goto fail;
+		r->rep->chunks += n;
+		for (size_t i = 0; i < n; i++)
+			*text_bytes += chunks[i].len;
+	}
+	if ((e = cr_store_commit(s, m)))
+		goto fail;
+	r->rep->bytes += *text_bytes;
+	return CR_OK;
+fail:
+	cr_store_rollback(s);
+	return e;
+}
+
+cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m)
+{
+	r->since_sync += text_bytes;
+	if (r->since_sync < CR_CORPUS_SYNC_BYTES)
+		return CR_OK;
+	r->since_sync = 0;
+	return cr_corpus_sync(r->c, NULL, m);
+}
+
+/* One file. Returns an error only for catalog/index failures. */
+static cr_err ingest_file(cr_run *r, const cr_walk_file *f, cr_msg *m)
+{
+	cr_store *s = r->c->store;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc_row old;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	cr_msg why = {{0}};
+	cr_err e = cr_store_doc_find(s, &a, f->source_id, f->name, &old, m);
+	int have = e == CR_OK;
+	if (e && e != CR_ENOTFOUND)
+		goto out;
+	e = CR_OK;
+	if (have && old.size == f->size && old.mtime == f->mtime_ns) {
+		cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
+		e = cr_run_keep(r, f->name);
+		goto out;
+	}
+	cr_err fe = read_file(f->path, r->o->limits.max_file_bytes, &buf, &len, &why);
+	if (fe) {
+		cr_run_tell(r, f->name, CR_FILE_REJECTED, why.text);
+		goto out;
+	}
+	char hash[65];
+	cr_sha256_hex(buf, len, hash);
+	if (have && old.hash && !strcmp(old.hash, hash)) {
+		e = cr_store_doc_touch(s, old.id, (int64_t)len, f->mtime_ns, m);
+		if (!e) {
+			cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
+			e = cr_run_keep(r, f->name);
+		}
+		goto out;
+	}
+	cr_doc *docs = NULL;
+	fe = cr_extract(&a, f->name, buf, len, &r->o->limits, &docs, &why);
+	if (!fe && !docs)
+		fe = cr_fail(&why, CR_ECORRUPT, "no document extracted");
+	if (fe) {
+		if (!why.text[0])
+			snprintf(why.text, sizeof why.text, "%s", cr_strerror(fe));
+		cr_run_tell(r, f->name, CR_FILE_REJECTED, why.text);
+		goto out;
+	}
+	if (f->chat_dir) {
+		if (!r->chat_dir || strcmp(r->chat_dir, f->chat_dir)) {
+			cr_arena_release(&r->chat_arena);
+			r->users = NULL;
+			r->n_users = 0;
+			r->chat_dir = cr_arena_strdup(&r->chat_arena, f->chat_dir);
+			cr_msg um = {{0}};
+			if (cr_chat_load_users(&r->chat_arena, f->chat_dir, &r->users, &r->n_users, &um))
+				cr_log(CR_LOG_WARN, "%s: %s (user ids stay as they are)", f->chat_dir, um.text);
+		}
+		for (cr_doc *d = docs; d && r->n_users; d = d->next)
+			if ((e = cr_chat_name_users(&a, d, r->users, r->n_users))) {
+				cr_fail(m, e, "%s: naming chat users: %s", f->name, cr_strerror(e));
+				goto out;
+			}
+	}
+	uint64_t tb = 0;
+	if ((e = put_docs(r, &a, f->source_id, have ? old.id : 0, docs, hash, (int64_t)len, f->mtime_ns, &tb, m)))
+		goto out;
+	cr_run_tell(r, f->name, have ? CR_FILE_UPDATED : CR_FILE_INGESTED, NULL);
+	if (!(e = cr_run_keep(r, f->name)))
+		e = cr_run_maybe_sync(r, tb, m);
+out:
+	cr_free(buf);
+	cr_arena_release(&a);
+	return e;
+}
+
+typedef struct keep_prefix {
+	cr_run *r;
+	const char *prefix;
+	cr_err e;
+} keep_prefix;
+
+static int keep_prefixed(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
+{
+	keep_prefix *k = ctx;
+	if (name && !strncmp(name, k->prefix, strlen(k->prefix)) && (k->e = cr_run_keep(k->r, name)))
+		return 1;
+	return 0;
+}
+
+static cr_err ingest_commits(cr_run *r, const cr_walk_repo *repo, cr_msg *m)
+{
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc *docs = NULL;
+	cr_msg why = {{0}};
+	cr_err e = CR_OK;
+	if (cr_git_log_docs(&a, repo->path, repo->name, MAX_COMMITS, &docs, &why)) {
+		cr_log(CR_LOG_WARN, "%s: commit log not read: %s", repo->name, why.text);
+		/* Keep the commits already in the catalog: the log may come back. */
+		keep_prefix kp = {r, cr_arena_printf(&a, "%s@", repo->name), CR_OK};
+		if (!kp.prefix)
+			e = cr_fail(m, CR_ENOMEM, "out of memory");
+		else if (!(e = cr_store_files_of_source(r->c->store, repo->source_id, keep_prefixed, &kp, m)))
+			e = kp.e;
+		goto out;
+	}
+	for (cr_doc *d = docs; d && !e; d = d->next) {
+		cr_doc_row old;
+		cr_arena tmp;
+		cr_arena_init(&tmp, 0);
+		e = cr_store_doc_find(r->c->store, &tmp, repo->source_id, d->name, &old, m);
+		cr_arena_release(&tmp);
+		if (e == CR_OK) {
+			r->rep->unchanged++;
+			e = cr_run_keep(r, d->name);
+			continue;
+		}
+		if (e != CR_ENOTFOUND)
+			break;
+		cr_doc *next = d->next;
+		d->next = NULL; /* one commit per transaction */
+		uint64_t tb = 0;
+		e = put_docs(r, &a, repo->source_id, 0, d, NULL, 0, d->date * 1000000000, &tb, m);
+		d->next = next;
+		if (!e) {
+			r->rep->ingested++;
+			if (r->o->progress)
+				r->o->progress(r->o->progress_ctx, d->name, CR_FILE_INGESTED, NULL, r->done, r->total);
+			if (!(e = cr_run_keep(r, d->name)))
+				e = cr_run_maybe_sync(r, tb, m);
+		}
+	}
+out:
+	cr_arena_release(&a);
+	return e;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+typedef struct gone {
+	cr_run *r;
+	int64_t *ids;
+	const char **names;
+	size_t n, cap;
+	cr_arena a;
+	cr_err e;
+} gone;
+
+static int collect_gone(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
+{
+	gone *g = ctx;
+	if (name && bsearch(&name, g->r->seen, g->r->n_seen, sizeof *g->r->seen, cmp_name))
+		return 0;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 64;
+		int64_t *ids = cr_realloc(g->ids, cap * sizeof *ids);
+		if (ids)
+			g->ids = ids;
+		const char **nm = cr_realloc(g->names, cap * sizeof *nm);
+		if (nm)
+			g->names = nm;
+		if (!ids || !nm) {
+			g->e = CR_ENOMEM;
+			return 1;
+		}
+		g->cap = cap;
+	}
+	g->ids[g->n] = id;
+	g->names[g->n] = cr_arena_strdup(&g->a, name ? name : "");
+	g->n++;
+	return 0;
+}
+
+/* Deletes the documents of a source that this run did not see. */
+cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m)
+{
+	qsort(r->seen, r->n_seen, sizeof *r->seen, cmp_name);
+	gone g = {.r = r};
+	cr_arena_init(&g.a, 0);
+	cr_err e = cr_store_files_of_source(r->c->store, source_id, collect_gone, &g, m);
+	if (!e)
+		e = g.e;
+	for (size_t i = 0; i < g.n && !e; i++) {
+		if ((e = cr_store_begin(r->c->store, m)))
+			break;
+		if ((e = cr_store_doc_delete(r->c->store, g.ids[i], NULL, m)) ||
+		    (e = cr_store_commit(r->c->store, m))) {
+			cr_store_rollback(r->c->store);
+			break;
+		}
+		cr_run_tell(r, g.names[i], CR_FILE_DELETED, NULL);
+	}
+	cr_free(g.ids);
+	cr_free(g.names);
+	cr_arena_release(&g.a);
+	return e;
+}
+
+static const char *base_name(cr_arena *a, const char *path)
+{
+	const char *s = strrchr(path, '/');
+	s = s ? s + 1 : path;
+	return *s ? cr_arena_strdup(a, s) : "root";
+}
+
+cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const cr_ingest_opts *o,
+			cr_ingest_report *rep, cr_msg *m)
+{
+	double t0 = cr_now();
+	cr_ingest_opts def;
+	if (!o) {
+		def = cr_ingest_opts_default();
+		o = &def;
+	}
+	cr_ingest_report dummy;
+	if (!rep)
+		rep = &dummy;
+	memset(rep, 0, sizeof *rep);
+	cr_run r = {.c = c, .o = o, .rep = rep};
+	cr_arena_init(&r.seen_arena, 0);
+	cr_arena_init(&r.chat_arena, 0);
+	cr_walk w;
+	cr_walk_init(&w);
+	cr_err e = cr_corpus_lock(c, m), missing = CR_OK;
+	cr_msg missing_msg = {{0}};
+	if (e)
+		goto out;
+	/* Catch up first: the index must hold everything the catalog has
+	 * before this run's deletions are journaled against it. */
+	if ((e = cr_corpus_sync(c, NULL, m)))
+		goto out;
+
+	/* 1. list every root */
+	int64_t *src = cr_calloc(n ? n : 1, sizeof *src);
+	size_t *first_file = cr_calloc(n + 1, sizeof *first_file);
+	size_t *first_repo = cr_calloc(n + 1, sizeof *first_repo);
+	if (!src || !first_file || !first_repo) {
+		e = cr_fail(m, CR_ENOMEM, "out of memory");
+		goto out2;
+	}
+	for (size_t i = 0; i < n; i++) {
+		first_file[i] = w.n_files;
+		first_repo[i] = w.n_repos;
+		char *real = realpath(paths[i], NULL);
+		if (!real) {
+			src[i] = -1;
+			missing = cr_fail(&missing_msg, CR_ENOTFOUND, "%s: %s", paths[i], strerror(errno));
+			cr_run_tell(&r, paths[i], CR_FILE_REJECTED, strerror(errno));
+			continue;
+		}
+		struct stat st;
+		const char *kind = stat(real, &st) == 0 && S_ISREG(st.st_mode) ? "file"
+				   : cr_git_is_repo(real)			    ? "git"
+				   : cr_chat_is_export(real)			    ? "chat"
+										    : "folder";
+		e = cr_store_source_get_or_add(c->store, real, kind, &src[i], m);
+		if (!e)
+			e = cr_walk_root(&w, real, base_name(&w.a, real), src[i], m);
+		free(real);
+		if (e)
+			goto out2;
+	}
+	first_file[n] = w.n_files;
+	first_repo[n] = w.n_repos;
+	r.total = w.n_files + w.n_rejects + r.done;
+	for (size_t i = 0; i < w.n_rejects; i++)
+		cr_run_tell(&r, w.rejects[i].name, CR_FILE_REJECTED, w.rejects[i].reason);
+
+	/* 2. per root: files, commit logs, then what disappeared */
+	for (size_t i = 0; i < n && !e; i++) {
+		if (src[i] < 0)
+			continue;
+		r.n_seen = 0;
+		cr_arena_release(&r.seen_arena);
+		for (size_t f = first_file[i]; f < first_file[i + 1] && !e; f++)
+			e = ingest_file(&r, &w.files[f], m);
+		for (size_t k = first_repo[i]; k < first_repo[i + 1] && !e; k++)
+			e = ingest_commits(&r, &w.repos[k], m);
+		/* The same root given twice in one run is swept once. */
+		int dup = 0;
+		for (size_t j = 0; j < i; j++)
+			dup |= src[j] == src[i];
+		if (!e && !dup)
+			e = cr_run_sweep(&r, src[i], m);
+	}
+	/* 3. the index catches up */
+	if (!e)
+		e = cr_corpus_sync(c, NULL, m);
+out2:
+	cr_free(src);
+	cr_free(first_file);
+	cr_free(first_repo);
+out:
+	cr_corpus_unlock(c);
+	cr_walk_release(&w);
+	cr_free(r.seen);
+	cr_arena_release(&r.seen_arena);
+	cr_arena_release(&r.chat_arena);
+	rep->seconds = cr_now() - t0;
+	if (!e && missing) {
+		if (m)
+			*m = missing_msg;
+		e = missing;
+	}
+	return e;
+}

@@ -1,1 +1,0 @@
-typedef int cr_corpus_placeholder_t;

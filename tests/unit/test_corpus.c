@@ -1,0 +1,322 @@
+/* test_corpus.c — the corpus pipeline on a temporary tree: ingest, re-ingest
+ * (unchanged), modify (updated), delete (deleted and gone from search),
+ * rejections (FIFO, broken link, link loop, over the size limit), JSONL
+ * documents, and the repairs cr_corpus_open performs after a crash: catalog
+ * ahead of the index, deletions not yet tombstoned, index ahead of a lost
+ * catalog. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cristal/corpus.h"
+
+static char tmp[256], tree[300], data[300];
+
+static int setup(void **st)
+{
+	snprintf(tmp, sizeof tmp, "/tmp/cr_test_corpus.XXXXXX");
+	assert_non_null(mkdtemp(tmp));
+	snprintf(tree, sizeof tree, "%s/docs", tmp);
+	snprintf(data, sizeof data, "%s/data", tmp);
+	assert_int_equal(mkdir(tree, 0755), 0);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void write_file(const char *rel, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", tree, rel);
+	char *slash = strrchr(p, '/');
+	*slash = 0;
+	assert_int_equal(cr_mkdirs(p, NULL), CR_OK);
+	*slash = '/';
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+typedef struct rejects {
+	char names[16][128];
+	char reasons[16][160];
+	int n;
+} rejects;
+
+static void on_file(void *ctx, const char *name, cr_file_outcome o, const char *reason, uint64_t done, uint64_t total)
+{
+	rejects *r = ctx;
+	assert_true(done <= total || o == CR_FILE_INGESTED); /* commits come after the files */
+	if (o == CR_FILE_REJECTED && r->n < 16) {
+		snprintf(r->names[r->n], sizeof r->names[0], "%s", name);
+		snprintf(r->reasons[r->n], sizeof r->reasons[0], "%s", reason ? reason : "");
+		r->n++;
+	}
+}
+
+static cr_ingest_report ingest(cr_corpus *c, rejects *rj)
+{
+	const char *paths[] = {tree};
+	cr_ingest_opts o = cr_ingest_opts_default();
+	o.limits.max_file_bytes = 100000;
+	o.progress = on_file;
+	o.progress_ctx = rj;
+	cr_ingest_report rep;
+	cr_msg m = {{0}};
+	cr_err e = cr_corpus_ingest(c, paths, 1, &o, &rep, &m);
+	if (e)
+		fprintf(stderr, "ingest: %s\n", m.text);
+	assert_int_equal(e, CR_OK);
+	return rep;
+}
+
+/* Names of the documents found for q, comma-joined, in rank order. */
+static const char *find(cr_corpus *c, const char *q)
+{
+	static char out[1024];
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_corpus_query cq = {.text = q, .k = 10};
+	cr_result *rs;
+	size_t n;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_search(c, &a, &cq, &rs, &n, &m), CR_OK);
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		strncat(out, rs[i].doc, sizeof out - strlen(out) - 2);
+		if (i + 1 < n)
+			strcat(out, ",");
+		assert_non_null(rs[i].snippet);
+	}
+	cr_arena_release(&a);
+	return out;
+}
+
+static int has_reject(const rejects *r, const char *name, const char *reason_part)
+{
+	for (int i = 0; i < r->n; i++)
+		if (!strcmp(r->names[i], name) && strstr(r->reasons[i], reason_part))
+			return 1;
+	return 0;
+}
+
+static void test_incremental(void **st)
+{
+	write_file("a.txt", "The zebrafish aquarium opens on Monday.\n");
+	write_file("b.md", "# Budget\n\nThe marmalade budget is 40 euros.\n");
+	write_file("sub/c.txt", "Line one\nLine two mentions the quokka\n");
+	write_file(".hidden.txt", "the zebrafish secret\n");
+	char p[512], big[200001];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	write_file("big.txt", big);
+	snprintf(p, sizeof p, "%s/pipe", tree);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	snprintf(p, sizeof p, "%s/dangling", tree);
+	assert_int_equal(symlink("/nonexistent/target", p), 0);
+	snprintf(p, sizeof p, "%s/sub/loop", tree);
+	assert_int_equal(symlink("..", p), 0);
+
+	cr_corpus *c;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_open(data, 0, &c, &m), CR_ENOTFOUND); /* not created yet */
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	rejects rj = {0};
+	cr_ingest_report r = ingest(c, &rj);
+	assert_int_equal(r.ingested, 3);
+	assert_int_equal(r.rejected, 4);
+	assert_true(has_reject(&rj, "docs/pipe", "FIFO"));
+	assert_true(has_reject(&rj, "docs/dangling", "broken"));
+	assert_true(has_reject(&rj, "docs/sub/loop", "loop"));
+	assert_true(has_reject(&rj, "docs/big.txt", "limit"));
+	assert_string_equal(find(c, "zebrafish"), "docs/a.txt"); /* the hidden file is not there */
+	assert_string_equal(find(c, "marmalade"), "docs/b.md");
+	assert_string_equal(find(c, "quokka"), "docs/sub/c.txt");
+	/* the location of a line in a text file */
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_corpus_query cq = {.text = "quokka", .k = 1};
+	cr_result *rs;
+	size_t n;
+	assert_int_equal(cr_corpus_search(c, &a, &cq, &rs, &n, &m), CR_OK);
+	assert_int_equal(n, 1);
+	assert_true(rs[0].loc.line_start >= 1);
+	assert_non_null(strstr(rs[0].snippet, "\xc2\xab" "quokka" "\xc2\xbb"));
+	cr_arena_release(&a);
+
+	/* again: nothing changed */
+	memset(&rj, 0, sizeof rj);
+	r = ingest(c, &rj);
+	assert_int_equal(r.ingested, 0);
+	assert_int_equal(r.unchanged, 3);
+	assert_int_equal(r.updated, 0);
+	assert_int_equal(r.deleted, 0);
+
+	/* touch without change: unchanged (hash), modify: updated */
+	snprintf(p, sizeof p, "%s/a.txt", tree);
+	write_file("a.txt", "The zebrafish aquarium opens on Monday.\n");
+	write_file("b.md", "# Budget\n\nThe pineapple budget is 40 euros.\n");
+	r = ingest(c, &rj);
+	assert_int_equal(r.updated, 1);
+	assert_int_equal(r.unchanged, 2);
+	assert_string_equal(find(c, "marmalade"), "");
+	assert_string_equal(find(c, "pineapple"), "docs/b.md");
+
+	/* delete: gone from the catalog and from search */
+	unlink(p);
+	r = ingest(c, &rj);
+	assert_int_equal(r.deleted, 1);
+	assert_int_equal(r.unchanged, 2);
+	assert_string_equal(find(c, "zebrafish"), "");
+	cr_index_stats is;
+	cr_index_get_stats(cr_corpus_index(c), &is);
+	cr_store_stats ss;
+	assert_int_equal(cr_store_get_stats(cr_corpus_store(c), &a, &ss, &m), CR_OK);
+	assert_int_equal(ss.n_docs, 2);
+	assert_int_equal(is.n_entries, (uint64_t)ss.n_chunks); /* live entries */
+	cr_arena_release(&a);
+	cr_corpus_close(c);
+}
+
+static void test_jsonl(void **st)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/c.jsonl", tmp);
+	FILE *f = fopen(p, "w");
+	fputs("{\"_id\": \"d1\", \"title\": \"Otters\", \"text\": \"Sea otters hold hands while sleeping.\", \"lang\": \"en\"}\n"
+	      "{\"id\": 2, \"text\": \"Wombats produce cube-shaped droppings.\"}\n"
+	      "not json\n"
+	      "\n"
+	      "{\"_id\": \"d3\"}\n",
+	      f);
+	fclose(f);
+	cr_corpus *c;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	cr_ingest_report r;
+	assert_int_equal(cr_corpus_ingest_jsonl(c, p, NULL, &r, &m), CR_OK);
+	assert_int_equal(r.ingested, 2);
+	assert_int_equal(r.rejected, 2);
+	assert_string_equal(find(c, "otters"), "d1");
+	assert_string_equal(find(c, "wombats"), "2");
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc_row d;
+	assert_int_equal(cr_store_doc_find_any(cr_corpus_store(c), &a, "d1", &d, &m), CR_OK);
+	assert_string_equal(d.title, "Otters");
+	assert_string_equal(d.meta_json, "{\"lang\":\"en\"}");
+	cr_arena_release(&a);
+	/* rewrite: d1 unchanged, 2 changed, d4 new, nothing else */
+	f = fopen(p, "w");
+	fputs("{\"_id\": \"d1\", \"title\": \"Otters\", \"text\": \"Sea otters hold hands while sleeping.\", \"lang\": \"en\"}\n"
+	      "{\"id\": 2, \"text\": \"Wombats are marsupials.\"}\n"
+	      "{\"_id\": \"d4\", \"text\": \"Axolotls regrow limbs.\"}\n",
+	      f);
+	fclose(f);
+	assert_int_equal(cr_corpus_ingest_jsonl(c, p, NULL, &r, &m), CR_OK);
+	assert_int_equal(r.unchanged, 1);
+	assert_int_equal(r.updated, 1);
+	assert_int_equal(r.ingested, 1);
+	assert_string_equal(find(c, "cube"), "");
+	assert_string_equal(find(c, "marsupials"), "2");
+	f = fopen(p, "w");
+	fputs("{\"_id\": \"d4\", \"text\": \"Axolotls regrow limbs.\"}\n", f);
+	fclose(f);
+	assert_int_equal(cr_corpus_ingest_jsonl(c, p, NULL, &r, &m), CR_OK);
+	assert_int_equal(r.deleted, 2);
+	assert_string_equal(find(c, "otters"), "");
+	assert_string_equal(find(c, "axolotls"), "d4");
+	assert_int_equal(cr_corpus_ingest_jsonl(c, "/nonexistent.jsonl", NULL, &r, &m), CR_ENOTFOUND);
+	cr_corpus_close(c);
+}
+
+/* Work done on the catalog alone (as if the process died before the index
+ * caught up) is repaired by the next open. */
+static void test_repair(void **st)
+{
+	write_file("x.txt", "The capybara is the largest rodent.\n");
+	write_file("y.txt", "The narwhal has a long tusk.\n");
+	cr_corpus *c;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	rejects rj = {0};
+	ingest(c, &rj);
+	assert_string_equal(find(c, "narwhal"), "docs/y.txt");
+	cr_corpus_close(c);
+
+	/* behind the index's back: a new document and a deletion */
+	cr_store *s;
+	assert_int_equal(cr_store_open(data, &s, &m), CR_OK);
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc_row d;
+	assert_int_equal(cr_store_doc_find_any(s, &a, "docs/y.txt", &d, &m), CR_OK);
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_delete(s, d.id, NULL, &m), CR_OK);
+	cr_chunk ch;
+	memset(&ch, 0, sizeof ch);
+	ch.text = "The okapi lives in the Congo.";
+	ch.len = strlen(ch.text);
+	ch.loc.t_start = ch.loc.t_end = -1;
+	cr_doc_row row;
+	memset(&row, 0, sizeof row);
+	row.source_id = d.source_id;
+	row.name = "docs/z.txt";
+	row.type = "txt";
+	assert_int_equal(cr_store_doc_put(s, &row, NULL, &ch, 1, NULL, NULL, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	cr_store_close(s);
+
+	assert_int_equal(cr_corpus_open(data, 0, &c, &m), CR_OK);
+	assert_string_equal(find(c, "okapi"), "docs/z.txt");
+	assert_string_equal(find(c, "narwhal"), "");
+	cr_index_stats is;
+	cr_index_get_stats(cr_corpus_index(c), &is);
+	assert_int_equal(is.n_entries, 2);
+	cr_buf j;
+	cr_buf_init(&j, 0);
+	assert_int_equal(cr_store_deleted_chunks(cr_corpus_store(c), &j, &m), CR_OK);
+	assert_int_equal(j.len, 0); /* the journal was emptied */
+	cr_buf_release(&j);
+	cr_corpus_close(c);
+
+	/* The catalog is lost (power cut, or replaced) but the index remains:
+	 * the index's entries are tombstoned and new ids go above them. */
+	char p[1024];
+	snprintf(p, sizeof p, "rm -f %s/catalog.db %s/catalog.db-wal %s/catalog.db-shm", data, data, data);
+	assert_int_equal(system(p), 0);
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	assert_string_equal(find(c, "capybara"), "");
+	uint64_t imax = cr_index_max_id(cr_corpus_index(c));
+	int64_t next = 0;
+	assert_int_equal(cr_store_max_chunk_id(cr_corpus_store(c), &next, &m), CR_OK);
+	assert_true((uint64_t)next >= imax);
+	ingest(c, &rj);
+	assert_string_equal(find(c, "capybara"), "docs/x.txt");
+	assert_true(cr_index_max_id(cr_corpus_index(c)) > imax);
+	cr_arena_release(&a);
+	cr_corpus_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jsonl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
