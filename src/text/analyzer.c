@@ -110,6 +110,7 @@ cr_err cr_analyzer_new(const cr_analyzer_opts *o, cr_analyzer **out, cr_msg *m)
 	if (!out)
 		return cr_fail(m, CR_EINVAL, "text: cr_analyzer_new without out");
 	*out = NULL;
+	cr_text_init();
 	cr_analyzer *a = cr_calloc(1, sizeof *a);
 	if (!a)
 		return cr_fail(m, CR_ENOMEM, "text: no memory for an analyzer");
@@ -367,9 +368,8 @@ static void feed_cjk(cr_scan *sc, int32_t cp, int cls, uint32_t start, uint32_t 
 	sc->rblen += c->len;
 }
 
-static void feed_cp(cr_scan *sc, int32_t cp, uint32_t start, uint32_t end)
+static void feed_cls(cr_scan *sc, int32_t cp, int cls, uint32_t start, uint32_t end)
 {
-	int cls = cr_text_class(cp);
 	switch (cls) {
 	case CR_CC_LETTER:
 	case CR_CC_DIGIT:
@@ -391,6 +391,11 @@ static void feed_cp(cr_scan *sc, int32_t cp, uint32_t start, uint32_t end)
 	default:
 		feed_sep(sc);
 	}
+}
+
+static void feed_cp(cr_scan *sc, int32_t cp, uint32_t start, uint32_t end)
+{
+	feed_cls(sc, cp, cr_text_class(cp), start, end);
 }
 
 /* ---- the pass ---------------------------------------------------------- */
@@ -489,6 +494,22 @@ static void scan_text(cr_scan *sc, const uint8_t *s, size_t n)
 					feed_sep(sc);
 				i++;
 				continue;
+			}
+		}
+		/* 2- and 3-byte sequences of a stable code point not followed by
+		 * anything that would combine with it: no normalization needed. */
+		if ((c & 0xe0) == 0xc0 || (c & 0xf0) == 0xe0) {
+			uint32_t cp;
+			int l = cr_utf8_decode(s + i, n - i, &cp);
+			if (l > 0) {
+				uint8_t f = cr_text_bmp[cp];
+				size_t e = i + (size_t)l;
+				if ((f & CR_BMP_STABLE) && (e == n || s[e] < 0x80 ||
+							    !cr_text_extends_cluster(s + e, n - e))) {
+					feed_cls(sc, (int32_t)cp, f & CR_BMP_CLASS, (uint32_t)i, (uint32_t)e);
+					i = e;
+					continue;
+				}
 			}
 		}
 		size_t cl = cr_text_cluster_len(s + i, n - i);

@@ -3,10 +3,12 @@
  * (utf8proc), done one cluster at a time so every normalized code point can
  * be traced back to a byte range of the original input.
  *
- * A cluster is a starter code point plus the combining marks that follow it
- * (canonical combining class > 0), the half-width voiced sound marks ﾞ ﾟ
- * (U+FF9E/U+FF9F, which NFKC turns into combining marks, so ｶﾞ becomes ガ),
- * and conjoining Hangul vowel/final jamo. NFKC composition never crosses a
+ * A cluster is a starter code point plus the code points after it that may
+ * compose with it: combining marks (canonical combining class > 0), the
+ * starters that are the second half of a canonical composition (U+0B3E
+ * after U+0B47, ...), the half-width voiced sound marks ﾞ ﾟ (U+FF9E/U+FF9F,
+ * which NFKC turns into combining marks, so ｶﾞ becomes ガ), and conjoining
+ * Hangul vowel/final jamo. NFKC composition never crosses a
  * starter, except for conjoining jamo which we keep inside the cluster, so
  * normalizing cluster by cluster gives the same code points as normalizing
  * the whole text, while each output code point inherits its cluster's byte
@@ -26,6 +28,7 @@
  */
 #include "text/text_int.h"
 
+#include <pthread.h>
 #include <utf8proc.h>
 
 #define NORM_OPTS                                                           \
@@ -40,13 +43,18 @@ static int is_extender(uint32_t cp)
 		return 1;
 	if (cp >= 0x1160 && cp <= 0x11FF) /* conjoining jamo V and T */
 		return 1;
-	return utf8proc_get_property((utf8proc_int32_t)cp)->combining_class != 0;
+	const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+	/* a combining mark, or a starter that composes with the one before it
+	 * (utf8proc marks "second of a pair" with comb_index >= 0x8000) */
+	return p->combining_class != 0 || (p->comb_index != UINT16_MAX && p->comb_index >= 0x8000);
 }
 
 int cr_text_extends_cluster(const uint8_t *s, size_t n)
 {
 	uint32_t cp;
-	return cr_utf8_decode(s, n, &cp) > 0 && is_extender(cp);
+	if (cr_utf8_decode(s, n, &cp) <= 0)
+		return 0;
+	return cp < 0x10000 ? (cr_text_bmp[cp] & CR_BMP_EXTENDS) != 0 : is_extender(cp);
 }
 
 size_t cr_text_cluster_len(const uint8_t *s, size_t n)
@@ -69,6 +77,19 @@ size_t cr_text_cluster_len(const uint8_t *s, size_t n)
 
 int cr_text_norm_cluster(const uint8_t *s, size_t n, int32_t *out)
 {
+	/* Most code points (all kana and kanji, lowercase Greek, ...) are their
+	 * own NFKC_Casefold: no decomposition, no case folding, not ignorable,
+	 * assigned. Skip utf8proc's decompose/compose for those. */
+	uint32_t cp;
+	int l = cr_utf8_decode(s, n, &cp);
+	if (l > 0 && (size_t)l == n) {
+		const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+		if (p->decomp_seqindex == UINT16_MAX && p->casefold_seqindex == UINT16_MAX &&
+		    !p->ignorable && p->category != UTF8PROC_CATEGORY_CN) {
+			out[0] = (int32_t)cp;
+			return 1;
+		}
+	}
 	utf8proc_ssize_t k = utf8proc_decompose((const utf8proc_uint8_t *)s,
 						(utf8proc_ssize_t)n, out,
 						CR_NORM_MAX, NORM_OPTS | UTF8PROC_COMPOSE);
@@ -173,4 +194,30 @@ cr_err cr_text_normalize(const char *text, size_t len, cr_buf *out)
 		i += cl;
 	}
 	return e;
+}
+
+/* ---- BMP property table ------------------------------------------------ */
+
+uint8_t cr_text_bmp[0x10000];
+static pthread_once_t bmp_once = PTHREAD_ONCE_INIT;
+
+static void bmp_build(void)
+{
+	for (int32_t cp = 0; cp < 0x10000; cp++) {
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			continue;
+		uint8_t f = (uint8_t)cr_text_class(cp);
+		const utf8proc_property_t *p = utf8proc_get_property(cp);
+		if (cp >= 0x80 && p->decomp_seqindex == UINT16_MAX && p->casefold_seqindex == UINT16_MAX &&
+		    !p->ignorable && p->category != UTF8PROC_CATEGORY_CN)
+			f |= CR_BMP_STABLE;
+		if (is_extender((uint32_t)cp))
+			f |= CR_BMP_EXTENDS;
+		cr_text_bmp[cp] = f;
+	}
+}
+
+void cr_text_init(void)
+{
+	pthread_once(&bmp_once, bmp_build);
 }

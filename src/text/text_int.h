@@ -53,6 +53,16 @@ int cr_text_norm_cluster(const uint8_t *s, size_t n, int32_t *out);
 /* Class of a normalized code point (non-ASCII or ASCII). */
 int cr_text_class(int32_t cp);
 
+/* For every BMP code point: its class (low 3 bits), whether it is its own
+ * NFKC_Casefold (CR_BMP_STABLE, never set for ASCII) and whether it joins
+ * the cluster before it (CR_BMP_EXTENDS). Built once by cr_text_init (64 KB)
+ * so kana and kanji skip utf8proc entirely. */
+#define CR_BMP_CLASS 7u
+#define CR_BMP_STABLE 8u
+#define CR_BMP_EXTENDS 16u
+extern uint8_t cr_text_bmp[0x10000];
+void cr_text_init(void); /* idempotent, thread-safe */
+
 /* ---- stem.c ------------------------------------------------------------ */
 
 /* The stem cache: an open-addressing table of (hash tag, record offset)
