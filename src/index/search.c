@@ -789,8 +789,11 @@ cr_err cr_ix_search_mode(cr_index *ix, cr_analyzer *an, const char *query, const
 		avg_b = 1.0;
 	for (int c = 0; c < 256; c++) {
 		double l = cr_ix_len_decode((uint8_t)c);
-		x.nt[c] = (float)(1.0 / (1.0 - x.p.b_title + x.p.b_title * l / avg_t));
-		x.nb[c] = (float)(1.0 / (1.0 - x.p.b_body + x.p.b_body * l / avg_b));
+		/* an empty field (denominator 0 when b = 1) holds no tf: factor 0 */
+		double dt = 1.0 - x.p.b_title + x.p.b_title * l / avg_t;
+		double db = 1.0 - x.p.b_body + x.p.b_body * l / avg_b;
+		x.nt[c] = dt > 1e-9 ? (float)(1.0 / dt) : 0.0f;
+		x.nb[c] = db > 1e-9 ? (float)(1.0 / db) : 0.0f;
 	}
 	for (uint32_t t = 0; t < x.n_terms; t++) {
 		double df = (double)x.terms[t].df;

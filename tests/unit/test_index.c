@@ -150,7 +150,7 @@ static void test_bm25_hand(void **st)
 	mkdtemp_dir(dir, sizeof dir);
 	cr_index *ix;
 	assert_int_equal(cr_index_open(dir, &ix, NULL), CR_OK);
-	cr_index_set_bm25(ix, 1.2f, 0.75f, 0.5f, 2.0f);
+	cr_index_set_bm25(ix, 1.2f, 0.75f, 0.5f, 2.0f); /* not the defaults: set explicitly */
 	cr_index_writer *w;
 	assert_int_equal(cr_index_writer_new(ix, g_an, &w, NULL), CR_OK);
 	/* title lengths 1,0,2; body lengths 4,2,3 (no stopwords) */
