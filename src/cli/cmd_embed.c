@@ -2,6 +2,7 @@
  * cmd_embed.c — `cristal embed --model NAME|PATH [--threads N] TEXT...`:
  * prints the pooled, L2-normalised embedding of the text (the arguments
  * joined by spaces, or stdin when there are none) as one JSON array.
+ * --tokens ID,ID,... embeds those token ids instead (tests against llama.cpp).
  */
 #include "cli/cli.h"
 #include "cristal/llm.h"
@@ -16,8 +17,9 @@ int cmd_embed(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"model", required_argument, 0, 'm'},
 					     {"threads", required_argument, 0, 't'},
+					     {"tokens", required_argument, 0, 'T'},
 					     {"help", no_argument, 0, 'h'}, {0}};
-	const char *model = NULL;
+	const char *model = NULL, *tokens = NULL;
 	int threads = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:t:h", opts, NULL)) != -1) {
@@ -25,6 +27,8 @@ int cmd_embed(cr_cli *cli, int argc, char **argv)
 			model = optarg;
 		else if (c == 't')
 			threads = atoi(optarg);
+		else if (c == 'T')
+			tokens = optarg;
 		else {
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: cristal embed --model NAME|PATH [--threads N] TEXT...\n");
@@ -43,7 +47,7 @@ int cmd_embed(cr_cli *cli, int argc, char **argv)
 			(void)cr_buf_addc(&text, ' ');
 		(void)cr_buf_adds(&text, argv[i]);
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !tokens) {
 		char tmp[4096];
 		size_t n;
 		while ((n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
@@ -65,11 +69,27 @@ int cmd_embed(cr_cli *cli, int argc, char **argv)
 		cli_fail("embed", "%s is not an embedding model (arch %s)", path, in->arch);
 		goto out;
 	}
-	if ((e = cr_tok_encode(cr_model_tok(md), text.data, text.len, CR_TOK_ADD_BOS, &ids))) {
+	if (tokens) {
+		for (const char *p = tokens; *p;) {
+			char *end;
+			long v = strtol(p, &end, 10);
+			cr_token_id id = (cr_token_id)v;
+			if (end == p || v < 0 || v >= in->n_vocab || (*end && *end != ',')) {
+				cli_fail("embed", "--tokens: expected comma-separated token ids below %d", in->n_vocab);
+				goto out;
+			}
+			(void)cr_buf_add(&ids, &id, sizeof id);
+			p = *end ? end + 1 : end;
+		}
+	} else if ((e = cr_tok_encode(cr_model_tok(md), text.data, text.len, CR_TOK_ADD_BOS, &ids))) {
 		cli_fail("embed", "tokenize: %s", cr_strerror(e));
 		goto out;
 	}
 	int n = (int)(ids.len / sizeof(cr_token_id));
+	if (n == 0) {
+		cli_fail("embed", "nothing to embed");
+		goto out;
+	}
 	if (n > in->n_ctx_train) {
 		cr_log(CR_LOG_WARN, "embed: %d tokens truncated to the model's %d", n, in->n_ctx_train);
 		n = in->n_ctx_train;

@@ -7,6 +7,7 @@
  *       [--repeat-last-n N] [--presence-penalty P] [--seed S] [--threads N]
  *       [--ctx N] [--chat-template NAME] [--system TEXT]
  *       [--grammar json | --json-schema FILE] [--json]
+ *       [--tokens ID,ID,... [--logits-out FILE]]
  *
  * --chat takes the user's message from --prompt or stdin and applies the
  * model's chat template (detected from tokenizer.chat_template, or named).
@@ -16,11 +17,16 @@
  * token limit or the context comes first, the shortest closing bytes are
  * appended to the text (not to the tokens), reported on stderr and as
  * "grammar_closed" in --json output.
+ *
+ * For tests against llama.cpp: --tokens gives the prompt as token ids, and
+ * --logits-out writes the logits of every prompt position (float32, n_prompt
+ * × n_vocab) to FILE after evaluating the prompt as one batch.
  */
 #include "cli/cli.h"
 #include "cristal/llm.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,7 +55,25 @@ static cr_err read_stdin(cr_buf *b)
 }
 
 enum { O_TEMP = 1000, O_TOPK, O_TOPP, O_MINP, O_REP, O_REPN, O_PRES, O_SEED, O_THREADS, O_CTX,
-       O_TMPL, O_SYSTEM, O_GRAMMAR, O_SCHEMA, O_JSON, O_CHAT };
+       O_TMPL, O_SYSTEM, O_GRAMMAR, O_SCHEMA, O_JSON, O_CHAT, O_TOKENS, O_LOGITS };
+
+/* "1,2,3" -> ids appended to b. */
+static int parse_ids(const char *s, cr_buf *b)
+{
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 0 || v > INT32_MAX)
+			return -1;
+		cr_token_id id = (cr_token_id)v;
+		if (cr_buf_add(b, &id, sizeof id))
+			return -1;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return 0;
+}
 
 int cmd_generate(cr_cli *cli, int argc, char **argv)
 {
@@ -64,9 +88,10 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		{"threads", required_argument, 0, O_THREADS}, {"ctx", required_argument, 0, O_CTX},
 		{"chat-template", required_argument, 0, O_TMPL}, {"system", required_argument, 0, O_SYSTEM},
 		{"grammar", required_argument, 0, O_GRAMMAR}, {"json-schema", required_argument, 0, O_SCHEMA},
-		{"json", no_argument, 0, O_JSON}, {"help", no_argument, 0, 'h'}, {0}};
+		{"json", no_argument, 0, O_JSON}, {"tokens", required_argument, 0, O_TOKENS},
+		{"logits-out", required_argument, 0, O_LOGITS}, {"help", no_argument, 0, 'h'}, {0}};
 	const char *model = NULL, *prompt = NULL, *tmpl = NULL, *system = NULL, *grammar = NULL,
-		   *schema = NULL;
+		   *schema = NULL, *tokens = NULL, *logits_out = NULL;
 	int chat = 0, n_predict = 128, threads = 0, n_ctx = 0, json = 0, seed_set = 0;
 	cr_sampler_opts so = cr_sampler_opts_default();
 	int c;
@@ -92,6 +117,8 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		case O_GRAMMAR: grammar = optarg; break;
 		case O_SCHEMA: schema = optarg; break;
 		case O_JSON: json = 1; break;
+		case O_TOKENS: tokens = optarg; break;
+		case O_LOGITS: logits_out = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -102,8 +129,10 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		return cli_fail("generate", "--grammar: only 'json' is built in (or use --json-schema FILE)");
 	if (grammar && schema)
 		return cli_fail("generate", "--grammar and --json-schema are exclusive");
-	if (!chat && !prompt)
-		return cli_fail("generate", "--prompt TEXT or --chat is required");
+	if (!chat && !prompt && !tokens)
+		return cli_fail("generate", "--prompt TEXT, --chat or --tokens is required");
+	if (logits_out && !tokens)
+		return cli_fail("generate", "--logits-out needs --tokens");
 	if (n_predict < 0)
 		return cli_fail("generate", "-n must be >= 0");
 	if (!seed_set)
@@ -166,7 +195,12 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 	}
 
 	/* the prompt */
-	if (chat) {
+	if (tokens) {
+		if (parse_ids(tokens, &ids)) {
+			cli_fail("generate", "--tokens: expected comma-separated token ids");
+			goto out;
+		}
+	} else if (chat) {
 		if (!prompt) {
 			if (read_stdin(&stdin_buf)) {
 				cli_fail("generate", "stdin too large");
@@ -193,7 +227,7 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 			goto out;
 	}
 	int flags = CR_TOK_PARSE_SPECIAL | (cr_tok_add_bos_default(tok) ? CR_TOK_ADD_BOS : 0);
-	if ((e = cr_tok_encode(tok, text.data, text.len, flags, &ids))) {
+	if (!tokens && (e = cr_tok_encode(tok, text.data, text.len, flags, &ids))) {
 		cli_fail("generate", "tokenize: %s", cr_strerror(e));
 		goto out;
 	}
@@ -229,9 +263,17 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		cr_sampler_accept(smp, pt[i]);
 	const float *logits;
 	double t0 = cr_now();
-	if ((e = cr_ctx_decode(ctx, pt, n_prompt, 0, &logits, &m))) {
+	if ((e = cr_ctx_decode(ctx, pt, n_prompt, logits_out != NULL, &logits, &m))) {
 		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
 		goto out;
+	}
+	if (logits_out) {
+		size_t row = (size_t)in->n_vocab * sizeof(float);
+		if ((e = cr_file_write_atomic(logits_out, logits, row * (size_t)n_prompt, &m))) {
+			cli_fail("generate", "--logits-out: %s", m.text[0] ? m.text : cr_strerror(e));
+			goto out;
+		}
+		logits += (size_t)(n_prompt - 1) * in->n_vocab;
 	}
 	double t1 = cr_now();
 	const char *stop = "limit";
