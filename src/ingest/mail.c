@@ -557,7 +557,10 @@ static cr_err mail_parse_one(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc 
 {
 	pthread_once(&g_once, mail_init_once);
 	/* a single message saved from a mailbox may keep its "From " line */
-	if (len >= 5 && memcmp(buf, "From ", 5) == 0) {
+	size_t k = 4;
+	while (k < len && k < 64 && (buf[k] == ' ' || buf[k] == '\t'))
+		k++;
+	if (len >= 5 && memcmp(buf, "From ", 5) == 0 && k < len && buf[k] != ':') {
 		const uint8_t *nl = memchr(buf, '\n', len);
 		size_t skip = nl ? (size_t)(nl - buf) + 1 : len;
 		buf += skip;
