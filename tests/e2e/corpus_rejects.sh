@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# corpus_rejects.sh — bad files are listed with their reason and do not fail
+# the ingest: a corrupt PDF, a FIFO, a broken link, a link loop, a file over
+# the size limit (sparse, so nothing big is written), an unreadable file
+# (when not running as root); hidden files are skipped silently. Then a file
+# deleted from disk leaves the index, and a missing root fails with a reason.
+set -euo pipefail
+: "${CR_BIN:?}"
+tmp=$(mktemp -d /tmp/cr_e2e_rejects.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+D="$tmp/data"
+c() { "$CR_BIN" --data "$D" "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+T="$tmp/tree"
+mkdir -p "$T/sub"
+echo "The ocelot report is due on Friday." >"$T/good.txt"
+echo "A second note about the tapir." >"$T/sub/other.md"
+echo "%PDF-1.7 this is not really a PDF at all" >"$T/broken.pdf"
+echo "the ocelot hides here too" >"$T/.hidden.txt"
+mkfifo "$T/pipe"
+ln -s /nonexistent/file "$T/dangling.txt"
+ln -s .. "$T/sub/loop"
+truncate -s 300M "$T/huge.txt"
+expect=5
+if [ "$(id -u)" != 0 ]; then
+	echo "secret" >"$T/locked.txt"
+	chmod 000 "$T/locked.txt"
+	expect=6
+fi
+
+c init >/dev/null
+c ingest --json "$T" >"$tmp/out.json" 2>"$tmp/err" || fail "ingest exited non-zero: $(cat "$tmp/err")"
+python3 - "$tmp/out.json" "$expect" <<'PY' || fail "summary: $(cat "$tmp/out.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["ok"] is True and r["ingested"] == 2, r
+assert r["rejected"] == int(sys.argv[2]) == len(r["rejections"]), r
+why = {x["name"]: x["reason"] for x in r["rejections"]}
+assert "pdf" in why["tree/broken.pdf"].lower(), why
+assert "FIFO" in why["tree/pipe"], why
+assert "broken" in why["tree/dangling.txt"], why
+assert "loop" in why["tree/sub/loop"], why
+assert "limit" in why["tree/huge.txt"], why
+if int(sys.argv[2]) == 6:
+    assert "ermission" in why["tree/locked.txt"], why
+PY
+[ "$(grep -c '^rejected: ' "$tmp/err")" = "$expect" ] || fail "stderr does not list every rejection: $(cat "$tmp/err")"
+grep -q "^rejected: tree/huge.txt: .*limit" "$tmp/err" || fail "reason on stderr"
+
+c search --json ocelot >"$tmp/s.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert [x["doc"] for x in r] == ["tree/good.txt"], r' "$tmp/s.json" \
+	|| fail "hidden file indexed or good file missing"
+
+rm "$T/good.txt"
+c ingest --json "$T" >"$tmp/out2.json" 2>/dev/null
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["deleted"] == 1 and r["unchanged"] == 1, r' "$tmp/out2.json" \
+	|| fail "deletion not noticed"
+c search --json ocelot >"$tmp/s2.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert r == [], r' "$tmp/s2.json" || fail "deleted file still found"
+
+if c ingest "$tmp/no-such-dir" 2>"$tmp/err3" >/dev/null; then fail "missing root accepted"; fi
+grep -q "no-such-dir" "$tmp/err3" || fail "missing root reason"
+echo "ok"

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# corpus_samples.sh — ingest samples/ through the CLI and check that searches
+# find known facts with the right document and location (page, slide, sheet,
+# line, time, symbol), in English and Japanese; that re-ingesting changes
+# nothing; and that show, stats, shell and --json outputs behave.
+set -euo pipefail
+: "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
+tmp=$(mktemp -d /tmp/cr_e2e_samples.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+D="$tmp/data"
+c() { "$CR_BIN" --data "$D" "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+for cmd in init ingest search show stats shell; do
+	"$CR_BIN" "$cmd" --help >/dev/null || fail "$cmd --help"
+done
+if "$CR_BIN" --data "$tmp/none" search x 2>"$tmp/err"; then fail "search without a data dir succeeded"; fi
+[ "$(wc -l <"$tmp/err")" = 1 ] || fail "error is not one line: $(cat "$tmp/err")"
+
+c init >/dev/null
+cd "$CR_SOURCE_DIR"
+c ingest --json samples >"$tmp/ingest.json"
+python3 - "$tmp/ingest.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["ok"] and r["rejected"] == 0, r
+assert r["ingested"] >= 20 and r["chunks"] >= r["ingested"], r
+PY
+
+# q, expected doc, then python conditions on the first result `x`
+check() {
+	local q=$1 doc=$2 cond=$3
+	c search --json -k 3 "$q" >"$tmp/r.json"
+	python3 - "$tmp/r.json" "$doc" "$cond" <<'PY' || fail "query '$q'"
+import json, sys
+r = json.load(open(sys.argv[1]))
+res = r["results"]
+assert res, "no results"
+x = res[0]
+assert x["doc"] == sys.argv[2], "first result %s, want %s" % (x["doc"], sys.argv[2])
+assert "«" in x["snippet"] and "»" in x["snippet"], x["snippet"]
+assert isinstance(x["score"], float) and x["score"] > 0
+assert eval(sys.argv[3]), "location: %r" % {k: v for k, v in x.items() if k != "snippet"}
+PY
+}
+check "Travel and Security Policy" samples/docs/travel-security-policy.pdf 'x.get("page") == 1'
+check "payload repeatability" samples/docs/kestrel-kr7-spec.docx '"Payload" in x.get("heading", "")'
+check "timeline to launch first 20 units" samples/docs/kestrel-launch-deck.pptx 'x.get("slide", 0) >= 2'
+check "engineering Osaka budget quarter" samples/finance/budget-fy2026.xlsx '"sheet" in x'
+check "Northwind pilot start in May instead" samples/meetings/kestrel-design-review.vtt 'x.get("time", -1) >= 0'
+check "nearest-neighbour tour 2-opt" samples/code/planning/pick_planner.py 'x.get("line", 0) >= 1'
+check "年次有給休暇 付与 繰り越し" samples/ja/shain-handbook.md 'x.get("line", 0) >= 1'
+check "fund a buffer of 60 servos" samples/chat/kestrel/2026-03-02.json '"time" in x'
+
+# again: nothing to do
+c ingest --json samples >"$tmp/again.json"
+python3 - "$tmp/ingest.json" "$tmp/again.json" <<'PY' || fail "re-ingest was not a no-op"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b["ingested"] == 0 and b["updated"] == 0 and b["deleted"] == 0, b
+assert b["unchanged"] == a["ingested"], (a, b)
+PY
+
+c show --json samples/docs/kestrel-kr7-spec.docx >"$tmp/show.json"
+python3 - "$tmp/show.json" <<'PY' || fail "show --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["doc"] == "samples/docs/kestrel-kr7-spec.docx" and d["type"] == "docx", d
+assert "HM-40" in d["text"] and len(d["hash"]) == 64 and d["sections"], d.keys()
+PY
+c show samples/ja/shain-handbook.md | grep -q "有給休暇" || fail "show text"
+if c show no/such/doc 2>/dev/null; then fail "show of a missing doc succeeded"; fi
+
+c stats --json >"$tmp/stats.json"
+python3 - "$tmp/stats.json" <<'PY' || fail "stats --json"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["documents"] >= 20 and s["chunks"] > 0 and s["bytes"] > 0, s
+assert s["index"]["entries"] == s["chunks"], s   # index in step with the catalog
+assert s["by_type"].get("pdf", 0) >= 1 and s["by_type"].get("docx", 0) >= 1, s
+PY
+c stats | grep -q "^documents" || fail "stats text"
+
+printf 'payload repeatability\n\nquit\nnot reached\n' | c shell >"$tmp/shell.out"
+grep -q "kestrel-kr7-spec.docx" "$tmp/shell.out" || fail "shell"
+grep -q "not reached" "$tmp/shell.out" && fail "shell went past quit"
+
+# --queries: one JSON line per query
+printf '{"_id":"q1","text":"travel policy"}\n{"id":2,"text":"有給休暇"}\n' >"$tmp/q.jsonl"
+c search --json -k 5 --queries "$tmp/q.jsonl" >"$tmp/q.out"
+python3 - "$tmp/q.out" <<'PY' || fail "--queries"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [l["qid"] for l in lines] == ["q1", "2"], lines
+assert all(l["results"] for l in lines)
+PY
+echo "ok"
