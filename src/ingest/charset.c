@@ -4,13 +4,15 @@
  *
  * Order of decisions in cr_charset_to_utf8:
  *   1. a BOM (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE) wins;
- *   2. UTF-16 without BOM, when the bytes hold NULs or are not UTF-8 and one
+ *   2. UTF-16 without BOM, when zero bytes sit (90%) on one parity and that
  *      byte order decodes to plausible characters (ASCII, Latin, kana, CJK,
- *      full-width forms) for >= 90% of code units while the other does not;
+ *      full-width forms) for >= 90% of code units;
  *   3. a declared hint (HTML meta, MIME charset) that we know, except that a
  *      "UTF-8" hint on bytes that are not UTF-8 is ignored (common lie);
- *   4. strict UTF-8 (plain ASCII included);
- *   5. ISO-2022-JP when the 7-bit bytes carry its escapes (ESC $ B ...);
+ *   4. ISO-2022-JP when the 7-bit bytes carry its escapes (ESC $ B ...);
+ *   5. strict UTF-8 (plain ASCII included);
+ *   5b. UTF-8 with a few invalid bytes (valid multi-byte sequences outnumber
+ *      them 4:1): decoded as UTF-8, the bad bytes replaced;
  *   6. uchardet's guess; when it is not Japanese but the bytes decode
  *      cleanly as CP932 or EUC-JP into mostly kana/kanji, the Japanese reading
  *      wins (uchardet is weak on short Japanese texts);
@@ -144,18 +146,26 @@ static int utf16_score(const uint8_t *b, size_t n, int big_endian)
 	return (int)(good * 100 / total);
 }
 
-/* 0 = not UTF-16, 1 = LE, 2 = BE */
+/* 0 = not UTF-16, 1 = LE, 2 = BE. Real UTF-16 text holds some ASCII
+ * (newlines, spaces, digits), whose high bytes are zero and all sit on one
+ * parity; without such zeros the guess is refused, because Shift_JIS kanji
+ * read as UTF-16BE also land in the CJK block. */
 static int sniff_utf16(const uint8_t *b, size_t n)
 {
-	if (n < 4)
-		return 0;
-	size_t w = CR_MIN(n, SNIFF_MAX);
-	if (!memchr(b, 0, w) && cr_utf8_valid(b, w - (w < n ? CR_MIN(w, 3) : 0)))
-		return 0;
-	int le = utf16_score(b, n, 0), be = utf16_score(b, n, 1);
-	if (le >= 90 && le > be + 10)
+	size_t w = CR_MIN(n, SNIFF_MAX), z_even = 0, z_odd = 0;
+	for (size_t i = 0; i < w; i++)
+		if (b[i] == 0) {
+			if (i & 1)
+				z_odd++;
+			else
+				z_even++;
+		}
+	size_t z = z_even + z_odd;
+	if (z < 2 || w < 16)
+		return 0; /* too little to go on */
+	if (z_odd * 10 >= z * 9 && utf16_score(b, n, 0) >= 90)
 		return 1;
-	if (be >= 90 && be > le + 10)
+	if (z_even * 10 >= z * 9 && utf16_score(b, n, 1) >= 90)
 		return 2;
 	return 0;
 }
@@ -204,6 +214,31 @@ int cr_charset_looks_text(const uint8_t *buf, size_t len)
 			ctrl++;
 	}
 	return ctrl * 100 <= n * 2;
+}
+
+/* Mostly UTF-8 with a few bad bytes (a cut, a stray Latin-1 byte)? Valid
+ * multi-byte sequences outnumber invalid bytes 4 to 1. Text in a legacy
+ * charset almost never forms valid UTF-8 sequences, so this is safe. */
+static int mostly_utf8(const uint8_t *b, size_t n)
+{
+	n = CR_MIN(n, SNIFF_MAX * 4);
+	size_t good = 0, bad = 0, i = 0;
+	while (i < n) {
+		if (b[i] < 0x80) {
+			i++;
+			continue;
+		}
+		uint32_t cp;
+		int l = cr_utf8_decode(b + i, n - i, &cp);
+		if (l > 0) {
+			good++;
+			i += (size_t)l;
+		} else {
+			bad++;
+			i++;
+		}
+	}
+	return good > 0 && good >= bad * 4;
 }
 
 static int has_iso2022jp_escape(const uint8_t *b, size_t n)
@@ -338,10 +373,12 @@ cr_err cr_charset_to_utf8(cr_arena *a, const uint8_t *buf, size_t len, const cha
 			h = -1; /* declared UTF-8 but is not: detect */
 		idx = h;
 	}
+	if (idx < 0 && has_iso2022jp_escape(buf, len)) /* 7-bit: check before UTF-8 */
+		idx = find_label("ISO-2022-JP");
 	if (idx < 0 && cr_utf8_valid(buf, len))
 		idx = find_label("UTF-8");
-	if (idx < 0 && has_iso2022jp_escape(buf, len))
-		idx = find_label("ISO-2022-JP");
+	if (idx < 0 && mostly_utf8(buf, len))
+		idx = find_label("UTF-8"); /* bad bytes become U+FFFD */
 	if (idx < 0) {
 		int u = detect_uchardet(buf, len);
 		const char *lab = u >= 0 ? charsets[u].label : "";

@@ -543,6 +543,23 @@ static int blank_line(const char *s, size_t n)
 	return all_space(s, n);
 }
 
+size_t cr_text_unix_newlines(char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\r') {
+			s[o++] = '\n';
+			if (i + 1 < n && s[i + 1] == '\n')
+				i++;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	if (o < n)
+		s[o] = 0;
+	return o;
+}
+
 cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n, int first_line,
 			      const char *heading)
 {

@@ -96,6 +96,8 @@ const char *cr_doc_meta(const cr_doc *d, const char *key);
  */
 cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n, int first_line,
 			      const char *heading);
+/* CRLF and lone CR become LF, in place (line count unchanged); returns the new length. */
+size_t cr_text_unix_newlines(char *s, size_t n);
 
 /* Do these bytes look like text in some charset (no NULs outside UTF-16,
  * few control characters)? Looks at the first 64 KiB only. */

@@ -149,6 +149,7 @@ cr_err cr_x_md(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	cr_err e = cr_charset_to_utf8(x->a, buf, len, NULL, &text, &n, &cs, x->m);
 	if (e || (e = cr_doc_add_meta(x, out, "charset", cs)))
 		return e;
+	n = cr_text_unix_newlines(text, n);
 	md_state st = {.x = x, .d = out, .text = text};
 	const char *fm_title = NULL;
 	size_t i = 0;

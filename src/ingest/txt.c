@@ -21,10 +21,11 @@ cr_err cr_x_txt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 		return e;
 	if ((e = cr_doc_add_meta(x, out, "charset", cs)))
 		return e;
+	n = cr_text_unix_newlines(text, n);
 	if ((e = cr_text_add_paragraphs(x, out, text, n, 1, NULL)))
 		return e;
 	/* A first paragraph of one short line reads as a title ("MEMO" does not). */
-	if (out->n_sections > 1 && out->sections[0].loc.line_start == out->sections[0].loc.line_end &&
+	if (out->n_sections > 0 && out->sections[0].loc.line_start == out->sections[0].loc.line_end &&
 	    out->sections[0].len >= 8 && out->sections[0].len <= 100)
 		out->title = out->sections[0].text;
 	return CR_OK;
