@@ -48,7 +48,7 @@ typedef struct cr_analyzer cr_analyzer;
 
 typedef struct cr_analyzer_opts {
 	int stem;      /* English Snowball stemming (default on via cr_analyzer_opts_default) */
-	int stopwords; /* drop English stopwords when indexing (queries keep them if they are all stopwords) */
+	int stopwords; /* drop English stopwords (the articles a, an, the: see src/text/stem.c) */
 	int japanese;  /* MeCab morphemes for Japanese runs */
 	int bigrams;   /* CJK character bigrams */
 } cr_analyzer_opts;
@@ -77,8 +77,8 @@ typedef int (*cr_token_fn)(void *ctx, const cr_token *t);
 enum {
 	/* Query text. Stopwords are dropped as in documents (their positions
 	 * stay, so phrases line up) unless the text has nothing but stopwords:
-	 * then all of them are kept, so "to be or not to be" still yields
-	 * terms (which match only an index built with opts.stopwords = 0). */
+	 * then all of them are kept, so "the" still yields a term (which
+	 * matches only in an index built with opts.stopwords = 0). */
 	CR_ANALYZE_QUERY = 1 << 0,
 	CR_ANALYZE_NOSTEM = 1 << 1, /* prefix terms: normalize but do not stem (nor drop stopwords) */
 };

@@ -33,10 +33,15 @@
  *  - Query mode (CR_ANALYZE_QUERY) runs a counting pre-pass to find out
  *    whether the query is made only of stopwords; if so, they are kept.
  *
- * Choices for retrieval: stopwords are dropped with their positions kept;
- * both bigrams and morphemes are emitted for Japanese (morphemes alone miss
- * compound/unknown words whose segmentation differs between query and
- * document; bigrams alone rank noisy overlaps too high).
+ * Choices for retrieval (measured with tools/ir_eval, see stem.c and
+ * japanese.c for the figures): only the English articles are stopwords,
+ * dropped with their positions kept; hyphenated compounds are split (joining
+ * them, covid-19 -> covid19, cost 0.016 nDCG@10 on SciFact);
+ * both bigrams and morphemes are emitted for Japanese: on JSQuAD retrieval
+ * nDCG@10 was 0.948 with both, 0.943 with bigrams only, 0.943 with
+ * morphemes only (morphemes alone miss compounds and unknown words that
+ * MeCab splits differently in a question and in a paragraph; bigrams alone
+ * rank accidental overlaps too high).
  */
 #include "text/text_int.h"
 

@@ -12,28 +12,24 @@
  * MB); this table holds every word up to CR_STEM_MAX (then starts over), in
  * about 40 bytes a word. Words longer than CR_STEM_KEY bytes bypass it.
  *
- * The stopword list is Lucene's English list (33 words, the one BEIR's BM25
- * baselines use): short enough that negations and most content-bearing
- * function words survive, while the heavy hitters (the, of, and, to, ...)
- * that carry no ranking signal and make up a third of English tokens are
- * not indexed.
+ * The stopword list is the English articles only (a, an, the). Measured on
+ * BEIR SciFact with tools/ir_eval (nDCG@10, same index and BM25 settings):
+ * no stopwords 0.696, articles 0.696, Lucene's 33-word list (the one BEIR's
+ * BM25 baselines use) 0.680, Lucene's list without no/not 0.689, articles
+ * plus of/and 0.689. Words like not, no, of and with carry meaning in
+ * short queries (claims, questions), while the articles are ~8% of English
+ * tokens and never do. Snowball "english" also beat the original Porter
+ * algorithm there (0.696 vs 0.694).
  */
 #include "text/text_int.h"
 
 #include <libstemmer.h>
 #include <string.h>
 
-static const char *const STOPWORDS[] = {
-	"a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if",
-	"in", "into", "is", "it", "no", "not", "of", "on", "or", "such",
-	"that", "the", "their", "then", "there", "these", "they", "this",
-	"to", "was", "will", "with",
-};
+static const char *const STOPWORDS[] = {"a", "an", "the"};
 
 int cr_text_is_stopword(const char *w, size_t n)
 {
-	if (n == 0 || n > 5)
-		return 0;
 	for (size_t i = 0; i < CR_ARRAY_LEN(STOPWORDS); i++)
 		if (strlen(STOPWORDS[i]) == n && memcmp(STOPWORDS[i], w, n) == 0)
 			return 1;
