@@ -37,8 +37,11 @@
  * before parsing we count Content-Type headers (every nesting level needs one
  * in at most two levels) and refuse more than MAIL_MAX_PARTS with CR_ETOOBIG;
  * our own walk stops at lim->max_depth. A message with no header at all is
- * CR_ECORRUPT ("mail: no header"). GMime itself is lenient: a truncated mail
- * yields the part that is there.
+ * CR_ECORRUPT ("mail: no header"). GMime compares each line starting with
+ * "--" against every open boundary, so (such lines) x (Content-Type headers)
+ * is bounded too (MAIL_MAX_BOUNDARY_WORK: about 0.5 s of parsing at the limit);
+ * GMime itself cannot be interrupted by the deadline. GMime is lenient: a
+ * truncated mail yields the part that is there.
  *
  * GMime is initialised once per process (pthread_once); each call uses its
  * own parser and options objects, so extraction is thread-safe.
@@ -53,6 +56,7 @@
 #include "ingest/ingest_int.h"
 
 #define MAIL_MAX_PARTS 4000   /* Content-Type headers per message */
+#define MAIL_MAX_BOUNDARY_WORK 2e8 /* "--" lines x Content-Type headers */
 #define MBOX_MAX_MESSAGES 200000
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -570,8 +574,17 @@ static cr_err mail_parse_one(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc 
 		return cr_fail(x->m, CR_ECORRUPT, "mail: empty message");
 	if (!looks_like_header(buf, len))
 		return cr_fail(x->m, CR_ECORRUPT, "mail: no header");
-	if (count_ci(buf, len, "content-type", MAIL_MAX_PARTS) > MAIL_MAX_PARTS)
+	size_t n_ct = count_ci(buf, len, "content-type", MAIL_MAX_PARTS);
+	if (n_ct > MAIL_MAX_PARTS)
 		return cr_fail(x->m, CR_ETOOBIG, "mail: more than %d MIME parts", MAIL_MAX_PARTS);
+	/* GMime compares every line starting "--" with each open boundary */
+	size_t n_dash = 0;
+	for (size_t i = 0; i + 2 < len; i++)
+		if ((i == 0 || buf[i - 1] == '\n') && buf[i] == '-' && buf[i + 1] == '-')
+			n_dash++;
+	if ((double)n_dash * (double)n_ct > MAIL_MAX_BOUNDARY_WORK)
+		return cr_fail(x->m, CR_ETOOBIG, "mail: %zu boundary-like lines across %zu MIME parts, too costly",
+			       n_dash, n_ct);
 
 	cr_err e = CR_OK;
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)buf, len);

@@ -52,7 +52,7 @@ static size_t walk(cr_arena *a, const char *dir, const char *rel, size_t *n_docs
 			continue;
 		char r[4096];
 		snprintf(r, sizeof r, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-		char full[4096];
+		char full[8192];
 		struct stat st;
 		snprintf(full, sizeof full, "%s/email-eml/%s", g_root, r);
 		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
