@@ -6,7 +6,7 @@
  * and the operating system's promise to save the wide registers (OSXSAVE +
  * XCR0 bits: 0x6 for YMM, 0xE0 more for ZMM and opmasks):
  *   avx2    AVX2 + FMA + F16C
- *   avx512  AVX-512 F/BW/VL/DQ + VNNI
+ *   avx512  AVX-512 F/BW/VL/DQ + VNNI + VBMI
  * CR_CPU=ref|avx2|avx512 in the environment forces a level (lowered to what
  * the CPU has). A level's table starts as a copy of the level below, so a
  * kernel not written for AVX-512 yet runs its AVX2 twin.
@@ -57,6 +57,7 @@ static void detect(void)
 		caps.avx512bw = (b >> 30) & 1;
 		caps.avx512vl = (b >> 31) & 1;
 		caps.avx512vnni = (c >> 11) & 1;
+		caps.avx512vbmi = (c >> 1) & 1;
 		unsigned max7 = a;
 		if (max7 >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
 			caps.avxvnni = (a >> 4) & 1;
@@ -67,7 +68,7 @@ static void detect(void)
 		caps.avx2 = caps.fma = caps.f16c = caps.avxvnni = 0;
 	}
 	if (!caps.os_avx512)
-		caps.avx512f = caps.avx512dq = caps.avx512bw = caps.avx512vl = caps.avx512vnni =
+		caps.avx512f = caps.avx512dq = caps.avx512vbmi = caps.avx512bw = caps.avx512vl = caps.avx512vnni =
 			caps.avx512bf16 = 0;
 }
 #else
@@ -76,13 +77,9 @@ static void detect(void) {}
 
 static void overlay(cr_kern *dst, const cr_kern *src)
 {
-	if (src->quant_q8_0)
-		dst->quant_q8_0 = src->quant_q8_0;
-	if (src->quant_q8_k)
-		dst->quant_q8_k = src->quant_q8_k;
 	for (int t = 0; t < CR_TT__COUNT; t++)
-		if (src->gemm[t])
-			dst->gemm[t] = src->gemm[t];
+		if (src->mm[t].gemm)
+			dst->mm[t] = src->mm[t];
 	if (src->dot_f32)
 		dst->dot_f32 = src->dot_f32;
 	if (src->dot_f16_f32)
@@ -103,7 +100,7 @@ static void init(void)
 	if (caps.avx2 && caps.fma && caps.f16c)
 		n_levels = 2;
 	if (n_levels == 2 && caps.avx512f && caps.avx512bw && caps.avx512vl && caps.avx512dq &&
-	    caps.avx512vnni)
+	    caps.avx512vnni && caps.avx512vbmi)
 		n_levels = 3;
 	level = n_levels - 1;
 	const char *want = getenv("CR_CPU");

@@ -3,7 +3,8 @@
  *
  * One call: (1) the m activation rows are quantized once into the type the
  * weight's dot product takes (Q8_0 for Q4_0/Q8_0, Q8_K for k-quants, left as
- * f32 for float weights), in parallel when m is large; (2) the weight rows
+ * f32 for float weights; a level may use its own layout of those, see
+ * cr_mm_kern), each row 64-byte aligned, in parallel when m is large; (2) the weight rows
  * are cut into chunks and the pool's threads claim chunks; each chunk runs
  * the level's gemm tile over all m activation rows, so a chunk of weights is
  * read from memory once and reused from L1/L2 for every activation row.
@@ -106,20 +107,20 @@ static void mm_task(void *ctx, int i, int n)
 void cr_matmul_with(const cr_kern *k, cr_pool *pool, cr_ttype wt, const void *W, int64_t rows,
 		    int64_t cols, const float *x, int64_t m, float *y)
 {
-	cr_gemm_fn fn = (unsigned)wt < CR_TT__COUNT ? k->gemm[wt] : NULL;
-	CR_ASSERT(fn && rows > 0 && m > 0 && cols % cr_cpu_block(wt) == 0);
+	const cr_mm_kern *mk = (unsigned)wt < CR_TT__COUNT ? &k->mm[wt] : NULL;
+	CR_ASSERT(mk && mk->gemm && rows > 0 && m > 0 && cols % cr_cpu_block(wt) == 0);
+	cr_gemm_fn fn = mk->gemm;
 	int n_threads = cr_pool_threads(pool);
 
-	cr_ttype at = cr_cpu_act_type(wt);
 	const char *A = (const char *)x;
 	size_t a_stride = (size_t)cols * sizeof(float);
-	if (at != CR_TT_F32) {
+	if (mk->act_quant) {
 		quant_job q = {
-			.fn = at == CR_TT_Q8_0 ? k->quant_q8_0 : k->quant_q8_k,
+			.fn = mk->act_quant,
 			.x = x,
 			.cols = cols,
 			.m = m,
-			.a_stride = cr_cpu_row_bytes(at, cols),
+			.a_stride = (mk->act_bytes(cols) + 63) & ~(size_t)63,
 		};
 		q.a = scratch_get(q.a_stride * (size_t)m);
 		int nq = m >= 8 ? (int)CR_MIN(m, (int64_t)n_threads * 4) : 1;

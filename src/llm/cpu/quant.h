@@ -29,6 +29,7 @@
  * Activations are quantized to Q8_0 (for Q4_0, Q8_0 weights) or Q8_K (for
  * the k-quants) with values in [-127, 127], never -128, so the SIMD kernels
  * may use sign tricks with saturating 16-bit pair sums without overflow.
+ * The scale is amax/127 and values round to nearest even at every level.
  */
 #ifndef CR_LLM_CPU_QUANT_H
 #define CR_LLM_CPU_QUANT_H
@@ -123,11 +124,22 @@ typedef void (*cr_gemm_fn)(int64_t n, const void *w, size_t w_stride, int64_t nr
 			   const void *a, size_t a_stride, int64_t m, float *y, int64_t y_stride);
 typedef void (*cr_quant_fn)(const float *x, void *y, int64_t n);
 
+/*
+ * One weight type's matrix product at one level: how activation rows are
+ * quantized (act_bytes/act_quant; NULL for float weights, which take the f32
+ * rows as they are) and the tile. A level may use its own activation layout
+ * (the AVX-512 kernels reorder quants and precompute block sums), so the
+ * three always travel together.
+ */
+typedef struct cr_mm_kern {
+	size_t (*act_bytes)(int64_t cols);
+	cr_quant_fn act_quant;
+	cr_gemm_fn gemm;
+} cr_mm_kern;
+
 typedef struct cr_kern {
 	const char *name;
-	cr_quant_fn quant_q8_0; /* activation rows */
-	cr_quant_fn quant_q8_k;
-	cr_gemm_fn gemm[CR_TT__COUNT];
+	cr_mm_kern mm[CR_TT__COUNT];
 	float (*dot_f32)(const float *a, const float *b, int64_t n);
 	float (*dot_f16_f32)(const uint16_t *a, const float *b, int64_t n);
 	void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
@@ -144,7 +156,9 @@ extern const cr_kern cr_kern_avx512;
 const cr_kern *cr_kern_get(void);
 const cr_kern *cr_kern_by_name(const char *name);
 
-/* Scalar activation quantizers (ref.c), shared with tests. */
+/* Scalar activation quantizers (ref.c): GGML Q8_0 / Q8_K blocks with
+ * round-to-nearest-even, the same rounding the SIMD quantizers use, so every
+ * level quantizes an activation to the same integers. */
 void cr_ref_quant_q8_0(const float *x, void *y, int64_t n);
 void cr_ref_quant_q8_k(const float *x, void *y, int64_t n);
 

@@ -86,7 +86,7 @@ void cr_ref_quant_q8_0(const float *x, void *vy, int64_t n)
 		float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
 		y[b].d = cr_f32_to_f16(d);
 		for (int j = 0; j < CR_QK8_0; j++) {
-			float v = roundf(x[j] * id);
+			float v = rintf(x[j] * id);
 			y[b].qs[j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
 		}
 	}
@@ -102,7 +102,7 @@ void cr_ref_quant_q8_k(const float *x, void *vy, int64_t n)
 		float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
 		y[b].d = d;
 		for (int j = 0; j < CR_QK_K; j++) {
-			float v = roundf(x[j] * id);
+			float v = rintf(x[j] * id);
 			y[b].qs[j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
 		}
 		for (int g = 0; g < CR_QK_K / 16; g++) {
@@ -283,19 +283,23 @@ REF_GEMM(gemm_q4_k, dot_q4_k(n, wr, ai))
 REF_GEMM(gemm_q5_k, dot_q5_k(n, wr, ai))
 REF_GEMM(gemm_q6_k, dot_q6_k(n, wr, ai))
 
+static size_t act_q8_0_bytes(int64_t cols) { return (size_t)(cols / CR_QK8_0) * sizeof(cr_block_q8_0); }
+static size_t act_q8_k_bytes(int64_t cols) { return (size_t)(cols / CR_QK_K) * sizeof(cr_block_q8_k); }
+
+#define MM_Q8_0(g) {act_q8_0_bytes, cr_ref_quant_q8_0, g}
+#define MM_Q8_K(g) {act_q8_k_bytes, cr_ref_quant_q8_k, g}
+
 const cr_kern cr_kern_ref = {
 	.name = "ref",
-	.quant_q8_0 = cr_ref_quant_q8_0,
-	.quant_q8_k = cr_ref_quant_q8_k,
-	.gemm = {
-		[CR_TT_F32] = gemm_f32,
-		[CR_TT_F16] = gemm_f16,
-		[CR_TT_BF16] = gemm_bf16,
-		[CR_TT_Q4_0] = gemm_q4_0,
-		[CR_TT_Q8_0] = gemm_q8_0,
-		[CR_TT_Q4_K] = gemm_q4_k,
-		[CR_TT_Q5_K] = gemm_q5_k,
-		[CR_TT_Q6_K] = gemm_q6_k,
+	.mm = {
+		[CR_TT_F32] = {NULL, NULL, gemm_f32},
+		[CR_TT_F16] = {NULL, NULL, gemm_f16},
+		[CR_TT_BF16] = {NULL, NULL, gemm_bf16},
+		[CR_TT_Q4_0] = MM_Q8_0(gemm_q4_0),
+		[CR_TT_Q8_0] = MM_Q8_0(gemm_q8_0),
+		[CR_TT_Q4_K] = MM_Q8_K(gemm_q4_k),
+		[CR_TT_Q5_K] = MM_Q8_K(gemm_q5_k),
+		[CR_TT_Q6_K] = MM_Q8_K(gemm_q6_k),
 	},
 	.dot_f32 = dot_f32,
 	.dot_f16_f32 = dot_f16_f32,

@@ -2,13 +2,512 @@
  * avx512.c — AVX-512 (F/BW/VL/DQ + VNNI) twins of the kernels in ref.c.
  *
  * Built with the AVX-512 flags (CMakeLists.txt); only reached through
- * dispatch.c after CPUID says the CPU and OS support it. Entries left NULL
- * fall back to the AVX2 table.
+ * dispatch.c after CPUID says the CPU and OS support it.
+ *
+ * Quantized products run on vpdpbusd (u8 × s8 → s32, four products per
+ * lane): weights are the unsigned operand (Q4_0/Q4_K nibbles and Q6_K's
+ * 6-bit values as they are, Q8_0 with 0x80 flipped, i.e. q + 128), the
+ * activation the signed one, and the offsets (−8, −128, −32, the k-quant
+ * mins) come back through per-block activation sums computed once when the
+ * activation row is quantized. Each level may lay activations out as it
+ * likes (cr_mm_kern), and this one stores them in the order the weight
+ * unpacking produces, with float scales and sums spread over the lanes that
+ * hold each block, so the inner loops need no horizontal work:
+ *
+ *   Q4_0 weights: per 4 blocks, lo[64] (elements 0..15 of block k in
+ *     128-bit lane k), hi[64] (elements 16..31), da[16], off[16] (four lanes
+ *     per block; off = −8·da·Σa/4) — 256 bytes; rows padded to 8 blocks.
+ *   Q8_0 weights: per 2 blocks, qs[64], da[16], off[16] (eight lanes per
+ *     block, off = −128·da·Σa/8) — 192 bytes; rows padded to 4 blocks.
+ *   Q4_K: per block, quants reordered as sub-blocks (0,2)(1,3)(4,6)(5,7) to
+ *     match low/high nibbles of 64-byte loads, then da and da·Σa per 32.
+ *   Q6_K: per block, quants in order, da, and da·Σa per 16.
+ *
+ * Weight bytes are read with unaligned or masked loads (never past a row)
+ * and scattered into place with vpermt2b, so the GGML layout is used as it
+ * is in the file. The tiles walk one weight row at a time over up to four
+ * activation rows (generation has one; prompts reuse each unpacked weight
+ * block four times).
  */
+/* vpermt2b (VBMI) scatters GGML blocks into place; dispatch.c requires it
+ * for this level, and the build flags in CMakeLists.txt do not name it. */
+#if !defined(__clang__)
+#pragma GCC target("avx512vbmi")
+#endif
 #include <immintrin.h>
+#include <string.h>
 
 #include "llm/cpu/quant.h"
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512vbmi"))), apply_to = function)
+#endif
+
+#define AI __attribute__((always_inline)) static inline
+
+static __mmask64 bytes_mask(int64_t n) { return n >= 64 ? ~(__mmask64)0 : n <= 0 ? 0 : (((__mmask64)1 << n) - 1); }
+
+/* Quantizes 16·k floats (k zmm) with scale d = amax/127 rounded the way the
+ * weight's dot product will read it back; returns the scale, writes quants
+ * (round to nearest even, as ref.c) and the sum of each 16. */
+AI float quant_span(const float *x, int k, int f16_scale, int8_t *q, int *sum16)
+{
+	__m512 amax = _mm512_setzero_ps();
+	for (int i = 0; i < k; i++)
+		amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)));
+	float am = _mm512_reduce_max_ps(amax);
+	float d = am / 127.0f, id = d ? 1.0f / d : 0.0f;
+	__m512 vid = _mm512_set1_ps(id);
+	for (int i = 0; i < k; i++) {
+		__m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * i), vid));
+		v = _mm512_max_epi32(_mm512_min_epi32(v, _mm512_set1_epi32(127)), _mm512_set1_epi32(-127));
+		_mm_storeu_si128((__m128i *)(q + 16 * i), _mm512_cvtepi32_epi8(v));
+		sum16[i] = _mm512_reduce_add_epi32(v);
+	}
+	return f16_scale ? _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT)) : d;
+}
+
+/* ---- Q4_0 ------------------------------------------------------------------- */
+
+static size_t act_q4_0_bytes(int64_t cols) { return (size_t)((cols / 32 + 7) / 8) * 512; }
+
+static void act_q4_0(const float *x, void *va, int64_t cols)
+{
+	int64_t nb = cols / 32;
+	uint8_t *a = va;
+	memset(a, 0, act_q4_0_bytes(cols));
+	for (int64_t b = 0; b < nb; b++, x += 32) {
+		uint8_t *g = a + (b / 4) * 256;
+		int k = (int)(b % 4), s[2];
+		int8_t q[32];
+		float d = quant_span(x, 2, 1, q, s);
+		memcpy(g + 16 * k, q, 16);
+		memcpy(g + 64 + 16 * k, q + 16, 16);
+		float off = -8.0f * d * (float)(s[0] + s[1]) / 4.0f;
+		for (int l = 0; l < 4; l++) {
+			((float *)(g + 128))[4 * k + l] = d;
+			((float *)(g + 192))[4 * k + l] = off;
+		}
+	}
+}
+
+AI void gemm_q4_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	const __m512i idx_n03 = _mm512_set_epi8(
+		71, 70, 69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56,
+		53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38,
+		35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
+		17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+	const __m512i idx_n47 = _mm512_add_epi8(idx_n03, _mm512_set1_epi8(8)); /* 72 - 64 */
+	const __m512i idx_s = _mm512_set_epi8(
+		127, 126, 127, 126, 127, 126, 127, 126, 109, 108, 109, 108, 109, 108, 109, 108,
+		91, 90, 91, 90, 91, 90, 91, 90, 73, 72, 73, 72, 73, 72, 73, 72,
+		55, 54, 55, 54, 55, 54, 55, 54, 37, 36, 37, 36, 37, 36, 37, 36,
+		19, 18, 19, 18, 19, 18, 19, 18, 1, 0, 1, 0, 1, 0, 1, 0);
+	const __m512i m4 = _mm512_set1_epi8(0x0F);
+	__m512 acc[4];
+	for (int j = 0; j < M; j++)
+		acc[j] = _mm512_setzero_ps();
+	for (int64_t b = 0; b < nb; b += 8) {
+		const uint8_t *p = row + 18 * b;
+		__m512i z0, z1, z2;
+		if (nb - b >= 8) {
+			z0 = _mm512_loadu_si512(p);
+			z1 = _mm512_loadu_si512(p + 64);
+			z2 = _mm512_maskz_loadu_epi8(0xFFFF, p + 128);
+		} else {
+			int64_t bytes = 18 * (nb - b);
+			z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
+			z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
+			z2 = _mm512_setzero_si512();
+		}
+		__m512i n03 = _mm512_permutex2var_epi8(z0, idx_n03, z1);
+		__m512i n47 = _mm512_permutex2var_epi8(z1, idx_n47, z2);
+		__m512i sc = _mm512_permutex2var_epi8(z0, idx_s, z1);
+		__m512 dw03 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
+		__m512 dw47 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
+		__m512i lo03 = _mm512_and_si512(n03, m4), hi03 = _mm512_and_si512(_mm512_srli_epi16(n03, 4), m4);
+		__m512i lo47 = _mm512_and_si512(n47, m4), hi47 = _mm512_and_si512(_mm512_srli_epi16(n47, 4), m4);
+		for (int j = 0; j < M; j++) {
+			const uint8_t *g = a + (size_t)j * as + (size_t)(b / 8) * 512;
+			__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03, _mm512_load_si512(g));
+			d0 = _mm512_dpbusd_epi32(d0, hi03, _mm512_load_si512(g + 64));
+			__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47, _mm512_load_si512(g + 256));
+			d1 = _mm512_dpbusd_epi32(d1, hi47, _mm512_load_si512(g + 320));
+			__m512 t0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_load_ps(g + 128), _mm512_load_ps(g + 192));
+			__m512 t1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_load_ps(g + 384), _mm512_load_ps(g + 448));
+			acc[j] = _mm512_fmadd_ps(dw03, t0, acc[j]);
+			acc[j] = _mm512_fmadd_ps(dw47, t1, acc[j]);
+		}
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
+}
+
+/* ---- Q8_0 ------------------------------------------------------------------- */
+
+static size_t act_q8_0_bytes(int64_t cols) { return (size_t)((cols / 32 + 3) / 4) * 384; }
+
+static void act_q8_0(const float *x, void *va, int64_t cols)
+{
+	int64_t nb = cols / 32;
+	uint8_t *a = va;
+	memset(a, 0, act_q8_0_bytes(cols));
+	for (int64_t b = 0; b < nb; b++, x += 32) {
+		uint8_t *g = a + (b / 2) * 192;
+		int k = (int)(b % 2), s[2];
+		float d = quant_span(x, 2, 1, (int8_t *)g + 32 * k, s);
+		float off = -128.0f * d * (float)(s[0] + s[1]) / 8.0f;
+		for (int l = 0; l < 8; l++) {
+			((float *)(g + 64))[8 * k + l] = d;
+			((float *)(g + 128))[8 * k + l] = off;
+		}
+	}
+}
+
+AI void gemm_q8_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	/* blocks 0,1 qs: bytes 2..33, 36..67; blocks 2,3 from byte 64: 6..37, 40..71 */
+	const __m512i idx_p01 = _mm512_set_epi8(
+		67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52,
+		51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36,
+		33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
+		17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+	const __m512i idx_p23 = _mm512_add_epi8(idx_p01, _mm512_set1_epi8(4));
+	const __m512i idx_s = _mm512_set_epi8(
+		103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102,
+		69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68,
+		35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34,
+		1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	__m512 acc[4];
+	for (int j = 0; j < M; j++)
+		acc[j] = _mm512_setzero_ps();
+	for (int64_t b = 0; b < nb; b += 4) {
+		const uint8_t *p = row + 34 * b;
+		__m512i z0, z1, z2;
+		if (nb - b >= 4) {
+			z0 = _mm512_loadu_si512(p);
+			z1 = _mm512_loadu_si512(p + 64);
+			z2 = _mm512_maskz_loadu_epi8(0xFF, p + 128);
+		} else {
+			int64_t bytes = 34 * (nb - b);
+			z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
+			z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
+			z2 = _mm512_setzero_si512();
+		}
+		__m512i w01 = _mm512_xor_si512(_mm512_permutex2var_epi8(z0, idx_p01, z1), flip);
+		__m512i w23 = _mm512_xor_si512(_mm512_permutex2var_epi8(z1, idx_p23, z2), flip);
+		__m512i sc = _mm512_permutex2var_epi8(z0, idx_s, z1);
+		__m512 dw01 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
+		__m512 dw23 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
+		for (int j = 0; j < M; j++) {
+			const uint8_t *g = a + (size_t)j * as + (size_t)(b / 4) * 384;
+			__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w01, _mm512_load_si512(g));
+			__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w23, _mm512_load_si512(g + 192));
+			__m512 t0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_load_ps(g + 64), _mm512_load_ps(g + 128));
+			__m512 t1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_load_ps(g + 256), _mm512_load_ps(g + 320));
+			acc[j] = _mm512_fmadd_ps(dw01, t0, acc[j]);
+			acc[j] = _mm512_fmadd_ps(dw23, t1, acc[j]);
+		}
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
+}
+
+/* ---- Q4_K ------------------------------------------------------------------- */
+
+#define AK4_BYTES 320 /* qs[256] reordered, float d, float da·Σa per 32 [8] */
+
+static size_t act_q4_k_bytes(int64_t cols) { return (size_t)(cols / 256) * AK4_BYTES; }
+
+static void act_q4_k(const float *x, void *va, int64_t cols)
+{
+	uint8_t *a = va;
+	static const int order[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+	for (int64_t b = 0; b < cols / 256; b++, x += 256, a += AK4_BYTES) {
+		int8_t q[256];
+		int s[16];
+		float d = quant_span(x, 16, 0, q, s);
+		for (int i = 0; i < 8; i++) {
+			memcpy(a + 32 * i, q + 32 * order[i], 32);
+			((float *)(a + 260))[i] = d * (float)(s[2 * i] + s[2 * i + 1]);
+		}
+		memcpy(a + 256, &d, 4);
+	}
+}
+
+/* The eight 6-bit scales and mins of a Q4_K/Q5_K block as bytes. */
+AI void k4_scales(const uint8_t *q, uint64_t *sc, uint64_t *mn)
+{
+	uint32_t u0, u1, u2;
+	memcpy(&u0, q, 4);
+	memcpy(&u1, q + 4, 4);
+	memcpy(&u2, q + 8, 4);
+	uint32_t s_lo = u0 & 0x3f3f3f3fu, m_lo = u1 & 0x3f3f3f3fu;
+	uint32_t s_hi = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
+	uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
+	*sc = (uint64_t)s_hi << 32 | s_lo;
+	*mn = (uint64_t)m_hi << 32 | m_lo;
+}
+
+AI void gemm_q4_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0F);
+	const __m512i i02 = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m512i i13 = _mm512_add_epi32(i02, _mm512_set1_epi32(1));
+	const __m512i i46 = _mm512_add_epi32(i02, _mm512_set1_epi32(4));
+	const __m512i i57 = _mm512_add_epi32(i02, _mm512_set1_epi32(5));
+	__m512 acc[4];
+	__m256 macc[4];
+	for (int j = 0; j < M; j++) {
+		acc[j] = _mm512_setzero_ps();
+		macc[j] = _mm256_setzero_ps();
+	}
+	for (int64_t b = 0; b < nb; b++) {
+		const uint8_t *p = row + 144 * b;
+		uint16_t dh, mh;
+		memcpy(&dh, p, 2);
+		memcpy(&mh, p + 2, 2);
+		uint64_t sc8, mn8;
+		k4_scales(p + 4, &sc8, &mn8);
+		__m256 dsc = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc8))),
+					   _mm256_set1_ps(_cvtsh_ss(dh)));
+		__m256 dmn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn8))),
+					   _mm256_set1_ps(_cvtsh_ss(mh)));
+		__m512 dz = _mm512_castps256_ps512(dsc);
+		__m512 s02 = _mm512_permutexvar_ps(i02, dz), s13 = _mm512_permutexvar_ps(i13, dz);
+		__m512 s46 = _mm512_permutexvar_ps(i46, dz), s57 = _mm512_permutexvar_ps(i57, dz);
+		__m512i A = _mm512_loadu_si512(p + 16), B = _mm512_loadu_si512(p + 80);
+		__m512i a0 = _mm512_and_si512(A, m4), a1 = _mm512_and_si512(_mm512_srli_epi16(A, 4), m4);
+		__m512i b0 = _mm512_and_si512(B, m4), b1 = _mm512_and_si512(_mm512_srli_epi16(B, 4), m4);
+		for (int j = 0; j < M; j++) {
+			const uint8_t *g = a + (size_t)j * as + (size_t)b * AK4_BYTES;
+			__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), a0, _mm512_loadu_si512(g));
+			__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), a1, _mm512_loadu_si512(g + 64));
+			__m512i d2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), b0, _mm512_loadu_si512(g + 128));
+			__m512i d3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), b1, _mm512_loadu_si512(g + 192));
+			__m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(d0), s02);
+			t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), s13, t);
+			t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d2), s46, t);
+			t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d3), s57, t);
+			float da;
+			memcpy(&da, g + 256, 4);
+			acc[j] = _mm512_fmadd_ps(t, _mm512_set1_ps(da), acc[j]);
+			macc[j] = _mm256_fmadd_ps(dmn, _mm256_loadu_ps((const float *)(g + 260)), macc[j]);
+		}
+	}
+	for (int j = 0; j < M; j++) {
+		__m256 h = macc[j];
+		__m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+		s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+		s = _mm_add_ss(s, _mm_movehdup_ps(s));
+		y[j * ys] = _mm512_reduce_add_ps(acc[j]) - _mm_cvtss_f32(s);
+	}
+}
+
+/* ---- Q6_K ------------------------------------------------------------------- */
+
+#define AK6_BYTES 384 /* qs[256], float d (+pad to 320), float da·Σa per 16 [16] */
+
+static size_t act_q6_k_bytes(int64_t cols) { return (size_t)(cols / 256) * AK6_BYTES; }
+
+static void act_q6_k(const float *x, void *va, int64_t cols)
+{
+	uint8_t *a = va;
+	for (int64_t b = 0; b < cols / 256; b++, x += 256, a += AK6_BYTES) {
+		int s[16];
+		float d = quant_span(x, 16, 0, (int8_t *)a, s);
+		memset(a + 256, 0, 64);
+		memcpy(a + 256, &d, 4);
+		for (int i = 0; i < 16; i++)
+			((float *)(a + 320))[i] = d * (float)s[i];
+	}
+}
+
+AI void gemm_q6_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x03);
+	const __m512i sh0 = _mm512_set_epi16(2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+					     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m512i sh1 = _mm512_add_epi16(sh0, _mm512_set1_epi16(4));
+	/* lane groups of four: sub-blocks 0..3 of a 64-element span */
+	const __m512i q0 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+	__m512 acc[4], oacc[4];
+	for (int j = 0; j < M; j++) {
+		acc[j] = _mm512_setzero_ps();
+		oacc[j] = _mm512_setzero_ps();
+	}
+	for (int64_t b = 0; b < nb; b++) {
+		const uint8_t *p = row + 210 * b;
+		uint16_t dh;
+		memcpy(&dh, p + 208, 2);
+		__m512 S = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 192)))),
+					 _mm512_set1_ps(_cvtsh_ss(dh)));
+		__m512i v[4];
+		__m512 sl[4];
+		for (int h = 0; h < 2; h++) {
+			__m512i QL = _mm512_loadu_si512(p + 64 * h);
+			__m512i QH = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h)));
+			__m512i hb0 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(QH, sh0), m2), 4);
+			__m512i hb1 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(QH, sh1), m2), 4);
+			v[2 * h] = _mm512_or_si512(_mm512_and_si512(QL, m4), hb0);
+			v[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(QL, 4), m4), hb1);
+			sl[2 * h] = _mm512_permutexvar_ps(_mm512_add_epi32(q0, _mm512_set1_epi32(8 * h)), S);
+			sl[2 * h + 1] = _mm512_permutexvar_ps(_mm512_add_epi32(q0, _mm512_set1_epi32(8 * h + 4)), S);
+		}
+		for (int j = 0; j < M; j++) {
+			const uint8_t *g = a + (size_t)j * as + (size_t)b * AK6_BYTES;
+			__m512 t = _mm512_setzero_ps();
+			for (int k = 0; k < 4; k++) {
+				__m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[k], _mm512_loadu_si512(g + 64 * k));
+				t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sl[k], t);
+			}
+			float da;
+			memcpy(&da, g + 256, 4);
+			acc[j] = _mm512_fmadd_ps(t, _mm512_set1_ps(da), acc[j]);
+			oacc[j] = _mm512_fmadd_ps(S, _mm512_loadu_ps((const float *)(g + 320)), oacc[j]);
+		}
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = _mm512_reduce_add_ps(acc[j]) - 32.0f * _mm512_reduce_add_ps(oacc[j]);
+}
+
+/* ---- float weights ---------------------------------------------------------- */
+
+AI __m512 load_w(int kind, const void *w, int64_t i, __mmask16 k)
+{
+	if (kind == 0)
+		return _mm512_maskz_loadu_ps(k, (const float *)w + i);
+	__m256i h = _mm256_maskz_loadu_epi16(k, (const uint16_t *)w + i);
+	if (kind == 1)
+		return _mm512_cvtph_ps(h);
+	return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_t xs, float *y, int64_t ys,
+		       const int M)
+{
+	__m512 acc[4];
+	for (int j = 0; j < M; j++)
+		acc[j] = _mm512_setzero_ps();
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		__m512 wv = load_w(kind, w, i, k);
+		for (int j = 0; j < M; j++)
+			acc[j] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(k, (const float *)((const char *)x + j * xs) + i), acc[j]);
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
+}
+
+/* ---- tiles: rows × activation rows in passes of up to four ------------------ */
+
+#define GEMM_Q(name, rowfn, blk)                                                                       \
+	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,     \
+			 int64_t m, float *y, int64_t ys)                                              \
+	{                                                                                               \
+		int64_t nb = n / (blk);                                                                 \
+		for (int64_t i = 0; i < m; i += 4) {                                                    \
+			int64_t mm = CR_MIN(4, m - i);                                                  \
+			const uint8_t *ai = (const uint8_t *)a + (size_t)i * as;                        \
+			float *yi = y + i * ys;                                                         \
+			for (int64_t r = 0; r < nr; r++) {                                              \
+				const uint8_t *wr = (const uint8_t *)w + (size_t)r * ws;                \
+				switch (mm) {                                                           \
+				case 4: rowfn(nb, wr, ai, as, yi + r, ys, 4); break;                    \
+				case 3: rowfn(nb, wr, ai, as, yi + r, ys, 3); break;                    \
+				case 2: rowfn(nb, wr, ai, as, yi + r, ys, 2); break;                    \
+				default: rowfn(nb, wr, ai, as, yi + r, ys, 1); break;                   \
+				}                                                                       \
+			}                                                                               \
+		}                                                                                       \
+	}
+
+GEMM_Q(gemm_q4_0, gemm_q4_0_row, 32)
+GEMM_Q(gemm_q8_0, gemm_q8_0_row, 32)
+GEMM_Q(gemm_q4_k, gemm_q4_k_row, 256)
+GEMM_Q(gemm_q6_k, gemm_q6_k_row, 256)
+
+#define GEMM_F(name, kind)                                                                              \
+	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,      \
+			 int64_t m, float *y, int64_t ys)                                               \
+	{                                                                                                \
+		for (int64_t i = 0; i < m; i += 4) {                                                     \
+			int64_t mm = CR_MIN(4, m - i);                                                   \
+			const float *ai = (const float *)((const char *)a + (size_t)i * as);             \
+			float *yi = y + i * ys;                                                          \
+			for (int64_t r = 0; r < nr; r++) {                                               \
+				const void *wr = (const char *)w + (size_t)r * ws;                       \
+				switch (mm) {                                                            \
+				case 4: gemm_float_row(kind, n, wr, ai, as, yi + r, ys, 4); break;       \
+				case 3: gemm_float_row(kind, n, wr, ai, as, yi + r, ys, 3); break;       \
+				case 2: gemm_float_row(kind, n, wr, ai, as, yi + r, ys, 2); break;       \
+				default: gemm_float_row(kind, n, wr, ai, as, yi + r, ys, 1); break;      \
+				}                                                                        \
+			}                                                                                \
+		}                                                                                        \
+	}
+
+GEMM_F(gemm_f32, 0)
+GEMM_F(gemm_f16, 1)
+GEMM_F(gemm_bf16, 2)
+
+/* ---- dense helpers ---------------------------------------------------------- */
+
+static float dot_f32(const float *a, const float *b, int64_t n)
+{
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	int64_t i = 0;
+	for (; i + 32 <= n; i += 32) {
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+		s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+	}
+	for (; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i), s0);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+static float dot_f16_f32(const uint16_t *a, const float *b, int64_t n)
+{
+	__m512 s0 = _mm512_setzero_ps();
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		s0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, a + i)), _mm512_maskz_loadu_ps(k, b + i), s0);
+	}
+	return _mm512_reduce_add_ps(s0);
+}
+
+static void axpy_f32(float *y, float a, const float *x, int64_t n)
+{
+	__m512 va = _mm512_set1_ps(a);
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		_mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(k, x + i), _mm512_maskz_loadu_ps(k, y + i)));
+	}
+}
 
 const cr_kern cr_kern_avx512 = {
 	.name = "avx512",
+	.mm = {
+		[CR_TT_F32] = {NULL, NULL, gemm_f32},
+		[CR_TT_F16] = {NULL, NULL, gemm_f16},
+		[CR_TT_BF16] = {NULL, NULL, gemm_bf16},
+		[CR_TT_Q4_0] = {act_q4_0_bytes, act_q4_0, gemm_q4_0},
+		[CR_TT_Q8_0] = {act_q8_0_bytes, act_q8_0, gemm_q8_0},
+		[CR_TT_Q4_K] = {act_q4_k_bytes, act_q4_k, gemm_q4_k},
+		[CR_TT_Q6_K] = {act_q6_k_bytes, act_q6_k, gemm_q6_k},
+	},
+	.dot_f32 = dot_f32,
+	.dot_f16_f32 = dot_f16_f32,
+	.axpy_f32 = axpy_f32,
 };
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
