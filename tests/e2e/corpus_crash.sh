@@ -9,12 +9,13 @@
 #   - a re-run completes, and every file on disk is found by its unique
 #     word (and only there), while words of deleted or edited-away versions
 #     are found nowhere.
-# CR_CRASH_FILES (default 1200) and CR_CRASH_ROUNDS (default 8) size it.
+# CR_CRASH_FILES (default 1200) and CR_CRASH_ROUNDS (default 8) size it;
+# KEEP=1 keeps the temporary tree and data directory.
 set -euo pipefail
 : "${CR_BIN:?}"
 tmp=$(mktemp -d /tmp/cr_e2e_crash.XXXXXX)
 pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ "${KEEP:-0}" = 1 ] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
 D="$tmp/data"
 T="$tmp/tree"
 c() { "$CR_BIN" --data "$D" "$@"; }
@@ -83,7 +84,8 @@ rm -rf "$tmp/scratch"
 kills=0
 for round in $(seq 1 "$ROUNDS"); do
 	[ "$round" = 1 ] || python3 "$tmp/mutate.py" "$T" "$N" "$round"
-	c ingest "$T" >/dev/null 2>&1 &
+	# (the binary itself, not a shell function: kill must hit cristal)
+	"$CR_BIN" --data "$D" ingest "$T" >/dev/null 2>&1 &
 	pid=$!
 	# anywhere from the start to a bit past the expected end (later rounds
 	# redo a quarter of the tree)
@@ -94,9 +96,10 @@ for round in $(seq 1 "$ROUNDS"); do
 	if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
 	wait "$pid" 2>/dev/null || true
 	pid=
+	pgrep -f "$D" >/dev/null && fail "a killed ingest is still running"
 	# Sometimes also kill the repair an open performs.
 	if [ $((RANDOM % 2)) = 0 ]; then
-		c stats >/dev/null 2>&1 &
+		"$CR_BIN" --data "$D" stats >/dev/null 2>&1 &
 		pid=$!
 		sleep "0.0$((RANDOM % 5))"
 		kill -9 "$pid" 2>/dev/null || true
