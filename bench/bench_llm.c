@@ -1,0 +1,278 @@
+/*
+ * bench_llm.c — Cristal's inference speed on one GGUF file, measured the way
+ * llama-bench measures llama.cpp (scripts/bench-llm.sh runs both and prints
+ * the ratios).
+ *
+ *   bench_llm --model FILE [--threads N] [--pp 512] [--tg 128] [--reps 5]
+ *             [--mode model|kern] [--bw-mb 1024]
+ *
+ * mode model: cr_model_load + cr_ctx_decode. pp: `pp` random tokens decoded
+ *   as one batch into an empty cache; tg: `tg` tokens one at a time from an
+ *   empty cache. One warm-up run each, then `reps` timed runs; median, min,
+ *   max in tokens/s.
+ * mode kern: the kernels alone, as a stand-in for the model: one cr_matmul
+ *   per 2-D weight of the file (the tied token embedding counts as the
+ *   output projection; an untied one is only gathered from, so skipped),
+ *   with m = pp (prompt) or m = 1 repeated tg times (generation).
+ *
+ * Also measured in the same run: streaming-read bandwidth with the same
+ * thread count over a buffer of --bw-mb MB (sum of 64-bit words, the best of
+ * five passes), the weight bytes one generated token must read, and from
+ * them the generation speed the bandwidth allows; peak RSS against the file
+ * size (measured before the bandwidth buffer exists). Output lines are "key value ..." pairs for the script.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "cristal/base.h"
+#include "cristal/llm.h"
+#include "llm/cpu/cpu.h"
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *key, double *t, int reps)
+{
+	qsort(t, (size_t)reps, sizeof *t, cmp_d);
+	printf("%s %.2f min %.2f max %.2f\n", key, t[reps / 2], t[0], t[reps - 1]);
+}
+
+/* ---- bandwidth ------------------------------------------------------------ */
+
+typedef struct bw_job {
+	const uint64_t *p;
+	size_t n;
+	uint64_t sums[64];
+} bw_job;
+
+static void bw_task(void *ctx, int i, int n)
+{
+	bw_job *j = ctx;
+	size_t a = j->n * (size_t)i / (size_t)n, b = j->n * (size_t)(i + 1) / (size_t)n;
+	uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	for (size_t k = a; k + 4 <= b; k += 4) {
+		s0 += j->p[k];
+		s1 += j->p[k + 1];
+		s2 += j->p[k + 2];
+		s3 += j->p[k + 3];
+	}
+	j->sums[i % 64] = s0 + s1 + s2 + s3;
+}
+
+static double bandwidth(cr_pool *pool, size_t mb)
+{
+	size_t n = mb * 1024 * 1024 / 8;
+	uint64_t *p = malloc(n * 8);
+	if (!p)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		p[i] = i;
+	bw_job j = {.p = p, .n = n};
+	double best = 0;
+	int nt = cr_pool_threads(pool);
+	for (int r = 0; r < 5; r++) {
+		double t0 = cr_now();
+		cr_pool_run(pool, nt, bw_task, &j);
+		double gbs = (double)n * 8 / (cr_now() - t0) / 1e9;
+		if (gbs > best)
+			best = gbs;
+	}
+	free(p);
+	return best;
+}
+
+static double peak_rss_mb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* ---- kernels-only stand-in ------------------------------------------------ */
+
+typedef struct wmat {
+	const cr_gguf_tensor *t;
+} wmat;
+
+static int is_matmul_weight(const cr_gguf *g, const cr_gguf_tensor *t)
+{
+	if (t->n_dims != 2)
+		return 0;
+	if (t->name.n == 17 && !memcmp(t->name.p, "token_embd.weight", 17))
+		return cr_gguf_tensor_find(g, "output.weight") == NULL; /* tied: the output projection */
+	static const char *const skip[] = {"token_types.weight", "position_embd.weight"};
+	for (size_t i = 0; i < CR_ARRAY_LEN(skip); i++)
+		if (t->name.n == strlen(skip[i]) && !memcmp(t->name.p, skip[i], t->name.n))
+			return 0;
+	return 1;
+}
+
+static int run_kern(const char *path, cr_pool *pool, int pp, int tg, int reps)
+{
+	cr_gguf *g;
+	cr_msg m = {{0}};
+	if (cr_gguf_open(path, &g, &m) != CR_OK) {
+		fprintf(stderr, "bench_llm: %s\n", m.text);
+		return 1;
+	}
+	size_t n = cr_gguf_n_tensors(g), nw = 0;
+	const cr_gguf_tensor **w = calloc(n, sizeof *w);
+	int64_t max_dim = 0;
+	for (size_t i = 0; i < n; i++) {
+		const cr_gguf_tensor *t = cr_gguf_tensor_at(g, i);
+		if (is_matmul_weight(g, t)) {
+			w[nw++] = t;
+			max_dim = CR_MAX(max_dim, CR_MAX(t->ne[0], t->ne[1]));
+		}
+	}
+	int64_t mx = CR_MAX(pp, 1);
+	float *x = malloc(sizeof(float) * (size_t)(mx * max_dim)), *y = malloc(sizeof(float) * (size_t)(mx * max_dim));
+	for (int64_t i = 0; i < mx * max_dim; i++)
+		x[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+	double *t = malloc(sizeof(double) * (size_t)(reps + 1));
+	if (pp > 0) {
+		for (int r = 0; r <= reps; r++) {
+			double t0 = cr_now();
+			for (size_t k = 0; k < nw; k++)
+				cr_matmul(pool, w[k]->type, w[k]->data, w[k]->ne[1], w[k]->ne[0], x, pp, y);
+			if (r)
+				t[r - 1] = pp / (cr_now() - t0);
+		}
+		report("pp_tps", t, reps);
+	}
+	if (tg > 0) {
+		for (int r = 0; r <= reps; r++) {
+			double t0 = cr_now();
+			for (int s = 0; s < tg; s++)
+				for (size_t k = 0; k < nw; k++)
+					cr_matmul(pool, w[k]->type, w[k]->data, w[k]->ne[1], w[k]->ne[0], x, 1, y);
+			if (r)
+				t[r - 1] = tg / (cr_now() - t0);
+		}
+		report("tg_tps", t, reps);
+	}
+	free(t);
+	free(x);
+	free(y);
+	free(w);
+	cr_gguf_free(g);
+	return 0;
+}
+
+/* ---- the model ---------------------------------------------------------- */
+
+static int run_model(const char *path, cr_pool *pool, int pp, int tg, int reps)
+{
+	cr_msg m = {{0}};
+	cr_model *md;
+	cr_ctx *c;
+	if (cr_model_load(path, &md, &m) != CR_OK) {
+		fprintf(stderr, "bench_llm: %s\n", m.text);
+		return 1;
+	}
+	if (cr_ctx_new(md, pp + tg + 16, pool, &c, &m) != CR_OK) {
+		fprintf(stderr, "bench_llm: %s\n", m.text);
+		cr_model_free(md);
+		return 1;
+	}
+	int n_vocab = cr_model_get_info(md)->n_vocab;
+	cr_token_id *toks = malloc(sizeof(cr_token_id) * (size_t)(pp + tg + 16));
+	srand(1);
+	for (int i = 0; i < pp + tg + 16; i++)
+		toks[i] = 10 + rand() % (n_vocab - 20);
+	double *t = malloc(sizeof(double) * (size_t)(reps + 1));
+	const float *logits;
+	int rc = 0;
+	if (pp > 0) {
+		for (int r = 0; r <= reps && !rc; r++) {
+			cr_ctx_truncate(c, 0);
+			double t0 = cr_now();
+			if (cr_ctx_decode(c, toks, pp, 0, &logits, &m) != CR_OK)
+				rc = 1;
+			if (r)
+				t[r - 1] = pp / (cr_now() - t0);
+		}
+		if (!rc)
+			report("pp_tps", t, reps);
+	}
+	if (tg > 0) {
+		for (int r = 0; r <= reps && !rc; r++) {
+			cr_ctx_truncate(c, 0);
+			double t0 = cr_now();
+			for (int i = 0; i < tg && !rc; i++)
+				if (cr_ctx_decode(c, toks + i, 1, 0, &logits, &m) != CR_OK)
+					rc = 1;
+			if (r)
+				t[r - 1] = tg / (cr_now() - t0);
+		}
+		if (!rc)
+			report("tg_tps", t, reps);
+	}
+	if (rc)
+		fprintf(stderr, "bench_llm: decode: %s\n", m.text);
+	free(t);
+	free(toks);
+	cr_ctx_free(c);
+	cr_model_free(md);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *model = NULL, *mode = "model";
+	int threads = 1, pp = 512, tg = 128, reps = 5;
+	size_t bw_mb = 1024;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--model")) model = argv[i + 1];
+		else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--pp")) pp = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--tg")) tg = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--mode")) mode = argv[i + 1];
+		else if (!strcmp(argv[i], "--bw-mb")) bw_mb = (size_t)atol(argv[i + 1]);
+	}
+	if (!model || reps < 1) {
+		fprintf(stderr, "usage: bench_llm --model FILE [--threads N] [--pp N] [--tg N] [--reps N] "
+				"[--mode model|kern] [--bw-mb MB]\n");
+		return 2;
+	}
+	cr_pool *pool = NULL;
+	if (threads > 1 && cr_pool_new(threads, &pool) != CR_OK)
+		return 1;
+	printf("cpu_level %s\n", cr_cpu_level());
+
+	/* bytes of weights one generated token reads */
+	cr_gguf *g;
+	cr_msg m = {{0}};
+	if (cr_gguf_open(model, &g, &m) != CR_OK) {
+		fprintf(stderr, "bench_llm: %s\n", m.text);
+		return 1;
+	}
+	double wbytes = 0;
+	for (size_t i = 0; i < cr_gguf_n_tensors(g); i++) {
+		const cr_gguf_tensor *t = cr_gguf_tensor_at(g, i);
+		if (is_matmul_weight(g, t))
+			wbytes += (double)t->bytes;
+	}
+	cr_gguf_free(g);
+	struct stat st;
+	double file_mb = stat(model, &st) == 0 ? (double)st.st_size / 1048576.0 : 0;
+	double rss0 = peak_rss_mb();
+	int rc = !strcmp(mode, "kern") ? run_kern(model, pool, pp, tg, reps) : run_model(model, pool, pp, tg, reps);
+	printf("peak_rss_mb %.1f file_mb %.1f before_model_mb %.1f\n", peak_rss_mb(), file_mb, rss0);
+	/* after the model, so its buffer does not count in the peak RSS */
+	double bw = bw_mb ? bandwidth(pool, bw_mb) : 0;
+	printf("bandwidth_gbs %.2f\n", bw);
+	printf("bytes_per_token %.0f\n", wbytes);
+	if (bw > 0)
+		printf("tg_bw_limit_tps %.2f\n", bw * 1e9 / wbytes);
+	cr_pool_free(pool);
+	return rc;
+}
