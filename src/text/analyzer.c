@@ -46,6 +46,9 @@
 #include "text/text_int.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define WORD_MAX 128 /* longest term text in bytes (after the kind byte) */
 #define RUN_MAX 256  /* CJK characters per chunk given to MeCab */
@@ -74,12 +77,12 @@ typedef struct cr_scan {
 	size_t n_emitted, n_stop;
 
 	/* Current word: its text is wb[8..8+wlen), with wb[7] = 'w' so the term
-	 * is wb+7. Bytes are gathered little-endian in wacc and stored 8 at a
-	 * time (whole-word stores, so the hash and the cache compare load them
-	 * without store-forwarding stalls); the partial last chunk is stored,
-	 * zero-padded, when the word ends. */
-	_Alignas(8) char wb[8 + WORD_MAX + 16];
-	uint64_t wacc;
+	 * is wb+7. The hash and the cache compare read it 8 bytes at a time,
+	 * zero-padded: the SIMD path stores the word's last 16 bytes already
+	 * masked (wpad = 1, and the loads forward from that one store); any
+	 * other append clears wpad and flush pads with zeros. */
+	_Alignas(16) char wb[8 + WORD_MAX + 40];
+	int wpad;
 	uint32_t wlen;
 	int woverlong;
 	uint32_t wstart, wend;
@@ -175,15 +178,13 @@ static void flush_word(cr_scan *sc)
 		return;
 	uint32_t pos = sc->pos++;
 	uint32_t wl = sc->wlen;
-	uint64_t acc = sc->wacc;
 	sc->wlen = 0;
-	sc->wacc = 0;
 	if (sc->woverlong) {
 		sc->woverlong = 0;
 		return;
 	}
-	if (wl & 7)
-		memcpy(sc->wb + 8 + (wl & ~7u), &acc, 8);
+	if (!sc->wpad)
+		memset(sc->wb + 8 + wl, 0, 8);
 	if (sc->wletter && (sc->stem || sc->drop_stop)) {
 		const char *term;
 		size_t tl;
@@ -288,12 +289,8 @@ static inline void word_push(cr_scan *sc, uint8_t c)
 		sc->woverlong = 1; /* dropped at flush, but still a word */
 		return;
 	}
-	sc->wacc |= (uint64_t)c << (8 * (sc->wlen & 7));
-	sc->wlen++;
-	if (!(sc->wlen & 7)) {
-		memcpy(sc->wb + sc->wlen, &sc->wacc, 8); /* chunk wlen-8 at wb+8 */
-		sc->wacc = 0;
-	}
+	sc->wb[8 + sc->wlen++] = (char)c;
+	sc->wpad = 0;
 }
 
 static void word_append(cr_scan *sc, const char *p, size_t n)
@@ -437,40 +434,61 @@ static size_t ascii_word_run(cr_scan *sc, const uint8_t *s, size_t n, size_t i)
 		sc->wletter = 0;
 	}
 	uint32_t wl = sc->wlen;
-	uint64_t acc = sc->wacc;
 	char *w = sc->wb + 8;
-	int letter = 0;
+	unsigned letter = 0;
+	int pad = 0;
 	size_t j = i;
-	while (j < n && (k = ascii_word[s[j]])) {
-		/* lowercase (digits have bit 5 set already) */
-		acc |= (uint64_t)(s[j] | 0x20) << (8 * (wl & 7));
-		letter |= k;
-		j++;
-		if (!(++wl & 7)) {
-			if (wl <= WORD_MAX)
-				memcpy(w + wl - 8, &acc, 8);
-			else
-				wl = WORD_MAX + 8, sc->woverlong = 1;
-			acc = 0;
+#ifdef __SSE2__
+	/* 16 bytes at a time: classify, lowercase, store (masked past the end
+	 * of the word), advance by the length of the run of word bytes. */
+	static const uint8_t prefix[32] = {
+		255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255};
+	const __m128i c20 = _mm_set1_epi8(0x20);
+	const __m128i ka = _mm_set1_epi8((char)(-'a' - 128)), k26 = _mm_set1_epi8(-128 + 26);
+	const __m128i k0 = _mm_set1_epi8((char)(-'0' - 128)), k10 = _mm_set1_epi8(-128 + 10);
+	while (n - j >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + j));
+		__m128i lc = _mm_or_si128(v, c20); /* digits have bit 5 set already */
+		unsigned ml = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(lc, ka), k26));
+		unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, k0), k10));
+		unsigned r = (unsigned)__builtin_ctz(~(ml | md)); /* <= 16: bits 16+ of ~m are set */
+		if (wl <= WORD_MAX) {
+			if (r < 16)
+				lc = _mm_and_si128(lc, _mm_loadu_si128((const __m128i *)(prefix + 16 - r)));
+			_mm_storeu_si128((__m128i *)(w + wl), lc);
+		}
+		letter |= ml & ((1u << r) - 1);
+		wl += r;
+		j += r;
+		if (r < 16) {
+			pad = 1;
+			goto done;
 		}
 	}
+#endif
+	for (uint8_t k; j < n && (k = ascii_word[s[j]]); j++) {
+		if (wl <= WORD_MAX)
+			w[wl] = (char)(s[j] | 0x20);
+		wl++;
+		letter |= k & 2;
+	}
+#ifdef __SSE2__
+done:
+#endif
 	if (j < n && s[j] >= 0x80 && cr_text_extends_cluster(s + j, n - j)) {
 		j--; /* the last letter combines with what follows: give it back */
-		if (!(wl & 7) && wl <= WORD_MAX)
-			memcpy(&acc, w + wl - 8, 8);
 		wl--;
-		acc &= ~((uint64_t)0xff << (8 * (wl & 7)));
+		pad = 0;
 	}
 	if (wl > WORD_MAX) {
 		sc->woverlong = 1;
 		wl = WORD_MAX;
-		acc = 0;
 	}
 	sc->wlen = wl;
-	sc->wacc = acc;
+	sc->wpad = pad;
 	if (j == i)
 		return i;
-	sc->wletter |= (letter & 2) != 0;
+	sc->wletter |= letter != 0;
 	sc->wlast = ascii_word[s[j - 1]] & 2 ? CR_CC_LETTER : CR_CC_DIGIT;
 	sc->wend = (uint32_t)j;
 	return j;
@@ -544,7 +562,7 @@ static void scan_init(cr_scan *sc, cr_analyzer *a, cr_token_fn fn, void *ctx, in
 	sc->n_emitted = sc->n_stop = 0;
 	sc->wb[7] = 'w';
 	sc->wlen = 0;
-	sc->wacc = 0;
+	sc->wpad = 0;
 	sc->woverlong = 0;
 	sc->joiner = 0;
 	sc->rscript = 0;

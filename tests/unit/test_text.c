@@ -10,9 +10,11 @@
 
 #include "cristal/text.h"
 
+#include <libstemmer.h>
+
 typedef struct tok {
 	char term[300];
-	uint32_t pos, start, end, flags;
+	uint32_t len, pos, start, end, flags;
 } tok;
 
 typedef struct toks {
@@ -39,6 +41,7 @@ static int collect(void *ctx, const cr_token *t)
 	tok *k = &ts->v[ts->n++];
 	memcpy(k->term, t->term, t->len);
 	k->term[t->len] = 0;
+	k->len = t->len;
 	k->pos = t->pos;
 	k->start = t->start;
 	k->end = t->end;
@@ -318,6 +321,206 @@ static void test_invalid_utf8(void **st)
 	}
 }
 
+/* Differential test of the ASCII fast path (16-byte SIMD blocks, scalar
+ * tail, joiners, combining marks, over-long words) against a plain
+ * reference tokenizer, on random text. */
+static int ref_cls(const char *s, size_t n, size_t i, size_t *len)
+{
+	/* 2 letter, 1 digit, 0 other; "e" + U+0301 is one letter of 3 bytes */
+	char c = s[i];
+	*len = 1;
+	if (c == 'e' || c == 'E') {
+		if (i + 2 < n && (uint8_t)s[i + 1] == 0xcc && (uint8_t)s[i + 2] == 0x81)
+			*len = 3;
+		return 2;
+	}
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		return 2;
+	if (c >= '0' && c <= '9')
+		return 1;
+	return 0;
+}
+
+static size_t ref_tokens(const char *s, size_t n, tok *out, size_t max)
+{
+	size_t i = 0, nt = 0;
+	uint32_t pos = 0;
+	while (i < n) {
+		size_t l;
+		int cls = ref_cls(s, n, i, &l);
+		if (!cls) {
+			i++;
+			continue;
+		}
+		char buf[1024];
+		size_t bl = 0, start = i;
+		int last = cls;
+		while (i < n) {
+			cls = ref_cls(s, n, i, &l);
+			if (!cls)
+				break;
+			if (l == 3) {
+				buf[bl++] = (char)0xc3, buf[bl++] = (char)0xa9; /* é */
+			} else {
+				char c = s[i];
+				buf[bl++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			last = cls;
+			i += l;
+			if (i + 1 < n) {
+				size_t l2;
+				int next = ref_cls(s, n, i + 1, &l2);
+				if ((s[i] == '\'' && last == 2 && next == 2) ||
+				    ((s[i] == '.' || s[i] == ',') && last == 1 && next == 1)) {
+					buf[bl++] = s[i];
+					i++;
+				}
+			}
+			if (bl > 1000)
+				break;
+		}
+		if (bl <= 128 && nt < max) {
+			tok *t = &out[nt++];
+			t->term[0] = 'w';
+			memcpy(t->term + 1, buf, bl);
+			t->term[bl + 1] = 0;
+			t->pos = pos;
+			t->start = (uint32_t)start;
+			t->end = (uint32_t)i;
+		}
+		pos++;
+	}
+	return nt;
+}
+
+static void test_ascii_paths(void **st)
+{
+	cr_analyzer_opts o = cr_analyzer_opts_default();
+	o.stem = 0;
+	o.stopwords = 0;
+	cr_analyzer *plain = NULL;
+	assert_int_equal(cr_analyzer_new(&o, &plain, NULL), CR_OK);
+	cr_analyzer *saved = an;
+	an = plain;
+	static const char *pieces[] = {"a", "B", "z", "Q", "0", "7", " ", " ", "'", ".", ",", "-", "e\xcc\x81", "\n"};
+	unsigned seed = 99;
+	static char text[8192];
+	static tok want[4096];
+	struct sb_stemmer *stemmer = sb_stemmer_new("english", "UTF_8");
+	assert_non_null(stemmer);
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 0;
+		seed = seed * 1103515245u + 12345u;
+		size_t target = (seed >> 8) % 600;
+		while (n + 8 < target) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned r = seed >> 16;
+			const char *p;
+			size_t reps = 1;
+			if (r % 7 == 0) { /* a long word crossing 16-byte blocks */
+				p = pieces[r % 6];
+				reps = (r >> 4) % 140 + 1;
+			} else {
+				p = pieces[r % CR_ARRAY_LEN(pieces)];
+			}
+			size_t pl = strlen(p);
+			for (size_t k = 0; k < reps && n + pl + 8 < sizeof text; k++) {
+				memcpy(text + n, p, pl);
+				n += pl;
+			}
+		}
+		toks ts;
+		assert_int_equal(run(&ts, text, n, 0), CR_OK);
+		size_t nw = ref_tokens(text, n, want, CR_ARRAY_LEN(want));
+		if (ts.n != nw) {
+			for (size_t k = 0; k < ts.n || k < nw; k++)
+				print_message("%zu: %s@%u [%u,%u) | %s@%u [%u,%u)\n", k, k < ts.n ? ts.v[k].term : "-",
+					      k < ts.n ? ts.v[k].pos : 0, k < ts.n ? ts.v[k].start : 0,
+					      k < ts.n ? ts.v[k].end : 0, k < nw ? want[k].term : "-",
+					      k < nw ? want[k].pos : 0, k < nw ? want[k].start : 0, k < nw ? want[k].end : 0);
+			an = saved;
+			fail_msg("round %d: %zu tokens, want %zu in '%.*s'", round, ts.n, nw, (int)n, text);
+		}
+		for (size_t k = 0; k < nw; k++) {
+			if (strcmp(ts.v[k].term, want[k].term) || ts.v[k].pos != want[k].pos ||
+			    ts.v[k].start != want[k].start || ts.v[k].end != want[k].end) {
+				an = saved;
+				fail_msg("round %d token %zu: %s@%u [%u,%u) want %s@%u [%u,%u)", round, k,
+					 ts.v[k].term, ts.v[k].pos, ts.v[k].start, ts.v[k].end, want[k].term,
+					 want[k].pos, want[k].start, want[k].end);
+			}
+		}
+		free(ts.v);
+
+		/* default analyzer: the same words, stemmed through the cache,
+		 * articles dropped */
+		an = saved;
+		assert_int_equal(run(&ts, text, n, 0), CR_OK);
+		size_t k2 = 0;
+		for (size_t k = 0; k < nw; k++) {
+			const char *w = want[k].term + 1;
+			size_t wl = strlen(w);
+			if (!strcmp(w, "a") || !strcmp(w, "an") || !strcmp(w, "the"))
+				continue;
+			char exp[300];
+			exp[0] = 'w';
+			if (strpbrk(w, "abcdefghijklmnopqrstuvwxyz\xc3")) {
+				const sb_symbol *r = sb_stemmer_stem(stemmer, (const sb_symbol *)w, (int)wl);
+				int rl = sb_stemmer_length(stemmer);
+				memcpy(exp + 1, r, (size_t)rl);
+				exp[rl + 1] = 0;
+			} else {
+				strcpy(exp + 1, w);
+			}
+			assert_true(k2 < ts.n);
+			if (strcmp(ts.v[k2].term, exp) || ts.v[k2].pos != want[k].pos)
+				fail_msg("round %d: stemmed %s@%u, want %s@%u", round, ts.v[k2].term,
+					 ts.v[k2].pos, exp, want[k].pos);
+			k2++;
+		}
+		assert_int_equal(k2, ts.n);
+		free(ts.v);
+		an = plain;
+	}
+	an = saved;
+	cr_analyzer_free(plain);
+	sb_stemmer_delete(stemmer);
+}
+
+/* More distinct words than the stem cache holds (it starts over): every
+ * stem stays right, before and after the reset. */
+static void test_stem_cache_reset(void **st)
+{
+	size_t n_words = 300000;
+	char *text = malloc(n_words * 8 + 1);
+	assert_non_null(text);
+	size_t n = 0;
+	for (size_t i = 0; i < n_words; i++) {
+		size_t v = i * 7919 % n_words; /* scattered, all distinct */
+		text[n++] = 'q';
+		for (int d = 0; d < 4; d++, v /= 26)
+			text[n++] = (char)('a' + v % 26);
+		text[n++] = 'i', text[n++] = 's';
+		text[n++] = ' ';
+	}
+	struct sb_stemmer *stemmer = sb_stemmer_new("english", "UTF_8");
+	for (int pass = 0; pass < 2; pass++) {
+		toks ts;
+		assert_int_equal(run(&ts, text, n, 0), CR_OK);
+		assert_int_equal(ts.n, n_words);
+		for (size_t i = 0; i < n_words; i += 997) {
+			const sb_symbol *r = sb_stemmer_stem(stemmer, (const sb_symbol *)text + i * 8, 7);
+			int rl = sb_stemmer_length(stemmer);
+			assert_int_equal(ts.v[i].len == 0, 0);
+			assert_int_equal(strlen(ts.v[i].term), (size_t)rl + 1);
+			assert_memory_equal(ts.v[i].term + 1, r, (size_t)rl);
+		}
+		free(ts.v);
+	}
+	sb_stemmer_delete(stemmer);
+	free(text);
+}
+
 static void test_normalize(void **st)
 {
 	cr_buf b;
@@ -434,6 +637,8 @@ int main(void)
 		cmocka_unit_test(test_flags_and_cancel),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_ascii_paths),
+		cmocka_unit_test(test_stem_cache_reset),
 		cmocka_unit_test(test_huge),
 		cmocka_unit_test(test_jsquad),
 	};
