@@ -15,6 +15,18 @@
  * chunk ids become tombstones. The catalog is the truth: after a crash
  * (kill -9 anywhere), the next open finds the index behind the catalog and
  * catches up; nothing is half-written.
+ *
+ * Document names: a file's name is its path relative to the ingested root,
+ * prefixed with the root's base name ("ingest samples" gives
+ * "samples/docs/handbook.md"; a root that is a single file is named by its
+ * base name), so two roots never collide. What a file contains is named by
+ * its extractor ("x.mbox#3", "a.eml#att/b.pdf"); git commits are
+ * "<repo>@<sha>"; JSONL documents are their "_id"/"id". One source per
+ * root: re-ingesting a root deletes its documents whose files are gone.
+ * The catalog's mtime is in nanoseconds since the epoch.
+ *
+ * Writers: one process writes a data directory at a time (DATA/lock, held
+ * during ingest and the repair at open); readers never wait for it.
  */
 #ifndef CRISTAL_CORPUS_H
 #define CRISTAL_CORPUS_H

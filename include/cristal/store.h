@@ -51,8 +51,8 @@ typedef struct cr_doc_row {
 	int64_t date;
 	const char *hash;     /* sha256 hex of the source bytes */
 	int64_t size;
-	int64_t mtime;
-	const char *meta_json;/* {"from": ..., ...} */
+	int64_t mtime;        /* nanoseconds since the epoch (corpus.c) */
+	const char *meta_json;/* {"from": ..., ...}; NULL: built from cr_doc.meta */
 	cr_acl acl;
 	int64_t n_chunks;
 } cr_doc_row;

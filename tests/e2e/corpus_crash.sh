@@ -9,7 +9,7 @@
 #   - a re-run completes, and every file on disk is found by its unique
 #     word (and only there), while words of deleted or edited-away versions
 #     are found nowhere.
-# CR_CRASH_FILES (default 1200) and CR_CRASH_ROUNDS (default 8) size it;
+# CR_CRASH_FILES (default 800) and CR_CRASH_ROUNDS (default 6) size it;
 # KEEP=1 keeps the temporary tree and data directory.
 set -euo pipefail
 : "${CR_BIN:?}"
@@ -20,8 +20,8 @@ D="$tmp/data"
 T="$tmp/tree"
 c() { "$CR_BIN" --data "$D" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
-N=${CR_CRASH_FILES:-1200}
-ROUNDS=${CR_CRASH_ROUNDS:-8}
+N=${CR_CRASH_FILES:-800}
+ROUNDS=${CR_CRASH_ROUNDS:-6}
 
 # The tree: files in folders, each with filler text and one unique word
 # "kw<id>v<version>"; mutate.py edits/deletes/adds between rounds.
