@@ -572,9 +572,10 @@ static void scan_init(cr_scan *sc, cr_analyzer *a, cr_token_fn fn, void *ctx, in
 	sc->nm = 0;
 }
 
+/* Pre-pass of a query: one kept token is enough to know. */
 static int count_fn(void *ctx, const cr_token *t)
 {
-	return 0;
+	return 1;
 }
 
 cr_err cr_analyze(cr_analyzer *a, const char *text, size_t len, int flags,

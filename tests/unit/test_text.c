@@ -11,6 +11,7 @@
 #include "cristal/text.h"
 
 #include <libstemmer.h>
+#include <pthread.h>
 
 typedef struct tok {
 	char term[300];
@@ -607,6 +608,66 @@ static void test_jsquad(void **st)
 	free(ts.v);
 }
 
+/* One analyzer per thread, created concurrently (shared MeCab model, BMP
+ * table built once): every thread sees exactly the single-thread tokens. */
+typedef struct thr {
+	const char *text;
+	char out[8192];
+	size_t o;
+	int ok;
+} thr;
+
+/* No cmocka asserts off the main thread: just render. */
+static int thr_tok(void *ctx, const cr_token *t)
+{
+	thr *th = ctx;
+	int w = snprintf(th->out + th->o, sizeof th->out - th->o, "%s%.*s@%u", th->o ? " " : "",
+			 (int)t->len, t->term, t->pos);
+	if (w > 0 && (size_t)w < sizeof th->out - th->o)
+		th->o += (size_t)w;
+	return 0;
+}
+
+static void *thr_main(void *p)
+{
+	thr *t = p;
+	cr_analyzer *a = NULL;
+	if (cr_analyzer_new(NULL, &a, NULL) != CR_OK)
+		return NULL;
+	int ok = 1;
+	for (int r = 0; r < 20 && ok; r++) {
+		t->o = 0;
+		t->out[0] = 0;
+		ok = cr_analyze(a, t->text, strlen(t->text), CR_ANALYZE_QUERY, thr_tok, t) == CR_OK;
+	}
+	cr_analyzer_free(a);
+	t->ok = ok;
+	return NULL;
+}
+
+static void test_threads(void **st)
+{
+	const char *text = "Kestrelプロジェクトの予算は東京都に住んでいる running studies";
+	toks ts;
+	analyze(&ts, text, CR_ANALYZE_QUERY);
+	const char *want = render(&ts, 1);
+	free(ts.v);
+	enum { N = 4 };
+	pthread_t th[N];
+	static thr t[N];
+	for (int i = 0; i < N; i++) {
+		memset(&t[i], 0, sizeof t[i]);
+		t[i].text = text;
+		assert_int_equal(pthread_create(&th[i], NULL, thr_main, &t[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++) {
+		assert_true(t[i].ok);
+		assert_string_equal(t[i].out, want);
+	}
+}
+
 static int setup(void **st)
 {
 	cr_msg m = {{0}};
@@ -641,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_stem_cache_reset),
 		cmocka_unit_test(test_huge),
 		cmocka_unit_test(test_jsquad),
+		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
