@@ -80,7 +80,7 @@ struct cr_grammar {
 	const cr_tok *tok;
 	char *tok_bytes;
 	uint32_t *tok_off; /* n_vocab + 1 */
-	uint8_t *eog;
+	uint8_t *eog;      /* never picked: end-of-generation or control */
 	uint8_t *mask;
 	int32_t *masked;
 	gstate scratch;
@@ -855,7 +855,9 @@ cr_err cr_grammar_bind(cr_grammar *g, const cr_tok *tok, int n_logits)
 	cr_err e = CR_OK;
 	for (int i = 0; i < nv; i++) {
 		g->tok_off[i] = (uint32_t)b.len;
-		g->eog[i] = (uint8_t)(cr_tok_is_eog(tok, i) != 0);
+		/* end-of-generation and control tokens (<|im_start|>, <s>...) are
+		 * never part of the JSON text, even if their piece would fit */
+		g->eog[i] = (uint8_t)(cr_tok_is_eog(tok, i) || cr_tok_is_control(tok, i));
 		if ((e = cr_tok_piece(tok, i, &b)))
 			break;
 	}

@@ -75,7 +75,7 @@ PY
 
 bound() {
 	case $1 in
-	f32) echo 1e-3 ;; f16) echo 5e-3 ;; bf16) echo 3e-2 ;; q8_0) echo 1e-2 ;;
+	f32) echo 1e-3 ;; f16) echo 5e-3 ;; bf16) echo 3e-2 ;; q8_0) echo 2e-2 ;;
 	*) echo 3e-2 ;;
 	esac
 }
