@@ -2,13 +2,342 @@
  * avx2.c — AVX2 + FMA + F16C twins of the scalar kernels in ref.c.
  *
  * Built with -mavx2 -mfma -mf16c (CMakeLists.txt); only reached through
- * dispatch.c after CPUID says the CPU and OS support it. Entries left NULL
- * fall back to ref.c.
+ * dispatch.c after CPUID says the CPU and OS support it. Activations use the
+ * GGML Q8_0 / Q8_K blocks of ref.c, so only the tiles differ.
+ *
+ * Integer products use vpmaddubsw (u8 × s8, pairs summed to s16 with
+ * saturation) and vpmaddwd: weights are the unsigned side (Q4_0/Q4_K
+ * nibbles, Q6_K's 0..63), activations the signed one in [-127, 127], so
+ * pair sums stay below 2·63·127 and never saturate. Q8_0 × Q8_0 uses the
+ * sign trick (|w| × a·sign(w)), whose pair sums are at most 2·128·127. The
+ * k-quant sub-block scales ride in the vpmaddwd multiplier, so a block's
+ * sum stays an exact integer until one convert and FMA. Offsets (−8, −32,
+ * the mins) come from activation block sums (Q8_K bsums) or are applied in
+ * the weights (Q4_0: nibble − 8 as a signed byte with the sign trick).
+ * Each weight row is unpacked once per pass over up to four activation rows.
  */
 #include <immintrin.h>
+#include <string.h>
 
 #include "llm/cpu/quant.h"
 
+#define AI __attribute__((always_inline)) static inline
+
+AI float hsum8(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+AI float f16(uint16_t h) { return _cvtsh_ss(h); }
+
+/* Σ over 32 bytes of signed w × signed a (both in [-128, 127], a never -128),
+ * as 8 int32 lanes. */
+AI __m256i dot_s8(__m256i w, __m256i a)
+{
+	__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
+	return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+/* ---- Q4_0, Q8_0 ------------------------------------------------------------ */
+
+AI void gemm_q4_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+	__m256 acc[4];
+	for (int j = 0; j < M; j++)
+		acc[j] = _mm256_setzero_ps();
+	for (int64_t b = 0; b < nb; b++) {
+		const cr_block_q4_0 *w = (const cr_block_q4_0 *)(row + 18 * b);
+		__m128i q = _mm_loadu_si128((const __m128i *)w->qs);
+		__m256i v = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+		v = _mm256_sub_epi8(_mm256_and_si256(v, m4), eight);
+		float dw = f16(w->d);
+		for (int j = 0; j < M; j++) {
+			const cr_block_q8_0 *x = (const cr_block_q8_0 *)(a + (size_t)j * as) + b;
+			__m256i d = dot_s8(v, _mm256_loadu_si256((const __m256i *)x->qs));
+			acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_set1_ps(dw * f16(x->d)), acc[j]);
+		}
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = hsum8(acc[j]);
+}
+
+AI void gemm_q8_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	__m256 acc[4];
+	for (int j = 0; j < M; j++)
+		acc[j] = _mm256_setzero_ps();
+	for (int64_t b = 0; b < nb; b++) {
+		const cr_block_q8_0 *w = (const cr_block_q8_0 *)(row + 34 * b);
+		__m256i v = _mm256_loadu_si256((const __m256i *)w->qs);
+		float dw = f16(w->d);
+		for (int j = 0; j < M; j++) {
+			const cr_block_q8_0 *x = (const cr_block_q8_0 *)(a + (size_t)j * as) + b;
+			__m256i d = dot_s8(v, _mm256_loadu_si256((const __m256i *)x->qs));
+			acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_set1_ps(dw * f16(x->d)), acc[j]);
+		}
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = hsum8(acc[j]);
+}
+
+/* ---- Q4_K, Q6_K ------------------------------------------------------------ */
+
+AI void k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8])
+{
+	uint32_t u0, u1, u2;
+	memcpy(&u0, q, 4);
+	memcpy(&u1, q + 4, 4);
+	memcpy(&u2, q + 8, 4);
+	uint32_t s_lo = u0 & 0x3f3f3f3fu, m_lo = u1 & 0x3f3f3f3fu;
+	uint32_t s_hi = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
+	uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
+	memcpy(sc, &s_lo, 4);
+	memcpy(sc + 4, &s_hi, 4);
+	memcpy(mn, &m_lo, 4);
+	memcpy(mn + 4, &m_hi, 4);
+}
+
+AI void gemm_q4_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0F);
+	__m256 acc[4];
+	float macc[4];
+	for (int j = 0; j < M; j++) {
+		acc[j] = _mm256_setzero_ps();
+		macc[j] = 0;
+	}
+	for (int64_t b = 0; b < nb; b++) {
+		const cr_block_q4_k *w = (const cr_block_q4_k *)(row + 144 * b);
+		uint8_t sc[8], mn[8];
+		k4_scales(w->scales, sc, mn);
+		__m256i v[8];
+		for (int k = 0; k < 4; k++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * k));
+			v[2 * k] = _mm256_and_si256(q, m4);
+			v[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+		}
+		float d = f16(w->d), dmin = f16(w->dmin);
+		for (int j = 0; j < M; j++) {
+			const cr_block_q8_k *x = (const cr_block_q8_k *)(a + (size_t)j * as) + b;
+			__m256i s = _mm256_setzero_si256();
+			for (int k = 0; k < 8; k++) {
+				__m256i p = _mm256_maddubs_epi16(v[k], _mm256_loadu_si256((const __m256i *)(x->qs + 32 * k)));
+				s = _mm256_add_epi32(s, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[k])));
+			}
+			int summ = 0;
+			for (int k = 0; k < 8; k++)
+				summ += mn[k] * (x->bsums[2 * k] + x->bsums[2 * k + 1]);
+			acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(d * x->d), acc[j]);
+			macc[j] += dmin * x->d * (float)summ;
+		}
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = hsum8(acc[j]) - macc[j];
+}
+
+AI void gemm_q6_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+	__m256 acc[4];
+	for (int j = 0; j < M; j++)
+		acc[j] = _mm256_setzero_ps();
+	for (int64_t b = 0; b < nb; b++) {
+		const cr_block_q6_k *w = (const cr_block_q6_k *)(row + 210 * b);
+		__m256i v[8];
+		for (int h = 0; h < 2; h++) {
+			__m256i l0 = _mm256_loadu_si256((const __m256i *)(w->ql + 64 * h));
+			__m256i l1 = _mm256_loadu_si256((const __m256i *)(w->ql + 64 * h + 32));
+			__m256i qh = _mm256_loadu_si256((const __m256i *)(w->qh + 32 * h));
+			v[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+			v[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+						       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+			v[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+						       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+			v[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+						       _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+		}
+		/* int16 multipliers: low 8 lanes the scale of the first 16
+		 * elements of a 32-element span, high 8 the second */
+		__m256i scv[8];
+		for (int k = 0; k < 8; k++)
+			scv[k] = _mm256_set_m128i(_mm_set1_epi16(w->scales[2 * k + 1]), _mm_set1_epi16(w->scales[2 * k]));
+		int off_sc[16];
+		for (int k = 0; k < 16; k++)
+			off_sc[k] = w->scales[k];
+		float d = f16(w->d);
+		for (int j = 0; j < M; j++) {
+			const cr_block_q8_k *x = (const cr_block_q8_k *)(a + (size_t)j * as) + b;
+			__m256i s = _mm256_setzero_si256();
+			for (int k = 0; k < 8; k++) {
+				__m256i p = _mm256_maddubs_epi16(v[k], _mm256_loadu_si256((const __m256i *)(x->qs + 32 * k)));
+				s = _mm256_add_epi32(s, _mm256_madd_epi16(p, scv[k]));
+			}
+			int off = 0;
+			for (int k = 0; k < 16; k++)
+				off += off_sc[k] * x->bsums[k];
+			__m256i tot = _mm256_sub_epi32(s, _mm256_setr_epi32(32 * off, 0, 0, 0, 0, 0, 0, 0));
+			acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(tot), _mm256_set1_ps(d * x->d), acc[j]);
+		}
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = hsum8(acc[j]);
+}
+
+/* ---- float weights --------------------------------------------------------- */
+
+AI __m256 load8(int kind, const void *w, int64_t i)
+{
+	if (kind == 0)
+		return _mm256_loadu_ps((const float *)w + i);
+	__m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
+	if (kind == 1)
+		return _mm256_cvtph_ps(h);
+	return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+AI float load1(int kind, const void *w, int64_t i)
+{
+	if (kind == 0)
+		return ((const float *)w)[i];
+	uint16_t h = ((const uint16_t *)w)[i];
+	return kind == 1 ? f16(h) : cr_bf16_to_f32(h);
+}
+
+AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_t xs, float *y, int64_t ys,
+		       const int M)
+{
+	__m256 acc[4];
+	for (int j = 0; j < M; j++)
+		acc[j] = _mm256_setzero_ps();
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 wv = load8(kind, w, i);
+		for (int j = 0; j < M; j++)
+			acc[j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps((const float *)((const char *)x + j * xs) + i), acc[j]);
+	}
+	for (int j = 0; j < M; j++) {
+		float s = hsum8(acc[j]);
+		for (int64_t k = i; k < n; k++)
+			s += load1(kind, w, k) * ((const float *)((const char *)x + j * xs))[k];
+		y[j * ys] = s;
+	}
+}
+
+/* ---- tiles ------------------------------------------------------------------ */
+
+#define GEMM_Q(name, rowfn, blk, bsz)                                                                  \
+	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,     \
+			 int64_t m, float *y, int64_t ys)                                              \
+	{                                                                                               \
+		int64_t nb = n / (blk);                                                                 \
+		for (int64_t i = 0; i < m; i += 4) {                                                    \
+			int64_t mm = CR_MIN(4, m - i);                                                  \
+			const uint8_t *ai = (const uint8_t *)a + (size_t)i * as;                        \
+			float *yi = y + i * ys;                                                         \
+			for (int64_t r = 0; r < nr; r++) {                                              \
+				const uint8_t *wr = (const uint8_t *)w + (size_t)r * ws;                \
+				switch (mm) {                                                           \
+				case 4: rowfn(nb, wr, ai, as, yi + r, ys, 4); break;                    \
+				case 3: rowfn(nb, wr, ai, as, yi + r, ys, 3); break;                    \
+				case 2: rowfn(nb, wr, ai, as, yi + r, ys, 2); break;                    \
+				default: rowfn(nb, wr, ai, as, yi + r, ys, 1); break;                   \
+				}                                                                       \
+			}                                                                               \
+		}                                                                                       \
+	}
+
+GEMM_Q(gemm_q4_0, gemm_q4_0_row, 32, 18)
+GEMM_Q(gemm_q8_0, gemm_q8_0_row, 32, 34)
+GEMM_Q(gemm_q4_k, gemm_q4_k_row, 256, 144)
+GEMM_Q(gemm_q6_k, gemm_q6_k_row, 256, 210)
+
+#define GEMM_F(name, kind)                                                                              \
+	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,      \
+			 int64_t m, float *y, int64_t ys)                                               \
+	{                                                                                                \
+		for (int64_t i = 0; i < m; i += 4) {                                                     \
+			int64_t mm = CR_MIN(4, m - i);                                                   \
+			const float *ai = (const float *)((const char *)a + (size_t)i * as);             \
+			float *yi = y + i * ys;                                                          \
+			for (int64_t r = 0; r < nr; r++) {                                               \
+				const void *wr = (const char *)w + (size_t)r * ws;                       \
+				switch (mm) {                                                            \
+				case 4: gemm_float_row(kind, n, wr, ai, as, yi + r, ys, 4); break;       \
+				case 3: gemm_float_row(kind, n, wr, ai, as, yi + r, ys, 3); break;       \
+				case 2: gemm_float_row(kind, n, wr, ai, as, yi + r, ys, 2); break;       \
+				default: gemm_float_row(kind, n, wr, ai, as, yi + r, ys, 1); break;      \
+				}                                                                        \
+			}                                                                                \
+		}                                                                                        \
+	}
+
+GEMM_F(gemm_f32, 0)
+GEMM_F(gemm_f16, 1)
+GEMM_F(gemm_bf16, 2)
+
+/* ---- dense helpers ---------------------------------------------------------- */
+
+static float dot_f32(const float *a, const float *b, int64_t n)
+{
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	int64_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+	}
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+	float s = hsum8(_mm256_add_ps(s0, s1));
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+static float dot_f16_f32(const uint16_t *a, const float *b, int64_t n)
+{
+	__m256 s0 = _mm256_setzero_ps();
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))), _mm256_loadu_ps(b + i), s0);
+	float s = hsum8(s0);
+	for (; i < n; i++)
+		s += f16(a[i]) * b[i];
+	return s;
+}
+
+static void axpy_f32(float *y, float a, const float *x, int64_t n)
+{
+	__m256 va = _mm256_set1_ps(a);
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+	for (; i < n; i++)
+		y[i] += a * x[i];
+}
+
+static size_t act_q8_0_bytes(int64_t cols) { return (size_t)(cols / CR_QK8_0) * sizeof(cr_block_q8_0); }
+static size_t act_q8_k_bytes(int64_t cols) { return (size_t)(cols / CR_QK_K) * sizeof(cr_block_q8_k); }
+
 const cr_kern cr_kern_avx2 = {
 	.name = "avx2",
+	.mm = {
+		[CR_TT_F32] = {NULL, NULL, gemm_f32},
+		[CR_TT_F16] = {NULL, NULL, gemm_f16},
+		[CR_TT_BF16] = {NULL, NULL, gemm_bf16},
+		[CR_TT_Q4_0] = {act_q8_0_bytes, cr_ref_quant_q8_0, gemm_q4_0},
+		[CR_TT_Q8_0] = {act_q8_0_bytes, cr_ref_quant_q8_0, gemm_q8_0},
+		[CR_TT_Q4_K] = {act_q8_k_bytes, cr_ref_quant_q8_k, gemm_q4_k},
+		[CR_TT_Q6_K] = {act_q8_k_bytes, cr_ref_quant_q8_k, gemm_q6_k},
+	},
+	.dot_f32 = dot_f32,
+	.dot_f16_f32 = dot_f16_f32,
+	.axpy_f32 = axpy_f32,
 };
