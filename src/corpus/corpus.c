@@ -206,6 +206,16 @@ cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m)
 	return e;
 }
 
+cr_err cr_corpus_maybe_merge(cr_corpus *c, cr_msg *m)
+{
+	cr_index_stats st;
+	cr_index_get_stats(c->ix, &st);
+	uint64_t all = st.n_entries + st.n_deleted; /* n_entries: live */
+	if (st.n_segments > CR_CORPUS_MAX_SEGMENTS || (st.n_deleted >= 256 && st.n_deleted * 5 > all))
+		return cr_index_merge(c->ix, m);
+	return CR_OK;
+}
+
 /* ---- open / close -------------------------------------------------------- */
 
 void cr_corpus_close(cr_corpus *c)

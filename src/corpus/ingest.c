@@ -447,9 +447,11 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 		if (!e && !dup)
 			e = cr_run_sweep(&r, src[i], m);
 	}
-	/* 3. the index catches up */
+	/* 3. the index catches up, and is compacted when fragmented */
 	if (!e)
 		e = cr_corpus_sync(c, NULL, m);
+	if (!e)
+		e = cr_corpus_maybe_merge(c, m);
 out2:
 	cr_free(src);
 	cr_free(first_file);

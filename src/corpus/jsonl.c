@@ -324,6 +324,8 @@ cr_err cr_corpus_ingest_jsonl(cr_corpus *c, const char *path, const cr_ingest_op
 		e = cr_run_sweep(&r, j.source_id, m);
 	if (!e)
 		e = cr_corpus_sync(c, NULL, m);
+	if (!e)
+		e = cr_corpus_maybe_merge(c, m);
 out2:
 	known_release(&j.k);
 	cr_corpus_unlock(c);
