@@ -80,7 +80,8 @@ cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m);
 cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m);
 
 /* After an ingest: merges the index's segments when there are more than
- * CR_CORPUS_MAX_SEGMENTS or tombstones are over a fifth of the entries. */
+ * CR_CORPUS_MAX_SEGMENTS or tombstones are over a fifth of the entries. A
+ * failed merge is logged, not returned: the unmerged index is still right. */
 #define CR_CORPUS_MAX_SEGMENTS 8
 cr_err cr_corpus_maybe_merge(cr_corpus *c, cr_msg *m);
 
