@@ -174,7 +174,7 @@ void cr_stemmer_lookup(cr_stemmer *s, const char *w, size_t n, uint64_t hash,
 	if (tl > 255)
 		return;
 	size_t need = POOL_HDR + kpad + ((tl + 7) & ~(size_t)7);
-	if (s->count >= CR_STEM_MAX || s->pool_len + need > ((size_t)1 << 32) - 1) {
+	if (s->count >= CR_STEM_MAX || s->pool_len + need > CR_STEM_POOL_MAX) {
 		cache_clear(s);
 		i = (uint32_t)hash & s->mask;
 	} else if ((s->count + 1) * 2 > s->mask + 1) {

@@ -70,9 +70,11 @@ void cr_text_init(void); /* idempotent, thread-safe */
  *   klen (1), tlen (1), stop (1), 5 zero bytes,
  *   key: klen bytes zero-padded to a multiple of 8 (compared as words),
  *   term: 'w' + stem, tlen bytes.
- * The table doubles up to CR_STEM_MAX words, then the cache is cleared and
- * refilled (bounded memory for endless vocabularies). */
+ * The table doubles up to CR_STEM_MAX words or CR_STEM_POOL_MAX bytes of
+ * records, then the cache is cleared and refilled (bounded memory for
+ * endless vocabularies: at most 4 MB of table and 16 MB of records). */
 #define CR_STEM_MAX (1u << 18)
+#define CR_STEM_POOL_MAX ((size_t)16 << 20)
 #define CR_STEM_KEY 64 /* longer words are stemmed without caching */
 
 typedef struct cr_stem_ent {
