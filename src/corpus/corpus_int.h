@@ -62,11 +62,15 @@ typedef struct cr_run {
 	const char **seen;
 	size_t n_seen, cap_seen;
 	cr_arena seen_arena;
-	/* users.json of the last chat export seen (names for user ids) */
-	const char *chat_dir;
-	cr_kv *users;
-	size_t n_users;
+	/* users.json of each chat export met (names for user ids) */
+	struct cr_run_chat {
+		const char *dir;
+		cr_kv *users;
+		size_t n_users;
+	} *chats;
+	size_t n_chats;
 	cr_arena chat_arena;
+	int n_threads; /* extraction workers */
 } cr_run;
 
 /* Counts an outcome and calls the progress callback. */

@@ -14,6 +14,10 @@
  * CR_CORPUS_SYNC_BYTES of new text, so memory stays bounded, and once at
  * the end.
  *
+ * Reading, hashing, extraction and chunking run on cr_ncpu() threads, in
+ * batches (see ingest_files); the catalog is written by the calling thread
+ * only, in the walk's order, so runs are reproducible.
+ *
  * A rejected file is reported with its reason and does not fail the
  * ingest; a catalog or index failure does (the work committed so far
  * stays, and the next run continues from it).
@@ -22,6 +26,8 @@
 #include "ingest/ingest_int.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -107,10 +113,31 @@ static cr_err read_file(const char *path, size_t max, uint8_t **out, size_t *len
 	return CR_OK;
 }
 
+/* Cuts every document of a list into chunks (arrays in a). */
+static cr_err chunk_all(cr_arena *a, cr_doc *docs, const cr_chunk_opts *o, cr_chunk ***ch, size_t **nch,
+			cr_msg *m)
+{
+	size_t n = 0;
+	for (cr_doc *d = docs; d; d = d->next)
+		n++;
+	*ch = cr_arena_zalloc(a, (n ? n : 1) * sizeof **ch);
+	*nch = cr_arena_zalloc(a, (n ? n : 1) * sizeof **nch);
+	if (!*ch || !*nch)
+		return cr_fail(m, CR_ENOMEM, "out of memory");
+	size_t i = 0;
+	for (cr_doc *d = docs; d; d = d->next, i++) {
+		cr_err e;
+		if (d->n_sections && (e = cr_chunk_doc(a, d, o, &(*ch)[i], &(*nch)[i])))
+			return cr_fail(m, e, "%s: chunking failed: %s", d->name, cr_strerror(e));
+	}
+	return CR_OK;
+}
+
 /* Writes the documents of one file (first = the file, then what it
  * contained) with their chunks, replacing old_id, in one transaction. */
-static cr_err put_docs(cr_run *r, cr_arena *a, int64_t source_id, int64_t old_id, cr_doc *docs, const char *hash,
-		       int64_t size, int64_t mtime_ns, uint64_t *text_bytes, cr_msg *m)
+static cr_err put_docs(cr_run *r, int64_t source_id, int64_t old_id, cr_doc *docs, cr_chunk **ch,
+		       const size_t *nch, const char *hash, int64_t size, int64_t mtime_ns, uint64_t *text_bytes,
+		       cr_msg *m)
 {
 	cr_store *s = r->c->store;
 	cr_err e = cr_store_begin(s, m);
@@ -119,13 +146,8 @@ static cr_err put_docs(cr_run *r, cr_arena *a, int64_t source_id, int64_t old_id
 	if (old_id && (e = cr_store_doc_delete(s, old_id, NULL, m)))
 		goto fail;
 	*text_bytes = 0;
-	for (cr_doc *d = docs; d; d = d->next) {
-		cr_chunk *chunks = NULL;
-		size_t n = 0;
-		if (d->n_sections && (e = cr_chunk_doc(a, d, &r->o->chunking, &chunks, &n))) {
-			cr_fail(m, e, "%s: chunking failed: %s", d->name, cr_strerror(e));
-			goto fail;
-		}
+	size_t i = 0;
+	for (cr_doc *d = docs; d; d = d->next, i++) {
 		cr_doc_row row;
 		memset(&row, 0, sizeof row);
 		row.source_id = source_id;
@@ -137,11 +159,11 @@ static cr_err put_docs(cr_run *r, cr_arena *a, int64_t source_id, int64_t old_id
 		row.size = d == docs ? size : 0;
 		row.mtime = mtime_ns;
 		row.acl = r->o->acl;
-		if ((e = cr_store_doc_put(s, &row, d, chunks, n, NULL, NULL, m)))
+		if ((e = cr_store_doc_put(s, &row, d, ch[i], nch[i], NULL, NULL, m)))
 			goto fail;
-		r->rep->chunks += n;
-		for (size_t i = 0; i < n; i++)
-			*text_bytes += chunks[i].len;
+		r->rep->chunks += nch[i];
+		for (size_t k = 0; k < nch[i]; k++)
+			*text_bytes += ch[i][k].len;
 	}
 	if ((e = cr_store_commit(s, m)))
 		goto fail;
@@ -161,76 +183,200 @@ cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m)
 	return cr_corpus_sync(r->c, NULL, m);
 }
 
-/* One file. Returns an error only for catalog/index failures. */
-static cr_err ingest_file(cr_run *r, const cr_walk_file *f, cr_msg *m)
-{
-	cr_store *s = r->c->store;
+/*
+ * Files go through in batches: the main thread looks each one up in the
+ * catalog (unchanged by size and mtime costs nothing more), workers then
+ * read, hash, extract and chunk the others in parallel (extraction is the
+ * expensive part and touches no shared state), and the main thread
+ * commits the results in order, one transaction per file. A batch holds at
+ * most BATCH_FILES files and BATCH_BYTES of input, which bounds memory.
+ */
+#define BATCH_FILES 64
+#define BATCH_BYTES ((int64_t)64 << 20)
+
+typedef struct job {
+	const cr_walk_file *f;
 	cr_arena a;
-	cr_arena_init(&a, 0);
-	cr_doc_row old;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	cr_msg why = {{0}};
-	cr_err e = cr_store_doc_find(s, &a, f->source_id, f->name, &old, m);
-	int have = e == CR_OK;
-	if (e && e != CR_ENOTFOUND)
-		goto out;
-	e = CR_OK;
-	if (have && old.size == f->size && old.mtime == f->mtime_ns) {
-		cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
-		e = cr_run_keep(r, f->name);
-		goto out;
-	}
-	cr_err fe = read_file(f->path, r->o->limits.max_file_bytes, &buf, &len, &why);
-	if (fe) {
-		cr_run_tell(r, f->name, CR_FILE_REJECTED, why.text);
-		goto out;
-	}
+	int have;		/* already in the catalog */
+	int64_t old_id;
+	const char *old_hash;
+	int unchanged;		/* same size and mtime: nothing to read */
+	const struct cr_run_chat *chat;
+	/* filled by a worker */
+	cr_err fe;		/* the file's own problem: a rejection */
+	cr_msg why;
+	int same;		/* the bytes hash as before */
+	size_t len;
 	char hash[65];
-	cr_sha256_hex(buf, len, hash);
-	if (have && old.hash && !strcmp(old.hash, hash)) {
-		e = cr_store_doc_touch(s, old.id, (int64_t)len, f->mtime_ns, m);
-		if (!e) {
-			cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
-			e = cr_run_keep(r, f->name);
-		}
-		goto out;
+	cr_doc *docs;
+	cr_chunk **ch;
+	size_t *nch;
+	cr_err e;		/* a failure that stops the ingest */
+	cr_msg em;
+} job;
+
+typedef struct batch {
+	cr_run *r;
+	job *jobs;
+	size_t n;
+	atomic_size_t next;
+} batch;
+
+static void work_one(cr_run *r, job *j)
+{
+	if (j->unchanged)
+		return;
+	uint8_t *buf = NULL;
+	if ((j->fe = read_file(j->f->path, r->o->limits.max_file_bytes, &buf, &j->len, &j->why)))
+		return;
+	cr_sha256_hex(buf, j->len, j->hash);
+	if (j->have && j->old_hash && !strcmp(j->old_hash, j->hash)) {
+		j->same = 1;
+		cr_free(buf);
+		return;
 	}
-	cr_doc *docs = NULL;
-	fe = cr_extract(&a, f->name, buf, len, &r->o->limits, &docs, &why);
-	if (!fe && !docs)
-		fe = cr_fail(&why, CR_ECORRUPT, "no document extracted");
-	if (fe) {
-		if (!why.text[0])
-			snprintf(why.text, sizeof why.text, "%s", cr_strerror(fe));
-		cr_run_tell(r, f->name, CR_FILE_REJECTED, why.text);
-		goto out;
+	j->fe = cr_extract(&j->a, j->f->name, buf, j->len, &r->o->limits, &j->docs, &j->why);
+	cr_free(buf);
+	if (!j->fe && !j->docs)
+		j->fe = cr_fail(&j->why, CR_ECORRUPT, "no document extracted");
+	if (j->fe) {
+		if (!j->why.text[0])
+			snprintf(j->why.text, sizeof j->why.text, "%s", cr_strerror(j->fe));
+		return;
 	}
-	if (f->chat_dir) {
-		if (!r->chat_dir || strcmp(r->chat_dir, f->chat_dir)) {
-			cr_arena_release(&r->chat_arena);
-			r->users = NULL;
-			r->n_users = 0;
-			r->chat_dir = cr_arena_strdup(&r->chat_arena, f->chat_dir);
-			cr_msg um = {{0}};
-			if (cr_chat_load_users(&r->chat_arena, f->chat_dir, &r->users, &r->n_users, &um))
-				cr_log(CR_LOG_WARN, "%s: %s (user ids stay as they are)", f->chat_dir, um.text);
-		}
-		for (cr_doc *d = docs; d && r->n_users; d = d->next)
-			if ((e = cr_chat_name_users(&a, d, r->users, r->n_users))) {
-				cr_fail(m, e, "%s: naming chat users: %s", f->name, cr_strerror(e));
-				goto out;
+	if (j->chat && j->chat->n_users)
+		for (cr_doc *d = j->docs; d; d = d->next)
+			if ((j->e = cr_chat_name_users(&j->a, d, j->chat->users, j->chat->n_users))) {
+				cr_fail(&j->em, j->e, "%s: naming chat users: %s", j->f->name, cr_strerror(j->e));
+				return;
 			}
+	j->e = chunk_all(&j->a, j->docs, &r->o->chunking, &j->ch, &j->nch, &j->em);
+}
+
+static void *worker(void *arg)
+{
+	batch *b = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&b->next, 1)) < b->n)
+		work_one(b->r, &b->jobs[i]);
+	return NULL;
+}
+
+/* The users of the chat export `dir`, loaded once per run. */
+static const struct cr_run_chat *chat_of(cr_run *r, const char *dir)
+{
+	for (size_t i = 0; i < r->n_chats; i++)
+		if (!strcmp(r->chats[i].dir, dir))
+			return &r->chats[i];
+	struct cr_run_chat *p = cr_realloc(r->chats, (r->n_chats + 1) * sizeof *p);
+	if (!p)
+		return NULL;
+	r->chats = p;
+	struct cr_run_chat *c = &r->chats[r->n_chats];
+	memset(c, 0, sizeof *c);
+	c->dir = cr_arena_strdup(&r->chat_arena, dir);
+	if (!c->dir)
+		return NULL;
+	cr_msg um = {{0}};
+	if (cr_chat_load_users(&r->chat_arena, dir, &c->users, &c->n_users, &um)) {
+		cr_log(CR_LOG_WARN, "%s: %s (user ids stay as they are)", dir, um.text);
+		c->users = NULL;
+		c->n_users = 0;
+	}
+	r->n_chats++;
+	return c;
+}
+
+/* Commits one job's outcome (main thread). */
+static cr_err finish(cr_run *r, job *j, cr_msg *m)
+{
+	const cr_walk_file *f = j->f;
+	cr_err e = CR_OK;
+	if (j->unchanged) {
+		cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
+		return cr_run_keep(r, f->name);
+	}
+	if (j->e)
+		return cr_fail(m, j->e, "%s", j->em.text);
+	if (j->fe) {
+		cr_run_tell(r, f->name, CR_FILE_REJECTED, j->why.text);
+		return CR_OK;
+	}
+	if (j->same) {
+		if ((e = cr_store_doc_touch(r->c->store, j->old_id, (int64_t)j->len, f->mtime_ns, m)))
+			return e;
+		cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
+		return cr_run_keep(r, f->name);
 	}
 	uint64_t tb = 0;
-	if ((e = put_docs(r, &a, f->source_id, have ? old.id : 0, docs, hash, (int64_t)len, f->mtime_ns, &tb, m)))
-		goto out;
-	cr_run_tell(r, f->name, have ? CR_FILE_UPDATED : CR_FILE_INGESTED, NULL);
+	if ((e = put_docs(r, f->source_id, j->have ? j->old_id : 0, j->docs, j->ch, j->nch, j->hash,
+			  (int64_t)j->len, f->mtime_ns, &tb, m)))
+		return e;
+	cr_run_tell(r, f->name, j->have ? CR_FILE_UPDATED : CR_FILE_INGESTED, NULL);
 	if (!(e = cr_run_keep(r, f->name)))
 		e = cr_run_maybe_sync(r, tb, m);
-out:
-	cr_free(buf);
-	cr_arena_release(&a);
+	return e;
+}
+
+/* Files [0, n) of one root. Returns an error only for catalog/index failures. */
+static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_msg *m)
+{
+	job *jobs = cr_calloc(BATCH_FILES, sizeof *jobs);
+	pthread_t th[16];
+	if (!jobs)
+		return cr_fail(m, CR_ENOMEM, "out of memory");
+	cr_err e = CR_OK;
+	for (size_t start = 0; start < n && !e;) {
+		/* 1. look the batch up */
+		size_t k = 0, to_read = 0;
+		int64_t bytes = 0;
+		while (start + k < n && k < BATCH_FILES && bytes < BATCH_BYTES && !e) {
+			job *j = &jobs[k];
+			memset(j, 0, sizeof *j);
+			cr_arena_init(&j->a, 0);
+			j->f = &files[start + k];
+			cr_doc_row old;
+			cr_err le = cr_store_doc_find(r->c->store, &j->a, j->f->source_id, j->f->name, &old, m);
+			if (le && le != CR_ENOTFOUND)
+				e = le;
+			j->have = le == CR_OK;
+			if (j->have) {
+				j->old_id = old.id;
+				j->old_hash = old.hash;
+				j->unchanged = old.size == j->f->size && old.mtime == j->f->mtime_ns;
+			}
+			if (!j->unchanged) {
+				to_read++;
+				bytes += j->f->size;
+			}
+			if (j->f->chat_dir && !(j->chat = chat_of(r, j->f->chat_dir)))
+				e = cr_fail(m, CR_ENOMEM, "out of memory");
+			k++;
+		}
+		/* 2. extract in parallel */
+		if (!e && to_read) {
+			batch b = {.r = r, .jobs = jobs, .n = k};
+			atomic_init(&b.next, 0);
+			int nt = r->n_threads > 16 ? 16 : r->n_threads;
+			if ((size_t)nt > to_read)
+				nt = (int)to_read;
+			int started = 0;
+			for (int t = 1; t < nt; t++)
+				if (pthread_create(&th[started], NULL, worker, &b) == 0)
+					started++;
+			worker(&b);
+			for (int t = 0; t < started; t++)
+				pthread_join(th[t], NULL);
+		}
+		/* 3. commit in order */
+		for (size_t i = 0; i < k; i++) {
+			if (!e)
+				e = finish(r, &jobs[i], m);
+			cr_arena_release(&jobs[i].a);
+		}
+		start += k;
+	}
+	cr_free(jobs);
 	return e;
 }
 
@@ -281,7 +427,11 @@ static cr_err ingest_commits(cr_run *r, const cr_walk_repo *repo, cr_msg *m)
 		cr_doc *next = d->next;
 		d->next = NULL; /* one commit per transaction */
 		uint64_t tb = 0;
-		e = put_docs(r, &a, repo->source_id, 0, d, NULL, 0, d->date * 1000000000, &tb, m);
+		cr_chunk **ch;
+		size_t *nch;
+		e = chunk_all(&a, d, &r->o->chunking, &ch, &nch, m);
+		if (!e)
+			e = put_docs(r, repo->source_id, 0, d, ch, nch, NULL, 0, d->date * 1000000000, &tb, m);
 		d->next = next;
 		if (!e) {
 			r->rep->ingested++;
@@ -380,7 +530,7 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 	if (!rep)
 		rep = &dummy;
 	memset(rep, 0, sizeof *rep);
-	cr_run r = {.c = c, .o = o, .rep = rep};
+	cr_run r = {.c = c, .o = o, .rep = rep, .n_threads = cr_ncpu()};
 	cr_arena_init(&r.seen_arena, 0);
 	cr_arena_init(&r.chat_arena, 0);
 	cr_walk w;
@@ -436,8 +586,7 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 			continue;
 		r.n_seen = 0;
 		cr_arena_release(&r.seen_arena);
-		for (size_t f = first_file[i]; f < first_file[i + 1] && !e; f++)
-			e = ingest_file(&r, &w.files[f], m);
+		e = ingest_files(&r, w.files + first_file[i], first_file[i + 1] - first_file[i], m);
 		for (size_t k = first_repo[i]; k < first_repo[i + 1] && !e; k++)
 			e = ingest_commits(&r, &w.repos[k], m);
 		/* The same root given twice in one run is swept once. */
@@ -462,6 +611,7 @@ out:
 	cr_free(r.seen);
 	cr_arena_release(&r.seen_arena);
 	cr_arena_release(&r.chat_arena);
+	cr_free(r.chats);
 	rep->seconds = cr_now() - t0;
 	if (!e && missing) {
 		if (m)
