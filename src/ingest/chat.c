@@ -242,6 +242,15 @@ static int64_t parse_day(const char *s, size_t n)
 	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400;
 }
 
+/* Seconds in a plausible range (1970..2286) or -1: keeps later integer
+ * conversions defined whatever the file says. */
+static double sane_time(double t)
+{
+	if (t > 1e11) /* milliseconds */
+		t /= 1000;
+	return t >= 0 && t < 1e10 ? t : -1;
+}
+
 /* A message time in unix seconds (Slack "ts" strings, numbers, or ISO
  * "YYYY-MM-DD[T ]hh:mm[:ss]" strings, taken as UTC), or -1. */
 static double msg_time(json_t *o)
@@ -249,12 +258,8 @@ static double msg_time(json_t *o)
 	static const char *keys[] = {"ts", "time", "timestamp", "date", "created_at"};
 	for (size_t k = 0; k < CR_ARRAY_LEN(keys); k++) {
 		json_t *v = json_object_get(o, keys[k]);
-		if (json_is_number(v)) {
-			double t = json_number_value(v);
-			if (t > 1e11) /* milliseconds */
-				t /= 1000;
-			return t;
-		}
+		if (json_is_number(v))
+			return sane_time(json_number_value(v));
 		if (json_is_string(v)) {
 			const char *s = json_string_value(v);
 			size_t n = strlen(s);
@@ -266,12 +271,12 @@ static double msg_time(json_t *o)
 					if (n >= 19 && s[16] == ':')
 						t += atoi(s + 17);
 				}
-				return t;
+				return sane_time(t);
 			}
 			char *end;
 			double t = strtod(s, &end);
 			if (end != s && t > 0)
-				return t > 1e11 ? t / 1000 : t;
+				return sane_time(t);
 		}
 	}
 	return -1;

@@ -304,7 +304,8 @@ static void extract_attachment(mail_ctx *c, const char *fn, const uint8_t *data,
 		return;
 	}
 	c->n_att++;
-	cr_err e = cr_extract_nested(c->x, name, c->doc->name, data, len, c->tail);
+	static const uint8_t empty[1];
+	cr_err e = cr_extract_nested(c->x, name, c->doc->name, data ? data : empty, data ? len : 0, c->tail);
 	if (e == CR_ENOMEM || e == CR_ETIMEOUT)
 		c->err = e;
 }
