@@ -157,6 +157,10 @@ static int start_value(gstate *s, int c, int *again)
 	const node *nd = f->nd;
 	int root = s->depth == 1;
 	*again = 0;
+	/* a container needs room for itself, a key and a value: refusing it
+	 * here (where other values remain possible) avoids dead ends deeper */
+	if ((c == '{' || c == '[') && s->depth > MAX_DEPTH - 3)
+		return 0;
 	switch (nd->t) {
 	case N_ANY:
 		if (c == '{' || c == '[')
@@ -274,7 +278,10 @@ static int str_byte(frame *f, int c)
 static int num_byte(frame *f, int c, int integer)
 {
 	int d = c >= '0' && c <= '9';
-	if (f->pos >= MAX_NUM)
+	/* the length cap must never strand a number: a byte that leaves it
+	 * incomplete ('-', '.', 'e', a sign) needs room for one more digit */
+	int completes = d;
+	if (f->pos + (completes ? 1 : 2) > MAX_NUM)
 		return 0;
 	switch (f->st) {
 	case NU_MINUS:
