@@ -2,7 +2,9 @@
  * from memory and, when they parse, walks every key (all getters, every
  * array element) and every tensor (reading its first and last byte), so a
  * reader bug that lets a bad length or offset through shows up as an ASan
- * report. Seeds in fuzz/corpus/gguf/. */
+ * report. Files that parse are also handed to the tokenizer builder, which
+ * must refuse hostile tokenizer.ggml.* metadata or work. Seeds in
+ * fuzz/corpus/gguf/. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +57,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char name[80];
 		snprintf(name, sizeof name, "%.*s", (int)t->name.n, t->name.p);
 		sink += cr_gguf_tensor_find(g, name) != NULL;
+	}
+	/* hostile tokenizer metadata: the tokenizer must refuse it or work */
+	cr_tok *t = NULL;
+	if (cr_tok_new(g, &t, NULL) == CR_OK) {
+		cr_buf ids, piece;
+		cr_buf_init(&ids, 0);
+		cr_buf_init(&piece, 0);
+		static const char text[] = "Hello <s> world 123 \xe6\x97\xa5\xe6\x9c\xac \xff!";
+		if (cr_tok_encode(t, text, sizeof text - 1, CR_TOK_ADD_BOS | CR_TOK_PARSE_SPECIAL, &ids) == CR_OK) {
+			const cr_token_id *v = (const cr_token_id *)ids.data;
+			for (size_t i = 0; i < ids.len / sizeof *v; i++)
+				(void)cr_tok_piece(t, v[i], &piece);
+		}
+		cr_buf_release(&ids);
+		cr_buf_release(&piece);
+		cr_tok_free(t);
 	}
 	(void)sink;
 	cr_gguf_free(g);
