@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!an && cr_analyzer_new(NULL, &an, NULL) != CR_OK)
 		abort();
 	static const int modes[] = {0, CR_ANALYZE_QUERY, CR_ANALYZE_NOSTEM,
-				    CR_ANALYZE_QUERY | CR_ANALYZE_NOSTEM};
+				    CR_ANALYZE_QUERY | CR_ANALYZE_NOSTEM,
+				    CR_ANALYZE_QUERY | CR_ANALYZE_PHRASE};
 	for (size_t k = 0; k < CR_ARRAY_LEN(modes); k++) {
 		fz f = {.len = size};
 		if (cr_analyze(an, (const char *)data, size, modes[k], check, &f) != CR_OK)

@@ -40,7 +40,8 @@
  * and the next token after the run gets p + n. So the bigrams of a quoted
  * Japanese phrase appear at consecutive positions exactly where the same
  * characters appear in a document, whatever MeCab does with the context;
- * phrase matching uses words and bigrams (tokens without CR_TOKEN_MORPHEME).
+ * phrase matching uses words and bigrams: analyze the quoted text with
+ * CR_ANALYZE_PHRASE (or skip tokens flagged CR_TOKEN_MORPHEME).
  * Tokens are delivered in non-decreasing position order (bigram before the
  * morphemes that start at the same position).
  */
@@ -81,6 +82,10 @@ enum {
 	 * matches only in an index built with opts.stopwords = 0). */
 	CR_ANALYZE_QUERY = 1 << 0,
 	CR_ANALYZE_NOSTEM = 1 << 1, /* prefix terms: normalize but do not stem (nor drop stopwords) */
+	/* Quoted phrase: no MeCab morphemes (their positions overlap the
+	 * bigrams and depend on context), only words and bigrams, whose
+	 * positions match a document's wherever the same text occurs. */
+	CR_ANALYZE_PHRASE = 1 << 2,
 };
 
 /*

@@ -73,6 +73,7 @@ typedef struct cr_scan {
 	int stopped;
 	int drop_stop;  /* drop stopwords in this pass */
 	int stem;       /* stem in this pass */
+	int morphemes;  /* run MeCab in this pass */
 	uint32_t pos;
 	size_t n_emitted, n_stop;
 
@@ -230,7 +231,7 @@ static void flush_run(cr_scan *sc, int final)
 	uint32_t base = sc->rbase;
 	uint32_t from = sc->rcarried ? 1 : 0;
 	sc->nm = 0;
-	if (a->have_mecab && sc->rscript == CR_CC_JA && n > from) {
+	if (sc->morphemes && sc->rscript == CR_CC_JA && n > from) {
 		for (uint32_t i = 0; i < n; i++)
 			for (uint32_t b = 0; b < sc->rc[i].len; b++)
 				sc->b2c[sc->rc[i].off + b] = (uint16_t)i;
@@ -550,8 +551,11 @@ static void scan_text(cr_scan *sc, const uint8_t *s, size_t n)
 		feed_sep(sc);
 }
 
-static void scan_init(cr_scan *sc, cr_analyzer *a, cr_token_fn fn, void *ctx, int drop_stop, int stem)
+static void scan_init(cr_scan *sc, cr_analyzer *a, cr_token_fn fn, void *ctx, int drop_stop, int stem,
+		      int flags)
 {
+	/* a phrase is matched on bigrams, unless the index has none */
+	sc->morphemes = a->have_mecab && !((flags & CR_ANALYZE_PHRASE) && a->o.bigrams);
 	sc->a = a;
 	sc->fn = fn;
 	sc->ctx = ctx;
@@ -589,12 +593,12 @@ cr_err cr_analyze(cr_analyzer *a, const char *text, size_t len, int flags,
 	int drop = a->o.stopwords && !(flags & CR_ANALYZE_NOSTEM);
 	cr_scan *sc = a->scan;
 	if (drop && (flags & CR_ANALYZE_QUERY)) {
-		scan_init(sc, a, count_fn, NULL, 1, stem);
+		scan_init(sc, a, count_fn, NULL, 1, stem, flags);
 		scan_text(sc, (const uint8_t *)text, len);
 		if (sc->n_emitted == 0 && sc->n_stop > 0)
 			drop = 0;
 	}
-	scan_init(sc, a, fn, ctx, drop, stem);
+	scan_init(sc, a, fn, ctx, drop, stem, flags);
 	scan_text(sc, (const uint8_t *)text, len);
 	return sc->stopped ? CR_ECANCELED : CR_OK;
 }

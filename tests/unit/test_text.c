@@ -284,6 +284,9 @@ static void test_phrase_positions(void **st)
 	}
 	assert_int_equal(matched, 4);
 	free(q.v);
+	/* CR_ANALYZE_PHRASE gives exactly those bigrams */
+	expect("東京タワー", CR_ANALYZE_QUERY | CR_ANALYZE_PHRASE, 1, "b東京@0 b京タ@1 bタワ@2 bワー@3");
+	expect("Kestrel の予算", CR_ANALYZE_PHRASE, 1, "wkestrel@0 bの予@1 b予算@2");
 	free(d.v);
 }
 
