@@ -1,6 +1,6 @@
 /* fuzz_analyzer.c — arbitrary bytes through the text analyzer (document,
- * query and prefix modes) and cr_text_normalize: no crash, every token
- * well-formed and inside the input. */
+ * query, prefix and phrase modes) and cr_text_normalize: no crash, every
+ * token well-formed and inside the input, positions non-decreasing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
