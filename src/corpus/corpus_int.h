@@ -67,7 +67,7 @@ typedef struct cr_run {
 		const char *dir;
 		cr_kv *users;
 		size_t n_users;
-	} *chats;
+	} **chats; /* each in chat_arena: pointers stay valid */
 	size_t n_chats;
 	cr_arena chat_arena;
 	int n_threads; /* extraction workers */

@@ -14,7 +14,8 @@
  * CR_CORPUS_SYNC_BYTES of new text, so memory stays bounded, and once at
  * the end.
  *
- * Reading, hashing, extraction and chunking run on cr_ncpu() threads, in
+ * Reading, hashing, extraction and chunking run on cr_ncpu() threads
+ * ($CR_INGEST_THREADS overrides), in
  * batches (see ingest_files); the catalog is written by the calling thread
  * only, in the walk's order, so runs are reproducible.
  *
@@ -266,16 +267,14 @@ static void *worker(void *arg)
 static const struct cr_run_chat *chat_of(cr_run *r, const char *dir)
 {
 	for (size_t i = 0; i < r->n_chats; i++)
-		if (!strcmp(r->chats[i].dir, dir))
-			return &r->chats[i];
-	struct cr_run_chat *p = cr_realloc(r->chats, (r->n_chats + 1) * sizeof *p);
+		if (!strcmp(r->chats[i]->dir, dir))
+			return r->chats[i];
+	struct cr_run_chat **p = cr_realloc(r->chats, (r->n_chats + 1) * sizeof *p);
 	if (!p)
 		return NULL;
 	r->chats = p;
-	struct cr_run_chat *c = &r->chats[r->n_chats];
-	memset(c, 0, sizeof *c);
-	c->dir = cr_arena_strdup(&r->chat_arena, dir);
-	if (!c->dir)
+	struct cr_run_chat *c = cr_arena_zalloc(&r->chat_arena, sizeof *c);
+	if (!c || !(c->dir = cr_arena_strdup(&r->chat_arena, dir)))
 		return NULL;
 	cr_msg um = {{0}};
 	if (cr_chat_load_users(&r->chat_arena, dir, &c->users, &c->n_users, &um)) {
@@ -283,7 +282,7 @@ static const struct cr_run_chat *chat_of(cr_run *r, const char *dir)
 		c->users = NULL;
 		c->n_users = 0;
 	}
-	r->n_chats++;
+	r->chats[r->n_chats++] = c;
 	return c;
 }
 
@@ -318,9 +317,32 @@ static cr_err finish(cr_run *r, job *j, cr_msg *m)
 	return e;
 }
 
+static void warm_up_once(void)
+{
+	static const char html[] = "<html><head><title>t</title></head><body><p>x</p></body></html>";
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc *d = NULL;
+	cr_extract_limits lim = cr_extract_limits_default();
+	if (cr_extract(&a, "warm-up.html", (const uint8_t *)html, sizeof html - 1, &lim, &d, NULL))
+		cr_log(CR_LOG_DEBUG, "extractor warm-up failed");
+	cr_arena_release(&a);
+}
+
+/* Some libraries behind the extractors initialise global state on first
+ * use without a lock (libxml2 2.9's xmlInitParser): one small extraction
+ * on this thread before any worker starts does that first use safely. */
+static void warm_up(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, warm_up_once);
+}
+
 /* Files [0, n) of one root. Returns an error only for catalog/index failures. */
 static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_msg *m)
 {
+	if (r->n_threads > 1)
+		warm_up();
 	job *jobs = cr_calloc(BATCH_FILES, sizeof *jobs);
 	pthread_t th[16];
 	if (!jobs)
@@ -531,6 +553,9 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 		rep = &dummy;
 	memset(rep, 0, sizeof *rep);
 	cr_run r = {.c = c, .o = o, .rep = rep, .n_threads = cr_ncpu()};
+	const char *nt = getenv("CR_INGEST_THREADS"); /* for measurements */
+	if (nt && atoi(nt) > 0)
+		r.n_threads = atoi(nt);
 	cr_arena_init(&r.seen_arena, 0);
 	cr_arena_init(&r.chat_arena, 0);
 	cr_walk w;
