@@ -94,4 +94,15 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 assert [l["qid"] for l in lines] == ["q1", "2"], lines
 assert all(l["results"] for l in lines)
 PY
+# Several chat exports in one run: each keeps its own user names.
+mkdir -p "$tmp/two/a" "$tmp/two/b" "$tmp/two/c"
+for x in a b c; do cp -r samples/chat "$tmp/two/$x/"; done
+"$CR_BIN" --data "$tmp/d2" ingest --json "$tmp/two" >"$tmp/two.json" || fail "ingest of three chat exports"
+"$CR_BIN" --data "$tmp/d2" search --json -k 10 "fund a buffer of 60 servos" >"$tmp/two.out"
+python3 - "$tmp/two.out" <<'PY' || fail "chat exports: $(cat "$tmp/two.out")"
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+docs = sorted(x["doc"] for x in r if x["doc"].endswith("kestrel/2026-03-02.json"))
+assert docs == ["two/%s/chat/kestrel/2026-03-02.json" % x for x in "abc"], docs
+PY
 echo "ok"
