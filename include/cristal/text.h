@@ -4,11 +4,13 @@
  *
  * Pipeline: Unicode NFKC + case folding (utf8proc), so ＡＢＣ, ABC and abc
  * are one term and half-width ｶﾀｶﾅ equals full-width カタカナ; then per
- * script run: Latin/Cyrillic/Greek words are split on Unicode word
- * boundaries, stop-listed (optionally) and stemmed with Snowball (English);
- * Japanese runs (kanji, kana) are segmented by MeCab with IPADIC into
- * morphemes and also emitted as overlapping character bigrams, so unknown
- * words still match. Digits stay whole.
+ * script run: Latin/Cyrillic/Greek words are runs of letters, digits and
+ * marks (apostrophes join letters, '.' and ',' join digits, everything else
+ * separates; details in src/text/analyzer.c), stop-listed (optionally) and
+ * stemmed with Snowball (English); Japanese runs (kanji, kana) are
+ * segmented by MeCab with IPADIC into morphemes and also emitted as
+ * overlapping character bigrams, so unknown words still match; Hangul,
+ * Thai, Lao, Khmer and Myanmar runs give bigrams only. Numbers stay whole.
  *
  * Term kinds are kept apart by a one-byte prefix inside the term bytes the
  * index sees, so a bigram "東京" never collides with the morpheme "東京":

@@ -23,7 +23,7 @@
  *    through the stem cache (stem.c): stopword test on the lowercase form,
  *    then the Snowball stem. Numbers are indexed whole.
  *  - CJK runs: maximal runs of Japanese characters (Han, kana, ー 々) or of
- *    Hangul. Each run gives overlapping character bigrams ('b' terms), which
+ *    Hangul (also Thai, Lao, Khmer, Myanmar: no spaces, no segmenter). Each run gives overlapping character bigrams ('b' terms), which
  *    match any substring of length >= 2, unknown words included; Japanese
  *    runs also give MeCab morphemes ('w' terms, japanese.c) which rank
  *    whole words above accidental bigram overlaps. Positions: see text.h.
@@ -93,7 +93,7 @@ typedef struct cr_scan {
 	char jbyte;
 
 	/* current CJK run chunk */
-	int rscript;    /* CR_CC_JA or CR_CC_KO, 0 = no run */
+	int rscript;    /* CR_CC_JA or CR_CC_BIGRAM, 0 = no run */
 	int rcarried;   /* character 0 was the last one of the previous chunk */
 	uint32_t rbase; /* position of character 0 */
 	uint32_t rn;
@@ -388,7 +388,7 @@ static void feed_cls(cr_scan *sc, int32_t cp, int cls, uint32_t start, uint32_t 
 		feed_joiner(sc, cls, (char)cp);
 		break;
 	case CR_CC_JA:
-	case CR_CC_KO:
+	case CR_CC_BIGRAM:
 		feed_cjk(sc, cp, cls, start, end);
 		break;
 	default:

@@ -23,8 +23,8 @@
  * Classification (cr_text_class) is done on normalized code points: Unicode
  * general category decides letter / digit / mark / separator, and block
  * ranges pick out Japanese (Han, Hiragana, Katakana incl. ー, iteration marks)
- * and Hangul, which the analyzer segments differently from space-delimited
- * scripts.
+ * and Hangul, Thai, Lao, Khmer and Myanmar (bigram runs), which the
+ * analyzer segments differently from space-delimited scripts.
  */
 #include "text/text_int.h"
 
@@ -111,10 +111,16 @@ static int is_japanese(int32_t cp)
 	       cp == 0x303B;                       /* 〻 */
 }
 
-static int is_hangul(int32_t cp)
+/* Other scripts segmented by bigrams: Hangul (as CJK analyzers do) and the
+ * scripts written without spaces that we have no segmenter for (Thai, Lao,
+ * Khmer, Myanmar), which would otherwise make sentence-long "words". */
+static int is_bigram_script(int32_t cp)
 {
 	return (cp >= 0xAC00 && cp <= 0xD7FF) || (cp >= 0x1100 && cp <= 0x11FF) ||
-	       (cp >= 0x3130 && cp <= 0x318F) || (cp >= 0xA960 && cp <= 0xA97F);
+	       (cp >= 0x3130 && cp <= 0x318F) || (cp >= 0xA960 && cp <= 0xA97F) ||
+	       (cp >= 0x0E00 && cp <= 0x0EFF) || /* Thai, Lao */
+	       (cp >= 0x1780 && cp <= 0x17FF) || /* Khmer */
+	       (cp >= 0x1000 && cp <= 0x109F);   /* Myanmar */
 }
 
 int cr_text_class(int32_t cp)
@@ -150,8 +156,8 @@ int cr_text_class(int32_t cp)
 	}
 	if (is_japanese(cp))
 		return CR_CC_JA;
-	if (is_hangul(cp))
-		return CR_CC_KO;
+	if (is_bigram_script(cp))
+		return CR_CC_BIGRAM;
 	return cls;
 }
 

@@ -31,7 +31,7 @@ enum {
 	CR_CC_APOS,      /* apostrophe (joins letters: don't) */
 	CR_CC_NUMSEP,    /* '.' or ',' (joins digits: 3.14, 1,000) */
 	CR_CC_JA,        /* kanji, kana (incl. ー 々 〆): Japanese runs */
-	CR_CC_KO,        /* Hangul: bigram runs, no MeCab */
+	CR_CC_BIGRAM,    /* Hangul, Thai, Lao, Khmer, Myanmar: bigram runs, no MeCab */
 };
 
 /* Longest cluster we normalize as one unit (code points of input). */

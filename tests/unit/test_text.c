@@ -239,6 +239,8 @@ static void test_japanese(void **st)
 	expect("猫", 0, 0, "b猫 w猫");
 	/* Hangul: bigrams only */
 	expect("한국어", 0, 1, "b한국@0 b국어@1");
+	/* Thai has no spaces and no segmenter here: bigrams, not one long word */
+	expect("ภาษาไทย", 0, 0, "bภา bาษ bษา bาไ bไท bทย");
 	/* punctuation splits runs; positions continue */
 	expect("日本。東京", 0, 1, "b日本@0 w日本@0 b東京@2 w東京@2");
 }
