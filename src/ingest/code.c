@@ -398,7 +398,7 @@ static char *symbol_at(scan *sc, const cline *ls, size_t n_lines, size_t i)
 		if (l->indent == 0 || l->indent > 8 || !sc->cls)
 			return NULL;
 		size_t tl = trimmed_len(l);
-		if (!tl || l->s[tl - 1] == ';' || starts_kw_stmt(l, q) || c0 == '@' || c0 == '}' || c0 == '/' ||
+		if (q >= tl || l->s[tl - 1] == ';' || starts_kw_stmt(l, q) || c0 == '@' || c0 == '}' || c0 == '/' ||
 		    c0 == '*')
 			return NULL;
 		static const char *fkw[] = {"fun", "def", "func", "function", NULL};
@@ -530,6 +530,8 @@ static char *symbol_at(scan *sc, const cline *ls, size_t n_lines, size_t i)
 						else if (l->s[r] == '>' && --depth == 0)
 							break;
 					}
+					if (r >= l->n)
+						return NULL; /* unbalanced '<' */
 					r++;
 					while (r < l->n && l->s[r] == ' ')
 						r++;

@@ -1,0 +1,2 @@
+impl<T: Ce) fn g() {}
+maCcro_rules! m { () => {} }

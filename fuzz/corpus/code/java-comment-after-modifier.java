@@ -1,0 +1,6 @@
+class K {
+    public // note (x) {
+    static // y
+    int f(int a) {
+    }
+}
