@@ -16,7 +16,8 @@
  *
  * In both, a line starting "Name: " (or "Name：", or "- Name:", or
  * ">> Name:") gives the speaker when no voice tag does; a name is at most
- * 40 bytes and 4 words and has no sentence punctuation. Styling is stripped:
+ * 40 bytes and 4 words, has no sentence punctuation and is not a label of
+ * minutes ("Decision:", "Action item:", "決定事項："). Styling is stripped:
  * tags (<b>, <i>, <c.x>, <font ...>, <00:01.000> timestamps, <ruby>/<rt>), ASS
  * overrides ({\an8}) and the entities &amp; &lt; &gt; &nbsp; &lrm; &rlm;.
  *
@@ -33,6 +34,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ingest/ingest_int.h"
 
@@ -260,6 +262,15 @@ static size_t speaker_prefix(const char *s, size_t n, size_t *name_off, size_t *
 		nl--;
 	if (!nl)
 		return 0;
+	/* labels that head a line of minutes, not people */
+	static const char *labels[] = {"Note", "Notes", "Decision", "Decisions", "Action", "Action item",
+				       "Action items", "Question", "Answer", "Summary", "Update", "Agenda",
+				       "Topic", "Warning", "Important", "Example", "Translation", "Subject",
+				       "Re", "PS", "NB", "TODO", "FYI", "決定事項", "議題", "アクションアイテム",
+				       "注", "備考", "質問", "回答", "結論", "宿題"};
+	for (size_t k = 0; k < CR_ARRAY_LEN(labels); k++)
+		if (strlen(labels[k]) == nl && strncasecmp(labels[k], s + st, nl) == 0)
+			return 0;
 	size_t j = i + colon;
 	if (j < n && s[j] != ' ' && colon == 1)
 		return 0; /* "10:30", "a:b" */

@@ -159,6 +159,13 @@ static void test_srt_forms(void **st)
 	assert_int_equal(extract_str(&a, "t.srt", t, &d, &m), CR_OK);
 	assert_null(d->sections[0].loc.speaker);
 	assert_non_null(strstr(d->sections[0].text, "note: this is text"));
+	/* labels of minutes are text too, and keep the previous speaker */
+	const char *lab = "1\n00:00:01,000 --> 00:00:02,000\nTom Becker: Agreed.\n\n2\n00:00:03,000 --> 00:00:04,000\n"
+			  "Decision: pilot on May 29.\n\n3\n00:00:05,000 --> 00:00:06,000\n決定事項：60台を発注する。\n";
+	assert_int_equal(extract_str(&a, "l.srt", lab, &d, &m), CR_OK);
+	assert_int_equal(d->n_sections, 1);
+	assert_string_equal(d->sections[0].loc.speaker, "Tom Becker");
+	assert_string_equal(d->sections[0].text, "Agreed. Decision: pilot on May 29. 決定事項：60台を発注する。");
 	/* all cues broken */
 	assert_int_equal(extract_str(&a, "b.srt", "1\n00:00:01 --> x\nhello\n", &d, &m), CR_ECORRUPT);
 	cr_arena_release(&a);
