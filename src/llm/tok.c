@@ -152,6 +152,8 @@ static cr_err load_pre(cr_tok *t, cr_gguf_str pre, cr_msg *m)
 		t->add_sep = 1;
 	} else if (str_in(pre, qwen2)) {
 		t->pre = CR_PRE_QWEN2;
+	} else if (str_is(pre, "deepseek-llm")) {
+		t->pre = CR_PRE_DEEPSEEK_LLM;
 	} else {
 		return cr_fail(m, CR_EUNSUPPORTED, "tokenizer: pre-tokenizer '%.*s' is not supported",
 			       (int)CR_MIN(pre.n, 64), pre.p);

