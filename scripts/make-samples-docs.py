@@ -17,6 +17,7 @@ Output is deterministic: fixed dates, fixed zip timestamps, fixed file IDs.
 
     python3 scripts/make-samples-docs.py [repo-root]
 """
+import datetime
 import hashlib
 import os
 import sys
@@ -176,7 +177,8 @@ def col_name(i):
 
 
 def make_xlsx(sheets, title, creator, created):
-    """sheets: list of (name, rows); a cell is a str, a number, or ("=FORMULA", cached number)."""
+    """sheets: list of (name, rows); a cell is a str, a number, a datetime.date (stored as a
+    serial number with a date style), or ("=FORMULA", cached number)."""
     sst, sst_index = [], {}
 
     def s_idx(text):
@@ -195,7 +197,10 @@ def make_xlsx(sheets, title, creator, created):
                 ref = "%s%d" % (col_name(c), r)
                 if val is None or val == "":
                     continue
-                if isinstance(val, tuple):
+                if isinstance(val, datetime.date):
+                    serial = (val - datetime.date(1899, 12, 30)).days
+                    out.append('<c r="%s" s="1"><v>%d</v></c>' % (ref, serial))
+                elif isinstance(val, tuple):
                     out.append('<c r="%s"><f>%s</f><v>%s</v></c>' % (ref, x(val[0].lstrip("=")), val[1]))
                 elif isinstance(val, (int, float)):
                     out.append('<c r="%s"><v>%s</v></c>' % (ref, val))
@@ -217,7 +222,7 @@ def make_xlsx(sheets, title, creator, created):
               '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
               '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
               '<borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>'
-              '<cellXfs count="1"><xf xfId="0"/></cellXfs></styleSheet>')
+              '<cellXfs count="2"><xf xfId="0"/><xf xfId="0" numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>')
     parts = [("[Content_Types].xml", content_types(
         [("/xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
          ("/xl/sharedStrings.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"),
@@ -728,6 +733,8 @@ BUDGET_ROWS.append(["Total"] + [("=SUM(%s2:%s%d)" % (c, c, _n), sum(r[1][k] for 
                    [("=SUM(F2:F%d)" % _n, sum(sum(r[1]) for r in _budget))])
 BUDGET_ROWS.append([])
 BUDGET_ROWS.append(["Note", "Approved by the board on 2026-02-18. Kestrel R&D total JPY 210 million; launch campaign JPY 38 million."])
+BUDGET_ROWS.append(["Board approval", datetime.date(2026, 2, 18)])
+BUDGET_ROWS.append(["Mid-year review", datetime.date(2026, 7, 22)])
 
 HEADCOUNT_ROWS = [["Department", "Osaka", "Boston", "Total", "Open positions"],
                   ["Engineering", 46, 9, ("=B2+C2", 55), 4],

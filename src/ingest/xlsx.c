@@ -6,7 +6,10 @@
  * text runs are joined; <rPh> phonetic guides, e.g. furigana, are
  * skipped). Each worksheet is streamed row by row: cell values only, never
  * formulas (<f>); shared, inline and formula-result strings, booleans as
- * TRUE/FALSE, numbers as written. When a sheet's first non-empty row is all
+ * TRUE/FALSE, numbers as written, except numbers whose cell style
+ * (xl/styles.xml cellXfs -> numFmt, built-in ids 14-22, 27-36, 45-58 or a
+ * format code with y/d/h/s outside quotes) is a date or time: those read
+ * "2026-02-18", "2026-02-18 09:30" or "09:30". When a sheet's first non-empty row is all
  * text, it is taken as the header and later rows read
  *     "Item: Travel; Q1: 12000; Q2: 15000"
  * (else values joined by " | "). One section per block of up to 40 rows
@@ -30,7 +33,135 @@ typedef struct xlsx_state {
 	size_t n_sst;
 	const char **hdr; /* by column index, this sheet */
 	int n_hdr;
+	uint8_t *xf_date;  /* per cell style (cellXfs index): 1 date, 2 date+time, 3 time */
+	size_t n_xf;
+	int date1904;
 } xlsx_state;
+
+/* ---- dates: numbers whose cell style has a date format ------------------ */
+
+/* Kind of a number format: 0 not a date, 1 date, 2 date and time, 3 time. */
+static int fmt_kind_builtin(int id)
+{
+	if ((id >= 14 && id <= 17) || id == 30 || id == 31 || (id >= 27 && id <= 29) || (id >= 34 && id <= 36) ||
+	    (id >= 50 && id <= 58))
+		return 1;
+	if (id == 22)
+		return 2;
+	if ((id >= 18 && id <= 21) || (id >= 45 && id <= 47) || id == 32 || id == 33)
+		return 3;
+	return 0;
+}
+
+static int fmt_kind_code(const char *code)
+{
+	int date = 0, time = 0;
+	for (const char *p = code; p && *p; p++) {
+		if (*p == '"') { /* literal text */
+			while (p[1] && p[1] != '"')
+				p++;
+			if (p[1])
+				p++;
+			continue;
+		}
+		if (*p == '[') { /* colour, locale, elapsed time */
+			if (p[1] == 'h' || p[1] == 'm' || p[1] == 's')
+				time = 1;
+			while (p[1] && p[1] != ']')
+				p++;
+			continue;
+		}
+		if (*p == '\\' || *p == '_' || *p == '*') {
+			if (p[1])
+				p++;
+			continue;
+		}
+		char c = (char)(*p | 0x20);
+		if (c == 'y' || c == 'd')
+			date = 1;
+		else if (c == 'h' || c == 's')
+			time = 1;
+	}
+	return date && time ? 2 : date ? 1 : time ? 3 : 0;
+}
+
+static cr_err read_styles(xlsx_state *st, cr_zip *z, const char *part)
+{
+	if (!part || !cr_zip_has(z, part))
+		return CR_OK;
+	cr_xml xr;
+	cr_err e = cr_xml_open_part(&xr, z, part);
+	if (e)
+		return e;
+	int custom_id[256], custom_kind[256], n_custom = 0, in_xfs = 0, more = 1;
+	size_t cap = 0;
+	while (!(e = cr_xml_next(&xr, &more)) && more) {
+		if (cr_xml_start(&xr, "numFmt") && n_custom < 256) {
+			const char *id = cr_xml_attr(&xr, "numFmtId");
+			custom_id[n_custom] = id ? atoi(id) : -1;
+			custom_kind[n_custom++] = fmt_kind_code(cr_xml_attr(&xr, "formatCode"));
+		} else if (cr_xml_start(&xr, "cellXfs")) {
+			in_xfs = !cr_xml_is_empty(&xr);
+		} else if (cr_xml_end(&xr, "cellXfs")) {
+			in_xfs = 0;
+		} else if (in_xfs && cr_xml_start(&xr, "xf")) {
+			const char *v = cr_xml_attr(&xr, "numFmtId");
+			int id = v ? atoi(v) : 0, kind = fmt_kind_builtin(id);
+			for (int k = 0; k < n_custom; k++)
+				if (custom_id[k] == id)
+					kind = custom_kind[k];
+			if (st->n_xf == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				if (nc > 65536)
+					continue; /* Excel allows 64000 styles */
+				uint8_t *nv = cr_arena_alloc(st->x->a, nc);
+				if (!nv) {
+					e = CR_ENOMEM;
+					break;
+				}
+				if (st->n_xf)
+					memcpy(nv, st->xf_date, st->n_xf);
+				st->xf_date = nv;
+				cap = nc;
+			}
+			st->xf_date[st->n_xf++] = (uint8_t)kind;
+		} else if (cr_xml_start(&xr, "dxfs")) {
+			break; /* nothing we need after cellXfs */
+		}
+	}
+	cr_xml_close(&xr);
+	return e;
+}
+
+/* Excel serial day number -> "2026-02-18" (kind 1), "2026-02-18 09:30"
+ * (2) or "09:30" (3). Serial 0 is 1899-12-30 (Lotus's 1900 leap-year bug
+ * included), or 1904-01-01 in 1904 workbooks. */
+static int format_date(char *out, size_t n, double serial, int kind, int date1904)
+{
+	if (!(serial >= 0 && serial < 2958466)) /* up to 9999-12-31 */
+		return 0;
+	long days = (long)serial;
+	double frac = serial - (double)days;
+	long secs = (long)(frac * 86400 + 0.5);
+	if (secs >= 86400) {
+		days++;
+		secs -= 86400;
+	}
+	/* civil date from days since 1970-01-01 (Howard Hinnant's algorithm) */
+	/* serial 25569 is 1970-01-01; a 1904 workbook's serial 0 is serial 1462 */
+	long z = (date1904 ? days + 1462 : days) - 25569 + 719468;
+	long era = (z >= 0 ? z : z - 146096) / 146097;
+	long doe = z - era * 146097;
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (kind == 3)
+		return snprintf(out, n, "%02ld:%02ld", secs / 3600, secs / 60 % 60);
+	if (kind == 2)
+		return snprintf(out, n, "%04ld-%02ld-%02ld %02ld:%02ld", y, m, d, secs / 3600, secs / 60 % 60);
+	return snprintf(out, n, "%04ld-%02ld-%02ld", y, m, d);
+}
 
 static cr_err read_shared_strings(xlsx_state *st, cr_zip *z, const char *part)
 {
@@ -232,8 +363,9 @@ static cr_err read_sheet(xlsx_state *st, cr_zip *z, const char *part, const char
 	st->hdr = NULL;
 	st->n_hdr = 0;
 	int more = 1, loaded = 0, in_v = 0, in_t = 0, header_done = 0, all_text_first = 0;
+	char datebuf[40];
 	int row_num = 0, next_col = 0, col = 0, block_first = 0, block_last = 0, block_rows = 0;
-	const char *ctype = NULL;
+	const char *ctype = NULL, *cstyle = NULL;
 	if ((e = cr_buf_printf(&block, "Sheet: %s\n", name)))
 		goto out;
 	for (;;) {
@@ -255,6 +387,7 @@ static cr_err read_sheet(xlsx_state *st, cr_zip *z, const char *part, const char
 				col = c >= 0 ? c : next_col;
 				next_col = col + 1;
 				ctype = cr_xml_attr(&xr, "t");
+				cstyle = cr_xml_attr(&xr, "s");
 				cr_buf_reset(&v);
 			} else if (!strcmp(n, "v")) {
 				in_v = !empty;
@@ -293,6 +426,15 @@ static cr_err read_sheet(xlsx_state *st, cr_zip *z, const char *part, const char
 			} else if (ctype && !strcmp(ctype, "b")) {
 				val = vl && v.data[0] == '1' ? "TRUE" : "FALSE";
 				vl = vl ? strlen(val) : 0;
+			} else if ((!ctype || !strcmp(ctype, "n")) && cstyle && vl) {
+				long xf = strtol(cstyle, NULL, 10);
+				char *end;
+				double num = strtod(v.data, &end);
+				if (xf >= 0 && (size_t)xf < st->n_xf && st->xf_date[xf] && !*end &&
+				    format_date(datebuf, sizeof datebuf, num, st->xf_date[xf], st->date1904) > 0) {
+					val = datebuf;
+					vl = strlen(datebuf);
+				}
 			}
 			while (vl && (*val == ' ' || *val == '\n' || *val == '\t'))
 				val++, vl--;
@@ -354,6 +496,12 @@ cr_err cr_x_xlsx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 			sst = rels[i].value;
 	if ((e = read_shared_strings(&st, z, sst ? sst : "xl/sharedStrings.xml")))
 		goto out;
+	const char *styles = NULL;
+	for (size_t i = 0; i < n_rels && !styles; i++)
+		if (strstr(rels[i].value, "styles"))
+			styles = rels[i].value;
+	if ((e = read_styles(&st, z, styles)))
+		goto out;
 	/* sheets in workbook order */
 	cr_xml xr;
 	if ((e = cr_xml_open_part(&xr, z, wb)))
@@ -362,6 +510,10 @@ cr_err cr_x_xlsx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	size_t n_sheets = 0, cap = 0;
 	int more = 1;
 	while (!(e = cr_xml_next(&xr, &more)) && more) {
+		if (cr_xml_start(&xr, "workbookPr")) {
+			const char *d1904 = cr_xml_attr(&xr, "date1904");
+			st.date1904 = d1904 && (!strcmp(d1904, "1") || !strcmp(d1904, "true"));
+		}
 		if (!cr_xml_start(&xr, "sheet"))
 			continue;
 		const char *name = cr_xml_attr(&xr, "name"), *id = cr_xml_rel_id(&xr);

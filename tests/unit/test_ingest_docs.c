@@ -238,6 +238,75 @@ static void test_xlsx(void **st)
 	assert_int_equal(s->loc.line_end, 6);
 	assert_false(any_contains(d, "SUM(")); /* values, not formulas */
 	find(d, "Approved by the board on 2026-02-18");
+	find(d, "Department: Board approval; Q1: 2026-02-18"); /* a date-styled serial number */
+	find(d, "Department: Mid-year review; Q1: 2026-07-22");
+}
+
+/* Builds a zip in memory from (name, data, len) triples via a temp file. */
+static void make_zip(fixture *f, const char *const *names, const char *const *datas, const size_t *lens, int n)
+{
+	char path[] = "/tmp/cr_test_zip_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	int ze;
+	zip_t *z = zip_open(path, ZIP_TRUNCATE, &ze);
+	assert_non_null(z);
+	for (int i = 0; i < n; i++) {
+		zip_source_t *s = zip_source_buffer(z, datas[i], lens[i], 0);
+		assert_non_null(s);
+		assert_true(zip_file_add(z, names[i], s, ZIP_FL_OVERWRITE) >= 0);
+	}
+	assert_int_equal(zip_close(z), 0);
+	cr_free(f->buf);
+	cr_msg m;
+	assert_int_equal(cr_file_read(path, 64u << 20, &f->buf, &f->len, &m), CR_OK);
+	unlink(path);
+}
+
+static const char CT[] = "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/"
+			 "content-types\"/>";
+
+/* Cell kinds in a handwritten workbook: inline strings, booleans, errors,
+ * formulas (cached values only), custom and built-in date formats, a 1904
+ * workbook, an out-of-range shared string index. */
+static void test_xlsx_cells(void **st)
+{
+	fixture *f = *st;
+	static const char wb[] =
+		"<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+		"xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
+		"<workbookPr date1904=\"1\"/><sheets><sheet name=\"Dates &amp; flags\" sheetId=\"1\" r:id=\"rId1\"/>"
+		"</sheets></workbook>";
+	static const char wb_rels[] =
+		"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+		"<Relationship Id=\"rId1\" Type=\"x/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+		"<Relationship Id=\"rId2\" Type=\"x/styles\" Target=\"/xl/styles.xml\"/></Relationships>";
+	static const char styles[] =
+		"<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><numFmts count=\"2\">"
+		"<numFmt numFmtId=\"164\" formatCode=\"yyyy/mm/dd\\ hh:mm\"/>"
+		"<numFmt numFmtId=\"165\" formatCode=\"&quot;day&quot;\\ 0.00\"/></numFmts>"
+		"<cellXfs count=\"4\"><xf numFmtId=\"0\"/><xf numFmtId=\"164\"/><xf numFmtId=\"165\"/>"
+		"<xf numFmtId=\"20\"/></cellXfs></styleSheet>";
+	static const char sheet[] =
+		"<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>"
+		"<row r=\"3\"><c r=\"A3\" t=\"inlineStr\"><is><t>Pilot start</t></is></c>"
+		"<c r=\"B3\" s=\"1\"><v>44709.5</v></c><c r=\"C3\" s=\"2\"><v>44709.5</v></c>"
+		"<c r=\"D3\" s=\"3\"><v>0.75</v></c><c r=\"E3\" t=\"b\"><v>1</v></c>"
+		"<c r=\"F3\" t=\"e\"><v>#DIV/0!</v></c><c r=\"G3\" t=\"s\"><v>99</v></c>"
+		"<c r=\"H3\" t=\"str\"><f>CONCAT(\"a\",\"b\")</f><v>ab</v></c></row></sheetData></worksheet>";
+	const char *names[] = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+			       "xl/worksheets/sheet1.xml"};
+	const char *datas[] = {CT, wb, wb_rels, styles, sheet};
+	size_t lens[] = {sizeof CT - 1, sizeof wb - 1, sizeof wb_rels - 1, sizeof styles - 1, sizeof sheet - 1};
+	make_zip(f, names, datas, lens, 5);
+	assert_int_equal(extract_lim(f, "cells.xlsx", NULL), CR_OK);
+	/* 1904 system: serial 44709.5 = 2026-05-29 12:00; custom "day" 0.00 is no date;
+	 * built-in 20 is h:mm */
+	const cr_section *s = find(f->doc, "Pilot start | 2026-05-29 12:00 | 44709.5 | 18:00 | TRUE | #DIV/0! | ab");
+	assert_string_equal(s->loc.sheet, "Dates & flags");
+	assert_int_equal(s->loc.line_start, 3);
+	assert_false(any_contains(f->doc, "CONCAT"));
 }
 
 static void test_pptx(void **st)
@@ -341,31 +410,6 @@ static void test_pdf_bad(void **st)
 	memcpy(f->buf, "%PDX", 4); /* named .pdf, not a PDF */
 	expect(f, "fake.pdf", CR_ECORRUPT, "pdf:");
 }
-
-/* Builds a zip in memory from (name, data, len) triples via a temp file. */
-static void make_zip(fixture *f, const char *const *names, const char *const *datas, const size_t *lens, int n)
-{
-	char path[] = "/tmp/cr_test_zip_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	int ze;
-	zip_t *z = zip_open(path, ZIP_TRUNCATE, &ze);
-	assert_non_null(z);
-	for (int i = 0; i < n; i++) {
-		zip_source_t *s = zip_source_buffer(z, datas[i], lens[i], 0);
-		assert_non_null(s);
-		assert_true(zip_file_add(z, names[i], s, ZIP_FL_OVERWRITE) >= 0);
-	}
-	assert_int_equal(zip_close(z), 0);
-	cr_free(f->buf);
-	cr_msg m;
-	assert_int_equal(cr_file_read(path, 64u << 20, &f->buf, &f->len, &m), CR_OK);
-	unlink(path);
-}
-
-static const char CT[] = "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/"
-			 "content-types\"/>";
 
 static void test_zip_bad(void **st)
 {
@@ -625,6 +669,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pdf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xlsx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xlsx_cells, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pptx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_japanese, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pdf_bad, setup, teardown),
