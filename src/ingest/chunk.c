@@ -16,7 +16,8 @@
  * 3. Overlap: each piece after the first starts about overlap_chars before
  *    the previous cut, moved forward to the next word start so it does not
  *    begin mid-word.
- * Cost: O(total text) per document; memory from the arena.
+ * Cost: O(total text + chunks x log sections) per document; memory from the
+ * arena.
  */
 #include "ingest/ingest_int.h"
 
@@ -165,9 +166,16 @@ static cr_err push_chunk(chunk_list *cl, const char *text, size_t b, size_t e, c
 	c->loc.t_start = c->loc.t_end = -1;
 	c->loc.speaker = NULL;
 	int first = 1, speakers_agree = 1;
-	for (size_t i = 0; i < n_sp; i++) {
-		if (sp[i].end <= b || sp[i].off >= e)
-			continue;
+	/* spans are in offset order: binary search the first one ending after b */
+	size_t lo = 0, hi = n_sp;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sp[mid].end <= b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < n_sp && sp[i].off < e; i++) {
 		const cr_loc *l = &sp[i].sec->loc;
 		if (l->line_start > 0 && (c->loc.line_start == 0 || l->line_start < c->loc.line_start))
 			c->loc.line_start = l->line_start;

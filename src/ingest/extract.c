@@ -560,6 +560,10 @@ size_t cr_text_unix_newlines(char *s, size_t n)
 	return o;
 }
 
+/* A paragraph longer than this is cut at a line end, so line ranges stay
+ * useful in files without blank lines (logs, listings, some Japanese text). */
+#define PARA_MAX 4096
+
 cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n, int first_line,
 			      const char *heading)
 {
@@ -576,7 +580,9 @@ cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n,
 			para = i;
 			para_line = line;
 		}
-		if ((blank || e >= n) && in_para) {
+		/* end the paragraph at a blank line, at the end, or when long */
+		int cut_long = in_para && !blank && e - para >= PARA_MAX;
+		if ((blank || e >= n || cut_long) && in_para) {
 			size_t end = blank ? i : e;
 			while (end > para && (text[end - 1] == '\n' || text[end - 1] == '\r'))
 				end--;

@@ -89,7 +89,7 @@ const char *cr_doc_meta(const cr_doc *d, const char *key);
 
 /*
  * Adds UTF-8 `text` (n bytes) to d as one section per paragraph (run of
- * non-blank lines), each with its line range; `first_line` is the number of
+ * non-blank lines; one over 4 KiB is cut at a line end), each with its line range; `first_line` is the number of
  * the text's first line in the file (0: no line numbers, for formats whose
  * lines mean nothing, like HTML), `heading` (may be NULL, must live in
  * x->a) goes into every section's loc. (extract.c)

@@ -148,6 +148,27 @@ static void test_txt(void **st)
 	assert_int_equal(s->loc.line_start, line_of(f, "Hokuto Motors stays"));
 	assert_int_equal(s->loc.line_end, s->loc.line_start + 2);
 	assert_string_equal(cr_doc_meta(d, "charset"), "UTF-8");
+
+	/* a file without blank lines still gets useful line ranges */
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	for (int i = 1; i <= 500; i++)
+		assert_int_equal(cr_buf_printf(&b, "log line %d: servo HM-40 torque within limits\n", i), CR_OK);
+	cr_free(f->buf);
+	f->len = b.len;
+	f->buf = (uint8_t *)cr_buf_take(&b, NULL);
+	assert_int_equal(extract_lim(f, "servo.log", NULL), CR_OK);
+	d = f->doc;
+	assert_true(d->n_sections >= 5);
+	assert_int_equal(d->sections[0].loc.line_start, 1);
+	for (size_t i = 0; i < d->n_sections; i++) {
+		assert_true(d->sections[i].len <= 4096 + 100);
+		if (i)
+			assert_int_equal(d->sections[i].loc.line_start, d->sections[i - 1].loc.line_end + 1);
+	}
+	assert_int_equal(d->sections[d->n_sections - 1].loc.line_end, 500);
+	const cr_section *s2 = find(d, "log line 321:");
+	assert_true(s2->loc.line_start <= 321 && s2->loc.line_end >= 321);
 }
 
 static void test_html(void **st)
