@@ -213,9 +213,13 @@ static void bmp_build(void)
 		if (cp >= 0xD800 && cp <= 0xDFFF)
 			continue;
 		uint8_t f = (uint8_t)cr_text_class(cp);
-		const utf8proc_property_t *p = utf8proc_get_property(cp);
-		if (cp >= 0x80 && p->decomp_seqindex == UINT16_MAX && p->casefold_seqindex == UINT16_MAX &&
-		    !p->ignorable && p->category != UTF8PROC_CATEGORY_CN)
+		/* stable: NFKC_Casefold of the code point alone is itself (é, ä,
+		 * kana, kanji, lowercase Greek and Cyrillic, ...) */
+		char u[4];
+		int32_t out[CR_NORM_MAX];
+		int ul = cr_utf8_encode((uint32_t)cp, u);
+		if (cp >= 0x80 && ul > 0 && cr_text_norm_cluster((const uint8_t *)u, (size_t)ul, out) == 1 &&
+		    out[0] == cp)
 			f |= CR_BMP_STABLE;
 		if (is_extender((uint32_t)cp))
 			f |= CR_BMP_EXTENDS;
