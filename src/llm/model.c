@@ -249,6 +249,9 @@ static cr_err load_tensors(cr_model *md, cr_msg *m)
 	hp->n_vocab = (int)md->tok_embd.ne1;
 	if (hp->n_vocab < 1)
 		return cr_fail(m, CR_ECORRUPT, "model: empty vocabulary");
+	if ((size_t)hp->n_layer > cr_gguf_n_tensors(md->g)) /* before allocating per layer */
+		return cr_fail(m, CR_ECORRUPT, "model: block_count %d exceeds the file's %zu tensors",
+			       hp->n_layer, cr_gguf_n_tensors(md->g));
 	md->layers = cr_calloc((size_t)hp->n_layer, sizeof(cr_layer));
 	if (!md->layers)
 		return CR_ENOMEM;
@@ -352,13 +355,24 @@ static void fill_info(cr_model *md)
 cr_err cr_model_load(const char *path, cr_model **out, cr_msg *m)
 {
 	*out = NULL;
-	cr_model *md = cr_calloc(1, sizeof *md);
-	if (!md)
-		return CR_ENOMEM;
-	cr_arena_init(&md->arena, 0);
-	cr_err e = cr_gguf_open(path, &md->g, m);
+	cr_gguf *g = NULL;
+	cr_err e = cr_gguf_open(path, &g, m);
 	if (e)
-		goto fail;
+		return e;
+	return cr_model_load_gguf(g, out, m);
+}
+
+cr_err cr_model_load_gguf(cr_gguf *g, cr_model **out, cr_msg *m)
+{
+	*out = NULL;
+	cr_model *md = cr_calloc(1, sizeof *md);
+	if (!md) {
+		cr_gguf_free(g);
+		return CR_ENOMEM;
+	}
+	cr_arena_init(&md->arena, 0);
+	md->g = g;
+	cr_err e;
 	cr_gguf_str a;
 	if (cr_gguf_get_str(md->g, "general.architecture", &a)) {
 		e = cr_fail(m, CR_ECORRUPT, "model: no general.architecture key");

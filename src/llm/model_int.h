@@ -92,6 +92,10 @@ struct cr_ctx {
 	float *norm_tmp;
 };
 
+/* Loads from an open file, taking ownership of g (freed on failure too);
+ * cr_model_load is this over cr_gguf_open. Used by the fuzz target. */
+cr_err cr_model_load_gguf(cr_gguf *g, cr_model **out, cr_msg *m);
+
 /* kvcache.c */
 cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m);
 void cr_kv_release(cr_ctx *c);
