@@ -126,6 +126,8 @@ typedef struct cr_walk {
 
 void cr_walk_init(cr_walk *w);
 void cr_walk_release(cr_walk *w);
+/* Never walks into `dir` (the data directory). */
+cr_err cr_walk_exclude(cr_walk *w, const char *dir);
 /* Adds the files under `root` (already resolved with realpath) named
  * "<base>/...". Problems with single files become rejections; only a
  * failure to allocate is an error. */

@@ -14,7 +14,7 @@
  * CR_CORPUS_SYNC_BYTES of new text, so memory stays bounded, and once at
  * the end.
  *
- * Reading, hashing, extraction and chunking run on cr_ncpu() threads
+ * Reading, hashing, extraction and chunking run on up to 4 threads
  * ($CR_INGEST_THREADS overrides), in
  * batches (see ingest_files); the catalog is written by the calling thread
  * only, in the walk's order, so runs are reproducible.
@@ -552,7 +552,7 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 	if (!rep)
 		rep = &dummy;
 	memset(rep, 0, sizeof *rep);
-	cr_run r = {.c = c, .o = o, .rep = rep, .n_threads = cr_ncpu()};
+	cr_run r = {.c = c, .o = o, .rep = rep, .n_threads = CR_MIN(cr_ncpu(), 4)};
 	const char *nt = getenv("CR_INGEST_THREADS"); /* for measurements */
 	if (nt && atoi(nt) > 0)
 		r.n_threads = atoi(nt);
@@ -569,7 +569,11 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 	if ((e = cr_corpus_sync(c, NULL, m)))
 		goto out;
 
-	/* 1. list every root */
+	/* 1. list every root (never the data directory itself) */
+	if ((e = cr_walk_exclude(&w, c->dir))) {
+		e = cr_fail(m, e, "out of memory");
+		goto out;
+	}
 	int64_t *src = cr_calloc(n ? n : 1, sizeof *src);
 	size_t *first_file = cr_calloc(n + 1, sizeof *first_file);
 	size_t *first_repo = cr_calloc(n + 1, sizeof *first_repo);

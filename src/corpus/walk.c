@@ -17,6 +17,7 @@
  * its tracked files at HEAD are taken (cr_git_ls_files) and its commit log
  * is ingested later (ingest.c). A Slack-style export's top-level JSON files
  * (users.json, channels.json) describe the export and are not documents.
+ * The data directory itself is never walked (cr_walk_exclude).
  * Entries are sorted by name, so runs are reproducible.
  */
 #include "corpus/corpus_int.h"
@@ -247,6 +248,15 @@ static cr_err walk_dir(cr_walk *w, const char *path, const char *name, int depth
 		}
 	}
 	cr_free(names);
+	return e;
+}
+
+cr_err cr_walk_exclude(cr_walk *w, const char *dir)
+{
+	struct stat st;
+	cr_err e = CR_OK;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		seen_dir(w, &st, &e);
 	return e;
 }
 

@@ -59,6 +59,16 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["deleted"]
 c search --json ocelot >"$tmp/s2.json"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert r == [], r' "$tmp/s2.json" || fail "deleted file still found"
 
+# A data directory inside the tree is never ingested.
+"$CR_BIN" --data "$T/inner-data" ingest --json "$T" >"$tmp/in1.json" 2>/dev/null
+"$CR_BIN" --data "$T/inner-data" ingest --json "$T" >"$tmp/in2.json" 2>/dev/null
+python3 - "$tmp/in2.json" <<'PY' || fail "data directory walked: $(cat "$tmp/in2.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert not any("inner-data" in x["name"] for x in r["rejections"]), r
+assert r["ingested"] == 0 and r["updated"] == 0, r
+PY
+
 if c ingest "$tmp/no-such-dir" 2>"$tmp/err3" >/dev/null; then fail "missing root accepted"; fi
 grep -q "no-such-dir" "$tmp/err3" || fail "missing root reason"
 echo "ok"
