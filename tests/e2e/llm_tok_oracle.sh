@@ -5,7 +5,8 @@
 # digit runs, special-token look-alikes), for every vocabulary we have:
 # llama-spm, gpt-2, bert-bge, qwen2 (built with make_vocab_gguf; also with
 # the llama3, default and deepseek-llm pre-tokenizers), and the SPM vocabularies of
-# stories260K and llama-2-tiny-random; each with
+# stories260K and llama-2-tiny-random, plus re-labelled vocabularies for
+# Unigram and cased WordPiece (see below); each with
 # special-token parsing on and off. Every string must give identical ids.
 # Skipped (77) when node, the oracle package, the binary or the data are
 # missing.
@@ -47,6 +48,19 @@ if [ -f "$JSON" ] && [ -x "$TOOL" ]; then
 		vocabs+=("qwen-vocab/deepseek-llm-pre=$TMP/qwen-deepseek.gguf")
 else
 	echo "note: qwen2 not checked (tokenizer.json or make_vocab_gguf missing)"
+fi
+# No Unigram (T5) vocabulary is at hand: the LLaMA SentencePiece pieces and
+# scores re-labelled "t5" run the same Viterbi on both sides; likewise BERT
+# with lowercasing (and so accent stripping) off.
+SPM=$DATA/gguf-vocab/ggml-vocab-llama-spm.gguf
+BGE=$DATA/gguf-vocab/ggml-vocab-bert-bge.gguf
+if [ -x "$TOOL" ] && [ -f "$SPM" ] && [ -f "$BGE" ]; then
+	"$TOOL" --from-gguf "$SPM" --model t5 "$TMP/ugm.gguf" >/dev/null && vocabs+=("spm-vocab/as-t5=$TMP/ugm.gguf")
+	"$TOOL" --from-gguf "$SPM" --model t5 --bool tokenizer.ggml.add_space_prefix=1 \
+		--bool tokenizer.ggml.remove_extra_whitespaces=1 "$TMP/ugm2.gguf" >/dev/null &&
+		vocabs+=("spm-vocab/as-t5-merge-spaces=$TMP/ugm2.gguf")
+	"$TOOL" --from-gguf "$BGE" --bool tokenizer.ggml.normalizer.lowercase=0 "$TMP/bert-cased.gguf" >/dev/null &&
+		vocabs+=("bert-bge/cased=$TMP/bert-cased.gguf")
 fi
 
 fail=0

@@ -379,6 +379,46 @@ static void test_ugm_memory(void **st)
 	assert_int_equal(n, CR_ARRAY_LEN(want));
 	assert_memory_equal(ids, want, sizeof want);
 	vocab_close(&v);
+
+	/* A precompiled charsmap (XOR-compressed double array) mapping "A" to
+	 * "l": root BASE 1; 'A' (0x41) leads to node 0x40 whose LCHECK is 0x41,
+	 * LEAF set, BASE 0xC0; node 0x40 ^ 0xC0 = 0x80 holds the replacement's
+	 * offset 0 into "l\0" (and no byte continues from it). */
+	uint8_t cm[4 + 256 * 4 + 2] = {0}; /* every byte from the root stays inside */
+	uint32_t xs = 256 * 4, x0 = 1u << 10, x40 = (0xC0u << 10) | (1u << 8) | 0x41u;
+	memcpy(cm, &xs, 4);
+	memcpy(cm + 4, &x0, 4);
+	memcpy(cm + 4 + 0x40 * 4, &x40, 4);
+	cm[4 + xs] = 'l';
+	assert_int_equal(cr_gguf_writer_new(&w), CR_OK);
+	assert_int_equal(cr_gguf_writer_set_str(w, "tokenizer.ggml.model", "t5"), CR_OK);
+	assert_int_equal(cr_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", toks, nt), CR_OK);
+	assert_int_equal(cr_gguf_writer_set_arr_f32(w, "tokenizer.ggml.scores", scores, nt), CR_OK);
+	assert_int_equal(cr_gguf_writer_set_arr_i32(w, "tokenizer.ggml.token_type", types, nt), CR_OK);
+	assert_int_equal(cr_gguf_writer_set_bool(w, "tokenizer.ggml.add_space_prefix", 1), CR_OK);
+	assert_int_equal(cr_gguf_writer_set_arr(w, "tokenizer.ggml.precompiled_charsmap", CR_GV_U8, cm, sizeof cm),
+			 CR_OK);
+	assert_int_equal(cr_gguf_writer_write(w, path, &m), CR_OK);
+	assert_true(vocab_open(&v, path));
+	n = encode(v.t, "heAAo", 5, 0, ids, 64); /* -> "▁hello" */
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], 6);
+	n = encode(v.t, "heBBo", 5, 0, ids, 64); /* B unmapped: unknown */
+	assert_true(n > 1);
+	vocab_close(&v);
+	/* a charsmap whose array points outside itself fails cleanly */
+	uint32_t bad = (0x7fffu << 10);
+	memcpy(cm + 4, &bad, 4);
+	assert_int_equal(cr_gguf_writer_set_arr(w, "tokenizer.ggml.precompiled_charsmap", CR_GV_U8, cm, sizeof cm),
+			 CR_OK);
+	assert_int_equal(cr_gguf_writer_write(w, path, &m), CR_OK);
+	cr_gguf_writer_free(w);
+	assert_true(vocab_open(&v, path));
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_tok_encode(v.t, "hello", 5, 0, &b), CR_ECORRUPT);
+	cr_buf_release(&b);
+	vocab_close(&v);
 	unlink(path);
 }
 
