@@ -22,6 +22,8 @@
 #define _GNU_SOURCE
 #include "ingest/ingest_int.h"
 
+#include <libxml/parser.h>
+#include <pthread.h>
 #include <string.h>
 
 cr_extract_limits cr_extract_limits_default(void)
@@ -409,9 +411,14 @@ static cr_err run(cr_xctx *x, const char *type, cr_doc *d, const uint8_t *buf, s
 	return e;
 }
 
+/* libxml2 wants its globals set up once before threads use it. */
+static void init_libs(void) { xmlInitParser(); }
+
 cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size_t len, const cr_extract_limits *lim,
 		  cr_doc **out, cr_msg *m)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, init_libs);
 	cr_extract_limits def = cr_extract_limits_default();
 	if (!lim)
 		lim = &def;

@@ -8,7 +8,9 @@
  * stack). script, style, nav, noscript, template, svg and <head> (apart
  * from <title> and <meta name=author|description>) are dropped. h1..h6
  * start a new place with the heading path as loc.heading, like md.c; block
- * elements end paragraphs; whitespace collapses outside <pre>. Title:
+ * elements end paragraphs; whitespace collapses outside <pre>. Nesting
+ * deeper than libxml2's limit (256 without XML_PARSE_HUGE) stops its
+ * parser: that is CR_ETOOBIG, not a silently shortened page. Title:
  * <title>, else the first h1, else the file name.
  */
 #define _GNU_SOURCE
@@ -297,9 +299,29 @@ cr_err cr_x_html(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 		if (p)
 			memset(p, ' ', strlen(hint));
 	}
-	htmlDocPtr doc = htmlReadMemory(text, (int)n, NULL, "UTF-8",
-					HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-						HTML_PARSE_NONET);
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	if (!ctxt)
+		return cr_fail(x->m, CR_ENOMEM, "html: out of memory");
+	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, text, (int)n, NULL, "UTF-8",
+					    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+						    HTML_PARSE_NONET);
+	/* libxml2 halts (rather than recovers) on nesting deeper than 256 and
+	 * on resource errors: the tree would silently miss the rest. */
+	if (ctxt->disableSAX) {
+		const char *why = ctxt->lastError.message ? ctxt->lastError.message : "parser stopped";
+		char reason[200];
+		snprintf(reason, sizeof reason, "%s", why);
+		size_t rl = strlen(reason);
+		while (rl && (reason[rl - 1] == '\n' || reason[rl - 1] == ' '))
+			reason[--rl] = 0;
+		int deep = strstr(reason, "depth") != NULL;
+		if (doc)
+			xmlFreeDoc(doc);
+		htmlFreeParserCtxt(ctxt);
+		return deep ? cr_fail(x->m, CR_ETOOBIG, "html: nesting too deep (%s)", reason)
+			    : cr_fail(x->m, CR_ECORRUPT, "html: %s", reason);
+	}
+	htmlFreeParserCtxt(ctxt);
 	if (!doc)
 		return n == 0 ? CR_OK : cr_fail(x->m, CR_ECORRUPT, "html: unreadable document");
 	html_state st = {.x = x, .d = out, .space = 1};

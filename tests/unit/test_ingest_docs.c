@@ -526,6 +526,18 @@ static void test_xml_bad(void **st)
 	make_zip(f, names, datas, lens, 2);
 	expect(f, "broken.docx", CR_ECORRUPT, "docx: word/document.xml: line 1");
 
+	/* HTML nested past libxml2's depth limit: an error, not a silently cut page */
+	cr_buf h;
+	cr_buf_init(&h, 0);
+	assert_int_equal(cr_buf_adds(&h, "<html><body>"), CR_OK);
+	for (int i = 0; i < 20000; i++)
+		assert_int_equal(cr_buf_adds(&h, "<div>"), CR_OK);
+	assert_int_equal(cr_buf_adds(&h, "deep text"), CR_OK);
+	cr_free(f->buf);
+	f->len = h.len;
+	f->buf = (uint8_t *)cr_buf_take(&h, NULL);
+	expect(f, "deep.html", CR_ETOOBIG, "html: nesting too deep");
+
 	/* OOXML without its main part */
 	const char *n2[] = {"[Content_Types].xml", "word/other.xml"};
 	datas[1] = "<x/>";
