@@ -7,8 +7,9 @@
  * compose with it: combining marks (canonical combining class > 0), the
  * starters that are the second half of a canonical composition (U+0B3E
  * after U+0B47, ...), the half-width voiced sound marks ﾞ ﾟ (U+FF9E/U+FF9F,
- * which NFKC turns into combining marks, so ｶﾞ becomes ガ), and conjoining
- * Hangul vowel/final jamo. NFKC composition never crosses a
+ * which NFKC turns into combining marks, so ｶﾞ becomes ガ), conjoining
+ * Hangul vowel/final jamo, and default-ignorable code points (soft hyphen,
+ * zero-width space: removed, so marks after them still compose). NFKC composition never crosses a
  * starter, except for conjoining jamo which we keep inside the cluster, so
  * normalizing cluster by cluster gives the same code points as normalizing
  * the whole text, while each output code point inherits its cluster's byte
@@ -38,15 +39,18 @@
 static int is_extender(uint32_t cp)
 {
 	if (cp < 0x300)
-		return 0;
+		return cp == 0xAD; /* soft hyphen, the only default-ignorable below */
 	if (cp == 0xFF9E || cp == 0xFF9F)
 		return 1;
 	if (cp >= 0x1160 && cp <= 0x11FF) /* conjoining jamo V and T */
 		return 1;
 	const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
-	/* a combining mark, or a starter that composes with the one before it
-	 * (utf8proc marks "second of a pair" with comb_index >= 0x8000) */
-	return p->combining_class != 0 || (p->comb_index != UINT16_MAX && p->comb_index >= 0x8000);
+	/* a combining mark, a starter that composes with the one before it
+	 * (utf8proc marks "second of a pair" with comb_index >= 0x8000), or a
+	 * default-ignorable code point (dropped, so what follows it may still
+	 * compose with what precedes it) */
+	return p->combining_class != 0 || (p->comb_index != UINT16_MAX && p->comb_index >= 0x8000) ||
+	       p->ignorable;
 }
 
 int cr_text_extends_cluster(const uint8_t *s, size_t n)

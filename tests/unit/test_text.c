@@ -11,6 +11,7 @@
 #include "cristal/text.h"
 
 #include <libstemmer.h>
+#include <utf8proc.h>
 #include <pthread.h>
 
 typedef struct tok {
@@ -493,6 +494,53 @@ static void test_ascii_paths(void **st)
 	sb_stemmer_delete(stemmer);
 }
 
+/* Cluster-by-cluster normalization (and its fast paths) must give the same
+ * terms as normalizing the whole text first: analyze random strings of
+ * tricky code points both ways and compare terms and positions. */
+static void test_normalization_equivalence(void **st)
+{
+	static const char *pool[] = {
+		"a", "Z", "7", " ", "'", ".", "-", "\xc3\xa9" /* é */, "E\xcc\x81", "\xcc\x81",
+		"\xef\xbd\xb6" /* ｶ */, "\xef\xbe\x9e" /* ﾞ */, "\xe3\x82\xab" /* カ */,
+		"\xe3\x82\xac" /* ガ */, "\xe6\x9d\xb1" /* 東 */, "\xe3\x81\xae" /* の */,
+		"\xe2\x91\xa0" /* ① */, "\xe3\x8d\xbf" /* ㍿ */, "\xef\xbc\xa1" /* Ａ */,
+		"\xc3\x9f" /* ß */, "\xef\xac\x81" /* ﬁ */, "\xc4\xb0" /* İ */, "\xce\xa3" /* Σ */,
+		"\xcf\x82" /* ς */, "\xe0\xad\x87" /* U+0B47 */, "\xe0\xac\xbe" /* U+0B3E */,
+		"\xe1\x84\x80" /* ᄀ */, "\xe1\x85\xa1" /* ᅡ */, "\xe1\x86\xa8" /* ᆨ */,
+		"\xe0\xb8\x81" /* ก */, "\xe2\x80\x8b" /* ZWSP */, "\xc2\xad" /* soft hyphen */,
+		"\xe2\x80\x99" /* ’ */, "\xe3\x82\x99" /* U+3099 */, "\xe3\x83\xbc" /* ー */,
+		"\xea\xb0\x80" /* 가 */, "\xe3\x80\x80" /* ideographic space */, "\xef\xbc\x91" /* １ */,
+	};
+	unsigned seed = 7;
+	char text[2048];
+	int rounds = getenv("CR_TEST_ROUNDS") ? atoi(getenv("CR_TEST_ROUNDS")) : 3000;
+	for (int round = 0; round < rounds; round++) {
+		size_t n = 0;
+		seed = seed * 1103515245u + 12345u;
+		size_t target = (seed >> 8) % 200;
+		while (n + 8 < target) {
+			seed = seed * 1103515245u + 12345u;
+			const char *p = pool[(seed >> 16) % CR_ARRAY_LEN(pool)];
+			size_t pl = strlen(p);
+			memcpy(text + n, p, pl);
+			n += pl;
+		}
+		text[n] = 0;
+		char *norm = (char *)utf8proc_NFKC_Casefold((const utf8proc_uint8_t *)text);
+		assert_non_null(norm);
+		toks a, b;
+		assert_int_equal(run(&a, text, n, 0), CR_OK);
+		char ra[8192];
+		snprintf(ra, sizeof ra, "%s", render(&a, 1));
+		assert_int_equal(run(&b, norm, strlen(norm), 0), CR_OK);
+		if (strcmp(ra, render(&b, 1)))
+			fail_msg("round %d: '%s'\n  as is:      %s\n  normalized: %s", round, text, ra, render(&b, 1));
+		free(a.v);
+		free(b.v);
+		free(norm);
+	}
+}
+
 /* More distinct words than the stem cache holds (it starts over): every
  * stem stays right, before and after the reset. */
 static void test_stem_cache_reset(void **st)
@@ -743,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_ascii_paths),
+		cmocka_unit_test(test_normalization_equivalence),
 		cmocka_unit_test(test_stem_cache_reset),
 		cmocka_unit_test(test_huge),
 		cmocka_unit_test(test_jsquad),
