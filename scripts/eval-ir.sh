@@ -3,8 +3,9 @@
 #
 # DATASET_DIR is in BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv.
 # Runs `cristal ingest --jsonl corpus.jsonl` into a fresh data directory, then
-# `cristal search --json -k 100 --queries` over the test queries (those in
-# qrels/test.tsv), and scores nDCG@10 and Recall@100 with scripts/ir_score.py.
+# `cristal search --json -k 100 --plain --queries` over the test queries
+# (those in qrels/test.tsv; --plain: benchmark questions are plain words, not
+# query syntax, as tools/ir_eval reads them too), and scores nDCG@10 and Recall@100 with scripts/ir_score.py.
 # Prints the ingest and search times and the scores (last line: JSON).
 # CR_BIN overrides the binary (default bin/cristal); KEEP=1 keeps the data dir.
 set -euo pipefail
@@ -40,7 +41,7 @@ with open(sys.argv[2], encoding="utf-8") as f:
 PY
 nq=$(wc -l <"$data/queries.test.jsonl")
 t2=$(date +%s.%N)
-"$bin" --data "$data" search --json -k 100 --queries "$data/queries.test.jsonl" >"$data/run.jsonl"
+"$bin" --data "$data" search --json -k 100 --plain --queries "$data/queries.test.jsonl" >"$data/run.jsonl"
 t3=$(date +%s.%N)
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("ingest: %d docs, %d chunks, %d rejected in %.2f s (catalog+index)" % (r["ingested"]+r["updated"]+r["unchanged"], r["chunks"], r["rejected"], r["seconds"]))' "$data/ingest.json"
 awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$nq" \

@@ -93,6 +93,9 @@ typedef struct cr_corpus_query {
 	const cr_principal *who;
 	const char *mark_open, *mark_close; /* default « » */
 	size_t snippet_chars;               /* default 240 */
+	int plain; /* 1: the text is plain words (natural-language questions,
+		    * benchmark queries): the syntax characters " + - * : are
+		    * read as spaces. 0: query syntax (index.h). */
 } cr_corpus_query;
 
 CR_API cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q,

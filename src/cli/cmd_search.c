@@ -22,6 +22,7 @@
 #include <string.h>
 
 int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char *qid, int snippets);
+static int plain;
 
 static void usage(FILE *f)
 {
@@ -33,6 +34,8 @@ static void usage(FILE *f)
 		   "  -k N           results to return (default 10)\n"
 		   "  --json         JSON output (one object per query)\n"
 		   "  --queries FILE JSON Lines {\"_id\"|\"id\", \"text\"}; one output line {\"qid\",\"results\"} each\n"
+		   "  --plain        read queries as plain words (\" + - * : are spaces), as for\n"
+		   "                 natural-language questions and benchmark query sets\n"
 		   "  --no-snippets  leave snippets out (faster evaluation runs)\n");
 }
 
@@ -152,7 +155,7 @@ int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char
 {
 	cr_arena a;
 	cr_arena_init(&a, 0);
-	cr_corpus_query q = {.text = query, .k = k};
+	cr_corpus_query q = {.text = query, .k = k, .plain = plain};
 	cr_result *rs;
 	size_t n;
 	cr_msg m = {{0}};
@@ -220,6 +223,7 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {"queries", required_argument, NULL, 'q'},
 					     {"no-snippets", no_argument, NULL, 'S'},
+					     {"plain", no_argument, NULL, 'P'},
 					     {0}};
 	int json = 0, k = 10, snippets = 1;
 	const char *queries = NULL;
@@ -231,6 +235,7 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'q': queries = optarg; break;
 		case 'S': snippets = 0; break;
+		case 'P': plain = 1; break;
 		case 'k': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

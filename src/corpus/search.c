@@ -28,7 +28,17 @@ cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q, cr_
 	cr_search_opts so = {.k = q->k > 0 ? q->k : 10, .per_doc = 1, .who = q->who};
 	cr_results res;
 	memset(&res, 0, sizeof res);
-	if ((e = cr_index_search(c->ix, an, q->text, &so, &res, m)))
+	const char *text = q->text;
+	if (q->plain) {
+		char *t = cr_arena_strdup(a, q->text);
+		if (!t)
+			return cr_fail(m, CR_ENOMEM, "out of memory");
+		for (char *p = t; *p; p++)
+			if (*p == '"' || *p == '+' || *p == '-' || *p == '*' || *p == ':')
+				*p = ' ';
+		text = t;
+	}
+	if ((e = cr_index_search(c->ix, an, text, &so, &res, m)))
 		return e;
 	const char *open = q->mark_open ? q->mark_open : "\xc2\xab";   /* « */
 	const char *close = q->mark_close ? q->mark_close : "\xc2\xbb"; /* » */
