@@ -178,6 +178,11 @@ CR_API void cr_ctx_free(cr_ctx *c);
 CR_API int cr_ctx_pos(const cr_ctx *c); /* tokens in the KV cache */
 /* Drops cached positions >= pos (prefix reuse between chat turns). */
 CR_API void cr_ctx_truncate(cr_ctx *c, int pos);
+/* Prefix reuse in one call: keeps the longest cached prefix shared with
+ * toks[0..n) (at most n - 1, so the caller always decodes at least the last
+ * token and gets its logits), drops the rest, and returns its length; then
+ * decode toks[ret..n). */
+CR_API int cr_ctx_reuse_prefix(cr_ctx *c, const cr_token_id *toks, int n);
 /* Runs n tokens through the model at positions pos..pos+n-1 (pos =
  * cr_ctx_pos). If logits_all, returns logits for every token (n × n_vocab),
  * else for the last only. The returned pointer is valid until the next call. */

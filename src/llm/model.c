@@ -471,7 +471,8 @@ cr_err cr_ctx_new(cr_model *md, int n_ctx, cr_pool *pool, cr_ctx **out, cr_msg *
 	c->rope_cs = cr_malloc(B * (size_t)(hp->n_rot > 0 ? hp->n_rot : 2) * sizeof(float));
 	c->logits = cr_malloc((size_t)hp->n_vocab * sizeof(float));
 	c->logits_rows = 1;
-	if (!c->x || !c->cur || !c->q || !c->kb || !c->vb || !c->att || !c->o || !c->gate || !c->up ||
+	c->toks = cr_malloc((size_t)n_ctx * sizeof(cr_token_id));
+	if (!c->toks || !c->x || !c->cur || !c->q || !c->kb || !c->vb || !c->att || !c->o || !c->gate || !c->up ||
 	    !c->scores || !c->rope_cs || !c->logits) {
 		e = cr_fail(m, CR_ENOMEM, "ctx: out of memory for scratch buffers");
 		goto fail;
@@ -500,6 +501,7 @@ void cr_ctx_free(cr_ctx *c)
 	cr_free(c->scores);
 	cr_free(c->rope_cs);
 	cr_free(c->logits);
+	cr_free(c->toks);
 	cr_free(c);
 }
 
@@ -511,6 +513,15 @@ void cr_ctx_truncate(cr_ctx *c, int pos)
 		pos = 0;
 	if (pos < c->pos)
 		c->pos = pos;
+}
+
+int cr_ctx_reuse_prefix(cr_ctx *c, const cr_token_id *toks, int n)
+{
+	int k = 0, lim = CR_MIN(c->pos, n - 1);
+	while (k < lim && c->toks[k] == toks[k])
+		k++;
+	cr_ctx_truncate(c, k);
+	return k;
 }
 
 cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all,
@@ -537,6 +548,7 @@ cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all,
 		c->logits = p;
 		c->logits_rows = rows;
 	}
+	memcpy(c->toks + c->pos, toks, (size_t)n * sizeof(cr_token_id));
 	cr_err e = cr_llama_decode(c, toks, n, logits_all, m);
 	if (e)
 		return e;

@@ -81,6 +81,7 @@ struct cr_ctx {
 	cr_model *md;
 	cr_pool *pool;
 	int n_ctx, n_batch, pos;
+	cr_token_id *toks;      /* the n_ctx ids in the cache, for prefix reuse */
 	/* KV cache: [layer][kv_head][n_ctx][head_dim] */
 	float *k, *v;
 	/* scratch for a batch of n_batch tokens */

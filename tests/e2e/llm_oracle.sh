@@ -17,6 +17,10 @@
 # reported, not failed. For bert: cosine similarity of the pooled embeddings >= 0.999
 # and max|Δ| under the bound. Prints one line per case.
 #
+# CR_ORACLE_REALISTIC=1 adds realistic shapes (Qwen2-0.5B: 24 layers, n_embd
+# 896, 151,936-token vocab, in Q8_0, Q4_0, Q4_K; Qwen3-0.6B in Q4_K_M;
+# TinyLlama-1.1B in Q4_0): minutes, not for CI.
+#
 # Skips (77) without node, the oracle package, gen_model or the shared data.
 set -u
 BIN=${CR_BIN:-bin/cristal}
@@ -122,6 +126,16 @@ done
 for ty in f32 f16 q8_0; do
 	gen bert $ty "$VOC/ggml-vocab-bert-bge.gguf" "$T/m.gguf" && run_embed "bert tiny $ty" "$T/m.gguf" $BERT_TOK "$(bound $ty)"
 done
+if [ "${CR_ORACLE_REALISTIC:-0}" = 1 ]; then
+	genr() { "$GEN" --arch "$1" --shape "$2" --type "$3" --vocab "$4" --out "$T/r.gguf" --seed 7 >/dev/null 2>"$T/err" ||
+		{ echo "FAIL gen_model $1 $2 $3: $(cat "$T/err")"; fail=1; return 1; }; }
+	for ty in q8_0 q4_0 q4_k; do
+		genr qwen2 qwen2-0.5b $ty "$VOC/ggml-vocab-gpt-2.gguf" && run_logits "qwen2-0.5b $ty" "$T/r.gguf" $GPT_TOK "$(bound $ty)"
+	done
+	genr qwen3 qwen3-0.6b q4_k_m "$VOC/ggml-vocab-gpt-2.gguf" && run_logits "qwen3-0.6b q4_k_m" "$T/r.gguf" $GPT_TOK "$(bound q4_k)"
+	genr llama tinyllama-1.1b q4_0 "$VOC/ggml-vocab-llama-spm.gguf" && run_logits "tinyllama-1.1b q4_0" "$T/r.gguf" $LLAMA_TOK "$(bound q4_0)"
+	rm -f "$T/r.gguf"
+fi
 M=$DATA/gguf-models
 [ -f "$M/stories260K.gguf" ] && run_logits "stories260K (trained, f32)" "$M/stories260K.gguf" 1,403,407,261,378,432,383,286,261,376 1e-3
 [ -f "$M/llama-2-tiny-random.gguf" ] && run_logits "llama-2-tiny-random (f16)" "$M/llama-2-tiny-random.gguf" $LLAMA_TOK 5e-3

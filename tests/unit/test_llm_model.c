@@ -172,6 +172,22 @@ static void test_stories(void **st)
 	assert_int_equal(cr_ctx_decode(c, seq + 25, 35, 0, &lg, &m), CR_OK);
 	for (int v = 0; v < 512; v++)
 		assert_true(fabsf(lg[v] - last[v]) < 1e-3f);
+	/* reuse_prefix: a conversation that shares the first 25 tokens */
+	cr_token_id alt[40];
+	memcpy(alt, seq, sizeof alt);
+	alt[25] = 300;
+	assert_int_equal(cr_ctx_reuse_prefix(c, alt, 40), 25);
+	assert_int_equal(cr_ctx_pos(c), 25);
+	assert_int_equal(cr_ctx_decode(c, alt + 25, 15, 0, &lg, &m), CR_OK);
+	float reused[512];
+	memcpy(reused, lg, sizeof reused);
+	cr_ctx_truncate(c, 0);
+	assert_int_equal(cr_ctx_decode(c, alt, 40, 0, &lg, &m), CR_OK);
+	for (int v = 0; v < 512; v++)
+		assert_true(fabsf(lg[v] - reused[v]) < 1e-3f);
+	/* identical input: everything but the last token is kept */
+	assert_int_equal(cr_ctx_reuse_prefix(c, alt, 40), 39);
+	assert_int_equal(cr_ctx_reuse_prefix(c, alt, 10), 9);
 	/* errors */
 	cr_token_id bad = 512;
 	assert_int_equal(cr_ctx_decode(c, &bad, 1, 0, &lg, &m), CR_EINVAL);
