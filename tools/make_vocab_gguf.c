@@ -14,7 +14,7 @@
  * usage: make_vocab_gguf [--pre NAME] [--arch ARCH] [--name NAME]
  *                        [--vocab-size N] tokenizer.json out.gguf
  *        make_vocab_gguf --from-gguf SRC.gguf [--model NAME] [--pre NAME]
- *                        [--bool KEY=0|1]... out.gguf
+ *                        [--name NAME] [--bool KEY=0|1]... out.gguf
  * The second form copies every metadata key of SRC (no tensors) and
  * re-labels its tokenizer, e.g. a SentencePiece vocabulary as "t5"
  * (Unigram over the same pieces and scores), so that tokenizer code paths
@@ -62,7 +62,8 @@ static const char *tok_str(json_t *v)
 	return NULL;
 }
 
-static int relabel(const char *src, const char *model, const char *pre, char **bools, int n_bools, const char *out)
+static int relabel(const char *src, const char *model, const char *pre, const char *name, char **bools, int n_bools,
+		   const char *out)
 {
 	cr_msg m = {{0}};
 	cr_gguf *g;
@@ -82,6 +83,8 @@ static int relabel(const char *src, const char *model, const char *pre, char **b
 		e = cr_gguf_writer_set_str(w, "tokenizer.ggml.model", model);
 	if (!e && pre)
 		e = cr_gguf_writer_set_str(w, "tokenizer.ggml.pre", pre);
+	if (!e && name)
+		e = cr_gguf_writer_set_str(w, "general.name", name);
 	for (int i = 0; !e && i < n_bools; i++) {
 		char *eq = strchr(bools[i], '=');
 		if (!eq)
@@ -130,7 +133,7 @@ int main(int argc, char **argv)
 	if (from) {
 		if (!in || out)
 			return fail("%s", "--from-gguf takes one output path");
-		return relabel(from, model, pre_set ? pre : NULL, bools, n_bools, in);
+		return relabel(from, model, pre_set ? pre : NULL, name, bools, n_bools, in);
 	}
 	if (!in || !out) {
 		fprintf(stderr, "usage: make_vocab_gguf [--pre NAME] [--arch ARCH] [--name NAME] [--vocab-size N] "

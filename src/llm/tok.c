@@ -320,6 +320,55 @@ static void detect_special(cr_tok *t)
 	}
 }
 
+static int str_has(cr_gguf_str s, const char *z, int fold)
+{
+	size_t n = strlen(z);
+	for (size_t i = 0; i + n <= s.n; i++) {
+		size_t k = 0;
+		while (k < n) {
+			char c = s.p[i + k];
+			if (fold && c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != z[k])
+				break;
+			k++;
+		}
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* Per-model whitespace stripping around special tokens, chosen by name as
+ * llama.cpp does (the attributes are not in GGUF files). */
+static void set_strip_attrs(cr_tok *t, const cr_gguf *g)
+{
+	cr_gguf_str name = {"", 0}, pre = {"", 0}, arch = {"", 0};
+	(void)cr_gguf_get_str(g, "general.name", &name);
+	(void)cr_gguf_get_str(g, "tokenizer.ggml.pre", &pre);
+	(void)cr_gguf_get_str(g, "general.architecture", &arch);
+	if (str_has(pre, "jina-v2-de", 0) || str_has(pre, "jina-v2-es", 0) || str_has(pre, "jina-v2-code", 0) ||
+	    str_has(arch, "nomic-bert-moe", 0) || str_has(arch, "jina-bert-v3", 0)) {
+		cr_token_id id = cr_tok_lookup(t, "<mask>", 6);
+		if (id >= 0)
+			t->attr[id] |= CR_TA_LSTRIP;
+	} else if (str_has(name, "phi-3", 1) || str_has(name, "phi3", 1)) {
+		for (size_t i = 0; i < t->n_special; i++)
+			t->attr[t->special[i]] |= CR_TA_RSTRIP;
+		cr_token_id id = cr_tok_lookup(t, "</s>", 4);
+		if (id >= 0)
+			t->attr[id] |= CR_TA_RSTRIP;
+		static const char *const keep[] = {"<unk>", "<s>", "<|endoftext|>"};
+		for (size_t k = 0; k < CR_ARRAY_LEN(keep); k++)
+			if ((id = cr_tok_lookup(t, keep[k], strlen(keep[k]))) >= 0)
+				t->attr[id] &= (uint16_t)~CR_TA_RSTRIP;
+	} else if (str_has(name, "modern-bert", 1)) {
+		cr_token_id id = cr_tok_lookup(t, "[MASK]", 6);
+		if (id >= 0)
+			t->attr[id] |= CR_TA_LSTRIP;
+	}
+}
+
 static cr_err load(cr_tok *t, const cr_gguf *g, cr_msg *m)
 {
 	cr_gguf_str model = {"", 0}, pre = {"", 0};
@@ -452,6 +501,8 @@ static cr_err load(cr_tok *t, const cr_gguf *g, cr_msg *m)
 		if (t->attr[i] & (CR_TA_CONTROL | CR_TA_USER_DEFINED | CR_TA_UNKNOWN))
 			t->special[k++] = i;
 	qsort_r(t->special, t->n_special, sizeof *t->special, cmp_special, t);
+
+	set_strip_attrs(t, g);
 
 	if (t->type == CR_TOKT_UGM && (e = cr_tok_ugm_init(t, g, m)))
 		return e;
