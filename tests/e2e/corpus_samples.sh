@@ -52,6 +52,10 @@ check "nearest-neighbour tour 2-opt" samples/code/planning/pick_planner.py 'x.ge
 check "年次有給休暇 付与 繰り越し" samples/ja/shain-handbook.md 'x.get("line", 0) >= 1'
 check "fund a buffer of 60 servos" samples/chat/kestrel/2026-03-02.json '"time" in x'
 
+# query syntax by default, plain words with --plain
+c search --json -k 50 -- "-payload" | grep -qi "«payload»" && fail "an excluded term matched"
+c search --json -k 1 --plain -- "-payload" | grep -q "kestrel-kr7-spec.docx.*«Payload»" || fail "--plain"
+
 # again: nothing to do
 c ingest --json samples >"$tmp/again.json"
 python3 - "$tmp/ingest.json" "$tmp/again.json" <<'PY' || fail "re-ingest was not a no-op"
