@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,42 @@ static size_t count_docs(const cr_doc *d)
 	for (; d; d = d->next)
 		n++;
 	return n;
+}
+
+/* Runs first: GMime's one-time initialisation races between threads here. */
+static void *thread_main(void *arg)
+{
+	const char **files = arg;
+	for (int round = 0; round < 20; round++) {
+		for (const char **f = files; *f; f++) {
+			cr_arena a;
+			cr_arena_init(&a, 0);
+			cr_doc *d;
+			cr_msg m;
+			size_t len;
+			uint8_t *buf = read_sample(*f, &len);
+			cr_err e = cr_extract(&a, *f, buf, len, NULL, &d, &m);
+			cr_free(buf);
+			cr_arena_release(&a);
+			if (e != CR_OK)
+				return (void *)1;
+		}
+	}
+	return NULL;
+}
+
+static void test_threads(void **st)
+{
+	static const char *files[] = {"samples/mail/hm40-noki.eml", "samples/mail/kestrel-launch-plan.eml",
+				      "samples/mail/gripper-v2-thread.mbox", "samples/mail/northwind-pilot.eml", NULL};
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_main, files), 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		assert_null(r);
+	}
 }
 
 static void test_english_with_attachment(void **st)
@@ -327,6 +364,7 @@ static void test_html_only_and_names(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_english_with_attachment),
 		cmocka_unit_test(test_iso2022jp),
 		cmocka_unit_test(test_quoted_printable_alternative),
