@@ -71,11 +71,11 @@ static void map_put_id(const cr_tok *t, cr_tok_map *m, cr_token_id id, int repla
 	m->slot[j] = (uint32_t)id + 1;
 }
 
-static cr_token_id map_get_id(const cr_tok *t, const cr_tok_map *m, const char *s, size_t n)
+static cr_token_id map_get_id_h(const cr_tok *t, const cr_tok_map *m, const char *s, size_t n, uint64_t h)
 {
 	if (!m->slot)
 		return -1;
-	size_t j = fnv(FNV0, s, n) & (m->cap - 1);
+	size_t j = h & (m->cap - 1);
 	while (m->slot[j]) {
 		cr_token_id id = (cr_token_id)m->slot[j] - 1;
 		if (text_eq(t, id, s, n))
@@ -85,8 +85,20 @@ static cr_token_id map_get_id(const cr_tok *t, const cr_tok_map *m, const char *
 	return -1;
 }
 
+static cr_token_id map_get_id(const cr_tok *t, const cr_tok_map *m, const char *s, size_t n)
+{
+	return map_get_id_h(t, m, s, n, fnv(FNV0, s, n));
+}
+
 cr_token_id cr_tok_lookup(const cr_tok *t, const char *s, size_t n) { return map_get_id(t, &t->by_text, s, n); }
 cr_token_id cr_tok_ugm_lookup(const cr_tok *t, const char *s, size_t n) { return map_get_id(t, &t->ugm_map, s, n); }
+
+uint64_t cr_tok_hash_step(uint64_t h, uint8_t c) { return (h ^ c) * 0x100000001b3ull; }
+
+cr_token_id cr_tok_ugm_lookup_h(const cr_tok *t, const char *s, size_t n, uint64_t h)
+{
+	return map_get_id_h(t, &t->ugm_map, s, n, h);
+}
 
 static uint64_t merge_hash(const char *l, size_t nl, const char *r, size_t nr)
 {

@@ -97,6 +97,12 @@ static inline const char *cr_tok_text(const cr_tok *t, cr_token_id id, size_t *n
 /* text -> id or -1. */
 cr_token_id cr_tok_lookup(const cr_tok *t, const char *s, size_t n);
 cr_token_id cr_tok_ugm_lookup(const cr_tok *t, const char *s, size_t n);
+/* The same with the hash of s[0..n) already known: hashes are FNV-1a 64,
+ * grown a byte at a time from CR_TOK_HASH0 with cr_tok_hash_step, so a
+ * scan over ever longer prefixes hashes each byte once. */
+#define CR_TOK_HASH0 0xcbf29ce484222325ull
+uint64_t cr_tok_hash_step(uint64_t h, uint8_t c);
+cr_token_id cr_tok_ugm_lookup_h(const cr_tok *t, const char *s, size_t n, uint64_t h);
 /* Rank of the merge (left, right), or -1. */
 int32_t cr_tok_bpe_rank(const cr_tok *t, const char *l, size_t nl, const char *r, size_t nr);
 /* id of byte ch ("<0xNN>" tokens for SPM/UGM; the GPT-2 byte char for BPE). */

@@ -252,8 +252,10 @@ cr_err cr_tok_ugm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
 		int single = 0;
 		best_t cur = r[off];
 		size_t maxl = CR_MIN((size_t)t->max_token_len, len - off);
+		uint64_t h = CR_TOK_HASH0;
 		for (size_t l = 1; l <= maxl; l++) {
-			cr_token_id id = cr_tok_ugm_lookup(t, x + off, l);
+			h = cr_tok_hash_step(h, (uint8_t)x[off + l - 1]);
+			cr_token_id id = cr_tok_ugm_lookup_h(t, x + off, l, h);
 			if (id < 0)
 				continue;
 			if (l == cu)
