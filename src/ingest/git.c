@@ -14,15 +14,16 @@
  *
  * A repository's own config can name programs git runs; the commands we use
  * run none of them except core.fsmonitor, which we force off; diff drivers
- * are disabled with --no-textconv --no-ext-diff. git's safe.directory check
- * is left on: a repository owned by another user is refused by git, and we
- * return CR_EDENIED with git's reason.
+ * are disabled with --no-textconv --no-ext-diff, and rename detection (costly
+ * on huge commits) with --no-renames, so a rename lists both paths. git's
+ * safe.directory check is left on: a repository owned by another user is
+ * refused by git, and we return CR_EDENIED with git's reason.
  *
  *   ls-files:  git -C DIR -c core.fsmonitor=false ls-files -z --stage
  *              "<mode> <sha> <stage>\t<path>\0"; gitlinks (submodules, mode
  *              160000) and symlinks (120000, which could point outside the
  *              tree) are left out; conflict stages are listed once.
- *   log:       git -C DIR ... log -n N --name-only -z
+ *   log:       git -C DIR ... log -n N --no-renames --name-only -z
  *                  --format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%B%x1f
  *              each commit: RS sha US name US email US time US message US
  *              then "\0\n" and the changed paths, NUL-separated.
@@ -318,7 +319,7 @@ cr_err cr_git_log_docs(cr_arena *a, const char *dir, const char *repo_name, size
 	char nbuf[32];
 	snprintf(nbuf, sizeof nbuf, "-n%zu", max_commits);
 	char *argv[] = {"git", "-C", (char *)dir, "-c", "core.fsmonitor=false", "log", nbuf, "--no-color",
-			"--no-textconv", "--no-ext-diff", "--name-only", "-z",
+			"--no-textconv", "--no-ext-diff", "--no-renames", "--name-only", "-z",
 			"--format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%B%x1f", NULL};
 	size_t cap = max_commits > GIT_LOG_CAP / GIT_LOG_PER_COMMIT ? GIT_LOG_CAP : max_commits * GIT_LOG_PER_COMMIT;
 	git_out r;

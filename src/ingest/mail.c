@@ -698,8 +698,23 @@ static int is_from_line(const uint8_t *b, size_t n, size_t off)
 }
 
 /* Copies one message, unquoting mboxrd ">From " lines (one '>' removed). */
-static uint8_t *mbox_unquote(cr_arena *a, const uint8_t *b, size_t n, size_t *out_len)
+static const uint8_t *mbox_unquote(cr_arena *a, const uint8_t *b, size_t n, size_t *out_len)
 {
+	/* most messages have no quoted From_ line: use the bytes in place */
+	int quoted = 0;
+	for (const uint8_t *p = b; p && p < b + n; p = memchr(p, '\n', (size_t)(b + n - p)), p = p ? p + 1 : NULL) {
+		const uint8_t *q = p;
+		while (q < b + n && *q == '>')
+			q++;
+		if (q > p && (size_t)(b + n - q) >= 5 && memcmp(q, "From ", 5) == 0) {
+			quoted = 1;
+			break;
+		}
+	}
+	if (!quoted) {
+		*out_len = n;
+		return b;
+	}
 	uint8_t *o = cr_arena_alloc(a, n + 1);
 	if (!o)
 		return NULL;
@@ -764,7 +779,7 @@ cr_err cr_x_mbox(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 			goto done;
 		}
 		size_t mlen;
-		uint8_t *mb = mbox_unquote(x->a, buf + start, end - start, &mlen);
+		const uint8_t *mb = mbox_unquote(x->a, buf + start, end - start, &mlen);
 		cr_doc *d = cr_arena_zalloc(x->a, sizeof *d);
 		if (!mb || !d) {
 			e = CR_ENOMEM;
