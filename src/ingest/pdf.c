@@ -9,9 +9,13 @@
  *   no "%%EOF" in the last KiB (cut short)        CR_ECORRUPT    "pdf: truncated file (no %%EOF)"
  *   no text on any page                           CR_EUNSUPPORTED "pdf: no text layer (scanned?)"
  *   past the deadline between pages             CR_ETIMEOUT
- * Poppler reports parse trouble on stderr through GLib logging (domain
- * "Poppler"): a handler installed once drops those messages, so a damaged
- * file does not spray the console. The bytes are wrapped, not copied.
+ * poppler-glib reports parse trouble ("Syntax error at position 726: Bad
+ * 'Length' attribute in stream") through GLib logging, domain "Poppler",
+ * level INFO, which reaches stderr when G_MESSAGES_DEBUG is set: a handler
+ * installed once drops every "Poppler" message, so damaged files never spray
+ * the console. Poppler repairs what it can (a broken xref is rebuilt); we
+ * report only what it cannot open. The bytes are wrapped, not copied.
+ * A single page cannot be interrupted: the deadline is checked between pages.
  */
 #define _GNU_SOURCE
 #include "ingest/ingest_int.h"
