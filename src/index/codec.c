@@ -79,17 +79,6 @@ void cr_ix_unpack(const uint8_t *in, int n, int bits, uint32_t *out)
 	}
 }
 
-int cr_ix_varint_put(uint8_t *out, uint32_t v)
-{
-	int n = 0;
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
 int cr_ix_varint_get(const uint8_t *p, size_t avail, uint32_t *v)
 {
 	uint32_t r = 0;

@@ -108,7 +108,16 @@ void cr_ix_unpack(const uint8_t *in, int n, int bits, uint32_t *out);
 static inline size_t cr_ix_packed_bytes(int n, int bits) { return ((size_t)n * (size_t)bits + 7) / 8; }
 /* varint (LEB128, u32). put returns bytes written (<=5); get returns bytes
  * read or 0 if truncated/overlong. */
-int cr_ix_varint_put(uint8_t *out, uint32_t v);
+static inline int cr_ix_varint_put(uint8_t *out, uint32_t v)
+{
+	int n = 0;
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
 int cr_ix_varint_get(const uint8_t *p, size_t avail, uint32_t *v);
 
 /* Score bound summary of a set of postings (see IMPACT above). */
@@ -276,6 +285,7 @@ enum { CR_IXQ_SHOULD, CR_IXQ_MUST, CR_IXQ_NOT };
 typedef struct cr_ixq_tok {
 	const char *term; uint32_t len;
 	uint32_t pos;
+	uint32_t flags;      /* cr_token.flags */
 } cr_ixq_tok;
 typedef struct cr_ixq_clause {
 	int occur, kind;

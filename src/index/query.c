@@ -55,6 +55,7 @@ static int on_tok(void *ctx, const cr_token *t)
 	tv->v[tv->n].term = s;
 	tv->v[tv->n].len = len;
 	tv->v[tv->n].pos = t->pos;
+	tv->v[tv->n].flags = t->flags;
 	tv->n++;
 	return 0;
 }
@@ -255,7 +256,8 @@ cr_err cr_ixq_parse(cr_arena *a, cr_analyzer *an, const char *q, cr_ixq *out, cr
 		if (!tlen)
 			continue;
 		tokv tv = {.a = a};
-		int flags = CR_ANALYZE_QUERY | (kind == CR_IXQ_PREFIX ? CR_ANALYZE_NOSTEM : 0);
+		int flags = CR_ANALYZE_QUERY | (kind == CR_IXQ_PREFIX ? CR_ANALYZE_NOSTEM : 0) |
+			    (kind == CR_IXQ_PHRASE ? CR_ANALYZE_PHRASE : 0);
 		cr_err e = cr_analyze(an, text, tlen, flags, on_tok, &tv);
 		if (tv.oom)
 			return cr_fail(m, CR_ENOMEM, "query: out of memory");
@@ -263,6 +265,15 @@ cr_err cr_ixq_parse(cr_arena *a, cr_analyzer *an, const char *q, cr_ixq *out, cr
 			return cr_fail(m, e, "query: cannot analyze: %s", cr_strerror(e));
 		if (!tv.n)
 			continue;
+		if (kind == CR_IXQ_PHRASE) {
+			/* morphemes share positions with bigrams: phrases use words and bigrams */
+			uint32_t k = 0;
+			for (uint32_t t = 0; t < tv.n; t++)
+				if (!(tv.v[t].flags & CR_TOKEN_MORPHEME))
+					tv.v[k++] = tv.v[t];
+			if (k)
+				tv.n = k;
+		}
 		if (kind == CR_IXQ_PREFIX && tv.n > 1)
 			kind = CR_IXQ_WORDS; /* several terms (e.g. Japanese): match them as words */
 		if (kind == CR_IXQ_PHRASE && tv.n == 1)

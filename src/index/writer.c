@@ -2,19 +2,34 @@
  * writer.c — cr_index_writer: inverts entries in memory and writes them out
  * as segments.
  *
- * Each added entry is analyzed (title, then body with positions shifted past
- * the title), its tokens are sorted by term, and each term's postings grow
- * by one record in a per-term byte vector: varint(doc gap), varint(tf_title),
- * varint(tf_body), varint position gaps. When the buffered bytes pass the
- * memory budget the buffer is flushed to an unpublished segment file; commit
- * flushes the rest and publishes all of them in one MANIFEST replacement.
- * The writer holds the index LOCK for its whole life, so no other process
- * changes the index (or mistakes its unpublished files for crash leftovers).
+ * Entries are copied into a batch (about 1 MiB of text). A full batch goes
+ * through two stages that run at the same time on the writer's two-thread
+ * pool, like a pipeline: while batch k is analyzed (tokens with their term
+ * bytes and hashes, by the caller's analyzer, one thread), batch k-1 is
+ * inverted (the other thread). So analysis and inversion overlap; with one
+ * CPU they run one after the other. Entries reach the index in add order.
+ *
+ * Inversion is linear: an entry's tokens are counted per term (a stamp per
+ * term marks the terms the entry touched), their positions placed by
+ * counting sort, and each touched term's postings grow by one record in a
+ * per-term byte vector: varint(doc gap), varint(tf_title), varint(tf_body),
+ * varint position gaps (title positions first, then body positions shifted
+ * past the title). When the buffered bytes pass the memory budget they are
+ * flushed to an unpublished segment file; commit flushes the rest and
+ * publishes all of them in one MANIFEST replacement. The writer holds the
+ * index LOCK for its whole life, so no other process changes the index (or
+ * mistakes its unpublished files for crash leftovers).
+ *
+ * Errors found in a pipeline stage (out of memory, a failed flush) are
+ * sticky: they are returned by the next add or by commit.
  */
 #include "index/index_int.h"
 
 #include <stdlib.h>
 #include <unistd.h>
+
+#define BATCH_TEXT (1u << 20)
+#define BATCH_ENTRIES 4096
 
 typedef struct wvec {
 	uint8_t *p;
@@ -25,34 +40,86 @@ typedef struct wterm {
 	uint64_t hash;
 	uint32_t off, len;   /* bytes in w->blob */
 	int64_t last_doc;
+	uint32_t stamp;      /* doc + 1 of the entry being inverted */
+	uint32_t cnt, fill;
 	wvec post;
 } wterm;
+
+/* an analyzed token: term bytes in the batch's tblob */
+typedef struct atok {
+	uint64_t hash;
+	uint32_t off, len;
+	uint32_t pos;
+	uint32_t pad;
+} atok;
+
+typedef struct bentry {
+	uint64_t id, doc_key;
+	int64_t date;
+	uint32_t tenant, owner, classification;
+	size_t doc_off, doc_len, type_off, type_len;
+	size_t groups_off, n_groups;
+	size_t title_off, title_len, body_off, body_len;
+	size_t tok_off, n_title, n_body;  /* tokens in batch->toks */
+	uint32_t body_base;
+} bentry;
+
+typedef struct batch {
+	cr_buf text;                 /* titles, bodies, doc names, types */
+	bentry *e; size_t n, cap;
+	uint32_t *groups; size_t n_groups, cap_groups;
+	atok *toks; size_t n_toks, cap_toks;
+	cr_buf tblob;
+	uint32_t max_pos, pos_base;
+	cr_err err;
+} batch;
 
 struct cr_index_writer {
 	cr_index *ix;
 	cr_analyzer *an;
+	cr_pool *pool;
 	size_t budget;
 	uint64_t next_seg;
 	uint64_t *pending; size_t n_pending, cap_pending;
+	batch b[2];
+	int cur;                     /* batch being filled; the other awaits inversion */
+	int prev_ready;
 	/* in-memory segment */
 	wterm *terms; uint32_t n_terms, cap_terms;
-	uint32_t *table; uint32_t table_mask; /* term index + 1, 0 = empty */
+	uint64_t *table; uint32_t table_mask; /* hash32 << 32 | (term index + 1), 0 = empty */
 	cr_buf blob;
 	cr_buf attrs, strs;
 	uint32_t *groups; size_t n_groups, cap_groups;
 	uint32_t n_docs;
 	size_t mem;
 	/* per-entry scratch */
-	uint64_t *toks; size_t n_toks, cap_toks;
-	uint32_t pos_base;
-	uint32_t max_pos;
+	uint32_t *touched; size_t cap_touched;
+	uint32_t *tids; uint32_t *posv; size_t cap_scratch;
 	cr_err err;
 	/* last strings, deduplicated */
 	uint32_t last_doc_off, last_doc_len, last_type_off, last_type_len;
 	int have_last;
 };
 
-static cr_err w_reset(cr_index_writer *w)
+static inline uint64_t term_hash(const char *s, uint32_t n)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = (uint64_t)n * k ^ 0x2545f4914f6cdd1dull, v;
+	while (n >= 8) {
+		memcpy(&v, s, 8);
+		h = (h ^ v) * k;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
+	}
+	v = 0;
+	memcpy(&v, s, n);
+	h = (h ^ v) * k;
+	h ^= h >> 32;
+	return h * 0xbf58476d1ce4e5b9ull;
+}
+
+static void w_reset(cr_index_writer *w)
 {
 	for (uint32_t i = 0; i < w->n_terms; i++)
 		cr_free(w->terms[i].post.p);
@@ -64,9 +131,8 @@ static cr_err w_reset(cr_index_writer *w)
 	cr_buf_reset(&w->strs);
 	w->n_groups = 0;
 	w->n_docs = 0;
-	w->mem = 0;
+	w->mem = w->table ? ((size_t)w->table_mask + 1) * sizeof *w->table : 0;
 	w->have_last = 0;
-	return CR_OK;
 }
 
 static int wvec_grow(wvec *v, uint32_t extra, size_t *mem)
@@ -88,14 +154,14 @@ static int wvec_grow(wvec *v, uint32_t extra, size_t *mem)
 static int table_grow(cr_index_writer *w)
 {
 	uint32_t n = w->table ? (w->table_mask + 1) * 2 : 1u << 16;
-	uint32_t *t = cr_calloc(n, sizeof *t);
+	uint64_t *t = cr_calloc(n, sizeof *t);
 	if (!t)
 		return -1;
 	for (uint32_t i = 0; i < w->n_terms; i++) {
 		uint32_t h = (uint32_t)w->terms[i].hash & (n - 1);
 		while (t[h])
 			h = (h + 1) & (n - 1);
-		t[h] = i + 1;
+		t[h] = (w->terms[i].hash >> 32) << 32 | (i + 1);
 	}
 	w->mem += (size_t)(n - (w->table ? w->table_mask + 1 : 0)) * sizeof *t;
 	cr_free(w->table);
@@ -105,19 +171,19 @@ static int table_grow(cr_index_writer *w)
 }
 
 /* Returns the term's index, or UINT32_MAX on allocation failure. */
-static uint32_t term_intern(cr_index_writer *w, const char *s, uint32_t len)
+static uint32_t term_intern(cr_index_writer *w, const char *s, uint32_t len, uint64_t h)
 {
-	if (len > CR_IX_MAX_TERM)
-		len = CR_IX_MAX_TERM;
-	uint64_t h = cr_hash64(s, len, 0x1d);
 	uint32_t i = (uint32_t)h & w->table_mask;
+	uint64_t hi = h >> 32 << 32;
 	for (;;) {
-		uint32_t t = w->table[i];
+		uint64_t t = w->table[i];
 		if (!t)
 			break;
-		wterm *wt = &w->terms[t - 1];
-		if (wt->hash == h && wt->len == len && !memcmp(w->blob.data + wt->off, s, len))
-			return t - 1;
+		if ((t & 0xffffffff00000000ull) == hi) {
+			wterm *wt = &w->terms[(uint32_t)t - 1];
+			if (wt->len == len && !memcmp(w->blob.data + wt->off, s, len))
+				return (uint32_t)t - 1;
+		}
 		i = (i + 1) & w->table_mask;
 	}
 	if (w->n_terms == w->cap_terms) {
@@ -130,50 +196,20 @@ static uint32_t term_intern(cr_index_writer *w, const char *s, uint32_t len)
 		w->cap_terms = n;
 	}
 	size_t off = w->blob.len;
-	if (cr_buf_add(&w->blob, s, len))
+	if (off + len > UINT32_MAX || cr_buf_add(&w->blob, s, len))
 		return UINT32_MAX;
 	w->mem += len;
 	uint32_t idx = w->n_terms++;
 	wterm *wt = &w->terms[idx];
+	memset(wt, 0, sizeof *wt);
 	wt->hash = h;
 	wt->off = (uint32_t)off;
 	wt->len = len;
 	wt->last_doc = -1;
-	wt->post.p = NULL;
-	wt->post.len = wt->post.cap = 0;
-	w->table[i] = idx + 1;
+	w->table[i] = hi | (idx + 1);
 	if ((size_t)w->n_terms * 2 > w->table_mask && table_grow(w))
 		return UINT32_MAX;
 	return idx;
-}
-
-static int on_token(void *ctx, const cr_token *t)
-{
-	cr_index_writer *w = ctx;
-	if (!t->len)
-		return 0;
-	uint32_t idx = term_intern(w, t->term, t->len);
-	if (idx == UINT32_MAX) {
-		w->err = CR_ENOMEM;
-		return 1;
-	}
-	if (w->n_toks == w->cap_toks) {
-		size_t n = w->cap_toks ? w->cap_toks * 2 : 1024;
-		uint64_t *p = cr_realloc(w->toks, n * sizeof *p);
-		if (!p) {
-			w->err = CR_ENOMEM;
-			return 1;
-		}
-		w->toks = p;
-		w->cap_toks = n;
-	}
-	uint32_t pos = w->pos_base + t->pos;
-	if (pos < w->pos_base)
-		pos = UINT32_MAX - 1; /* absurdly long text: clamp */
-	if (pos > w->max_pos)
-		w->max_pos = pos;
-	w->toks[w->n_toks++] = (uint64_t)idx << 32 | pos;
-	return 0;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -182,14 +218,308 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* ---- batches ---- */
+
+static void batch_init(batch *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	memset(b, 0, sizeof *b);
+	cr_buf_init(&b->text, 0);
+	cr_buf_init(&b->tblob, 0);
+}
+
+static void batch_clear(batch *b)
+{
+	cr_buf_reset(&b->text);
+	cr_buf_reset(&b->tblob);
+	b->n = b->n_groups = b->n_toks = 0;
+	b->err = CR_OK;
+}
+
+static void batch_release(batch *b)
+{
+	cr_buf_release(&b->text);
+	cr_buf_release(&b->tblob);
+	cr_free(b->e);
+	cr_free(b->groups);
+	cr_free(b->toks);
+	memset(b, 0, sizeof *b);
+}
+
+static int on_token(void *ctx, const cr_token *t)
+{
+	batch *b = ctx;
+	if (!t->len)
+		return 0;
+	uint32_t len = t->len > CR_IX_MAX_TERM ? CR_IX_MAX_TERM : t->len;
+	if (b->n_toks == b->cap_toks) {
+		size_t n = b->cap_toks ? b->cap_toks * 2 : 65536;
+		atok *p = cr_realloc(b->toks, n * sizeof *p);
+		if (!p) {
+			b->err = CR_ENOMEM;
+			return 1;
+		}
+		b->toks = p;
+		b->cap_toks = n;
+	}
+	size_t off = b->tblob.len;
+	if (cr_buf_add(&b->tblob, t->term, len)) {
+		b->err = CR_ENOMEM;
+		return 1;
+	}
+	uint32_t pos = b->pos_base + t->pos;
+	if (pos < b->pos_base)
+		pos = UINT32_MAX - 1; /* absurdly long text: clamp */
+	if (pos > b->max_pos)
+		b->max_pos = pos;
+	atok *a = &b->toks[b->n_toks++];
+	a->hash = term_hash(t->term, len);
+	a->off = (uint32_t)off;
+	a->len = len;
+	a->pos = pos;
+	return 0;
+}
+
+/* Stage 1: analyze every entry of the batch. */
+static void batch_analyze(batch *b, cr_analyzer *an)
+{
+	for (size_t i = 0; i < b->n && !b->err; i++) {
+		bentry *e = &b->e[i];
+		e->tok_off = b->n_toks;
+		b->pos_base = 0;
+		b->max_pos = 0;
+		cr_err r = CR_OK;
+		if (e->title_len)
+			r = cr_analyze(an, b->text.data + e->title_off, e->title_len, 0, on_token, b);
+		e->n_title = b->n_toks - e->tok_off;
+		b->pos_base = e->n_title ? b->max_pos + 1 + CR_IX_BODY_POS_GAP : 0;
+		e->body_base = b->pos_base;
+		if (!r && e->body_len)
+			r = cr_analyze(an, b->text.data + e->body_off, e->body_len, 0, on_token, b);
+		e->n_body = b->n_toks - e->tok_off - e->n_title;
+		if (r && !b->err)
+			b->err = r;
+		if (b->tblob.len > UINT32_MAX / 2 && !b->err)
+			b->err = CR_ETOOBIG;
+	}
+}
+
+static cr_err add_string(cr_index_writer *w, const char *s, size_t n, uint32_t *off, uint32_t *len)
+{
+	if (n > 65535)
+		n = 65535;
+	if (w->strs.len + n > UINT32_MAX)
+		return CR_ETOOBIG;
+	*off = (uint32_t)w->strs.len;
+	*len = (uint32_t)n;
+	w->mem += n;
+	return cr_buf_add(&w->strs, s, n);
+}
+
+static cr_err w_flush(cr_index_writer *w, cr_msg *m);
+
+/* Stage 2 for one entry: attributes and postings. */
+static cr_err invert_entry(cr_index_writer *w, const batch *b, const bentry *be)
+{
+	cr_err e;
+	if (w->n_docs == UINT32_MAX - 1 && (e = w_flush(w, NULL)))
+		return e;
+	uint32_t doc = w->n_docs;
+	const char *txt = b->text.data;
+	/* attributes */
+	uint8_t rec[CR_IX_ATTR_SIZE];
+	memset(rec, 0, sizeof rec);
+	cr_ix_wr64(rec + CR_IX_ATTR_ID, be->id);
+	cr_ix_wr64(rec + CR_IX_ATTR_DOCKEY, be->doc_key);
+	cr_ix_wr64(rec + CR_IX_ATTR_DATE, (uint64_t)be->date);
+	cr_ix_wr32(rec + CR_IX_ATTR_TENANT, be->tenant);
+	cr_ix_wr32(rec + CR_IX_ATTR_OWNER, be->owner);
+	uint32_t so, sl, to, tl;
+	const char *dn = txt + be->doc_off, *ty = txt + be->type_off;
+	if (w->have_last && CR_MIN(be->doc_len, 65535) == w->last_doc_len &&
+	    !memcmp(w->strs.data + w->last_doc_off, dn, w->last_doc_len)) {
+		so = w->last_doc_off;
+		sl = w->last_doc_len;
+	} else if ((e = add_string(w, dn, be->doc_len, &so, &sl))) {
+		return e;
+	}
+	if (w->have_last && CR_MIN(be->type_len, 65535) == w->last_type_len &&
+	    !memcmp(w->strs.data + w->last_type_off, ty, w->last_type_len)) {
+		to = w->last_type_off;
+		tl = w->last_type_len;
+	} else if ((e = add_string(w, ty, be->type_len, &to, &tl))) {
+		return e;
+	}
+	w->have_last = 1;
+	w->last_doc_off = so;
+	w->last_doc_len = sl;
+	w->last_type_off = to;
+	w->last_type_len = tl;
+	size_t ng = be->n_groups;
+	if (w->n_groups + ng > UINT32_MAX)
+		return CR_ETOOBIG;
+	if (w->n_groups + ng > w->cap_groups) {
+		size_t n = CR_MAX(w->cap_groups * 2, w->n_groups + ng + 64);
+		uint32_t *p = cr_realloc(w->groups, n * sizeof *p);
+		if (!p)
+			return CR_ENOMEM;
+		w->mem += (n - w->cap_groups) * sizeof *p;
+		w->groups = p;
+		w->cap_groups = n;
+	}
+	cr_ix_wr32(rec + CR_IX_ATTR_GROUPS, (uint32_t)w->n_groups);
+	cr_ix_wr32(rec + CR_IX_ATTR_NGROUPS, (uint32_t)ng);
+	if (ng) {
+		memcpy(w->groups + w->n_groups, b->groups + be->groups_off, ng * sizeof *w->groups);
+		qsort(w->groups + w->n_groups, ng, sizeof *w->groups, cmp_u32);
+	}
+	w->n_groups += ng;
+	cr_ix_wr32(rec + CR_IX_ATTR_DOC, so);
+	cr_ix_wr32(rec + CR_IX_ATTR_DOCLEN, sl);
+	cr_ix_wr32(rec + CR_IX_ATTR_TYPE, to);
+	cr_ix_wr16(rec + CR_IX_ATTR_TYPELEN, (uint16_t)tl);
+	rec[CR_IX_ATTR_CLASS] = (uint8_t)be->classification;
+	cr_ix_wr32(rec + CR_IX_ATTR_LENT, (uint32_t)be->n_title);
+	cr_ix_wr32(rec + CR_IX_ATTR_LENB, (uint32_t)be->n_body);
+	if ((e = cr_buf_add(&w->attrs, rec, sizeof rec)))
+		return e;
+	w->mem += sizeof rec;
+	/* terms: intern, count per term */
+	size_t nt = be->n_title + be->n_body;
+	if (nt > w->cap_scratch) {
+		size_t n = CR_MAX(nt, w->cap_scratch * 2);
+		uint32_t *a = cr_realloc(w->tids, n * sizeof *a);
+		if (a)
+			w->tids = a;
+		uint32_t *c = cr_realloc(w->posv, n * sizeof *c);
+		if (c)
+			w->posv = c;
+		uint32_t *d = cr_realloc(w->touched, n * sizeof *d);
+		if (d)
+			w->touched = d;
+		if (!a || !c || !d)
+			goto oom;
+		w->cap_scratch = n;
+	}
+	const atok *tk = b->toks + be->tok_off;
+	const char *tb = b->tblob.data;
+	size_t n_touched = 0;
+	uint32_t stamp = doc + 1;
+	for (size_t i = 0; i < nt; i++) {
+		uint32_t t = term_intern(w, tb + tk[i].off, tk[i].len, tk[i].hash);
+		if (t == UINT32_MAX)
+			goto oom;
+		wterm *wt = &w->terms[t];
+		if (wt->stamp != stamp) {
+			wt->stamp = stamp;
+			wt->cnt = 0;
+			w->touched[n_touched++] = t;
+		}
+		wt->cnt++;
+		w->tids[i] = t;
+	}
+	/* counting sort of positions by term */
+	uint32_t acc = 0;
+	for (size_t k = 0; k < n_touched; k++) {
+		wterm *wt = &w->terms[w->touched[k]];
+		wt->fill = acc;
+		acc += wt->cnt;
+	}
+	for (size_t i = 0; i < nt; i++)
+		w->posv[w->terms[w->tids[i]].fill++] = tk[i].pos;
+	/* one postings record per touched term */
+	uint32_t body_base = be->body_base, has_title = be->n_title > 0;
+	for (size_t k = 0; k < n_touched; k++) {
+		wterm *wt = &w->terms[w->touched[k]];
+		uint32_t cnt = wt->cnt;
+		const uint32_t *pv = w->posv + (wt->fill - cnt);
+		uint32_t tf_t = 0;
+		if (has_title)
+			while (tf_t < cnt && pv[tf_t] < body_base)
+				tf_t++;
+		if (wvec_grow(&wt->post, 15 + 5 * cnt, &w->mem))
+			goto oom;
+		uint8_t *o = wt->post.p + wt->post.len;
+		o += cr_ix_varint_put(o, (uint32_t)((int64_t)doc - wt->last_doc - 1));
+		o += cr_ix_varint_put(o, tf_t);
+		o += cr_ix_varint_put(o, cnt - tf_t);
+		uint32_t prev = 0;
+		for (uint32_t j = 0; j < cnt; j++) {
+			o += cr_ix_varint_put(o, pv[j] - prev);
+			prev = pv[j];
+		}
+		wt->post.len = (uint32_t)(o - wt->post.p);
+		wt->last_doc = doc;
+	}
+	w->n_docs++;
+	if (w->mem > w->budget)
+		return w_flush(w, NULL);
+	return CR_OK;
+oom:
+	/* postings of this entry may be half written: the writer is unusable */
+	return CR_ENOMEM;
+}
+
+/* Stage 2: invert a whole analyzed batch. */
+static void batch_invert(cr_index_writer *w, batch *b)
+{
+	if (b->err) {
+		if (!w->err)
+			w->err = b->err;
+		return;
+	}
+	for (size_t i = 0; i < b->n && !w->err; i++) {
+		cr_err e = invert_entry(w, b, &b->e[i]);
+		if (e)
+			w->err = e;
+	}
+}
+
+typedef struct step_ctx {
+	cr_index_writer *w;
+	batch *analyze, *invert;
+} step_ctx;
+
+static void step_task(void *ctx, int i, int n)
+{
+	step_ctx *s = ctx;
+	if (i == 0 && s->analyze)
+		batch_analyze(s->analyze, s->w->an);
+	else if (i == 1 && s->invert)
+		batch_invert(s->w, s->invert);
+}
+
+/* Analyzes the current batch while the previous one is inverted. */
+static void pipeline_step(cr_index_writer *w)
+{
+	batch *cur = &w->b[w->cur], *prev = &w->b[w->cur ^ 1];
+	step_ctx s = {.w = w, .analyze = cur->n ? cur : NULL, .invert = w->prev_ready ? prev : NULL};
+	if (w->pool && s.analyze && s.invert) {
+		cr_pool_run(w->pool, 2, step_task, &s);
+	} else {
+		step_task(&s, 0, 2);
+		step_task(&s, 1, 2);
+	}
+	if (s.invert) {
+		batch_clear(prev);
+		w->prev_ready = 0;
+	}
+	if (s.analyze) {
+		w->cur ^= 1;
+		w->prev_ready = 1;
+	}
+}
+
+static void pipeline_drain(cr_index_writer *w)
+{
+	pipeline_step(w); /* analyze the current batch, invert the previous */
+	if (w->prev_ready)
+		pipeline_step(w); /* invert the last */
 }
 
 cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer **out, cr_msg *m)
 {
+	if (!ix || !an || !out)
+		return cr_fail(m, CR_EINVAL, "index: writer needs an index and an analyzer");
 	cr_err e = cr_ix_lock(ix, m);
 	if (e)
 		return e;
@@ -207,6 +537,10 @@ cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer **out,
 	cr_buf_init(&w->blob, 0);
 	cr_buf_init(&w->attrs, 0);
 	cr_buf_init(&w->strs, 0);
+	batch_init(&w->b[0]);
+	batch_init(&w->b[1]);
+	if (cr_ncpu() > 1 && cr_pool_new(2, &w->pool) != CR_OK)
+		w->pool = NULL; /* run the stages one after the other */
 	cr_ix_manifest mf;
 	pthread_mutex_lock(&ix->wmu);
 	e = cr_ix_manifest_read(ix->dir, &mf, m);
@@ -230,164 +564,67 @@ void cr_index_writer_set_budget(cr_index_writer *w, size_t bytes)
 	w->budget = bytes ? bytes : 64u << 20;
 }
 
-static cr_err add_string(cr_index_writer *w, const char *s, uint32_t *off, uint32_t *len)
+static cr_err batch_text(batch *b, const char *s, size_t n, size_t *off)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (n > 65535)
-		n = 65535;
-	if (w->strs.len + n > UINT32_MAX)
-		return CR_ETOOBIG;
-	*off = (uint32_t)w->strs.len;
-	*len = (uint32_t)n;
-	w->mem += n;
-	return cr_buf_add(&w->strs, s ? s : "", n);
+	*off = b->text.len;
+	return n ? cr_buf_add(&b->text, s, n) : CR_OK;
 }
-
-static cr_err w_flush(cr_index_writer *w, cr_msg *m);
 
 cr_err cr_index_writer_add(cr_index_writer *w, const cr_entry_attrs *at, const char *title, size_t title_len,
 			   const char *body, size_t body_len)
 {
 	if (w->err)
 		return w->err;
-	if (!at || (!body && body_len) || (!title && title_len))
+	if (!at || (!body && body_len) || (!title && title_len) || (at->n_groups && !at->groups))
 		return CR_EINVAL;
-	if (w->n_docs == UINT32_MAX - 1) {
-		cr_err e = w_flush(w, NULL);
-		if (e)
-			return e;
+	if (title_len > UINT32_MAX || body_len > UINT32_MAX)
+		return CR_ETOOBIG;
+	batch *b = &w->b[w->cur];
+	if (b->n == b->cap) {
+		size_t n = b->cap ? b->cap * 2 : 256;
+		bentry *p = cr_realloc(b->e, n * sizeof *p);
+		if (!p)
+			return CR_ENOMEM;
+		b->e = p;
+		b->cap = n;
 	}
-	uint32_t doc = w->n_docs;
-	/* analyze title then body */
-	w->n_toks = 0;
-	w->pos_base = 0;
-	w->max_pos = 0;
-	cr_err e = CR_OK;
-	if (title && title_len) {
-		e = cr_analyze(w->an, title, title_len, 0, on_token, w);
-		if (e == CR_ECANCELED && w->err)
-			e = w->err;
-		if (e)
-			goto fail;
+	if (b->n_groups + at->n_groups > b->cap_groups) {
+		size_t n = CR_MAX(b->cap_groups * 2, b->n_groups + at->n_groups + 64);
+		uint32_t *p = cr_realloc(b->groups, n * sizeof *p);
+		if (!p)
+			return CR_ENOMEM;
+		b->groups = p;
+		b->cap_groups = n;
 	}
-	size_t n_title = w->n_toks;
-	w->pos_base = n_title ? w->max_pos + 1 + CR_IX_BODY_POS_GAP : 0;
-	if (body && body_len) {
-		e = cr_analyze(w->an, body, body_len, 0, on_token, w);
-		if (e == CR_ECANCELED && w->err)
-			e = w->err;
-		if (e)
-			goto fail;
+	bentry *e = &b->e[b->n];
+	memset(e, 0, sizeof *e);
+	e->id = at->id;
+	e->doc_key = at->doc_key;
+	e->date = at->date;
+	e->tenant = at->tenant;
+	e->owner = at->owner;
+	e->classification = at->classification;
+	const char *dn = at->doc ? at->doc : "", *ty = at->type ? at->type : "";
+	e->doc_len = strlen(dn);
+	e->type_len = strlen(ty);
+	e->title_len = title_len;
+	e->body_len = body_len;
+	size_t len0 = b->text.len;
+	cr_err r;
+	if ((r = batch_text(b, dn, e->doc_len, &e->doc_off)) || (r = batch_text(b, ty, e->type_len, &e->type_off)) ||
+	    (r = batch_text(b, title, title_len, &e->title_off)) || (r = batch_text(b, body, body_len, &e->body_off))) {
+		b->text.len = len0;
+		return r;
 	}
-	size_t n_body = w->n_toks - n_title;
-	uint32_t body_base = w->pos_base;
-	/* attributes */
-	uint8_t rec[CR_IX_ATTR_SIZE];
-	memset(rec, 0, sizeof rec);
-	cr_ix_wr64(rec + CR_IX_ATTR_ID, at->id);
-	cr_ix_wr64(rec + CR_IX_ATTR_DOCKEY, at->doc_key);
-	cr_ix_wr64(rec + CR_IX_ATTR_DATE, (uint64_t)at->date);
-	cr_ix_wr32(rec + CR_IX_ATTR_TENANT, at->tenant);
-	cr_ix_wr32(rec + CR_IX_ATTR_OWNER, at->owner);
-	uint32_t so, sl, to, tl;
-	const char *docname = at->doc ? at->doc : "", *type = at->type ? at->type : "";
-	if (w->have_last && strlen(docname) == w->last_doc_len &&
-	    !memcmp(w->strs.data + w->last_doc_off, docname, w->last_doc_len)) {
-		so = w->last_doc_off;
-		sl = w->last_doc_len;
-	} else {
-		if ((e = add_string(w, docname, &so, &sl)))
-			goto fail;
-	}
-	if (w->have_last && strlen(type) == w->last_type_len &&
-	    !memcmp(w->strs.data + w->last_type_off, type, w->last_type_len)) {
-		to = w->last_type_off;
-		tl = w->last_type_len;
-	} else {
-		if ((e = add_string(w, type, &to, &tl)))
-			goto fail;
-	}
-	w->have_last = 1;
-	w->last_doc_off = so;
-	w->last_doc_len = sl;
-	w->last_type_off = to;
-	w->last_type_len = tl;
-	uint32_t ng = at->groups ? at->n_groups : 0;
-	if (w->n_groups + ng > UINT32_MAX) {
-		e = CR_ETOOBIG;
-		goto fail;
-	}
-	cr_ix_wr32(rec + CR_IX_ATTR_GROUPS, (uint32_t)w->n_groups);
-	cr_ix_wr32(rec + CR_IX_ATTR_NGROUPS, ng);
-	if (w->n_groups + ng > w->cap_groups) {
-		size_t n = CR_MAX(w->cap_groups * 2, w->n_groups + ng + 64);
-		uint32_t *p = cr_realloc(w->groups, n * sizeof *p);
-		if (!p) {
-			e = CR_ENOMEM;
-			goto fail;
-		}
-		w->mem += (n - w->cap_groups) * sizeof *p;
-		w->groups = p;
-		w->cap_groups = n;
-	}
-	if (ng) {
-		memcpy(w->groups + w->n_groups, at->groups, ng * sizeof *at->groups);
-		qsort(w->groups + w->n_groups, ng, sizeof *w->groups, cmp_u32);
-	}
-	w->n_groups += ng;
-	cr_ix_wr32(rec + CR_IX_ATTR_DOC, so);
-	cr_ix_wr32(rec + CR_IX_ATTR_DOCLEN, sl);
-	cr_ix_wr32(rec + CR_IX_ATTR_TYPE, to);
-	cr_ix_wr16(rec + CR_IX_ATTR_TYPELEN, (uint16_t)tl);
-	rec[CR_IX_ATTR_CLASS] = at->classification;
-	cr_ix_wr32(rec + CR_IX_ATTR_LENT, (uint32_t)n_title);
-	cr_ix_wr32(rec + CR_IX_ATTR_LENB, (uint32_t)n_body);
-	if ((e = cr_buf_add(&w->attrs, rec, sizeof rec)))
-		goto fail;
-	w->mem += sizeof rec;
-	/* invert */
-	if (w->n_toks)
-		qsort(w->toks, w->n_toks, sizeof *w->toks, cmp_u64);
-	for (size_t i = 0; i < w->n_toks;) {
-		uint32_t t = (uint32_t)(w->toks[i] >> 32);
-		size_t j = i;
-		uint32_t tf_t = 0, tf_b = 0;
-		while (j < w->n_toks && (uint32_t)(w->toks[j] >> 32) == t)
-			j++;
-		for (size_t k = i; k < j; k++) {
-			if (n_title && (uint32_t)w->toks[k] < body_base)
-				tf_t++;
-			else
-				tf_b++;
-		}
-		wterm *wt = &w->terms[t];
-		if (wvec_grow(&wt->post, (uint32_t)(15 + 5 * (j - i)), &w->mem)) {
-			/* postings of this entry are half written: the writer is unusable */
-			return w->err = CR_ENOMEM;
-		}
-		uint8_t *o = wt->post.p + wt->post.len;
-		o += cr_ix_varint_put(o, (uint32_t)((int64_t)doc - wt->last_doc - 1));
-		o += cr_ix_varint_put(o, tf_t);
-		o += cr_ix_varint_put(o, tf_b);
-		uint32_t prev = 0;
-		for (size_t k = i; k < j; k++) {
-			uint32_t p = (uint32_t)w->toks[k];
-			o += cr_ix_varint_put(o, p - prev);
-			prev = p;
-		}
-		wt->post.len = (uint32_t)(o - wt->post.p);
-		wt->last_doc = doc;
-		i = j;
-	}
-	w->n_docs++;
-	if (w->mem > w->budget)
-		return w_flush(w, NULL);
-	return CR_OK;
-fail:
-	/* the entry is dropped; nothing of it reached the postings */
-	if (e == CR_ENOMEM)
-		w->err = e;
-	return e;
+	e->groups_off = b->n_groups;
+	e->n_groups = at->n_groups;
+	if (at->n_groups)
+		memcpy(b->groups + b->n_groups, at->groups, at->n_groups * sizeof *at->groups);
+	b->n_groups += at->n_groups;
+	b->n++;
+	if (b->text.len >= BATCH_TEXT || b->n >= BATCH_ENTRIES)
+		pipeline_step(w);
+	return w->err;
 }
 
 static const char *g_blob;
@@ -500,6 +737,11 @@ out:
 
 cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m)
 {
+	if (w->err)
+		return cr_fail(m, w->err, "index: writer failed earlier: %s", cr_strerror(w->err));
+	pipeline_drain(w);
+	if (w->err)
+		return cr_fail(m, w->err, "index: indexing failed: %s", cr_strerror(w->err));
 	cr_err e = w_flush(w, m);
 	if (e)
 		return e;
@@ -542,13 +784,18 @@ void cr_index_writer_free(cr_index_writer *w)
 		unlink(path);
 	}
 	w_reset(w);
+	cr_pool_free(w->pool);
+	batch_release(&w->b[0]);
+	batch_release(&w->b[1]);
+	cr_free(w->touched);
+	cr_free(w->tids);
+	cr_free(w->posv);
 	cr_free(w->terms);
 	cr_free(w->table);
 	cr_buf_release(&w->blob);
 	cr_buf_release(&w->attrs);
 	cr_buf_release(&w->strs);
 	cr_free(w->groups);
-	cr_free(w->toks);
 	cr_free(w->pending);
 	cr_ix_unlock(w->ix);
 	cr_free(w);

@@ -397,6 +397,34 @@ static void test_query_syntax(void **st)
 	rm_rf(dir);
 }
 
+static void test_japanese(void **st)
+{
+	char dir[64];
+	mkdtemp_dir(dir, sizeof dir);
+	cr_index *ix;
+	assert_int_equal(cr_index_open(dir, &ix, NULL), CR_OK);
+	cr_index_writer *w;
+	assert_int_equal(cr_index_writer_new(ix, g_an, &w, NULL), CR_OK);
+	add(w, 1, 1, "a", "txt", 0, "天気", "東京都の天気は晴れです。");
+	add(w, 2, 2, "b", "txt", 0, NULL, "京都の天気は雨でした。");
+	add(w, 3, 3, "c", "txt", 0, NULL, "天気と京都について");
+	assert_int_equal(cr_index_writer_commit(w, NULL), CR_OK);
+	cr_index_writer_free(w);
+	uint64_t ids[10];
+	int n = search_ids(ix, "\"京都の天気\"", 10, 0, ids, 10);
+	assert_int_equal(n, 2);
+	assert_false(has_id(ids, n, 3));
+	n = search_ids(ix, "\"東京都\"", 10, 0, ids, 10);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], 1);
+	n = search_ids(ix, "京都の天気", 10, 0, ids, 10);
+	assert_int_equal(n, 3);
+	n = search_ids(ix, "晴れ -雨", 10, 0, ids, 10);
+	assert_int_equal(n, 1);
+	cr_index_close(ix);
+	rm_rf(dir);
+}
+
 static void test_acl(void **st)
 {
 	char dir[64];
@@ -555,9 +583,9 @@ static void test_crash_leftovers(void **st)
 	/* a writer discarded without commit leaves nothing */
 	cr_index_writer *w;
 	assert_int_equal(cr_index_writer_new(ix, g_an, &w, NULL), CR_OK);
-	cr_index_writer_set_budget(w, 1); /* flush on every add */
-	add(w, 9, 9, "x", "x", 0, NULL, "apple apple");
-	add(w, 10, 9, "x", "x", 0, NULL, "apple apple");
+	cr_index_writer_set_budget(w, 1); /* flush whenever a batch is inverted */
+	for (int i = 0; i < 9000; i++)
+		add(w, 100 + (uint64_t)i, 9, "x", "x", 0, NULL, "apple apple");
 	assert_true(count_files(dir, "seg_") > 2);
 	cr_index_writer_free(w);
 	assert_int_equal(count_files(dir, "seg_"), 2);
@@ -656,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_bm25_hand),
 		cmocka_unit_test(test_query_syntax),
+		cmocka_unit_test(test_japanese),
 		cmocka_unit_test(test_acl),
 		cmocka_unit_test(test_tombstones_merge_refresh),
 		cmocka_unit_test(test_crash_leftovers),
