@@ -13,9 +13,10 @@
  * cr_x_chat turns ONE day file into a document: title "#<channel> <day>"
  * (from the file's path), date = the first message, and one section per run
  * of messages by the same person (same thread side, at most CHAT_RUN_GAP
- * seconds apart, at most CHAT_RUN_BYTES). loc.speaker is the person's name
- * when the message carries a user_profile (modern exports) or the user id
- * otherwise; loc.t_start/t_end are seconds since midnight UTC of the file's
+ * seconds apart, at most CHAT_RUN_BYTES), its text starting "Name: " so a
+ * chunk joining several runs still says who wrote what. loc.speaker is the
+ * person's name when the message carries a user_profile (modern exports) or
+ * the user id otherwise; loc.t_start/t_end are seconds since midnight UTC of the file's
  * day (or the raw ts when the name has no date). Replies inside a thread
  * (thread_ts != ts) get loc.heading "thread". Join/leave notices are
  * dropped. Slack markup is cleaned: <@U1> and <@U1|mei> become "@Name",
@@ -302,7 +303,12 @@ static cr_err run_flush(cr_xctx *x, cr_doc *d, run *r)
 		l.t_end = r->t1;
 		if (r->thread)
 			l.heading = "thread";
-		e = cr_doc_add_section(x, d, r->text.data, r->text.len, &l);
+		if (r->speaker) {
+			char *txt = cr_arena_printf(x->a, "%s: %s", r->speaker, r->text.data);
+			e = txt ? cr_doc_add_section(x, d, txt, strlen(txt), &l) : CR_ENOMEM;
+		} else {
+			e = cr_doc_add_section(x, d, r->text.data, r->text.len, &l);
+		}
 	}
 	cr_buf_reset(&r->text);
 	r->open = 0;
@@ -650,9 +656,20 @@ cr_err cr_chat_name_users(cr_arena *a, cr_doc *d, const cr_kv *users, size_t n)
 		for (size_t i = 0; i < d->n_sections; i++) {
 			cr_section *s = &d->sections[i];
 			if (s->loc.speaker) {
-				const char *nm = users_get(users, n, s->loc.speaker, strlen(s->loc.speaker));
-				if (nm)
+				const char *id = s->loc.speaker;
+				size_t idn = strlen(id);
+				const char *nm = users_get(users, n, id, idn);
+				if (nm) {
 					s->loc.speaker = nm;
+					/* the "<id>: " that starts the text */
+					if (s->len > idn + 1 && memcmp(s->text, id, idn) == 0 && s->text[idn] == ':') {
+						char *t = cr_arena_printf(a, "%s%s", nm, s->text + idn);
+						if (!t)
+							return CR_ENOMEM;
+						s->text = t;
+						s->len = strlen(t);
+					}
+				}
 			}
 			/* "@U0123ABC" mentions left by cr_x_chat */
 			if (!memchr(s->text, '@', s->len))

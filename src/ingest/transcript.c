@@ -24,7 +24,10 @@
  * Sections are speaker turns: consecutive cues of the same speaker (or of no
  * known speaker) are merged while the turn stays under TURN_MAX_BYTES and
  * the gap between cues is under TURN_MAX_GAP seconds. Each section has
- * loc.speaker (NULL if unknown) and loc.t_start / t_end in seconds.
+ * loc.speaker (NULL if unknown) and loc.t_start / t_end in seconds, and its
+ * text starts with "Speaker: " when the speaker is known, so that a chunk
+ * joining several turns (the chunker merges neighbouring sections) still
+ * says who said what.
  *
  * Bad input: a cue whose timing line does not parse, or whose end is before
  * its start, is skipped and counted (meta "skipped_cues"); a VTT without its
@@ -298,7 +301,14 @@ static cr_err turn_flush(cr_xctx *x, cr_doc *d, turn *t)
 		l.speaker = t->speaker;
 		l.t_start = t->t0;
 		l.t_end = t->t1;
-		e = cr_doc_add_section(x, d, t->text.data, t->text.len, &l);
+		if (t->speaker) {
+			/* the name goes into the text too: chunks that join several
+			 * turns still say who said what */
+			char *txt = cr_arena_printf(x->a, "%s: %s", t->speaker, t->text.data);
+			e = txt ? cr_doc_add_section(x, d, txt, strlen(txt), &l) : CR_ENOMEM;
+		} else {
+			e = cr_doc_add_section(x, d, t->text.data, t->text.len, &l);
+		}
 	}
 	cr_buf_reset(&t->text);
 	t->open = 0;

@@ -94,6 +94,7 @@ static void test_day_file(void **st)
 	assert_int_equal(cr_chat_name_users(&a, d, users, n_users), CR_OK);
 	s = find_text(d, "Decision: pilot starts May 29");
 	assert_string_equal(s->loc.speaker, "Hanako Yamada");
+	assert_true(strncmp(s->text, "Hanako Yamada: No objection.", 28) == 0);
 	assert_int_equal(d->date, 1772460300); /* first message, 2026-03-02 14:05 UTC */
 	cr_arena_release(&a);
 }
@@ -129,11 +130,11 @@ static void test_mentions_renamed(void **st)
 	const char *j = "[{\"user\":\"U09TOM\",\"text\":\"ping <@U07MEI> and <@U8|bob>, see <#C1> <mailto:a@b.c|a@b.c> <!subteam^S1|@eng>\",\"ts\":\"100.5\"}]";
 	assert_int_equal(chat_str(&a, "misc.json", j, &d, &m), CR_OK);
 	assert_int_equal(d.n_sections, 1);
-	assert_string_equal(d.sections[0].text, "ping @U07MEI and @bob, see #C1 a@b.c @eng");
+	assert_string_equal(d.sections[0].text, "U09TOM: ping @U07MEI and @bob, see #C1 a@b.c @eng");
 	assert_true(d.sections[0].loc.t_start == 100.5); /* no day in the name: the raw ts */
 	cr_kv users[] = {{"U07MEI", "Mei Lin"}, {"U09TOM", "Tom Becker"}};
 	assert_int_equal(cr_chat_name_users(&a, &d, users, 2), CR_OK);
-	assert_string_equal(d.sections[0].text, "ping @Mei Lin and @bob, see #C1 a@b.c @eng");
+	assert_string_equal(d.sections[0].text, "Tom Becker: ping @Mei Lin and @bob, see #C1 a@b.c @eng");
 	assert_string_equal(d.sections[0].loc.speaker, "Tom Becker");
 	cr_arena_release(&a);
 }
@@ -149,7 +150,7 @@ static void test_generic_forms(void **st)
 			 "\n{\"speaker\":\"Bo\",\"content\":\"hi Ann\",\"time\":\"2026-03-02T10:00:00Z\"}\n";
 	assert_int_equal(chat_str(&a, "log.jsonl", jl, &d, &m), CR_OK);
 	assert_int_equal(d.n_sections, 2);
-	assert_string_equal(d.sections[0].text, "hello\nagain");
+	assert_string_equal(d.sections[0].text, "Ann: hello\nagain");
 	assert_string_equal(d.sections[1].loc.speaker, "Bo");
 	assert_true(d.sections[1].loc.t_start == 1772445600.0);
 	/* an object holding the messages (QMSum-style) */

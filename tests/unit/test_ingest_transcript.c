@@ -56,7 +56,7 @@ static void test_vtt_sample(void **st)
 	assert_true(s[5].loc.t_start == 49.0 && s[5].loc.t_end == 64.0);
 	assert_non_null(strstr(s[5].text, "the decision is: we keep the Q3 launch"));
 	assert_non_null(strstr(s[7].text, "Northwind & send"));
-	assert_string_equal(s[8].text, "Thanks all. Next review on March 16.");
+	assert_string_equal(s[8].text, "Daniel Okafor: Thanks all. Next review on March 16.");
 	/* NOTE block not in the text */
 	for (size_t i = 0; i < d->n_sections; i++)
 		assert_null(strstr(d->sections[i].text, "Recorded for"));
@@ -81,7 +81,7 @@ static void test_srt_sample_japanese(void **st)
 	assert_string_equal(s[2].loc.speaker, "山田花子");
 	assert_non_null(strstr(s[2].text, "決定事項として"));
 	assert_string_equal(s[3].loc.speaker, "Mei Lin");
-	assert_string_equal(s[6].text, "ありがとうございました。次回は3月12日です。");
+	assert_string_equal(s[6].text, "山田花子: ありがとうございました。次回は3月12日です。");
 	cr_arena_release(&a);
 }
 
@@ -104,11 +104,11 @@ static void test_vtt_malformed(void **st)
 	assert_string_equal(cr_doc_meta(d, "skipped_cues"), "3");
 	assert_int_equal(d->n_sections, 2);
 	assert_string_equal(d->sections[0].loc.speaker, "Jane Doe");
-	assert_string_equal(d->sections[0].text, "short form");
+	assert_string_equal(d->sections[0].text, "Jane Doe: short form");
 	assert_true(d->sections[0].loc.t_start == 62.5);
 	/* no "Name:" on the next cue: Jane still talking, but the 3600 s gap splits the turn */
 	assert_true(d->sections[1].loc.t_start == 3600.25);
-	assert_string_equal(d->sections[1].text, "late <cue>");
+	assert_string_equal(d->sections[1].text, "Jane Doe: late <cue>");
 	/* nothing valid at all */
 	assert_int_equal(extract_str(&a, "x.vtt", "WEBVTT\n\n1 --> 2\nx\n\n-->\n", &d, &m), CR_ECORRUPT);
 	assert_non_null(strstr(m.text, "no cue with a valid timing"));
@@ -147,7 +147,7 @@ static void test_srt_forms(void **st)
 	assert_string_equal(cr_doc_meta(d, "cues"), "3");
 	assert_int_equal(d->n_sections, 2);
 	assert_string_equal(d->sections[0].loc.speaker, "Daniel");
-	assert_string_equal(d->sections[0].text, "First. Second line");
+	assert_string_equal(d->sections[0].text, "Daniel: First. Second line");
 	assert_true(d->sections[0].loc.t_end == 4.0);
 	assert_string_equal(d->sections[1].loc.speaker, "Mei Lin");
 	/* Latin-1 SRT converted to UTF-8 */
@@ -165,7 +165,7 @@ static void test_srt_forms(void **st)
 	assert_int_equal(extract_str(&a, "l.srt", lab, &d, &m), CR_OK);
 	assert_int_equal(d->n_sections, 1);
 	assert_string_equal(d->sections[0].loc.speaker, "Tom Becker");
-	assert_string_equal(d->sections[0].text, "Agreed. Decision: pilot on May 29. 決定事項：60台を発注する。");
+	assert_string_equal(d->sections[0].text, "Tom Becker: Agreed. Decision: pilot on May 29. 決定事項：60台を発注する。");
 	/* all cues broken */
 	assert_int_equal(extract_str(&a, "b.srt", "1\n00:00:01 --> x\nhello\n", &d, &m), CR_ECORRUPT);
 	cr_arena_release(&a);
