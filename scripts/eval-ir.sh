@@ -3,9 +3,10 @@
 #
 # DATASET_DIR is in BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv.
 # Runs `cristal ingest --jsonl corpus.jsonl` into a fresh data directory, then
-# `cristal search --json -k 100 --plain --queries` over the test queries
+# `cristal search --json -k 100 --plain --no-snippets --queries` over the test queries
 # (those in qrels/test.tsv; --plain: benchmark questions are plain words, not
-# query syntax, as tools/ir_eval reads them too), and scores nDCG@10 and Recall@100 with scripts/ir_score.py.
+# query syntax, as tools/ir_eval reads them too; snippets do not change the
+# ranking and cost an analysis per hit), and scores nDCG@10 and Recall@100 with scripts/ir_score.py.
 # Prints the ingest and search times and the scores (last line: JSON).
 # CR_BIN overrides the binary (default bin/cristal); KEEP=1 keeps the data dir.
 set -euo pipefail
@@ -41,7 +42,7 @@ with open(sys.argv[2], encoding="utf-8") as f:
 PY
 nq=$(wc -l <"$data/queries.test.jsonl")
 t2=$(date +%s.%N)
-"$bin" --data "$data" search --json -k 100 --plain --queries "$data/queries.test.jsonl" >"$data/run.jsonl"
+"$bin" --data "$data" search --json -k 100 --plain --no-snippets --queries "$data/queries.test.jsonl" >"$data/run.jsonl"
 t3=$(date +%s.%N)
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("ingest: %d docs, %d chunks, %d rejected in %.2f s (catalog+index)" % (r["ingested"]+r["updated"]+r["unchanged"], r["chunks"], r["rejected"], r["seconds"]))' "$data/ingest.json"
 awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$nq" \

@@ -93,6 +93,8 @@ typedef struct cr_corpus_query {
 	const cr_principal *who;
 	const char *mark_open, *mark_close; /* default « » */
 	size_t snippet_chars;               /* default 240 */
+	int no_snippets; /* 1: leave cr_result.snippet NULL (snippets cost an
+			  * analysis of each hit's text: MeCab for Japanese) */
 	int plain; /* 1: the text is plain words (natural-language questions,
 		    * benchmark queries): the syntax characters " + - * : are
 		    * read as spaces. 0: query syntax (index.h). */

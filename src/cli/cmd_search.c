@@ -156,15 +156,12 @@ int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char
 {
 	cr_arena a;
 	cr_arena_init(&a, 0);
-	cr_corpus_query q = {.text = query, .k = k, .plain = plain};
+	cr_corpus_query q = {.text = query, .k = k, .plain = plain, .no_snippets = !snippets};
 	cr_result *rs;
 	size_t n;
 	cr_msg m = {{0}};
 	cr_err e = cr_corpus_search(cp, &a, &q, &rs, &n, &m);
 	if (!e) {
-		if (!snippets)
-			for (size_t i = 0; i < n; i++)
-				rs[i].snippet = NULL;
 		if (json)
 			print_json(rs, n, qid ? "qid" : "query", qid ? qid : query);
 		else

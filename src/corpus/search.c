@@ -68,11 +68,14 @@ cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q, cr_
 		r->loc = row.loc;
 		r->chunk_id = row.id;
 		r->doc_id = row.doc_id;
-		cr_buf_reset(&snip);
-		if (cr_snippet(an, &res, row.text, row.len, max_chars, open, close, &snip) == CR_OK && snip.len)
-			r->snippet = cr_arena_strndup(a, snip.data, snip.len);
-		if (!r->snippet)
-			r->snippet = "";
+		if (!q->no_snippets) {
+			cr_buf_reset(&snip);
+			if (cr_snippet(an, &res, row.text, row.len, max_chars, open, close, &snip) == CR_OK &&
+			    snip.len)
+				r->snippet = cr_arena_strndup(a, snip.data, snip.len);
+			if (!r->snippet)
+				r->snippet = "";
+		}
 		k++;
 	}
 	cr_buf_release(&snip);
