@@ -45,9 +45,11 @@
  * Japanese phrase appear at consecutive positions exactly where the same
  * characters appear in a document, whatever MeCab does with the context;
  * phrase matching uses words and bigrams: analyze the quoted text with
- * CR_ANALYZE_PHRASE (or skip tokens flagged CR_TOKEN_MORPHEME).
- * Tokens are delivered in non-decreasing position order (bigram before the
- * morphemes that start at the same position).
+ * CR_ANALYZE_PHRASE (or skip tokens flagged CR_TOKEN_OVERLAP).
+ * A word mixing letters and digits also gives its parts at its own
+ * position: "IL6" -> "wil6" "wil" "w6". Tokens are delivered in
+ * non-decreasing position order (bigram before the morphemes that start at
+ * the same position, a word before its parts).
  */
 typedef struct cr_analyzer cr_analyzer;
 
@@ -71,10 +73,13 @@ typedef struct cr_token {
 	uint32_t flags;   /* CR_TOKEN_* below */
 } cr_token;
 
-/* cr_token.flags: a MeCab morpheme inside a CJK run. It shares positions
- * with the run's bigrams (see "Positions" above), so phrase matching should
- * use the other tokens (words and bigrams) and skip these. */
-#define CR_TOKEN_MORPHEME 1u
+/* cr_token.flags: an extra token that overlaps the positions of others: a
+ * MeCab morpheme inside a CJK run (it shares positions with the run's
+ * bigrams), or a letter/digit part of a mixed word (il6 -> il, 6 at the
+ * position of il6). Phrase matching should skip these (CR_ANALYZE_PHRASE
+ * leaves them out). */
+#define CR_TOKEN_OVERLAP 1u
+#define CR_TOKEN_MORPHEME CR_TOKEN_OVERLAP /* former name */
 
 /* Return non-zero from the callback to stop early (cr_analyze then returns CR_ECANCELED). */
 typedef int (*cr_token_fn)(void *ctx, const cr_token *t);
@@ -86,9 +91,10 @@ enum {
 	 * matches only in an index built with opts.stopwords = 0). */
 	CR_ANALYZE_QUERY = 1 << 0,
 	CR_ANALYZE_NOSTEM = 1 << 1, /* prefix terms: normalize but do not stem (nor drop stopwords) */
-	/* Quoted phrase: no MeCab morphemes (their positions overlap the
-	 * bigrams and depend on context), only words and bigrams, whose
-	 * positions match a document's wherever the same text occurs. */
+	/* Quoted phrase: no overlapping tokens (MeCab morphemes, whose
+	 * positions depend on context; parts of mixed words), only words and
+	 * bigrams, whose positions match a document's wherever the same text
+	 * occurs. */
 	CR_ANALYZE_PHRASE = 1 << 2,
 };
 

@@ -33,7 +33,7 @@ static int collect(void *ctx, const cr_token *t)
 	assert_true(t->len >= 2 && t->len < sizeof ts->v[0].term);
 	assert_true(t->term[0] == 'w' || t->term[0] == 'b');
 	assert_true(t->start < t->end && t->end <= ts->text_len);
-	if (ts->n && !(t->flags & CR_TOKEN_MORPHEME))
+	if (ts->n && !(t->flags & CR_TOKEN_OVERLAP))
 		assert_true(t->pos >= ts->v[ts->n - 1].pos); /* non-decreasing */
 	if (ts->n == ts->cap) {
 		ts->cap = ts->cap ? ts->cap * 2 : 64;
@@ -140,32 +140,61 @@ static void test_stemming(void **st)
 	expect("running runs run studies", 0, 0, "wrun wrun wrun wstudi");
 	expect("Running RUNS", CR_ANALYZE_NOSTEM, 0, "wrunning wruns");
 	expect("generously connection", 0, 0, "wgenerous wconnect");
-	/* the cache must not confuse words that collide in a slot */
+	/* the cache must not confuse words: 2000 distinct words, twice (the
+	 * second time from the cache), each exactly Snowball's stem */
 	char buf[20000];
 	size_t o = 0;
 	for (int i = 0; i < 2000; i++)
-		o += (size_t)snprintf(buf + o, sizeof buf - o, "x%dings ", i);
-	toks ts;
-	analyze(&ts, buf, 0);
-	assert_int_equal(ts.n, 2000);
-	for (int i = 0; i < 2000; i++) {
-		char w[32];
-		snprintf(w, sizeof w, "wx%ding", i);
-		assert_string_equal(ts.v[i].term, w);
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "x%c%c%cings ", 'a' + i % 26, 'a' + i / 26 % 26,
+				      'a' + i / 676);
+	struct sb_stemmer *stemmer = sb_stemmer_new("english", "UTF_8");
+	for (int pass = 0; pass < 2; pass++) {
+		toks ts;
+		analyze(&ts, buf, 0);
+		assert_int_equal(ts.n, 2000);
+		for (int i = 0; i < 2000; i++) {
+			const sb_symbol *r = sb_stemmer_stem(stemmer, (const sb_symbol *)buf + i * 9, 8);
+			char w[32];
+			snprintf(w, sizeof w, "w%.*s", sb_stemmer_length(stemmer), (const char *)r);
+			assert_string_equal(ts.v[i].term, w);
+		}
+		free(ts.v);
 	}
-	free(ts.v);
-	analyze(&ts, buf, 0); /* second pass: from the cache */
-	assert_int_equal(ts.n, 2000);
-	assert_string_equal(ts.v[1999].term, "wx1999ing");
-	free(ts.v);
+	sb_stemmer_delete(stemmer);
 }
 
 static void test_words(void **st)
 {
 	expect("Don't stop: it's 3.14, 1,000 or COVID-19 (p53) e.g. user_name", 0, 1,
-	       "wdon't@0 wstop@1 wit@2 w3.14@3 w1,000@4 wor@5 wcovid@6 w19@7 wp53@8 we@9 wg@10 wuser@11 wname@12");
+	       "wdon't@0 wstop@1 wit@2 w3.14@3 w1,000@4 wor@5 wcovid@6 w19@7 wp53@8 wp@8 w53@8 we@9 wg@10 wuser@11 wname@12");
 	expect("rock’n’roll dogs' 'quoted'", 0, 0, "wrock'n'rol wdog wquot");
 	expect("end.The 1..2 a,b", 0, 0, "wend w1 w2 wb");
+}
+
+static void test_parts(void **st)
+{
+	expect("IL6 APOE4 kinases2 3mg a1", 0, 1,
+	       "wil6@0 wil@0 w6@0 wapoe4@1 wapo@1 w4@1 wkinases2@2 wkinas@2 w2@2 w3mg@3 w3@3 wmg@3 wa1@4 wa@4 w1@4");
+	/* parts have exact offsets */
+	toks ts;
+	analyze(&ts, "x IL6", 0);
+	const tok *p = find(&ts, "w6");
+	assert_non_null(p);
+	assert_int_equal(p->start, 4);
+	assert_int_equal(p->end, 5);
+	assert_int_equal(p->flags, CR_TOKEN_OVERLAP);
+	free(ts.v);
+	/* not in phrases nor prefixes; numbers are not split */
+	expect("IL6 3.5", CR_ANALYZE_PHRASE, 1, "wil6@0 w3.5@1");
+	expect("IL6", CR_ANALYZE_NOSTEM, 1, "wil6@0");
+	/* the hyphenated and the bare spellings share terms */
+	toks a, b;
+	analyze(&a, "IL-6", CR_ANALYZE_QUERY);
+	analyze(&b, "il6", 0);
+	for (size_t i = 0; i < a.n; i++)
+		assert_true(has(&b, a.v[i].term));
+	free(a.v);
+	free(b.v);
 }
 
 static void test_stopwords(void **st)
@@ -231,7 +260,7 @@ static void test_japanese(void **st)
 	}
 	const tok *m = find(&ts, "w住む");
 	assert_int_equal(m->pos, 4); /* its first character is the 5th of the run */
-	assert_int_equal(m->flags, CR_TOKEN_MORPHEME);
+	assert_int_equal(m->flags, CR_TOKEN_OVERLAP);
 	assert_int_equal(m->start, strlen("東京都に"));
 	assert_int_equal(m->end, strlen("東京都に住ん"));
 	free(ts.v);
@@ -276,7 +305,7 @@ static void test_phrase_positions(void **st)
 	uint32_t off = 0;
 	int first = 1, matched = 0;
 	for (size_t i = 0; i < q.n; i++) {
-		if (q.v[i].flags & CR_TOKEN_MORPHEME)
+		if (q.v[i].flags & CR_TOKEN_OVERLAP)
 			continue;
 		const tok *t = find(&d, q.v[i].term);
 		assert_non_null(t);
@@ -437,7 +466,7 @@ static void test_ascii_paths(void **st)
 			}
 		}
 		toks ts;
-		assert_int_equal(run(&ts, text, n, 0), CR_OK);
+		assert_int_equal(run(&ts, text, n, CR_ANALYZE_PHRASE), CR_OK); /* no parts */
 		size_t nw = ref_tokens(text, n, want, CR_ARRAY_LEN(want));
 		if (ts.n != nw) {
 			for (size_t k = 0; k < ts.n || k < nw; k++)
@@ -462,7 +491,7 @@ static void test_ascii_paths(void **st)
 		/* default analyzer: the same words, stemmed through the cache,
 		 * articles dropped */
 		an = saved;
-		assert_int_equal(run(&ts, text, n, 0), CR_OK);
+		assert_int_equal(run(&ts, text, n, CR_ANALYZE_PHRASE), CR_OK);
 		size_t k2 = 0;
 		for (size_t k = 0; k < nw; k++) {
 			const char *w = want[k].term + 1;
@@ -486,6 +515,27 @@ static void test_ascii_paths(void **st)
 			k2++;
 		}
 		assert_int_equal(k2, ts.n);
+		/* without CR_ANALYZE_PHRASE: the same tokens plus the parts of
+		 * mixed words, right after their word, inside its range */
+		toks tp;
+		assert_int_equal(run(&tp, text, n, 0), CR_OK);
+		size_t kw = 0;
+		for (size_t k = 0; k < tp.n; k++) {
+			if (!(tp.v[k].flags & CR_TOKEN_OVERLAP)) {
+				assert_true(kw < ts.n);
+				assert_string_equal(tp.v[k].term, ts.v[kw].term);
+				assert_int_equal(tp.v[k].pos, ts.v[kw].pos);
+				kw++;
+				continue;
+			}
+			assert_true(kw > 0);
+			const tok *wd = &ts.v[kw - 1];
+			assert_int_equal(tp.v[k].pos, wd->pos);
+			assert_true(tp.v[k].start >= wd->start && tp.v[k].end <= wd->end);
+			assert_true(strpbrk(wd->term, "0123456789") != NULL);
+		}
+		assert_int_equal(kw, ts.n);
+		free(tp.v);
 		free(ts.v);
 		an = plain;
 	}
@@ -640,7 +690,7 @@ static void test_jsquad(void **st)
 		toks ts;
 		assert_int_equal(run(&ts, line, strlen(line), 0), CR_OK);
 		for (size_t i = 0; i < ts.n; i++) {
-			n_morph += ts.v[i].flags & CR_TOKEN_MORPHEME ? 1 : 0;
+			n_morph += ts.v[i].flags & CR_TOKEN_OVERLAP ? 1 : 0;
 			n_bigram += ts.v[i].term[0] == 'b';
 		}
 		free(ts.v);
@@ -782,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_folding),
 		cmocka_unit_test(test_stemming),
 		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_stopwords),
 		cmocka_unit_test(test_offsets),
 		cmocka_unit_test(test_japanese),
