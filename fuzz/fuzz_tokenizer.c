@@ -1,7 +1,8 @@
 /* fuzz_tokenizer.c — libFuzzer target for the tokenizers: arbitrary bytes
  * are encoded by small vocabularies of every kind built in memory at start
  * (SentencePiece with byte fallback, byte-level BPE under each
- * pre-tokenizer, WordPiece, Unigram), with special-token parsing and
+ * pre-tokenizer including deepseek-llm, WordPiece, Unigram), with
+ * special-token parsing and
  * BOS/EOS on or off, then every id is decoded back to its piece. Input
  * layout: byte 0 picks the vocabulary and flags, the rest is the text; for
  * the Unigram vocabulary with mode bit 0x80 the first 64 bytes of the text
@@ -99,7 +100,7 @@ static uint8_t *build(int kind, const uint8_t *charsmap, size_t cm_len, size_t *
 	strv t = {0}, merges = {0};
 	int32_t types[1024];
 	float scores[1024];
-	static const char *const pre[] = {"default", "gpt-2", "llama-bpe", "qwen2"};
+	static const char *const pre[] = {"default", "gpt-2", "llama-bpe", "qwen2", "", "", "", "deepseek-llm"};
 	if (kind == 0) { /* SPM */
 		kv_str(&g, "tokenizer.ggml.model", "llama");
 		sv_add(&t, "<unk>"), sv_add(&t, "<s>"), sv_add(&t, "</s>");
@@ -119,7 +120,7 @@ static uint8_t *build(int kind, const uint8_t *charsmap, size_t cm_len, size_t *
 			types[i] = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : i + 1 == t.n ? 4 : 1;
 			scores[i] = -(float)(i % 17);
 		}
-	} else if (kind <= 4) { /* byte-level BPE */
+	} else if (kind <= 4 || kind == 8) { /* byte-level BPE */
 		kv_str(&g, "tokenizer.ggml.model", "gpt2");
 		kv_str(&g, "tokenizer.ggml.pre", pre[kind - 1]);
 		for (int b = 0; b < 256; b++) {
@@ -193,14 +194,14 @@ static uint8_t *build(int kind, const uint8_t *charsmap, size_t cm_len, size_t *
 	}
 	kv_strs(&g, "tokenizer.ggml.tokens", t.v, t.n);
 	kv_i32s(&g, "tokenizer.ggml.token_type", types, t.n);
-	if (kind == 0 || kind >= 6)
+	if (kind == 0 || kind == 6 || kind == 7)
 		kv_f32s(&g, "tokenizer.ggml.scores", scores, t.n);
 	sv_free(&t);
 	sv_free(&merges);
 	return finish(&g, len);
 }
 
-#define N_KINDS 8
+#define N_KINDS 9
 static uint8_t *files[N_KINDS];
 static size_t file_len[N_KINDS];
 static cr_gguf *ggufs[N_KINDS];
@@ -249,7 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int kind = mode % N_KINDS;
 	int flags = ((mode >> 3) & 1 ? CR_TOK_ADD_BOS : 0) | ((mode >> 4) & 1 ? CR_TOK_PARSE_SPECIAL : 0);
 	data++, size--;
-	if (kind >= 6 && (mode & 0x80) && size >= 4) {
+	if ((kind == 6 || kind == 7) && (mode & 0x80) && size >= 4) {
 		size_t cm = size < 64 ? size : 64;
 		size_t len;
 		uint8_t *f = build(kind, data, cm, &len);

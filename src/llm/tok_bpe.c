@@ -536,10 +536,11 @@ cr_err cr_tok_bpe_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
 	cr_err e = CR_OK;
 	uint32_t *cp = cr_malloc(n * sizeof *cp);
 	char *w = cr_malloc(n * 3 * 2 + 8);     /* 3 bytes per U+FFFD, 2 per mapped byte */
-	sym *sy = cr_malloc((n * 6 + 8) * sizeof *sy);
+	sym *sy = NULL; /* grown to the longest word: symbols <= its bytes */
+	size_t sy_cap = 0;
 	szv a = {0}, b = {0};
 	heap h = {0};
-	if (!cp || !w || !sy) {
+	if (!cp || !w) {
 		e = CR_ENOMEM;
 		goto done;
 	}
@@ -603,6 +604,15 @@ cr_err cr_tok_bpe_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
 			}
 		}
 		start += b.v[i];
+		if (wn + 1 > sy_cap) {
+			sym *nsy = cr_realloc(sy, (wn + 1) * sizeof *sy);
+			if (!nsy) {
+				e = CR_ENOMEM;
+				break;
+			}
+			sy = nsy;
+			sy_cap = wn + 1;
+		}
 		e = bpe_word(t, w, wn, sy, &h, ids);
 	}
 done:
