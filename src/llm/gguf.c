@@ -243,8 +243,8 @@ static cr_err parse(cr_gguf *g, cr_msg *m)
 				       (unsigned long long)t->name.n, CR_GGUF_MAX_NAME - 1);
 		if (!rd_u32(&r, &nd))
 			return cr_fail(m, CR_ECORRUPT, "gguf: tensor '%.*s' info extends past end of file", SHOWN(t->name));
-		if (nd < 1 || nd > 4)
-			return cr_fail(m, CR_ECORRUPT, "gguf: tensor '%.*s' has %u dimensions (1..4)", SHOWN(t->name), nd);
+		if (nd > 4)
+			return cr_fail(m, CR_ECORRUPT, "gguf: tensor '%.*s' has %u dimensions (at most 4)", SHOWN(t->name), nd);
 		t->n_dims = nd;
 		for (int d = 0; d < 4; d++)
 			t->ne[d] = 1;
@@ -291,6 +291,20 @@ static cr_err parse(cr_gguf *g, cr_msg *m)
 		return cr_fail(m, CR_ECORRUPT, "gguf: duplicate tensor '%.*s'", SHOWN(g->tensors[dup].name));
 	g->thash = th;
 	g->thash_cap = tcap;
+
+	/* Tensors follow each other in order, each padded to the alignment
+	 * (GGML refuses any other layout). */
+	uint64_t expect = 0;
+	for (size_t i = 0; i < g->n_tensors; i++) {
+		const cr_gguf_tensor *t = &g->tensors[i];
+		if (t->offset != expect)
+			return cr_fail(m, CR_ECORRUPT, "gguf: tensor '%.*s' has offset %llu, expected %llu", SHOWN(t->name),
+				       (unsigned long long)t->offset, (unsigned long long)expect);
+		uint64_t padded = (uint64_t)t->bytes + (g->alignment - t->bytes % g->alignment) % g->alignment;
+		if (padded < t->bytes || UINT64_MAX - expect < padded)
+			return cr_fail(m, CR_ECORRUPT, "gguf: tensor '%.*s' is too large", SHOWN(t->name));
+		expect += padded;
+	}
 
 	size_t pos = (size_t)(r.p - g->base);
 	size_t data = pos + (g->alignment - pos % g->alignment) % g->alignment;

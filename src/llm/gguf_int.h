@@ -12,9 +12,10 @@
  *              u64 n_kv
  *   kv[n_kv]   str key, u32 value type, value
  *   tinfo[n_tensors]
- *              str name, u32 n_dims (1..4), u64 ne[n_dims],
- *              u32 ggml type, u64 offset (from the data section, a multiple
- *              of the alignment)
+ *              str name, u32 n_dims (0..4), u64 ne[n_dims],
+ *              u32 ggml type, u64 offset (from the data section: the sum
+ *              of the sizes of the tensors before it, each rounded up to
+ *              the alignment)
  *   padding    zero bytes up to a multiple of the alignment
  *   data       the tensors' bytes; the section starts at the first aligned
  *              position after the tensor infos

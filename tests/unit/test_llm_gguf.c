@@ -390,7 +390,7 @@ static void test_hostile(void **st)
 	memset(buf + n, 0, 100);
 	assert_int_equal(open_bytes(buf, n + 100, &m), CR_ECORRUPT);
 	assert_non_null(strstr(m.text, "duplicate tensor"));
-	/* Unaligned offset, too many dims, unknown type. */
+	/* Unaligned (and so unexpected) offset, too many dims, unknown type. */
 	memcpy(tt, ti, k);
 	memcpy(tt + k - 8, &(uint64_t){4}, 8);
 	n = mk(buf, 3, 1, 0, tt, k);
@@ -409,6 +409,29 @@ static void test_hostile(void **st)
 	memcpy(tt + 8 + nl + 12, &(uint64_t){1ull << 62}, 8);
 	n = mk(buf, 3, 1, 0, tt, k);
 	assert_int_equal(open_bytes(buf, n + 100, &m), CR_ECORRUPT);
+
+	/* Tensors must be back to back: a gap is refused; a 0-dim tensor (one
+	 * element) is fine. */
+	uint8_t t2[256];
+	size_t q = 0;
+	for (int i = 0; i < 2; i++) {
+		char nm2[8];
+		snprintf(nm2, sizeof nm2, "t%d", i);
+		memcpy(t2 + q, &(uint64_t){2}, 8), q += 8;
+		memcpy(t2 + q, nm2, 2), q += 2;
+		memcpy(t2 + q, &(uint32_t){(uint32_t)i}, 4), q += 4; /* t0: 0 dims, t1: 1 dim */
+		if (i)
+			memcpy(t2 + q, &(uint64_t){4}, 8), q += 8;
+		memcpy(t2 + q, &(uint32_t){0}, 4), q += 4;
+		memcpy(t2 + q, &(uint64_t){i ? 32u : 0u}, 8), q += 8;
+	}
+	n = mk(buf, 3, 2, 0, t2, q);
+	memset(buf + n, 0, 128);
+	assert_int_equal(open_bytes(buf, n + 100, &m), CR_OK);
+	memcpy(t2 + q - 8, &(uint64_t){64}, 8);
+	n = mk(buf, 3, 2, 0, t2, q);
+	assert_int_equal(open_bytes(buf, n + 100, &m), CR_ECORRUPT);
+	assert_non_null(strstr(m.text, "has offset 64, expected 32"));
 }
 
 static void test_shared_vocab(void **st)
