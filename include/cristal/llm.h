@@ -123,7 +123,9 @@ typedef int32_t cr_token_id;
 
 /* Builds the tokenizer the file describes (tokenizer.ggml.model: llama =
  * SentencePiece, gpt2 = byte-level BPE with the pre-tokenizer named by
- * tokenizer.ggml.pre, bert = WordPiece, t5 = Unigram). */
+ * tokenizer.ggml.pre, bert = WordPiece, t5 = Unigram). The vocabulary is
+ * copied: g may be freed afterwards. A cr_tok never changes after this, so
+ * any number of threads may encode with it at once. */
 CR_API cr_err cr_tok_new(const cr_gguf *g, cr_tok **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_tok_free(cr_tok *t);
 CR_API int32_t cr_tok_n_vocab(const cr_tok *t);

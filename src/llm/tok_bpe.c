@@ -500,39 +500,32 @@ static cr_err bpe_word(const cr_tok *t, const char *w, size_t n, sym *sy, heap *
 	return e;
 }
 
-/* GPT-2 byte -> UTF-8 of its printable code point. */
-static int byte_char(uint8_t b, char out[2])
+/* GPT-2's byte -> printable code point table, as UTF-8: printable bytes
+ * stand for themselves, the others for 256 + n in byte order. */
+static void byte_chars(char map[256][2], uint8_t len[256])
 {
-	int printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
-	uint32_t cp = b;
-	if (!printable) {
-		int n = 0;
-		for (int c = 0; c < b; c++)
-			if (!((c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || c >= 0xAE))
-				n++;
-		cp = 256 + (uint32_t)n;
+	uint32_t n = 0;
+	for (int b = 0; b < 256; b++) {
+		int printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+		uint32_t cp = printable ? (uint32_t)b : 256 + n++;
+		if (cp < 0x80) {
+			map[b][0] = (char)cp;
+			len[b] = 1;
+		} else {
+			map[b][0] = (char)(0xc0 | (cp >> 6));
+			map[b][1] = (char)(0x80 | (cp & 0x3f));
+			len[b] = 2;
+		}
 	}
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	out[0] = (char)(0xc0 | (cp >> 6));
-	out[1] = (char)(0x80 | (cp & 0x3f));
-	return 2;
 }
 
 cr_err cr_tok_bpe_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
 {
 	if (n == 0)
 		return CR_OK;
-	static char bmap[256][2];
-	static uint8_t blen[256];
-	static int bmap_ready;
-	if (!__atomic_load_n(&bmap_ready, __ATOMIC_ACQUIRE)) {
-		for (int b = 0; b < 256; b++)
-			blen[b] = (uint8_t)byte_char((uint8_t)b, bmap[b]);
-		__atomic_store_n(&bmap_ready, 1, __ATOMIC_RELEASE);
-	}
+	char bmap[256][2];
+	uint8_t blen[256];
+	byte_chars(bmap, blen); /* per call: 256 steps, no table shared between threads */
 	cr_err e = CR_OK;
 	uint32_t *cp = cr_malloc(n * sizeof *cp);
 	char *w = cr_malloc(n * 3 * 2 + 8);     /* 3 bytes per U+FFFD, 2 per mapped byte */
