@@ -17,11 +17,9 @@ static int check(void *ctx, const cr_token *t)
 {
 	fz *f = ctx;
 	if (t->len < 2 || (t->term[0] != 'w' && t->term[0] != 'b') ||
-	    t->start >= t->end || t->end > f->len ||
-	    (!(t->flags & CR_TOKEN_OVERLAP) && t->pos < f->last_pos))
+	    t->start >= t->end || t->end > f->len || t->pos < f->last_pos)
 		abort();
-	if (!(t->flags & CR_TOKEN_OVERLAP))
-		f->last_pos = t->pos;
+	f->last_pos = t->pos;
 	f->n++;
 	return 0;
 }

@@ -33,7 +33,7 @@ static int collect(void *ctx, const cr_token *t)
 	assert_true(t->len >= 2 && t->len < sizeof ts->v[0].term);
 	assert_true(t->term[0] == 'w' || t->term[0] == 'b');
 	assert_true(t->start < t->end && t->end <= ts->text_len);
-	if (ts->n && !(t->flags & CR_TOKEN_OVERLAP))
+	if (ts->n)
 		assert_true(t->pos >= ts->v[ts->n - 1].pos); /* non-decreasing */
 	if (ts->n == ts->cap) {
 		ts->cap = ts->cap ? ts->cap * 2 : 64;
