@@ -24,9 +24,26 @@ N=${CR_CRASH_FILES:-800}
 ROUNDS=${CR_CRASH_ROUNDS:-6}
 
 # The tree: files in folders, each with filler text and one unique word
-# "kw<id>v<version>"; mutate.py edits/deletes/adds between rounds.
+# (enc.py: letters only, from the file's id and version); mutate.py
+# edits/deletes/adds between rounds.
+cat >"$tmp/enc.py" <<'PY'
+A = "bcdfghjkmnpqrtvxz"  # no vowels, s, y, l, w: stems leave these words alone
+def enc(i, v):
+    # one unique word of letters only ("zq" i "w" v "q"): the analyzer
+    # splits letters from digits, so "kw12v3" would match "kw1v0" too
+    def e(n):
+        s = ""
+        while True:
+            s = A[n % len(A)] + s
+            n //= len(A)
+            if n == 0:
+                return s
+    return "zq" + e(i) + "w" + e(v) + "q"
+PY
 cat >"$tmp/mutate.py" <<'PY'
 import os, random, sys
+sys.path.insert(0, os.path.dirname(sys.argv[0]))
+from enc import enc
 root, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rnd = random.Random(seed)
 vocab = ("alpha beta gamma delta motor servo gripper pilot budget travel policy "
@@ -43,7 +60,7 @@ def write(i, v):
     os.makedirs(d, exist_ok=True)
     ext = (".txt", ".md", ".txt", ".csv")[i % 4]
     words = [rnd.choice(vocab) for _ in range(rnd.randint(200, 900))]
-    words.insert(rnd.randint(0, len(words)), "kw%dv%d" % (i, v))
+    words.insert(rnd.randint(0, len(words)), enc(i, v))
     body = ""
     if ext == ".csv":
         body = "id,text\n" + "".join("%d,%s\n" % (k, " ".join(words[k*20:(k+1)*20])) for k in range(len(words)//20 + 1))
@@ -144,12 +161,14 @@ verify_counts "after the re-run"
 python3 - "$T" "$tmp" <<'PY'
 import json, os, sys
 root, tmp = sys.argv[1], sys.argv[2]
+sys.path.insert(0, tmp)
+from enc import enc
 state = dict(map(int, l.split()) for l in open(os.path.join(root, "..", "state.txt")))
 with open(os.path.join(tmp, "q.jsonl"), "w") as f:
     for i, v in sorted(state.items()):
-        f.write(json.dumps({"_id": "kw%dv%d" % (i, v), "text": "kw%dv%d" % (i, v)}) + "\n")
+        f.write(json.dumps({"_id": "kw%dv%d" % (i, v), "text": enc(i, v)}) + "\n")
         if v:
-            f.write(json.dumps({"_id": "old:kw%dv%d" % (i, v - 1), "text": "kw%dv%d" % (i, v - 1)}) + "\n")
+            f.write(json.dumps({"_id": "old:kw%dv%d" % (i, v - 1), "text": enc(i, v - 1)}) + "\n")
 PY
 c search --json -k 3 --no-snippets --queries "$tmp/q.jsonl" >"$tmp/q.out"
 python3 - "$tmp/q.out" "$T" <<'PY' || fail "search after recovery"

@@ -241,10 +241,13 @@ static void test_jsonl(void **st)
 	assert_string_equal(find(c, "axolotls"), "d4");
 	assert_int_equal(cr_corpus_ingest_jsonl(c, "/nonexistent.jsonl", NULL, &r, &m), CR_ENOTFOUND);
 	/* many small ingests: one segment each, merged past the limit */
+	/* words of letters only: the analyzer splits letters from digits */
+	static const char *const ver[12] = {"zqbq", "zqcq", "zqdq", "zqfq", "zqgq", "zqhq",
+					    "zqjq", "zqkq", "zqmq", "zqnq", "zqpq", "zqrq"};
 	for (int i = 0; i < 12; i++) {
 		f = fopen(p, "w");
 		fprintf(f, "{\"_id\": \"d4\", \"text\": \"Axolotls regrow limbs.\"}\n"
-			   "{\"_id\": \"v\", \"text\": \"version%d of this\"}\n", i);
+			   "{\"_id\": \"v\", \"text\": \"version %s of this\"}\n", ver[i]);
 		fclose(f);
 		assert_int_equal(cr_corpus_ingest_jsonl(c, p, NULL, &r, &m), CR_OK);
 		cr_index_stats is;
@@ -252,8 +255,8 @@ static void test_jsonl(void **st)
 		assert_true(is.n_segments <= 8);
 		assert_int_equal(is.n_entries, 2);
 	}
-	assert_string_equal(find(c, "version11"), "v");
-	assert_string_equal(find(c, "version10"), "");
+	assert_string_equal(find(c, ver[11]), "v");
+	assert_string_equal(find(c, ver[10]), "");
 	assert_string_equal(find(c, "axolotls"), "d4");
 	cr_corpus_close(c);
 }
