@@ -483,6 +483,28 @@ static void test_zip_bomb(void **st)
 	expect(f, "bomb.docx", CR_ETOOBIG, "ratio");
 	assert_non_null(strstr(f->msg.text, "over limit"));
 
+	/* too many entries */
+	enum { N_ENTRIES = 20001 };
+	const char **many_names = calloc(N_ENTRIES, sizeof *many_names), **many_datas = calloc(N_ENTRIES, sizeof *many_datas);
+	size_t *many_lens = calloc(N_ENTRIES, sizeof *many_lens);
+	char *name_buf = calloc(N_ENTRIES, 32);
+	assert_non_null(many_names && many_datas && many_lens && name_buf);
+	many_names[0] = "[Content_Types].xml";
+	many_datas[0] = CT;
+	many_lens[0] = sizeof CT - 1;
+	for (int i = 1; i < N_ENTRIES; i++) {
+		snprintf(name_buf + 32 * i, 32, "word/m%d.xml", i);
+		many_names[i] = name_buf + 32 * i;
+		many_datas[i] = "";
+	}
+	many_names[1] = "word/document.xml";
+	make_zip(f, many_names, many_datas, many_lens, N_ENTRIES);
+	free(many_names);
+	free(many_datas);
+	free(many_lens);
+	free(name_buf);
+	expect(f, "many.docx", CR_ETOOBIG, "docx: zip: 20001 entries over the limit of 20000");
+
 	/* the total inflated size cap, with a small limit */
 	load(f, "samples/docs/kestrel-kr7-spec.docx");
 	cr_extract_limits lim = cr_extract_limits_default();
@@ -692,6 +714,79 @@ static void test_nested(void **st)
 	assert_ptr_equal(tail, before);
 }
 
+/* Extraction from several threads at once gives what one thread gives
+ * (poppler, libxml2, iconv and uchardet are used per call). */
+#include <pthread.h>
+
+static const char *const thread_files[] = {
+	"samples/docs/travel-security-policy.pdf", "samples/docs/kestrel-kr7-spec.docx",
+	"samples/finance/budget-fy2026.xlsx",     "samples/docs/kestrel-launch-deck.pptx",
+	"samples/docs/intranet-news.html",        "samples/ja/shugyo-kisoku-sjis.txt",
+	"samples/ja/kaigi-memo-2026-05-12-eucjp.txt", "samples/docs/employee-handbook.md",
+};
+
+typedef struct thread_job {
+	uint64_t want[CR_ARRAY_LEN(thread_files)];
+	uint8_t *buf[CR_ARRAY_LEN(thread_files)];
+	size_t len[CR_ARRAY_LEN(thread_files)];
+	int bad;
+} thread_job;
+
+static uint64_t doc_hash(const cr_doc *d)
+{
+	uint64_t h = cr_hash64(d->title, strlen(d->title), 1);
+	for (size_t i = 0; i < d->n_sections; i++)
+		h = cr_hash64(d->sections[i].text, d->sections[i].len, h) + (uint64_t)d->sections[i].loc.page * 7 +
+		    (uint64_t)d->sections[i].loc.slide * 13;
+	return h;
+}
+
+static uint64_t run_one(thread_job *j, size_t k)
+{
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc *d;
+	cr_msg m;
+	uint64_t h = 0;
+	if (cr_extract(&a, thread_files[k], j->buf[k], j->len[k], NULL, &d, &m) == CR_OK)
+		h = doc_hash(d);
+	cr_arena_release(&a);
+	return h;
+}
+
+static void *thread_main(void *arg)
+{
+	thread_job *j = arg;
+	for (int round = 0; round < 5; round++)
+		for (size_t k = 0; k < CR_ARRAY_LEN(thread_files); k++)
+			if (run_one(j, (k + (size_t)round) % CR_ARRAY_LEN(thread_files)) !=
+			    j->want[(k + (size_t)round) % CR_ARRAY_LEN(thread_files)])
+				__atomic_fetch_add(&j->bad, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void test_threads(void **st)
+{
+	fixture *f = *st;
+	thread_job j = {0};
+	for (size_t k = 0; k < CR_ARRAY_LEN(thread_files); k++) {
+		load(f, thread_files[k]);
+		j.buf[k] = f->buf;
+		j.len[k] = f->len;
+		f->buf = NULL;
+		j.want[k] = run_one(&j, k);
+		assert_true(j.want[k] != 0);
+	}
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_main, &j), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(j.bad, 0);
+	for (size_t k = 0; k < CR_ARRAY_LEN(thread_files); k++)
+		cr_free(j.buf[k]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +808,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
