@@ -179,6 +179,8 @@ static cr_err load_hparams(cr_model *md, const char *arch, cr_msg *m)
 	GETI("attention.head_count", 1, 0, hp->n_head);
 	GETI("attention.head_count_kv", 0, hp->n_head, hp->n_head_kv);
 	GETI("context_length", 0, 2048, hp->n_ctx_train);
+	if (hp->n_ctx_train < 1)
+		hp->n_ctx_train = 2048;
 	if (hp->n_layer < 1 || hp->n_embd < 1 || hp->n_ff < 1 || hp->n_head < 1 || hp->n_head_kv < 1 ||
 	    hp->n_head % hp->n_head_kv)
 		return cr_fail(m, CR_ECORRUPT,
