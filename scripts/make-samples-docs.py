@@ -617,6 +617,7 @@ INTRANET_HTML = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>Aozora Intranet - News: Boston office moves to Summer Street</title>
 <meta name="author" content="Facilities Boston">
+<meta name="date" content="2026-02-20">
 <meta name="description" content="Office move, new lab space and Osaka line upgrade">
 <style>body { font-family: sans-serif } nav { float: left }</style>
 <script>window.dataLayer = []; function track() { return "tracking code should never be indexed"; }</script>

@@ -24,7 +24,9 @@
 
 #include <libxml/parser.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 cr_extract_limits cr_extract_limits_default(void)
 {
@@ -544,6 +546,28 @@ cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const
 }
 
 /* ---- shared text helpers ------------------------------------------------- */
+
+int64_t cr_iso_date(const char *s)
+{
+	if (!s)
+		return 0;
+	int y = 0, mo = 1, d = 1, h = 0, mi = 0, sec = 0;
+	int k = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
+	if (k < 3 || y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return 0;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+	int64_t t = (int64_t)timegm(&tm);
+	/* a zone offset "+09:00" after the seconds */
+	size_t sl = strlen(s);
+	const char *z = strpbrk(s + (sl < 10 ? sl : 10), "+-Z");
+	if (z && *z != 'Z' && strlen(z) >= 6) {
+		int oh = 0, om = 0;
+		if (sscanf(z + 1, "%2d:%2d", &oh, &om) == 2)
+			t -= (*z == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
+	}
+	return t;
+}
+
 
 static int blank_line(const char *s, size_t n)
 {

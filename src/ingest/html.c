@@ -11,7 +11,9 @@
  * elements end paragraphs; whitespace collapses outside <pre>. Nesting
  * deeper than libxml2's limit (256 without XML_PARSE_HUGE) stops its
  * parser: that is CR_ETOOBIG, not a silently shortened page. Title:
- * <title>, else the first h1, else the file name.
+ * <title>, else the first h1, else the file name. <html lang>, <meta
+ * name=author|description|keywords|date> and article:published_time fill
+ * lang, author, meta and date.
  */
 #define _GNU_SOURCE
 #include "ingest/ingest_int.h"
@@ -168,11 +170,17 @@ static cr_err read_head(html_state *st, xmlNode *head, const char **title)
 			*title = node_text(st->x->a, n);
 		} else if (name_is(n, "meta")) {
 			xmlChar *nm = xmlGetProp(n, (const xmlChar *)"name");
+			if (!nm) /* <meta property="article:published_time"> */
+				nm = xmlGetProp(n, (const xmlChar *)"property");
 			xmlChar *ct = xmlGetProp(n, (const xmlChar *)"content");
 			cr_err e = CR_OK;
 			if (nm && ct) {
 				if (strcasecmp((char *)nm, "author") == 0)
 					st->d->author = cr_arena_strdup(st->x->a, (char *)ct);
+				else if ((strcasecmp((char *)nm, "date") == 0 || strcasecmp((char *)nm, "dcterms.created") == 0 ||
+					  strcasecmp((char *)nm, "article:published_time") == 0) &&
+					 !st->d->date)
+					st->d->date = cr_iso_date((char *)ct);
 				else if (strcasecmp((char *)nm, "description") == 0 || strcasecmp((char *)nm, "keywords") == 0)
 					e = cr_doc_add_meta(st->x, st->d, (char *)nm, (char *)ct);
 			}
@@ -328,6 +336,14 @@ cr_err cr_x_html(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	cr_buf_init(&st.body, x->lim ? x->lim->max_text_bytes : 0);
 	const char *title = NULL;
 	xmlNode *root = xmlDocGetRootElement(doc);
+	/* <html lang="ja-JP"> -> "ja" */
+	xmlChar *lang = root ? xmlGetProp(root, (const xmlChar *)"lang") : NULL;
+	if (lang && ((lang[0] | 0x20) >= 'a' && (lang[0] | 0x20) <= 'z') && ((lang[1] | 0x20) >= 'a' && (lang[1] | 0x20) <= 'z') &&
+	    (lang[2] == 0 || lang[2] == '-' || lang[2] == '_')) {
+		char l2[3] = {(char)(lang[0] | 0x20), (char)(lang[1] | 0x20), 0};
+		out->lang = cr_arena_strdup(x->a, l2);
+	}
+	xmlFree(lang);
 	/* <head> may be anywhere near the top when HTML_PARSE_NOIMPLIED */
 	for (xmlNode *r = root; r && !e; r = r->next) {
 		if (r->type != XML_ELEMENT_NODE)

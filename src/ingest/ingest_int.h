@@ -96,6 +96,9 @@ const char *cr_doc_meta(const cr_doc *d, const char *key);
  */
 cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n, int first_line,
 			      const char *heading);
+/* "2026-04-01", "2026-04-01T09:30:00Z" or with "+09:00" to unix seconds
+ * (a missing zone is UTC); 0 if it is not such a date. */
+int64_t cr_iso_date(const char *s);
 /* CRLF and lone CR become LF, in place (line count unchanged); returns the new length. */
 size_t cr_text_unix_newlines(char *s, size_t n);
 

@@ -6,8 +6,8 @@
  * "Handbook > Leave > Sick leave". The heading's own text is the first
  * section of its place, then one section per paragraph with its line range.
  * Lines inside fenced code blocks (``` or ~~~) are never headings. A YAML
- * front matter block at the top gives the title ("title: ...") and is not
- * indexed. Title: front matter, else the first level-1 heading, else the
+ * front matter block at the top gives title, author and date ("title:",
+ * "author:", "date:"/"updated:"/"revised:") and is not indexed. Title: front matter, else the first level-1 heading, else the
  * first heading, else the file name. Markup is kept: emphasis and link
  * syntax do not hurt a word index.
  */
@@ -81,6 +81,21 @@ static int setext_level(const char *s, size_t n)
 	return c == '=' ? 1 : 2;
 }
 
+/* `key: value` in a front matter line, value unquoted (arena), or NULL. */
+static const char *fm_value(cr_arena *a, const char *s, size_t n, const char *key)
+{
+	size_t kl = strlen(key);
+	if (n <= kl || strncmp(s, key, kl) != 0 || s[kl] != ':')
+		return NULL;
+	const char *t = s + kl + 1;
+	size_t tn = n - kl - 1;
+	while (tn && (*t == ' ' || *t == '"' || *t == '\''))
+		t++, tn--;
+	while (tn && (t[tn - 1] == ' ' || t[tn - 1] == '"' || t[tn - 1] == '\''))
+		tn--;
+	return cr_arena_strndup(a, t, tn);
+}
+
 static int is_fence(const char *s, size_t n)
 {
 	size_t i = 0;
@@ -151,7 +166,8 @@ cr_err cr_x_md(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 		return e;
 	n = cr_text_unix_newlines(text, n);
 	md_state st = {.x = x, .d = out, .text = text};
-	const char *fm_title = NULL;
+	const char *fm_title = NULL, *fm_author = NULL;
+	int64_t fm_date = 0;
 	size_t i = 0;
 	int line = 1;
 	/* front matter */
@@ -168,20 +184,21 @@ cr_err cr_x_md(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 				line = l + 1;
 				break;
 			}
-			if (e2 - k > 6 && strncmp(text + k, "title:", 6) == 0) {
-				const char *t = text + k + 6;
-				size_t tn = e2 - k - 6;
-				while (tn && (*t == ' ' || *t == '"' || *t == '\''))
-					t++, tn--;
-				while (tn && (t[tn - 1] == ' ' || t[tn - 1] == '"' || t[tn - 1] == '\'' || t[tn - 1] == '\r'))
-					tn--;
-				fm_title = cr_arena_strndup(x->a, t, tn);
-			}
+			const char *v;
+			if ((v = fm_value(x->a, text + k, e2 - k, "title")))
+				fm_title = v;
+			else if ((v = fm_value(x->a, text + k, e2 - k, "author")))
+				fm_author = v;
+			else if ((v = fm_value(x->a, text + k, e2 - k, "date")) ||
+				 (v = fm_value(x->a, text + k, e2 - k, "updated")) ||
+				 (v = fm_value(x->a, text + k, e2 - k, "revised")))
+				fm_date = cr_iso_date(v) ? cr_iso_date(v) : fm_date;
 			k = e2 + 1;
 			l++;
 		}
 		if (k >= n) { /* not closed: not front matter */
-			fm_title = NULL;
+			fm_title = fm_author = NULL;
+			fm_date = 0;
 			i = 0;
 			line = 1;
 		}
@@ -232,5 +249,8 @@ cr_err cr_x_md(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	if (e)
 		return e;
 	out->title = fm_title && *fm_title ? fm_title : st.first_h1 ? st.first_h1 : st.first_heading;
+	if (fm_author && *fm_author)
+		out->author = fm_author;
+	out->date = fm_date;
 	return CR_OK;
 }

@@ -15,7 +15,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <zip.h>
 
 struct cr_zip {
@@ -408,25 +407,7 @@ const char *cr_ooxml_main_part(cr_zip *z, const char *fallback)
 	return main ? main : fallback;
 }
 
-int64_t cr_ooxml_date(const char *s)
-{
-	if (!s)
-		return 0;
-	int y = 0, mo = 1, d = 1, h = 0, mi = 0, sec = 0;
-	int k = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
-	if (k < 1 || y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return 0;
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
-	int64_t t = (int64_t)timegm(&tm);
-	/* a zone offset "+09:00" after the seconds */
-	const char *z = strpbrk(s + 10, "+-Z");
-	if (z && *z != 'Z' && strlen(z) >= 6) {
-		int oh = 0, om = 0;
-		if (sscanf(z + 1, "%2d:%2d", &oh, &om) == 2)
-			t -= (*z == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
-	}
-	return t;
-}
+int64_t cr_ooxml_date(const char *s) { return cr_iso_date(s); }
 
 cr_err cr_ooxml_core(cr_zip *z, cr_doc *d)
 {

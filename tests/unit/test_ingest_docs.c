@@ -121,6 +121,7 @@ static void test_md(void **st)
 	const cr_doc *d = f->doc;
 	assert_string_equal(d->type, "md");
 	assert_string_equal(d->title, "Aozora Precision Employee Handbook"); /* front matter */
+	assert_int_equal(d->date, 1775001600);                               /* revised: 2026-04-01 */
 	assert_string_equal(d->lang, "en");
 	const cr_section *s = find(d, "20 days of paid annual leave");
 	assert_string_equal(s->loc.heading, "Aozora Precision Employee Handbook > Leave > Annual leave");
@@ -179,6 +180,8 @@ static void test_html(void **st)
 	assert_string_equal(d->type, "html");
 	assert_string_equal(d->title, "Aozora Intranet - News: Boston office moves to Summer Street");
 	assert_string_equal(d->author, "Facilities Boston");
+	assert_int_equal(d->date, 1771545600); /* <meta name="date" content="2026-02-20"> */
+	assert_string_equal(d->lang, "en");       /* <html lang="en"> */
 	assert_false(any_contains(d, "tracking code")); /* script */
 	assert_false(any_contains(d, "font-family"));   /* style */
 	assert_false(any_contains(d, "IT help"));       /* nav */
@@ -714,6 +717,20 @@ static void test_nested(void **st)
 	assert_ptr_equal(tail, before);
 }
 
+static void test_dates(void **st)
+{
+	assert_int_equal(cr_iso_date("2026-04-01"), 1775001600);
+	assert_int_equal(cr_iso_date("2026-04-01T09:00:00+09:00"), 1775001600);
+	assert_int_equal(cr_iso_date("2026-03-31T19:00:00-05:00"), 1775001600);
+	assert_int_equal(cr_iso_date("2026-04-01T00:00:00Z"), 1775001600);
+	assert_int_equal(cr_iso_date("2026-4-1"), 1775001600);
+	assert_int_equal(cr_iso_date("2026"), 0);
+	assert_int_equal(cr_iso_date("2026-13-01"), 0);
+	assert_int_equal(cr_iso_date("yesterday"), 0);
+	assert_int_equal(cr_iso_date(""), 0);
+	assert_int_equal(cr_iso_date(NULL), 0);
+}
+
 /* Extraction from several threads at once gives what one thread gives
  * (poppler, libxml2, iconv and uchardet are used per call). */
 #include <pthread.h>
@@ -809,6 +826,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test(test_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
