@@ -71,6 +71,8 @@ typedef struct cr_run {
 	size_t n_chats;
 	cr_arena chat_arena;
 	int n_threads; /* extraction workers */
+	const char *const *unlisted; /* names of folders not listed: not swept */
+	size_t n_unlisted;
 } cr_run;
 
 /* Counts an outcome and calls the progress callback. */
@@ -122,6 +124,9 @@ typedef struct cr_walk {
 	/* directories visited (dev, inode): symlink loops and duplicates */
 	struct { dev_t dev; ino_t ino; } *seen;
 	size_t n_seen, cap_seen;
+	/* folders that could not be listed (names): their documents stay */
+	const char **unlisted;
+	size_t n_unlisted, cap_unlisted;
 } cr_walk;
 
 void cr_walk_init(cr_walk *w);

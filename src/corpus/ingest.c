@@ -487,6 +487,11 @@ static int collect_gone(void *ctx, int64_t id, const char *name, const char *has
 	gone *g = ctx;
 	if (name && bsearch(&name, g->r->seen, g->r->n_seen, sizeof *g->r->seen, cmp_name))
 		return 0;
+	for (size_t i = 0; name && i < g->r->n_unlisted; i++) {
+		size_t k = strlen(g->r->unlisted[i]);
+		if (!strncmp(name, g->r->unlisted[i], k) && (name[k] == '/' || !name[k]))
+			return 0; /* under a folder we could not list this time */
+	}
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 64;
 		int64_t *ids = cr_realloc(g->ids, cap * sizeof *ids);
@@ -606,6 +611,8 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 	first_file[n] = w.n_files;
 	first_repo[n] = w.n_repos;
 	r.total = w.n_files + w.n_rejects + r.done;
+	r.unlisted = w.unlisted;
+	r.n_unlisted = w.n_unlisted;
 	for (size_t i = 0; i < w.n_rejects; i++)
 		cr_run_tell(&r, w.rejects[i].name, CR_FILE_REJECTED, w.rejects[i].reason);
 

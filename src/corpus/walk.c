@@ -13,7 +13,8 @@
  * inode) so a link loop (or a second path to a directory already walked) is
  * reported once instead of recursing. Broken links, unreadable directories
  * and special files (FIFOs, sockets, devices: opening one could block) are
- * rejected with a reason. A directory holding .git is a repository: only
+ * rejected with a reason; the documents of a folder that cannot be listed
+ * are kept (w->unlisted), not mistaken for deleted files. A directory holding .git is a repository: only
  * its tracked files at HEAD are taken (cr_git_ls_files) and its commit log
  * is ingested later (ingest.c). A Slack-style export's top-level JSON files
  * (users.json, channels.json) describe the export and are not documents.
@@ -43,6 +44,7 @@ void cr_walk_release(cr_walk *w)
 	cr_free(w->rejects);
 	cr_free(w->repos);
 	cr_free(w->seen);
+	cr_free(w->unlisted);
 	cr_arena_release(&w->a);
 	memset(w, 0, sizeof *w);
 }
@@ -184,8 +186,13 @@ static cr_err walk_dir(cr_walk *w, const char *path, const char *name, int depth
 {
 	int chat_top = chat && !strcmp(chat, path);
 	DIR *d = opendir(path);
-	if (!d)
+	if (!d) {
+		/* What was ingested from here before is kept, not swept. */
+		if (grow((void **)&w->unlisted, &w->cap_unlisted, w->n_unlisted, sizeof *w->unlisted) ||
+		    !(w->unlisted[w->n_unlisted++] = cr_arena_strdup(&w->a, name)))
+			return CR_ENOMEM;
 		return reject(w, name, strerror(errno));
+	}
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	cr_err e = CR_OK;

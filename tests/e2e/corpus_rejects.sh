@@ -59,6 +59,16 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["deleted"]
 c search --json ocelot >"$tmp/s2.json"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert r == [], r' "$tmp/s2.json" || fail "deleted file still found"
 
+# A folder that cannot be listed keeps its documents (only testable as a
+# user: root reads everything).
+if [ "$(id -u)" != 0 ]; then
+	chmod 000 "$T/sub"
+	c ingest --json "$T" >"$tmp/out3.json" 2>/dev/null
+	chmod 755 "$T/sub"
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["deleted"] == 0, r' "$tmp/out3.json" \
+		|| fail "documents of an unlisted folder were deleted"
+fi
+
 # A data directory inside the tree is never ingested.
 "$CR_BIN" --data "$T/inner-data" ingest --json "$T" >"$tmp/in1.json" 2>/dev/null
 "$CR_BIN" --data "$T/inner-data" ingest --json "$T" >"$tmp/in2.json" 2>/dev/null
