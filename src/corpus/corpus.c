@@ -116,7 +116,15 @@ static int catchup_chunk(void *ctx, const cr_chunk_row *r)
 		.classification = r->acl.classification,
 	};
 	const char *title = r->title ? r->title : "";
-	if ((k->e = cr_index_writer_add(k->w, &at, title, strlen(title), r->text, r->len))) {
+	cr_err e = cr_index_writer_add(k->w, &at, title, strlen(title), r->text, r->len);
+	if (e == CR_EINVAL || e == CR_ETOOBIG) {
+		/* One entry the index refuses must not stop every later sync:
+		 * it is left out (and said so), the rest goes on. */
+		cr_log(CR_LOG_WARN, "index: chunk %lld of %s left out: %s", (long long)r->id, r->doc,
+		       cr_strerror(e));
+		return 0;
+	}
+	if ((k->e = e)) {
 		cr_fail(k->m, k->e, "index: cannot add chunk %lld of %s: %s", (long long)r->id, r->doc,
 			cr_strerror(k->e));
 		return 1;
