@@ -147,6 +147,8 @@ CR_API cr_err cr_store_chunk_ids_reserve(cr_store *s, int64_t above, cr_msg *m);
 CR_API cr_err cr_store_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m);
 /* Like cr_store_docs_of_source, but only top-level documents (no parent): the files. */
 CR_API cr_err cr_store_files_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
+/* The documents directly inside one (attachments, messages), in id order. */
+CR_API cr_err cr_store_children(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
 

@@ -3,7 +3,8 @@
  * text. The text is rebuilt from the chunks in order with the overlap the
  * chunker carried between neighbours removed; chunks with a different
  * location (another page, slide, speaker turn) start a new paragraph.
- * --json prints one object: the catalog row, "meta" (parsed), "text", and
+ * --json prints one object: the catalog row, "meta" (parsed), "text",
+ * "children" (names of the documents inside: attachments, messages) and
  * "sections" (each chunk's location and de-overlapped text).
  */
 #include "cli/cli.h"
@@ -100,6 +101,23 @@ static int on_chunk(void *ctx, const cr_chunk_row *c)
 	(void)cr_buf_add(&r->prev, c->text, c->len);
 	r->prev_loc = p->loc;
 	r->have_prev = 1;
+	return 0;
+}
+
+/* Names of the documents inside this one, as a JSON array body. */
+static int on_child(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
+{
+	cr_buf *b = ctx;
+	if (b->len)
+		(void)cr_buf_addc(b, ',');
+	(void)cr_buf_add_json_str(b, name ? name : "", name ? strlen(name) : 0);
+	return 0;
+}
+
+static int print_child(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
+{
+	printf("%-10s %s\n", *(int *)ctx ? "" : "contains", name ? name : "?");
+	*(int *)ctx = 1;
 	return 0;
 }
 
@@ -205,6 +223,18 @@ int cmd_show(cr_cli *cli, int argc, char **argv)
 		(void)cr_buf_adds(&b, d.meta_json && *d.meta_json == '{' ? d.meta_json : "{}");
 		(void)cr_buf_adds(&b, ",\"text\":");
 		(void)cr_buf_add_json_str(&b, r.text.data ? r.text.data : "", r.text.len);
+		cr_buf kids;
+		cr_buf_init(&kids, 0);
+		if ((e = cr_store_children(s, d.id, on_child, &kids, &m))) {
+			cr_buf_release(&kids);
+			cr_buf_release(&b);
+			rc = cli_fail("show", "%s", m.text);
+			goto out;
+		}
+		(void)cr_buf_adds(&b, ",\"children\":[");
+		(void)cr_buf_adds(&b, kids.data ? kids.data : "");
+		(void)cr_buf_adds(&b, "]");
+		cr_buf_release(&kids);
 		(void)cr_buf_adds(&b, ",\"sections\":[");
 		for (size_t i = 0; i < r.n; i++) {
 			(void)cr_buf_adds(&b, i ? ",{\"text\":" : "{\"text\":");
@@ -235,6 +265,11 @@ int cmd_show(cr_cli *cli, int argc, char **argv)
 		printf("%-10s %lld\n", "chunks", (long long)d.n_chunks);
 		if (d.meta_json && strcmp(d.meta_json, "{}"))
 			printf("%-10s %s\n", "metadata", d.meta_json);
+		int any = 0;
+		if ((e = cr_store_children(s, d.id, print_child, &any, &m))) {
+			rc = cli_fail("show", "%s", m.text);
+			goto out;
+		}
 		printf("\n%s\n", r.text.data ? r.text.data : "");
 	}
 out:

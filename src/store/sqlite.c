@@ -608,18 +608,12 @@ static cr_err sq_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mt
 }
 
 /* Iterations use their own statement so a callback may call the store. */
-static cr_err sq_docs_of_source(cr_store *s, int64_t source_id, int files_only, cr_store_doc_fn fn, void *ctx,
-				cr_msg *m)
+static cr_err doc_iter(sq_store *q, const char *sql, int64_t arg, cr_store_doc_fn fn, void *ctx, cr_msg *m)
 {
-	sq_store *q = SQ(s);
 	sqlite3_stmt *st;
-	const char *sql = files_only ? "SELECT id, name, hash, mtime, size FROM documents"
-				       " WHERE source_id = ?1 AND parent_id IS NULL ORDER BY id"
-				     : "SELECT id, name, hash, mtime, size FROM documents"
-				       " WHERE source_id = ?1 ORDER BY id";
 	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(q, m, "prepare");
-	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_int64(st, 1, arg);
 	cr_err e = CR_OK;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -632,6 +626,22 @@ static cr_err sq_docs_of_source(cr_store *s, int64_t source_id, int files_only, 
 		e = db_fail(q, m, "document listing");
 	sqlite3_finalize(st);
 	return e;
+}
+
+static cr_err sq_docs_of_source(cr_store *s, int64_t source_id, int files_only, cr_store_doc_fn fn, void *ctx,
+				cr_msg *m)
+{
+	return doc_iter(SQ(s),
+			files_only ? "SELECT id, name, hash, mtime, size FROM documents"
+				     " WHERE source_id = ?1 AND parent_id IS NULL ORDER BY id"
+				   : "SELECT id, name, hash, mtime, size FROM documents WHERE source_id = ?1 ORDER BY id",
+			source_id, fn, ctx, m);
+}
+
+static cr_err sq_children(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void *ctx, cr_msg *m)
+{
+	return doc_iter(SQ(s), "SELECT id, name, hash, mtime, size FROM documents WHERE parent_id = ?1 ORDER BY id",
+			doc_id, fn, ctx, m);
 }
 
 /* ---- chunks ------------------------------------------------------------- */
@@ -1007,6 +1017,7 @@ static const cr_store_vt SQLITE_VT = {
 	.doc_delete = sq_doc_delete,
 	.doc_touch = sq_doc_touch,
 	.docs_of_source = sq_docs_of_source,
+	.children = sq_children,
 	.chunk_get = sq_chunk_get,
 	.chunks_after = sq_chunks_after,
 	.chunks_of_doc = sq_chunks_of_doc,

@@ -81,6 +81,11 @@ cr_err cr_store_files_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn 
 	return s->vt->docs_of_source(s, source_id, 1, fn, ctx, m);
 }
 
+cr_err cr_store_children(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->children(s, doc_id, fn, ctx, m);
+}
+
 cr_err cr_store_chunk_get(cr_store *s, cr_arena *a, int64_t chunk_id, cr_chunk_row *out, cr_msg *m)
 {
 	return s->vt->chunk_get(s, a, chunk_id, out, m);

@@ -73,6 +73,8 @@ assert d["doc"] == "samples/docs/kestrel-kr7-spec.docx" and d["type"] == "docx",
 assert "HM-40" in d["text"] and len(d["hash"]) == 64 and d["sections"], d.keys()
 PY
 c show samples/ja/shain-handbook.md | grep -q "有給休暇" || fail "show text"
+c show --json samples/mail/kestrel-launch-plan.eml | python3 -c 'import json,sys; d=json.load(sys.stdin); assert any("#att/" in x for x in d["children"]), d["children"]' \
+	|| fail "show lists attachments"
 if c show no/such/doc 2>/dev/null; then fail "show of a missing doc succeeded"; fi
 
 c stats --json >"$tmp/stats.json"

@@ -371,6 +371,9 @@ static void test_children(void **st)
 	assert_int_equal(cr_store_files_of_source(s, src, count_doc, &n_files, &m), CR_OK);
 	assert_int_equal(n_all, 3);
 	assert_int_equal(n_files, 1);
+	int n_kids = 0;
+	assert_int_equal(cr_store_children(s, p, count_doc, &n_kids, &m), CR_OK);
+	assert_int_equal(n_kids, 1); /* the attachment, not its own child */
 	/* Deleting the parent takes the children and all their chunks. */
 	cr_buf del;
 	cr_buf_init(&del, 0);
