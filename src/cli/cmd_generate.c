@@ -206,6 +206,9 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 				cli_fail("generate", "stdin too large");
 				goto out;
 			}
+			while (stdin_buf.len && (stdin_buf.data[stdin_buf.len - 1] == '\n' ||
+						 stdin_buf.data[stdin_buf.len - 1] == '\r'))
+				stdin_buf.data[--stdin_buf.len] = 0; /* the message, not the line end */
 			prompt = stdin_buf.data;
 		}
 		cr_chat_msg msgs[2];

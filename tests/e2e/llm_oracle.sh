@@ -19,7 +19,7 @@
 #
 # CR_ORACLE_REALISTIC=1 adds realistic shapes (Qwen2-0.5B: 24 layers, n_embd
 # 896, 151,936-token vocab, in Q8_0, Q4_0, Q4_K; Qwen3-0.6B in Q4_K_M;
-# TinyLlama-1.1B in Q4_0): minutes, not for CI.
+# bge-small-shaped bert in F16; TinyLlama-1.1B in Q4_0): minutes, not for CI.
 #
 # Skips (77) without node, the oracle package, gen_model or the shared data.
 set -u
@@ -133,6 +133,7 @@ if [ "${CR_ORACLE_REALISTIC:-0}" = 1 ]; then
 		genr qwen2 qwen2-0.5b $ty "$VOC/ggml-vocab-gpt-2.gguf" && run_logits "qwen2-0.5b $ty" "$T/r.gguf" $GPT_TOK "$(bound $ty)"
 	done
 	genr qwen3 qwen3-0.6b q4_k_m "$VOC/ggml-vocab-gpt-2.gguf" && run_logits "qwen3-0.6b q4_k_m" "$T/r.gguf" $GPT_TOK "$(bound q4_k)"
+	genr bert bert-small f16 "$VOC/ggml-vocab-bert-bge.gguf" && run_embed "bert-small f16" "$T/r.gguf" $BERT_TOK "$(bound f16)"
 	genr llama tinyllama-1.1b q4_0 "$VOC/ggml-vocab-llama-spm.gguf" && run_logits "tinyllama-1.1b q4_0" "$T/r.gguf" $LLAMA_TOK "$(bound q4_0)"
 	rm -f "$T/r.gguf"
 fi
