@@ -223,10 +223,38 @@ typedef struct batch {
 	atomic_size_t next;
 } batch;
 
+/*
+ * A large file that is no format we read (a photo, a video, an archive)
+ * is recognised from its first HEAD_BYTES, so it is not read whole on
+ * every run. Zip containers are read whole: what they are depends on their
+ * directory, at the end.
+ */
+#define HEAD_BYTES 65536
+
+static int binary_by_head(const cr_walk_file *f)
+{
+	if (f->size <= HEAD_BYTES)
+		return 0;
+	int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return 0; /* the full read will report why */
+	uint8_t *head = cr_malloc(HEAD_BYTES);
+	ssize_t n = head ? pread(fd, head, HEAD_BYTES, 0) : -1;
+	close(fd);
+	int binary = n == HEAD_BYTES && memcmp(head, "PK", 2) &&
+		     !cr_extract_detect(f->name, head, (size_t)n);
+	cr_free(head);
+	return binary;
+}
+
 static void work_one(cr_run *r, job *j)
 {
 	if (j->unchanged)
 		return;
+	if (binary_by_head(j->f)) {
+		j->fe = cr_fail(&j->why, CR_EUNSUPPORTED, "binary file (no format Cristal reads)");
+		return;
+	}
 	uint8_t *buf = NULL;
 	if ((j->fe = read_file(j->f->path, r->o->limits.max_file_bytes, &buf, &j->len, &j->why)))
 		return;

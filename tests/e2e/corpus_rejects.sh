@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # corpus_rejects.sh — bad files are listed with their reason and do not fail
 # the ingest: a corrupt PDF, a FIFO, a broken link, a link loop, a file over
-# the size limit (sparse, so nothing big is written), an unreadable file
+# the size limit (sparse, so nothing big is written), a binary file, an unreadable file
 # (when not running as root); hidden files are skipped silently. Then a file
 # deleted from disk leaves the index, and a missing root fails with a reason.
 set -euo pipefail
@@ -22,11 +22,12 @@ mkfifo "$T/pipe"
 ln -s /nonexistent/file "$T/dangling.txt"
 ln -s .. "$T/sub/loop"
 truncate -s 300M "$T/huge.txt"
-expect=5
+head -c 3000000 /dev/urandom >"$T/photo.jpg"   # judged by its head, not read whole
+expect=6
 if [ "$(id -u)" != 0 ]; then
 	echo "secret" >"$T/locked.txt"
 	chmod 000 "$T/locked.txt"
-	expect=6
+	expect=7
 fi
 
 c init >/dev/null
@@ -42,7 +43,8 @@ assert "FIFO" in why["tree/pipe"], why
 assert "broken" in why["tree/dangling.txt"], why
 assert "loop" in why["tree/sub/loop"], why
 assert "limit" in why["tree/huge.txt"], why
-if int(sys.argv[2]) == 6:
+assert "binary" in why["tree/photo.jpg"], why
+if int(sys.argv[2]) == 7:
     assert "ermission" in why["tree/locked.txt"], why
 PY
 [ "$(grep -c '^rejected: ' "$tmp/err")" = "$expect" ] || fail "stderr does not list every rejection: $(cat "$tmp/err")"
