@@ -8,10 +8,13 @@
  *   avx2    AVX2 + FMA + F16C
  *   avx512  AVX-512 F/BW/VL/DQ + VNNI + VBMI
  * CR_CPU=ref|avx2|avx512 in the environment forces a level (lowered to what
- * the CPU has). A level's table starts as a copy of the level below, so a
+ * the CPU has). On CPUs with AMX-INT8 the avx512 level also multiplies
+ * prompt-sized batches on tiles, once Linux grants the tile state
+ * (arch_prctl ARCH_REQ_XCOMP_PERM); CR_AMX=0 turns that off. A level's table starts as a copy of the level below, so a
  * kernel not written for AVX-512 yet runs its AVX2 twin.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +23,12 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #define CR_X86 1
+#endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
 #endif
 
 static cr_cpu_caps caps;
@@ -58,6 +67,8 @@ static void detect(void)
 		caps.avx512vl = (b >> 31) & 1;
 		caps.avx512vnni = (c >> 11) & 1;
 		caps.avx512vbmi = (c >> 1) & 1;
+		caps.amx_tile = (d >> 24) & 1;
+		caps.amx_int8 = (d >> 25) & 1;
 		unsigned max7 = a;
 		if (max7 >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
 			caps.avxvnni = (a >> 4) & 1;
@@ -67,6 +78,14 @@ static void detect(void)
 	if (!caps.os_avx) {
 		caps.avx2 = caps.fma = caps.f16c = caps.avxvnni = 0;
 	}
+#ifdef ARCH_REQ_XCOMP_PERM
+	/* AMX: XCR0 bits 17-18 are enabled lazily per process on request */
+	if (caps.amx_tile && caps.amx_int8 && caps.os_avx512 &&
+	    syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 && (xgetbv0() & 0x60000) == 0x60000)
+		caps.os_amx = 1;
+#endif
+	if (!caps.os_amx)
+		caps.amx_tile = caps.amx_int8 = 0;
 	if (!caps.os_avx512)
 		caps.avx512f = caps.avx512dq = caps.avx512vbmi = caps.avx512bw = caps.avx512vl = caps.avx512vnni =
 			caps.avx512bf16 = 0;
@@ -97,6 +116,9 @@ static void init(void)
 	overlay(&tables[1], &cr_kern_avx2);
 	tables[2] = tables[1];
 	overlay(&tables[2], &cr_kern_avx512);
+	const char *amx = getenv("CR_AMX");
+	if (caps.os_amx && caps.amx_int8 && !(amx && !strcmp(amx, "0")))
+		tables[2].big = cr_amx_kern;
 	if (caps.avx2 && caps.fma && caps.f16c)
 		n_levels = 2;
 	if (n_levels == 2 && caps.avx512f && caps.avx512bw && caps.avx512vl && caps.avx512dq &&
@@ -131,9 +153,15 @@ const char *cr_cpu_level(void)
 	return level_names[level];
 }
 
+static const cr_kern *_Atomic chosen; /* set once init has run */
+
 const cr_kern *cr_kern_get(void)
 {
+	const cr_kern *k = atomic_load_explicit(&chosen, memory_order_acquire);
+	if (__builtin_expect(k != NULL, 1))
+		return k;
 	pthread_once(&once, init);
+	atomic_store_explicit(&chosen, &tables[level], memory_order_release);
 	return &tables[level];
 }
 

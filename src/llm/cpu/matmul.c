@@ -14,6 +14,10 @@
  * for prompts (m large) 16-row chunks keep the weight tile in L1 while the
  * activations (m × cols bytes, a few MB at most) stay in L2.
  *
+ * With many activation rows a level may offer a second path (cr_big_kern:
+ * AMX tiles on the avx512 level): the activations are packed for it in
+ * groups of 16 rows, and each task takes 16 weight rows.
+ *
  * The quantized activations live in a per-thread scratch buffer that only
  * grows (freed at thread exit), so steady-state calls never allocate.
  */
@@ -26,8 +30,8 @@
 /* ---- per-thread scratch ------------------------------------------------- */
 
 typedef struct scratch {
-	void *p;
-	size_t cap;
+	void *p[2];
+	size_t cap[2];
 } scratch;
 
 static pthread_key_t scratch_key;
@@ -37,14 +41,15 @@ static void scratch_free(void *v)
 {
 	scratch *s = v;
 	if (s) {
-		free(s->p);
+		free(s->p[0]);
+		free(s->p[1]);
 		free(s);
 	}
 }
 
 static void scratch_init(void) { CR_ASSERT(pthread_key_create(&scratch_key, scratch_free) == 0); }
 
-static void *scratch_get(size_t n)
+void *cr_cpu_scratch(int slot, size_t n)
 {
 	pthread_once(&scratch_once, scratch_init);
 	scratch *s = pthread_getspecific(scratch_key);
@@ -53,14 +58,14 @@ static void *scratch_get(size_t n)
 		CR_ASSERT(s);
 		CR_ASSERT(pthread_setspecific(scratch_key, s) == 0);
 	}
-	if (s->cap < n) {
-		free(s->p);
+	if (s->cap[slot] < n) {
+		free(s->p[slot]);
 		size_t cap = n + n / 4 + 4096;
-		s->p = NULL;
-		CR_ASSERT(posix_memalign(&s->p, 64, cap) == 0);
-		s->cap = cap;
+		s->p[slot] = NULL;
+		CR_ASSERT(posix_memalign(&s->p[slot], 64, cap) == 0);
+		s->cap[slot] = cap;
 	}
-	return s->p;
+	return s->p[slot];
 }
 
 /* ---- jobs ---------------------------------------------------------------- */
@@ -79,6 +84,20 @@ static void quant_task(void *ctx, int i, int n)
 	int64_t r0 = q->m * i / n, r1 = q->m * (i + 1) / n;
 	for (int64_t r = r0; r < r1; r++)
 		q->fn(q->x + r * q->cols, q->a + (size_t)r * q->a_stride, q->cols);
+}
+
+typedef struct pack_job {
+	const cr_big_kern *bk;
+	const float *x;
+	void *a;
+	int64_t m, cols;
+} pack_job;
+
+static void pack_task(void *ctx, int i, int n)
+{
+	pack_job *p = ctx;
+	int64_t ng = (p->m + 15) / 16;
+	p->bk->pack(p->x, ng * i / n, ng * (i + 1) / n, p->m, p->cols, p->a);
 }
 
 typedef struct mm_job {
@@ -112,6 +131,23 @@ void cr_matmul_with(const cr_kern *k, cr_pool *pool, cr_ttype wt, const void *W,
 	cr_gemm_fn fn = mk->gemm;
 	int n_threads = cr_pool_threads(pool);
 
+	const cr_big_kern *bk = k->big ? &k->big[wt] : NULL;
+	if (bk && bk->gemm && m >= bk->min_m) {
+		pack_job pj = {.bk = bk, .x = x, .m = m, .cols = cols};
+		pj.a = cr_cpu_scratch(0, bk->pack_bytes(m, cols));
+		int64_t ng = (m + 15) / 16;
+		int np = (int)CR_MIN(ng, (int64_t)n_threads * 2);
+		cr_pool_run(pool, np, pack_task, &pj);
+		mm_job j = {.fn = bk->gemm, .W = W, .w_stride = cr_cpu_row_bytes(wt, cols), .rows = rows,
+			    .cols = cols, .A = pj.a, .a_stride = 0, .m = m, .y = y, .chunk = 16};
+		int64_t n_chunks = (rows + 15) / 16;
+		if (n_threads == 1 || n_chunks == 1)
+			bk->gemm(cols, W, j.w_stride, rows, pj.a, 0, m, y, rows);
+		else
+			cr_pool_run(pool, (int)n_chunks, mm_task, &j);
+		return;
+	}
+
 	const char *A = (const char *)x;
 	size_t a_stride = (size_t)cols * sizeof(float);
 	if (mk->act_quant) {
@@ -122,7 +158,7 @@ void cr_matmul_with(const cr_kern *k, cr_pool *pool, cr_ttype wt, const void *W,
 			.m = m,
 			.a_stride = (mk->act_bytes(cols) + 63) & ~(size_t)63,
 		};
-		q.a = scratch_get(q.a_stride * (size_t)m);
+		q.a = cr_cpu_scratch(0, q.a_stride * (size_t)m);
 		int nq = m >= 8 ? (int)CR_MIN(m, (int64_t)n_threads * 4) : 1;
 		if (nq > 1)
 			cr_pool_run(pool, nq, quant_task, &q);

@@ -137,13 +137,35 @@ typedef struct cr_mm_kern {
 	cr_gemm_fn gemm;
 } cr_mm_kern;
 
+/*
+ * An optional path for many activation rows (prompts): pack() quantizes the
+ * whole activation matrix (groups of 16 rows, g0 <= g < g1, rows past m as
+ * zeros) into the layout gemm() reads; gemm() then gets all m rows for a
+ * slice of weight rows (a_stride unused). Used when m >= min_m.
+ */
+typedef struct cr_big_kern {
+	int64_t min_m;
+	size_t (*pack_bytes)(int64_t m, int64_t cols);
+	void (*pack)(const float *x, int64_t g0, int64_t g1, int64_t m, int64_t cols, void *a);
+	cr_gemm_fn gemm;
+} cr_big_kern;
+
 typedef struct cr_kern {
 	const char *name;
 	cr_mm_kern mm[CR_TT__COUNT];
+	const cr_big_kern *big; /* [CR_TT__COUNT] or NULL */
 	float (*dot_f32)(const float *a, const float *b, int64_t n);
 	float (*dot_f16_f32)(const uint16_t *a, const float *b, int64_t n);
 	void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
 } cr_kern;
+
+/* AMX tiles (x86/amx.c), enabled by dispatch.c when the CPU and OS allow. */
+extern const cr_big_kern cr_amx_kern[CR_TT__COUNT];
+
+/* Per-thread scratch that only grows (freed at thread exit); slot 0 is the
+ * matmul driver's, slot 1 a kernel's. Valid until the next call with the
+ * same slot on the same thread. */
+void *cr_cpu_scratch(int slot, size_t n);
 
 /* Tables per level; a level's missing entries are filled from the level
  * below by dispatch.c. */

@@ -43,6 +43,11 @@
 #endif
 
 #define AI __attribute__((always_inline)) static inline
+/* software prefetch distance in bytes: helps one core keep enough misses in
+ * flight when weights stream from DRAM (measured: +20% for Q4_0 m = 1) */
+#ifndef PF_DIST
+#define PF_DIST 2048
+#endif
 
 static __mmask64 bytes_mask(int64_t n) { return n >= 64 ? ~(__mmask64)0 : n <= 0 ? 0 : (((__mmask64)1 << n) - 1); }
 
@@ -111,6 +116,9 @@ AI void gemm_q4_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 	for (int64_t b = 0; b < nb; b += 8) {
 		const uint8_t *p = row + 18 * b;
 		__m512i z0, z1, z2;
+		_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
 		if (nb - b >= 8) {
 			z0 = _mm512_loadu_si512(p);
 			z1 = _mm512_loadu_si512(p + 64);
@@ -187,6 +195,9 @@ AI void gemm_q8_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 	for (int64_t b = 0; b < nb; b += 4) {
 		const uint8_t *p = row + 34 * b;
 		__m512i z0, z1, z2;
+		_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
 		if (nb - b >= 4) {
 			z0 = _mm512_loadu_si512(p);
 			z1 = _mm512_loadu_si512(p + 64);
@@ -269,6 +280,9 @@ AI void gemm_q4_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 	for (int64_t b = 0; b < nb; b++) {
 		const uint8_t *p = row + 144 * b;
 		uint16_t dh, mh;
+		_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
 		memcpy(&dh, p, 2);
 		memcpy(&mh, p + 2, 2);
 		uint64_t sc8, mn8;
@@ -344,6 +358,8 @@ AI void gemm_q6_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 	for (int64_t b = 0; b < nb; b++) {
 		const uint8_t *p = row + 210 * b;
 		uint16_t dh;
+		for (int l = 0; l < 4; l++)
+			_mm_prefetch((const char *)p + PF_DIST + 64 * l, _MM_HINT_T0);
 		memcpy(&dh, p + 208, 2);
 		__m512 S = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 192)))),
 					 _mm512_set1_ps(_cvtsh_ss(dh)));
