@@ -7,13 +7,15 @@
  *
  *  - ASCII fast path. An ASCII byte not followed by a combining mark is
  *    not changed by NFKC except for case, so runs of ASCII letters and
- *    digits are lowercased straight into the word buffer by a tight loop
- *    (one table lookup per byte); only when the run stops at a non-ASCII
- *    byte that extends the previous character (e + U+0301) is the last
- *    letter given back to the general path. Everything else goes through
- *    normalize.c one cluster at a time. The stem cache is probed with a
- *    hash computed 8 bytes at a time when the word ends, and a hit emits
- *    the cached 'w'+stem bytes without copying.
+ *    digits are classified, lowercased and stored into the word buffer 16
+ *    bytes per step (SSE2; a byte loop elsewhere and for the tail); only
+ *    when the run stops at a non-ASCII byte that extends the previous
+ *    character (e + U+0301) is the last letter given back to the general
+ *    path. Non-ASCII code points that are their own NFKC_Casefold (kana,
+ *    kanji, é, ...) take a table lookup (normalize.c); everything else is
+ *    normalized one cluster at a time by utf8proc. The stem cache is
+ *    probed with a hash computed 8 bytes at a time when the word ends, and
+ *    a hit emits the cached 'w'+stem bytes without copying.
  *  - Words (space-delimited scripts): maximal runs of letters, digits and
  *    combining marks. Letters and digits stay together (p53, h2o, 3d). An
  *    apostrophe joins two letters (don't, o'neil; ’ counts as '), '.' and
@@ -27,15 +29,22 @@
  *    so it meets the hyphenated and the bare spellings (SciFact nDCG@10
  *    0.696 -> 0.706).
  *  - CJK runs: maximal runs of Japanese characters (Han, kana, ー 々) or of
- *    Hangul (also Thai, Lao, Khmer, Myanmar: no spaces, no segmenter). Each run gives overlapping character bigrams ('b' terms), which
+ *    Hangul (also Thai, Lao, Khmer, Myanmar: no spaces, no segmenter).
+ *    Each run gives overlapping character bigrams ('b' terms), which
  *    match any substring of length >= 2, unknown words included; Japanese
  *    runs also give MeCab morphemes ('w' terms, japanese.c) which rank
  *    whole words above accidental bigram overlaps. Positions: see text.h.
  *    Runs longer than RUN_MAX characters are processed in chunks that
  *    overlap by one character, so bigrams and positions are exactly those of
  *    the whole run (morphemes may split at a chunk edge).
- *  - Query mode (CR_ANALYZE_QUERY) runs a counting pre-pass to find out
- *    whether the query is made only of stopwords; if so, they are kept.
+ *  - Query mode (CR_ANALYZE_QUERY) runs a pre-pass to find out whether
+ *    the query is made only of stopwords; if so, they are kept.
+ *    CR_ANALYZE_PHRASE leaves out the overlapping tokens (morphemes, parts).
+ *
+ * Speed (bench/bench_analyzer, SciFact, one thread, CPU time): ~220 MB/s
+ * with a warm stem cache, ~170 MB/s including stemming the vocabulary once;
+ * SQLite FTS5's porter tokenizer does ~133 MB/s on the same documents.
+ * Japanese (JSQuAD) ~6 MB/s, bound by MeCab; bigrams alone ~150 MB/s.
  *
  * Choices for retrieval (measured with tools/ir_eval, see stem.c and
  * japanese.c for the figures): only the English articles are stopwords,
