@@ -149,6 +149,17 @@ CR_API cr_err cr_tok_encode(const cr_tok *t, const char *text, size_t len, int f
  * as llama_token_to_piece with special = true: control tokens give their
  * text. CR_EINVAL for an id out of range. */
 CR_API cr_err cr_tok_piece(const cr_tok *t, cr_token_id id, cr_buf *out);
+enum {
+	CR_TOK_DECODE_SPECIAL = 1 << 0,        /* render control tokens' text (<|im_end|>) */
+	CR_TOK_DECODE_REMOVE_SPECIAL = 1 << 1, /* drop the BOS / EOS the vocabulary adds */
+};
+/* Appends the text of a token sequence, as llama_detokenize with
+ * unparse_special = CR_TOK_DECODE_SPECIAL and remove_special =
+ * CR_TOK_DECODE_REMOVE_SPECIAL: the leading space SentencePiece added is
+ * removed, and for vocabularies that ask for it (GPT-2 style BPE, WordPiece)
+ * spaces before . , ! ? and some apostrophes are cleaned up. CR_EINVAL for
+ * an id out of range (nothing appended). */
+CR_API cr_err cr_tok_decode(const cr_tok *t, const cr_token_id *ids, size_t n, int flags, cr_buf *out);
 
 /* ---- models (src/llm/model.c, arch_*.c) -------------------------------- */
 

@@ -4,7 +4,7 @@
  *
  *   cristal tokenize --model NAME|PATH [--no-bos] [--no-special] [--json]
  *       [--pieces] TEXT|-
- *   cristal tokenize --model NAME|PATH [--no-bos] [--no-special] --batch
+ *   cristal tokenize --model NAME|PATH [--no-bos] [--no-special] --batch [--decode]
  *
  * TEXT "-" reads the text from stdin. Ids are printed one per line, or as
  * one JSON array with --json; --pieces prints "id<TAB>piece" lines.
@@ -14,7 +14,11 @@
  * --batch reads JSON Lines from stdin (each line one JSON string) and
  * prints one JSON array of ids per line (an input line that is not a JSON
  * string gives "null"), so test drivers tokenize thousands of strings with
- * one load. The model may be a vocab-only GGUF: only the metadata is read.
+ * one load. With --decode each line also gives, after a tab, the hex of the
+ * UTF-8 text the ids decode back to (cr_tok_decode; text that is not valid UTF-8 goes
+ * through cr_utf8_sanitize), for
+ * comparison with llama_detokenize. The model may be a vocab-only GGUF:
+ * only the metadata is read.
  */
 #include "cli/cli.h"
 #include "cristal/llm.h"
@@ -48,7 +52,7 @@ static void print_ids_json(const cr_buf *ids)
 	putchar(']');
 }
 
-static int batch(const cr_tok *t, int flags)
+static int batch(const cr_tok *t, int flags, int decode)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -72,6 +76,30 @@ static int batch(const cr_tok *t, int flags)
 			rc = 1;
 			continue;
 		}
+		if (decode) {
+			cr_buf txt, clean;
+			cr_buf_init(&txt, 0);
+			cr_buf_init(&clean, 0);
+			e = cr_tok_decode(t, (const cr_token_id *)ids.data, ids.len / sizeof(cr_token_id),
+					  (flags & CR_TOK_PARSE_SPECIAL) ? CR_TOK_DECODE_SPECIAL : 0, &txt);
+			if (!e && cr_utf8_valid((const uint8_t *)txt.data, txt.len))
+				e = cr_buf_add(&clean, txt.data, txt.len);
+			else if (!e)
+				e = cr_utf8_sanitize(&clean, (const uint8_t *)txt.data, txt.len);
+			if (e) {
+				puts("null");
+				rc = 1;
+			} else {
+				print_ids_json(&ids);
+				putchar('\t');
+				for (size_t k = 0; k < clean.len; k++)
+					printf("%02x", (unsigned char)clean.data[k]);
+				putchar('\n');
+			}
+			cr_buf_release(&txt);
+			cr_buf_release(&clean);
+			continue;
+		}
 		print_ids_json(&ids);
 		putchar('\n');
 	}
@@ -86,10 +114,11 @@ int cmd_tokenize(cr_cli *cli, int argc, char **argv)
 		{"model", required_argument, 0, 'm'}, {"no-bos", no_argument, 0, 'B'},
 		{"no-special", no_argument, 0, 'S'},  {"json", no_argument, 0, 'j'},
 		{"pieces", no_argument, 0, 'p'},      {"batch", no_argument, 0, 'b'},
-		{"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
+		{"decode", no_argument, 0, 'd'},      {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	const char *model = NULL;
-	int no_bos = 0, no_special = 0, json = 0, pieces = 0, is_batch = 0, c;
+	int no_bos = 0, no_special = 0, json = 0, pieces = 0, is_batch = 0, decode = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -99,9 +128,10 @@ int cmd_tokenize(cr_cli *cli, int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'p': pieces = 1; break;
 		case 'b': is_batch = 1; break;
+		case 'd': decode = 1; break;
 		case 'h':
 			printf("usage: cristal tokenize --model NAME|PATH [--no-bos] [--no-special] [--json] [--pieces] "
-			       "TEXT|-\n       cristal tokenize --model NAME|PATH [--no-bos] [--no-special] --batch  "
+			       "TEXT|-\n       cristal tokenize --model NAME|PATH [--no-bos] [--no-special] --batch [--decode]  "
 			       "(JSON Lines of strings on stdin)\n");
 			return 0;
 		default:
@@ -126,7 +156,7 @@ int cmd_tokenize(cr_cli *cli, int argc, char **argv)
 	}
 	int flags = (no_bos ? 0 : CR_TOK_ADD_BOS) | (no_special ? 0 : CR_TOK_PARSE_SPECIAL);
 	if (is_batch) {
-		rc = batch(t, flags);
+		rc = batch(t, flags, decode);
 		goto done;
 	}
 	cr_buf text, ids;

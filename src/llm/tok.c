@@ -159,13 +159,20 @@ static cr_err load_pre(cr_tok *t, cr_gguf_str pre, cr_msg *m)
 		t->bos = -1;
 	} else if (str_in(pre, gpt2)) {
 		t->pre = CR_PRE_GPT2;
+		if (str_is(pre, "trillion") || str_is(pre, "granite-docling"))
+			t->clean_spaces = 0;
 	} else if (str_in(pre, gpt2_sep)) {
 		t->pre = CR_PRE_GPT2;
 		t->add_sep = 1;
 	} else if (str_in(pre, qwen2)) {
 		t->pre = CR_PRE_QWEN2;
+		static const char *const keep_spaces[] = {"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan",
+							  "solar-open", NULL};
+		if (str_in(pre, keep_spaces))
+			t->clean_spaces = 0;
 	} else if (str_is(pre, "deepseek-llm")) {
 		t->pre = CR_PRE_DEEPSEEK_LLM;
+		t->clean_spaces = 0;
 	} else {
 		return cr_fail(m, CR_EUNSUPPORTED, "tokenizer: pre-tokenizer '%.*s' is not supported",
 			       (int)CR_MIN(pre.n, 64), pre.p);
@@ -402,10 +409,12 @@ static cr_err load(cr_tok *t, const cr_gguf *g, cr_msg *m)
 		t->bos = 101, t->eos = -1, t->unk = 100, t->sep = 102, t->pad = 0, t->mask = 103;
 		t->add_bos = 1;
 		t->add_sep = 1;
+		t->clean_spaces = 1;
 	} else if (str_is(model, "gpt2")) {
 		t->type = CR_TOKT_BPE;
 		t->bos = 11, t->eos = 11, t->unk = -1;
 		t->escape_ws = 0;
+		t->clean_spaces = 1;
 		if ((e = load_pre(t, pre, m)))
 			return e;
 	} else if (str_is(model, "t5")) {
@@ -796,6 +805,97 @@ static cr_err add_unescaped(cr_buf *out, const char *s, size_t n)
 		}
 	}
 	return e;
+}
+
+/* llama.cpp's token_to_piece: special = render control/unknown tokens;
+ * lstrip = drop one leading space of the piece. */
+static cr_err piece_ex(const cr_tok *t, cr_token_id id, int special, int lstrip, cr_buf *out)
+{
+	size_t start = out->len;
+	cr_err e = cr_tok_piece(t, id, out);
+	if (e)
+		return e;
+	uint16_t a = t->attr[id];
+	if (!special && (a & (CR_TA_UNKNOWN | CR_TA_CONTROL)))
+		out->len = start;
+	if (lstrip && out->len > start && out->data[start] == ' ') {
+		memmove(out->data + start, out->data + start + 1, out->len - start - 1);
+		out->len--;
+	}
+	if (out->data)
+		out->data[out->len] = 0;
+	return CR_OK;
+}
+
+/* clean_up_tokenization_spaces, llama.cpp's three passes over the bytes */
+static void clean_spaces(char *x, size_t *len)
+{
+	size_t n1 = *len, n = n1 ? 1 : 0;
+	for (size_t i = 1; i < n1; i++) {
+		char c = x[i];
+		if (x[i - 1] == ' ' && (c == '?' || c == '!' || c == '.' || c == ','))
+			n--;
+		x[n++] = c;
+	}
+	size_t n2 = n;
+	n = n2 ? 1 : 0;
+	for (size_t i = 1; i < n2; i++) {
+		char c = x[i];
+		if (c == '\'' && i + 1 < n2 && x[i - 1] == ' ' && x[i + 1] == ' ') {
+			n--;
+			x[++i] = 0;
+		}
+		x[n++] = c;
+	}
+	size_t n3 = n;
+	n = n3 ? 1 : 0;
+	for (size_t i = 1; i < n3; i++) {
+		char c = x[i];
+		if (x[i - 1] == ' ' && c == '\'' && i + 1 < n3) {
+			char c1 = x[i + 1];
+			if (c1 == 's' || c1 == 'm')
+				n--;
+			else if (i + 2 < n3 && ((c1 == 'r' && x[i + 2] == 'e') || (c1 == 'v' && x[i + 2] == 'e')))
+				n--;
+		}
+		x[n++] = c;
+	}
+	*len = n;
+}
+
+cr_err cr_tok_decode(const cr_tok *t, const cr_token_id *ids, size_t n, int flags, cr_buf *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] < 0 || ids[i] >= t->n_vocab)
+			return CR_EINVAL;
+	size_t start = out->len;
+	int remove_space = t->add_space_prefix;
+	int remove_special = (flags & CR_TOK_DECODE_REMOVE_SPECIAL) != 0;
+	if (remove_special && t->add_bos && n > 0 && ids[0] == t->bos) {
+		remove_space = 0;
+		ids++;
+		n--;
+	}
+	if (remove_special && t->add_eos && n > 0 && ids[n - 1] == t->eos)
+		n--;
+	cr_err e = CR_OK;
+	for (size_t i = 0; !e && i < n; i++) {
+		e = piece_ex(t, ids[i], (flags & CR_TOK_DECODE_SPECIAL) != 0, remove_space, out);
+		remove_space = 0;
+	}
+	if (e) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = 0;
+		return e;
+	}
+	if (t->clean_spaces && out->len > start) {
+		size_t len = out->len - start;
+		clean_spaces(out->data + start, &len);
+		out->len = start + len;
+		out->data[out->len] = 0;
+	}
+	return CR_OK;
 }
 
 cr_err cr_tok_piece(const cr_tok *t, cr_token_id id, cr_buf *out)

@@ -64,6 +64,7 @@ struct cr_tok {
 	int add_bos, add_eos, add_sep;
 	int add_space_prefix, remove_extra_ws, escape_ws, treat_ws_as_suffix;
 	int ignore_merges, byte_encode;
+	int clean_spaces;  /* detokenizer clean-up (clean_up_tokenization_spaces) */
 	int lowercase, strip_accents; /* WPM normalizer */
 
 	cr_token_id *special;  /* control / user-defined / unknown ids, longest text first */

@@ -7,7 +7,9 @@
 # the llama3, default and deepseek-llm pre-tokenizers), and the SPM vocabularies of
 # stories260K and llama-2-tiny-random, plus re-labelled vocabularies for
 # Unigram and cased WordPiece (see below); each with
-# special-token parsing on and off. Every string must give identical ids.
+# special-token parsing on and off. Every string must give identical ids,
+# and those ids must decode (llama_detokenize / cr_tok_decode, special
+# tokens rendered when parsed) to identical bytes.
 # Skipped (77) when node, the oracle package, the binary or the data are
 # missing.
 set -u
@@ -69,19 +71,19 @@ for entry in "${vocabs[@]}"; do
 	file=${entry#*=}
 	for mode in plain special; do
 		if [ $mode = special ]; then oflag=--special; cflag=; else oflag=; cflag=--no-special; fi
-		if ! node "$ORACLE/tokenize.mjs" --model "$file" $oflag <"$TMP/strings.jsonl" >"$TMP/oracle.out" 2>"$TMP/oracle.err"; then
+		if ! node "$ORACLE/tokenize.mjs" --model "$file" $oflag --decode <"$TMP/strings.jsonl" >"$TMP/oracle.out" 2>"$TMP/oracle.err"; then
 			echo "$name/$mode: oracle failed: $(tail -2 "$TMP/oracle.err")"
 			fail=1
 			continue
 		fi
-		"$BIN" tokenize --model "$file" --no-bos $cflag --batch <"$TMP/strings.jsonl" >"$TMP/ours.out" 2>"$TMP/ours.err"
-		match=$(paste -d '\t' "$TMP/oracle.out" "$TMP/ours.out" | awk -F '\t' '$1 == $2 && $1 != "null" { n++ } END { print n + 0 }')
+		"$BIN" tokenize --model "$file" --no-bos $cflag --batch --decode <"$TMP/strings.jsonl" >"$TMP/ours.out" 2>"$TMP/ours.err"
+		match=$(paste -d $'\x01' "$TMP/oracle.out" "$TMP/ours.out" | awk -F $'\x01' '$1 == $2 && $1 != "null" { n++ } END { print n + 0 }')
 		total=$(wc -l <"$TMP/oracle.out")
 		echo "$name/$mode: $match/$n_strings identical (oracle gave $total lines)"
 		if [ "$match" != "$n_strings" ]; then
 			fail=1
-			paste -d '\t' "$TMP/strings.jsonl" "$TMP/oracle.out" "$TMP/ours.out" |
-				awk -F '\t' '$2 != $3 { print "  text " substr($1, 1, 120); print "  llama.cpp " substr($2, 1, 200); print "  cristal   " substr($3, 1, 200); if (++k == 3) exit }'
+			paste -d $'\x01' "$TMP/strings.jsonl" "$TMP/oracle.out" "$TMP/ours.out" |
+				awk -F $'\x01' '$2 != $3 { print "  text " substr($1, 1, 120); print "  llama.cpp " substr($2, 1, 200); print "  cristal   " substr($3, 1, 200); if (++k == 3) exit }'
 		fi
 	done
 done

@@ -251,6 +251,16 @@ static void test_gpt2_testplans(void **st)
 	assert_true(cases >= 60);
 	assert_int_equal(fails, 0);
 	cr_free(buf);
+
+	/* GPT-2 cleans up spaces before punctuation when decoding */
+	cr_token_id ids[64];
+	const char *txt = "Hello , world ! It 's";
+	size_t k = encode(v.t, txt, strlen(txt), 0, ids, 64);
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_tok_decode(v.t, ids, k, 0, &b), CR_OK);
+	assert_string_equal(b.data, "Hello, world! It's");
+	cr_buf_release(&b);
 	vocab_close(&v);
 }
 
@@ -295,6 +305,25 @@ static void test_spm_flags(void **st)
 	assert_string_equal(b.data, " x \xf0\x9f\xa6\x99 y\n"); /* with the added space prefix */
 	cr_buf_release(&b);
 	assert_int_equal(cr_tok_piece(v.t, 99999, &b), CR_EINVAL);
+
+	/* decoding as llama_detokenize: the prefix space goes unless a BOS
+	 * came first; control tokens render only when asked */
+	n = encode(v.t, "Hello world", 11, 0, ids, 64);
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_tok_decode(v.t, ids, n, 0, &b), CR_OK);
+	assert_string_equal(b.data, "Hello world");
+	cr_buf_reset(&b);
+	n = encode(v.t, "Hello world", 11, CR_TOK_ADD_BOS, ids, 64);
+	assert_int_equal(cr_tok_decode(v.t, ids, n, 0, &b), CR_OK);
+	assert_string_equal(b.data, " Hello world");
+	cr_buf_reset(&b);
+	assert_int_equal(cr_tok_decode(v.t, ids, n, CR_TOK_DECODE_SPECIAL, &b), CR_OK);
+	assert_string_equal(b.data, "<s> Hello world");
+	cr_buf_reset(&b);
+	ids[n] = 99999;
+	assert_int_equal(cr_tok_decode(v.t, ids, n + 1, 0, &b), CR_EINVAL);
+	assert_int_equal(b.len, 0);
+	cr_buf_release(&b);
 	vocab_close(&v);
 
 	/* the shared models carry SPM vocabularies */

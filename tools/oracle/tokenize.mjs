@@ -3,6 +3,7 @@
 // ids llama_tokenize gives, for comparison with `cristal tokenize --batch`.
 //
 //   node tools/oracle/tokenize.mjs --model FILE.gguf [--special] < lines.jsonl
+//   node tools/oracle/tokenize.mjs --model FILE.gguf [--special] --decode < lines.jsonl
 //   node tools/oracle/tokenize.mjs --gen N [--seed S] > lines.jsonl
 //
 // --gen writes N test strings (deterministic for a seed) as JSON lines:
@@ -12,7 +13,9 @@
 // special-token look-alikes, random code points).
 //
 // stdin: one JSON string per line. stdout: one JSON array of ids per line,
-// add_special = false (no BOS/EOS), parse_special = --special. Everything
+// add_special = false (no BOS/EOS), parse_special = --special. With
+// --decode: the ids, a tab, and the hex of the UTF-8 text llama_detokenize
+// gives back for them (unparse_special = --special, remove_special = false). Everything
 // llama.cpp logs goes to stderr so stdout stays parseable. Never downloads.
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { createInterface } from "node:readline";
@@ -21,10 +24,12 @@ const args = process.argv.slice(2);
 let modelPath = null;
 let special = false;
 let gen = 0;
+let decode = false;
 let seed = 1;
 for (let i = 0; i < args.length; i++) {
     if (args[i] === "--model") modelPath = args[++i];
     else if (args[i] === "--special") special = true;
+    else if (args[i] === "--decode") decode = true;
     else if (args[i] === "--gen") gen = parseInt(args[++i], 10);
     else if (args[i] === "--seed") seed = parseInt(args[++i], 10);
 }
@@ -66,6 +71,11 @@ for await (const line of rl) {
         continue;
     }
     const ids = text === "" ? [] : Array.from(model.tokenize(text, special));
+    if (decode) {
+        const back = ids.length === 0 ? "" : model.detokenize(ids, special);
+        out(JSON.stringify(ids) + "\t" + Buffer.from(back, "utf8").toString("hex") + "\n");
+        continue;
+    }
     out(JSON.stringify(ids) + "\n");
 }
 await model.dispose();
