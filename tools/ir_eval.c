@@ -115,7 +115,8 @@ int main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	cr_analyzer_opts ao = cr_analyzer_opts_default();
-	if (cr_analyzer_new(&ao, &an, &m) || cr_index_open(tmp, &ix, &m) || cr_index_writer_new(ix, an, &w, &m)) {
+	if (cr_analyzer_new(&ao, &an, &m) || cr_index_open(tmp, &ix, &m) || cr_index_writer_new(ix, an, &w, &m) ||
+	    cr_index_writer_set_threads(w, 0, &ao, &m)) {
 		fprintf(stderr, "ir_eval: %s\n", m.text);
 		goto out;
 	}

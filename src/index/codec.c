@@ -79,6 +79,45 @@ void cr_ix_unpack(const uint8_t *in, int n, int bits, uint32_t *out)
 	}
 }
 
+/* Like cr_ix_unpack but may read up to 7 bytes past the packed bytes; one
+ * loop per bit width so the compiler unrolls it (128 values is the common
+ * case). Callers guarantee the slack (segment postings are always followed
+ * by other sections and the footer). */
+#define UNPACK_LOOP(B, N)                                                   \
+	do {                                                                \
+		const uint64_t mk = (B) == 32 ? 0xffffffffull : ((1ull << (B)) - 1); \
+		for (int i = 0; i < (N); i++) {                             \
+			size_t bp = (size_t)i * (B);                        \
+			uint64_t w;                                         \
+			memcpy(&w, in + (bp >> 3), 8);                      \
+			out[i] = (uint32_t)((w >> (bp & 7)) & mk);          \
+		}                                                           \
+	} while (0)
+#define UNPACK_CASE(B)                                                      \
+	case B:                                                             \
+		if (n == CR_IX_BLOCK)                                       \
+			UNPACK_LOOP(B, CR_IX_BLOCK);                        \
+		else                                                        \
+			UNPACK_LOOP(B, n);                                  \
+		return;
+
+void cr_ix_unpack_slack(const uint8_t *in, int n, int bits, uint32_t *out)
+{
+	switch (bits) {
+	case 0:
+		memset(out, 0, (size_t)n * sizeof *out);
+		return;
+	UNPACK_CASE(1) UNPACK_CASE(2) UNPACK_CASE(3) UNPACK_CASE(4) UNPACK_CASE(5) UNPACK_CASE(6)
+	UNPACK_CASE(7) UNPACK_CASE(8) UNPACK_CASE(9) UNPACK_CASE(10) UNPACK_CASE(11) UNPACK_CASE(12)
+	UNPACK_CASE(13) UNPACK_CASE(14) UNPACK_CASE(15) UNPACK_CASE(16) UNPACK_CASE(17) UNPACK_CASE(18)
+	UNPACK_CASE(19) UNPACK_CASE(20) UNPACK_CASE(21) UNPACK_CASE(22) UNPACK_CASE(23) UNPACK_CASE(24)
+	UNPACK_CASE(25) UNPACK_CASE(26) UNPACK_CASE(27) UNPACK_CASE(28) UNPACK_CASE(29) UNPACK_CASE(30)
+	UNPACK_CASE(31) UNPACK_CASE(32)
+	default:
+		cr_ix_unpack(in, n, bits, out);
+	}
+}
+
 int cr_ix_varint_get(const uint8_t *p, size_t avail, uint32_t *v)
 {
 	uint32_t r = 0;

@@ -375,10 +375,10 @@ cr_err cr_index_open(const char *dir, cr_index **out, cr_msg *m)
 	pthread_mutex_init(&ix->wmu, NULL);
 	ix->lock_fd = -1;
 	/* tuned on BEIR SciFact (tools/ir_eval), checked on JSQuAD */
-	ix->params.k1 = 1.2f;
-	ix->params.b_body = 0.9f;
-	ix->params.b_title = 1.0f;
-	ix->params.w_title = 4.0f;
+	ix->params.k1 = 0.9f;
+	ix->params.b_body = 0.75f;
+	ix->params.b_title = 0.7f;
+	ix->params.w_title = 3.0f;
 	/* clean up crash leftovers if nobody is writing */
 	char path[4096];
 	snprintf(path, sizeof path, "%s/LOCK", dir);

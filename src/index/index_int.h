@@ -105,6 +105,7 @@ float cr_ix_len_decode(uint8_t code);
 int cr_ix_bits(uint32_t max); /* bits needed for values <= max */
 void cr_ix_pack(const uint32_t *v, int n, int bits, uint8_t *out); /* writes (n*bits+7)/8 bytes */
 void cr_ix_unpack(const uint8_t *in, int n, int bits, uint32_t *out);
+void cr_ix_unpack_slack(const uint8_t *in, int n, int bits, uint32_t *out); /* may read 7 bytes past */
 static inline size_t cr_ix_packed_bytes(int n, int bits) { return ((size_t)n * (size_t)bits + 7) / 8; }
 /* varint (LEB128, u32). put returns bytes written (<=5); get returns bytes
  * read or 0 if truncated/overlong. */
@@ -206,6 +207,10 @@ typedef struct cr_ix_cur {
 	uint32_t doc;          /* current doc or CR_IX_END */
 	int corrupt;
 	uint32_t docs[CR_IX_BLOCK], tfb[CR_IX_BLOCK], tft[CR_IX_BLOCK];
+	/* term frequencies are unpacked on first use in a block */
+	const uint8_t *tf_p;
+	uint8_t bits_b, bits_t;
+	int tf_ready;
 	/* positions of the decoded block: lazily decoded */
 	int pos_ready;
 	uint32_t *posv; size_t posv_cap; uint32_t pos_idx[CR_IX_BLOCK + 1];
@@ -225,8 +230,19 @@ static inline uint32_t cr_ix_cur_block_last(const cr_ix_cur *c)
 {
 	return c->sblk < c->ti.n_blocks ? cr_ix_rd32(c->ti.skip + (size_t)c->sblk * CR_IX_SKIP_SIZE) : CR_IX_END;
 }
-static inline uint32_t cr_ix_cur_tf_t(const cr_ix_cur *c) { return c->tft[c->i]; }
-static inline uint32_t cr_ix_cur_tf_b(const cr_ix_cur *c) { return c->tfb[c->i]; }
+void cr_ix_cur_decode_tf(cr_ix_cur *c);
+static inline uint32_t cr_ix_cur_tf_t(cr_ix_cur *c)
+{
+	if (!c->tf_ready)
+		cr_ix_cur_decode_tf(c);
+	return c->tft[c->i];
+}
+static inline uint32_t cr_ix_cur_tf_b(cr_ix_cur *c)
+{
+	if (!c->tf_ready)
+		cr_ix_cur_decode_tf(c);
+	return c->tfb[c->i];
+}
 /* Positions of the current doc; returns count, NULL on corruption. */
 const uint32_t *cr_ix_cur_positions(cr_ix_cur *c, uint32_t *n);
 

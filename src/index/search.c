@@ -500,6 +500,10 @@ static int accept(segrt *r, uint32_t d)
 
 static void emit(segrt *r, uint32_t d, float score)
 {
+	topk *t = &r->x->top;
+	r->x->matched++;
+	if (topk_full(t) && score < t->h[0].score)
+		return; /* cannot enter: skip reading the attributes */
 	hitc h;
 	const uint8_t *a = cr_ix_seg_attr(r->g, d);
 	h.score = score;
@@ -507,8 +511,7 @@ static void emit(segrt *r, uint32_t d, float score)
 	h.doc_key = cr_ix_rd64(a + CR_IX_ATTR_DOCKEY);
 	h.seg = r->si;
 	h.doc = d;
-	r->x->matched++;
-	topk_push(&r->x->top, &h);
+	topk_push(t, &h);
 }
 
 /* Threshold test: may an entry with bound ub still enter the top k? */
@@ -581,10 +584,7 @@ static void run_bmw(segrt *r, cr_ix_cur *cur, uint32_t n)
 			if (ord[0]->doc == d) {
 				if (accept(r, d)) {
 					float s = score_doc(x, r->g, cur, n, d);
-					if (can_enter(&x->top, s))
-						emit(r, d, s);
-					else
-						x->matched++;
+					emit(r, d, s);
 				}
 				for (uint32_t i = 0; i <= (uint32_t)p; i++)
 					cr_ix_cur_next(ord[i]);

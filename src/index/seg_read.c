@@ -272,7 +272,9 @@ static void cur_fail(cr_ix_cur *c)
 	c->sblk = c->ti.n_blocks;
 }
 
-/* Decodes block b; positions the cursor on its first doc. */
+/* Decodes block b's doc ids; positions the cursor on its first doc. The
+ * unpacking may read 7 bytes past the block: postings are always followed by
+ * other sections and the footer (checked at open), so that stays in the file. */
 static void decode_block(cr_ix_cur *c, uint32_t b)
 {
 	if (b >= c->ti.n_blocks) {
@@ -295,17 +297,16 @@ static void decode_block(cr_ix_cur *c, uint32_t b)
 		return cur_fail(c);
 	p += 4;
 	uint32_t delta[CR_IX_BLOCK];
-	cr_ix_unpack(p, n, bd, delta);
+	cr_ix_unpack_slack(p, n, bd, delta);
 	p += cr_ix_packed_bytes(n, bd);
-	cr_ix_unpack(p, n, bb, c->tfb);
-	p += cr_ix_packed_bytes(n, bb);
-	cr_ix_unpack(p, n, bt, c->tft);
+	c->tf_p = p;
+	c->bits_b = (uint8_t)bb;
+	c->bits_t = (uint8_t)bt;
+	c->tf_ready = 0;
 	int64_t prev = b ? (int64_t)cr_ix_rd32(sk - CR_IX_SKIP_SIZE) : -1;
 	for (int i = 0; i < n; i++) {
 		prev = prev + 1 + delta[i];
 		c->docs[i] = (uint32_t)prev;
-		if ((c->tfb[i] | c->tft[i]) == 0)
-			return cur_fail(c);
 	}
 	if (prev != (int64_t)last || prev >= (int64_t)c->n_docs)
 		return cur_fail(c);
@@ -316,6 +317,19 @@ static void decode_block(cr_ix_cur *c, uint32_t b)
 	c->n = n;
 	c->doc = c->docs[0];
 	c->pos_ready = 0;
+}
+
+void cr_ix_cur_decode_tf(cr_ix_cur *c)
+{
+	int n = c->n;
+	cr_ix_unpack_slack(c->tf_p, n, c->bits_b, c->tfb);
+	cr_ix_unpack_slack(c->tf_p + cr_ix_packed_bytes(n, c->bits_b), n, c->bits_t, c->tft);
+	c->tf_ready = 1;
+	for (int i = 0; i < n; i++)
+		if ((c->tfb[i] | c->tft[i]) == 0) {
+			c->corrupt = 1; /* reported by the search; scores stay finite */
+			c->tfb[i] = 1;
+		}
 }
 
 void cr_ix_cur_next(cr_ix_cur *c)
@@ -373,6 +387,8 @@ const uint32_t *cr_ix_cur_positions(cr_ix_cur *c, uint32_t *n)
 	if (c->doc == CR_IX_END || c->blk < 0)
 		return NULL;
 	if (!c->pos_ready) {
+		if (!c->tf_ready)
+			cr_ix_cur_decode_tf(c);
 		size_t total = 0;
 		for (int i = 0; i < c->n; i++)
 			total += (size_t)c->tft[i] + c->tfb[i];

@@ -3,11 +3,13 @@
  * as segments.
  *
  * Entries are copied into a batch (about 1 MiB of text). A full batch goes
- * through two stages that run at the same time on the writer's two-thread
- * pool, like a pipeline: while batch k is analyzed (tokens with their term
- * bytes and hashes, by the caller's analyzer, one thread), batch k-1 is
- * inverted (the other thread). So analysis and inversion overlap; with one
- * CPU they run one after the other. Entries reach the index in add order.
+ * through two stages that run at the same time on the writer's pool, like a
+ * pipeline: while batch k is analyzed (tokens with their term bytes and
+ * hashes), batch k-1 is inverted. Analysis is split into parts, one task
+ * each, that take a free analyzer (the caller's, plus those made by
+ * cr_index_writer_set_threads), so the thread that finishes inverting joins
+ * the analysis; with one analyzer the stages still overlap; with one CPU
+ * they run one after the other. Entries reach the index in add order.
  *
  * Inversion is linear: an entry's tokens are counted per term (a stamp per
  * term marks the terms the entry touched), their positions placed by
@@ -54,30 +56,48 @@ typedef struct atok {
 } atok;
 
 typedef struct bentry {
+	uint32_t part;                    /* analysis part holding its tokens */
 	uint64_t id, doc_key;
 	int64_t date;
 	uint32_t tenant, owner, classification;
 	size_t doc_off, doc_len, type_off, type_len;
 	size_t groups_off, n_groups;
 	size_t title_off, title_len, body_off, body_len;
-	size_t tok_off, n_title, n_body;  /* tokens in batch->toks */
+	size_t tok_off, n_title, n_body;  /* tokens in part->toks */
 	uint32_t body_base;
 } bentry;
+
+#define MAX_PARTS 16
+#define MAX_ANALYZERS 8
+
+/* A slice of a batch analyzed by one task, with its own outputs. */
+typedef struct bpart {
+	size_t e_begin, e_end;
+	atok *toks; size_t n_toks, cap_toks;
+	cr_buf tblob;
+	uint32_t max_pos, pos_base;
+	cr_err err;
+} bpart;
 
 typedef struct batch {
 	cr_buf text;                 /* titles, bodies, doc names, types */
 	bentry *e; size_t n, cap;
 	uint32_t *groups; size_t n_groups, cap_groups;
-	atok *toks; size_t n_toks, cap_toks;
-	cr_buf tblob;
-	uint32_t max_pos, pos_base;
-	cr_err err;
+	bpart part[MAX_PARTS];
+	int n_parts;
+	const char *text_data;       /* text.data while analyzed */
 } batch;
 
 struct cr_index_writer {
 	cr_index *ix;
 	cr_analyzer *an;
 	cr_pool *pool;
+	/* analyzers for concurrent analysis tasks: an[0] is the caller's */
+	cr_analyzer *ans[MAX_ANALYZERS];
+	int n_ans, own_from;         /* ans[own_from..] were created here */
+	int an_busy[MAX_ANALYZERS];
+	pthread_mutex_t an_mu;
+	pthread_cond_t an_cv;
 	size_t budget;
 	uint64_t next_seg;
 	uint64_t *pending; size_t n_pending, cap_pending;
@@ -224,30 +244,58 @@ static void batch_init(batch *b)
 {
 	memset(b, 0, sizeof *b);
 	cr_buf_init(&b->text, 0);
-	cr_buf_init(&b->tblob, 0);
+	for (int i = 0; i < MAX_PARTS; i++)
+		cr_buf_init(&b->part[i].tblob, 0);
 }
 
 static void batch_clear(batch *b)
 {
 	cr_buf_reset(&b->text);
-	cr_buf_reset(&b->tblob);
-	b->n = b->n_groups = b->n_toks = 0;
-	b->err = CR_OK;
+	for (int i = 0; i < MAX_PARTS; i++) {
+		cr_buf_reset(&b->part[i].tblob);
+		b->part[i].n_toks = 0;
+		b->part[i].err = CR_OK;
+	}
+	b->n = b->n_groups = 0;
+	b->n_parts = 0;
 }
 
 static void batch_release(batch *b)
 {
 	cr_buf_release(&b->text);
-	cr_buf_release(&b->tblob);
+	for (int i = 0; i < MAX_PARTS; i++) {
+		cr_buf_release(&b->part[i].tblob);
+		cr_free(b->part[i].toks);
+	}
 	cr_free(b->e);
 	cr_free(b->groups);
-	cr_free(b->toks);
 	memset(b, 0, sizeof *b);
+}
+
+/* Splits the batch's entries into n parts of about equal text size. */
+static void batch_split(batch *b, int n)
+{
+	if (n > MAX_PARTS)
+		n = MAX_PARTS;
+	if ((size_t)n > b->n)
+		n = (int)(b->n ? b->n : 1);
+	size_t total = b->text.len, acc = 0, e = 0;
+	for (int p = 0; p < n; p++) {
+		b->part[p].e_begin = e;
+		size_t goal = total * (size_t)(p + 1) / (size_t)n;
+		while (e < b->n && (acc < goal || p == n - 1)) {
+			acc += b->e[e].title_len + b->e[e].body_len + b->e[e].doc_len + b->e[e].type_len;
+			b->e[e].part = (uint32_t)p;
+			e++;
+		}
+		b->part[p].e_end = e;
+	}
+	b->n_parts = n;
 }
 
 static int on_token(void *ctx, const cr_token *t)
 {
-	batch *b = ctx;
+	bpart *b = ctx;
 	if (!t->len)
 		return 0;
 	uint32_t len = t->len > CR_IX_MAX_TERM ? CR_IX_MAX_TERM : t->len;
@@ -279,22 +327,23 @@ static int on_token(void *ctx, const cr_token *t)
 	return 0;
 }
 
-/* Stage 1: analyze every entry of the batch. */
-static void batch_analyze(batch *b, cr_analyzer *an)
+/* Stage 1: analyze the entries of one part of the batch. */
+static void part_analyze(batch *bt, bpart *b, cr_analyzer *an)
 {
-	for (size_t i = 0; i < b->n && !b->err; i++) {
-		bentry *e = &b->e[i];
+	const char *text = bt->text.data;
+	for (size_t i = b->e_begin; i < b->e_end && !b->err; i++) {
+		bentry *e = &bt->e[i];
 		e->tok_off = b->n_toks;
 		b->pos_base = 0;
 		b->max_pos = 0;
 		cr_err r = CR_OK;
 		if (e->title_len)
-			r = cr_analyze(an, b->text.data + e->title_off, e->title_len, 0, on_token, b);
+			r = cr_analyze(an, text + e->title_off, e->title_len, 0, on_token, b);
 		e->n_title = b->n_toks - e->tok_off;
 		b->pos_base = e->n_title ? b->max_pos + 1 + CR_IX_BODY_POS_GAP : 0;
 		e->body_base = b->pos_base;
 		if (!r && e->body_len)
-			r = cr_analyze(an, b->text.data + e->body_off, e->body_len, 0, on_token, b);
+			r = cr_analyze(an, text + e->body_off, e->body_len, 0, on_token, b);
 		e->n_body = b->n_toks - e->tok_off - e->n_title;
 		if (r && !b->err)
 			b->err = r;
@@ -400,8 +449,9 @@ static cr_err invert_entry(cr_index_writer *w, const batch *b, const bentry *be)
 			goto oom;
 		w->cap_scratch = n;
 	}
-	const atok *tk = b->toks + be->tok_off;
-	const char *tb = b->tblob.data;
+	const bpart *bp = &b->part[be->part];
+	const atok *tk = bp->toks + be->tok_off;
+	const char *tb = bp->tblob.data;
 	size_t n_touched = 0;
 	uint32_t stamp = doc + 1;
 	for (size_t i = 0; i < nt; i++) {
@@ -462,11 +512,12 @@ oom:
 /* Stage 2: invert a whole analyzed batch. */
 static void batch_invert(cr_index_writer *w, batch *b)
 {
-	if (b->err) {
-		if (!w->err)
-			w->err = b->err;
-		return;
-	}
+	for (int p = 0; p < b->n_parts; p++)
+		if (b->part[p].err) {
+			if (!w->err)
+				w->err = b->part[p].err;
+			return;
+		}
 	for (size_t i = 0; i < b->n && !w->err; i++) {
 		cr_err e = invert_entry(w, b, &b->e[i]);
 		if (e)
@@ -479,13 +530,50 @@ typedef struct step_ctx {
 	batch *analyze, *invert;
 } step_ctx;
 
+static double g_t_analyze, g_t_invert; /* CR_INDEX_DEBUG: summed stage times */
+
+static cr_analyzer *an_claim(cr_index_writer *w, int *slot)
+{
+	pthread_mutex_lock(&w->an_mu);
+	for (;;) {
+		for (int i = 0; i < w->n_ans; i++)
+			if (!w->an_busy[i]) {
+				w->an_busy[i] = 1;
+				*slot = i;
+				pthread_mutex_unlock(&w->an_mu);
+				return w->ans[i];
+			}
+		pthread_cond_wait(&w->an_cv, &w->an_mu);
+	}
+}
+
+static void an_release(cr_index_writer *w, int slot)
+{
+	pthread_mutex_lock(&w->an_mu);
+	w->an_busy[slot] = 0;
+	pthread_cond_signal(&w->an_cv);
+	pthread_mutex_unlock(&w->an_mu);
+}
+
+/* Task 0 inverts the previous batch (if any); the others analyze parts of
+ * the current one, each with a free analyzer. */
 static void step_task(void *ctx, int i, int n)
 {
 	step_ctx *s = ctx;
-	if (i == 0 && s->analyze)
-		batch_analyze(s->analyze, s->w->an);
-	else if (i == 1 && s->invert)
+	double t = cr_now();
+	if (s->invert && i == 0) {
 		batch_invert(s->w, s->invert);
+		g_t_invert += cr_now() - t;
+		return;
+	}
+	int p = s->invert ? i - 1 : i;
+	if (!s->analyze || p >= s->analyze->n_parts)
+		return;
+	int slot;
+	cr_analyzer *an = an_claim(s->w, &slot);
+	part_analyze(s->analyze, &s->analyze->part[p], an);
+	an_release(s->w, slot);
+	g_t_analyze += cr_now() - t; /* racy sum: a debugging aid only */
 }
 
 /* Analyzes the current batch while the previous one is inverted. */
@@ -493,11 +581,14 @@ static void pipeline_step(cr_index_writer *w)
 {
 	batch *cur = &w->b[w->cur], *prev = &w->b[w->cur ^ 1];
 	step_ctx s = {.w = w, .analyze = cur->n ? cur : NULL, .invert = w->prev_ready ? prev : NULL};
-	if (w->pool && s.analyze && s.invert) {
-		cr_pool_run(w->pool, 2, step_task, &s);
+	if (s.analyze)
+		batch_split(cur, w->n_ans > 1 ? 2 * w->n_ans : 1);
+	int n_tasks = (s.invert ? 1 : 0) + (s.analyze ? s.analyze->n_parts : 0);
+	if (w->pool && n_tasks > 1) {
+		cr_pool_run(w->pool, n_tasks, step_task, &s);
 	} else {
-		step_task(&s, 0, 2);
-		step_task(&s, 1, 2);
+		for (int i = 0; i < n_tasks; i++)
+			step_task(&s, i, n_tasks);
 	}
 	if (s.invert) {
 		batch_clear(prev);
@@ -539,6 +630,10 @@ cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer **out,
 	cr_buf_init(&w->strs, 0);
 	batch_init(&w->b[0]);
 	batch_init(&w->b[1]);
+	pthread_mutex_init(&w->an_mu, NULL);
+	pthread_cond_init(&w->an_cv, NULL);
+	w->ans[0] = an;
+	w->n_ans = w->own_from = 1;
 	if (cr_ncpu() > 1 && cr_pool_new(2, &w->pool) != CR_OK)
 		w->pool = NULL; /* run the stages one after the other */
 	cr_ix_manifest mf;
@@ -562,6 +657,28 @@ cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer **out,
 void cr_index_writer_set_budget(cr_index_writer *w, size_t bytes)
 {
 	w->budget = bytes ? bytes : 64u << 20;
+}
+
+cr_err cr_index_writer_set_threads(cr_index_writer *w, int n_threads, const cr_analyzer_opts *o, cr_msg *m)
+{
+	if (n_threads <= 0)
+		n_threads = cr_ncpu();
+	if (n_threads > MAX_ANALYZERS)
+		n_threads = MAX_ANALYZERS;
+	/* pending batches were analyzed with the old set: process them first */
+	cr_pool *pool = NULL;
+	if (n_threads > 1 && cr_pool_new(n_threads, &pool) != CR_OK)
+		return cr_fail(m, CR_ENOMEM, "index: cannot start %d threads", n_threads);
+	cr_pool_free(w->pool);
+	w->pool = pool;
+	while (w->n_ans < n_threads) {
+		cr_analyzer *a;
+		cr_err e = cr_analyzer_new(o, &a, m);
+		if (e)
+			return e;
+		w->ans[w->n_ans++] = a;
+	}
+	return CR_OK;
 }
 
 static cr_err batch_text(batch *b, const char *s, size_t n, size_t *off)
@@ -742,7 +859,11 @@ cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m)
 	pipeline_drain(w);
 	if (w->err)
 		return cr_fail(m, w->err, "index: indexing failed: %s", cr_strerror(w->err));
+	double t = cr_now();
 	cr_err e = w_flush(w, m);
+	if (getenv("CR_INDEX_DEBUG"))
+		fprintf(stderr, "index: analyze %.2f s, invert %.2f s (flushes included), last flush %.2f s\n",
+			g_t_analyze, g_t_invert, cr_now() - t);
 	if (e)
 		return e;
 	if (!w->n_pending)
@@ -785,6 +906,12 @@ void cr_index_writer_free(cr_index_writer *w)
 	}
 	w_reset(w);
 	cr_pool_free(w->pool);
+	for (int i = w->own_from; i < w->n_ans; i++)
+		cr_analyzer_free(w->ans[i]);
+	if (w->n_ans) {
+		pthread_mutex_destroy(&w->an_mu);
+		pthread_cond_destroy(&w->an_cv);
+	}
 	batch_release(&w->b[0]);
 	batch_release(&w->b[1]);
 	cr_free(w->touched);
