@@ -116,9 +116,11 @@ static const char *field(const char *f, int i, size_t *len)
 	return f;
 }
 
-static int starts(const char *f, const char *pos)
+/* Whether the feature string f starts with the part of speech pos (a
+ * literal), followed by ',' or the end. */
+#define starts(f, pos) starts_n(f, pos, sizeof(pos) - 1)
+static inline int starts_n(const char *f, const char *pos, size_t n)
 {
-	size_t n = strlen(pos);
 	return strncmp(f, pos, n) == 0 && (f[n] == ',' || f[n] == 0);
 }
 
@@ -135,14 +137,20 @@ int cr_mecab_parse(cr_mecab *mc, const char *sentence, size_t len, cr_morph_fn f
 		    node->surface + node->length > sentence + len)
 			continue;
 		const char *f = node->feature ? node->feature : "";
-		if (starts(f, "助詞") || starts(f, "助動詞") || starts(f, "記号"))
+		/* every part of speech tested below starts with 助 (e5 8a), 動
+		 * (e5 8b), 形 (e5 bd) or 記 (e8 a8): two byte compares reject the
+		 * rest (nouns, adverbs, ...) without string calls */
+		const uint8_t *u = (const uint8_t *)f;
+		int maybe = (u[0] == 0xe5 && (u[1] == 0x8a || u[1] == 0x8b || u[1] == 0xbd)) ||
+			    (u[0] == 0xe8 && u[1] == 0xa8);
+		if (maybe && (starts(f, "助詞") || starts(f, "助動詞") || starts(f, "記号")))
 			continue;
 		cr_morph mo;
 		mo.off = (uint32_t)(node->surface - sentence);
 		mo.len = node->length;
 		mo.term = node->surface;
 		mo.term_len = node->length;
-		if (starts(f, "動詞") || starts(f, "形容詞")) {
+		if (maybe && (starts(f, "動詞") || starts(f, "形容詞"))) {
 			size_t bl = 0;
 			const char *b = field(f, 6, &bl);
 			if (b && bl && !(bl == 1 && b[0] == '*')) {
