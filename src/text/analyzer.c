@@ -666,7 +666,8 @@ cr_err cr_analyze(cr_analyzer *a, const char *text, size_t len, int flags,
 	int drop = a->o.stopwords && !(flags & CR_ANALYZE_NOSTEM);
 	cr_scan *sc = a->scan;
 	if (drop && (flags & CR_ANALYZE_QUERY)) {
-		scan_init(sc, a, count_fn, NULL, 1, stem, flags);
+		/* no MeCab in the pre-pass: words and bigrams tell as much */
+		scan_init(sc, a, count_fn, NULL, 1, stem, flags | CR_ANALYZE_PHRASE);
 		scan_text(sc, (const uint8_t *)text, len);
 		if (sc->n_emitted == 0 && sc->n_stop > 0)
 			drop = 0;
