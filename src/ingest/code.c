@@ -21,7 +21,8 @@
  *                    the symbol
  *   JS/TS            function, class, interface, type, enum, and
  *                    "const name = (...) =>" / "= function" at column 0,
- *                    optionally after export / default / async
+ *                    optionally after export / default / async; methods
+ *                    of a top-level class ("Class.method")
  *   Go               func Name, func (r *T) Name ("T.Name"), type Name
  *   Rust             fn struct enum trait mod impl macro_rules! at column 0
  *                    (pub, async, unsafe allowed); fns inside impl ("T::f")
@@ -203,8 +204,9 @@ static int is_ident(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == '$';
 }
 
-/* Does the line start (after its indentation) with word w followed by a
- * space? Returns the position after the space(s), or 0. */
+/* Does the line have word w at pos, followed by a space and something
+ * more? Returns the position after the space(s) (always < l->n, so the
+ * caller may read l->s[result]), or 0. */
 static size_t kw(const cline *l, size_t pos, const char *w)
 {
 	size_t wl = strlen(w);
@@ -214,7 +216,7 @@ static size_t kw(const cline *l, size_t pos, const char *w)
 	pos += wl;
 	while (pos < l->n && (l->s[pos] == ' ' || l->s[pos] == '\t'))
 		pos++;
-	return pos;
+	return pos < l->n ? pos : 0;
 }
 
 static size_t kw_ci(const cline *l, size_t pos, const char *w)
@@ -226,7 +228,7 @@ static size_t kw_ci(const cline *l, size_t pos, const char *w)
 	pos += wl;
 	while (pos < l->n && (l->s[pos] == ' ' || l->s[pos] == '\t'))
 		pos++;
-	return pos;
+	return pos < l->n ? pos : 0;
 }
 
 /* Skips any of the words in `mods` at pos. */
@@ -460,10 +462,37 @@ static char *symbol_at(scan *sc, const cline *ls, size_t n_lines, size_t i)
 		return NULL;
 	}
 	case FAM_JS: {
-		if (l->lead != 0)
+		size_t r;
+		if (l->lead != 0) {
+			/* methods one level inside a top-level class: "  async name(args) {" */
+			if (!sc->cls || l->indent > 4 || starts_kw_stmt(l, p))
+				return NULL;
+			static const char *mmods[] = {"static", "async", "get", "set", "public", "private", "protected",
+						      "readonly", "override", "abstract", NULL};
+			size_t q = skip_words(l, p, mmods);
+			if (q < l->n && (l->s[q] == '*' || l->s[q] == '#'))
+				q++;
+			size_t nl = ident_len(l, q, NULL);
+			if (!nl || q + nl >= l->n || (l->s[q + nl] != '(' && l->s[q + nl] != '<'))
+				return NULL;
+			static const char *not_methods[] = {"if", "for", "while", "switch", "catch", "function", "return",
+							    "super", "this", NULL};
+			for (size_t k = 0; not_methods[k]; k++)
+				if (strlen(not_methods[k]) == nl && memcmp(l->s + q, not_methods[k], nl) == 0)
+					return NULL;
+			size_t tl = trimmed_len(l);
+			const char *close = memchr(l->s + q, ')', tl - q);
+			if (!close || !memchr(close, '{', (size_t)(l->s + tl - close)))
+				return NULL;
+			char *nm = dup_ident(a, l, q, NULL);
+			return nm ? cr_arena_printf(a, "%s.%s", sc->cls, nm) : NULL;
+		}
+		if (c0 == '}') {
+			sc->cls = NULL; /* the class ends */
 			return NULL;
+		}
 		static const char *mods[] = {"export", "default", "async", "declare", "abstract", NULL};
-		size_t q = skip_words(l, 0, mods), r;
+		size_t q = skip_words(l, 0, mods);
 		if ((r = kw(l, q, "function")) || (l->n - q > 9 && memcmp(l->s + q, "function*", 9) == 0 && (r = q + 9))) {
 			while (r < l->n && (l->s[r] == '*' || l->s[r] == ' '))
 				r++;
@@ -471,8 +500,11 @@ static char *symbol_at(scan *sc, const cline *ls, size_t n_lines, size_t i)
 		}
 		static const char *types[] = {"class", "interface", "enum", "namespace", "module", NULL};
 		for (size_t k = 0; types[k]; k++)
-			if ((r = kw(l, q, types[k])))
-				return dup_ident(a, l, r, NULL);
+			if ((r = kw(l, q, types[k]))) {
+				char *nm = dup_ident(a, l, r, NULL);
+				sc->cls = k == 0 ? nm : NULL;
+				return nm;
+			}
 		if ((r = kw(l, q, "type"))) {
 			size_t nl = ident_len(l, r, NULL);
 			if (nl && memchr(l->s + r + nl, '=', l->n - r - nl))

@@ -145,8 +145,8 @@ static void test_languages(void **st)
 	static const struct {
 		const char *name, *src, *syms[4];
 	} cases[] = {
-		{"a.js", "import x from 'y';\n\nexport async function fetchPicks(id) {\n  return 1;\n}\n\nconst plan = (a) => a * 2;\n\nexport default class Planner {\n  run() {}\n}\n",
-		 {"fetchPicks", "plan", "Planner"}},
+		{"a.js", "import x from 'y';\n\nexport async function fetchPicks(id) {\n  return 1;\n}\n\nconst plan = (a) => a * 2;\n\nexport default class Planner {\n  constructor(n) {\n    this.n = n;\n    if (n) {\n    }\n  }\n\n  async run(tote) {\n    return plan(tote);\n  }\n}\n",
+		 {"fetchPicks", "plan", "Planner.constructor", "Planner.run"}},
 		{"a.ts", "export interface Pick { sku: string }\nexport type Id = string;\nfunction f(): void {}\n", {"Pick", "Id", "f"}},
 		{"a.go", "package motor\n\ntype Ctrl struct {\n\tkp float64\n}\n\nfunc (c *Ctrl) Step(x float64) float64 {\n\treturn x\n}\n\nfunc New() *Ctrl { return nil }\n",
 		 {"Ctrl", "Ctrl.Step", "New"}},
