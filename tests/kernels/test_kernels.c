@@ -486,6 +486,9 @@ static void test_matmul(void **st)
 			}
 			check_matmul(pool, k, t, 1023, cols, 1);
 			check_matmul(pool, k, t, 5, cols * 3, 33);
+			/* prompt-sized: the AMX path where present (row and
+			 * activation-group tails) */
+			check_matmul(pool, k, t, 67, cols, 40);
 		}
 	}
 	/* the public entry uses the dispatched level */
