@@ -3,7 +3,8 @@
  * (SentencePiece with byte fallback, byte-level BPE under each
  * pre-tokenizer including deepseek-llm, WordPiece, Unigram), with
  * special-token parsing and
- * BOS/EOS on or off, then every id is decoded back to its piece. Input
+ * BOS/EOS on or off, then every id is decoded back to its piece and the
+ * sequence decoded under every cr_tok_decode flag. Input
  * layout: byte 0 picks the vocabulary and flags, the rest is the text; for
  * the Unigram vocabulary with mode bit 0x80 the first 64 bytes of the text
  * become its precompiled charsmap (hostile double-array offsets must be
@@ -231,6 +232,11 @@ static void run(const cr_tok *t, const uint8_t *s, size_t n, int flags)
 				abort(); /* an id outside the vocabulary is a bug */
 			(void)cr_tok_piece(t, v[i], &piece);
 			(void)cr_tok_is_eog(t, v[i]);
+		}
+		for (int f = 0; f < 4; f++) {
+			cr_buf_reset(&piece);
+			if (cr_tok_decode(t, v, ids.len / sizeof *v, f, &piece) != CR_OK)
+				abort(); /* every id came from the encoder */
 		}
 	}
 	cr_buf_release(&ids);
