@@ -134,6 +134,23 @@ cr_err cr_ix_manifest_write(const char *dir, const cr_ix_manifest *mf, cr_msg *m
 	return e;
 }
 
+uint64_t cr_ix_seg_alloc(cr_index *ix, uint64_t floor)
+{
+	pthread_mutex_lock(&ix->mu);
+	uint64_t no = CR_MAX(floor, ix->seg_hwm);
+	ix->seg_hwm = no + 1;
+	pthread_mutex_unlock(&ix->mu);
+	return no;
+}
+
+uint64_t cr_ix_seg_next(cr_index *ix, uint64_t floor)
+{
+	pthread_mutex_lock(&ix->mu);
+	uint64_t no = CR_MAX(floor, ix->seg_hwm);
+	pthread_mutex_unlock(&ix->mu);
+	return no;
+}
+
 /* ---- lock ---- */
 
 cr_err cr_ix_lock(cr_index *ix, cr_msg *m)
@@ -379,6 +396,8 @@ cr_err cr_index_open(const char *dir, cr_index **out, cr_msg *m)
 	ix->params.b_body = 0.75f;
 	ix->params.b_title = 0.7f;
 	ix->params.w_title = 3.0f;
+	/* a CJK bigram counts half a word in queries: JSQuAD nDCG@10 0.951 -> 0.953 */
+	ix->params.w_bigram = 0.5f;
 	/* clean up crash leftovers if nobody is writing */
 	char path[4096];
 	snprintf(path, sizeof path, "%s/LOCK", dir);

@@ -261,6 +261,7 @@ typedef struct cr_ix_snap {
 
 typedef struct cr_ix_params {
 	float k1, b_body, b_title, w_title;
+	float w_bigram;      /* query weight of CJK bigram terms ('b'), words 1 */
 } cr_ix_params;
 
 struct cr_index {
@@ -271,8 +272,15 @@ struct cr_index {
 	struct stat man_st;
 	int have_man_st;
 	int lock_fd, lock_depth;
+	uint64_t seg_hwm;   /* segment numbers below are taken in this process (guarded by mu) */
 	cr_ix_params params;
 };
+
+/* A fresh segment number: >= floor (MANIFEST's next_seg) and never one this
+ * process handed out before (an open writer's unpublished segments). */
+uint64_t cr_ix_seg_alloc(cr_index *ix, uint64_t floor);
+/* next_seg to publish: past every number handed out. */
+uint64_t cr_ix_seg_next(cr_index *ix, uint64_t floor);
 
 cr_ix_snap *cr_ix_snap_get(cr_index *ix);
 void cr_ix_snap_put(cr_ix_snap *s);

@@ -230,7 +230,7 @@ cr_err cr_index_merge(cr_index *ix, cr_msg *m)
 		n_dead += s->n_dead[i];
 	if (s->n_segs <= 1 && !n_dead && !mf.n_tomb)
 		goto out; /* nothing to do */
-	uint64_t no = mf.next_seg;
+	uint64_t no = cr_ix_seg_alloc(ix, mf.next_seg);
 	uint32_t n_new = 0;
 	int have_new = 0;
 	if (s->n_segs) {
@@ -241,7 +241,7 @@ cr_err cr_index_merge(cr_index *ix, cr_msg *m)
 	cr_ix_manifest nm;
 	memset(&nm, 0, sizeof nm);
 	nm.generation = mf.generation + 1;
-	nm.next_seg = no + 1;
+	nm.next_seg = cr_ix_seg_next(ix, no + 1);
 	nm.segs = &no;
 	nm.n_segs = have_new && n_new ? 1 : 0;
 	if ((e = cr_ix_manifest_write(ix->dir, &nm, m))) {

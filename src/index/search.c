@@ -6,8 +6,10 @@
  * Scoring (BM25F, Robertson & Zaragoza 2009): for a term t and entry d
  *   x = w_title * tf_title / (1 - b_t + b_t * len_title / avg_title)
  *     +           tf_body  / (1 - b_b + b_b * len_body  / avg_body)
- *   score += qtf * idf(t) * (k1 + 1) * x / (k1 + x)
+ *   score += qw * idf(t) * (k1 + 1) * x / (k1 + x)
  *   idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
+ * where qw counts the term's occurrences in the query (a CJK bigram counts
+ * w_bigram = 0.5: morphemes carry the word match, bigrams the fallback),
  * with N, df and the average lengths summed over all segments (deleted
  * entries included until a merge, as in Lucene). Lengths are quantized to a
  * byte (codec.c), so the two normalizations are 256-entry tables per query.
@@ -34,6 +36,8 @@
 #define MAX_EXPANSIONS 64
 #define MAX_PREFIX_SCAN 100000
 #define MAX_K 100000
+#define MAX_QUERY_BYTES 65536
+#define MAX_QUERY_TERMS 1024
 
 typedef struct qterm {
 	const char *term;
@@ -194,6 +198,8 @@ static int add_term(sctx *x, const char *t, uint32_t len, float qw, int scoring,
 			*id = i;
 			return 0;
 		}
+	if (x->n_terms >= MAX_QUERY_TERMS)
+		return -2;
 	if (x->n_terms == x->cap_terms) {
 		uint32_t n = x->cap_terms ? x->cap_terms * 2 : 16;
 		qterm *p = cr_arena_alloc(x->a, n * sizeof *p);
@@ -291,7 +297,10 @@ static cr_err expand_prefix(sctx *x, const cr_ixq_tok *pt, uint32_t **ids, uint3
 	for (size_t i = 0; i < k; i++) {
 		char *t = cr_arena_strndup(x->a, (const char *)v[i].t, v[i].len);
 		uint32_t id;
-		if (!t || add_term(x, t, v[i].len, 1.0f, 1, &id)) {
+		int rc = t ? add_term(x, t, v[i].len, 1.0f, 1, &id) : -1;
+		if (rc == -2)
+			break; /* the query's term budget is spent: fewer expansions */
+		if (rc) {
 			e = CR_ENOMEM;
 			goto out;
 		}
@@ -330,9 +339,10 @@ static cr_err plan(sctx *x)
 			if (!r->tids || !r->qpos)
 				return CR_ENOMEM;
 			for (uint32_t i = 0; i < r->n; i++) {
-				if (add_term(x, qc->toks[i].term, qc->toks[i].len, positive ? 1.0f : 0.0f, positive,
-					     &r->tids[i]))
-					return CR_ENOMEM;
+				float qw = positive ? (qc->toks[i].term[0] == 'b' ? x->p.w_bigram : 1.0f) : 0.0f;
+				int rc = add_term(x, qc->toks[i].term, qc->toks[i].len, qw, positive, &r->tids[i]);
+				if (rc)
+					return rc == -2 ? CR_EINVAL : CR_ENOMEM;
 				r->qpos[i] = qc->toks[i].pos;
 			}
 		}
@@ -744,6 +754,8 @@ cr_err cr_ix_search_mode(cr_index *ix, cr_analyzer *an, const char *query, const
 	cr_arena_init(&out->arena, 0);
 	if (!ix || !an || !query)
 		return cr_fail(m, CR_EINVAL, "search: missing index, analyzer or query");
+	if (strlen(query) > MAX_QUERY_BYTES)
+		return cr_fail(m, CR_EINVAL, "query: longer than %d bytes", MAX_QUERY_BYTES);
 	sctx x;
 	memset(&x, 0, sizeof x);
 	x.a = &out->arena;
@@ -755,7 +767,10 @@ cr_err cr_ix_search_mode(cr_index *ix, cr_analyzer *an, const char *query, const
 	x.snap = cr_ix_snap_get(ix);
 	const cr_ix_snap *s = x.snap;
 	if ((e = plan(&x))) {
-		cr_fail(m, e, "search: %s", cr_strerror(e));
+		if (e == CR_EINVAL)
+			cr_fail(m, e, "query: more than %d distinct terms", MAX_QUERY_TERMS);
+		else
+			cr_fail(m, e, "search: %s", cr_strerror(e));
 		goto out;
 	}
 	/* per-segment term lookups and global statistics */

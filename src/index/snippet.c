@@ -147,22 +147,33 @@ cr_err cr_snippet(cr_analyzer *an, const cr_results *r, const char *text, size_t
 	s.n = k;
 	size_t ws = 0, we;
 	if (s.n) {
+		/* ranges are now sorted and disjoint: character offsets in one pass */
+		size_t *cs = cr_malloc(s.n * 2 * sizeof *cs), *ce = cs ? cs + s.n : NULL;
+		uint8_t *seen = cr_calloc(r->n_terms ? r->n_terms : 1, 1);
+		if (!cs || !seen) {
+			cr_free(cs);
+			cr_free(seen);
+			e = CR_ENOMEM;
+			goto out;
+		}
+		size_t at = 0, chars = 0;
+		for (size_t i = 0; i < s.n; i++) {
+			chars += nchars(text, at, s.v[i].start);
+			cs[i] = chars;
+			chars += nchars(text, s.v[i].start, s.v[i].end);
+			ce[i] = chars;
+			at = s.v[i].end;
+		}
 		/* best window of matches [i, j] */
 		size_t best_i = 0, best_j = 0;
 		int best_distinct = -1;
 		size_t best_count = 0;
-		uint8_t *seen = cr_calloc(r->n_terms ? r->n_terms : 1, 1);
-		if (!seen) {
-			e = CR_ENOMEM;
-			goto out;
-		}
 		for (size_t i = 0; i < s.n; i++) {
 			memset(seen, 0, r->n_terms ? r->n_terms : 1);
 			int distinct = 0;
-			size_t j = i, span = 0;
+			size_t j = i;
 			for (; j < s.n; j++) {
-				span = nchars(text, s.v[i].start, s.v[j].end);
-				if (span > max_chars && j > i)
+				if (ce[j] - cs[i] > max_chars && j > i)
 					break;
 				if (!seen[s.v[j].term]) {
 					seen[s.v[j].term] = 1;
@@ -179,6 +190,7 @@ cr_err cr_snippet(cr_analyzer *an, const cr_results *r, const char *text, size_t
 			if (j == s.n)
 				break; /* later windows hold a subset */
 		}
+		cr_free(cs);
 		cr_free(seen);
 		size_t a = s.v[best_i].start, b = s.v[best_j].end;
 		size_t span = nchars(text, a, b);

@@ -47,13 +47,17 @@ typedef struct wterm {
 	wvec post;
 } wterm;
 
-/* an analyzed token: term bytes in the batch's tblob */
+/* an analyzed token: a term local to its batch part, and a position */
 typedef struct atok {
+	uint32_t lid;
+	uint32_t pos;
+} atok;
+
+/* a distinct term of a batch part: bytes in the part's tblob */
+typedef struct lterm {
 	uint64_t hash;
 	uint32_t off, len;
-	uint32_t pos;
-	uint32_t pad;
-} atok;
+} lterm;
 
 typedef struct bentry {
 	uint32_t part;                    /* analysis part holding its tokens */
@@ -74,6 +78,11 @@ typedef struct bentry {
 typedef struct bpart {
 	size_t e_begin, e_end;
 	atok *toks; size_t n_toks, cap_toks;
+	/* the part's distinct terms (analysis thread), so inversion looks each
+	 * up once in the big table; l2g maps them to writer terms */
+	lterm *lt; uint32_t n_lt, cap_lt;
+	uint32_t *ltab; uint32_t lmask;   /* local id + 1, 0 = empty */
+	uint32_t *l2g; uint32_t cap_l2g;
 	cr_buf tblob;
 	uint32_t max_pos, pos_base;
 	cr_err err;
@@ -112,6 +121,7 @@ struct cr_index_writer {
 	uint32_t *groups; size_t n_groups, cap_groups;
 	uint32_t n_docs;
 	size_t mem;
+	uint32_t flushes;            /* segments written (term ids restart) */
 	/* per-entry scratch */
 	uint32_t *touched; size_t cap_touched;
 	uint32_t *tids; uint32_t *posv; size_t cap_scratch;
@@ -232,6 +242,12 @@ static uint32_t term_intern(cr_index_writer *w, const char *s, uint32_t len, uin
 	return idx;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -254,6 +270,9 @@ static void batch_clear(batch *b)
 	for (int i = 0; i < MAX_PARTS; i++) {
 		cr_buf_reset(&b->part[i].tblob);
 		b->part[i].n_toks = 0;
+		if (b->part[i].n_lt && b->part[i].ltab)
+			memset(b->part[i].ltab, 0, ((size_t)b->part[i].lmask + 1) * sizeof *b->part[i].ltab);
+		b->part[i].n_lt = 0;
 		b->part[i].err = CR_OK;
 	}
 	b->n = b->n_groups = 0;
@@ -266,6 +285,9 @@ static void batch_release(batch *b)
 	for (int i = 0; i < MAX_PARTS; i++) {
 		cr_buf_release(&b->part[i].tblob);
 		cr_free(b->part[i].toks);
+		cr_free(b->part[i].lt);
+		cr_free(b->part[i].ltab);
+		cr_free(b->part[i].l2g);
 	}
 	cr_free(b->e);
 	cr_free(b->groups);
@@ -293,6 +315,24 @@ static void batch_split(batch *b, int n)
 	b->n_parts = n;
 }
 
+static int ltab_grow(bpart *b)
+{
+	uint32_t n = b->ltab ? (b->lmask + 1) * 2 : 1u << 14;
+	uint32_t *t = cr_calloc(n, sizeof *t);
+	if (!t)
+		return -1;
+	for (uint32_t i = 0; i < b->n_lt; i++) {
+		uint32_t h = (uint32_t)b->lt[i].hash & (n - 1);
+		while (t[h])
+			h = (h + 1) & (n - 1);
+		t[h] = i + 1;
+	}
+	cr_free(b->ltab);
+	b->ltab = t;
+	b->lmask = n - 1;
+	return 0;
+}
+
 static int on_token(void *ctx, const cr_token *t)
 {
 	bpart *b = ctx;
@@ -302,17 +342,45 @@ static int on_token(void *ctx, const cr_token *t)
 	if (b->n_toks == b->cap_toks) {
 		size_t n = b->cap_toks ? b->cap_toks * 2 : 65536;
 		atok *p = cr_realloc(b->toks, n * sizeof *p);
-		if (!p) {
-			b->err = CR_ENOMEM;
-			return 1;
-		}
+		if (!p)
+			goto oom;
 		b->toks = p;
 		b->cap_toks = n;
 	}
-	size_t off = b->tblob.len;
-	if (cr_buf_add(&b->tblob, t->term, len)) {
-		b->err = CR_ENOMEM;
-		return 1;
+	if (!b->ltab && ltab_grow(b))
+		goto oom;
+	uint64_t h = term_hash(t->term, len);
+	uint32_t i = (uint32_t)h & b->lmask, lid;
+	for (;;) {
+		uint32_t e = b->ltab[i];
+		if (!e) {
+			/* new in this part */
+			if (b->n_lt == b->cap_lt) {
+				uint32_t n = b->cap_lt ? b->cap_lt * 2 : 4096;
+				lterm *p = cr_realloc(b->lt, (size_t)n * sizeof *p);
+				if (!p)
+					goto oom;
+				b->lt = p;
+				b->cap_lt = n;
+			}
+			size_t off = b->tblob.len;
+			if (cr_buf_add(&b->tblob, t->term, len))
+				goto oom;
+			lid = b->n_lt++;
+			b->lt[lid].hash = h;
+			b->lt[lid].off = (uint32_t)off;
+			b->lt[lid].len = len;
+			b->ltab[i] = lid + 1;
+			if ((size_t)b->n_lt * 2 > b->lmask && ltab_grow(b))
+				goto oom;
+			break;
+		}
+		const lterm *l = &b->lt[e - 1];
+		if (l->hash == h && l->len == len && !memcmp(b->tblob.data + l->off, t->term, len)) {
+			lid = e - 1;
+			break;
+		}
+		i = (i + 1) & b->lmask;
 	}
 	uint32_t pos = b->pos_base + t->pos;
 	if (pos < b->pos_base)
@@ -320,11 +388,12 @@ static int on_token(void *ctx, const cr_token *t)
 	if (pos > b->max_pos)
 		b->max_pos = pos;
 	atok *a = &b->toks[b->n_toks++];
-	a->hash = term_hash(t->term, len);
-	a->off = (uint32_t)off;
-	a->len = len;
+	a->lid = lid;
 	a->pos = pos;
 	return 0;
+oom:
+	b->err = CR_ENOMEM;
+	return 1;
 }
 
 /* Stage 1: analyze the entries of one part of the batch. */
@@ -367,7 +436,7 @@ static cr_err add_string(cr_index_writer *w, const char *s, size_t n, uint32_t *
 static cr_err w_flush(cr_index_writer *w, cr_msg *m);
 
 /* Stage 2 for one entry: attributes and postings. */
-static cr_err invert_entry(cr_index_writer *w, const batch *b, const bentry *be)
+static cr_err invert_entry(cr_index_writer *w, batch *b, const bentry *be)
 {
 	cr_err e;
 	if (w->n_docs == UINT32_MAX - 1 && (e = w_flush(w, NULL)))
@@ -449,15 +518,20 @@ static cr_err invert_entry(cr_index_writer *w, const batch *b, const bentry *be)
 			goto oom;
 		w->cap_scratch = n;
 	}
-	const bpart *bp = &b->part[be->part];
+	bpart *bp = &b->part[be->part];
 	const atok *tk = bp->toks + be->tok_off;
 	const char *tb = bp->tblob.data;
 	size_t n_touched = 0;
 	uint32_t stamp = doc + 1;
 	for (size_t i = 0; i < nt; i++) {
-		uint32_t t = term_intern(w, tb + tk[i].off, tk[i].len, tk[i].hash);
-		if (t == UINT32_MAX)
-			goto oom;
+		uint32_t lid = tk[i].lid, t = bp->l2g[lid];
+		if (t == UINT32_MAX) {
+			const lterm *l = &bp->lt[lid];
+			t = term_intern(w, tb + l->off, l->len, l->hash);
+			if (t == UINT32_MAX)
+				goto oom;
+			bp->l2g[lid] = t;
+		}
 		wterm *wt = &w->terms[t];
 		if (wt->stamp != stamp) {
 			wt->stamp = stamp;
@@ -518,10 +592,29 @@ static void batch_invert(cr_index_writer *w, batch *b)
 				w->err = b->part[p].err;
 			return;
 		}
+	for (int p = 0; p < b->n_parts; p++) {
+		bpart *bp = &b->part[p];
+		if (bp->n_lt > bp->cap_l2g) {
+			uint32_t *q = cr_realloc(bp->l2g, (size_t)bp->n_lt * sizeof *q);
+			if (!q) {
+				w->err = CR_ENOMEM;
+				return;
+			}
+			bp->l2g = q;
+			bp->cap_l2g = bp->n_lt;
+		}
+		memset(bp->l2g, 0xff, (size_t)bp->n_lt * sizeof *bp->l2g);
+	}
+	uint32_t gen = w->flushes;
 	for (size_t i = 0; i < b->n && !w->err; i++) {
 		cr_err e = invert_entry(w, b, &b->e[i]);
 		if (e)
 			w->err = e;
+		if (w->flushes != gen) { /* a flush renumbered the writer's terms */
+			gen = w->flushes;
+			for (int p = 0; p < b->n_parts; p++)
+				memset(b->part[p].l2g, 0xff, (size_t)b->part[p].n_lt * sizeof *b->part[p].l2g);
+		}
 	}
 }
 
@@ -794,7 +887,8 @@ static cr_err w_flush(cr_index_writer *w, cr_msg *m)
 		w->pending = p;
 		w->cap_pending = n;
 	}
-	if ((e = cr_ix_segw_open(w->ix->dir, w->next_seg, w->n_docs, norms, &sw, m)))
+	uint64_t no = cr_ix_seg_alloc(w->ix, w->next_seg);
+	if ((e = cr_ix_segw_open(w->ix->dir, no, w->n_docs, norms, &sw, m)))
 		goto out;
 	for (uint32_t k = 0; k < w->n_terms && !e; k++) {
 		const wterm *wt = &w->terms[order[k]];
@@ -843,7 +937,9 @@ static cr_err w_flush(cr_index_writer *w, cr_msg *m)
 	sw = NULL;
 	if (e)
 		goto out;
-	w->pending[w->n_pending++] = w->next_seg++;
+	w->pending[w->n_pending++] = no;
+	w->flushes++;
+	w->next_seg = no + 1;
 	w_reset(w);
 out:
 	cr_free(order);
@@ -880,7 +976,9 @@ cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m)
 			mf.segs = segs;
 			memcpy(segs + mf.n_segs, w->pending, w->n_pending * sizeof *segs);
 			mf.n_segs += (uint32_t)w->n_pending;
-			mf.next_seg = CR_MAX(mf.next_seg, w->next_seg);
+			/* a merge in this process may have published a higher number meanwhile */
+			qsort(segs, mf.n_segs, sizeof *segs, cmp_u64);
+			mf.next_seg = cr_ix_seg_next(ix, CR_MAX(mf.next_seg, w->next_seg));
 			mf.generation++;
 			e = cr_ix_manifest_write(ix->dir, &mf, m);
 		}

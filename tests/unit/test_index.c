@@ -467,6 +467,18 @@ static void test_query_syntax(void **st)
 	cr_results_release(&r);
 	assert_int_equal(cr_index_search(ix, g_an, "type:", &o, &r, &m), CR_EINVAL);
 	cr_results_release(&r);
+	/* limits */
+	char *big = malloc(70000);
+	memset(big, 'a', 69999);
+	big[69999] = 0;
+	assert_int_equal(cr_index_search(ix, g_an, big, &o, &r, &m), CR_EINVAL);
+	cr_results_release(&r);
+	size_t bo = 0;
+	for (int i = 0; i < 1500; i++)
+		bo += (size_t)sprintf(big + bo, "w%d ", i);
+	assert_int_equal(cr_index_search(ix, g_an, big, &o, &r, &m), CR_EINVAL);
+	cr_results_release(&r);
+	free(big);
 	/* odd inputs do not fail */
 	assert_true(search_ids(ix, "\"unterminated apple", 10, 0, ids, 10) >= 0);
 	assert_true(search_ids(ix, "+ - * \"\" ** -", 10, 0, ids, 10) >= 0);
@@ -625,6 +637,45 @@ static void test_tombstones_merge_refresh(void **st)
 	rm_rf(dir);
 }
 
+/* A merge (and delete) in the same process while a writer has unpublished
+ * segments: nothing is overwritten or lost. */
+static void test_merge_during_write(void **st)
+{
+	char dir[64];
+	cr_index *ix = small_index(dir, sizeof dir);
+	cr_index_writer *w;
+	assert_int_equal(cr_index_writer_new(ix, g_an, &w, NULL), CR_OK);
+	cr_index_writer_set_budget(w, 600 << 10);
+	for (int i = 0; i < 9000; i++)
+		add(w, 100 + (uint64_t)i, 100 + (uint64_t)i, "bulk", "txt", 0, NULL, "orchard apple");
+	assert_true(count_files(dir, "seg_") > 2); /* some flushed, unpublished */
+	uint64_t del[] = {2};
+	assert_int_equal(cr_index_delete(ix, del, 1, NULL), CR_OK);
+	assert_int_equal(cr_index_merge(ix, NULL), CR_OK);
+	assert_int_equal(cr_index_writer_commit(w, NULL), CR_OK);
+	cr_index_writer_free(w);
+	cr_index_stats s;
+	cr_index_get_stats(ix, &s);
+	assert_int_equal(s.n_entries, 3 + 9000);
+	uint64_t ids[10];
+	assert_int_equal(search_ids(ix, "kyoto", 10, 0, ids, 10), 1);
+	cr_results r;
+	cr_search_opts o = {.k = 10};
+	assert_int_equal(cr_index_search(ix, g_an, "orchard", &o, &r, NULL), CR_OK);
+	assert_int_equal(r.total_matched >= 10, 1);
+	cr_results_release(&r);
+	cr_index_close(ix);
+	assert_int_equal(cr_index_open(dir, &ix, NULL), CR_OK);
+	cr_index_get_stats(ix, &s);
+	assert_int_equal(s.n_entries, 3 + 9000);
+	assert_int_equal(cr_index_merge(ix, NULL), CR_OK);
+	cr_index_get_stats(ix, &s);
+	assert_int_equal(s.n_entries, 3 + 9000);
+	assert_int_equal(s.n_segments, 1);
+	cr_index_close(ix);
+	rm_rf(dir);
+}
+
 static void copy_file(const char *from, const char *to)
 {
 	uint8_t *p;
@@ -766,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_acl),
 		cmocka_unit_test(test_tombstones_merge_refresh),
 		cmocka_unit_test(test_crash_leftovers),
+		cmocka_unit_test(test_merge_during_write),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_snippet),
 		cmocka_unit_test(test_wand_equals_exhaustive),
