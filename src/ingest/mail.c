@@ -354,7 +354,7 @@ static void walk(mail_ctx *c, GMimeObject *o, unsigned depth, int in_related)
 			return;
 		}
 		if (is_type(o, "multipart", "alternative")) {
-			/* text/plain if there is one (non-empty), else the last (richest) part */
+			/* text/plain if there is one, else the last (richest) part */
 			GMimeObject *best = NULL;
 			for (int i = 0; i < n; i++) {
 				GMimeObject *p = g_mime_multipart_get_part(mp, i);
