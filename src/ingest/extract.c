@@ -305,8 +305,11 @@ const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len)
 		return t;
 	if (cr_code_lang(leaf))
 		return "code";
-	if (!buf)
+	static const uint8_t none[1];
+	if (!buf) { /* no bytes: sniff an empty buffer (never offset a NULL pointer) */
+		buf = none;
 		len = 0;
+	}
 	size_t o = skip_bom(buf, len);
 	if (starts(buf, len, "%PDF-"))
 		return "pdf";

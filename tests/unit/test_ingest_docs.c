@@ -669,6 +669,11 @@ static void test_detect(void **st)
 	assert_null(D("blob", "\x00\x01\x02\x03\x04"));
 	assert_string_equal(D("a.eml#att/b.pdf", "x"), "pdf");
 	assert_string_equal(D("x.mbox#3", "From: a@b\nTo: c@d\nSubject: s\n\nbody"), "eml");
+	/* no bytes at all: name only, an empty file is text (no pointer arithmetic on NULL) */
+	assert_string_equal(cr_extract_detect("x.pdf", NULL, 0), "pdf");
+	assert_string_equal(cr_extract_detect("noext", NULL, 0), "txt");
+	assert_string_equal(cr_extract_detect("noext", NULL, 12), "txt");
+	assert_string_equal(cr_extract_detect(NULL, NULL, 0), "txt");
 #undef D
 	load(f, "samples/docs/kestrel-launch-deck.pptx");
 	assert_string_equal(cr_extract_detect("deck", f->buf, f->len), "pptx");
