@@ -798,6 +798,8 @@ cr_err cr_x_code(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	const char *lang = cr_code_lang(out->name);
 	if (!lang)
 		lang = cr_code_lang_shebang(buf, len);
+	if (!lang && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		lang = cr_code_lang_shebang(buf + 3, len - 3);
 	if (!lang)
 		lang = "text";
 	out->lang = lang;

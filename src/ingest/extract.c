@@ -4,7 +4,8 @@
  *
  * Format choice (cr_extract_detect), first match wins:
  *   1. a known document extension (.pdf .docx .md .eml .vtt ...);
- *   2. a programming language for the name (cr_code_lang, in code.c);
+ *   2. a programming language for the name (cr_code_lang, in code.c), or
+ *      for a "#!" first line naming a known interpreter (cr_code_lang_shebang);
  *   3. sniffing the bytes: "%PDF-", a zip holding [Content_Types].xml plus
  *      word/ xl/ or ppt/ parts, an mbox "From " line, RFC 822 headers,
  *      "WEBVTT", an SRT cue ("1" then "00:00:01,000 --> ..."), a JSON array
@@ -311,6 +312,9 @@ const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len)
 		len = 0;
 	}
 	size_t o = skip_bom(buf, len);
+	/* a script without an extension: "#!/bin/sh", "#!/usr/bin/env python3" */
+	if (cr_code_lang_shebang(buf + o, len - o))
+		return "code";
 	if (starts(buf, len, "%PDF-"))
 		return "pdf";
 	/* %PDF may follow some junk (allowed within the first KiB) */

@@ -74,6 +74,36 @@ static void test_lang(void **st)
 	assert_null(cr_code_lang_shebang((const uint8_t *)"# comment\n", 10));
 }
 
+/* scripts without an extension are routed to the code extractor by their "#!" line */
+static void test_shebang_dispatch(void **st)
+{
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_msg m = {{0}};
+	cr_doc *d;
+	static const char py[] = "#!/usr/bin/env python3\n\ndef rotate_keys(vault):\n    return vault.rotate()\n\n"
+				 "def main():\n    rotate_keys(None)\n";
+	assert_string_equal(cr_extract_detect("tools/rotate", (const uint8_t *)py, sizeof py - 1), "code");
+	assert_int_equal(code_str(&a, "tools/rotate", py, sizeof py - 1, &d, &m), CR_OK);
+	assert_string_equal(d->type, "code");
+	assert_string_equal(d->lang, "python");
+	const cr_section *s = by_symbol(d, "rotate_keys");
+	assert_non_null(s);
+	assert_int_equal(s->loc.line_start, 3);
+	static const char sh[] = "#!/bin/sh\nset -e\necho deploy\n";
+	assert_int_equal(code_str(&a, "a.eml#att/deploy", sh, sizeof sh - 1, &d, &m), CR_OK);
+	assert_string_equal(d->type, "code");
+	assert_string_equal(d->lang, "shell");
+	/* with a BOM before the "#!" */
+	static const char bom[] = "\xEF\xBB\xBF#!/usr/bin/perl -w\nprint 1;\n";
+	assert_int_equal(code_str(&a, "report", bom, sizeof bom - 1, &d, &m), CR_OK);
+	assert_string_equal(d->lang, "perl");
+	/* an unknown interpreter, or an extension, keeps the old choice */
+	assert_string_equal(cr_extract_detect("notes", (const uint8_t *)"#!/opt/unknown\nhi\n", 18), "txt");
+	assert_string_equal(cr_extract_detect("notes.md", (const uint8_t *)"#!/bin/sh\n", 10), "md");
+	cr_arena_release(&a);
+}
+
 static void test_c_sample(void **st)
 {
 	size_t len;
@@ -269,7 +299,7 @@ static void test_binary_and_charset(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lang),
+		cmocka_unit_test(test_lang), cmocka_unit_test(test_shebang_dispatch),
 		cmocka_unit_test(test_c_sample),
 		cmocka_unit_test(test_python_sample),
 		cmocka_unit_test(test_languages),
