@@ -15,7 +15,11 @@
  *      them 4:1): decoded as UTF-8, the bad bytes replaced;
  *   6. uchardet's guess; when it is not Japanese but the bytes decode
  *      cleanly as CP932 or EUC-JP into mostly kana/kanji, the Japanese reading
- *      wins (uchardet is weak on short Japanese texts);
+ *      wins (uchardet is weak on short Japanese texts). Short Latin-1 text
+ *      fools both (0xE9 0x74 is a kanji, 0xDF a half-width katakana), so
+ *      when the high bytes are accented letters inside ASCII words
+ *      (latin_words), a Japanese reading needs a score of 24 (about 6 kana/kanji), and a guess
+ *      of Japanese or ISO-8859-2 that decodes to less falls to CP1252;
  *   7. CP1252 (every byte means something; Latin-1 is read as CP1252 like
  *      browsers do).
  * Conversion never fails on bad bytes: an invalid or truncated sequence
@@ -251,18 +255,29 @@ static int has_iso2022jp_escape(const uint8_t *b, size_t n)
 	       memmem(b, n, "\x1b(I", 3) || memmem(b, n, "\x1b$(D", 4) || memmem(b, n, "\x1b$(Q", 4);
 }
 
-/* Strictly decodes a sample with iconv; returns the number of kana/kanji
- * decoded, or -1 if the sample is not valid in that charset. */
-static long japanese_score(const char *cs, const uint8_t *b, size_t n)
+/* Strictly decodes a sample with iconv; returns a score for reading it as
+ * Japanese in that charset, or -1 if the sample is not valid in that
+ * charset or does not read as Japanese: kana, kanji, CJK punctuation and
+ * full-width forms must outnumber other non-ASCII characters 4 to 1.
+ * Score: 4 per hiragana (real Japanese is full of it; bytes of the other
+ * charset almost never decode to it), 3 per other full-width character,
+ * 1 per half-width katakana, so "half-width soup" (EUC-JP bytes read as
+ * Shift_JIS single bytes) loses to the reading with kana and kanji. Half-
+ * width katakana count at all only when `halfwidth` is set: Latin-1
+ * letters (0xA1-0xDF: "ß" -> "ﾟ") land there, so the caller clears it for
+ * Latin-looking bytes. A character cut at the end is forgiven only when
+ * the sample itself was cut. */
+static long japanese_score(const char *cs, const uint8_t *b, size_t n, int halfwidth)
 {
 	iconv_t cd = iconv_open("UTF-32LE", cs);
 	if (cd == (iconv_t)-1)
 		return -1;
+	int cut = n > 16384;
 	n = CR_MIN(n, (size_t)16384);
 	char out[4096];
 	char *in = (char *)b;
 	size_t in_left = n;
-	long kana = 0, other = 0;
+	long kana = 0, other = 0, score = 0;
 	while (in_left) {
 		char *o = out;
 		size_t o_left = sizeof out;
@@ -270,14 +285,22 @@ static long japanese_score(const char *cs, const uint8_t *b, size_t n)
 		for (char *p = out; p + 4 <= o; p += 4) {
 			uint32_t c = (uint32_t)(uint8_t)p[0] | (uint32_t)(uint8_t)p[1] << 8 | (uint32_t)(uint8_t)p[2] << 16 |
 				     (uint32_t)(uint8_t)p[3] << 24;
-			if ((c >= 0x3040 && c <= 0x30ff) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3000 && c <= 0x303f) ||
-			    (c >= 0xff00 && c <= 0xffef))
+			if (c >= 0x3040 && c <= 0x309f) {
 				kana++;
-			else if (c >= 0x80)
+				score += 4;
+			} else if ((c >= 0x30a0 && c <= 0x30ff) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3000 && c <= 0x303f) ||
+				   (c >= 0xff00 && c <= 0xff60) || (c >= 0xffe0 && c <= 0xffef)) {
+				kana++;
+				score += 3;
+			} else if (halfwidth && c >= 0xff61 && c <= 0xff9f) {
+				kana++;
+				score += 1;
+			} else if (c >= 0x80) {
 				other++;
+			}
 		}
 		if (r == (size_t)-1 && errno != E2BIG) {
-			if (errno != EINVAL) /* EINVAL: a character cut at the end of the sample */
+			if (errno != EINVAL || !cut) /* EINVAL: a character cut at the end of the sample */
 				kana = -1;
 			break;
 		}
@@ -285,7 +308,40 @@ static long japanese_score(const char *cs, const uint8_t *b, size_t n)
 	iconv_close(cd);
 	if (kana < 0)
 		return -1;
-	return kana > other * 4 ? kana : -1;
+	return kana > other * 4 ? score : -1;
+}
+
+/* Does the text read as Latin-1/CP1252 words: at least 80% of its high
+ * bytes are accented letters (0xC0-0xFF but × and ÷) touching an ASCII
+ * letter ("Caf\xe9 ", "Gr\xfc\xdf" "e")? Shift_JIS kana leads (0x82,
+ * 0x83) and EUC-JP byte pairs rarely pass. */
+static int latin_words(const uint8_t *b, size_t n)
+{
+	n = CR_MIN(n, (size_t)16384);
+	size_t hi = 0, good = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = b[i];
+		if (c < 0x80)
+			continue;
+		hi++;
+		if (c < 0xc0 || c == 0xd7 || c == 0xf7)
+			continue;
+		/* the nearest non-accented neighbours (a run of accented letters is one word) */
+		size_t l = i, r = i;
+		while (l > 0 && b[l - 1] >= 0xc0)
+			l--;
+		while (r + 1 < n && b[r + 1] >= 0xc0)
+			r++;
+		int left = l > 0 && ((b[l - 1] | 0x20) >= 'a' && (b[l - 1] | 0x20) <= 'z');
+		int right = r + 1 < n && ((b[r + 1] | 0x20) >= 'a' && (b[r + 1] | 0x20) <= 'z');
+		good += (size_t)(left || right);
+	}
+	return hi > 0 && good * 10 >= hi * 8;
+}
+
+static int is_japanese_label(const char *lab)
+{
+	return strcmp(lab, "Shift_JIS") == 0 || strcmp(lab, "EUC-JP") == 0 || strcmp(lab, "ISO-2022-JP") == 0;
 }
 
 static int detect_uchardet(const uint8_t *b, size_t n)
@@ -382,13 +438,26 @@ cr_err cr_charset_to_utf8(cr_arena *a, const uint8_t *buf, size_t len, const cha
 	if (idx < 0) {
 		int u = detect_uchardet(buf, len);
 		const char *lab = u >= 0 ? charsets[u].label : "";
-		if (strcmp(lab, "Shift_JIS") && strcmp(lab, "EUC-JP") && strcmp(lab, "ISO-2022-JP")) {
-			long sj = japanese_score("CP932", buf, len), ej = japanese_score("EUC-JP", buf, len);
-			if (sj > 0 && sj >= ej)
+		int latin = latin_words(buf, len);
+		if (!is_japanese_label(lab)) {
+			long sj = japanese_score("CP932", buf, len, !latin),
+			     ej = japanese_score("EUC-JP", buf, len, !latin);
+			/* a few kanji read into Latin words ("\xe9t\xe9") are not Japanese */
+			long need = latin ? 24 : 1; /* about 6 or more kana/kanji */
+			if (sj >= need && sj >= ej)
 				u = find_label("Shift_JIS");
-			else if (ej > 0)
+			else if (ej >= need)
 				u = find_label("EUC-JP");
+			else if (latin && u >= 0 && strcmp(charsets[u].label, "windows-1252") != 0 &&
+				 strncmp(charsets[u].label, "ISO-8859", 8) != 0 && strncmp(charsets[u].label, "windows-125", 11) != 0)
+				u = -1; /* Latin words but an exotic guess: CP1252 below */
+		} else if (latin && strcmp(lab, "ISO-2022-JP") != 0 &&
+			   japanese_score(strcmp(lab, "Shift_JIS") == 0 ? "CP932" : "EUC-JP", buf, len, 0) < 24) {
+			u = -1; /* uchardet said Japanese, but the bytes are Latin words and decode to little Japanese */
 		}
+		if (u >= 0 && latin && len < 1024 &&
+		    (strcmp(charsets[u].label, "ISO-8859-2") == 0 || strcmp(charsets[u].label, "windows-1250") == 0))
+			u = -1; /* too short to tell Central European from Western: take the common case */
 		idx = u;
 	}
 	if (idx < 0)

@@ -159,6 +159,42 @@ static void test_latin(void **st)
 	assert_string_equal(conv(l1, n_l1, "x-no-such-charset", &used), FR);
 }
 
+/* Short Latin-1 text: a few high bytes also read as Shift_JIS ("\xe9t" is a
+ * kanji, "\xdf" a half-width katakana) or EUC-JP; they must stay Latin.
+ * And the other way: short Shift_JIS / EUC-JP must still read as Japanese. */
+static void test_short_latin_vs_japanese(void **st)
+{
+	const char *used;
+	static const struct {
+		const char *l1, *utf8;
+	} latin[] = {
+		{"Caf\xe9 cr\xe8me br\xfbl\xe9" "e", "Café crème brûlée"},
+		{"Sch\xf6ne Gr\xfc\xdf" "e aus M\xfcnchen, sagte der B\xe4" "cker.", "Schöne Grüße aus München, sagte der Bäcker."},
+		{"Le gar\xe7on a mang\xe9 une cr\xeape \xe0 la gare.", "Le garçon a mangé une crêpe à la gare."},
+		{"Stra\xdf" "e", "Straße"},
+		{"\xe9t\xe9", "été"},
+		{"Caf\xe9", "Café"},
+		{"\xc4rger \xfc" "ber \xd6l", "Ärger über Öl"},
+		{"na\xefve fa\xe7" "ade", "naïve façade"},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(latin); i++) {
+		const char *out = conv((const uint8_t *)latin[i].l1, strlen(latin[i].l1), NULL, &used);
+		if (strcmp(out, latin[i].utf8) != 0)
+			fail_msg("%s read as %s: %s", latin[i].utf8, used, out);
+	}
+	static const char *const ja[] = {"はい", "了解です", "東京", "山田太郎", "メモ", "HM-40型の納期",
+					 "ｶﾀｶﾅとひらがな", "Tokyo 東京 Osaka 大阪"};
+	static const char *const cs[][2] = {{"CP932", "Shift_JIS"}, {"EUC-JP", "EUC-JP"}};
+	for (size_t i = 0; i < CR_ARRAY_LEN(ja); i++)
+		for (size_t k = 0; k < 2; k++) {
+			size_t n;
+			uint8_t *b = encode(ja[i], cs[k][0], &n);
+			const char *out = conv(b, n, NULL, &used);
+			if (strcmp(out, ja[i]) != 0 || strcmp(used, cs[k][1]) != 0)
+				fail_msg("%s in %s read as %s: %s", ja[i], cs[k][0], used, out);
+		}
+}
+
 static void test_invalid(void **st)
 {
 	const char *used;
@@ -243,6 +279,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_and_ascii), cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_japanese_legacy), cmocka_unit_test(test_latin),
+		cmocka_unit_test(test_short_latin_vs_japanese),
 		cmocka_unit_test(test_invalid),         cmocka_unit_test(test_html_meta),
 		cmocka_unit_test(test_looks_text),
 	};
