@@ -3,6 +3,10 @@
  * extractors the helpers they share (sections, metadata, nesting, limits).
  *
  * Format choice (cr_extract_detect), first match wins:
+ *   0. nothing for binary formats: an extension that is never text (.jpg
+ *      .zip .exe .mp4 ...; .doc .xls .ppt unless the bytes are HTML or
+ *      RTF), or the magic number of a binary format (JPEG, PNG, GIF, ELF,
+ *      OLE2, gzip, ...) under any name but .pdf/.docx/.xlsx/.pptx;
  *   1. a known document extension (.pdf .docx .md .eml .vtt ...);
  *   2. a programming language for the name (cr_code_lang, in code.c), or
  *      for a "#!" first line naming a known interpreter (cr_code_lang_shebang);
@@ -10,7 +14,8 @@
  *      word/ xl/ or ppt/ parts, an mbox "From " line, RFC 822 headers,
  *      "WEBVTT", an SRT cue ("1" then "00:00:01,000 --> ..."), a JSON array
  *      of message objects (one chat day file);
- *   4. text, if the bytes look like text in some charset (charset.c);
+ *   4. text, if the bytes look like text in some charset (charset.c) and
+ *      are not a uuencoded blob ("begin 644 name" + "M..." lines);
  *   5. otherwise nothing: cr_extract rejects the file as "binary file".
  * The name used is the part after the last '#' and '/' so that nested names
  * ("a.eml#att/b.pdf", "x.mbox#3") resolve by their own file name.
@@ -298,19 +303,155 @@ static int sniff_chat(const uint8_t *b, size_t n)
 	return memmem(b + i, w, "\"ts\"", 4) != NULL || memmem(b + i, w, "\"type\"", 6) != NULL;
 }
 
+/* Magic numbers of common binary formats we do not read: the name of the
+ * format, or NULL. Checked before any text reading, because a short or
+ * truncated blob may pass the "few control characters" test. */
+static const char *binary_magic(const uint8_t *b, size_t n)
+{
+	static const struct {
+		const char *magic;
+		size_t len;
+		const char *what;
+	} tab[] = {
+		{"\xFF\xD8\xFF", 3, "JPEG image"},
+		{"\x89PNG\r\n\x1a\n", 8, "PNG image"},
+		{"GIF87a", 6, "GIF image"},
+		{"GIF89a", 6, "GIF image"},
+		{"II*\0", 4, "TIFF image"},
+		{"MM\0*", 4, "TIFF image"},
+		{"\x7f" "ELF", 4, "ELF executable"},
+		{"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8, "OLE2 compound file (doc, xls, ppt, msg)"},
+		{"\x1f\x8b", 2, "gzip archive"},
+		{"BZh", 3, NULL}, /* + a digit, below */
+		{"\xFD" "7zXZ\0", 6, "xz archive"},
+		{"7z\xBC\xAF\x27\x1C", 6, "7z archive"},
+		{"Rar!\x1a\x07", 6, "RAR archive"},
+		{"PK\x05\x06", 4, "zip archive"},
+		{"PK\x07\x08", 4, "zip archive"},
+		{"\xCA\xFE\xBA\xBE", 4, "Java class or Mach-O"},
+		{"\xCF\xFA\xED\xFE", 4, "Mach-O executable"},
+		{"\xCE\xFA\xED\xFE", 4, "Mach-O executable"},
+		{"\0asm", 4, "WebAssembly"},
+		{"SQLite format 3\0", 16, "SQLite database"},
+		{"OggS\0", 5, "Ogg media"},
+		{"fLaC", 4, "FLAC audio"},
+		{"ID3", 3, NULL}, /* + a version byte < 0x10, below */
+		{"wOFF", 4, "WOFF font"},
+		{"wOF2", 4, "WOFF font"},
+		{"\x28\xB5\x2F\xFD", 4, "zstd archive"},
+		{"MSCF\0\0\0\0", 8, "cabinet archive"},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(tab); i++) {
+		if (n < tab[i].len || memcmp(b, tab[i].magic, tab[i].len) != 0)
+			continue;
+		if (tab[i].what)
+			return tab[i].what;
+		if (b[0] == 'B' && n > 3 && b[3] >= '1' && b[3] <= '9')
+			return "bzip2 archive";
+		if (b[0] == 'I' && n > 3 && b[3] < 0x10)
+			return "MP3 audio";
+	}
+	if (n >= 12 && memcmp(b, "RIFF", 4) == 0)
+		return "RIFF media (wav, avi, webp)";
+	if (n >= 12 && memcmp(b + 4, "ftyp", 4) == 0 && b[0] == 0)
+		return "MP4/QuickTime/HEIF media";
+	if (n >= 64 && b[0] == 'M' && b[1] == 'Z' && memchr(b, 0, CR_MIN(n, (size_t)512)))
+		return "Windows executable";
+	return NULL;
+}
+
+/* Extensions of binary formats that are never text: a file so named is
+ * rejected whatever its bytes (a redacted "BINARY_CONTENT_GOES_HERE" .jpg
+ * in a test mail is not a text document). Office 97 files (.doc .xls .ppt)
+ * are listed apart: some are HTML or RTF saved under that name. */
+static const char *const binary_exts[] = {
+	"jpg", "jpeg", "jpe", "png", "gif", "bmp", "tif", "tiff", "webp", "ico", "heic", "heif", "psd",
+	"zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "zst", "cab", "jar", "war", "apk", "iso", "dmg",
+	"exe", "dll", "so", "dylib", "o", "a", "obj", "lib", "class", "wasm", "pyc", "bin",
+	"mp3", "mp4", "m4a", "m4v", "wav", "flac", "ogg", "oga", "ogv", "opus", "avi", "mov", "mkv", "webm", "wmv", "wma",
+	"ttf", "otf", "woff", "woff2", "sqlite", "db", "gguf",
+};
+static const char *const office97_exts[] = {"doc", "xls", "ppt", "msg", "dot", "xlt", "pps"};
+
+static const char *ext_of(const char *leaf)
+{
+	const char *dot = strrchr(leaf, '.');
+	return dot && dot != leaf ? dot + 1 : NULL;
+}
+
+static int ext_in(const char *ext, const char *const *list, size_t n)
+{
+	if (ext)
+		for (size_t i = 0; i < n; i++)
+			if (ieq(ext, list[i]))
+				return 1;
+	return 0;
+}
+
+/* uuencoded data: a "begin 644 name" line (after blank lines) followed by
+ * body lines whose first character gives their length ("M" = 45 bytes). */
+static int is_uuencoded(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (b[i] == '\n' || b[i] == '\r' || b[i] == ' ' || b[i] == '\t'))
+		i++;
+	if (!starts(b + i, n - i, "begin ") || n - i < 10)
+		return 0;
+	size_t k = i + 6;
+	size_t d = k;
+	while (k < n && b[k] >= '0' && b[k] <= '7')
+		k++;
+	if (k - d < 3 || k - d > 4 || k >= n || b[k] != ' ')
+		return 0;
+	while (k < n && b[k] != '\n')
+		k++;
+	/* the next body line must be a uuencode line: "M" + 60 characters, or a short last line */
+	k++;
+	if (k >= n)
+		return 0;
+	size_t e = k;
+	while (e < n && b[e] != '\n' && b[e] != '\r')
+		e++;
+	if (e == k || b[k] < 0x20 || b[k] > 0x60)
+		return 0;
+	size_t want = ((size_t)(b[k] - 0x20) + 2) / 3 * 4 + 1;
+	for (size_t j = k; j < e; j++)
+		if (b[j] < 0x20 || b[j] > 0x60)
+			return 0;
+	return e - k >= want && e - k <= want + 2;
+}
+
 const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len)
 {
 	const char *leaf = leaf_name(name);
-	const char *t = type_by_ext(leaf);
-	if (t)
-		return t;
-	if (cr_code_lang(leaf))
-		return "code";
 	static const uint8_t none[1];
 	if (!buf) { /* no bytes: sniff an empty buffer (never offset a NULL pointer) */
 		buf = none;
 		len = 0;
 	}
+	const char *ext = ext_of(leaf);
+	if (ext_in(ext, binary_exts, CR_ARRAY_LEN(binary_exts)))
+		return NULL;
+	if (ext_in(ext, office97_exts, CR_ARRAY_LEN(office97_exts))) {
+		size_t b = skip_bom(buf, len);
+		while (b < len && (buf[b] == ' ' || buf[b] == '\n' || buf[b] == '\r' || buf[b] == '\t'))
+			b++;
+		if (b < len && buf[b] == '<')
+			return "html"; /* "Save as web page" under the old name */
+		if (starts(buf + b, len - b, "{\\rtf"))
+			return "txt";
+		return NULL;
+	}
+	const char *t = type_by_ext(leaf);
+	/* binary bytes under a text name are still binary; zip-based Office and
+	 * PDF files check their own structure */
+	if (binary_magic(buf, len) && !(t && (strcmp(t, "docx") == 0 || strcmp(t, "xlsx") == 0 ||
+					     strcmp(t, "pptx") == 0 || strcmp(t, "pdf") == 0)))
+		return NULL;
+	if (t)
+		return t;
+	if (cr_code_lang(leaf))
+		return "code";
 	size_t o = skip_bom(buf, len);
 	/* a script without an extension: "#!/bin/sh", "#!/usr/bin/env python3" */
 	if (cr_code_lang_shebang(buf + o, len - o))
@@ -333,6 +474,8 @@ const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len)
 		return "srt";
 	if (sniff_chat(buf + o, len - o))
 		return "chat";
+	if (is_uuencoded(buf + o, len - o))
+		return NULL;
 	if (cr_charset_looks_text(buf, len))
 		return "txt";
 	return NULL;
@@ -356,10 +499,22 @@ static cr_extractor extractor_for(const char *type)
 }
 
 /* Why detection found nothing, in one line. */
-static cr_err reject(const uint8_t *buf, size_t len, cr_msg *m)
+static cr_err reject(const char *name, const uint8_t *buf, size_t len, cr_msg *m)
 {
+	static const uint8_t none[1];
+	if (!buf)
+		buf = none, len = 0;
 	if (starts(buf, len, "PK\x03\x04"))
 		return cr_fail(m, CR_EUNSUPPORTED, "zip: not an Office document (docx, xlsx, pptx)");
+	const char *what = binary_magic(buf, len);
+	if (what)
+		return cr_fail(m, CR_EUNSUPPORTED, "binary file (%s)", what);
+	const char *ext = ext_of(leaf_name(name));
+	if (ext_in(ext, binary_exts, CR_ARRAY_LEN(binary_exts)) || ext_in(ext, office97_exts, CR_ARRAY_LEN(office97_exts)))
+		return cr_fail(m, CR_EUNSUPPORTED, "binary file (.%s)", ext);
+	size_t o = skip_bom(buf, len);
+	if (is_uuencoded(buf + o, len - o))
+		return cr_fail(m, CR_EUNSUPPORTED, "binary file (uuencoded data)");
 	return cr_fail(m, CR_EUNSUPPORTED, "binary file");
 }
 
@@ -438,7 +593,7 @@ cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size_t len,
 		return cr_fail(m, CR_ETOOBIG, "file: %zu bytes over the limit of %zu", len, lim->max_file_bytes);
 	const char *type = cr_extract_detect(name, buf, len);
 	if (!type)
-		return reject(buf, len, m);
+		return reject(name, buf, len, m);
 	cr_doc *d = cr_arena_zalloc(a, sizeof *d);
 	if (!d)
 		return cr_fail(m, CR_ENOMEM, "extract: out of memory");
@@ -516,7 +671,7 @@ cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const
 	if (!type) {
 		cr_msg r;
 		r.text[0] = 0;
-		(void)reject(buf, len, &r);
+		(void)reject(name, buf, len, &r);
 		return note_skip(x, parent, *tail, name, r.text);
 	}
 	cr_doc *d = cr_arena_zalloc(x->a, sizeof *d);
@@ -613,6 +768,44 @@ cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n,
 		while (e < n && text[e] != '\n')
 			e++;
 		int blank = blank_line(text + i, e - i);
+		/* a uuencoded blob (old mail attachments) is data, not text: it ends
+		 * the paragraph and is skipped up to its "end" line */
+		int uu = !blank && e - i > 6 && text[i] == 'b' && is_uuencoded((const uint8_t *)text + i, n - i);
+		if (uu) {
+			if (in_para) {
+				size_t end = i;
+				while (end > para && (text[end - 1] == '\n' || text[end - 1] == '\r'))
+					end--;
+				cr_loc loc = cr_loc_none();
+				if (first_line > 0) {
+					loc.line_start = para_line;
+					loc.line_end = line - 1;
+				}
+				loc.heading = heading;
+				cr_err err = cr_doc_add_section(x, d, text + para, end - para, &loc);
+				if (err)
+					return err;
+				in_para = 0;
+			}
+			for (;;) {
+				size_t le = e;
+				while (le > i && (text[le - 1] == '\r' || text[le - 1] == ' '))
+					le--;
+				int is_end = le - i == 3 && memcmp(text + i, "end", 3) == 0;
+				if (e >= n || is_end)
+					break;
+				i = e + 1;
+				line++;
+				e = i;
+				while (e < n && text[e] != '\n')
+					e++;
+			}
+			if (e >= n)
+				break;
+			i = e + 1;
+			line++;
+			continue;
+		}
 		if (!blank && !in_para) {
 			in_para = 1;
 			para = i;

@@ -674,6 +674,44 @@ static void test_detect(void **st)
 	assert_string_equal(cr_extract_detect("noext", NULL, 0), "txt");
 	assert_string_equal(cr_extract_detect("noext", NULL, 12), "txt");
 	assert_string_equal(cr_extract_detect(NULL, NULL, 0), "txt");
+	/* binary formats: by magic number under any name (text names too), or by an extension that is never text */
+	assert_null(D("photo", "\xFF\xD8\xFF\xE0 JFIF text-like"));
+	assert_null(D("photo.txt", "\xFF\xD8\xFF\xE0 JFIF text-like"));
+	assert_null(D("logo", "\x89PNG\r\n\x1a\n...."));
+	assert_null(D("anim", "GIF89a some bytes"));
+	assert_null(D("tool", "\x7f" "ELF\x02\x01\x01"));
+	assert_null(D("notes.md", "\x1f\x8b\x08 gzipped"));
+	assert_null(D("legacy", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 word 97"));
+	assert_null(D("legacy.doc", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 word 97"));
+	assert_null(D("arch.zip", "PK\x05\x06"));
+	assert_null(D("x.jpg", "BINARY_CONTENT_GOES_HERE\n"));
+	assert_null(D("a.eml#att/song.MP3", "ID3 looks like words"));
+	assert_null(D("empty.doc", ""));
+	assert_string_equal(D("page.doc", "<html><body>Saved as a web page</body></html>"), "html");
+	assert_string_equal(D("memo.doc", "{\\rtf1\\ansi Hello}"), "txt");
+	assert_string_equal(D("Report.PDF", "\x1f\x8b not really"), "pdf"); /* the PDF reader judges */
+	assert_string_equal(D("plain", "JFIF is a word in this text\n"), "txt");
+	/* a uuencoded blob is data */
+	static const char uue[] = "begin 644 report.doc\n"
+				  "M5&AI<R!I<R!A('1E<W0@;V8@=75E;F-O9&EN9R!W:71H(&$@;&]N9R!L:6YE\n"
+				  "#9&%T\n`\nend\n";
+	assert_null(D("blob", uue));
+	cr_msg rm = {{0}};
+	cr_doc *rd;
+	assert_int_equal(cr_extract(&f->a, "blob", (const uint8_t *)uue, sizeof uue - 1, NULL, &rd, &rm), CR_EUNSUPPORTED);
+	assert_string_equal(rm.text, "binary file (uuencoded data)");
+	assert_int_equal(cr_extract(&f->a, "x.png", (const uint8_t *)"\x89PNG\r\n\x1a\n", 8, NULL, &rd, &rm),
+			 CR_EUNSUPPORTED);
+	assert_string_equal(rm.text, "binary file (PNG image)");
+	/* inside a text file, a uuencoded block is left out and the text around it kept */
+	static const char mixed[] = "Here is the report.\n\nbegin 644 report.doc\n"
+				    "M5&AI<R!I<R!A('1E<W0@;V8@=75E;F-O9&EN9R!W:71H(&$@;&]N9R!L:6YE\n"
+				    "#9&%T\n`\nend\nRegards, Lon\n";
+	assert_int_equal(cr_extract(&f->a, "mail.txt", (const uint8_t *)mixed, sizeof mixed - 1, NULL, &rd, &rm), CR_OK);
+	assert_int_equal(rd->n_sections, 2);
+	assert_string_equal(rd->sections[0].text, "Here is the report.");
+	assert_string_equal(rd->sections[1].text, "Regards, Lon");
+	assert_int_equal(rd->sections[1].loc.line_start, 8);
 #undef D
 	load(f, "samples/docs/kestrel-launch-deck.pptx");
 	assert_string_equal(cr_extract_detect("deck", f->buf, f->len), "pptx");
@@ -708,7 +746,7 @@ static void test_nested(void **st)
 					   &tail),
 			 CR_OK);
 	assert_ptr_equal(tail, before);
-	assert_string_equal(cr_doc_meta(root, "skipped"), "x.bin: binary file");
+	assert_string_equal(cr_doc_meta(root, "skipped"), "x.bin: binary file (.bin)");
 	load(f, "fuzz/corpus/pdf/encrypted-rc4.pdf");
 	assert_int_equal(cr_extract_nested(&x, "mail.eml#att/pay.pdf", "mail.eml", f->buf, f->len, &tail), CR_OK);
 	assert_non_null(strstr(root->meta[root->n_meta - 1].value, "pay.pdf: pdf: encrypted"));

@@ -136,6 +136,22 @@ static void test_attachments_and_nesting(void **st)
 	assert_int_equal(extract_file(&a, "attachment_emails/attachment_nonascii_filename.eml", &d, &m), CR_OK);
 	assert_non_null(d->next);
 	assert_string_equal(d->next->name, "attachment_emails/attachment_nonascii_filename.eml#att/ciële.txt");
+	/* binary attachments are skipped as binary, never indexed as text: a
+	 * redacted .jpg ("BINARY_CONTENT_GOES_HERE"), an x-uuencode .doc */
+	static const char *const bin[][2] = {
+		{"mime_emails/raw_email_with_binary_encoded.eml", "2013-08-13_19-08-28-1.jpg: binary file"},
+		{"error_emails/content_transfer_encoding_x_uuencode.eml", "PGP_Cmts_on_12-14-01_Pkg.doc: binary file"},
+		{"attachment_emails/attachment_with_quoted_filename.eml", "binary file (JPEG image)"},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(bin); i++) {
+		assert_int_equal(extract_file(&a, bin[i][0], &d, &m), CR_OK);
+		for (cr_doc *x = d->next; x; x = x->next)
+			if (strcmp(x->type, "txt") == 0)
+				fail_msg("%s: attachment read as text", x->name);
+		const char *sk = cr_doc_meta(d, "skipped");
+		if (!sk || !strstr(sk, bin[i][1]))
+			fail_msg("%s: skipped = %s", bin[i][0], sk ? sk : "(none)");
+	}
 	cr_arena_release(&a);
 }
 
