@@ -81,6 +81,15 @@ CR_API cr_extract_limits cr_extract_limits_default(void);
 CR_API cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size_t len,
 			 const cr_extract_limits *lim, cr_doc **out, cr_msg *m) CR_NODISCARD;
 
+/*
+ * Sets up, once per process, the libraries behind the extractors that need
+ * process-wide initialisation before several threads use them (libxml2's
+ * xmlInitParser, GMime's g_mime_init). Call it on one thread before
+ * starting threads that call cr_extract; calling it again is a no-op.
+ * cr_extract calls it too, so single-threaded callers need not.
+ */
+CR_API void cr_extract_init(void);
+
 /* The format cr_extract would use for this name and these bytes, or NULL if none. */
 CR_API const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len);
 

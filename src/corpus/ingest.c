@@ -345,32 +345,11 @@ static cr_err finish(cr_run *r, job *j, cr_msg *m)
 	return e;
 }
 
-static void warm_up_once(void)
-{
-	static const char html[] = "<html><head><title>t</title></head><body><p>x</p></body></html>";
-	cr_arena a;
-	cr_arena_init(&a, 0);
-	cr_doc *d = NULL;
-	cr_extract_limits lim = cr_extract_limits_default();
-	if (cr_extract(&a, "warm-up.html", (const uint8_t *)html, sizeof html - 1, &lim, &d, NULL))
-		cr_log(CR_LOG_DEBUG, "extractor warm-up failed");
-	cr_arena_release(&a);
-}
-
-/* Some libraries behind the extractors initialise global state on first
- * use without a lock (libxml2 2.9's xmlInitParser): one small extraction
- * on this thread before any worker starts does that first use safely. */
-static void warm_up(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, warm_up_once);
-}
-
 /* Files [0, n) of one root. Returns an error only for catalog/index failures. */
 static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_msg *m)
 {
 	if (r->n_threads > 1)
-		warm_up();
+		cr_extract_init(); /* libraries with process-wide set-up, before workers start */
 	job *jobs = cr_calloc(BATCH_FILES, sizeof *jobs);
 	pthread_t th[16];
 	if (!jobs)

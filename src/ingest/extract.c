@@ -575,14 +575,24 @@ static cr_err run(cr_xctx *x, const char *type, cr_doc *d, const uint8_t *buf, s
 	return e;
 }
 
-/* libxml2 wants its globals set up once before threads use it. */
-static void init_libs(void) { xmlInitParser(); }
+/* libxml2 and GMime want their globals set up once before threads use
+ * them (libxml2 2.9's xmlInitParser is not safe to race). */
+static void init_libs(void)
+{
+	xmlInitParser();
+	cr_mail_init();
+}
+
+void cr_extract_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, init_libs);
+}
 
 cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size_t len, const cr_extract_limits *lim,
 		  cr_doc **out, cr_msg *m)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, init_libs);
+	cr_extract_init();
 	cr_extract_limits def = cr_extract_limits_default();
 	if (!lim)
 		lim = &def;

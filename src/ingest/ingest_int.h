@@ -45,6 +45,9 @@ cr_err cr_x_srt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
 cr_err cr_x_chat(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out); /* one Slack-export day file (JSON array of messages) */
 cr_err cr_x_code(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out); /* language from out->name's extension */
 
+/* GMime's process-wide set-up, once (mail.c; called by cr_extract_init). */
+void cr_mail_init(void);
+
 /* The programming language for a file name, or NULL if not code. */
 const char *cr_code_lang(const char *name);
 /* The language named by a "#!" first line ("#!/usr/bin/env python3" ->

@@ -43,8 +43,9 @@
  * GMime itself cannot be interrupted by the deadline. GMime is lenient: a
  * truncated mail yields the part that is there.
  *
- * GMime is initialised once per process (pthread_once); each call uses its
- * own parser and options objects, so extraction is thread-safe.
+ * GMime is initialised once per process (pthread_once, cr_mail_init, also
+ * reached through cr_extract_init); each call uses its own parser and
+ * options objects, so extraction is thread-safe.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -65,6 +66,8 @@ static void mail_init_once(void)
 {
 	g_mime_init();
 }
+
+void cr_mail_init(void) { pthread_once(&g_once, mail_init_once); }
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -560,7 +563,7 @@ static int looks_like_header(const uint8_t *b, size_t n)
  */
 static cr_err mail_parse_one(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *d, cr_doc **tail)
 {
-	pthread_once(&g_once, mail_init_once);
+	cr_mail_init();
 	/* a single message saved from a mailbox may keep its "From " line */
 	size_t k = 4;
 	while (k < len && k < 64 && (buf[k] == ' ' || buf[k] == '\t'))
