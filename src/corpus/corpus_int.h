@@ -31,6 +31,26 @@ struct cr_corpus {
 	size_t n_ans, cap_ans;
 };
 
+/* -- jsonl.c: one JSON line, parsed without a catalog (also fuzz/fuzz_jsonl.c) -- */
+
+typedef struct cr_jsonl_rec {
+	const char *id;    /* "_id" or "id": a non-empty string as is, an integer in decimal */
+	const char *title; /* NULL when absent or not a string */
+	size_t title_len;
+	const char *text;  /* NULL when absent or not a string (never holds NUL: jansson rejects escaped NULs) */
+	size_t text_len;
+	const char *meta_json; /* the other fields as compact ASCII JSON, or NULL when there are none */
+} cr_jsonl_rec;
+
+/*
+ * Parses one line (no newline) into *rec; every string is copied into arena
+ * a. CR_ECORRUPT with the reason in m when the line is not a JSON object
+ * (jansson's message; duplicate keys are rejected), has no usable id ("no
+ * \"_id\" or \"id\"") or neither text nor title. jansson bounds nesting
+ * (2048 levels) and rejects integers out of range and invalid UTF-8.
+ */
+cr_err cr_jsonl_parse_line(cr_arena *a, const char *line, size_t len, cr_jsonl_rec *rec, cr_msg *m) CR_NODISCARD;
+
 /* Text indexed between two catch-ups during a long ingest, and per segment. */
 #define CR_CORPUS_SYNC_BYTES ((uint64_t)64 << 20)
 

@@ -12,6 +12,9 @@
  * text, so BM25 sees documents as the benchmarks define them) up to
  * WHOLE_MAX bytes; longer texts are chunked like any document.
  *
+ * The line parser (cr_jsonl_parse_line) needs no catalog, so the fuzz
+ * target fuzz/fuzz_jsonl.c runs it directly.
+ *
  * Cost: the file is mapped, each line parsed once (jansson); documents are
  * committed in batches of BATCH per transaction (each document still lies
  * whole inside one transaction), which keeps the catalog side to a few
@@ -136,11 +139,55 @@ static const char *id_of(cr_arena *a, json_t *o)
 	return NULL;
 }
 
-static const char *str_of(json_t *o, const char *key, size_t *len)
+/* A string field copied into the arena, or NULL. */
+static const char *str_of(cr_arena *a, json_t *o, const char *key, size_t *len)
 {
 	json_t *v = json_object_get(o, key);
-	*len = json_is_string(v) ? json_string_length(v) : 0;
-	return json_is_string(v) ? json_string_value(v) : NULL;
+	*len = 0;
+	if (!json_is_string(v))
+		return NULL;
+	*len = json_string_length(v);
+	return cr_arena_strndup(a, json_string_value(v), *len);
+}
+
+cr_err cr_jsonl_parse_line(cr_arena *a, const char *line, size_t len, cr_jsonl_rec *rec, cr_msg *m)
+{
+	memset(rec, 0, sizeof *rec);
+	if (!a || (!line && len))
+		return cr_fail(m, CR_EINVAL, "jsonl: bad arguments");
+	json_error_t jerr;
+	json_t *o = json_loadb(line ? line : "", len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o || !json_is_object(o)) {
+		cr_err e = cr_fail(m, CR_ECORRUPT, "%s", o ? "not a JSON object" : jerr.text);
+		json_decref(o);
+		return e;
+	}
+	cr_err e = CR_OK;
+	rec->id = id_of(a, o);
+	rec->text = str_of(a, o, "text", &rec->text_len);
+	rec->title = str_of(a, o, "title", &rec->title_len);
+	if (!rec->id || (!rec->text && !rec->title)) {
+		int oom = (json_object_get(o, "text") && json_is_string(json_object_get(o, "text")) && !rec->text) ||
+			  (json_object_get(o, "title") && json_is_string(json_object_get(o, "title")) && !rec->title);
+		e = oom ? cr_fail(m, CR_ENOMEM, "jsonl: out of memory")
+			: cr_fail(m, CR_ECORRUPT, "%s", !rec->id ? "no \"_id\" or \"id\"" : "no \"text\" or \"title\"");
+		json_decref(o);
+		return e;
+	}
+	/* Metadata: everything but the fields used above. */
+	json_object_del(o, "_id");
+	json_object_del(o, "id");
+	json_object_del(o, "text");
+	json_object_del(o, "title");
+	if (json_object_size(o)) {
+		char *meta = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		rec->meta_json = meta ? cr_arena_strdup(a, meta) : NULL;
+		free(meta);
+		if (!rec->meta_json)
+			e = cr_fail(m, CR_ENOMEM, "jsonl: out of memory");
+	}
+	json_decref(o);
+	return e;
 }
 
 /* One line. Problems with the line are rejections, not errors. */
@@ -159,23 +206,23 @@ static cr_err one_line(jl *j, const char *line, size_t len, size_t lineno, cr_ms
 	}
 	char where[48];
 	snprintf(where, sizeof where, "line %zu", lineno);
-	json_error_t jerr;
-	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	char why[320];
-	if (!o || !json_is_object(o)) {
-		snprintf(why, sizeof why, "%s: %s", where, o ? "not a JSON object" : jerr.text);
+	cr_jsonl_rec rec;
+	cr_msg pm;
+	pm.text[0] = 0;
+	e = cr_jsonl_parse_line(&a, line, len, &rec, &pm);
+	if (e == CR_ECORRUPT) {
+		char why[320];
+		snprintf(why, sizeof why, "%s: %s", where, pm.text);
 		cr_run_tell(r, where, CR_FILE_REJECTED, why);
+		e = CR_OK;
 		goto out;
 	}
-	const char *id = id_of(&a, o);
-	size_t text_len = 0, title_len = 0;
-	const char *text = str_of(o, "text", &text_len);
-	const char *title = str_of(o, "title", &title_len);
-	if (!id || (!text && !title)) {
-		snprintf(why, sizeof why, "%s: %s", where, !id ? "no \"_id\" or \"id\"" : "no \"text\" or \"title\"");
-		cr_run_tell(r, where, CR_FILE_REJECTED, why);
+	if (e) {
+		cr_fail(m, e, "%s: %s", where, pm.text);
 		goto out;
 	}
+	const char *id = rec.id, *text = rec.text, *title = rec.title;
+	size_t text_len = rec.text_len;
 	cr_doc_row old;
 	e = cr_store_doc_find(j->s, &a, j->source_id, id, &old, m);
 	int have = e == CR_OK;
@@ -187,20 +234,6 @@ static cr_err one_line(jl *j, const char *line, size_t len, size_t lineno, cr_ms
 		e = cr_run_keep(r, id);
 		goto out;
 	}
-	/* Metadata: everything but the fields used above (a shallow copy, so
-	 * text and title stay alive in o). */
-	char *meta = NULL;
-	json_t *mo = json_copy(o);
-	if (mo) {
-		json_object_del(mo, "_id");
-		json_object_del(mo, "id");
-		json_object_del(mo, "text");
-		json_object_del(mo, "title");
-		if (json_object_size(mo))
-			meta = json_dumps(mo, JSON_COMPACT | JSON_ENSURE_ASCII);
-		json_decref(mo);
-	}
-
 	cr_section sec;
 	memset(&sec, 0, sizeof sec);
 	sec.text = text ? text : "";
@@ -221,7 +254,6 @@ static cr_err one_line(jl *j, const char *line, size_t len, size_t lineno, cr_ms
 		one.len = text_len;
 		one.loc = sec.loc;
 	} else if ((e = cr_chunk_doc(&a, &d, &r->o->chunking, &chunks, &n))) {
-		free(meta);
 		cr_fail(m, e, "%s: chunking failed", id);
 		goto out;
 	}
@@ -231,17 +263,14 @@ static cr_err one_line(jl *j, const char *line, size_t len, size_t lineno, cr_ms
 	row.name = id;
 	row.hash = hash;
 	row.size = (int64_t)len;
-	row.meta_json = meta;
+	row.meta_json = rec.meta_json;
 	row.acl = r->o->acl;
 	if (!j->in_tx) {
-		if ((e = cr_store_begin(j->s, m))) {
-			free(meta);
+		if ((e = cr_store_begin(j->s, m)))
 			goto out;
-		}
 		j->in_tx = 1;
 	}
 	e = cr_store_doc_put(j->s, &row, &d, chunks, n, NULL, NULL, m);
-	free(meta);
 	if (e) {
 		cr_store_rollback(j->s);
 		j->in_tx = 0;
@@ -256,7 +285,6 @@ static cr_err one_line(jl *j, const char *line, size_t len, size_t lineno, cr_ms
 	if (!(e = cr_run_keep(r, id)) && ++j->in_batch >= BATCH)
 		e = flush(j, m);
 out:
-	json_decref(o);
 	cr_arena_release(&a);
 	return e;
 }

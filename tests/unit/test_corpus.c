@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cristal/corpus.h"
+#include "corpus/corpus_int.h"
 
 static char tmp[256], tree[300], data[300];
 
@@ -261,6 +262,57 @@ static void test_jsonl(void **st)
 	cr_corpus_close(c);
 }
 
+/* The per-line JSONL parser on its own (no catalog), as the fuzz target uses it. */
+static void test_jsonl_parse_line(void **st)
+{
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_jsonl_rec r;
+	cr_msg m = {{0}};
+#define P(s) cr_jsonl_parse_line(&a, s, strlen(s), &r, &m)
+	assert_int_equal(P("{\"_id\": \"d1\", \"title\": \"Otters\", \"text\": \"Sea otters\", \"lang\": \"en\", \"n\": 3}"), CR_OK);
+	assert_string_equal(r.id, "d1");
+	assert_string_equal(r.title, "Otters");
+	assert_int_equal(r.title_len, 6);
+	assert_string_equal(r.text, "Sea otters");
+	assert_int_equal(r.text_len, 10);
+	assert_string_equal(r.meta_json, "{\"lang\":\"en\",\"n\":3}");
+	assert_int_equal(P("{\"id\": -42, \"text\": \"\\u65e5\\u672c\"}"), CR_OK);
+	assert_string_equal(r.id, "-42");
+	assert_string_equal(r.text, "日本");
+	assert_null(r.title);
+	assert_null(r.meta_json);
+	assert_int_equal(P("{\"_id\": \"t\", \"title\": \"only\"}"), CR_OK);
+	assert_null(r.text);
+	/* rejections, each with its reason */
+	assert_int_equal(P("{\"title\": \"x\", \"text\": \"y\"}"), CR_ECORRUPT);
+	assert_string_equal(m.text, "no \"_id\" or \"id\"");
+	assert_int_equal(P("{\"_id\": 1.5, \"text\": \"y\"}"), CR_ECORRUPT);
+	assert_int_equal(P("{\"_id\": \"\", \"text\": \"y\"}"), CR_ECORRUPT);
+	assert_int_equal(P("{\"_id\": [\"a\"], \"text\": \"y\"}"), CR_ECORRUPT);
+	assert_int_equal(P("{\"_id\": \"a\", \"text\": 5}"), CR_ECORRUPT);
+	assert_string_equal(m.text, "no \"text\" or \"title\"");
+	assert_int_equal(P("[1, 2]"), CR_ECORRUPT);
+	assert_string_equal(m.text, "not a JSON object");
+	assert_int_equal(P("not json"), CR_ECORRUPT);
+	assert_true(m.text[0] != 0);
+	assert_int_equal(P("{\"_id\": 99999999999999999999999, \"text\": \"big\"}"), CR_ECORRUPT);
+	assert_int_equal(P("{\"_id\": \"a\", \"_id\": \"b\", \"text\": \"dup\"}"), CR_ECORRUPT);
+	assert_int_equal(P("{\"_id\": \"u\", \"text\": \"bad \xff utf8\"}"), CR_ECORRUPT);
+	assert_int_equal(P("{\"_id\": \"u\", \"text\": \"nul \\u0000 inside\"}"), CR_ECORRUPT);
+	assert_int_equal(cr_jsonl_parse_line(&a, NULL, 0, &r, &m), CR_ECORRUPT);
+	/* deep nesting is refused, not a stack overflow */
+	size_t d = 100000;
+	char *deep = cr_arena_alloc(&a, 2 * d + 64);
+	size_t k = (size_t)sprintf(deep, "{\"_id\":\"x\",\"text\":\"t\",\"m\":");
+	memset(deep + k, '[', d);
+	memset(deep + k + d, ']', d);
+	deep[k + 2 * d] = '}';
+	assert_int_equal(cr_jsonl_parse_line(&a, deep, k + 2 * d + 1, &r, &m), CR_ECORRUPT);
+#undef P
+	cr_arena_release(&a);
+}
+
 /* Work done on the catalog alone (as if the process died before the index
  * caught up) is repaired by the next open. */
 static void test_repair(void **st)
@@ -334,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jsonl, setup, teardown),
+		cmocka_unit_test(test_jsonl_parse_line),
 		cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
