@@ -149,6 +149,34 @@ CR_API cr_err cr_store_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int6
 CR_API cr_err cr_store_files_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
 /* The documents directly inside one (attachments, messages), in id order. */
 CR_API cr_err cr_store_children(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
+/*
+ * -- rejected files --
+ * A file rejected for its content (binary, corrupt, unsupported) is
+ * remembered with its size, mtime and reason, keyed like documents by
+ * (source, name), so the next run reports it again without reading it
+ * while size and mtime are unchanged. Writes outside a transaction commit
+ * on their own.
+ */
+typedef struct cr_reject_row {
+	int64_t source_id;
+	const char *name;
+	int64_t size;
+	int64_t mtime;      /* nanoseconds, as cr_doc_row.mtime */
+	const char *reason; /* the one-line reason reported */
+} cr_reject_row;
+/* Inserts or replaces the rejection of (source_id, name). */
+CR_API cr_err cr_store_reject_put(cr_store *s, const cr_reject_row *r, cr_msg *m);
+/* CR_ENOTFOUND if (source_id, name) has no rejection. Strings live in arena a. */
+CR_API cr_err cr_store_reject_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name,
+				   cr_reject_row *out, cr_msg *m);
+/* Forgets the rejection of (source_id, name), if any. */
+CR_API cr_err cr_store_reject_delete(cr_store *s, int64_t source_id, const char *name, cr_msg *m);
+/* Calls fn for every rejection of a source (strings valid during the call); stop by returning non-zero.
+ * fn may call the store. */
+typedef int (*cr_store_reject_fn)(void *ctx, const cr_reject_row *r);
+CR_API cr_err cr_store_rejects_of_source(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx,
+					 cr_msg *m);
+
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
 

@@ -91,6 +91,11 @@ typedef struct cr_run {
 	size_t n_chats;
 	cr_arena chat_arena;
 	int n_threads; /* extraction workers */
+	/* names rejected for their content in the current source (seen_arena);
+	 * rejections remembered in the catalog for other names are forgotten
+	 * by the sweep */
+	const char **rejected;
+	size_t n_rejected, cap_rejected;
 	const char *const *unlisted; /* names of folders not listed: not swept */
 	size_t n_unlisted;
 } cr_run;

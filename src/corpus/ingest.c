@@ -3,6 +3,10 @@
  *
  * Per root: walk.c lists the candidate files; each is then
  *   unchanged  if size and mtime (nanoseconds) match the catalog: no read;
+ *   rejected   without a read if it was rejected for its content (binary,
+ *              corrupt, unsupported) on an earlier run with the same size
+ *              and mtime: the catalog remembers the reason (store.h
+ *              rejects), reported again; a changed file is retried;
  *   unchanged  if the bytes' SHA-256 matches: only size/mtime are updated;
  *   else       extracted (cr_extract), chunked (cr_chunk_doc) and written
  *              with all the documents it yields (attachments, messages) in
@@ -202,6 +206,8 @@ typedef struct job {
 	int64_t old_id;
 	const char *old_hash;
 	int unchanged;		/* same size and mtime: nothing to read */
+	int had_reject;		/* the catalog remembers a rejection of this name */
+	const char *cached_reject; /* ... with the same size and mtime: its reason, nothing to read */
 	const struct cr_run_chat *chat;
 	/* filled by a worker */
 	cr_err fe;		/* the file's own problem: a rejection */
@@ -249,7 +255,7 @@ static int binary_by_head(const cr_walk_file *f)
 
 static void work_one(cr_run *r, job *j)
 {
-	if (j->unchanged)
+	if (j->unchanged || j->cached_reject)
 		return;
 	if (binary_by_head(j->f)) {
 		j->fe = cr_fail(&j->why, CR_EUNSUPPORTED, "binary file (no format Cristal reads)");
@@ -314,6 +320,30 @@ static const struct cr_run_chat *chat_of(cr_run *r, const char *dir)
 	return c;
 }
 
+/* Notes a name rejected for its content in this run (kept from the sweep). */
+static cr_err note_rejected(cr_run *r, const char *name)
+{
+	if (r->n_rejected == r->cap_rejected) {
+		size_t cap = r->cap_rejected ? 2 * r->cap_rejected : 64;
+		const char **p = cr_realloc(r->rejected, cap * sizeof *p);
+		if (!p)
+			return CR_ENOMEM;
+		r->rejected = p;
+		r->cap_rejected = cap;
+	}
+	if (!(r->rejected[r->n_rejected] = cr_arena_strdup(&r->seen_arena, name)))
+		return CR_ENOMEM;
+	r->n_rejected++;
+	return CR_OK;
+}
+
+/* Rejections that depend on the bytes alone are remembered; limits, access
+ * rights, time-outs and memory may change by the next run. */
+static int reject_lasts(cr_err fe)
+{
+	return fe == CR_EUNSUPPORTED || fe == CR_ECORRUPT;
+}
+
 /* Commits one job's outcome (main thread). */
 static cr_err finish(cr_run *r, job *j, cr_msg *m)
 {
@@ -323,12 +353,24 @@ static cr_err finish(cr_run *r, job *j, cr_msg *m)
 		cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
 		return cr_run_keep(r, f->name);
 	}
+	if (j->cached_reject) {
+		cr_run_tell(r, f->name, CR_FILE_REJECTED, j->cached_reject);
+		return note_rejected(r, f->name) ? cr_fail(m, CR_ENOMEM, "out of memory") : CR_OK;
+	}
 	if (j->e)
 		return cr_fail(m, j->e, "%s", j->em.text);
 	if (j->fe) {
 		cr_run_tell(r, f->name, CR_FILE_REJECTED, j->why.text);
-		return CR_OK;
+		if (!reject_lasts(j->fe))
+			return CR_OK;
+		cr_reject_row rr = {.source_id = f->source_id, .name = f->name, .size = f->size,
+				    .mtime = f->mtime_ns, .reason = j->why.text};
+		if ((e = cr_store_reject_put(r->c->store, &rr, m)))
+			return e;
+		return note_rejected(r, f->name) ? cr_fail(m, CR_ENOMEM, "out of memory") : CR_OK;
 	}
+	if (j->had_reject && (e = cr_store_reject_delete(r->c->store, f->source_id, f->name, m)))
+		return e;
 	if (j->same) {
 		if ((e = cr_store_doc_touch(r->c->store, j->old_id, (int64_t)j->len, f->mtime_ns, m)))
 			return e;
@@ -373,6 +415,18 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 				j->old_id = old.id;
 				j->old_hash = old.hash;
 				j->unchanged = old.size == j->f->size && old.mtime == j->f->mtime_ns;
+			} else if (!e) {
+				cr_reject_row rj;
+				le = cr_store_reject_find(r->c->store, &j->a, j->f->source_id, j->f->name, &rj, m);
+				if (le && le != CR_ENOTFOUND)
+					e = le;
+				j->had_reject = le == CR_OK;
+				if (j->had_reject && rj.size == j->f->size && rj.mtime == j->f->mtime_ns)
+					j->cached_reject = rj.reason;
+			}
+			if (j->cached_reject) {
+				k++;
+				continue;
 			}
 			if (!j->unchanged) {
 				to_read++;
@@ -519,13 +573,76 @@ static int collect_gone(void *ctx, int64_t id, const char *name, const char *has
 	return 0;
 }
 
+typedef struct stale {
+	cr_run *r;
+	cr_arena a;
+	const char **names;
+	size_t n, cap;
+	cr_err e;
+} stale;
+
+/* A remembered rejection whose file was not rejected in this run (gone,
+ * or now a document). */
+static int collect_stale(void *ctx, const cr_reject_row *rj)
+{
+	stale *st = ctx;
+	if (bsearch(&rj->name, st->r->rejected, st->r->n_rejected, sizeof *st->r->rejected, cmp_name))
+		return 0;
+	for (size_t i = 0; i < st->r->n_unlisted; i++) {
+		size_t k = strlen(st->r->unlisted[i]);
+		if (!strncmp(rj->name, st->r->unlisted[i], k) && (rj->name[k] == '/' || !rj->name[k]))
+			return 0;
+	}
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 64;
+		const char **p = cr_realloc(st->names, cap * sizeof *p);
+		if (!p) {
+			st->e = CR_ENOMEM;
+			return 1;
+		}
+		st->names = p;
+		st->cap = cap;
+	}
+	if (!(st->names[st->n] = cr_arena_strdup(&st->a, rj->name))) {
+		st->e = CR_ENOMEM;
+		return 1;
+	}
+	st->n++;
+	return 0;
+}
+
+/* Forgets the remembered rejections of a source that this run did not reject. */
+static cr_err sweep_rejects(cr_run *r, int64_t source_id, cr_msg *m)
+{
+	qsort(r->rejected, r->n_rejected, sizeof *r->rejected, cmp_name);
+	stale st = {.r = r};
+	cr_arena_init(&st.a, 0);
+	cr_err e = cr_store_rejects_of_source(r->c->store, source_id, collect_stale, &st, m);
+	if (!e && st.e)
+		e = cr_fail(m, st.e, "out of memory");
+	if (!e && st.n && !(e = cr_store_begin(r->c->store, m))) {
+		for (size_t i = 0; i < st.n && !e; i++)
+			e = cr_store_reject_delete(r->c->store, source_id, st.names[i], m);
+		if (!e)
+			e = cr_store_commit(r->c->store, m);
+		if (e)
+			cr_store_rollback(r->c->store);
+	}
+	cr_free(st.names);
+	cr_arena_release(&st.a);
+	r->n_rejected = 0;
+	return e;
+}
+
 /* Deletes the documents of a source that this run did not see. */
 cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m)
 {
 	qsort(r->seen, r->n_seen, sizeof *r->seen, cmp_name);
 	gone g = {.r = r};
 	cr_arena_init(&g.a, 0);
-	cr_err e = cr_store_files_of_source(r->c->store, source_id, collect_gone, &g, m);
+	cr_err e = sweep_rejects(r, source_id, m);
+	if (!e)
+		e = cr_store_files_of_source(r->c->store, source_id, collect_gone, &g, m);
 	if (!e)
 		e = g.e;
 	for (size_t i = 0; i < g.n && !e; i++) {
@@ -628,6 +745,7 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 		if (src[i] < 0)
 			continue;
 		r.n_seen = 0;
+		r.n_rejected = 0;
 		cr_arena_release(&r.seen_arena);
 		e = ingest_files(&r, w.files + first_file[i], first_file[i + 1] - first_file[i], m);
 		for (size_t k = first_repo[i]; k < first_repo[i + 1] && !e; k++)
@@ -652,6 +770,7 @@ out:
 	cr_corpus_unlock(c);
 	cr_walk_release(&w);
 	cr_free(r.seen);
+	cr_free(r.rejected);
 	cr_arena_release(&r.seen_arena);
 	cr_arena_release(&r.chat_arena);
 	cr_free(r.chats);

@@ -362,6 +362,7 @@ out1:
 out0:
 	free(real);
 	cr_free(r.seen);
+	cr_free(r.rejected);
 	cr_arena_release(&r.seen_arena);
 	rep->seconds = cr_now() - t0;
 	return e;

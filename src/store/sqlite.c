@@ -20,6 +20,10 @@
  *          index can never miss a deletion, whatever crashes when
  *   kv(key, value)                       small settings
  *   models(name, path, arch, info, size, added)   `cristal model add`
+ *   rejects(source_id, name, size, mtime, reason)  files rejected for their
+ *          content, not read again while size and mtime match; created
+ *          IF NOT EXISTS at every open, so v1 catalogs made before it get
+ *          it too (an additive change: older builds ignore the table)
  *
  * AUTOINCREMENT (not plain rowid) guarantees chunk ids strictly increase and
  * are never reused, even after the highest chunk is deleted: the index
@@ -109,6 +113,9 @@ enum {
 	S_MODEL_PUT,
 	S_MODEL_GET,
 	S_MODEL_DEL,
+	S_REJ_PUT,
+	S_REJ_FIND,
+	S_REJ_DEL,
 	S__COUNT
 };
 
@@ -148,7 +155,15 @@ static const char *const SQL[S__COUNT] = {
 			" VALUES (?1,?2,?3,?4,?5,?6)",
 	[S_MODEL_GET] = "SELECT name, path, arch, info, size, added FROM models WHERE name = ?1",
 	[S_MODEL_DEL] = "DELETE FROM models WHERE name = ?1",
+	[S_REJ_PUT] = "INSERT OR REPLACE INTO rejects(source_id, name, size, mtime, reason) VALUES (?1,?2,?3,?4,?5)",
+	[S_REJ_FIND] = "SELECT size, mtime, reason FROM rejects WHERE source_id = ?1 AND name = ?2",
+	[S_REJ_DEL] = "DELETE FROM rejects WHERE source_id = ?1 AND name = ?2",
 };
+
+static const char REJECTS_TABLE[] =
+	"CREATE TABLE IF NOT EXISTS rejects(source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, reason TEXT NOT NULL,"
+	" PRIMARY KEY(source_id, name)) WITHOUT ROWID;";
 
 typedef struct sq_store {
 	cr_store base;
@@ -607,6 +622,97 @@ static cr_err sq_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mt
 	return e;
 }
 
+/* ---- rejected files ----------------------------------------------------- */
+
+static cr_err sq_reject_put(cr_store *s, const cr_reject_row *r, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_REJ_PUT, m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, r->source_id);
+	bind_text(st, 2, r->name);
+	sqlite3_bind_int64(st, 3, r->size);
+	sqlite3_bind_int64(st, 4, r->mtime);
+	bind_text(st, 5, r->reason ? r->reason : "");
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "rejection write");
+	done(st);
+	return e;
+}
+
+static cr_err sq_reject_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name, cr_reject_row *out,
+			     cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_REJ_FIND, m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, source_id);
+	bind_text(st, 2, name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		out->source_id = source_id;
+		out->name = cr_arena_strdup(a, name);
+		out->size = sqlite3_column_int64(st, 0);
+		out->mtime = sqlite3_column_int64(st, 1);
+		out->reason = col_dup(a, st, 2);
+		if (!out->name || !out->reason)
+			e = cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	} else if (rc == SQLITE_DONE) {
+		e = cr_fail(m, CR_ENOTFOUND, "catalog: no rejection of %s", name);
+	} else {
+		e = db_fail(q, m, "rejection lookup");
+	}
+	done(st);
+	return e;
+}
+
+static cr_err sq_reject_delete(cr_store *s, int64_t source_id, const char *name, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_REJ_DEL, m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, source_id);
+	bind_text(st, 2, name);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_fail(q, m, "rejection delete");
+	done(st);
+	return e;
+}
+
+static cr_err sq_rejects_of_source(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db, "SELECT name, size, mtime, reason FROM rejects WHERE source_id = ?1 ORDER BY name",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(q, m, "prepare");
+	sqlite3_bind_int64(st, 1, source_id);
+	cr_err e = CR_OK;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cr_reject_row r = {.source_id = source_id,
+				   .name = (const char *)sqlite3_column_text(st, 0),
+				   .size = sqlite3_column_int64(st, 1),
+				   .mtime = sqlite3_column_int64(st, 2),
+				   .reason = (const char *)sqlite3_column_text(st, 3)};
+		if (!r.name)
+			continue;
+		if (fn(ctx, &r))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = db_fail(q, m, "rejection list");
+	sqlite3_finalize(st);
+	return e;
+}
+
 /* Iterations use their own statement so a callback may call the store. */
 static cr_err doc_iter(sq_store *q, const char *sql, int64_t arg, cr_store_doc_fn fn, void *ctx, cr_msg *m)
 {
@@ -1032,6 +1138,10 @@ static const cr_store_vt SQLITE_VT = {
 	.model_get = sq_model_get,
 	.model_del = sq_model_del,
 	.model_list = sq_model_list,
+	.reject_put = sq_reject_put,
+	.reject_find = sq_reject_find,
+	.reject_delete = sq_reject_delete,
+	.rejects_of_source = sq_rejects_of_source,
 };
 
 /* Creates the schema in a new file, or checks the version of an old one. */
@@ -1118,6 +1228,11 @@ cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m)
 	}
 	if ((e = schema_init(q, path, m)))
 		goto fail;
+	if (sqlite3_exec(q->db, REJECTS_TABLE, NULL, NULL, &err) != SQLITE_OK) {
+		e = cr_fail(m, CR_EIO, "%s: cannot add the rejects table: %s", path, err ? err : sqlite3_errmsg(q->db));
+		sqlite3_free(err);
+		goto fail;
+	}
 	cr_free(path);
 	*out = &q->base;
 	return CR_OK;

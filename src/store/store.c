@@ -66,6 +66,29 @@ cr_err cr_store_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted_chunk_id
 	return s->vt->doc_delete(s, doc_id, deleted_chunk_ids, m);
 }
 
+cr_err cr_store_reject_put(cr_store *s, const cr_reject_row *r, cr_msg *m)
+{
+	if (!r || !r->name)
+		return cr_fail(m, CR_EINVAL, "catalog: rejection without a name");
+	return s->vt->reject_put(s, r, m);
+}
+
+cr_err cr_store_reject_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name, cr_reject_row *out,
+			    cr_msg *m)
+{
+	return s->vt->reject_find(s, a, source_id, name, out, m);
+}
+
+cr_err cr_store_reject_delete(cr_store *s, int64_t source_id, const char *name, cr_msg *m)
+{
+	return s->vt->reject_delete(s, source_id, name, m);
+}
+
+cr_err cr_store_rejects_of_source(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->rejects_of_source(s, source_id, fn, ctx, m);
+}
+
 cr_err cr_store_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m)
 {
 	return s->vt->doc_touch(s, doc_id, size, mtime, m);

@@ -40,6 +40,11 @@ typedef struct cr_store_vt {
 	cr_err (*model_get)(cr_store *s, cr_arena *a, const char *name, cr_model_row *out, cr_msg *m);
 	cr_err (*model_del)(cr_store *s, const char *name, cr_msg *m);
 	cr_err (*model_list)(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg *m);
+	cr_err (*reject_put)(cr_store *s, const cr_reject_row *r, cr_msg *m);
+	cr_err (*reject_find)(cr_store *s, cr_arena *a, int64_t source_id, const char *name, cr_reject_row *out,
+			      cr_msg *m);
+	cr_err (*reject_delete)(cr_store *s, int64_t source_id, const char *name, cr_msg *m);
+	cr_err (*rejects_of_source)(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx, cr_msg *m);
 } cr_store_vt;
 
 struct cr_store {

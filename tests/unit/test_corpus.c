@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,6 +263,82 @@ static void test_jsonl(void **st)
 	cr_corpus_close(c);
 }
 
+/* A file rejected for its content is remembered (size, mtime, reason) and
+ * not read again while those match; a changed file is retried; the memory
+ * of a file that is gone is dropped. */
+static void test_reject_cache(void **st)
+{
+	write_file("ok.txt", "The pangolin eats ants.\n");
+	static const char blob[] = "\x7f" "ELF\x02\x01\x01 not text at all";
+	char p[512];
+	snprintf(p, sizeof p, "%s/tool", tree);
+	FILE *f = fopen(p, "wb");
+	fwrite(blob, 1, sizeof blob - 1, f);
+	fclose(f);
+	struct stat sb;
+	assert_int_equal(stat(p, &sb), 0);
+	cr_corpus *c;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	rejects rj = {0};
+	cr_ingest_report rep = ingest(c, &rj);
+	assert_int_equal(rep.rejected, 1);
+	assert_true(has_reject(&rj, "docs/tool", "binary file (ELF executable)"));
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_reject_row rr;
+	cr_doc_row d;
+	assert_int_equal(cr_store_doc_find_any(cr_corpus_store(c), &a, "docs/ok.txt", &d, &m), CR_OK);
+	int64_t src = d.source_id;
+	assert_int_equal(cr_store_reject_find(cr_corpus_store(c), &a, src, "docs/tool", &rr, &m), CR_OK);
+	assert_int_equal(rr.size, (int64_t)sizeof blob - 1);
+	assert_string_equal(rr.reason, "binary file (ELF executable)");
+
+	/* same size and mtime, other bytes (readable text now): not read, so
+	 * still rejected with the remembered reason */
+	f = fopen(p, "wb");
+	fputs("The aardvark digs deep.", f); /* same length as blob */
+	fclose(f);
+	assert_int_equal((int)strlen("The aardvark digs deep."), (int)sizeof blob - 1);
+	struct timespec ts[2] = {sb.st_atim, sb.st_mtim};
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	memset(&rj, 0, sizeof rj);
+	rep = ingest(c, &rj);
+	assert_int_equal(rep.rejected, 1);
+	assert_int_equal(rep.unchanged, 1);
+	assert_true(has_reject(&rj, "docs/tool", "binary file (ELF executable)"));
+	assert_string_equal(find(c, "aardvark"), "");
+
+	/* a new mtime: retried, now a document, and the rejection forgotten */
+	ts[1].tv_sec += 10;
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	memset(&rj, 0, sizeof rj);
+	rep = ingest(c, &rj);
+	assert_int_equal(rep.rejected, 0);
+	assert_int_equal(rep.ingested, 1);
+	assert_string_equal(find(c, "aardvark"), "docs/tool");
+	assert_int_equal(cr_store_reject_find(cr_corpus_store(c), &a, src, "docs/tool", &rr, &m), CR_ENOTFOUND);
+
+	/* rejected again, then deleted from disk: the rejection goes too */
+	f = fopen(p, "wb");
+	fwrite(blob, 1, sizeof blob - 1, f);
+	fclose(f);
+	ts[1].tv_sec += 10;
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	memset(&rj, 0, sizeof rj);
+	rep = ingest(c, &rj);
+	assert_int_equal(rep.rejected, 1);
+	assert_int_equal(rep.deleted, 1); /* the text version */
+	assert_int_equal(cr_store_reject_find(cr_corpus_store(c), &a, src, "docs/tool", &rr, &m), CR_OK);
+	assert_int_equal(unlink(p), 0);
+	memset(&rj, 0, sizeof rj);
+	rep = ingest(c, &rj);
+	assert_int_equal(rep.rejected, 0);
+	assert_int_equal(cr_store_reject_find(cr_corpus_store(c), &a, src, "docs/tool", &rr, &m), CR_ENOTFOUND);
+	cr_arena_release(&a);
+	cr_corpus_close(c);
+}
+
 /* The per-line JSONL parser on its own (no catalog), as the fuzz target uses it. */
 static void test_jsonl_parse_line(void **st)
 {
@@ -387,6 +464,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jsonl, setup, teardown),
 		cmocka_unit_test(test_jsonl_parse_line),
+		cmocka_unit_test_setup_teardown(test_reject_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
