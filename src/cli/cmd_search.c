@@ -9,7 +9,10 @@
  * Each result: "doc" (JSONL id, or the path under the ingested root),
  * "title", "type", "score", "snippet", and the location fields that apply:
  * "page", "line" (first line), "line_end", "sheet", "slide", "speaker",
- * "time" (seconds), "heading", "symbol".
+ * "time" (seconds), "heading", "symbol". In a spreadsheet (with "sheet")
+ * the line range is a row range: "row" and "row_end" repeat it under that
+ * name ("line"/"line_end" stay for compatibility), and the human output
+ * says "rows 2-14".
  *
  * cli_search_run and cli_search_print are shared with cmd_shell.c.
  */
@@ -77,9 +80,12 @@ static void print_json(const cr_result *rs, size_t n, const char *key, const cha
 			(void)cr_buf_adds(&b, ",\"sheet\":");
 			json_str(&b, l->sheet);
 		}
-		if (l->line_start > 0)
-			(void)cr_buf_printf(&b, ",\"line\":%d,\"line_end\":%d", l->line_start,
-					    l->line_end > 0 ? l->line_end : l->line_start);
+		if (l->line_start > 0) {
+			int le = l->line_end > 0 ? l->line_end : l->line_start;
+			(void)cr_buf_printf(&b, ",\"line\":%d,\"line_end\":%d", l->line_start, le);
+			if (l->sheet) /* in a sheet those are row numbers: say so too */
+				(void)cr_buf_printf(&b, ",\"row\":%d,\"row_end\":%d", l->line_start, le);
+		}
 		if (l->speaker) {
 			(void)cr_buf_adds(&b, ",\"speaker\":");
 			json_str(&b, l->speaker);
@@ -127,10 +133,11 @@ void cli_search_print(const cr_result *rs, size_t n)
 		if (l->sheet)
 			printf("  sheet %s", l->sheet);
 		if (l->line_start > 0) {
+			const char *unit = l->sheet ? "row" : "line"; /* xlsx ranges are sheet rows */
 			if (l->line_end > l->line_start)
-				printf("  lines %d-%d", l->line_start, l->line_end);
+				printf("  %ss %d-%d", unit, l->line_start, l->line_end);
 			else
-				printf("  line %d", l->line_start);
+				printf("  %s %d", unit, l->line_start);
 		}
 		if (l->speaker)
 			printf("  %s", l->speaker);

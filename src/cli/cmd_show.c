@@ -137,8 +137,11 @@ static void loc_json(cr_buf *b, const cr_loc *l)
 		(void)cr_buf_printf(b, ",\"slide\":%d", l->slide);
 	if (l->sheet)
 		(void)cr_buf_adds(b, ",\"sheet\":"), jstr(b, l->sheet);
-	if (l->line_start > 0)
+	if (l->line_start > 0) {
 		(void)cr_buf_printf(b, ",\"line\":%d,\"line_end\":%d", l->line_start, l->line_end);
+		if (l->sheet) /* sheet rows, named as such (as in search --json) */
+			(void)cr_buf_printf(b, ",\"row\":%d,\"row_end\":%d", l->line_start, l->line_end);
+	}
 	if (l->speaker)
 		(void)cr_buf_adds(b, ",\"speaker\":"), jstr(b, l->speaker);
 	if (l->t_start >= 0)

@@ -46,7 +46,11 @@ PY
 check "Travel and Security Policy" samples/docs/travel-security-policy.pdf 'x.get("page") == 1'
 check "payload repeatability" samples/docs/kestrel-kr7-spec.docx '"Payload" in x.get("heading", "")'
 check "timeline to launch first 20 units" samples/docs/kestrel-launch-deck.pptx 'x.get("slide", 0) >= 2'
-check "engineering Osaka budget quarter" samples/finance/budget-fy2026.xlsx '"sheet" in x'
+check "engineering Osaka budget quarter" samples/finance/budget-fy2026.xlsx '"sheet" in x and x.get("row", 0) >= 1 and x["row"] == x["line"] and x["row_end"] == x["line_end"]'
+check "payload repeatability" samples/docs/kestrel-kr7-spec.docx '"row" not in x'
+# in a sheet, the human output says rows, not lines
+c search -k 1 "engineering Osaka budget quarter" | head -1 | grep -q "budget-fy2026.xlsx  sheet .*  rows\? [0-9]" || fail "xlsx location not labelled as rows"
+c search -k 1 "nearest-neighbour tour 2-opt" | head -1 | grep -q "pick_planner.py  lines\? [0-9]" || fail "code location not labelled as lines"
 check "Northwind pilot start in May instead" samples/meetings/kestrel-design-review.vtt 'x.get("time", -1) >= 0'
 check "nearest-neighbour tour 2-opt" samples/code/planning/pick_planner.py 'x.get("line", 0) >= 1'
 check "年次有給休暇 付与 繰り越し" samples/ja/shain-handbook.md 'x.get("line", 0) >= 1'
