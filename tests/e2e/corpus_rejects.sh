@@ -3,7 +3,8 @@
 # the ingest: a corrupt PDF, a FIFO, a broken link, a link loop, a file over
 # the size limit (sparse, so nothing big is written), a binary file, an unreadable file
 # (when not running as root); hidden files are skipped silently. Then a file
-# deleted from disk leaves the index, and a missing root fails with a reason.
+# deleted from disk leaves the index while the rejections are reported again
+# with the same reasons, and a missing root fails with a reason.
 set -euo pipefail
 : "${CR_BIN:?}"
 tmp=$(mktemp -d /tmp/cr_e2e_rejects.XXXXXX)
@@ -58,6 +59,14 @@ rm "$T/good.txt"
 c ingest --json "$T" >"$tmp/out2.json" 2>/dev/null
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["deleted"] == 1 and r["unchanged"] == 1, r' "$tmp/out2.json" \
 	|| fail "deletion not noticed"
+# rejected again, with the same reasons (content rejections come from the
+# catalog's memory of them, not from reading the files again)
+python3 - "$tmp/out.json" "$tmp/out2.json" <<'PY' || fail "rejections not reported again: $(cat "$tmp/out2.json")"
+import json, sys
+a = {x["name"]: x["reason"] for x in json.load(open(sys.argv[1]))["rejections"]}
+b = {x["name"]: x["reason"] for x in json.load(open(sys.argv[2]))["rejections"]}
+assert a == b, (a, b)
+PY
 c search --json ocelot >"$tmp/s2.json"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert r == [], r' "$tmp/s2.json" || fail "deleted file still found"
 
