@@ -546,7 +546,7 @@ typedef struct gone {
 static int collect_gone(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
 {
 	gone *g = ctx;
-	if (name && bsearch(&name, g->r->seen, g->r->n_seen, sizeof *g->r->seen, cmp_name))
+	if (name && g->r->n_seen && bsearch(&name, g->r->seen, g->r->n_seen, sizeof *g->r->seen, cmp_name))
 		return 0;
 	for (size_t i = 0; name && i < g->r->n_unlisted; i++) {
 		size_t k = strlen(g->r->unlisted[i]);
@@ -586,7 +586,8 @@ typedef struct stale {
 static int collect_stale(void *ctx, const cr_reject_row *rj)
 {
 	stale *st = ctx;
-	if (bsearch(&rj->name, st->r->rejected, st->r->n_rejected, sizeof *st->r->rejected, cmp_name))
+	if (st->r->n_rejected &&
+	    bsearch(&rj->name, st->r->rejected, st->r->n_rejected, sizeof *st->r->rejected, cmp_name))
 		return 0;
 	for (size_t i = 0; i < st->r->n_unlisted; i++) {
 		size_t k = strlen(st->r->unlisted[i]);
@@ -614,7 +615,8 @@ static int collect_stale(void *ctx, const cr_reject_row *rj)
 /* Forgets the remembered rejections of a source that this run did not reject. */
 static cr_err sweep_rejects(cr_run *r, int64_t source_id, cr_msg *m)
 {
-	qsort(r->rejected, r->n_rejected, sizeof *r->rejected, cmp_name);
+	if (r->n_rejected) /* (NULL, 0) is undefined for qsort and bsearch */
+		qsort(r->rejected, r->n_rejected, sizeof *r->rejected, cmp_name);
 	stale st = {.r = r};
 	cr_arena_init(&st.a, 0);
 	cr_err e = cr_store_rejects_of_source(r->c->store, source_id, collect_stale, &st, m);
@@ -637,7 +639,8 @@ static cr_err sweep_rejects(cr_run *r, int64_t source_id, cr_msg *m)
 /* Deletes the documents of a source that this run did not see. */
 cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m)
 {
-	qsort(r->seen, r->n_seen, sizeof *r->seen, cmp_name);
+	if (r->n_seen)
+		qsort(r->seen, r->n_seen, sizeof *r->seen, cmp_name);
 	gone g = {.r = r};
 	cr_arena_init(&g.a, 0);
 	cr_err e = sweep_rejects(r, source_id, m);

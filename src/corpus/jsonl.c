@@ -211,7 +211,7 @@ static cr_err one_line(jl *j, const char *line, size_t len, size_t lineno, cr_ms
 	pm.text[0] = 0;
 	e = cr_jsonl_parse_line(&a, line, len, &rec, &pm);
 	if (e == CR_ECORRUPT) {
-		char why[320];
+		char why[sizeof pm.text + sizeof where + 4];
 		snprintf(why, sizeof why, "%s: %s", where, pm.text);
 		cr_run_tell(r, where, CR_FILE_REJECTED, why);
 		e = CR_OK;
