@@ -9,7 +9,9 @@
 # prebuilt libllama of the node-llama-cpp oracle, driven by
 # bench/llama_harness.c, compiled here against llama.h from a temporary
 # clone of the oracle's source bundle. Runs are sequential; on a shared
-# machine the spread (min..max) printed by each tool shows the noise.
+# machine the spread (min..max) printed by each tool shows the noise, and
+# for one thread a second line gives both speeds per CPU second (work done,
+# not time waited), which stays comparable when other jobs share the cores.
 #
 # Environment: BUILD (build dir, default build), MODELS (model cache dir),
 # CONFIGS, THREADS ("1 2"), PP (512), TG (128), REPS (5), MODE (model|kern),
@@ -75,6 +77,16 @@ for cfg in $CONFIGS; do
 			"$arch:$shape:$type" "$th" "${opp:--}" "${lpp:--}" "$(ratio "$opp" "$lpp")" \
 			"${otg:--}" "${ltg:--}" "$(ratio "$otg" "$ltg")" "$bwf" \
 			"$(span pp_tps "$OUT")" "$(span pp_tps "$LOUT")" "$(span tg_tps "$OUT")" "$(span tg_tps "$LOUT")" "${bw:--}" "${rss:--}"
+		if [ "$th" = 1 ]; then
+			# over process CPU time: what one core's work achieves, whatever
+			# else runs on the machine (the fair single-thread comparison
+			# when it is shared)
+			cpp=$(val pp_cpu_tps "$OUT"); ctg=$(val tg_cpu_tps "$OUT")
+			lcpp=$(val pp_cpu_tps "$LOUT"); lctg=$(val tg_cpu_tps "$LOUT")
+			printf '%-26s %3s | %9s %9s %5s | %8s %8s %5s |        (per CPU second)\n' \
+				"  cpu-time" "$th" "${cpp:--}" "${lcpp:--}" "$(ratio "$cpp" "$lcpp")" \
+				"${ctg:--}" "${lctg:--}" "$(ratio "$ctg" "$lctg")"
+		fi
 		if [ -z "$opp$otg" ]; then sed 's/^/    ours: /' "$OUT" | tail -3; fi
 		if [ -z "$lpp$ltg" ]; then sed 's/^/    llama.cpp: /' "$LOUT" | tail -3; fi
 	done
