@@ -11,7 +11,22 @@
  */
 #include "index/index_int.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
+
+/* Drops already-merged pages of a source mapping from our resident set
+ * (they are file pages: a later touch just faults them back in), so a merge
+ * of big segments does not hold them all at once. */
+static void release_done(const uint8_t *base, size_t *done, size_t upto)
+{
+	if (upto < *done + (8u << 20))
+		return;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)base + *done) & ~(pg - 1), b = ((uintptr_t)base + upto) & ~(pg - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+	*done = upto;
+}
 
 static int term_cmp(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl)
 {
@@ -37,6 +52,7 @@ static cr_err merge_into(cr_index *ix, cr_ix_snap *s, uint64_t seg_no, uint32_t 
 		return cr_fail(m, CR_ETOOBIG, "index: too many entries to merge into one segment");
 	uint32_t **map = cr_calloc(k, sizeof *map);
 	uint32_t *tpos = cr_calloc(k, sizeof *tpos);
+	size_t *done = cr_calloc(2 * (size_t)k, sizeof *done); /* postings, positions released up to */
 	uint8_t *attrs = cr_malloc((size_t)(n_live ? n_live : 1) * CR_IX_ATTR_SIZE);
 	uint8_t *norms = cr_malloc((size_t)(n_live ? n_live : 1) * 2);
 	uint32_t *groups = NULL, *posbuf = NULL;
@@ -45,7 +61,7 @@ static cr_err merge_into(cr_index *ix, cr_ix_snap *s, uint64_t seg_no, uint32_t 
 	cr_buf_init(&strs, 0);
 	cr_ix_segw *sw = NULL;
 	cr_ix_cur *cur = NULL;
-	if (!map || !tpos || !attrs || !norms || !(cur = cr_malloc(sizeof *cur))) {
+	if (!map || !tpos || !done || !attrs || !norms || !(cur = cr_malloc(sizeof *cur))) {
 		e = cr_fail(m, CR_ENOMEM, "index: out of memory");
 		goto out;
 	}
@@ -141,6 +157,12 @@ static cr_err merge_into(cr_index *ix, cr_ix_snap *s, uint64_t seg_no, uint32_t 
 			const uint8_t *t = cr_ix_seg_term(g, tpos[i], &tl);
 			if (term_cmp(t, tl, best, best_len))
 				continue;
+			const uint8_t *rec = g->terms + (size_t)tpos[i] * CR_IX_TERM_SIZE;
+			uint64_t po = cr_ix_rd64(rec), qo = cr_ix_rd64(rec + 8);
+			if (po <= g->post_len)
+				release_done(g->post, &done[2 * i], (size_t)po);
+			if (qo <= g->pos.len && g->pos.len)
+				release_done(g->pos.data, &done[2 * i + 1], (size_t)qo);
 			cr_ix_tinfo ti;
 			if (cr_ix_seg_tinfo(g, tpos[i], &ti)) {
 				e = cr_fail(m, CR_ECORRUPT, "index: segment %llu: bad dictionary entry",
@@ -198,6 +220,7 @@ out:
 		cr_free(map[i]);
 	cr_free(map);
 	cr_free(tpos);
+	cr_free(done);
 	cr_free(attrs);
 	cr_free(norms);
 	cr_free(groups);
