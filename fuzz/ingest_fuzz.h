@@ -1,8 +1,11 @@
-/* ingest_fuzz.h — shared by the document fuzz targets (fuzz_pdf, fuzz_ooxml,
- * fuzz_html, fuzz_csv, fuzz_charset): runs the dispatcher on the input under
- * a given file name with tight limits, then reads every string of every
- * document to its end and chunks it, so a wrong length or pointer shows up
- * under ASan. Any section that is not valid UTF-8 aborts (a finding). */
+/* ingest_fuzz.h — shared by the ingest fuzz targets.
+ * fuzz_extract (fuzz_pdf, fuzz_ooxml, fuzz_html, fuzz_csv, fuzz_charset) runs
+ * the dispatcher on the input under a given file name with tight limits,
+ * then reads every string of every document to its end and chunks it, so a
+ * wrong length or pointer shows up under ASan; any section that is not valid
+ * UTF-8 aborts (a finding). fuzz_extractor (fuzz_chat, fuzz_vtt, fuzz_srt,
+ * fuzz_mail) calls one extractor directly and reads what it returns the same
+ * way. */
 #ifndef CR_FUZZ_INGEST_H
 #define CR_FUZZ_INGEST_H
 
@@ -11,8 +14,9 @@
 #include <string.h>
 
 #include "cristal/ingest.h"
+#include "ingest/ingest_int.h"
 
-static size_t fuzz_read_loc(const cr_loc *l)
+static inline size_t fuzz_read_loc(const cr_loc *l)
 {
 	size_t n = 0;
 	n += l->sheet ? strlen(l->sheet) : 0;
@@ -22,7 +26,7 @@ static size_t fuzz_read_loc(const cr_loc *l)
 	return n;
 }
 
-static void fuzz_extract(const char *name, const uint8_t *data, size_t size)
+static inline void fuzz_extract(const char *name, const uint8_t *data, size_t size)
 {
 	cr_arena a;
 	cr_arena_init(&a, 512u << 20);
@@ -58,6 +62,47 @@ static void fuzz_extract(const char *name, const uint8_t *data, size_t size)
 	} else if (!m.text[0]) {
 		abort(); /* every failure must say why */
 	}
+	(void)sink;
+	cr_arena_release(&a);
+}
+
+/* Reads every string of every document in the list to its end. */
+static inline size_t fuzz_read_docs(const cr_doc *d)
+{
+	size_t sink = 0;
+	for (const cr_doc *p = d; p; p = p->next) {
+		sink += p->title ? strlen(p->title) : 0;
+		sink += p->author ? strlen(p->author) : 0;
+		for (size_t i = 0; i < p->n_meta; i++)
+			sink += strlen(p->meta[i].key) + strlen(p->meta[i].value);
+		for (size_t i = 0; i < p->n_sections; i++) {
+			const cr_section *s = &p->sections[i];
+			if (s->len)
+				sink += (uint8_t)s->text[s->len - 1] + strlen(s->text);
+			sink += fuzz_read_loc(&s->loc);
+		}
+	}
+	return sink;
+}
+
+/* Runs one extractor on the input as the file `name`. */
+static inline void fuzz_extractor(cr_extractor fn, const char *name, const uint8_t *data, size_t size)
+{
+	cr_arena a;
+	cr_arena_init(&a, 256u << 20);
+	cr_extract_limits lim = cr_extract_limits_default();
+	lim.max_seconds = 10;
+	cr_msg m;
+	m.text[0] = 0;
+	cr_doc *d = cr_arena_zalloc(&a, sizeof *d);
+	d->name = name;
+	cr_xctx x = {.a = &a, .lim = &lim, .m = &m, .root = d, .deadline = cr_now() + lim.max_seconds};
+	static const uint8_t empty[1];
+	if (!data)
+		data = empty;
+	volatile size_t sink = 0;
+	if (fn(&x, data, size, d) == CR_OK)
+		sink += fuzz_read_docs(d);
 	(void)sink;
 	cr_arena_release(&a);
 }
