@@ -76,6 +76,8 @@ static char *read_line(FILE *f, char **buf, size_t *cap)
 
 int main(int argc, char **argv)
 {
+	char **qids = NULL, **qtexts = NULL; /* freed at out: */
+	size_t n_q = 0;
 	if (argc < 2) {
 		fprintf(stderr, "usage: ir_eval DIR [--k1 X] [--b Y] [--bt Y] [--wt W] [--min-ndcg F] [--runs FILE]\n");
 		return 2;
@@ -176,8 +178,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ir_eval: cannot open %s\n", path);
 		goto out;
 	}
-	char **qids = NULL, **qtexts = NULL;
-	size_t n_q = 0, cap_q = 0;
+	size_t cap_q = 0;
 	while (read_line(f, &line, &cap)) {
 		if (!*line)
 			continue;
@@ -320,12 +321,24 @@ int main(int argc, char **argv)
 	printf("docs %zu (%.1f MB) indexed in %.2f s; %zu queries, %.0f us/query\n", g_n_docs, bytes / 1e6, t_index,
 	       n_eval, n_eval ? t_search / (double)n_eval * 1e6 : 0);
 	printf("nDCG@10 %.4f\nRecall@100 %.4f\n", ndcg, recall);
+	for (size_t j = 0; j < n_qr; j++) {
+		free(qr[j].qid);
+		free(qr[j].did);
+	}
+	free(qr);
+	free(qorder);
 	rc = 0;
 	if (min_ndcg >= 0 && ndcg < min_ndcg) {
 		fprintf(stderr, "ir_eval: nDCG@10 %.4f is below the floor %.4f\n", ndcg, min_ndcg);
 		rc = 1;
 	}
 out:
+	for (size_t j = 0; j < n_q; j++) {
+		free(qids[j]);
+		free(qtexts[j]);
+	}
+	free(qids);
+	free(qtexts);
 	cr_index_writer_free(w);
 	cr_index_close(ix);
 	cr_analyzer_free(an);
