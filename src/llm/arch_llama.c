@@ -10,6 +10,7 @@
  *   q, k = RoPE(pos)              (llama: adjacent pairs; qwen: halves)
  *   cache[pos..pos+n) = k, v
  *   att = softmax(q Kᵀ / √d, causal) V                  per head, pool
+ *         (batches: blocked, see cr_attention_blocked below)
  *   x += att Wo
  *   cur = RMSNorm(x) · ffn_norm
  *   x += (silu(cur Wgate) ⊙ cur Wup) Wdown              3 × cr_matmul
@@ -19,8 +20,86 @@
  * the scratch buffers never grow. Nothing here allocates.
  */
 #include "llm/model_int.h"
+#include "llm/cpu/quant.h"
 
 #include <math.h>
+#include <string.h>
+
+/*
+ * Batched attention for prompt processing. One task per (kv head, block of
+ * up to ATT_QB queries): the keys it can see are transposed once into
+ * scratch (head_dim × nk), then for each query head sharing that kv head
+ * S = Q·Kᵀ (cr_gemm_f32), the causal mask and a softmax in place, and
+ * O = S·V (cr_gemm_f32), each output row scaled by 1 / its softmax sum.
+ * Per-pair dot products and axpys become two register-blocked products
+ * whose operands stay in cache. Tasks run on the pool, the blocks with the
+ * most keys first.
+ */
+enum { ATT_QB = 64 };
+
+typedef struct batt_job {
+	cr_ctx *c;
+	int il, q_stride, n, pos0, n_kv, causal, o_stride, nqb;
+	const float *q;
+	float *o;
+} batt_job;
+
+static void batt_task(void *ctx, int t, int n_tasks)
+{
+	const batt_job *j = ctx;
+	const cr_hparams *hp = &j->c->md->hp;
+	const int hd = hp->head_dim, gq = hp->n_head / hp->n_head_kv;
+	const float scale = 1.0f / sqrtf((float)hd);
+	CR_UNUSED(n_tasks);
+	int kvh = t % hp->n_head_kv, qb = j->nqb - 1 - t / hp->n_head_kv;
+	int i0 = qb * ATT_QB, i1 = CR_MIN(j->n, i0 + ATT_QB), m = i1 - i0;
+	int nk = j->causal ? CR_MIN(j->pos0 + i1, j->n_kv) : j->n_kv;
+	if (nk <= 0)
+		return;
+	const float *K = cr_kv_k(j->c, j->il, kvh), *V = cr_kv_v(j->c, j->il, kvh);
+	float *kt = cr_cpu_scratch(0, ((size_t)hd * nk + (size_t)ATT_QB * nk + ATT_QB) * sizeof(float));
+	float *S = kt + (size_t)hd * nk, *inv = S + (size_t)ATT_QB * nk;
+	for (int p = 0; p < nk; p++)
+		for (int d = 0; d < hd; d++)
+			kt[(size_t)d * nk + p] = K[(size_t)p * hd + d];
+	for (int g = 0; g < gq; g++) {
+		int h = kvh * gq + g;
+		const float *Q = j->q + (size_t)i0 * j->q_stride + (size_t)h * hd;
+		float *O = j->o + (size_t)i0 * j->o_stride + (size_t)h * hd;
+		cr_gemm_f32(m, nk, hd, Q, j->q_stride, kt, nk, S, nk);
+		for (int r = 0; r < m; r++) {
+			float *s = S + (size_t)r * nk;
+			int nki = j->causal ? CR_MIN(j->pos0 + i0 + r + 1, nk) : nk;
+			float mx = -INFINITY, sum = 0;
+			for (int p = 0; p < nki; p++)
+				mx = s[p] > mx ? s[p] : mx;
+			for (int p = 0; p < nki; p++) {
+				float e = expf((s[p] - mx) * scale);
+				s[p] = e;
+				sum += e;
+			}
+			for (int p = nki; p < nk; p++)
+				s[p] = 0;
+			inv[r] = nki > 0 ? 1.0f / sum : 0.0f;
+		}
+		cr_gemm_f32(m, hd, nk, S, nk, V, hd, O, j->o_stride);
+		for (int r = 0; r < m; r++)
+			for (int d = 0; d < hd; d++)
+				O[(size_t)r * j->o_stride + d] *= inv[r];
+	}
+}
+
+void cr_attention_blocked(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0, int n_kv,
+			  int causal, float *o, int o_stride)
+{
+	batt_job j = {c, il, q_stride, n, pos0, n_kv, causal, o_stride, (n + ATT_QB - 1) / ATT_QB, q, o};
+	int nt = j.nqb * c->md->hp.n_head_kv;
+	if (c->pool && cr_pool_threads(c->pool) > 1 && nt > 1)
+		cr_pool_run(c->pool, nt, batt_task, &j);
+	else
+		for (int t = 0; t < nt; t++)
+			batt_task(&j, t, nt);
+}
 
 static void add_bias(float *y, const float *b, int n, int dim)
 {
@@ -68,7 +147,10 @@ static void chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, fl
 			cr_rope_apply(ki, hp->n_head_kv, HD, hp->n_rot, cs, hp->rope_type);
 		}
 		cr_kv_store(c, il, pos0, n, c->kb, c->vb);
-		cr_attention(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
+		if (n >= 4)
+			cr_attention_blocked(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
+		else
+			cr_attention(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
 		cr_model_matmul(c, &L->wo, c->att, n, c->o);
 		add_bias(c->o, L->bo, n, E);
 		for (size_t i = 0; i < (size_t)n * E; i++)

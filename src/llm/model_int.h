@@ -106,6 +106,10 @@ float *cr_kv_v(cr_ctx *c, int il, int kvh);
 void cr_kv_store(cr_ctx *c, int il, int pos, int n, const float *kb, const float *vb);
 
 /* arch_llama.c */
+/* cr_attention's contract, computed in blocks of queries with cr_gemm_f32
+ * (prompt processing); parallel over (kv head, query block) with the pool. */
+void cr_attention_blocked(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0, int n_kv,
+			  int causal, float *o, int o_stride);
 cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all, cr_msg *m);
 /* arch_bert.c */
 cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m);

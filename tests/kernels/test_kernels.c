@@ -386,6 +386,61 @@ static void test_gemm_levels(void **st)
 	       cr_cpu_level());
 }
 
+/* cr_gemm_f32 (C = A·B, strided): every level against ref's double sums,
+ * odd shapes so every row-block and column-tail case runs, strides wider
+ * than the rows, and C's padding between rows left untouched. */
+static void test_gemm_f32(void **st)
+{
+	(void)st;
+	const cr_kern *ref = cr_kern_by_name("ref");
+	static const int64_t shapes[][3] = {
+		{1, 1, 1}, {1, 5, 3}, {7, 13, 64}, {6, 32, 64}, {5, 33, 17}, {13, 47, 64}, {64, 64, 64},
+		{11, 64, 129}, {2, 17, 512}, {31, 100, 7}, {12, 16, 1}, {3, 8, 9},
+	};
+	int tested = 0;
+	for (int l = 0; l < 3; l++) {
+		const cr_kern *k = cr_kern_by_name(levels[l]);
+		if (!k)
+			continue;
+		for (size_t si = 0; si < CR_ARRAY_LEN(shapes); si++) {
+			int64_t m = shapes[si][0], n = shapes[si][1], kk = shapes[si][2];
+			int64_t lda = kk + 3, ldb = n + 5, ldc = n + 2;
+			float *A = malloc((size_t)(m * lda) * 4), *B = malloc((size_t)(kk * ldb) * 4);
+			float *C0 = malloc((size_t)(m * ldc) * 4), *C1 = malloc((size_t)(m * ldc) * 4);
+			fill(A, m * lda, 1.0f);
+			fill(B, kk * ldb, 1.0f);
+			for (int64_t i = 0; i < m * ldc; i++)
+				C0[i] = C1[i] = 12345.0f;
+			ref->gemm_f32(m, n, kk, A, lda, B, ldb, C0, ldc);
+			k->gemm_f32(m, n, kk, A, lda, B, ldb, C1, ldc);
+			for (int64_t i = 0; i < m; i++)
+				for (int64_t j = 0; j < ldc; j++) {
+					float a = C0[i * ldc + j], b = C1[i * ldc + j];
+					if (j >= n) {
+						assert_true(a == 12345.0f && b == 12345.0f);
+						continue;
+					}
+					double mag = 0, exact = 0;
+					for (int64_t p = 0; p < kk; p++) {
+						mag += fabs((double)A[i * lda + p] * B[p * ldb + j]);
+						exact += (double)A[i * lda + p] * B[p * ldb + j];
+					}
+					assert_true(fabs((double)a - exact) <= 1e-6 * mag + 1e-7);
+					if (fabs((double)a - b) > 1e-5 * mag + 1e-6)
+						fail_msg("gemm_f32 %s %lldx%lldx%lld at (%lld,%lld): %g vs ref %g", levels[l],
+							 (long long)m, (long long)n, (long long)kk, (long long)i, (long long)j,
+							 b, a);
+				}
+			free(A);
+			free(B);
+			free(C0);
+			free(C1);
+			tested++;
+		}
+	}
+	assert_true(tested >= (int)CR_ARRAY_LEN(shapes));
+}
+
 static void test_dot_helpers(void **st)
 {
 	const cr_kern *ref = cr_kern_by_name("ref");
@@ -553,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_ggml_oracle),
 		cmocka_unit_test(test_gemm_levels),
 		cmocka_unit_test(test_dot_helpers),
+		cmocka_unit_test(test_gemm_f32),
 		cmocka_unit_test(test_matmul),
 		cmocka_unit_test(test_pool_tiny),
 	};

@@ -89,6 +89,9 @@ static void test_attention(void **st)
 			cr_attention_naive(&c, 1, q, NQ, N, pos0, n_kv, causal, o2, NQ);
 			for (int i = 0; i < N * NQ; i++)
 				assert_true(fabsf(o1[i] - o2[i]) < 1e-5f);
+			cr_attention_blocked(&c, 1, q, NQ, N, pos0, n_kv, causal, o1, NQ);
+			for (int i = 0; i < N * NQ; i++)
+				assert_true(fabsf(o1[i] - o2[i]) < 1e-5f);
 		}
 	/* causal: query i must not see keys after pos0 + i */
 	float o3[N * NQ];
@@ -101,6 +104,55 @@ static void test_attention(void **st)
 	assert_memory_equal(o1, o3, sizeof o1);
 	cr_pool_free(pool);
 	free(c.scores);
+	cr_kv_release(&c);
+}
+
+/* Blocked attention over several query blocks (N > 64, a ragged last one),
+ * a head size that is no multiple of the SIMD width, a cache prefix
+ * (pos0 > 0), causal and not, one thread and two, against the naive
+ * double-precision reference. */
+static void test_attention_blocked(void **st)
+{
+	(void)st;
+	cr_model md;
+	memset(&md, 0, sizeof md);
+	md.hp.n_layer = 1;
+	md.hp.n_head = 6;
+	md.hp.n_head_kv = 2;
+	md.hp.head_dim = 20;
+	cr_ctx c;
+	memset(&c, 0, sizeof c);
+	c.md = &md;
+	c.n_ctx = 250;
+	assert_int_equal(cr_kv_alloc(&c, NULL), CR_OK);
+	cr_pool *pool;
+	assert_int_equal(cr_pool_new(2, &pool), CR_OK);
+	enum { N = 150, POS0 = 37, NQ = 6 * 20, NKV = 2 * 20 };
+	float *kb = malloc(sizeof(float) * 250 * NKV), *vb = malloc(sizeof(float) * 250 * NKV);
+	float *q = malloc(sizeof(float) * N * NQ), *o1 = malloc(sizeof(float) * N * NQ);
+	float *o2 = malloc(sizeof(float) * N * NQ);
+	for (int i = 0; i < 250 * NKV; i++) {
+		kb[i] = frand() * 3;
+		vb[i] = frand();
+	}
+	for (int i = 0; i < N * NQ; i++)
+		q[i] = frand() * 3;
+	cr_kv_store(&c, 0, 0, 250, kb, vb);
+	for (int causal = 0; causal < 2; causal++)
+		for (int threaded = 0; threaded < 2; threaded++) {
+			c.pool = threaded ? pool : NULL;
+			int n_kv = causal ? POS0 + N : 250;
+			cr_attention_naive(&c, 0, q, NQ, N, POS0, n_kv, causal, o2, NQ);
+			cr_attention_blocked(&c, 0, q, NQ, N, POS0, n_kv, causal, o1, NQ);
+			for (int i = 0; i < N * NQ; i++)
+				assert_true(fabsf(o1[i] - o2[i]) < 1e-5f);
+		}
+	cr_pool_free(pool);
+	free(kb);
+	free(vb);
+	free(q);
+	free(o1);
+	free(o2);
 	cr_kv_release(&c);
 }
 
@@ -263,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rope), cmocka_unit_test(test_attention),
+		cmocka_unit_test(test_attention_blocked),
 		cmocka_unit_test(test_stories), cmocka_unit_test(test_load_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,5 +51,14 @@ float cr_dot_f32(const float *a, const float *b, int64_t n);
 float cr_dot_f16_f32(const uint16_t *a, const float *b, int64_t n);
 /* y += a * x */
 void cr_axpy_f32(float *y, float a, const float *x, int64_t n);
+/*
+ * Dense f32 product, C = A·B: C[i][j] = sum_p A[i][p] * B[p][j] for i < m,
+ * j < n, p < k; row strides lda, ldb, ldc in floats; C is overwritten.
+ * Register-blocked (rows × two vectors of columns, B rows streamed); the
+ * batched attention of prompt processing runs Q·Kᵀ (against keys transposed
+ * once per head) and P·V through it.
+ */
+void cr_gemm_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
+		 float *C, int64_t ldc);
 
 #endif

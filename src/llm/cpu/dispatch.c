@@ -105,6 +105,8 @@ static void overlay(cr_kern *dst, const cr_kern *src)
 		dst->dot_f16_f32 = src->dot_f16_f32;
 	if (src->axpy_f32)
 		dst->axpy_f32 = src->axpy_f32;
+	if (src->gemm_f32)
+		dst->gemm_f32 = src->gemm_f32;
 	dst->name = src->name;
 }
 
@@ -182,3 +184,8 @@ float cr_dot_f16_f32(const uint16_t *a, const float *b, int64_t n)
 }
 
 void cr_axpy_f32(float *y, float a, const float *x, int64_t n) { cr_kern_get()->axpy_f32(y, a, x, n); }
+void cr_gemm_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
+		 float *C, int64_t ldc)
+{
+	cr_kern_get()->gemm_f32(m, n, k, A, lda, B, ldb, C, ldc);
+}

@@ -157,6 +157,8 @@ typedef struct cr_kern {
 	float (*dot_f32)(const float *a, const float *b, int64_t n);
 	float (*dot_f16_f32)(const uint16_t *a, const float *b, int64_t n);
 	void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
+	void (*gemm_f32)(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
+			 float *C, int64_t ldc); /* cr_gemm_f32 */
 } cr_kern;
 
 /* AMX tiles (x86/amx.c), enabled by dispatch.c when the CPU and OS allow. */

@@ -146,6 +146,19 @@ static void axpy_f32(float *y, float a, const float *x, int64_t n)
 		y[i] += a * x[i];
 }
 
+/* C = A·B in double, p ascending (the truth the blocked twins are held to). */
+static void gemm_nn_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
+			float *C, int64_t ldc)
+{
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++) {
+			double s = 0;
+			for (int64_t p = 0; p < k; p++)
+				s += (double)A[i * lda + p] * B[p * ldb + j];
+			C[i * ldc + j] = (float)s;
+		}
+}
+
 static float dot_q4_0(int64_t n, const void *vw, const void *va)
 {
 	const cr_block_q4_0 *w = vw;
@@ -304,4 +317,5 @@ const cr_kern cr_kern_ref = {
 	.dot_f32 = dot_f32,
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
+	.gemm_f32 = gemm_nn_f32,
 };

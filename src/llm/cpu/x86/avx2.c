@@ -326,6 +326,54 @@ static void axpy_f32(float *y, float a, const float *x, int64_t n)
 static size_t act_q8_0_bytes(int64_t cols) { return (size_t)(cols / CR_QK8_0) * sizeof(cr_block_q8_0); }
 static size_t act_q8_k_bytes(int64_t cols) { return (size_t)(cols / CR_QK_K) * sizeof(cr_block_q8_k); }
 
+/* C = A·B, blocked 6 rows × 16 columns (twelve ymm accumulators); the
+ * column tail is masked. See the AVX-512 twin. */
+static inline __attribute__((always_inline)) void gemm_blk(int mr, int64_t k, const float *A, int64_t lda,
+							  const float *B, int64_t ldb, float *C, int64_t ldc,
+							  __m256i m0, __m256i m1)
+{
+	__m256 c0[6], c1[6];
+	for (int r = 0; r < 6; r++)
+		c0[r] = c1[r] = _mm256_setzero_ps();
+	for (int64_t p = 0; p < k; p++) {
+		__m256 b0 = _mm256_maskload_ps(B + p * ldb, m0);
+		__m256 b1 = _mm256_maskload_ps(B + p * ldb + 8, m1);
+		for (int r = 0; r < mr; r++) {
+			__m256 a = _mm256_broadcast_ss(A + r * lda + p);
+			c0[r] = _mm256_fmadd_ps(a, b0, c0[r]);
+			c1[r] = _mm256_fmadd_ps(a, b1, c1[r]);
+		}
+	}
+	for (int r = 0; r < mr; r++) {
+		_mm256_maskstore_ps(C + r * ldc, m0, c0[r]);
+		_mm256_maskstore_ps(C + r * ldc + 8, m1, c1[r]);
+	}
+}
+
+static void gemm_nn_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
+			float *C, int64_t ldc)
+{
+	const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	for (int64_t j = 0; j < n; j += 16) {
+		int w = (int)CR_MIN(n - j, (int64_t)16);
+		__m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(w), iota);
+		__m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(w - 8), iota);
+		const float *Bj = B + j;
+		float *Cj = C + j;
+		int64_t i = 0;
+		for (; i + 6 <= m; i += 6)
+			gemm_blk(6, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, m0, m1);
+		switch (m - i) {
+		case 5: gemm_blk(5, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, m0, m1); break;
+		case 4: gemm_blk(4, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, m0, m1); break;
+		case 3: gemm_blk(3, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, m0, m1); break;
+		case 2: gemm_blk(2, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, m0, m1); break;
+		case 1: gemm_blk(1, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, m0, m1); break;
+		default: break;
+		}
+	}
+}
+
 const cr_kern cr_kern_avx2 = {
 	.name = "avx2",
 	.mm = {
@@ -340,4 +388,5 @@ const cr_kern cr_kern_avx2 = {
 	.dot_f32 = dot_f32,
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
+	.gemm_f32 = gemm_nn_f32,
 };

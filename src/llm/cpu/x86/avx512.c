@@ -508,6 +508,54 @@ static void axpy_f32(float *y, float a, const float *x, int64_t n)
 	}
 }
 
+/* C = A·B, blocked 6 rows × 32 columns: twelve accumulators, one row of B
+ * (two vectors, masked at the column tail) per step of p, each A element
+ * broadcast once. Columns outer so a B panel stays in L1 across row blocks. */
+static inline __attribute__((always_inline)) void gemm_blk(int mr, int64_t k, const float *A, int64_t lda,
+							  const float *B, int64_t ldb, float *C, int64_t ldc,
+							  __mmask16 k0, __mmask16 k1)
+{
+	__m512 c0[6], c1[6];
+	for (int r = 0; r < 6; r++)
+		c0[r] = c1[r] = _mm512_setzero_ps();
+	for (int64_t p = 0; p < k; p++) {
+		__m512 b0 = _mm512_maskz_loadu_ps(k0, B + p * ldb);
+		__m512 b1 = _mm512_maskz_loadu_ps(k1, B + p * ldb + 16);
+		for (int r = 0; r < mr; r++) {
+			__m512 a = _mm512_set1_ps(A[r * lda + p]);
+			c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
+			c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
+		}
+	}
+	for (int r = 0; r < mr; r++) {
+		_mm512_mask_storeu_ps(C + r * ldc, k0, c0[r]);
+		_mm512_mask_storeu_ps(C + r * ldc + 16, k1, c1[r]);
+	}
+}
+
+static void gemm_nn_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
+			float *C, int64_t ldc)
+{
+	for (int64_t j = 0; j < n; j += 32) {
+		int64_t w = n - j;
+		__mmask16 k0 = w >= 16 ? 0xFFFF : (__mmask16)((1u << w) - 1);
+		__mmask16 k1 = w >= 32 ? 0xFFFF : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
+		const float *Bj = B + j;
+		float *Cj = C + j;
+		int64_t i = 0;
+		for (; i + 6 <= m; i += 6)
+			gemm_blk(6, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, k0, k1);
+		switch (m - i) {
+		case 5: gemm_blk(5, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, k0, k1); break;
+		case 4: gemm_blk(4, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, k0, k1); break;
+		case 3: gemm_blk(3, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, k0, k1); break;
+		case 2: gemm_blk(2, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, k0, k1); break;
+		case 1: gemm_blk(1, k, A + i * lda, lda, Bj, ldb, Cj + i * ldc, ldc, k0, k1); break;
+		default: break;
+		}
+	}
+}
+
 const cr_kern cr_kern_avx512 = {
 	.name = "avx512",
 	.mm = {
@@ -522,6 +570,7 @@ const cr_kern cr_kern_avx512 = {
 	.dot_f32 = dot_f32,
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
+	.gemm_f32 = gemm_nn_f32,
 };
 
 #if defined(__clang__)
