@@ -70,17 +70,9 @@ static void batt_task(void *ctx, int t, int n_tasks)
 		for (int r = 0; r < m; r++) {
 			float *s = S + (size_t)r * nk;
 			int nki = j->causal ? CR_MIN(j->pos0 + i0 + r + 1, nk) : nk;
-			float mx = -INFINITY, sum = 0;
-			for (int p = 0; p < nki; p++)
-				mx = s[p] > mx ? s[p] : mx;
-			for (int p = 0; p < nki; p++) {
-				float e = expf((s[p] - mx) * scale);
-				s[p] = e;
-				sum += e;
-			}
-			for (int p = nki; p < nk; p++)
+			inv[r] = nki > 0 ? 1.0f / cr_softmax_f32(s, nki, scale) : 0.0f;
+			for (int p = CR_MAX(nki, 0); p < nk; p++)
 				s[p] = 0;
-			inv[r] = nki > 0 ? 1.0f / sum : 0.0f;
 		}
 		cr_gemm_f32(m, hd, nk, S, nk, V, hd, O, j->o_stride);
 		for (int r = 0; r < m; r++)
@@ -160,10 +152,7 @@ static void chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, fl
 			cr_rmsnorm(cur + (size_t)i * E, x + (size_t)i * E, L->ffn_norm, E, hp->eps);
 		cr_model_matmul(c, &L->ffn_gate, cur, n, c->gate);
 		cr_model_matmul(c, &L->ffn_up, cur, n, c->up);
-		for (size_t i = 0; i < (size_t)n * F; i++) {
-			float g = c->gate[i];
-			c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
-		}
+		cr_swiglu_f32(c->gate, c->up, (int64_t)n * F);
 		cr_model_matmul(c, &L->ffn_down, c->gate, n, c->o);
 		for (size_t i = 0; i < (size_t)n * E; i++)
 			x[i] += c->o[i];

@@ -441,6 +441,45 @@ static void test_gemm_f32(void **st)
 	assert_true(tested >= (int)CR_ARRAY_LEN(shapes));
 }
 
+/* cr_softmax_f32 and cr_swiglu_f32: every level's polynomial exp against
+ * ref's expf, odd lengths (tails), wide ranges (underflow to ~0, large
+ * gates whose silu is the identity or 0). */
+static void test_exp_helpers(void **st)
+{
+	(void)st;
+	const cr_kern *ref = cr_kern_by_name("ref");
+	static const int64_t lens[] = {1, 3, 8, 15, 16, 17, 33, 64, 101, 512};
+	for (int l = 1; l < 3; l++) {
+		const cr_kern *k = cr_kern_by_name(levels[l]);
+		if (!k)
+			continue;
+		for (size_t li = 0; li < CR_ARRAY_LEN(lens); li++) {
+			int64_t n = lens[li];
+			float *x0 = malloc((size_t)n * 4), *x1 = malloc((size_t)n * 4), *u = malloc((size_t)n * 4);
+			for (float sc = 1.0f; sc <= 1000.0f; sc *= 10.0f) {
+				fill(x0, n, sc);
+				fill(u, n, 1.0f);
+				memcpy(x1, x0, (size_t)n * 4);
+				float s0 = ref->softmax_f32(x0, n, 0.125f), s1 = k->softmax_f32(x1, n, 0.125f);
+				assert_true(fabsf(s0 - s1) <= 1e-6f * s0);
+				for (int64_t i = 0; i < n; i++)
+					assert_true(fabsf(x0[i] - x1[i]) <= 2e-7f * x0[i] + 1e-30f);
+				fill(x0, n, sc);
+				memcpy(x1, x0, (size_t)n * 4);
+				ref->swiglu_f32(x0, u, n);
+				k->swiglu_f32(x1, u, n);
+				for (int64_t i = 0; i < n; i++)
+					if (fabsf(x0[i] - x1[i]) > 3e-7f * fabsf(x0[i]) + 1e-30f)
+						fail_msg("swiglu %s n=%lld: %g vs ref %g", levels[l], (long long)n, x1[i],
+							 x0[i]);
+			}
+			free(x0);
+			free(x1);
+			free(u);
+		}
+	}
+}
+
 static void test_dot_helpers(void **st)
 {
 	const cr_kern *ref = cr_kern_by_name("ref");
@@ -609,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_gemm_levels),
 		cmocka_unit_test(test_dot_helpers),
 		cmocka_unit_test(test_gemm_f32),
+		cmocka_unit_test(test_exp_helpers),
 		cmocka_unit_test(test_matmul),
 		cmocka_unit_test(test_pool_tiny),
 	};

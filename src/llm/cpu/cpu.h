@@ -60,5 +60,11 @@ void cr_axpy_f32(float *y, float a, const float *x, int64_t n);
  */
 void cr_gemm_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
 		 float *C, int64_t ldc);
+/* Unnormalized softmax in place: x[i] = exp((x[i] - max x) * scale)
+ * (scale > 0), returns the sum (n >= 1). The SIMD twins use a polynomial
+ * exp (Cephes' expf, about 1 ulp). */
+float cr_softmax_f32(float *x, int64_t n, float scale);
+/* SwiGLU in place: g[i] = silu(g[i]) * u[i] = g / (1 + exp(-g)) * u. */
+void cr_swiglu_f32(float *g, const float *u, int64_t n);
 
 #endif

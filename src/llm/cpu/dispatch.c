@@ -107,6 +107,10 @@ static void overlay(cr_kern *dst, const cr_kern *src)
 		dst->axpy_f32 = src->axpy_f32;
 	if (src->gemm_f32)
 		dst->gemm_f32 = src->gemm_f32;
+	if (src->softmax_f32)
+		dst->softmax_f32 = src->softmax_f32;
+	if (src->swiglu_f32)
+		dst->swiglu_f32 = src->swiglu_f32;
 	dst->name = src->name;
 }
 
@@ -189,3 +193,5 @@ void cr_gemm_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, c
 {
 	cr_kern_get()->gemm_f32(m, n, k, A, lda, B, ldb, C, ldc);
 }
+float cr_softmax_f32(float *x, int64_t n, float scale) { return cr_kern_get()->softmax_f32(x, n, scale); }
+void cr_swiglu_f32(float *g, const float *u, int64_t n) { cr_kern_get()->swiglu_f32(g, u, n); }

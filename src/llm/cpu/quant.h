@@ -159,6 +159,8 @@ typedef struct cr_kern {
 	void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
 	void (*gemm_f32)(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
 			 float *C, int64_t ldc); /* cr_gemm_f32 */
+	float (*softmax_f32)(float *x, int64_t n, float scale);
+	void (*swiglu_f32)(float *g, const float *u, int64_t n);
 } cr_kern;
 
 /* AMX tiles (x86/amx.c), enabled by dispatch.c when the CPU and OS allow. */

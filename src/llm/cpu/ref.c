@@ -159,6 +159,22 @@ static void gemm_nn_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t
 		}
 }
 
+static float softmax_f32(float *x, int64_t n, float scale)
+{
+	float mx = x[0], sum = 0;
+	for (int64_t i = 1; i < n; i++)
+		mx = x[i] > mx ? x[i] : mx;
+	for (int64_t i = 0; i < n; i++)
+		sum += x[i] = expf((x[i] - mx) * scale);
+	return sum;
+}
+
+static void swiglu_f32(float *g, const float *u, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 static float dot_q4_0(int64_t n, const void *vw, const void *va)
 {
 	const cr_block_q4_0 *w = vw;
@@ -318,4 +334,6 @@ const cr_kern cr_kern_ref = {
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
 	.gemm_f32 = gemm_nn_f32,
+	.softmax_f32 = softmax_f32,
+	.swiglu_f32 = swiglu_f32,
 };

@@ -17,6 +17,7 @@
  * Each weight row is unpacked once per pass over up to four activation rows.
  */
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "llm/cpu/quant.h"
@@ -374,6 +375,85 @@ static void gemm_nn_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t
 	}
 }
 
+/* exp(x) as in the AVX-512 twin, 2^n built in the exponent field (inputs
+ * clamped to [-87.3, 88.7], so below that it returns ~1e-38, not 0). */
+static inline __m256 exp256(__m256 x)
+{
+	x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.7f));
+	__m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+				   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+	r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+	__m256 p = _mm256_set1_ps(1.9875691500e-4f);
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+	p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+	/* 2^n in two halves so n = 128 (x near 88.7) does not overflow the field */
+	__m256i ni = _mm256_cvtps_epi32(n);
+	__m256i h = _mm256_srai_epi32(ni, 1);
+	__m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, _mm256_set1_epi32(127)), 23));
+	__m256 s2 = _mm256_castsi256_ps(
+		_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, h), _mm256_set1_epi32(127)), 23));
+	return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+static float softmax_f32(float *x, int64_t n, float scale)
+{
+	float mx = x[0];
+	int64_t i = 0;
+	__m256 vm = _mm256_set1_ps(-INFINITY);
+	for (; i + 8 <= n; i += 8)
+		vm = _mm256_max_ps(vm, _mm256_loadu_ps(x + i));
+	float t[8];
+	_mm256_storeu_ps(t, vm);
+	for (int l = 0; l < 8; l++)
+		mx = t[l] > mx ? t[l] : mx;
+	for (; i < n; i++)
+		mx = x[i] > mx ? x[i] : mx;
+	__m256 vx = _mm256_set1_ps(mx), vs = _mm256_set1_ps(scale), sum = _mm256_setzero_ps();
+	for (i = 0; i + 8 <= n; i += 8) {
+		__m256 e = exp256(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vx), vs));
+		_mm256_storeu_ps(x + i, e);
+		sum = _mm256_add_ps(sum, e);
+	}
+	_mm256_storeu_ps(t, sum);
+	float s = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+	if (i < n) {
+		float buf[8] = {0};
+		int64_t r = n - i;
+		for (int64_t l = 0; l < r; l++)
+			buf[l] = (x[i + l] - mx) * scale;
+		_mm256_storeu_ps(buf, exp256(_mm256_loadu_ps(buf)));
+		for (int64_t l = 0; l < r; l++)
+			s += x[i + l] = buf[l];
+	}
+	return s;
+}
+
+static void swiglu_f32(float *g, const float *u, int64_t n)
+{
+	const __m256 one = _mm256_set1_ps(1.0f);
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = _mm256_loadu_ps(g + i);
+		__m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), v));
+		_mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(v, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+	}
+	if (i < n) {
+		float bg[8] = {0}, bu[8] = {0};
+		int64_t r = n - i;
+		memcpy(bg, g + i, (size_t)r * sizeof(float));
+		memcpy(bu, u + i, (size_t)r * sizeof(float));
+		__m256 v = _mm256_loadu_ps(bg);
+		__m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), v));
+		_mm256_storeu_ps(bg, _mm256_mul_ps(_mm256_div_ps(v, _mm256_add_ps(one, e)), _mm256_loadu_ps(bu)));
+		memcpy(g + i, bg, (size_t)r * sizeof(float));
+	}
+}
+
 const cr_kern cr_kern_avx2 = {
 	.name = "avx2",
 	.mm = {
@@ -389,4 +469,6 @@ const cr_kern cr_kern_avx2 = {
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
 	.gemm_f32 = gemm_nn_f32,
+	.softmax_f32 = softmax_f32,
+	.swiglu_f32 = swiglu_f32,
 };

@@ -35,6 +35,7 @@
 #pragma GCC target("avx512vbmi")
 #endif
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "llm/cpu/quant.h"
@@ -556,6 +557,54 @@ static void gemm_nn_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t
 	}
 }
 
+/* exp(x), Cephes expf: n = round(x log2 e), r = x - n ln 2 (two parts), a
+ * degree-6 polynomial, then scalef by 2^n (0 on underflow, inf on overflow). */
+static inline __m512 exp512(__m512 x)
+{
+	x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(88.7f));
+	__m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+					_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+	r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+	__m512 p = _mm512_set1_ps(1.9875691500e-4f);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+	p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+	return _mm512_scalef_ps(p, n);
+}
+
+static float softmax_f32(float *x, int64_t n, float scale)
+{
+	__m512 vm = _mm512_set1_ps(-INFINITY);
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		vm = _mm512_mask_max_ps(vm, k, vm, _mm512_maskz_loadu_ps(k, x + i));
+	}
+	__m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vm)), vs = _mm512_set1_ps(scale), sum = _mm512_setzero_ps();
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		__m512 e = exp512(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mx), vs));
+		_mm512_mask_storeu_ps(x + i, k, e);
+		sum = _mm512_mask_add_ps(sum, k, sum, e);
+	}
+	return _mm512_reduce_add_ps(sum);
+}
+
+static void swiglu_f32(float *g, const float *u, int64_t n)
+{
+	const __m512 one = _mm512_set1_ps(1.0f);
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		__m512 v = _mm512_maskz_loadu_ps(k, g + i);
+		__m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), v));
+		__m512 y = _mm512_mul_ps(_mm512_div_ps(v, _mm512_add_ps(one, e)), _mm512_maskz_loadu_ps(k, u + i));
+		_mm512_mask_storeu_ps(g + i, k, y);
+	}
+}
+
 const cr_kern cr_kern_avx512 = {
 	.name = "avx512",
 	.mm = {
@@ -571,6 +620,8 @@ const cr_kern cr_kern_avx512 = {
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
 	.gemm_f32 = gemm_nn_f32,
+	.softmax_f32 = softmax_f32,
+	.swiglu_f32 = swiglu_f32,
 };
 
 #if defined(__clang__)
