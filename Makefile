@@ -25,12 +25,12 @@ test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 asan:
-	@cmake -S . -B build-asan -DCR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 >/dev/null
+	@cmake -S . -B build-asan -DCR_BIN_DIR=$(CURDIR)/build-asan/bin -DCR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
 fuzz:
-	@CC=clang cmake -S . -B build-fuzz -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null
+	@CC=clang cmake -S . -B build-fuzz -DCR_BIN_DIR=$(CURDIR)/build-fuzz/bin -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	@echo "fuzz targets in build-fuzz/: run e.g. build-fuzz/fuzz_gguf fuzz/corpus/gguf -max_total_time=60"
 
