@@ -941,3 +941,52 @@ cr_err cr_tok_piece(const cr_tok *t, cr_token_id id, cr_buf *out)
 	}
 	return CR_OK;
 }
+
+/* ---- the merge queue shared by tok_spm.c and tok_bpe.c ------------------- */
+
+static int bigram_before(const cr_tok_bigram *a, const cr_tok_bigram *b)
+{
+	return a->key < b->key || (a->key == b->key && a->left < b->left);
+}
+
+cr_err cr_tok_heap_push(cr_tok_heap *h, cr_tok_bigram b)
+{
+	if (h->n == h->cap) {
+		size_t nc = h->cap ? h->cap * 2 : 64;
+		cr_tok_bigram *nv = cr_realloc(h->v, nc * sizeof *nv);
+		if (!nv)
+			return CR_ENOMEM;
+		h->v = nv;
+		h->cap = nc;
+	}
+	size_t i = h->n++;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!bigram_before(&b, &h->v[p]))
+			break;
+		h->v[i] = h->v[p];
+		i = p;
+	}
+	h->v[i] = b;
+	return CR_OK;
+}
+
+cr_tok_bigram cr_tok_heap_pop(cr_tok_heap *h)
+{
+	cr_tok_bigram top = h->v[0], last = h->v[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && bigram_before(&h->v[c + 1], &h->v[c]))
+			c++;
+		if (!bigram_before(&h->v[c], &last))
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
+	return top;
+}

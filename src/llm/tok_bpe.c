@@ -383,75 +383,17 @@ typedef struct {
 	size_t off, n;
 } sym;
 
-typedef struct {
-	int left, right;
-	int32_t rank;
-	size_t size;
-} bigram;
-
-typedef struct {
-	bigram *v;
-	size_t n, cap;
-} heap;
-
-static int before(const bigram *a, const bigram *b)
-{
-	return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static cr_err heap_push(heap *h, bigram b)
-{
-	if (h->n == h->cap) {
-		size_t nc = h->cap ? h->cap * 2 : 64;
-		bigram *nv = cr_realloc(h->v, nc * sizeof *nv);
-		if (!nv)
-			return CR_ENOMEM;
-		h->v = nv;
-		h->cap = nc;
-	}
-	size_t i = h->n++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!before(&b, &h->v[p]))
-			break;
-		h->v[i] = h->v[p];
-		i = p;
-	}
-	h->v[i] = b;
-	return CR_OK;
-}
-
-static bigram heap_pop(heap *h)
-{
-	bigram top = h->v[0], last = h->v[--h->n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c]))
-			c++;
-		if (!before(&h->v[c], &last))
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n)
-		h->v[i] = last;
-	return top;
-}
-
-static cr_err try_add(const cr_tok *t, const char *w, sym *sy, int l, int r, heap *h)
+static cr_err try_add(const cr_tok *t, const char *w, sym *sy, int l, int r, cr_tok_heap *h)
 {
 	if (l < 0 || r < 0)
 		return CR_OK;
 	int32_t rank = cr_tok_bpe_rank(t, w + sy[l].off, sy[l].n, w + sy[r].off, sy[r].n);
 	if (rank < 0)
 		return CR_OK;
-	return heap_push(h, (bigram){l, r, rank, sy[l].n + sy[r].n});
+	return cr_tok_heap_push(h, (cr_tok_bigram){l, r, rank, sy[l].n + sy[r].n}); /* lower rank first */
 }
 
-static cr_err bpe_word(const cr_tok *t, const char *w, size_t n, sym *sy, heap *h, cr_buf *ids)
+static cr_err bpe_word(const cr_tok *t, const char *w, size_t n, sym *sy, cr_tok_heap *h, cr_buf *ids)
 {
 	int ns = 0;
 	cr_err e = CR_OK;
@@ -470,7 +412,7 @@ static cr_err bpe_word(const cr_tok *t, const char *w, size_t n, sym *sy, heap *
 	for (int i = 1; !e && i < ns; i++)
 		e = try_add(t, w, sy, i - 1, i, h);
 	while (!e && h->n) {
-		bigram b = heap_pop(h);
+		cr_tok_bigram b = cr_tok_heap_pop(h);
 		sym *L = &sy[b.left], *R = &sy[b.right];
 		if (L->n == 0 || R->n == 0 || L->n + R->n != b.size)
 			continue;
@@ -532,7 +474,7 @@ cr_err cr_tok_bpe_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
 	sym *sy = NULL; /* grown to the longest word: symbols <= its bytes */
 	size_t sy_cap = 0;
 	szv a = {0}, b = {0};
-	heap h = {0};
+	cr_tok_heap h = {0};
 	if (!cp || !w) {
 		e = CR_ENOMEM;
 		goto done;

@@ -148,4 +148,24 @@ static inline size_t cr_u_len(uint8_t c)
 	return lookup[c >> 4];
 }
 
+/*
+ * The merge queue of the BPE-style encoders (SentencePiece BPE, byte-level
+ * BPE): candidate pairs of adjacent symbols, popped smallest key first, ties
+ * to the leftmost pair. SPM keys are the negated token score, byte-level BPE
+ * keys the merge rank; both are exact in a double.
+ */
+typedef struct cr_tok_bigram {
+	int left, right; /* symbol indices */
+	double key;
+	size_t size;     /* bytes of the merged text, to detect stale entries */
+} cr_tok_bigram;
+
+typedef struct cr_tok_heap {
+	cr_tok_bigram *v;
+	size_t n, cap;
+} cr_tok_heap; /* zero-initialised; free v with cr_free */
+
+cr_err cr_tok_heap_push(cr_tok_heap *h, cr_tok_bigram b);
+cr_tok_bigram cr_tok_heap_pop(cr_tok_heap *h); /* h->n must be > 0 */
+
 #endif

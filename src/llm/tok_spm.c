@@ -17,66 +17,7 @@ typedef struct {
 	size_t off, n;
 } sym;
 
-typedef struct {
-	int left, right;
-	float score;
-	size_t size;
-} bigram;
-
-typedef struct {
-	bigram *v;
-	size_t n, cap;
-} heap;
-
-/* a before b in the heap: higher score, then smaller left */
-static int before(const bigram *a, const bigram *b)
-{
-	return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static cr_err heap_push(heap *h, bigram b)
-{
-	if (h->n == h->cap) {
-		size_t nc = h->cap ? h->cap * 2 : 64;
-		bigram *nv = cr_realloc(h->v, nc * sizeof *nv);
-		if (!nv)
-			return CR_ENOMEM;
-		h->v = nv;
-		h->cap = nc;
-	}
-	size_t i = h->n++;
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!before(&b, &h->v[p]))
-			break;
-		h->v[i] = h->v[p];
-		i = p;
-	}
-	h->v[i] = b;
-	return CR_OK;
-}
-
-static bigram heap_pop(heap *h)
-{
-	bigram top = h->v[0], last = h->v[--h->n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c]))
-			c++;
-		if (!before(&h->v[c], &last))
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n)
-		h->v[i] = last;
-	return top;
-}
-
-static cr_err try_add(const cr_tok *t, const char *s, sym *sy, int l, int r, heap *h)
+static cr_err try_add(const cr_tok *t, const char *s, sym *sy, int l, int r, cr_tok_heap *h)
 {
 	if (l < 0 || r < 0)
 		return CR_OK;
@@ -84,7 +25,7 @@ static cr_err try_add(const cr_tok *t, const char *s, sym *sy, int l, int r, hea
 	cr_token_id id = cr_tok_lookup(t, s + sy[l].off, n);
 	if (id < 0)
 		return CR_OK;
-	return heap_push(h, (bigram){l, r, t->score[id], n});
+	return cr_tok_heap_push(h, (cr_tok_bigram){l, r, -(double)t->score[id], n}); /* higher score first */
 }
 
 cr_err cr_tok_spm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
@@ -92,7 +33,7 @@ cr_err cr_tok_spm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
 	if (n == 0)
 		return CR_OK;
 	sym *sy = cr_malloc(n * sizeof *sy);
-	heap h = {0};
+	cr_tok_heap h = {0};
 	cr_err e = CR_OK;
 	if (!sy)
 		return CR_ENOMEM;
@@ -106,7 +47,7 @@ cr_err cr_tok_spm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids)
 	for (int i = 1; !e && i < ns; i++)
 		e = try_add(t, s, sy, i - 1, i, &h);
 	while (!e && h.n) {
-		bigram b = heap_pop(&h);
+		cr_tok_bigram b = cr_tok_heap_pop(&h);
 		sym *L = &sy[b.left], *R = &sy[b.right];
 		if (L->n == 0 || R->n == 0 || L->n + R->n != b.size)
 			continue;
