@@ -213,6 +213,14 @@ static void done(sqlite3_stmt *s)
 		sqlite3_reset(s);
 }
 
+/* Runs a statement that returns no rows, then resets it. */
+static cr_err step_done(sq_store *q, sqlite3_stmt *st, cr_msg *m, const char *what)
+{
+	cr_err e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : db_fail(q, m, what);
+	done(st);
+	return e;
+}
+
 static int bind_text(sqlite3_stmt *s, int i, const char *t)
 {
 	return t ? sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
@@ -616,10 +624,7 @@ static cr_err sq_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mt
 	sqlite3_bind_int64(st, 1, doc_id);
 	sqlite3_bind_int64(st, 2, size);
 	sqlite3_bind_int64(st, 3, mtime);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = db_fail(q, m, "document update");
-	done(st);
-	return e;
+	return step_done(q, st, m, "document update");
 }
 
 /* ---- rejected files ----------------------------------------------------- */
@@ -636,10 +641,7 @@ static cr_err sq_reject_put(cr_store *s, const cr_reject_row *r, cr_msg *m)
 	sqlite3_bind_int64(st, 3, r->size);
 	sqlite3_bind_int64(st, 4, r->mtime);
 	bind_text(st, 5, r->reason ? r->reason : "");
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = db_fail(q, m, "rejection write");
-	done(st);
-	return e;
+	return step_done(q, st, m, "rejection write");
 }
 
 static cr_err sq_reject_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name, cr_reject_row *out,
@@ -680,10 +682,7 @@ static cr_err sq_reject_delete(cr_store *s, int64_t source_id, const char *name,
 		return e;
 	sqlite3_bind_int64(st, 1, source_id);
 	bind_text(st, 2, name);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = db_fail(q, m, "rejection delete");
-	done(st);
-	return e;
+	return step_done(q, st, m, "rejection delete");
 }
 
 static cr_err sq_rejects_of_source(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx, cr_msg *m)
@@ -969,10 +968,7 @@ static cr_err sq_kv_set(cr_store *s, const char *key, const char *value, cr_msg 
 		return e;
 	bind_text(st, 1, key);
 	bind_text(st, 2, value ? value : "");
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = db_fail(q, m, "setting write");
-	done(st);
-	return e;
+	return step_done(q, st, m, "setting write");
 }
 
 static cr_err one_int(sq_store *q, const char *sql, int64_t *out, cr_msg *m)
@@ -1034,10 +1030,7 @@ static cr_err sq_model_put(cr_store *s, const cr_model_row *r, cr_msg *m)
 	bind_text(st, 4, r->info_json);
 	sqlite3_bind_int64(st, 5, r->size);
 	sqlite3_bind_int64(st, 6, r->added ? r->added : cr_wallclock());
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = db_fail(q, m, "model write");
-	done(st);
-	return e;
+	return step_done(q, st, m, "model write");
 }
 
 static void read_model(cr_arena *a, sqlite3_stmt *st, cr_model_row *r)
