@@ -14,8 +14,13 @@
  */
 #include "llm/gguf_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 typedef struct {
 	const uint8_t *p, *end;
@@ -362,6 +367,12 @@ cr_err cr_gguf_open(const char *path, cr_gguf **out, cr_msg *m)
 	}
 	g->base = g->mm.data;
 	g->len = g->mm.len;
+	g->path = cr_strdup(path);
+	if (!g->path) {
+		cr_mmap_close(&g->mm);
+		cr_free(g);
+		return cr_fail(m, CR_ENOMEM, "gguf: out of memory");
+	}
 	e = open_common(g, out, m);
 	if (e && m) {
 		/* Prefix the path so the reason says which file. */
@@ -382,7 +393,77 @@ void cr_gguf_free(cr_gguf *g)
 	cr_free(g->tensors);
 	cr_free(g->thash);
 	cr_mmap_close(&g->mm);
+	if (g->data_copy)
+		munmap(g->data_copy, g->data_copy_len);
+	cr_free(g->path);
 	cr_free(g);
+}
+
+static int thp_disabled(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (!f)
+		return 1;
+	char buf[128] = "";
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return strstr(buf, "[never]") != NULL;
+}
+
+cr_err cr_gguf_load_data(cr_gguf *g, int *moved, const uint8_t **from, cr_msg *m)
+{
+	if (moved)
+		*moved = 0;
+	const char *env = getenv("CR_MMAP");
+	if (!g->path || g->data_copy || g->n_tensors == 0 || g->data_offset >= g->len ||
+	    (env && *env && strcmp(env, "0")) || thp_disabled())
+		return CR_OK;
+	const size_t huge = (size_t)2 << 20;
+	size_t len = g->len - g->data_offset;
+	size_t span = (len + huge - 1) / huge * huge;
+	/* over-allocate by one huge page and trim, so the copy starts on a
+	 * 2 MiB boundary (the untouched slack costs address space only) */
+	uint8_t *raw = mmap(NULL, span + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return cr_fail(m, CR_ENOMEM, "gguf: cannot reserve %zu MB for the weights: %s", len >> 20,
+			       strerror(errno));
+	uint8_t *p = (uint8_t *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+	if (p > raw)
+		munmap(raw, (size_t)(p - raw));
+	if (p + span < raw + span + huge)
+		munmap(p + span, (size_t)(raw + span + huge - (p + span)));
+	madvise(p, span, MADV_HUGEPAGE);
+	int fd = open(g->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		munmap(p, span);
+		return cr_fail(m, CR_EIO, "%s: %s", g->path, strerror(errno));
+	}
+	size_t done = 0;
+	while (done < len) {
+		ssize_t r = pread(fd, p + done, CR_MIN(len - done, (size_t)64 << 20), (off_t)(g->data_offset + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int err = r < 0 ? errno : 0;
+			close(fd);
+			munmap(p, span);
+			return cr_fail(m, CR_EIO, "%s: reading the weights: %s", g->path,
+				       err ? strerror(err) : "file shrank while loading");
+		}
+		done += (size_t)r;
+	}
+	close(fd);
+	const uint8_t *old = g->base + g->data_offset;
+	for (size_t i = 0; i < g->n_tensors; i++)
+		g->tensors[i].data = p + ((const uint8_t *)g->tensors[i].data - old);
+	g->data_copy = p;
+	g->data_copy_len = span;
+	if (moved)
+		*moved = 1;
+	if (from)
+		*from = old;
+	return CR_OK;
 }
 
 uint32_t cr_gguf_version(const cr_gguf *g) { return g->version; }

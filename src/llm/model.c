@@ -19,6 +19,7 @@
  * pool by head; norms and RoPE are single-threaded O(n_embd) per token.
  */
 #include "llm/model_int.h"
+#include "llm/gguf_int.h"
 #include "llm/cpu/cpu.h"
 
 #include <math.h>
@@ -373,6 +374,7 @@ cr_err cr_model_load_gguf(cr_gguf *g, cr_model **out, cr_msg *m)
 		return CR_ENOMEM;
 	}
 	cr_arena_init(&md->arena, 0);
+	pthread_mutex_init(&md->load_mu, NULL);
 	md->g = g;
 	cr_err e;
 	cr_gguf_str a;
@@ -426,7 +428,39 @@ void cr_model_free(cr_model *md)
 	cr_free(md->name);
 	cr_free(md->chat_template);
 	cr_arena_release(&md->arena);
+	pthread_mutex_destroy(&md->load_mu);
 	cr_free(md);
+}
+
+static void rebase(cr_wt *w, const uint8_t *from, size_t len, const cr_gguf *g)
+{
+	const uint8_t *d = w->data;
+	if (d >= from && d < from + len)
+		w->data = g->data_copy + (d - from);
+}
+
+/* Once per model, before the first context computes: the weights into
+ * private huge-page memory (see cr_gguf_load_data). */
+static cr_err make_resident(cr_model *md, cr_msg *m)
+{
+	pthread_mutex_lock(&md->load_mu);
+	int moved = 0;
+	const uint8_t *from = NULL;
+	cr_err e = cr_gguf_load_data(md->g, &moved, &from, m);
+	if (!e && moved) {
+		size_t len = md->g->len - md->g->data_offset;
+		cr_wt *top[] = {&md->tok_embd, &md->output, &md->pos_embd, &md->type_embd};
+		for (size_t i = 0; i < CR_ARRAY_LEN(top); i++)
+			rebase(top[i], from, len, md->g);
+		for (int l = 0; l < md->hp.n_layer; l++) {
+			cr_layer *L = &md->layers[l];
+			cr_wt *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down};
+			for (size_t i = 0; i < CR_ARRAY_LEN(ws); i++)
+				rebase(ws[i], from, len, md->g);
+		}
+	}
+	pthread_mutex_unlock(&md->load_mu);
+	return e;
 }
 
 const cr_model_info *cr_model_get_info(const cr_model *md) { return &md->info; }
@@ -446,6 +480,9 @@ cr_err cr_ctx_new(cr_model *md, int n_ctx, cr_pool *pool, cr_ctx **out, cr_msg *
 		n_ctx = hp->n_ctx_train;
 	if (n_ctx < 1 || n_ctx > (1 << 20))
 		return cr_fail(m, CR_EINVAL, "ctx: context size %d out of range", n_ctx);
+	cr_err e = make_resident(md, m);
+	if (e)
+		return e;
 	cr_ctx *c = cr_calloc(1, sizeof *c);
 	if (!c)
 		return CR_ENOMEM;
@@ -454,7 +491,7 @@ cr_err cr_ctx_new(cr_model *md, int n_ctx, cr_pool *pool, cr_ctx **out, cr_msg *
 	c->n_ctx = n_ctx;
 	/* bert runs a whole input in one batch */
 	c->n_batch = md->arch == CR_ARCH_BERT ? n_ctx : CR_MIN(N_BATCH, n_ctx);
-	cr_err e = cr_kv_alloc(c, m);
+	e = cr_kv_alloc(c, m);
 	if (e)
 		goto fail;
 	size_t B = (size_t)c->n_batch, E = (size_t)hp->n_embd, F = (size_t)hp->n_ff;

@@ -4,9 +4,12 @@
  *
  * A cr_model is the validated view of one GGUF file: hyperparameters read
  * from the <arch>.* keys and, per layer, pointers to the weight matrices in
- * the mapping (weights are never copied; only 1-D vectors — norms and biases
- * — are converted to float arrays at load, since the graphs read them once
- * per token and they may be stored in any type).
+ * the mapping. Loading (model add, tokenize) reads no weights; the first
+ * context moves the data section once into huge-page-backed private memory
+ * (cr_gguf_load_data: one copy, faster streaming) and rebases the pointers.
+ * 1-D vectors — norms and biases — are converted to float arrays at load,
+ * since the graphs read them once per token and they may be stored in any
+ * type.
  *
  * A cr_ctx holds what one inference stream needs: the KV cache (f32, layout
  * [layer][kv_head][pos][head_dim] so that one head's keys are contiguous for
@@ -15,6 +18,8 @@
  */
 #ifndef CR_LLM_MODEL_INT_H
 #define CR_LLM_MODEL_INT_H
+
+#include <pthread.h>
 
 #include "cristal/llm.h"
 
@@ -75,6 +80,7 @@ struct cr_model {
 	const float *embd_norm, *embd_norm_b; /* bert */
 	const float *rope_freqs;              /* llama 3: per-frequency divisors */
 	cr_layer *layers;
+	pthread_mutex_t load_mu; /* guards moving the weights (cr_ctx_new) */
 };
 
 struct cr_ctx {
