@@ -428,6 +428,17 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 			 int64_t m, float *y, int64_t ys)                                              \
 	{                                                                                               \
 		int64_t nb = n / (blk);                                                                 \
+		if (m == 1 && nr >= 64) {                                                               \
+			int64_t q = nr / 4;                                                             \
+			for (int64_t r = 0; r < q; r++)                                                 \
+				for (int s = 0; s < 4; s++)                                             \
+					rowfn(nb, (const uint8_t *)w + (size_t)(r + s * q) * ws,        \
+					      (const uint8_t *)a, as, y + r + s * q, ys, 1);            \
+			for (int64_t r = 4 * q; r < nr; r++)                                            \
+				rowfn(nb, (const uint8_t *)w + (size_t)r * ws, (const uint8_t *)a, as,  \
+				      y + r, ys, 1);                                                    \
+			return;                                                                         \
+		}                                                                                       \
 		for (int64_t i = 0; i < m; i += 4) {                                                    \
 			int64_t mm = CR_MIN(4, m - i);                                                  \
 			const uint8_t *ai = (const uint8_t *)a + (size_t)i * as;                        \
