@@ -42,6 +42,10 @@ VOC=$DATA/gguf-vocab
 LLAMA_TOK=1,450,1093,3200,29889,263,4086,310,3186,1128,338,4349
 GPT_TOK=464,2068,7586,21831,18045,625,262,16931,3290,13,383,2068
 BERT_TOK=101,7592,2088,2003,1037,3231,1997,1996,7861,2944,102
+# 48 tokens: a batch this size takes the prompt path (AMX tiles where the CPU
+# has them: m >= 32, one full and one partial group of 32 rows)
+LLAMA_LONG=$LLAMA_TOK,$LLAMA_TOK,$LLAMA_TOK,$LLAMA_TOK
+GPT_LONG=$GPT_TOK,$GPT_TOK,$GPT_TOK,$GPT_TOK
 
 cat >"$T/cmp.py" <<'PY'
 import sys, math
@@ -115,10 +119,12 @@ gen() { # arch type vocab out
 }
 
 for ty in f32 f16 bf16 q8_0 q4_0 q4_k q5_k q6_k; do
-	gen llama $ty "$VOC/ggml-vocab-llama-spm.gguf" "$T/m.gguf" && run_logits "llama tiny $ty" "$T/m.gguf" $LLAMA_TOK "$(bound $ty)"
+	gen llama $ty "$VOC/ggml-vocab-llama-spm.gguf" "$T/m.gguf" && run_logits "llama tiny $ty" "$T/m.gguf" $LLAMA_TOK "$(bound $ty)" &&
+		case $ty in q*) run_logits "llama tiny $ty, 48 tokens" "$T/m.gguf" $LLAMA_LONG "$(bound $ty)" ;; esac
 done
 for ty in f32 q8_0 q4_k; do
-	gen qwen2 $ty "$VOC/ggml-vocab-gpt-2.gguf" "$T/m.gguf" && run_logits "qwen2 tiny $ty" "$T/m.gguf" $GPT_TOK "$(bound $ty)"
+	gen qwen2 $ty "$VOC/ggml-vocab-gpt-2.gguf" "$T/m.gguf" && run_logits "qwen2 tiny $ty" "$T/m.gguf" $GPT_TOK "$(bound $ty)" &&
+		case $ty in q*) run_logits "qwen2 tiny $ty, 48 tokens" "$T/m.gguf" $GPT_LONG "$(bound $ty)" ;; esac
 done
 for ty in f32 bf16 q4_0 q6_k; do
 	gen qwen3 $ty "$VOC/ggml-vocab-gpt-2.gguf" "$T/m.gguf" && run_logits "qwen3 tiny $ty" "$T/m.gguf" $GPT_TOK "$(bound $ty)"

@@ -18,7 +18,7 @@
 typedef struct cr_cpu_caps {
 	int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, avxvnni;
 	int avx512dq, avx512vbmi, os_avx, os_avx512;
-	int amx_tile, amx_int8, os_amx; /* os_amx: the kernel granted tile state */ /* the OS saves the wide registers (XCR0) */
+	int amx_tile, amx_int8, amx_bf16, os_amx; /* os_amx: the kernel granted tile state */ /* the OS saves the wide registers (XCR0) */
 } cr_cpu_caps;
 const cr_cpu_caps *cr_cpu_caps_get(void);
 /* "ref", "avx2" or "avx512": what dispatch chose. */

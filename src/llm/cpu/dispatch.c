@@ -69,6 +69,7 @@ static void detect(void)
 		caps.avx512vbmi = (c >> 1) & 1;
 		caps.amx_tile = (d >> 24) & 1;
 		caps.amx_int8 = (d >> 25) & 1;
+		caps.amx_bf16 = (d >> 22) & 1;
 		unsigned max7 = a;
 		if (max7 >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
 			caps.avxvnni = (a >> 4) & 1;
@@ -80,12 +81,12 @@ static void detect(void)
 	}
 #ifdef ARCH_REQ_XCOMP_PERM
 	/* AMX: XCR0 bits 17-18 are enabled lazily per process on request */
-	if (caps.amx_tile && caps.amx_int8 && caps.os_avx512 &&
+	if (caps.amx_tile && caps.os_avx512 &&
 	    syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 && (xgetbv0() & 0x60000) == 0x60000)
 		caps.os_amx = 1;
 #endif
 	if (!caps.os_amx)
-		caps.amx_tile = caps.amx_int8 = 0;
+		caps.amx_tile = caps.amx_int8 = caps.amx_bf16 = 0;
 	if (!caps.os_avx512)
 		caps.avx512f = caps.avx512dq = caps.avx512vbmi = caps.avx512bw = caps.avx512vl = caps.avx512vnni =
 			caps.avx512bf16 = 0;
@@ -123,7 +124,7 @@ static void init(void)
 	tables[2] = tables[1];
 	overlay(&tables[2], &cr_kern_avx512);
 	const char *amx = getenv("CR_AMX");
-	if (caps.os_amx && caps.amx_int8 && !(amx && !strcmp(amx, "0")))
+	if (caps.os_amx && caps.amx_bf16 && caps.avx512bf16 && !(amx && !strcmp(amx, "0")))
 		tables[2].big = cr_amx_kern;
 	if (caps.avx2 && caps.fma && caps.f16c)
 		n_levels = 2;

@@ -9,14 +9,16 @@
  * the level's gemm tile over all m activation rows, so a chunk of weights is
  * read from memory once and reused from L1/L2 for every activation row.
  *
- * Chunk size: for generation (m small) the work is a stream over the weights,
- * so chunks are sized for balance (about 16 per thread, at least 16 rows);
- * for prompts (m large) 16-row chunks keep the weight tile in L1 while the
+ * Chunk size: for generation (m small) the work is a stream over the
+ * weights, cut into one contiguous lane per thread (see run_lanes); for
+ * prompts (m large) 16-row chunks keep the weight tile in L1 while the
  * activations (m × cols bytes, a few MB at most) stay in L2.
  *
  * With many activation rows a level may offer a second path (cr_big_kern:
  * AMX tiles on the avx512 level): the activations are packed for it in
- * groups of 16 rows, and each task takes 16 weight rows.
+ * groups of 32 rows, each task takes the kernel's slice of weight rows, and
+ * the columns go in passes (one pool run each) small enough that a pass's
+ * packed activations stay in L2.
  *
  * The quantized activations live in a per-thread scratch buffer that only
  * grows (freed at thread exit), so steady-state calls never allocate.
@@ -97,8 +99,27 @@ typedef struct pack_job {
 static void pack_task(void *ctx, int i, int n)
 {
 	pack_job *p = ctx;
-	int64_t ng = (p->m + 15) / 16;
+	int64_t ng = (p->m + 31) / 32;
 	p->bk->pack(p->x, ng * i / n, ng * (i + 1) / n, p->m, p->cols, p->a);
+}
+
+typedef struct big_job {
+	const cr_big_kern *bk;
+	const char *W;
+	size_t w_stride;
+	int64_t rows, cols, k0, k1;
+	const void *A;
+	int64_t m;
+	float *y;
+} big_job;
+
+static void big_task(void *ctx, int i, int n)
+{
+	(void)n;
+	big_job *b = ctx;
+	int64_t r0 = (int64_t)i * b->bk->rows, nr = CR_MIN(b->bk->rows, b->rows - r0);
+	b->bk->gemm(b->cols, b->k0, b->k1, b->k0 > 0, b->W + (size_t)r0 * b->w_stride, b->w_stride, nr, b->A, b->m,
+		    b->y + r0, b->rows);
 }
 
 typedef struct mm_job {
@@ -197,16 +218,23 @@ void cr_matmul_with(const cr_kern *k, cr_pool *pool, cr_ttype wt, const void *W,
 	if (bk && bk->gemm && m >= bk->min_m) {
 		pack_job pj = {.bk = bk, .x = x, .m = m, .cols = cols};
 		pj.a = cr_cpu_scratch(0, bk->pack_bytes(m, cols));
-		int64_t ng = (m + 15) / 16;
+		int64_t ng = (m + 31) / 32;
 		int np = (int)CR_MIN(ng, (int64_t)n_threads * 2);
-		cr_pool_run(pool, np, pack_task, &pj);
-		mm_job j = {.fn = bk->gemm, .W = W, .w_stride = cr_cpu_row_bytes(wt, cols), .rows = rows,
-			    .cols = cols, .A = pj.a, .a_stride = 0, .m = m, .y = y, .chunk = 16};
-		int64_t n_chunks = (rows + 15) / 16;
-		if (n_threads == 1 || n_chunks == 1)
-			bk->gemm(cols, W, j.w_stride, rows, pj.a, 0, m, y, rows);
+		if (np > 1)
+			cr_pool_run(pool, np, pack_task, &pj);
 		else
-			cr_pool_run(pool, (int)n_chunks, mm_task, &j);
+			pack_task(&pj, 0, 1);
+		big_job b = {.bk = bk, .W = W, .w_stride = cr_cpu_row_bytes(wt, cols), .rows = rows, .cols = cols,
+			     .A = pj.a, .m = m, .y = y};
+		int64_t n_tasks = (rows + bk->rows - 1) / bk->rows;
+		for (b.k0 = 0; b.k0 < cols; b.k0 = b.k1) {
+			b.k1 = CR_MIN(cols, b.k0 + bk->panel);
+			if (n_threads == 1 || n_tasks == 1)
+				for (int64_t i = 0; i < n_tasks; i++)
+					big_task(&b, (int)i, (int)n_tasks);
+			else
+				cr_pool_run(pool, (int)n_tasks, big_task, &b);
+		}
 		return;
 	}
 

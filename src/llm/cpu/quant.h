@@ -138,16 +138,22 @@ typedef struct cr_mm_kern {
 } cr_mm_kern;
 
 /*
- * An optional path for many activation rows (prompts): pack() quantizes the
- * whole activation matrix (groups of 16 rows, g0 <= g < g1, rows past m as
- * zeros) into the layout gemm() reads; gemm() then gets all m rows for a
- * slice of weight rows (a_stride unused). Used when m >= min_m.
+ * An optional path for many activation rows (prompts): pack() converts the
+ * whole activation matrix (groups of 32 rows, g0 <= g < g1, rows past m as
+ * zeros) into the layout gemm() reads. gemm() then computes, for a slice of
+ * nr <= `rows` weight rows and all m activation rows, the part of the
+ * product over columns [k0, k1) (multiples of the type's block), storing it
+ * into y or, with acc, adding it to what y holds. The driver cuts the
+ * columns into passes of at most `panel` so that one pass's activations
+ * stay in L2 while every slice of weight rows goes over them. Used when
+ * m >= min_m.
  */
 typedef struct cr_big_kern {
-	int64_t min_m;
+	int64_t min_m, rows, panel;
 	size_t (*pack_bytes)(int64_t m, int64_t cols);
 	void (*pack)(const float *x, int64_t g0, int64_t g1, int64_t m, int64_t cols, void *a);
-	cr_gemm_fn gemm;
+	void (*gemm)(int64_t cols, int64_t k0, int64_t k1, int acc, const void *w, size_t w_stride, int64_t nr,
+		     const void *a, int64_t m, float *y, int64_t ys);
 } cr_big_kern;
 
 typedef struct cr_kern {

@@ -1,32 +1,31 @@
 /*
- * amx.c — prompt-sized matrix products on AMX-INT8 tiles (Sapphire Rapids
- * and later), used by the avx512 level when m >= 16 and the OS has granted
+ * amx.c — prompt-sized matrix products on AMX-BF16 tiles (Sapphire Rapids
+ * and later), used by the avx512 level when m >= 32 and the OS has granted
  * the tile state (dispatch.c asks with arch_prctl(ARCH_REQ_XCOMP_PERM)).
  *
- * Every supported weight type is read as 8-bit quants q with, per K-block
- * of KB elements (32; 16 for Q6_K), a scale s and an offset o so that the
- * weight is s·q − o:
- *   Q4_0  q = nibble − 8 (s8),  s = d,     o = 0     (TDPBSSD)
- *   Q8_0  q = qs (s8),          s = d,     o = 0     (TDPBSSD)
- *   Q6_K  q = 6-bit − 32 (s8),  s = d·sc,  o = 0     (TDPBSSD)
- *   Q4_K  q = nibble (u8),      s = d·sc,  o = dmin·m (TDPBUSD; Q5_K: 5-bit)
- * Activations are quantized per K-block to s8 with their own scale da, and
- * stored per group of 16 rows in the tile layout TDPBUSD reads as its second
- * operand (row k/4 holds, for each of the 16 activation rows, 4 consecutive
- * bytes), followed by da and da·Σa for the 16 rows. Then, per 16 weight
- * rows (unpacked once per chunk into a row-major u8 buffer plus s and o per
- * K-block) and per group of 16 activation rows, each K-block is one TDPBUSD
- * of a 16×KB tile by a KB/4×64 tile into a 16×16 int32 tile, which AVX-512
- * turns into y += s·da·C − o·(da·Σa) (the second term only for Q4_K/Q5_K). Rows and groups past the end are zero
- * padding.
+ * Activations are converted once per product to bf16, row-major, rows padded
+ * with zeros to a multiple of 32. Weights are dequantized per task (a slice
+ * of 32 rows, one pass of columns) to bf16 in the layout TDPBF16PS reads as
+ * its B operand: for each 32 columns a 16×16 grid of dwords whose row j
+ * holds, for each of 16 weight rows, the pair of columns 2j, 2j+1 (a 16×16
+ * transpose of the rows' bf16 pairs). Each step of 32 columns is then four
+ * TDPBF16PS into four fp32 accumulator tiles (2 groups of 16 activation
+ * rows × 2 groups of 16 weight rows; A and B tiles each used twice), and the
+ * accumulators stay in the tiles across the whole pass: no per-block
+ * conversion or scaling, which with int8 tiles (a scale per 32-column
+ * block) cost more vector work than the tile product itself. A pass ends
+ * with the tiles stored straight into y (loaded from y first on later
+ * passes).
  *
- * Activation quantization here is per K-block (finer than Q8_K's 256), so
- * results differ from the VNNI path by activation rounding only; the kernel
- * tests bound both against the exact product.
+ * Dequantization is exact in f32 (s·q − o per block, as ref.c); rounding to
+ * bf16 (8 significant bits, on weights and activations) is this path's only
+ * approximation, about the size of Q8 activation rounding; the kernel tests
+ * bound it against the exact product and the oracle tests compare prompt
+ * logits with llama.cpp.
  */
 #if defined(__x86_64__)
 #if !defined(__clang__)
-#pragma GCC target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
+#pragma GCC target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,f16c")
 #endif
 #include <immintrin.h>
 #include <math.h>
@@ -35,67 +34,30 @@
 #include "llm/cpu/quant.h"
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,f16c"))), apply_to = function)
 #endif
 
 static int kblock(cr_ttype t) { return t == CR_TT_Q6_K ? 16 : 32; }
 
-/* ---- activation packing ----------------------------------------------------- */
+/* ---- activation packing: f32 rows → bf16 rows ------------------------------ */
 
-static size_t rec_bytes(int kb) { return (size_t)kb * 16 + 128; }
+static size_t pack_bytes(int64_t m, int64_t cols) { return (size_t)((m + 31) / 32) * 32 * (size_t)cols * 2; }
 
-static size_t pack_bytes_kb(int kb, int64_t m, int64_t cols)
+static void pack(const float *x, int64_t g0, int64_t g1, int64_t m, int64_t cols, void *va)
 {
-	return (size_t)((m + 15) / 16) * (size_t)(cols / kb) * rec_bytes(kb);
-}
-
-static void pack_kb(int kb, const float *x, int64_t g0, int64_t g1, int64_t m, int64_t cols, void *va)
-{
-	int64_t nkb = cols / kb;
-	size_t rb = rec_bytes(kb);
-	uint8_t *a = va;
-	for (int64_t g = g0; g < g1; g++) {
-		uint8_t *grp = a + (size_t)g * (size_t)nkb * rb;
-		for (int n = 0; n < 16; n++) {
-			int64_t i = 16 * g + n;
-			for (int64_t k = 0; k < nkb; k++) {
-				uint8_t *rec = grp + (size_t)k * rb;
-				float *da = (float *)(rec + (size_t)kb * 16), *das = da + 16;
-				if (i >= m) {
-					for (int q = 0; q < kb / 4; q++)
-						memset(rec + 64 * q + 4 * n, 0, 4);
-					da[n] = das[n] = 0;
-					continue;
-				}
-				const float *xr = x + i * cols + k * kb;
-				__mmask16 mk = kb == 32 ? 0xFFFF : 0xFFFF;
-				__m512 x0 = _mm512_maskz_loadu_ps(mk, xr), x1 = kb == 32 ? _mm512_loadu_ps(xr + 16) : _mm512_setzero_ps();
-				float am = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
-				float d = am / 127.0f, id = d ? 1.0f / d : 0.0f;
-				__m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, _mm512_set1_ps(id)));
-				__m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, _mm512_set1_ps(id)));
-				int8_t qb[32];
-				_mm_storeu_si128((__m128i *)qb, _mm512_cvtsepi32_epi8(q0));
-				_mm_storeu_si128((__m128i *)(qb + 16), _mm512_cvtsepi32_epi8(q1));
-				int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
-				for (int q = 0; q < kb / 4; q++)
-					memcpy(rec + 64 * q + 4 * n, qb + 4 * q, 4);
-				da[n] = d;
-				das[n] = d * (float)sum;
-			}
+	uint16_t *a = va;
+	for (int64_t i = 32 * g0; i < 32 * g1; i++) {
+		uint16_t *dst = a + (size_t)i * (size_t)cols;
+		if (i >= m) {
+			memset(dst, 0, (size_t)cols * 2);
+			continue;
+		}
+		const float *xr = x + i * cols;
+		for (int64_t c = 0; c < cols; c += 32) {
+			__m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(xr + c + 16), _mm512_loadu_ps(xr + c));
+			_mm512_storeu_si512(dst + c, (__m512i)v);
 		}
 	}
-}
-
-static size_t pack_bytes32(int64_t m, int64_t cols) { return pack_bytes_kb(32, m, cols); }
-static size_t pack_bytes16(int64_t m, int64_t cols) { return pack_bytes_kb(16, m, cols); }
-static void pack32(const float *x, int64_t g0, int64_t g1, int64_t m, int64_t cols, void *a)
-{
-	pack_kb(32, x, g0, g1, m, cols, a);
-}
-static void pack16(const float *x, int64_t g0, int64_t g1, int64_t m, int64_t cols, void *a)
-{
-	pack_kb(16, x, g0, g1, m, cols, a);
 }
 
 /* ---- weight unpacking: 16 rows → u8 quants, s and o per K-block ------------ */
@@ -185,6 +147,81 @@ static void unpack_row(cr_ttype t, const uint8_t *w, int64_t cols, uint8_t *u, f
 	}
 }
 
+/* ---- weights → B tiles -------------------------------------------------------- */
+
+/* 16×16 dwords in place: v[r] lane i → v[i] lane r */
+__attribute__((always_inline)) static inline void transpose16(__m512 v[16])
+{
+	__m512 t[16];
+#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++) {
+		t[2 * k] = _mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]);
+		t[2 * k + 1] = _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]);
+	}
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		v[4 * k] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+		v[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+		v[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+		v[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+	}
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		t[k] = _mm512_shuffle_f32x4(v[k], v[k + 4], 0x88);
+		t[k + 4] = _mm512_shuffle_f32x4(v[k], v[k + 4], 0xDD);
+		t[k + 8] = _mm512_shuffle_f32x4(v[k + 8], v[k + 12], 0x88);
+		t[k + 12] = _mm512_shuffle_f32x4(v[k + 8], v[k + 12], 0xDD);
+	}
+#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++) {
+		v[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+		v[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xDD);
+	}
+}
+
+/* 32 columns of one unpacked row (quants q, per-block s and o) as 32 bf16 */
+__attribute__((always_inline)) static inline __m512 row_bf16(const uint8_t *q, int sgn, float s0, float o0, float s1,
+							      float o1)
+{
+	__m128i lo = _mm_loadu_si128((const __m128i *)q), hi = _mm_loadu_si128((const __m128i *)(q + 16));
+	__m512i il = sgn ? _mm512_cvtepi8_epi32(lo) : _mm512_cvtepu8_epi32(lo);
+	__m512i ih = sgn ? _mm512_cvtepi8_epi32(hi) : _mm512_cvtepu8_epi32(hi);
+	__m512 fl = _mm512_fmsub_ps(_mm512_cvtepi32_ps(il), _mm512_set1_ps(s0), _mm512_set1_ps(o0));
+	__m512 fh = _mm512_fmsub_ps(_mm512_cvtepi32_ps(ih), _mm512_set1_ps(s1), _mm512_set1_ps(o1));
+	return _mm512_castsi512_ps((__m512i)_mm512_cvtne2ps_pbh(fh, fl));
+}
+
+/* Rows [0, nr) of w (nr <= 32; the rest zero), columns [k0, k0 + kc), into
+ * two runs (weight rows 0-15, 16-31) of kc/32 B tiles of 1 KiB each. */
+static void weights_to_tiles(cr_ttype t, const uint8_t *w, size_t ws, int64_t nr, int64_t k0, int64_t kc, uint8_t *u,
+			     float *s, float *o, uint8_t *B)
+{
+	int kb = kblock(t);
+	int sgn = t == CR_TT_Q4_0 || t == CR_TT_Q8_0 || t == CR_TT_Q6_K;
+	int64_t nkb = kc / kb, nks = kc / 32;
+	size_t woff = cr_cpu_row_bytes(t, k0);
+	for (int64_t r = 0; r < nr; r++)
+		unpack_row(t, w + (size_t)r * ws + woff, kc, u + (size_t)r * (size_t)kc, s + r * nkb, o + r * nkb);
+	for (int h = 0; h < 2; h++)
+		for (int64_t ks = 0; ks < nks; ks++) {
+			__m512 v[16];
+			for (int rr = 0; rr < 16; rr++) {
+				int64_t r = 16 * h + rr;
+				if (r >= nr) {
+					v[rr] = _mm512_setzero_ps();
+					continue;
+				}
+				const float *sr = s + r * nkb, *orr = o + r * nkb;
+				int64_t b0 = kb == 32 ? ks : 2 * ks, b1 = kb == 32 ? ks : 2 * ks + 1;
+				v[rr] = row_bf16(u + (size_t)r * (size_t)kc + 32 * ks, sgn, sr[b0], orr[b0], sr[b1], orr[b1]);
+			}
+			transpose16(v);
+			uint8_t *dst = B + ((size_t)h * (size_t)nks + (size_t)ks) * 1024;
+			for (int j = 0; j < 16; j++)
+				_mm512_store_ps((float *)(dst + 64 * j), v[j]);
+		}
+}
+
 /* ---- the tile product ---------------------------------------------------- */
 
 typedef struct tilecfg {
@@ -194,109 +231,98 @@ typedef struct tilecfg {
 	uint8_t rows[16];
 } tilecfg;
 
-static __thread int cfg_kb;
+static __thread int cfg_done;
 
-static void tiles_config(int kb)
+/* every tile 16 rows × 64 bytes: C 0-3 (fp32 16×16), A 4-5 (16 activation
+ * rows × 32 bf16), B 6-7 (16 column pairs × 16 weight rows) */
+static void tiles_config(void)
 {
-	if (cfg_kb == kb)
+	if (cfg_done)
 		return;
 	tilecfg c;
 	memset(&c, 0, sizeof c);
 	c.palette = 1;
-	c.rows[0] = 16; /* C: 16 weight rows × 16 int32 */
-	c.colsb[0] = 64;
-	c.rows[1] = 16; /* A: 16 weight rows × kb u8 */
-	c.colsb[1] = (uint16_t)kb;
-	c.rows[2] = (uint8_t)(kb / 4); /* B: kb/4 rows × 16 activation rows × 4 s8 */
-	c.colsb[2] = 64;
-
+	for (int t = 0; t < 8; t++) {
+		c.rows[t] = 16;
+		c.colsb[t] = 64;
+	}
 	_tile_loadconfig(&c);
-	cfg_kb = kb;
+	cfg_done = 1;
 }
 
-/* scratch: u8 quants [16][cols], s and o [16][nkb] */
-static void *thread_buf(size_t n)
-{
-	return cr_cpu_scratch(1, n);
-}
+/* A C tile's 16×16 block of y: straight from/to y when whole, else through
+ * a zero-padded copy. */
+#define C_IN(tile, yb, ni, nw, acc, tmp)                                                             \
+	do {                                                                                         \
+		if (!(acc))                                                                          \
+			_tile_zero(tile);                                                            \
+		else if ((ni) == 16 && (nw) == 16)                                                   \
+			_tile_loadd(tile, yb, ys * 4);                                               \
+		else {                                                                               \
+			memset(tmp, 0, sizeof tmp);                                                  \
+			for (int64_t i_ = 0; i_ < (ni); i_++)                                        \
+				memcpy(tmp[i_], (yb) + i_ * ys, sizeof(float) * (size_t)(nw));      \
+			_tile_loadd(tile, tmp, 64);                                                  \
+		}                                                                                    \
+	} while (0)
 
-/* acc[r] += s[r]·da·C[r] (− o[r]·da·Σa) for the 16 weight rows r */
-__attribute__((always_inline)) static inline void post(__m512 acc[16], int32_t C[16][16], const uint8_t *rec, int kb,
-						       const float *sk, const float *ok, int64_t nkb, int sgn)
-{
-	__m512 da = _mm512_loadu_ps((const float *)(rec + (size_t)kb * 16));
-	for (int r = 0; r < 16; r++) {
-		__m512 c = _mm512_cvtepi32_ps(_mm512_load_si512(C[r]));
-		acc[r] = _mm512_fmadd_ps(c, _mm512_mul_ps(_mm512_set1_ps(sk[r * nkb]), da), acc[r]);
-	}
-	if (!sgn) {
-		__m512 das = _mm512_loadu_ps((const float *)(rec + (size_t)kb * 16 + 64));
-		for (int r = 0; r < 16; r++)
-			acc[r] = _mm512_fnmadd_ps(_mm512_set1_ps(ok[r * nkb]), das, acc[r]);
-	}
-}
+#define C_OUT(tile, yb, ni, nw, tmp)                                                                 \
+	do {                                                                                         \
+		if ((ni) == 16 && (nw) == 16)                                                        \
+			_tile_stored(tile, yb, ys * 4);                                              \
+		else if ((ni) > 0 && (nw) > 0) {                                                     \
+			_tile_stored(tile, tmp, 64);                                                 \
+			for (int64_t i_ = 0; i_ < (ni); i_++)                                        \
+				memcpy((yb) + i_ * ys, tmp[i_], sizeof(float) * (size_t)(nw));      \
+		}                                                                                    \
+	} while (0)
 
-static void gemm_amx(cr_ttype t, int64_t n, const void *w, size_t ws, int64_t nr, const void *a, int64_t m,
-		     float *y, int64_t ys)
+static void gemm_amx(cr_ttype t, int64_t cols, int64_t k0, int64_t k1, int acc, const void *w, size_t ws,
+		     int64_t nr, const void *a, int64_t m, float *y, int64_t ys)
 {
-	int kb = kblock(t);
-	/* type-0 quants go in signed (q − 8, qs, q − 32) through TDPBSSD and
-	 * need no offset; Q4_K/Q5_K keep u8 and subtract dmin·m·Σa */
-	int sgn = t == CR_TT_Q4_0 || t == CR_TT_Q8_0 || t == CR_TT_Q6_K;
-	int64_t nkb = n / kb, ng = (m + 15) / 16;
-	size_t rb = rec_bytes(kb);
-	uint8_t *u = thread_buf((size_t)16 * (size_t)n + (size_t)32 * (size_t)nkb * sizeof(float) + 64);
-	float *s = (float *)(u + (((size_t)16 * (size_t)n + 63) & ~(size_t)63)), *o = s + 16 * nkb;
-	_Alignas(64) int32_t C[16][16];
+	int64_t kc = k1 - k0, nks = kc / 32, nkb = kc / kblock(t);
+	size_t ub = ((size_t)32 * (size_t)kc + 63) & ~(size_t)63, sb = ((size_t)64 * (size_t)nkb * sizeof(float) + 63) & ~(size_t)63;
+	uint8_t *u = cr_cpu_scratch(1, ub + sb + (size_t)2 * (size_t)nks * 1024 + 64);
+	float *s = (float *)(u + ub), *o = s + 32 * nkb;
+	uint8_t *B = u + ub + sb;
+	weights_to_tiles(t, w, ws, nr, k0, kc, u, s, o, B);
+	const uint8_t *B0 = B, *B1 = B + (size_t)nks * 1024;
+	int64_t nw0 = CR_MIN(16, nr), nw1 = CR_MAX(0, nr - 16);
+	size_t astride = (size_t)cols * 2;
 	_Alignas(64) float tmp[16][16];
-	tiles_config(kb);
-	for (int64_t r0 = 0; r0 < nr; r0 += 16) {
-		int64_t rr = CR_MIN(16, nr - r0);
-		for (int r = 0; r < 16; r++) {
-			if (r < rr)
-				unpack_row(t, (const uint8_t *)w + (size_t)(r0 + r) * ws, n, u + (size_t)r * (size_t)n,
-					   s + r * nkb, o + r * nkb);
-			else {
-				memset(u + (size_t)r * (size_t)n, 0, (size_t)n);
-				memset(s + r * nkb, 0, sizeof(float) * (size_t)nkb);
-				memset(o + r * nkb, 0, sizeof(float) * (size_t)nkb);
-			}
+	tiles_config();
+	for (int64_t i0 = 0; i0 < m; i0 += 32) {
+		const uint8_t *a0 = (const uint8_t *)a + (size_t)i0 * astride + (size_t)k0 * 2, *a1 = a0 + 16 * astride;
+		int64_t ni0 = CR_MIN(16, m - i0), ni1 = CR_MAX(0, CR_MIN(16, m - i0 - 16));
+		float *y00 = y + i0 * ys, *y10 = y00 + 16 * ys;
+		C_IN(0, y00, ni0, nw0, acc, tmp);
+		C_IN(1, y00 + 16, ni0, nw1, acc, tmp);
+		C_IN(2, y10, ni1, nw0, acc, tmp);
+		C_IN(3, y10 + 16, ni1, nw1, acc, tmp);
+		for (int64_t ks = 0; ks < nks; ks++) {
+			_tile_loadd(4, a0 + 64 * ks, astride);
+			_tile_loadd(6, B0 + 1024 * ks, 64);
+			_tile_dpbf16ps(0, 4, 6);
+			_tile_loadd(7, B1 + 1024 * ks, 64);
+			_tile_dpbf16ps(1, 4, 7);
+			_tile_loadd(5, a1 + 64 * ks, astride);
+			_tile_dpbf16ps(2, 5, 6);
+			_tile_dpbf16ps(3, 5, 7);
 		}
-		for (int64_t g = 0; g < ng; g++) {
-			const uint8_t *grp = (const uint8_t *)a + (size_t)g * (size_t)nkb * rb;
-			__m512 acc[16];
-			for (int r = 0; r < 16; r++)
-				acc[r] = _mm512_setzero_ps();
-			for (int64_t k = 0; k < nkb; k++) {
-				const uint8_t *rec = grp + (size_t)k * rb;
-				_tile_loadd(1, u + k * kb, n);
-				_tile_loadd(2, rec, 64);
-				_tile_zero(0);
-				if (sgn)
-					_tile_dpbssd(0, 1, 2);
-				else
-					_tile_dpbusd(0, 1, 2);
-				_tile_stored(0, C, 64);
-				post(acc, C, rec, kb, s + k, o + k, nkb, sgn);
-			}
-			for (int r = 0; r < 16; r++)
-				_mm512_store_ps(tmp[r], acc[r]);
-			int64_t nn = CR_MIN(16, m - 16 * g);
-			for (int64_t i = 0; i < nn; i++)
-				for (int64_t r = 0; r < rr; r++)
-					y[(16 * g + i) * ys + r0 + r] = tmp[r][i];
-		}
+		C_OUT(0, y00, ni0, nw0, tmp);
+		C_OUT(1, y00 + 16, ni0, nw1, tmp);
+		C_OUT(2, y10, ni1, nw0, tmp);
+		C_OUT(3, y10 + 16, ni1, nw1, tmp);
 	}
 	_tile_release();
-	cfg_kb = 0;
+	cfg_done = 0;
 }
 
-#define GEMM_AMX(name, type)                                                                     \
-	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as, \
-			 int64_t m, float *y, int64_t ys)                                          \
-	{                                                                                           \
-		(void)as;                                                                           \
-		gemm_amx(type, n, w, ws, nr, a, m, y, ys);                                          \
+#define GEMM_AMX(name, type)                                                                            \
+	static void name(int64_t cols, int64_t k0, int64_t k1, int acc, const void *w, size_t ws, int64_t nr, \
+			 const void *a, int64_t m, float *y, int64_t ys)                                  \
+	{                                                                                                  \
+		gemm_amx(type, cols, k0, k1, acc, w, ws, nr, a, m, y, ys);                                 \
 	}
 
 GEMM_AMX(amx_q4_0, CR_TT_Q4_0)
@@ -305,12 +331,14 @@ GEMM_AMX(amx_q4_k, CR_TT_Q4_K)
 GEMM_AMX(amx_q5_k, CR_TT_Q5_K)
 GEMM_AMX(amx_q6_k, CR_TT_Q6_K)
 
+/* min_m 32, 32 weight rows per task, passes of 1024 columns (512 activation
+ * rows of bf16: 1 MiB, half of L2) */
 const cr_big_kern cr_amx_kern[CR_TT__COUNT] = {
-	[CR_TT_Q4_0] = {16, pack_bytes32, pack32, amx_q4_0},
-	[CR_TT_Q8_0] = {16, pack_bytes32, pack32, amx_q8_0},
-	[CR_TT_Q4_K] = {16, pack_bytes32, pack32, amx_q4_k},
-	[CR_TT_Q5_K] = {16, pack_bytes32, pack32, amx_q5_k},
-	[CR_TT_Q6_K] = {16, pack_bytes16, pack16, amx_q6_k},
+	[CR_TT_Q4_0] = {32, 32, 1024, pack_bytes, pack, amx_q4_0},
+	[CR_TT_Q8_0] = {32, 32, 1024, pack_bytes, pack, amx_q8_0},
+	[CR_TT_Q4_K] = {32, 32, 1024, pack_bytes, pack, amx_q4_k},
+	[CR_TT_Q5_K] = {32, 32, 1024, pack_bytes, pack, amx_q5_k},
+	[CR_TT_Q6_K] = {32, 32, 1024, pack_bytes, pack, amx_q6_k},
 };
 
 #if defined(__clang__)
