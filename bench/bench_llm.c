@@ -107,6 +107,8 @@ static double bandwidth(cr_pool *pool, size_t mb)
 	return best;
 }
 
+static double g_kv_mb; /* the model run's KV cache */
+
 static double peak_rss_mb(void)
 {
 	struct rusage ru;
@@ -212,6 +214,7 @@ static int run_model(const char *path, cr_pool *pool, int pp, int tg, int reps)
 		cr_model_free(md);
 		return 1;
 	}
+	g_kv_mb = (double)cr_ctx_kv_bytes(c) / (1024.0 * 1024.0);
 	int n_vocab = cr_model_get_info(md)->n_vocab;
 	cr_token_id *toks = malloc(sizeof(cr_token_id) * (size_t)(pp + tg + 16));
 	srand(1);
@@ -307,7 +310,9 @@ int main(int argc, char **argv)
 	double file_mb = stat(model, &st) == 0 ? (double)st.st_size / 1048576.0 : 0;
 	double rss0 = peak_rss_mb();
 	int rc = !strcmp(mode, "kern") ? run_kern(model, pool, pp, tg, reps) : run_model(model, pool, pp, tg, reps);
-	printf("peak_rss_mb %.1f file_mb %.1f before_model_mb %.1f\n", peak_rss_mb(), file_mb, rss0);
+	/* the memory budget: the file, the KV cache, and 10% */
+	printf("peak_rss_mb %.1f file_mb %.1f before_model_mb %.1f kv_mb %.1f limit_mb %.1f\n", peak_rss_mb(), file_mb,
+	       rss0, g_kv_mb, 1.1 * (file_mb + g_kv_mb));
 	/* after the model, so its buffer does not count in the peak RSS */
 	double bw = bw_mb ? bandwidth(pool, bw_mb) : 0;
 	printf("bandwidth_gbs %.2f\n", bw);

@@ -56,7 +56,7 @@ span() { awk -v k="$1" '$1 == k { printf "%s..%s", $4, $6; exit }' "$2"; }
 
 OUT=$(mktemp)
 LOUT=$(mktemp)
-printf '%-26s %3s | %9s %9s %5s | %8s %8s %5s | %6s %s\n' config thr "pp$PP" llama ratio "tg$TG" llama ratio "bw%" "(spread ours / llama; bw GB/s; peak rss / file MB)"
+printf '%-26s %3s | %9s %9s %5s | %8s %8s %5s | %6s %s\n' config thr "pp$PP" llama ratio "tg$TG" llama ratio "bw%" "(spread ours / llama; bw GB/s; peak rss / limit MB)"
 for cfg in $CONFIGS; do
 	arch=${cfg%%:*}; rest=${cfg#*:}; shape=${rest%%:*}; type=${rest#*:}
 	f=$MODELS/$arch-$shape-$type.gguf
@@ -72,8 +72,8 @@ for cfg in $CONFIGS; do
 		lpp=$(val pp_tps "$LOUT"); ltg=$(val tg_tps "$LOUT")
 		lim=$(val tg_bw_limit_tps "$OUT"); bw=$(val bandwidth_gbs "$OUT")
 		bwf=$(awk -v a="$otg" -v b="$lim" 'BEGIN { if (a == "" || b == "") print "-"; else printf "%.0f%%", 100 * a / b }')
-		rss=$(awk '$1 == "peak_rss_mb" { printf "%s/%s", $2, $4 }' "$OUT")
-		printf '%-26s %3s | %9s %9s %5s | %8s %8s %5s | %6s pp %s / %s, tg %s / %s; bw %s; rss/file %s\n' \
+		rss=$(awk '$1 == "peak_rss_mb" { printf "%s/%s (file %s + kv %s, +10%%)", $2, $10, $4, $8 }' "$OUT")
+		printf '%-26s %3s | %9s %9s %5s | %8s %8s %5s | %6s pp %s / %s, tg %s / %s; bw %s; rss/limit %s\n' \
 			"$arch:$shape:$type" "$th" "${opp:--}" "${lpp:--}" "$(ratio "$opp" "$lpp")" \
 			"${otg:--}" "${ltg:--}" "$(ratio "$otg" "$ltg")" "$bwf" \
 			"$(span pp_tps "$OUT")" "$(span pp_tps "$LOUT")" "$(span tg_tps "$OUT")" "$(span tg_tps "$LOUT")" "${bw:--}" "${rss:--}"

@@ -189,6 +189,7 @@ CR_API const cr_tok *cr_model_tok(const cr_model *md);
 CR_API cr_err cr_ctx_new(cr_model *md, int n_ctx, cr_pool *pool, cr_ctx **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_ctx_free(cr_ctx *c);
 CR_API int cr_ctx_pos(const cr_ctx *c); /* tokens in the KV cache */
+CR_API size_t cr_ctx_kv_bytes(const cr_ctx *c); /* the KV cache's size for n_ctx positions */
 /* Drops cached positions >= pos (prefix reuse between chat turns). */
 CR_API void cr_ctx_truncate(cr_ctx *c, int pos);
 /* Prefix reuse in one call: keeps the longest cached prefix shared with

@@ -459,6 +459,10 @@ cr_err cr_gguf_load_data(cr_gguf *g, int *moved, const uint8_t **from, cr_msg *m
 		g->tensors[i].data = p + ((const uint8_t *)g->tensors[i].data - old);
 	g->data_copy = p;
 	g->data_copy_len = span;
+	/* the pages of the mapping this process touched (metadata, read by the
+	 * tokenizer at load) leave the resident set; a later read faults them
+	 * back in from the page cache */
+	madvise((void *)g->base, g->len, MADV_DONTNEED);
 	if (moved)
 		*moved = 1;
 	if (from)

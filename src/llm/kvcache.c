@@ -30,6 +30,12 @@ cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m)
 	return CR_OK;
 }
 
+size_t cr_ctx_kv_bytes(const cr_ctx *c)
+{
+	const cr_hparams *hp = &c->md->hp;
+	return 2 * (size_t)hp->n_layer * hp->n_head_kv * (size_t)c->n_ctx * hp->head_dim * sizeof(float);
+}
+
 void cr_kv_release(cr_ctx *c)
 {
 	cr_free(c->k);
