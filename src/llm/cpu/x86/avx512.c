@@ -153,6 +153,69 @@ AI void gemm_q4_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
 }
 
+/* Q4_0 twin of gemv4_q8_0 (see there) */
+AI void q4_0_step(const uint8_t *p, int64_t left, __m512i a0, __m512i a1, __m512i a2, __m512i a3, __m512 d03,
+		  __m512 o03, __m512 d47, __m512 o47, __m512 *acc)
+{
+	const __m512i idx_n03 = _mm512_set_epi8(
+		71, 70, 69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56,
+		53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38,
+		35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
+		17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+	const __m512i idx_n47 = _mm512_add_epi8(idx_n03, _mm512_set1_epi8(8));
+	const __m512i idx_s = _mm512_set_epi8(
+		127, 126, 127, 126, 127, 126, 127, 126, 109, 108, 109, 108, 109, 108, 109, 108,
+		91, 90, 91, 90, 91, 90, 91, 90, 73, 72, 73, 72, 73, 72, 73, 72,
+		55, 54, 55, 54, 55, 54, 55, 54, 37, 36, 37, 36, 37, 36, 37, 36,
+		19, 18, 19, 18, 19, 18, 19, 18, 1, 0, 1, 0, 1, 0, 1, 0);
+	const __m512i m4 = _mm512_set1_epi8(0x0F);
+	__m512i z0, z1, z2;
+	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+	_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+	_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
+	if (left >= 8) {
+		z0 = _mm512_loadu_si512(p);
+		z1 = _mm512_loadu_si512(p + 64);
+		z2 = _mm512_maskz_loadu_epi8(0xFFFF, p + 128);
+	} else {
+		int64_t bytes = 18 * left;
+		z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
+		z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
+		z2 = _mm512_setzero_si512();
+	}
+	__m512i n03 = _mm512_permutex2var_epi8(z0, idx_n03, z1);
+	__m512i n47 = _mm512_permutex2var_epi8(z1, idx_n47, z2);
+	__m512i sc = _mm512_permutex2var_epi8(z0, idx_s, z1);
+	__m512 dw03 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
+	__m512 dw47 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
+	__m512i lo03 = _mm512_and_si512(n03, m4), hi03 = _mm512_and_si512(_mm512_srli_epi16(n03, 4), m4);
+	__m512i lo47 = _mm512_and_si512(n47, m4), hi47 = _mm512_and_si512(_mm512_srli_epi16(n47, 4), m4);
+	__m512i x0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03, a0), hi03, a1);
+	__m512i x1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47, a2), hi47, a3);
+	*acc = _mm512_fmadd_ps(dw03, _mm512_fmadd_ps(_mm512_cvtepi32_ps(x0), d03, o03), *acc);
+	*acc = _mm512_fmadd_ps(dw47, _mm512_fmadd_ps(_mm512_cvtepi32_ps(x1), d47, o47), *acc);
+}
+
+AI void gemv4_q4_0(int64_t nb, const uint8_t *const r[4], const uint8_t *a, float *const y[4])
+{
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	for (int64_t b = 0; b < nb; b += 8) {
+		const uint8_t *g = a + (size_t)(b / 8) * 512;
+		__m512i a0 = _mm512_load_si512(g), a1 = _mm512_load_si512(g + 64);
+		__m512i a2 = _mm512_load_si512(g + 256), a3 = _mm512_load_si512(g + 320);
+		__m512 d03 = _mm512_load_ps(g + 128), o03 = _mm512_load_ps(g + 192);
+		__m512 d47 = _mm512_load_ps(g + 384), o47 = _mm512_load_ps(g + 448);
+		q4_0_step(r[0] + 18 * b, nb - b, a0, a1, a2, a3, d03, o03, d47, o47, &acc0);
+		q4_0_step(r[1] + 18 * b, nb - b, a0, a1, a2, a3, d03, o03, d47, o47, &acc1);
+		q4_0_step(r[2] + 18 * b, nb - b, a0, a1, a2, a3, d03, o03, d47, o47, &acc2);
+		q4_0_step(r[3] + 18 * b, nb - b, a0, a1, a2, a3, d03, o03, d47, o47, &acc3);
+	}
+	*y[0] = _mm512_reduce_add_ps(acc0);
+	*y[1] = _mm512_reduce_add_ps(acc1);
+	*y[2] = _mm512_reduce_add_ps(acc2);
+	*y[3] = _mm512_reduce_add_ps(acc3);
+}
+
 /* ---- Q8_0 ------------------------------------------------------------------- */
 
 static size_t act_q8_0_bytes(int64_t cols) { return (size_t)((cols / 32 + 3) / 4) * 384; }
@@ -226,6 +289,69 @@ AI void gemm_q8_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 	}
 	for (int j = 0; j < M; j++)
 		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
+}
+
+/* One activation row against four weight rows from four far-apart places
+ * (the streams of GEMM_Q's generation path) in one loop: the activation
+ * loads are shared, and the four rows' loads and dependency chains
+ * interleave, so more misses are in flight at once. */
+AI void q8_0_step(const uint8_t *p, int64_t left, __m512i a01, __m512i a23, __m512 d01, __m512 o01, __m512 d23,
+		  __m512 o23, __m512 *acc)
+{
+	const __m512i idx_p01 = _mm512_set_epi8(
+		67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52,
+		51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36,
+		33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
+		17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+	const __m512i idx_p23 = _mm512_add_epi8(idx_p01, _mm512_set1_epi8(4));
+	const __m512i idx_s = _mm512_set_epi8(
+		103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102,
+		69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68,
+		35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34,
+		1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	__m512i z0, z1, z2;
+	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+	_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+	_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
+	if (left >= 4) {
+		z0 = _mm512_loadu_si512(p);
+		z1 = _mm512_loadu_si512(p + 64);
+		z2 = _mm512_maskz_loadu_epi8(0xFF, p + 128);
+	} else {
+		int64_t bytes = 34 * left;
+		z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
+		z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
+		z2 = _mm512_setzero_si512();
+	}
+	__m512i w01 = _mm512_xor_si512(_mm512_permutex2var_epi8(z0, idx_p01, z1), flip);
+	__m512i w23 = _mm512_xor_si512(_mm512_permutex2var_epi8(z1, idx_p23, z2), flip);
+	__m512i sc = _mm512_permutex2var_epi8(z0, idx_s, z1);
+	__m512 dw01 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
+	__m512 dw23 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
+	__m512i x0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w01, a01);
+	__m512i x1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w23, a23);
+	*acc = _mm512_fmadd_ps(dw01, _mm512_fmadd_ps(_mm512_cvtepi32_ps(x0), d01, o01), *acc);
+	*acc = _mm512_fmadd_ps(dw23, _mm512_fmadd_ps(_mm512_cvtepi32_ps(x1), d23, o23), *acc);
+}
+
+AI void gemv4_q8_0(int64_t nb, const uint8_t *const r[4], const uint8_t *a, float *const y[4])
+{
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	for (int64_t b = 0; b < nb; b += 4) {
+		const uint8_t *g = a + (size_t)(b / 4) * 384;
+		__m512i a01 = _mm512_load_si512(g), a23 = _mm512_load_si512(g + 192);
+		__m512 d01 = _mm512_load_ps(g + 64), o01 = _mm512_load_ps(g + 128);
+		__m512 d23 = _mm512_load_ps(g + 256), o23 = _mm512_load_ps(g + 320);
+		q8_0_step(r[0] + 34 * b, nb - b, a01, a23, d01, o01, d23, o23, &acc0);
+		q8_0_step(r[1] + 34 * b, nb - b, a01, a23, d01, o01, d23, o23, &acc1);
+		q8_0_step(r[2] + 34 * b, nb - b, a01, a23, d01, o01, d23, o23, &acc2);
+		q8_0_step(r[3] + 34 * b, nb - b, a01, a23, d01, o01, d23, o23, &acc3);
+	}
+	*y[0] = _mm512_reduce_add_ps(acc0);
+	*y[1] = _mm512_reduce_add_ps(acc1);
+	*y[2] = _mm512_reduce_add_ps(acc2);
+	*y[3] = _mm512_reduce_add_ps(acc3);
 }
 
 /* ---- Q4_K ------------------------------------------------------------------- */
@@ -423,17 +549,22 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 
 /* ---- tiles: rows × activation rows in passes of up to four ------------------ */
 
-#define GEMM_Q(name, rowfn, blk)                                                                       \
+#define GEMM_Q(name, rowfn, row4fn, blk)                                                                     \
 	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,     \
 			 int64_t m, float *y, int64_t ys)                                              \
 	{                                                                                               \
 		int64_t nb = n / (blk);                                                                 \
 		if (m == 1 && nr >= 64) {                                                               \
 			int64_t q = nr / 4;                                                             \
-			for (int64_t r = 0; r < q; r++)                                                 \
-				for (int s = 0; s < 4; s++)                                             \
-					rowfn(nb, (const uint8_t *)w + (size_t)(r + s * q) * ws,        \
-					      (const uint8_t *)a, as, y + r + s * q, ys, 1);            \
+			for (int64_t r = 0; r < q; r++) {                                               \
+				const uint8_t *r4[4];                                                   \
+				float *y4[4];                                                           \
+				for (int s = 0; s < 4; s++) {                                           \
+					r4[s] = (const uint8_t *)w + (size_t)(r + s * q) * ws;          \
+					y4[s] = y + r + s * q;                                          \
+				}                                                                       \
+				row4fn(nb, r4, (const uint8_t *)a, as, y4, rowfn);                      \
+			}                                                                               \
 			for (int64_t r = 4 * q; r < nr; r++)                                            \
 				rowfn(nb, (const uint8_t *)w + (size_t)r * ws, (const uint8_t *)a, as,  \
 				      y + r, ys, 1);                                                    \
@@ -455,10 +586,19 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 		}                                                                                       \
 	}
 
-GEMM_Q(gemm_q4_0, gemm_q4_0_row, 32)
-GEMM_Q(gemm_q8_0, gemm_q8_0_row, 32)
-GEMM_Q(gemm_q4_k, gemm_q4_k_row, 256)
-GEMM_Q(gemm_q6_k, gemm_q6_k_row, 256)
+/* the four streams one row after another (types without a gemv4) */
+#define ROWS4(nb, r4, a, as, y4, rowfn)                                                      \
+	do {                                                                                 \
+		for (int s_ = 0; s_ < 4; s_++)                                               \
+			rowfn(nb, (r4)[s_], a, as, (y4)[s_], 1, 1);                          \
+	} while (0)
+#define Q8_0_ROWS4(nb, r4, a, as, y4, rowfn) gemv4_q8_0(nb, r4, a, y4)
+#define Q4_0_ROWS4(nb, r4, a, as, y4, rowfn) gemv4_q4_0(nb, r4, a, y4)
+
+GEMM_Q(gemm_q4_0, gemm_q4_0_row, Q4_0_ROWS4, 32)
+GEMM_Q(gemm_q8_0, gemm_q8_0_row, Q8_0_ROWS4, 32)
+GEMM_Q(gemm_q4_k, gemm_q4_k_row, ROWS4, 256)
+GEMM_Q(gemm_q6_k, gemm_q6_k_row, ROWS4, 256)
 
 #define GEMM_F(name, kind)                                                                              \
 	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,      \
