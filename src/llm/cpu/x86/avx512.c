@@ -554,7 +554,7 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 			 int64_t m, float *y, int64_t ys)                                              \
 	{                                                                                               \
 		int64_t nb = n / (blk);                                                                 \
-		if (m == 1 && nr >= 64) {                                                               \
+		if (m == 1 && nr >= 16) {                                                               \
 			int64_t q = nr / 4;                                                             \
 			for (int64_t r = 0; r < q; r++) {                                               \
 				const uint8_t *r4[4];                                                   \
