@@ -1,7 +1,8 @@
 #!/bin/bash
 # llm_generate.sh — `cristal generate` end to end on the shared tiny models:
 #  1. golden: greedy from BOS on stories260K (a trained llama) gives exactly
-#     the 60 token ids listed in gguf-models/SOURCE.md;
+#     the 60 token ids listed in gguf-models/SOURCE.md (weights in the
+#     private copy, and with CR_MMAP=1 from the mapping);
 #  2. the streamed text equals the --json text; a seed reproduces a sampled
 #     run and another seed changes it;
 #  3. --grammar json and --json-schema on llama-2-tiny-random (random
@@ -26,6 +27,11 @@ got=$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.ar
 check "golden: first 30 ids" '[ "$(echo $got | cut -d, -f1-30)" = "$(echo $want | cut -d, -f1-30)" ]'
 check "golden: all 60 ids" '[ "$got" = "$want" ]'
 check "golden: text" 'python3 -c "import json,sys; t=json.load(open(sys.argv[1]))[\"text\"]; sys.exit(not t.startswith(\" Once upon a time, there was a little girl named Lily.\"))" "$T/g.json"'
+# the weights read straight from the file mapping (CR_MMAP=1) instead of the
+# private huge-page copy: the same ids
+got_map=$(CR_MMAP=1 "$BIN" generate --model "$M/stories260K.gguf" --prompt "" --temp 0 -n 60 --threads 2 --json |
+	python3 -c "import json,sys; print(','.join(map(str, json.load(sys.stdin)['tokens'])))")
+check "golden with CR_MMAP=1" '[ "$got_map" = "$want" ]'
 check "json fields" 'python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(not (j[\"prompt_tokens_per_s\"] > 0 and j[\"gen_tokens_per_s\"] > 0 and len(j[\"tokens\"]) == 60))" "$T/g.json"'
 
 # 2. streaming and seeds
