@@ -5,12 +5,18 @@
  *   cristal generate --model NAME|PATH [--prompt TEXT | --chat] [-n N]
  *       [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]
  *       [--repeat-last-n N] [--presence-penalty P] [--seed S] [--threads N]
- *       [--ctx N] [--chat-template NAME] [--system TEXT]
+ *       [--ctx N] [--chat-template NAME] [--system TEXT] [--turns]
  *       [--grammar json | --json-schema FILE] [--json]
  *       [--tokens ID,ID,... [--logits-out FILE]]
  *
  * --chat takes the user's message from --prompt or stdin and applies the
  * model's chat template (detected from tokenizer.chat_template, or named).
+ * --chat --turns holds a conversation: each line of stdin is one user
+ * message (the default when stdin is a terminal and there is no --prompt),
+ * each reply streams as it is produced (with --json: one object per turn),
+ * and the whole history is re-templated every turn while the KV cache keeps
+ * the tokens it shares with the previous turn (cr_ctx_reuse_prefix), so a
+ * turn only evaluates what is new ("reused_tokens" in --json).
  * --json prints nothing while generating and one object at the end:
  * tokens, text, prompt_tokens_per_s, gen_tokens_per_s (and seed, stop).
  * With a grammar, generation stops when the JSON value is complete; if the
@@ -30,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int cmd_model_resolve(cr_cli *cli, const char *cmd, const char *arg, char *path, size_t cap);
 
@@ -38,7 +45,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: cristal generate --model NAME|PATH [--prompt TEXT | --chat] [-n N]\n"
 		   "         [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]\n"
 		   "         [--repeat-last-n N] [--presence-penalty P] [--seed S] [--threads N]\n"
-		   "         [--ctx N] [--chat-template NAME] [--system TEXT]\n"
+		   "         [--ctx N] [--chat-template NAME] [--system TEXT] [--turns]\n"
 		   "         [--grammar json | --json-schema FILE] [--json]\n"
 		   "Greedy decoding: --temp 0. Defaults: -n 128, --temp 0.8, --top-k 40, --top-p 0.95,\n"
 		   "--min-p 0.05, --repeat-penalty 1 (off), --threads all cores.\n");
@@ -55,7 +62,7 @@ static cr_err read_stdin(cr_buf *b)
 }
 
 enum { O_TEMP = 1000, O_TOPK, O_TOPP, O_MINP, O_REP, O_REPN, O_PRES, O_SEED, O_THREADS, O_CTX,
-       O_TMPL, O_SYSTEM, O_GRAMMAR, O_SCHEMA, O_JSON, O_CHAT, O_TOKENS, O_LOGITS };
+       O_TMPL, O_SYSTEM, O_GRAMMAR, O_SCHEMA, O_JSON, O_CHAT, O_TOKENS, O_LOGITS, O_TURNS };
 
 /* "1,2,3" -> ids appended to b. */
 static int parse_ids(const char *s, cr_buf *b)
@@ -75,6 +82,222 @@ static int parse_ids(const char *s, cr_buf *b)
 	return 0;
 }
 
+typedef struct gen {
+	cr_cli *cli;
+	cr_ctx *ctx;
+	cr_sampler *smp;
+	cr_grammar *gr;
+	const cr_tok *tok;
+	int n_vocab, n_ctx, json;
+	uint64_t seed;
+} gen;
+
+/* One reply: evaluates pt[0..n) (the part not already in the KV cache),
+ * then samples up to n_predict tokens, streaming them unless --json, which
+ * prints one object at the end. Returns 0, or 1 after reporting an error. */
+static int run_turn(gen *g, const cr_token_id *pt, int n_prompt, int n_predict, const char *logits_out, cr_buf *reply)
+{
+	cr_msg m = {{0}};
+	cr_err e;
+	int rc = 1;
+	cr_buf out, closing, js, gen_ids;
+	cr_buf_init(&out, 0);
+	cr_buf_init(&closing, 0);
+	cr_buf_init(&js, 0);
+	cr_buf_init(&gen_ids, 0);
+	int reused = logits_out ? 0 : cr_ctx_reuse_prefix(g->ctx, pt, n_prompt);
+	if (logits_out)
+		cr_ctx_truncate(g->ctx, 0);
+	for (int i = reused; i < n_prompt; i++)
+		cr_sampler_accept(g->smp, pt[i]);
+	const float *logits;
+	double t0 = cr_now();
+	if ((e = cr_ctx_decode(g->ctx, pt + reused, n_prompt - reused, logits_out != NULL, &logits, &m))) {
+		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	if (logits_out) {
+		size_t row = (size_t)g->n_vocab * sizeof(float);
+		if ((e = cr_file_write_atomic(logits_out, logits, row * (size_t)n_prompt, &m))) {
+			cli_fail("generate", "--logits-out: %s", m.text[0] ? m.text : cr_strerror(e));
+			goto out;
+		}
+		logits += (size_t)(n_prompt - 1) * g->n_vocab;
+	}
+	double t1 = cr_now();
+	const char *stop = "limit";
+	const cr_tok *tok = g->tok;
+	cr_grammar *gr = g->gr;
+	for (int n_gen = 0; n_gen < n_predict; n_gen++) {
+		if (gr && cr_grammar_done(gr)) {
+			stop = "grammar";
+			break;
+		}
+		cr_token_id id = gr ? cr_grammar_sample(gr, g->smp, logits) : cr_sampler_sample(g->smp, logits, NULL);
+		if (id < 0) {
+			stop = gr ? "grammar_dead_end" : "error";
+			break;
+		}
+		if (!gr && cr_tok_is_eog(tok, id)) {
+			stop = "eog";
+			break;
+		}
+		if (gr && cr_grammar_accept_token(gr, id)) {
+			stop = "grammar_dead_end";
+			break;
+		}
+		cr_sampler_accept(g->smp, id);
+		(void)cr_buf_add(&gen_ids, &id, sizeof id);
+		size_t before = out.len;
+		(void)cr_tok_piece(tok, id, &out);
+		if (!g->json) {
+			fwrite(out.data + before, 1, out.len - before, stdout);
+			fflush(stdout);
+		}
+		if (n_gen + 1 == n_predict)
+			break; /* no need to decode the last token */
+		if (cr_ctx_pos(g->ctx) >= g->n_ctx) {
+			stop = "ctx";
+			break;
+		}
+		if ((e = cr_ctx_decode(g->ctx, &id, 1, 0, &logits, &m))) {
+			cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+			goto out;
+		}
+	}
+	int n_gen = (int)(gen_ids.len / sizeof(cr_token_id));
+	double t2 = cr_now();
+	if (gr && !cr_grammar_done(gr)) {
+		if (cr_grammar_close(gr, &closing) == CR_OK && closing.len) {
+			(void)cr_buf_add(&out, closing.data, closing.len);
+			if (!g->json)
+				fwrite(closing.data, 1, closing.len, stdout);
+			fprintf(stderr, "cristal: generate: stopped (%s) before the JSON value was complete; "
+					"appended %zu closing bytes: %s\n", stop, closing.len, closing.data);
+		}
+	}
+	int n_eval = n_prompt - reused;
+	double pp = t1 > t0 ? n_eval / (t1 - t0) : 0, tg = t2 > t1 && n_gen ? n_gen / (t2 - t1) : 0;
+	if (g->json) {
+		(void)cr_buf_adds(&js, "{\"tokens\":[");
+		const cr_token_id *gi = (const cr_token_id *)gen_ids.data;
+		for (int i = 0; i < n_gen; i++)
+			(void)cr_buf_printf(&js, "%s%d", i ? "," : "", gi[i]);
+		(void)cr_buf_adds(&js, "],\"text\":");
+		cr_buf clean;
+		cr_buf_init(&clean, 0);
+		(void)cr_utf8_sanitize(&clean, (const uint8_t *)out.data, out.len);
+		(void)cr_buf_add_json_str(&js, clean.data, clean.len);
+		cr_buf_release(&clean);
+		(void)cr_buf_printf(&js, ",\"prompt_tokens\":%d,\"reused_tokens\":%d,\"prompt_tokens_per_s\":%.3f,"
+					 "\"gen_tokens_per_s\":%.3f,\"seed\":%llu,\"stop\":\"%s\"",
+				    n_prompt, reused, pp, tg, (unsigned long long)g->seed, stop);
+		if (closing.len) {
+			(void)cr_buf_adds(&js, ",\"grammar_closed\":");
+			(void)cr_buf_add_json_str(&js, closing.data, closing.len);
+		}
+		(void)cr_buf_adds(&js, "}\n");
+		fwrite(js.data, 1, js.len, stdout);
+	} else {
+		fputc('\n', stdout);
+		if (g->cli->verbose)
+			fprintf(stderr, "prompt: %d tokens (%d reused), %.2f t/s; generated: %d tokens, %.2f t/s (%s)\n",
+				n_prompt, reused, pp, n_gen, tg, stop);
+	}
+	fflush(stdout);
+	if (reply) {
+		reply->len = 0;
+		if (cr_buf_add(reply, out.data ? out.data : "", out.len) || cr_buf_add(reply, "", 1))
+			goto out;
+		reply->len--; /* NUL-terminated, not counted */
+	}
+	rc = 0;
+out:
+	cr_buf_release(&out);
+	cr_buf_release(&closing);
+	cr_buf_release(&js);
+	cr_buf_release(&gen_ids);
+	return rc;
+}
+
+/* --chat --turns: one user message per line of stdin, the history
+ * re-templated every turn, the cached prefix reused. */
+static int run_turns(gen *g, const char *tmpl, const char *tmpl_text, const char *system, int n_predict)
+{
+	cr_chat_msg *msgs = NULL;
+	size_t nm = 0, cap = 0;
+	char *line = NULL;
+	size_t line_cap = 0;
+	cr_buf text, ids, reply;
+	cr_buf_init(&text, 0);
+	cr_buf_init(&ids, 0);
+	cr_buf_init(&reply, 0);
+	int rc = 0, tty = isatty(STDIN_FILENO);
+	int flags = CR_TOK_PARSE_SPECIAL | (cr_tok_add_bos_default(g->tok) ? CR_TOK_ADD_BOS : 0);
+	cr_msg m = {{0}};
+	cr_err e;
+	for (;;) {
+		if (nm + 2 > cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			cr_chat_msg *nv = cr_realloc(msgs, nc * sizeof *nv);
+			if (!nv) {
+				rc = cli_fail("generate", "out of memory");
+				break;
+			}
+			msgs = nv;
+			cap = nc;
+		}
+		if (nm == 0 && system)
+			msgs[nm++] = (cr_chat_msg){"system", system};
+		if (tty) {
+			fputs("> ", stderr);
+			fflush(stderr);
+		}
+		ssize_t len = getline(&line, &line_cap, stdin);
+		if (len < 0)
+			break;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		if (!len)
+			continue;
+		char *user = cr_strdup(line);
+		if (!user) {
+			rc = cli_fail("generate", "out of memory");
+			break;
+		}
+		msgs[nm++] = (cr_chat_msg){"user", user};
+		text.len = 0;
+		ids.len = 0;
+		if ((e = cr_chat_apply(tmpl, tmpl_text, msgs, nm, 1, &text, &m)) ||
+		    (e = cr_tok_encode(g->tok, text.data, text.len, flags, &ids))) {
+			rc = cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+			break;
+		}
+		int n = (int)(ids.len / sizeof(cr_token_id));
+		if (n >= g->n_ctx) {
+			rc = cli_fail("generate", "the conversation has %d tokens, the context only %d (--ctx)", n,
+				      g->n_ctx);
+			break;
+		}
+		if ((rc = run_turn(g, (const cr_token_id *)ids.data, n, n_predict, NULL, &reply)))
+			break;
+		char *said = cr_strdup(reply.data ? reply.data : "");
+		if (!said) {
+			rc = cli_fail("generate", "out of memory");
+			break;
+		}
+		msgs[nm++] = (cr_chat_msg){"assistant", said};
+	}
+	for (size_t i = 0; i < nm; i++)
+		if (msgs[i].content != system)
+			cr_free((char *)msgs[i].content);
+	cr_free(msgs);
+	free(line);
+	cr_buf_release(&text);
+	cr_buf_release(&ids);
+	cr_buf_release(&reply);
+	return rc;
+}
 int cmd_generate(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -89,10 +312,11 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		{"chat-template", required_argument, 0, O_TMPL}, {"system", required_argument, 0, O_SYSTEM},
 		{"grammar", required_argument, 0, O_GRAMMAR}, {"json-schema", required_argument, 0, O_SCHEMA},
 		{"json", no_argument, 0, O_JSON}, {"tokens", required_argument, 0, O_TOKENS},
-		{"logits-out", required_argument, 0, O_LOGITS}, {"help", no_argument, 0, 'h'}, {0}};
+		{"logits-out", required_argument, 0, O_LOGITS}, {"turns", no_argument, 0, O_TURNS},
+		{"help", no_argument, 0, 'h'}, {0}};
 	const char *model = NULL, *prompt = NULL, *tmpl = NULL, *system = NULL, *grammar = NULL,
 		   *schema = NULL, *tokens = NULL, *logits_out = NULL;
-	int chat = 0, n_predict = 128, threads = 0, n_ctx = 0, json = 0, seed_set = 0;
+	int chat = 0, n_predict = 128, threads = 0, n_ctx = 0, json = 0, seed_set = 0, turns = 0;
 	cr_sampler_opts so = cr_sampler_opts_default();
 	int c;
 	optind = 1;
@@ -119,6 +343,7 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		case O_JSON: json = 1; break;
 		case O_TOKENS: tokens = optarg; break;
 		case O_LOGITS: logits_out = optarg; break;
+		case O_TURNS: turns = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -129,6 +354,11 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		return cli_fail("generate", "--grammar: only 'json' is built in (or use --json-schema FILE)");
 	if (grammar && schema)
 		return cli_fail("generate", "--grammar and --json-schema are exclusive");
+	if (chat && !prompt && !tokens && isatty(STDIN_FILENO))
+		turns = 1; /* a person at a terminal: hold a conversation */
+	if (turns && (!chat || prompt || tokens || grammar || schema))
+		return cli_fail("generate", "--turns needs --chat and reads the messages from stdin "
+					    "(no --prompt, --tokens, --grammar or --json-schema)");
 	if (!chat && !prompt && !tokens)
 		return cli_fail("generate", "--prompt TEXT, --chat or --tokens is required");
 	if (logits_out && !tokens)
@@ -149,15 +379,10 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 	cr_ctx *ctx = NULL;
 	cr_sampler *smp = NULL;
 	cr_grammar *gr = NULL;
-	cr_buf text, ids, out, closing, js, stdin_buf;
+	cr_buf text, ids, stdin_buf;
 	cr_buf_init(&text, 0);
 	cr_buf_init(&ids, 0);
-	cr_buf_init(&out, 0);
-	cr_buf_init(&closing, 0);
-	cr_buf_init(&js, 0);
 	cr_buf_init(&stdin_buf, 0);
-	cr_buf gen_ids;
-	cr_buf_init(&gen_ids, 0);
 	cr_err e;
 	rc = 1;
 
@@ -194,8 +419,15 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		goto out;
 	}
 
-	/* the prompt */
-	if (tokens) {
+	if (chat && !tmpl && !cr_chat_detect(in->chat_template)) {
+		cli_fail("generate", "the model has no recognizable chat template; name one with "
+				     "--chat-template (chatml, llama3, llama2, mistral, gemma, phi3, zephyr)");
+		goto out;
+	}
+	/* the prompt (with --turns, each turn builds its own) */
+	if (turns) {
+		/* nothing yet */
+	} else if (tokens) {
 		if (parse_ids(tokens, &ids)) {
 			cli_fail("generate", "--tokens: expected comma-separated token ids");
 			goto out;
@@ -216,11 +448,6 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		if (system)
 			msgs[nm++] = (cr_chat_msg){"system", system};
 		msgs[nm++] = (cr_chat_msg){"user", prompt};
-		if (!tmpl && !cr_chat_detect(in->chat_template)) {
-			cli_fail("generate", "the model has no recognizable chat template; name one with "
-					     "--chat-template (chatml, llama3, llama2, mistral, gemma, phi3, zephyr)");
-			goto out;
-		}
 		if ((e = cr_chat_apply(tmpl, in->chat_template, msgs, nm, 1, &text, &m))) {
 			cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
 			goto out;
@@ -230,12 +457,12 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 			goto out;
 	}
 	int flags = CR_TOK_PARSE_SPECIAL | (cr_tok_add_bos_default(tok) ? CR_TOK_ADD_BOS : 0);
-	if (!tokens && (e = cr_tok_encode(tok, text.data, text.len, flags, &ids))) {
+	if (!tokens && !turns && (e = cr_tok_encode(tok, text.data, text.len, flags, &ids))) {
 		cli_fail("generate", "tokenize: %s", cr_strerror(e));
 		goto out;
 	}
 	int n_prompt = (int)(ids.len / sizeof(cr_token_id));
-	if (n_prompt == 0) {
+	if (n_prompt == 0 && !turns) {
 		if (cr_tok_bos(tok) < 0) {
 			cli_fail("generate", "empty prompt and the model has no BOS token");
 			goto out;
@@ -246,7 +473,7 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 	}
 	if (n_ctx <= 0)
 		n_ctx = CR_MIN(in->n_ctx_train, CR_MAX(4096, n_prompt + n_predict));
-	if (n_prompt >= n_ctx) {
+	if (n_prompt >= n_ctx && !turns) {
 		cli_fail("generate", "the prompt has %d tokens, the context only %d (--ctx)", n_prompt, n_ctx);
 		goto out;
 	}
@@ -261,112 +488,19 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		goto out;
 	}
 
-	const cr_token_id *pt = (const cr_token_id *)ids.data;
-	for (int i = 0; i < n_prompt; i++)
-		cr_sampler_accept(smp, pt[i]);
-	const float *logits;
-	double t0 = cr_now();
-	if ((e = cr_ctx_decode(ctx, pt, n_prompt, logits_out != NULL, &logits, &m))) {
-		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+	gen g = {.cli = cli, .ctx = ctx, .smp = smp, .gr = gr, .tok = tok, .n_vocab = in->n_vocab, .n_ctx = n_ctx,
+		 .json = json, .seed = so.seed};
+	if (turns) {
+		rc = run_turns(&g, tmpl, in->chat_template, system, n_predict);
 		goto out;
 	}
-	if (logits_out) {
-		size_t row = (size_t)in->n_vocab * sizeof(float);
-		if ((e = cr_file_write_atomic(logits_out, logits, row * (size_t)n_prompt, &m))) {
-			cli_fail("generate", "--logits-out: %s", m.text[0] ? m.text : cr_strerror(e));
-			goto out;
-		}
-		logits += (size_t)(n_prompt - 1) * in->n_vocab;
-	}
-	double t1 = cr_now();
-	const char *stop = "limit";
-	int n_gen = 0;
-	for (; n_gen < n_predict; n_gen++) {
-		if (gr && cr_grammar_done(gr)) {
-			stop = "grammar";
-			break;
-		}
-		cr_token_id id = gr ? cr_grammar_sample(gr, smp, logits) : cr_sampler_sample(smp, logits, NULL);
-		if (id < 0) {
-			stop = gr ? "grammar_dead_end" : "error";
-			break;
-		}
-		if (!gr && cr_tok_is_eog(tok, id)) {
-			stop = "eog";
-			break;
-		}
-		if (gr && cr_grammar_accept_token(gr, id)) {
-			stop = "grammar_dead_end";
-			break;
-		}
-		cr_sampler_accept(smp, id);
-		(void)cr_buf_add(&gen_ids, &id, sizeof id);
-		size_t before = out.len;
-		(void)cr_tok_piece(tok, id, &out);
-		if (!json) {
-			fwrite(out.data + before, 1, out.len - before, stdout);
-			fflush(stdout);
-		}
-		if (n_gen + 1 == n_predict)
-			break; /* no need to decode the last token */
-		if (cr_ctx_pos(ctx) >= n_ctx) {
-			stop = "ctx";
-			n_gen++;
-			break;
-		}
-		if ((e = cr_ctx_decode(ctx, &id, 1, 0, &logits, &m))) {
-			cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
-			goto out;
-		}
-	}
-	n_gen = (int)(gen_ids.len / sizeof(cr_token_id));
-	double t2 = cr_now();
-	if (gr && !cr_grammar_done(gr)) {
-		if (cr_grammar_close(gr, &closing) == CR_OK && closing.len) {
-			(void)cr_buf_add(&out, closing.data, closing.len);
-			if (!json) {
-				fwrite(closing.data, 1, closing.len, stdout);
-			}
-			fprintf(stderr, "cristal: generate: stopped (%s) before the JSON value was complete; "
-					"appended %zu closing bytes: %s\n", stop, closing.len, closing.data);
-		}
-	}
-	double pp = t1 > t0 ? n_prompt / (t1 - t0) : 0, tg = t2 > t1 && n_gen ? n_gen / (t2 - t1) : 0;
-	if (json) {
-		(void)cr_buf_adds(&js, "{\"tokens\":[");
-		const cr_token_id *g = (const cr_token_id *)gen_ids.data;
-		for (int i = 0; i < n_gen; i++)
-			(void)cr_buf_printf(&js, "%s%d", i ? "," : "", g[i]);
-		(void)cr_buf_adds(&js, "],\"text\":");
-		cr_buf clean;
-		cr_buf_init(&clean, 0);
-		(void)cr_utf8_sanitize(&clean, (const uint8_t *)out.data, out.len);
-		(void)cr_buf_add_json_str(&js, clean.data, clean.len);
-		cr_buf_release(&clean);
-		(void)cr_buf_printf(&js, ",\"prompt_tokens\":%d,\"prompt_tokens_per_s\":%.3f,"
-					 "\"gen_tokens_per_s\":%.3f,\"seed\":%llu,\"stop\":\"%s\"",
-				    n_prompt, pp, tg, (unsigned long long)so.seed, stop);
-		if (closing.len) {
-			(void)cr_buf_adds(&js, ",\"grammar_closed\":");
-			(void)cr_buf_add_json_str(&js, closing.data, closing.len);
-		}
-		(void)cr_buf_adds(&js, "}\n");
-		fwrite(js.data, 1, js.len, stdout);
-	} else {
-		fputc('\n', stdout);
-		if (cli->verbose)
-			fprintf(stderr, "prompt: %d tokens, %.2f t/s; generated: %d tokens, %.2f t/s (%s)\n",
-				n_prompt, pp, n_gen, tg, stop);
-	}
+	if (run_turn(&g, (const cr_token_id *)ids.data, n_prompt, n_predict, logits_out, NULL))
+		goto out;
 	rc = 0;
 out:
 	cr_buf_release(&text);
 	cr_buf_release(&ids);
-	cr_buf_release(&out);
-	cr_buf_release(&closing);
-	cr_buf_release(&js);
 	cr_buf_release(&stdin_buf);
-	cr_buf_release(&gen_ids);
 	cr_grammar_free(gr);
 	cr_sampler_free(smp);
 	cr_ctx_free(ctx);

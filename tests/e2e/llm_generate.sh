@@ -8,7 +8,8 @@
 #  3. --grammar json and --json-schema on llama-2-tiny-random (random
 #     weights, 32k vocab) always print valid JSON (closed if the token limit
 #     comes first), the schema one conforming;
-#  4. --chat applies a named template; errors are clear.
+#  4. --chat applies a named template; errors are clear;
+#  5. --chat --turns holds a conversation with the KV prefix reused.
 set -u
 BIN=${CR_BIN:-bin/cristal}
 DATA=${CR_SHARED_DATA:-}
@@ -74,6 +75,24 @@ PY'
 	rc=$?
 	check "chat without a known template fails clearly" '[ $rc -ne 0 ] && grep -q "no recognizable chat template" "$T/nt.err"'
 fi
+# 5. a conversation (--turns): one reply per stdin line, each turn reusing the
+# cached conversation so far; a replay gives the same replies
+printf 'Once upon a time\nThe little dog\n\nwent home\n' |
+	"$BIN" generate --model "$M/stories260K.gguf" --chat --turns --chat-template chatml --temp 0 -n 12 --json >"$T/t1.jsonl"
+printf 'Once upon a time\nThe little dog\n\nwent home\n' |
+	"$BIN" generate --model "$M/stories260K.gguf" --chat --turns --chat-template chatml --temp 0 -n 12 --json >"$T/t2.jsonl"
+check "turns: three replies, each reusing the previous turns" 'python3 - "$T/t1.jsonl" <<"PY"
+import json, sys
+t = [json.loads(l) for l in open(sys.argv[1])]
+assert len(t) == 3, len(t)
+assert t[0]["reused_tokens"] == 0
+for a, b in zip(t, t[1:]):
+    # the previous prompt and all but the last generated token are in the cache
+    assert b["reused_tokens"] >= a["prompt_tokens"] + len(a["tokens"]) - 1 - 2, (a, b)
+    assert b["prompt_tokens"] > a["prompt_tokens"] + len(a["tokens"])
+PY'
+check "turns: a replay gives the same replies" 'cmp -s <(python3 -c "import json,sys; [print(json.loads(l)[\"tokens\"]) for l in open(sys.argv[1])]" "$T/t1.jsonl") <(python3 -c "import json,sys; [print(json.loads(l)[\"tokens\"]) for l in open(sys.argv[1])]" "$T/t2.jsonl")'
+check "turns without --chat fails clearly" '! "$BIN" generate --model "$M/stories260K.gguf" --turns </dev/null 2>"$T/tt.err" && grep -q "needs --chat" "$T/tt.err"'
 check "missing model fails" '! "$BIN" generate --model /nonexistent.gguf --prompt x -n 1 2>/dev/null'
 check "embedding on a decoder fails" '! "$BIN" embed --model "$M/stories260K.gguf" hello 2>/dev/null'
 exit $fail
