@@ -102,12 +102,86 @@ static void add_bias(float *y, const float *b, int n, int dim)
 			y[(size_t)i * dim + d] += b[d];
 }
 
+/* The per-token work between the products (norms, biases, q/k norms, rope,
+ * residual adds, SwiGLU), spread over the pool by token for a batch: run on
+ * the caller alone it was a serial stretch of every layer at two threads. */
+typedef enum { ST_ATTN_NORM, ST_QK, ST_ATTN_RES, ST_FFN, ST_FFN_RES } stage;
+
+typedef struct tok_job {
+	cr_ctx *c;
+	const cr_layer *L;
+	stage st;
+	int n;
+} tok_job;
+
+static void tok_range(cr_ctx *c, const cr_layer *L, stage st, int i0, int i1)
+{
+	const cr_hparams *hp = &c->md->hp;
+	const int E = hp->n_embd, HD = hp->head_dim, F = hp->n_ff;
+	const int NQ = hp->n_head * HD, NKV = hp->n_head_kv * HD;
+	float *x = c->x, *cur = c->cur;
+	for (int i = i0; i < i1; i++) {
+		float *xi = x + (size_t)i * E, *ci = cur + (size_t)i * E, *oi = c->o + (size_t)i * E;
+		switch (st) {
+		case ST_ATTN_NORM:
+			cr_rmsnorm(ci, xi, L->attn_norm, E, hp->eps);
+			break;
+		case ST_QK: {
+			float *qi = c->q + (size_t)i * NQ, *ki = c->kb + (size_t)i * NKV, *vi = c->vb + (size_t)i * NKV;
+			add_bias(qi, L->bq, 1, NQ);
+			add_bias(ki, L->bk, 1, NKV);
+			add_bias(vi, L->bv, 1, NKV);
+			if (L->q_norm) {
+				for (int h = 0; h < hp->n_head; h++)
+					cr_rmsnorm(qi + (size_t)h * HD, qi + (size_t)h * HD, L->q_norm, HD, hp->eps);
+				for (int h = 0; h < hp->n_head_kv; h++)
+					cr_rmsnorm(ki + (size_t)h * HD, ki + (size_t)h * HD, L->k_norm, HD, hp->eps);
+			}
+			const float *cs = c->rope_cs + (size_t)i * hp->n_rot;
+			cr_rope_apply(qi, hp->n_head, HD, hp->n_rot, cs, hp->rope_type);
+			cr_rope_apply(ki, hp->n_head_kv, HD, hp->n_rot, cs, hp->rope_type);
+			break;
+		}
+		case ST_ATTN_RES: /* x += o (+ bo); cur = ffn_norm(x) */
+			add_bias(oi, L->bo, 1, E);
+			for (int d = 0; d < E; d++)
+				xi[d] += oi[d];
+			cr_rmsnorm(ci, xi, L->ffn_norm, E, hp->eps);
+			break;
+		case ST_FFN:
+			cr_swiglu_f32(c->gate + (size_t)i * F, c->up + (size_t)i * F, F);
+			break;
+		case ST_FFN_RES:
+			for (int d = 0; d < E; d++)
+				xi[d] += oi[d];
+			break;
+		}
+	}
+}
+
+static void tok_task(void *ctx, int i, int n)
+{
+	tok_job *j = ctx;
+	tok_range(j->c, j->L, j->st, (int)((int64_t)j->n * i / n), (int)((int64_t)j->n * (i + 1) / n));
+}
+
+static void tok_run(cr_ctx *c, const cr_layer *L, stage st, int n)
+{
+	int nt = c->pool ? cr_pool_threads(c->pool) : 1;
+	if (nt > 1 && n >= 16) {
+		tok_job j = {c, L, st, n};
+		cr_pool_run(c->pool, CR_MIN(n, 4 * nt), tok_task, &j);
+	} else {
+		tok_range(c, L, st, 0, n);
+	}
+}
+
 static void chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, float *logits_out)
 {
 	cr_model *md = c->md;
 	const cr_hparams *hp = &md->hp;
-	const int E = hp->n_embd, HD = hp->head_dim, F = hp->n_ff;
-	const int NQ = hp->n_head * HD, NKV = hp->n_head_kv * HD;
+	const int E = hp->n_embd, HD = hp->head_dim;
+	const int NQ = hp->n_head * HD;
 	const int pos0 = c->pos;
 	float *x = c->x, *cur = c->cur;
 
@@ -118,44 +192,23 @@ static void chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, fl
 
 	for (int il = 0; il < hp->n_layer; il++) {
 		const cr_layer *L = &md->layers[il];
-		for (int i = 0; i < n; i++)
-			cr_rmsnorm(cur + (size_t)i * E, x + (size_t)i * E, L->attn_norm, E, hp->eps);
+		tok_run(c, L, ST_ATTN_NORM, n);
 		cr_model_matmul(c, &L->wq, cur, n, c->q);
 		cr_model_matmul(c, &L->wk, cur, n, c->kb);
 		cr_model_matmul(c, &L->wv, cur, n, c->vb);
-		add_bias(c->q, L->bq, n, NQ);
-		add_bias(c->kb, L->bk, n, NKV);
-		add_bias(c->vb, L->bv, n, NKV);
-		for (int i = 0; i < n; i++) {
-			float *qi = c->q + (size_t)i * NQ, *ki = c->kb + (size_t)i * NKV;
-			if (L->q_norm) {
-				for (int h = 0; h < hp->n_head; h++)
-					cr_rmsnorm(qi + (size_t)h * HD, qi + (size_t)h * HD, L->q_norm, HD, hp->eps);
-				for (int h = 0; h < hp->n_head_kv; h++)
-					cr_rmsnorm(ki + (size_t)h * HD, ki + (size_t)h * HD, L->k_norm, HD, hp->eps);
-			}
-			const float *cs = c->rope_cs + (size_t)i * hp->n_rot;
-			cr_rope_apply(qi, hp->n_head, HD, hp->n_rot, cs, hp->rope_type);
-			cr_rope_apply(ki, hp->n_head_kv, HD, hp->n_rot, cs, hp->rope_type);
-		}
+		tok_run(c, L, ST_QK, n);
 		cr_kv_store(c, il, pos0, n, c->kb, c->vb);
 		if (n >= 4)
 			cr_attention_blocked(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
 		else
 			cr_attention(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
 		cr_model_matmul(c, &L->wo, c->att, n, c->o);
-		add_bias(c->o, L->bo, n, E);
-		for (size_t i = 0; i < (size_t)n * E; i++)
-			x[i] += c->o[i];
-
-		for (int i = 0; i < n; i++)
-			cr_rmsnorm(cur + (size_t)i * E, x + (size_t)i * E, L->ffn_norm, E, hp->eps);
+		tok_run(c, L, ST_ATTN_RES, n);
 		cr_model_matmul(c, &L->ffn_gate, cur, n, c->gate);
 		cr_model_matmul(c, &L->ffn_up, cur, n, c->up);
-		cr_swiglu_f32(c->gate, c->up, (int64_t)n * F);
+		tok_run(c, L, ST_FFN, n);
 		cr_model_matmul(c, &L->ffn_down, c->gate, n, c->o);
-		for (size_t i = 0; i < (size_t)n * E; i++)
-			x[i] += c->o[i];
+		tok_run(c, L, ST_FFN_RES, n);
 	}
 	c->pos = pos0 + n;
 
