@@ -87,7 +87,7 @@ AI void gemm_q8_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 		y[j * ys] = hsum8(acc[j]);
 }
 
-/* ---- Q4_K, Q6_K ------------------------------------------------------------ */
+/* ---- Q4_K, Q5_K, Q6_K ------------------------------------------------------ */
 
 AI void k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8])
 {
@@ -123,6 +123,58 @@ AI void gemm_q4_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 			__m256i q = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * k));
 			v[2 * k] = _mm256_and_si256(q, m4);
 			v[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+		}
+		float d = f16(w->d), dmin = f16(w->dmin);
+		for (int j = 0; j < M; j++) {
+			const cr_block_q8_k *x = (const cr_block_q8_k *)(a + (size_t)j * as) + b;
+			__m256i s = _mm256_setzero_si256();
+			for (int k = 0; k < 8; k++) {
+				__m256i p = _mm256_maddubs_epi16(v[k], _mm256_loadu_si256((const __m256i *)(x->qs + 32 * k)));
+				s = _mm256_add_epi32(s, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[k])));
+			}
+			int summ = 0;
+			for (int k = 0; k < 8; k++)
+				summ += mn[k] * (x->bsums[2 * k] + x->bsums[2 * k + 1]);
+			acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(d * x->d), acc[j]);
+			macc[j] += dmin * x->d * (float)summ;
+		}
+	}
+	for (int j = 0; j < M; j++)
+		y[j * ys] = hsum8(acc[j]) - macc[j];
+}
+
+/* Q5_K: Q4_K's nibbles plus the fifth bit of sub-block k, bit k of qh[l],
+ * moved to bit 4 of each byte (a 16-bit shift, then the 0x10 mask keeps
+ * only the byte's own bit). Values 0..31 keep maddubs pair sums below
+ * 2·31·127, so nothing saturates; the mins come from bsums as in Q4_K. */
+AI __m256i q5_hbit(__m256i qh, int k)
+{
+	const __m256i m10 = _mm256_set1_epi8(0x10);
+	if (k < 4)
+		return _mm256_and_si256(_mm256_slli_epi16(qh, 4 - k), m10);
+	return _mm256_and_si256(_mm256_srli_epi16(qh, k - 4), m10);
+}
+
+AI void gemm_q5_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0F);
+	__m256 acc[4];
+	float macc[4];
+	for (int j = 0; j < M; j++) {
+		acc[j] = _mm256_setzero_ps();
+		macc[j] = 0;
+	}
+	for (int64_t b = 0; b < nb; b++) {
+		const cr_block_q5_k *w = (const cr_block_q5_k *)(row + 176 * b);
+		uint8_t sc[8], mn[8];
+		k4_scales(w->scales, sc, mn);
+		__m256i qh = _mm256_loadu_si256((const __m256i *)w->qh);
+		__m256i v[8];
+		for (int k = 0; k < 4; k++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * k));
+			v[2 * k] = _mm256_or_si256(_mm256_and_si256(q, m4), q5_hbit(qh, 2 * k));
+			v[2 * k + 1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), q5_hbit(qh, 2 * k + 1));
 		}
 		float d = f16(w->d), dmin = f16(w->dmin);
 		for (int j = 0; j < M; j++) {
@@ -258,6 +310,7 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 GEMM_Q(gemm_q4_0, gemm_q4_0_row, 32, 18)
 GEMM_Q(gemm_q8_0, gemm_q8_0_row, 32, 34)
 GEMM_Q(gemm_q4_k, gemm_q4_k_row, 256, 144)
+GEMM_Q(gemm_q5_k, gemm_q5_k_row, 256, 176)
 GEMM_Q(gemm_q6_k, gemm_q6_k_row, 256, 210)
 
 #define GEMM_F(name, kind)                                                                              \
@@ -463,6 +516,7 @@ const cr_kern cr_kern_avx2 = {
 		[CR_TT_Q4_0] = {act_q8_0_bytes, cr_ref_quant_q8_0, gemm_q4_0},
 		[CR_TT_Q8_0] = {act_q8_0_bytes, cr_ref_quant_q8_0, gemm_q8_0},
 		[CR_TT_Q4_K] = {act_q8_k_bytes, cr_ref_quant_q8_k, gemm_q4_k},
+		[CR_TT_Q5_K] = {act_q8_k_bytes, cr_ref_quant_q8_k, gemm_q5_k},
 		[CR_TT_Q6_K] = {act_q8_k_bytes, cr_ref_quant_q8_k, gemm_q6_k},
 	},
 	.dot_f32 = dot_f32,
