@@ -104,45 +104,6 @@ AI void k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8])
 	memcpy(mn + 4, &m_hi, 4);
 }
 
-AI void gemm_q4_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
-		      const int M)
-{
-	const __m256i m4 = _mm256_set1_epi8(0x0F);
-	__m256 acc[4];
-	float macc[4];
-	for (int j = 0; j < M; j++) {
-		acc[j] = _mm256_setzero_ps();
-		macc[j] = 0;
-	}
-	for (int64_t b = 0; b < nb; b++) {
-		const cr_block_q4_k *w = (const cr_block_q4_k *)(row + 144 * b);
-		uint8_t sc[8], mn[8];
-		k4_scales(w->scales, sc, mn);
-		__m256i v[8];
-		for (int k = 0; k < 4; k++) {
-			__m256i q = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * k));
-			v[2 * k] = _mm256_and_si256(q, m4);
-			v[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-		}
-		float d = f16(w->d), dmin = f16(w->dmin);
-		for (int j = 0; j < M; j++) {
-			const cr_block_q8_k *x = (const cr_block_q8_k *)(a + (size_t)j * as) + b;
-			__m256i s = _mm256_setzero_si256();
-			for (int k = 0; k < 8; k++) {
-				__m256i p = _mm256_maddubs_epi16(v[k], _mm256_loadu_si256((const __m256i *)(x->qs + 32 * k)));
-				s = _mm256_add_epi32(s, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[k])));
-			}
-			int summ = 0;
-			for (int k = 0; k < 8; k++)
-				summ += mn[k] * (x->bsums[2 * k] + x->bsums[2 * k + 1]);
-			acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(d * x->d), acc[j]);
-			macc[j] += dmin * x->d * (float)summ;
-		}
-	}
-	for (int j = 0; j < M; j++)
-		y[j * ys] = hsum8(acc[j]) - macc[j];
-}
-
 /* Q5_K: Q4_K's nibbles plus the fifth bit of sub-block k, bit k of qh[l],
  * moved to bit 4 of each byte (a 16-bit shift, then the 0x10 mask keeps
  * only the byte's own bit). Values 0..31 keep maddubs pair sums below
@@ -155,10 +116,13 @@ AI __m256i q5_hbit(__m256i qh, int k)
 	return _mm256_and_si256(_mm256_srli_epi16(qh, k - 4), m10);
 }
 
-AI void gemm_q5_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
-		      const int M)
+/* Q4_K (five = 0) and Q5_K (five = 1): the same block head (d, dmin,
+ * scales), Q5_K adds qh[32] before the nibbles. */
+AI void gemm_qk_row(const int five, int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y,
+		    int64_t ys, const int M)
 {
 	const __m256i m4 = _mm256_set1_epi8(0x0F);
+	const size_t bb = five ? sizeof(cr_block_q5_k) : sizeof(cr_block_q4_k);
 	__m256 acc[4];
 	float macc[4];
 	for (int j = 0; j < M; j++) {
@@ -166,15 +130,21 @@ AI void gemm_q5_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 		macc[j] = 0;
 	}
 	for (int64_t b = 0; b < nb; b++) {
-		const cr_block_q5_k *w = (const cr_block_q5_k *)(row + 176 * b);
+		const cr_block_q4_k *w = (const cr_block_q4_k *)(row + bb * (size_t)b); /* head only for Q5_K */
+		const uint8_t *qs = five ? ((const cr_block_q5_k *)w)->qs : w->qs;
+		__m256i qh = five ? _mm256_loadu_si256((const __m256i *)((const cr_block_q5_k *)w)->qh)
+				  : _mm256_setzero_si256();
 		uint8_t sc[8], mn[8];
 		k4_scales(w->scales, sc, mn);
-		__m256i qh = _mm256_loadu_si256((const __m256i *)w->qh);
 		__m256i v[8];
 		for (int k = 0; k < 4; k++) {
-			__m256i q = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * k));
-			v[2 * k] = _mm256_or_si256(_mm256_and_si256(q, m4), q5_hbit(qh, 2 * k));
-			v[2 * k + 1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), q5_hbit(qh, 2 * k + 1));
+			__m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * k));
+			v[2 * k] = _mm256_and_si256(q, m4);
+			v[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+			if (five) {
+				v[2 * k] = _mm256_or_si256(v[2 * k], q5_hbit(qh, 2 * k));
+				v[2 * k + 1] = _mm256_or_si256(v[2 * k + 1], q5_hbit(qh, 2 * k + 1));
+			}
 		}
 		float d = f16(w->d), dmin = f16(w->dmin);
 		for (int j = 0; j < M; j++) {
@@ -193,6 +163,18 @@ AI void gemm_q5_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 	}
 	for (int j = 0; j < M; j++)
 		y[j * ys] = hsum8(acc[j]) - macc[j];
+}
+
+AI void gemm_q4_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	gemm_qk_row(0, nb, row, a, as, y, ys, M);
+}
+
+AI void gemm_q5_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
+		      const int M)
+{
+	gemm_qk_row(1, nb, row, a, as, y, ys, M);
 }
 
 AI void gemm_q6_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,

@@ -26,9 +26,11 @@
  *
  * Weight bytes are read with unaligned or masked loads (never past a row)
  * and scattered into place with vpermt2b, so the GGML layout is used as it
- * is in the file. The tiles walk one weight row at a time over up to four
- * activation rows (generation has one; prompts reuse each unpacked weight
- * block four times).
+ * is in the file. Each type has a decode (weight blocks → registers) and a
+ * dot (decoded blocks · one activation group); the tiles walk one weight
+ * row at a time over up to four activation rows (prompts without AMX reuse
+ * each decoded block four times), and generation's one activation row
+ * takes four weight rows from four far-apart streams in one loop (gemv4_*).
  */
 /* vpermt2b (VBMI) scatters GGML blocks into place; dispatch.c requires it
  * for this level, and the build flags in CMakeLists.txt do not name it. */
@@ -73,6 +75,25 @@ AI float quant_span(const float *x, int k, int f16_scale, int8_t *q, int *sum16)
 	return f16_scale ? _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT)) : d;
 }
 
+/* The next `full` bytes of a row (136 or 144: four Q8_0 or eight Q4_0
+ * blocks) in three registers, with prefetch ahead; fewer left (bytes <
+ * full, the row's tail) are read with masks so nothing past the row is. */
+AI void load_span(const uint8_t *p, int64_t bytes, int64_t full, __m512i *z0, __m512i *z1, __m512i *z2)
+{
+	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+	_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+	_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
+	if (bytes >= full) {
+		*z0 = _mm512_loadu_si512(p);
+		*z1 = _mm512_loadu_si512(p + 64);
+		*z2 = _mm512_maskz_loadu_epi8(bytes_mask(full - 128), p + 128);
+	} else {
+		*z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
+		*z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
+		*z2 = _mm512_setzero_si512();
+	}
+}
+
 /* ---- Q4_0 ------------------------------------------------------------------- */
 
 static size_t act_q4_0_bytes(int64_t cols) { return (size_t)((cols / 32 + 7) / 8) * 512; }
@@ -97,8 +118,14 @@ static void act_q4_0(const float *x, void *va, int64_t cols)
 	}
 }
 
-AI void gemm_q4_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
-		      const int M)
+/* Eight Q4_0 blocks of a weight row (left < 8: the row's tail, read with
+ * masked loads), unpacked for the dot product with one activation group. */
+typedef struct q4_0_w {
+	__m512i lo03, hi03, lo47, hi47;
+	__m512 dw03, dw47;
+} q4_0_w;
+
+AI void q4_0_decode(const uint8_t *p, int64_t left, q4_0_w *w)
 {
 	const __m512i idx_n03 = _mm512_set_epi8(
 		71, 70, 69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56,
@@ -112,110 +139,70 @@ AI void gemm_q4_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 		55, 54, 55, 54, 55, 54, 55, 54, 37, 36, 37, 36, 37, 36, 37, 36,
 		19, 18, 19, 18, 19, 18, 19, 18, 1, 0, 1, 0, 1, 0, 1, 0);
 	const __m512i m4 = _mm512_set1_epi8(0x0F);
-	__m512 acc[4];
-	for (int j = 0; j < M; j++)
-		acc[j] = _mm512_setzero_ps();
-	for (int64_t b = 0; b < nb; b += 8) {
-		const uint8_t *p = row + 18 * b;
-		__m512i z0, z1, z2;
-		_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
-		if (nb - b >= 8) {
-			z0 = _mm512_loadu_si512(p);
-			z1 = _mm512_loadu_si512(p + 64);
-			z2 = _mm512_maskz_loadu_epi8(0xFFFF, p + 128);
-		} else {
-			int64_t bytes = 18 * (nb - b);
-			z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
-			z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
-			z2 = _mm512_setzero_si512();
-		}
-		__m512i n03 = _mm512_permutex2var_epi8(z0, idx_n03, z1);
-		__m512i n47 = _mm512_permutex2var_epi8(z1, idx_n47, z2);
-		__m512i sc = _mm512_permutex2var_epi8(z0, idx_s, z1);
-		__m512 dw03 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
-		__m512 dw47 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
-		__m512i lo03 = _mm512_and_si512(n03, m4), hi03 = _mm512_and_si512(_mm512_srli_epi16(n03, 4), m4);
-		__m512i lo47 = _mm512_and_si512(n47, m4), hi47 = _mm512_and_si512(_mm512_srli_epi16(n47, 4), m4);
-		for (int j = 0; j < M; j++) {
-			const uint8_t *g = a + (size_t)j * as + (size_t)(b / 8) * 512;
-			__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03, _mm512_load_si512(g));
-			d0 = _mm512_dpbusd_epi32(d0, hi03, _mm512_load_si512(g + 64));
-			__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47, _mm512_load_si512(g + 256));
-			d1 = _mm512_dpbusd_epi32(d1, hi47, _mm512_load_si512(g + 320));
-			__m512 t0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_load_ps(g + 128), _mm512_load_ps(g + 192));
-			__m512 t1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_load_ps(g + 384), _mm512_load_ps(g + 448));
-			acc[j] = _mm512_fmadd_ps(dw03, t0, acc[j]);
-			acc[j] = _mm512_fmadd_ps(dw47, t1, acc[j]);
-		}
-	}
-	for (int j = 0; j < M; j++)
-		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
-}
-
-/* Q4_0 twin of gemv4_q8_0 (see there) */
-AI void q4_0_step(const uint8_t *p, int64_t left, __m512i a0, __m512i a1, __m512i a2, __m512i a3, __m512 d03,
-		  __m512 o03, __m512 d47, __m512 o47, __m512 *acc)
-{
-	const __m512i idx_n03 = _mm512_set_epi8(
-		71, 70, 69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56,
-		53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38,
-		35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
-		17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
-	const __m512i idx_n47 = _mm512_add_epi8(idx_n03, _mm512_set1_epi8(8));
-	const __m512i idx_s = _mm512_set_epi8(
-		127, 126, 127, 126, 127, 126, 127, 126, 109, 108, 109, 108, 109, 108, 109, 108,
-		91, 90, 91, 90, 91, 90, 91, 90, 73, 72, 73, 72, 73, 72, 73, 72,
-		55, 54, 55, 54, 55, 54, 55, 54, 37, 36, 37, 36, 37, 36, 37, 36,
-		19, 18, 19, 18, 19, 18, 19, 18, 1, 0, 1, 0, 1, 0, 1, 0);
-	const __m512i m4 = _mm512_set1_epi8(0x0F);
 	__m512i z0, z1, z2;
-	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
-	_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
-	_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
-	if (left >= 8) {
-		z0 = _mm512_loadu_si512(p);
-		z1 = _mm512_loadu_si512(p + 64);
-		z2 = _mm512_maskz_loadu_epi8(0xFFFF, p + 128);
-	} else {
-		int64_t bytes = 18 * left;
-		z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
-		z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
-		z2 = _mm512_setzero_si512();
-	}
+	load_span(p, 18 * left, 144, &z0, &z1, &z2);
 	__m512i n03 = _mm512_permutex2var_epi8(z0, idx_n03, z1);
 	__m512i n47 = _mm512_permutex2var_epi8(z1, idx_n47, z2);
 	__m512i sc = _mm512_permutex2var_epi8(z0, idx_s, z1);
-	__m512 dw03 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
-	__m512 dw47 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
-	__m512i lo03 = _mm512_and_si512(n03, m4), hi03 = _mm512_and_si512(_mm512_srli_epi16(n03, 4), m4);
-	__m512i lo47 = _mm512_and_si512(n47, m4), hi47 = _mm512_and_si512(_mm512_srli_epi16(n47, 4), m4);
-	__m512i x0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03, a0), hi03, a1);
-	__m512i x1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47, a2), hi47, a3);
-	*acc = _mm512_fmadd_ps(dw03, _mm512_fmadd_ps(_mm512_cvtepi32_ps(x0), d03, o03), *acc);
-	*acc = _mm512_fmadd_ps(dw47, _mm512_fmadd_ps(_mm512_cvtepi32_ps(x1), d47, o47), *acc);
+	w->dw03 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
+	w->dw47 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
+	w->lo03 = _mm512_and_si512(n03, m4);
+	w->hi03 = _mm512_and_si512(_mm512_srli_epi16(n03, 4), m4);
+	w->lo47 = _mm512_and_si512(n47, m4);
+	w->hi47 = _mm512_and_si512(_mm512_srli_epi16(n47, 4), m4);
 }
 
-AI void gemv4_q4_0(int64_t nb, const uint8_t *const r[4], const uint8_t *a, float *const y[4])
+/* acc + the eight blocks · activation group g (512 bytes, see act_q4_0) */
+AI __m512 q4_0_dot(const q4_0_w *w, const uint8_t *g, __m512 acc)
 {
-	__m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-	for (int64_t b = 0; b < nb; b += 8) {
-		const uint8_t *g = a + (size_t)(b / 8) * 512;
-		__m512i a0 = _mm512_load_si512(g), a1 = _mm512_load_si512(g + 64);
-		__m512i a2 = _mm512_load_si512(g + 256), a3 = _mm512_load_si512(g + 320);
-		__m512 d03 = _mm512_load_ps(g + 128), o03 = _mm512_load_ps(g + 192);
-		__m512 d47 = _mm512_load_ps(g + 384), o47 = _mm512_load_ps(g + 448);
-		q4_0_step(r[0] + 18 * b, nb - b, a0, a1, a2, a3, d03, o03, d47, o47, &acc0);
-		q4_0_step(r[1] + 18 * b, nb - b, a0, a1, a2, a3, d03, o03, d47, o47, &acc1);
-		q4_0_step(r[2] + 18 * b, nb - b, a0, a1, a2, a3, d03, o03, d47, o47, &acc2);
-		q4_0_step(r[3] + 18 * b, nb - b, a0, a1, a2, a3, d03, o03, d47, o47, &acc3);
-	}
-	*y[0] = _mm512_reduce_add_ps(acc0);
-	*y[1] = _mm512_reduce_add_ps(acc1);
-	*y[2] = _mm512_reduce_add_ps(acc2);
-	*y[3] = _mm512_reduce_add_ps(acc3);
+	__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->lo03, _mm512_load_si512(g));
+	d0 = _mm512_dpbusd_epi32(d0, w->hi03, _mm512_load_si512(g + 64));
+	__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->lo47, _mm512_load_si512(g + 256));
+	d1 = _mm512_dpbusd_epi32(d1, w->hi47, _mm512_load_si512(g + 320));
+	__m512 t0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_load_ps(g + 128), _mm512_load_ps(g + 192));
+	__m512 t1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_load_ps(g + 384), _mm512_load_ps(g + 448));
+	acc = _mm512_fmadd_ps(w->dw03, t0, acc);
+	return _mm512_fmadd_ps(w->dw47, t1, acc);
 }
+
+/* The row tile (one weight row, up to four activation rows) and the
+ * generation loop (one activation row, four weight rows from four far-apart
+ * streams in one loop: the activation loads are shared and the rows' loads
+ * and dependency chains interleave, so more misses are in flight at once)
+ * of a type with a decode/dot pair: `nblk` blocks of `bbytes` per decode,
+ * `gbytes` of activation group per decode. */
+#define ROW_KERNELS(t, nblk, bbytes, gbytes)                                                            \
+	AI void gemm_##t##_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y,   \
+			       int64_t ys, const int M)                                                  \
+	{                                                                                               \
+		__m512 acc[4];                                                                          \
+		for (int j = 0; j < M; j++)                                                             \
+			acc[j] = _mm512_setzero_ps();                                                   \
+		for (int64_t b = 0; b < nb; b += (nblk)) {                                              \
+			t##_w w;                                                                        \
+			t##_decode(row + (bbytes) * b, nb - b, &w);                                     \
+			for (int j = 0; j < M; j++)                                                     \
+				acc[j] = t##_dot(&w, a + (size_t)j * as + (size_t)(b / (nblk)) * (gbytes), \
+						 acc[j]);                                               \
+		}                                                                                       \
+		for (int j = 0; j < M; j++)                                                             \
+			y[j * ys] = _mm512_reduce_add_ps(acc[j]);                                       \
+	}                                                                                               \
+	AI void gemv4_##t(int64_t nb, const uint8_t *const r[4], const uint8_t *a, float *const y[4])  \
+	{                                                                                               \
+		__m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),         \
+				 _mm512_setzero_ps()};                                                  \
+		for (int64_t b = 0; b < nb; b += (nblk))                                                \
+			for (int s = 0; s < 4; s++) {                                                   \
+				t##_w w;                                                                \
+				t##_decode(r[s] + (bbytes) * b, nb - b, &w);                            \
+				acc[s] = t##_dot(&w, a + (size_t)(b / (nblk)) * (gbytes), acc[s]);      \
+			}                                                                               \
+		for (int s = 0; s < 4; s++)                                                             \
+			*y[s] = _mm512_reduce_add_ps(acc[s]);                                           \
+	}
+
+ROW_KERNELS(q4_0, 8, 18, 512)
 
 /* ---- Q8_0 ------------------------------------------------------------------- */
 
@@ -238,8 +225,14 @@ static void act_q8_0(const float *x, void *va, int64_t cols)
 	}
 }
 
-AI void gemm_q8_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
-		      const int M)
+/* Four Q8_0 blocks of a weight row (left < 4: the row's tail), as u8
+ * (q + 128) with their scales spread over the lanes. */
+typedef struct q8_0_w {
+	__m512i w01, w23;
+	__m512 dw01, dw23;
+} q8_0_w;
+
+AI void q8_0_decode(const uint8_t *p, int64_t left, q8_0_w *w)
 {
 	/* blocks 0,1 qs: bytes 2..33, 36..67; blocks 2,3 from byte 64: 6..37, 40..71 */
 	const __m512i idx_p01 = _mm512_set_epi8(
@@ -254,106 +247,27 @@ AI void gemm_q8_0_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 		35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34,
 		1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
 	const __m512i flip = _mm512_set1_epi8((char)0x80);
-	__m512 acc[4];
-	for (int j = 0; j < M; j++)
-		acc[j] = _mm512_setzero_ps();
-	for (int64_t b = 0; b < nb; b += 4) {
-		const uint8_t *p = row + 34 * b;
-		__m512i z0, z1, z2;
-		_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
-		if (nb - b >= 4) {
-			z0 = _mm512_loadu_si512(p);
-			z1 = _mm512_loadu_si512(p + 64);
-			z2 = _mm512_maskz_loadu_epi8(0xFF, p + 128);
-		} else {
-			int64_t bytes = 34 * (nb - b);
-			z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
-			z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
-			z2 = _mm512_setzero_si512();
-		}
-		__m512i w01 = _mm512_xor_si512(_mm512_permutex2var_epi8(z0, idx_p01, z1), flip);
-		__m512i w23 = _mm512_xor_si512(_mm512_permutex2var_epi8(z1, idx_p23, z2), flip);
-		__m512i sc = _mm512_permutex2var_epi8(z0, idx_s, z1);
-		__m512 dw01 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
-		__m512 dw23 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
-		for (int j = 0; j < M; j++) {
-			const uint8_t *g = a + (size_t)j * as + (size_t)(b / 4) * 384;
-			__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w01, _mm512_load_si512(g));
-			__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w23, _mm512_load_si512(g + 192));
-			__m512 t0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_load_ps(g + 64), _mm512_load_ps(g + 128));
-			__m512 t1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_load_ps(g + 256), _mm512_load_ps(g + 320));
-			acc[j] = _mm512_fmadd_ps(dw01, t0, acc[j]);
-			acc[j] = _mm512_fmadd_ps(dw23, t1, acc[j]);
-		}
-	}
-	for (int j = 0; j < M; j++)
-		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
-}
-
-/* One activation row against four weight rows from four far-apart places
- * (the streams of GEMM_Q's generation path) in one loop: the activation
- * loads are shared, and the four rows' loads and dependency chains
- * interleave, so more misses are in flight at once. */
-AI void q8_0_step(const uint8_t *p, int64_t left, __m512i a01, __m512i a23, __m512 d01, __m512 o01, __m512 d23,
-		  __m512 o23, __m512 *acc)
-{
-	const __m512i idx_p01 = _mm512_set_epi8(
-		67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52,
-		51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36,
-		33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
-		17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
-	const __m512i idx_p23 = _mm512_add_epi8(idx_p01, _mm512_set1_epi8(4));
-	const __m512i idx_s = _mm512_set_epi8(
-		103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102, 103, 102,
-		69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68, 69, 68,
-		35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34, 35, 34,
-		1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
-	const __m512i flip = _mm512_set1_epi8((char)0x80);
 	__m512i z0, z1, z2;
-	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
-	_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
-	_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
-	if (left >= 4) {
-		z0 = _mm512_loadu_si512(p);
-		z1 = _mm512_loadu_si512(p + 64);
-		z2 = _mm512_maskz_loadu_epi8(0xFF, p + 128);
-	} else {
-		int64_t bytes = 34 * left;
-		z0 = _mm512_maskz_loadu_epi8(bytes_mask(bytes), p);
-		z1 = _mm512_maskz_loadu_epi8(bytes_mask(bytes - 64), p + 64);
-		z2 = _mm512_setzero_si512();
-	}
-	__m512i w01 = _mm512_xor_si512(_mm512_permutex2var_epi8(z0, idx_p01, z1), flip);
-	__m512i w23 = _mm512_xor_si512(_mm512_permutex2var_epi8(z1, idx_p23, z2), flip);
+	load_span(p, 34 * left, 136, &z0, &z1, &z2);
+	w->w01 = _mm512_xor_si512(_mm512_permutex2var_epi8(z0, idx_p01, z1), flip);
+	w->w23 = _mm512_xor_si512(_mm512_permutex2var_epi8(z1, idx_p23, z2), flip);
 	__m512i sc = _mm512_permutex2var_epi8(z0, idx_s, z1);
-	__m512 dw01 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
-	__m512 dw23 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
-	__m512i x0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w01, a01);
-	__m512i x1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w23, a23);
-	*acc = _mm512_fmadd_ps(dw01, _mm512_fmadd_ps(_mm512_cvtepi32_ps(x0), d01, o01), *acc);
-	*acc = _mm512_fmadd_ps(dw23, _mm512_fmadd_ps(_mm512_cvtepi32_ps(x1), d23, o23), *acc);
+	w->dw01 = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
+	w->dw23 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(sc, 1));
 }
 
-AI void gemv4_q8_0(int64_t nb, const uint8_t *const r[4], const uint8_t *a, float *const y[4])
+/* acc + the four blocks · activation group g (384 bytes, see act_q8_0) */
+AI __m512 q8_0_dot(const q8_0_w *w, const uint8_t *g, __m512 acc)
 {
-	__m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-	for (int64_t b = 0; b < nb; b += 4) {
-		const uint8_t *g = a + (size_t)(b / 4) * 384;
-		__m512i a01 = _mm512_load_si512(g), a23 = _mm512_load_si512(g + 192);
-		__m512 d01 = _mm512_load_ps(g + 64), o01 = _mm512_load_ps(g + 128);
-		__m512 d23 = _mm512_load_ps(g + 256), o23 = _mm512_load_ps(g + 320);
-		q8_0_step(r[0] + 34 * b, nb - b, a01, a23, d01, o01, d23, o23, &acc0);
-		q8_0_step(r[1] + 34 * b, nb - b, a01, a23, d01, o01, d23, o23, &acc1);
-		q8_0_step(r[2] + 34 * b, nb - b, a01, a23, d01, o01, d23, o23, &acc2);
-		q8_0_step(r[3] + 34 * b, nb - b, a01, a23, d01, o01, d23, o23, &acc3);
-	}
-	*y[0] = _mm512_reduce_add_ps(acc0);
-	*y[1] = _mm512_reduce_add_ps(acc1);
-	*y[2] = _mm512_reduce_add_ps(acc2);
-	*y[3] = _mm512_reduce_add_ps(acc3);
+	__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->w01, _mm512_load_si512(g));
+	__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->w23, _mm512_load_si512(g + 192));
+	__m512 t0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_load_ps(g + 64), _mm512_load_ps(g + 128));
+	__m512 t1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_load_ps(g + 256), _mm512_load_ps(g + 320));
+	acc = _mm512_fmadd_ps(w->dw01, t0, acc);
+	return _mm512_fmadd_ps(w->dw23, t1, acc);
 }
+
+ROW_KERNELS(q8_0, 4, 34, 384)
 
 /* ---- Q4_K ------------------------------------------------------------------- */
 
@@ -509,6 +423,40 @@ AI float hsum256(__m256 h)
 	return _mm_cvtss_f32(s);
 }
 
+/* One Q5_K block of a weight row, unpacked for the dot product. */
+typedef struct q5_k_w {
+	__m512i a0, a1, b0, b1;
+	__m512 s02, s13, s46, s57;
+	__m256 dmn;
+} q5_k_w;
+
+AI void q5_k_decode(const uint8_t *p, q5_k_w *w)
+{
+	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
+	_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
+	_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
+	q5_k_scales(p, &w->s02, &w->s13, &w->s46, &w->s57, &w->dmn);
+	q5_k_unpack(p, &w->a0, &w->a1, &w->b0, &w->b1);
+}
+
+/* the block · activation block g (Q4_K's layout, AK4_BYTES) into acc, and
+ * dmin·m · da·Σa per 32 into macc (subtracted at the end) */
+AI void q5_k_dot(const q5_k_w *w, const uint8_t *g, __m512 *acc, __m256 *macc)
+{
+	__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->a0, _mm512_loadu_si512(g));
+	__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->a1, _mm512_loadu_si512(g + 64));
+	__m512i d2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->b0, _mm512_loadu_si512(g + 128));
+	__m512i d3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w->b1, _mm512_loadu_si512(g + 192));
+	__m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(d0), w->s02);
+	t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), w->s13, t);
+	t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d2), w->s46, t);
+	t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d3), w->s57, t);
+	float da;
+	memcpy(&da, g + 256, 4);
+	*acc = _mm512_fmadd_ps(t, _mm512_set1_ps(da), *acc);
+	*macc = _mm256_fmadd_ps(w->dmn, _mm256_loadu_ps((const float *)(g + 260)), *macc);
+}
+
 AI void gemm_q5_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y, int64_t ys,
 		      const int M)
 {
@@ -519,59 +467,16 @@ AI void gemm_q5_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 		macc[j] = _mm256_setzero_ps();
 	}
 	for (int64_t b = 0; b < nb; b++) {
-		const uint8_t *p = row + 176 * b;
-		_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
-		_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
-		__m512 s02, s13, s46, s57;
-		__m256 dmn;
-		q5_k_scales(p, &s02, &s13, &s46, &s57, &dmn);
-		__m512i a0, a1, b0, b1;
-		q5_k_unpack(p, &a0, &a1, &b0, &b1);
-		for (int j = 0; j < M; j++) {
-			const uint8_t *g = a + (size_t)j * as + (size_t)b * AK4_BYTES;
-			__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), a0, _mm512_loadu_si512(g));
-			__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), a1, _mm512_loadu_si512(g + 64));
-			__m512i d2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), b0, _mm512_loadu_si512(g + 128));
-			__m512i d3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), b1, _mm512_loadu_si512(g + 192));
-			__m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(d0), s02);
-			t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), s13, t);
-			t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d2), s46, t);
-			t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d3), s57, t);
-			float da;
-			memcpy(&da, g + 256, 4);
-			acc[j] = _mm512_fmadd_ps(t, _mm512_set1_ps(da), acc[j]);
-			macc[j] = _mm256_fmadd_ps(dmn, _mm256_loadu_ps((const float *)(g + 260)), macc[j]);
-		}
+		q5_k_w w;
+		q5_k_decode(row + 176 * b, &w);
+		for (int j = 0; j < M; j++)
+			q5_k_dot(&w, a + (size_t)j * as + (size_t)b * AK4_BYTES, &acc[j], &macc[j]);
 	}
 	for (int j = 0; j < M; j++)
 		y[j * ys] = _mm512_reduce_add_ps(acc[j]) - hsum256(macc[j]);
 }
 
-/* Q5_K twin of gemv4_q8_0: four weight rows, one activation row. */
-AI void q5_k_step(const uint8_t *p, __m512i g0, __m512i g1, __m512i g2, __m512i g3, __m512 da, __m256 sums,
-		  __m512 *acc, __m256 *macc)
-{
-	_mm_prefetch((const char *)p + PF_DIST, _MM_HINT_T0);
-	_mm_prefetch((const char *)p + PF_DIST + 64, _MM_HINT_T0);
-	_mm_prefetch((const char *)p + PF_DIST + 128, _MM_HINT_T0);
-	__m512 s02, s13, s46, s57;
-	__m256 dmn;
-	q5_k_scales(p, &s02, &s13, &s46, &s57, &dmn);
-	__m512i a0, a1, b0, b1;
-	q5_k_unpack(p, &a0, &a1, &b0, &b1);
-	__m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), a0, g0);
-	__m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), a1, g1);
-	__m512i d2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), b0, g2);
-	__m512i d3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), b1, g3);
-	__m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(d0), s02);
-	t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), s13, t);
-	t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d2), s46, t);
-	t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d3), s57, t);
-	*acc = _mm512_fmadd_ps(t, da, *acc);
-	*macc = _mm256_fmadd_ps(dmn, sums, *macc);
-}
-
+/* Q5_K's generation loop (see ROW_KERNELS) */
 AI void gemv4_q5_k(int64_t nb, const uint8_t *const r[4], const uint8_t *a, float *const y[4])
 {
 	__m512 acc[4];
@@ -580,17 +485,12 @@ AI void gemv4_q5_k(int64_t nb, const uint8_t *const r[4], const uint8_t *a, floa
 		acc[s] = _mm512_setzero_ps();
 		macc[s] = _mm256_setzero_ps();
 	}
-	for (int64_t b = 0; b < nb; b++) {
-		const uint8_t *g = a + (size_t)b * AK4_BYTES;
-		__m512i g0 = _mm512_loadu_si512(g), g1 = _mm512_loadu_si512(g + 64);
-		__m512i g2 = _mm512_loadu_si512(g + 128), g3 = _mm512_loadu_si512(g + 192);
-		float dv;
-		memcpy(&dv, g + 256, 4);
-		__m512 da = _mm512_set1_ps(dv);
-		__m256 sums = _mm256_loadu_ps((const float *)(g + 260));
-		for (int s = 0; s < 4; s++)
-			q5_k_step(r[s] + 176 * b, g0, g1, g2, g3, da, sums, &acc[s], &macc[s]);
-	}
+	for (int64_t b = 0; b < nb; b++)
+		for (int s = 0; s < 4; s++) {
+			q5_k_w w;
+			q5_k_decode(r[s] + 176 * b, &w);
+			q5_k_dot(&w, a + (size_t)b * AK4_BYTES, &acc[s], &macc[s]);
+		}
 	for (int s = 0; s < 4; s++)
 		*y[s] = _mm512_reduce_add_ps(acc[s]) - hsum256(macc[s]);
 }
