@@ -27,10 +27,12 @@
 
 /*
  * Batched attention for prompt processing. One task per (kv head, block of
- * up to ATT_QB queries): the keys it can see are transposed once into
- * scratch (head_dim × nk), then for each query head sharing that kv head
- * S = Q·Kᵀ (cr_gemm_f32), the causal mask and a softmax in place, and
- * O = S·V (cr_gemm_f32), each output row scaled by 1 / its softmax sum.
+ * up to ATT_QB queries): the keys it can see are converted from the f16
+ * cache and transposed once into scratch (head_dim × nk), the values
+ * converted to an f32 block (nk × head_dim), then for each query head
+ * sharing that kv head S = Q·Kᵀ (cr_gemm_f32), the causal mask and a
+ * softmax in place, and O = S·V (cr_gemm_f32), each output row scaled by
+ * 1 / its softmax sum.
  * Per-pair dot products and axpys become two register-blocked products
  * whose operands stay in cache. Tasks run on the pool, the blocks with the
  * most keys first.
@@ -56,12 +58,17 @@ static void batt_task(void *ctx, int t, int n_tasks)
 	int nk = j->causal ? CR_MIN(j->pos0 + i1, j->n_kv) : j->n_kv;
 	if (nk <= 0)
 		return;
-	const float *K = cr_kv_k(j->c, j->il, kvh), *V = cr_kv_v(j->c, j->il, kvh);
-	float *kt = cr_cpu_scratch(0, ((size_t)hd * nk + (size_t)ATT_QB * nk + ATT_QB) * sizeof(float));
-	float *S = kt + (size_t)hd * nk, *inv = S + (size_t)ATT_QB * nk;
+	/* scratch: kt (hd × nk), S (ATT_QB × nk), inv (ATT_QB), vf (nk × hd) */
+	float *kt = cr_cpu_scratch(0, ((size_t)2 * hd * nk + (size_t)ATT_QB * nk + ATT_QB) * sizeof(float));
+	float *S = kt + (size_t)hd * nk, *inv = S + (size_t)ATT_QB * nk, *vf = inv + ATT_QB;
+	/* the f16 keys to f32 (through vf, contiguous rows), transposed; then
+	 * the values to f32 in place of them */
+	cr_cvt_f16_f32(vf, cr_kv_k(j->c, j->il, kvh), (int64_t)nk * hd);
 	for (int p = 0; p < nk; p++)
 		for (int d = 0; d < hd; d++)
-			kt[(size_t)d * nk + p] = K[(size_t)p * hd + d];
+			kt[(size_t)d * nk + p] = vf[(size_t)p * hd + d];
+	cr_cvt_f16_f32(vf, cr_kv_v(j->c, j->il, kvh), (int64_t)nk * hd);
+	const float *V = vf;
 	for (int g = 0; g < gq; g++) {
 		int h = kvh * gq + g;
 		const float *Q = j->q + (size_t)i0 * j->q_stride + (size_t)h * hd;

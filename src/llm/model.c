@@ -710,7 +710,7 @@ static void att_head(const att_job *j, int h)
 	const cr_hparams *hp = &j->c->md->hp;
 	const int hd = hp->head_dim, gq = hp->n_head / hp->n_head_kv;
 	const float scale = 1.0f / sqrtf((float)hd);
-	const float *K = cr_kv_k(j->c, j->il, h / gq), *V = cr_kv_v(j->c, j->il, h / gq);
+	const uint16_t *K = cr_kv_k(j->c, j->il, h / gq), *V = cr_kv_v(j->c, j->il, h / gq);
 	float *sc = j->c->scores + (size_t)h * j->c->n_ctx;
 	for (int i = 0; i < j->n; i++) {
 		const float *q = j->q + (size_t)i * j->q_stride + (size_t)h * hd;
@@ -718,7 +718,7 @@ static void att_head(const att_job *j, int h)
 		int nk = j->causal ? j->pos0 + i + 1 : j->n_kv;
 		float mx = -INFINITY;
 		for (int t = 0; t < nk; t++) {
-			float s = cr_dot_f32(q, K + (size_t)t * hd, hd) * scale;
+			float s = cr_dot_f16_f32(K + (size_t)t * hd, q, hd) * scale;
 			sc[t] = s;
 			if (s > mx)
 				mx = s;
@@ -732,7 +732,7 @@ static void att_head(const att_job *j, int h)
 		float inv = 1.0f / sum;
 		memset(o, 0, (size_t)hd * sizeof(float));
 		for (int t = 0; t < nk; t++)
-			cr_axpy_f32(o, sc[t] * inv, V + (size_t)t * hd, hd);
+			cr_axpy_f16_f32(o, sc[t] * inv, V + (size_t)t * hd, hd);
 	}
 }
 
@@ -762,7 +762,7 @@ void cr_attention_naive(cr_ctx *c, int il, const float *q, int q_stride, int n, 
 	double *p = cr_malloc((size_t)n_kv * sizeof(double));
 	CR_ASSERT(p);
 	for (int h = 0; h < hp->n_head; h++) {
-		const float *K = cr_kv_k(c, il, h / gq), *V = cr_kv_v(c, il, h / gq);
+		const uint16_t *K = cr_kv_k(c, il, h / gq), *V = cr_kv_v(c, il, h / gq);
 		for (int i = 0; i < n; i++) {
 			const float *qi = q + (size_t)i * q_stride + (size_t)h * hd;
 			int nk = causal ? pos0 + i + 1 : n_kv;
@@ -770,7 +770,7 @@ void cr_attention_naive(cr_ctx *c, int il, const float *q, int q_stride, int n, 
 			for (int t = 0; t < nk; t++) {
 				double s = 0;
 				for (int d = 0; d < hd; d++)
-					s += (double)qi[d] * K[(size_t)t * hd + d];
+					s += (double)qi[d] * cr_f16_to_f32(K[(size_t)t * hd + d]);
 				p[t] = s / sqrt((double)hd);
 				if (p[t] > mx)
 					mx = p[t];
@@ -780,7 +780,7 @@ void cr_attention_naive(cr_ctx *c, int il, const float *q, int q_stride, int n, 
 			for (int d = 0; d < hd; d++) {
 				double acc = 0;
 				for (int t = 0; t < nk; t++)
-					acc += p[t] / sum * V[(size_t)t * hd + d];
+					acc += p[t] / sum * cr_f16_to_f32(V[(size_t)t * hd + d]);
 				o[(size_t)i * o_stride + (size_t)h * hd + d] = (float)acc;
 			}
 		}

@@ -11,7 +11,7 @@
  * since the graphs read them once per token and they may be stored in any
  * type.
  *
- * A cr_ctx holds what one inference stream needs: the KV cache (f32, layout
+ * A cr_ctx holds what one inference stream needs: the KV cache (f16, layout
  * [layer][kv_head][pos][head_dim] so that one head's keys are contiguous for
  * attention) and scratch buffers sized at creation for a batch of up to
  * n_batch tokens, so decoding allocates nothing per token.
@@ -88,8 +88,8 @@ struct cr_ctx {
 	cr_pool *pool;
 	int n_ctx, n_batch, pos;
 	cr_token_id *toks;      /* the n_ctx ids in the cache, for prefix reuse */
-	/* KV cache: [layer][kv_head][n_ctx][head_dim] */
-	float *k, *v;
+	/* KV cache, f16: [layer][kv_head][n_ctx][head_dim] */
+	uint16_t *k, *v;
 	/* scratch for a batch of n_batch tokens */
 	float *x, *cur, *q, *kb, *vb, *att, *o, *gate, *up;
 	float *scores;          /* n_head × n_ctx */
@@ -106,9 +106,10 @@ cr_err cr_model_load_gguf(cr_gguf *g, cr_model **out, cr_msg *m);
 /* kvcache.c */
 cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m);
 void cr_kv_release(cr_ctx *c);
-float *cr_kv_k(cr_ctx *c, int il, int kvh); /* start of one head's keys */
-float *cr_kv_v(cr_ctx *c, int il, int kvh);
-/* Stores n tokens' K and V rows (n × n_head_kv*head_dim) at pos. */
+uint16_t *cr_kv_k(cr_ctx *c, int il, int kvh); /* start of one head's keys (f16) */
+uint16_t *cr_kv_v(cr_ctx *c, int il, int kvh);
+/* Stores n tokens' K and V rows (n × n_head_kv*head_dim floats) at pos,
+ * rounded to f16. */
 void cr_kv_store(cr_ctx *c, int il, int pos, int n, const float *kb, const float *vb);
 
 /* arch_llama.c */

@@ -10,7 +10,9 @@
  * - quantize → dequantize RMSE per type under stated bounds.
  * - every SIMD level the CPU has: activation quantizer + gemm tile, dot
  *   helpers vs ref on sizes 1, 2, 3, 7, 15, 17, 33, 127, 1023 (rows and
- *   blocks) from unaligned pointers.
+ *   blocks) from unaligned pointers; the f16 KV cache helpers (f32 ↔ f16
+ *   conversions bit-exact, including ties, subnormals, overflow and
+ *   exhaustively all halves; the f16 axpy).
  * - cr_matmul with m = 1..17 and odd row counts, with and without the pool,
  *   vs a double-precision product of the dequantized weights, under the
  *   worst-case bound of activation quantization.
@@ -518,6 +520,108 @@ static void test_dot_helpers(void **st)
 	}
 }
 
+/* Values that exercise f32 → f16 rounding: ordinary magnitudes, half
+ * subnormals, exact ties (even and odd), overflow to inf, ±inf, ±0, NaN. */
+static float f16_case(int64_t i)
+{
+	switch (i % 11) {
+	case 0: return grand() * 1e-6f;                  /* half subnormal range */
+	case 1: return 1.0f + 0x1p-11f;                  /* tie, rounds to even (down) */
+	case 2: return -(1.0f + 3 * 0x1p-11f);           /* tie, rounds to even (up) */
+	case 3: return grand() * 70000.0f;               /* some overflow to inf */
+	case 4: return (i & 1) ? INFINITY : -0.0f;
+	case 5: return 0x1p-25f * 3;                     /* subnormal tie */
+	case 6: return (i % 7 == 0) ? NAN : 65519.0f;    /* NaN; largest finite after rounding */
+	default: return grand() * 4.0f;
+	}
+}
+
+/* The f16 KV cache helpers: conversions bit-exact against ref (NaN stays
+ * NaN), exhaustively for f16 → f32; the f16 axpy within float rounding. */
+static void test_f16_helpers(void **st)
+{
+	const cr_kern *ref = cr_kern_by_name("ref");
+	/* ref is the scalar conversion */
+	uint16_t hs[64];
+	float fs[64], fb[64];
+	for (int i = 0; i < 64; i++)
+		fs[i] = f16_case(i);
+	ref->cvt_f32_f16(hs, fs, 64);
+	ref->cvt_f16_f32(fb, hs, 64);
+	for (int i = 0; i < 64; i++) {
+		assert_int_equal(hs[i], cr_f32_to_f16(fs[i]));
+		if (!isnan(fs[i]))
+			assert_memory_equal(&fb[i], &(float){cr_f16_to_f32(hs[i])}, 4);
+	}
+	uint16_t *all = malloc(2 * 65537);
+	float *f0 = malloc(4 * 65536), *f1 = malloc(4 * 65537);
+	for (uint32_t h = 0; h < 65536; h++)
+		all[h + 1] = (uint16_t)h;
+	ref->cvt_f16_f32(f0, all + 1, 65536);
+	for (int l = 1; l < 3; l++) {
+		const cr_kern *k = cr_kern_by_name(levels[l]);
+		if (!k)
+			continue;
+		k->cvt_f16_f32(f1 + 1, all + 1, 65536);
+		for (uint32_t h = 0; h < 65536; h++) {
+			if (isnan(f0[h]))
+				assert_true(isnan(f1[h + 1]));
+			else
+				assert_memory_equal(&f0[h], &f1[h + 1], 4);
+		}
+		for (size_t si = 0; si < CR_ARRAY_LEN(sizes); si++) {
+			int64_t n = sizes[si] * 3 + (int64_t)si; /* odd lengths, tails */
+			float *a = malloc((size_t)n * 4 + 4), *b = malloc((size_t)n * 4 + 4);
+			uint16_t *h0 = malloc((size_t)n * 2 + 4), *h1 = malloc((size_t)n * 2 + 4);
+			float *au = a + 1;
+			for (int64_t i = 0; i < n; i++)
+				au[i] = f16_case(i + (int64_t)si);
+			/* guards: nothing past n is written */
+			h0[n] = h1[n + 1] = 0xABCD;
+			ref->cvt_f32_f16(h0, au, n);
+			k->cvt_f32_f16(h1 + 1, au, n);
+			for (int64_t i = 0; i < n; i++) {
+				if (isnan(au[i]))
+					assert_true((h1[i + 1] & 0x7fff) > 0x7c00);
+				else if (h0[i] != h1[i + 1]) {
+					printf("# cvt_f32_f16 %s n %ld [%ld] %a: ref %04x got %04x\n", k->name, (long)n,
+					       (long)i, (double)au[i], h0[i], h1[i + 1]);
+					fail();
+				}
+			}
+			assert_int_equal(h1[n + 1], 0xABCD);
+			b[n] = 1234.5f;
+			k->cvt_f16_f32(b, h1 + 1, n);
+			for (int64_t i = 0; i < n; i++)
+				if (!isnan(au[i]))
+					assert_memory_equal(&b[i], &(float){cr_f16_to_f32(h0[i])}, 4);
+			assert_true(b[n] == 1234.5f);
+			/* axpy over finite halves */
+			for (int64_t i = 0; i < n; i++)
+				h0[i + 1] = cr_f32_to_f16(grand());
+			float *y0 = malloc((size_t)n * 4 + 4), *y1 = malloc((size_t)n * 4 + 8);
+			fill(y0, n, 1.0f);
+			memcpy(y1 + 1, y0, (size_t)n * 4);
+			y1[n + 1] = 7.0f;
+			ref->axpy_f16_f32(y0, -0.37f, h0 + 1, n);
+			k->axpy_f16_f32(y1 + 1, -0.37f, h0 + 1, n);
+			for (int64_t i = 0; i < n; i++)
+				assert_true(fabsf(y0[i] - y1[i + 1]) <= 1e-6f * (1 + fabsf(y0[i])));
+			assert_true(y1[n + 1] == 7.0f);
+			free(a);
+			free(b);
+			free(h0);
+			free(h1);
+			free(y0);
+			free(y1);
+		}
+	}
+	free(all);
+	free(f0);
+	free(f1);
+	(void)st;
+}
+
 /* ---- cr_matmul end to end ------------------------------------------------- */
 
 static void check_matmul(cr_pool *pool, const cr_kern *k, cr_ttype t, int64_t rows, int64_t cols, int64_t m)
@@ -647,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_ggml_oracle),
 		cmocka_unit_test(test_gemm_levels),
 		cmocka_unit_test(test_dot_helpers),
+		cmocka_unit_test(test_f16_helpers),
 		cmocka_unit_test(test_gemm_f32),
 		cmocka_unit_test(test_exp_helpers),
 		cmocka_unit_test(test_matmul),

@@ -51,6 +51,11 @@ float cr_dot_f32(const float *a, const float *b, int64_t n);
 float cr_dot_f16_f32(const uint16_t *a, const float *b, int64_t n);
 /* y += a * x */
 void cr_axpy_f32(float *y, float a, const float *x, int64_t n);
+void cr_axpy_f16_f32(float *y, float a, const uint16_t *x, int64_t n);
+/* Vector conversions (round-to-nearest-even like cr_f32_to_f16; f16 → f32
+ * is exact): the f16 KV cache is written and, for prompts, read with them. */
+void cr_cvt_f32_f16(uint16_t *dst, const float *src, int64_t n);
+void cr_cvt_f16_f32(float *dst, const uint16_t *src, int64_t n);
 /*
  * Dense f32 product, C = A·B: C[i][j] = sum_p A[i][p] * B[p][j] for i < m,
  * j < n, p < k; row strides lda, ldb, ldc in floats; C is overwritten.

@@ -106,6 +106,12 @@ static void overlay(cr_kern *dst, const cr_kern *src)
 		dst->dot_f16_f32 = src->dot_f16_f32;
 	if (src->axpy_f32)
 		dst->axpy_f32 = src->axpy_f32;
+	if (src->axpy_f16_f32)
+		dst->axpy_f16_f32 = src->axpy_f16_f32;
+	if (src->cvt_f32_f16)
+		dst->cvt_f32_f16 = src->cvt_f32_f16;
+	if (src->cvt_f16_f32)
+		dst->cvt_f16_f32 = src->cvt_f16_f32;
 	if (src->gemm_f32)
 		dst->gemm_f32 = src->gemm_f32;
 	if (src->softmax_f32)
@@ -189,6 +195,9 @@ float cr_dot_f16_f32(const uint16_t *a, const float *b, int64_t n)
 }
 
 void cr_axpy_f32(float *y, float a, const float *x, int64_t n) { cr_kern_get()->axpy_f32(y, a, x, n); }
+void cr_axpy_f16_f32(float *y, float a, const uint16_t *x, int64_t n) { cr_kern_get()->axpy_f16_f32(y, a, x, n); }
+void cr_cvt_f32_f16(uint16_t *dst, const float *src, int64_t n) { cr_kern_get()->cvt_f32_f16(dst, src, n); }
+void cr_cvt_f16_f32(float *dst, const uint16_t *src, int64_t n) { cr_kern_get()->cvt_f16_f32(dst, src, n); }
 void cr_gemm_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
 		 float *C, int64_t ldc)
 {

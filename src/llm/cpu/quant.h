@@ -163,6 +163,9 @@ typedef struct cr_kern {
 	float (*dot_f32)(const float *a, const float *b, int64_t n);
 	float (*dot_f16_f32)(const uint16_t *a, const float *b, int64_t n);
 	void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
+	void (*axpy_f16_f32)(float *y, float a, const uint16_t *x, int64_t n);
+	void (*cvt_f32_f16)(uint16_t *dst, const float *src, int64_t n);
+	void (*cvt_f16_f32)(float *dst, const uint16_t *src, int64_t n);
 	void (*gemm_f32)(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
 			 float *C, int64_t ldc); /* cr_gemm_f32 */
 	float (*softmax_f32)(float *x, int64_t n, float scale);

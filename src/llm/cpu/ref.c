@@ -146,6 +146,24 @@ static void axpy_f32(float *y, float a, const float *x, int64_t n)
 		y[i] += a * x[i];
 }
 
+static void axpy_f16_f32(float *y, float a, const uint16_t *x, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		y[i] += a * cr_f16_to_f32(x[i]);
+}
+
+static void cvt_f32_f16(uint16_t *dst, const float *src, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		dst[i] = cr_f32_to_f16(src[i]);
+}
+
+static void cvt_f16_f32(float *dst, const uint16_t *src, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		dst[i] = cr_f16_to_f32(src[i]);
+}
+
 /* C = A·B in double, p ascending (the truth the blocked twins are held to). */
 static void gemm_nn_f32(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
 			float *C, int64_t ldc)
@@ -333,6 +351,9 @@ const cr_kern cr_kern_ref = {
 	.dot_f32 = dot_f32,
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
+	.axpy_f16_f32 = axpy_f16_f32,
+	.cvt_f32_f16 = cvt_f32_f16,
+	.cvt_f16_f32 = cvt_f16_f32,
 	.gemm_f32 = gemm_nn_f32,
 	.softmax_f32 = softmax_f32,
 	.swiglu_f32 = swiglu_f32,

@@ -359,6 +359,38 @@ static void axpy_f32(float *y, float a, const float *x, int64_t n)
 		y[i] += a * x[i];
 }
 
+/* y += a * x for f16 x (the V rows of the KV cache). */
+static void axpy_f16_f32(float *y, float a, const uint16_t *x, int64_t n)
+{
+	__m256 va = _mm256_set1_ps(a);
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+							_mm256_loadu_ps(y + i)));
+	for (; i < n; i++)
+		y[i] += a * f16(x[i]);
+}
+
+/* f32 → f16 with round-to-nearest-even (F16C), f16 → f32 exactly. */
+static void cvt_f32_f16(uint16_t *dst, const float *src, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm_storeu_si128((__m128i *)(dst + i),
+				 _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+	for (; i < n; i++)
+		dst[i] = _cvtss_sh(src[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+static void cvt_f16_f32(float *dst, const uint16_t *src, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+	for (; i < n; i++)
+		dst[i] = f16(src[i]);
+}
+
 static size_t act_q8_0_bytes(int64_t cols) { return (size_t)(cols / CR_QK8_0) * sizeof(cr_block_q8_0); }
 static size_t act_q8_k_bytes(int64_t cols) { return (size_t)(cols / CR_QK_K) * sizeof(cr_block_q8_k); }
 
@@ -504,6 +536,9 @@ const cr_kern cr_kern_avx2 = {
 	.dot_f32 = dot_f32,
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
+	.axpy_f16_f32 = axpy_f16_f32,
+	.cvt_f32_f16 = cvt_f32_f16,
+	.cvt_f16_f32 = cvt_f16_f32,
 	.gemm_f32 = gemm_nn_f32,
 	.softmax_f32 = softmax_f32,
 	.swiglu_f32 = swiglu_f32,

@@ -708,6 +708,36 @@ static void axpy_f32(float *y, float a, const float *x, int64_t n)
 	}
 }
 
+/* y += a * x for f16 x (the V rows of the KV cache). */
+static void axpy_f16_f32(float *y, float a, const uint16_t *x, int64_t n)
+{
+	__m512 va = _mm512_set1_ps(a);
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		_mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(va, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, x + i)),
+								_mm512_maskz_loadu_ps(k, y + i)));
+	}
+}
+
+/* f32 → f16 with round-to-nearest-even, f16 → f32 exactly; masked tails. */
+static void cvt_f32_f16(uint16_t *dst, const float *src, int64_t n)
+{
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		_mm256_mask_storeu_epi16(dst + i, k,
+					 _mm512_cvtps_ph(_mm512_maskz_loadu_ps(k, src + i),
+							 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+	}
+}
+
+static void cvt_f16_f32(float *dst, const uint16_t *src, int64_t n)
+{
+	for (int64_t i = 0; i < n; i += 16) {
+		__mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		_mm512_mask_storeu_ps(dst + i, k, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, src + i)));
+	}
+}
+
 /* C = A·B, blocked 6 rows × 32 columns: twelve accumulators, one row of B
  * (two vectors, masked at the column tail) per step of p, each A element
  * broadcast once. Columns outer so a B panel stays in L1 across row blocks. */
@@ -819,6 +849,9 @@ const cr_kern cr_kern_avx512 = {
 	.dot_f32 = dot_f32,
 	.dot_f16_f32 = dot_f16_f32,
 	.axpy_f32 = axpy_f32,
+	.axpy_f16_f32 = axpy_f16_f32,
+	.cvt_f32_f16 = cvt_f32_f16,
+	.cvt_f16_f32 = cvt_f16_f32,
 	.gemm_f32 = gemm_nn_f32,
 	.softmax_f32 = softmax_f32,
 	.swiglu_f32 = swiglu_f32,
