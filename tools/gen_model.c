@@ -7,6 +7,11 @@
  *             --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|q4_k_m
  *             --vocab VOCAB.gguf --out FILE [--seed S] [--n-vocab N]
  *             [--pre NAME] [--out-scale K] [--res-scale R] [--layers N]
+ *             [--yarn FACTOR]
+ *
+ * --yarn writes rope.scaling.type yarn with that factor over the shape's
+ * context as rope.scaling.original_context_length (context_length becomes
+ * FACTOR times it), as converted long-context Qwen files carry.
  *
  * The file carries every metadata key llama.cpp reads for the architecture
  * and the tokenizer keys copied from VOCAB.gguf (tokenizer.*). If the shape's
@@ -66,6 +71,7 @@ typedef struct opts {
 	long n_vocab; /* -1: shape's */
 	float out_scale, res_scale;
 	int layers;
+	float yarn; /* 0: no rope scaling */
 } opts;
 
 static void usage(void)
@@ -74,7 +80,8 @@ static void usage(void)
 		"usage: gen_model --arch llama|qwen2|qwen3|bert --shape qwen2-0.5b|tinyllama-1.1b|qwen3-0.6b|"
 		"bert-small|tiny\n"
 		"                 --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|q4_k_m --vocab VOCAB.gguf --out FILE\n"
-		"                 [--seed S] [--n-vocab N] [--pre NAME] [--out-scale K] [--res-scale R] [--layers N]\n");
+		"                 [--seed S] [--n-vocab N] [--pre NAME] [--out-scale K] [--res-scale R] [--layers N]\n"
+		"                 [--yarn FACTOR]\n");
 	exit(2);
 }
 
@@ -295,7 +302,13 @@ static cr_err build(gen *g, const cr_gguf *v, cr_msg *m)
 	CHK(cr_gguf_writer_set_str(g->w, "general.name", name));
 	CHK(cr_gguf_writer_set_u32(g->w, "general.file_type", (uint32_t)file_type(g->o.type)));
 	CHK(cr_gguf_writer_set_u32(g->w, "general.quantization_version", 2));
-	CHK(cr_gguf_writer_set_u32(g->w, KEY("context_length"), (uint32_t)s->n_ctx));
+	CHK(cr_gguf_writer_set_u32(g->w, KEY("context_length"),
+				   (uint32_t)(g->o.yarn > 0 ? s->n_ctx * g->o.yarn : s->n_ctx)));
+	if (g->o.yarn > 0) {
+		CHK(cr_gguf_writer_set_str(g->w, KEY("rope.scaling.type"), "yarn"));
+		CHK(cr_gguf_writer_set_f32(g->w, KEY("rope.scaling.factor"), g->o.yarn));
+		CHK(cr_gguf_writer_set_u32(g->w, KEY("rope.scaling.original_context_length"), (uint32_t)s->n_ctx));
+	}
 	CHK(cr_gguf_writer_set_u32(g->w, KEY("embedding_length"), (uint32_t)s->n_embd));
 	CHK(cr_gguf_writer_set_u32(g->w, KEY("block_count"), (uint32_t)s->n_layer));
 	CHK(cr_gguf_writer_set_u32(g->w, KEY("feed_forward_length"), (uint32_t)s->n_ff));
@@ -407,6 +420,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--out-scale")) o.out_scale = strtof(v, NULL);
 		else if (!strcmp(a, "--layers")) o.layers = atoi(v);
 		else if (!strcmp(a, "--res-scale")) o.res_scale = strtof(v, NULL);
+		else if (!strcmp(a, "--yarn")) o.yarn = strtof(v, NULL);
 		else usage();
 	}
 	if (!o.arch || !o.shape || !o.type || !o.vocab || !o.out)

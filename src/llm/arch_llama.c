@@ -194,8 +194,7 @@ static void chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, fl
 
 	cr_get_rows(&md->tok_embd, toks, n, x);
 	for (int i = 0; i < n; i++)
-		cr_rope_table(c->rope_cs + (size_t)i * hp->n_rot, pos0 + i, hp->n_rot, hp->rope_base,
-			      hp->rope_freq_scale, md->rope_freqs);
+		cr_rope_table(c->rope_cs + (size_t)i * hp->n_rot, pos0 + i, hp, md->rope_freqs);
 
 	for (int il = 0; il < hp->n_layer; il++) {
 		const cr_layer *L = &md->layers[il];

@@ -215,6 +215,8 @@ static cr_err load_hparams(cr_model *md, const char *arch, cr_msg *m)
 	if (cr_gguf_get_str(g, full, &st) == CR_OK) {
 		if (st.n == 6 && !memcmp(st.p, "linear", 6))
 			scaled = 1;
+		else if (st.n == 4 && !memcmp(st.p, "yarn", 4))
+			scaled = hp->yarn = 1;
 		else if (!(st.n == 4 && !memcmp(st.p, "none", 4)))
 			cr_log(CR_LOG_WARN, "model: rope scaling '%.*s' not applied (positions beyond "
 					    "the training context will degrade)", (int)st.n, st.p);
@@ -229,6 +231,21 @@ static cr_err load_hparams(cr_model *md, const char *arch, cr_msg *m)
 	}
 	if (scaled && f > 0)
 		hp->rope_freq_scale = (float)(1.0 / f);
+	if (hp->yarn) {
+		/* GGML's correction dims: the pair index i whose wavelength
+		 * turns beta times over the original context,
+		 * n_rot·ln(n_orig / (2π·beta)) / (2·ln base), for beta 32 and 1 */
+		double n_orig, attn;
+		if ((e = key_f(g, arch, "rope.scaling.original_context_length", hp->n_ctx_train, &n_orig, m)) ||
+		    (e = key_f(g, arch, "rope.scaling.attn_factor", 1.0, &attn, m)))
+			return e;
+		double nd = hp->n_rot, base = hp->rope_base;
+#define CORR_DIM(beta) (nd * log(n_orig / ((beta) * 2 * M_PI)) / (2 * log(base)))
+		hp->yarn_lo = (float)CR_MAX(0.0, floor(CORR_DIM(32.0)));
+		hp->yarn_hi = (float)CR_MIN(nd - 1, ceil(CORR_DIM(1.0)));
+#undef CORR_DIM
+		hp->yarn_mscale = (float)(attn * (1.0 + 0.1 * log(1.0 / hp->rope_freq_scale)));
+	}
 	hp->rope_type = md->arch == CR_ARCH_LLAMA ? CR_ROPE_NORM : CR_ROPE_NEOX;
 	hp->causal = md->arch != CR_ARCH_BERT;
 	if (md->arch == CR_ARCH_BERT) {
@@ -648,17 +665,26 @@ void cr_layernorm(float *y, const float *x, const float *w, const float *b, int 
 	}
 }
 
-void cr_rope_table(float *cs, int pos, int n_rot, float base, float freq_scale, const float *freq_div)
+void cr_rope_table(float *cs, int pos, const cr_hparams *hp, const float *freq_div)
 {
-	/* theta_i = pos * freq_scale * base^(-2i/n_rot) [/ freq_div[i]], as GGML computes it */
-	const float theta_scale = powf(base, -2.0f / (float)n_rot);
+	/* as GGML computes it: theta_scale^i by repeated multiplication */
+	const int n_rot = hp->n_rot;
+	const float freq_scale = hp->rope_freq_scale;
+	const float theta_scale = powf(hp->rope_base, -2.0f / (float)n_rot);
 	float theta = (float)pos;
 	for (int i = 0; i < n_rot / 2; i++) {
-		float t = theta * freq_scale;
+		float ext = theta;
 		if (freq_div)
-			t /= freq_div[i];
-		cs[2 * i] = cosf(t);
-		cs[2 * i + 1] = sinf(t);
+			ext /= freq_div[i];
+		float t = ext * freq_scale, ms = 1.0f;
+		if (hp->yarn) {
+			float y = ((float)i - hp->yarn_lo) / CR_MAX(0.001f, hp->yarn_hi - hp->yarn_lo);
+			float ramp = 1.0f - CR_MIN(1.0f, CR_MAX(0.0f, y));
+			t = t * (1.0f - ramp) + ext * ramp;
+			ms = hp->yarn_mscale;
+		}
+		cs[2 * i] = cosf(t) * ms;
+		cs[2 * i + 1] = sinf(t) * ms;
 		theta *= theta_scale;
 	}
 }

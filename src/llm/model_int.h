@@ -59,7 +59,9 @@ typedef struct cr_hparams {
 	int head_dim, head_dim_v, n_rot;
 	int n_ctx_train;
 	float eps;
-	float rope_base, rope_freq_scale; /* freq_scale = 1 / linear factor */
+	float rope_base, rope_freq_scale; /* freq_scale = 1 / linear or YaRN factor */
+	int yarn;                         /* rope.scaling.type yarn: see cr_rope_table */
+	float yarn_lo, yarn_hi, yarn_mscale;
 	int rope_type;
 	int causal;
 	int pooling;
@@ -127,8 +129,14 @@ void cr_layernorm(float *y, const float *x, const float *w, const float *b, int 
 /* Rotates the first n_rot dims of each of n_heads heads (stride head_dim)
  * of one token; cs holds n_rot/2 (cos, sin) pairs for its position. */
 void cr_rope_apply(float *x, int n_heads, int head_dim, int n_rot, const float *cs, int mode);
-/* cos/sin table for one position (n_rot/2 pairs). */
-void cr_rope_table(float *cs, int pos, int n_rot, float base, float freq_scale, const float *freq_div);
+/* cos/sin table for one position (n_rot/2 pairs): angle pos · freq_scale ·
+ * base^(−2i/n_rot) [/ freq_div[i]]. With hp->yarn, as GGML's rope with
+ * ext_factor 1: pair i mixes the scaled angle with the unscaled one by a
+ * ramp that is 1 below yarn_lo and 0 above yarn_hi (the correction dims of
+ * beta_fast 32 / beta_slow 1 over the original context), and cos/sin are
+ * multiplied by yarn_mscale = 1 + 0.1·ln(1/freq_scale) (times the file's
+ * attention factor). */
+void cr_rope_table(float *cs, int pos, const cr_hparams *hp, const float *freq_div);
 /* Attention of n query tokens (rows of q, stride q_stride floats) against
  * the layer's cache positions [0, n_kv); query i sits at position pos0 + i
  * and, if causal, sees keys 0..pos0+i. Output rows stride o_stride.

@@ -126,6 +126,10 @@ for ty in f32 q8_0 q4_k; do
 	gen qwen2 $ty "$VOC/ggml-vocab-gpt-2.gguf" "$T/m.gguf" && run_logits "qwen2 tiny $ty" "$T/m.gguf" $GPT_TOK "$(bound $ty)" &&
 		case $ty in q*) run_logits "qwen2 tiny $ty, 48 tokens" "$T/m.gguf" $GPT_LONG "$(bound $ty)" ;; esac
 done
+# YaRN rope scaling (factor 4 over the original context), as long-context
+# Qwen files carry it: the rope angles differ from plain RoPE at every position
+"$GEN" --arch qwen2 --shape tiny --type f32 --vocab "$VOC/ggml-vocab-gpt-2.gguf" --out "$T/m.gguf" --seed 7 --yarn 4 >/dev/null 2>"$T/err" &&
+	run_logits "qwen2 tiny f32, yarn x4" "$T/m.gguf" $GPT_LONG "$(bound f32)"
 for ty in f32 bf16 q4_0 q6_k; do
 	gen qwen3 $ty "$VOC/ggml-vocab-gpt-2.gguf" "$T/m.gguf" && run_logits "qwen3 tiny $ty" "$T/m.gguf" $GPT_TOK "$(bound $ty)"
 done

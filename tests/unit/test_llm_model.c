@@ -36,7 +36,8 @@ static void test_rope(void **st)
 			float x[NH * HD], y[NH * HD], cs[NR];
 			for (int i = 0; i < NH * HD; i++)
 				x[i] = y[i] = frand();
-			cr_rope_table(cs, pos, NR, base, fs, fd);
+			cr_hparams hp = {.n_rot = NR, .rope_base = base, .rope_freq_scale = fs};
+			cr_rope_table(cs, pos, &hp, fd);
 			cr_rope_apply(y, NH, HD, NR, cs, mode);
 			for (int h = 0; h < NH; h++) {
 				const float *a = x + h * HD, *b = y + h * HD;
@@ -53,6 +54,30 @@ static void test_rope(void **st)
 					assert_true(a[i] == b[i]);
 			}
 		}
+}
+
+/* YaRN: pair i's angle mixes pos·fs·θi and pos·θi by the ramp, cos/sin
+ * scaled by mscale (GGML's rope with ext_factor 1) */
+static void test_rope_yarn(void **st)
+{
+	(void)st;
+	enum { NR = 16 };
+	cr_hparams hp = {.n_rot = NR, .rope_base = 10000.0f, .rope_freq_scale = 0.25f, .yarn = 1,
+			 .yarn_lo = 2.0f, .yarn_hi = 5.0f, .yarn_mscale = 1.1386f};
+	float cs[NR];
+	int pos = 91;
+	cr_rope_table(cs, pos, &hp, NULL);
+	for (int i = 0; i < NR / 2; i++) {
+		double ext = pos * pow(10000.0, -2.0 * i / NR), interp = 0.25 * ext;
+		double y = (i - 2.0) / 3.0, ramp = 1.0 - (y < 0 ? 0 : y > 1 ? 1 : y);
+		double th = interp * (1 - ramp) + ext * ramp;
+		assert_true(fabs(cs[2 * i] - 1.1386 * cos(th)) < 1e-4);
+		assert_true(fabs(cs[2 * i + 1] - 1.1386 * sin(th)) < 1e-4);
+	}
+	/* below lo the angle is the unscaled one, above hi the scaled one */
+	assert_true(fabs(cs[0] - 1.1386 * cos((double)pos)) < 1e-4);
+	double top = 0.25 * pos * pow(10000.0, -2.0 * 7 / NR);
+	assert_true(fabs(cs[14] - 1.1386 * cos(top)) < 1e-4);
 }
 
 static void test_attention(void **st)
@@ -314,7 +339,8 @@ static void test_load_errors(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rope), cmocka_unit_test(test_attention),
+		cmocka_unit_test(test_rope),
+		cmocka_unit_test(test_rope_yarn), cmocka_unit_test(test_attention),
 		cmocka_unit_test(test_attention_blocked),
 		cmocka_unit_test(test_stories), cmocka_unit_test(test_load_errors),
 	};
