@@ -15,12 +15,10 @@
 #include "llm/gguf_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 typedef struct {
 	const uint8_t *p, *end;
@@ -367,12 +365,7 @@ cr_err cr_gguf_open(const char *path, cr_gguf **out, cr_msg *m)
 	}
 	g->base = g->mm.data;
 	g->len = g->mm.len;
-	g->path = cr_strdup(path);
-	if (!g->path) {
-		cr_mmap_close(&g->mm);
-		cr_free(g);
-		return cr_fail(m, CR_ENOMEM, "gguf: out of memory");
-	}
+	g->mapped = 1;
 	e = open_common(g, out, m);
 	if (e && m) {
 		/* Prefix the path so the reason says which file. */
@@ -395,7 +388,6 @@ void cr_gguf_free(cr_gguf *g)
 	cr_mmap_close(&g->mm);
 	if (g->data_copy)
 		munmap(g->data_copy, g->data_copy_len);
-	cr_free(g->path);
 	cr_free(g);
 }
 
@@ -416,7 +408,7 @@ cr_err cr_gguf_load_data(cr_gguf *g, int *moved, const uint8_t **from, cr_msg *m
 	if (moved)
 		*moved = 0;
 	const char *env = getenv("CR_MMAP");
-	if (!g->path || g->data_copy || g->n_tensors == 0 || g->data_offset >= g->len ||
+	if (!g->mapped || g->data_copy || g->n_tensors == 0 || g->data_offset >= g->len ||
 	    (env && *env && strcmp(env, "0")) || thp_disabled())
 		return CR_OK;
 	const size_t huge = (size_t)2 << 20;
@@ -434,26 +426,20 @@ cr_err cr_gguf_load_data(cr_gguf *g, int *moved, const uint8_t **from, cr_msg *m
 	if (p + span < raw + span + huge)
 		munmap(p + span, (size_t)(raw + span + huge - (p + span)));
 	madvise(p, span, MADV_HUGEPAGE);
-	int fd = open(g->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		munmap(p, span);
-		return cr_fail(m, CR_EIO, "%s: %s", g->path, strerror(errno));
+	/* copied from the validated mapping itself (not re-read by path, which
+	 * could name another file by now), a window at a time, each window's
+	 * source pages dropped from the resident set once copied */
+	const uint8_t *src = g->base + g->data_offset;
+	madvise((void *)g->base, g->len, MADV_SEQUENTIAL);
+	const size_t win = (size_t)2 << 20;
+	for (size_t done = 0; done < len; done += win) {
+		size_t n = CR_MIN(win, len - done);
+		memcpy(p + done, src + done, n);
+		uintptr_t a = ((uintptr_t)(src + done) + 4095) & ~(uintptr_t)4095;
+		uintptr_t b = ((uintptr_t)(src + done + n)) & ~(uintptr_t)4095;
+		if (b > a)
+			madvise((void *)a, b - a, MADV_DONTNEED);
 	}
-	size_t done = 0;
-	while (done < len) {
-		ssize_t r = pread(fd, p + done, CR_MIN(len - done, (size_t)64 << 20), (off_t)(g->data_offset + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			int err = r < 0 ? errno : 0;
-			close(fd);
-			munmap(p, span);
-			return cr_fail(m, CR_EIO, "%s: reading the weights: %s", g->path,
-				       err ? strerror(err) : "file shrank while loading");
-		}
-		done += (size_t)r;
-	}
-	close(fd);
 	const uint8_t *old = g->base + g->data_offset;
 	for (size_t i = 0; i < g->n_tensors; i++)
 		g->tensors[i].data = p + ((const uint8_t *)g->tensors[i].data - old);
@@ -463,6 +449,7 @@ cr_err cr_gguf_load_data(cr_gguf *g, int *moved, const uint8_t **from, cr_msg *m
 	 * tokenizer at load) leave the resident set; a later read faults them
 	 * back in from the page cache */
 	madvise((void *)g->base, g->len, MADV_DONTNEED);
+	madvise((void *)g->base, g->len, MADV_NORMAL);
 	if (moved)
 		*moved = 1;
 	if (from)

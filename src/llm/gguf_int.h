@@ -67,7 +67,7 @@ struct cr_gguf {
 	uint32_t *thash;          /* open addressing over tensor names: index+1, 0 = empty */
 	size_t thash_cap;
 	size_t data_offset;       /* start of the data section in the file */
-	char *path;               /* when opened from a path (for cr_gguf_load_data) */
+	int mapped;               /* opened from a path: base is our own mapping */
 	uint8_t *data_copy;       /* the data section in private memory, or NULL */
 	size_t data_copy_len;     /* bytes mapped at data_copy */
 };
@@ -77,10 +77,10 @@ struct cr_gguf {
  * anonymous memory that asks the kernel for transparent huge pages, and
  * points every tensor there. Generation streams every weight once per
  * token; with 4 KiB file pages one core reads about 11.6 GB/s here, with
- * 2 MiB pages 16.2 (bench/bench_llm's bandwidth lines show both), because
- * a page walk no longer interrupts the hardware prefetcher every 4 KiB.
- * The bytes are read with pread, so the mapping's pages never enter the
- * process: resident memory stays one copy of the weights. A no-op for
+ * 2 MiB pages 16.2, because a page walk no longer interrupts the hardware
+ * prefetcher every 4 KiB. The bytes are copied from the mapping a window
+ * at a time, each window's source pages dropped from the resident set once
+ * copied, so resident memory stays about one copy of the weights. A no-op for
  * files opened from memory, when already done, when the kernel has THP
  * disabled, or with CR_MMAP=1 in the environment (weights then stay in the
  * shared page cache, which other processes mapping the file can share).
