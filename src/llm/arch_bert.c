@@ -21,13 +21,6 @@
 #include <math.h>
 #include <string.h>
 
-static void add_bias(float *y, const float *b, int n, int dim)
-{
-	for (int i = 0; i < n; i++)
-		for (int d = 0; d < dim; d++)
-			y[(size_t)i * dim + d] += b[d];
-}
-
 static float gelu(float x)
 {
 	const float k = 0.7978845608028654f; /* sqrt(2/pi) */
@@ -64,13 +57,13 @@ cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_m
 		cr_model_matmul(c, &L->wq, x, n, c->q);
 		cr_model_matmul(c, &L->wk, x, n, c->kb);
 		cr_model_matmul(c, &L->wv, x, n, c->vb);
-		add_bias(c->q, L->bq, n, NQ);
-		add_bias(c->kb, L->bk, n, NKV);
-		add_bias(c->vb, L->bv, n, NKV);
+		cr_add_bias(c->q, L->bq, n, NQ);
+		cr_add_bias(c->kb, L->bk, n, NKV);
+		cr_add_bias(c->vb, L->bv, n, NKV);
 		cr_kv_store(c, il, 0, n, c->kb, c->vb);
 		cr_attention(c, il, c->q, NQ, n, 0, n, 0, c->att, NQ);
 		cr_model_matmul(c, &L->wo, c->att, n, c->o);
-		add_bias(c->o, L->bo, n, E);
+		cr_add_bias(c->o, L->bo, n, E);
 		for (int i = 0; i < n; i++) {
 			float *xi = x + (size_t)i * E, *oi = c->o + (size_t)i * E;
 			for (int d = 0; d < E; d++)
@@ -78,11 +71,11 @@ cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_m
 			cr_layernorm(xi, oi, L->attn_out_norm, L->attn_out_norm_b, E, hp->eps);
 		}
 		cr_model_matmul(c, &L->ffn_up, x, n, c->up);
-		add_bias(c->up, L->b_up, n, F);
+		cr_add_bias(c->up, L->b_up, n, F);
 		for (size_t i = 0; i < (size_t)n * F; i++)
 			c->up[i] = gelu(c->up[i]);
 		cr_model_matmul(c, &L->ffn_down, c->up, n, c->o);
-		add_bias(c->o, L->b_down, n, E);
+		cr_add_bias(c->o, L->b_down, n, E);
 		for (int i = 0; i < n; i++) {
 			float *xi = x + (size_t)i * E, *oi = c->o + (size_t)i * E;
 			for (int d = 0; d < E; d++)

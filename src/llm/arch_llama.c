@@ -100,15 +100,6 @@ void cr_attention_blocked(cr_ctx *c, int il, const float *q, int q_stride, int n
 			batt_task(&j, t, nt);
 }
 
-static void add_bias(float *y, const float *b, int n, int dim)
-{
-	if (!b)
-		return;
-	for (int i = 0; i < n; i++)
-		for (int d = 0; d < dim; d++)
-			y[(size_t)i * dim + d] += b[d];
-}
-
 /* The per-token work between the products (norms, biases, q/k norms, rope,
  * residual adds, SwiGLU), spread over the pool by token for a batch: run on
  * the caller alone it was a serial stretch of every layer at two threads. */
@@ -135,9 +126,9 @@ static void tok_range(cr_ctx *c, const cr_layer *L, stage st, int i0, int i1)
 			break;
 		case ST_QK: {
 			float *qi = c->q + (size_t)i * NQ, *ki = c->kb + (size_t)i * NKV, *vi = c->vb + (size_t)i * NKV;
-			add_bias(qi, L->bq, 1, NQ);
-			add_bias(ki, L->bk, 1, NKV);
-			add_bias(vi, L->bv, 1, NKV);
+			cr_add_bias(qi, L->bq, 1, NQ);
+			cr_add_bias(ki, L->bk, 1, NKV);
+			cr_add_bias(vi, L->bv, 1, NKV);
 			if (L->q_norm) {
 				for (int h = 0; h < hp->n_head; h++)
 					cr_rmsnorm(qi + (size_t)h * HD, qi + (size_t)h * HD, L->q_norm, HD, hp->eps);
@@ -150,7 +141,7 @@ static void tok_range(cr_ctx *c, const cr_layer *L, stage st, int i0, int i1)
 			break;
 		}
 		case ST_ATTN_RES: /* x += o (+ bo); cur = ffn_norm(x) */
-			add_bias(oi, L->bo, 1, E);
+			cr_add_bias(oi, L->bo, 1, E);
 			for (int d = 0; d < E; d++)
 				xi[d] += oi[d];
 			cr_rmsnorm(ci, xi, L->ffn_norm, E, hp->eps);

@@ -665,6 +665,15 @@ void cr_layernorm(float *y, const float *x, const float *w, const float *b, int 
 	}
 }
 
+void cr_add_bias(float *y, const float *b, int n, int dim)
+{
+	if (!b)
+		return;
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < dim; d++)
+			y[(size_t)i * dim + d] += b[d];
+}
+
 void cr_rope_table(float *cs, int pos, const cr_hparams *hp, const float *freq_div)
 {
 	/* as GGML computes it: theta_scale^i by repeated multiplication */

@@ -124,6 +124,8 @@ cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all
 cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m);
 
 /* Shared graph pieces (model.c). */
+/* y[i][d] += b[d] for n rows of dim (b NULL: nothing). */
+void cr_add_bias(float *y, const float *b, int n, int dim);
 void cr_rmsnorm(float *y, const float *x, const float *w, int n, float eps);
 void cr_layernorm(float *y, const float *x, const float *w, const float *b, int n, float eps);
 /* Rotates the first n_rot dims of each of n_heads heads (stride head_dim)
