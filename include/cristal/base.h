@@ -38,7 +38,10 @@ typedef enum cr_err {
 	CR_ECANCELED,
 	CR_EUNSUPPORTED, /* valid but not something we handle */
 	CR_ETOOBIG,      /* input over a configured limit (size, depth, ratio) */
-	CR_EBUSY,
+	CR_EBUSY,        /* a lock or a slot is held by someone else */
+	CR_EUNAUTH,      /* no or bad credentials (HTTP 401) */
+	CR_ERATELIMIT,   /* a quota or rate limit was reached (HTTP 429) */
+	CR_EUPSTREAM,    /* a model provider or other upstream service failed (HTTP 502) */
 	CR_ERR__COUNT
 } cr_err;
 
@@ -169,8 +172,36 @@ CR_API double cr_now(void);      /* monotonic seconds */
 CR_API int64_t cr_wallclock(void); /* unix seconds */
 
 typedef enum { CR_LOG_DEBUG, CR_LOG_INFO, CR_LOG_WARN, CR_LOG_ERROR } cr_log_level;
+/* The level and the sink are process-wide and may be changed from any
+ * thread. The sink gets each formatted line (no newline); NULL restores
+ * stderr. A sink must be thread-safe: cr_log is called from any thread. */
+typedef void (*cr_log_sink)(void *ctx, cr_log_level l, const char *line);
 CR_API void cr_log_set_level(cr_log_level l);
+CR_API cr_log_level cr_log_get_level(void);
+CR_API void cr_log_set_sink(cr_log_sink fn, void *ctx);
 CR_API void cr_log(cr_log_level l, const char *fmt, ...) CR_PRINTF(2, 3);
+
+/* ---- cancellation ------------------------------------------------------ */
+
+/*
+ * A cancel token: an atomic flag plus an optional deadline, shared by the
+ * one who wants the result (an HTTP request, a CLI with a budget) and the
+ * code doing the work (decoding, search, extraction), which calls
+ * cr_cancel_check every so often and stops with its result when it is not
+ * CR_OK. Any thread may request cancellation at any time; checking costs an
+ * atomic load and, with a deadline, one monotonic clock read. A NULL token
+ * never cancels. Embedded by the caller: cr_cancel_init, no release.
+ */
+typedef struct cr_cancel {
+	_Atomic int flag;               /* 1 once cr_cancel_request was called */
+	_Atomic int64_t deadline_ns;    /* monotonic ns, 0 = none */
+} cr_cancel;
+CR_API void cr_cancel_init(cr_cancel *c);
+CR_API void cr_cancel_request(cr_cancel *c);
+/* Sets the deadline `seconds` from now (<= 0: none). */
+CR_API void cr_cancel_set_timeout(cr_cancel *c, double seconds);
+/* CR_OK, CR_ECANCELED (requested) or CR_ETIMEOUT (deadline passed). */
+CR_API cr_err cr_cancel_check(const cr_cancel *c) CR_NODISCARD;
 
 /* ---- thread pool ------------------------------------------------------- */
 

@@ -17,6 +17,9 @@ static const char *const names[CR_ERR__COUNT] = {
 	[CR_EUNSUPPORTED] = "unsupported",
 	[CR_ETOOBIG] = "over a size limit",
 	[CR_EBUSY] = "busy",
+	[CR_EUNAUTH] = "unauthorised",
+	[CR_ERATELIMIT] = "rate limited",
+	[CR_EUPSTREAM] = "upstream provider failed",
 };
 
 const char *cr_strerror(cr_err e)
