@@ -103,4 +103,40 @@ typedef struct cr_corpus_query {
 CR_API cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q,
 			       cr_result **out, size_t *n, cr_msg *m) CR_NODISCARD;
 
+/* ---- a document's text, and JSON for results and documents ------------- */
+
+/* One chunk's part of a rebuilt document text. */
+typedef struct cr_doc_part {
+	cr_loc loc;        /* the chunk's location (strings in the arena) */
+	size_t start, len; /* its text without the overlap: text[start .. start + len) */
+} cr_doc_part;
+typedef struct cr_doc_text {
+	const char *text;  /* NUL-terminated */
+	size_t len;
+	cr_doc_part *parts; /* one per chunk, in order */
+	size_t n_parts;
+} cr_doc_text;
+/*
+ * A document's extracted text rebuilt from its chunks in order, with the
+ * overlap the chunker carried between neighbours removed; a chunk at
+ * another location (page, slide, speaker turn...) starts a new paragraph
+ * (doc.c). Everything lives in arena a. A document without chunks gives an
+ * empty text.
+ */
+CR_API cr_err cr_corpus_doc_text(cr_corpus *c, cr_arena *a, int64_t doc_id, cr_doc_text *out,
+				 cr_msg *m) CR_NODISCARD;
+/*
+ * Appends {"<key>": val, "results": [...]} for search results (json.c, which
+ * lists the fields): key is "query" (the query text) or "qid" (an evaluation
+ * query's id). No trailing newline. CR_ETOOBIG / CR_ENOMEM if the buffer
+ * could not grow (its content is then a truncated object).
+ */
+CR_API cr_err cr_corpus_results_json(cr_buf *b, const char *key, const char *val, const cr_result *rs,
+				     size_t n) CR_NODISCARD;
+/* Appends one document as JSON (what `cristal show --json` prints): the
+ * catalog row d, its text t (cr_corpus_doc_text) and the names of the
+ * documents inside it (from the catalog). No trailing newline. */
+CR_API cr_err cr_corpus_doc_json(cr_corpus *c, const cr_doc_row *d, const cr_doc_text *t, cr_buf *b,
+				 cr_msg *m) CR_NODISCARD;
+
 #endif

@@ -126,6 +126,17 @@ CR_API cr_err cr_store_model_get(cr_store *s, cr_arena *a, const char *name, cr_
 CR_API cr_err cr_store_model_del(cr_store *s, const char *name, cr_msg *m);
 typedef int (*cr_store_model_fn)(void *ctx, const cr_model_row *r);
 CR_API cr_err cr_store_model_list(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg *m);
+/*
+ * What a --model argument or a request's model names (store/model.c): a path
+ * (it contains '/' or is an existing regular file) is returned as given, in
+ * *path; anything else is a registered name looked up in s, and *path is
+ * the registered file's path, in arena a. s may be NULL when no catalog is
+ * open: a name then gives CR_ENOTFOUND, so a caller can open the catalog
+ * only when it is needed and ask again. CR_EINVAL for an empty name,
+ * CR_ENOTFOUND (with a reason) for an unknown one.
+ */
+CR_API cr_err cr_store_model_resolve(cr_store *s, cr_arena *a, const char *name_or_path, const char **path,
+				     cr_msg *m) CR_NODISCARD;
 
 /* -- additions for crash-safe index upkeep (corpus.h) -- */
 

@@ -19,42 +19,31 @@
 
 int cmd_model_resolve(cr_cli *cli, const char *cmd, const char *arg, char *path, size_t cap);
 
-static int is_file(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* NAME (registered) or PATH (a file) -> path. 0 on success, else the exit
- * status after printing why. */
+ * status after printing why. The catalog is opened only for a name. */
 int cmd_model_resolve(cr_cli *cli, const char *cmd, const char *arg, char *path, size_t cap)
 {
-	if (!arg || !*arg)
-		return cli_fail(cmd, "--model NAME|PATH is required");
-	if (is_file(arg) || strchr(arg, '/')) {
-		if (strlen(arg) >= cap)
-			return cli_fail(cmd, "path too long");
-		strcpy(path, arg);
-		return 0;
-	}
 	cr_msg m = {{0}};
-	cr_store *st = NULL;
-	cr_err e = cr_store_open(cli->data_dir, &st, &m);
-	if (e)
-		return cli_fail(cmd, "%s", m.text[0] ? m.text : cr_strerror(e));
 	cr_arena a;
 	cr_arena_init(&a, 0);
-	cr_model_row row = {0};
-	e = cr_store_model_get(st, &a, arg, &row, &m);
+	cr_store *st = NULL;
+	const char *p = NULL;
+	cr_err e = cr_store_model_resolve(NULL, &a, arg, &p, &m);
+	if (e == CR_ENOTFOUND) {
+		m.text[0] = 0;
+		e = cr_store_open(cli->data_dir, &st, &m);
+		if (!e)
+			e = cr_store_model_resolve(st, &a, arg, &p, &m);
+	}
 	int rc = 0;
-	if (e == CR_ENOTFOUND)
-		rc = cli_fail(cmd, "no model named '%s' (see cristal model list) and no such file", arg);
+	if (e == CR_EINVAL)
+		rc = cli_fail(cmd, "--model NAME|PATH is required");
 	else if (e)
 		rc = cli_fail(cmd, "%s", m.text[0] ? m.text : cr_strerror(e));
-	else if (strlen(row.path) >= cap)
+	else if (strlen(p) >= cap)
 		rc = cli_fail(cmd, "path too long");
 	else
-		strcpy(path, row.path);
+		strcpy(path, p);
 	cr_arena_release(&a);
 	cr_store_close(st);
 	return rc;

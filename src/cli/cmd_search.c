@@ -43,67 +43,14 @@ static void usage(FILE *f)
 		   "  --no-snippets  leave snippets out (faster evaluation runs)\n");
 }
 
-static void json_str(cr_buf *b, const char *s)
-{
-	if (!s)
-		(void)cr_buf_adds(b, "null");
-	else
-		(void)cr_buf_add_json_str(b, s, strlen(s));
-}
-
 static void print_json(const cr_result *rs, size_t n, const char *key, const char *val)
 {
 	cr_buf b;
 	cr_buf_init(&b, 0);
-	(void)cr_buf_printf(&b, "{\"%s\":", key);
-	json_str(&b, val);
-	(void)cr_buf_adds(&b, ",\"results\":[");
-	for (size_t i = 0; i < n; i++) {
-		const cr_result *r = &rs[i];
-		const cr_loc *l = &r->loc;
-		(void)cr_buf_adds(&b, i ? ",{\"doc\":" : "{\"doc\":");
-		json_str(&b, r->doc);
-		(void)cr_buf_adds(&b, ",\"title\":");
-		json_str(&b, r->title);
-		(void)cr_buf_adds(&b, ",\"type\":");
-		json_str(&b, r->type);
-		(void)cr_buf_printf(&b, ",\"score\":%.4f", r->score);
-		if (r->snippet) {
-			(void)cr_buf_adds(&b, ",\"snippet\":");
-			json_str(&b, r->snippet);
-		}
-		if (l->page > 0)
-			(void)cr_buf_printf(&b, ",\"page\":%d", l->page);
-		if (l->slide > 0)
-			(void)cr_buf_printf(&b, ",\"slide\":%d", l->slide);
-		if (l->sheet) {
-			(void)cr_buf_adds(&b, ",\"sheet\":");
-			json_str(&b, l->sheet);
-		}
-		if (l->line_start > 0) {
-			int le = l->line_end > 0 ? l->line_end : l->line_start;
-			(void)cr_buf_printf(&b, ",\"line\":%d,\"line_end\":%d", l->line_start, le);
-			if (l->sheet) /* in a sheet those are row numbers: say so too */
-				(void)cr_buf_printf(&b, ",\"row\":%d,\"row_end\":%d", l->line_start, le);
-		}
-		if (l->speaker) {
-			(void)cr_buf_adds(&b, ",\"speaker\":");
-			json_str(&b, l->speaker);
-		}
-		if (l->t_start >= 0)
-			(void)cr_buf_printf(&b, ",\"time\":%.3f", l->t_start);
-		if (l->heading) {
-			(void)cr_buf_adds(&b, ",\"heading\":");
-			json_str(&b, l->heading);
-		}
-		if (l->symbol) {
-			(void)cr_buf_adds(&b, ",\"symbol\":");
-			json_str(&b, l->symbol);
-		}
-		(void)cr_buf_addc(&b, '}');
-	}
-	(void)cr_buf_adds(&b, "]}\n");
-	fwrite(b.data, 1, b.len, stdout);
+	if (cr_corpus_results_json(&b, key, val, rs, n) || cr_buf_addc(&b, '\n'))
+		cli_fail("search", "out of memory");
+	else
+		fwrite(b.data, 1, b.len, stdout);
 	cr_buf_release(&b);
 }
 
