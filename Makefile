@@ -13,15 +13,23 @@ build:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The installer runs once per machine and again when it changes (a stamp in
+# the build tree), not on every `make test`; `make deps` forces it.
+DEPS_STAMP = $(BUILD)/.deps-installed
+$(DEPS_STAMP): scripts/install-deps.sh
+	@scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
 deps:
 	@scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $(DEPS_STAMP)
 
-run: deps build
+run: $(DEPS_STAMP) build
 	bin/cristal --data $(DATA) init
 	bin/cristal --data $(DATA) ingest samples
 	bin/cristal --data $(DATA) shell
 
-test: deps build
+test: $(DEPS_STAMP) build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 asan:

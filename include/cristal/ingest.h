@@ -20,47 +20,7 @@
 #define CRISTAL_INGEST_H
 
 #include "cristal/base.h"
-
-typedef struct cr_kv {
-	const char *key;
-	const char *value;
-} cr_kv;
-
-/* Location fields: 0 / NULL / negative time mean "not applicable". */
-typedef struct cr_loc {
-	int page;          /* 1-based PDF page */
-	int slide;         /* 1-based pptx slide */
-	const char *sheet; /* xlsx sheet name */
-	int line_start;    /* 1-based line range (code, txt, md) */
-	int line_end;
-	const char *speaker; /* transcript / chat speaker */
-	double t_start;    /* seconds from start (vtt/srt), -1 = n/a */
-	double t_end;
-	const char *heading; /* heading path "Intro > Scope" */
-	const char *symbol;  /* code symbol (function/class) the lines belong to */
-} cr_loc;
-
-typedef struct cr_section {
-	const char *text; /* UTF-8, NUL-terminated */
-	size_t len;
-	cr_loc loc;
-} cr_section;
-
-typedef struct cr_doc cr_doc;
-struct cr_doc {
-	const char *name;  /* path relative to the ingested root, "x.mbox#3", "a.eml#att/b.pdf", or JSONL id */
-	const char *parent;/* name of the containing document, or NULL */
-	const char *title;
-	const char *type;  /* format: txt md html pdf docx xlsx pptx csv eml mbox vtt srt chat code git-commit jsonl */
-	const char *lang;  /* programming language for code ("c", "python"...), else natural language "en"/"ja" if known */
-	int64_t date;      /* unix seconds, 0 = unknown */
-	const char *author;
-	cr_kv *meta;       /* other metadata (from, to, subject, charset, ...) */
-	size_t n_meta;
-	cr_section *sections;
-	size_t n_sections;
-	cr_doc *next;      /* further documents from the same file (attachments, mbox messages) */
-};
+#include "cristal/doc.h"
 
 typedef struct cr_extract_limits {
 	size_t max_file_bytes;     /* input size (default 256 MiB) */
@@ -104,13 +64,6 @@ CR_API cr_err cr_charset_to_utf8(cr_arena *a, const uint8_t *buf, size_t len, co
 
 /* -- chunking -- */
 
-typedef struct cr_chunk {
-	const char *text;
-	size_t len;
-	cr_loc loc;
-	uint32_t ordinal; /* position of the chunk in its document */
-} cr_chunk;
-
 typedef struct cr_chunk_opts {
 	size_t target_chars; /* aim (default 1200 characters) */
 	size_t overlap_chars;/* carried from the previous chunk of the same section (default 150) */
@@ -123,5 +76,23 @@ CR_API cr_chunk_opts cr_chunk_opts_default(void);
  * boundaries, never inside a UTF-8 character. */
 CR_API cr_err cr_chunk_doc(cr_arena *a, const cr_doc *d, const cr_chunk_opts *o,
 			   cr_chunk **out, size_t *n_out) CR_NODISCARD;
+
+/* -- sources that are folders, not files (walked by the corpus) -- */
+
+/* Is `dir` the top of a git work tree? */
+CR_API int cr_git_is_repo(const char *dir);
+/* Tracked files at HEAD, as paths relative to dir (NUL-separated list in out). */
+CR_API cr_err cr_git_ls_files(cr_arena *a, const char *dir, char ***paths, size_t *n, cr_msg *m) CR_NODISCARD;
+/* The commit log as documents (type "git-commit", name "<repo>@<sha>", author, date, message, files changed). */
+CR_API cr_err cr_git_log_docs(cr_arena *a, const char *dir, const char *repo_name, size_t max_commits,
+			      cr_doc **out, cr_msg *m) CR_NODISCARD;
+/* Is `dir` a Slack-style export (users.json + channels.json + channel folders)? */
+CR_API int cr_chat_is_export(const char *dir);
+/* Loads users.json so chat day files can show names instead of ids (optional). */
+CR_API cr_err cr_chat_load_users(cr_arena *a, const char *dir, cr_kv **users, size_t *n, cr_msg *m) CR_NODISCARD;
+/* Replaces user ids left in chat documents of the list d (speakers and
+ * "@U123" mentions) by the names in users (from cr_chat_load_users). New
+ * strings go into arena a. */
+CR_API cr_err cr_chat_name_users(cr_arena *a, cr_doc *d, const cr_kv *users, size_t n) CR_NODISCARD;
 
 #endif

@@ -15,7 +15,7 @@
 #define CRISTAL_STORE_H
 
 #include "cristal/base.h"
-#include "cristal/ingest.h"
+#include "cristal/doc.h"
 
 typedef struct cr_store cr_store;
 

@@ -8,7 +8,7 @@
  * after one warm-up token (which also faults the weights in); we print the
  * median and the spread. --json: {"pp512":…, "tg128":…, "threads":…, ...}.
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/llm.h"
 
 #include <getopt.h>

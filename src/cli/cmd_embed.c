@@ -4,7 +4,7 @@
  * joined by spaces, or stdin when there are none) as one JSON array.
  * --tokens ID,ID,... embeds those token ids instead (tests against llama.cpp).
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/llm.h"
 
 #include <getopt.h>

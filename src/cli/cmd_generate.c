@@ -28,7 +28,7 @@
  * --logits-out writes the logits of every prompt position (float32, n_prompt
  * × n_vocab) to FILE after evaluating the prompt as one batch.
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/llm.h"
 
 #include <getopt.h>

@@ -7,7 +7,7 @@
  * files were rejected; 1 with a one-line reason when the ingest itself
  * failed (catalog, index, a root that does not exist).
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/corpus.h"
 
 #include <getopt.h>

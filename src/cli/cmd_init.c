@@ -3,7 +3,7 @@
  * index). Running it on an existing data directory is harmless: it opens
  * it, which also repairs an index left behind by a crash.
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/corpus.h"
 
 #include <getopt.h>

@@ -7,7 +7,7 @@
  * JSON summary. Also home of cmd_model_resolve, which the generate, embed
  * and bench-model commands use to turn --model NAME|PATH into a file path.
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/llm.h"
 #include "cristal/store.h"
 

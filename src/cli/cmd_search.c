@@ -16,7 +16,7 @@
  *
  * cli_search_run and cli_search_print are shared with cmd_shell.c.
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/corpus.h"
 
 #include <getopt.h>

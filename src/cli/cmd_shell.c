@@ -4,7 +4,7 @@
  * ends on EOF, "quit" or "exit". `make run` starts it as the agent's stand-in
  * until the agent lands. Each query sees documents ingested meanwhile.
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/corpus.h"
 
 #include <getopt.h>

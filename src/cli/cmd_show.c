@@ -5,7 +5,7 @@
  * (parsed), "text", "children" (names of the documents inside: attachments,
  * messages) and "sections" (each chunk's location and de-overlapped text).
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/corpus.h"
 
 #include <getopt.h>

@@ -5,7 +5,7 @@
  * catalog's chunks when the two are in step; --json prints one object
  * ("live" repeats "entries" for scripts that check exactly that).
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/corpus.h"
 
 #include <getopt.h>

@@ -20,7 +20,7 @@
  * comparison with llama_detokenize. The model may be a vocab-only GGUF:
  * only the metadata is read.
  */
-#include "cli/cli.h"
+#include "cli.h"
 #include "cristal/llm.h"
 
 #include <getopt.h>

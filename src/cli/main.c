@@ -1,7 +1,7 @@
 /*
  * main.c — `cristal`: global options, then one subcommand.
  */
-#include "cli/cli.h"
+#include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -15,7 +15,7 @@
  * flock()ed during sync and ingest. An open that finds the lock taken (an
  * ingest is running) skips its sync; that ingest will sync.
  */
-#include "corpus/corpus_int.h"
+#include "corpus_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

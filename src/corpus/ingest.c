@@ -27,8 +27,7 @@
  * ingest; a catalog or index failure does (the work committed so far
  * stays, and the next run continues from it).
  */
-#include "corpus/corpus_int.h"
-#include "ingest/ingest_int.h"
+#include "corpus_int.h"
 
 #include <errno.h>
 #include <pthread.h>

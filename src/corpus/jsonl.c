@@ -20,7 +20,7 @@
  * whole inside one transaction), which keeps the catalog side to a few
  * microseconds per document; the index catch-up dominates.
  */
-#include "corpus/corpus_int.h"
+#include "corpus_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>

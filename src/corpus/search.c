@@ -8,7 +8,7 @@
  * Cost: one index search plus, per hit, one catalog row (a primary-key
  * lookup) and one snippet over at most the chunk's text.
  */
-#include "corpus/corpus_int.h"
+#include "corpus_int.h"
 
 #include <string.h>
 

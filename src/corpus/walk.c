@@ -21,8 +21,7 @@
  * The data directory itself is never walked (cr_walk_exclude).
  * Entries are sorted by name, so runs are reproducible.
  */
-#include "corpus/corpus_int.h"
-#include "ingest/ingest_int.h"
+#include "corpus_int.h"
 
 #include <dirent.h>
 #include <errno.h>

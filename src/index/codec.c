@@ -5,7 +5,7 @@
  * norm table of 256 entries per query replaces per-document divisions), and
  * the IMPACT summaries that bound a block's score for block-max WAND.
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
  * files that MANIFEST does not list, when it can take LOCK without waiting
  * (if another process holds it, those files may be its work in progress).
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <dirent.h>
 #include <errno.h>

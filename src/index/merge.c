@@ -9,7 +9,7 @@
  * plus one block per source cursor. The old files are unlinked after the new
  * MANIFEST is published (searches that still hold them keep their mappings).
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

@@ -16,7 +16,7 @@
  * Unknown field names (http:...) are plain words. Stray quotes are lenient:
  * an unterminated phrase runs to the end. A bad date gives CR_EINVAL.
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>

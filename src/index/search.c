@@ -28,7 +28,7 @@
  * Scores are summed in query-term order whatever the traversal, so both
  * modes give bit-identical scores; ties are broken by entry id.
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
  * the block pointer along the skip table, so block-max WAND can check a
  * block's score bound without decoding it.
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <stdlib.h>
 

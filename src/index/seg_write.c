@@ -8,7 +8,7 @@
  * with the section offsets and a checksum, and both files are fsync'd. The
  * segment is not visible until the caller lists it in MANIFEST.
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

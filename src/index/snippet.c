@@ -11,7 +11,7 @@
  * around whole matched ranges, which the analyzer reports on character
  * boundaries. Cost: one analysis pass plus O(matches) window scans.
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <stdlib.h>
 

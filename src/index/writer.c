@@ -25,7 +25,7 @@
  * Errors found in a pipeline stage (out of memory, a failed flush) are
  * sticky: they are returned by the next add or by commit.
  */
-#include "index/index_int.h"
+#include "index_int.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -27,7 +27,7 @@
  * Cost: one pass of uchardet over at most 64 KiB, one iconv pass.
  */
 #define _GNU_SOURCE
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <errno.h>
 #include <iconv.h>

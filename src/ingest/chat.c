@@ -48,7 +48,7 @@
 
 #include <jansson.h>
 
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #define CHAT_RUN_GAP 300.0
 #define CHAT_RUN_BYTES 1500

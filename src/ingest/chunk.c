@@ -19,7 +19,7 @@
  * Cost: O(total text + chunks x log sections) per document; memory from the
  * arena.
  */
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <string.h>
 
@@ -34,12 +34,6 @@ static int str_eq(const char *a, const char *b)
 	if (!a || !b)
 		return a == b;
 	return strcmp(a, b) == 0;
-}
-
-static int same_place(const cr_loc *a, const cr_loc *b)
-{
-	return a->page == b->page && a->slide == b->slide && str_eq(a->sheet, b->sheet) &&
-	       str_eq(a->heading, b->heading) && str_eq(a->symbol, b->symbol);
 }
 
 static int is_cont(uint8_t c) { return (c & 0xc0) == 0x80; }
@@ -239,7 +233,7 @@ cr_err cr_chunk_doc(cr_arena *a, const cr_doc *d, const cr_chunk_opts *o, cr_chu
 		const cr_loc *place = &d->sections[i].loc;
 		size_t j = i, n_sp = 0;
 		cr_buf_reset(&text);
-		for (; j < d->n_sections && same_place(place, &d->sections[j].loc); j++) {
+		for (; j < d->n_sections && cr_loc_same(place, &d->sections[j].loc); j++) {
 			const cr_section *s = &d->sections[j];
 			if (n_sp == cap_sp) {
 				size_t nc = cap_sp ? cap_sp * 2 : 16;

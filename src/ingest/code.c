@@ -46,7 +46,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #define CODE_MAX_LINES 150
 #define CODE_MAX_BYTES 6000

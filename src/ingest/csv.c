@@ -11,7 +11,7 @@
  * row, with the file line range it spans; the chunker joins rows. The
  * header row itself is one section too, so column names are searchable.
  */
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <stdlib.h>
 #include <string.h>

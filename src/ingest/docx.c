@@ -13,7 +13,7 @@
  * footers and comments are not indexed. Title: core.xml title, else the
  * first "Title"-style paragraph, else the first heading, else file name.
  */
-#include "ingest/ooxml.h"
+#include "ooxml.h"
 
 #include <stdlib.h>
 #include <string.h>

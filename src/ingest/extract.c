@@ -26,7 +26,7 @@
  * without a title get the file name (without folders) as title.
  */
 #define _GNU_SOURCE
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <libxml/parser.h>
 #include <pthread.h>

@@ -44,7 +44,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 extern char **environ;
 

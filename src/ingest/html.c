@@ -16,7 +16,7 @@
  * lang, author, meta and date.
  */
 #define _GNU_SOURCE
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>

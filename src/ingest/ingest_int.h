@@ -109,22 +109,4 @@ size_t cr_text_unix_newlines(char *s, size_t n);
  * few control characters)? Looks at the first 64 KiB only. */
 int cr_charset_looks_text(const uint8_t *buf, size_t len);
 
-/* -- sources that are folders, not files (walked by corpus/) -- */
-
-/* Is `dir` the top of a git work tree? */
-int cr_git_is_repo(const char *dir);
-/* Tracked files at HEAD, as paths relative to dir (NUL-separated list in out). */
-cr_err cr_git_ls_files(cr_arena *a, const char *dir, char ***paths, size_t *n, cr_msg *m);
-/* The commit log as documents (type "git-commit", name "<repo>@<sha>", author, date, message, files changed). */
-cr_err cr_git_log_docs(cr_arena *a, const char *dir, const char *repo_name, size_t max_commits,
-		       cr_doc **out, cr_msg *m);
-/* Is `dir` a Slack-style export (users.json + channels.json + channel folders)? */
-int cr_chat_is_export(const char *dir);
-/* Loads users.json so cr_x_chat can show names instead of ids (optional). */
-cr_err cr_chat_load_users(cr_arena *a, const char *dir, cr_kv **users, size_t *n, cr_msg *m);
-/* Replaces user ids left in chat documents of the list d (speakers and
- * "@U123" mentions) by the names in users (from cr_chat_load_users). New
- * strings go into arena a. */
-cr_err cr_chat_name_users(cr_arena *a, cr_doc *d, const cr_kv *users, size_t n);
-
 #endif

@@ -54,7 +54,7 @@
 
 #include <gmime/gmime.h>
 
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #define MAIL_MAX_PARTS 4000   /* Content-Type headers per message */
 #define MAIL_MAX_BOUNDARY_WORK 2e8 /* "--" lines x Content-Type headers */

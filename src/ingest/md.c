@@ -11,7 +11,7 @@
  * first heading, else the file name. Markup is kept: emphasis and link
  * syntax do not hurt a word index.
  */
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <string.h>
 

@@ -11,7 +11,7 @@
  * checks, and the read stops at that size.
  */
 #define _GNU_SOURCE
-#include "ingest/ooxml.h"
+#include "ooxml.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -19,7 +19,7 @@
 #ifndef CR_INGEST_OOXML_H
 #define CR_INGEST_OOXML_H
 
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <libxml/xmlreader.h>
 

@@ -18,7 +18,7 @@
  * A single page cannot be interrupted: the deadline is checked between pages.
  */
 #define _GNU_SOURCE
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <glib.h>
 #include <poppler.h>

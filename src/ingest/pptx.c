@@ -12,7 +12,7 @@
  * "Notes: ..." — both with loc.slide (1-based, in presentation order).
  * Title: core.xml, else the first slide title, else the file name.
  */
-#include "ingest/ooxml.h"
+#include "ooxml.h"
 
 #include <string.h>
 

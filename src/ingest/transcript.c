@@ -39,7 +39,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #define TURN_MAX_BYTES 1500
 #define TURN_MAX_GAP 30.0

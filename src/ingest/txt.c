@@ -5,7 +5,7 @@
  * Title: a first paragraph that is one short line (8-100 bytes), else the
  * file name.
  */
-#include "ingest/ingest_int.h"
+#include "ingest_int.h"
 
 #include <string.h>
 

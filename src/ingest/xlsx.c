@@ -17,7 +17,7 @@
  * numbers in loc.line_start/line_end; the first block starts with
  * "Sheet: <name>". Title: core.xml, else the file name.
  */
-#include "ingest/ooxml.h"
+#include "ooxml.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -16,7 +16,7 @@
  * shared attention routine serves both graphs. GELU is the tanh form GGML
  * uses.
  */
-#include "llm/model_int.h"
+#include "model_int.h"
 
 #include <math.h>
 #include <string.h>

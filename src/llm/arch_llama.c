@@ -19,8 +19,8 @@
  * Batches longer than the context's n_batch are processed in chunks, so
  * the scratch buffers never grow. Nothing here allocates.
  */
-#include "llm/model_int.h"
-#include "llm/cpu/quant.h"
+#include "model_int.h"
+#include "cpu/quant.h"
 
 #include <math.h>
 #include <string.h>

@@ -12,7 +12,7 @@
  * memory. Opening costs one pass over the header (O(n_kv + n_tensors) plus
  * string arrays element by element: 150k tokens take ~1 ms).
  */
-#include "llm/gguf_int.h"
+#include "gguf_int.h"
 
 #include <errno.h>
 #include <stdio.h>

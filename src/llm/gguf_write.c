@@ -10,7 +10,7 @@
  * copied, so memory use is the sum of the tensors. Alignment is 32 unless
  * general.alignment (u32, power of two) is set.
  */
-#include "llm/gguf_int.h"
+#include "gguf_int.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -13,8 +13,8 @@
  *
  * Positions >= cr_ctx_pos are garbage; truncation only moves the counter.
  */
-#include "llm/model_int.h"
-#include "llm/cpu/cpu.h"
+#include "model_int.h"
+#include "cpu/cpu.h"
 
 cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m)
 {

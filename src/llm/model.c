@@ -18,9 +18,9 @@
  * Costs: attention is O(n_kv × head_dim) per query and head, spread over the
  * pool by head; norms and RoPE are single-threaded O(n_embd) per token.
  */
-#include "llm/model_int.h"
-#include "llm/gguf_int.h"
-#include "llm/cpu/cpu.h"
+#include "model_int.h"
+#include "gguf_int.h"
+#include "cpu/cpu.h"
 
 #include <math.h>
 #include <stdlib.h>

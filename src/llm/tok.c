@@ -18,8 +18,8 @@
  * plus O(n_special * n) for the partitioning.
  */
 #define _GNU_SOURCE /* memmem, qsort_r */
-#include "llm/tok_int.h"
-#include "llm/gguf_int.h"
+#include "tok_int.h"
+#include "gguf_int.h"
 
 #include <stdlib.h>
 #include <string.h>

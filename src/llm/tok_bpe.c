@@ -25,7 +25,7 @@
  *  4. each final symbol is looked up; one that is not a token falls back to
  *     its single bytes that are (as llama.cpp, others are dropped).
  */
-#include "llm/tok_int.h"
+#include "tok_int.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
  * not a token is emitted as byte tokens <0xNN> (byte fallback).
  * O(n log n) in the characters of the fragment.
  */
-#include "llm/tok_int.h"
+#include "tok_int.h"
 
 #include <string.h>
 

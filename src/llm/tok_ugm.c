@@ -16,8 +16,8 @@
  * A charsmap that points outside itself makes cr_tok_encode fail with
  * CR_ECORRUPT (llama.cpp throws).
  */
-#include "llm/tok_int.h"
-#include "llm/gguf_int.h"
+#include "tok_int.h"
+#include "gguf_int.h"
 
 #include <float.h>
 #include <string.h>

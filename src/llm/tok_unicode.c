@@ -10,7 +10,7 @@
  * generated from the latest UnicodeData.txt, so code points assigned after
  * utf8proc's Unicode version may be classed differently.
  */
-#include "llm/tok_int.h"
+#include "tok_int.h"
 
 #include <utf8proc.h>
 

@@ -14,7 +14,7 @@
  * vocabulary pieces from the left; a word that cannot be cut entirely
  * becomes [UNK].
  */
-#include "llm/tok_int.h"
+#include "tok_int.h"
 
 #include <string.h>
 

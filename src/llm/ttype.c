@@ -10,7 +10,7 @@
  * file, so the GGUF reader can check the size of a tensor it will never
  * compute with (an IQ2 tensor still has to lie inside the file).
  */
-#include "llm/gguf_int.h"
+#include "gguf_int.h"
 
 typedef struct {
 	const char *name;

@@ -35,7 +35,7 @@
  * the latter case too). busy_timeout is 10 s so a search started during an
  * ingest waits rather than fails.
  */
-#include "store/store_int.h"
+#include "store_int.h"
 
 #include <jansson.h>
 #include <sqlite3.h>

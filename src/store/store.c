@@ -7,7 +7,7 @@
  * "postgres://" URL is reserved for the PostgreSQL back end, which is not
  * built yet (CR_EUNSUPPORTED).
  */
-#include "store/store_int.h"
+#include "store_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -56,7 +56,7 @@
  * MeCab splits differently in a question and in a paragraph; bigrams alone
  * rank accidental overlaps too high).
  */
-#include "text/text_int.h"
+#include "text_int.h"
 
 #include <string.h>
 #ifdef __SSE2__

@@ -23,7 +23,7 @@
  * verbs and adjectives; dropping hiragana-only bigrams or adding kanji
  * unigrams also stayed within 0.001. We keep the smaller index.
  */
-#include "text/text_int.h"
+#include "text_int.h"
 
 #include <mecab.h>
 #include <pthread.h>

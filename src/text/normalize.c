@@ -27,7 +27,7 @@
  * and Hangul, Thai, Lao, Khmer and Myanmar (bigram runs), which the
  * analyzer segments differently from space-delimited scripts.
  */
-#include "text/text_int.h"
+#include "text_int.h"
 
 #include <pthread.h>
 #include <utf8proc.h>

@@ -28,7 +28,7 @@
  * tokens and never do. Snowball "english" also beat the original Porter
  * algorithm there (0.696 vs 0.694).
  */
-#include "text/text_int.h"
+#include "text_int.h"
 
 #include <libstemmer.h>
 #include <string.h>

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llm/cpu/quant.h"
+#include "cpu/quant.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>

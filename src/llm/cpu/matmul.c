@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llm/cpu/quant.h"
+#include "cpu/quant.h"
 
 /* ---- per-thread scratch ------------------------------------------------- */
 

@@ -23,7 +23,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "llm/cpu/quant.h"
+#include "cpu/quant.h"
 
 int cr_cpu_block(cr_ttype t)
 {

@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "llm/cpu/cpu.h"
+#include "cpu.h"
 
 #define CR_QK4_0 32
 #define CR_QK8_0 32

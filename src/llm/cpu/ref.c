@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "llm/cpu/quant.h"
+#include "cpu/quant.h"
 
 /* ---- fp16 / bf16 --------------------------------------------------------- */
 

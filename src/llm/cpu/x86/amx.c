@@ -31,7 +31,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "llm/cpu/quant.h"
+#include "cpu/quant.h"
 
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,f16c"))), apply_to = function)
@@ -345,6 +345,6 @@ const cr_big_kern cr_amx_kern[CR_TT__COUNT] = {
 #pragma clang attribute pop
 #endif
 #else
-#include "llm/cpu/quant.h"
+#include "cpu/quant.h"
 const cr_big_kern cr_amx_kern[CR_TT__COUNT];
 #endif

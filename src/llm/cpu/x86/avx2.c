@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "llm/cpu/quant.h"
+#include "cpu/quant.h"
 
 #define AI __attribute__((always_inline)) static inline
 

@@ -41,7 +41,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "llm/cpu/quant.h"
+#include "cpu/quant.h"
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512vbmi"))), apply_to = function)
 #endif
