@@ -9,7 +9,19 @@
  * flight. Every document carries tenant, owner, groups and classification;
  * its chunks inherit them.
  *
- * Threads: one cr_store per thread (SQLite connections are cheap).
+ * Threads: a cr_store is one connection to the catalog, with its own
+ * cached statements and scratch buffers: one thread uses it at a time (it
+ * may move between threads between calls, as the corpus's pool does).
+ * Threads that work at once each open their own (cr_store_open, or
+ * cr_corpus_store_acquire); connections to one catalog may be used at once
+ * from any threads and processes: readers see the last commit and never
+ * wait, writers take turns (a write transaction waits up to 10 s for
+ * another, then CR_EBUSY).
+ *
+ * Schema: the catalog carries its schema version; an open upgrades an older
+ * catalog step by step (each step one transaction, so a crash leaves the
+ * last completed version) and refuses one newer than this build with
+ * CR_EUNSUPPORTED.
  */
 #ifndef CRISTAL_STORE_H
 #define CRISTAL_STORE_H

@@ -21,9 +21,17 @@
  *   kv(key, value)                       small settings
  *   models(name, path, arch, info, size, added)   `cristal model add`
  *   rejects(source_id, name, size, mtime, reason)  files rejected for their
- *          content, not read again while size and mtime match; created
- *          IF NOT EXISTS at every open, so v1 catalogs made before it get
- *          it too (an additive change: older builds ignore the table)
+ *          content, not read again while size and mtime match (v2)
+ *
+ * Migrations. A new catalog is created at version 1 (SCHEMA) and brought up
+ * like an old one: UPGRADES lists the steps in order, step k taking the
+ * catalog from version k to k+1 (schema_version holds the version). Each
+ * step runs in its own BEGIN IMMEDIATE transaction that re-reads the version
+ * first, so two processes opening an old catalog at once upgrade it once,
+ * and a crash leaves the last completed version. A catalog newer than this
+ * build is refused (CR_EUNSUPPORTED): its tables may mean something this
+ * code does not know. To change the schema, append a step and bump
+ * SCHEMA_VERSION; never edit a step that has shipped.
  *
  * AUTOINCREMENT (not plain rowid) guarantees chunk ids strictly increase and
  * are never reused, even after the highest chunk is deleted: the index
@@ -42,7 +50,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+/* The version SCHEMA creates; UPGRADES lead from it to SCHEMA_VERSION. */
+#define SCHEMA_BASE 1
+#define SCHEMA_VERSION 2
 
 static const char SCHEMA[] =
 	"CREATE TABLE schema_version(version INTEGER NOT NULL);"
@@ -160,10 +170,16 @@ static const char *const SQL[S__COUNT] = {
 	[S_REJ_DEL] = "DELETE FROM rejects WHERE source_id = ?1 AND name = ?2",
 };
 
-static const char REJECTS_TABLE[] =
+/* UPGRADES[i] takes a catalog from version SCHEMA_BASE + i to the next. */
+static const char *const UPGRADES[] = {
+	/* 1 -> 2: the rejected-file cache. v1 catalogs written by builds that
+	 * created it at every open already have it: IF NOT EXISTS. */
 	"CREATE TABLE IF NOT EXISTS rejects(source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
 	" name TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, reason TEXT NOT NULL,"
-	" PRIMARY KEY(source_id, name)) WITHOUT ROWID;";
+	" PRIMARY KEY(source_id, name)) WITHOUT ROWID;",
+};
+_Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
+	       "one upgrade step per schema version");
 
 typedef struct sq_store {
 	cr_store base;
@@ -1137,52 +1153,90 @@ static const cr_store_vt SQLITE_VT = {
 	.rejects_of_source = sq_rejects_of_source,
 };
 
-/* Creates the schema in a new file, or checks the version of an old one. */
-static cr_err schema_init(sq_store *q, const char *path, cr_msg *m)
+static cr_err schema_exec(sq_store *q, const char *path, const char *sql, const char *what, cr_msg *m)
+{
+	char *err = NULL;
+	if (sqlite3_exec(q->db, sql, NULL, NULL, &err) == SQLITE_OK)
+		return CR_OK;
+	int prim = sqlite3_errcode(q->db) & 0xff;
+	cr_err e = cr_fail(m, prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? CR_EBUSY : CR_EIO, "%s: %s: %s", path,
+			   what, err ? err : sqlite3_errmsg(q->db));
+	sqlite3_free(err);
+	return e;
+}
+
+/* The catalog's schema version: 0 when it has no schema_version table. */
+static cr_err schema_version(sq_store *q, const char *path, int64_t *v, cr_msg *m)
 {
 	int64_t have = 0;
+	*v = 0;
 	cr_err e = one_int(q, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
 			   &have, m);
+	if (e || !have)
+		return e;
+	if ((e = one_int(q, "SELECT coalesce(max(version), 0) FROM schema_version", v, m)))
+		return e;
+	if (*v < SCHEMA_BASE)
+		return cr_fail(m, CR_ECORRUPT, "%s: catalog has no schema version", path);
+	if (*v > SCHEMA_VERSION)
+		return cr_fail(m, CR_EUNSUPPORTED,
+			       "%s: catalog schema v%lld is newer than this build (v%d): upgrade cristal to open it",
+			       path, (long long)*v, SCHEMA_VERSION);
+	return CR_OK;
+}
+
+/* One transaction: creates the schema (want == SCHEMA_BASE) in an empty
+ * file, or runs the step to version `want`, unless another connection did
+ * it meanwhile. */
+static cr_err schema_step(sq_store *q, const char *path, int64_t want, cr_msg *m)
+{
+	cr_err e = schema_exec(q, path, "BEGIN IMMEDIATE", "cannot upgrade the catalog", m);
 	if (e)
 		return e;
-	if (have) {
-		int64_t v = 0;
-		if ((e = one_int(q, "SELECT max(version) FROM schema_version", &v, m)))
-			return e;
-		if (v > SCHEMA_VERSION)
-			return cr_fail(m, CR_EUNSUPPORTED, "%s: catalog schema v%lld is newer than this build (v%d)",
-				       path, (long long)v, SCHEMA_VERSION);
-		if (v < 1)
-			return cr_fail(m, CR_ECORRUPT, "%s: catalog has no schema version", path);
-		return CR_OK;
-	}
-	char *err = NULL;
-	char ver[64];
-	snprintf(ver, sizeof ver, "INSERT INTO schema_version VALUES (%d);", SCHEMA_VERSION);
-	if (sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
-		goto fail;
-	/* Another process may have created it meanwhile. */
-	if ((e = one_int(q, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_version'", &have, m))) {
+	int64_t v = 0;
+	if ((e = schema_version(q, path, &v, m)) || v >= want)
+		goto end;
+	char what[64], ver[96];
+	snprintf(what, sizeof what, "cannot upgrade the catalog to v%lld", (long long)want);
+	snprintf(ver, sizeof ver, "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%lld);",
+		 (long long)want);
+	if (want == SCHEMA_BASE)
+		e = schema_exec(q, path, SCHEMA, "cannot create the catalog", m);
+	else if (v != want - 1)
+		e = cr_fail(m, CR_ECORRUPT, "%s: catalog at v%lld, expected v%lld", path, (long long)v,
+			    (long long)want - 1);
+	else
+		e = schema_exec(q, path, UPGRADES[want - 1 - SCHEMA_BASE], what, m);
+	if (!e)
+		e = schema_exec(q, path, ver, what, m);
+end:
+	if (e) {
 		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 		return e;
 	}
-	if (have)
-		return sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? CR_OK
-										 : db_fail(q, m, "schema");
-	if (sqlite3_exec(q->db, SCHEMA, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(q->db, ver, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(q->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
-		goto fail;
-	return CR_OK;
-fail:
-	e = cr_fail(m, CR_EIO, "%s: cannot create the catalog: %s", path, err ? err : sqlite3_errmsg(q->db));
-	sqlite3_free(err);
-	sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	if ((e = schema_exec(q, path, "COMMIT", "cannot upgrade the catalog", m)))
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	else if (want > SCHEMA_BASE && v < want)
+		cr_log(CR_LOG_INFO, "%s: catalog upgraded to schema v%lld", path, (long long)want);
+	return e;
+}
+
+/* Creates the schema in a new file, or upgrades an old one to SCHEMA_VERSION. */
+static cr_err schema_init(sq_store *q, const char *path, cr_msg *m)
+{
+	int64_t v = 0;
+	cr_err e = schema_version(q, path, &v, m);
+	for (int64_t want = v < SCHEMA_BASE ? SCHEMA_BASE : v + 1; !e && want <= SCHEMA_VERSION; want++)
+		e = schema_step(q, path, want, m);
 	return e;
 }
 
 cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m)
 {
+	/* Connections are used by one thread at a time but by many threads
+	 * over their life: the library must be built thread-safe. */
+	if (!sqlite3_threadsafe())
+		return cr_fail(m, CR_EUNSUPPORTED, "catalog: SQLite was built without thread support");
 	cr_err e = cr_mkdirs(data_dir, m);
 	if (e)
 		return e;
@@ -1221,11 +1275,6 @@ cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m)
 	}
 	if ((e = schema_init(q, path, m)))
 		goto fail;
-	if (sqlite3_exec(q->db, REJECTS_TABLE, NULL, NULL, &err) != SQLITE_OK) {
-		e = cr_fail(m, CR_EIO, "%s: cannot add the rejects table: %s", path, err ? err : sqlite3_errmsg(q->db));
-		sqlite3_free(err);
-		goto fail;
-	}
 	cr_free(path);
 	*out = &q->base;
 	return CR_OK;

@@ -1,6 +1,8 @@
 /* test_store.c — the catalog: documents and chunks CRUD, transactions, chunk
  * ids never reused, ACL fields, the deleted-chunk journal, kv, models, stats,
- * and a damaged catalog file reported as CR_ECORRUPT. */
+ * a damaged catalog file reported as CR_ECORRUPT, schema migrations (a v1
+ * catalog upgraded with its data, a newer one refused), and connections
+ * used from several threads at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <pthread.h>
+#include <sqlite3.h>
 
 #include "cristal/store.h"
 
@@ -460,6 +465,216 @@ static void test_corrupt(void **st)
 	assert_int_equal(cr_store_open("postgres://x", &s, &m), CR_EUNSUPPORTED);
 }
 
+
+/* Runs SQL on the catalog file directly, as an older build would have left it. */
+static void raw_sql(const char *sql)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char *err = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", sql, err);
+	assert_int_equal(rc, SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int64_t raw_int(const char *sql)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_migrations(void **st)
+{
+	/* A new catalog is at the current version, with every table. */
+	cr_store *s = open_store();
+	cr_msg m = {{0}};
+	int64_t src = 0;
+	assert_int_equal(cr_store_source_get_or_add(s, "/data/docs", "folder", &src, &m), CR_OK);
+	const char *texts[] = {"alpha beta", "gamma delta"};
+	int64_t id = put_doc(s, src, "docs/a.txt", NULL, texts, 2, NULL);
+	assert_int_equal(cr_store_kv_set(s, "k", "v", &m), CR_OK);
+	cr_store_close(s);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 2);
+
+	/* The v1 layout: what builds before the rejects table created. */
+	raw_sql("DROP TABLE rejects; UPDATE schema_version SET version = 1;");
+	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name = 'rejects'"), 0);
+	s = open_store();
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 2);
+	assert_int_equal(raw_int("SELECT count(*) FROM schema_version"), 1);
+	/* the data survived */
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc_row d;
+	assert_int_equal(cr_store_doc_find(s, &a, src, "docs/a.txt", &d, &m), CR_OK);
+	assert_int_equal(d.id, id);
+	assert_int_equal(d.n_chunks, 2);
+	collect k = {0};
+	assert_int_equal(cr_store_chunks_of_doc(s, id, collect_chunk, &k, &m), CR_OK);
+	assert_int_equal(k.n, 2);
+	assert_string_equal(k.texts[1], "gamma delta");
+	const char *v = NULL;
+	assert_int_equal(cr_store_kv_get(s, &a, "k", &v, &m), CR_OK);
+	assert_string_equal(v, "v");
+	/* and the new table works */
+	cr_reject_row rr = {.source_id = src, .name = "docs/bin", .size = 3, .mtime = 4, .reason = "binary"};
+	assert_int_equal(cr_store_reject_put(s, &rr, &m), CR_OK);
+	cr_reject_row got;
+	assert_int_equal(cr_store_reject_find(s, &a, src, "docs/bin", &got, &m), CR_OK);
+	assert_string_equal(got.reason, "binary");
+	cr_store_close(s);
+
+	/* A v1 catalog that already had the table (made by the builds that
+	 * created it at every open) upgrades too, keeping its rows. */
+	raw_sql("UPDATE schema_version SET version = 1;");
+	s = open_store();
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 2);
+	assert_int_equal(cr_store_reject_find(s, &a, src, "docs/bin", &got, &m), CR_OK);
+	cr_store_close(s);
+
+	/* Newer than this build: refused, with the versions in the message. */
+	raw_sql("UPDATE schema_version SET version = 99;");
+	cr_store *s2 = NULL;
+	memset(&m, 0, sizeof m);
+	assert_int_equal(cr_store_open(dir, &s2, &m), CR_EUNSUPPORTED);
+	assert_null(s2);
+	assert_non_null(strstr(m.text, "v99 is newer than this build (v2)"));
+	/* and left as it was */
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 99);
+
+	/* No version at all: corrupt, not silently recreated. */
+	raw_sql("DELETE FROM schema_version;");
+	memset(&m, 0, sizeof m);
+	assert_int_equal(cr_store_open(dir, &s2, &m), CR_ECORRUPT);
+	assert_non_null(strstr(m.text, "no schema version"));
+	cr_arena_release(&a);
+}
+
+/* Two connections opening the same v1 catalog at once upgrade it once. */
+typedef struct opener {
+	cr_store *s;
+	cr_err e;
+	char msg[sizeof ((cr_msg *)0)->text];
+} opener;
+
+static void *open_thread(void *arg)
+{
+	opener *o = arg;
+	cr_msg m = {{0}};
+	o->e = cr_store_open(dir, &o->s, &m);
+	snprintf(o->msg, sizeof o->msg, "%s", m.text);
+	return NULL;
+}
+
+static void test_migration_race(void **st)
+{
+	cr_store *s = open_store();
+	cr_store_close(s);
+	raw_sql("DROP TABLE rejects; UPDATE schema_version SET version = 1;");
+	enum { N = 4 };
+	opener o[N];
+	pthread_t th[N];
+	memset(o, 0, sizeof o);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, open_thread, &o[i]), 0);
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		if (o[i].e)
+			fprintf(stderr, "open %d: %s\n", i, o[i].msg);
+		assert_int_equal(o[i].e, CR_OK);
+		cr_store_close(o[i].s);
+	}
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 2);
+	assert_int_equal(raw_int("SELECT count(*) FROM schema_version"), 1);
+}
+
+/* One writer and readers on their own connections, at the same time: every
+ * read sees a whole document (all its chunks or none). */
+typedef struct reader_arg {
+	int64_t src;
+	int64_t seen_max;
+	int errors;
+	volatile int *stop;
+} reader_arg;
+
+static void *reader_thread(void *arg)
+{
+	reader_arg *r = arg;
+	cr_store *s = NULL;
+	cr_msg m = {{0}};
+	if (cr_store_open(dir, &s, &m)) {
+		r->errors++;
+		return NULL;
+	}
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	while (!__atomic_load_n(r->stop, __ATOMIC_ACQUIRE)) {
+		for (int i = 0; i < 50; i++) {
+			char name[32];
+			snprintf(name, sizeof name, "d%d", i);
+			cr_doc_row d;
+			cr_err e = cr_store_doc_find(s, &a, r->src, name, &d, &m);
+			if (e == CR_ENOTFOUND)
+				continue;
+			if (e || d.n_chunks != 3) {
+				r->errors++;
+				continue;
+			}
+			collect k = {0};
+			if (cr_store_chunks_of_doc(s, d.id, collect_chunk, &k, &m) || k.n != 3)
+				r->errors++;
+			if (d.id > r->seen_max)
+				r->seen_max = d.id;
+		}
+		cr_arena_release(&a);
+	}
+	cr_arena_release(&a);
+	cr_store_close(s);
+	return NULL;
+}
+
+static void test_threads(void **st)
+{
+	cr_store *w = open_store();
+	cr_msg m = {{0}};
+	int64_t src = 0;
+	assert_int_equal(cr_store_source_get_or_add(w, "/data/docs", "folder", &src, &m), CR_OK);
+	volatile int stop = 0;
+	enum { N = 3 };
+	reader_arg ra[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		ra[i] = (reader_arg){.src = src, .stop = &stop};
+		assert_int_equal(pthread_create(&th[i], NULL, reader_thread, &ra[i]), 0);
+	}
+	const char *texts[] = {"one", "two", "three"};
+	for (int round = 0; round < 4; round++)
+		for (int i = 0; i < 50; i++) {
+			char name[32];
+			snprintf(name, sizeof name, "d%d", i);
+			put_doc(w, src, name, NULL, texts, 3, NULL);
+		}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(ra[i].errors, 0);
+	}
+	cr_store_close(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +684,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_children, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kv_models, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
