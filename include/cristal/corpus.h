@@ -25,8 +25,18 @@
  * root: re-ingesting a root deletes its documents whose files are gone.
  * The catalog's mtime is in nanoseconds since the epoch.
  *
- * Writers: one process writes a data directory at a time (DATA/lock, held
- * during ingest and the repair at open); readers never wait for it.
+ * Threads. A cr_corpus is shared by all the threads of a process:
+ *  - cr_corpus_search, and catalog lookups on a connection from
+ *    cr_corpus_store_acquire, run on any number of threads at once, also
+ *    while one thread ingests; each call checks a catalog connection and an
+ *    analyzer out of the corpus's pools and returns them (SQLite WAL:
+ *    readers see the last commit and never wait for the writer);
+ *  - one writer at a time: cr_corpus_ingest and cr_corpus_ingest_jsonl
+ *    take the writer lock, held by one thread of one process (DATA/lock is
+ *    flock()ed, and the holding thread recorded); a second writer, thread
+ *    or process, gets CR_EBUSY (another process is waited for up to 10 s);
+ *  - cr_corpus_store (the writer's connection) is for single-threaded
+ *    tools; cr_corpus_close when no other call runs.
  */
 #ifndef CRISTAL_CORPUS_H
 #define CRISTAL_CORPUS_H
@@ -42,9 +52,25 @@ typedef struct cr_corpus cr_corpus;
  * date with the catalog. */
 CR_API cr_err cr_corpus_open(const char *data_dir, int create, cr_corpus **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_corpus_close(cr_corpus *c);
+/* The writer's catalog connection: use it only where no other thread uses
+ * the corpus (a command-line tool), or while holding the writer lock. */
 CR_API cr_store *cr_corpus_store(cr_corpus *c);
+/* The index: safe to search from any thread (index.h). */
 CR_API cr_index *cr_corpus_index(cr_corpus *c);
-CR_API cr_analyzer *cr_corpus_analyzer(cr_corpus *c); /* for the calling thread */
+/*
+ * A catalog connection of the caller's own until it gives it back: any
+ * thread may take one at any time (read-only use; writes go through
+ * ingest). The pool opens a connection when none is idle and keeps every
+ * one until close (as many as calls ever ran at once). Give it back with
+ * cr_corpus_store_release, from any thread; an open transaction is rolled
+ * back.
+ */
+CR_API cr_err cr_corpus_store_acquire(cr_corpus *c, cr_store **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_corpus_store_release(cr_corpus *c, cr_store *s);
+/* The same for the text analyzer searches use (NULL when out of memory);
+ * an analyzer serves one thread at a time. */
+CR_API cr_analyzer *cr_corpus_analyzer_acquire(cr_corpus *c);
+CR_API void cr_corpus_analyzer_release(cr_corpus *c, cr_analyzer *an);
 
 typedef enum { CR_FILE_INGESTED, CR_FILE_UPDATED, CR_FILE_UNCHANGED, CR_FILE_DELETED, CR_FILE_REJECTED } cr_file_outcome;
 

@@ -16,8 +16,14 @@
  * catalog's chunk id) and grouped by `doc_key` (the catalog's document id),
  * so search can return the best chunk per document.
  *
- * Threads: a cr_index may be searched by many threads at once (each search
- * brings its own analyzer); one writer at a time.
+ * Threads: a cr_index is shared by the threads of a process. Searches,
+ * refreshes and stats run on any number of threads at once, each search
+ * with its own analyzer (an analyzer serves one thread at a time); each
+ * works on a snapshot, and refreshes only ever move it forward. Changes
+ * (a writer from new to free, delete, merge) hold the index's LOCK: one
+ * thread of one process at a time; a second thread gets CR_EBUSY at once,
+ * another process waits up to ~30 s, then CR_EBUSY. A writer is used and
+ * freed by the thread that created it. cr_index_set_bm25 before sharing.
  */
 #ifndef CRISTAL_INDEX_H
 #define CRISTAL_INDEX_H

@@ -11,9 +11,17 @@
  * point leaves a catalog that is consistent and an index that is at worst
  * behind, and sync is idempotent, so the next open (or ingest) repairs it.
  *
- * Writers. One process writes a data directory at a time: DATA/lock is
- * flock()ed during sync and ingest. An open that finds the lock taken (an
- * ingest is running) skips its sync; that ingest will sync.
+ * Writers. One thread of one process writes a data directory at a time:
+ * DATA/lock is flock()ed during sync and ingest, and the thread holding it
+ * is recorded, so that another thread of the same process is refused too
+ * (flock alone would admit it: the lock belongs to the open file). An open
+ * that finds the lock taken (an ingest is running) skips its sync; that
+ * ingest will sync.
+ *
+ * Readers. Searches and lookups run on any number of threads at once, each
+ * call on a catalog connection and an analyzer checked out of the corpus's
+ * pools (a SQLite connection and an analyzer each serve one thread at a
+ * time), next to the writer's own connection.
  */
 #include "corpus_int.h"
 
@@ -33,55 +41,130 @@ static char *path_join(const char *a, const char *b)
 	return p;
 }
 
-cr_err cr_corpus_lock(cr_corpus *c, cr_msg *m)
+/* Takes the writer lock for the calling thread; waits up to `tries` x 50 ms
+ * for another process (0: no wait). */
+static cr_err lock_take(cr_corpus *c, int tries, cr_msg *m)
 {
-	if (c->locked)
-		return CR_OK;
-	/* Wait a little: a search may be finishing its own short sync. */
-	for (int i = 0; i < 200; i++) {
-		if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
-			c->locked = 1;
-			return CR_OK;
+	pthread_t self = pthread_self();
+	pthread_mutex_lock(&c->lock_mu);
+	if (c->lock_depth) {
+		int mine = pthread_equal(c->lock_owner, self);
+		if (mine)
+			c->lock_depth++;
+		pthread_mutex_unlock(&c->lock_mu);
+		return mine ? CR_OK
+			    : cr_fail(m, CR_EBUSY, "%s: another thread is writing (an ingest is running)", c->dir);
+	}
+	/* Claimed before waiting for the file lock, so that the other threads
+	 * of this process fail at once instead of joining the wait. */
+	c->lock_depth = 1;
+	c->lock_owner = self;
+	pthread_mutex_unlock(&c->lock_mu);
+	cr_err e = CR_OK;
+	for (int i = 0;; i++) {
+		if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			e = cr_fail(m, CR_EIO, "%s/lock: %s", c->dir, strerror(errno));
+			break;
 		}
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return cr_fail(m, CR_EIO, "%s/lock: %s", c->dir, strerror(errno));
+		if (i >= tries) {
+			e = cr_fail(m, CR_EBUSY, "%s: another process is writing (an ingest is running)", c->dir);
+			break;
+		}
 		usleep(50000);
 	}
-	return cr_fail(m, CR_EBUSY, "%s: another process is writing (an ingest is running)", c->dir);
+	if (e) {
+		pthread_mutex_lock(&c->lock_mu);
+		c->lock_depth = 0;
+		pthread_mutex_unlock(&c->lock_mu);
+	}
+	return e;
+}
+
+cr_err cr_corpus_lock(cr_corpus *c, cr_msg *m)
+{
+	/* Wait a little: another process may be running its short repair at open. */
+	return lock_take(c, 200, m);
 }
 
 void cr_corpus_unlock(cr_corpus *c)
 {
-	if (c->locked) {
+	pthread_mutex_lock(&c->lock_mu);
+	/* A thread that does not hold the lock (its cr_corpus_lock failed)
+	 * changes nothing. */
+	if (c->lock_depth && pthread_equal(c->lock_owner, pthread_self()) && --c->lock_depth == 0)
 		flock(c->lock_fd, LOCK_UN);
-		c->locked = 0;
-	}
+	pthread_mutex_unlock(&c->lock_mu);
 }
 
-cr_analyzer *cr_corpus_analyzer(cr_corpus *c)
+/* ---- pools of per-call resources ---------------------------------------- */
+
+/* Pushes x on a pool's idle list; 0 when the list cannot grow. */
+static int pool_push(void ***list, size_t *n, size_t *cap, void *x)
 {
-	cr_analyzer *an = pthread_getspecific(c->an_key);
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 4;
+		void **p = cr_realloc(*list, nc * sizeof *p);
+		if (!p)
+			return 0;
+		*list = p;
+		*cap = nc;
+	}
+	(*list)[(*n)++] = x;
+	return 1;
+}
+
+cr_analyzer *cr_corpus_analyzer_acquire(cr_corpus *c)
+{
+	cr_analyzer *an = NULL;
+	pthread_mutex_lock(&c->pool_mu);
+	if (c->n_ans)
+		an = c->ans[--c->n_ans];
+	pthread_mutex_unlock(&c->pool_mu);
 	if (an)
 		return an;
 	cr_analyzer_opts o = cr_analyzer_opts_default();
 	if (cr_analyzer_new(&o, &an, NULL))
 		return NULL;
-	pthread_mutex_lock(&c->an_mu);
-	if (c->n_ans == c->cap_ans) {
-		size_t cap = c->cap_ans ? 2 * c->cap_ans : 4;
-		cr_analyzer **p = cr_realloc(c->ans, cap * sizeof *p);
-		if (!p) {
-			pthread_mutex_unlock(&c->an_mu);
-			cr_analyzer_free(an);
-			return NULL;
-		}
-		c->ans = p;
-		c->cap_ans = cap;
-	}
-	c->ans[c->n_ans++] = an;
-	pthread_mutex_unlock(&c->an_mu);
-	pthread_setspecific(c->an_key, an);
 	return an;
+}
+
+void cr_corpus_analyzer_release(cr_corpus *c, cr_analyzer *an)
+{
+	if (!an)
+		return;
+	pthread_mutex_lock(&c->pool_mu);
+	int kept = pool_push((void ***)&c->ans, &c->n_ans, &c->cap_ans, an);
+	pthread_mutex_unlock(&c->pool_mu);
+	if (!kept)
+		cr_analyzer_free(an);
+}
+
+cr_err cr_corpus_store_acquire(cr_corpus *c, cr_store **out, cr_msg *m)
+{
+	*out = NULL;
+	pthread_mutex_lock(&c->pool_mu);
+	if (c->n_readers)
+		*out = c->readers[--c->n_readers];
+	pthread_mutex_unlock(&c->pool_mu);
+	if (*out)
+		return CR_OK;
+	return cr_store_open(c->dir, out, m);
+}
+
+void cr_corpus_store_release(cr_corpus *c, cr_store *s)
+{
+	if (!s)
+		return;
+	/* A connection left inside a transaction would hold the catalog's
+	 * write lock for its next user: end it. */
+	cr_store_rollback(s);
+	pthread_mutex_lock(&c->pool_mu);
+	int kept = pool_push((void ***)&c->readers, &c->n_readers, &c->cap_readers, s);
+	pthread_mutex_unlock(&c->pool_mu);
+	if (!kept)
+		cr_store_close(s);
 }
 
 cr_store *cr_corpus_store(cr_corpus *c) { return c->store; }
@@ -200,7 +283,7 @@ cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m)
 	cr_err e;
 	if ((e = tombstone_journal(c, m)) || (e = repair_ahead(c, m)))
 		return e;
-	catchup k = {.c = c, .an = cr_corpus_analyzer(c), .m = m};
+	catchup k = {.c = c, .an = cr_corpus_analyzer_acquire(c), .m = m};
 	if (!k.an)
 		return cr_fail(m, CR_ENOMEM, "text analyzer unavailable");
 	e = cr_store_chunks_after(c->store, (int64_t)cr_index_max_id(c->ix), catchup_chunk, &k, m);
@@ -209,6 +292,7 @@ cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m)
 	if (!e && k.w && k.pending)
 		e = cr_index_writer_commit(k.w, m);
 	cr_index_writer_free(k.w);
+	cr_corpus_analyzer_release(c, k.an);
 	if (n_added)
 		*n_added = k.added;
 	return e;
@@ -236,15 +320,16 @@ void cr_corpus_close(cr_corpus *c)
 		return;
 	cr_index_close(c->ix);
 	cr_store_close(c->store);
+	for (size_t i = 0; i < c->n_readers; i++)
+		cr_store_close(c->readers[i]);
+	cr_free(c->readers);
 	for (size_t i = 0; i < c->n_ans; i++)
 		cr_analyzer_free(c->ans[i]);
 	cr_free(c->ans);
-	pthread_key_delete(c->an_key);
-	pthread_mutex_destroy(&c->an_mu);
-	if (c->lock_fd >= 0) {
-		cr_corpus_unlock(c);
-		close(c->lock_fd);
-	}
+	pthread_mutex_destroy(&c->pool_mu);
+	pthread_mutex_destroy(&c->lock_mu);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd); /* closing drops the flock, if held */
 	cr_free(c->dir);
 	cr_free(c->index_dir);
 	cr_free(c);
@@ -269,12 +354,8 @@ cr_err cr_corpus_open(const char *data_dir, int create, cr_corpus **out, cr_msg 
 	if (!c)
 		return cr_fail(m, CR_ENOMEM, "out of memory");
 	c->lock_fd = -1;
-	pthread_mutex_init(&c->an_mu, NULL);
-	if (pthread_key_create(&c->an_key, NULL)) {
-		pthread_mutex_destroy(&c->an_mu);
-		cr_free(c);
-		return cr_fail(m, CR_ENOMEM, "no thread key");
-	}
+	pthread_mutex_init(&c->lock_mu, NULL);
+	pthread_mutex_init(&c->pool_mu, NULL);
 	c->dir = cr_strdup(data_dir);
 	c->index_dir = path_join(data_dir, "index");
 	char *lock = path_join(data_dir, "lock");
@@ -297,8 +378,7 @@ cr_err cr_corpus_open(const char *data_dir, int create, cr_corpus **out, cr_msg 
 	if ((e = cr_store_open(data_dir, &c->store, m)) || (e = cr_index_open(c->index_dir, &c->ix, m)))
 		goto fail;
 	/* Repair now if nobody else is writing; else the writer will. */
-	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
-		c->locked = 1;
+	if (lock_take(c, 0, NULL) == CR_OK) {
 		e = cr_corpus_sync(c, NULL, m);
 		cr_corpus_unlock(c);
 		if (e)

@@ -1,7 +1,8 @@
 /*
  * corpus_int.h — what the files of the corpus module share.
  *
- *   corpus.c  open/close, the writer lock, the per-thread analyzers, and
+ *   corpus.c  open/close, the writer lock, the pools of read connections
+ *             and analyzers, and
  *             cr_corpus_sync: the one routine that brings the index up to
  *             the catalog (tombstones, then new chunks)
  *   walk.c    turning roots (folders, repositories, chat exports, files)
@@ -21,13 +22,25 @@
 struct cr_corpus {
 	char *dir;
 	char *index_dir;
-	cr_store *store;
-	cr_index *ix;
-	int lock_fd;       /* DATA/lock, flock()ed while writing */
-	int locked;
-	pthread_key_t an_key;
-	pthread_mutex_t an_mu;
-	cr_analyzer **ans; /* every analyzer handed out, freed at close */
+	cr_store *store;   /* the writer's connection: used only by the thread
+			    * holding the writer lock (or before open returns) */
+	cr_index *ix;      /* shared: searches take snapshots (index.h) */
+	/* The writer lock: one thread of one process at a time. lock_mu
+	 * guards the three fields below; DATA/lock is flock()ed while
+	 * lock_depth > 0 (another process), lock_owner keeps out the other
+	 * threads of this one (flock is per open file, not per thread). */
+	pthread_mutex_t lock_mu;
+	int lock_fd;
+	int lock_depth;
+	pthread_t lock_owner;
+	/* Pools of per-call resources, checked out by one call on one thread
+	 * and returned when it ends (pool_mu guards them). Their size is the
+	 * highest number of calls ever running at once; all are freed at
+	 * close. */
+	pthread_mutex_t pool_mu;
+	cr_store **readers; /* idle read connections to the catalog */
+	size_t n_readers, cap_readers;
+	cr_analyzer **ans;  /* idle analyzers */
 	size_t n_ans, cap_ans;
 };
 
@@ -54,8 +67,12 @@ cr_err cr_jsonl_parse_line(cr_arena *a, const char *line, size_t len, cr_jsonl_r
 /* Text indexed between two catch-ups during a long ingest, and per segment. */
 #define CR_CORPUS_SYNC_BYTES ((uint64_t)64 << 20)
 
-/* Takes the writer lock (one writer per data directory), or CR_EBUSY. */
-cr_err cr_corpus_lock(cr_corpus *c, cr_msg *m);
+/* Takes the writer lock for the calling thread (re-entrant within it): one
+ * thread of one process per data directory. CR_EBUSY at once when another
+ * thread of this process holds it, after up to 10 s when another process
+ * does. */
+cr_err cr_corpus_lock(cr_corpus *c, cr_msg *m) CR_NODISCARD;
+/* Releases one level of the calling thread's hold; nothing if it holds none. */
 void cr_corpus_unlock(cr_corpus *c);
 /*
  * Brings the index up to the catalog; the caller holds the lock.

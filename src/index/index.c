@@ -7,9 +7,16 @@
  * while searches run on the old. Segments are reference counted and shared
  * between snapshots, so a refresh maps only new segments.
  *
- * Changes (writer commit, delete, merge) take LOCK (flock, re-entrant within
- * one cr_index) and re-read MANIFEST before replacing it, so processes
- * sharing a directory never lose each other's changes. Open removes segment
+ * A refresh installs its snapshot only if its MANIFEST generation is newer
+ * than the installed one's, so refreshes racing on several threads never
+ * step back to an older state.
+ *
+ * Changes (writer commit, delete, merge) take LOCK: flock against other
+ * processes, and the holding thread recorded against the other threads of
+ * this one (flock belongs to the open file, so it would admit them);
+ * re-entrant within the holding thread. They re-read MANIFEST before
+ * replacing it, so processes sharing a directory never lose each other's
+ * changes. Open removes segment
  * files that MANIFEST does not list, when it can take LOCK without waiting
  * (if another process holds it, those files may be its work in progress).
  */
@@ -155,50 +162,55 @@ uint64_t cr_ix_seg_next(cr_index *ix, uint64_t floor)
 
 cr_err cr_ix_lock(cr_index *ix, cr_msg *m)
 {
+	pthread_t self = pthread_self();
 	pthread_mutex_lock(&ix->mu);
 	if (ix->lock_depth > 0) {
-		ix->lock_depth++;
+		int mine = pthread_equal(ix->lock_owner, self);
+		if (mine)
+			ix->lock_depth++;
 		pthread_mutex_unlock(&ix->mu);
-		return CR_OK;
+		return mine ? CR_OK
+			    : cr_fail(m, CR_EBUSY, "index: %s is being written by another thread", ix->dir);
 	}
+	/* Claimed before waiting for the file lock, so that the other threads
+	 * of this process fail at once instead of joining the wait; lock_fd
+	 * stays -1 until the file lock is ours. */
+	ix->lock_depth = 1;
+	ix->lock_owner = self;
 	pthread_mutex_unlock(&ix->mu);
 	char path[4096];
 	snprintf(path, sizeof path, "%s/LOCK", ix->dir);
+	cr_err e = CR_OK;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return cr_fail(m, CR_EIO, "index: %s: %s", path, strerror(errno));
+		e = cr_fail(m, CR_EIO, "index: %s: %s", path, strerror(errno));
 	/* wait up to ~30 s for another process */
-	for (int i = 0;; i++) {
+	for (int i = 0; !e; i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			break;
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			close(fd);
-			return cr_fail(m, CR_EIO, "index: lock %s: %s", path, strerror(errno));
-		}
-		if (i >= 3000) {
-			close(fd);
-			return cr_fail(m, CR_EBUSY, "index: %s is being written by another process", ix->dir);
-		}
-		struct timespec ts = {0, 10 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			e = cr_fail(m, CR_EIO, "index: lock %s: %s", path, strerror(errno));
+		else if (i >= 3000)
+			e = cr_fail(m, CR_EBUSY, "index: %s is being written by another process", ix->dir);
+		else
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
 	pthread_mutex_lock(&ix->mu);
-	if (ix->lock_depth > 0) { /* another thread of ours got it meanwhile */
-		ix->lock_depth++;
-		pthread_mutex_unlock(&ix->mu);
-		close(fd);
-		return CR_OK;
+	if (e) {
+		ix->lock_depth = 0;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		ix->lock_fd = fd;
 	}
-	ix->lock_fd = fd;
-	ix->lock_depth = 1;
 	pthread_mutex_unlock(&ix->mu);
-	return CR_OK;
+	return e;
 }
 
 void cr_ix_unlock(cr_index *ix)
 {
 	pthread_mutex_lock(&ix->mu);
-	CR_ASSERT(ix->lock_depth > 0);
+	CR_ASSERT(ix->lock_depth > 0 && pthread_equal(ix->lock_owner, pthread_self()));
 	if (--ix->lock_depth == 0) {
 		flock(ix->lock_fd, LOCK_UN);
 		close(ix->lock_fd);
@@ -228,7 +240,8 @@ cr_ix_snap *cr_ix_snap_get(cr_index *ix)
 {
 	pthread_mutex_lock(&ix->mu);
 	cr_ix_snap *s = ix->snap;
-	atomic_fetch_add(&s->ref, 1);
+	if (s) /* NULL only inside cr_index_open */
+		atomic_fetch_add(&s->ref, 1);
 	pthread_mutex_unlock(&ix->mu);
 	return s;
 }
@@ -322,9 +335,7 @@ cr_err cr_index_refresh(cr_index *ix, cr_msg *m)
 		cr_err e = cr_ix_manifest_read(ix->dir, &mf, m);
 		if (e)
 			return e;
-		cr_ix_snap *old = NULL;
-		if (ix->snap)
-			old = cr_ix_snap_get(ix);
+		cr_ix_snap *old = cr_ix_snap_get(ix);
 		cr_ix_snap *s = NULL;
 		e = snap_build(ix, &mf, old, &s, m);
 		cr_ix_manifest_release(&mf);
@@ -333,16 +344,32 @@ cr_err cr_index_refresh(cr_index *ix, cr_msg *m)
 			continue; /* a merge removed a segment between our reads */
 		if (e)
 			return e;
-		pthread_mutex_lock(&ix->mu);
-		old = ix->snap;
-		ix->snap = s;
-		ix->have_man_st = have;
-		if (have)
-			ix->man_st = st;
-		pthread_mutex_unlock(&ix->mu);
-		cr_ix_snap_put(old);
+		cr_ix_snap_install(ix, s, have ? &st : NULL);
 		return CR_OK;
 	}
+}
+
+int cr_ix_snap_install(cr_index *ix, cr_ix_snap *s, const struct stat *man_st)
+{
+	pthread_mutex_lock(&ix->mu);
+	cr_ix_snap *old = ix->snap;
+	/* Racing refreshes may finish out of order: a snapshot older than the
+	 * one installed is dropped. Generations only grow (every change to
+	 * MANIFEST increments it under LOCK), so a newer one always wins. One
+	 * of the same generation describes the same MANIFEST: its stat is
+	 * recorded (the installed one's may be of an older file, which would
+	 * make every later refresh rebuild). */
+	int newer = !old || s->generation > old->generation;
+	if (newer)
+		ix->snap = s;
+	if (newer || s->generation == old->generation) {
+		ix->have_man_st = man_st != NULL;
+		if (man_st)
+			ix->man_st = *man_st;
+	}
+	pthread_mutex_unlock(&ix->mu);
+	cr_ix_snap_put(newer ? old : s);
+	return newer;
 }
 
 /* Removes files of segments MANIFEST does not list (crash leftovers) and

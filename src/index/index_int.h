@@ -266,12 +266,13 @@ typedef struct cr_ix_params {
 
 struct cr_index {
 	char *dir;
-	pthread_mutex_t mu;  /* guards snap, man_st, lock_depth */
+	pthread_mutex_t mu;  /* guards snap, man_st, lock_fd, lock_depth, lock_owner */
 	pthread_mutex_t wmu; /* serializes manifest read-modify-write in this process */
 	cr_ix_snap *snap;
 	struct stat man_st;
 	int have_man_st;
-	int lock_fd, lock_depth;
+	int lock_fd, lock_depth; /* LOCK held (flock) while lock_depth > 0 */
+	pthread_t lock_owner;    /* the thread holding it */
 	uint64_t seg_hwm;   /* segment numbers below are taken in this process (guarded by mu) */
 	cr_ix_params params;
 };
@@ -284,7 +285,14 @@ uint64_t cr_ix_seg_next(cr_index *ix, uint64_t floor);
 
 cr_ix_snap *cr_ix_snap_get(cr_index *ix);
 void cr_ix_snap_put(cr_ix_snap *s);
-cr_err cr_ix_lock(cr_index *ix, cr_msg *m);
+/* Installs s (taking over its reference) if its generation is newer than
+ * the installed snapshot's, recording MANIFEST's stat (NULL: no file);
+ * else drops s. Returns 1 when installed. */
+int cr_ix_snap_install(cr_index *ix, cr_ix_snap *s, const struct stat *man_st);
+/* LOCK for the calling thread (re-entrant within it): CR_EBUSY at once when
+ * another thread of this process holds it, after ~30 s when another
+ * process does. Only the holding thread unlocks. */
+cr_err cr_ix_lock(cr_index *ix, cr_msg *m) CR_NODISCARD;
 void cr_ix_unlock(cr_index *ix);
 /* Under the lock: reads MANIFEST (absent = empty). */
 typedef struct cr_ix_manifest {

@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -458,6 +462,167 @@ static void test_repair(void **st)
 	cr_corpus_close(c);
 }
 
+
+/* ---- threads ---- */
+
+typedef struct searcher {
+	cr_corpus *c;
+	atomic_int *stop;
+	int rounds, errors;
+} searcher;
+
+/* Searches words known to be in fixed documents, and looks them up in the
+ * catalog, until told to stop. */
+static void *search_loop(void *arg)
+{
+	searcher *s = arg;
+	static const char *const words[][2] = {
+		{"zebrafish", "docs/fixed/a.txt"}, {"marmalade", "docs/fixed/b.txt"}, {"quokka", "docs/fixed/c.txt"}};
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	do {
+		for (int i = 0; i < 3; i++) {
+			cr_corpus_query cq = {.text = words[i][0], .k = 5};
+			cr_result *rs;
+			size_t n;
+			cr_msg m = {{0}};
+			if (cr_corpus_search(s->c, &a, &cq, &rs, &n, &m) || n != 1 || strcmp(rs[0].doc, words[i][1]) ||
+			    !strstr(rs[0].snippet, words[i][0])) {
+				if (s->errors++ < 3)
+					print_message("search %s: %s (%zu hits)\n", words[i][0], m.text, n);
+				continue;
+			}
+			cr_store *st = NULL;
+			cr_doc_row d;
+			if (cr_corpus_store_acquire(s->c, &st, &m) ||
+			    cr_store_doc_find_any(st, &a, words[i][1], &d, &m) || d.id != rs[0].doc_id)
+				s->errors++;
+			cr_corpus_store_release(s->c, st);
+		}
+		cr_arena_release(&a);
+		s->rounds++;
+	} while (!atomic_load(s->stop));
+	return NULL;
+}
+
+static void test_threads(void **st)
+{
+	write_file("fixed/a.txt", "The zebrafish aquarium opens on Monday.\n");
+	write_file("fixed/b.txt", "The marmalade budget is 40 euros.\n");
+	write_file("fixed/c.txt", "Line two mentions the quokka.\n");
+	cr_corpus *c;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	rejects rj = {0};
+	assert_int_equal(ingest(c, &rj).ingested, 3);
+
+	/* Threads that search once and end leave one analyzer and one
+	 * connection in the pools, not one each. */
+	atomic_int stop;
+	atomic_init(&stop, 1);
+	for (int i = 0; i < 6; i++) {
+		searcher s = {.c = c, .stop = &stop};
+		pthread_t th;
+		assert_int_equal(pthread_create(&th, NULL, search_loop, &s), 0);
+		pthread_join(th, NULL);
+		assert_int_equal(s.errors, 0);
+	}
+	assert_int_equal(c->n_ans, 1);
+	assert_int_equal(c->n_readers, 1);
+
+	/* Three searching threads while this one ingests new and changed files. */
+	enum { N = 3 };
+	searcher s[N];
+	pthread_t th[N];
+	atomic_store(&stop, 0);
+	for (int i = 0; i < N; i++) {
+		s[i] = (searcher){.c = c, .stop = &stop};
+		assert_int_equal(pthread_create(&th[i], NULL, search_loop, &s[i]), 0);
+	}
+	for (int round = 0; round < 6; round++) {
+		char name[64], text[128];
+		snprintf(name, sizeof name, "new/n%d.txt", round);
+		snprintf(text, sizeof text, "Round %d brings the ocelot number %d.\n", round, round);
+		write_file(name, text);
+		write_file("new/changing.txt", round % 2 ? "the okapi sleeps\n" : "the okapi wakes\n");
+		cr_ingest_report r = ingest(c, &rj);
+		assert_int_equal(r.ingested + r.updated, 2);
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(s[i].errors, 0);
+		assert_true(s[i].rounds > 0);
+	}
+	/* the pools hold at most one of each per thread that ran at once
+	 * (the ingest's sync took an analyzer too) */
+	assert_true(c->n_ans >= 1 && c->n_ans <= N + 1);
+	assert_true(c->n_readers >= 1 && c->n_readers <= N);
+	assert_string_equal(find(c, "ocelot"), "docs/new/n0.txt,docs/new/n1.txt,docs/new/n2.txt,docs/new/n3.txt,"
+					       "docs/new/n4.txt,docs/new/n5.txt");
+	cr_corpus_close(c);
+}
+
+typedef struct second_writer {
+	cr_corpus *c;
+	cr_err lock, ingest;
+	double seconds;
+} second_writer;
+
+static void *try_write(void *arg)
+{
+	second_writer *w = arg;
+	double t0 = cr_now();
+	cr_msg m = {{0}};
+	w->lock = cr_corpus_lock(w->c, &m);
+	cr_corpus_unlock(w->c); /* nothing when the lock was refused */
+	const char *paths[] = {tree};
+	cr_ingest_report rep;
+	w->ingest = cr_corpus_ingest(w->c, paths, 1, NULL, &rep, &m);
+	w->seconds = cr_now() - t0;
+	return NULL;
+}
+
+static void test_writer_lock(void **st)
+{
+	write_file("a.txt", "The zebrafish aquarium opens on Monday.\n");
+	cr_corpus *c;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	assert_int_equal(cr_corpus_lock(c, &m), CR_OK);
+	assert_int_equal(cr_corpus_lock(c, &m), CR_OK); /* re-entrant in this thread */
+	second_writer w = {.c = c};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, try_write, &w), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(w.lock, CR_EBUSY);
+	assert_int_equal(w.ingest, CR_EBUSY);
+	assert_true(w.seconds < 1.0);
+	/* the other thread's failed attempt did not release ours: no other
+	 * open file can take DATA/lock */
+	char p[400];
+	snprintf(p, sizeof p, "%s/lock", data);
+	int fd = open(p, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
+	assert_int_equal(errno, EWOULDBLOCK);
+	cr_corpus_unlock(c);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1); /* still held once */
+	cr_corpus_unlock(c);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	flock(fd, LOCK_UN);
+	close(fd);
+	/* free now: the other thread writes */
+	memset(&w, 0, sizeof w);
+	w.c = c;
+	assert_int_equal(pthread_create(&th, NULL, try_write, &w), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(w.lock, CR_OK);
+	assert_int_equal(w.ingest, CR_OK);
+	assert_string_equal(find(c, "zebrafish"), "docs/a.txt");
+	cr_corpus_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +631,8 @@ int main(void)
 		cmocka_unit_test(test_jsonl_parse_line),
 		cmocka_unit_test_setup_teardown(test_reject_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_lock, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
