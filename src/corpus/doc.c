@@ -12,7 +12,7 @@
  * Cost: one pass over the chunks, O(overlap window) comparisons per chunk
  * (4 KiB × 4 KiB in the worst case, in practice one memcmp per length).
  */
-#include "corpus/corpus_int.h"
+#include "corpus_int.h"
 
 #include <string.h>
 

@@ -17,7 +17,7 @@
  * Appending stops at the first failed append (the buffer's cap or memory)
  * and that error is returned; the buffer then holds a truncated object.
  */
-#include "corpus/corpus_int.h"
+#include "corpus_int.h"
 
 #include <string.h>
 

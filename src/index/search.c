@@ -189,22 +189,23 @@ static float block_bound(const sctx *x, cr_ix_cur *c)
 
 /* ---- terms ---- */
 
-static int add_term(sctx *x, const char *t, uint32_t len, float qw, int scoring, uint32_t *id)
+/* Adds (or finds) a query term: CR_ETOOBIG past MAX_QUERY_TERMS, CR_ENOMEM. */
+static cr_err add_term(sctx *x, const char *t, uint32_t len, float qw, int scoring, uint32_t *id)
 {
 	for (uint32_t i = 0; i < x->n_terms; i++)
 		if (x->terms[i].len == len && !memcmp(x->terms[i].term, t, len)) {
 			x->terms[i].qw += qw;
 			x->terms[i].scoring |= scoring;
 			*id = i;
-			return 0;
+			return CR_OK;
 		}
 	if (x->n_terms >= MAX_QUERY_TERMS)
-		return -2;
+		return CR_ETOOBIG;
 	if (x->n_terms == x->cap_terms) {
 		uint32_t n = x->cap_terms ? x->cap_terms * 2 : 16;
 		qterm *p = cr_arena_alloc(x->a, n * sizeof *p);
 		if (!p)
-			return -1;
+			return CR_ENOMEM;
 		if (x->n_terms)
 			memcpy(p, x->terms, x->n_terms * sizeof *p);
 		x->terms = p;
@@ -297,11 +298,11 @@ static cr_err expand_prefix(sctx *x, const cr_ixq_tok *pt, uint32_t **ids, uint3
 	for (size_t i = 0; i < k; i++) {
 		char *t = cr_arena_strndup(x->a, (const char *)v[i].t, v[i].len);
 		uint32_t id;
-		int rc = t ? add_term(x, t, v[i].len, 1.0f, 1, &id) : -1;
-		if (rc == -2)
+		cr_err rc = t ? add_term(x, t, v[i].len, 1.0f, 1, &id) : CR_ENOMEM;
+		if (rc == CR_ETOOBIG)
 			break; /* the query's term budget is spent: fewer expansions */
 		if (rc) {
-			e = CR_ENOMEM;
+			e = rc;
 			goto out;
 		}
 		(*ids)[(*n_ids)++] = id;
@@ -340,9 +341,9 @@ static cr_err plan(sctx *x)
 				return CR_ENOMEM;
 			for (uint32_t i = 0; i < r->n; i++) {
 				float qw = positive ? (qc->toks[i].term[0] == 'b' ? x->p.w_bigram : 1.0f) : 0.0f;
-				int rc = add_term(x, qc->toks[i].term, qc->toks[i].len, qw, positive, &r->tids[i]);
+				cr_err rc = add_term(x, qc->toks[i].term, qc->toks[i].len, qw, positive, &r->tids[i]);
 				if (rc)
-					return rc == -2 ? CR_EINVAL : CR_ENOMEM;
+					return rc == CR_ETOOBIG ? CR_EINVAL : rc;
 				r->qpos[i] = qc->toks[i].pos;
 			}
 		}

@@ -141,17 +141,17 @@ static cr_err parse_value(rd *r, cr_gguf_kv *kv, uint32_t type)
 
 static uint32_t name_hash(const char *p, size_t n) { return (uint32_t)cr_hash64(p, n, 0x67677566); }
 
-/* Builds an open-addressing table of names; returns the index of a duplicate
- * (>= 0), -1 if none, -2 on allocation failure. */
-static int64_t build_hash(const cr_gguf_str *(*get)(const cr_gguf *, size_t), const cr_gguf *g, size_t n,
-			  uint32_t **out, size_t *cap_out)
+/* Builds an open-addressing table of names: CR_OK, CR_ENOMEM, or CR_EEXIST
+ * with the index of the first duplicate in *dup. */
+static cr_err build_hash(const cr_gguf_str *(*get)(const cr_gguf *, size_t), const cr_gguf *g, size_t n,
+			 uint32_t **out, size_t *cap_out, size_t *dup)
 {
 	size_t cap = 16;
 	while (cap < n * 2)
 		cap <<= 1;
 	uint32_t *h = cr_calloc(cap, sizeof *h);
 	if (!h)
-		return -2;
+		return CR_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const cr_gguf_str *s = get(g, i);
 		size_t j = name_hash(s->p, s->n) & (cap - 1);
@@ -159,7 +159,8 @@ static int64_t build_hash(const cr_gguf_str *(*get)(const cr_gguf *, size_t), co
 			const cr_gguf_str *o = get(g, h[j] - 1);
 			if (o->n == s->n && !memcmp(o->p, s->p, s->n)) {
 				cr_free(h);
-				return (int64_t)i;
+				*dup = i;
+				return CR_EEXIST;
 			}
 			j = (j + 1) & (cap - 1);
 		}
@@ -167,7 +168,7 @@ static int64_t build_hash(const cr_gguf_str *(*get)(const cr_gguf *, size_t), co
 	}
 	*out = h;
 	*cap_out = cap;
-	return -1;
+	return CR_OK;
 }
 
 static const cr_gguf_str *kv_name(const cr_gguf *g, size_t i) { return &g->kv[i].key; }
@@ -224,10 +225,11 @@ static cr_err parse(cr_gguf *g, cr_msg *m)
 	}
 	uint32_t *kh = NULL;
 	size_t kcap = 0;
-	int64_t dup = build_hash(kv_name, g, g->n_kv, &kh, &kcap);
-	if (dup == -2)
-		return CR_ENOMEM;
-	if (dup >= 0)
+	size_t dup = 0;
+	cr_err he = build_hash(kv_name, g, g->n_kv, &kh, &kcap, &dup);
+	if (he == CR_ENOMEM)
+		return he;
+	if (he)
 		return cr_fail(m, CR_ECORRUPT, "gguf: duplicate key '%.*s'", SHOWN(g->kv[dup].key));
 	cr_free(kh);
 
@@ -287,10 +289,10 @@ static cr_err parse(cr_gguf *g, cr_msg *m)
 	}
 	uint32_t *th = NULL;
 	size_t tcap = 0;
-	dup = build_hash(t_name, g, g->n_tensors, &th, &tcap);
-	if (dup == -2)
-		return CR_ENOMEM;
-	if (dup >= 0)
+	he = build_hash(t_name, g, g->n_tensors, &th, &tcap, &dup);
+	if (he == CR_ENOMEM)
+		return he;
+	if (he)
 		return cr_fail(m, CR_ECORRUPT, "gguf: duplicate tensor '%.*s'", SHOWN(g->tensors[dup].name));
 	g->thash = th;
 	g->thash_cap = tcap;

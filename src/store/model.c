@@ -3,7 +3,7 @@
  * "model") designates. A path is taken as given; anything else is a name in
  * the catalog's model registry (cristal model add).
  */
-#include "store/store_int.h"
+#include "store_int.h"
 
 #include <string.h>
 #include <sys/stat.h>
