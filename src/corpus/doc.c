@@ -104,7 +104,11 @@ cr_err cr_corpus_doc_text(cr_corpus *c, cr_arena *a, int64_t doc_id, cr_doc_text
 	memset(&r, 0, sizeof r);
 	r.a = a;
 	cr_buf_init(&r.text, 0);
-	cr_err e = cr_store_chunks_of_doc(cr_corpus_store(c), doc_id, on_chunk, &r, m);
+	cr_store *st = NULL; /* a connection of this call's own: any thread may call */
+	cr_err e = cr_corpus_store_acquire(c, &st, m);
+	if (!e)
+		e = cr_store_chunks_of_doc(st, doc_id, on_chunk, &r, m);
+	cr_corpus_store_release(c, st);
 	if (!e && r.err)
 		e = cr_fail(m, r.err, "document text: %s", cr_strerror(r.err));
 	char *text = NULL;

@@ -101,7 +101,11 @@ cr_err cr_corpus_doc_json(cr_corpus *c, const cr_doc_row *d, const cr_doc_text *
 {
 	cr_buf kids;
 	cr_buf_init(&kids, 0);
-	cr_err e = cr_store_children(cr_corpus_store(c), d->id, on_child, &kids, m);
+	cr_store *st = NULL; /* a connection of this call's own: any thread may call */
+	cr_err e = cr_corpus_store_acquire(c, &st, m);
+	if (!e)
+		e = cr_store_children(st, d->id, on_child, &kids, m);
+	cr_corpus_store_release(c, st);
 	if (e) {
 		cr_buf_release(&kids);
 		return e;
