@@ -90,6 +90,12 @@ typedef struct cr_ingest_opts {
 	cr_acl acl;          /* given to every document ingested */
 	cr_ingest_fn progress; /* may be NULL */
 	void *progress_ctx;
+	/* Threads of the run, the caller's included: extraction of several
+	 * files at once, and the index writer's two stages overlapping (1: all
+	 * on the calling thread; <= 0: one per core, at most 4). The run owns
+	 * one pool of this size from start to end. */
+	int n_threads;
+	size_t index_buffer; /* bytes the index writer buffers per segment (0: 64 MiB) */
 } cr_ingest_opts;
 CR_API cr_ingest_opts cr_ingest_opts_default(void);
 

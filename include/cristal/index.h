@@ -61,14 +61,21 @@ CR_API cr_err cr_index_writer_add(cr_index_writer *w, const cr_entry_attrs *at,
 				  const char *body, size_t body_len);
 /* Writes the segment and publishes it (cr_index_max_id then reports the highest id). */
 CR_API cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m);
-/* Memory the writer buffers before it flushes a segment (default 64 MiB,
- * or $CR_INDEX_BUFFER_MB). */
+/* Memory the writer buffers before it flushes a segment (default 64 MiB;
+ * 0 restores the default). */
 CR_API void cr_index_writer_set_budget(cr_index_writer *w, size_t bytes);
-/* Analyzes on n_threads threads (<= 0: one per core) with n_threads - 1
- * more analyzers created from *o, which must be the options of the
- * analyzer given to cr_index_writer_new (NULL = defaults). Without this
- * call the writer still overlaps analysis and inversion on two threads.
- * Call it before the first add. */
+/*
+ * Threads: the writer makes none of its own choosing. Without one of the two
+ * calls below, analysis and inversion run one after the other on the calling
+ * thread. Call either before the first add.
+ * set_pool lends the caller's pool (borrowed until cr_index_writer_free; may
+ * be shared with other work, cr_pool_run takes turns): the two stages then
+ * overlap, with the one analyzer given to cr_index_writer_new.
+ * set_threads makes a pool of n_threads (<= 0: one per core) owned by the
+ * writer, with n_threads - 1 more analyzers created from *o, which must be
+ * the options of the analyzer given to cr_index_writer_new (NULL = defaults).
+ */
+CR_API void cr_index_writer_set_pool(cr_index_writer *w, cr_pool *pool);
 CR_API cr_err cr_index_writer_set_threads(cr_index_writer *w, int n_threads, const cr_analyzer_opts *o,
 					  cr_msg *m) CR_NODISCARD;
 CR_API void cr_index_writer_free(cr_index_writer *w); /* discards uncommitted entries */

@@ -9,9 +9,13 @@
 
 #include "cristal/base.h"
 
+/* Only the CLI reads the environment (main.c, once at start); the
+ * libraries get what it says through their options. */
 typedef struct cr_cli {
 	const char *data_dir; /* --data, $CRISTAL_DATA, or $XDG_DATA_HOME/cristal */
 	int verbose;
+	int ingest_threads;   /* $CR_INGEST_THREADS (0: the library's default) */
+	size_t index_buffer;  /* $CR_INDEX_BUFFER_MB in bytes (0: default) */
 } cr_cli;
 
 /* Prints "cristal: <cmd>: <reason>" to stderr and returns 1. */

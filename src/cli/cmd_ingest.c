@@ -24,8 +24,8 @@ typedef struct prog {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] ingest [--json] PATH...\n"
-		   "       cristal [--data DIR] ingest [--json] --jsonl FILE\n\n"
+	fprintf(f, "usage: cristal [--data DIR] ingest [--json] [--threads N] PATH...\n"
+		   "       cristal [--data DIR] ingest [--json] [--threads N] --jsonl FILE\n\n"
 		   "Ingests folders, files, git repositories (tracked files and the commit log) and\n"
 		   "Slack-style exports. Re-running is incremental: unchanged files are skipped,\n"
 		   "changed ones replaced, and files gone from disk removed. Documents are named by\n"
@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		   "(ingest samples -> samples/docs/handbook.md).\n\n"
 		   "  --jsonl FILE  one document per line: {\"_id\"|\"id\", \"title\", \"text\", ...}\n"
 		   "  --json        print the summary as one JSON object on stdout\n"
+		   "  --threads N   threads to use (default: one per core, at most 4; or $CR_INGEST_THREADS)\n"
 		   "Rejected files are listed on stderr with their reason; they do not fail the run.\n");
 }
 
@@ -70,8 +71,10 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     {"json", no_argument, NULL, 'j'},
 					     {"jsonl", required_argument, NULL, 'l'},
+					     {"threads", required_argument, NULL, 't'},
 					     {0}};
 	const char *jsonl = NULL;
+	int threads = cli->ingest_threads;
 	prog p = {0};
 	int c;
 	optind = 1;
@@ -80,6 +83,11 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'j': p.json = 1; break;
 		case 'l': jsonl = optarg; break;
+		case 't':
+			threads = atoi(optarg);
+			if (threads <= 0)
+				return cli_fail("ingest", "--threads takes a positive number");
+			break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -101,6 +109,8 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 	cr_ingest_opts o = cr_ingest_opts_default();
 	o.progress = on_file;
 	o.progress_ctx = &p;
+	o.n_threads = threads;
+	o.index_buffer = cli->index_buffer;
 	cr_ingest_report rep;
 	if (jsonl)
 		e = cr_corpus_ingest_jsonl(cp, jsonl, &o, &rep, &m);

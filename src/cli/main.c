@@ -49,6 +49,19 @@ static void usage(FILE *f)
 		   "Every command takes --help.\n");
 }
 
+/* The environment variables that tune the libraries (for measurements
+ * and tests), read here once and handed on as options. */
+static void read_env(cr_cli *cli)
+{
+	const char *v;
+	if ((v = getenv("CR_INGEST_THREADS")) && atoi(v) > 0)
+		cli->ingest_threads = atoi(v);
+	if ((v = getenv("CR_INDEX_BUFFER_MB")) && atoi(v) > 0)
+		cli->index_buffer = (size_t)atoi(v) << 20;
+	if (getenv("CR_INDEX_DEBUG"))
+		cr_log_set_level(CR_LOG_DEBUG); /* the index writer's stage times */
+}
+
 int main(int argc, char **argv)
 {
 	static char def_dir[4096];
@@ -75,6 +88,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	read_env(&cli);
 	if (!cli.data_dir)
 		cli.data_dir = getenv("CRISTAL_DATA");
 	if (!cli.data_dir || !*cli.data_dir) {

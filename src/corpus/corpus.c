@@ -176,6 +176,8 @@ typedef struct catchup {
 	cr_corpus *c;
 	cr_analyzer *an;
 	cr_index_writer *w;
+	cr_pool *pool;
+	size_t budget;
 	uint64_t bytes, added, pending;
 	cr_err e;
 	cr_msg *m;
@@ -184,8 +186,12 @@ typedef struct catchup {
 static int catchup_chunk(void *ctx, const cr_chunk_row *r)
 {
 	catchup *k = ctx;
-	if (!k->w && (k->e = cr_index_writer_new(k->c->ix, k->an, &k->w, k->m)))
-		return 1;
+	if (!k->w) {
+		if ((k->e = cr_index_writer_new(k->c->ix, k->an, &k->w, k->m)))
+			return 1;
+		cr_index_writer_set_budget(k->w, k->budget);
+		cr_index_writer_set_pool(k->w, k->pool);
+	}
 	cr_entry_attrs at = {
 		.id = (uint64_t)r->id,
 		.doc_key = (uint64_t)r->doc_id,
@@ -278,12 +284,17 @@ static cr_err repair_ahead(cr_corpus *c, cr_msg *m)
 
 cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m)
 {
+	return cr_corpus_sync_with(c, NULL, 0, n_added, m);
+}
+
+cr_err cr_corpus_sync_with(cr_corpus *c, cr_pool *pool, size_t budget, uint64_t *n_added, cr_msg *m)
+{
 	if (n_added)
 		*n_added = 0;
 	cr_err e;
 	if ((e = tombstone_journal(c, m)) || (e = repair_ahead(c, m)))
 		return e;
-	catchup k = {.c = c, .an = cr_corpus_analyzer_acquire(c), .m = m};
+	catchup k = {.c = c, .an = cr_corpus_analyzer_acquire(c), .pool = pool, .budget = budget, .m = m};
 	if (!k.an)
 		return cr_fail(m, CR_ENOMEM, "text analyzer unavailable");
 	e = cr_store_chunks_after(c->store, (int64_t)cr_index_max_id(c->ix), catchup_chunk, &k, m);

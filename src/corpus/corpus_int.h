@@ -86,6 +86,9 @@ void cr_corpus_unlock(cr_corpus *c);
  * Every step is idempotent, so a crash anywhere is repaired by the next run.
  */
 cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m);
+/* The same, the index writer running on the caller's pool (NULL: on the
+ * calling thread) with `budget` bytes buffered per segment (0: default). */
+cr_err cr_corpus_sync_with(cr_corpus *c, cr_pool *pool, size_t budget, uint64_t *n_added, cr_msg *m);
 
 /* -- ingest.c: one ingest run, shared with jsonl.c -- */
 
@@ -107,7 +110,8 @@ typedef struct cr_run {
 	} **chats; /* each in chat_arena: pointers stay valid */
 	size_t n_chats;
 	cr_arena chat_arena;
-	int n_threads; /* extraction workers */
+	int n_threads; /* threads of the run (cr_ingest_opts.n_threads resolved) */
+	cr_pool *pool; /* the run's pool (NULL with one thread), cr_run_threads */
 	/* names rejected for their content in the current source (seen_arena);
 	 * rejections remembered in the catalog for other names are forgotten
 	 * by the sweep */
@@ -123,7 +127,12 @@ void cr_run_tell(cr_run *r, const char *name, cr_file_outcome o, const char *rea
 cr_err cr_run_keep(cr_run *r, const char *name);
 /* Deletes the source's top-level documents this run did not keep. */
 cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m);
-/* Counts new text and runs cr_corpus_sync past CR_CORPUS_SYNC_BYTES (call
+/* Starts the run's pool from r->o->n_threads (stopped by cr_run_threads_stop). */
+cr_err cr_run_threads(cr_run *r, cr_msg *m);
+void cr_run_threads_stop(cr_run *r);
+/* cr_corpus_sync on the run's pool, with its index buffer. */
+cr_err cr_run_sync(cr_run *r, cr_msg *m);
+/* Counts new text and runs cr_run_sync past CR_CORPUS_SYNC_BYTES (call
  * outside a transaction). */
 cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m);
 

@@ -18,8 +18,9 @@
  * CR_CORPUS_SYNC_BYTES of new text, so memory stays bounded, and once at
  * the end.
  *
- * Reading, hashing, extraction and chunking run on up to 4 threads
- * ($CR_INGEST_THREADS overrides), in
+ * Reading, hashing, extraction and chunking run on the run's pool
+ * (cr_ingest_opts.n_threads threads, the caller's included; the index writer
+ * borrows the same pool), in
  * batches (see ingest_files); the catalog is written by the calling thread
  * only, in the walk's order, so runs are reproducible.
  *
@@ -184,7 +185,27 @@ cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m)
 	if (r->since_sync < CR_CORPUS_SYNC_BYTES)
 		return CR_OK;
 	r->since_sync = 0;
-	return cr_corpus_sync(r->c, NULL, m);
+	return cr_run_sync(r, m);
+}
+
+cr_err cr_run_threads(cr_run *r, cr_msg *m)
+{
+	int n = r->o->n_threads > 0 ? r->o->n_threads : CR_MIN(cr_ncpu(), 4);
+	r->n_threads = n;
+	if (n > 1 && cr_pool_new(n, &r->pool))
+		return cr_fail(m, CR_ENOMEM, "cannot start %d threads", n);
+	return CR_OK;
+}
+
+void cr_run_threads_stop(cr_run *r)
+{
+	cr_pool_free(r->pool);
+	r->pool = NULL;
+}
+
+cr_err cr_run_sync(cr_run *r, cr_msg *m)
+{
+	return cr_corpus_sync_with(r->c, r->pool, r->o->index_buffer, NULL, m);
 }
 
 /*
@@ -287,13 +308,13 @@ static void work_one(cr_run *r, job *j)
 	j->e = chunk_all(&j->a, j->docs, &r->o->chunking, &j->ch, &j->nch, &j->em);
 }
 
-static void *worker(void *arg)
+/* One pool task: takes files until none are left. */
+static void worker(void *arg, int i_task, int n_tasks)
 {
 	batch *b = arg;
 	size_t i;
 	while ((i = atomic_fetch_add(&b->next, 1)) < b->n)
 		work_one(b->r, &b->jobs[i]);
-	return NULL;
 }
 
 /* The users of the chat export `dir`, loaded once per run. */
@@ -392,7 +413,6 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 	if (r->n_threads > 1)
 		cr_extract_init(); /* libraries with process-wide set-up, before workers start */
 	job *jobs = cr_calloc(BATCH_FILES, sizeof *jobs);
-	pthread_t th[16];
 	if (!jobs)
 		return cr_fail(m, CR_ENOMEM, "out of memory");
 	cr_err e = CR_OK;
@@ -439,16 +459,10 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 		if (!e && to_read) {
 			batch b = {.r = r, .jobs = jobs, .n = k};
 			atomic_init(&b.next, 0);
-			int nt = r->n_threads > 16 ? 16 : r->n_threads;
+			int nt = cr_pool_threads(r->pool);
 			if ((size_t)nt > to_read)
 				nt = (int)to_read;
-			int started = 0;
-			for (int t = 1; t < nt; t++)
-				if (pthread_create(&th[started], NULL, worker, &b) == 0)
-					started++;
-			worker(&b);
-			for (int t = 0; t < started; t++)
-				pthread_join(th[t], NULL);
+			cr_pool_run(r->pool, nt, worker, &b);
 		}
 		/* 3. commit in order */
 		for (size_t i = 0; i < k; i++) {
@@ -683,21 +697,18 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 	if (!rep)
 		rep = &dummy;
 	memset(rep, 0, sizeof *rep);
-	cr_run r = {.c = c, .o = o, .rep = rep, .n_threads = CR_MIN(cr_ncpu(), 4)};
-	const char *nt = getenv("CR_INGEST_THREADS"); /* for measurements */
-	if (nt && atoi(nt) > 0)
-		r.n_threads = atoi(nt);
+	cr_run r = {.c = c, .o = o, .rep = rep};
 	cr_arena_init(&r.seen_arena, 0);
 	cr_arena_init(&r.chat_arena, 0);
 	cr_walk w;
 	cr_walk_init(&w);
 	cr_err e = cr_corpus_lock(c, m), missing = CR_OK;
 	cr_msg missing_msg = {{0}};
-	if (e)
+	if (e || (e = cr_run_threads(&r, m)))
 		goto out;
 	/* Catch up first: the index must hold everything the catalog has
 	 * before this run's deletions are journaled against it. */
-	if ((e = cr_corpus_sync(c, NULL, m)))
+	if ((e = cr_run_sync(&r, m)))
 		goto out;
 
 	/* 1. list every root (never the data directory itself) */
@@ -761,7 +772,7 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 	}
 	/* 3. the index catches up, and is compacted when fragmented */
 	if (!e)
-		e = cr_corpus_sync(c, NULL, m);
+		e = cr_run_sync(&r, m);
 	if (!e)
 		e = cr_corpus_maybe_merge(c, m);
 out2:
@@ -769,6 +780,7 @@ out2:
 	cr_free(first_file);
 	cr_free(first_repo);
 out:
+	cr_run_threads_stop(&r);
 	cr_corpus_unlock(c);
 	cr_walk_release(&w);
 	cr_free(r.seen);

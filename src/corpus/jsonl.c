@@ -320,7 +320,7 @@ cr_err cr_corpus_ingest_jsonl(cr_corpus *c, const char *path, const cr_ingest_op
 		goto out1;
 	jl j = {.r = &r, .s = c->store};
 	cr_arena_init(&j.k.a, 0);
-	if ((e = cr_corpus_sync(c, NULL, m)) ||
+	if ((e = cr_run_threads(&r, m)) || (e = cr_run_sync(&r, m)) ||
 	    (e = cr_store_source_get_or_add(c->store, real, "jsonl", &j.source_id, m)) ||
 	    (e = known_load(&j.k, c->store, j.source_id, m)))
 		goto out2;
@@ -351,10 +351,11 @@ cr_err cr_corpus_ingest_jsonl(cr_corpus *c, const char *path, const cr_ingest_op
 	if (!e)
 		e = cr_run_sweep(&r, j.source_id, m);
 	if (!e)
-		e = cr_corpus_sync(c, NULL, m);
+		e = cr_run_sync(&r, m);
 	if (!e)
 		e = cr_corpus_maybe_merge(c, m);
 out2:
+	cr_run_threads_stop(&r);
 	known_release(&j.k);
 	cr_corpus_unlock(c);
 out1:

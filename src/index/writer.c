@@ -8,8 +8,10 @@
  * hashes), batch k-1 is inverted. Analysis is split into parts, one task
  * each, that take a free analyzer (the caller's, plus those made by
  * cr_index_writer_set_threads), so the thread that finishes inverting joins
- * the analysis; with one analyzer the stages still overlap; with one CPU
- * they run one after the other. Entries reach the index in add order.
+ * the analysis; with one analyzer the stages still overlap. The pool is the
+ * caller's choice: lent (cr_index_writer_set_pool) or sized by
+ * cr_index_writer_set_threads; without either the stages run one after the
+ * other on the calling thread. Entries reach the index in add order.
  *
  * Inversion is linear: an entry's tokens are counted per term (a stamp per
  * term marks the terms the entry touched), their positions placed by
@@ -25,6 +27,7 @@
  * Errors found in a pipeline stage (out of memory, a failed flush) are
  * sticky: they are returned by the next add or by commit.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "index_int.h"
 
 #include <stdlib.h>
@@ -101,6 +104,8 @@ struct cr_index_writer {
 	cr_index *ix;
 	cr_analyzer *an;
 	cr_pool *pool;
+	int own_pool;                /* pool was made here (set_threads), else lent */
+	_Atomic uint64_t ns_analyze, ns_invert; /* summed stage times (debug log) */
 	/* analyzers for concurrent analysis tasks: an[0] is the caller's */
 	cr_analyzer *ans[MAX_ANALYZERS];
 	int n_ans, own_from;         /* ans[own_from..] were created here */
@@ -623,8 +628,6 @@ typedef struct step_ctx {
 	batch *analyze, *invert;
 } step_ctx;
 
-static double g_t_analyze, g_t_invert; /* CR_INDEX_DEBUG: summed stage times */
-
 static cr_analyzer *an_claim(cr_index_writer *w, int *slot)
 {
 	pthread_mutex_lock(&w->an_mu);
@@ -656,7 +659,7 @@ static void step_task(void *ctx, int i, int n)
 	double t = cr_now();
 	if (s->invert && i == 0) {
 		batch_invert(s->w, s->invert);
-		g_t_invert += cr_now() - t;
+		atomic_fetch_add_explicit(&s->w->ns_invert, (uint64_t)((cr_now() - t) * 1e9), memory_order_relaxed);
 		return;
 	}
 	int p = s->invert ? i - 1 : i;
@@ -666,7 +669,7 @@ static void step_task(void *ctx, int i, int n)
 	cr_analyzer *an = an_claim(s->w, &slot);
 	part_analyze(s->analyze, &s->analyze->part[p], an);
 	an_release(s->w, slot);
-	g_t_analyze += cr_now() - t; /* racy sum: a debugging aid only */
+	atomic_fetch_add_explicit(&s->w->ns_analyze, (uint64_t)((cr_now() - t) * 1e9), memory_order_relaxed);
 }
 
 /* Analyzes the current batch while the previous one is inverted. */
@@ -715,9 +718,6 @@ cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer **out,
 	w->ix = ix;
 	w->an = an;
 	w->budget = 64u << 20;
-	const char *env = getenv("CR_INDEX_BUFFER_MB");
-	if (env && atoi(env) > 0)
-		w->budget = (size_t)atoi(env) << 20;
 	cr_buf_init(&w->blob, 0);
 	cr_buf_init(&w->attrs, 0);
 	cr_buf_init(&w->strs, 0);
@@ -727,8 +727,6 @@ cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer **out,
 	pthread_cond_init(&w->an_cv, NULL);
 	w->ans[0] = an;
 	w->n_ans = w->own_from = 1;
-	if (cr_ncpu() > 1 && cr_pool_new(2, &w->pool) != CR_OK)
-		w->pool = NULL; /* run the stages one after the other */
 	cr_ix_manifest mf;
 	pthread_mutex_lock(&ix->wmu);
 	e = cr_ix_manifest_read(ix->dir, &mf, m);
@@ -762,8 +760,10 @@ cr_err cr_index_writer_set_threads(cr_index_writer *w, int n_threads, const cr_a
 	cr_pool *pool = NULL;
 	if (n_threads > 1 && cr_pool_new(n_threads, &pool) != CR_OK)
 		return cr_fail(m, CR_ENOMEM, "index: cannot start %d threads", n_threads);
-	cr_pool_free(w->pool);
+	if (w->own_pool)
+		cr_pool_free(w->pool);
 	w->pool = pool;
+	w->own_pool = 1;
 	while (w->n_ans < n_threads) {
 		cr_analyzer *a;
 		cr_err e = cr_analyzer_new(o, &a, m);
@@ -772,6 +772,14 @@ cr_err cr_index_writer_set_threads(cr_index_writer *w, int n_threads, const cr_a
 		w->ans[w->n_ans++] = a;
 	}
 	return CR_OK;
+}
+
+void cr_index_writer_set_pool(cr_index_writer *w, cr_pool *pool)
+{
+	if (w->own_pool)
+		cr_pool_free(w->pool);
+	w->pool = pool;
+	w->own_pool = 0;
 }
 
 static cr_err batch_text(batch *b, const char *s, size_t n, size_t *off)
@@ -837,17 +845,15 @@ cr_err cr_index_writer_add(cr_index_writer *w, const cr_entry_attrs *at, const c
 	return w->err;
 }
 
-static const char *g_blob;
-static const wterm *g_terms;
-static int cmp_term(const void *a, const void *b)
+static int cmp_term(const void *a, const void *b, void *ctx)
 {
-	const wterm *x = &g_terms[*(const uint32_t *)a], *y = &g_terms[*(const uint32_t *)b];
-	int c = memcmp(g_blob + x->off, g_blob + y->off, CR_MIN(x->len, y->len));
+	const cr_index_writer *w = ctx;
+	const wterm *x = &w->terms[*(const uint32_t *)a], *y = &w->terms[*(const uint32_t *)b];
+	int c = memcmp(w->blob.data + x->off, w->blob.data + y->off, CR_MIN(x->len, y->len));
 	if (c)
 		return c;
 	return x->len < y->len ? -1 : x->len > y->len;
 }
-static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Writes the in-memory entries as segment w->next_seg (unpublished). */
 static cr_err w_flush(cr_index_writer *w, cr_msg *m)
@@ -867,11 +873,7 @@ static cr_err w_flush(cr_index_writer *w, cr_msg *m)
 	}
 	for (uint32_t i = 0; i < w->n_terms; i++)
 		order[i] = i;
-	pthread_mutex_lock(&g_sort_mu);
-	g_blob = w->blob.data;
-	g_terms = w->terms;
-	qsort(order, w->n_terms, sizeof *order, cmp_term);
-	pthread_mutex_unlock(&g_sort_mu);
+	qsort_r(order, w->n_terms, sizeof *order, cmp_term, w);
 	for (uint32_t d = 0; d < w->n_docs; d++) {
 		const uint8_t *a = (const uint8_t *)w->attrs.data + (size_t)d * CR_IX_ATTR_SIZE;
 		norms[d] = cr_ix_len_code(cr_ix_rd32(a + CR_IX_ATTR_LENT));
@@ -957,9 +959,8 @@ cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m)
 		return cr_fail(m, w->err, "index: indexing failed: %s", cr_strerror(w->err));
 	double t = cr_now();
 	cr_err e = w_flush(w, m);
-	if (getenv("CR_INDEX_DEBUG"))
-		fprintf(stderr, "index: analyze %.2f s, invert %.2f s (flushes included), last flush %.2f s\n",
-			g_t_analyze, g_t_invert, cr_now() - t);
+	cr_log(CR_LOG_DEBUG, "index: analyze %.2f s, invert %.2f s (flushes included), last flush %.2f s",
+	       (double)atomic_load(&w->ns_analyze) * 1e-9, (double)atomic_load(&w->ns_invert) * 1e-9, cr_now() - t);
 	if (e)
 		return e;
 	if (!w->n_pending)
@@ -1003,7 +1004,8 @@ void cr_index_writer_free(cr_index_writer *w)
 		unlink(path);
 	}
 	w_reset(w);
-	cr_pool_free(w->pool);
+	if (w->own_pool)
+		cr_pool_free(w->pool);
 	for (int i = w->own_from; i < w->n_ans; i++)
 		cr_analyzer_free(w->ans[i]);
 	if (w->n_ans) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -623,6 +624,60 @@ static void test_writer_lock(void **st)
 	cr_corpus_close(c);
 }
 
+/* Threads alive in this process (the entries of /proc/self/task). */
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void on_file_threads(void *ctx, const char *name, cr_file_outcome o, const char *reason, uint64_t done,
+			    uint64_t total)
+{
+	int *max = ctx;
+	int n = count_threads();
+	if (n > *max)
+		*max = n;
+}
+
+/* The run uses the threads its options give, whatever the environment says. */
+static void test_ingest_threads(void **st)
+{
+	for (int i = 0; i < 6; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "t%d.txt", i);
+		write_file(name, "The okapi lives in the forest.\n");
+	}
+	setenv("CR_INGEST_THREADS", "6", 1); /* read by the CLI only */
+	int base = count_threads();
+	cr_corpus *c;
+	assert_int_equal(cr_corpus_open(data, 1, &c, NULL), CR_OK);
+	const char *paths[] = {tree};
+	int want[] = {1, 3};
+	for (int k = 0; k < 2; k++) {
+		if (k) /* changed files: read and extracted again */
+			write_file("t0.txt", "The okapi lives in the rainforest.\n");
+		int max = 0;
+		cr_ingest_opts o = cr_ingest_opts_default();
+		o.n_threads = want[k];
+		o.progress = on_file_threads;
+		o.progress_ctx = &max;
+		cr_ingest_report rep;
+		assert_int_equal(cr_corpus_ingest(c, paths, 1, &o, &rep, NULL), CR_OK);
+		assert_int_equal(max, base + want[k] - 1);
+		assert_int_equal(count_threads(), base); /* the run's pool is gone */
+	}
+	assert_string_equal(find(c, "rainforest"), "docs/t0.txt");
+	cr_corpus_close(c);
+	unsetenv("CR_INGEST_THREADS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +688,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
