@@ -202,6 +202,12 @@ CR_API int cr_ctx_reuse_prefix(cr_ctx *c, const cr_token_id *toks, int n);
  * else for the last only. The returned pointer is valid until the next call. */
 CR_API cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all,
 			    const float **logits, cr_msg *m) CR_NODISCARD;
+/* Makes later cr_ctx_decode calls check `cancel` between batches and
+ * between layers, so a long prompt stops promptly: they then return
+ * CR_ECANCELED or CR_ETIMEOUT, with the positions of the batches already
+ * done kept in the cache (cr_ctx_pos) and the interrupted batch dropped.
+ * NULL (the default) never cancels. The token must outlive its use. */
+CR_API void cr_ctx_set_cancel(cr_ctx *c, const cr_cancel *cancel);
 /* Encoder models: pooled, L2-normalised embedding of the tokens (n_embd floats). */
 CR_API cr_err cr_ctx_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m) CR_NODISCARD;
 
@@ -275,5 +281,121 @@ CR_API cr_err cr_grammar_bind(cr_grammar *g, const cr_tok *tok, int n_logits) CR
 CR_API cr_token_id cr_grammar_sample(cr_grammar *g, cr_sampler *s, const float *logits);
 /* Feeds the token's bytes (after cr_grammar_bind). */
 CR_API cr_err cr_grammar_accept_token(cr_grammar *g, cr_token_id id);
+
+/* ---- generation turns (src/llm/generate.c) ----------------------------- */
+
+/*
+ * A generation session: one context (KV cache), a sampler and an optional
+ * grammar, for one conversation or one client at a time. Each turn takes the
+ * whole prompt as tokens (a chat re-templated with its history, say); the
+ * part the cache already holds from the previous turn is not evaluated
+ * again (cr_ctx_reuse_prefix), then tokens are sampled until a stop:
+ *
+ *   EOS        an end-of-generation token (not part of the text)
+ *   STRING     one of the stop strings appeared (the text ends before it)
+ *   LENGTH     max_tokens were generated
+ *   CTX        the context is full
+ *   GRAMMAR    the constrained JSON value is complete
+ *   CANCELED   the cancel token was requested, or the text callback said stop
+ *   TIMEOUT    the cancel token's deadline passed
+ *   GRAMMAR_DEAD_END, ERROR   no token could be sampled, or decoding failed
+ *
+ * Text is streamed to a callback as it is produced, holding back only what
+ * could still become a stop string and an incomplete UTF-8 sequence. With a
+ * grammar, a turn that stops before the value is complete gets the shortest
+ * closing bytes appended to its text (and streamed), so the text is always
+ * valid JSON. Threads: one thread at a time per session; sessions over the
+ * same cr_model may run on different threads, each with its own pool.
+ */
+typedef enum cr_gen_stop {
+	CR_GEN_STOP_NONE = 0,
+	CR_GEN_STOP_EOS,
+	CR_GEN_STOP_STRING,
+	CR_GEN_STOP_LENGTH,
+	CR_GEN_STOP_CTX,
+	CR_GEN_STOP_GRAMMAR,
+	CR_GEN_STOP_CANCELED,
+	CR_GEN_STOP_TIMEOUT,
+	CR_GEN_STOP_GRAMMAR_DEAD_END,
+	CR_GEN_STOP_ERROR,
+} cr_gen_stop;
+/* "eog", "stop", "limit", "ctx", "grammar", "canceled", "timeout",
+ * "grammar_dead_end", "error" (the names `cristal generate --json` prints). */
+CR_API const char *cr_gen_stop_name(cr_gen_stop s);
+
+typedef struct cr_gen_opts {
+	int n_ctx;                /* context positions; <= 0: min(n_ctx_train, 4096) */
+	cr_pool *pool;            /* decoding threads (not owned); NULL: the caller's thread */
+	cr_sampler_opts sampler;
+} cr_gen_opts;
+CR_API cr_gen_opts cr_gen_opts_default(void);
+
+typedef struct cr_gen cr_gen;
+/* CR_EINVAL for an embedding model. md must outlive the session. */
+CR_API cr_err cr_gen_new(cr_model *md, const cr_gen_opts *o, cr_gen **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_gen_free(cr_gen *g);
+CR_API cr_ctx *cr_gen_ctx(cr_gen *g);
+CR_API int cr_gen_n_ctx(const cr_gen *g);
+/* Sampling options for the following turns (the sampler is rebuilt). */
+CR_API cr_err cr_gen_set_sampler(cr_gen *g, const cr_sampler_opts *o) CR_NODISCARD;
+typedef enum { CR_GEN_GRAMMAR_NONE, CR_GEN_GRAMMAR_JSON, CR_GEN_GRAMMAR_SCHEMA } cr_gen_grammar;
+/* Constrains the following turns: none, any JSON object or array, or the
+ * JSON Schema in schema[0..len) (see cr_grammar_new_schema). Each turn
+ * starts the grammar afresh. CR_ECORRUPT / CR_EUNSUPPORTED for a bad schema. */
+CR_API cr_err cr_gen_set_grammar(cr_gen *g, cr_gen_grammar kind, const char *schema, size_t len,
+				 cr_msg *m) CR_NODISCARD;
+
+/* A prompt's tokens: text encoded with special tokens parsed and the
+ * model's default BOS; an empty result becomes the lone BOS (CR_EINVAL if
+ * the model has none). Appends to *ids (cr_token_id). */
+CR_API cr_err cr_gen_tokenize(const cr_model *md, const char *text, size_t len, cr_buf *ids,
+			      cr_msg *m) CR_NODISCARD;
+/* A chat's tokens: msgs through the chat template `tmpl` (NULL: the one the
+ * model's tokenizer.chat_template names), the assistant turn opened, then
+ * cr_gen_tokenize. */
+CR_API cr_err cr_gen_chat_tokens(const cr_model *md, const char *tmpl, const cr_chat_msg *msgs, size_t n,
+				 cr_buf *ids, cr_msg *m) CR_NODISCARD;
+
+/* Streams generated text: bytes as they become final. Return non-zero to
+ * stop the turn (it ends with CR_GEN_STOP_CANCELED and CR_ECANCELED). */
+typedef int (*cr_gen_text_fn)(void *ctx, const char *text, size_t len);
+/* Gets the logits of every prompt position (n_prompt × n_vocab floats,
+ * valid during the call); a non-OK return ends the turn with that error. */
+typedef cr_err (*cr_gen_logits_fn)(void *ctx, const float *logits, int n_prompt, int n_vocab);
+
+typedef struct cr_gen_params {
+	int max_tokens;              /* tokens to generate at most (0: evaluate the prompt only) */
+	const char *const *stop;     /* stop strings (may be NULL) */
+	size_t n_stop;
+	const cr_cancel *cancel;     /* checked between tokens and inside prompt evaluation; may be NULL */
+	cr_gen_text_fn on_text;      /* may be NULL */
+	void *on_text_ctx;
+	cr_gen_logits_fn on_prompt_logits; /* non-NULL: no prefix reuse, the prompt is evaluated
+					    * from position 0 with logits for every position */
+	void *on_prompt_logits_ctx;
+} cr_gen_params;
+
+typedef struct cr_gen_result {
+	cr_gen_stop stop;
+	const char *text;            /* the generated text (closing bytes included), NUL-terminated */
+	size_t len;
+	const cr_token_id *tokens;   /* the generated tokens (not the closing bytes) */
+	int n_tokens;
+	const char *closing;         /* closing bytes the grammar appended, or NULL */
+	size_t closing_len;
+	int n_prompt, n_reused;      /* prompt tokens, and how many the cache already held */
+	double prompt_seconds, gen_seconds;
+} cr_gen_result;
+
+/*
+ * One turn over prompt[0..n_prompt). Fills *r (its pointers stay valid until
+ * the next turn or cr_gen_free) whenever generation started, even on error:
+ * CR_OK for the stops EOS, STRING, LENGTH, CTX, GRAMMAR, GRAMMAR_DEAD_END
+ * and a sampler that found no token (ERROR); CR_ECANCELED / CR_ETIMEOUT when
+ * canceled; CR_ETOOBIG when the prompt does not fit the context; the
+ * decoder's error otherwise.
+ */
+CR_API cr_err cr_gen_turn(cr_gen *g, const cr_token_id *prompt, int n_prompt, const cr_gen_params *p,
+			  cr_gen_result *r, cr_msg *m) CR_NODISCARD;
 
 #endif

@@ -6,8 +6,12 @@
  *       [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]
  *       [--repeat-last-n N] [--presence-penalty P] [--seed S] [--threads N]
  *       [--ctx N] [--chat-template NAME] [--system TEXT] [--turns]
- *       [--grammar json | --json-schema FILE] [--json]
- *       [--tokens ID,ID,... [--logits-out FILE]]
+ *       [--grammar json | --json-schema FILE] [--json] [--stop TEXT]...
+ *       [--timeout SECONDS] [--tokens ID,ID,... [--logits-out FILE]]
+ *
+ * The turn itself (prefix reuse, sampling, grammar, stop strings, stop
+ * reasons, cancellation) is the library's cr_gen_turn; this file parses
+ * options, reads stdin and prints.
  *
  * --chat takes the user's message from --prompt or stdin and applies the
  * model's chat template (detected from tokenizer.chat_template, or named).
@@ -24,6 +28,12 @@
  * appended to the text (not to the tokens), reported on stderr and as
  * "grammar_closed" in --json output.
  *
+ * --stop TEXT (repeatable) ends the reply before TEXT. --timeout SECONDS
+ * is a budget for the whole command: when it runs out generation stops
+ * ("stop":"timeout", exit status 0 with what was generated so far). Ctrl-C
+ * during generation stops it the same way ("canceled", exit status 130); a
+ * second Ctrl-C kills the process.
+ *
  * For tests against llama.cpp: --tokens gives the prompt as token ids, and
  * --logits-out writes the logits of every prompt position (float32, n_prompt
  * × n_vocab) to FILE after evaluating the prompt as one batch.
@@ -32,6 +42,7 @@
 #include "cristal/llm.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +57,8 @@ static void usage(FILE *f)
 		   "         [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]\n"
 		   "         [--repeat-last-n N] [--presence-penalty P] [--seed S] [--threads N]\n"
 		   "         [--ctx N] [--chat-template NAME] [--system TEXT] [--turns]\n"
-		   "         [--grammar json | --json-schema FILE] [--json]\n"
+		   "         [--grammar json | --json-schema FILE] [--json] [--stop TEXT]...\n"
+		   "         [--timeout SECONDS]\n"
 		   "Greedy decoding: --temp 0. Defaults: -n 128, --temp 0.8, --top-k 40, --top-p 0.95,\n"
 		   "--min-p 0.05, --repeat-penalty 1 (off), --threads all cores.\n");
 }
@@ -62,7 +74,8 @@ static cr_err read_stdin(cr_buf *b)
 }
 
 enum { O_TEMP = 1000, O_TOPK, O_TOPP, O_MINP, O_REP, O_REPN, O_PRES, O_SEED, O_THREADS, O_CTX,
-       O_TMPL, O_SYSTEM, O_GRAMMAR, O_SCHEMA, O_JSON, O_CHAT, O_TOKENS, O_LOGITS, O_TURNS };
+       O_TMPL, O_SYSTEM, O_GRAMMAR, O_SCHEMA, O_JSON, O_CHAT, O_TOKENS, O_LOGITS, O_TURNS,
+       O_STOP, O_TIMEOUT };
 
 /* "1,2,3" -> ids appended to b. */
 static int parse_ids(const char *s, cr_buf *b)
@@ -82,158 +95,121 @@ static int parse_ids(const char *s, cr_buf *b)
 	return 0;
 }
 
+/* The command's cancel token: --timeout sets its deadline, Ctrl-C requests it. */
+static cr_cancel cancel;
+
+static void on_sigint(int sig)
+{
+	CR_UNUSED(sig);
+	cr_cancel_request(&cancel); /* an atomic store: safe in a handler */
+}
+
 typedef struct gen {
 	cr_cli *cli;
-	cr_ctx *ctx;
-	cr_sampler *smp;
-	cr_grammar *gr;
-	const cr_tok *tok;
-	int n_vocab, n_ctx, json;
+	cr_model *md;
+	cr_gen *g;
+	int json;
 	uint64_t seed;
+	const char *const *stop;
+	size_t n_stop;
 } gen;
 
-/* One reply: evaluates pt[0..n) (the part not already in the KV cache),
- * then samples up to n_predict tokens, streaming them unless --json, which
- * prints one object at the end. Returns 0, or 1 after reporting an error. */
+static int put_text(void *ctx, const char *text, size_t len)
+{
+	CR_UNUSED(ctx);
+	fwrite(text, 1, len, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+typedef struct logits_file {
+	const char *path;
+	cr_msg m;
+} logits_file;
+
+static cr_err put_logits(void *ctx, const float *logits, int n_prompt, int n_vocab)
+{
+	logits_file *lf = ctx;
+	return cr_file_write_atomic(lf->path, logits, (size_t)n_vocab * sizeof(float) * (size_t)n_prompt, &lf->m);
+}
+
+/* One reply to pt[0..n_prompt), streamed unless --json, which prints one
+ * object at the end. Returns 0, 1 after reporting an error, 130 after
+ * Ctrl-C. The reply's text goes to *reply if not NULL. */
 static int run_turn(gen *g, const cr_token_id *pt, int n_prompt, int n_predict, const char *logits_out, cr_buf *reply)
 {
 	cr_msg m = {{0}};
-	cr_err e;
-	int rc = 1;
-	cr_buf out, closing, js, gen_ids;
-	cr_buf_init(&out, 0);
-	cr_buf_init(&closing, 0);
-	cr_buf_init(&js, 0);
-	cr_buf_init(&gen_ids, 0);
-	int reused = logits_out ? 0 : cr_ctx_reuse_prefix(g->ctx, pt, n_prompt);
-	if (logits_out)
-		cr_ctx_truncate(g->ctx, 0);
-	for (int i = reused; i < n_prompt; i++)
-		cr_sampler_accept(g->smp, pt[i]);
-	const float *logits;
-	double t0 = cr_now();
-	if ((e = cr_ctx_decode(g->ctx, pt + reused, n_prompt - reused, logits_out != NULL, &logits, &m))) {
-		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
-		goto out;
-	}
-	if (logits_out) {
-		size_t row = (size_t)g->n_vocab * sizeof(float);
-		if ((e = cr_file_write_atomic(logits_out, logits, row * (size_t)n_prompt, &m))) {
-			cli_fail("generate", "--logits-out: %s", m.text[0] ? m.text : cr_strerror(e));
-			goto out;
-		}
-		logits += (size_t)(n_prompt - 1) * g->n_vocab;
-	}
-	double t1 = cr_now();
-	const char *stop = "limit";
-	const cr_tok *tok = g->tok;
-	cr_grammar *gr = g->gr;
-	for (int n_gen = 0; n_gen < n_predict; n_gen++) {
-		if (gr && cr_grammar_done(gr)) {
-			stop = "grammar";
-			break;
-		}
-		cr_token_id id = gr ? cr_grammar_sample(gr, g->smp, logits) : cr_sampler_sample(g->smp, logits, NULL);
-		if (id < 0) {
-			stop = gr ? "grammar_dead_end" : "error";
-			break;
-		}
-		if (!gr && cr_tok_is_eog(tok, id)) {
-			stop = "eog";
-			break;
-		}
-		if (gr && cr_grammar_accept_token(gr, id)) {
-			stop = "grammar_dead_end";
-			break;
-		}
-		cr_sampler_accept(g->smp, id);
-		(void)cr_buf_add(&gen_ids, &id, sizeof id);
-		size_t before = out.len;
-		(void)cr_tok_piece(tok, id, &out);
-		if (!g->json) {
-			fwrite(out.data + before, 1, out.len - before, stdout);
-			fflush(stdout);
-		}
-		if (n_gen + 1 == n_predict)
-			break; /* no need to decode the last token */
-		if (cr_ctx_pos(g->ctx) >= g->n_ctx) {
-			stop = "ctx";
-			break;
-		}
-		if ((e = cr_ctx_decode(g->ctx, &id, 1, 0, &logits, &m))) {
-			cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
-			goto out;
-		}
-	}
-	int n_gen = (int)(gen_ids.len / sizeof(cr_token_id));
-	double t2 = cr_now();
-	if (gr && !cr_grammar_done(gr)) {
-		if (cr_grammar_close(gr, &closing) == CR_OK && closing.len) {
-			(void)cr_buf_add(&out, closing.data, closing.len);
-			if (!g->json)
-				fwrite(closing.data, 1, closing.len, stdout);
-			fprintf(stderr, "cristal: generate: stopped (%s) before the JSON value was complete; "
-					"appended %zu closing bytes: %s\n", stop, closing.len, closing.data);
-		}
-	}
-	int n_eval = n_prompt - reused;
-	double pp = t1 > t0 ? n_eval / (t1 - t0) : 0, tg = t2 > t1 && n_gen ? n_gen / (t2 - t1) : 0;
+	logits_file lf = {.path = logits_out};
+	cr_gen_params p = {.max_tokens = n_predict, .stop = g->stop, .n_stop = g->n_stop, .cancel = &cancel,
+			   .on_text = g->json ? NULL : put_text,
+			   .on_prompt_logits = logits_out ? put_logits : NULL, .on_prompt_logits_ctx = &lf};
+	cr_gen_result r;
+	cr_err e = cr_gen_turn(g->g, pt, n_prompt, &p, &r, &m);
+	int canceled = e == CR_ECANCELED || e == CR_ETIMEOUT;
+	if (e && lf.m.text[0])
+		return cli_fail("generate", "--logits-out: %s", lf.m.text);
+	if (e && !canceled)
+		return cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+	const char *stop = cr_gen_stop_name(r.stop);
+	if (r.closing_len)
+		fprintf(stderr, "cristal: generate: stopped (%s) before the JSON value was complete; "
+				"appended %zu closing bytes: %s\n", stop, r.closing_len, r.closing);
+	int n_eval = r.n_prompt - r.n_reused, n_gen = r.n_tokens;
+	double pp = r.prompt_seconds > 0 ? n_eval / r.prompt_seconds : 0;
+	double tg = r.gen_seconds > 0 && n_gen ? n_gen / r.gen_seconds : 0;
 	if (g->json) {
+		cr_buf js;
+		cr_buf_init(&js, 0);
 		(void)cr_buf_adds(&js, "{\"tokens\":[");
-		const cr_token_id *gi = (const cr_token_id *)gen_ids.data;
 		for (int i = 0; i < n_gen; i++)
-			(void)cr_buf_printf(&js, "%s%d", i ? "," : "", gi[i]);
+			(void)cr_buf_printf(&js, "%s%d", i ? "," : "", r.tokens[i]);
 		(void)cr_buf_adds(&js, "],\"text\":");
 		cr_buf clean;
 		cr_buf_init(&clean, 0);
-		(void)cr_utf8_sanitize(&clean, (const uint8_t *)out.data, out.len);
-		(void)cr_buf_add_json_str(&js, clean.data, clean.len);
+		(void)cr_utf8_sanitize(&clean, (const uint8_t *)r.text, r.len);
+		(void)cr_buf_add_json_str(&js, clean.data ? clean.data : "", clean.len);
 		cr_buf_release(&clean);
 		(void)cr_buf_printf(&js, ",\"prompt_tokens\":%d,\"reused_tokens\":%d,\"prompt_tokens_per_s\":%.3f,"
 					 "\"gen_tokens_per_s\":%.3f,\"seed\":%llu,\"stop\":\"%s\"",
-				    n_prompt, reused, pp, tg, (unsigned long long)g->seed, stop);
-		if (closing.len) {
+				    r.n_prompt, r.n_reused, pp, tg, (unsigned long long)g->seed, stop);
+		if (r.closing_len) {
 			(void)cr_buf_adds(&js, ",\"grammar_closed\":");
-			(void)cr_buf_add_json_str(&js, closing.data, closing.len);
+			(void)cr_buf_add_json_str(&js, r.closing, r.closing_len);
 		}
 		(void)cr_buf_adds(&js, "}\n");
 		fwrite(js.data, 1, js.len, stdout);
+		cr_buf_release(&js);
 	} else {
 		fputc('\n', stdout);
 		if (g->cli->verbose)
 			fprintf(stderr, "prompt: %d tokens (%d reused), %.2f t/s; generated: %d tokens, %.2f t/s (%s)\n",
-				n_prompt, reused, pp, n_gen, tg, stop);
+				r.n_prompt, r.n_reused, pp, n_gen, tg, stop);
 	}
 	fflush(stdout);
+	if (canceled)
+		fprintf(stderr, "cristal: generate: stopped (%s) after %d tokens\n", stop, n_gen);
 	if (reply) {
 		reply->len = 0;
-		if (cr_buf_add(reply, out.data ? out.data : "", out.len) || cr_buf_add(reply, "", 1))
-			goto out;
+		if (cr_buf_add(reply, r.text, r.len) || cr_buf_add(reply, "", 1))
+			return cli_fail("generate", "out of memory");
 		reply->len--; /* NUL-terminated, not counted */
 	}
-	rc = 0;
-out:
-	cr_buf_release(&out);
-	cr_buf_release(&closing);
-	cr_buf_release(&js);
-	cr_buf_release(&gen_ids);
-	return rc;
+	return e == CR_ECANCELED ? 130 : 0;
 }
 
 /* --chat --turns: one user message per line of stdin, the history
  * re-templated every turn, the cached prefix reused. */
-static int run_turns(gen *g, const char *tmpl, const char *tmpl_text, const char *system, int n_predict)
+static int run_turns(gen *g, const char *tmpl, const char *system, int n_predict)
 {
 	cr_chat_msg *msgs = NULL;
 	size_t nm = 0, cap = 0;
 	char *line = NULL;
 	size_t line_cap = 0;
-	cr_buf text, ids, reply;
-	cr_buf_init(&text, 0);
+	cr_buf ids, reply;
 	cr_buf_init(&ids, 0);
 	cr_buf_init(&reply, 0);
 	int rc = 0, tty = isatty(STDIN_FILENO);
-	int flags = CR_TOK_PARSE_SPECIAL | (cr_tok_add_bos_default(g->tok) ? CR_TOK_ADD_BOS : 0);
+	int n_ctx = cr_gen_n_ctx(g->g);
 	cr_msg m = {{0}};
 	cr_err e;
 	for (;;) {
@@ -266,17 +242,15 @@ static int run_turns(gen *g, const char *tmpl, const char *tmpl_text, const char
 			break;
 		}
 		msgs[nm++] = (cr_chat_msg){"user", user};
-		text.len = 0;
 		ids.len = 0;
-		if ((e = cr_chat_apply(tmpl, tmpl_text, msgs, nm, 1, &text, &m)) ||
-		    (e = cr_tok_encode(g->tok, text.data, text.len, flags, &ids))) {
+		if ((e = cr_gen_chat_tokens(g->md, tmpl, msgs, nm, &ids, &m))) {
 			rc = cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
 			break;
 		}
 		int n = (int)(ids.len / sizeof(cr_token_id));
-		if (n >= g->n_ctx) {
+		if (n >= n_ctx) {
 			rc = cli_fail("generate", "the conversation has %d tokens, the context only %d (--ctx)", n,
-				      g->n_ctx);
+				      n_ctx);
 			break;
 		}
 		if ((rc = run_turn(g, (const cr_token_id *)ids.data, n, n_predict, NULL, &reply)))
@@ -293,7 +267,6 @@ static int run_turns(gen *g, const char *tmpl, const char *tmpl_text, const char
 			cr_free((char *)msgs[i].content);
 	cr_free(msgs);
 	free(line);
-	cr_buf_release(&text);
 	cr_buf_release(&ids);
 	cr_buf_release(&reply);
 	return rc;
@@ -313,10 +286,14 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		{"grammar", required_argument, 0, O_GRAMMAR}, {"json-schema", required_argument, 0, O_SCHEMA},
 		{"json", no_argument, 0, O_JSON}, {"tokens", required_argument, 0, O_TOKENS},
 		{"logits-out", required_argument, 0, O_LOGITS}, {"turns", no_argument, 0, O_TURNS},
+		{"stop", required_argument, 0, O_STOP}, {"timeout", required_argument, 0, O_TIMEOUT},
 		{"help", no_argument, 0, 'h'}, {0}};
 	const char *model = NULL, *prompt = NULL, *tmpl = NULL, *system = NULL, *grammar = NULL,
 		   *schema = NULL, *tokens = NULL, *logits_out = NULL;
 	int chat = 0, n_predict = 128, threads = 0, n_ctx = 0, json = 0, seed_set = 0, turns = 0;
+	const char *stops[16];
+	size_t n_stop = 0;
+	double timeout = 0;
 	cr_sampler_opts so = cr_sampler_opts_default();
 	int c;
 	optind = 1;
@@ -344,6 +321,18 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		case O_TOKENS: tokens = optarg; break;
 		case O_LOGITS: logits_out = optarg; break;
 		case O_TURNS: turns = 1; break;
+		case O_STOP:
+			if (n_stop == CR_ARRAY_LEN(stops) || !*optarg)
+				return cli_fail("generate", "--stop: at most %zu non-empty strings", CR_ARRAY_LEN(stops));
+			stops[n_stop++] = optarg;
+			break;
+		case O_TIMEOUT: {
+			char *end;
+			timeout = strtod(optarg, &end);
+			if (*end || !(timeout > 0))
+				return cli_fail("generate", "--timeout wants a number of seconds > 0, not '%s'", optarg);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -376,16 +365,33 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 	cr_msg m = {{0}};
 	cr_model *md = NULL;
 	cr_pool *pool = NULL;
-	cr_ctx *ctx = NULL;
-	cr_sampler *smp = NULL;
-	cr_grammar *gr = NULL;
-	cr_buf text, ids, stdin_buf;
-	cr_buf_init(&text, 0);
+	cr_gen *gs = NULL;
+	cr_buf ids, stdin_buf, schema_buf;
 	cr_buf_init(&ids, 0);
 	cr_buf_init(&stdin_buf, 0);
+	cr_buf_init(&schema_buf, 0);
+	struct sigaction old_int;
+	int sig_set = 0;
 	cr_err e;
 	rc = 1;
+	cr_cancel_init(&cancel);
+	if (timeout > 0)
+		cr_cancel_set_timeout(&cancel, timeout); /* the budget covers loading too */
 
+	if (schema) {
+		uint8_t *sb = NULL;
+		size_t sl = 0;
+		if ((e = cr_file_read(schema, 1 << 20, &sb, &sl, &m))) {
+			cli_fail("generate", "--json-schema %s: %s", schema, m.text[0] ? m.text : cr_strerror(e));
+			goto out;
+		}
+		e = cr_buf_add(&schema_buf, sb, sl);
+		cr_free(sb);
+		if (e) {
+			cli_fail("generate", "out of memory");
+			goto out;
+		}
+	}
 	if ((e = cr_model_load(path, &md, &m))) {
 		cli_fail("generate", "%s: %s", path, m.text[0] ? m.text : cr_strerror(e));
 		goto out;
@@ -396,29 +402,6 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		cli_fail("generate", "%s is an embedding model (use cristal embed)", path);
 		goto out;
 	}
-	if (grammar) {
-		e = cr_grammar_new_json(&gr);
-	} else if (schema) {
-		uint8_t *sb = NULL;
-		size_t sl = 0;
-		if ((e = cr_file_read(schema, 1 << 20, &sb, &sl, &m))) {
-			cli_fail("generate", "--json-schema %s: %s", schema, m.text[0] ? m.text : cr_strerror(e));
-			goto out;
-		}
-		e = cr_grammar_new_schema((const char *)sb, sl, &gr, &m);
-		cr_free(sb);
-	} else {
-		e = CR_OK;
-	}
-	if (e) {
-		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
-		goto out;
-	}
-	if (gr && (e = cr_grammar_bind(gr, tok, in->n_vocab))) {
-		cli_fail("generate", "grammar: %s", cr_strerror(e));
-		goto out;
-	}
-
 	if (chat && !tmpl && !cr_chat_detect(in->chat_template)) {
 		cli_fail("generate", "the model has no recognizable chat template; name one with "
 				     "--chat-template (chatml, llama3, llama2, mistral, gemma, phi3, zephyr)");
@@ -441,28 +424,27 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 			while (stdin_buf.len && (stdin_buf.data[stdin_buf.len - 1] == '\n' ||
 						 stdin_buf.data[stdin_buf.len - 1] == '\r'))
 				stdin_buf.data[--stdin_buf.len] = 0; /* the message, not the line end */
-			prompt = stdin_buf.data;
+			prompt = stdin_buf.data ? stdin_buf.data : "";
 		}
-		cr_chat_msg msgs[2];
-		size_t nm = 0;
-		if (system)
-			msgs[nm++] = (cr_chat_msg){"system", system};
-		msgs[nm++] = (cr_chat_msg){"user", prompt};
-		if ((e = cr_chat_apply(tmpl, in->chat_template, msgs, nm, 1, &text, &m))) {
+	}
+	if (!turns && !tokens) {
+		if (chat) {
+			cr_chat_msg msgs[2];
+			size_t nm = 0;
+			if (system)
+				msgs[nm++] = (cr_chat_msg){"system", system};
+			msgs[nm++] = (cr_chat_msg){"user", prompt};
+			e = cr_gen_chat_tokens(md, tmpl, msgs, nm, &ids, &m);
+		} else {
+			e = cr_gen_tokenize(md, prompt, strlen(prompt), &ids, &m);
+		}
+		if (e) {
 			cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
 			goto out;
 		}
-	} else {
-		if (cr_buf_adds(&text, prompt))
-			goto out;
-	}
-	int flags = CR_TOK_PARSE_SPECIAL | (cr_tok_add_bos_default(tok) ? CR_TOK_ADD_BOS : 0);
-	if (!tokens && !turns && (e = cr_tok_encode(tok, text.data, text.len, flags, &ids))) {
-		cli_fail("generate", "tokenize: %s", cr_strerror(e));
-		goto out;
 	}
 	int n_prompt = (int)(ids.len / sizeof(cr_token_id));
-	if (n_prompt == 0 && !turns) {
+	if (n_prompt == 0 && !turns) { /* --tokens "" */
 		if (cr_tok_bos(tok) < 0) {
 			cli_fail("generate", "empty prompt and the model has no BOS token");
 			goto out;
@@ -483,27 +465,39 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		cli_fail("generate", "cannot start %d threads", threads);
 		goto out;
 	}
-	if ((e = cr_ctx_new(md, n_ctx, pool, &ctx, &m)) || (e = cr_sampler_new(&so, in->n_vocab, &smp))) {
+	cr_gen_opts go = cr_gen_opts_default();
+	go.pool = pool;
+	go.sampler = so;
+	go.n_ctx = n_ctx;
+	if ((e = cr_gen_new(md, &go, &gs, &m))) {
+		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	if ((grammar || schema) &&
+	    (e = cr_gen_set_grammar(gs, grammar ? CR_GEN_GRAMMAR_JSON : CR_GEN_GRAMMAR_SCHEMA, schema_buf.data,
+				    schema_buf.len, &m))) {
 		cli_fail("generate", "%s", m.text[0] ? m.text : cr_strerror(e));
 		goto out;
 	}
 
-	gen g = {.cli = cli, .ctx = ctx, .smp = smp, .gr = gr, .tok = tok, .n_vocab = in->n_vocab, .n_ctx = n_ctx,
-		 .json = json, .seed = so.seed};
-	if (turns) {
-		rc = run_turns(&g, tmpl, in->chat_template, system, n_predict);
-		goto out;
-	}
-	if (run_turn(&g, (const cr_token_id *)ids.data, n_prompt, n_predict, logits_out, NULL))
-		goto out;
-	rc = 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigint;
+	sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills */
+	sigemptyset(&sa.sa_mask);
+	sig_set = sigaction(SIGINT, &sa, &old_int) == 0;
+	gen g = {.cli = cli, .md = md, .g = gs, .json = json, .seed = so.seed, .stop = stops, .n_stop = n_stop};
+	if (turns)
+		rc = run_turns(&g, tmpl, system, n_predict);
+	else
+		rc = run_turn(&g, (const cr_token_id *)ids.data, n_prompt, n_predict, logits_out, NULL);
 out:
-	cr_buf_release(&text);
+	if (sig_set)
+		sigaction(SIGINT, &old_int, NULL);
 	cr_buf_release(&ids);
 	cr_buf_release(&stdin_buf);
-	cr_grammar_free(gr);
-	cr_sampler_free(smp);
-	cr_ctx_free(ctx);
+	cr_buf_release(&schema_buf);
+	cr_gen_free(gs);
 	cr_pool_free(pool);
 	cr_model_free(md);
 	return rc;

@@ -174,7 +174,9 @@ static void tok_run(cr_ctx *c, const cr_layer *L, stage st, int n)
 	}
 }
 
-static void chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, float *logits_out)
+/* Runs one batch; stops between layers when c->cancel says so (the
+ * positions stay unclaimed: c->pos does not move). */
+static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, float *logits_out)
 {
 	cr_model *md = c->md;
 	const cr_hparams *hp = &md->hp;
@@ -189,6 +191,9 @@ static void chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, fl
 
 	for (int il = 0; il < hp->n_layer; il++) {
 		const cr_layer *L = &md->layers[il];
+		cr_err e = cr_cancel_check(c->cancel);
+		if (e)
+			return e;
 		tok_run(c, L, ST_ATTN_NORM, n);
 		cr_model_matmul(c, &L->wq, cur, n, c->q);
 		cr_model_matmul(c, &L->wk, cur, n, c->kb);
@@ -217,19 +222,20 @@ static void chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, fl
 		cr_rmsnorm(cur, x + (size_t)(n - 1) * E, md->output_norm, E, hp->eps);
 		cr_model_matmul(c, &md->output, cur, 1, logits_out);
 	}
+	return CR_OK;
 }
 
 cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all, cr_msg *m)
 {
-	CR_UNUSED(m);
 	const size_t V = (size_t)c->md->hp.n_vocab;
 	for (int done = 0; done < n;) {
 		int nb = CR_MIN(n - done, c->n_batch);
 		int last = done + nb == n;
-		if (logits_all)
-			chunk(c, toks + done, nb, 2, c->logits + (size_t)done * V);
-		else
-			chunk(c, toks + done, nb, last ? 1 : 0, c->logits);
+		cr_err e = logits_all ? chunk(c, toks + done, nb, 2, c->logits + (size_t)done * V)
+				      : chunk(c, toks + done, nb, last ? 1 : 0, c->logits);
+		if (e)
+			return cr_fail(m, e, "decode: %s after %d of %d tokens", e == CR_ETIMEOUT ? "timed out" : "canceled",
+				       done, n);
 		done += nb;
 	}
 	return CR_OK;

@@ -584,6 +584,8 @@ int cr_ctx_reuse_prefix(cr_ctx *c, const cr_token_id *toks, int n)
 	return k;
 }
 
+void cr_ctx_set_cancel(cr_ctx *c, const cr_cancel *cancel) { c->cancel = cancel; }
+
 cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all,
 		     const float **logits, cr_msg *m)
 {

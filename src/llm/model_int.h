@@ -99,6 +99,7 @@ struct cr_ctx {
 	float *logits;          /* n_batch_logits × n_vocab */
 	size_t logits_rows;
 	float *norm_tmp;
+	const cr_cancel *cancel; /* checked between batches and layers (cr_ctx_set_cancel) */
 };
 
 /* Loads from an open file, taking ownership of g (freed on failure too);
