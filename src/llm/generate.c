@@ -15,7 +15,7 @@
  * and goes to the callback once.
  */
 #define _GNU_SOURCE /* memmem */
-#include "llm/model_int.h"
+#include "model_int.h"
 
 #include <string.h>
 
