@@ -165,6 +165,9 @@ CR_API cr_err cr_corpus_doc_text(cr_corpus *c, cr_arena *a, int64_t doc_id, cr_d
  */
 CR_API cr_err cr_corpus_results_json(cr_buf *b, const char *key, const char *val, const cr_result *rs,
 				     size_t n) CR_NODISCARD;
+/* Appends a location as a JSON object with the fields that apply, as in
+ * search results ({"page": 3}, {"sheet": "Budget", "line": 4, ...}). */
+CR_API cr_err cr_corpus_loc_json(cr_buf *b, const cr_loc *l) CR_NODISCARD;
 /* Appends one document as JSON (what `cristal show --json` prints): the
  * catalog row d, its text t (cr_corpus_doc_text) and the names of the
  * documents inside it (from the catalog). No trailing newline. */

@@ -23,6 +23,11 @@ int cli_fail(const char *cmd, const char *fmt, ...) CR_PRINTF(2, 3);
 /* Whether stderr is a terminal (progress lines are only drawn on one). */
 int cli_tty(void);
 
+/* Prints a location's fields, each after two spaces (cmd_search.c). */
+typedef struct cr_loc cr_loc;
+void cli_print_loc(const cr_loc *l);
+
+int cmd_ask(cr_cli *cli, int argc, char **argv);
 int cmd_init(cr_cli *cli, int argc, char **argv);
 int cmd_ingest(cr_cli *cli, int argc, char **argv);
 int cmd_search(cr_cli *cli, int argc, char **argv);

@@ -63,6 +63,32 @@ static void print_time(double t)
 		printf("%d:%02d", s / 60, s % 60);
 }
 
+/* Prints a location as "  page 3", "  rows 2-14", "  Sato  at 1:02", "  in main"... */
+void cli_print_loc(const cr_loc *l)
+{
+	if (l->page > 0)
+		printf("  page %d", l->page);
+	if (l->slide > 0)
+		printf("  slide %d", l->slide);
+	if (l->sheet)
+		printf("  sheet %s", l->sheet);
+	if (l->line_start > 0) {
+		const char *unit = l->sheet ? "row" : "line"; /* xlsx ranges are sheet rows */
+		if (l->line_end > l->line_start)
+			printf("  %ss %d-%d", unit, l->line_start, l->line_end);
+		else
+			printf("  %s %d", unit, l->line_start);
+	}
+	if (l->speaker)
+		printf("  %s", l->speaker);
+	if (l->t_start >= 0) {
+		printf("  at ");
+		print_time(l->t_start);
+	}
+	if (l->symbol)
+		printf("  in %s", l->symbol);
+}
+
 void cli_search_print(const cr_result *rs, size_t n)
 {
 	if (!n) {
@@ -73,27 +99,7 @@ void cli_search_print(const cr_result *rs, size_t n)
 		const cr_result *r = &rs[i];
 		const cr_loc *l = &r->loc;
 		printf("%zu. %s", i + 1, r->doc ? r->doc : "?");
-		if (l->page > 0)
-			printf("  page %d", l->page);
-		if (l->slide > 0)
-			printf("  slide %d", l->slide);
-		if (l->sheet)
-			printf("  sheet %s", l->sheet);
-		if (l->line_start > 0) {
-			const char *unit = l->sheet ? "row" : "line"; /* xlsx ranges are sheet rows */
-			if (l->line_end > l->line_start)
-				printf("  %ss %d-%d", unit, l->line_start, l->line_end);
-			else
-				printf("  %s %d", unit, l->line_start);
-		}
-		if (l->speaker)
-			printf("  %s", l->speaker);
-		if (l->t_start >= 0) {
-			printf("  at ");
-			print_time(l->t_start);
-		}
-		if (l->symbol)
-			printf("  in %s", l->symbol);
+		cli_print_loc(l);
 		printf("  (score %.2f)\n", r->score);
 		if (r->title && *r->title)
 			printf("   %s\n", r->title);

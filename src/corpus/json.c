@@ -66,6 +66,19 @@ static cr_err loc_json(cr_buf *b, const cr_loc *l)
 	return err;
 }
 
+cr_err cr_corpus_loc_json(cr_buf *b, const cr_loc *l)
+{
+	cr_buf t;
+	cr_buf_init(&t, 0);
+	cr_err err = loc_json(&t, l);
+	PUT(cr_buf_addc(b, '{'));
+	if (t.len)
+		PUT(cr_buf_add(b, t.data + 1, t.len - 1)); /* without the leading comma */
+	PUT(cr_buf_addc(b, '}'));
+	cr_buf_release(&t);
+	return err;
+}
+
 cr_err cr_corpus_results_json(cr_buf *b, const char *key, const char *val, const cr_result *rs, size_t n)
 {
 	cr_err err = cr_buf_addc(b, '{');

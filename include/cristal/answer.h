@@ -1,0 +1,106 @@
+/*
+ * answer.h — answers to questions about the corpus, with citations that are
+ * checked against their sources whoever wrote the answer.
+ *
+ *   question ──► retrieval (passages: the best chunk of each document)
+ *            ──► answerer (extractive: the sentence or table row that
+ *                answers; later a model given the numbered passages)
+ *            ──► verification (every [n] names a given source, and the
+ *                sentence carrying it is supported by that source)
+ *
+ * Support is content overlap after the same analysis as search (stemmed
+ * English words, Japanese morphemes and bigrams, NFKC + case folding), and
+ * every number in the sentence must occur in the source in normalized form
+ * ("2,000" = "2000", "２０００" = "2000"). A citation that fails is removed
+ * and its sentence reported as unverified; it is never shown as fact.
+ * When nothing retrieved answers the question, the answer says so in the
+ * question's language instead of inventing one.
+ *
+ * Threads: cr_answer_ask may run on any number of threads at once on one
+ * corpus (it takes catalog connections and analyzers from the corpus's
+ * pools). Everything an answer holds lives in the caller's arena.
+ */
+#ifndef CRISTAL_ANSWER_H
+#define CRISTAL_ANSWER_H
+
+#include "cristal/base.h"
+#include "cristal/corpus.h"
+#include "cristal/text.h"
+
+/* A passage given to the answerer, numbered from 1 as cited ("[1]"). */
+typedef struct cr_source {
+	int n;
+	const char *doc;   /* external name, as in cr_result */
+	const char *title;
+	const char *type;
+	cr_loc loc;
+	const char *text;  /* the passage (the chunk's text) */
+	size_t len;
+	float score;       /* the retriever's score */
+	const char *retriever; /* "bm25" */
+	int64_t doc_id, chunk_id;
+} cr_source;
+
+/* A citation that held: source n supports the quoted span. */
+typedef struct cr_citation {
+	int n;
+	const char *quote; /* the passage's words the answer rests on */
+} cr_citation;
+
+/* A citation that was removed, and why. */
+typedef struct cr_unverified {
+	int n;
+	const char *sentence; /* the answer's sentence that carried it */
+	const char *reason;   /* "no source [7] was given", "not supported by [2]" */
+} cr_unverified;
+
+typedef struct cr_answer {
+	const char *text;  /* the answer, with [n] markers of verified citations */
+	const char *mode;  /* "extractive" or "model:NAME" */
+	const char *lang;  /* of the question: "en" or "ja" */
+	int found;         /* 0: the sources do not say (text says so) */
+	cr_source *sources; /* every passage considered, ranked */
+	size_t n_sources;
+	cr_citation *citations; /* verified, in order of first use */
+	size_t n_citations;
+	cr_unverified *unverified;
+	size_t n_unverified;
+} cr_answer;
+
+typedef struct cr_ask_opts {
+	int k;                    /* passages to retrieve (default 6) */
+	const cr_principal *who;  /* ACL filter (NULL: everything) */
+	const cr_cancel *cancel;  /* may be NULL */
+} cr_ask_opts;
+
+/* "en" or "ja": Japanese when the text has kana or kanji. */
+CR_API const char *cr_answer_lang(const char *text);
+
+/*
+ * Answers a question from the corpus without a model: retrieves passages,
+ * picks the sentence (or, in spreadsheets and CSV, the row with its
+ * headers) that best covers the question's content words, and cites it.
+ * With nothing that answers, out->found = 0 and the text says so. The
+ * answer has been through cr_answer_verify.
+ */
+CR_API cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o,
+			    cr_answer *out, cr_msg *m) CR_NODISCARD;
+
+/*
+ * Verifies the citations of `text` (an answer written by anyone) against
+ * sources src[0..n) (numbered src[i].n): fills out->text (unsupported or
+ * unknown markers removed, their sentences marked "(unverified)"),
+ * out->citations and out->unverified; leaves the other fields alone. A
+ * sentence is supported by a source when at least 60% of its content
+ * terms occur in the source and every number it states does. `an` is
+ * the analyzer to use (one thread at a time).
+ */
+CR_API cr_err cr_answer_verify(cr_analyzer *an, cr_arena *a, const char *text, const cr_source *src, size_t n,
+			       cr_answer *out) CR_NODISCARD;
+
+/* Appends the answer as one JSON object: answer, mode, lang, found,
+ * citations [{n, doc, title, type, location, quote}], retrieval [{n, doc,
+ * score, retriever, location}], unverified [{n, sentence, reason}]. */
+CR_API cr_err cr_answer_json(const cr_answer *ans, cr_buf *b) CR_NODISCARD;
+
+#endif

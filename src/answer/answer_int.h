@@ -1,0 +1,58 @@
+/*
+ * answer_int.h — what the files of the answer module share.
+ *
+ *   terms.c   term sets: a text's content terms after search's analysis,
+ *             and the numbers it states in normalized form
+ *   split.c   sentences of a passage (table rows in spreadsheets and CSV)
+ *   ask.c     cr_answer_ask: retrieval and the extractive answerer
+ *   verify.c  cr_answer_verify: citations checked against their sources
+ *   json.c    cr_answer_json
+ */
+#ifndef CR_ANSWER_INT_H
+#define CR_ANSWER_INT_H
+
+#include "cristal/answer.h"
+
+/* A set of terms (term bytes as the analyzer gives them) in an arena. */
+typedef struct cr_termset {
+	cr_arena *a;
+	const char **keys; /* open addressing; NULL = empty */
+	uint32_t *lens;
+	float *weights;
+	size_t cap, n;
+} cr_termset;
+
+void cr_termset_init(cr_termset *s, cr_arena *a);
+/* Adds a term (copied) with a weight, keeping the larger weight on a repeat. */
+cr_err cr_termset_add(cr_termset *s, const char *t, uint32_t len, float w) CR_NODISCARD;
+/* The weight of a term, or 0 when absent. */
+float cr_termset_get(const cr_termset *s, const char *t, uint32_t len);
+
+/* The function words ("is", "what", 何, いつ...) as this analyzer gives them. */
+cr_err cr_ans_stopwords(cr_analyzer *an, cr_termset *out) CR_NODISCARD;
+
+/*
+ * The content terms of text into `terms` (terms in `stop` left out, so only
+ * what the text is about counts; stop may be NULL) with
+ * weight 1 for words and morphemes and 0.5 for CJK bigrams, and the numbers
+ * it states into `numbers` (digits only: "2,000" and "２０００" are "2000").
+ * Either set may be NULL. flags: CR_ANALYZE_* (CR_ANALYZE_QUERY for
+ * questions).
+ */
+cr_err cr_ans_terms(cr_analyzer *an, const char *text, size_t len, int flags, const cr_termset *stop,
+		    cr_termset *terms, cr_termset *numbers) CR_NODISCARD;
+
+/* A span of a passage. */
+typedef struct cr_span {
+	size_t start, len;
+} cr_span;
+
+/*
+ * Splits text into sentences: at 。！？, at . ! ? followed by a space or the
+ * end, and at line ends; `rows` (spreadsheets, CSV) splits at line ends
+ * only, so a row stays whole with its "Header: value" cells. Spans are
+ * trimmed of white space; empty ones are left out. Array in arena a.
+ */
+cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span **out, size_t *n) CR_NODISCARD;
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * ask.c — cr_answer_ask: passages from the corpus, then the extractive
+ * answerer, then the citations verified like any other answer's.
+ *
+ * Extractive answer: every sentence of the retrieved passages (every row in
+ * spreadsheets and CSV, whose rows carry their headers as "Header: value")
+ * is scored by the share of the question's content-term weight it holds,
+ * with a small bonus for the passage's rank and a small penalty for length,
+ * so the short sentence a person would quote wins over a paragraph that
+ * merely repeats the question's words. Below a minimum coverage, the
+ * answer is that the sources do not say.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "answer_int.h"
+
+#define DEFAULT_K 6
+#define MIN_COVERAGE 0.5f
+#define LONG_SENTENCE 320 /* bytes: longer sentences are penalised */
+
+const char *cr_answer_lang(const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	for (; s && *s; s++) {
+		/* kana and CJK ideographs are three-byte sequences starting E3..E9 */
+		if (*s >= 0xe3 && *s <= 0xe9 && s[1] && s[2]) {
+			uint32_t cp;
+			int l = cr_utf8_decode(s, 3, &cp);
+			if (l == 3 && ((cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x4e00 && cp <= 0x9fff)))
+				return "ja";
+		}
+	}
+	return "en";
+}
+
+static int is_rows(const char *type) { return type && (!strcmp(type, "xlsx") || !strcmp(type, "csv")); }
+
+typedef struct pick {
+	float score, coverage;
+	size_t src, start, len;
+	int found;
+} pick;
+
+static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *q,
+			    float q_total, const cr_source *src, size_t i_src, pick *best)
+{
+	cr_span *sp;
+	size_t n;
+	cr_err e = cr_ans_split(a, src->text, src->len, is_rows(src->type), &sp, &n);
+	for (size_t i = 0; i < n && !e; i++) {
+		cr_termset st;
+		cr_termset_init(&st, a);
+		e = cr_ans_terms(an, src->text + sp[i].start, sp[i].len, 0, stop, &st, NULL);
+		if (e)
+			break;
+		float got = 0;
+		for (size_t j = 0; j < q->cap; j++)
+			if (q->keys[j] && cr_termset_get(&st, q->keys[j], q->lens[j]) > 0)
+				got += q->weights[j];
+		float cov = got / q_total;
+		float score = cov + 0.08f / (1.0f + (float)i_src);
+		if (sp[i].len > LONG_SENTENCE)
+			score -= 0.1f * logf((float)sp[i].len / LONG_SENTENCE + 1.0f);
+		if (!best->found || score > best->score)
+			*best = (pick){score, cov, i_src, sp[i].start, sp[i].len, 1};
+	}
+	return e;
+}
+
+/* Collapses white space runs (a row or a sentence cut over lines) into one space. */
+static char *squeeze(cr_arena *a, const char *s, size_t n)
+{
+	char *o = cr_arena_alloc(a, n + 1);
+	if (!o)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '\n' || c == '\r' || c == '\t')
+			c = ' ';
+		if (c == ' ' && (k == 0 || o[k - 1] == ' '))
+			continue;
+		o[k++] = c;
+	}
+	while (k && o[k - 1] == ' ')
+		k--;
+	o[k] = 0;
+	return o;
+}
+
+cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_answer *out,
+		     cr_msg *m)
+{
+	if (!c || !a || !question || !out)
+		return cr_fail(m, CR_EINVAL, "ask: no question");
+	memset(out, 0, sizeof *out);
+	out->mode = "extractive";
+	out->lang = cr_answer_lang(question);
+	int ja = !strcmp(out->lang, "ja");
+	int k = o && o->k > 0 ? o->k : DEFAULT_K;
+
+	cr_err e = o ? cr_cancel_check(o->cancel) : CR_OK;
+	if (e)
+		return cr_fail(m, e, "ask: %s", cr_strerror(e));
+	cr_corpus_query q = {.text = question, .k = k, .who = o ? o->who : NULL, .no_snippets = 1, .plain = 1};
+	cr_result *rs = NULL;
+	size_t n_rs = 0;
+	e = cr_corpus_search(c, a, &q, &rs, &n_rs, m);
+	if (e)
+		return e;
+
+	cr_store *st = NULL;
+	cr_analyzer *an = NULL;
+	e = cr_corpus_store_acquire(c, &st, m);
+	if (e)
+		return e;
+	an = cr_corpus_analyzer_acquire(c);
+	if (!an) {
+		cr_corpus_store_release(c, st);
+		return cr_fail(m, CR_ENOMEM, "ask: no analyzer");
+	}
+	out->sources = cr_arena_zalloc(a, (n_rs ? n_rs : 1) * sizeof *out->sources);
+	if (!out->sources)
+		e = CR_ENOMEM;
+	for (size_t i = 0; i < n_rs && !e; i++) {
+		cr_chunk_row row;
+		e = cr_store_chunk_get(st, a, rs[i].chunk_id, &row, m);
+		if (e == CR_ENOTFOUND) { /* deleted since the search: skip it */
+			e = CR_OK;
+			continue;
+		}
+		if (e)
+			break;
+		cr_source *s = &out->sources[out->n_sources];
+		*s = (cr_source){.n = (int)out->n_sources + 1, .doc = rs[i].doc, .title = rs[i].title,
+				 .type = rs[i].type, .loc = rs[i].loc, .text = row.text, .len = row.len,
+				 .score = rs[i].score, .retriever = "bm25", .doc_id = rs[i].doc_id,
+				 .chunk_id = rs[i].chunk_id};
+		out->n_sources++;
+	}
+
+	/* the question's content terms, and the sentence that covers most of them */
+	cr_termset stop, qt;
+	cr_termset_init(&stop, a);
+	cr_termset_init(&qt, a);
+	if (!e)
+		e = cr_ans_stopwords(an, &stop);
+	if (!e)
+		e = cr_ans_terms(an, question, strlen(question), CR_ANALYZE_QUERY, &stop, &qt, NULL);
+	float q_total = 0;
+	for (size_t j = 0; j < qt.cap; j++)
+		if (qt.keys[j])
+			q_total += qt.weights[j];
+	pick best = {0};
+	for (size_t i = 0; i < out->n_sources && !e && q_total > 0; i++) {
+		e = o ? cr_cancel_check(o->cancel) : CR_OK;
+		if (!e)
+			e = best_sentence(an, a, &stop, &qt, q_total, &out->sources[i], i, &best);
+	}
+
+	const char *draft = NULL;
+	if (!e && best.found && best.coverage >= MIN_COVERAGE) {
+		const cr_source *s = &out->sources[best.src];
+		const char *sent = squeeze(a, s->text + best.start, best.len);
+		int src_ja = sent && !strcmp(cr_answer_lang(sent), "ja");
+		if (!sent)
+			e = CR_ENOMEM;
+		else if (ja && !src_ja)
+			draft = cr_arena_printf(a, "該当する記述は英語の資料にあります。\n%s [%d]", sent, s->n);
+		else if (!ja && src_ja)
+			draft = cr_arena_printf(a, "A Japanese source says:\n%s [%d]", sent, s->n);
+		else
+			draft = cr_arena_printf(a, "%s [%d]", sent, s->n);
+		out->found = 1;
+	} else if (!e) {
+		draft = ja ? "資料には、この質問に答える記述が見つかりませんでした。"
+			   : "The sources do not say.";
+	}
+	if (!e && !draft)
+		e = CR_ENOMEM;
+	if (!e)
+		e = cr_answer_verify(an, a, draft, out->sources, out->n_sources, out);
+	if (!e && out->found && !out->n_citations) {
+		/* the answerer's own sentence failed its check: say so, never show it as fact */
+		out->found = 0;
+	}
+	cr_corpus_analyzer_release(c, an);
+	cr_corpus_store_release(c, st);
+	return e;
+}

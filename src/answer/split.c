@@ -1,0 +1,77 @@
+/* split.c — a passage's sentences, or a table's rows. */
+#include <string.h>
+
+#include "answer_int.h"
+
+static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+typedef struct spans {
+	cr_arena *a;
+	cr_span *v;
+	size_t n, cap;
+} spans;
+
+static cr_err push(spans *s, const char *text, size_t b, size_t e)
+{
+	while (b < e && is_space((unsigned char)text[b]))
+		b++;
+	/* U+3000 ideographic space at either end */
+	while (b + 3 <= e && !memcmp(text + b, "\xe3\x80\x80", 3))
+		b += 3;
+	while (e > b && is_space((unsigned char)text[e - 1]))
+		e--;
+	if (e == b)
+		return CR_OK;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 32;
+		cr_span *v = cr_arena_alloc(s->a, cap * sizeof *v);
+		if (!v)
+			return CR_ENOMEM;
+		if (s->n)
+			memcpy(v, s->v, s->n * sizeof *v);
+		s->v = v, s->cap = cap;
+	}
+	s->v[s->n++] = (cr_span){b, e - b};
+	return CR_OK;
+}
+
+cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span **out, size_t *n)
+{
+	spans s = {.a = a};
+	size_t b = 0;
+	cr_err e = CR_OK;
+	for (size_t i = 0; i < len && !e; i++) {
+		unsigned char c = (unsigned char)text[i];
+		size_t end = 0; /* where the sentence ends (exclusive), 0: not here */
+		if (c == '\n')
+			end = i + 1;
+		else if (!rows && (c == '.' || c == '!' || c == '?') && (i + 1 == len || is_space((unsigned char)text[i + 1]))) {
+			/* not after a lone capital or a common abbreviation: "J. Smith", "e.g." */
+			int abbrev = i >= 1 && (i < 2 || is_space((unsigned char)text[i - 2])) &&
+				     text[i - 1] >= 'A' && text[i - 1] <= 'Z';
+			if (!abbrev && i >= 3 && (!memcmp(text + i - 3, "e.g", 3) || !memcmp(text + i - 3, "i.e", 3) ||
+						  !memcmp(text + i - 2, "Mr", 2) || !memcmp(text + i - 2, "Dr", 2) ||
+						  !memcmp(text + i - 2, "vs", 2) || !memcmp(text + i - 3, "etc", 3)))
+				abbrev = c == '.';
+			if (!abbrev)
+				end = i + 1;
+		} else if (!rows && c == 0xe3 && i + 2 < len &&
+			   ((unsigned char)text[i + 1] == 0x80 && (unsigned char)text[i + 2] == 0x82)) /* 。 */
+			end = i + 3;
+		else if (!rows && c == 0xef && i + 2 < len && (unsigned char)text[i + 1] == 0xbc &&
+			 ((unsigned char)text[i + 2] == 0x81 || (unsigned char)text[i + 2] == 0x9f)) /* ！ ？ */
+			end = i + 3;
+		if (end) {
+			e = push(&s, text, b, end);
+			b = end;
+			i = end - 1;
+		}
+	}
+	if (!e)
+		e = push(&s, text, b, len);
+	if (e)
+		return e;
+	*out = s.v;
+	*n = s.n;
+	return CR_OK;
+}

@@ -1,0 +1,155 @@
+/* terms.c — content terms and stated numbers of a text, as sets. */
+#include <string.h>
+
+#include "answer_int.h"
+
+void cr_termset_init(cr_termset *s, cr_arena *a)
+{
+	memset(s, 0, sizeof *s);
+	s->a = a;
+}
+
+static size_t slot(const cr_termset *s, const char *t, uint32_t len)
+{
+	size_t i = cr_hash64(t, len, 0x7465726d) & (s->cap - 1);
+	while (s->keys[i] && !(s->lens[i] == len && !memcmp(s->keys[i], t, len)))
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static cr_err grow(cr_termset *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 64;
+	const char **keys = cr_arena_zalloc(s->a, cap * sizeof *keys);
+	uint32_t *lens = cr_arena_zalloc(s->a, cap * sizeof *lens);
+	float *weights = cr_arena_zalloc(s->a, cap * sizeof *weights);
+	if (!keys || !lens || !weights)
+		return CR_ENOMEM;
+	cr_termset o = *s;
+	s->keys = keys, s->lens = lens, s->weights = weights, s->cap = cap;
+	for (size_t i = 0; i < o.cap; i++)
+		if (o.keys[i]) {
+			size_t j = slot(s, o.keys[i], o.lens[i]);
+			s->keys[j] = o.keys[i], s->lens[j] = o.lens[i], s->weights[j] = o.weights[i];
+		}
+	return CR_OK;
+}
+
+cr_err cr_termset_add(cr_termset *s, const char *t, uint32_t len, float w)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		cr_err e = grow(s);
+		if (e)
+			return e;
+	}
+	size_t i = slot(s, t, len);
+	if (s->keys[i]) {
+		if (w > s->weights[i])
+			s->weights[i] = w;
+		return CR_OK;
+	}
+	char *k = cr_arena_memdup(s->a, t, len);
+	if (!k)
+		return CR_ENOMEM;
+	s->keys[i] = k, s->lens[i] = len, s->weights[i] = w;
+	s->n++;
+	return CR_OK;
+}
+
+float cr_termset_get(const cr_termset *s, const char *t, uint32_t len)
+{
+	if (!s->cap)
+		return 0;
+	size_t i = slot(s, t, len);
+	return s->keys[i] ? s->weights[i] : 0;
+}
+
+/*
+ * Function words: what a question or a sentence says besides its subject.
+ * Analyzed with the caller's analyzer (cr_ans_stopwords), so they match
+ * the stemmed and segmented terms of the text exactly.
+ */
+static const char function_words[] =
+	"what who whom whose when where which how why is are was were be been being am do does did "
+	"has have had can could will would should shall may might must of to in on at for by with from "
+	"and or it its this that these those there here i we you he she they our your their tell me us "
+	"about any so not no please give show list "
+	"何 なに いつ 誰 だれ どこ どれ どの どう なぜ いくら いくつ どちら どなた "
+	"する ある いる なる れる られる こと もの 教え ください です ます でし ましょう か の は が を に で と も "
+	"ですか ますか でしょうか ありますか いますか したか";
+
+cr_err cr_ans_stopwords(cr_analyzer *an, cr_termset *out)
+{
+	return cr_ans_terms(an, function_words, sizeof function_words - 1, 0, NULL, out, NULL);
+}
+
+/* A bigram with hiragana (particles, inflections: "の際", "則は") or a
+ * symbol in it says little that the morphemes do not: only bigrams of
+ * kanji, katakana and letters count. */
+static int bigram_says_much(const char *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n;) {
+		uint32_t cp;
+		int l = cr_utf8_decode((const uint8_t *)s + i, n - i, &cp);
+		if (!l)
+			return 0;
+		if ((cp >= 0x3040 && cp <= 0x309f) || (cp >= 0x3000 && cp <= 0x303f) || (cp >= 0xff00 && cp <= 0xff0f) ||
+		    cp < 0x30)
+			return 0;
+		i += (uint32_t)l;
+	}
+	return 1;
+}
+
+typedef struct tctx {
+	const cr_termset *stop;
+	cr_termset *terms, *numbers;
+	cr_err err;
+} tctx;
+
+static int on_token(void *ctx, const cr_token *t)
+{
+	tctx *x = ctx;
+	if (t->len < 2)
+		return 0;
+	const char *s = t->term + 1;
+	uint32_t n = t->len - 1;
+	if (x->numbers && t->term[0] == 'w' && !(t->flags & CR_TOKEN_OVERLAP)) {
+		/* a number: digits with . and , inside (normalized already) */
+		char dig[64];
+		uint32_t nd = 0, other = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (s[i] >= '0' && s[i] <= '9') {
+				if (nd < sizeof dig)
+					dig[nd++] = s[i];
+			} else if (s[i] != ',' && s[i] != '.')
+				other++;
+		}
+		if (nd && !other) {
+			/* "2026-02-18" arrives as 2026, 02, 18: leading zeros go */
+			uint32_t z = 0;
+			while (z + 1 < nd && dig[z] == '0')
+				z++;
+			if ((x->err = cr_termset_add(x->numbers, dig + z, nd - z, 1.0f)))
+				return 1;
+		}
+	}
+	if (t->term[0] == 'b' && !bigram_says_much(s, n))
+		return 0;
+	if (x->terms && !(x->stop && cr_termset_get(x->stop, t->term, t->len) > 0)) {
+		float w = t->term[0] == 'b' ? 0.5f : 1.0f;
+		if ((x->err = cr_termset_add(x->terms, t->term, t->len, w)))
+			return 1;
+	}
+	return 0;
+}
+
+cr_err cr_ans_terms(cr_analyzer *an, const char *text, size_t len, int flags, const cr_termset *stop,
+		    cr_termset *terms, cr_termset *numbers)
+{
+	tctx x = {stop, terms, numbers, CR_OK};
+	cr_err e = cr_analyze(an, text, len, flags, on_token, &x);
+	if (x.err)
+		return x.err;
+	return e;
+}

@@ -1,0 +1,122 @@
+/*
+ * cmd_ask.c — `cristal ask`: a question answered from the documents, with
+ * its sources.
+ *
+ * Output: the answer (markers [n] name its sources), then the sources it
+ * cites: number, document, location, title and the quoted passage; then
+ * any citation that failed verification. --json prints cr_answer_json's
+ * object. Without a model configured the answer is extractive.
+ */
+#include "cli.h"
+#include "cristal/answer.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cristal [--data DIR] ask [--json] [-k N] QUESTION...\n\n"
+		   "Answers from the ingested documents, citing them as [n]; every citation is\n"
+		   "checked against its source. With no model configured the answer is the\n"
+		   "sentence or table row that answers (extractive).\n\n"
+		   "  -k N      passages to consider (default 6)\n"
+		   "  --json    one JSON object: answer, mode, citations, retrieval, unverified\n");
+}
+
+static void print_answer(const cr_answer *ans)
+{
+	printf("%s\n", ans->text);
+	if (ans->n_citations)
+		printf("\n%s\n", strcmp(ans->lang, "ja") ? "Sources:" : "出典:");
+	for (size_t i = 0; i < ans->n_citations; i++) {
+		const cr_citation *c = &ans->citations[i];
+		const cr_source *s = NULL;
+		for (size_t j = 0; j < ans->n_sources; j++)
+			if (ans->sources[j].n == c->n)
+				s = &ans->sources[j];
+		if (!s)
+			continue;
+		printf("[%d] %s", c->n, s->doc ? s->doc : "?");
+		cli_print_loc(&s->loc);
+		putchar('\n');
+		if (s->title && *s->title)
+			printf("    %s\n", s->title);
+		printf("    \"");
+		for (const char *p = c->quote; p && *p; p++)
+			putchar(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p);
+		printf("\"\n");
+	}
+	for (size_t i = 0; i < ans->n_unverified; i++)
+		printf("%s[%d] removed: %s\n", i ? "" : "\n", ans->unverified[i].n, ans->unverified[i].reason);
+}
+
+int cmd_ask(cr_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"json", no_argument, NULL, 'j'},
+					     {0}};
+	int json = 0, k = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return 0;
+		case 'j': json = 1; break;
+		case 'k': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 100)
+				return cli_fail("ask", "-k wants a number from 1 to 100, not '%s'", optarg);
+			k = (int)v;
+			break;
+		}
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cr_buf qb;
+	cr_buf_init(&qb, 64 << 10);
+	cr_err e = CR_OK;
+	for (int i = optind; i < argc && !e; i++) {
+		if (i > optind)
+			e = cr_buf_addc(&qb, ' ');
+		if (!e)
+			e = cr_buf_adds(&qb, argv[i]);
+	}
+	if (e) {
+		cr_buf_release(&qb);
+		return cli_fail("ask", "the question is over 64 KiB");
+	}
+	cr_corpus *cp;
+	cr_msg m = {{0}};
+	e = cr_corpus_open(cli->data_dir, 0, &cp, &m);
+	if (e) {
+		cr_buf_release(&qb);
+		return cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
+	}
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_ask_opts o = {.k = k};
+	cr_answer ans;
+	e = cr_answer_ask(cp, &a, qb.data, &o, &ans, &m);
+	int rc = 0;
+	if (e)
+		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
+	else if (json) {
+		cr_buf b;
+		cr_buf_init(&b, 0);
+		if (cr_answer_json(&ans, &b) || cr_buf_addc(&b, '\n'))
+			rc = cli_fail("ask", "out of memory");
+		else
+			fwrite(b.data, 1, b.len, stdout);
+		cr_buf_release(&b);
+	} else
+		print_answer(&ans);
+	cr_arena_release(&a);
+	cr_corpus_close(cp);
+	cr_buf_release(&qb);
+	return rc;
+}

@@ -1,0 +1,316 @@
+/*
+ * test_answer.c — answers and their citations: verification of crafted
+ * answers (a fabricated source number, the right number on the wrong
+ * source, an unsupported sentence, a wrong number), extractive answers on
+ * the bundled samples in English and Japanese, questions the documents do
+ * not answer, an empty corpus, and the JSON form.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "cristal/answer.h"
+
+static char tmp[] = "/tmp/cr_answer_XXXXXX";
+static cr_corpus *samples; /* samples/ ingested once */
+
+static int setup(void **st)
+{
+	(void)st;
+	if (!mkdtemp(tmp))
+		return -1;
+	const char *src = getenv("CR_SOURCE_DIR");
+	char data[512], root[512];
+	snprintf(data, sizeof data, "%s/samples-data", tmp);
+	snprintf(root, sizeof root, "%s/samples", src ? src : ".");
+	cr_msg m = {{0}};
+	if (cr_corpus_open(data, 1, &samples, &m))
+		return -1;
+	const char *paths[] = {root};
+	cr_ingest_report rep;
+	cr_err e = cr_corpus_ingest(samples, paths, 1, NULL, &rep, &m);
+	if (e || rep.ingested < 20) {
+		fprintf(stderr, "ingest of %s: %s (%llu documents)\n", root, m.text, (unsigned long long)rep.ingested);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	cr_corpus_close(samples);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const cr_source crafted[] = {
+	{.n = 1, .doc = "budget.xlsx", .type = "xlsx",
+	 .text = "Department: Kestrel R&D; Q1: 48000; Total (JPY thousand): 210000\n"
+		 "Department: Manufacturing; Q1: 91000; Total (JPY thousand): 430000\n",
+	 .len = 0},
+	{.n = 2, .doc = "policy.md", .type = "md",
+	 .text = "Travel above 3 nights needs the approval of a director. Hotels are booked through the "
+		 "travel desk. 出張旅費は精算システムで申請する。",
+	 .len = 0},
+};
+
+static cr_source *sources(cr_arena *a)
+{
+	cr_source *s = cr_arena_memdup(a, crafted, sizeof crafted);
+	for (size_t i = 0; i < CR_ARRAY_LEN(crafted); i++)
+		s[i].len = strlen(s[i].text);
+	return s;
+}
+
+static void verify(const char *text, cr_answer *out, cr_arena *a)
+{
+	cr_analyzer *an = cr_corpus_analyzer_acquire(samples);
+	assert_non_null(an);
+	memset(out, 0, sizeof *out);
+	assert_int_equal(cr_answer_verify(an, a, text, sources(a), CR_ARRAY_LEN(crafted), out), CR_OK);
+	cr_corpus_analyzer_release(samples, an);
+}
+
+static void test_verify_supported(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	verify("Kestrel R&D has a total budget of 210000 thousand yen [1]. Travel above 3 nights needs a "
+	       "director's approval. [2]",
+	       &ans, &a);
+	assert_int_equal(ans.n_unverified, 0);
+	assert_int_equal(ans.n_citations, 2);
+	assert_int_equal(ans.citations[0].n, 1);
+	assert_non_null(strstr(ans.citations[0].quote, "Kestrel R&D")); /* the row, not the other one */
+	assert_null(strstr(ans.citations[0].quote, "Manufacturing"));
+	assert_int_equal(ans.citations[1].n, 2);
+	assert_non_null(strstr(ans.citations[1].quote, "director"));
+	assert_non_null(strstr(ans.text, "210000 thousand yen. [1]"));
+	assert_non_null(strstr(ans.text, "approval. [2]"));
+	assert_null(strstr(ans.text, "unverified"));
+	cr_arena_release(&a);
+}
+
+static void test_verify_fabricated(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	verify("Kestrel R&D has a total budget of 210000 thousand yen [7].", &ans, &a);
+	assert_int_equal(ans.n_citations, 0);
+	assert_int_equal(ans.n_unverified, 1);
+	assert_int_equal(ans.unverified[0].n, 7);
+	assert_non_null(strstr(ans.unverified[0].reason, "no source [7]"));
+	assert_null(strstr(ans.text, "[7]"));
+	assert_non_null(strstr(ans.text, "(unverified)"));
+	cr_arena_release(&a);
+}
+
+static void test_verify_wrong_source(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	/* true, but [2] does not say it */
+	verify("Kestrel R&D has a total budget of 210000 thousand yen [2].", &ans, &a);
+	assert_int_equal(ans.n_citations, 0);
+	assert_int_equal(ans.n_unverified, 1);
+	assert_int_equal(ans.unverified[0].n, 2);
+	assert_non_null(strstr(ans.text, "(unverified)"));
+	/* one good and one bad marker on one sentence: the good one stays */
+	verify("Kestrel R&D has a total budget of 210000 thousand yen [2][1].", &ans, &a);
+	assert_int_equal(ans.n_citations, 1);
+	assert_int_equal(ans.citations[0].n, 1);
+	assert_int_equal(ans.n_unverified, 1);
+	assert_null(strstr(ans.text, "unverified"));
+	assert_non_null(strstr(ans.text, "[1]"));
+	assert_null(strstr(ans.text, "[2]"));
+	cr_arena_release(&a);
+}
+
+static void test_verify_unsupported(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	/* a sentence the source does not hold */
+	verify("The cafeteria serves vegetarian lunches every Wednesday [2].", &ans, &a);
+	assert_int_equal(ans.n_citations, 0);
+	assert_int_equal(ans.n_unverified, 1);
+	assert_non_null(strstr(ans.unverified[0].reason, "not supported"));
+	/* the right words with a wrong number */
+	verify("Kestrel R&D has a total budget of 250000 thousand yen [1].", &ans, &a);
+	assert_int_equal(ans.n_citations, 0);
+	assert_int_equal(ans.n_unverified, 1);
+	assert_non_null(strstr(ans.unverified[0].reason, "number"));
+	/* numbers compare normalized: 210,000 is 210000 */
+	verify("Kestrel R&D's total is 210,000 [1].", &ans, &a);
+	assert_int_equal(ans.n_citations, 1);
+	/* a sentence with nothing to check */
+	verify("Yes [1].", &ans, &a);
+	assert_int_equal(ans.n_citations, 0);
+	assert_int_equal(ans.n_unverified, 1);
+	/* uncited sentences are left as they are */
+	verify("Here is what I found.", &ans, &a);
+	assert_int_equal(ans.n_unverified, 0);
+	assert_string_equal(ans.text, "Here is what I found.");
+	cr_arena_release(&a);
+}
+
+static void test_verify_japanese(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	verify("出張旅費は精算システムで申請します [2]。", &ans, &a);
+	assert_int_equal(ans.n_unverified, 0);
+	assert_int_equal(ans.n_citations, 1);
+	verify("出張旅費は現金で支給されます [2]。", &ans, &a);
+	assert_int_equal(ans.n_citations, 0);
+	assert_non_null(strstr(ans.text, "未検証"));
+	cr_arena_release(&a);
+}
+
+typedef struct qa {
+	const char *question;
+	const char *expect; /* in the answer */
+	const char *doc;    /* cited */
+} qa;
+
+static void ask(const char *q, cr_arena *a, cr_answer *ans)
+{
+	cr_msg m = {{0}};
+	cr_ask_opts o = {0};
+	cr_err e = cr_answer_ask(samples, a, q, &o, ans, &m);
+	if (e)
+		fail_msg("ask '%s': %s", q, m.text);
+}
+
+static void test_ask_samples(void **st)
+{
+	(void)st;
+	static const qa set[] = {
+		{"What is the total budget of Kestrel R&D?", "210000", "samples/finance/budget-fy2026.xlsx"},
+		{"When is the Kestrel launch?", "August 17, 2026", NULL},
+		{"Which supplier was chosen for the servos?", "Hokuto Motors", "samples/docs/memo-servo-supply.txt"},
+		{"就業時間は何時から？", "午前9時", "samples/ja/shugyo-kisoku-sjis.txt"},
+		{"有給休暇は何日？", "20日", "samples/ja/shain-handbook.md"},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(set); i++) {
+		cr_arena a;
+		cr_arena_init(&a, 0);
+		cr_answer ans;
+		ask(set[i].question, &a, &ans);
+		if (!ans.found || !strstr(ans.text, set[i].expect))
+			fail_msg("'%s': got '%s', expected '%s'", set[i].question, ans.text, set[i].expect);
+		assert_string_equal(ans.mode, "extractive");
+		assert_true(ans.n_citations >= 1);
+		assert_int_equal(ans.n_unverified, 0);
+		const cr_source *s = NULL;
+		for (size_t j = 0; j < ans.n_sources; j++)
+			if (ans.sources[j].n == ans.citations[0].n)
+				s = &ans.sources[j];
+		assert_non_null(s);
+		if (set[i].doc && strcmp(s->doc, set[i].doc))
+			fail_msg("'%s': cited %s, expected %s", set[i].question, s->doc, set[i].doc);
+		assert_non_null(strstr(s->text, set[i].expect)); /* the cited passage holds it */
+		assert_string_equal(ans.lang, strstr(set[i].question, "何") ? "ja" : "en");
+		cr_arena_release(&a);
+	}
+}
+
+static void test_ask_unanswerable(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	ask("What is the capital of France?", &a, &ans);
+	assert_false(ans.found);
+	assert_int_equal(ans.n_citations, 0);
+	assert_non_null(strstr(ans.text, "do not say"));
+	ask("火星の人口は何人ですか？", &a, &ans);
+	assert_false(ans.found);
+	assert_string_equal(ans.lang, "ja");
+	assert_non_null(strstr(ans.text, "見つかりませんでした"));
+	cr_arena_release(&a);
+}
+
+static void test_ask_empty_corpus(void **st)
+{
+	(void)st;
+	char data[512];
+	snprintf(data, sizeof data, "%s/empty", tmp);
+	cr_corpus *c;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	cr_ask_opts o = {0};
+	assert_int_equal(cr_answer_ask(c, &a, "What is the total budget?", &o, &ans, &m), CR_OK);
+	assert_false(ans.found);
+	assert_int_equal(ans.n_sources, 0);
+	/* a canceled request does no work */
+	cr_cancel cancel;
+	cr_cancel_init(&cancel);
+	cr_cancel_request(&cancel);
+	o.cancel = &cancel;
+	assert_int_equal(cr_answer_ask(c, &a, "budget", &o, &ans, &m), CR_ECANCELED);
+	cr_arena_release(&a);
+	cr_corpus_close(c);
+}
+
+static void test_json(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	ask("What is the total budget of Kestrel R&D?", &a, &ans);
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_answer_json(&ans, &b), CR_OK);
+	json_error_t err;
+	json_t *o = json_loadb(b.data, b.len, 0, &err);
+	if (!o)
+		fail_msg("invalid JSON: %s in %s", err.text, b.data);
+	assert_string_equal(json_string_value(json_object_get(o, "mode")), "extractive");
+	assert_true(json_is_true(json_object_get(o, "found")));
+	json_t *cit = json_array_get(json_object_get(o, "citations"), 0);
+	assert_non_null(cit);
+	assert_string_equal(json_string_value(json_object_get(cit, "doc")), "samples/finance/budget-fy2026.xlsx");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(cit, "location"), "sheet")),
+			    "Budget FY2026");
+	assert_non_null(strstr(json_string_value(json_object_get(cit, "quote")), "210000"));
+	assert_true(json_array_size(json_object_get(o, "retrieval")) >= 1);
+	assert_int_equal(json_array_size(json_object_get(o, "unverified")), 0);
+	json_decref(o);
+	cr_buf_release(&b);
+	cr_arena_release(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verify_supported),   cmocka_unit_test(test_verify_fabricated),
+		cmocka_unit_test(test_verify_wrong_source), cmocka_unit_test(test_verify_unsupported),
+		cmocka_unit_test(test_verify_japanese),    cmocka_unit_test(test_ask_samples),
+		cmocka_unit_test(test_ask_unanswerable),   cmocka_unit_test(test_ask_empty_corpus),
+		cmocka_unit_test(test_json),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
