@@ -27,6 +27,10 @@ int cli_tty(void);
 typedef struct cr_loc cr_loc;
 void cli_print_loc(const cr_loc *l);
 
+/* Answers one question and prints it (cmd_ask.c; also the shell's). */
+typedef struct cr_corpus cr_corpus;
+int cli_ask_run(cr_corpus *cp, const char *question, int k, int json);
+
 int cmd_ask(cr_cli *cli, int argc, char **argv);
 int cmd_init(cr_cli *cli, int argc, char **argv);
 int cmd_ingest(cr_cli *cli, int argc, char **argv);

@@ -51,6 +51,31 @@ static void print_answer(const cr_answer *ans)
 		printf("%s[%d] removed: %s\n", i ? "" : "\n", ans->unverified[i].n, ans->unverified[i].reason);
 }
 
+int cli_ask_run(cr_corpus *cp, const char *question, int k, int json)
+{
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_ask_opts o = {.k = k};
+	cr_answer ans;
+	cr_msg m = {{0}};
+	cr_err e = cr_answer_ask(cp, &a, question, &o, &ans, &m);
+	int rc = 0;
+	if (e)
+		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
+	else if (json) {
+		cr_buf b;
+		cr_buf_init(&b, 0);
+		if (cr_answer_json(&ans, &b) || cr_buf_addc(&b, '\n'))
+			rc = cli_fail("ask", "out of memory");
+		else
+			fwrite(b.data, 1, b.len, stdout);
+		cr_buf_release(&b);
+	} else
+		print_answer(&ans);
+	cr_arena_release(&a);
+	return rc;
+}
+
 int cmd_ask(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
@@ -97,25 +122,7 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 		cr_buf_release(&qb);
 		return cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
-	cr_arena a;
-	cr_arena_init(&a, 0);
-	cr_ask_opts o = {.k = k};
-	cr_answer ans;
-	e = cr_answer_ask(cp, &a, qb.data, &o, &ans, &m);
-	int rc = 0;
-	if (e)
-		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
-	else if (json) {
-		cr_buf b;
-		cr_buf_init(&b, 0);
-		if (cr_answer_json(&ans, &b) || cr_buf_addc(&b, '\n'))
-			rc = cli_fail("ask", "out of memory");
-		else
-			fwrite(b.data, 1, b.len, stdout);
-		cr_buf_release(&b);
-	} else
-		print_answer(&ans);
-	cr_arena_release(&a);
+	int rc = cli_ask_run(cp, qb.data, k, json);
 	cr_corpus_close(cp);
 	cr_buf_release(&qb);
 	return rc;

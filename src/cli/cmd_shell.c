@@ -1,8 +1,10 @@
 /*
- * cmd_shell.c — `cristal shell`: an interactive search loop over the data
- * directory, one query per line; a prompt only when stdin is a terminal;
- * ends on EOF, "quit" or "exit". `make run` starts it as the agent's stand-in
- * until the agent lands. Each query sees documents ingested meanwhile.
+ * cmd_shell.c — `cristal shell`: an interactive loop over the data
+ * directory, one line at a time: a question (ending in ? or ？, or after
+ * "ask ") is answered with citations as by `cristal ask`; anything else is
+ * a search query. A prompt only when stdin is a terminal; ends on EOF,
+ * "quit" or "exit". `make run` starts it as the agent's stand-in until the
+ * server lands. Each line sees documents ingested meanwhile.
  */
 #include "cli.h"
 #include "cristal/corpus.h"
@@ -44,7 +46,8 @@ int cmd_shell(cr_cli *cli, int argc, char **argv)
 		return cli_fail("shell", "%s", m.text[0] ? m.text : cr_strerror(e));
 	int tty = isatty(0);
 	if (tty)
-		printf("Cristal search over %s. Type a query, or quit.\n", cli->data_dir);
+		printf("Cristal over %s. Ask a question (end it with ?), type a search query, or quit.\n",
+		       cli->data_dir);
 	char *line = NULL;
 	size_t cap = 0;
 	for (;;) {
@@ -62,7 +65,13 @@ int cmd_shell(cr_cli *cli, int argc, char **argv)
 			continue;
 		if (!strcmp(q, "quit") || !strcmp(q, "exit"))
 			break;
-		cli_search_run(cp, q, k, 0, NULL, 1);
+		size_t ql = strlen(q);
+		if (!strncmp(q, "ask ", 4))
+			cli_ask_run(cp, q + 4, 0, 0);
+		else if (q[ql - 1] == '?' || (ql >= 3 && !strcmp(q + ql - 3, "\xef\xbc\x9f")))
+			cli_ask_run(cp, q, 0, 0);
+		else
+			cli_search_run(cp, q, k, 0, NULL, 1);
 		fflush(stdout);
 	}
 	if (tty)

@@ -11,7 +11,7 @@ D="$tmp/data"
 c() { "$CR_BIN" --data "$D" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-for cmd in init ingest search show stats shell; do
+for cmd in init ingest search ask show stats shell; do
 	"$CR_BIN" "$cmd" --help >/dev/null || fail "$cmd --help"
 done
 if "$CR_BIN" --data "$tmp/none" search x 2>"$tmp/err"; then fail "search without a data dir succeeded"; fi
@@ -94,6 +94,23 @@ c stats | grep -q "^documents" || fail "stats text"
 printf 'payload repeatability\n\nquit\nnot reached\n' | c shell >"$tmp/shell.out"
 grep -q "kestrel-kr7-spec.docx" "$tmp/shell.out" || fail "shell"
 grep -q "not reached" "$tmp/shell.out" && fail "shell went past quit"
+printf 'Which supplier was chosen for the servos?\nquit\n' | c shell >"$tmp/shell.out"
+grep -q "Hokuto Motors.*\[[0-9]\]" "$tmp/shell.out" || fail "shell question: $(cat "$tmp/shell.out")"
+
+# ask: an extractive answer with a verified citation, and one the documents do not hold
+c ask --json "What is the total budget of Kestrel R&D?" >"$tmp/ask.json"
+c ask --json "What is the capital of France?" >"$tmp/ask2.json"
+python3 - "$tmp/ask.json" "$tmp/ask2.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["found"] and a["mode"] == "extractive" and "210000" in a["answer"], a
+c = a["citations"][0]
+assert c["doc"] == "samples/finance/budget-fy2026.xlsx" and "210000" in c["quote"], c
+assert c["location"]["sheet"] == "Budget FY2026" and not a["unverified"], a
+b = json.load(open(sys.argv[2]))
+assert not b["found"] and not b["citations"] and "do not say" in b["answer"], b
+PY
+c ask "有給休暇は何日？" | grep -q "20日付与.*\[1\]" || fail "ask in Japanese"
 
 # --queries: one JSON line per query
 printf '{"_id":"q1","text":"travel policy"}\n{"id":2,"text":"有給休暇"}\n' >"$tmp/q.jsonl"
