@@ -4,7 +4,9 @@
  * a catalog. On success every string is read to its end (id and meta are
  * NUL-terminated, title and text have lengths, which must match the
  * strings) so a wrong length shows up under ASan; on failure the reason
- * must be a non-empty message. Seeds in fuzz/corpus/jsonl/. */
+ * must be a non-empty message. The one-pass reader must agree with
+ * jansson's (cr_jsonl_parse_line_ref): the same outcome, the same strings.
+ * Seeds in fuzz/corpus/jsonl/. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,32 @@ static void check(const cr_jsonl_rec *r)
 	if (r->meta_json && r->meta_json[0] != '{')
 		abort();
 	(void)n;
+}
+
+static int same_str(const char *a, size_t al, const char *b, size_t bl)
+{
+	return (!a && !b) || (a && b && al == bl && !memcmp(a, b, al));
+}
+
+static void agree(const cr_jsonl_rec *r, cr_err e, const char *line, size_t len)
+{
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_jsonl_rec ref;
+	cr_msg m;
+	m.text[0] = 0;
+	cr_err er = cr_jsonl_parse_line_ref(&a, line, len, &ref, &m);
+	if (e != CR_ENOMEM && er != CR_ENOMEM) {
+		if ((e == CR_OK) != (er == CR_OK))
+			abort();
+		if (!e && (!same_str(r->id, r->id ? strlen(r->id) : 0, ref.id, ref.id ? strlen(ref.id) : 0) ||
+			   !same_str(r->title, r->title_len, ref.title, ref.title_len) ||
+			   !same_str(r->text, r->text_len, ref.text, ref.text_len) ||
+			   !same_str(r->meta_json, r->meta_json ? strlen(r->meta_json) : 0, ref.meta_json,
+				     ref.meta_json ? strlen(ref.meta_json) : 0)))
+			abort();
+	}
+	cr_arena_release(&a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -49,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(&r);
 		else if (!m.text[0] || (e != CR_ECORRUPT && e != CR_ENOMEM))
 			abort();
+		agree(&r, e, line, len);
 		free(line);
 		p = nl ? nl + 1 : end;
 	}

@@ -85,6 +85,10 @@ CR_API cr_err cr_store_doc_find_any(cr_store *s, cr_arena *a, const char *name, 
 CR_API cr_err cr_store_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d,
 			       const cr_chunk *chunks, size_t n_chunks, int64_t *doc_id,
 			       cr_buf *deleted_chunk_ids /* uint64_t array, may be NULL */, cr_msg *m);
+/* The ids the chunks of the last successful cr_store_doc_put received, in
+ * order: *first..*last when they are consecutive (always so with SQLite),
+ * else both 0; both 0 too when it wrote no chunk. */
+CR_API void cr_store_last_chunk_ids(cr_store *s, int64_t *first, int64_t *last);
 /* Deletes a document, its chunks and its child documents (attachments). */
 CR_API cr_err cr_store_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted_chunk_ids, cr_msg *m);
 

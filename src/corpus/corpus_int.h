@@ -63,6 +63,9 @@ typedef struct cr_jsonl_rec {
  * (2048 levels) and rejects integers out of range and invalid UTF-8.
  */
 cr_err cr_jsonl_parse_line(cr_arena *a, const char *line, size_t len, cr_jsonl_rec *rec, cr_msg *m) CR_NODISCARD;
+/* The same by jansson alone: what cr_jsonl_parse_line's one-pass reader
+ * must agree with (fuzz/fuzz_jsonl.c compares them). */
+cr_err cr_jsonl_parse_line_ref(cr_arena *a, const char *line, size_t len, cr_jsonl_rec *rec, cr_msg *m) CR_NODISCARD;
 
 /* Text indexed between two catch-ups during a long ingest, and per segment. */
 #define CR_CORPUS_SYNC_BYTES ((uint64_t)64 << 20)
@@ -90,6 +93,30 @@ cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m);
  * calling thread) with `budget` bytes buffered per segment (0: default). */
 cr_err cr_corpus_sync_with(cr_corpus *c, cr_pool *pool, size_t budget, uint64_t *n_added, cr_msg *m);
 
+/* -- feed.c: an ingest's new chunks to the index from memory, on a thread -- */
+
+typedef struct cr_feed cr_feed;
+/* Starts the index thread (the caller holds the lock and has synced).
+ * n_threads: the feed's (cr_run.feed_threads): its thread, and above one a
+ * pool of that many for its writer (beside the run's pool, which the
+ * extraction uses at the same time). budget: the writer's buffer (0: its
+ * default). */
+cr_err cr_feed_start(cr_corpus *c, int n_threads, size_t budget, cr_feed **out, cr_msg *m) CR_NODISCARD;
+/* After a successful cr_store_doc_put(row, d, ch, n) that gave doc_id: the
+ * chunks, copied, wait for the transaction's end. NULL f: nothing. */
+void cr_feed_doc(cr_feed *f, int64_t doc_id, const cr_doc_row *row, const cr_doc *d, const cr_chunk *ch,
+		 size_t n);
+/* The catalog transaction committed: its chunks go to the index thread
+ * (waits while too much text is queued). */
+void cr_feed_committed(cr_feed *f);
+/* The catalog transaction rolled back: its chunks are forgotten. */
+void cr_feed_rolled_back(cr_feed *f);
+/* Waits for the index thread, commits what it holds and frees the feed;
+ * returns the chunks indexed. Problems are logged: the index then holds a
+ * prefix of the catalog, and the cr_corpus_sync that must follow adds the
+ * rest. */
+uint64_t cr_feed_finish(cr_feed *f);
+
 /* -- ingest.c: one ingest run, shared with jsonl.c -- */
 
 typedef struct cr_run {
@@ -111,6 +138,7 @@ typedef struct cr_run {
 	size_t n_chats;
 	cr_arena chat_arena;
 	int n_threads; /* threads of the run (cr_ingest_opts.n_threads resolved) */
+	int feed_threads; /* of which the feed's (0: no feed), the pool has the rest */
 	cr_pool *pool; /* the run's pool (NULL with one thread), cr_run_threads */
 	/* names rejected for their content in the current source (seen_arena);
 	 * rejections remembered in the catalog for other names are forgotten
@@ -119,6 +147,7 @@ typedef struct cr_run {
 	size_t n_rejected, cap_rejected;
 	const char *const *unlisted; /* names of folders not listed: not swept */
 	size_t n_unlisted;
+	cr_feed *feed; /* new chunks to the index as they commit (NULL: by sync) */
 } cr_run;
 
 /* Counts an outcome and calls the progress callback. */
@@ -133,7 +162,8 @@ void cr_run_threads_stop(cr_run *r);
 /* cr_corpus_sync on the run's pool, with its index buffer. */
 cr_err cr_run_sync(cr_run *r, cr_msg *m);
 /* Counts new text and runs cr_run_sync past CR_CORPUS_SYNC_BYTES (call
- * outside a transaction). */
+ * outside a transaction); nothing while a feed indexes (it bounds its own
+ * memory). */
 cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m);
 
 /* After an ingest: merges the index's segments when there are more than

@@ -9,18 +9,23 @@
  *              rejects), reported again; a changed file is retried;
  *   unchanged  if the bytes' SHA-256 matches: only size/mtime are updated;
  *   else       extracted (cr_extract), chunked (cr_chunk_doc) and written
- *              with all the documents it yields (attachments, messages) in
- *              ONE catalog transaction that also drops the old version.
+ *              with all the documents it yields (attachments, messages)
+ *              in the same catalog transaction that drops the old
+ *              version: a transaction holds a batch of whole files, so a
+ *              crash loses whole files, which the next run ingests again.
  * Documents of the root whose file is no longer listed (deleted from disk,
  * or now rejected) are deleted. A git repository's commit log is ingested
  * as documents "<repo>@<sha>" (immutable: added once, deleted when gone
- * from the log). The index catches up (cr_corpus_sync) every
- * CR_CORPUS_SYNC_BYTES of new text, so memory stays bounded, and once at
- * the end.
+ * from the log). New chunks go to the index from memory as their
+ * transaction commits, on a thread of its own (feed.c), so indexing runs
+ * beside extraction and catalog writes; the closing cr_corpus_sync applies
+ * the deletions (and indexes from the catalog whatever the feed did not,
+ * as it does every CR_CORPUS_SYNC_BYTES when there is no feed).
  *
  * Reading, hashing, extraction and chunking run on the run's pool
- * (cr_ingest_opts.n_threads threads, the caller's included; the index writer
- * borrows the same pool), in
+ * (cr_ingest_opts.n_threads threads, the caller's included; the catch-up
+ * sync's index writer borrows the same pool; the feed's index thread runs
+ * beside it with a writer of its own, feed.c), in
  * batches (see ingest_files); the catalog is written by the calling thread
  * only, in the walk's order, so runs are reproducible.
  *
@@ -139,13 +144,14 @@ static cr_err chunk_all(cr_arena *a, cr_doc *docs, const cr_chunk_opts *o, cr_ch
 }
 
 /* Writes the documents of one file (first = the file, then what it
- * contained) with their chunks, replacing old_id, in one transaction. */
-static cr_err put_docs(cr_run *r, int64_t source_id, int64_t old_id, cr_doc *docs, cr_chunk **ch,
+ * contained) with their chunks, replacing old_id: in a transaction of its
+ * own, or, with in_tx, in the caller's (which rolls back on failure). */
+static cr_err put_docs(cr_run *r, int in_tx, int64_t source_id, int64_t old_id, cr_doc *docs, cr_chunk **ch,
 		       const size_t *nch, const char *hash, int64_t size, int64_t mtime_ns, uint64_t *text_bytes,
 		       cr_msg *m)
 {
 	cr_store *s = r->c->store;
-	cr_err e = cr_store_begin(s, m);
+	cr_err e = in_tx ? CR_OK : cr_store_begin(s, m);
 	if (e)
 		return e;
 	if (old_id && (e = cr_store_doc_delete(s, old_id, NULL, m)))
@@ -164,23 +170,32 @@ static cr_err put_docs(cr_run *r, int64_t source_id, int64_t old_id, cr_doc *doc
 		row.size = d == docs ? size : 0;
 		row.mtime = mtime_ns;
 		row.acl = r->o->acl;
-		if ((e = cr_store_doc_put(s, &row, d, ch[i], nch[i], NULL, NULL, m)))
+		int64_t doc_id = 0;
+		if ((e = cr_store_doc_put(s, &row, d, ch[i], nch[i], &doc_id, NULL, m)))
 			goto fail;
+		cr_feed_doc(r->feed, doc_id, &row, d, ch[i], nch[i]);
 		r->rep->chunks += nch[i];
 		for (size_t k = 0; k < nch[i]; k++)
 			*text_bytes += ch[i][k].len;
 	}
-	if ((e = cr_store_commit(s, m)))
+	if (!in_tx && (e = cr_store_commit(s, m)))
 		goto fail;
+	if (!in_tx)
+		cr_feed_committed(r->feed);
 	r->rep->bytes += *text_bytes;
 	return CR_OK;
 fail:
-	cr_store_rollback(s);
+	if (!in_tx) {
+		cr_store_rollback(s);
+		cr_feed_rolled_back(r->feed);
+	}
 	return e;
 }
 
 cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m)
 {
+	if (r->feed)
+		return CR_OK;
 	r->since_sync += text_bytes;
 	if (r->since_sync < CR_CORPUS_SYNC_BYTES)
 		return CR_OK;
@@ -192,6 +207,10 @@ cr_err cr_run_threads(cr_run *r, cr_msg *m)
 {
 	int n = r->o->n_threads > 0 ? r->o->n_threads : CR_MIN(cr_ncpu(), 4);
 	r->n_threads = n;
+	/* With two threads or more, some index beside the others (feed.c):
+	 * one of two, two of three or four, half of more. */
+	r->feed_threads = n >= 2 ? n - CR_MAX(1, n / 2) : 0;
+	n -= r->feed_threads;
 	if (n > 1 && cr_pool_new(n, &r->pool))
 		return cr_fail(m, CR_ENOMEM, "cannot start %d threads", n);
 	return CR_OK;
@@ -213,8 +232,11 @@ cr_err cr_run_sync(cr_run *r, cr_msg *m)
  * catalog (unchanged by size and mtime costs nothing more), workers then
  * read, hash, extract and chunk the others in parallel (extraction is the
  * expensive part and touches no shared state), and the main thread
- * commits the results in order, one transaction per file. A batch holds at
- * most BATCH_FILES files and BATCH_BYTES of input, which bounds memory.
+ * writes the results in order, the whole batch in one transaction (a
+ * transaction per file cost more than the rest of a small file's ingest:
+ * each commit rewrites the B-tree pages it touched into the WAL). A batch
+ * holds at most BATCH_FILES files and BATCH_BYTES of input, which bounds
+ * memory.
  */
 #define BATCH_FILES 64
 #define BATCH_BYTES ((int64_t)64 << 20)
@@ -364,8 +386,9 @@ static int reject_lasts(cr_err fe)
 	return fe == CR_EUNSUPPORTED || fe == CR_ECORRUPT;
 }
 
-/* Commits one job's outcome (main thread). */
-static cr_err finish(cr_run *r, job *j, cr_msg *m)
+/* Writes one job's outcome (main thread) inside the batch's transaction;
+ * *tb counts the text written. */
+static cr_err finish(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
 {
 	const cr_walk_file *f = j->f;
 	cr_err e = CR_OK;
@@ -397,14 +420,13 @@ static cr_err finish(cr_run *r, job *j, cr_msg *m)
 		cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
 		return cr_run_keep(r, f->name);
 	}
-	uint64_t tb = 0;
-	if ((e = put_docs(r, f->source_id, j->have ? j->old_id : 0, j->docs, j->ch, j->nch, j->hash,
-			  (int64_t)j->len, f->mtime_ns, &tb, m)))
+	uint64_t b = 0;
+	if ((e = put_docs(r, 1, f->source_id, j->have ? j->old_id : 0, j->docs, j->ch, j->nch, j->hash,
+			  (int64_t)j->len, f->mtime_ns, &b, m)))
 		return e;
+	*tb += b;
 	cr_run_tell(r, f->name, j->have ? CR_FILE_UPDATED : CR_FILE_INGESTED, NULL);
-	if (!(e = cr_run_keep(r, f->name)))
-		e = cr_run_maybe_sync(r, tb, m);
-	return e;
+	return cr_run_keep(r, f->name);
 }
 
 /* Files [0, n) of one root. Returns an error only for catalog/index failures. */
@@ -464,12 +486,26 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 				nt = (int)to_read;
 			cr_pool_run(r->pool, nt, worker, &b);
 		}
-		/* 3. commit in order */
-		for (size_t i = 0; i < k; i++) {
+		/* 3. write in order, the whole batch in one transaction: a crash
+		 * loses whole files, which the next run ingests again */
+		uint64_t tb = 0;
+		if (!e)
+			e = cr_store_begin(r->c->store, m);
+		if (!e) {
+			for (size_t i = 0; i < k && !e; i++)
+				e = finish(r, &jobs[i], &tb, m);
 			if (!e)
-				e = finish(r, &jobs[i], m);
-			cr_arena_release(&jobs[i].a);
+				e = cr_store_commit(r->c->store, m);
+			if (e) {
+				cr_store_rollback(r->c->store);
+				cr_feed_rolled_back(r->feed);
+			} else {
+				cr_feed_committed(r->feed);
+				e = cr_run_maybe_sync(r, tb, m);
+			}
 		}
+		for (size_t i = 0; i < k; i++)
+			cr_arena_release(&jobs[i].a);
 		start += k;
 	}
 	cr_free(jobs);
@@ -527,7 +563,7 @@ static cr_err ingest_commits(cr_run *r, const cr_walk_repo *repo, cr_msg *m)
 		size_t *nch;
 		e = chunk_all(&a, d, &r->o->chunking, &ch, &nch, m);
 		if (!e)
-			e = put_docs(r, repo->source_id, 0, d, ch, nch, NULL, 0, d->date * 1000000000, &tb, m);
+			e = put_docs(r, 0, repo->source_id, 0, d, ch, nch, NULL, 0, d->date * 1000000000, &tb, m);
 		d->next = next;
 		if (!e) {
 			r->rep->ingested++;
@@ -710,6 +746,9 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 	 * before this run's deletions are journaled against it. */
 	if ((e = cr_run_sync(&r, m)))
 		goto out;
+	cr_msg fm;
+	if (r.feed_threads && cr_feed_start(c, r.feed_threads, r.o->index_buffer, &r.feed, &fm))
+		r.feed = NULL; /* the syncs index instead */
 
 	/* 1. list every root (never the data directory itself) */
 	if ((e = cr_walk_exclude(&w, c->dir))) {
@@ -771,6 +810,8 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 			e = cr_run_sweep(&r, src[i], m);
 	}
 	/* 3. the index catches up, and is compacted when fragmented */
+	cr_feed_finish(r.feed); /* before any sync */
+	r.feed = NULL;
 	if (!e)
 		e = cr_run_sync(&r, m);
 	if (!e)
@@ -780,6 +821,7 @@ out2:
 	cr_free(first_file);
 	cr_free(first_repo);
 out:
+	cr_feed_finish(r.feed);
 	cr_run_threads_stop(&r);
 	cr_corpus_unlock(c);
 	cr_walk_release(&w);

@@ -188,6 +188,7 @@ typedef struct sq_store {
 	int in_tx;
 	cr_buf scratch; /* groups text / parsed groups */
 	cr_buf scratch2;
+	int64_t put_first, put_last; /* chunk ids of the last doc_put (0, 0: none or not consecutive) */
 } sq_store;
 
 #define SQ(s) ((sq_store *)(s))
@@ -489,6 +490,7 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 	sq_store *q = SQ(s);
 	cr_err e = CR_OK;
 	char *mj = NULL;
+	q->put_first = q->put_last = 0;
 	const char *name = row->name ? row->name : d ? d->name : NULL;
 	const char *parent = row->parent ? row->parent : d ? d->parent : NULL;
 	if (!name || !*name)
@@ -575,6 +577,7 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 
 	if (!(st = stmt(q, S_CHUNK_INS, m, &e)))
 		goto out;
+	int64_t first = 0, last = 0;
 	for (size_t i = 0; i < n_chunks; i++) {
 		const cr_chunk *c = &chunks[i];
 		const cr_loc *l = &c->loc;
@@ -603,13 +606,29 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 			e = db_fail(q, m, "chunk write");
 			break;
 		}
+		int64_t cid = sqlite3_last_insert_rowid(q->db);
+		if (!i)
+			first = cid;
+		else if (cid != last + 1)
+			first = INT64_MIN; /* not consecutive (never seen) */
+		last = cid;
 	}
 	done(st);
+	if (!e) {
+		q->put_first = first > 0 ? first : 0;
+		q->put_last = first > 0 ? last : 0;
+	}
 	if (!e && doc_id)
 		*doc_id = id;
 out:
 	free(mj);
 	return e;
+}
+
+static void sq_last_chunk_ids(cr_store *s, int64_t *first, int64_t *last)
+{
+	*first = SQ(s)->put_first;
+	*last = SQ(s)->put_last;
 }
 
 static cr_err sq_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted, cr_msg *m)
@@ -1129,6 +1148,7 @@ static const cr_store_vt SQLITE_VT = {
 	.doc_get = sq_doc_get,
 	.doc_find_any = sq_doc_find_any,
 	.doc_put = sq_doc_put,
+	.last_chunk_ids = sq_last_chunk_ids,
 	.doc_delete = sq_doc_delete,
 	.doc_touch = sq_doc_touch,
 	.docs_of_source = sq_docs_of_source,

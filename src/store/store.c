@@ -61,6 +61,11 @@ cr_err cr_store_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, con
 	return s->vt->doc_put(s, row, d, chunks, n_chunks, doc_id, deleted_chunk_ids, m);
 }
 
+void cr_store_last_chunk_ids(cr_store *s, int64_t *first, int64_t *last)
+{
+	s->vt->last_chunk_ids(s, first, last);
+}
+
 cr_err cr_store_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted_chunk_ids, cr_msg *m)
 {
 	return s->vt->doc_delete(s, doc_id, deleted_chunk_ids, m);

@@ -21,6 +21,7 @@ typedef struct cr_store_vt {
 	cr_err (*doc_find_any)(cr_store *s, cr_arena *a, const char *name, cr_doc_row *out, cr_msg *m);
 	cr_err (*doc_put)(cr_store *s, const cr_doc_row *row, const cr_doc *d, const cr_chunk *chunks,
 			  size_t n_chunks, int64_t *doc_id, cr_buf *deleted, cr_msg *m);
+	void (*last_chunk_ids)(cr_store *s, int64_t *first, int64_t *last);
 	cr_err (*doc_delete)(cr_store *s, int64_t doc_id, cr_buf *deleted, cr_msg *m);
 	cr_err (*doc_touch)(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m);
 	cr_err (*docs_of_source)(cr_store *s, int64_t source_id, int files_only, cr_store_doc_fn fn,
