@@ -130,6 +130,8 @@ typedef struct cr_corpus_query {
 	int plain; /* 1: the text is plain words (natural-language questions,
 		    * benchmark queries): the syntax characters " + - * : are
 		    * read as spaces. 0: query syntax (index.h). */
+	const cr_cancel *cancel; /* NULL: never; the index search checks it
+				  * (cr_search_opts.cancel): CR_ECANCELED / CR_ETIMEOUT */
 } cr_corpus_query;
 
 CR_API cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q,

@@ -110,6 +110,9 @@ typedef struct cr_search_opts {
 	int k;                       /* results wanted */
 	int per_doc;                 /* 1: best entry per doc_key (default in CLI) */
 	const cr_principal *who;     /* NULL: no ACL filter */
+	const cr_cancel *cancel;     /* NULL: never; read between segments and every 1,024
+				      * entries scored or skipped: the search then fails
+				      * with CR_ECANCELED or CR_ETIMEOUT */
 } cr_search_opts;
 
 typedef struct cr_hit {

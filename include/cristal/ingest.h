@@ -29,6 +29,10 @@ typedef struct cr_extract_limits {
 	unsigned max_ratio;        /* uncompressed:compressed per entry (default 200) */
 	unsigned max_depth;        /* nesting: XML, MIME, attachments (default 64) */
 	double max_seconds;        /* wall time per file (default 60) */
+	const cr_cancel *cancel;   /* NULL: never. Read where the extractors check their time
+				    * limit (between pages, zip entries, mail parts, every few
+				    * thousand rows, lines or XML nodes): cr_extract then fails
+				    * with CR_ECANCELED, or CR_ETIMEOUT past its deadline */
 } cr_extract_limits;
 
 CR_API cr_extract_limits cr_extract_limits_default(void);
@@ -67,6 +71,8 @@ CR_API cr_err cr_charset_to_utf8(cr_arena *a, const uint8_t *buf, size_t len, co
 typedef struct cr_chunk_opts {
 	size_t target_chars; /* aim (default 1200 characters) */
 	size_t overlap_chars;/* carried from the previous chunk of the same section (default 150) */
+	const cr_cancel *cancel; /* NULL: never; read every 256 chunks, 1,024 sections and place:
+				  * cr_chunk_doc then fails with CR_ECANCELED / CR_ETIMEOUT */
 } cr_chunk_opts;
 
 CR_API cr_chunk_opts cr_chunk_opts_default(void);

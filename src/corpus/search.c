@@ -32,7 +32,7 @@ cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q, cr_
 		cr_corpus_analyzer_release(c, an);
 		return e;
 	}
-	cr_search_opts so = {.k = q->k > 0 ? q->k : 10, .per_doc = 1, .who = q->who};
+	cr_search_opts so = {.k = q->k > 0 ? q->k : 10, .per_doc = 1, .who = q->who, .cancel = q->cancel};
 	cr_results res;
 	memset(&res, 0, sizeof res);
 	const char *text = q->text;

@@ -85,7 +85,24 @@ typedef struct sctx {
 	/* per segment */
 	cr_ix_tinfo *ti;         /* n_terms per segment, df 0 = absent */
 	uint8_t *present;        /* n_segs x n_terms */
+	const cr_cancel *cancel; /* o->cancel */
+	cr_err stopped;          /* CR_ECANCELED / CR_ETIMEOUT once the token said so */
+	uint32_t tick;           /* loop steps since the last check */
 } sctx;
+
+/* Every CANCEL_EVERY steps of a posting loop (a step scores or skips one
+ * entry: microseconds at most), the cancel token is read. */
+#define CANCEL_EVERY 1024
+static inline int should_stop(sctx *x)
+{
+	if (x->stopped)
+		return 1;
+	if (!x->cancel || ++x->tick < CANCEL_EVERY)
+		return 0;
+	x->tick = 0;
+	x->stopped = cr_cancel_check(x->cancel);
+	return x->stopped != CR_OK;
+}
 
 /* ---- top-k ---- */
 
@@ -567,6 +584,8 @@ static void run_bmw(segrt *r, cr_ix_cur *cur, uint32_t n)
 	for (uint32_t i = 0; i < n; i++)
 		ord[i] = &cur[i];
 	for (;;) {
+		if (should_stop(x))
+			break;
 		sort_by_doc(ord, n);
 		/* pivot */
 		float acc = 0.0f;
@@ -626,6 +645,8 @@ static void run_exhaustive(segrt *r, cr_ix_cur *cur, uint32_t n)
 {
 	sctx *x = r->x;
 	for (;;) {
+		if (should_stop(x))
+			break;
 		uint32_t d = CR_IX_END;
 		for (uint32_t i = 0; i < n; i++)
 			if (cur[i].doc < d)
@@ -698,7 +719,7 @@ static cr_err eval_segment(sctx *x, uint32_t si, int mode)
 	if (!n_cur) {
 		if (x->n_positive == 0 && x->q.n_cl + x->q.n_types + x->q.n_paths + x->q.has_from + x->q.has_to) {
 			/* only filters and exclusions: every entry that passes */
-			for (uint32_t d = 0; d < g->n_docs; d++)
+			for (uint32_t d = 0; d < g->n_docs && !should_stop(x); d++)
 				if (accept(&r, d))
 					emit(&r, d, 0.0f);
 		}
@@ -761,6 +782,7 @@ cr_err cr_ix_search_mode(cr_index *ix, cr_analyzer *an, const char *query, const
 	memset(&x, 0, sizeof x);
 	x.a = &out->arena;
 	x.o = o;
+	x.cancel = o ? o->cancel : NULL;
 	x.p = ix->params;
 	cr_err e = cr_ixq_parse(x.a, an, query, &x.q, m);
 	if (e)
@@ -826,8 +848,13 @@ cr_err cr_ix_search_mode(cr_index *ix, cr_analyzer *an, const char *query, const
 		e = cr_fail(m, CR_ENOMEM, "search: out of memory");
 		goto out;
 	}
-	for (uint32_t si = 0; si < s->n_segs && !e; si++)
-		e = eval_segment(&x, si, mode);
+	for (uint32_t si = 0; si < s->n_segs && !e && !x.stopped; si++)
+		if (!(x.stopped = cr_cancel_check(x.cancel)))
+			e = eval_segment(&x, si, mode);
+	if (!e && x.stopped) {
+		e = cr_fail(m, x.stopped, "search: %s", x.stopped == CR_ETIMEOUT ? "timed out" : "canceled");
+		goto out;
+	}
 	if (e) {
 		cr_fail(m, e, "search: %s", cr_strerror(e));
 		goto out;

@@ -360,10 +360,25 @@ static int detect_uchardet(const uint8_t *b, size_t n)
 
 /* ---- conversion -------------------------------------------------------- */
 
-static cr_err convert(cr_buf *ob, const char *cs, const uint8_t *b, size_t n)
+/* Conversion goes a slice at a time, so a cancel token is read about
+ * every SLICE bytes of input or output. */
+#define SLICE ((size_t)1 << 20)
+
+static cr_err convert(cr_buf *ob, const char *cs, const uint8_t *b, size_t n, const cr_cancel *cancel)
 {
-	if (strcmp(cs, "UTF-8") == 0)
-		return cr_utf8_sanitize(ob, b, n);
+	if (strcmp(cs, "UTF-8") == 0) {
+		cr_err e = CR_OK;
+		for (size_t off = 0; off < n && !e;) {
+			size_t end = n - off > SLICE ? off + SLICE : n;
+			while (end < n && (b[end] & 0xC0) == 0x80)
+				end++; /* never between a lead byte and its continuation bytes */
+			e = cr_utf8_sanitize(ob, b + off, end - off);
+			off = end;
+			if (!e && off < n)
+				e = cr_cancel_check(cancel);
+		}
+		return e;
+	}
 	iconv_t cd = iconv_open("UTF-8", cs);
 	if (cd == (iconv_t)-1)
 		return CR_EUNSUPPORTED;
@@ -375,8 +390,10 @@ static cr_err convert(cr_buf *ob, const char *cs, const uint8_t *b, size_t n)
 			e = cr_buf_reserve(ob, ob->alloc);
 		if (e)
 			break;
+		if ((e = cr_cancel_check(cancel)))
+			break;
 		char *o = ob->data + ob->len;
-		size_t o_left = ob->alloc - ob->len - 1;
+		size_t o_left = CR_MIN(ob->alloc - ob->len - 1, SLICE);
 		size_t r = iconv(cd, &in, &in_left, &o, &o_left);
 		ob->len = (size_t)(o - ob->data);
 		ob->data[ob->len] = 0;
@@ -384,7 +401,8 @@ static cr_err convert(cr_buf *ob, const char *cs, const uint8_t *b, size_t n)
 			break;
 		int err = errno;
 		if (err == E2BIG) {
-			e = cr_buf_reserve(ob, ob->alloc);
+			if (ob->alloc - ob->len - 1 <= SLICE) /* the buffer, not the slice, is full */
+				e = cr_buf_reserve(ob, ob->alloc);
 		} else if (err == EINVAL) {
 			break; /* truncated at the end: one U+FFFD below */
 		} else if (err == EILSEQ) {
@@ -410,6 +428,12 @@ static cr_err convert(cr_buf *ob, const char *cs, const uint8_t *b, size_t n)
 
 cr_err cr_charset_to_utf8(cr_arena *a, const uint8_t *buf, size_t len, const char *hint, char **out,
 			  size_t *out_len, const char **used, cr_msg *m)
+{
+	return cr_charset_to_utf8_cancel(NULL, a, buf, len, hint, out, out_len, used, m);
+}
+
+cr_err cr_charset_to_utf8_cancel(const cr_cancel *cancel, cr_arena *a, const uint8_t *buf, size_t len,
+				 const char *hint, char **out, size_t *out_len, const char **used, cr_msg *m)
 {
 	if (!a || !out || (!buf && len))
 		return cr_fail(m, CR_EINVAL, "charset: bad arguments");
@@ -465,11 +489,15 @@ cr_err cr_charset_to_utf8(cr_arena *a, const uint8_t *buf, size_t len, const cha
 
 	cr_buf ob;
 	cr_buf_init(&ob, 0);
-	cr_err e = convert(&ob, charsets[idx].iconv, buf + skip, len - skip);
+	cr_err e = convert(&ob, charsets[idx].iconv, buf + skip, len - skip, cancel);
 	if (e == CR_EUNSUPPORTED) { /* iconv lacks it: fall back to CP1252 */
 		cr_buf_reset(&ob);
 		idx = find_label("windows-1252");
-		e = convert(&ob, charsets[idx].iconv, buf + skip, len - skip);
+		e = convert(&ob, charsets[idx].iconv, buf + skip, len - skip, cancel);
+	}
+	if (e == CR_ECANCELED || e == CR_ETIMEOUT) {
+		cr_buf_release(&ob);
+		return cr_fail(m, e, "charset: %s", e == CR_ETIMEOUT ? "time limit reached" : "canceled");
 	}
 	if (!e && ob.len && memchr(ob.data, 0, ob.len)) {
 		cr_buf clean;

@@ -205,6 +205,8 @@ static cr_err cut_group(chunk_list *cl, const char *text, size_t len, const span
 		size_t half = adv_chars(text, len, start, target / 2);
 		size_t cut = find_cut(text, half, hard);
 		cr_err e = push_chunk(cl, text, start, cut, sp, n_sp, place);
+		if (!e && (cl->n & 255) == 0)
+			e = cr_cancel_check(o->cancel);
 		if (e)
 			return e;
 		size_t next = overlap_start(text, start, cut, overlap);
@@ -229,12 +231,14 @@ cr_err cr_chunk_doc(cr_arena *a, const cr_doc *d, const cr_chunk_opts *o, cr_chu
 	size_t cap_sp = 0;
 	cr_err e = CR_OK;
 	size_t i = 0;
-	while (!e && i < d->n_sections) {
+	while (!e && i < d->n_sections && !(e = cr_cancel_check(o->cancel))) {
 		const cr_loc *place = &d->sections[i].loc;
 		size_t j = i, n_sp = 0;
 		cr_buf_reset(&text);
 		for (; j < d->n_sections && cr_loc_same(place, &d->sections[j].loc); j++) {
 			const cr_section *s = &d->sections[j];
+			if ((j - i) % 1024 == 1023 && (e = cr_cancel_check(o->cancel)))
+				break;
 			if (n_sp == cap_sp) {
 				size_t nc = cap_sp ? cap_sp * 2 : 16;
 				span *nsp = cr_realloc(sp, nc * sizeof *nsp);

@@ -150,7 +150,7 @@ cr_err cr_x_csv(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	char *s;
 	size_t n;
 	const char *cs;
-	cr_err e = cr_charset_to_utf8(x->a, buf, len, NULL, &s, &n, &cs, x->m);
+	cr_err e = cr_charset_to_utf8_cancel(x->lim->cancel, x->a, buf, len, NULL, &s, &n, &cs, x->m);
 	if (e || (e = cr_doc_add_meta(x, out, "charset", cs)))
 		return e;
 	n = cr_text_unix_newlines(s, n);

@@ -56,7 +56,15 @@ cr_loc cr_loc_none(void)
 	return l;
 }
 
-int cr_x_expired(cr_xctx *x) { return x->deadline > 0 && cr_now() > x->deadline; }
+int cr_x_expired(cr_xctx *x)
+{
+	if (x->stop || (x->deadline > 0 && cr_now() > x->deadline))
+		return 1;
+	cr_err e = cr_cancel_check(x->lim->cancel);
+	if (e == CR_ECANCELED)
+		x->stop = e;
+	return e != CR_OK;
+}
 
 /* ---- document building ------------------------------------------------- */
 
@@ -618,6 +626,8 @@ cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size_t len,
 		.deadline = lim->max_seconds > 0 ? cr_now() + lim->max_seconds : 0,
 	};
 	cr_err e = d->name ? run(&x, type, d, buf, len) : CR_ENOMEM;
+	if (e == CR_ETIMEOUT && x.stop == CR_ECANCELED)
+		e = cr_fail(&local, CR_ECANCELED, "%s: canceled", type);
 	if (e) {
 		if (m)
 			*m = local;

@@ -296,7 +296,7 @@ cr_err cr_x_html(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	char *text;
 	size_t n;
 	const char *cs;
-	cr_err e = cr_charset_to_utf8(x->a, buf, len, hint, &text, &n, &cs, x->m);
+	cr_err e = cr_charset_to_utf8_cancel(x->lim->cancel, x->a, buf, len, hint, &text, &n, &cs, x->m);
 	if (e || (e = cr_doc_add_meta(x, out, "charset", cs)))
 		return e;
 	/* Blank the declaration so libxml2 keeps the UTF-8 we give it: "utf-8"

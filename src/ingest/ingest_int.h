@@ -19,6 +19,7 @@ typedef struct cr_xctx {
 	const cr_extract_limits *lim;
 	unsigned depth;      /* nesting so far (attachments inside attachments) */
 	double deadline;     /* cr_now() value after which extraction gives up */
+	cr_err stop;         /* CR_ECANCELED once lim->cancel was found requested */
 	cr_msg *m;
 	cr_doc *root;        /* first document of this file (set by cr_extract) */
 	cr_doc *hint;        /* last parent found by cr_extract_nested (speeds lookup) */
@@ -84,7 +85,11 @@ cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const
 cr_err cr_doc_add_section(cr_xctx *x, cr_doc *d, const char *text, size_t len, const cr_loc *loc);
 cr_err cr_doc_add_meta(cr_xctx *x, cr_doc *d, const char *key, const char *value);
 cr_loc cr_loc_none(void); /* all fields "not applicable" */
-int cr_x_expired(cr_xctx *x); /* past the deadline: return CR_ETIMEOUT */
+/* Past the deadline, or lim->cancel says stop: return CR_ETIMEOUT. (A
+ * requested cancel is remembered in x->stop, and cr_extract turns the
+ * CR_ETIMEOUT that comes out into CR_ECANCELED, so extractors need only
+ * one way to stop.) */
+int cr_x_expired(cr_xctx *x);
 /* The value of meta `key` in d, or NULL. */
 const char *cr_doc_meta(const cr_doc *d, const char *key);
 
@@ -104,6 +109,12 @@ cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n,
 int64_t cr_iso_date(const char *s);
 /* CRLF and lone CR become LF, in place (line count unchanged); returns the new length. */
 size_t cr_text_unix_newlines(char *s, size_t n);
+
+/* cr_charset_to_utf8 that reads `cancel` about every MiB converted and
+ * then fails with CR_ECANCELED / CR_ETIMEOUT (charset.c). */
+cr_err cr_charset_to_utf8_cancel(const cr_cancel *cancel, cr_arena *a, const uint8_t *buf, size_t len,
+				 const char *hint, char **out, size_t *out_len, const char **used,
+				 cr_msg *m) CR_NODISCARD;
 
 /* Do these bytes look like text in some charset (no NULs outside UTF-16,
  * few control characters)? Looks at the first 64 KiB only. */

@@ -161,7 +161,7 @@ cr_err cr_x_md(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	char *text;
 	size_t n;
 	const char *cs;
-	cr_err e = cr_charset_to_utf8(x->a, buf, len, NULL, &text, &n, &cs, x->m);
+	cr_err e = cr_charset_to_utf8_cancel(x->lim->cancel, x->a, buf, len, NULL, &text, &n, &cs, x->m);
 	if (e || (e = cr_doc_add_meta(x, out, "charset", cs)))
 		return e;
 	n = cr_text_unix_newlines(text, n);

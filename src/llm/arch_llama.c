@@ -174,8 +174,9 @@ static void tok_run(cr_ctx *c, const cr_layer *L, stage st, int n)
 	}
 }
 
-/* Runs one batch; stops between layers when c->cancel says so (the
- * positions stay unclaimed: c->pos does not move). */
+/* Runs one batch; stops between layers (and for a batch of several
+ * tokens, also between a layer's attention and its FFN) when c->cancel says
+ * so: the positions stay unclaimed (c->pos does not move). */
 static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, float *logits_out)
 {
 	cr_model *md = c->md;
@@ -204,6 +205,8 @@ static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, 
 			cr_attention_blocked(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
 		else
 			cr_attention(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
+		if (n > 1 && (e = cr_cancel_check(c->cancel)))
+			return e; /* a prompt batch: also between attention and FFN */
 		cr_model_matmul(c, &L->wo, c->att, n, c->o);
 		tok_run(c, L, ST_ATTN_RES, n);
 		cr_model_matmul(c, &L->ffn_gate, cur, n, c->gate);
