@@ -204,6 +204,64 @@ typedef int (*cr_store_reject_fn)(void *ctx, const cr_reject_row *r);
 CR_API cr_err cr_store_rejects_of_source(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx,
 					 cr_msg *m);
 
+/*
+ * -- model providers and their usage (store/provider.c) --
+ * A provider is a named way to reach a chat model: the local engine over a
+ * registered model (kind "local", model = a model name or path) or an
+ * OpenAI-compatible server (kind "openai", url = the API base such as
+ * http://host:8000/v1, model = the server's model id, api_key_env = the
+ * name of the environment variable holding its key, read by the CLI only).
+ * trust says where the data goes: "local", "onprem" or "external". Prices
+ * are per million tokens (0: free). At most one provider is the default.
+ * Listing order is the order of addition, which failover follows.
+ */
+typedef struct cr_provider_row {
+	const char *name;
+	const char *kind;        /* "local" | "openai" */
+	const char *url;         /* openai: API base; local: NULL */
+	const char *model;
+	const char *api_key_env; /* may be NULL */
+	const char *trust;       /* "local" | "onprem" | "external" */
+	double price_in, price_out;
+	int is_default;
+	int64_t added;           /* unix seconds; 0 on put: now */
+} cr_provider_row;
+/* Adds a provider: CR_EEXIST if the name is taken, CR_EINVAL (with the
+ * reason) for a bad kind, trust, missing url/model or a negative price.
+ * is_default makes it the only default. */
+CR_API cr_err cr_store_provider_put(cr_store *s, const cr_provider_row *r, cr_msg *m) CR_NODISCARD;
+/* CR_ENOTFOUND if absent. Strings live in arena a. */
+CR_API cr_err cr_store_provider_get(cr_store *s, cr_arena *a, const char *name, cr_provider_row *out,
+				    cr_msg *m) CR_NODISCARD;
+/* The default provider; CR_ENOTFOUND when none is set. */
+CR_API cr_err cr_store_provider_get_default(cr_store *s, cr_arena *a, cr_provider_row *out, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_provider_del(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
+/* Makes name the one default (CR_ENOTFOUND if no such provider). */
+CR_API cr_err cr_store_provider_set_default(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
+/* Calls fn for every provider in order of addition (strings valid during
+ * the call); stop by returning non-zero. */
+typedef int (*cr_store_provider_fn)(void *ctx, const cr_provider_row *r);
+CR_API cr_err cr_store_provider_list(cr_store *s, cr_store_provider_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+
+/* One metered call: when, which provider, tokens, wall time, cost, success. */
+typedef struct cr_usage_row {
+	int64_t time;            /* unix seconds; 0: now */
+	const char *provider;
+	int64_t prompt_tokens, completion_tokens, wall_ms;
+	double cost;
+	int ok;
+} cr_usage_row;
+CR_API cr_err cr_store_usage_add(cr_store *s, const cr_usage_row *r, cr_msg *m) CR_NODISCARD;
+/* Sums per provider and UTC day ("YYYY-MM-DD"), day then provider order. */
+typedef struct cr_usage_sum {
+	const char *provider;
+	const char *day;
+	int64_t calls, failed, prompt_tokens, completion_tokens, wall_ms;
+	double cost;
+} cr_usage_sum;
+typedef int (*cr_store_usage_fn)(void *ctx, const cr_usage_sum *u);
+CR_API cr_err cr_store_usage_sum(cr_store *s, cr_store_usage_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
 

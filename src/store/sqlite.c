@@ -22,6 +22,10 @@
  *   models(name, path, arch, info, size, added)   `cristal model add`
  *   rejects(source_id, name, size, mtime, reason)  files rejected for their
  *          content, not read again while size and mtime match (v2)
+ *   providers(id, name, kind, url, model, api_key_env, trust, price_in,
+ *          price_out, is_default, added)  model providers (v3; store/provider.c)
+ *   usage(id, time, provider, prompt_tokens, completion_tokens, wall_ms,
+ *          cost, ok)                     one row per provider call (v3)
  *
  * Migrations. A new catalog is created at version 1 (SCHEMA) and brought up
  * like an old one: UPGRADES lists the steps in order, step k taking the
@@ -52,7 +56,7 @@
 
 /* The version SCHEMA creates; UPGRADES lead from it to SCHEMA_VERSION. */
 #define SCHEMA_BASE 1
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char SCHEMA[] =
 	"CREATE TABLE schema_version(version INTEGER NOT NULL);"
@@ -177,6 +181,18 @@ static const char *const UPGRADES[] = {
 	"CREATE TABLE IF NOT EXISTS rejects(source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
 	" name TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, reason TEXT NOT NULL,"
 	" PRIMARY KEY(source_id, name)) WITHOUT ROWID;",
+	/* 2 -> 3: model providers and their metered calls (store/provider.c).
+	 * id gives the order of addition, which failover follows; prices are
+	 * per million tokens; usage.time is unix seconds. */
+	"CREATE TABLE IF NOT EXISTS providers(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL CHECK(kind IN ('local','openai')), url TEXT, model TEXT NOT NULL,"
+	" api_key_env TEXT, trust TEXT NOT NULL CHECK(trust IN ('local','onprem','external')),"
+	" price_in REAL NOT NULL DEFAULT 0, price_out REAL NOT NULL DEFAULT 0,"
+	" is_default INTEGER NOT NULL DEFAULT 0, added INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS usage(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, provider TEXT NOT NULL,"
+	" prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0,"
+	" wall_ms INTEGER NOT NULL DEFAULT 0, cost REAL NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX IF NOT EXISTS usage_time ON usage(time);",
 };
 _Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
 	       "one upgrade step per schema version");
@@ -1171,7 +1187,10 @@ static const cr_store_vt SQLITE_VT = {
 	.reject_find = sq_reject_find,
 	.reject_delete = sq_reject_delete,
 	.rejects_of_source = sq_rejects_of_source,
+	.prov = &cr_store_sqlite_prov_vt,
 };
+
+sqlite3 *cr_store_sqlite_db(cr_store *s) { return SQ(s)->db; }
 
 static cr_err schema_exec(sq_store *q, const char *path, const char *sql, const char *what, cr_msg *m)
 {

@@ -9,6 +9,17 @@
 
 #include "cristal/store.h"
 
+/* Providers and usage (store/provider.c forwards, sqlite_provider.c implements). */
+typedef struct cr_store_prov_vt {
+	cr_err (*put)(cr_store *s, const cr_provider_row *r, cr_msg *m);
+	cr_err (*get)(cr_store *s, cr_arena *a, const char *name, cr_provider_row *out, cr_msg *m);
+	cr_err (*del)(cr_store *s, const char *name, cr_msg *m);
+	cr_err (*list)(cr_store *s, cr_store_provider_fn fn, void *ctx, cr_msg *m);
+	cr_err (*set_default)(cr_store *s, const char *name, cr_msg *m);
+	cr_err (*usage_add)(cr_store *s, const cr_usage_row *r, cr_msg *m);
+	cr_err (*usage_sum)(cr_store *s, cr_store_usage_fn fn, void *ctx, cr_msg *m);
+} cr_store_prov_vt;
+
 typedef struct cr_store_vt {
 	const char *name;
 	void (*close)(cr_store *s);
@@ -46,6 +57,7 @@ typedef struct cr_store_vt {
 			      cr_msg *m);
 	cr_err (*reject_delete)(cr_store *s, int64_t source_id, const char *name, cr_msg *m);
 	cr_err (*rejects_of_source)(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx, cr_msg *m);
+	const cr_store_prov_vt *prov;
 } cr_store_vt;
 
 struct cr_store {
@@ -54,6 +66,9 @@ struct cr_store {
 
 /* The SQLite back end: DATA/catalog.db. */
 cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m);
+/* Its connection, for the back end's other files (sqlite_provider.c). */
+struct sqlite3 *cr_store_sqlite_db(cr_store *s);
+extern const cr_store_prov_vt cr_store_sqlite_prov_vt;
 
 /* Groups as stored: sorted, comma-separated decimal ids ("" = none). */
 cr_err cr_store_groups_format(const uint32_t *g, uint32_t n, cr_buf *out);
