@@ -16,7 +16,7 @@
 #include "answer_int.h"
 
 #define DEFAULT_K 6
-#define MIN_COVERAGE 0.5f
+#define MIN_COVERAGE 0.5f /* of the question's content-term weight */
 #define LONG_SENTENCE 320 /* bytes: longer sentences are penalised */
 
 const char *cr_answer_lang(const char *text)
@@ -36,30 +36,61 @@ const char *cr_answer_lang(const char *text)
 
 static int is_rows(const char *type) { return type && (!strcmp(type, "xlsx") || !strcmp(type, "csv")); }
 
+/* Does the question ask for a figure, a date or a time? */
+static int wants_figure(const char *q)
+{
+	static const char *const cues[] = {"how many", "how much", "how long", "when", "what time", "what date",
+					   "how old", "how far", "how big", "price", "cost", "rate", "budget",
+					   "いつ", "何", "いくら", "いくつ", "どのくらい", "どれくらい", "価格", "金額", "予算"};
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	int yes = 0;
+	if (!cr_text_normalize(q, strlen(q), &b) && b.data)
+		for (size_t i = 0; i < CR_ARRAY_LEN(cues) && !yes; i++)
+			yes = strstr(b.data, cues[i]) != NULL;
+	cr_buf_release(&b);
+	return yes;
+}
+
 typedef struct pick {
 	float score, coverage;
 	size_t src, start, len;
 	int found;
 } pick;
 
+/*
+ * Scores every sentence of one passage against the question's terms q:
+ * the share of q's weight it holds, +0.08 for the passage's rank, -0.3
+ * when it says nothing beyond the question's own words (a heading such as
+ * "Per-diem rates" cannot be the answer), +0.15 when the question asks for
+ * a figure and the sentence states one, and a penalty past LONG_SENTENCE.
+ */
 static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *q,
-			    float q_total, const cr_source *src, size_t i_src, pick *best)
+			    float q_total, int figure, const cr_source *src, size_t i_src, pick *best)
 {
 	cr_span *sp;
 	size_t n;
 	cr_err e = cr_ans_split(a, src->text, src->len, is_rows(src->type), &sp, &n);
 	for (size_t i = 0; i < n && !e; i++) {
-		cr_termset st;
+		cr_termset st, sn;
 		cr_termset_init(&st, a);
-		e = cr_ans_terms(an, src->text + sp[i].start, sp[i].len, 0, stop, &st, NULL);
+		cr_termset_init(&sn, a);
+		e = cr_ans_terms(an, src->text + sp[i].start, sp[i].len, 0, stop, &st, &sn);
 		if (e)
 			break;
 		float got = 0;
 		for (size_t j = 0; j < q->cap; j++)
 			if (q->keys[j] && cr_termset_get(&st, q->keys[j], q->lens[j]) > 0)
 				got += q->weights[j];
+		size_t novel = 0;
+		for (size_t j = 0; j < st.cap; j++)
+			novel += st.keys[j] && st.keys[j][0] == 'w' && cr_termset_get(q, st.keys[j], st.lens[j]) <= 0;
 		float cov = got / q_total;
 		float score = cov + 0.08f / (1.0f + (float)i_src);
+		if (!novel)
+			score -= 0.3f;
+		if (figure && sn.n)
+			score += 0.15f;
 		if (sp[i].len > LONG_SENTENCE)
 			score -= 0.1f * logf((float)sp[i].len / LONG_SENTENCE + 1.0f);
 		if (!best->found || score > best->score)
@@ -148,15 +179,26 @@ cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_a
 		e = cr_ans_stopwords(an, &stop);
 	if (!e)
 		e = cr_ans_terms(an, question, strlen(question), CR_ANALYZE_QUERY, &stop, &qt, NULL);
+	/* a number the question states (three digits or more) is its most specific term: weight 2 */
 	float q_total = 0;
 	for (size_t j = 0; j < qt.cap; j++)
-		if (qt.keys[j])
+		if (qt.keys[j]) {
+			int digits = 1, n_digits = 0;
+			for (uint32_t l = 1; l < qt.lens[j]; l++) {
+				char ch = qt.keys[j][l];
+				n_digits += ch >= '0' && ch <= '9';
+				digits &= (ch >= '0' && ch <= '9') || ch == ',' || ch == '.';
+			}
+			if (digits && n_digits >= 3) /* "5,000", "10218"; not the 7 of "KR-7" */
+				qt.weights[j] = 2.0f;
 			q_total += qt.weights[j];
+		}
+	int figure = wants_figure(question);
 	pick best = {0};
 	for (size_t i = 0; i < out->n_sources && !e && q_total > 0; i++) {
 		e = o ? cr_cancel_check(o->cancel) : CR_OK;
 		if (!e)
-			e = best_sentence(an, a, &stop, &qt, q_total, &out->sources[i], i, &best);
+			e = best_sentence(an, a, &stop, &qt, q_total, figure, &out->sources[i], i, &best);
 	}
 
 	const char *draft = NULL;

@@ -35,6 +35,31 @@ static cr_err push(spans *s, const char *text, size_t b, size_t e)
 	return CR_OK;
 }
 
+/*
+ * Is the line break at i only where prose was wrapped? In English, when the
+ * next line goes on in lower case ("need\nyour manager's approval"); in
+ * Japanese, when a long line (over 60 bytes) stops without 。！？：and
+ * the next line goes on in the same script. Headings, list items and rows
+ * start with a capital, a marker or a short line, and stay apart.
+ */
+static int wrapped(const char *text, size_t len, size_t line_start, size_t i)
+{
+	if (i + 1 >= len || i == line_start)
+		return 0;
+	unsigned char next = (unsigned char)text[i + 1], prev = (unsigned char)text[i - 1];
+	if (next >= 'a' && next <= 'z')
+		return prev != ':' && prev != '.';
+	if (next >= 0xe3 && next <= 0xe9 && prev >= 0x80 && i - line_start > 60) {
+		static const char *const enders[] = {"\xe3\x80\x82", "\xef\xbc\x81", "\xef\xbc\x9f", "\xef\xbc\x9a"};
+		for (size_t k = 0; k < CR_ARRAY_LEN(enders); k++)
+			if (i >= 3 && !memcmp(text + i - 3, enders[k], 3))
+				return 0;
+		/* a list item on the next line ("・", "1.") stays apart */
+		return memcmp(text + i + 1, "\xe3\x83\xbb", 3) != 0;
+	}
+	return 0;
+}
+
 cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span **out, size_t *n)
 {
 	spans s = {.a = a};
@@ -43,7 +68,7 @@ cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span
 	for (size_t i = 0; i < len && !e; i++) {
 		unsigned char c = (unsigned char)text[i];
 		size_t end = 0; /* where the sentence ends (exclusive), 0: not here */
-		if (c == '\n')
+		if (c == '\n' && (rows || !wrapped(text, len, b, i)))
 			end = i + 1;
 		else if (!rows && (c == '.' || c == '!' || c == '?') && (i + 1 == len || is_space((unsigned char)text[i + 1]))) {
 			/* not after a lone capital or a common abbreviation: "J. Smith", "e.g." */

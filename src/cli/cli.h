@@ -32,6 +32,7 @@ typedef struct cr_corpus cr_corpus;
 int cli_ask_run(cr_corpus *cp, const char *question, int k, int json);
 
 int cmd_ask(cr_cli *cli, int argc, char **argv);
+int cmd_eval(cr_cli *cli, int argc, char **argv);
 int cmd_init(cr_cli *cli, int argc, char **argv);
 int cmd_ingest(cr_cli *cli, int argc, char **argv);
 int cmd_search(cr_cli *cli, int argc, char **argv);

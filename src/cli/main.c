@@ -16,6 +16,7 @@ static const struct {
 	{"ingest", cmd_ingest, "ingest folders, files, repositories (--jsonl FILE for JSON Lines)"},
 	{"search", cmd_search, "full-text search with snippets and locations"},
 	{"ask", cmd_ask, "answer a question from the documents, with verified citations"},
+	{"eval", cmd_eval, "eval ask --questions FILE: answer accuracy, citation precision, recall"},
 	{"show", cmd_show, "print one document's extracted text and metadata"},
 	{"stats", cmd_stats, "the catalog's and index's figures"},
 	{"shell", cmd_shell, "interactive search over the data directory"},

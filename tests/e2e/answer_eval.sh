@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# answer_eval.sh — `cristal eval ask` over samples/ with the question set in
+# tests/data/ask-samples.jsonl (English, Japanese, and questions across the
+# two): the extractive answerer must reach the targets without a model,
+# accuracy >= 0.75 and citation precision >= 0.9, and every answer's
+# citations must have survived verification.
+set -euo pipefail
+: "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
+tmp=$(mktemp -d /tmp/cr_e2e_eval.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+c() { "$CR_BIN" --data "$tmp/data" "$@"; }
+cd "$CR_SOURCE_DIR"
+c init >/dev/null
+c ingest samples >/dev/null
+c eval ask --questions tests/data/ask-samples.jsonl --json >"$tmp/eval.json"
+c eval ask --questions tests/data/ask-samples.jsonl
+python3 - "$tmp/eval.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+a = r["all"]
+assert a["questions"] >= 40, a
+assert a["accuracy"] >= 0.75, a
+assert a["citation_precision"] >= 0.9, a
+assert a["source_recall"] >= 0.9, a
+for lang in ("en", "ja"):
+    assert r["by_lang"][lang]["questions"] >= 10, r["by_lang"]
+    assert r["by_lang"][lang]["accuracy"] >= 0.6, (lang, r["by_lang"][lang])
+for q in r["questions"]:
+    assert q["found"] or not q["citations"], q   # "do not say" cites nothing
+PY
+# a malformed question line is a clear error, not a crash
+printf '{"id":"x","question":3}\n' >"$tmp/bad.jsonl"
+if c eval ask --questions "$tmp/bad.jsonl" 2>"$tmp/err"; then echo "FAIL: bad line accepted" >&2; exit 1; fi
+grep -q "line 1" "$tmp/err" || { echo "FAIL: $(cat "$tmp/err")" >&2; exit 1; }
+echo "ok"
