@@ -134,7 +134,8 @@ cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_a
 	cr_err e = o ? cr_cancel_check(o->cancel) : CR_OK;
 	if (e)
 		return cr_fail(m, e, "ask: %s", cr_strerror(e));
-	cr_corpus_query q = {.text = question, .k = k, .who = o ? o->who : NULL, .no_snippets = 1, .plain = 1};
+	cr_corpus_query q = {.text = question, .k = k, .who = o ? o->who : NULL, .no_snippets = 1, .plain = 1,
+			     .cancel = o ? o->cancel : NULL};
 	cr_result *rs = NULL;
 	size_t n_rs = 0;
 	e = cr_corpus_search(c, a, &q, &rs, &n_rs, m);
