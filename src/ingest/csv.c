@@ -216,7 +216,7 @@ cr_err cr_x_csv(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 		loc.line_end = last < first ? first : last;
 		e = cr_doc_add_section(x, out, text.data, text.len, &loc);
 		n_rows++;
-		if ((n_rows & 1023) == 0 && cr_x_expired(x))
+		if ((n_rows & 255) == 0 && cr_x_expired(x))
 			e = cr_fail(x->m, CR_ETIMEOUT, "csv: time limit reached");
 	}
 	if (e == CR_ETOOBIG)

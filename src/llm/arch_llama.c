@@ -44,6 +44,8 @@ typedef struct batt_job {
 	int il, q_stride, n, pos0, n_kv, causal, o_stride, nqb;
 	const float *q;
 	float *o;
+	const cr_cancel *cancel; /* decoder prompts: once it says stop, tasks do nothing (the
+				  * batch is then dropped by chunk()) */
 } batt_job;
 
 static void batt_task(void *ctx, int t, int n_tasks)
@@ -53,6 +55,8 @@ static void batt_task(void *ctx, int t, int n_tasks)
 	const int hd = hp->head_dim, gq = hp->n_head / hp->n_head_kv;
 	const float scale = 1.0f / sqrtf((float)hd);
 	CR_UNUSED(n_tasks);
+	if (j->cancel && cr_cancel_check(j->cancel))
+		return;
 	int kvh = t % hp->n_head_kv, qb = j->nqb - 1 - t / hp->n_head_kv;
 	int i0 = qb * ATT_QB, i1 = CR_MIN(j->n, i0 + ATT_QB), m = i1 - i0;
 	int nk = j->causal ? CR_MIN(j->pos0 + i1, j->n_kv) : j->n_kv;
@@ -91,7 +95,8 @@ static void batt_task(void *ctx, int t, int n_tasks)
 void cr_attention_blocked(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0, int n_kv,
 			  int causal, float *o, int o_stride)
 {
-	batt_job j = {c, il, q_stride, n, pos0, n_kv, causal, o_stride, (n + ATT_QB - 1) / ATT_QB, q, o};
+	batt_job j = {c, il, q_stride, n, pos0, n_kv, causal, o_stride, (n + ATT_QB - 1) / ATT_QB, q, o,
+		      c->md->arch == CR_ARCH_BERT ? NULL : c->cancel};
 	int nt = j.nqb * c->md->hp.n_head_kv;
 	if (c->pool && cr_pool_threads(c->pool) > 1 && nt > 1)
 		cr_pool_run(c->pool, nt, batt_task, &j);
@@ -174,9 +179,10 @@ static void tok_run(cr_ctx *c, const cr_layer *L, stage st, int n)
 	}
 }
 
-/* Runs one batch; stops between layers (and for a batch of several
- * tokens, also between a layer's attention and its FFN) when c->cancel says
- * so: the positions stay unclaimed (c->pos does not move). */
+/* Runs one batch; stops between layers (and for a batch of several tokens
+ * also between a layer's products and inside its attention) when c->cancel
+ * says so: the positions stay unclaimed (c->pos does not move). */
+#define STOP_IN_BATCH() (n > 1 && (e = cr_cancel_check(c->cancel)) != CR_OK)
 static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, float *logits_out)
 {
 	cr_model *md = c->md;
@@ -199,19 +205,25 @@ static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, 
 		cr_model_matmul(c, &L->wq, cur, n, c->q);
 		cr_model_matmul(c, &L->wk, cur, n, c->kb);
 		cr_model_matmul(c, &L->wv, cur, n, c->vb);
+		if (STOP_IN_BATCH())
+			return e;
 		tok_run(c, L, ST_QK, n);
 		cr_kv_store(c, il, pos0, n, c->kb, c->vb);
 		if (n >= 4)
 			cr_attention_blocked(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
 		else
 			cr_attention(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
-		if (n > 1 && (e = cr_cancel_check(c->cancel)))
-			return e; /* a prompt batch: also between attention and FFN */
+		if (STOP_IN_BATCH())
+			return e;
 		cr_model_matmul(c, &L->wo, c->att, n, c->o);
 		tok_run(c, L, ST_ATTN_RES, n);
 		cr_model_matmul(c, &L->ffn_gate, cur, n, c->gate);
+		if (STOP_IN_BATCH())
+			return e;
 		cr_model_matmul(c, &L->ffn_up, cur, n, c->up);
 		tok_run(c, L, ST_FFN, n);
+		if (STOP_IN_BATCH())
+			return e;
 		cr_model_matmul(c, &L->ffn_down, c->gate, n, c->o);
 		tok_run(c, L, ST_FFN_RES, n);
 	}

@@ -52,8 +52,19 @@ static void start(canceller *k, cr_cancel *c, int after_ms)
 }
 
 /* Joins the canceller; checks the work was still running when it asked
- * (else the case proves nothing) and stopped in time. */
-static double finish(canceller *k, const char *what, double t_end, double t_start)
+ * (else the case proves nothing); returns whether it stopped in time. On a
+ * shared machine a thread may wait for a core longer than the work takes
+ * to notice, so each case gets a second attempt (ATTEMPTS) and must stop
+ * in time in one of them; every latency is printed. */
+#define ATTEMPTS(body)                                         \
+	do {                                                   \
+		int in_time_ = 0;                              \
+		for (int try_ = 0; try_ < 2 && !in_time_; try_++) { \
+			body                                   \
+		}                                              \
+		assert_true(in_time_);                         \
+	} while (0)
+static int finish(canceller *k, const char *what, double t_end, double t_start)
 {
 	assert_int_equal(pthread_join(k->th, NULL), 0);
 	assert_true(k->t_req > 0);
@@ -62,8 +73,7 @@ static double finish(canceller *k, const char *what, double t_end, double t_star
 	       (k->t_req - t_start) * 1e3);
 	fflush(stdout);
 	assert_true(lat >= 0);
-	assert_true(lat < MAX_LATENCY);
-	return lat;
+	return lat < MAX_LATENCY;
 }
 
 /* ---- generation ---------------------------------------------------------- */
@@ -118,26 +128,33 @@ static void test_generation(void **st)
 
 	/* 1. inside the prompt: 2,000 tokens in batches, stopped between layers */
 	cr_gen_params p = {.max_tokens = 40, .cancel = &c};
-	start(&k, &c, 30);
-	double t0 = cr_now();
-	cr_err e = cr_gen_turn(g, prompt, N_PROMPT, &p, &r, &m);
-	double t1 = cr_now();
-	assert_int_equal(e, CR_ECANCELED);
-	assert_int_equal(r.stop, CR_GEN_STOP_CANCELED);
-	assert_int_equal(r.n_tokens, 0);
-	finish(&k, "generation, in the prompt", t1, t0);
-	assert_true(cr_ctx_pos(cr_gen_ctx(g)) < N_PROMPT); /* the interrupted batch was not kept */
+	double t0, t1;
+	cr_err e;
+	ATTEMPTS({
+		prompt[0] = 3 + try_; /* nothing cached to reuse */
+		start(&k, &c, 30);
+		t0 = cr_now();
+		e = cr_gen_turn(g, prompt, N_PROMPT, &p, &r, &m);
+		t1 = cr_now();
+		assert_int_equal(e, CR_ECANCELED);
+		assert_int_equal(r.stop, CR_GEN_STOP_CANCELED);
+		assert_int_equal(r.n_tokens, 0);
+		in_time_ = finish(&k, "generation, in the prompt", t1, t0);
+		assert_true(cr_ctx_pos(cr_gen_ctx(g)) < N_PROMPT); /* the interrupted batch was not kept */
+	});
 
 	/* 2. while sampling: a short prompt, up to 2,000 tokens */
 	p.max_tokens = 2000;
-	start(&k, &c, 150);
-	t0 = cr_now();
-	e = cr_gen_turn(g, prompt, 4, &p, &r, &m);
-	t1 = cr_now();
-	assert_int_equal(e, CR_ECANCELED);
-	assert_int_equal(r.stop, CR_GEN_STOP_CANCELED);
-	assert_true(r.n_tokens > 0 && r.n_tokens < 2000);
-	finish(&k, "generation, sampling", t1, t0);
+	ATTEMPTS({
+		start(&k, &c, 150);
+		t0 = cr_now();
+		e = cr_gen_turn(g, prompt, 4, &p, &r, &m);
+		t1 = cr_now();
+		assert_int_equal(e, CR_ECANCELED);
+		assert_int_equal(r.stop, CR_GEN_STOP_CANCELED);
+		assert_true(r.n_tokens > 0 && r.n_tokens < 2000);
+		in_time_ = finish(&k, "generation, sampling", t1, t0);
+	});
 
 	/* 3. a deadline instead of a request */
 	cr_cancel_init(&c);
@@ -150,6 +167,24 @@ static void test_generation(void **st)
 	printf("cancel latency: %-28s %6.2f ms past a 50 ms deadline\n", "generation, deadline",
 	       (t1 - t0 - 0.05) * 1e3);
 	assert_true(t1 - t0 < 0.05 + MAX_LATENCY);
+
+	/* what checking costs: 256-token prompts and 100 sampled tokens, with
+	 * a token (a deadline far away: every check reads the clock) and
+	 * without, alternated */
+	cr_cancel_init(&c);
+	cr_cancel_set_timeout(&c, 3600);
+	double pp[2] = {0}, tg[2] = {0};
+	p.max_tokens = 100;
+	for (int rep = 0; rep < 4; rep++)
+		for (int with = 0; with < 2; with++) {
+			p.cancel = with ? &c : NULL;
+			prompt[0] = 3 + rep * 2 + with; /* no prefix to reuse */
+			assert_int_equal(cr_gen_turn(g, prompt, 256, &p, &r, &m), CR_OK);
+			pp[with] += r.prompt_seconds;
+			tg[with] += r.gen_seconds;
+		}
+	printf("generation: prompt %.0f vs %.0f tokens/s, sampling %.0f vs %.0f tokens/s (with vs without a token)\n",
+	       4 * 256 / pp[1], 4 * 256 / pp[0], 4 * 100 / tg[1], 4 * 100 / tg[0]);
 	free(prompt);
 	cr_gen_free(g);
 }
@@ -213,19 +248,47 @@ static void test_search(void **st)
 	cr_search_opts so = {.k = 100000, .per_doc = 1, .cancel = &c};
 	cr_results res;
 	cr_msg m = {{0}};
-	start(&k, &c, 40);
-	double t0 = cr_now();
-	cr_err e = cr_index_search(ix, an, q, &so, &res, &m);
-	double t1 = cr_now();
-	assert_int_equal(e, CR_ECANCELED);
-	assert_int_equal(res.n, 0);
-	finish(&k, "search, 300 terms", t1, t0);
+	ATTEMPTS({
+		start(&k, &c, 40);
+		double t0 = cr_now();
+		cr_err e = cr_index_search(ix, an, q, &so, &res, &m);
+		double t1 = cr_now();
+		assert_int_equal(e, CR_ECANCELED);
+		assert_int_equal(res.n, 0);
+		in_time_ = finish(&k, "search, 300 terms", t1, t0);
+	});
 	/* without a token the index answers (a top 10: the uncanceled top
 	 * 100,000 takes seconds to tens of seconds here) */
 	so.cancel = NULL;
 	so.k = 10;
 	assert_int_equal(cr_index_search(ix, an, q, &so, &res, &m), CR_OK);
 	assert_int_equal(res.n, 10);
+	cr_results_release(&res);
+	/* what checking costs: the same 3-word queries with and without a token
+	 * (a deadline far away, so every check also reads the clock), alternated */
+	cr_cancel far;
+	cr_cancel_init(&far);
+	cr_cancel_set_timeout(&far, 3600);
+	double t_with = 0, t_without = 0;
+	for (int rep = 0; rep < 60; rep++)
+		for (int with = 0; with < 2; with++) {
+			char q3[64];
+			size_t l = 0;
+			for (unsigned i = 0; i < 3; i++) {
+				word(wd, (unsigned)(rep * 3 + i) % VOCAB);
+				l += (size_t)sprintf(q3 + l, "%s%s", i ? " " : "", wd);
+			}
+			so.cancel = with ? &far : NULL;
+			so.k = 1000;
+			double ts = cr_now();
+			assert_int_equal(cr_index_search(ix, an, q3, &so, &res, &m), CR_OK);
+			*(with ? &t_with : &t_without) += cr_now() - ts;
+			cr_results_release(&res);
+		}
+	printf("search: 60 queries of 3 words, top 1,000: %.1f ms with a token, %.1f ms without (%.3fx)\n",
+	       t_with * 1e3, t_without * 1e3, t_with / t_without);
+	so.cancel = NULL;
+	assert_int_equal(cr_index_search(ix, an, q, &so, &res, &m), CR_OK);
 	cr_results_release(&res);
 	cr_index_close(ix);
 	cr_analyzer_free(an);
@@ -257,16 +320,21 @@ static void test_extract(void **st)
 	cr_arena_init(&a, 0);
 	cr_doc *d = NULL;
 	cr_msg m = {{0}};
-	start(&k, &c, 40);
-	double t0 = cr_now();
-	cr_err e = cr_extract(&a, "big.csv", (const uint8_t *)csv.data, csv.len, &lim, &d, &m);
-	double t1 = cr_now();
-	if (e != CR_ECANCELED)
-		fprintf(stderr, "extract: %s (%s)\n", cr_strerror(e), m.text);
-	assert_int_equal(e, CR_ECANCELED);
-	assert_null(d);
-	assert_non_null(strstr(m.text, "canceled"));
-	finish(&k, "extraction, 16 MB CSV", t1, t0);
+	double t0, t1;
+	cr_err e;
+	ATTEMPTS({
+		start(&k, &c, 40);
+		t0 = cr_now();
+		e = cr_extract(&a, "big.csv", (const uint8_t *)csv.data, csv.len, &lim, &d, &m);
+		t1 = cr_now();
+		if (e != CR_ECANCELED)
+			fprintf(stderr, "extract: %s (%s)\n", cr_strerror(e), m.text);
+		assert_int_equal(e, CR_ECANCELED);
+		assert_null(d);
+		assert_non_null(strstr(m.text, "canceled"));
+		in_time_ = finish(&k, "extraction, 16 MB CSV", t1, t0);
+		cr_arena_release(&a);
+	});
 
 	/* chunking a document of 500,000 rows (one place) */
 	enum { SECTIONS = 500000 };
@@ -286,12 +354,14 @@ static void test_extract(void **st)
 	co.cancel = &c;
 	cr_chunk *ch;
 	size_t n_ch;
-	start(&k, &c, 20);
-	t0 = cr_now();
-	e = cr_chunk_doc(&a, d, &co, &ch, &n_ch);
-	t1 = cr_now();
-	assert_int_equal(e, CR_ECANCELED);
-	finish(&k, "chunking", t1, t0);
+	ATTEMPTS({
+		start(&k, &c, 20);
+		t0 = cr_now();
+		e = cr_chunk_doc(&a, d, &co, &ch, &n_ch);
+		t1 = cr_now();
+		assert_int_equal(e, CR_ECANCELED);
+		in_time_ = finish(&k, "chunking", t1, t0);
+	});
 
 	/* a deadline, and a token already requested */
 	cr_cancel_init(&c);
