@@ -1,0 +1,122 @@
+/*
+ * local.c — the local kind: the engine as a provider. The model is loaded
+ * on the first call and kept with one generation session (llm.h cr_gen_*),
+ * so a conversation whose system prompt and earlier turns repeat only pays
+ * for its new tokens (cr_gen_turn keeps the cached prefix). Messages go
+ * through the model's own chat template (cr_gen_chat_tokens; chatml for a
+ * model that has none). Tool calls
+ * are not offered to local models yet (CR_EUNSUPPORTED).
+ */
+#include "provider_int.h"
+
+#include "cristal/llm.h"
+
+#include <string.h>
+
+struct cr_local {
+	cr_model *md;
+	cr_gen *gen;
+	float temp;           /* the sampler's temperature now */
+	cr_buf ids;
+};
+
+void cr_local_free(struct cr_local *l)
+{
+	if (!l)
+		return;
+	cr_gen_free(l->gen);
+	cr_model_free(l->md);
+	cr_buf_release(&l->ids);
+	cr_free(l);
+}
+
+static cr_err local_open(cr_provider *p, cr_msg *m)
+{
+	if (p->local)
+		return CR_OK;
+	struct cr_local *l = cr_calloc(1, sizeof *l);
+	if (!l)
+		return cr_fail(m, CR_ENOMEM, "%s: out of memory", p->name);
+	cr_buf_init(&l->ids, 0);
+	cr_err e = cr_model_load(p->model_path, &l->md, m);
+	if (!e) {
+		cr_gen_opts go = cr_gen_opts_default();
+		go.n_ctx = p->cfg.n_ctx;
+		go.pool = p->cfg.pool;
+		l->temp = go.sampler.temp;
+		e = cr_gen_new(l->md, &go, &l->gen, m);
+	}
+	if (e) {
+		cr_local_free(l);
+		return e;
+	}
+	p->local = l;
+	return CR_OK;
+}
+
+
+static int on_text(void *ctx, const char *t, size_t n)
+{
+	cr_chat_acc *acc = ctx;
+	acc->streamed += n;
+	return acc->on_text(acc->on_text_ctx, t, n);
+}
+
+cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
+		     cr_chat_acc *acc, cr_msg *m)
+{
+	if (o->tools_json)
+		return cr_fail(m, CR_EUNSUPPORTED, "%s: tool calls are not offered to local models yet", p->name);
+	cr_err e = local_open(p, m);
+	if (e)
+		return e;
+	struct cr_local *l = p->local;
+	float temp = o->temperature >= 0 ? (float)o->temperature : cr_sampler_opts_default().temp;
+	if (temp != l->temp) {
+		cr_sampler_opts so = cr_sampler_opts_default();
+		so.temp = temp;
+		if ((e = cr_gen_set_sampler(l->gen, &so)))
+			return cr_fail(m, e, "%s: cannot set the sampler", p->name);
+		l->temp = temp;
+	}
+	cr_chat_msg *cm = cr_calloc(n ? n : 1, sizeof *cm);
+	if (!cm)
+		return cr_fail(m, CR_ENOMEM, "%s: out of memory", p->name);
+	for (size_t i = 0; i < n; i++) {
+		cm[i].role = msgs[i].role ? msgs[i].role : "user";
+		cm[i].content = msgs[i].content ? msgs[i].content : "";
+	}
+	cr_buf_reset(&l->ids);
+	/* the model's own template; a model without one gets chatml */
+	const char *tmpl = cr_model_get_info(l->md)->chat_template ? NULL : "chatml";
+	e = cr_gen_chat_tokens(l->md, tmpl, cm, n, &l->ids, m);
+	cr_free(cm);
+	if (e)
+		return e;
+	cr_gen_params gp = {
+		.max_tokens = o->max_tokens > 0 ? o->max_tokens : 512,
+		.stop = o->stop,
+		.n_stop = o->n_stop,
+		.cancel = o->cancel,
+		.on_text = o->on_text ? on_text : NULL,
+		.on_text_ctx = acc,
+	};
+	cr_gen_result r;
+	memset(&r, 0, sizeof r);
+	e = cr_gen_turn(l->gen, (const cr_token_id *)l->ids.data, (int)(l->ids.len / sizeof(cr_token_id)), &gp, &r,
+			m);
+	acc->prompt_tokens = r.n_prompt;
+	acc->completion_tokens = r.n_tokens;
+	if (e)
+		return e;
+	if (r.text && r.len && cr_buf_add(&acc->text, r.text, r.len))
+		return cr_fail(m, CR_ETOOBIG, "%s: answer too long", p->name);
+	const char *fin = r.stop == CR_GEN_STOP_EOS || r.stop == CR_GEN_STOP_STRING ? "stop"
+			  : r.stop == CR_GEN_STOP_LENGTH || r.stop == CR_GEN_STOP_CTX ? "length"
+										  : cr_gen_stop_name(r.stop);
+	snprintf(acc->finish, sizeof acc->finish, "%s", fin);
+	acc->done = 1;
+	cr_log(CR_LOG_DEBUG, "%s: %d prompt tokens (%d reused), %d generated", p->name, r.n_prompt, r.n_reused,
+	       r.n_tokens);
+	return CR_OK;
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""A scripted OpenAI-compatible server for the provider tests.
+
+Listens on 127.0.0.1 on a free port (or --port) and prints the port on the
+first line of stdout. The first path segment names the behaviour, so one
+server serves every case: base URL http://127.0.0.1:PORT/<scenario>/v1;
+a suffix after '-' (r429-b) gives a case its own call count.
+
+  ok        chat (plain or streamed), embeddings, models
+  echo      chat whose answer is the request body it got
+  tools     a tool call (streamed: the arguments in three pieces)
+  r429      429 with Retry-After: 1 on the first call, then as ok
+  e500      500 on every call (and counts the calls at GET /e500/count)
+  cut       a stream cut after two pieces (no [DONE])
+  garbage   200 application/json that is not JSON (streamed: a bad event)
+  html      200 text/html
+  slow      one streamed piece, then silence for 30 s
+  answer    a crafted answer with one good and one fabricated citation
+  errobj    200 with an {"error": {...}} object
+Every chat answer reports usage: prompt_tokens 11, completion_tokens 3.
+"""
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+COUNTS = {}
+LOCK = threading.Lock()
+ANSWER = ("Travel above 3 nights needs the approval of a director [1]. "
+          "The company pays for first-class flights on every trip [2].")
+
+
+def count(name):
+    with LOCK:
+        COUNTS[name] = COUNTS.get(name, 0) + 1
+        return COUNTS[name]
+
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, *a):
+        pass
+
+    def send(self, code, body, ctype="application/json", headers=()):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def sse_start(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+
+    def event(self, obj):
+        data = obj if isinstance(obj, str) else json.dumps(obj)
+        self.wfile.write(("data: " + data + "\n\n").encode())
+        self.wfile.flush()
+
+    def do_GET(self):
+        parts = self.path.strip("/").split("/")
+        scen = parts[0]
+        if parts[-1] == "count":
+            return self.send(200, json.dumps({"count": COUNTS.get(scen, 0)}))
+        if parts[-1] == "models":
+            return self.send(200, json.dumps({"object": "list", "data": [
+                {"id": "m1", "object": "model"}, {"id": "m2", "object": "model"}]}))
+        self.send(404, json.dumps({"error": {"message": "no such path"}}))
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n)
+        parts = self.path.strip("/").split("/")
+        key = parts[0]             # counted as named: "r429-b" has its own count
+        scen = key.split("-")[0]   # behaves as "r429"
+        what = "/".join(parts[2:])
+        k = count(key)
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            return self.send(400, json.dumps({"error": {"message": "bad request JSON"}}))
+        if self.headers.get("Authorization") not in (None, "Bearer sekret"):
+            return self.send(401, json.dumps({"error": {"message": "bad key"}}))
+        if what == "embeddings":
+            vecs = [{"object": "embedding", "index": i, "embedding": [float(i), 0.5, -1.0]}
+                    for i in range(len(req["input"]))]
+            vecs.reverse()
+            return self.send(200, json.dumps({"data": vecs, "usage": {"prompt_tokens": 4}}))
+        stream = bool(req.get("stream"))
+        if scen == "r429" and k == 1:
+            return self.send(429, json.dumps({"error": {"message": "slow down"}}),
+                             headers=[("Retry-After", "1")])
+        if scen == "e500":
+            return self.send(500, json.dumps({"error": {"message": "boom"}}))
+        if scen == "html":
+            return self.send(200, "<html><body>hello</body></html>", "text/html")
+        if scen == "errobj":
+            return self.send(200, json.dumps({"error": {"message": "model overloaded"}}))
+        if scen == "garbage":
+            if stream:
+                self.sse_start()
+                self.event({"choices": [{"index": 0, "delta": {"content": "ok"}}]})
+                self.event("{not json")
+                return
+            return self.send(200, "{\"choices\": [ {not json")
+        text = {"echo": raw.decode(), "answer": ANSWER}.get(scen, "hello from " + scen)
+        usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}
+        if scen == "tools":
+            call = {"id": "call_1", "type": "function",
+                    "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}
+            if not stream:
+                return self.send(200, json.dumps({"choices": [{"index": 0, "message": {
+                    "role": "assistant", "content": None, "tool_calls": [call]},
+                    "finish_reason": "tool_calls"}], "usage": usage}))
+            self.sse_start()
+            self.event({"choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [
+                {"index": 0, "id": "call_1", "type": "function",
+                 "function": {"name": "get_weather", "arguments": ""}}]}}]})
+            for piece in ["{\"city\"", ":\"Pa", "ris\"}"]:
+                self.event({"choices": [{"index": 0, "delta": {"tool_calls": [
+                    {"index": 0, "function": {"arguments": piece}}]}}]})
+            self.event({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+            self.event({"choices": [], "usage": usage})
+            self.event("[DONE]")
+            return
+        if not stream:
+            return self.send(200, json.dumps({"id": "x", "object": "chat.completion", "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text},
+                 "finish_reason": "stop"}], "usage": usage}))
+        self.sse_start()
+        self.wfile.write(b": a comment line\n\n")
+        pieces = [text[i:i + 7] for i in range(0, len(text), 7)]
+        for i, p in enumerate(pieces):
+            self.event({"choices": [{"index": 0, "delta": {"content": p}}]})
+            if scen == "cut" and i == 1:
+                return  # the connection closes: no finish, no [DONE]
+            if scen == "slow":
+                time.sleep(30)
+                return
+        self.event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        self.event({"choices": [], "usage": usage})
+        self.event("[DONE]")
+
+
+def main():
+    port = 0
+    if len(sys.argv) > 2 and sys.argv[1] == "--port":
+        port = int(sys.argv[2])
+    srv = ThreadingHTTPServer(("127.0.0.1", port), H)
+    srv.daemon_threads = True
+    print(srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,554 @@
+/* test_provider.c — the provider interface against a real HTTP server on
+ * loopback (tests/provider/server.py, spawned here on a free port): plain
+ * and streamed chat, the request as sent (tools, stop, max_tokens, tool
+ * messages), tool calls whole and in pieces, 429 then success (Retry-After
+ * honoured and capped), 500s then failover, a refused connection then
+ * failover, a cut stream, garbage JSON, a wrong content type, an error
+ * object, a bad key, a slow server stopped by a cancel and by the read
+ * timeout, a reader that says stop, embeddings, models; every call metered
+ * in a catalog; the local kind on the shared stories260K model. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cristal/provider.h"
+
+extern char **environ;
+
+static pid_t srv_pid;
+static int port;
+static char dir[256];
+static cr_store *st;
+
+static int start_server(void **state)
+{
+	const char *src = getenv("CR_SOURCE_DIR");
+	char script[1024];
+	snprintf(script, sizeof script, "%s/tests/provider/server.py", src ? src : ".");
+	if (access(script, R_OK) || system("python3 -c 'import http.server' 2>/dev/null")) {
+		fprintf(stderr, "test_provider: no python3 or %s\n", script);
+		return -1;
+	}
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, fd[0]);
+	char *argv[] = {"python3", script, NULL};
+	assert_int_equal(posix_spawnp(&srv_pid, "python3", &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fd[1]);
+	char line[32] = {0};
+	size_t n = 0;
+	while (n < sizeof line - 1) {
+		ssize_t r = read(fd[0], line + n, 1);
+		if (r <= 0 || line[n] == '\n')
+			break;
+		n++;
+	}
+	close(fd[0]);
+	port = atoi(line);
+	assert_true(port > 0);
+	snprintf(dir, sizeof dir, "/tmp/cr_test_provider.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	cr_msg m = {{0}};
+	assert_int_equal(cr_store_open(dir, &st, &m), CR_OK);
+	assert_int_equal(cr_provider_global_init(&m), CR_OK);
+	return 0;
+}
+
+static int stop_server(void **state)
+{
+	cr_store_close(st);
+	if (srv_pid > 0) {
+		kill(srv_pid, SIGTERM);
+		waitpid(srv_pid, NULL, 0);
+	}
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+/* A provider for one scenario of the server. */
+typedef struct prov {
+	char url[128];
+	cr_provider_row row;
+	cr_provider *p;
+} prov;
+
+static void mk(prov *v, const char *name, const char *scen, int retries, const char *key)
+{
+	memset(v, 0, sizeof *v);
+	snprintf(v->url, sizeof v->url, "http://127.0.0.1:%d/%s/v1", port, scen);
+	v->row = (cr_provider_row){.name = name, .kind = "openai", .url = v->url, .model = "test-model",
+				   .trust = "onprem", .price_in = 1, .price_out = 2};
+	cr_provider_cfg c = cr_provider_cfg_default();
+	c.row = &v->row;
+	c.api_key = key;
+	c.max_retries = retries;
+	c.backoff = 0.01;
+	c.backoff_max = 5;
+	c.read_timeout = 10;
+	c.meter = st;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_provider_new(&c, &v->p, &m), CR_OK);
+}
+
+static const cr_provider_msg MSGS[] = {
+	{.role = "system", .content = "You answer briefly."},
+	{.role = "user", .content = "Say hello."},
+};
+
+typedef struct sink {
+	char text[4096];
+	size_t len;
+	int calls, stop_after;
+} sink;
+
+static int on_text(void *ctx, const char *t, size_t n)
+{
+	sink *s = ctx;
+	if (s->len + n < sizeof s->text) {
+		memcpy(s->text + s->len, t, n);
+		s->len += n;
+	}
+	s->calls++;
+	return s->stop_after && s->calls >= s->stop_after;
+}
+
+static int64_t usage_of(const char *name, int64_t *calls, int64_t *failed, double *cost);
+
+static void test_chat_plain_and_stream(void **state)
+{
+	prov v;
+	mk(&v, "plain", "ok", 0, NULL);
+	cr_provider_reply r = {0};
+	cr_msg m = {{0}};
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, NULL, &r, &m), CR_OK);
+	assert_string_equal(r.text, "hello from ok");
+	assert_string_equal(r.finish_reason, "stop");
+	assert_int_equal(r.prompt_tokens, 11);
+	assert_int_equal(r.completion_tokens, 3);
+	assert_string_equal(r.provider, "plain");
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.n_tool_calls, 0);
+
+	sink s = {0};
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	o.on_text = on_text;
+	o.on_text_ctx = &s;
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, &o, &r, &m), CR_OK);
+	assert_string_equal(r.text, "hello from ok");
+	assert_true(s.calls >= 2); /* it came in pieces */
+	assert_int_equal(s.len, strlen("hello from ok"));
+	assert_memory_equal(s.text, "hello from ok", s.len);
+	assert_int_equal(r.prompt_tokens, 11); /* usage from the stream's last chunk */
+	assert_int_equal(r.completion_tokens, 3);
+	cr_provider_reply_release(&r);
+
+	int64_t calls = 0, failed = 0;
+	double cost = 0;
+	assert_int_equal(usage_of("plain", &calls, &failed, &cost), 28); /* (11 + 3) per call */
+	assert_int_equal(calls, 2);
+	assert_int_equal(failed, 0);
+	assert_true(cost > 2 * 17e-6 * 0.999 && cost < 2 * 17e-6 * 1.001); /* (11*1 + 3*2) / 1e6 per call */
+	cr_provider_free(v.p);
+}
+
+static void test_request_as_sent(void **state)
+{
+	prov v;
+	mk(&v, "echo", "echo", 0, "sekret");
+	const cr_provider_msg msgs[] = {
+		{.role = "user", .content = "weather?"},
+		{.role = "assistant", .tool_calls_json = "[{\"id\":\"c9\",\"type\":\"function\",\"function\":"
+							 "{\"name\":\"w\",\"arguments\":\"{}\"}}]"},
+		{.role = "tool", .tool_call_id = "c9", .content = "sunny"},
+	};
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	o.max_tokens = 77;
+	o.temperature = 0;
+	const char *stop[] = {"\n\n"};
+	o.stop = stop;
+	o.n_stop = 1;
+	o.tools_json = "[{\"type\":\"function\",\"function\":{\"name\":\"w\",\"parameters\":{\"type\":\"object\"}}}]";
+	o.tool_choice = "auto";
+	cr_provider_reply r = {0};
+	cr_msg m = {{0}};
+	assert_int_equal(cr_provider_chat(v.p, msgs, 3, &o, &r, &m), CR_OK);
+	assert_non_null(strstr(r.text, "\"model\":\"test-model\""));
+	assert_non_null(strstr(r.text, "\"max_tokens\":77"));
+	assert_non_null(strstr(r.text, "\"stop\":[\"\\n\\n\"]"));
+	assert_non_null(strstr(r.text, "\"tools\":[{\"type\":\"function\""));
+	assert_non_null(strstr(r.text, "\"tool_choice\":\"auto\""));
+	assert_non_null(strstr(r.text, "\"tool_call_id\":\"c9\""));
+	assert_non_null(strstr(r.text, "\"tool_calls\":[{\"id\":\"c9\""));
+	assert_non_null(strstr(r.text, "\"content\":null"));
+	assert_null(strstr(r.text, "\"stream\""));
+	/* bad tools JSON: refused before sending */
+	o.tools_json = "{not an array";
+	assert_int_equal(cr_provider_chat(v.p, msgs, 3, &o, &r, &m), CR_EINVAL);
+	assert_non_null(strstr(m.text, "tools"));
+	cr_provider_reply_release(&r);
+	cr_provider_free(v.p);
+
+	/* the wrong key: 401 is CR_EUNAUTH, not retried */
+	mk(&v, "badkey", "ok", 3, "wrong");
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, NULL, &r, &m), CR_EUNAUTH);
+	assert_non_null(strstr(m.text, "401"));
+	assert_int_equal(r.attempts, 1);
+	cr_provider_reply_release(&r);
+	cr_provider_free(v.p);
+}
+
+static void test_tool_calls(void **state)
+{
+	prov v;
+	mk(&v, "tools", "tools", 0, NULL);
+	cr_provider_reply r = {0};
+	cr_msg m = {{0}};
+	for (int streamed = 0; streamed < 2; streamed++) {
+		sink s = {0};
+		cr_provider_chat_opts o = cr_provider_chat_opts_default();
+		o.tools_json = "[]";
+		if (streamed) {
+			o.on_text = on_text;
+			o.on_text_ctx = &s;
+		}
+		assert_int_equal(cr_provider_chat(v.p, MSGS, 2, &o, &r, &m), CR_OK);
+		assert_int_equal(r.n_tool_calls, 1);
+		assert_string_equal(r.tool_calls[0].id, "call_1");
+		assert_string_equal(r.tool_calls[0].name, "get_weather");
+		assert_string_equal(r.tool_calls[0].arguments, "{\"city\":\"Paris\"}");
+		assert_string_equal(r.finish_reason, "tool_calls");
+		assert_string_equal(r.text, "");
+	}
+	cr_provider_reply_release(&r);
+	cr_provider_free(v.p);
+}
+
+static void test_retry_429(void **state)
+{
+	prov v;
+	mk(&v, "r429", "r429-a", 2, NULL);
+	cr_provider_reply r = {0};
+	cr_msg m = {{0}};
+	double t0 = cr_now();
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, NULL, &r, &m), CR_OK);
+	double dt = cr_now() - t0;
+	assert_string_equal(r.text, "hello from r429");
+	assert_int_equal(r.attempts, 2);
+	assert_true(dt >= 0.95); /* Retry-After: 1 honoured */
+	cr_provider_free(v.p);
+
+	/* capped by backoff_max */
+	mk(&v, "r429b", "r429-b", 2, NULL);
+	cr_provider_free(v.p);
+	cr_provider_row row = v.row;
+	cr_provider_cfg c = cr_provider_cfg_default();
+	c.row = &row;
+	c.max_retries = 2;
+	c.backoff_max = 0.1;
+	assert_int_equal(cr_provider_new(&c, &v.p, &m), CR_OK);
+	t0 = cr_now();
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, NULL, &r, &m), CR_OK);
+	assert_true(cr_now() - t0 < 0.9);
+	assert_int_equal(r.attempts, 2);
+	cr_provider_free(v.p);
+
+	/* no retries left: CR_ERATELIMIT with the server's reason */
+	mk(&v, "r429c", "r429-c", 0, NULL);
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, NULL, &r, &m), CR_ERATELIMIT);
+	assert_non_null(strstr(m.text, "429"));
+	assert_non_null(strstr(m.text, "slow down"));
+	cr_provider_reply_release(&r);
+	cr_provider_free(v.p);
+}
+
+static int64_t get_count(const char *scen)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/%s/count", port, scen);
+	FILE *f = popen(cmd, "r");
+	char buf[128] = {0};
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		pclose(f);
+	const char *p = n ? strstr(buf, "\"count\":") : NULL;
+	return p ? atoll(p + 8) : -1;
+}
+
+static void test_failover(void **state)
+{
+	prov a, b, dead;
+	mk(&a, "bad500", "e500", 2, NULL);
+	mk(&b, "good", "ok", 0, NULL);
+	cr_provider_reply r = {0};
+	cr_msg m = {{0}};
+	/* alone: CR_EUPSTREAM with the status and the server's reason, 3 tries */
+	assert_int_equal(cr_provider_chat(a.p, MSGS, 2, NULL, &r, &m), CR_EUPSTREAM);
+	assert_non_null(strstr(m.text, "HTTP 500"));
+	assert_non_null(strstr(m.text, "boom"));
+	assert_int_equal(r.attempts, 3);
+	assert_int_equal(get_count("e500"), 3);
+	/* chained: the next provider answers */
+	cr_provider_set_fallback(a.p, b.p);
+	sink s = {0};
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	o.on_text = on_text;
+	o.on_text_ctx = &s;
+	assert_int_equal(cr_provider_chat(a.p, MSGS, 2, &o, &r, &m), CR_OK);
+	assert_string_equal(r.provider, "good");
+	assert_string_equal(r.text, "hello from ok");
+	assert_int_equal(r.attempts, 4);
+	assert_int_equal(get_count("e500"), 6);
+	assert_memory_equal(s.text, "hello from ok", s.len); /* nothing from the failed one */
+	int64_t calls = 0, failed = 0;
+	double cost = 0;
+	usage_of("bad500", &calls, &failed, &cost);
+	assert_int_equal(calls, 2);
+	assert_int_equal(failed, 2);
+
+	/* nobody listening: a connection error, retried, then failover */
+	int fd_port = 1; /* port 1 on loopback: refused */
+	memset(&dead, 0, sizeof dead);
+	snprintf(dead.url, sizeof dead.url, "http://127.0.0.1:%d/v1", fd_port);
+	dead.row = (cr_provider_row){.name = "dead", .kind = "openai", .url = dead.url, .model = "x", .trust = "onprem"};
+	cr_provider_cfg c = cr_provider_cfg_default();
+	c.row = &dead.row;
+	c.max_retries = 1;
+	c.backoff = 0.01;
+	assert_int_equal(cr_provider_new(&c, &dead.p, &m), CR_OK);
+	assert_int_equal(cr_provider_chat(dead.p, MSGS, 2, NULL, &r, &m), CR_EUPSTREAM);
+	assert_int_equal(r.attempts, 2);
+	cr_provider_set_fallback(dead.p, b.p);
+	assert_int_equal(cr_provider_chat(dead.p, MSGS, 2, NULL, &r, &m), CR_OK);
+	assert_string_equal(r.provider, "good");
+	cr_provider_reply_release(&r);
+	cr_provider_free(a.p);
+	cr_provider_free(b.p);
+	cr_provider_free(dead.p);
+}
+
+static void expect_fail(const char *scen, int stream, cr_err want, const char *needle)
+{
+	prov v, fb;
+	mk(&v, scen, scen, 2, NULL);
+	mk(&fb, "fallback", "ok", 0, NULL);
+	cr_provider_set_fallback(v.p, fb.p); /* garbage is not failed over */
+	sink s = {0};
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	if (stream) {
+		o.on_text = on_text;
+		o.on_text_ctx = &s;
+	}
+	cr_provider_reply r = {0};
+	cr_msg m = {{0}};
+	cr_err e = cr_provider_chat(v.p, MSGS, 2, &o, &r, &m);
+	if (e != want || !strstr(m.text, needle))
+		fprintf(stderr, "%s (stream %d): %s: %s\n", scen, stream, cr_strerror(e), m.text);
+	assert_int_equal(e, want);
+	assert_non_null(strstr(m.text, needle));
+	assert_int_equal(r.attempts, 1);
+	cr_provider_reply_release(&r);
+	cr_provider_free(v.p);
+	cr_provider_free(fb.p);
+}
+
+static void test_garbage(void **state)
+{
+	expect_fail("cut", 1, CR_EUPSTREAM, "stream ended");
+	expect_fail("garbage", 0, CR_ECORRUPT, "not a JSON object");
+	expect_fail("garbage", 1, CR_ECORRUPT, "not a JSON object");
+	expect_fail("html", 0, CR_ECORRUPT, "text/html");
+	expect_fail("html", 1, CR_ECORRUPT, "text/html");
+	expect_fail("errobj", 0, CR_EUPSTREAM, "model overloaded");
+	expect_fail("errobj", 1, CR_ECORRUPT, "text/event-stream"); /* JSON where a stream was asked */
+}
+
+typedef struct canceler {
+	cr_cancel *c;
+	double after;
+} canceler;
+
+static void *cancel_later(void *arg)
+{
+	canceler *k = arg;
+	usleep((useconds_t)(k->after * 1e6));
+	cr_cancel_request(k->c);
+	return NULL;
+}
+
+static void test_cancel_and_timeout(void **state)
+{
+	prov v;
+	mk(&v, "slow", "slow", 2, NULL);
+	cr_cancel c;
+	cr_cancel_init(&c);
+	canceler k = {&c, 0.3};
+	pthread_t th;
+	sink s = {0};
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	o.on_text = on_text;
+	o.on_text_ctx = &s;
+	o.cancel = &c;
+	cr_provider_reply r = {0};
+	cr_msg m = {{0}};
+	double t0 = cr_now();
+	assert_int_equal(pthread_create(&th, NULL, cancel_later, &k), 0);
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, &o, &r, &m), CR_ECANCELED);
+	double dt = cr_now() - t0;
+	pthread_join(th, NULL);
+	fprintf(stderr, "cancel stopped the stream %.0f ms after the request (asked at 300 ms)\n", dt * 1e3);
+	assert_true(dt < 1.3);
+	assert_memory_equal(s.text, "hello f", 7); /* the first piece arrived before */
+	cr_provider_free(v.p);
+
+	/* the read timeout: no byte for 0.5 s */
+	cr_provider_row row = {.name = "slow2", .kind = "openai", .url = v.url, .model = "m", .trust = "onprem"};
+	cr_provider_cfg cf = cr_provider_cfg_default();
+	cf.row = &row;
+	cf.read_timeout = 0.5;
+	cf.max_retries = 0;
+	assert_int_equal(cr_provider_new(&cf, &v.p, &m), CR_OK);
+	memset(&s, 0, sizeof s);
+	o.cancel = NULL;
+	t0 = cr_now();
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, &o, &r, &m), CR_ETIMEOUT);
+	assert_true(cr_now() - t0 < 2.5);
+	assert_non_null(strstr(m.text, "read timeout"));
+	cr_provider_free(v.p);
+
+	/* a reader that says stop */
+	mk(&v, "stopper", "ok", 0, NULL);
+	memset(&s, 0, sizeof s);
+	s.stop_after = 1;
+	assert_int_equal(cr_provider_chat(v.p, MSGS, 2, &o, &r, &m), CR_ECANCELED);
+	assert_int_equal(s.calls, 1);
+	cr_provider_reply_release(&r);
+	cr_provider_free(v.p);
+}
+
+static void test_embed_models(void **state)
+{
+	prov v;
+	mk(&v, "emb", "ok", 0, NULL);
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	const char *texts[] = {"first", "second"};
+	float *vec = NULL;
+	int dim = 0;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_provider_embed(v.p, texts, 2, &a, &vec, &dim, NULL, &m), CR_OK);
+	assert_int_equal(dim, 3);
+	assert_true(vec[0] == 0.0f && vec[3] == 1.0f); /* back in the texts' order */
+	assert_true(vec[1] == 0.5f && vec[5] == -1.0f);
+	const char **ids = NULL;
+	size_t n = 0;
+	assert_int_equal(cr_provider_models(v.p, &a, &ids, &n, NULL, &m), CR_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "m1");
+	assert_string_equal(ids[1], "m2");
+	cr_arena_release(&a);
+	cr_provider_free(v.p);
+}
+
+static void test_local(void **state)
+{
+	const char *d = getenv("CR_SHARED_DATA");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/gguf-models/stories260K.gguf", d ? d : "/nonexistent");
+	if (access(path, R_OK))
+		skip();
+	cr_provider_row row = {.name = "loc", .kind = "local", .model = "stories", .trust = "local"};
+	cr_provider_cfg c = cr_provider_cfg_default();
+	c.row = &row;
+	c.model_path = path;
+	c.n_ctx = 256;
+	c.meter = st;
+	cr_provider *p = NULL;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_provider_new(&c, &p, &m), CR_OK);
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	o.max_tokens = 8;
+	o.temperature = 0;
+	sink s = {0};
+	o.on_text = on_text;
+	o.on_text_ctx = &s;
+	cr_provider_reply r = {0};
+	cr_err e = cr_provider_chat(p, MSGS, 2, &o, &r, &m);
+	if (e)
+		fprintf(stderr, "local: %s\n", m.text);
+	assert_int_equal(e, CR_OK);
+	assert_true(r.completion_tokens > 0 && r.completion_tokens <= 8);
+	assert_true(r.prompt_tokens > 0);
+	assert_int_equal(s.len, r.len);
+	char first[4096];
+	snprintf(first, sizeof first, "%s", r.text);
+	/* the same conversation again: same greedy answer from the kept model */
+	assert_int_equal(cr_provider_chat(p, MSGS, 2, &o, &r, &m), CR_OK);
+	assert_string_equal(r.text, first);
+	int64_t calls = 0, failed = 0;
+	double cost = 0;
+	assert_true(usage_of("loc", &calls, &failed, &cost) > 0);
+	assert_int_equal(calls, 2);
+	o.tools_json = "[]";
+	assert_int_equal(cr_provider_chat(p, MSGS, 2, &o, &r, &m), CR_EUNSUPPORTED);
+	cr_provider_reply_release(&r);
+	cr_provider_free(p);
+}
+
+typedef struct usage_q {
+	const char *name;
+	int64_t tokens, calls, failed;
+	double cost;
+} usage_q;
+
+static int sum_fn(void *ctx, const cr_usage_sum *u)
+{
+	usage_q *q = ctx;
+	if (!strcmp(u->provider, q->name)) {
+		q->tokens += u->prompt_tokens + u->completion_tokens;
+		q->calls += u->calls;
+		q->failed += u->failed;
+		q->cost += u->cost;
+	}
+	return 0;
+}
+
+static int64_t usage_of(const char *name, int64_t *calls, int64_t *failed, double *cost)
+{
+	usage_q q = {.name = name};
+	cr_msg m = {{0}};
+	assert_int_equal(cr_store_usage_sum(st, sum_fn, &q, &m), CR_OK);
+	*calls = q.calls;
+	*failed = q.failed;
+	*cost = q.cost;
+	return q.tokens;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chat_plain_and_stream),
+		cmocka_unit_test(test_request_as_sent),
+		cmocka_unit_test(test_tool_calls),
+		cmocka_unit_test(test_retry_429),
+		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_cancel_and_timeout),
+		cmocka_unit_test(test_embed_models),
+		cmocka_unit_test(test_local),
+	};
+	return cmocka_run_group_tests(tests, start_server, stop_server);
+}
