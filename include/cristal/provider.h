@@ -141,4 +141,26 @@ CR_API cr_err cr_provider_embed(cr_provider *p, const char *const *texts, size_t
 CR_API cr_err cr_provider_models(cr_provider *p, cr_arena *a, const char ***ids, size_t *n,
 				 const cr_cancel *cancel, cr_msg *m) CR_NODISCARD;
 
+/*
+ * The catalog's providers as a chain (provider/open.c): the named provider
+ * (NULL: the default one) first, then the other providers of the same
+ * kind and the same trust, in order of addition, as its fallbacks, so a
+ * failover never sends data somewhere less trusted. A local provider's
+ * model (a registered name or a path) is resolved through the catalog. The
+ * API key of a provider is asked of key(key_ctx, variable name) (the CLI
+ * passes getenv); a fallback whose key is missing is left out, the named
+ * provider without its key is CR_EUNAUTH. base gives timeouts, retries,
+ * meter, pool and n_ctx for all (its row, api_key, model_path are ignored).
+ * fallbacks = 0 opens the named provider alone.
+ */
+typedef const char *(*cr_provider_key_fn)(void *ctx, const char *var);
+typedef struct cr_provider_chain cr_provider_chain;
+CR_API cr_err cr_provider_chain_open(cr_store *s, const char *name, const cr_provider_cfg *base, int fallbacks,
+				     cr_provider_key_fn key, void *key_ctx, cr_provider_chain **out,
+				     cr_msg *m) CR_NODISCARD;
+/* The first provider: the one to call. Valid until cr_provider_chain_free. */
+CR_API cr_provider *cr_provider_chain_head(cr_provider_chain *c);
+CR_API size_t cr_provider_chain_len(const cr_provider_chain *c);
+CR_API void cr_provider_chain_free(cr_provider_chain *c);
+
 #endif

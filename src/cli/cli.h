@@ -44,5 +44,16 @@ int cmd_generate(cr_cli *cli, int argc, char **argv);
 int cmd_tokenize(cr_cli *cli, int argc, char **argv);
 int cmd_embed(cr_cli *cli, int argc, char **argv);
 int cmd_bench_model(cr_cli *cli, int argc, char **argv);
+int cmd_provider(cr_cli *cli, int argc, char **argv);
+int cmd_usage(cr_cli *cli, int argc, char **argv);
+
+/* Opens provider `name` (NULL: the default) from the catalog s, with its
+ * fallbacks if asked, keys read from the environment, calls metered in s,
+ * read timeout `timeout` seconds (<= 0: the default). 0 on success, else 1
+ * with the reason in why (cmd_provider.c). */
+typedef struct cr_store cr_store;
+typedef struct cr_provider_chain cr_provider_chain;
+int cli_provider_open(cr_cli *cli, cr_store *s, const char *name, int fallbacks, double timeout,
+		      cr_provider_chain **out, char *why, size_t cap);
 
 #endif

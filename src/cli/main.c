@@ -25,6 +25,8 @@ static const struct {
 	{"tokenize", cmd_tokenize, "token ids of a text under a model's tokenizer"},
 	{"embed", cmd_embed, "a normalized embedding vector from an embedding model"},
 	{"bench-model", cmd_bench_model, "prompt (pp512) and generation (tg128) speed of a model"},
+	{"provider", cmd_provider, "model providers: add NAME --kind local|openai ... | list | rm | default | test"},
+	{"usage", cmd_usage, "provider calls metered by day: tokens, time, cost"},
 };
 
 int cli_fail(const char *cmd, const char *fmt, ...)
