@@ -1,12 +1,12 @@
 # Cristal — the two commands a newcomer needs:
 #   make run    install deps, build, ingest samples/, start the agent
 #   make test   install deps, build, run every test
-# and the ones developers use: make (build only), make asan, make fuzz, make bench.
+# and the ones developers use: make (build only), make asan, make tsan, make fuzz, make bench.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 DATA ?= $(CURDIR)/.cristal-demo
 
-.PHONY: all build deps run test asan fuzz bench clean
+.PHONY: all build deps run test asan tsan fuzz bench clean
 all: build
 
 build:
@@ -37,6 +37,14 @@ asan:
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
+# The suite under ThreadSanitizer, the stress test (test_stress) included.
+# Left out: the slow label and the llama.cpp oracle comparison (e2e_llm_oracle,
+# single-threaded numerics that take minutes even without TSan).
+tsan:
+	@cmake -S . -B build-tsan -DCR_BIN_DIR=$(CURDIR)/build-tsan/bin -DCR_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 >/dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" ctest --output-on-failure -j $(JOBS) -LE slow -E '^e2e_llm_oracle$$'
+
 fuzz:
 	@CC=clang cmake -S . -B build-fuzz -DCR_BIN_DIR=$(CURDIR)/build-fuzz/bin -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
@@ -46,4 +54,4 @@ bench: build
 	scripts/bench.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz bin
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz bin
