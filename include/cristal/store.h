@@ -34,8 +34,8 @@ typedef struct cr_store cr_store;
 CR_API cr_err cr_store_open(const char *data_dir, cr_store **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_store_close(cr_store *s);
 
-CR_API cr_err cr_store_begin(cr_store *s, cr_msg *m);
-CR_API cr_err cr_store_commit(cr_store *s, cr_msg *m);
+CR_API cr_err cr_store_begin(cr_store *s, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_commit(cr_store *s, cr_msg *m) CR_NODISCARD;
 CR_API void cr_store_rollback(cr_store *s);
 
 /* ACL and provenance attached to every document and inherited by its chunks. */
@@ -49,7 +49,7 @@ typedef struct cr_acl {
 
 /* A source is an ingested root (folder, file, repository, JSONL file). */
 CR_API cr_err cr_store_source_get_or_add(cr_store *s, const char *root, const char *kind,
-					 int64_t *source_id, cr_msg *m);
+					 int64_t *source_id, cr_msg *m) CR_NODISCARD;
 
 typedef struct cr_doc_row {
 	int64_t id;
@@ -71,10 +71,10 @@ typedef struct cr_doc_row {
 
 /* Looks a document up by (source, name). CR_ENOTFOUND if absent. Strings live in arena a. */
 CR_API cr_err cr_store_doc_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name,
-				cr_doc_row *out, cr_msg *m);
-CR_API cr_err cr_store_doc_get(cr_store *s, cr_arena *a, int64_t doc_id, cr_doc_row *out, cr_msg *m);
+				cr_doc_row *out, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_doc_get(cr_store *s, cr_arena *a, int64_t doc_id, cr_doc_row *out, cr_msg *m) CR_NODISCARD;
 /* Finds by name across sources (first match). */
-CR_API cr_err cr_store_doc_find_any(cr_store *s, cr_arena *a, const char *name, cr_doc_row *out, cr_msg *m);
+CR_API cr_err cr_store_doc_find_any(cr_store *s, cr_arena *a, const char *name, cr_doc_row *out, cr_msg *m) CR_NODISCARD;
 
 /*
  * Replaces (or inserts) one document with its chunks. Old chunks of the same
@@ -84,17 +84,17 @@ CR_API cr_err cr_store_doc_find_any(cr_store *s, cr_arena *a, const char *name, 
  */
 CR_API cr_err cr_store_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d,
 			       const cr_chunk *chunks, size_t n_chunks, int64_t *doc_id,
-			       cr_buf *deleted_chunk_ids /* uint64_t array, may be NULL */, cr_msg *m);
+			       cr_buf *deleted_chunk_ids /* uint64_t array, may be NULL */, cr_msg *m) CR_NODISCARD;
 /* The ids the chunks of the last successful cr_store_doc_put received, in
  * order: *first..*last when they are consecutive (always so with SQLite),
  * else both 0; both 0 too when it wrote no chunk. */
 CR_API void cr_store_last_chunk_ids(cr_store *s, int64_t *first, int64_t *last);
 /* Deletes a document, its chunks and its child documents (attachments). */
-CR_API cr_err cr_store_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted_chunk_ids, cr_msg *m);
+CR_API cr_err cr_store_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted_chunk_ids, cr_msg *m) CR_NODISCARD;
 
 /* Calls fn for every document of a source (id, name, hash); stop by returning non-zero. */
 typedef int (*cr_store_doc_fn)(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size);
-CR_API cr_err cr_store_docs_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
+CR_API cr_err cr_store_docs_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 
 typedef struct cr_chunk_row {
 	int64_t id;
@@ -110,23 +110,23 @@ typedef struct cr_chunk_row {
 	cr_acl acl;
 } cr_chunk_row;
 
-CR_API cr_err cr_store_chunk_get(cr_store *s, cr_arena *a, int64_t chunk_id, cr_chunk_row *out, cr_msg *m);
+CR_API cr_err cr_store_chunk_get(cr_store *s, cr_arena *a, int64_t chunk_id, cr_chunk_row *out, cr_msg *m) CR_NODISCARD;
 /* Calls fn for chunks with id > after_id in id order (used by the indexer to catch up). */
 typedef int (*cr_store_chunk_fn)(void *ctx, const cr_chunk_row *c);
-CR_API cr_err cr_store_chunks_after(cr_store *s, int64_t after_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
+CR_API cr_err cr_store_chunks_after(cr_store *s, int64_t after_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 /* All chunks of one document in order. */
-CR_API cr_err cr_store_chunks_of_doc(cr_store *s, int64_t doc_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
+CR_API cr_err cr_store_chunks_of_doc(cr_store *s, int64_t doc_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 
 /* Small key/value settings (index progress, schema version). */
-CR_API cr_err cr_store_kv_get(cr_store *s, cr_arena *a, const char *key, const char **value, cr_msg *m);
-CR_API cr_err cr_store_kv_set(cr_store *s, const char *key, const char *value, cr_msg *m);
+CR_API cr_err cr_store_kv_get(cr_store *s, cr_arena *a, const char *key, const char **value, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_kv_set(cr_store *s, const char *key, const char *value, cr_msg *m) CR_NODISCARD;
 
 typedef struct cr_store_stats {
 	int64_t n_sources, n_docs, n_chunks, text_bytes;
 	int64_t by_type_n;            /* entries in by_type */
 	struct { const char *type; int64_t n; } by_type[32];
 } cr_store_stats;
-CR_API cr_err cr_store_get_stats(cr_store *s, cr_arena *a, cr_store_stats *st, cr_msg *m);
+CR_API cr_err cr_store_get_stats(cr_store *s, cr_arena *a, cr_store_stats *st, cr_msg *m) CR_NODISCARD;
 
 /* -- model registry (cristal model add/list/rm) -- */
 typedef struct cr_model_row {
@@ -137,11 +137,11 @@ typedef struct cr_model_row {
 	int64_t size;
 	int64_t added;
 } cr_model_row;
-CR_API cr_err cr_store_model_put(cr_store *s, const cr_model_row *r, cr_msg *m);
-CR_API cr_err cr_store_model_get(cr_store *s, cr_arena *a, const char *name, cr_model_row *out, cr_msg *m);
-CR_API cr_err cr_store_model_del(cr_store *s, const char *name, cr_msg *m);
+CR_API cr_err cr_store_model_put(cr_store *s, const cr_model_row *r, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_model_get(cr_store *s, cr_arena *a, const char *name, cr_model_row *out, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_model_del(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
 typedef int (*cr_store_model_fn)(void *ctx, const cr_model_row *r);
-CR_API cr_err cr_store_model_list(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg *m);
+CR_API cr_err cr_store_model_list(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 /*
  * What a --model argument or a request's model names (store/model.c): a path
  * (it contains '/' or is an existing regular file) is returned as given, in
@@ -157,7 +157,7 @@ CR_API cr_err cr_store_model_resolve(cr_store *s, cr_arena *a, const char *name_
 /* -- additions for crash-safe index upkeep (corpus.h) -- */
 
 /* Highest chunk id ever issued (0 if none); ids are never reused. */
-CR_API cr_err cr_store_max_chunk_id(cr_store *s, int64_t *out, cr_msg *m);
+CR_API cr_err cr_store_max_chunk_id(cr_store *s, int64_t *out, cr_msg *m) CR_NODISCARD;
 /*
  * Chunk ids deleted from the catalog whose index tombstones are not yet
  * confirmed. Every chunk deletion records its id here in the same
@@ -165,17 +165,17 @@ CR_API cr_err cr_store_max_chunk_id(cr_store *s, int64_t *out, cr_msg *m);
  * in ascending order to *ids; cr_store_deleted_chunks_clear forgets the
  * given ids once the index has made their tombstones durable.
  */
-CR_API cr_err cr_store_deleted_chunks(cr_store *s, cr_buf *ids, cr_msg *m);
-CR_API cr_err cr_store_deleted_chunks_clear(cr_store *s, const uint64_t *ids, size_t n, cr_msg *m);
+CR_API cr_err cr_store_deleted_chunks(cr_store *s, cr_buf *ids, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_deleted_chunks_clear(cr_store *s, const uint64_t *ids, size_t n, cr_msg *m) CR_NODISCARD;
 /* Makes every chunk id issued from now on greater than `above` (repair
  * after a power cut lost catalog commits the index had already seen). */
-CR_API cr_err cr_store_chunk_ids_reserve(cr_store *s, int64_t above, cr_msg *m);
+CR_API cr_err cr_store_chunk_ids_reserve(cr_store *s, int64_t above, cr_msg *m) CR_NODISCARD;
 /* Records a new size and mtime for a document whose content hash did not change. */
-CR_API cr_err cr_store_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m);
+CR_API cr_err cr_store_doc_touch(cr_store *s, int64_t doc_id, int64_t size, int64_t mtime, cr_msg *m) CR_NODISCARD;
 /* Like cr_store_docs_of_source, but only top-level documents (no parent): the files. */
-CR_API cr_err cr_store_files_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
+CR_API cr_err cr_store_files_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 /* The documents directly inside one (attachments, messages), in id order. */
-CR_API cr_err cr_store_children(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
+CR_API cr_err cr_store_children(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 /*
  * -- rejected files --
  * A file rejected for its content (binary, corrupt, unsupported) is
@@ -192,17 +192,17 @@ typedef struct cr_reject_row {
 	const char *reason; /* the one-line reason reported */
 } cr_reject_row;
 /* Inserts or replaces the rejection of (source_id, name). */
-CR_API cr_err cr_store_reject_put(cr_store *s, const cr_reject_row *r, cr_msg *m);
+CR_API cr_err cr_store_reject_put(cr_store *s, const cr_reject_row *r, cr_msg *m) CR_NODISCARD;
 /* CR_ENOTFOUND if (source_id, name) has no rejection. Strings live in arena a. */
 CR_API cr_err cr_store_reject_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name,
-				   cr_reject_row *out, cr_msg *m);
+				   cr_reject_row *out, cr_msg *m) CR_NODISCARD;
 /* Forgets the rejection of (source_id, name), if any. */
-CR_API cr_err cr_store_reject_delete(cr_store *s, int64_t source_id, const char *name, cr_msg *m);
+CR_API cr_err cr_store_reject_delete(cr_store *s, int64_t source_id, const char *name, cr_msg *m) CR_NODISCARD;
 /* Calls fn for every rejection of a source (strings valid during the call); stop by returning non-zero.
  * fn may call the store. */
 typedef int (*cr_store_reject_fn)(void *ctx, const cr_reject_row *r);
 CR_API cr_err cr_store_rejects_of_source(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx,
-					 cr_msg *m);
+					 cr_msg *m) CR_NODISCARD;
 
 /*
  * -- model providers and their usage (store/provider.c) --
