@@ -23,9 +23,10 @@ int cli_fail(const char *cmd, const char *fmt, ...) CR_PRINTF(2, 3);
 /* Whether stderr is a terminal (progress lines are only drawn on one). */
 int cli_tty(void);
 
-/* Prints a location's fields, each after two spaces (cmd_search.c). */
+/* Prints a location's fields, each after two spaces (cmd_search.c); the
+ * document's type says how to read a time (chat: time of day). */
 typedef struct cr_loc cr_loc;
-void cli_print_loc(const cr_loc *l);
+void cli_print_loc(const cr_loc *l, const char *type);
 
 /* Answers one question and prints it (cmd_ask.c; also the shell's). */
 typedef struct cr_corpus cr_corpus;

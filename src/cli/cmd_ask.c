@@ -38,7 +38,7 @@ static void print_answer(const cr_answer *ans)
 		if (!s)
 			continue;
 		printf("[%d] %s", c->n, s->doc ? s->doc : "?");
-		cli_print_loc(&s->loc);
+		cli_print_loc(&s->loc, s->type);
 		putchar('\n');
 		if (s->title && *s->title)
 			printf("    %s\n", s->title);

@@ -54,17 +54,20 @@ static void print_json(const cr_result *rs, size_t n, const char *key, const cha
 	cr_buf_release(&b);
 }
 
-static void print_time(double t)
+/* A transcript's time is an offset into the recording (m:ss, h:mm:ss); a
+ * chat message's is the time of day (hh:mm:ss), so 00:30 is not "30:00". */
+static void print_time(double t, int clock)
 {
 	int s = (int)t;
-	if (s >= 3600)
+	if (clock)
+		printf("%02d:%02d:%02d", s / 3600 % 24, s / 60 % 60, s % 60);
+	else if (s >= 3600)
 		printf("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
 	else
 		printf("%d:%02d", s / 60, s % 60);
 }
 
-/* Prints a location as "  page 3", "  rows 2-14", "  Sato  at 1:02", "  in main"... */
-void cli_print_loc(const cr_loc *l)
+void cli_print_loc(const cr_loc *l, const char *type)
 {
 	if (l->page > 0)
 		printf("  page %d", l->page);
@@ -83,7 +86,7 @@ void cli_print_loc(const cr_loc *l)
 		printf("  %s", l->speaker);
 	if (l->t_start >= 0) {
 		printf("  at ");
-		print_time(l->t_start);
+		print_time(l->t_start, type && !strcmp(type, "chat"));
 	}
 	if (l->symbol)
 		printf("  in %s", l->symbol);
@@ -99,7 +102,7 @@ void cli_search_print(const cr_result *rs, size_t n)
 		const cr_result *r = &rs[i];
 		const cr_loc *l = &r->loc;
 		printf("%zu. %s", i + 1, r->doc ? r->doc : "?");
-		cli_print_loc(l);
+		cli_print_loc(l, r->type);
 		printf("  (score %.2f)\n", r->score);
 		if (r->title && *r->title)
 			printf("   %s\n", r->title);
