@@ -87,6 +87,20 @@ CR_API cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, con
 			    cr_answer *out, cr_msg *m) CR_NODISCARD;
 
 /*
+ * The same question answered by a model through provider p (provider.h;
+ * src/answer/model.c): the passages cr_answer_ask retrieves are given to
+ * the model numbered, with the question; its answer goes through
+ * cr_answer_verify, and one left with no verified citation becomes "the
+ * sources do not say" (never shown as fact). out->mode is "model:NAME",
+ * NAME the provider that answered (after failover). Nothing retrieved:
+ * the extractive answer, the model not called. p NULL: cr_answer_ask.
+ * Provider errors (CR_EUPSTREAM, CR_ETIMEOUT, ...) are returned as they are.
+ */
+typedef struct cr_provider cr_provider;
+CR_API cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o,
+				  cr_provider *p, cr_answer *out, cr_msg *m) CR_NODISCARD;
+
+/*
  * Verifies the citations of `text` (an answer written by anyone) against
  * sources src[0..n) (numbered src[i].n): fills out->text (unsupported or
  * unknown markers removed, their sentences marked "(unverified)"),

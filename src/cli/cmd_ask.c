@@ -9,6 +9,8 @@
  */
 #include "cli.h"
 #include "cristal/answer.h"
+#include "cristal/provider.h"
+#include "cristal/store.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -16,12 +18,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] ask [--json] [-k N] QUESTION...\n\n"
+	fprintf(f, "usage: cristal [--data DIR] ask [--json] [-k N] [--provider NAME | --extractive] QUESTION...\n\n"
 		   "Answers from the ingested documents, citing them as [n]; every citation is\n"
-		   "checked against its source. With no model configured the answer is the\n"
-		   "sentence or table row that answers (extractive).\n\n"
-		   "  -k N      passages to consider (default 6)\n"
-		   "  --json    one JSON object: answer, mode, citations, retrieval, unverified\n");
+		   "checked against its source. The model is the default provider's (cristal\n"
+		   "provider default NAME) or --provider NAME's; with no provider configured the\n"
+		   "answer is the sentence or table row that answers (extractive).\n\n"
+		   "  -k N              passages to consider (default 6)\n"
+		   "  --provider NAME   answer with this provider's model\n"
+		   "  --extractive      no model, even when a default provider is set\n"
+		   "  --json            one JSON object: answer, mode, citations, retrieval, unverified\n");
 }
 
 static void print_answer(const cr_answer *ans)
@@ -51,14 +56,14 @@ static void print_answer(const cr_answer *ans)
 		printf("%s[%d] removed: %s\n", i ? "" : "\n", ans->unverified[i].n, ans->unverified[i].reason);
 }
 
-int cli_ask_run(cr_corpus *cp, const char *question, int k, int json)
+static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_provider *p)
 {
 	cr_arena a;
 	cr_arena_init(&a, 0);
 	cr_ask_opts o = {.k = k};
 	cr_answer ans;
 	cr_msg m = {{0}};
-	cr_err e = cr_answer_ask(cp, &a, question, &o, &ans, &m);
+	cr_err e = p ? cr_answer_ask_model(cp, &a, question, &o, p, &ans, &m) : cr_answer_ask(cp, &a, question, &o, &ans, &m);
 	int rc = 0;
 	if (e)
 		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
@@ -76,17 +81,24 @@ int cli_ask_run(cr_corpus *cp, const char *question, int k, int json)
 	return rc;
 }
 
+int cli_ask_run(cr_corpus *cp, const char *question, int k, int json) { return ask_run(cp, question, k, json, NULL); }
+
 int cmd_ask(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     {"json", no_argument, NULL, 'j'},
+					     {"provider", required_argument, NULL, 'P'},
+					     {"extractive", no_argument, NULL, 'X'},
 					     {0}};
-	int json = 0, k = 0, c;
+	int json = 0, k = 0, c, extractive = 0;
+	const char *provider = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return 0;
 		case 'j': json = 1; break;
+		case 'P': provider = optarg; break;
+		case 'X': extractive = 1; break;
 		case 'k': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -122,7 +134,27 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 		cr_buf_release(&qb);
 		return cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
-	int rc = cli_ask_run(cp, qb.data, k, json);
+	/* the model: --provider NAME, else the default provider if one is set */
+	cr_store *st = NULL;
+	cr_provider_chain *ch = NULL;
+	int rc = 0;
+	if (!extractive && (e = cr_corpus_store_acquire(cp, &st, &m)))
+		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (!rc && st) {
+		cr_arena pa;
+		cr_arena_init(&pa, 0);
+		cr_provider_row row;
+		int want = provider || cr_store_provider_get_default(st, &pa, &row, &m) == CR_OK;
+		cr_arena_release(&pa);
+		char why[512];
+		if (want && cli_provider_open(cli, st, provider, 1, 0, &ch, why, sizeof why))
+			rc = cli_fail("ask", "%s", why);
+	}
+	if (!rc)
+		rc = ask_run(cp, qb.data, k, json, ch ? cr_provider_chain_head(ch) : NULL);
+	cr_provider_chain_free(ch);
+	if (st)
+		cr_corpus_store_release(cp, st);
 	cr_corpus_close(cp);
 	cr_buf_release(&qb);
 	return rc;

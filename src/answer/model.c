@@ -1,0 +1,110 @@
+/*
+ * model.c — cr_answer_ask_model: an answer written by a model through any
+ * provider (provider.h), held to the same checks as the extractive one.
+ *
+ * Retrieval is cr_answer_ask's (its ranked passages, and its extractive
+ * answer as the fallback when there is nothing to give the model). The
+ * model gets a system prompt (use only the numbered sources, cite each
+ * sentence as [n], copy numbers as written, say that the sources do not
+ * say when they do not, answer in the question's language) and the
+ * numbered passages with the question. Its answer then goes through
+ * cr_answer_verify: a fabricated or unsupported [n] is removed and its
+ * sentence marked unverified. An answer left with no verified citation is
+ * not shown as fact: the text becomes "the sources do not say", in the
+ * question's language.
+ */
+#include "answer_int.h"
+
+#include "cristal/provider.h"
+
+#include <string.h>
+
+#define PASSAGE_MAX 2400 /* bytes of each passage given to the model */
+
+static const char SYSTEM_PROMPT[] =
+	"You answer questions using only the numbered sources the user gives. "
+	"End every sentence of your answer with the number of the source that supports it, like [1]. "
+	"Copy numbers, dates and names exactly as the sources write them. "
+	"If the sources do not contain the answer, reply only: The sources do not say. "
+	"Answer briefly, in the language of the question, even when the sources are in another language.";
+
+static const char *not_found(int ja)
+{
+	return ja ? "資料には、この質問に答える記述が見つかりませんでした。" : "The sources do not say.";
+}
+
+/* A cut that does not split a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+static cr_err user_prompt(const cr_answer *ans, const char *question, cr_buf *b)
+{
+	cr_err e = cr_buf_adds(b, "Sources:\n");
+	for (size_t i = 0; i < ans->n_sources && !e; i++) {
+		const cr_source *s = &ans->sources[i];
+		e = cr_buf_printf(b, "\n[%d] %s%s%s\n", s->n, s->title && *s->title ? s->title : "",
+				  s->title && *s->title ? " — " : "", s->doc ? s->doc : "");
+		if (!e)
+			e = cr_buf_add(b, s->text, utf8_cut(s->text, s->len, PASSAGE_MAX));
+		if (!e)
+			e = cr_buf_addc(b, '\n');
+	}
+	if (!e)
+		e = cr_buf_printf(b, "\nQuestion: %s\n", question);
+	return e;
+}
+
+cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_provider *p,
+			   cr_answer *out, cr_msg *m)
+{
+	if (!p)
+		return cr_answer_ask(c, a, question, o, out, m);
+	cr_err e = cr_answer_ask(c, a, question, o, out, m);
+	if (e || !out->n_sources)
+		return e; /* nothing retrieved: the extractive "sources do not say" stands */
+	int ja = !strcmp(out->lang, "ja");
+	cr_buf prompt;
+	cr_buf_init(&prompt, 0);
+	if ((e = user_prompt(out, question, &prompt))) {
+		cr_buf_release(&prompt);
+		return cr_fail(m, e, "ask: cannot build the prompt");
+	}
+	cr_provider_msg msgs[] = {{.role = "system", .content = SYSTEM_PROMPT},
+				  {.role = "user", .content = prompt.data}};
+	cr_provider_chat_opts po = cr_provider_chat_opts_default();
+	po.max_tokens = 512;
+	po.temperature = 0;
+	po.cancel = o ? o->cancel : NULL;
+	cr_provider_reply r = {0};
+	e = cr_provider_chat(p, msgs, 2, &po, &r, m);
+	cr_buf_release(&prompt);
+	if (e) {
+		cr_provider_reply_release(&r);
+		return e;
+	}
+	const char *mode = cr_arena_printf(a, "model:%s", r.provider ? r.provider : cr_provider_name(p));
+	char *draft = cr_arena_strndup(a, r.text, r.len);
+	cr_provider_reply_release(&r);
+	if (!mode || !draft)
+		return cr_fail(m, CR_ENOMEM, "ask: out of memory");
+	out->mode = mode;
+	cr_analyzer *an = cr_corpus_analyzer_acquire(c);
+	if (!an)
+		return cr_fail(m, CR_ENOMEM, "ask: no analyzer");
+	e = cr_answer_verify(an, a, draft, out->sources, out->n_sources, out);
+	cr_corpus_analyzer_release(c, an);
+	if (e)
+		return cr_fail(m, e, "ask: verifying the model's answer: %s", cr_strerror(e));
+	out->found = out->n_citations > 0;
+	if (!out->found) {
+		cr_log(CR_LOG_INFO, "ask: the model's answer has no verified citation: %s", draft);
+		out->text = not_found(ja);
+	}
+	return CR_OK;
+}
