@@ -116,6 +116,7 @@ typedef struct cr_provider_reply {
 	size_t n_tool_calls;
 	const char *finish_reason;   /* "stop", "length", "tool_calls", ... as the server said */
 	int64_t prompt_tokens, completion_tokens; /* as reported (local: counted) */
+	int64_t prompt_cached;       /* prompt tokens served from a cache (local: the KV prefix kept) */
 	double wall_ms;
 	const char *provider;        /* the provider that answered (after failover) */
 	int attempts;                /* HTTP attempts over the whole chain */
@@ -131,8 +132,9 @@ CR_API void cr_provider_reply_release(cr_provider_reply *r);
 CR_API cr_err cr_provider_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n,
 			       const cr_provider_chat_opts *o, cr_provider_reply *out, cr_msg *m) CR_NODISCARD;
 
-/* Embeddings of n texts (openai: URL/embeddings): *vecs is n × *dim floats
- * in arena a, in the order of the texts. Local: CR_EUNSUPPORTED for now. */
+/* Embeddings of n texts (openai: URL/embeddings; local: an encoder model,
+ * each text cut to its window): *vecs is n × *dim floats in arena a, in the
+ * order of the texts. CR_EUNSUPPORTED for a local generation model. */
 CR_API cr_err cr_provider_embed(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, float **vecs,
 				int *dim, const cr_cancel *cancel, cr_msg *m) CR_NODISCARD;
 

@@ -15,7 +15,8 @@
 
 struct cr_local {
 	cr_model *md;
-	cr_gen *gen;
+	cr_gen *gen;          /* generation models */
+	cr_ctx *emb;          /* embedding models: one context of n_ctx_train positions */
 	float temp;           /* the sampler's temperature now */
 	cr_buf ids;
 };
@@ -25,6 +26,7 @@ void cr_local_free(struct cr_local *l)
 	if (!l)
 		return;
 	cr_gen_free(l->gen);
+	cr_ctx_free(l->emb);
 	cr_model_free(l->md);
 	cr_buf_release(&l->ids);
 	cr_free(l);
@@ -39,7 +41,10 @@ static cr_err local_open(cr_provider *p, cr_msg *m)
 		return cr_fail(m, CR_ENOMEM, "%s: out of memory", p->name);
 	cr_buf_init(&l->ids, 0);
 	cr_err e = cr_model_load(p->model_path, &l->md, m);
-	if (!e) {
+	const cr_model_info *in = e ? NULL : cr_model_get_info(l->md);
+	if (in && in->is_embedding) {
+		e = cr_ctx_new(l->md, in->n_ctx_train > 0 ? in->n_ctx_train : 512, p->cfg.pool, &l->emb, m);
+	} else if (!e) {
 		cr_gen_opts go = cr_gen_opts_default();
 		go.n_ctx = p->cfg.n_ctx;
 		go.pool = p->cfg.pool;
@@ -71,6 +76,8 @@ cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, cons
 	if (e)
 		return e;
 	struct cr_local *l = p->local;
+	if (!l->gen)
+		return cr_fail(m, CR_EUNSUPPORTED, "%s: %s is an embedding model (no chat)", p->name, p->model);
 	float temp = o->temperature >= 0 ? (float)o->temperature : cr_sampler_opts_default().temp;
 	if (temp != l->temp) {
 		cr_sampler_opts so = cr_sampler_opts_default();
@@ -106,6 +113,7 @@ cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, cons
 	e = cr_gen_turn(l->gen, (const cr_token_id *)l->ids.data, (int)(l->ids.len / sizeof(cr_token_id)), &gp, &r,
 			m);
 	acc->prompt_tokens = r.n_prompt;
+	acc->prompt_cached = r.n_reused;
 	acc->completion_tokens = r.n_tokens;
 	if (e)
 		return e;
@@ -118,5 +126,38 @@ cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, cons
 	acc->done = 1;
 	cr_log(CR_LOG_DEBUG, "%s: %d prompt tokens (%d reused), %d generated", p->name, r.n_prompt, r.n_reused,
 	       r.n_tokens);
+	return CR_OK;
+}
+
+cr_err cr_local_embed(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim,
+		      const cr_cancel *cancel, cr_msg *m)
+{
+	cr_err e = local_open(p, m);
+	if (e)
+		return e;
+	struct cr_local *l = p->local;
+	if (!l->emb)
+		return cr_fail(m, CR_EUNSUPPORTED, "%s: %s is not an embedding model", p->name, p->model);
+	const cr_model_info *in = cr_model_get_info(l->md);
+	int d = in->n_embd, max = in->n_ctx_train > 0 ? in->n_ctx_train : 512;
+	float *out = cr_arena_zalloc(a, n * (size_t)d * sizeof(float));
+	if (!out)
+		return cr_fail(m, CR_ENOMEM, "%s: out of memory", p->name);
+	for (size_t i = 0; i < n; i++) {
+		if ((e = cr_cancel_check(cancel)))
+			return cr_fail(m, e, "%s: %s", p->name, cr_strerror(e));
+		cr_buf_reset(&l->ids);
+		const char *t = texts[i] ? texts[i] : "";
+		if ((e = cr_tok_encode(cr_model_tok(l->md), t, strlen(t), CR_TOK_ADD_BOS, &l->ids)))
+			return cr_fail(m, e, "%s: cannot tokenize text %zu", p->name, i);
+		int nt = (int)(l->ids.len / sizeof(cr_token_id));
+		if (nt > max)
+			nt = max; /* the model's window: the text's head */
+		cr_ctx_truncate(l->emb, 0);
+		if ((e = cr_ctx_embed(l->emb, (const cr_token_id *)l->ids.data, nt, out + i * (size_t)d, m)))
+			return e;
+	}
+	*vecs = out;
+	*dim = d;
 	return CR_OK;
 }

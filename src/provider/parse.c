@@ -245,6 +245,9 @@ static cr_err take_usage(cr_chat_acc *a, json_t *root, cr_msg *m)
 		a->prompt_tokens = json_integer_value(pt);
 	if (json_is_integer(ct) && json_integer_value(ct) >= 0)
 		a->completion_tokens = json_integer_value(ct);
+	json_t *cached = json_object_get(json_object_get(u, "prompt_tokens_details"), "cached_tokens");
+	if (json_is_integer(cached) && json_integer_value(cached) >= 0)
+		a->prompt_cached = json_integer_value(cached);
 	return CR_OK;
 }
 
@@ -367,6 +370,7 @@ cr_err cr_chat_acc_reply(cr_chat_acc *a, cr_provider_reply *out)
 	out->finish_reason = cr_arena_strdup(ar, a->finish[0] ? a->finish : (a->n_calls ? "tool_calls" : "stop"));
 	out->prompt_tokens = a->prompt_tokens;
 	out->completion_tokens = a->completion_tokens;
+	out->prompt_cached = a->prompt_cached;
 	if (!out->text || !out->finish_reason)
 		return CR_ENOMEM;
 	out->n_tool_calls = 0;

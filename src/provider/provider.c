@@ -186,11 +186,12 @@ cr_err cr_provider_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, c
 cr_err cr_provider_embed(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim,
 			 const cr_cancel *cancel, cr_msg *m)
 {
-	if (strcmp(p->kind, "openai"))
-		return cr_fail(m, CR_EUNSUPPORTED, "%s: embeddings from a local provider are not built yet (cristal embed)",
-			       p->name);
+	*vecs = NULL;
+	*dim = 0;
 	if (!n)
 		return cr_fail(m, CR_EINVAL, "%s: no texts to embed", p->name);
+	if (!strcmp(p->kind, "local"))
+		return cr_local_embed(p, texts, n, a, vecs, dim, cancel, m);
 	return cr_openai_embed(p, texts, n, a, vecs, dim, cancel, m);
 }
 

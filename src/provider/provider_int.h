@@ -41,7 +41,7 @@ typedef struct cr_chat_acc {
 	} calls[CR_TOOL_CALLS_MAX];
 	size_t n_calls;
 	char finish[32];
-	int64_t prompt_tokens, completion_tokens;
+	int64_t prompt_tokens, completion_tokens, prompt_cached;
 	int done;                   /* [DONE] seen (stream) or body parsed */
 	int n_events;
 	size_t streamed;            /* bytes passed to on_text */
@@ -108,6 +108,8 @@ cr_err cr_openai_models(cr_provider *p, cr_arena *a, const char ***ids, size_t *
 			cr_msg *m);
 cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
 		     cr_chat_acc *acc, cr_msg *m);
+cr_err cr_local_embed(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim,
+		      const cr_cancel *cancel, cr_msg *m);
 void cr_local_free(struct cr_local *l);
 
 #endif

@@ -97,6 +97,21 @@ grep -q "HTTP 500" "$tmp/err" || fail "failing provider: $(cat "$tmp/err")"
 c ask --provider nope "$Q" 2>"$tmp/err" && fail "unknown provider accepted"
 grep -q "no provider named nope" "$tmp/err" || fail "unknown provider: $(cat "$tmp/err")"
 
+# the plumbing with the local engine (a random-weight story model: whatever it
+# writes has no verified citation, so the answer says the sources do not say)
+if [ -n "${CR_SHARED_DATA:-}" ] && [ -f "$CR_SHARED_DATA/gguf-models/stories260K.gguf" ]; then
+	c model add "$CR_SHARED_DATA/gguf-models/stories260K.gguf" --name stories >/dev/null
+	c provider add loc --kind local --model stories >/dev/null
+	c ask --provider loc --json "$Q" >"$tmp/l.json" 2>"$tmp/err" || fail "local ask: $(cat "$tmp/err")"
+	python3 - "$tmp/l.json" <<'PY' || fail "local ask: $(cat "$tmp/l.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["mode"] == "model:loc", r
+assert r["found"] is False and r["answer"] == "The sources do not say." and r["citations"] == [], r
+assert len(r["retrieval"]) == 2, r
+PY
+fi
+
 c usage --json >"$tmp/u.json"
 python3 - "$tmp/u.json" <<'PY' || fail "usage: $(cat "$tmp/u.json")"
 import json, sys

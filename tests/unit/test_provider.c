@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,16 +496,81 @@ static void test_local(void **state)
 	assert_int_equal(s.len, r.len);
 	char first[4096];
 	snprintf(first, sizeof first, "%s", r.text);
-	/* the same conversation again: same greedy answer from the kept model */
+	int64_t prompt1 = r.prompt_tokens;
+	/* the same conversation again: same greedy answer from the kept model,
+	 * the prompt served from the KV cache but for its last token */
 	assert_int_equal(cr_provider_chat(p, MSGS, 2, &o, &r, &m), CR_OK);
 	assert_string_equal(r.text, first);
+	assert_int_equal(r.prompt_cached, prompt1 - 1);
+	/* a new question after the same system prompt: its prefix is reused */
+	const cr_provider_msg other[] = {MSGS[0], {.role = "user", .content = "Tell me about a cat."}};
+	assert_int_equal(cr_provider_chat(p, other, 2, &o, &r, &m), CR_OK);
+	assert_true(r.prompt_cached >= 5 && r.prompt_cached < r.prompt_tokens);
+	fprintf(stderr, "local: second question reused %lld of %lld prompt tokens\n", (long long)r.prompt_cached,
+		(long long)r.prompt_tokens);
 	int64_t calls = 0, failed = 0;
 	double cost = 0;
 	assert_true(usage_of("loc", &calls, &failed, &cost) > 0);
-	assert_int_equal(calls, 2);
+	assert_int_equal(calls, 3);
+	/* not an embedding model */
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	const char *texts[] = {"a"};
+	float *vec;
+	int dim;
+	assert_int_equal(cr_provider_embed(p, texts, 1, &a, &vec, &dim, NULL, &m), CR_EUNSUPPORTED);
+	cr_arena_release(&a);
 	o.tools_json = "[]";
 	assert_int_equal(cr_provider_chat(p, MSGS, 2, &o, &r, &m), CR_EUNSUPPORTED);
 	cr_provider_reply_release(&r);
+	cr_provider_free(p);
+}
+
+/* The local kind over an encoder: a tiny random-weight bert from
+ * tools/gen_model with the shared bge vocabulary. */
+static void test_local_embed(void **state)
+{
+	const char *d = getenv("CR_SHARED_DATA"), *b = getenv("CR_BUILD_DIR");
+	char voc[1024], gen[1024], out[1100], cmd[4096];
+	snprintf(voc, sizeof voc, "%s/gguf-vocab/ggml-vocab-bert-bge.gguf", d ? d : "/nonexistent");
+	snprintf(gen, sizeof gen, "%s/tools/gen_model", b ? b : "/nonexistent");
+	if (access(voc, R_OK) || access(gen, X_OK))
+		skip();
+	snprintf(out, sizeof out, "%s/bert.gguf", dir);
+	snprintf(cmd, sizeof cmd, "'%s' --arch bert --shape tiny --type f32 --vocab '%s' --out '%s' --seed 7 >/dev/null",
+		 gen, voc, out);
+	assert_int_equal(system(cmd), 0);
+	cr_provider_row row = {.name = "emb", .kind = "local", .model = "bert", .trust = "local"};
+	cr_provider_cfg c = cr_provider_cfg_default();
+	c.row = &row;
+	c.model_path = out;
+	cr_provider *p = NULL;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_provider_new(&c, &p, &m), CR_OK);
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	const char *texts[] = {"the cat sat on the mat", "a report about revenue", "the cat sat on the mat"};
+	float *v = NULL;
+	int dim = 0;
+	cr_err e = cr_provider_embed(p, texts, 3, &a, &v, &dim, NULL, &m);
+	if (e)
+		fprintf(stderr, "embed: %s\n", m.text);
+	assert_int_equal(e, CR_OK);
+	assert_true(dim > 0);
+	double n0 = 0, diff02 = 0, diff01 = 0;
+	for (int i = 0; i < dim; i++) {
+		n0 += (double)v[i] * v[i];
+		diff02 += fabs((double)v[i] - v[2 * dim + i]);
+		diff01 += fabs((double)v[i] - v[dim + i]);
+	}
+	assert_true(fabs(n0 - 1) < 1e-3); /* normalised */
+	assert_true(diff02 < 1e-4);       /* same text, same vector */
+	assert_true(diff01 > 1e-3);
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	cr_provider_reply r = {0};
+	assert_int_equal(cr_provider_chat(p, MSGS, 2, &o, &r, &m), CR_EUNSUPPORTED);
+	cr_provider_reply_release(&r);
+	cr_arena_release(&a);
 	cr_provider_free(p);
 }
 
@@ -549,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_and_timeout),
 		cmocka_unit_test(test_embed_models),
 		cmocka_unit_test(test_local),
+		cmocka_unit_test(test_local_embed),
 	};
 	return cmocka_run_group_tests(tests, start_server, stop_server);
 }
