@@ -61,7 +61,7 @@ static cr_corpus *ingest_long_doc(char *expect, size_t cap)
 		strncat(expect, s, cap - strlen(expect) - 1);
 	}
 	expect[strlen(expect) - 1] = 0; /* the trailing space */
-	char file[8192];
+	char file[8192 + 64];
 	snprintf(file, sizeof file, "%s\n\nSecond paragraph about the kingfisher.\n", expect);
 	write_file("long.txt", file);
 	cr_corpus *c;
