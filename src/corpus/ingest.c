@@ -238,7 +238,7 @@ cr_err cr_run_sync(cr_run *r, cr_msg *m)
  * holds at most BATCH_FILES files and BATCH_BYTES of input, which bounds
  * memory.
  */
-#define BATCH_FILES 64
+#define BATCH_FILES 256
 #define BATCH_BYTES ((int64_t)64 << 20)
 
 typedef struct job {
@@ -439,6 +439,12 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 		return cr_fail(m, CR_ENOMEM, "out of memory");
 	cr_err e = CR_OK;
 	for (size_t start = 0; start < n && !e;) {
+		/* One transaction per batch, from the look-ups on: one read
+		 * snapshot for them (not a lock round per query) and one commit
+		 * for the writes. A crash loses whole files, which the next run
+		 * ingests again. */
+		if ((e = cr_store_begin(r->c->store, m)))
+			break;
 		/* 1. look the batch up */
 		size_t k = 0, to_read = 0;
 		int64_t bytes = 0;
@@ -486,23 +492,18 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 				nt = (int)to_read;
 			cr_pool_run(r->pool, nt, worker, &b);
 		}
-		/* 3. write in order, the whole batch in one transaction: a crash
-		 * loses whole files, which the next run ingests again */
+		/* 3. write in order */
 		uint64_t tb = 0;
+		for (size_t i = 0; i < k && !e; i++)
+			e = finish(r, &jobs[i], &tb, m);
 		if (!e)
-			e = cr_store_begin(r->c->store, m);
-		if (!e) {
-			for (size_t i = 0; i < k && !e; i++)
-				e = finish(r, &jobs[i], &tb, m);
-			if (!e)
-				e = cr_store_commit(r->c->store, m);
-			if (e) {
-				cr_store_rollback(r->c->store);
-				cr_feed_rolled_back(r->feed);
-			} else {
-				cr_feed_committed(r->feed);
-				e = cr_run_maybe_sync(r, tb, m);
-			}
+			e = cr_store_commit(r->c->store, m);
+		if (e) {
+			cr_store_rollback(r->c->store);
+			cr_feed_rolled_back(r->feed);
+		} else {
+			cr_feed_committed(r->feed);
+			e = cr_run_maybe_sync(r, tb, m);
 		}
 		for (size_t i = 0; i < k; i++)
 			cr_arena_release(&jobs[i].a);
