@@ -206,12 +206,19 @@ CR_API cr_err cr_cancel_check(const cr_cancel *c) CR_NODISCARD;
 /* ---- thread pool ------------------------------------------------------- */
 
 /*
- * One pool per process, sized to the cores. cr_pool_run runs fn(ctx, i, n)
- * for i in [0, n_tasks) spread over the pool's threads, the calling thread
- * included, and returns when all are done. Built for very short parallel
- * sections (one matrix product per call, hundreds per generated token):
- * workers spin briefly before sleeping. Not reentrant: one cr_pool_run at a
- * time per pool.
+ * A pool's owner decides its size (the CLI or server: one pool per inference
+ * slot, one per ingest run); libraries make no threads of their own choosing.
+ * cr_pool_run runs fn(ctx, i, n) for i in [0, n_tasks) spread over the
+ * pool's threads, the calling thread included, and returns when all are
+ * done. Built for very short parallel sections (one matrix product per call,
+ * hundreds per generated token): workers spin about a millisecond before
+ * sleeping.
+ * Threads: any thread may call cr_pool_run. A call made from one of the
+ * pool's own tasks runs its tasks inline on that thread; calls from several
+ * threads at once take turns (each waits until the run before it is over),
+ * so a pool shared by busy callers serialises them: give each concurrent
+ * user (an inference slot) its own pool. Tasks of one run must not wait for
+ * each other. cr_pool_free must not race a cr_pool_run on the same pool.
  */
 typedef struct cr_pool cr_pool;
 typedef void (*cr_pool_fn)(void *ctx, int i_task, int n_tasks);

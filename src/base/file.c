@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,14 +53,28 @@ cr_err cr_file_read(const char *path, size_t max, uint8_t **out, size_t *len, cr
 	return CR_OK;
 }
 
+/*
+ * The temporary file is named by pid, thread id and a process-wide counter
+ * and created with O_EXCL, so threads (and processes) writing the same path
+ * at once never share one; the last rename wins, each file whole. A name
+ * left by a crashed process whose pid came back is skipped.
+ */
+static _Atomic unsigned long tmp_counter;
+
 cr_err cr_file_write_atomic(const char *path, const void *p, size_t n, cr_msg *m)
 {
 	size_t pl = strlen(path);
-	char *tmp = cr_malloc(pl + 32);
+	char *tmp = cr_malloc(pl + 80);
 	if (!tmp)
 		return CR_ENOMEM;
-	snprintf(tmp, pl + 32, "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = -1;
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		snprintf(tmp, pl + 80, "%s.tmp.%ld.%ld.%lu", path, (long)getpid(), (long)syscall(SYS_gettid),
+			 atomic_fetch_add(&tmp_counter, 1));
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		cr_err e = cr_fail(m, CR_EIO, "%s: %s", tmp, strerror(errno));
 		cr_free(tmp);

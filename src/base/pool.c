@@ -25,6 +25,14 @@
  * sequentially consistent store of the ticket and load of n_sleeping, paired
  * with the worker's increment and re-check under the mutex, rule out a lost
  * wake-up (Dekker's argument).
+ *
+ * Safe calls: the scheme above needs one run at a time. A task that calls
+ * cr_pool_run on the pool it runs on (on a worker, or on the caller while it
+ * takes part) runs the inner tasks inline: the thread-local `tl_pool` names
+ * the pool whose tasks the thread is executing. Two threads calling
+ * cr_pool_run on one pool take turns on `run_mu`: the second waits until the
+ * first run is over. The lock is uncontended in the common case (one
+ * inference slot drives its own pool), a few nanoseconds per run.
  */
 #include "cristal/base.h"
 
@@ -51,6 +59,7 @@ struct cr_pool {
 	pthread_t *threads;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_mutex_t run_mu; /* one cr_pool_run at a time */
 	_Alignas(64) _Atomic uint64_t ticket; /* gen << 40 | n << 20 | next */
 	_Alignas(64) _Atomic int done;
 	int base, total; /* this batch's first task and the run's task count */
@@ -59,6 +68,9 @@ struct cr_pool {
 	cr_pool_fn fn;
 	void *ctx;
 };
+
+/* The pool whose task this thread is running (NULL: none). */
+static _Thread_local cr_pool *tl_pool;
 
 int cr_ncpu(void)
 {
@@ -92,6 +104,7 @@ static void work(cr_pool *p, uint32_t gen)
 static void *worker(void *arg)
 {
 	cr_pool *p = arg;
+	tl_pool = p;
 	uint32_t seen = T_GEN(atomic_load(&p->ticket));
 	for (;;) {
 		uint32_t gen = T_GEN(atomic_load_explicit(&p->ticket, memory_order_acquire));
@@ -131,10 +144,12 @@ cr_err cr_pool_new(int n, cr_pool **out)
 	p->n_threads = n;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
+	pthread_mutex_init(&p->run_mu, NULL);
 	p->threads = cr_calloc((size_t)n, sizeof(pthread_t));
 	if (!p->threads) {
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->run_mu);
 		cr_free(p);
 		return CR_ENOMEM;
 	}
@@ -161,6 +176,7 @@ void cr_pool_free(cr_pool *p)
 		pthread_join(p->threads[i], NULL);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->run_mu);
 	cr_free(p->threads);
 	cr_free(p);
 }
@@ -169,11 +185,14 @@ int cr_pool_threads(const cr_pool *p) { return p ? p->n_threads : 1; }
 
 void cr_pool_run(cr_pool *p, int n_tasks, cr_pool_fn fn, void *ctx)
 {
-	if (!p || p->n_threads == 1 || n_tasks <= 1) {
+	if (!p || p->n_threads == 1 || n_tasks <= 1 || tl_pool == p) {
 		for (int i = 0; i < n_tasks; i++)
 			fn(ctx, i, n_tasks);
 		return;
 	}
+	pthread_mutex_lock(&p->run_mu);
+	cr_pool *outer = tl_pool; /* a task of another pool may call this one */
+	tl_pool = p;
 	p->fn = fn;
 	p->ctx = ctx;
 	p->total = n_tasks;
@@ -197,4 +216,6 @@ void cr_pool_run(cr_pool *p, int n_tasks, cr_pool_fn fn, void *ctx)
 				sched_yield(); /* a worker holding a task may be descheduled */
 		}
 	}
+	tl_pool = outer;
+	pthread_mutex_unlock(&p->run_mu);
 }

@@ -1,8 +1,11 @@
-/* test_base.c — arenas, buffers, UTF-8, hashing, files, the thread pool. */
+/* test_base.c — arenas, buffers, UTF-8, hashing, files (atomic writes from several threads), the
+ * thread pool (nested and concurrent runs). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +109,135 @@ static void test_pool(void **st)
 	cr_pool_free(p);
 }
 
+/* A task that runs a whole inner run on the pool it is running on. */
+typedef struct nest_ctx {
+	cr_pool *p;
+	_Atomic long inner[8];
+} nest_ctx;
+
+static void nest_task(void *ctx, int i, int n)
+{
+	nest_ctx *c = ctx;
+	cr_pool_run(c->p, 5, add_task, &c->inner[i]);
+}
+
+static void test_pool_reentrant(void **st)
+{
+	cr_pool *p;
+	assert_int_equal(cr_pool_new(3, &p), CR_OK);
+	for (int r = 0; r < 300; r++) {
+		nest_ctx c = {.p = p};
+		cr_pool_run(p, 8, nest_task, &c);
+		for (int i = 0; i < 8; i++)
+			assert_int_equal(c.inner[i], 15); /* 1+2+3+4+5: every inner task once */
+	}
+	cr_pool_free(p);
+}
+
+/* Several threads drive one pool at once: each run must see all of its own
+ * tasks and none of another's. */
+typedef struct driver {
+	cr_pool *p;
+	int id, bad;
+} driver;
+
+static void id_task(void *ctx, int i, int n)
+{
+	_Atomic long *sum = ctx;
+	atomic_fetch_add(sum, (long)(i + 1) * 1000 + n);
+}
+
+static void *drive(void *arg)
+{
+	driver *d = arg;
+	for (int r = 0; r < 1000; r++) {
+		_Atomic long sum = 0;
+		int n = (r + d->id) % 29 + 2;
+		cr_pool_run(d->p, n, id_task, &sum);
+		if (sum != (long)n * (n + 1) / 2 * 1000 + (long)n * n)
+			d->bad++;
+	}
+	return NULL;
+}
+
+static void test_pool_concurrent(void **st)
+{
+	cr_pool *p;
+	assert_int_equal(cr_pool_new(3, &p), CR_OK);
+	pthread_t th[4];
+	driver d[4];
+	for (int i = 0; i < 4; i++) {
+		d[i] = (driver){.p = p, .id = i};
+		assert_int_equal(pthread_create(&th[i], NULL, drive, &d[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(d[i].bad, 0);
+	}
+	cr_pool_free(p);
+}
+
+/* Threads replace one file at once: whatever wins is one writer's bytes
+ * whole, and no temporary file is left beside it. */
+typedef struct writer_arg {
+	const char *path;
+	int id;
+	cr_err e;
+} writer_arg;
+
+#define WRITE_LEN 100000
+
+static void *write_many(void *arg)
+{
+	writer_arg *w = arg;
+	char *buf = malloc(WRITE_LEN);
+	memset(buf, 'a' + w->id, WRITE_LEN);
+	for (int r = 0; r < 40 && !w->e; r++)
+		w->e = cr_file_write_atomic(w->path, buf, WRITE_LEN, NULL);
+	free(buf);
+	return NULL;
+}
+
+static void test_write_atomic_threads(void **st)
+{
+	char dir[] = "/tmp/cr_test_atomic_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof path, "%s/f", dir);
+	pthread_t th[4];
+	writer_arg w[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (writer_arg){.path = path, .id = i};
+		assert_int_equal(pthread_create(&th[i], NULL, write_many, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].e, CR_OK);
+	}
+	uint8_t *p;
+	size_t n;
+	assert_int_equal(cr_file_read(path, 0, &p, &n, NULL), CR_OK);
+	assert_int_equal(n, WRITE_LEN);
+	assert_true(p[0] >= 'a' && p[0] < 'a' + 4);
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != p[0])
+			fail_msg("byte %zu is '%c', byte 0 '%c': two writers mixed", i, p[i], p[0]);
+	cr_free(p);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	int n_files = 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			n_files++;
+			assert_string_equal(de->d_name, "f");
+		}
+	closedir(d);
+	assert_int_equal(n_files, 1);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_alloc_fail(void **st)
 {
 	cr_alloc_fail_after(2, 0);
@@ -131,7 +263,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena), cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_utf8), cmocka_unit_test(test_hash_file),
-		cmocka_unit_test(test_pool), cmocka_unit_test(test_alloc_fail),
+		cmocka_unit_test(test_pool), cmocka_unit_test(test_pool_reentrant),
+		cmocka_unit_test(test_pool_concurrent), cmocka_unit_test(test_write_atomic_threads),
+		cmocka_unit_test(test_alloc_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
