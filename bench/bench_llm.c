@@ -307,6 +307,10 @@ int main(int argc, char **argv)
 	const char *model = NULL, *mode = "model";
 	int threads = 1, pp = 512, tg = 128, reps = 5;
 	size_t bw_mb = 1024;
+	/* a program may read the environment: the kernel level as the CLI takes it */
+	const char *amx = getenv("CR_AMX");
+	if (cr_cpu_configure(getenv("CR_CPU"), !(amx && !strcmp(amx, "0"))))
+		fprintf(stderr, "bench_llm: CR_CPU: unknown level (ref, avx2, avx512)\n");
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--model")) model = argv[i + 1];
 		else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);

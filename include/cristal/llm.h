@@ -176,11 +176,25 @@ typedef struct cr_model_info {
 	const char *chat_template; /* from tokenizer.chat_template, or NULL */
 } cr_model_info;
 
+/* Process set-up, made once by the program before the first model computes
+ * (the CLI passes $CR_CPU and $CR_AMX): level "ref", "avx2" or "avx512"
+ * forces that kernel level, lowered to what the CPU has (NULL or "": the
+ * best it has); amx = 0 keeps AMX tiles off. CR_EINVAL for an unknown
+ * level, CR_EBUSY once the kernels were chosen (they are, once per process,
+ * on first use). */
+CR_API cr_err cr_cpu_configure(const char *level, int amx) CR_NODISCARD;
+
 /* Loads and validates a model: architecture supported, every tensor present
  * with the expected shape and a supported type, tokenizer consistent.
  * Errors name the offending key or tensor. The model owns g (freed with it). */
 CR_API cr_err cr_model_load(const char *path, cr_model **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_model_free(cr_model *md);
+/* keep = 1: the weights stay in the file's mapping (the shared page cache,
+ * which other processes mapping the file share) instead of being copied
+ * into private huge-page memory before the first context computes (faster
+ * streaming, one private copy). Call before the first cr_ctx_new; the CLI
+ * sets it for $CR_MMAP=1. */
+CR_API void cr_model_set_keep_mapped(cr_model *md, int keep);
 CR_API const cr_model_info *cr_model_get_info(const cr_model *md);
 CR_API const cr_tok *cr_model_tok(const cr_model *md);
 

@@ -61,6 +61,12 @@ typedef struct cr_analyzer_opts {
 } cr_analyzer_opts;
 
 CR_API cr_analyzer_opts cr_analyzer_opts_default(void);
+/* Process set-up, made once before the first analyzer (by the program: the
+ * CLI passes $CR_MECAB_DICDIR): the MeCab dictionary directory to load
+ * instead of /etc/mecabrc's (then /var/lib/mecab/dic/ipadic-utf8); NULL or
+ * "" restores that search. CR_EBUSY once the dictionary was loaded (it is
+ * loaded once per process), CR_ETOOBIG for a path over 1023 bytes. */
+CR_API cr_err cr_text_set_mecab_dicdir(const char *dir) CR_NODISCARD;
 CR_API cr_err cr_analyzer_new(const cr_analyzer_opts *o, cr_analyzer **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_analyzer_free(cr_analyzer *a);
 

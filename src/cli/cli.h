@@ -16,6 +16,7 @@ typedef struct cr_cli {
 	int verbose;
 	int ingest_threads;   /* $CR_INGEST_THREADS (0: the library's default) */
 	size_t index_buffer;  /* $CR_INDEX_BUFFER_MB in bytes (0: default) */
+	int keep_mapped;      /* $CR_MMAP=1: models' weights stay in the file mapping */
 } cr_cli;
 
 /* Prints "cristal: <cmd>: <reason>" to stderr and returns 1. */

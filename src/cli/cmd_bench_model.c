@@ -67,6 +67,7 @@ int cmd_bench_model(cr_cli *cli, int argc, char **argv)
 		cli_fail("bench-model", "%s: %s", path, m.text[0] ? m.text : cr_strerror(e));
 		goto out;
 	}
+	cr_model_set_keep_mapped(md, cli->keep_mapped);
 	const cr_model_info *in = cr_model_get_info(md);
 	if (in->is_embedding) {
 		cli_fail("bench-model", "embedding models are not benchmarked here");

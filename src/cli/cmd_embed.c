@@ -64,6 +64,7 @@ int cmd_embed(cr_cli *cli, int argc, char **argv)
 		cli_fail("embed", "%s: %s", path, m.text[0] ? m.text : cr_strerror(e));
 		goto out;
 	}
+	cr_model_set_keep_mapped(md, cli->keep_mapped);
 	const cr_model_info *in = cr_model_get_info(md);
 	if (!in->is_embedding) {
 		cli_fail("embed", "%s is not an embedding model (arch %s)", path, in->arch);

@@ -396,6 +396,7 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		cli_fail("generate", "%s: %s", path, m.text[0] ? m.text : cr_strerror(e));
 		goto out;
 	}
+	cr_model_set_keep_mapped(md, cli->keep_mapped);
 	const cr_model_info *in = cr_model_get_info(md);
 	const cr_tok *tok = cr_model_tok(md);
 	if (in->is_embedding) {

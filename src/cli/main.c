@@ -2,6 +2,8 @@
  * main.c — `cristal`: global options, then one subcommand.
  */
 #include "cli.h"
+#include "cristal/llm.h"
+#include "cristal/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,14 @@ static void read_env(cr_cli *cli)
 		cli->index_buffer = (size_t)atoi(v) << 20;
 	if (getenv("CR_INDEX_DEBUG"))
 		cr_log_set_level(CR_LOG_DEBUG); /* the index writer's stage times */
+	cli->keep_mapped = (v = getenv("CR_MMAP")) && *v && strcmp(v, "0");
+	/* process set-up, before any analyzer or kernel runs */
+	const char *amx = getenv("CR_AMX");
+	v = getenv("CR_CPU");
+	if (cr_cpu_configure(v, !(amx && !strcmp(amx, "0"))))
+		cr_log(CR_LOG_WARN, "CR_CPU=%s: unknown level (ref, avx2, avx512); using the best this CPU has", v);
+	if ((v = getenv("CR_MECAB_DICDIR")) && *v && cr_text_set_mecab_dicdir(v))
+		cr_log(CR_LOG_WARN, "CR_MECAB_DICDIR: path too long; using the default dictionary");
 }
 
 int main(int argc, char **argv)

@@ -409,9 +409,8 @@ cr_err cr_gguf_load_data(cr_gguf *g, int *moved, const uint8_t **from, cr_msg *m
 {
 	if (moved)
 		*moved = 0;
-	const char *env = getenv("CR_MMAP");
-	if (!g->mapped || g->data_copy || g->n_tensors == 0 || g->data_offset >= g->len ||
-	    (env && *env && strcmp(env, "0")) || thp_disabled())
+	if (!g->mapped || g->data_copy || g->n_tensors == 0 || g->data_offset >= g->len || g->keep_mapped ||
+	    thp_disabled())
 		return CR_OK;
 	const size_t huge = (size_t)2 << 20;
 	size_t len = g->len - g->data_offset;

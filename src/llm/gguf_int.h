@@ -69,6 +69,7 @@ struct cr_gguf {
 	size_t data_offset;       /* start of the data section in the file */
 	int mapped;               /* opened from a path: base is our own mapping */
 	uint8_t *data_copy;       /* the data section in private memory, or NULL */
+	int keep_mapped;          /* cr_gguf_load_data leaves the weights in the mapping */
 	size_t data_copy_len;     /* bytes mapped at data_copy */
 };
 
@@ -82,8 +83,9 @@ struct cr_gguf {
  * at a time, each window's source pages dropped from the resident set once
  * copied, so resident memory stays about one copy of the weights. A no-op for
  * files opened from memory, when already done, when the kernel has THP
- * disabled, or with CR_MMAP=1 in the environment (weights then stay in the
- * shared page cache, which other processes mapping the file can share).
+ * disabled, or with g->keep_mapped (cr_model_set_keep_mapped; the CLI sets
+ * it for CR_MMAP=1): the weights then stay in the shared page cache, which
+ * other processes mapping the file can share.
  * On success *moved (optional) says whether pointers changed and *from is
  * the old start of the data section.
  */

@@ -435,6 +435,13 @@ fail:
 	return e;
 }
 
+void cr_model_set_keep_mapped(cr_model *md, int keep)
+{
+	pthread_mutex_lock(&md->load_mu);
+	md->g->keep_mapped = keep;
+	pthread_mutex_unlock(&md->load_mu);
+}
+
 void cr_model_free(cr_model *md)
 {
 	if (!md)

@@ -9,7 +9,8 @@
  * the mecab command finds it: mecab_model_new2("") reads /etc/mecabrc
  * (Debian points its dicdir at the mecab-dictionary alternative). If that
  * fails or is not a UTF-8 dictionary, /var/lib/mecab/dic/ipadic-utf8 is
- * tried; CR_MECAB_DICDIR overrides both. Without a dictionary the analyzer
+ * tried; a directory set by cr_text_set_mecab_dicdir (the CLI passes
+ * $CR_MECAB_DICDIR) overrides both. Without a dictionary the analyzer
  * still works, with bigrams only (a warning is logged once).
  *
  * Which morphemes are indexed: particles (助詞), auxiliary verbs (助動詞) and
@@ -31,9 +32,28 @@
 #include <string.h>
 #include <strings.h>
 
+/* Process-wide, written once: the model (pthread_once) and the directory
+ * it is loaded from (set before the load, under cfg_mu). */
 static pthread_once_t model_once = PTHREAD_ONCE_INIT;
 static mecab_model_t *model;
 static char model_err[256];
+static pthread_mutex_t cfg_mu = PTHREAD_MUTEX_INITIALIZER;
+static char cfg_dicdir[1024];
+static int model_loading;
+
+cr_err cr_text_set_mecab_dicdir(const char *dir)
+{
+	if (dir && strlen(dir) >= sizeof cfg_dicdir)
+		return CR_ETOOBIG;
+	pthread_mutex_lock(&cfg_mu);
+	cr_err e = CR_OK;
+	if (model_loading)
+		e = CR_EBUSY;
+	else
+		snprintf(cfg_dicdir, sizeof cfg_dicdir, "%s", dir ? dir : "");
+	pthread_mutex_unlock(&cfg_mu);
+	return e;
+}
 
 static int dict_is_utf8(mecab_model_t *md)
 {
@@ -62,16 +82,20 @@ static mecab_model_t *try_model(const char *arg)
 
 static void load_model(void)
 {
-	const char *env = getenv("CR_MECAB_DICDIR");
+	char dir[sizeof cfg_dicdir];
+	pthread_mutex_lock(&cfg_mu);
+	model_loading = 1;
+	memcpy(dir, cfg_dicdir, sizeof dir);
+	pthread_mutex_unlock(&cfg_mu);
 	char arg[1200];
-	if (env && env[0]) {
-		snprintf(arg, sizeof arg, "-r /dev/null -d %s", env);
+	if (dir[0]) {
+		snprintf(arg, sizeof arg, "-r /dev/null -d %s", dir);
 		model = try_model(arg);
-		return;
+	} else {
+		model = try_model("");
+		if (!model)
+			model = try_model("-r /dev/null -d /var/lib/mecab/dic/ipadic-utf8");
 	}
-	model = try_model("");
-	if (!model)
-		model = try_model("-r /dev/null -d /var/lib/mecab/dic/ipadic-utf8");
 	if (!model)
 		cr_log(CR_LOG_WARN, "text: %s; Japanese is indexed by bigrams only", model_err);
 }

@@ -4,7 +4,8 @@
  * Every kernel exists first as portable C in ref.c (the truth the tests
  * compare against); x86/avx2.c and x86/avx512.c (built with their own ISA
  * flags) provide fast twins, and dispatch.c picks one per kernel from CPUID
- * at start-up. CR_CPU=ref (or avx2) in the environment forces a level.
+ * at start-up. cr_cpu_configure (llm.h; the CLI's CR_CPU=ref or avx2)
+ * forces a level.
  *
  * Block layouts are exactly GGML's (see quant.h): Q4_0, Q8_0, Q4_K, Q5_K,
  * Q6_K, Q8_K, F16, BF16, F32.

@@ -7,10 +7,13 @@
  * XCR0 bits: 0x6 for YMM, 0xE0 more for ZMM and opmasks):
  *   avx2    AVX2 + FMA + F16C
  *   avx512  AVX-512 F/BW/VL/DQ + VNNI + VBMI
- * CR_CPU=ref|avx2|avx512 in the environment forces a level (lowered to what
- * the CPU has). On CPUs with AMX-INT8 the avx512 level also multiplies
+ * cr_cpu_configure (made by the program before the first kernel runs; the
+ * CLI passes CR_CPU=ref|avx2|avx512) forces a level (lowered to what the CPU
+ * has). On CPUs with AMX-INT8 the avx512 level also multiplies
  * prompt-sized batches on tiles, once Linux grants the tile state
- * (arch_prctl ARCH_REQ_XCOMP_PERM); CR_AMX=0 turns that off. A level's table starts as a copy of the level below, so a
+ * (arch_prctl ARCH_REQ_XCOMP_PERM); cr_cpu_configure(.., 0) (CR_AMX=0)
+ * turns that off. The tables and the choice are process-wide, written once
+ * (pthread_once) and read-only after. A level's table starts as a copy of the level below, so a
  * kernel not written for AVX-512 yet runs its AVX2 twin.
  */
 #include <pthread.h>
@@ -37,6 +40,33 @@ static int n_levels = 1;   /* levels this CPU can run */
 static int level;          /* chosen */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static const char *const level_names[3] = {"ref", "avx2", "avx512"};
+/* cr_cpu_configure's request, read once by init */
+static pthread_mutex_t cfg_mu = PTHREAD_MUTEX_INITIALIZER;
+static int cfg_level = -1; /* -1: the best the CPU has */
+static int cfg_amx = 1;
+static int cfg_used;       /* init has read it */
+
+cr_err cr_cpu_configure(const char *lvl, int amx)
+{
+	int w = -1;
+	if (lvl && *lvl) {
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(lvl, level_names[i]))
+				w = i;
+		if (w < 0)
+			return CR_EINVAL;
+	}
+	pthread_mutex_lock(&cfg_mu);
+	cr_err e = CR_OK;
+	if (cfg_used) {
+		e = CR_EBUSY;
+	} else {
+		cfg_level = w;
+		cfg_amx = amx;
+	}
+	pthread_mutex_unlock(&cfg_mu);
+	return e;
+}
 
 #ifdef CR_X86
 static uint64_t xgetbv0(void)
@@ -129,8 +159,11 @@ static void init(void)
 	overlay(&tables[1], &cr_kern_avx2);
 	tables[2] = tables[1];
 	overlay(&tables[2], &cr_kern_avx512);
-	const char *amx = getenv("CR_AMX");
-	if (caps.os_amx && caps.amx_bf16 && caps.avx512bf16 && !(amx && !strcmp(amx, "0")))
+	pthread_mutex_lock(&cfg_mu);
+	cfg_used = 1;
+	int want = cfg_level, amx = cfg_amx;
+	pthread_mutex_unlock(&cfg_mu);
+	if (caps.os_amx && caps.amx_bf16 && caps.avx512bf16 && amx)
 		tables[2].big = cr_amx_kern;
 	if (caps.avx2 && caps.fma && caps.f16c)
 		n_levels = 2;
@@ -138,20 +171,10 @@ static void init(void)
 	    caps.avx512vnni && caps.avx512vbmi)
 		n_levels = 3;
 	level = n_levels - 1;
-	const char *want = getenv("CR_CPU");
-	if (want && *want) {
-		int w = -1;
-		for (int i = 0; i < 3; i++)
-			if (!strcmp(want, level_names[i]))
-				w = i;
-		if (w < 0)
-			cr_log(CR_LOG_WARN, "CR_CPU=%s: unknown level (ref, avx2, avx512); using %s", want,
-			       level_names[level]);
-		else if (w > level)
-			cr_log(CR_LOG_WARN, "CR_CPU=%s: this CPU lacks it; using %s", want, level_names[level]);
-		else
-			level = w;
-	}
+	if (want > level)
+		cr_log(CR_LOG_WARN, "cpu level %s: this CPU lacks it; using %s", level_names[want], level_names[level]);
+	else if (want >= 0)
+		level = want;
 }
 
 const cr_cpu_caps *cr_cpu_caps_get(void)
