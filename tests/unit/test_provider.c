@@ -574,6 +574,47 @@ static void test_local_embed(void **state)
 	cr_provider_free(p);
 }
 
+static const char *key_of(void *ctx, const char *var) { return !strcmp(var, "K_SET") ? "sekret" : NULL; }
+
+/* The catalog's providers as a chain: same kind and trust only, in order
+ * of addition; a fallback without its key is left out, the named one
+ * without its key is CR_EUNAUTH; the chain fails over for real. */
+static void test_chain_open(void **state)
+{
+	char u500[128], uok[128];
+	snprintf(u500, sizeof u500, "http://127.0.0.1:%d/e500-chain/v1", port);
+	snprintf(uok, sizeof uok, "http://127.0.0.1:%d/ok/v1", port);
+	cr_provider_row rows[] = {
+		{.name = "c-a", .kind = "openai", .url = u500, .model = "m", .trust = "onprem"},
+		{.name = "c-ext", .kind = "openai", .url = uok, .model = "m", .trust = "external"},
+		{.name = "c-nokey", .kind = "openai", .url = uok, .model = "m", .trust = "onprem", .api_key_env = "K_UNSET"},
+		{.name = "c-key", .kind = "openai", .url = uok, .model = "m", .trust = "onprem", .api_key_env = "K_SET"},
+		{.name = "c-d", .kind = "openai", .url = uok, .model = "m", .trust = "onprem"},
+	};
+	cr_msg m = {{0}};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		assert_int_equal(cr_store_provider_put(st, &rows[i], &m), CR_OK);
+	cr_provider_cfg base = cr_provider_cfg_default();
+	base.max_retries = 0;
+	base.meter = st;
+	cr_provider_chain *ch = NULL;
+	assert_int_equal(cr_provider_chain_open(st, "c-a", &base, 1, key_of, NULL, &ch, &m), CR_OK);
+	assert_int_equal(cr_provider_chain_len(ch), 3); /* c-a, c-key, c-d */
+	cr_provider_reply r = {0};
+	assert_int_equal(cr_provider_chat(cr_provider_chain_head(ch), MSGS, 2, NULL, &r, &m), CR_OK);
+	assert_string_equal(r.provider, "c-key"); /* c-a failed, c-nokey was left out */
+	cr_provider_reply_release(&r);
+	cr_provider_chain_free(ch);
+	assert_int_equal(cr_provider_chain_open(st, "c-a", &base, 0, key_of, NULL, &ch, &m), CR_OK);
+	assert_int_equal(cr_provider_chain_len(ch), 1);
+	cr_provider_chain_free(ch);
+	assert_int_equal(cr_provider_chain_open(st, "c-nokey", &base, 1, key_of, NULL, &ch, &m), CR_EUNAUTH);
+	assert_non_null(strstr(m.text, "K_UNSET"));
+	assert_int_equal(cr_provider_chain_open(st, "nope", &base, 1, key_of, NULL, &ch, &m), CR_ENOTFOUND);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		assert_int_equal(cr_store_provider_del(st, rows[i].name, &m), CR_OK);
+}
+
 typedef struct usage_q {
 	const char *name;
 	int64_t tokens, calls, failed;
@@ -614,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_cancel_and_timeout),
 		cmocka_unit_test(test_embed_models),
+		cmocka_unit_test(test_chain_open),
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_local_embed),
 	};
