@@ -432,9 +432,29 @@ cr_err cr_charset_to_utf8(cr_arena *a, const uint8_t *buf, size_t len, const cha
 	return cr_charset_to_utf8_cancel(NULL, a, buf, len, hint, out, out_len, used, m);
 }
 
+/* cr_utf8_valid a slice at a time (cut before a lead byte, so no sequence
+ * is split), reading the cancel token between slices: 1 valid, 0 not,
+ * -1 canceled (*e says why). */
+static int valid_utf8(const uint8_t *b, size_t n, const cr_cancel *cancel, cr_err *e)
+{
+	for (size_t off = 0; off < n;) {
+		size_t end = n - off > SLICE ? off + SLICE : n;
+		while (end < n && (b[end] & 0xC0) == 0x80)
+			end++;
+		if (!cr_utf8_valid(b + off, end - off))
+			return 0;
+		off = end;
+		if (off < n && (*e = cr_cancel_check(cancel)))
+			return -1;
+	}
+	return 1;
+}
+
 cr_err cr_charset_to_utf8_cancel(const cr_cancel *cancel, cr_arena *a, const uint8_t *buf, size_t len,
 				 const char *hint, char **out, size_t *out_len, const char **used, cr_msg *m)
 {
+	cr_err ce = CR_OK;
+	int valid = -2; /* not yet known */
 	if (!a || !out || (!buf && len))
 		return cr_fail(m, CR_EINVAL, "charset: bad arguments");
 	static const uint8_t none[1];
@@ -449,13 +469,17 @@ cr_err cr_charset_to_utf8_cancel(const cr_cancel *cancel, cr_arena *a, const uin
 	}
 	if (idx < 0 && hint) {
 		int h = find_charset(hint);
-		if (h >= 0 && strcmp(charsets[h].iconv, "UTF-8") == 0 && !cr_utf8_valid(buf, len))
+		if (h >= 0 && strcmp(charsets[h].iconv, "UTF-8") == 0 && !(valid = valid_utf8(buf, len, cancel, &ce)))
 			h = -1; /* declared UTF-8 but is not: detect */
 		idx = h;
 	}
 	if (idx < 0 && has_iso2022jp_escape(buf, len)) /* 7-bit: check before UTF-8 */
 		idx = find_label("ISO-2022-JP");
-	if (idx < 0 && cr_utf8_valid(buf, len))
+	if (idx < 0 && valid == -2)
+		valid = valid_utf8(buf, len, cancel, &ce);
+	if (valid == -1)
+		return cr_fail(m, ce, "charset: %s", ce == CR_ETIMEOUT ? "time limit reached" : "canceled");
+	if (idx < 0 && valid == 1)
 		idx = find_label("UTF-8");
 	if (idx < 0 && mostly_utf8(buf, len))
 		idx = find_label("UTF-8"); /* bad bytes become U+FFFD */
