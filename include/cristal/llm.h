@@ -199,7 +199,10 @@ CR_API const cr_model_info *cr_model_get_info(const cr_model *md);
 CR_API const cr_tok *cr_model_tok(const cr_model *md);
 
 /* An inference context: KV cache for n_ctx positions, scratch buffers,
- * threads from pool (NULL = single-threaded). */
+ * threads from pool (NULL = single-threaded; borrowed, must outlive the
+ * context). Threads: a context is used by one thread at a time; contexts of
+ * one model may run at once on different threads. Give each inference slot
+ * its own pool: slots sharing one pool take turns in every cr_pool_run. */
 CR_API cr_err cr_ctx_new(cr_model *md, int n_ctx, cr_pool *pool, cr_ctx **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_ctx_free(cr_ctx *c);
 CR_API int cr_ctx_pos(const cr_ctx *c); /* tokens in the KV cache */

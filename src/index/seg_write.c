@@ -8,6 +8,7 @@
  * with the section offsets and a checksum, and both files are fsync'd. The
  * segment is not visible until the caller lists it in MANIFEST.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "index_int.h"
 
 #include <errno.h>
@@ -290,16 +291,15 @@ cr_err cr_ix_segw_term_end(cr_ix_segw *w)
 	return CR_OK;
 }
 
-static const uint8_t *g_sort_attrs;
-static int cmp_by_id(const void *a, const void *b)
+static int cmp_by_id(const void *a, const void *b, void *ctx)
 {
-	uint64_t x = cr_ix_rd64(g_sort_attrs + (size_t)*(const uint32_t *)a * CR_IX_ATTR_SIZE);
-	uint64_t y = cr_ix_rd64(g_sort_attrs + (size_t)*(const uint32_t *)b * CR_IX_ATTR_SIZE);
+	const uint8_t *attrs = ctx;
+	uint64_t x = cr_ix_rd64(attrs + (size_t)*(const uint32_t *)a * CR_IX_ATTR_SIZE);
+	uint64_t y = cr_ix_rd64(attrs + (size_t)*(const uint32_t *)b * CR_IX_ATTR_SIZE);
 	if (x != y)
 		return x < y ? -1 : 1;
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
-static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 cr_err cr_ix_segw_finish(cr_ix_segw *w, const uint8_t *attrs, const uint8_t *strs, size_t strs_len,
 			 const uint32_t *groups, size_t n_groups, cr_msg *m)
@@ -333,10 +333,7 @@ cr_err cr_ix_segw_finish(cr_ix_segw *w, const uint8_t *attrs, const uint8_t *str
 		sum_lt += cr_ix_rd32(attrs + (size_t)i * CR_IX_ATTR_SIZE + CR_IX_ATTR_LENT);
 		sum_lb += cr_ix_rd32(attrs + (size_t)i * CR_IX_ATTR_SIZE + CR_IX_ATTR_LENB);
 	}
-	pthread_mutex_lock(&g_sort_mu);
-	g_sort_attrs = attrs;
-	qsort(perm, w->n_docs, 4, cmp_by_id);
-	pthread_mutex_unlock(&g_sort_mu);
+	qsort_r(perm, w->n_docs, 4, cmp_by_id, (void *)attrs);
 	bf_write(&w->idx, perm, (size_t)w->n_docs * 4);
 	bf_align8(&w->idx);
 	uint64_t terms_off = w->idx.off;
