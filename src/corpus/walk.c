@@ -209,7 +209,7 @@ static cr_err walk_dir(cr_walk *w, const char *path, const char *name, int depth
 		}
 	}
 	closedir(d);
-	if (!e)
+	if (!e && n) /* an empty folder lists nothing: qsort must not see NULL */
 		qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n && !e; i++) {
 		char *full = cr_arena_printf(&w->a, "%s/%s", path, names[i]);
