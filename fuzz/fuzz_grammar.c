@@ -24,11 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = slen + 1; i < size && !cr_grammar_done(g); i++) {
 		char c = (char)data[i];
 		if (cr_grammar_feed(g, &c, 1) == CR_OK)
-			(void)cr_buf_addc(&text, c);
+			CR_IGNORE(cr_buf_addc(&text, c));
 	}
 	if (cr_grammar_close(g, &close) != CR_OK)
 		__builtin_trap();
-	(void)cr_buf_add(&text, close.data, close.len);
+	CR_IGNORE(cr_buf_add(&text, close.data, close.len));
 	cr_grammar_reset(g);
 	if (cr_grammar_feed(g, text.data, text.len) != CR_OK || !cr_grammar_done(g))
 		__builtin_trap();

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_chat_acc_release(&acc);
 
 	cr_chat_acc_init(&acc, "fuzz", NULL, NULL);
-	(void)cr_chat_acc_body(&acc, (const char *)data, size, &m);
+	CR_IGNORE(cr_chat_acc_body(&acc, (const char *)data, size, &m));
 	cr_chat_acc_release(&acc);
 	char why[200];
 	cr_provider_error_text((const char *)data, size, why, sizeof why);

@@ -22,7 +22,7 @@ typedef struct {
 	uint64_t n_kv;
 } gg;
 
-static void put(gg *g, const void *p, size_t n) { (void)cr_buf_add(&g->b, p, n); }
+static void put(gg *g, const void *p, size_t n) { CR_IGNORE(cr_buf_add(&g->b, p, n)); }
 static void put32(gg *g, uint32_t v) { put(g, &v, 4); }
 static void put64(gg *g, uint64_t v) { put(g, &v, 8); }
 static void putstr(gg *g, const char *s, size_t n) { put64(g, n), put(g, s, n); }
@@ -64,11 +64,11 @@ static uint8_t *finish(gg *g, size_t *len)
 	cr_buf_init(&out, 0);
 	uint32_t magic = 0x46554747u, ver = 3;
 	uint64_t nt = 0;
-	(void)cr_buf_add(&out, &magic, 4);
-	(void)cr_buf_add(&out, &ver, 4);
-	(void)cr_buf_add(&out, &nt, 8);
-	(void)cr_buf_add(&out, &g->n_kv, 8);
-	(void)cr_buf_add(&out, g->b.data, g->b.len);
+	CR_IGNORE(cr_buf_add(&out, &magic, 4));
+	CR_IGNORE(cr_buf_add(&out, &ver, 4));
+	CR_IGNORE(cr_buf_add(&out, &nt, 8));
+	CR_IGNORE(cr_buf_add(&out, &g->n_kv, 8));
+	CR_IGNORE(cr_buf_add(&out, g->b.data, g->b.len));
 	cr_buf_release(&g->b);
 	return (uint8_t *)cr_buf_take(&out, len);
 }
@@ -230,7 +230,7 @@ static void run(const cr_tok *t, const uint8_t *s, size_t n, int flags)
 		for (size_t i = 0; i < ids.len / sizeof *v; i++) {
 			if (v[i] < 0 || v[i] >= cr_tok_n_vocab(t))
 				abort(); /* an id outside the vocabulary is a bug */
-			(void)cr_tok_piece(t, v[i], &piece);
+			CR_IGNORE(cr_tok_piece(t, v[i], &piece));
 			(void)cr_tok_is_eog(t, v[i]);
 		}
 		for (int f = 0; f < 4; f++) {

@@ -247,7 +247,7 @@ static cr_err copy_vocab(gen *g, const cr_gguf *v, int64_t n_have, cr_msg *m)
 			for (int64_t t = 0; tt && t < g->n_vocab; t++) {
 				int64_t x = 5; /* UNUSED */
 				if (t < n_have)
-					(void)cr_gguf_arr_i64(v, key, (uint64_t)t, &x);
+					CR_IGNORE(cr_gguf_arr_i64(v, key, (uint64_t)t, &x));
 				tt[t] = (int32_t)x;
 			}
 			e = tt ? cr_gguf_writer_set_arr_i32(g->w, key, tt, (size_t)g->n_vocab) : CR_ENOMEM;
@@ -460,7 +460,7 @@ int main(int argc, char **argv)
 	}
 	cr_gguf_vtype et;
 	uint64_t n_tok = 0;
-	(void)cr_gguf_get_arr(v, "tokenizer.ggml.tokens", &et, &n_tok);
+	CR_IGNORE(cr_gguf_get_arr(v, "tokenizer.ggml.tokens", &et, &n_tok));
 	g.n_vocab = o.n_vocab >= 0 ? (o.n_vocab ? o.n_vocab : (int64_t)n_tok) : (g.s.n_vocab ? g.s.n_vocab : (int64_t)n_tok);
 	if (g.n_vocab < (int64_t)n_tok)
 		g.n_vocab = (int64_t)n_tok; /* never drop tokens */

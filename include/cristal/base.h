@@ -19,6 +19,13 @@
 #define CR_NODISCARD __attribute__((warn_unused_result))
 #define CR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define CR_UNUSED(x) ((void)(x))
+/* A CR_NODISCARD result deliberately not looked at (GCC does not take a
+ * void cast as a use): say why beside it. */
+#define CR_IGNORE(x)        \
+	do {                \
+		if (x) {    \
+		}           \
+	} while (0)
 #define CR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define CR_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define CR_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -120,13 +127,13 @@ CR_API void cr_buf_init(cr_buf *b, size_t cap);
 CR_API void cr_buf_release(cr_buf *b);
 CR_API void cr_buf_reset(cr_buf *b); /* len = 0, keeps memory */
 CR_API cr_err cr_buf_reserve(cr_buf *b, size_t extra) CR_NODISCARD;
-CR_API cr_err cr_buf_add(cr_buf *b, const void *p, size_t n);
-CR_API cr_err cr_buf_adds(cr_buf *b, const char *s);
-CR_API cr_err cr_buf_addc(cr_buf *b, char c);
-CR_API cr_err cr_buf_printf(cr_buf *b, const char *fmt, ...) CR_PRINTF(2, 3);
-CR_API cr_err cr_buf_vprintf(cr_buf *b, const char *fmt, va_list ap);
+CR_API cr_err cr_buf_add(cr_buf *b, const void *p, size_t n) CR_NODISCARD;
+CR_API cr_err cr_buf_adds(cr_buf *b, const char *s) CR_NODISCARD;
+CR_API cr_err cr_buf_addc(cr_buf *b, char c) CR_NODISCARD;
+CR_API cr_err cr_buf_printf(cr_buf *b, const char *fmt, ...) CR_PRINTF(2, 3) CR_NODISCARD;
+CR_API cr_err cr_buf_vprintf(cr_buf *b, const char *fmt, va_list ap) CR_NODISCARD;
 /* Appends s as a JSON string literal, quotes included. */
-CR_API cr_err cr_buf_add_json_str(cr_buf *b, const char *s, size_t n);
+CR_API cr_err cr_buf_add_json_str(cr_buf *b, const char *s, size_t n) CR_NODISCARD;
 /* Moves the bytes to the caller (free with cr_free); the buffer is empty. */
 CR_API char *cr_buf_take(cr_buf *b, size_t *len_out);
 
@@ -140,7 +147,7 @@ CR_API cr_err cr_file_read(const char *path, size_t max, uint8_t **out,
 CR_API cr_err cr_file_write_atomic(const char *path, const void *p, size_t n,
 				   cr_msg *m) CR_NODISCARD;
 /* mkdir -p */
-CR_API cr_err cr_mkdirs(const char *path, cr_msg *m);
+CR_API cr_err cr_mkdirs(const char *path, cr_msg *m) CR_NODISCARD;
 
 /* A read-only memory map of a whole file. */
 typedef struct cr_mmap {
@@ -164,7 +171,7 @@ CR_API int cr_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 CR_API int cr_utf8_encode(uint32_t cp, char out[4]); /* returns length, 0 if invalid */
 CR_API int cr_utf8_valid(const uint8_t *s, size_t n);
 /* Copies s into b replacing invalid sequences with U+FFFD and dropping NUL. */
-CR_API cr_err cr_utf8_sanitize(cr_buf *b, const uint8_t *s, size_t n);
+CR_API cr_err cr_utf8_sanitize(cr_buf *b, const uint8_t *s, size_t n) CR_NODISCARD;
 
 /* ---- time and logging -------------------------------------------------- */
 
@@ -222,7 +229,7 @@ CR_API cr_err cr_cancel_check(const cr_cancel *c) CR_NODISCARD;
  */
 typedef struct cr_pool cr_pool;
 typedef void (*cr_pool_fn)(void *ctx, int i_task, int n_tasks);
-CR_API cr_err cr_pool_new(int n_threads, cr_pool **out); /* n <= 0: cores */
+CR_API cr_err cr_pool_new(int n_threads, cr_pool **out) CR_NODISCARD; /* n <= 0: cores */
 CR_API void cr_pool_free(cr_pool *p);
 CR_API int cr_pool_threads(const cr_pool *p);
 CR_API void cr_pool_run(cr_pool *p, int n_tasks, cr_pool_fn fn, void *ctx);

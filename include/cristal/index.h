@@ -51,16 +51,16 @@ typedef struct cr_entry_attrs {
 CR_API cr_err cr_index_open(const char *dir, cr_index **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_index_close(cr_index *ix);
 /* Picks up segments committed since open (cheap if none). */
-CR_API cr_err cr_index_refresh(cr_index *ix, cr_msg *m);
+CR_API cr_err cr_index_refresh(cr_index *ix, cr_msg *m) CR_NODISCARD;
 
 /* -- writing -- */
 CR_API cr_err cr_index_writer_new(cr_index *ix, cr_analyzer *an, cr_index_writer **out, cr_msg *m) CR_NODISCARD;
 /* Adds one entry: its title (may be NULL) and body text are analyzed here. */
 CR_API cr_err cr_index_writer_add(cr_index_writer *w, const cr_entry_attrs *at,
 				  const char *title, size_t title_len,
-				  const char *body, size_t body_len);
+				  const char *body, size_t body_len) CR_NODISCARD;
 /* Writes the segment and publishes it (cr_index_max_id then reports the highest id). */
-CR_API cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m);
+CR_API cr_err cr_index_writer_commit(cr_index_writer *w, cr_msg *m) CR_NODISCARD;
 /* Memory the writer buffers before it flushes a segment (default 64 MiB;
  * 0 restores the default). */
 CR_API void cr_index_writer_set_budget(cr_index_writer *w, size_t bytes);
@@ -81,9 +81,9 @@ CR_API cr_err cr_index_writer_set_threads(cr_index_writer *w, int n_threads, con
 CR_API void cr_index_writer_free(cr_index_writer *w); /* discards uncommitted entries */
 
 /* Marks entries deleted (tombstones), durable on return. */
-CR_API cr_err cr_index_delete(cr_index *ix, const uint64_t *ids, size_t n, cr_msg *m);
+CR_API cr_err cr_index_delete(cr_index *ix, const uint64_t *ids, size_t n, cr_msg *m) CR_NODISCARD;
 /* Merges all segments into one, dropping tombstoned entries. */
-CR_API cr_err cr_index_merge(cr_index *ix, cr_msg *m);
+CR_API cr_err cr_index_merge(cr_index *ix, cr_msg *m) CR_NODISCARD;
 /* Highest entry id present in any committed segment (0 if empty). */
 CR_API uint64_t cr_index_max_id(const cr_index *ix);
 
@@ -157,6 +157,6 @@ CR_API void cr_index_set_bm25(cr_index *ix, float k1, float b, float b_title, fl
  * or "<b>","</b>"), on whole characters, appended to out.
  */
 CR_API cr_err cr_snippet(cr_analyzer *an, const cr_results *r, const char *text, size_t len,
-			 size_t max_chars, const char *open, const char *close, cr_buf *out);
+			 size_t max_chars, const char *open, const char *close, cr_buf *out) CR_NODISCARD;
 
 #endif

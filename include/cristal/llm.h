@@ -78,15 +78,15 @@ CR_API int64_t cr_gguf_find_key(const cr_gguf *g, const char *key); /* index or 
 CR_API size_t cr_gguf_n_kv(const cr_gguf *g);
 CR_API cr_gguf_str cr_gguf_key_name(const cr_gguf *g, size_t i);
 CR_API cr_gguf_vtype cr_gguf_key_type(const cr_gguf *g, size_t i);
-CR_API cr_err cr_gguf_get_str(const cr_gguf *g, const char *key, cr_gguf_str *out);
-CR_API cr_err cr_gguf_get_i64(const cr_gguf *g, const char *key, int64_t *out);
-CR_API cr_err cr_gguf_get_f64(const cr_gguf *g, const char *key, double *out);
-CR_API cr_err cr_gguf_get_bool(const cr_gguf *g, const char *key, int *out);
+CR_API cr_err cr_gguf_get_str(const cr_gguf *g, const char *key, cr_gguf_str *out) CR_NODISCARD;
+CR_API cr_err cr_gguf_get_i64(const cr_gguf *g, const char *key, int64_t *out) CR_NODISCARD;
+CR_API cr_err cr_gguf_get_f64(const cr_gguf *g, const char *key, double *out) CR_NODISCARD;
+CR_API cr_err cr_gguf_get_bool(const cr_gguf *g, const char *key, int *out) CR_NODISCARD;
 /* Arrays: element type and count; elements by index. */
-CR_API cr_err cr_gguf_get_arr(const cr_gguf *g, const char *key, cr_gguf_vtype *elem, uint64_t *n);
-CR_API cr_err cr_gguf_arr_str(const cr_gguf *g, const char *key, uint64_t i, cr_gguf_str *out);
-CR_API cr_err cr_gguf_arr_i64(const cr_gguf *g, const char *key, uint64_t i, int64_t *out);
-CR_API cr_err cr_gguf_arr_f64(const cr_gguf *g, const char *key, uint64_t i, double *out);
+CR_API cr_err cr_gguf_get_arr(const cr_gguf *g, const char *key, cr_gguf_vtype *elem, uint64_t *n) CR_NODISCARD;
+CR_API cr_err cr_gguf_arr_str(const cr_gguf *g, const char *key, uint64_t i, cr_gguf_str *out) CR_NODISCARD;
+CR_API cr_err cr_gguf_arr_i64(const cr_gguf *g, const char *key, uint64_t i, int64_t *out) CR_NODISCARD;
+CR_API cr_err cr_gguf_arr_f64(const cr_gguf *g, const char *key, uint64_t i, double *out) CR_NODISCARD;
 
 CR_API size_t cr_gguf_n_tensors(const cr_gguf *g);
 CR_API const cr_gguf_tensor *cr_gguf_tensor_at(const cr_gguf *g, size_t i);
@@ -98,22 +98,22 @@ CR_API const cr_gguf_tensor *cr_gguf_tensor_find(const cr_gguf *g, const char *n
 typedef struct cr_gguf_writer cr_gguf_writer;
 CR_API cr_err cr_gguf_writer_new(cr_gguf_writer **out) CR_NODISCARD;
 CR_API void cr_gguf_writer_free(cr_gguf_writer *w);
-CR_API cr_err cr_gguf_writer_set_str(cr_gguf_writer *w, const char *key, const char *v);
-CR_API cr_err cr_gguf_writer_set_u32(cr_gguf_writer *w, const char *key, uint32_t v);
-CR_API cr_err cr_gguf_writer_set_i32(cr_gguf_writer *w, const char *key, int32_t v);
-CR_API cr_err cr_gguf_writer_set_f32(cr_gguf_writer *w, const char *key, float v);
-CR_API cr_err cr_gguf_writer_set_bool(cr_gguf_writer *w, const char *key, int v);
-CR_API cr_err cr_gguf_writer_set_arr_str(cr_gguf_writer *w, const char *key, const char *const *v, size_t n);
-CR_API cr_err cr_gguf_writer_set_arr_i32(cr_gguf_writer *w, const char *key, const int32_t *v, size_t n);
-CR_API cr_err cr_gguf_writer_set_arr_f32(cr_gguf_writer *w, const char *key, const float *v, size_t n);
+CR_API cr_err cr_gguf_writer_set_str(cr_gguf_writer *w, const char *key, const char *v) CR_NODISCARD;
+CR_API cr_err cr_gguf_writer_set_u32(cr_gguf_writer *w, const char *key, uint32_t v) CR_NODISCARD;
+CR_API cr_err cr_gguf_writer_set_i32(cr_gguf_writer *w, const char *key, int32_t v) CR_NODISCARD;
+CR_API cr_err cr_gguf_writer_set_f32(cr_gguf_writer *w, const char *key, float v) CR_NODISCARD;
+CR_API cr_err cr_gguf_writer_set_bool(cr_gguf_writer *w, const char *key, int v) CR_NODISCARD;
+CR_API cr_err cr_gguf_writer_set_arr_str(cr_gguf_writer *w, const char *key, const char *const *v, size_t n) CR_NODISCARD;
+CR_API cr_err cr_gguf_writer_set_arr_i32(cr_gguf_writer *w, const char *key, const int32_t *v, size_t n) CR_NODISCARD;
+CR_API cr_err cr_gguf_writer_set_arr_f32(cr_gguf_writer *w, const char *key, const float *v, size_t n) CR_NODISCARD;
 /* Any scalar type (v points to one value of that type in host order; not
  * string or array), and arrays of any numeric or bool type. */
-CR_API cr_err cr_gguf_writer_set_val(cr_gguf_writer *w, const char *key, cr_gguf_vtype type, const void *v);
-CR_API cr_err cr_gguf_writer_set_arr(cr_gguf_writer *w, const char *key, cr_gguf_vtype elem, const void *v, size_t n);
+CR_API cr_err cr_gguf_writer_set_val(cr_gguf_writer *w, const char *key, cr_gguf_vtype type, const void *v) CR_NODISCARD;
+CR_API cr_err cr_gguf_writer_set_arr(cr_gguf_writer *w, const char *key, cr_gguf_vtype elem, const void *v, size_t n) CR_NODISCARD;
 /* Copies one key (any type, arrays included) from an open file. */
-CR_API cr_err cr_gguf_writer_copy_kv(cr_gguf_writer *w, const cr_gguf *src, const char *key);
+CR_API cr_err cr_gguf_writer_copy_kv(cr_gguf_writer *w, const cr_gguf *src, const char *key) CR_NODISCARD;
 CR_API cr_err cr_gguf_writer_add_tensor(cr_gguf_writer *w, const char *name, cr_ttype type,
-					uint32_t n_dims, const int64_t ne[4], const void *data, size_t bytes);
+					uint32_t n_dims, const int64_t ne[4], const void *data, size_t bytes) CR_NODISCARD;
 CR_API cr_err cr_gguf_writer_write(cr_gguf_writer *w, const char *path, cr_msg *m) CR_NODISCARD;
 
 /* ---- tokenizer (src/llm/tok_*.c) --------------------------------------- */
@@ -144,11 +144,11 @@ enum {
 };
 /* Encodes UTF-8 text, exactly as llama.cpp's llama_tokenize does for the
  * same file and flags. Appends ids to *ids (a cr_buf of cr_token_id). */
-CR_API cr_err cr_tok_encode(const cr_tok *t, const char *text, size_t len, int flags, cr_buf *ids);
+CR_API cr_err cr_tok_encode(const cr_tok *t, const char *text, size_t len, int flags, cr_buf *ids) CR_NODISCARD;
 /* Appends the bytes of one token's text (decoding byte tokens, ▁ → space),
  * as llama_token_to_piece with special = true: control tokens give their
  * text. CR_EINVAL for an id out of range. */
-CR_API cr_err cr_tok_piece(const cr_tok *t, cr_token_id id, cr_buf *out);
+CR_API cr_err cr_tok_piece(const cr_tok *t, cr_token_id id, cr_buf *out) CR_NODISCARD;
 enum {
 	CR_TOK_DECODE_SPECIAL = 1 << 0,        /* render control tokens' text (<|im_end|>) */
 	CR_TOK_DECODE_REMOVE_SPECIAL = 1 << 1, /* drop the BOS / EOS the vocabulary adds */
@@ -159,7 +159,7 @@ enum {
  * removed, and for vocabularies that ask for it (GPT-2 style BPE, WordPiece)
  * spaces before . , ! ? and some apostrophes are cleaned up. CR_EINVAL for
  * an id out of range (nothing appended). */
-CR_API cr_err cr_tok_decode(const cr_tok *t, const cr_token_id *ids, size_t n, int flags, cr_buf *out);
+CR_API cr_err cr_tok_decode(const cr_tok *t, const cr_token_id *ids, size_t n, int flags, cr_buf *out) CR_NODISCARD;
 
 /* ---- models (src/llm/model.c, arch_*.c) -------------------------------- */
 
@@ -259,7 +259,7 @@ typedef struct cr_chat_msg {
  * template text when name is NULL. Appends the prompt (with the assistant
  * turn opened if add_assistant). */
 CR_API cr_err cr_chat_apply(const char *name, const char *template_text, const cr_chat_msg *msgs,
-			    size_t n, int add_assistant, cr_buf *out, cr_msg *m);
+			    size_t n, int add_assistant, cr_buf *out, cr_msg *m) CR_NODISCARD;
 CR_API const char *cr_chat_detect(const char *template_text); /* family name or NULL */
 
 /* ---- constrained decoding (src/llm/grammar.c) -------------------------- */
@@ -281,13 +281,13 @@ CR_API void cr_grammar_reset(cr_grammar *g);
 /* Whether the bytes can follow what was fed so far (state unchanged). */
 CR_API int cr_grammar_accepts(const cr_grammar *g, const char *p, size_t n);
 /* Consumes bytes; CR_EINVAL (state unchanged) if they are not accepted. */
-CR_API cr_err cr_grammar_feed(cr_grammar *g, const char *p, size_t n);
+CR_API cr_err cr_grammar_feed(cr_grammar *g, const char *p, size_t n) CR_NODISCARD;
 /* A complete value has been fed; nothing more is accepted. */
 CR_API int cr_grammar_done(const cr_grammar *g);
 /* Appends the shortest bytes that complete the value (schema: missing
  * required properties get default values: "", 0, false, null, [], the
  * first enum value). */
-CR_API cr_err cr_grammar_close(const cr_grammar *g, cr_buf *out);
+CR_API cr_err cr_grammar_close(const cr_grammar *g, cr_buf *out) CR_NODISCARD;
 /* Token level: precomputes every token's bytes for the tokenizer. n_logits
  * is the length of the logit rows the sampler sees (the model's n_vocab, at
  * least the tokenizer's); ids past the tokenizer are never picked. */
@@ -297,7 +297,7 @@ CR_API cr_err cr_grammar_bind(cr_grammar *g, const cr_tok *tok, int n_logits) CR
  * End-of-generation tokens are never picked (stop when cr_grammar_done). */
 CR_API cr_token_id cr_grammar_sample(cr_grammar *g, cr_sampler *s, const float *logits);
 /* Feeds the token's bytes (after cr_grammar_bind). */
-CR_API cr_err cr_grammar_accept_token(cr_grammar *g, cr_token_id id);
+CR_API cr_err cr_grammar_accept_token(cr_grammar *g, cr_token_id id) CR_NODISCARD;
 
 /* ---- generation turns (src/llm/generate.c) ----------------------------- */
 

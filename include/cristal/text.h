@@ -111,11 +111,11 @@ enum {
  * uint32_t), else CR_ETOOBIG before any callback. CR_EINVAL for NULL a/fn.
  */
 CR_API cr_err cr_analyze(cr_analyzer *a, const char *text, size_t len, int flags,
-			 cr_token_fn fn, void *ctx);
+			 cr_token_fn fn, void *ctx) CR_NODISCARD;
 
 /* NFKC + case fold (+ removal of default-ignorable code points) of a UTF-8
  * string, appended to out; invalid bytes are skipped. For display and
  * filters: no stemming, no segmentation. CR_ETOOBIG if out's cap is hit. */
-CR_API cr_err cr_text_normalize(const char *text, size_t len, cr_buf *out);
+CR_API cr_err cr_text_normalize(const char *text, size_t len, cr_buf *out) CR_NODISCARD;
 
 #endif

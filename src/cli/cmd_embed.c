@@ -44,14 +44,14 @@ int cmd_embed(cr_cli *cli, int argc, char **argv)
 	cr_buf_init(&ids, 0);
 	for (int i = optind; i < argc; i++) {
 		if (i > optind)
-			(void)cr_buf_addc(&text, ' ');
-		(void)cr_buf_adds(&text, argv[i]);
+			CR_IGNORE(cr_buf_addc(&text, ' '));
+		CR_IGNORE(cr_buf_adds(&text, argv[i]));
 	}
 	if (optind >= argc && !tokens) {
 		char tmp[4096];
 		size_t n;
 		while ((n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-			(void)cr_buf_add(&text, tmp, n);
+			CR_IGNORE(cr_buf_add(&text, tmp, n));
 	}
 	cr_msg m = {{0}};
 	cr_model *md = NULL;
@@ -79,7 +79,7 @@ int cmd_embed(cr_cli *cli, int argc, char **argv)
 				cli_fail("embed", "--tokens: expected comma-separated token ids below %d", in->n_vocab);
 				goto out;
 			}
-			(void)cr_buf_add(&ids, &id, sizeof id);
+			CR_IGNORE(cr_buf_add(&ids, &id, sizeof id));
 			p = *end ? end + 1 : end;
 		}
 	} else if ((e = cr_tok_encode(cr_model_tok(md), text.data, text.len, CR_TOK_ADD_BOS, &ids))) {

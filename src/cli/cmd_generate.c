@@ -160,23 +160,23 @@ static int run_turn(gen *g, const cr_token_id *pt, int n_prompt, int n_predict, 
 	if (g->json) {
 		cr_buf js;
 		cr_buf_init(&js, 0);
-		(void)cr_buf_adds(&js, "{\"tokens\":[");
+		CR_IGNORE(cr_buf_adds(&js, "{\"tokens\":["));
 		for (int i = 0; i < n_gen; i++)
-			(void)cr_buf_printf(&js, "%s%d", i ? "," : "", r.tokens[i]);
-		(void)cr_buf_adds(&js, "],\"text\":");
+			CR_IGNORE(cr_buf_printf(&js, "%s%d", i ? "," : "", r.tokens[i]));
+		CR_IGNORE(cr_buf_adds(&js, "],\"text\":"));
 		cr_buf clean;
 		cr_buf_init(&clean, 0);
-		(void)cr_utf8_sanitize(&clean, (const uint8_t *)r.text, r.len);
-		(void)cr_buf_add_json_str(&js, clean.data ? clean.data : "", clean.len);
+		CR_IGNORE(cr_utf8_sanitize(&clean, (const uint8_t *)r.text, r.len));
+		CR_IGNORE(cr_buf_add_json_str(&js, clean.data ? clean.data : "", clean.len));
 		cr_buf_release(&clean);
-		(void)cr_buf_printf(&js, ",\"prompt_tokens\":%d,\"reused_tokens\":%d,\"prompt_tokens_per_s\":%.3f,"
+		CR_IGNORE(cr_buf_printf(&js, ",\"prompt_tokens\":%d,\"reused_tokens\":%d,\"prompt_tokens_per_s\":%.3f,"
 					 "\"gen_tokens_per_s\":%.3f,\"seed\":%llu,\"stop\":\"%s\"",
-				    r.n_prompt, r.n_reused, pp, tg, (unsigned long long)g->seed, stop);
+				    r.n_prompt, r.n_reused, pp, tg, (unsigned long long)g->seed, stop));
 		if (r.closing_len) {
-			(void)cr_buf_adds(&js, ",\"grammar_closed\":");
-			(void)cr_buf_add_json_str(&js, r.closing, r.closing_len);
+			CR_IGNORE(cr_buf_adds(&js, ",\"grammar_closed\":"));
+			CR_IGNORE(cr_buf_add_json_str(&js, r.closing, r.closing_len));
 		}
-		(void)cr_buf_adds(&js, "}\n");
+		CR_IGNORE(cr_buf_adds(&js, "}\n"));
 		fwrite(js.data, 1, js.len, stdout);
 		cr_buf_release(&js);
 	} else {
@@ -451,7 +451,7 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 			goto out;
 		}
 		cr_token_id b = cr_tok_bos(tok);
-		(void)cr_buf_add(&ids, &b, sizeof b);
+		CR_IGNORE(cr_buf_add(&ids, &b, sizeof b));
 		n_prompt = 1;
 	}
 	if (n_ctx <= 0)

@@ -46,12 +46,12 @@ static void on_file(void *ctx, const char *name, cr_file_outcome o, const char *
 			fputs("\r\033[K", stderr);
 		fprintf(stderr, "rejected: %s: %s\n", name, reason ? reason : "unknown reason");
 		if (p->n_rejects++)
-			(void)cr_buf_addc(&p->rejects, ',');
-		(void)cr_buf_adds(&p->rejects, "{\"name\":");
-		(void)cr_buf_add_json_str(&p->rejects, name, strlen(name));
-		(void)cr_buf_adds(&p->rejects, ",\"reason\":");
-		(void)cr_buf_add_json_str(&p->rejects, reason ? reason : "", reason ? strlen(reason) : 0);
-		(void)cr_buf_addc(&p->rejects, '}');
+			CR_IGNORE(cr_buf_addc(&p->rejects, ','));
+		CR_IGNORE(cr_buf_adds(&p->rejects, "{\"name\":"));
+		CR_IGNORE(cr_buf_add_json_str(&p->rejects, name, strlen(name)));
+		CR_IGNORE(cr_buf_adds(&p->rejects, ",\"reason\":"));
+		CR_IGNORE(cr_buf_add_json_str(&p->rejects, reason ? reason : "", reason ? strlen(reason) : 0));
+		CR_IGNORE(cr_buf_addc(&p->rejects, '}'));
 	}
 	if (!p->tty)
 		return;
@@ -131,7 +131,7 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 			cr_buf err;
 			cr_buf_init(&err, 0);
 			const char *t = m.text[0] ? m.text : cr_strerror(e);
-			(void)cr_buf_add_json_str(&err, t, strlen(t));
+			CR_IGNORE(cr_buf_add_json_str(&err, t, strlen(t)));
 			printf(",\"error\":%s", err.data);
 			cr_buf_release(&err);
 		}

@@ -152,18 +152,18 @@ static int list_row(void *ctx, const cr_model_row *r)
 	list_ctx *l = ctx;
 	if (l->json) {
 		if (l->n)
-			(void)cr_buf_addc(&l->out, ',');
-		(void)cr_buf_adds(&l->out, "{\"name\":");
-		(void)cr_buf_add_json_str(&l->out, r->name, strlen(r->name));
-		(void)cr_buf_adds(&l->out, ",\"path\":");
-		(void)cr_buf_add_json_str(&l->out, r->path, strlen(r->path));
-		(void)cr_buf_adds(&l->out, ",\"arch\":");
-		(void)cr_buf_add_json_str(&l->out, r->arch ? r->arch : "", r->arch ? strlen(r->arch) : 0);
-		(void)cr_buf_printf(&l->out, ",\"size\":%lld,\"added\":%lld,\"info\":%s}", (long long)r->size,
-				    (long long)r->added, r->info_json && *r->info_json ? r->info_json : "null");
+			CR_IGNORE(cr_buf_addc(&l->out, ','));
+		CR_IGNORE(cr_buf_adds(&l->out, "{\"name\":"));
+		CR_IGNORE(cr_buf_add_json_str(&l->out, r->name, strlen(r->name)));
+		CR_IGNORE(cr_buf_adds(&l->out, ",\"path\":"));
+		CR_IGNORE(cr_buf_add_json_str(&l->out, r->path, strlen(r->path)));
+		CR_IGNORE(cr_buf_adds(&l->out, ",\"arch\":"));
+		CR_IGNORE(cr_buf_add_json_str(&l->out, r->arch ? r->arch : "", r->arch ? strlen(r->arch) : 0));
+		CR_IGNORE(cr_buf_printf(&l->out, ",\"size\":%lld,\"added\":%lld,\"info\":%s}", (long long)r->size,
+				    (long long)r->added, r->info_json && *r->info_json ? r->info_json : "null"));
 	} else {
-		(void)cr_buf_printf(&l->out, "%-24s %-6s %10.1f MiB  %s\n", r->name, r->arch ? r->arch : "?",
-				    (double)r->size / 1048576.0, r->path);
+		CR_IGNORE(cr_buf_printf(&l->out, "%-24s %-6s %10.1f MiB  %s\n", r->name, r->arch ? r->arch : "?",
+				    (double)r->size / 1048576.0, r->path));
 	}
 	l->n++;
 	return 0;
@@ -185,7 +185,7 @@ static int model_list(cr_cli *cli, int argc, char **argv)
 	if (e)
 		return cli_fail("model list", "%s", m.text[0] ? m.text : cr_strerror(e));
 	if (l.json)
-		(void)cr_buf_addc(&l.out, '[');
+		CR_IGNORE(cr_buf_addc(&l.out, '['));
 	e = cr_store_model_list(s, list_row, &l, &m);
 	cr_store_close(s);
 	if (e) {
@@ -193,9 +193,9 @@ static int model_list(cr_cli *cli, int argc, char **argv)
 		return cli_fail("model list", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
 	if (l.json)
-		(void)cr_buf_adds(&l.out, "]\n");
+		CR_IGNORE(cr_buf_adds(&l.out, "]\n"));
 	else if (!l.n)
-		(void)cr_buf_adds(&l.out, "no models (add one with: cristal model add PATH.gguf)\n");
+		CR_IGNORE(cr_buf_adds(&l.out, "no models (add one with: cristal model add PATH.gguf)\n"));
 	fwrite(l.out.data, 1, l.out.len, stdout);
 	cr_buf_release(&l.out);
 	return 0;

@@ -150,37 +150,37 @@ typedef struct list_ctx {
 static void json_str(cr_buf *b, const char *s)
 {
 	if (s)
-		(void)cr_buf_add_json_str(b, s, strlen(s));
+		CR_IGNORE(cr_buf_add_json_str(b, s, strlen(s)));
 	else
-		(void)cr_buf_adds(b, "null");
+		CR_IGNORE(cr_buf_adds(b, "null"));
 }
 
 static int list_row(void *ctx, const cr_provider_row *r)
 {
 	list_ctx *l = ctx;
 	if (l->json) {
-		(void)cr_buf_adds(&l->out, l->n ? ",{\"name\":" : "{\"name\":");
+		CR_IGNORE(cr_buf_adds(&l->out, l->n ? ",{\"name\":" : "{\"name\":"));
 		json_str(&l->out, r->name);
-		(void)cr_buf_adds(&l->out, ",\"kind\":");
+		CR_IGNORE(cr_buf_adds(&l->out, ",\"kind\":"));
 		json_str(&l->out, r->kind);
-		(void)cr_buf_adds(&l->out, ",\"url\":");
+		CR_IGNORE(cr_buf_adds(&l->out, ",\"url\":"));
 		json_str(&l->out, r->url);
-		(void)cr_buf_adds(&l->out, ",\"model\":");
+		CR_IGNORE(cr_buf_adds(&l->out, ",\"model\":"));
 		json_str(&l->out, r->model);
-		(void)cr_buf_adds(&l->out, ",\"api_key_env\":");
+		CR_IGNORE(cr_buf_adds(&l->out, ",\"api_key_env\":"));
 		json_str(&l->out, r->api_key_env);
-		(void)cr_buf_adds(&l->out, ",\"trust\":");
+		CR_IGNORE(cr_buf_adds(&l->out, ",\"trust\":"));
 		json_str(&l->out, r->trust);
-		(void)cr_buf_printf(&l->out, ",\"price_in\":%.17g,\"price_out\":%.17g,\"default\":%s,\"added\":%lld}",
-				    r->price_in, r->price_out, r->is_default ? "true" : "false", (long long)r->added);
+		CR_IGNORE(cr_buf_printf(&l->out, ",\"price_in\":%.17g,\"price_out\":%.17g,\"default\":%s,\"added\":%lld}",
+				    r->price_in, r->price_out, r->is_default ? "true" : "false", (long long)r->added));
 	} else {
-		(void)cr_buf_printf(&l->out, "%c %-16s %-6s %-8s %-24s %s", r->is_default ? '*' : ' ', r->name, r->kind,
-				    r->trust, r->model, r->url ? r->url : "-");
+		CR_IGNORE(cr_buf_printf(&l->out, "%c %-16s %-6s %-8s %-24s %s", r->is_default ? '*' : ' ', r->name, r->kind,
+				    r->trust, r->model, r->url ? r->url : "-"));
 		if (r->api_key_env)
-			(void)cr_buf_printf(&l->out, "  key $%s", r->api_key_env);
+			CR_IGNORE(cr_buf_printf(&l->out, "  key $%s", r->api_key_env));
 		if (r->price_in || r->price_out)
-			(void)cr_buf_printf(&l->out, "  $%g/$%g per M tokens", r->price_in, r->price_out);
-		(void)cr_buf_addc(&l->out, '\n');
+			CR_IGNORE(cr_buf_printf(&l->out, "  $%g/$%g per M tokens", r->price_in, r->price_out));
+		CR_IGNORE(cr_buf_addc(&l->out, '\n'));
 	}
 	l->n++;
 	return 0;
@@ -200,7 +200,7 @@ static int provider_list(cr_cli *cli, int argc, char **argv)
 		return 1;
 	cr_buf_init(&l.out, 0);
 	if (l.json)
-		(void)cr_buf_addc(&l.out, '[');
+		CR_IGNORE(cr_buf_addc(&l.out, '['));
 	cr_msg m = {{0}};
 	cr_err e = cr_store_provider_list(s, list_row, &l, &m);
 	cr_store_close(s);
@@ -209,9 +209,9 @@ static int provider_list(cr_cli *cli, int argc, char **argv)
 		return cli_fail("provider list", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
 	if (l.json)
-		(void)cr_buf_adds(&l.out, "]\n");
+		CR_IGNORE(cr_buf_adds(&l.out, "]\n"));
 	else if (!l.n)
-		(void)cr_buf_adds(&l.out, "no providers (add one with: cristal provider add NAME --kind ...)\n");
+		CR_IGNORE(cr_buf_adds(&l.out, "no providers (add one with: cristal provider add NAME --kind ...)\n"));
 	fwrite(l.out.data, 1, l.out.len, stdout);
 	cr_buf_release(&l.out);
 	return 0;
@@ -286,15 +286,15 @@ static int provider_test(cr_cli *cli, int argc, char **argv)
 	} else if (json) {
 		cr_buf b;
 		cr_buf_init(&b, 0);
-		(void)cr_buf_adds(&b, "{\"provider\":");
+		CR_IGNORE(cr_buf_adds(&b, "{\"provider\":"));
 		json_str(&b, name);
-		(void)cr_buf_printf(&b, ",\"ok\":true,\"latency_ms\":%.1f,\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
+		CR_IGNORE(cr_buf_printf(&b, ",\"ok\":true,\"latency_ms\":%.1f,\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
 					"\"finish_reason\":",
-				    ms, (long long)r.prompt_tokens, (long long)r.completion_tokens);
+				    ms, (long long)r.prompt_tokens, (long long)r.completion_tokens));
 		json_str(&b, r.finish_reason);
-		(void)cr_buf_adds(&b, ",\"text\":");
+		CR_IGNORE(cr_buf_adds(&b, ",\"text\":"));
 		json_str(&b, r.text);
-		(void)cr_buf_adds(&b, "}\n");
+		CR_IGNORE(cr_buf_adds(&b, "}\n"));
 		fwrite(b.data, 1, b.len, stdout);
 		cr_buf_release(&b);
 	} else {

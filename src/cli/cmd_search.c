@@ -216,8 +216,8 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 	cr_buf_init(&qb, 0);
 	for (int i = optind; i < argc; i++) {
 		if (i > optind)
-			(void)cr_buf_addc(&qb, ' ');
-		(void)cr_buf_adds(&qb, argv[i]);
+			CR_IGNORE(cr_buf_addc(&qb, ' '));
+		CR_IGNORE(cr_buf_adds(&qb, argv[i]));
 	}
 	cr_corpus *cp;
 	cr_msg m = {{0}};

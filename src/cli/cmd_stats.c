@@ -52,22 +52,22 @@ int cmd_stats(cr_cli *cli, int argc, char **argv)
 	if (json) {
 		cr_buf b;
 		cr_buf_init(&b, 0);
-		(void)cr_buf_printf(&b, "{\"documents\":%lld,\"chunks\":%lld,\"bytes\":%lld,\"sources\":%lld,"
+		CR_IGNORE(cr_buf_printf(&b, "{\"documents\":%lld,\"chunks\":%lld,\"bytes\":%lld,\"sources\":%lld,"
 					"\"max_chunk_id\":%lld,\"by_type\":{",
 				    (long long)st.n_docs, (long long)st.n_chunks, (long long)st.text_bytes,
-				    (long long)st.n_sources, (long long)max_chunk);
+				    (long long)st.n_sources, (long long)max_chunk));
 		for (int64_t i = 0; i < st.by_type_n; i++) {
 			if (i)
-				(void)cr_buf_addc(&b, ',');
-			(void)cr_buf_add_json_str(&b, st.by_type[i].type, strlen(st.by_type[i].type));
-			(void)cr_buf_printf(&b, ":%lld", (long long)st.by_type[i].n);
+				CR_IGNORE(cr_buf_addc(&b, ','));
+			CR_IGNORE(cr_buf_add_json_str(&b, st.by_type[i].type, strlen(st.by_type[i].type)));
+			CR_IGNORE(cr_buf_printf(&b, ":%lld", (long long)st.by_type[i].n));
 		}
-		(void)cr_buf_printf(&b, "},\"index\":{\"segments\":%llu,\"terms\":%llu,\"entries\":%llu,"
+		CR_IGNORE(cr_buf_printf(&b, "},\"index\":{\"segments\":%llu,\"terms\":%llu,\"entries\":%llu,"
 					"\"deleted\":%llu,\"live\":%llu,\"bytes\":%llu,\"max_id\":%llu}}\n",
 				    (unsigned long long)is.n_segments, (unsigned long long)is.n_terms,
 				    (unsigned long long)is.n_entries, (unsigned long long)is.n_deleted,
 				    (unsigned long long)is.n_entries,
-				    (unsigned long long)is.bytes, (unsigned long long)imax);
+				    (unsigned long long)is.bytes, (unsigned long long)imax));
 		fwrite(b.data, 1, b.len, stdout);
 		cr_buf_release(&b);
 	} else {

@@ -184,7 +184,7 @@ int cmd_tokenize(cr_cli *cli, int argc, char **argv)
 				continue;
 			}
 			cr_buf_reset(&piece);
-			(void)cr_tok_piece(t, v[i], &piece);
+			CR_IGNORE(cr_tok_piece(t, v[i], &piece));
 			printf("%d\t", v[i]);
 			for (size_t k = 0; k < piece.len; k++) {
 				unsigned char ch = (unsigned char)piece.data[k];

@@ -18,19 +18,19 @@ static int row(void *ctx, const cr_usage_sum *u)
 {
 	sum_ctx *c = ctx;
 	if (c->json) {
-		(void)cr_buf_adds(&c->out, c->n ? ",{\"day\":" : "{\"day\":");
-		(void)cr_buf_add_json_str(&c->out, u->day, strlen(u->day));
-		(void)cr_buf_adds(&c->out, ",\"provider\":");
-		(void)cr_buf_add_json_str(&c->out, u->provider, strlen(u->provider));
-		(void)cr_buf_printf(&c->out,
+		CR_IGNORE(cr_buf_adds(&c->out, c->n ? ",{\"day\":" : "{\"day\":"));
+		CR_IGNORE(cr_buf_add_json_str(&c->out, u->day, strlen(u->day)));
+		CR_IGNORE(cr_buf_adds(&c->out, ",\"provider\":"));
+		CR_IGNORE(cr_buf_add_json_str(&c->out, u->provider, strlen(u->provider)));
+		CR_IGNORE(cr_buf_printf(&c->out,
 				    ",\"calls\":%lld,\"failed\":%lld,\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
 				    "\"wall_ms\":%lld,\"cost\":%.17g}",
 				    (long long)u->calls, (long long)u->failed, (long long)u->prompt_tokens,
-				    (long long)u->completion_tokens, (long long)u->wall_ms, u->cost);
+				    (long long)u->completion_tokens, (long long)u->wall_ms, u->cost));
 	} else {
-		(void)cr_buf_printf(&c->out, "%-10s  %-16s %6lld %6lld %12lld %12lld %10.1f %12.6f\n", u->day,
+		CR_IGNORE(cr_buf_printf(&c->out, "%-10s  %-16s %6lld %6lld %12lld %12lld %10.1f %12.6f\n", u->day,
 				    u->provider, (long long)u->calls, (long long)u->failed, (long long)u->prompt_tokens,
-				    (long long)u->completion_tokens, (double)u->wall_ms / 1e3, u->cost);
+				    (long long)u->completion_tokens, (double)u->wall_ms / 1e3, u->cost));
 	}
 	c->total.calls += u->calls;
 	c->total.failed += u->failed;
@@ -64,10 +64,10 @@ int cmd_usage(cr_cli *cli, int argc, char **argv)
 		return cli_fail("usage", "%s", m.text[0] ? m.text : cr_strerror(e));
 	cr_buf_init(&c.out, 0);
 	if (c.json)
-		(void)cr_buf_adds(&c.out, "{\"rows\":[");
+		CR_IGNORE(cr_buf_adds(&c.out, "{\"rows\":["));
 	else
-		(void)cr_buf_printf(&c.out, "%-10s  %-16s %6s %6s %12s %12s %10s %12s\n", "day", "provider", "calls",
-				    "failed", "prompt_tok", "complet_tok", "wall_s", "cost");
+		CR_IGNORE(cr_buf_printf(&c.out, "%-10s  %-16s %6s %6s %12s %12s %10s %12s\n", "day", "provider", "calls",
+				    "failed", "prompt_tok", "complet_tok", "wall_s", "cost"));
 	e = cr_store_usage_sum(s, row, &c, &m);
 	cr_store_close(s);
 	if (e) {
@@ -75,18 +75,18 @@ int cmd_usage(cr_cli *cli, int argc, char **argv)
 		return cli_fail("usage", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
 	if (c.json)
-		(void)cr_buf_printf(&c.out,
+		CR_IGNORE(cr_buf_printf(&c.out,
 				    "],\"total\":{\"calls\":%lld,\"failed\":%lld,\"prompt_tokens\":%lld,"
 				    "\"completion_tokens\":%lld,\"wall_ms\":%lld,\"cost\":%.17g}}\n",
 				    (long long)c.total.calls, (long long)c.total.failed, (long long)c.total.prompt_tokens,
-				    (long long)c.total.completion_tokens, (long long)c.total.wall_ms, c.total.cost);
+				    (long long)c.total.completion_tokens, (long long)c.total.wall_ms, c.total.cost));
 	else if (!c.n)
-		(void)cr_buf_adds(&c.out, "no provider calls yet\n");
+		CR_IGNORE(cr_buf_adds(&c.out, "no provider calls yet\n"));
 	else
-		(void)cr_buf_printf(&c.out, "%-10s  %-16s %6lld %6lld %12lld %12lld %10.1f %12.6f\n", "total", "",
+		CR_IGNORE(cr_buf_printf(&c.out, "%-10s  %-16s %6lld %6lld %12lld %12lld %10.1f %12.6f\n", "total", "",
 				    (long long)c.total.calls, (long long)c.total.failed,
 				    (long long)c.total.prompt_tokens, (long long)c.total.completion_tokens,
-				    (double)c.total.wall_ms / 1e3, c.total.cost);
+				    (double)c.total.wall_ms / 1e3, c.total.cost));
 	fwrite(c.out.data, 1, c.out.len, stdout);
 	cr_buf_release(&c.out);
 	return 0;

@@ -88,10 +88,10 @@ void cr_corpus_unlock(cr_corpus *c);
  *     CR_CORPUS_SYNC_BYTES of text.
  * Every step is idempotent, so a crash anywhere is repaired by the next run.
  */
-cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m);
+cr_err cr_corpus_sync(cr_corpus *c, uint64_t *n_added, cr_msg *m) CR_NODISCARD;
 /* The same, the index writer running on the caller's pool (NULL: on the
  * calling thread) with `budget` bytes buffered per segment (0: default). */
-cr_err cr_corpus_sync_with(cr_corpus *c, cr_pool *pool, size_t budget, uint64_t *n_added, cr_msg *m);
+cr_err cr_corpus_sync_with(cr_corpus *c, cr_pool *pool, size_t budget, uint64_t *n_added, cr_msg *m) CR_NODISCARD;
 
 /* -- feed.c: an ingest's new chunks to the index from memory, on a thread -- */
 
@@ -153,24 +153,24 @@ typedef struct cr_run {
 /* Counts an outcome and calls the progress callback. */
 void cr_run_tell(cr_run *r, const char *name, cr_file_outcome o, const char *reason);
 /* Marks a top-level document name as present in this run. */
-cr_err cr_run_keep(cr_run *r, const char *name);
+cr_err cr_run_keep(cr_run *r, const char *name) CR_NODISCARD;
 /* Deletes the source's top-level documents this run did not keep. */
-cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m);
+cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m) CR_NODISCARD;
 /* Starts the run's pool from r->o->n_threads (stopped by cr_run_threads_stop). */
-cr_err cr_run_threads(cr_run *r, cr_msg *m);
+cr_err cr_run_threads(cr_run *r, cr_msg *m) CR_NODISCARD;
 void cr_run_threads_stop(cr_run *r);
 /* cr_corpus_sync on the run's pool, with its index buffer. */
-cr_err cr_run_sync(cr_run *r, cr_msg *m);
+cr_err cr_run_sync(cr_run *r, cr_msg *m) CR_NODISCARD;
 /* Counts new text and runs cr_run_sync past CR_CORPUS_SYNC_BYTES (call
  * outside a transaction); nothing while a feed indexes (it bounds its own
  * memory). */
-cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m);
+cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m) CR_NODISCARD;
 
 /* After an ingest: merges the index's segments when there are more than
  * CR_CORPUS_MAX_SEGMENTS or tombstones are over a fifth of the entries. A
  * failed merge is logged, not returned: the unmerged index is still right. */
 #define CR_CORPUS_MAX_SEGMENTS 8
-cr_err cr_corpus_maybe_merge(cr_corpus *c, cr_msg *m);
+cr_err cr_corpus_maybe_merge(cr_corpus *c, cr_msg *m) CR_NODISCARD;
 
 /* -- walk.c -- */
 
@@ -213,10 +213,10 @@ typedef struct cr_walk {
 void cr_walk_init(cr_walk *w);
 void cr_walk_release(cr_walk *w);
 /* Never walks into `dir` (the data directory). */
-cr_err cr_walk_exclude(cr_walk *w, const char *dir);
+cr_err cr_walk_exclude(cr_walk *w, const char *dir) CR_NODISCARD;
 /* Adds the files under `root` (already resolved with realpath) named
  * "<base>/...". Problems with single files become rejections; only a
  * failure to allocate is an error. */
-cr_err cr_walk_root(cr_walk *w, const char *root, const char *base, int64_t source_id, cr_msg *m);
+cr_err cr_walk_root(cr_walk *w, const char *root, const char *base, int64_t source_id, cr_msg *m) CR_NODISCARD;
 
 #endif

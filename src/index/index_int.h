@@ -136,15 +136,15 @@ void cr_ix_impact_get(const uint8_t *p, cr_ix_impact *im);
 typedef struct cr_ix_segw cr_ix_segw;
 /* norm codes: n_docs title codes then n_docs body codes; borrowed until finish. */
 cr_err cr_ix_segw_open(const char *dir, uint64_t seg_no, uint32_t n_docs, const uint8_t *norms,
-		       cr_ix_segw **out, cr_msg *m);
-cr_err cr_ix_segw_term_begin(cr_ix_segw *w, const uint8_t *term, uint32_t len);
+		       cr_ix_segw **out, cr_msg *m) CR_NODISCARD;
+cr_err cr_ix_segw_term_begin(cr_ix_segw *w, const uint8_t *term, uint32_t len) CR_NODISCARD;
 /* docs strictly increasing within a term; pos has tf_t + tf_b positions, sorted */
-cr_err cr_ix_segw_add(cr_ix_segw *w, uint32_t doc, uint32_t tf_t, uint32_t tf_b, const uint32_t *pos);
-cr_err cr_ix_segw_term_end(cr_ix_segw *w);
+cr_err cr_ix_segw_add(cr_ix_segw *w, uint32_t doc, uint32_t tf_t, uint32_t tf_b, const uint32_t *pos) CR_NODISCARD;
+cr_err cr_ix_segw_term_end(cr_ix_segw *w) CR_NODISCARD;
 /* attrs: n_docs x ATTR; strings/groups blobs; writes perm, dictionary,
  * footer; fsyncs both files. */
 cr_err cr_ix_segw_finish(cr_ix_segw *w, const uint8_t *attrs, const uint8_t *strs, size_t strs_len,
-			 const uint32_t *groups, size_t n_groups, cr_msg *m);
+			 const uint32_t *groups, size_t n_groups, cr_msg *m) CR_NODISCARD;
 void cr_ix_segw_abort(cr_ix_segw *w); /* closes and removes the files */
 
 void cr_ix_seg_path(char *out, size_t n, const char *dir, uint64_t seg_no, const char *ext);
@@ -179,7 +179,7 @@ typedef struct cr_ix_tinfo {
 	cr_ix_impact impact;
 } cr_ix_tinfo;
 
-cr_err cr_ix_seg_open(const char *dir, uint64_t no, cr_ix_seg **out, cr_msg *m);
+cr_err cr_ix_seg_open(const char *dir, uint64_t no, cr_ix_seg **out, cr_msg *m) CR_NODISCARD;
 void cr_ix_seg_unref(cr_ix_seg *s);
 /* Term number i's bytes (validated at open). */
 const uint8_t *cr_ix_seg_term(const cr_ix_seg *s, uint32_t i, uint32_t *len);
@@ -187,7 +187,7 @@ const uint8_t *cr_ix_seg_term(const cr_ix_seg *s, uint32_t i, uint32_t *len);
 uint32_t cr_ix_seg_lower_bound(const cr_ix_seg *s, const uint8_t *key, uint32_t len);
 /* 1 found, 0 absent, <0 corrupt (CR_ECORRUPT in *err). */
 int cr_ix_seg_find(const cr_ix_seg *s, const uint8_t *key, uint32_t len, cr_ix_tinfo *ti);
-cr_err cr_ix_seg_tinfo(const cr_ix_seg *s, uint32_t i, cr_ix_tinfo *ti);
+cr_err cr_ix_seg_tinfo(const cr_ix_seg *s, uint32_t i, cr_ix_tinfo *ti) CR_NODISCARD;
 /* local doc of an entry id, or -1 */
 int64_t cr_ix_seg_lookup_id(const cr_ix_seg *s, uint64_t id);
 static inline const uint8_t *cr_ix_seg_attr(const cr_ix_seg *s, uint32_t doc)
@@ -300,16 +300,16 @@ typedef struct cr_ix_manifest {
 	uint64_t *segs; uint32_t n_segs;
 	uint64_t *tomb; size_t n_tomb;
 } cr_ix_manifest;
-cr_err cr_ix_manifest_read(const char *dir, cr_ix_manifest *mf, cr_msg *m);
-cr_err cr_ix_manifest_write(const char *dir, const cr_ix_manifest *mf, cr_msg *m);
+cr_err cr_ix_manifest_read(const char *dir, cr_ix_manifest *mf, cr_msg *m) CR_NODISCARD;
+cr_err cr_ix_manifest_write(const char *dir, const cr_ix_manifest *mf, cr_msg *m) CR_NODISCARD;
 void cr_ix_manifest_release(cr_ix_manifest *mf);
 /* Parses manifest bytes (exposed for the fuzz target). */
-cr_err cr_ix_manifest_parse(const uint8_t *p, size_t n, cr_ix_manifest *mf, cr_msg *m);
+cr_err cr_ix_manifest_parse(const uint8_t *p, size_t n, cr_ix_manifest *mf, cr_msg *m) CR_NODISCARD;
 
 /* ---- search.c ---- */
 enum { CR_IX_MODE_FAST = 0, CR_IX_MODE_EXHAUSTIVE = 1 };
 cr_err cr_ix_search_mode(cr_index *ix, cr_analyzer *an, const char *query, const cr_search_opts *o,
-			 int mode, cr_results *out, cr_msg *m);
+			 int mode, cr_results *out, cr_msg *m) CR_NODISCARD;
 
 /* ---- query.c ---- */
 enum { CR_IXQ_WORDS, CR_IXQ_PHRASE, CR_IXQ_PREFIX };
@@ -330,6 +330,6 @@ typedef struct cr_ixq {
 	int has_from, has_to;
 	int64_t date_from, date_to;
 } cr_ixq;
-cr_err cr_ixq_parse(cr_arena *a, cr_analyzer *an, const char *q, cr_ixq *out, cr_msg *m);
+cr_err cr_ixq_parse(cr_arena *a, cr_analyzer *an, const char *q, cr_ixq *out, cr_msg *m) CR_NODISCARD;
 
 #endif

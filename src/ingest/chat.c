@@ -144,36 +144,36 @@ static void clean_slack(cr_buf *b, const char *s, size_t n, const name_map *name
 				size_t labell = bar ? il - keyl - 1 : 0;
 				if (in[0] == '@') {
 					const char *nm = map_get(names, in + 1, keyl - 1);
-					(void)cr_buf_addc(b, '@');
+					CR_IGNORE(cr_buf_addc(b, '@'));
 					if (labell)
-						(void)cr_buf_add(b, label[0] == '@' ? label + 1 : label,
-								 label[0] == '@' ? labell - 1 : labell);
+						CR_IGNORE(cr_buf_add(b, label[0] == '@' ? label + 1 : label,
+								 label[0] == '@' ? labell - 1 : labell));
 					else if (nm)
-						(void)cr_buf_adds(b, nm);
+						CR_IGNORE(cr_buf_adds(b, nm));
 					else
-						(void)cr_buf_add(b, in + 1, keyl - 1);
+						CR_IGNORE(cr_buf_add(b, in + 1, keyl - 1));
 				} else if (in[0] == '#') {
-					(void)cr_buf_addc(b, '#');
+					CR_IGNORE(cr_buf_addc(b, '#'));
 					if (labell)
-						(void)cr_buf_add(b, label, labell);
+						CR_IGNORE(cr_buf_add(b, label, labell));
 					else
-						(void)cr_buf_add(b, in + 1, keyl - 1);
+						CR_IGNORE(cr_buf_add(b, in + 1, keyl - 1));
 				} else if (in[0] == '!') {
 					if (labell)
-						(void)cr_buf_add(b, label, labell);
+						CR_IGNORE(cr_buf_add(b, label, labell));
 					else {
-						(void)cr_buf_addc(b, '@');
-						(void)cr_buf_add(b, in + 1, keyl - 1);
+						CR_IGNORE(cr_buf_addc(b, '@'));
+						CR_IGNORE(cr_buf_add(b, in + 1, keyl - 1));
 					}
 				} else if (labell) {
-					(void)cr_buf_add(b, label, labell);
+					CR_IGNORE(cr_buf_add(b, label, labell));
 					if (!(keyl > 7 && memcmp(in, "mailto:", 7) == 0)) {
-						(void)cr_buf_adds(b, " (");
-						(void)cr_buf_add(b, in, keyl);
-						(void)cr_buf_addc(b, ')');
+						CR_IGNORE(cr_buf_adds(b, " ("));
+						CR_IGNORE(cr_buf_add(b, in, keyl));
+						CR_IGNORE(cr_buf_addc(b, ')'));
 					}
 				} else {
-					(void)cr_buf_add(b, in, il);
+					CR_IGNORE(cr_buf_add(b, in, il));
 				}
 				i = (size_t)(gt - s) + 1;
 				continue;
@@ -201,7 +201,7 @@ static void clean_slack(cr_buf *b, const char *s, size_t n, const name_map *name
 			for (size_t k = 0; k < CR_ARRAY_LEN(ents); k++) {
 				size_t el = strlen(ents[k].e);
 				if (n - i >= el && memcmp(s + i, ents[k].e, el) == 0) {
-					(void)cr_buf_addc(b, ents[k].r);
+					CR_IGNORE(cr_buf_addc(b, ents[k].r));
 					i += el;
 					done = 1;
 					break;
@@ -210,7 +210,7 @@ static void clean_slack(cr_buf *b, const char *s, size_t n, const name_map *name
 			if (done)
 				continue;
 		}
-		(void)cr_buf_addc(b, c);
+		CR_IGNORE(cr_buf_addc(b, c));
 		i++;
 	}
 }
@@ -452,7 +452,7 @@ static cr_err chat_extract(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *o
 			if (!fn)
 				fn = jstr(f, "name");
 			if (fn)
-				(void)cr_buf_printf(&line, "%s[file: %s]", line.len ? "\n" : "", fn);
+				CR_IGNORE(cr_buf_printf(&line, "%s[file: %s]", line.len ? "\n" : "", fn));
 		}
 		json_t *atts = json_object_get(m, "attachments");
 		for (size_t k = 0; k < json_array_size(atts); k++) {
@@ -461,10 +461,10 @@ static cr_err chat_extract(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *o
 			if (!tx)
 				tx = jstr(at, "fallback");
 			if (t || tx) {
-				(void)cr_buf_printf(&line, "%s[%s%s", line.len ? "\n" : "", t ? t : "", t && tx ? ": " : "");
+				CR_IGNORE(cr_buf_printf(&line, "%s[%s%s", line.len ? "\n" : "", t ? t : "", t && tx ? ": " : ""));
 				if (tx)
 					clean_slack(&line, tx, strlen(tx), &names);
-				(void)cr_buf_addc(&line, ']');
+				CR_IGNORE(cr_buf_addc(&line, ']'));
 			}
 		}
 		size_t k0 = 0;
@@ -515,7 +515,7 @@ static cr_err chat_extract(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *o
 			r.t1 = t;
 		}
 		if (r.text.len)
-			(void)cr_buf_addc(&r.text, '\n');
+			CR_IGNORE(cr_buf_addc(&r.text, '\n'));
 		if (cr_buf_add(&r.text, line.data + k0, line.len - k0) != CR_OK) {
 			e = cr_fail(x->m, CR_ETOOBIG, "chat: message too long");
 			goto done;
@@ -684,14 +684,14 @@ cr_err cr_chat_name_users(cr_arena *a, cr_doc *d, const cr_kv *users, size_t n)
 						j++;
 					const char *nm = j - k - 1 >= 3 ? users_get(users, n, s->text + k + 1, j - k - 1) : NULL;
 					if (nm) {
-						(void)cr_buf_addc(&b, '@');
-						(void)cr_buf_adds(&b, nm);
+						CR_IGNORE(cr_buf_addc(&b, '@'));
+						CR_IGNORE(cr_buf_adds(&b, nm));
 						changed = 1;
 						k = j;
 						continue;
 					}
 				}
-				(void)cr_buf_addc(&b, s->text[k]);
+				CR_IGNORE(cr_buf_addc(&b, s->text[k]));
 				k++;
 			}
 			if (changed) {

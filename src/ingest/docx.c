@@ -160,8 +160,8 @@ static cr_err end_paragraph(docx_state *st)
 			if (!st->levels[k] || !*st->levels[k])
 				continue;
 			if (p.len)
-				(void)cr_buf_adds(&p, " > ");
-			(void)cr_buf_adds(&p, st->levels[k]);
+				CR_IGNORE(cr_buf_adds(&p, " > "));
+			CR_IGNORE(cr_buf_adds(&p, st->levels[k]));
 		}
 		st->path = cr_arena_strndup(st->x->a, p.data, p.len);
 		cr_buf_release(&p);

@@ -168,7 +168,7 @@ static cr_err run_git(char *const argv[], size_t out_cap, git_out *r, cr_msg *m)
 					continue;
 				open_o = 0;
 			} else if (r->out.len + (size_t)got > out_cap) {
-				(void)cr_buf_add(&r->out, chunk, out_cap - r->out.len);
+				CR_IGNORE(cr_buf_add(&r->out, chunk, out_cap - r->out.len));
 				r->truncated = 1;
 				kill(pid, SIGKILL);
 				open_o = open_e = 0;
@@ -186,7 +186,7 @@ static cr_err run_git(char *const argv[], size_t out_cap, git_out *r, cr_msg *m)
 				open_e = 0;
 			} else if (r->err.len < GIT_ERR_CAP - 1) {
 				size_t take = CR_MIN((size_t)got, GIT_ERR_CAP - 1 - r->err.len);
-				(void)cr_buf_add(&r->err, chunk, take);
+				CR_IGNORE(cr_buf_add(&r->err, chunk, take));
 			}
 		}
 	}
@@ -395,7 +395,7 @@ cr_err cr_git_log_docs(cr_arena *a, const char *dir, const char *repo_name, size
 			}
 			if (!l)
 				continue;
-			(void)cr_buf_printf(&files, "%s%.*s", n_files ? "\n" : "", (int)l, fp);
+			CR_IGNORE(cr_buf_printf(&files, "%s%.*s", n_files ? "\n" : "", (int)l, fp));
 			n_files++;
 		}
 		cr_loc fl_loc = cr_loc_none();

@@ -123,10 +123,10 @@ static const char *node_text(cr_arena *a, xmlNode *n)
 	for (const xmlChar *p = c; *p; p++) {
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f') {
 			if (!sp)
-				(void)cr_buf_addc(&b, ' ');
+				CR_IGNORE(cr_buf_addc(&b, ' '));
 			sp = 1;
 		} else {
-			(void)cr_buf_addc(&b, (char)*p);
+			CR_IGNORE(cr_buf_addc(&b, (char)*p));
 			sp = 0;
 		}
 	}
@@ -149,8 +149,8 @@ static cr_err set_heading(html_state *st, int lv, const char *h)
 		if (!st->levels[k] || !*st->levels[k])
 			continue;
 		if (b.len)
-			(void)cr_buf_adds(&b, " > ");
-		(void)cr_buf_adds(&b, st->levels[k]);
+			CR_IGNORE(cr_buf_adds(&b, " > "));
+		CR_IGNORE(cr_buf_adds(&b, st->levels[k]));
 	}
 	st->path = b.len ? cr_arena_strndup(st->x->a, b.data, b.len) : NULL;
 	cr_buf_release(&b);

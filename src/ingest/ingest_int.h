@@ -30,21 +30,21 @@ typedef struct cr_xctx {
 typedef cr_err (*cr_extractor)(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
 
 /* text-like formats (ingest-A) */
-cr_err cr_x_txt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_md(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_html(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_csv(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_pdf(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_docx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_xlsx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_pptx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
+cr_err cr_x_txt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_md(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_html(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_csv(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_pdf(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_docx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_xlsx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_pptx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
 /* messages, transcripts, code (ingest-B) */
-cr_err cr_x_eml(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_mbox(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_vtt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_srt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
-cr_err cr_x_chat(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out); /* one Slack-export day file (JSON array of messages) */
-cr_err cr_x_code(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out); /* language from out->name's extension */
+cr_err cr_x_eml(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_mbox(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_vtt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_srt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
+cr_err cr_x_chat(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD; /* one Slack-export day file (JSON array of messages) */
+cr_err cr_x_code(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD; /* language from out->name's extension */
 
 /* GMime's process-wide set-up, once (mail.c; called by cr_extract_init). */
 void cr_mail_init(void);
@@ -70,7 +70,7 @@ const char *cr_code_lang_shebang(const uint8_t *buf, size_t len);
  * fails); x->m is left untouched otherwise.
  */
 cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const uint8_t *buf,
-			 size_t len, cr_doc **tail);
+			 size_t len, cr_doc **tail) CR_NODISCARD;
 
 /*
  * Helpers for extractors (extract.c).
@@ -82,8 +82,8 @@ cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const
  * document's text passes lim->max_text_bytes, with the reason in x->m.
  * cr_doc_add_meta copies key and value; a NULL or empty value is skipped.
  */
-cr_err cr_doc_add_section(cr_xctx *x, cr_doc *d, const char *text, size_t len, const cr_loc *loc);
-cr_err cr_doc_add_meta(cr_xctx *x, cr_doc *d, const char *key, const char *value);
+cr_err cr_doc_add_section(cr_xctx *x, cr_doc *d, const char *text, size_t len, const cr_loc *loc) CR_NODISCARD;
+cr_err cr_doc_add_meta(cr_xctx *x, cr_doc *d, const char *key, const char *value) CR_NODISCARD;
 cr_loc cr_loc_none(void); /* all fields "not applicable" */
 /* Past the deadline, or lim->cancel says stop: return CR_ETIMEOUT. (A
  * requested cancel is remembered in x->stop, and cr_extract turns the
@@ -103,7 +103,7 @@ const char *cr_doc_meta(const cr_doc *d, const char *key);
  * x->a) goes into every section's loc. (extract.c)
  */
 cr_err cr_text_add_paragraphs(cr_xctx *x, cr_doc *d, const char *text, size_t n, int first_line,
-			      const char *heading);
+			      const char *heading) CR_NODISCARD;
 /* "2026-04-01", "2026-04-01T09:30:00Z" or with "+09:00" to unix seconds
  * (a missing zone is UTC); 0 if it is not such a date. */
 int64_t cr_iso_date(const char *s);

@@ -168,8 +168,8 @@ static char *att_doc_name(mail_ctx *c, const char *fn)
 			return NULL;
 	}
 	if (c->att_names.len)
-		(void)cr_buf_adds(&c->att_names, "; ");
-	(void)cr_buf_adds(&c->att_names, cand);
+		CR_IGNORE(cr_buf_adds(&c->att_names, "; "));
+	CR_IGNORE(cr_buf_adds(&c->att_names, cand));
 	return cr_arena_printf(a, "%s#att/%s", c->doc->name, cand);
 }
 
@@ -215,7 +215,7 @@ static void html_strip(cr_buf *b, const char *s, size_t n)
 				while (j < n && s[j] != '>')
 					j++;
 			}
-			(void)cr_buf_addc(b, ' ');
+			CR_IGNORE(cr_buf_addc(b, ' '));
 			i = j + 1;
 			continue;
 		}
@@ -227,7 +227,7 @@ static void html_strip(cr_buf *b, const char *s, size_t n)
 			for (size_t k = 0; k < CR_ARRAY_LEN(ents); k++) {
 				size_t el = strlen(ents[k].e);
 				if (n - i >= el && strncasecmp(s + i, ents[k].e, el) == 0) {
-					(void)cr_buf_adds(b, ents[k].r);
+					CR_IGNORE(cr_buf_adds(b, ents[k].r));
 					i += el;
 					done = 1;
 					break;
@@ -236,7 +236,7 @@ static void html_strip(cr_buf *b, const char *s, size_t n)
 			if (done)
 				continue;
 		}
-		(void)cr_buf_addc(b, s[i]);
+		CR_IGNORE(cr_buf_addc(b, s[i]));
 		i++;
 	}
 }
@@ -264,9 +264,9 @@ static void add_text_part(mail_ctx *c, GMimePart *part, int is_html)
 	if (!c->charset)
 		c->charset = used ? used : cs;
 	if (c->body.len)
-		(void)cr_buf_adds(&c->body, "\n\n");
+		CR_IGNORE(cr_buf_adds(&c->body, "\n\n"));
 	if (!is_html) {
-		(void)cr_buf_add(&c->body, utf8, ulen);
+		CR_IGNORE(cr_buf_add(&c->body, utf8, ulen));
 		return;
 	}
 	cr_doc tmp;
@@ -281,8 +281,8 @@ static void add_text_part(mail_ctx *c, GMimePart *part, int is_html)
 	if (e == CR_OK && tmp.n_sections) {
 		for (size_t i = 0; i < tmp.n_sections; i++) {
 			if (i)
-				(void)cr_buf_adds(&c->body, "\n\n");
-			(void)cr_buf_add(&c->body, tmp.sections[i].text, tmp.sections[i].len);
+				CR_IGNORE(cr_buf_adds(&c->body, "\n\n"));
+			CR_IGNORE(cr_buf_add(&c->body, tmp.sections[i].text, tmp.sections[i].len));
 		}
 	} else {
 		html_strip(&c->body, utf8, ulen);
@@ -348,7 +348,7 @@ static void walk(mail_ctx *c, GMimeObject *o, unsigned depth, int in_related)
 		GMimeMultipart *mp = GMIME_MULTIPART(o);
 		int n = g_mime_multipart_get_count(mp);
 		if (is_type(o, "multipart", "encrypted")) {
-			(void)cr_doc_add_meta(c->x, c->doc, "encrypted", "yes");
+			CR_IGNORE(cr_doc_add_meta(c->x, c->doc, "encrypted", "yes"));
 			return;
 		}
 		if (is_type(o, "multipart", "signed")) {
@@ -634,15 +634,15 @@ static cr_err mail_parse_one(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc 
 	cr_buf hb;
 	cr_buf_init(&hb, 1 << 20);
 	if (from)
-		(void)cr_buf_printf(&hb, "From: %s\n", from);
+		CR_IGNORE(cr_buf_printf(&hb, "From: %s\n", from));
 	if (to)
-		(void)cr_buf_printf(&hb, "To: %s\n", to);
+		CR_IGNORE(cr_buf_printf(&hb, "To: %s\n", to));
 	if (cc)
-		(void)cr_buf_printf(&hb, "Cc: %s\n", cc);
+		CR_IGNORE(cr_buf_printf(&hb, "Cc: %s\n", cc));
 	if (date_raw)
-		(void)cr_buf_printf(&hb, "Date: %s\n", date_raw);
+		CR_IGNORE(cr_buf_printf(&hb, "Date: %s\n", date_raw));
 	if (subj)
-		(void)cr_buf_printf(&hb, "Subject: %s\n", subj);
+		CR_IGNORE(cr_buf_printf(&hb, "Subject: %s\n", subj));
 	cr_loc hl = cr_loc_none();
 	hl.heading = "headers";
 	if (hb.len)
@@ -820,8 +820,8 @@ cr_err cr_x_mbox(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 				gmtime_r(&t, &tm);
 				strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
 			}
-			(void)cr_buf_printf(&toc, "#%u %s | %s | %s\n", n_msg, date, d->author ? d->author : "",
-					    d->title ? d->title : "");
+			CR_IGNORE(cr_buf_printf(&toc, "#%u %s | %s | %s\n", n_msg, date, d->author ? d->author : "",
+					    d->title ? d->title : ""));
 			if (!out->title && d->title)
 				out->title = d->title;
 			if (!out->date || (d->date && d->date < out->date))

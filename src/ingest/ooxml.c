@@ -433,7 +433,7 @@ cr_err cr_ooxml_core(cr_zip *z, cr_doc *d)
 			    !strcmp(n, "modified"))
 				want = cr_arena_strdup(z->x->a, n);
 		} else if (want && (t == XML_READER_TYPE_TEXT || t == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
-			(void)cr_buf_adds(&v, cr_xml_value(&xr));
+			CR_IGNORE(cr_buf_adds(&v, cr_xml_value(&xr)));
 		} else if (want && t == XML_READER_TYPE_END_ELEMENT && cr_xml_depth(&xr) == 1) {
 			const char *val = v.len ? cr_arena_strndup(z->x->a, v.data, v.len) : NULL;
 			if (val) {

@@ -30,12 +30,12 @@ typedef struct cr_zip cr_zip;
 /* Opens an OOXML package held in memory (not copied: buf must outlive z).
  * fmt ("docx") prefixes messages. A password-protected Office file (an OLE
  * container, not a zip) is CR_EDENIED "<fmt>: encrypted". */
-cr_err cr_zip_open(cr_xctx *x, const char *fmt, const uint8_t *buf, size_t len, cr_zip **out);
+cr_err cr_zip_open(cr_xctx *x, const char *fmt, const uint8_t *buf, size_t len, cr_zip **out) CR_NODISCARD;
 void cr_zip_close(cr_zip *z);
 int cr_zip_has(cr_zip *z, const char *part);
 /* Reads a whole part; *data is NUL-terminated, free with cr_free.
  * CR_ENOTFOUND (message set) when absent. */
-cr_err cr_zip_read(cr_zip *z, const char *part, char **data, size_t *len);
+cr_err cr_zip_read(cr_zip *z, const char *part, char **data, size_t *len) CR_NODISCARD;
 
 typedef struct cr_xml {
 	xmlTextReaderPtr r;
@@ -48,10 +48,10 @@ typedef struct cr_xml {
 
 /* Reads part from z and starts an XML reader on it (part data is owned by
  * xr until cr_xml_close). */
-cr_err cr_xml_open_part(cr_xml *xr, cr_zip *z, const char *part);
+cr_err cr_xml_open_part(cr_xml *xr, cr_zip *z, const char *part) CR_NODISCARD;
 /* Advances one node: *more = 0 at the end. Errors: CR_ECORRUPT,
  * CR_ETOOBIG (depth), CR_ETIMEOUT. */
-cr_err cr_xml_next(cr_xml *xr, int *more);
+cr_err cr_xml_next(cr_xml *xr, int *more) CR_NODISCARD;
 void cr_xml_close(cr_xml *xr);
 /* The current node: type (XML_READER_TYPE_*), local name (never NULL),
  * depth, value of the text node, an attribute by local name (arena copy
@@ -65,7 +65,7 @@ int cr_xml_is_empty(cr_xml *xr);
 /* The r:id attribute (relationships namespace), arena copy or NULL. */
 const char *cr_xml_rel_id(cr_xml *xr);
 /* Skips the current element's subtree (the next node read is after it). */
-cr_err cr_xml_skip(cr_xml *xr, int *more);
+cr_err cr_xml_skip(cr_xml *xr, int *more) CR_NODISCARD;
 /* Is the node an element start / end with this local name? */
 int cr_xml_start(cr_xml *xr, const char *local);
 int cr_xml_end(cr_xml *xr, const char *local);
@@ -73,13 +73,13 @@ int cr_xml_end(cr_xml *xr, const char *local);
 /* Relationships of `part` ("word/document.xml" -> "word/_rels/document.xml.rels"):
  * key = Id, value = target resolved to a package path; external targets
  * are skipped. A missing rels part gives n = 0. */
-cr_err cr_ooxml_rels(cr_zip *z, const char *part, cr_kv **rels, size_t *n);
+cr_err cr_ooxml_rels(cr_zip *z, const char *part, cr_kv **rels, size_t *n) CR_NODISCARD;
 const char *cr_ooxml_rel(const cr_kv *rels, size_t n, const char *id);
 /* The main part of the package: the target of the officeDocument
  * relationship in _rels/.rels, else `fallback`. */
 const char *cr_ooxml_main_part(cr_zip *z, const char *fallback);
 /* docProps/core.xml: title, creator, created (and subject, keywords as meta). */
-cr_err cr_ooxml_core(cr_zip *z, cr_doc *d);
+cr_err cr_ooxml_core(cr_zip *z, cr_doc *d) CR_NODISCARD;
 /* W3CDTF "2024-05-01T09:30:00Z" (or a prefix of it) to unix seconds; 0 if bad. */
 int64_t cr_ooxml_date(const char *s);
 

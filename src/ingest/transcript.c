@@ -170,7 +170,7 @@ static void clean_line(cr_arena *a, cr_buf *b, const char *s, size_t n, const ch
 			const char *gt = memchr(s + i, '>', n - i);
 			if (!gt) { /* not a tag */
 				if (!in_rt)
-					(void)cr_buf_addc(b, ch);
+					CR_IGNORE(cr_buf_addc(b, ch));
 				i++;
 				continue;
 			}
@@ -213,7 +213,7 @@ static void clean_line(cr_arena *a, cr_buf *b, const char *s, size_t n, const ch
 				size_t el = strlen(ents[k].e);
 				if (n - i >= el && memcmp(s + i, ents[k].e, el) == 0) {
 					if (!in_rt)
-						(void)cr_buf_adds(b, ents[k].r);
+						CR_IGNORE(cr_buf_adds(b, ents[k].r));
 					i += el;
 					done = 1;
 					break;
@@ -223,7 +223,7 @@ static void clean_line(cr_arena *a, cr_buf *b, const char *s, size_t n, const ch
 				continue;
 		}
 		if (!in_rt)
-			(void)cr_buf_addc(b, ch);
+			CR_IGNORE(cr_buf_addc(b, ch));
 		i++;
 	}
 }
@@ -333,7 +333,7 @@ static cr_err add_cue(cr_xctx *x, cr_doc *d, turn *t, double t0, double t1, cons
 	tline l;
 	while (next_tline(&c, &l)) {
 		if (cue.len)
-			(void)cr_buf_addc(&cue, ' ');
+			CR_IGNORE(cr_buf_addc(&cue, ' '));
 		clean_line(x->a, &cue, l.s, l.n, &voice);
 	}
 	/* collapse whitespace */
@@ -382,7 +382,7 @@ static cr_err add_cue(cr_xctx *x, cr_doc *d, turn *t, double t0, double t1, cons
 				t->t0 = t0;
 			}
 			if (t->text.len)
-				(void)cr_buf_addc(&t->text, ' ');
+				CR_IGNORE(cr_buf_addc(&t->text, ' '));
 			if (cr_buf_add(&t->text, text, tlen) != CR_OK)
 				e = cr_fail(x->m, CR_ETOOBIG, "%s: turn too long", d->type);
 			if (t1 > t->t1 || t->text.len == tlen)

@@ -365,7 +365,7 @@ done:;
 			g->text.len = at;
 	}
 	if (!g->text.data)
-		(void)cr_buf_adds(&g->text, ""); /* a NUL-terminated empty text */
+		CR_IGNORE(cr_buf_adds(&g->text, "")); /* a NUL-terminated empty text */
 	r->stop = stop;
 	r->text = g->text.data ? g->text.data : "";
 	r->len = g->text.len;

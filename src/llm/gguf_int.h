@@ -89,7 +89,7 @@ struct cr_gguf {
  * On success *moved (optional) says whether pointers changed and *from is
  * the old start of the data section.
  */
-cr_err cr_gguf_load_data(cr_gguf *g, int *moved, const uint8_t **from, cr_msg *m);
+cr_err cr_gguf_load_data(cr_gguf *g, int *moved, const uint8_t **from, cr_msg *m) CR_NODISCARD;
 
 
 /* Bytes of one scalar of type t (0 for string / array / unknown). */

@@ -104,10 +104,10 @@ struct cr_ctx {
 
 /* Loads from an open file, taking ownership of g (freed on failure too);
  * cr_model_load is this over cr_gguf_open. Used by the fuzz target. */
-cr_err cr_model_load_gguf(cr_gguf *g, cr_model **out, cr_msg *m);
+cr_err cr_model_load_gguf(cr_gguf *g, cr_model **out, cr_msg *m) CR_NODISCARD;
 
 /* kvcache.c */
-cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m);
+cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m) CR_NODISCARD;
 void cr_kv_release(cr_ctx *c);
 uint16_t *cr_kv_k(cr_ctx *c, int il, int kvh); /* start of one head's keys (f16) */
 uint16_t *cr_kv_v(cr_ctx *c, int il, int kvh);
@@ -120,9 +120,9 @@ void cr_kv_store(cr_ctx *c, int il, int pos, int n, const float *kb, const float
  * (prompt processing); parallel over (kv head, query block) with the pool. */
 void cr_attention_blocked(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0, int n_kv,
 			  int causal, float *o, int o_stride);
-cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all, cr_msg *m);
+cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all, cr_msg *m) CR_NODISCARD;
 /* arch_bert.c */
-cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m);
+cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m) CR_NODISCARD;
 
 /* Shared graph pieces (model.c). */
 /* y[i][d] += b[d] for n rows of dim (b NULL: nothing). */

@@ -363,9 +363,9 @@ static int str_has(cr_gguf_str s, const char *z, int fold)
 static void set_strip_attrs(cr_tok *t, const cr_gguf *g)
 {
 	cr_gguf_str name = {"", 0}, pre = {"", 0}, arch = {"", 0};
-	(void)cr_gguf_get_str(g, "general.name", &name);
-	(void)cr_gguf_get_str(g, "tokenizer.ggml.pre", &pre);
-	(void)cr_gguf_get_str(g, "general.architecture", &arch);
+	CR_IGNORE(cr_gguf_get_str(g, "general.name", &name));
+	CR_IGNORE(cr_gguf_get_str(g, "tokenizer.ggml.pre", &pre));
+	CR_IGNORE(cr_gguf_get_str(g, "general.architecture", &arch));
 	if (str_has(pre, "jina-v2-de", 0) || str_has(pre, "jina-v2-es", 0) || str_has(pre, "jina-v2-code", 0) ||
 	    str_has(arch, "nomic-bert-moe", 0) || str_has(arch, "jina-bert-v3", 0)) {
 		cr_token_id id = cr_tok_lookup(t, "<mask>", 6);
@@ -393,7 +393,7 @@ static cr_err load(cr_tok *t, const cr_gguf *g, cr_msg *m)
 	cr_gguf_str model = {"", 0}, pre = {"", 0};
 	if (cr_gguf_get_str(g, "tokenizer.ggml.model", &model) != CR_OK)
 		return cr_fail(m, CR_ENOTFOUND, "tokenizer: no tokenizer.ggml.model (not a model with a vocabulary)");
-	(void)cr_gguf_get_str(g, "tokenizer.ggml.pre", &pre);
+	CR_IGNORE(cr_gguf_get_str(g, "tokenizer.ggml.pre", &pre));
 	t->bos = 1, t->eos = 2, t->unk = 0, t->sep = -1, t->pad = -1, t->mask = -1;
 	t->eot = t->eom = t->fim_pre = t->fim_suf = t->fim_mid = t->fim_pad = t->fim_rep = t->fim_sep = -1;
 	t->escape_ws = 1;

@@ -108,14 +108,14 @@ cr_token_id cr_tok_ugm_lookup_h(const cr_tok *t, const char *s, size_t n, uint64
 int32_t cr_tok_bpe_rank(const cr_tok *t, const char *l, size_t nl, const char *r, size_t nr);
 /* id of byte ch ("<0xNN>" tokens for SPM/UGM; the GPT-2 byte char for BPE). */
 cr_token_id cr_tok_byte_token(const cr_tok *t, uint8_t ch);
-cr_err cr_tok_push(cr_buf *ids, cr_token_id id);
+cr_err cr_tok_push(cr_buf *ids, cr_token_id id) CR_NODISCARD;
 
 /* The algorithms: encode one raw-text fragment (no special tokens in it). */
-cr_err cr_tok_spm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids);
-cr_err cr_tok_bpe_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids);
-cr_err cr_tok_wpm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids);
-cr_err cr_tok_ugm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids);
-cr_err cr_tok_ugm_init(cr_tok *t, const cr_gguf *g, cr_msg *m);
+cr_err cr_tok_spm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids) CR_NODISCARD;
+cr_err cr_tok_bpe_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids) CR_NODISCARD;
+cr_err cr_tok_wpm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids) CR_NODISCARD;
+cr_err cr_tok_ugm_encode(const cr_tok *t, const char *s, size_t n, cr_buf *ids) CR_NODISCARD;
+cr_err cr_tok_ugm_init(cr_tok *t, const cr_gguf *g, cr_msg *m) CR_NODISCARD;
 
 /* ---- Unicode as llama.cpp sees it (tok_unicode.c) ---------------------- */
 enum {
@@ -165,7 +165,7 @@ typedef struct cr_tok_heap {
 	size_t n, cap;
 } cr_tok_heap; /* zero-initialised; free v with cr_free */
 
-cr_err cr_tok_heap_push(cr_tok_heap *h, cr_tok_bigram b);
+cr_err cr_tok_heap_push(cr_tok_heap *h, cr_tok_bigram b) CR_NODISCARD;
 cr_tok_bigram cr_tok_heap_pop(cr_tok_heap *h); /* h->n must be > 0 */
 
 #endif

@@ -26,9 +26,9 @@ void cr_sse_init(cr_sse *s);
 void cr_sse_release(cr_sse *s);
 /* Feeds bytes; stops at the first error fn returns. CR_ECORRUPT for a line
  * over CR_SSE_LINE_MAX. */
-cr_err cr_sse_feed(cr_sse *s, const char *p, size_t n, cr_sse_fn fn, void *ctx, cr_msg *m);
+cr_err cr_sse_feed(cr_sse *s, const char *p, size_t n, cr_sse_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 /* End of the stream: an event not ended by a blank line is dispatched. */
-cr_err cr_sse_end(cr_sse *s, cr_sse_fn fn, void *ctx, cr_msg *m);
+cr_err cr_sse_end(cr_sse *s, cr_sse_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 
 /* A chat completion being assembled from a body or from stream events. */
 #define CR_TOOL_CALLS_MAX 64
@@ -51,11 +51,11 @@ typedef struct cr_chat_acc {
 void cr_chat_acc_init(cr_chat_acc *a, const char *who, cr_provider_text_fn fn, void *ctx);
 void cr_chat_acc_release(cr_chat_acc *a);
 /* One stream event's data (a cr_sse_fn: ctx is the cr_chat_acc). */
-cr_err cr_chat_acc_event(void *acc, const char *data, size_t len, int is_error, cr_msg *m);
+cr_err cr_chat_acc_event(void *acc, const char *data, size_t len, int is_error, cr_msg *m) CR_NODISCARD;
 /* A whole non-streamed response body. */
-cr_err cr_chat_acc_body(cr_chat_acc *a, const char *body, size_t len, cr_msg *m);
+cr_err cr_chat_acc_body(cr_chat_acc *a, const char *body, size_t len, cr_msg *m) CR_NODISCARD;
 /* Copies the result into out (its arena). */
-cr_err cr_chat_acc_reply(cr_chat_acc *a, cr_provider_reply *out);
+cr_err cr_chat_acc_reply(cr_chat_acc *a, cr_provider_reply *out) CR_NODISCARD;
 /* The "error" of an API error body, or the body's first bytes, for messages. */
 void cr_provider_error_text(const char *body, size_t len, char *out, size_t cap);
 
@@ -86,7 +86,7 @@ typedef struct cr_http_res {
 /* One attempt. CR_OK only for a 2xx with the expected content type (and,
  * streaming, an event sink that accepted every event and a [DONE] or end).
  * res->body is initialised by the call; release it with cr_buf_release. */
-cr_err cr_http_once(const cr_http_req *q, cr_http_res *res, cr_msg *m);
+cr_err cr_http_once(const cr_http_req *q, cr_http_res *res, cr_msg *m) CR_NODISCARD;
 
 /* ---- the handle ---- */
 
@@ -101,15 +101,15 @@ struct cr_provider {
 
 /* What one provider does for one chat, without failover or metering. */
 cr_err cr_openai_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
-		      cr_chat_acc *acc, int *attempts, int *retryable, cr_msg *m);
+		      cr_chat_acc *acc, int *attempts, int *retryable, cr_msg *m) CR_NODISCARD;
 cr_err cr_openai_embed(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim,
-		       const cr_cancel *cancel, cr_msg *m);
+		       const cr_cancel *cancel, cr_msg *m) CR_NODISCARD;
 cr_err cr_openai_models(cr_provider *p, cr_arena *a, const char ***ids, size_t *n, const cr_cancel *cancel,
-			cr_msg *m);
+			cr_msg *m) CR_NODISCARD;
 cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
-		     cr_chat_acc *acc, cr_msg *m);
+		     cr_chat_acc *acc, cr_msg *m) CR_NODISCARD;
 cr_err cr_local_embed(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim,
-		      const cr_cancel *cancel, cr_msg *m);
+		      const cr_cancel *cancel, cr_msg *m) CR_NODISCARD;
 void cr_local_free(struct cr_local *l);
 
 #endif

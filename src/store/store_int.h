@@ -65,15 +65,15 @@ struct cr_store {
 };
 
 /* The SQLite back end: DATA/catalog.db. */
-cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m);
+cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m) CR_NODISCARD;
 /* Its connection, for the back end's other files (sqlite_provider.c). */
 struct sqlite3 *cr_store_sqlite_db(cr_store *s);
 extern const cr_store_prov_vt cr_store_sqlite_prov_vt;
 
 /* Groups as stored: sorted, comma-separated decimal ids ("" = none). */
-cr_err cr_store_groups_format(const uint32_t *g, uint32_t n, cr_buf *out);
+cr_err cr_store_groups_format(const uint32_t *g, uint32_t n, cr_buf *out) CR_NODISCARD;
 /* Parses the stored form into `out` (reset first) as a uint32_t array of *n
  * ids; malformed text gives CR_ECORRUPT. */
-cr_err cr_store_groups_parse(const char *s, cr_buf *out, uint32_t *n);
+cr_err cr_store_groups_parse(const char *s, cr_buf *out, uint32_t *n) CR_NODISCARD;
 
 #endif

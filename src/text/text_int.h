@@ -93,7 +93,7 @@ typedef struct cr_stemmer {
 	uint64_t hits, misses, resets;
 } cr_stemmer;
 
-cr_err cr_stemmer_init(cr_stemmer *s, cr_msg *m);
+cr_err cr_stemmer_init(cr_stemmer *s, cr_msg *m) CR_NODISCARD;
 void cr_stemmer_release(cr_stemmer *s);
 int cr_text_is_stopword(const char *w, size_t n);
 /* Hash of a word whose bytes are followed by at least 8 zero bytes. */
@@ -121,7 +121,7 @@ typedef struct cr_morph {
 } cr_morph;
 
 /* Creates a tagger on the shared model (loaded once per process). */
-cr_err cr_mecab_init(cr_mecab *mc, cr_msg *m);
+cr_err cr_mecab_init(cr_mecab *mc, cr_msg *m) CR_NODISCARD;
 void cr_mecab_release(cr_mecab *mc);
 typedef int (*cr_morph_fn)(void *ctx, const cr_morph *mo);
 /* Segments sentence[0..len) and calls fn for each content morpheme (particles,

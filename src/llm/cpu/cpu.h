@@ -34,7 +34,7 @@ uint16_t cr_f32_to_bf16(float f);
 /* Rows of weights in type t to float, and back (quantization for the model
  * generator and tests; n must be a multiple of the type's block). */
 void cr_dequant_row(cr_ttype t, const void *src, float *dst, int64_t n);
-cr_err cr_quant_row(cr_ttype t, const float *src, void *dst, int64_t n);
+cr_err cr_quant_row(cr_ttype t, const float *src, void *dst, int64_t n) CR_NODISCARD;
 
 /*
  * y[i][r] = sum_c W[r][c] * x[i][c] for i < m, r < rows.
