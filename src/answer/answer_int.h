@@ -28,6 +28,10 @@ cr_err cr_termset_add(cr_termset *s, const char *t, uint32_t len, float w) CR_NO
 /* The weight of a term, or 0 when absent. */
 float cr_termset_get(const cr_termset *s, const char *t, uint32_t len);
 
+/* The weight of t's terms found in `in`, over t's total weight (0 for an
+ * empty t); the total goes to *total_out when it is not NULL. */
+float cr_termset_coverage(const cr_termset *t, const cr_termset *in, float *total_out);
+
 /* The function words ("is", "what", 何, いつ...) as this analyzer gives them. */
 cr_err cr_ans_stopwords(cr_analyzer *an, cr_termset *out) CR_NODISCARD;
 
@@ -53,6 +57,8 @@ typedef struct cr_span {
  * only, so a row stays whole with its "Header: value" cells. Spans are
  * trimmed of white space; empty ones are left out. Array in arena a.
  */
+/* Is a document of this type made of rows (spreadsheets, CSV)? */
+int cr_ans_rows(const char *type);
 cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span **out, size_t *n) CR_NODISCARD;
 
 #endif

@@ -34,8 +34,6 @@ const char *cr_answer_lang(const char *text)
 	return "en";
 }
 
-static int is_rows(const char *type) { return type && (!strcmp(type, "xlsx") || !strcmp(type, "csv")); }
-
 /* Does the question ask for a figure, a date or a time? */
 static int wants_figure(const char *q)
 {
@@ -66,11 +64,11 @@ typedef struct pick {
  * a figure and the sentence states one, and a penalty past LONG_SENTENCE.
  */
 static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *q,
-			    float q_total, int figure, const cr_source *src, size_t i_src, pick *best)
+			    int figure, const cr_source *src, size_t i_src, pick *best)
 {
 	cr_span *sp;
 	size_t n;
-	cr_err e = cr_ans_split(a, src->text, src->len, is_rows(src->type), &sp, &n);
+	cr_err e = cr_ans_split(a, src->text, src->len, cr_ans_rows(src->type), &sp, &n);
 	for (size_t i = 0; i < n && !e; i++) {
 		cr_termset st, sn;
 		cr_termset_init(&st, a);
@@ -78,14 +76,10 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 		e = cr_ans_terms(an, src->text + sp[i].start, sp[i].len, 0, stop, &st, &sn);
 		if (e)
 			break;
-		float got = 0;
-		for (size_t j = 0; j < q->cap; j++)
-			if (q->keys[j] && cr_termset_get(&st, q->keys[j], q->lens[j]) > 0)
-				got += q->weights[j];
 		size_t novel = 0;
 		for (size_t j = 0; j < st.cap; j++)
 			novel += st.keys[j] && st.keys[j][0] == 'w' && cr_termset_get(q, st.keys[j], st.lens[j]) <= 0;
-		float cov = got / q_total;
+		float cov = cr_termset_coverage(q, &st, NULL);
 		float score = cov + 0.08f / (1.0f + (float)i_src);
 		if (!novel)
 			score -= 0.3f;
@@ -181,7 +175,6 @@ cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_a
 	if (!e)
 		e = cr_ans_terms(an, question, strlen(question), CR_ANALYZE_QUERY, &stop, &qt, NULL);
 	/* a number the question states (three digits or more) is its most specific term: weight 2 */
-	float q_total = 0;
 	for (size_t j = 0; j < qt.cap; j++)
 		if (qt.keys[j]) {
 			int digits = 1, n_digits = 0;
@@ -192,14 +185,13 @@ cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_a
 			}
 			if (digits && n_digits >= 3) /* "5,000", "10218"; not the 7 of "KR-7" */
 				qt.weights[j] = 2.0f;
-			q_total += qt.weights[j];
 		}
 	int figure = wants_figure(question);
 	pick best = {0};
-	for (size_t i = 0; i < out->n_sources && !e && q_total > 0; i++) {
+	for (size_t i = 0; i < out->n_sources && !e && qt.n; i++) {
 		e = o ? cr_cancel_check(o->cancel) : CR_OK;
 		if (!e)
-			e = best_sentence(an, a, &stop, &qt, q_total, figure, &out->sources[i], i, &best);
+			e = best_sentence(an, a, &stop, &qt, figure, &out->sources[i], i, &best);
 	}
 
 	const char *draft = NULL;

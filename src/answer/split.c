@@ -3,6 +3,8 @@
 
 #include "answer_int.h"
 
+int cr_ans_rows(const char *type) { return type && (!strcmp(type, "xlsx") || !strcmp(type, "csv")); }
+
 static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 typedef struct spans {

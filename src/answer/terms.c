@@ -64,6 +64,20 @@ float cr_termset_get(const cr_termset *s, const char *t, uint32_t len)
 	return s->keys[i] ? s->weights[i] : 0;
 }
 
+float cr_termset_coverage(const cr_termset *t, const cr_termset *in, float *total_out)
+{
+	float total = 0, got = 0;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->keys[i]) {
+			total += t->weights[i];
+			if (cr_termset_get(in, t->keys[i], t->lens[i]) > 0)
+				got += t->weights[i];
+		}
+	if (total_out)
+		*total_out = total;
+	return total > 0 ? got / total : 0;
+}
+
 /*
  * Function words: what a question or a sentence says besides its subject.
  * Analyzed with the caller's analyzer (cr_ans_stopwords), so they match

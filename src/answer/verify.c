@@ -25,8 +25,6 @@ typedef struct srcinfo {
 	size_t n_sents;
 } srcinfo;
 
-static int is_rows(const cr_source *s) { return s->type && (!strcmp(s->type, "xlsx") || !strcmp(s->type, "csv")); }
-
 static cr_err src_prepare(cr_analyzer *an, cr_arena *a, const cr_source *s, srcinfo *si)
 {
 	if (si->ready)
@@ -35,24 +33,9 @@ static cr_err src_prepare(cr_analyzer *an, cr_arena *a, const cr_source *s, srci
 	cr_termset_init(&si->numbers, a);
 	cr_err e = cr_ans_terms(an, s->text, s->len, 0, NULL, &si->terms, &si->numbers);
 	if (!e)
-		e = cr_ans_split(a, s->text, s->len, is_rows(s), &si->sents, &si->n_sents);
+		e = cr_ans_split(a, s->text, s->len, cr_ans_rows(s->type), &si->sents, &si->n_sents);
 	si->ready = !e;
 	return e;
-}
-
-/* Weight of `t` found in `in`, over t's total weight. */
-static float coverage(const cr_termset *t, const cr_termset *in, float *total_out)
-{
-	float total = 0, got = 0;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->keys[i]) {
-			total += t->weights[i];
-			if (cr_termset_get(in, t->keys[i], t->lens[i]) > 0)
-				got += t->weights[i];
-		}
-	if (total_out)
-		*total_out = total;
-	return total > 0 ? got / total : 0;
 }
 
 static int numbers_in(const cr_termset *nums, const cr_termset *in)
@@ -86,7 +69,7 @@ static cr_err best_quote(cr_analyzer *an, cr_arena *a, const cr_source *s, const
 		cr_err e = cr_ans_terms(an, s->text + si->sents[i].start, si->sents[i].len, 0, NULL, &st, NULL);
 		if (e)
 			return e;
-		float c = coverage(want, &st, NULL);
+		float c = cr_termset_coverage(want, &st, NULL);
 		if (c > best)
 			best = c, bi = i;
 	}
@@ -246,7 +229,7 @@ cr_err cr_answer_verify(cr_analyzer *an, cr_arena *a, const char *text, const cr
 			if (e)
 				break;
 			float total;
-			float cov = coverage(&st, &si[si_i].terms, &total);
+			float cov = cr_termset_coverage(&st, &si[si_i].terms, &total);
 			const char *why = NULL;
 			if (total <= 0)
 				why = cr_arena_printf(a, "nothing in the sentence to check against [%d]", mk);
