@@ -17,22 +17,8 @@
 
 #include "cristal/store.h"
 
-static char dir[256];
-
-static int setup(void **st)
-{
-	snprintf(dir, sizeof dir, "/tmp/cr_test_store.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown(void **st)
-{
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-	return 0;
-}
+#define TMPDIR_NAME "/tmp/cr_test_store.XXXXXX"
+#include "test_tmpdir.h"
 
 static cr_store *open_store(void)
 {
