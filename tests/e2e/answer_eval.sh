@@ -12,11 +12,12 @@ c() { "$CR_BIN" --data "$tmp/data" "$@"; }
 cd "$CR_SOURCE_DIR"
 c init >/dev/null
 c ingest samples >/dev/null
-c eval ask --questions tests/data/ask-samples.jsonl --json >"$tmp/eval.json"
+c eval ask --questions tests/data/ask-samples.jsonl --mode bm25 --json >"$tmp/eval.json"
 c eval ask --questions tests/data/ask-samples.jsonl
 python3 - "$tmp/eval.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
+assert r["mode"] == "extractive" and r["retrieval"] == "bm25", r
 a = r["all"]
 assert a["questions"] >= 40, a
 assert a["accuracy"] >= 0.75, a
@@ -28,6 +29,12 @@ for lang in ("en", "ja"):
 for q in r["questions"]:
     assert q["found"] or not q["citations"], q   # "do not say" cites nothing
 PY
+# a retriever that is not built yet is a usage error (2), not a silent bm25 run
+set +e
+c eval ask --questions tests/data/ask-samples.jsonl --mode hybrid 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "no vector index" "$tmp/err" || { echo "FAIL: --mode hybrid gave $rc: $(cat "$tmp/err")" >&2; exit 1; }
 # a malformed question line is a clear error, not a crash
 printf '{"id":"x","question":3}\n' >"$tmp/bad.jsonl"
 if c eval ask --questions "$tmp/bad.jsonl" 2>"$tmp/err"; then echo "FAIL: bad line accepted" >&2; exit 1; fi
