@@ -8,7 +8,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev git
 libsodium-dev libsqlite3-dev libjansson-dev libutf8proc-dev libstemmer-dev
 libmecab-dev mecab-ipadic-utf8 libxml2-dev libzip-dev libpoppler-glib-dev
 libgmime-3.0-dev libuchardet-dev libcmocka-dev libcurl4-openssl-dev
-libmicrohttpd-dev libxapian-dev python3 procps"
+libmicrohttpd-dev libxapian-dev python3 procps python3-hnswlib python3-numpy"
 # Node.js and npm run the llama.cpp oracle; a machine that already has them
 # (e.g. from NodeSource, whose nodejs conflicts with Debian's npm) keeps its own.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

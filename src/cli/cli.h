@@ -46,6 +46,7 @@ int cmd_generate(cr_cli *cli, int argc, char **argv);
 int cmd_tokenize(cr_cli *cli, int argc, char **argv);
 int cmd_embed(cr_cli *cli, int argc, char **argv);
 int cmd_bench_model(cr_cli *cli, int argc, char **argv);
+int cmd_bench_vectors(cr_cli *cli, int argc, char **argv);
 int cmd_provider(cr_cli *cli, int argc, char **argv);
 int cmd_usage(cr_cli *cli, int argc, char **argv);
 

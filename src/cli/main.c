@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "cristal/llm.h"
 #include "cristal/text.h"
+#include "cristal/vector.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ static const struct {
 	{"tokenize", cmd_tokenize, "token ids of a text under a model's tokenizer"},
 	{"embed", cmd_embed, "a normalized embedding vector from an embedding model"},
 	{"bench-model", cmd_bench_model, "prompt (pp512) and generation (tg128) speed of a model"},
+	{"bench-vectors", cmd_bench_vectors, "HNSW build and search over fvecs files (recall benchmark)"},
 	{"provider", cmd_provider, "model providers: add NAME --kind local|openai ... | list | rm | default | test"},
 	{"usage", cmd_usage, "provider calls metered by day: tokens, time, cost"},
 };
@@ -72,6 +74,7 @@ static void read_env(cr_cli *cli)
 	v = getenv("CR_CPU");
 	if (cr_cpu_configure(v, !(amx && !strcmp(amx, "0"))))
 		cr_log(CR_LOG_WARN, "CR_CPU=%s: unknown level (ref, avx2, avx512); using the best this CPU has", v);
+	CR_IGNORE(cr_vec_configure(v)); /* the same levels; an unknown one was reported above */
 	if ((v = getenv("CR_MECAB_DICDIR")) && *v && cr_text_set_mecab_dicdir(v))
 		cr_log(CR_LOG_WARN, "CR_MECAB_DICDIR: path too long; using the default dictionary");
 }
