@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev git
-libsodium-dev libsqlite3-dev libjansson-dev libutf8proc-dev libstemmer-dev
+libsodium-dev libssl-dev libsqlite3-dev libjansson-dev libutf8proc-dev libstemmer-dev
 libmecab-dev mecab-ipadic-utf8 libxml2-dev libzip-dev libpoppler-glib-dev
 libgmime-3.0-dev libuchardet-dev libcmocka-dev libcurl4-openssl-dev
 libmicrohttpd-dev libxapian-dev python3 procps python3-hnswlib python3-numpy"

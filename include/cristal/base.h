@@ -160,7 +160,7 @@ CR_API void cr_mmap_close(cr_mmap *mm);
 /* ---- hashing ----------------------------------------------------------- */
 
 CR_API uint64_t cr_hash64(const void *p, size_t n, uint64_t seed); /* fast, not cryptographic */
-/* SHA-256 as 64 lowercase hex chars + NUL (libsodium). */
+/* SHA-256 as 64 lowercase hex chars + NUL (OpenSSL libcrypto). */
 CR_API void cr_sha256_hex(const void *p, size_t n, char out[65]);
 
 /* ---- UTF-8 ------------------------------------------------------------- */

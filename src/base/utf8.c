@@ -1,6 +1,8 @@
 /* utf8.c — strict UTF-8 decoding, encoding and sanitising. */
 #include "cristal/base.h"
 
+#include <string.h>
+
 int cr_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
 {
 	if (n == 0)
@@ -58,6 +60,16 @@ int cr_utf8_valid(const uint8_t *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
+		/* ASCII eight bytes at a time: most text is mostly ASCII */
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		if (s[i] < 0x80) { i++; continue; }
 		uint32_t cp;
 		int l = cr_utf8_decode(s + i, n - i, &cp);

@@ -157,6 +157,8 @@ static int utf16_score(const uint8_t *b, size_t n, int big_endian)
 static int sniff_utf16(const uint8_t *b, size_t n)
 {
 	size_t w = CR_MIN(n, SNIFF_MAX), z_even = 0, z_odd = 0;
+	if (!memchr(b, 0, w))
+		return 0; /* no NUL byte: not UTF-16 (the common case, one fast pass) */
 	for (size_t i = 0; i < w; i++)
 		if (b[i] == 0) {
 			if (i & 1)
@@ -248,6 +250,8 @@ static int mostly_utf8(const uint8_t *b, size_t n)
 static int has_iso2022jp_escape(const uint8_t *b, size_t n)
 {
 	n = CR_MIN(n, SNIFF_MAX);
+	if (!memchr(b, 0x1b, n))
+		return 0; /* no ESC at all (the common case, one fast pass) */
 	for (size_t i = 0; i < n; i++)
 		if (b[i] >= 0x80)
 			return 0;

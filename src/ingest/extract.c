@@ -535,12 +535,20 @@ static const char *guess_lang(const cr_doc *d)
 		const uint8_t *s = (const uint8_t *)d->sections[i].text;
 		size_t n = d->sections[i].len, k = 0;
 		while (k < n && total < 4096) {
-			uint32_t cp;
+			uint32_t cp = s[k];
+			if (cp < 0x80) { /* ASCII inline: the decoder call cost more than the rest */
+				k++;
+				if (cp <= 0x40)
+					continue; /* space, digits, punctuation */
+				total++;
+				latin += (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+				continue;
+			}
 			int l = cr_utf8_decode(s + k, n - k, &cp);
 			if (l <= 0)
 				l = 1, cp = 0;
 			k += (size_t)l;
-			if (cp <= ' ' || (cp >= 0x21 && cp <= 0x40))
+			if (cp == 0)
 				continue;
 			total++;
 			if ((cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xff66 && cp <= 0xff9f))

@@ -67,11 +67,54 @@ static void test_utf8(void **st)
 	cr_buf_release(&b);
 }
 
+/* The reference cr_utf8_valid had before its eight-bytes-at-a-time ASCII
+ * path: one decode per sequence. */
+static int utf8_valid_ref(const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		int l = cr_utf8_decode(s + i, n - i, &cp);
+		if (!l)
+			return 0;
+		i += (size_t)l;
+	}
+	return 1;
+}
+
+static void test_utf8_valid_fast(void **st)
+{
+	/* ASCII runs of every length around the 8-byte blocks, then a valid
+	 * or a broken sequence, at every alignment: fast and reference agree */
+	static const char *tails[] = {"\xe6\x97\xa5", "\xe6\x97", "\xff", "\xc3\xa9z", "\xf0\x9f\x98\x80", "\xed\xa0\x80"};
+	uint8_t buf[64];
+	int n_valid = 0, n_invalid = 0;
+	for (size_t lead = 0; lead < 20; lead++)
+		for (size_t t = 0; t < CR_ARRAY_LEN(tails); t++)
+			for (size_t trail = 0; trail < 12; trail++) {
+				size_t n = 0, tl = strlen(tails[t]);
+				memset(buf, 'a', lead);
+				n = lead;
+				memcpy(buf + n, tails[t], tl);
+				n += tl;
+				memset(buf + n, 'b', trail);
+				n += trail;
+				int want = utf8_valid_ref(buf, n);
+				assert_int_equal(cr_utf8_valid(buf, n), want);
+				want ? n_valid++ : n_invalid++;
+			}
+	assert_true(n_valid > 0 && n_invalid > 0);
+}
+
 static void test_hash_file(void **st)
 {
 	char hex[65];
 	cr_sha256_hex("abc", 3, hex);
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	cr_sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	cr_sha256_hex(two_blocks, strlen(two_blocks), hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 	assert_int_not_equal(cr_hash64("a", 1, 0), cr_hash64("b", 1, 0));
 	char path[] = "/tmp/cr_test_base_XXXXXX";
 	int fd = mkstemp(path);
@@ -262,7 +305,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena), cmocka_unit_test(test_buf),
-		cmocka_unit_test(test_utf8), cmocka_unit_test(test_hash_file),
+		cmocka_unit_test(test_utf8), cmocka_unit_test(test_utf8_valid_fast), cmocka_unit_test(test_hash_file),
 		cmocka_unit_test(test_pool), cmocka_unit_test(test_pool_reentrant),
 		cmocka_unit_test(test_pool_concurrent), cmocka_unit_test(test_write_atomic_threads),
 		cmocka_unit_test(test_alloc_fail),
