@@ -92,7 +92,8 @@ CR_API void cr_store_last_chunk_ids(cr_store *s, int64_t *first, int64_t *last);
 /* Deletes a document, its chunks and its child documents (attachments). */
 CR_API cr_err cr_store_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted_chunk_ids, cr_msg *m) CR_NODISCARD;
 
-/* Calls fn for every document of a source (id, name, hash); stop by returning non-zero. */
+/* Calls fn for every document of a source (id, name, hash), or of every
+ * source when source_id < 0, in id order; stop by returning non-zero. */
 typedef int (*cr_store_doc_fn)(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size);
 CR_API cr_err cr_store_docs_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 

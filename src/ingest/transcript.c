@@ -5,7 +5,8 @@
  * Both are a list of cues: a timing line "start --> end" followed by text
  * lines up to an empty line.
  *
- *   WebVTT  "WEBVTT" header (optional BOM, optional text after a space/tab),
+ *   WebVTT  "WEBVTT" header (optional BOM, optional text after a space/tab,
+ *           which becomes the title, a leading " - " dropped),
  *           then blocks; a cue may have an identifier line before the timing;
  *           times are [hh:]mm:ss.ttt; cue settings may follow the end time;
  *           NOTE / STYLE / REGION blocks are skipped. The speaker comes from
@@ -404,6 +405,12 @@ static cr_err parse_cues(cr_xctx *x, const char *s, size_t n, cr_doc *d, int vtt
 		if (!next_tline(&c, &l) || l.n < 6 || memcmp(l.s, "WEBVTT", 6) != 0 ||
 		    (l.n > 6 && l.s[6] != ' ' && l.s[6] != '\t'))
 			return cr_fail(x->m, CR_ECORRUPT, "vtt: missing WEBVTT header");
+		/* text after the signature describes the file: the title */
+		size_t h = 6;
+		while (h < l.n && (l.s[h] == ' ' || l.s[h] == '\t' || l.s[h] == '-'))
+			h++;
+		if (h < l.n && !d->title)
+			d->title = cr_arena_strndup(x->a, l.s + h, l.n - h);
 		/* header block runs to the first blank line */
 		while (next_tline(&c, &l) && !blank(&l))
 			;

@@ -787,6 +787,9 @@ static cr_err doc_iter(sq_store *q, const char *sql, int64_t arg, cr_store_doc_f
 static cr_err sq_docs_of_source(cr_store *s, int64_t source_id, int files_only, cr_store_doc_fn fn, void *ctx,
 				cr_msg *m)
 {
+	if (source_id < 0) /* every document of every source */
+		return doc_iter(SQ(s), "SELECT id, name, hash, mtime, size FROM documents WHERE ?1 < 0 ORDER BY id",
+				source_id, fn, ctx, m);
 	return doc_iter(SQ(s),
 			files_only ? "SELECT id, name, hash, mtime, size FROM documents"
 				     " WHERE source_id = ?1 AND parent_id IS NULL ORDER BY id"

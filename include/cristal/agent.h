@@ -1,0 +1,153 @@
+/*
+ * agent.h — analyses over the corpus: what the agent layer adds on top of
+ * search and answers. So far: meetings (their date, decisions and action
+ * items with owner, task and due date), with rules alone (no model).
+ *
+ *   corpus documents ──► meeting material? (transcripts, minutes, meeting
+ *                        mails: type, name, title, the text's first lines)
+ *                    ──► the meeting's date (a dated label in the text,
+ *                        a date in the file name, a dated title or first
+ *                        lines, the document's own date)
+ *                    ──► sentences with their speaker and location
+ *                    ──► decisions ("we decided", 決定 ...) and action
+ *                        items (a named owner, or the speaker who
+ *                        volunteers), each due date normalised against
+ *                        the meeting's date (cr_due_find)
+ *
+ * Layering: agent uses answer and corpus, never the reverse. Everything a
+ * result holds lives in the caller's arena. The functions here may run on
+ * any number of threads at once on one corpus (connections and analyzers
+ * come from the corpus's pools).
+ */
+#ifndef CRISTAL_AGENT_H
+#define CRISTAL_AGENT_H
+
+#include "cristal/answer.h"
+#include "cristal/base.h"
+#include "cristal/corpus.h"
+
+/* ---- due dates (src/agent/due.c) -------------------------------------- */
+
+/* A calendar date; y == 0 means unknown. */
+typedef struct cr_ymd {
+	int y, m, d;
+} cr_ymd;
+
+/* Kinds of due-date expressions (for measuring each kind on its own). */
+typedef enum cr_due_kind {
+	CR_DUE_NONE = 0,
+	CR_DUE_DATE,    /* a calendar date: "December 13", 12月5日, 2026-06-01, 6/15, "the 15th", 来月10日 */
+	CR_DUE_WEEKDAY, /* a day of a week: "by Friday", "next Monday", "Friday next week", 来週金曜 */
+	CR_DUE_WEEK,    /* a whole week, due its Friday: "this week", "end of next week", 今週中, 再来週 */
+	CR_DUE_DAY,     /* today or a day after: "EOD", "EOD tomorrow", 明日中, 本日中 */
+	CR_DUE_MONTH,   /* a month's end: "end of month", "end of June", 月末, 来月末, 今月中 */
+	CR_DUE_PERIOD,  /* a quarter's or year's end: "by Q3", "end of year", 年内, 年度末 */
+	CR_DUE_SPAN,    /* after a span: "in two weeks", "within 3 days", 3日以内, 2週間後 */
+	CR_DUE_VAGUE,   /* said, but no date: "ASAP", "mid-June", "next meeting", 至急, 次回まで, 6月中旬 */
+	CR_DUE_N_KINDS
+} cr_due_kind;
+
+/* "date", "weekday", ... "vague" ("none" for CR_DUE_NONE). */
+CR_API const char *cr_due_kind_name(cr_due_kind k);
+
+typedef struct cr_due {
+	cr_due_kind kind;  /* CR_DUE_NONE: no expression found */
+	cr_ymd date;       /* the due date; y == 0 when it cannot be resolved */
+	size_t off, len;   /* the expression in the text given, with its "by" / までに */
+} cr_due;
+
+/*
+ * Finds the due-date expression of a sentence (English or Japanese, ASCII
+ * or full-width digits) and resolves it against the meeting's date `ref`
+ * (y == 0: unknown; then only dates that carry their year resolve). When a
+ * sentence has several, the one marked as a deadline ("by", "until",
+ * "before", "due", まで, までに, 中に) wins, else the first. Returns 1 when an
+ * expression was found (out->kind != CR_DUE_NONE), else 0.
+ *
+ * Conventions: weeks run Monday to Sunday and a week is due on its Friday;
+ * "next <weekday>" is that day of next week, a bare weekday the first one
+ * after the meeting day; a month and day without a year is the meeting's
+ * year unless that lies more than 90 days before the meeting (then the
+ * next year's); "the 15th" is this month's, or next month's once passed;
+ * quarters are calendar quarters; 年度末 is 31 March (Japanese fiscal year).
+ * A date followed by の (12月5日の会議) modifies a noun and is no deadline.
+ */
+CR_API int cr_due_find(const char *text, size_t len, cr_ymd ref, cr_due *out);
+
+/* Writes "YYYY-MM-DD" (11 bytes with the NUL). */
+CR_API void cr_ymd_iso(cr_ymd d, char out[11]);
+/* Days since 1970-01-01 (proleptic Gregorian), and back. */
+CR_API int64_t cr_ymd_days(cr_ymd d);
+CR_API cr_ymd cr_ymd_from_days(int64_t days);
+
+/* ---- meetings (src/agent/meetings.c) ---------------------------------- */
+
+typedef struct cr_decision {
+	const char *text;
+	cr_loc loc; /* the chunk's location (as citations give it), speaker set to who said it */
+} cr_decision;
+
+typedef struct cr_action {
+	const char *owner;    /* as the text writes the name (honorifics such as さん dropped) */
+	const char *task;
+	cr_ymd due;           /* y == 0: null */
+	const char *due_text; /* the expression as written, NULL when none */
+	cr_due_kind due_kind;
+	cr_loc loc;
+} cr_action;
+
+typedef struct cr_meeting {
+	const char *doc;   /* external name, as in search results */
+	int64_t doc_id;
+	const char *title;
+	const char *type;
+	const char *lang;  /* "en" or "ja" (kana or kanji in the text) */
+	cr_ymd date;       /* y == 0: unknown */
+	const char *date_from; /* "content", "name", "title", "metadata" or NULL */
+	cr_decision *decisions;
+	size_t n_decisions;
+	cr_action *actions;
+	size_t n_actions;
+} cr_meeting;
+
+/* What the extraction reads: one document's catalog facts and its text
+ * (cr_corpus_doc_text). */
+typedef struct cr_meeting_input {
+	const char *doc, *title, *type;
+	int64_t doc_id;
+	int64_t date; /* the document's own date (unix seconds; 0: none) */
+	const cr_doc_text *text;
+} cr_meeting_input;
+
+/*
+ * Extracts one meeting from a document's text (pure: no corpus needed).
+ * Everything lives in arena a. Fails only on memory.
+ */
+CR_API cr_err cr_meeting_extract(cr_arena *a, const cr_meeting_input *in, cr_meeting *out, cr_msg *m) CR_NODISCARD;
+
+/* Does this document look like meeting material (transcript, minutes,
+ * meeting mail)? From its type, name, title and the text's beginning. */
+CR_API int cr_meeting_like(const char *doc, const char *title, const char *type, const char *text, size_t len);
+
+typedef struct cr_meetings_opts {
+	/* NULL: every meeting document in the corpus. A document name or a
+	 * folder of names ("samples/meetings"): those documents (a single
+	 * document is analysed whatever it looks like). Otherwise a search
+	 * query: its meeting documents among the top k. */
+	const char *scope;
+	int k;                   /* query results to consider (default 50) */
+	const cr_principal *who; /* ACL filter for queries (NULL: everything) */
+	const cr_cancel *cancel; /* checked between documents; may be NULL */
+} cr_meetings_opts;
+
+/* The meetings in scope, ordered by date then name, in arena a. */
+CR_API cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, cr_meeting **out,
+				size_t *n, cr_msg *m) CR_NODISCARD;
+
+/* Appends {"meetings": [{"doc", "date", "title", "decisions": [{"text",
+ * "location"}], "actions": [{"owner", "task", "due", "due_text",
+ * "location"}]}]}; "location" as in citations (cr_corpus_loc_json), "date"
+ * and "due" ISO dates or null. No trailing newline. */
+CR_API cr_err cr_meetings_json(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
+
+#endif
