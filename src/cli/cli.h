@@ -49,6 +49,9 @@ int cmd_bench_model(cr_cli *cli, int argc, char **argv);
 int cmd_bench_vectors(cr_cli *cli, int argc, char **argv);
 int cmd_provider(cr_cli *cli, int argc, char **argv);
 int cmd_usage(cr_cli *cli, int argc, char **argv);
+int cmd_analyze(cr_cli *cli, int argc, char **argv);
+/* `eval meetings` (cmd_eval_meetings.c), reached through cmd_eval. */
+int cli_eval_meetings(cr_cli *cli, int argc, char **argv);
 
 /* Opens provider `name` (NULL: the default) from the catalog s, with its
  * fallbacks if asked, keys read from the environment, calls metered in s,

@@ -24,7 +24,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] eval ask --questions FILE [--mode bm25] [-k N] [--json] [--verbose]\n\n"
+	fprintf(f, "usage: cristal [--data DIR] eval ask --questions FILE [--mode bm25] [-k N] [--json] [--verbose]\n"
+		   "       cristal [--data DIR] eval meetings --expected FILE [--json] [--verbose] [PATH|QUERY]\n\n"
 		   "Scores cristal ask over a question set (JSON Lines {\"id\", \"question\",\n"
 		   "\"answers\": [...], \"sources\": [...]}): answer accuracy, citation precision and\n"
 		   "source recall@k, overall and per question language. --mode names the retriever:\n"
@@ -98,6 +99,8 @@ int cmd_eval(cr_cli *cli, int argc, char **argv)
 					     {0}};
 	int json = 0, verbose = 0, k = 0, c;
 	const char *questions = NULL;
+	if (argc > 1 && !strcmp(argv[1], "meetings"))
+		return cli_eval_meetings(cli, argc - 1, argv + 1);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
 		switch (c) {
