@@ -72,6 +72,7 @@ typedef struct ctx {
 	int list;      /* 1: action items follow, 2: decisions follow */
 	int list_recap;/* the action list was announced inside a transcript turn */
 	int blank;     /* the line before was blank */
+	int sentence, last_sentence; /* counters: the sentence read, the one that gave the last action */
 } ctx;
 
 /* ---- small string helpers ----------------------------------------------- */
@@ -445,6 +446,44 @@ static void push_action(ctx *c, const cr_action *a)
 	c->act[c->n_act++] = *a;
 }
 
+/* Do two tasks share at least two content words (ASCII words of four
+ * letters or more, or pairs of kanji/katakana)? */
+static int similar(const char *a, const char *b)
+{
+	if (!a || !b)
+		return 0;
+	int common = 0;
+	size_t na = strlen(a), nb = strlen(b);
+	for (size_t i = 0; i < na && common < 2;) {
+		unsigned char ch = (unsigned char)a[i];
+		if (isalpha(ch)) {
+			size_t j = i;
+			while (j < na && isalpha((unsigned char)a[j]))
+				j++;
+			if (j - i >= 4) {
+				for (size_t k = 0; k + (j - i) <= nb; k++)
+					if (!strncasecmp(b + k, a + i, j - i) && (k == 0 || !isalpha((unsigned char)b[k - 1]))) {
+						common++;
+						break;
+					}
+			}
+			i = j;
+		} else if (ch >= 0xE3 && i + 6 <= na && (unsigned char)a[i + 3] >= 0xE3 &&
+			   !(ch == 0xE3 && (unsigned char)a[i + 1] == 0x81) &&
+			   !((unsigned char)a[i + 3] == 0xE3 && (unsigned char)a[i + 4] == 0x81)) {
+			/* two characters that are neither hiragana (E3 81 xx / E3 82 80-9F) */
+			char pair[7];
+			memcpy(pair, a + i, 6);
+			pair[6] = 0;
+			if (strstr(b, pair))
+				common++;
+			i += 3;
+		} else
+			i++;
+	}
+	return common >= 2;
+}
+
 static int same_owner(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -506,12 +545,28 @@ static void add_action(ctx *c, const char *owner, size_t owner_n, const char *t,
 				if (c->act[i].due.y && same_owner(c->act[i].owner, own))
 					return;
 		}
-		/* the same owner and date said twice (a recap, a list after the text) */
+		/* the same owner and date said twice about the same thing (a recap,
+		 * a list after the text) */
 		for (size_t i = 0; i < c->n_act; i++)
 			if (found && a.due.y && same_owner(c->act[i].owner, own) && c->act[i].due.y == a.due.y &&
-			    c->act[i].due.m == a.due.m && c->act[i].due.d == a.due.d)
+			    c->act[i].due.m == a.due.m && c->act[i].due.d == a.due.d && similar(c->act[i].task, a.task))
 				return;
+		/* "I can fix it." then "I'll have a patch ready by Friday.": the
+		 * commitment just made gets its date */
+		if (found && c->n_act && c->last_sentence == c->sentence - 1) {
+			cr_action *prev = &c->act[c->n_act - 1];
+			if (!prev->due.y && !prev->due_text && !strcmp(prev->owner, own) && cr_loc_same(&prev->loc, &a.loc) &&
+			    (prev->loc.speaker == a.loc.speaker ||
+			     (prev->loc.speaker && a.loc.speaker && !strcmp(prev->loc.speaker, a.loc.speaker)))) {
+				prev->due = a.due;
+				prev->due_kind = a.due_kind;
+				prev->due_text = a.due_text;
+				c->last_sentence = c->sentence;
+				return;
+			}
+		}
 		push_action(c, &a);
+		c->last_sentence = c->sentence;
 		return;
 	}
 	size_t st = 0;
@@ -533,14 +588,32 @@ static void add_action(ctx *c, const char *owner, size_t owner_n, const char *t,
 
 /* ---- decisions ----------------------------------------------------------- */
 
-static int is_decision(const char *s, size_t n)
+/* Is a decision denied or left open ("not decided", 未定, "?")? */
+static int undecided(const char *s, size_t n)
 {
 	if (memchr(s, '?', n) || memfind(s, n, "？"))
-		return 0;
+		return 1;
 	static const char *const neg[] = {"not decided", "no decision", "haven't decided", "have not decided",
 					  "undecided", "not agreed", "didn't agree", "did not agree", "disagree",
 					  "to be decided", "tbd", "if approved", "not yet decided", "decide later",
-					  "decide next", "decision next"};
+					  "decide next", "decision next", "nothing was decided", "nothing decided",
+					  "still open", "left open", "no agreement"};
+	for (size_t i = 0; i < sizeof neg / sizeof *neg; i++)
+		if (ifind_word(s, n, neg[i]))
+			return 1;
+	static const char *const jneg[] = {"未定", "決まっていない", "決まっていません", "決まらなかった", "保留",
+					   "持ち越", "決定していない", "決めていない", "検討中", "決めましょう"};
+	for (size_t i = 0; i < sizeof jneg / sizeof *jneg; i++)
+		if (memfind(s, n, jneg[i]))
+			return 1;
+	return 0;
+}
+
+static int is_decision(const char *s, size_t n)
+{
+	if (undecided(s, n))
+		return 0;
+	static const char *const neg[] = {"not decided"};
 	for (size_t i = 0; i < sizeof neg / sizeof *neg; i++)
 		if (ifind_word(s, n, neg[i]))
 			return 0;
@@ -610,6 +683,22 @@ static int en_action(ctx *c, const char *s, size_t n, const char *speaker, const
 			}
 	}
 	int question = memchr(s, '?', n) != NULL;
+	/* "let's have / let's ask Mei check ..." */
+	static const char *const have[] = {"let's have ", "let us have ", "let's ask ", "let us ask ", "we'll have ",
+					   "we will have ", "we'll ask ", "we will ask "};
+	for (size_t i = 0; i < sizeof have / sizeof *have && !question; i++)
+		if (istarts(p, k, have[i])) {
+			size_t hl = strlen(have[i]);
+			size_t nl = en_name_at(c, p + hl, k - hl);
+			if (nl && hl + nl < k && p[hl + nl] == ' ') {
+				const char *t = p + hl + nl + 1;
+				size_t tk = k - hl - nl - 1;
+				if (istarts(t, tk, "to "))
+					t += 3, tk -= 3;
+				add_action(c, p + hl, nl, t, tk, NULL, 0, l, 0);
+				return 1;
+			}
+		}
 	/* first person */
 	static const char *const me[] = {"i'll ", "i will ", "i can ", "i'm going to ", "i am going to ", "let me ",
 					 "i'll take ", "i take ", "i volunteer to ", "i'd be happy to ", "i could "};
@@ -638,7 +727,8 @@ static int en_action(ctx *c, const char *s, size_t n, const char *speaker, const
 		const char *r = p + nl;
 		size_t rk = k - nl;
 		static const char *const will[] = {" will ", " is going to ", " to ", " has agreed to ", " agreed to ",
-						   " volunteered to ", " takes ", " owns ", " should "};
+						   " volunteered to ", " takes ", " owns ", " should ", " has the action to ",
+						   " has an action to ", " takes the action to ", " owns the action to "};
 		for (size_t i = 0; i < sizeof will / sizeof *will && !question; i++)
 			if (istarts(r, rk, will[i])) {
 				size_t wl = strlen(will[i]);
@@ -679,6 +769,43 @@ static int en_action(ctx *c, const char *s, size_t n, const char *speaker, const
 	return 0;
 }
 
+/* "task (Owner)" / "task（担当：Owner）" */
+static int list_item_owner_last(ctx *c, const char *s, size_t n, const cr_loc *l, int recap)
+{
+	size_t after = 0;
+	int ja = has_japanese(s, n);
+
+	const char *o = NULL, *b = NULL;
+	size_t on = 0;
+	while (n && (s[n - 1] == '.' || (n >= 3 && !memcmp(s + n - 3, "。", 3))))
+		n -= s[n - 1] == '.' ? 1 : 3;
+	if (n > 2 && s[n - 1] == ')') {
+		b = s + n - 1;
+		while (b > s && *b != '(')
+			b--;
+		o = b + 1;
+		on = (size_t)(s + n - 1 - o);
+	} else if (n > 6 && !memcmp(s + n - 3, "）", 3)) {
+		b = memfind(s, n, "（");
+		if (b) {
+			o = b + 3;
+			on = (size_t)(s + n - 3 - o);
+		}
+	}
+	if (o) {
+		size_t r;
+		if (label_of(o, on, &r) && (istarts(o, on, "owner") || starts(o, on, "担当")))
+			o += r, on -= r;
+		trim(&o, &on);
+		size_t k2 = ja ? ja_name_at(c, o, on, &after) : en_name_at(c, o, on);
+		if (k2 && k2 + 6 >= on) {
+			add_action(c, o, k2, s, (size_t)(b - s), NULL, 0, l, recap);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* The owner of a list item: "Owner: task", "Owner – task", "Owner to task",
  * "Owner will task", "task (Owner)", "Owner：task". */
 static int list_item(ctx *c, const char *s, size_t n, const cr_loc *l, int recap)
@@ -691,36 +818,8 @@ static int list_item(ctx *c, const char *s, size_t n, const cr_loc *l, int recap
 		nl = en_name_at(c, s, n);
 		after = nl;
 	}
-	if (!nl) {
-		/* "task (Owner)" / "task（担当：Owner）" */
-		const char *o = NULL;
-		size_t on = 0;
-		if (n > 2 && s[n - 1] == ')') {
-			const char *b = s + n - 1;
-			while (b > s && *b != '(')
-				b--;
-			o = b + 1;
-			on = (size_t)(s + n - 1 - o);
-		} else if (n > 6 && !memcmp(s + n - 3, "）", 3)) {
-			const char *b = memfind(s, n, "（");
-			if (b) {
-				o = b + 3;
-				on = (size_t)(s + n - 3 - o);
-			}
-		}
-		if (o) {
-			size_t r;
-			if (label_of(o, on, &r) && (istarts(o, on, "owner") || starts(o, on, "担当")))
-				o += r, on -= r;
-			trim(&o, &on);
-			size_t k2 = ja ? ja_name_at(c, o, on, &after) : en_name_at(c, o, on);
-			if (k2 && k2 + 6 >= on) {
-				add_action(c, o, k2, s, (size_t)(o - s), NULL, 0, l, recap);
-				return 1;
-			}
-		}
-		return 0;
-	}
+	if (!nl)
+		return list_item_owner_last(c, s, n, l, recap);
 	const char *r = s + after;
 	size_t rk = n - after;
 	static const char *const sep[] = {": ", ":", "：", " – ", " — ", " - ", " to ", " will ", "は", "が", "、", " は"};
@@ -730,7 +829,8 @@ static int list_item(ctx *c, const char *s, size_t n, const cr_loc *l, int recap
 			add_action(c, s, nl, r + wl, rk - wl, NULL, 0, l, recap);
 			return 1;
 		}
-	return 0;
+	/* "Send the list in two weeks (Tom)": the first word was no owner */
+	return list_item_owner_last(c, s, n, l, recap);
 }
 
 /* Japanese request or commitment; 1 if an action was added. */
@@ -777,6 +877,21 @@ static int ja_action(ctx *c, const char *s, size_t n, const char *speaker, const
 			add_action(c, p, nl, r + 3, rk - 3, NULL, 0, l, 0);
 			return 1;
 		}
+	}
+	/* "XのYはNAMEさんが来週中に調整する": an honorific name later in the sentence */
+	for (size_t j = 3; j + 6 < k; j++) {
+		if (((unsigned char)p[j] & 0xC0) == 0x80)
+			continue;
+		size_t aft = 0, nl2 = ja_name_at(c, p + j, k - j, &aft);
+		if (!nl2 || aft == nl2) /* a bare name mid-sentence is too weak */
+			continue;
+		const char *r = p + j + aft;
+		size_t rk = k - j - aft;
+		if ((starts(r, rk, "が") || starts(r, rk, "は")) && (due || request) && !past_or_done(r, rk)) {
+			add_action(c, p + j, nl2, r + 3, rk - 3, NULL, 0, l, 0);
+			return 1;
+		}
+		j += aft - 1;
 	}
 	/* the speaker's own sentence with a due date, ending in ます */
 	if (speaker && due && !request && k >= 6) {
@@ -855,7 +970,10 @@ static size_t sentence_len(const char *s, size_t n)
 				while (w > 0 && isalpha((unsigned char)s[w - 1]))
 					w--;
 				size_t wl = i - w;
-				if ((wl <= 2 && wl && (isupper((unsigned char)s[w]) || (w > 0 && s[w - 1] == '.'))) ||
+				if ((wl == 1 && (isupper((unsigned char)s[w]) || (w > 0 && s[w - 1] == '.'))) ||
+				    (wl == 2 && (!strncmp(s + w, "Mr", 2) || !strncmp(s + w, "Ms", 2) || !strncmp(s + w, "Dr", 2) ||
+						 !strncmp(s + w, "St", 2) || !strncmp(s + w, "No", 2) || !strncmp(s + w, "vs", 2) ||
+						 (w > 0 && s[w - 1] == '.'))) ||
 				    (wl == 3 && (!strncasecmp(s + w, "etc", 3) || !strncasecmp(s + w, "approx", 3))) ||
 				    (wl >= 3 && wl <= 4 && w > 0 && s[w - 1] == ' ' &&
 				     (!strncmp(s + w, "Jan", 3) || !strncmp(s + w, "Feb", 3) || !strncmp(s + w, "Dec", 3) ||
@@ -932,13 +1050,15 @@ static void do_line(ctx *c, const char *s, size_t n, const char *speaker, const 
 				c->list = 2;
 				return;
 			}
-			add_decision(c, r, rn, &l);
+			if (!undecided(r, rn))
+				add_decision(c, r, rn, &l);
 			return;
 		}
 	}
 	if (c->list == 2) {
 		if (bullet || (!c->transcript && !after_blank)) {
-			add_decision(c, s, n, &l);
+			if (!undecided(s, n))
+				add_decision(c, s, n, &l);
 			return;
 		}
 		c->list = 0;
@@ -958,6 +1078,7 @@ static void do_line(ctx *c, const char *s, size_t n, const char *speaker, const 
 		trim(&t, &tn);
 		if (!tn)
 			continue;
+		c->sentence++;
 		int ja = has_japanese(t, tn);
 		/* 担当：Owner — the owner of the sentence before */
 		const char *tan = memfind(t, tn, "担当：");
