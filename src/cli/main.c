@@ -24,6 +24,7 @@ static const struct {
 	{"show", cmd_show, "print one document's extracted text and metadata"},
 	{"stats", cmd_stats, "the catalog's and index's figures"},
 	{"shell", cmd_shell, "interactive search over the data directory"},
+	{"serve", cmd_serve, "serve the web UI, REST and OpenAI-compatible APIs over HTTP"},
 	{"model", cmd_model, "model add PATH [--name N] | list | rm NAME"},
 	{"generate", cmd_generate, "generate text with a local GGUF model"},
 	{"tokenize", cmd_tokenize, "token ids of a text under a model's tokenizer"},

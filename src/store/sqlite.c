@@ -803,6 +803,12 @@ static cr_err sq_children(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void 
 			doc_id, fn, ctx, m);
 }
 
+static cr_err sq_docs_after(cr_store *s, int64_t after_id, cr_store_doc_fn fn, void *ctx, cr_msg *m)
+{
+	return doc_iter(SQ(s), "SELECT id, name, hash, mtime, size FROM documents WHERE id > ?1 ORDER BY id",
+			after_id, fn, ctx, m);
+}
+
 /* ---- chunks ------------------------------------------------------------- */
 
 /* Fills a chunk row from a CHUNK_COLS statement; strings are copied to a, or
@@ -1172,6 +1178,7 @@ static const cr_store_vt SQLITE_VT = {
 	.doc_touch = sq_doc_touch,
 	.docs_of_source = sq_docs_of_source,
 	.children = sq_children,
+	.docs_after = sq_docs_after,
 	.chunk_get = sq_chunk_get,
 	.chunks_after = sq_chunks_after,
 	.chunks_of_doc = sq_chunks_of_doc,

@@ -109,6 +109,11 @@ cr_err cr_store_files_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn 
 	return s->vt->docs_of_source(s, source_id, 1, fn, ctx, m);
 }
 
+cr_err cr_store_docs_after(cr_store *s, int64_t after_id, cr_store_doc_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->docs_after(s, after_id, fn, ctx, m);
+}
+
 cr_err cr_store_children(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void *ctx, cr_msg *m)
 {
 	return s->vt->children(s, doc_id, fn, ctx, m);

@@ -38,6 +38,7 @@ typedef struct cr_store_vt {
 	cr_err (*docs_of_source)(cr_store *s, int64_t source_id, int files_only, cr_store_doc_fn fn,
 				 void *ctx, cr_msg *m);
 	cr_err (*children)(cr_store *s, int64_t doc_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
+	cr_err (*docs_after)(cr_store *s, int64_t after_id, cr_store_doc_fn fn, void *ctx, cr_msg *m);
 	cr_err (*chunk_get)(cr_store *s, cr_arena *a, int64_t chunk_id, cr_chunk_row *out, cr_msg *m);
 	cr_err (*chunks_after)(cr_store *s, int64_t after_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);
 	cr_err (*chunks_of_doc)(cr_store *s, int64_t doc_id, cr_store_chunk_fn fn, void *ctx, cr_msg *m);

@@ -1,0 +1,64 @@
+/*
+ * server.h — `cristal serve`: the corpus, the answerer and the providers
+ * over HTTP (libmicrohttpd), calling the same library functions as the
+ * command line.
+ *
+ * Routes (the OpenAPI 3.1 document at /api/openapi.json lists them all):
+ *   GET  /healthz /readyz /metrics        process, corpus, Prometheus text
+ *   GET  /api/search?q=&k=&type=&path=    cr_corpus_results_json's object
+ *   POST /api/ask                         cr_answer_json's object, or SSE
+ *   GET  /api/documents[?after=&limit=]   the catalog's documents, by id
+ *   GET  /api/documents/{id or name}      cr_corpus_doc_json's object
+ *   GET  /api/providers, /api/usage       read-only
+ *   GET  /v1/models, POST /v1/chat/completions, POST /v1/embeddings
+ *                                         OpenAI-compatible; model
+ *                                         "cristal-rag" answers as ask does
+ *   GET  /  and the web UI's files        embedded at build time (web/)
+ * Errors are {"error": {"code", "message"}} with the HTTP status that fits
+ * the cr_err (server_int.h srv_status).
+ *
+ * Threads: libmicrohttpd's internal pool of cfg.n_threads threads runs the
+ * handlers; one cr_corpus serves them all (corpus.h). A streamed answer
+ * (server-sent events) runs on a thread of its own, its connection
+ * suspended while nothing is ready; a client that goes away cancels its
+ * work through its cr_cancel.
+ */
+#ifndef CRISTAL_SERVER_H
+#define CRISTAL_SERVER_H
+
+#include "cristal/base.h"
+#include "cristal/corpus.h"
+#include "cristal/provider.h"
+
+typedef struct cr_server cr_server;
+
+typedef struct cr_server_cfg {
+	const char *listen;     /* "ADDR:PORT" (IPv4, [IPv6] or a name of
+				 * localhost); NULL: 127.0.0.1:8080; port 0: any
+				 * free port (cr_server_port says which) */
+	int n_threads;          /* request threads; <= 0: one per core, at least 2 */
+	size_t max_body;        /* request body cap in bytes; 0: 1 MiB */
+	int max_streams;        /* streams open at once; <= 0: 64 (then 503) */
+	double grace;           /* seconds a shutdown lets streams finish; < 0: 5 */
+	cr_provider_key_fn key; /* providers' API keys (the CLI passes getenv) */
+	void *key_ctx;
+	const char *data_dir;   /* shown by /readyz (may be NULL) */
+} cr_server_cfg;
+CR_API cr_server_cfg cr_server_cfg_default(void);
+
+/* Binds the address and starts serving c (not owned; it must outlive the
+ * server). CR_EINVAL for a bad address, CR_EIO when it cannot bind. */
+CR_API cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr_msg *m) CR_NODISCARD;
+/* The bound port and "http://ADDR:PORT". */
+CR_API int cr_server_port(const cr_server *s);
+CR_API const char *cr_server_url(const cr_server *s);
+/* Serves until cr_server_stop; then stops accepting, lets streams finish
+ * for cfg.grace seconds, cancels the rest (their clients get a final error
+ * event), and returns once every connection is closed. */
+CR_API cr_err cr_server_run(cr_server *s, cr_msg *m) CR_NODISCARD;
+/* Asks cr_server_run to return: async-signal-safe (a write to a pipe). */
+CR_API void cr_server_stop(cr_server *s);
+/* After cr_server_run returned (or instead of it). NULL is fine. */
+CR_API void cr_server_free(cr_server *s);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * cmd_serve.c — `cristal serve`: the HTTP server (include/cristal/server.h)
+ * over the data directory until SIGINT or SIGTERM, which stop it
+ * gracefully (no new connections, streams given a few seconds, then cut
+ * with a final error event). Prints the URL on standard output once it
+ * listens. With no users configured it listens on loopback addresses only.
+ */
+#include "cli.h"
+#include "cristal/server.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cr_server *g_server;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cr_server_stop(g_server); /* async-signal-safe: a write to a pipe */
+}
+
+static const char *env_key(void *ctx, const char *var) { return getenv(var); }
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cristal [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--max-body BYTES]\n\n"
+		   "Serves the data directory over HTTP: the web UI at /, the REST API under /api/\n"
+		   "(described at /api/openapi.json), an OpenAI-compatible API under /v1/ (model\n"
+		   "cristal-rag answers from the documents), /healthz, /readyz and /metrics.\n"
+		   "SIGINT or SIGTERM stop it gracefully.\n\n"
+		   "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080; port 0: any free\n"
+		   "                      port). With no users configured, loopback addresses only.\n"
+		   "  --threads N         request threads (default: one per core, at least 2)\n"
+		   "  --max-body BYTES    request body limit (default 1048576)\n");
+}
+
+static int loopback(const char *listen)
+{
+	return !strncmp(listen, "127.", 4) || !strncmp(listen, "[::1]:", 6) || !strncmp(listen, "localhost:", 10) ||
+	       strspn(listen, "0123456789") == strlen(listen); /* a bare port: 127.0.0.1 */
+}
+
+int cmd_serve(cr_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"listen", required_argument, NULL, 'l'},
+					     {"threads", required_argument, NULL, 't'},
+					     {"max-body", required_argument, NULL, 'b'},
+					     {0}};
+	cr_server_cfg cfg = cr_server_cfg_default();
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return 0;
+		case 'l': cfg.listen = optarg; break;
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 256)
+				return cli_fail("serve", "--threads wants a number from 1 to 256, not '%s'", optarg);
+			cfg.n_threads = (int)v;
+			break;
+		}
+		case 'b': {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+			if (*end || v < 1024 || v > (1LL << 30))
+				return cli_fail("serve", "--max-body wants a byte count from 1024 to 1 GiB, not '%s'", optarg);
+			cfg.max_body = (size_t)v;
+			break;
+		}
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		return cli_fail("serve", "unexpected argument '%s'", argv[optind]);
+	if (!loopback(cfg.listen))
+		return cli_fail("serve", "no users are configured, so the server listens on loopback addresses only "
+					 "(127.0.0.1, [::1]); '%s' is not one",
+				cfg.listen);
+	cr_msg m = {{0}};
+	cr_err e = cr_provider_global_init(&m);
+	if (e)
+		return cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
+	cr_corpus *cp;
+	if ((e = cr_corpus_open(cli->data_dir, 0, &cp, &m)))
+		return cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
+	cfg.key = env_key;
+	cfg.data_dir = cli->data_dir;
+	cr_server *s;
+	if ((e = cr_server_new(cp, &cfg, &s, &m))) {
+		cr_corpus_close(cp);
+		return cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
+	}
+	g_server = s;
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	printf("cristal: serving %s at %s/ (loopback only: no users are configured)\n", cli->data_dir, cr_server_url(s));
+	fflush(stdout);
+	int rc = 0;
+	if ((e = cr_server_run(s, &m)))
+		rc = cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
+	fprintf(stderr, "cristal: serve: stopped\n");
+	cr_server_free(s);
+	g_server = NULL;
+	cr_corpus_close(cp);
+	return rc;
+}

@@ -1,0 +1,284 @@
+/*
+ * server_int.h — the server's private structures: requests, routes,
+ * streams, metrics, the pool of provider chains, request decoders.
+ *
+ * A request (srv_req) lives from libmicrohttpd's first call of the access
+ * handler to its completion callback; everything it allocates lives in its
+ * arena. Its handler answers at once (srv_reply*) or hands the work to a
+ * stream (srv_stream), which owns an arena of its own and outlives the
+ * handler. Metrics are recorded at completion, so a stream's latency is
+ * its whole duration.
+ */
+#ifndef CR_SERVER_INT_H
+#define CR_SERVER_INT_H
+
+#include "cristal/answer.h"
+#include "cristal/corpus.h"
+#include "cristal/provider.h"
+#include "cristal/server.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ---- who asks --------------------------------------------------------- */
+
+/*
+ * The request context: who is asking, in which tenant and groups. Today,
+ * with no users configured, every request is the local operator (user
+ * NULL, principal NULL: no ACL filter) and the server listens on loopback.
+ * Authentication fills it from a token; document ACLs and governance
+ * rules read it (who is given to every search and ask).
+ */
+typedef struct srv_ctx {
+	const char *user;         /* NULL: the local operator */
+	const char *role;         /* "admin" | "member" | "auditor" */
+	uint32_t tenant;
+	const uint32_t *groups;
+	uint32_t n_groups;
+	const cr_principal *who;  /* what searches filter by; NULL: no filter */
+} srv_ctx;
+
+/* ---- routes ----------------------------------------------------------- */
+
+typedef struct srv_req srv_req;
+typedef enum MHD_Result (*srv_handler)(srv_req *r);
+
+typedef struct srv_route {
+	const char *method;  /* "GET", "POST" */
+	const char *path;    /* "/api/search"; a trailing "{id}" takes the rest of the path */
+	const char *name;    /* metrics label */
+	srv_handler fn;
+	int body;            /* 1: reads a JSON body */
+} srv_route;
+extern const srv_route srv_routes[];
+extern const size_t srv_n_routes;
+/* The route for method and path (*param: the {id} part), NULL when none;
+ * *path_known is set when the path exists under another method. */
+const srv_route *srv_route_find(const char *method, const char *path, const char **param, int *path_known);
+
+/* ---- requests --------------------------------------------------------- */
+
+typedef struct srv_stream srv_stream;
+
+struct srv_req {
+	cr_server *s;
+	struct MHD_Connection *conn;
+	const char *method, *url;
+	const srv_route *route;
+	const char *param;
+	cr_buf body;
+	int too_big, started;
+	size_t dropped;     /* body bytes dropped past the cap */
+	cr_arena arena;
+	double t0;
+	unsigned status;
+	srv_stream *stream; /* set when the response is a stream */
+	srv_ctx ctx;
+};
+
+/* ---- responses (reply.c) ---------------------------------------------- */
+
+/* Queues a response (the bytes are copied) and records its status. */
+enum MHD_Result srv_reply(srv_req *r, unsigned status, const char *type, const char *p, size_t n);
+enum MHD_Result srv_reply_json(srv_req *r, unsigned status, const cr_buf *b);
+/* {"error": {"code": code, "message": ...}} */
+enum MHD_Result srv_error(srv_req *r, unsigned status, const char *code, const char *fmt, ...) CR_PRINTF(4, 5);
+/* The status and code that fit a library error, message from m (or cr_strerror). */
+enum MHD_Result srv_error_err(srv_req *r, cr_err e, const cr_msg *m);
+unsigned srv_status(cr_err e);
+/* A GET argument, NULL when absent; invalid UTF-8 sets *bad. */
+const char *srv_arg(srv_req *r, const char *key, int *bad);
+
+/* ---- request decoders (decode.c; fuzz/fuzz_server.c) ------------------ */
+
+/* Every decoder takes untrusted bytes and returns CR_ECORRUPT with the
+ * reason in m for anything malformed (bad JSON, invalid UTF-8, wrong
+ * types, out-of-range values); results live in arena a. */
+typedef struct srv_ask_req {
+	const char *question;
+	int k;                 /* 0: default */
+	int stream;
+	const char *provider;  /* NULL: the default provider, if any */
+	int extractive;
+} srv_ask_req;
+cr_err srv_decode_ask(const char *p, size_t n, cr_arena *a, srv_ask_req *out, cr_msg *m) CR_NODISCARD;
+
+#define SRV_CHAT_MAX_MSGS 256
+#define SRV_CHAT_MAX_STOP 4
+typedef struct srv_chat_req {
+	const char *model;
+	cr_provider_msg *msgs;
+	size_t n_msgs;
+	int stream;
+	int max_tokens;           /* 0: default */
+	double temperature;       /* < 0: default */
+	const char *stop[SRV_CHAT_MAX_STOP];
+	size_t n_stop;
+	const char *tools_json;   /* NULL: none */
+	const char *tool_choice;  /* string or JSON text; NULL: unset */
+	int include_usage;        /* stream_options.include_usage */
+} srv_chat_req;
+cr_err srv_decode_chat(const char *p, size_t n, cr_arena *a, srv_chat_req *out, cr_msg *m) CR_NODISCARD;
+
+#define SRV_EMBED_MAX_INPUTS 256
+typedef struct srv_embed_req {
+	const char *model;
+	const char **inputs;
+	size_t n_inputs;
+} srv_embed_req;
+cr_err srv_decode_embed(const char *p, size_t n, cr_arena *a, srv_embed_req *out, cr_msg *m) CR_NODISCARD;
+
+/* A decimal integer in [lo, hi]; NULL or "" gives def. */
+cr_err srv_parse_int(const char *s, long lo, long hi, long def, long *out, cr_msg *m) CR_NODISCARD;
+/* "ADDR:PORT", "[v6]:PORT" or "PORT" into host (cap bytes) and port. */
+cr_err srv_parse_listen(const char *s, char *host, size_t cap, int *port, cr_msg *m) CR_NODISCARD;
+/* A path safe to look up among the embedded files: no "..", no "//", no
+ * backslash, no NUL or control bytes, valid UTF-8. */
+int srv_path_safe(const char *p, size_t n);
+/* The search query text from q and the filters (type, path, from, to) as
+ * the query language writes them; CR_ECORRUPT for a filter with spaces or
+ * quotes. */
+cr_err srv_query_text(cr_arena *a, const char *q, const char *type, const char *path, const char *from,
+		      const char *to, const char **out, cr_msg *m) CR_NODISCARD;
+
+/* ---- streams (stream.c) ----------------------------------------------- */
+
+typedef void (*srv_stream_fn)(srv_stream *st, void *job);
+struct srv_stream {
+	cr_server *s;
+	pthread_mutex_t mu;
+	struct MHD_Connection *conn;
+	int fd;            /* the connection's socket, polled while suspended */
+	cr_buf out;        /* bytes not yet handed to libmicrohttpd */
+	size_t off;
+	int done, suspended, refs, gone;
+	cr_cancel cancel;
+	cr_arena arena;    /* the job's memory */
+	srv_stream_fn fn;
+	void *job;
+	srv_stream *next, *prev; /* the server's open streams */
+};
+/* A stream for request r: its arena is for the job. NULL: none free (the
+ * handler has answered 503). */
+srv_stream *srv_stream_new(srv_req *r);
+/* Queues the text/event-stream response and starts fn(st, job) on a thread
+ * of its own. On failure the stream is freed and an error answered. */
+enum MHD_Result srv_stream_start(srv_req *r, srv_stream *st, srv_stream_fn fn, void *job);
+/* Frees a stream that was never started. */
+void srv_stream_drop(srv_stream *st);
+/* Appends bytes for the client. Non-zero: the client is gone or the
+ * server stops (stop the work: cr_cancel_check(&st->cancel) says so). */
+int srv_stream_write(srv_stream *st, const char *p, size_t n);
+/* One SSE event: "event: ev\n" (if ev), "data: <data>\n\n". */
+int srv_stream_event(srv_stream *st, const char *ev, const char *data, size_t n);
+/* The client went away (completion callback): cancels the work. */
+void srv_stream_client_gone(srv_stream *st);
+/* Drops the request's reference (completion callback). */
+void srv_stream_unref(srv_stream *st);
+/* The server's watchdog: cancels suspended streams whose client hung up. */
+void srv_streams_watch(cr_server *s);
+/* Cancels every open stream (shutdown). */
+void srv_streams_cancel_all(cr_server *s);
+
+/* ---- metrics (metrics.c) ---------------------------------------------- */
+
+#define SRV_METRICS_MAX 256
+#define SRV_N_BUCKETS 12
+typedef struct srv_metric {
+	const char *route;
+	unsigned status;
+	uint64_t count;
+	double sum;
+	uint64_t buckets[SRV_N_BUCKETS];
+} srv_metric;
+typedef struct srv_metrics {
+	pthread_mutex_t mu;
+	srv_metric m[SRV_METRICS_MAX];
+	size_t n;
+	uint64_t dropped;
+} srv_metrics;
+void srv_metrics_init(srv_metrics *mt);
+void srv_metrics_release(srv_metrics *mt);
+void srv_metrics_observe(srv_metrics *mt, const char *route, unsigned status, double seconds);
+enum MHD_Result srv_handle_metrics(srv_req *r);
+
+/* ---- provider chains (chains.c) --------------------------------------- */
+
+/* A provider chain checked out for one request, with the catalog
+ * connection that meters it. */
+typedef struct srv_chain {
+	char *name;
+	cr_provider_chain *chain;
+	cr_store *store;
+	struct srv_chain *next;
+} srv_chain;
+/* The named provider's chain (NULL: the default provider's; CR_ENOTFOUND
+ * when there is none). Give it back with srv_chain_put. */
+cr_err srv_chain_get(cr_server *s, const char *name, srv_chain **out, cr_msg *m) CR_NODISCARD;
+void srv_chain_put(cr_server *s, srv_chain *c);
+void srv_chains_free(cr_server *s);
+
+/* ---- the server ------------------------------------------------------- */
+
+struct cr_server {
+	cr_corpus *corpus;
+	cr_server_cfg cfg;
+	struct MHD_Daemon *d;
+	char host[256];
+	int port;
+	char url[300];
+	int pipe[2];
+	pthread_mutex_t mu;       /* streams, chains */
+	pthread_cond_t cv;        /* a stream ended */
+	srv_stream *streams;
+	int n_streams;            /* under mu */
+	atomic_int open_streams;  /* for /metrics */
+	atomic_int stopping;
+	srv_chain *idle;
+	srv_metrics metrics;
+	double started;
+};
+
+/* ---- handlers --------------------------------------------------------- */
+
+enum MHD_Result srv_handle_healthz(srv_req *r);
+enum MHD_Result srv_handle_readyz(srv_req *r);
+enum MHD_Result srv_handle_search(srv_req *r);
+enum MHD_Result srv_handle_ask(srv_req *r);
+enum MHD_Result srv_handle_docs(srv_req *r);
+enum MHD_Result srv_handle_doc(srv_req *r);
+enum MHD_Result srv_handle_providers(srv_req *r);
+enum MHD_Result srv_handle_usage(srv_req *r);
+enum MHD_Result srv_handle_openapi(srv_req *r);
+enum MHD_Result srv_handle_models(srv_req *r);
+enum MHD_Result srv_handle_chat(srv_req *r);
+enum MHD_Result srv_handle_embed(srv_req *r);
+enum MHD_Result srv_handle_static(srv_req *r);
+
+/* Answers a question as `ask` does: provider name (NULL: the default, if
+ * any, else extractive), or extractive when asked. */
+cr_err srv_answer(cr_server *s, cr_arena *a, const srv_ctx *ctx, const char *question, int k, const char *provider,
+		  int extractive, const cr_cancel *cancel, cr_answer *out, cr_msg *m) CR_NODISCARD;
+/* The answer's verified citations as a source list in text ("Sources:" /
+ * "出典:", one line per citation: [n] doc, location, the quote). */
+cr_err srv_sources_text(const cr_answer *ans, cr_buf *b) CR_NODISCARD;
+
+/* The end of the next piece of a finished text to stream (a word, or a
+ * CJK character; never inside a UTF-8 sequence). */
+size_t srv_piece_end(const char *t, size_t len, size_t at);
+/* An SSE error event for e (message from m). */
+void srv_stream_error(srv_stream *st, cr_err e, const cr_msg *m);
+
+/* ---- embedded files (assets.c; the generated srv_assets.c) ------------ */
+
+typedef struct srv_asset {
+	const char *path;   /* "/index.html", "/openapi.json" */
+	const char *type;   /* content type */
+	const unsigned char *data;
+	size_t len;
+} srv_asset;
+const srv_asset *srv_asset_find(const char *path);
+
+#endif
