@@ -1,10 +1,11 @@
 # Cristal — the two commands a newcomer needs:
-#   make run    install deps, build, ingest samples/, start the agent
+#   make run    install deps, build, ingest samples/, serve them (web UI and APIs) on $(LISTEN)
 #   make test   install deps, build, run every test
 # and the ones developers use: make (build only), make asan, make tsan, make fuzz, make bench.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 DATA ?= $(CURDIR)/.cristal-demo
+LISTEN ?= 127.0.0.1:8080
 
 .PHONY: all build deps run test asan tsan fuzz bench clean
 all: build
@@ -27,7 +28,7 @@ deps:
 run: $(DEPS_STAMP) build
 	bin/cristal --data $(DATA) init
 	bin/cristal --data $(DATA) ingest samples
-	bin/cristal --data $(DATA) shell
+	bin/cristal --data $(DATA) serve --listen $(LISTEN)
 
 test: $(DEPS_STAMP) build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -8,7 +8,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev git
 libsodium-dev libssl-dev libsqlite3-dev libjansson-dev libutf8proc-dev libstemmer-dev
 libmecab-dev mecab-ipadic-utf8 libxml2-dev libzip-dev libpoppler-glib-dev
 libgmime-3.0-dev libuchardet-dev libcmocka-dev libcurl4-openssl-dev
-libmicrohttpd-dev libxapian-dev python3 procps python3-hnswlib python3-numpy"
+libmicrohttpd-dev libxapian-dev python3 procps python3-hnswlib python3-numpy
+curl wrk chromium"
 # Node.js and npm run the llama.cpp oracle; a machine that already has them
 # (e.g. from NodeSource, whose nodejs conflicts with Debian's npm) keeps its own.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
@@ -34,5 +35,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -f "$here/tools/oracle/package.json" ] && [ ! -d "$here/tools/oracle/node_modules/node-llama-cpp" ]; then
 	(cd "$here/tools/oracle" && npm install --omit=optional --no-audit --no-fund >/dev/null 2>&1) ||
 		echo "install-deps: npm install of the llama.cpp oracle failed; oracle tests will be skipped"
+fi
+# The server's test clients (tests/node: the openai client, playwright-core
+# for headless Chromium), installed into tests/node/node_modules the same way.
+if [ -f "$here/tests/node/package.json" ] && [ ! -d "$here/tests/node/node_modules/openai" ]; then
+	(cd "$here/tests/node" && npm install --no-audit --no-fund >/dev/null 2>&1) ||
+		echo "install-deps: npm install of the server's test clients failed; those tests will be skipped"
 fi
 exit 0

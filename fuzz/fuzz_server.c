@@ -1,0 +1,93 @@
+/* fuzz_server.c — the server's decoders of outside bytes (src/server/
+ * decode.c): the first byte picks one, the rest is its input: the JSON
+ * bodies of /api/ask, /v1/chat/completions and /v1/embeddings, the listen
+ * address, static file paths, integer arguments and search filters.
+ * Nothing may crash or leak, and what a decoder accepts must keep its
+ * promises (a non-empty question, messages within the cap with known
+ * roles, paths without a dot segment, integers within their bounds). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!size)
+		return 0;
+	const char *p = (const char *)data + 1;
+	size_t n = size - 1;
+	char *z = malloc(n + 1); /* NUL-terminated copy for the string decoders */
+	if (!z)
+		return 0;
+	memcpy(z, p, n);
+	z[n] = 0;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_msg m = {{0}};
+	switch (data[0] % 7) {
+	case 0: {
+		srv_ask_req q;
+		if (!srv_decode_ask(p, n, &a, &q, &m) &&
+		    (!q.question || !*q.question || q.k < 0 || q.k > 100))
+			abort();
+		break;
+	}
+	case 1: {
+		srv_chat_req q;
+		if (!srv_decode_chat(p, n, &a, &q, &m)) {
+			if (!q.model || !q.n_msgs || q.n_msgs > SRV_CHAT_MAX_MSGS || q.n_stop > SRV_CHAT_MAX_STOP)
+				abort();
+			for (size_t i = 0; i < q.n_msgs; i++)
+				if (!q.msgs[i].role || strcmp(q.msgs[i].role, "developer") == 0)
+					abort();
+		}
+		break;
+	}
+	case 2: {
+		srv_embed_req q;
+		if (!srv_decode_embed(p, n, &a, &q, &m)) {
+			if (!q.n_inputs || q.n_inputs > SRV_EMBED_MAX_INPUTS)
+				abort();
+			for (size_t i = 0; i < q.n_inputs; i++)
+				if (!q.inputs[i])
+					abort();
+		}
+		break;
+	}
+	case 3: {
+		char host[64];
+		int port;
+		if (!srv_parse_listen(z, host, sizeof host, &port, &m) && (port < 0 || port > 65535 || !*host))
+			abort();
+		break;
+	}
+	case 4:
+		if (srv_path_safe(z, strlen(z)) && (strstr(z, "/../") || strstr(z, "/./") || strstr(z, "//") ||
+						    (strlen(z) >= 3 && !strcmp(z + strlen(z) - 3, "/..")) || strchr(z, '\\')))
+			abort();
+		break;
+	case 5: {
+		long v;
+		if (!srv_parse_int(z, -5, 1000, 7, &v, &m) && (v < -5 || v > 1000))
+			abort();
+		break;
+	}
+	case 6: {
+		/* the text split in five fields at NUL bytes */
+		const char *f[5] = {"", NULL, NULL, NULL, NULL};
+		size_t at = 0;
+		for (int i = 0; i < 5 && at <= n; i++) {
+			f[i] = z + at;
+			at += strlen(z + at) + 1;
+		}
+		const char *out;
+		if (!srv_query_text(&a, f[0], f[1], f[2], f[3], f[4], &out, &m) && !out)
+			abort();
+		break;
+	}
+	}
+	cr_arena_release(&a);
+	free(z);
+	return 0;
+}
