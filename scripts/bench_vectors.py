@@ -73,17 +73,20 @@ def gen(n, dim, nq, out):
             rec.tofile(f)
     q = draw(np.random.default_rng(7), centres, proj, nq)
     write_fvecs(os.path.join(out, "queries.fvecs"), q)
-    # exact top 100 by inner product, the base in windows
+    # exact top 100 by inner product: base windows × query blocks
     best_s = np.full((nq, 100), -np.inf, dtype=np.float32)
     best_i = np.zeros((nq, 100), dtype=np.int64)
     for s in range(0, n, 100000):
         b = read_fvecs(os.path.join(out, "base.fvecs"), s, min(100000, n - s))
-        sc = q @ b.T
-        allv = np.concatenate([best_s, sc], axis=1)
-        alli = np.concatenate([best_i, np.arange(s, s + len(b))[None, :].repeat(nq, 0)], axis=1)
-        top = np.argpartition(-allv, 100, axis=1)[:, :100]
-        best_s = np.take_along_axis(allv, top, 1)
-        best_i = np.take_along_axis(alli, top, 1)
+        for qs in range(0, nq, 1000):
+            qe = min(nq, qs + 1000)
+            sc = q[qs:qe] @ b.T
+            top = np.argpartition(-sc, 100, axis=1)[:, :100]
+            allv = np.concatenate([best_s[qs:qe], np.take_along_axis(sc, top, 1)], axis=1)
+            alli = np.concatenate([best_i[qs:qe], top + s], axis=1)
+            keep = np.argpartition(-allv, 100, axis=1)[:, :100]
+            best_s[qs:qe] = np.take_along_axis(allv, keep, 1)
+            best_i[qs:qe] = np.take_along_axis(alli, keep, 1)
     order = np.argsort(-best_s, axis=1)
     np.save(os.path.join(out, "gt.npy"), np.take_along_axis(best_i, order, 1))
 

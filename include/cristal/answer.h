@@ -37,7 +37,7 @@ typedef struct cr_source {
 	const char *text;  /* the passage (the chunk's text) */
 	size_t len;
 	float score;       /* the retriever's score */
-	const char *retriever; /* "bm25" */
+	const char *retriever; /* "bm25", "vector" or "both" (corpus.h cr_result.found_by) */
 	int64_t doc_id, chunk_id;
 } cr_source;
 
@@ -71,6 +71,10 @@ typedef struct cr_ask_opts {
 	int k;                    /* passages to retrieve (default 6) */
 	const cr_principal *who;  /* ACL filter (NULL: everything) */
 	const cr_cancel *cancel;  /* may be NULL */
+	cr_search_mode mode;      /* retrieval (corpus.h; default BM25); vector and
+				   * hybrid need vec, the question's embedding */
+	const float *vec;
+	int vec_dim;
 } cr_ask_opts;
 
 /* "en" or "ja": Japanese when the text has kana or kanji. */

@@ -5,6 +5,7 @@
  * Layout of a data directory:
  *   catalog.db      the SQLite catalog (WAL), system of record
  *   index/          index segments and manifest
+ *   vectors/        chunk embeddings, int8 (vector.h files; vectors.c)
  *   models/         nothing yet (models are registered by path)
  *
  * Ingest: walk sources (folders, files, git repositories, Slack-style chat
@@ -117,7 +118,18 @@ typedef struct cr_result {
 	cr_loc loc;
 	int64_t chunk_id;
 	int64_t doc_id;
+	const char *found_by; /* vector, hybrid: "bm25", "vector" or "both"; BM25 mode: NULL */
 } cr_result;
+
+/* What ranks the results. BM25 is the default (a zeroed query); vector and
+ * hybrid need cr_corpus_query.vec, the query embedded by the model the
+ * chunks were (cr_corpus_vectors_source). Hybrid is reciprocal rank fusion:
+ * a document scores Σ 1/(60 + rank) over the two rankings (BM25's and the
+ * vectors', each its best chunk per document, CR_CORPUS_RRF_DEPTH deep). */
+typedef enum { CR_SEARCH_BM25 = 0, CR_SEARCH_VECTOR, CR_SEARCH_HYBRID } cr_search_mode;
+#define CR_CORPUS_RRF_K 60
+#define CR_CORPUS_RRF_DEPTH 50
+CR_API const char *cr_search_mode_name(cr_search_mode mode);
 
 typedef struct cr_corpus_query {
 	const char *text;
@@ -132,10 +144,67 @@ typedef struct cr_corpus_query {
 		    * read as spaces. 0: query syntax (index.h). */
 	const cr_cancel *cancel; /* NULL: never; the index search checks it
 				  * (cr_search_opts.cancel): CR_ECANCELED / CR_ETIMEOUT */
+	cr_search_mode mode;
+	const float *vec; /* vector, hybrid: the query's embedding, vec_dim floats */
+	int vec_dim;
 } cr_corpus_query;
 
 CR_API cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q,
 			       cr_result **out, size_t *n, cr_msg *m) CR_NODISCARD;
+
+/* ---- vectors: chunk embeddings beside the index (vectors.c) -------------
+ *
+ * Embeddings come from the caller (the CLI opens the provider or model: the
+ * corpus does not depend on them) through an embed function, are
+ * quantized to int8 and kept in DATA/vectors/ as vector.h files: batch files
+ * b<last chunk id>.vix written atomically as chunks are embedded (so a kill
+ * -9 loses at most the batch in flight, and the next run starts after the
+ * last chunk saved), compacted into one g<last chunk id>.vix (an HNSW graph
+ * from CR_CORPUS_VEC_GRAPH_MIN vectors, else a flat file for the exact
+ * scan) without the chunks deleted since. Searches see a reference-counted
+ * snapshot of the files, reopened when the directory changes, and check each
+ * candidate chunk against the catalog: a deleted chunk never comes back
+ * (the catalog is the truth, as for BM25), and the principal's ACL is the
+ * index's rule (index.h cr_principal) applied to the chunk's document.
+ * The catalog remembers the embedder (kv "vectors.source", "vectors.dim");
+ * changing it drops the vectors made by the old one.
+ */
+#define CR_CORPUS_VEC_GRAPH_MIN 4096
+
+/* Embeds n texts: *vecs is n × *dim floats in arena a (cr_provider_embed's shape). */
+typedef cr_err (*cr_embed_fn)(void *ctx, const char *const *texts, size_t n, cr_arena *a, float **vecs,
+			      int *dim, cr_msg *m);
+
+typedef struct cr_vectors_opts {
+	const char *source;      /* names the embedder: "provider:NAME", "model:NAME" */
+	cr_embed_fn embed;
+	void *embed_ctx;
+	size_t batch;            /* texts per embed call (0: 32) */
+	int compact;             /* 1: always compact at the end (else when the batch
+				  * files hold an eighth of the compacted file or more) */
+	int n_threads;           /* graph build (<= 0: one per core) */
+	const cr_cancel *cancel;
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+} cr_vectors_opts;
+
+typedef struct cr_vectors_report {
+	uint64_t embedded;  /* chunks embedded by this call */
+	uint64_t total;     /* vectors held after it */
+	int dim;
+	int graph;          /* the compacted file has an HNSW graph */
+	double seconds;
+} cr_vectors_report;
+
+/* Embeds every chunk that has no vector yet (takes the writer lock). */
+CR_API cr_err cr_corpus_vectors_update(cr_corpus *c, const cr_vectors_opts *o, cr_vectors_report *rep,
+				       cr_msg *m) CR_NODISCARD;
+/* The embedder the catalog remembers ("provider:NAME" / "model:NAME") and
+ * its dimension, in arena a; CR_ENOTFOUND when none was configured. */
+CR_API cr_err cr_corpus_vectors_source(cr_corpus *c, cr_arena *a, const char **source, int *dim,
+				       cr_msg *m) CR_NODISCARD;
+/* Vectors held (0: none; searches then fall back to BM25 by default). */
+CR_API uint64_t cr_corpus_vectors_count(cr_corpus *c);
 
 /* ---- a document's text, and JSON for results and documents ------------- */
 

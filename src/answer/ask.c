@@ -129,7 +129,8 @@ cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_a
 	if (e)
 		return cr_fail(m, e, "ask: %s", cr_strerror(e));
 	cr_corpus_query q = {.text = question, .k = k, .who = o ? o->who : NULL, .no_snippets = 1, .plain = 1,
-			     .cancel = o ? o->cancel : NULL};
+			     .cancel = o ? o->cancel : NULL, .mode = o ? o->mode : CR_SEARCH_BM25,
+			     .vec = o ? o->vec : NULL, .vec_dim = o ? o->vec_dim : 0};
 	cr_result *rs = NULL;
 	size_t n_rs = 0;
 	e = cr_corpus_search(c, a, &q, &rs, &n_rs, m);
@@ -161,7 +162,7 @@ cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_a
 		cr_source *s = &out->sources[out->n_sources];
 		*s = (cr_source){.n = (int)out->n_sources + 1, .doc = rs[i].doc, .title = rs[i].title,
 				 .type = rs[i].type, .loc = rs[i].loc, .text = row.text, .len = row.len,
-				 .score = rs[i].score, .retriever = "bm25", .doc_id = rs[i].doc_id,
+				 .score = rs[i].score, .retriever = rs[i].found_by ? rs[i].found_by : "bm25", .doc_id = rs[i].doc_id,
 				 .chunk_id = rs[i].chunk_id};
 		out->n_sources++;
 	}

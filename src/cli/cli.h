@@ -48,6 +48,7 @@ int cmd_tokenize(cr_cli *cli, int argc, char **argv);
 int cmd_embed(cr_cli *cli, int argc, char **argv);
 int cmd_bench_model(cr_cli *cli, int argc, char **argv);
 int cmd_bench_vectors(cr_cli *cli, int argc, char **argv);
+int cmd_index(cr_cli *cli, int argc, char **argv);
 int cmd_provider(cr_cli *cli, int argc, char **argv);
 int cmd_usage(cr_cli *cli, int argc, char **argv);
 int cmd_analyze(cr_cli *cli, int argc, char **argv);
@@ -62,5 +63,26 @@ typedef struct cr_store cr_store;
 typedef struct cr_provider_chain cr_provider_chain;
 int cli_provider_open(cr_cli *cli, cr_store *s, const char *name, int fallbacks, double timeout,
 		      cr_provider_chain **out, char *why, size_t cap);
+
+/* Embeddings (cmd_index.c). An embedder is "provider:NAME" or "model:NAME"
+ * (what the catalog remembers); cli_embed is its cr_embed_fn (vectors
+ * L2-normalised). Each returns 0, or 1 with the reason in why. */
+typedef struct cli_embedder cli_embedder;
+cli_embedder *cli_embedder_open(cr_cli *cli, cr_store *s, const char *source, char *why, size_t cap);
+void cli_embedder_free(cli_embedder *e);
+cr_err cli_embed(void *ctx, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim, cr_msg *m);
+typedef struct cr_vectors_report cr_vectors_report;
+int cli_vectors_update(cr_cli *cli, cr_corpus *cp, const char *source, size_t batch, int threads, int compact,
+		       cr_vectors_report *rep, char *why, size_t cap);
+/* After an ingest: embeds the new chunks when an embedder is configured
+ * (0, or the exit status after printing why). */
+int cli_vectors_after_ingest(cr_cli *cli, cr_corpus *cp);
+/* Sets q->mode from --mode (NULL: hybrid when the corpus has vectors, else
+ * bm25) and, for vector and hybrid, q->vec: the text embedded (in a) by
+ * the remembered embedder. 0, 2 for a bad or impossible mode, 1 for a
+ * failure, after printing why. */
+typedef struct cr_corpus_query cr_corpus_query;
+int cli_search_prepare(cr_cli *cli, cr_corpus *cp, const char *cmd, const char *mode, const char *text,
+		       cr_arena *a, cr_corpus_query *q);
 
 #endif

@@ -56,11 +56,25 @@ static void print_answer(const cr_answer *ans)
 		printf("%s[%d] removed: %s\n", i ? "" : "\n", ans->unverified[i].n, ans->unverified[i].reason);
 }
 
+static cr_cli *ask_cli; /* NULL (the shell): BM25 retrieval */
+
 static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_provider *p)
 {
 	cr_arena a;
 	cr_arena_init(&a, 0);
 	cr_ask_opts o = {.k = k};
+	if (ask_cli) {
+		/* hybrid retrieval when the chunks have vectors */
+		cr_corpus_query sq = {0};
+		int prc = cli_search_prepare(ask_cli, cp, "ask", NULL, question, &a, &sq);
+		if (prc) {
+			cr_arena_release(&a);
+			return prc;
+		}
+		o.mode = sq.mode;
+		o.vec = sq.vec;
+		o.vec_dim = sq.vec_dim;
+	}
 	cr_answer ans;
 	cr_msg m = {{0}};
 	cr_err e = p ? cr_answer_ask_model(cp, &a, question, &o, p, &ans, &m) : cr_answer_ask(cp, &a, question, &o, &ans, &m);
@@ -92,6 +106,7 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 					     {0}};
 	int json = 0, k = 0, c, extractive = 0;
 	const char *provider = NULL;
+	ask_cli = cli;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
 		switch (c) {

@@ -11,8 +11,9 @@
  *   source recall@k   questions with one of "sources" among the k passages
  *                     retrieved
  * --json prints one object with the figures and every question's outcome,
- * the answerer ("mode") and the retriever ("retrieval": bm25 until the
- * vector index exists; --mode vector|hybrid is refused until then).
+ * the answerer ("mode") and the retriever ("retrieval": --mode bm25, the
+ * default, vector or hybrid; the last two need `cristal index vectors`
+ * first and are refused with exit 2 until then).
  */
 #include "cli.h"
 #include "cristal/answer.h"
@@ -24,12 +25,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] eval ask --questions FILE [--mode bm25] [-k N] [--json] [--verbose]\n"
+	fprintf(f, "usage: cristal [--data DIR] eval ask --questions FILE [--mode bm25|vector|hybrid] [-k N] [--json] [--verbose]\n"
 		   "       cristal [--data DIR] eval meetings --expected FILE [--json] [--verbose] [PATH|QUERY]\n\n"
 		   "Scores cristal ask over a question set (JSON Lines {\"id\", \"question\",\n"
 		   "\"answers\": [...], \"sources\": [...]}): answer accuracy, citation precision and\n"
 		   "source recall@k, overall and per question language. --mode names the retriever:\n"
-		   "bm25 (the only one built so far; vector and hybrid come with the vector index).\n");
+		   "bm25 (default), vector or hybrid (after `cristal index vectors`).\n");
 }
 
 typedef struct score {
@@ -98,7 +99,8 @@ int cmd_eval(cr_cli *cli, int argc, char **argv)
 					     {"mode", required_argument, NULL, 'm'},
 					     {0}};
 	int json = 0, verbose = 0, k = 0, c;
-	const char *questions = NULL;
+	const char *questions = NULL, *mode = "bm25";
+	cr_search_mode ran = CR_SEARCH_BM25;
 	if (argc > 1 && !strcmp(argv[1], "meetings"))
 		return cli_eval_meetings(cli, argc - 1, argv + 1);
 	optind = 1;
@@ -109,14 +111,11 @@ int cmd_eval(cr_cli *cli, int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'q': questions = optarg; break;
 		case 'm':
-			if (!strcmp(optarg, "vector") || !strcmp(optarg, "hybrid")) {
-				cli_fail("eval", "--mode %s: no vector index is built yet; only bm25 runs", optarg);
-				return 2;
-			}
-			if (strcmp(optarg, "bm25")) {
+			if (strcmp(optarg, "bm25") && strcmp(optarg, "vector") && strcmp(optarg, "hybrid")) {
 				cli_fail("eval", "--mode wants bm25, vector or hybrid, not '%s'", optarg);
 				return 2;
 			}
+			mode = optarg;
 			break;
 		case 'k': k = atoi(optarg); break;
 		default: usage(stderr); return 2;
@@ -136,6 +135,12 @@ int cmd_eval(cr_cli *cli, int argc, char **argv)
 	if (e) {
 		fclose(f);
 		return cli_fail("eval", "%s", m.text[0] ? m.text : cr_strerror(e));
+	}
+	if (strcmp(mode, "bm25") && !cr_corpus_vectors_count(cp)) {
+		fclose(f);
+		cr_corpus_close(cp);
+		cli_fail("eval", "--mode %s: no vector index is built yet (run `cristal index vectors`)", mode);
+		return 2;
 	}
 	score total = {0}, by_lang[2] = {{0}};
 	json_t *items = json_array();
@@ -159,6 +164,17 @@ int cmd_eval(cr_cli *cli, int argc, char **argv)
 		cr_arena a;
 		cr_arena_init(&a, 0);
 		cr_ask_opts ao = {.k = k};
+		cr_corpus_query sq = {0};
+		int prc = cli_search_prepare(cli, cp, "eval", mode, json_string_value(q), &a, &sq);
+		if (prc) {
+			rc = prc;
+			cr_arena_release(&a);
+			json_decref(o);
+			break;
+		}
+		ao.mode = ran = sq.mode;
+		ao.vec = sq.vec;
+		ao.vec_dim = sq.vec_dim;
 		cr_answer an;
 		e = cr_answer_ask(cp, &a, json_string_value(q), &ao, &an, &m);
 		if (e) {
@@ -198,7 +214,7 @@ int cmd_eval(cr_cli *cli, int argc, char **argv)
 	fclose(f);
 	cr_corpus_close(cp);
 	if (json) {
-		json_t *out = json_pack("{s:s,s:s,s:o,s:{s:o,s:o},s:o}", "mode", "extractive", "retrieval", "bm25", "all", score_json(&total),
+		json_t *out = json_pack("{s:s,s:s,s:o,s:{s:o,s:o},s:o}", "mode", "extractive", "retrieval", cr_search_mode_name(ran), "all", score_json(&total),
 					"by_lang", "en", score_json(&by_lang[0]), "ja", score_json(&by_lang[1]),
 					"questions", items);
 		char *s = json_dumps(out, JSON_COMPACT);

@@ -118,6 +118,8 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		e = cr_corpus_ingest(cp, (const char *const *)argv + optind, (size_t)(argc - optind), &o, &rep, &m);
 	if (p.tty)
 		fputs("\r\033[K", stderr);
+	/* once an embedder is configured, new chunks get their vectors too */
+	int vrc = e ? 0 : cli_vectors_after_ingest(cli, cp);
 	cr_corpus_close(cp);
 	if (p.json) {
 		printf("{\"ingested\":%llu,\"updated\":%llu,\"unchanged\":%llu,\"deleted\":%llu,\"rejected\":%llu,"
@@ -147,5 +149,5 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 	cr_buf_release(&p.rejects);
 	if (e)
 		return cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
-	return 0;
+	return vrc;
 }

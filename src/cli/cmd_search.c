@@ -26,12 +26,14 @@
 
 int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char *qid, int snippets);
 static int plain;
+static cr_cli *the_cli;        /* NULL (the shell): BM25 */
+static const char *mode_arg;  /* --mode; NULL: hybrid when vectors exist */
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] search [--json] [-k N] QUERY...\n"
+	fprintf(f, "usage: cristal [--data DIR] search [--json] [-k N] [--mode bm25|vector|hybrid] QUERY...\n"
 		   "       cristal [--data DIR] search --json [-k N] --queries FILE\n\n"
-		   "Full-text search (BM25F); the best passage of each document, with its location.\n"
+		   "Search (BM25F, embeddings or both); the best passage of each document, with its location.\n"
 		   "Query syntax: words, \"exact phrase\", prefix*, -excluded, +required,\n"
 		   "type:pdf, path:samples/docs/, date:2024-01-01..2024-06-30.\n"
 		   "Put -- before a query that starts with '-'.\n\n"
@@ -40,17 +42,20 @@ static void usage(FILE *f)
 		   "  --queries FILE JSON Lines {\"_id\"|\"id\", \"text\"}; one output line {\"qid\",\"results\"} each\n"
 		   "  --plain        read queries as plain words (\" + - * : are spaces), as for\n"
 		   "                 natural-language questions and benchmark query sets\n"
-		   "  --no-snippets  leave snippets out (faster evaluation runs)\n");
+		   "  --no-snippets  leave snippets out (faster evaluation runs)\n"
+		   "  --mode M       bm25, vector or hybrid (BM25 and vectors fused by reciprocal\n"
+		   "                 rank); default hybrid when `cristal index vectors` has run,\n"
+		   "                 else bm25. --json says which ran (\"mode\")\n");
 }
 
-static void print_json(const cr_result *rs, size_t n, const char *key, const char *val)
+static void print_json(const cr_result *rs, size_t n, const char *key, const char *val, cr_search_mode mode)
 {
 	cr_buf b;
 	cr_buf_init(&b, 0);
-	if (cr_corpus_results_json(&b, key, val, rs, n) || cr_buf_addc(&b, '\n'))
+	if (cr_corpus_results_json(&b, key, val, rs, n) || cr_buf_addc(&b, '\n') || b.data[0] != '{')
 		cli_fail("search", "out of memory");
 	else
-		fwrite(b.data, 1, b.len, stdout);
+		printf("{\"mode\":\"%s\",%.*s", cr_search_mode_name(mode), (int)(b.len - 1), b.data + 1);
 	cr_buf_release(&b);
 }
 
@@ -120,13 +125,20 @@ int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char
 	cr_arena a;
 	cr_arena_init(&a, 0);
 	cr_corpus_query q = {.text = query, .k = k, .plain = plain, .no_snippets = !snippets};
+	if (the_cli) {
+		int rc = cli_search_prepare(the_cli, cp, "search", mode_arg, query, &a, &q);
+		if (rc) {
+			cr_arena_release(&a);
+			return rc;
+		}
+	}
 	cr_result *rs;
 	size_t n;
 	cr_msg m = {{0}};
 	cr_err e = cr_corpus_search(cp, &a, &q, &rs, &n, &m);
 	if (!e) {
 		if (json)
-			print_json(rs, n, qid ? "qid" : "query", qid ? qid : query);
+			print_json(rs, n, qid ? "qid" : "query", qid ? qid : query, q.mode);
 		else
 			cli_search_print(rs, n);
 	}
@@ -167,7 +179,7 @@ static int run_queries(cr_corpus *cp, const char *path, int k, int snippets)
 			snprintf(num, sizeof num, "%lld", (long long)json_integer_value(id));
 		if (cli_search_run(cp, json_string_value(text), k, 1, qid, snippets)) {
 			/* keep one output line per query, so scorers stay aligned */
-			print_json(NULL, 0, "qid", qid);
+			print_json(NULL, 0, "qid", qid, CR_SEARCH_BM25);
 			rc = 1;
 		}
 		json_decref(o);
@@ -185,11 +197,13 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 					     {"queries", required_argument, NULL, 'q'},
 					     {"no-snippets", no_argument, NULL, 'S'},
 					     {"plain", no_argument, NULL, 'P'},
+					     {"mode", required_argument, NULL, 'M'},
 					     {0}};
 	int json = 0, k = 10, snippets = 1;
 	const char *queries = NULL;
 	int c;
 	optind = 1;
+	the_cli = cli;
 	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return 0;
@@ -197,6 +211,7 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 		case 'q': queries = optarg; break;
 		case 'S': snippets = 0; break;
 		case 'P': plain = 1; break;
+		case 'M': mode_arg = optarg; break;
 		case 'k': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

@@ -18,6 +18,7 @@ static const struct {
 	{"init", cmd_init, "create the data directory"},
 	{"ingest", cmd_ingest, "ingest folders, files, repositories (--jsonl FILE for JSON Lines)"},
 	{"search", cmd_search, "full-text search with snippets and locations"},
+	{"index", cmd_index, "index vectors --provider NAME|--model MODEL: embed chunks for vector search"},
 	{"ask", cmd_ask, "answer a question from the documents, with verified citations"},
 	{"eval", cmd_eval, "eval ask --questions FILE: answer accuracy, citation precision, recall; eval meetings --expected FILE"},
 	{"analyze", cmd_analyze, "analyze meetings [PATH|QUERY]: decisions and action items with owners and due dates"},

@@ -329,6 +329,9 @@ void cr_corpus_close(cr_corpus *c)
 {
 	if (!c)
 		return;
+	cr_corpus_vectors_close(c);
+	pthread_mutex_destroy(&c->vec_mu);
+	cr_free(c->vec_dir);
 	cr_index_close(c->ix);
 	cr_store_close(c->store);
 	for (size_t i = 0; i < c->n_readers; i++)
@@ -367,10 +370,12 @@ cr_err cr_corpus_open(const char *data_dir, int create, cr_corpus **out, cr_msg 
 	c->lock_fd = -1;
 	pthread_mutex_init(&c->lock_mu, NULL);
 	pthread_mutex_init(&c->pool_mu, NULL);
+	pthread_mutex_init(&c->vec_mu, NULL);
 	c->dir = cr_strdup(data_dir);
 	c->index_dir = path_join(data_dir, "index");
+	c->vec_dir = path_join(data_dir, "vectors");
 	char *lock = path_join(data_dir, "lock");
-	if (!c->dir || !c->index_dir || !lock) {
+	if (!c->dir || !c->index_dir || !c->vec_dir || !lock) {
 		cr_free(lock);
 		e = cr_fail(m, CR_ENOMEM, "out of memory");
 		goto fail;

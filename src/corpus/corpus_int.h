@@ -9,7 +9,9 @@
  *             into a list of candidate files, with rejections
  *   ingest.c  cr_corpus_ingest: incremental, one transaction per file
  *   jsonl.c   cr_corpus_ingest_jsonl: one document per JSON line
- *   search.c  cr_corpus_search: index → catalog rows → snippets
+ *   search.c  cr_corpus_search: index → catalog rows → snippets; BM25,
+ *             vector or hybrid (reciprocal rank fusion)
+ *   vectors.c embeddings of chunks in DATA/vectors/, their search
  */
 #ifndef CR_CORPUS_INT_H
 #define CR_CORPUS_INT_H
@@ -42,7 +44,25 @@ struct cr_corpus {
 	size_t n_readers, cap_readers;
 	cr_analyzer **ans;  /* idle analyzers */
 	size_t n_ans, cap_ans;
+	/* vectors.c: DATA/vectors and the searches' snapshot of its files
+	 * (vec_mu guards vset and its reference counts) */
+	char *vec_dir;
+	pthread_mutex_t vec_mu;
+	struct cr_vset *vset;
 };
+
+/* -- vectors.c -- */
+typedef struct cr_vset cr_vset;
+/* Frees the snapshot (cr_corpus_close). */
+void cr_corpus_vectors_close(cr_corpus *c);
+/* The k best chunks for the query embedding vec (dim floats), best first,
+ * each checked against catalog st (deleted: left out) and the principal's
+ * ACL; *out is cr_malloc'ed (cr_free). CR_ENOTFOUND when there are no
+ * vectors, CR_EINVAL when dim is not theirs. */
+struct cr_vec_hit;
+cr_err cr_corpus_vec_search(cr_corpus *c, cr_store *st, const float *vec, int dim, int k,
+			    const cr_principal *who, const cr_cancel *cancel, struct cr_vec_hit **out, size_t *n,
+			    cr_msg *m) CR_NODISCARD;
 
 /* -- jsonl.c: one JSON line, parsed without a catalog (also fuzz/fuzz_jsonl.c) -- */
 

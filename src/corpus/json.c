@@ -95,6 +95,8 @@ cr_err cr_corpus_results_json(cr_buf *b, const char *key, const char *val, const
 		PUT(cr_buf_printf(b, ",\"score\":%.4f", r->score));
 		if (r->snippet)
 			PUT(kstr(b, "snippet", r->snippet));
+		if (r->found_by)
+			PUT(kstr(b, "found_by", r->found_by));
 		PUT(loc_json(b, &r->loc));
 		PUT(cr_buf_addc(b, '}'));
 	}

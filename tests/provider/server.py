@@ -17,15 +17,22 @@ a suffix after '-' (r429-b) gives a case its own call count.
   slow      one streamed piece, then silence for 30 s
   answer    a crafted answer with one good and one fabricated citation
   errobj    200 with an {"error": {...}} object
+  bow       embeddings that mean something: each word (lowercased, letters
+            and digits) hashed into one of 64 dimensions, L2-normalised, so
+            texts sharing words are near; GET /bow/texts counts the texts
+            embedded; bowslow: the same, 0.2 s per request (kill -9 tests)
 Every chat answer reports usage: prompt_tokens 11, completion_tokens 3.
 """
 import json
+import re
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COUNTS = {}
+TEXTS = {}
 LOCK = threading.Lock()
 ANSWER = ("Travel above 3 nights needs the approval of a director [1]. "
           "The company pays for first-class flights on every trip [2].")
@@ -35,6 +42,14 @@ def count(name):
     with LOCK:
         COUNTS[name] = COUNTS.get(name, 0) + 1
         return COUNTS[name]
+
+
+def bow(text):
+    v = [0.0] * 64
+    for w in re.findall(r"[a-z0-9]+", text.lower()):
+        v[zlib.crc32(w.encode()) % 64] += 1.0
+    n = sum(x * x for x in v) ** 0.5 or 1.0
+    return [x / n for x in v]
 
 
 class H(BaseHTTPRequestHandler):
@@ -66,6 +81,8 @@ class H(BaseHTTPRequestHandler):
     def do_GET(self):
         parts = self.path.strip("/").split("/")
         scen = parts[0]
+        if parts[-1] == "texts":
+            return self.send(200, json.dumps({"count": TEXTS.get(scen, 0)}))
         if parts[-1] == "count":
             return self.send(200, json.dumps({"count": COUNTS.get(scen, 0)}))
         if parts[-1] == "models":
@@ -87,6 +104,14 @@ class H(BaseHTTPRequestHandler):
             return self.send(400, json.dumps({"error": {"message": "bad request JSON"}}))
         if self.headers.get("Authorization") not in (None, "Bearer sekret"):
             return self.send(401, json.dumps({"error": {"message": "bad key"}}))
+        if what == "embeddings" and scen in ("bow", "bowslow"):
+            with LOCK:
+                TEXTS[key] = TEXTS.get(key, 0) + len(req["input"])
+            if scen == "bowslow":
+                time.sleep(0.2)
+            vecs = [{"object": "embedding", "index": i, "embedding": bow(t)}
+                    for i, t in enumerate(req["input"])]
+            return self.send(200, json.dumps({"data": vecs, "usage": {"prompt_tokens": 4}}))
         if what == "embeddings":
             vecs = [{"object": "embedding", "index": i, "embedding": [float(i), 0.5, -1.0]}
                     for i in range(len(req["input"]))]
