@@ -150,4 +150,22 @@ CR_API cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opt
  * and "due" ISO dates or null. No trailing newline. */
 CR_API cr_err cr_meetings_json(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
 
+/* ---- reports (src/agent/report.c) -------------------------------------- */
+
+/*
+ * The meetings as a report. Owners written short ("Kenji", 佐藤) are
+ * grouped under the one fuller name of the same meetings they belong to
+ * ("Kenji Sato", 佐藤健二). Each appends to b and returns CR_ENOMEM /
+ * CR_ETOOBIG when b could not grow.
+ *  - _md: Markdown: action items by owner (due, task, what was said, the
+ *    meeting, where), then each meeting with its decisions;
+ *  - _html: one self-contained HTML file (inline style and SVG, no script,
+ *    no external asset): the chart, then the same as the Markdown;
+ *  - _chart_svg: the chart alone: action items per owner (bars) and per
+ *    due week (a grid: Monday of the ISO week, undated items apart).
+ */
+CR_API cr_err cr_meetings_report_md(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
+CR_API cr_err cr_meetings_report_html(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
+CR_API cr_err cr_meetings_chart_svg(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
+
 #endif

@@ -22,6 +22,7 @@ static const struct {
 	{"ask", cmd_ask, "answer a question from the documents, with verified citations"},
 	{"eval", cmd_eval, "eval ask --questions FILE: answer accuracy, citation precision, recall; eval meetings --expected FILE"},
 	{"analyze", cmd_analyze, "analyze meetings [PATH|QUERY]: decisions and action items with owners and due dates"},
+	{"report", cmd_report, "report meetings [PATH|QUERY] --out DIR: Markdown and self-contained HTML with a chart"},
 	{"show", cmd_show, "print one document's extracted text and metadata"},
 	{"stats", cmd_stats, "the catalog's and index's figures"},
 	{"shell", cmd_shell, "interactive search over the data directory"},

@@ -5,7 +5,8 @@
 # issue names, locations as in citations (speaker + time in transcripts);
 # (owner, due date) pairs against tests/data/meetings-expected.jsonl reach
 # precision >= 0.8 and recall >= 0.8 overall and per language; a folder,
-# one document and a query as the scope; the text report groups by owner.
+# one document and a query as the scope; the text report groups by owner;
+# `report meetings --out DIR` writes Markdown and a self-contained HTML file.
 set -euo pipefail
 : "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
 tmp=$(mktemp -d /tmp/cr_e2e_meetings.XXXXXX)
@@ -81,6 +82,25 @@ c analyze meetings samples/meetings >"$tmp/report.txt"
 grep -q "^Action items by owner" "$tmp/report.txt"
 grep -q "^Mei Lin$" "$tmp/report.txt"
 grep -q "2026-06-12" "$tmp/report.txt"
+# the report: Markdown and one self-contained HTML file with our SVG chart
+c report meetings --out "$tmp/report" >"$tmp/paths.txt"
+grep -qx "$tmp/report/meetings-report.md" "$tmp/paths.txt"
+grep -qx "$tmp/report/meetings-report.html" "$tmp/paths.txt"
+python3 - "$tmp/report" <<'PY'
+import re, sys
+d = sys.argv[1]
+md = open(d + "/meetings-report.md", encoding="utf-8").read()
+html = open(d + "/meetings-report.html", encoding="utf-8").read()
+assert md.startswith("# Meetings") and "## Action items by owner" in md and "### Mei Lin" in md, md[:300]
+assert "| 2026-06-12 |" in md and "来週金曜までに" in md, "md rows"
+assert html.count("<svg") == 1 and "Action items per owner and due week" in html, "chart"
+# self-contained: no script, no link, no external source (the SVG namespace is a name, not a fetch)
+assert "<script" not in html and "<link" not in html and "<img" not in html, "assets"
+assert not re.search(r'(src|href)\s*=', html), "external reference"
+assert re.sub(r'xmlns="http://www.w3.org/2000/svg"', "", html).count("http") == 0, "url"
+# short owners grouped under the full name: no separate "Kenji" section
+assert "<h3>Kenji Sato</h3>" in html and "<h3>Kenji</h3>" not in html, "owners"
+PY
 # bad use
 if c analyze nothing >/dev/null 2>&1; then echo "analyze nothing should fail"; exit 1; fi
 if c eval meetings >/dev/null 2>&1; then echo "eval meetings without --expected should fail"; exit 1; fi
