@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		   "  --no-snippets  leave snippets out (faster evaluation runs)\n"
 		   "  --mode M       bm25, vector or hybrid (BM25 and vectors fused by reciprocal\n"
 		   "                 rank); default hybrid when `cristal index vectors` has run,\n"
-		   "                 else bm25. --json says which ran (\"mode\")\n");
+		   "                 else bm25. --json says \"mode\" when vector or hybrid ran\n");
 }
 
 static void print_json(const cr_result *rs, size_t n, const char *key, const char *val, cr_search_mode mode)
@@ -54,6 +54,8 @@ static void print_json(const cr_result *rs, size_t n, const char *key, const cha
 	cr_buf_init(&b, 0);
 	if (cr_corpus_results_json(&b, key, val, rs, n) || cr_buf_addc(&b, '\n') || b.data[0] != '{')
 		cli_fail("search", "out of memory");
+	else if (mode == CR_SEARCH_BM25)
+		fwrite(b.data, 1, b.len, stdout); /* the server's bytes (cristal serve searches BM25) */
 	else
 		printf("{\"mode\":\"%s\",%.*s", cr_search_mode_name(mode), (int)(b.len - 1), b.data + 1);
 	cr_buf_release(&b);
