@@ -266,6 +266,38 @@ typedef struct cr_usage_sum {
 typedef int (*cr_store_usage_fn)(void *ctx, const cr_usage_sum *u);
 CR_API cr_err cr_store_usage_sum(cr_store *s, cr_store_usage_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 
+/*
+ * -- the audit log (store/audit.c) --
+ * An append-only table of records, each chained to the one before it:
+ * prev is the previous record's hash ("" for the first), hash is what the
+ * caller's seal function computes over the whole record (audit/ does the
+ * hashing and signing; the store only keeps the chain's order). seq counts
+ * from 1 with no gaps; time is unix microseconds.
+ */
+typedef struct cr_audit_row {
+	int64_t seq;
+	int64_t time;
+	const char *actor, *action, *detail; /* detail: JSON text */
+	const char *prev, *hash;
+} cr_audit_row;
+/* Computes r's hash (64 hex chars + NUL) into hash, once seq and prev are set;
+ * it may first set r->detail (a record about its predecessor, such as a
+ * signature of the chain head, is only known then). */
+typedef void (*cr_store_audit_seal_fn)(void *ctx, cr_audit_row *r, char hash[65]);
+/* Appends r at the end of the log in one write transaction (a savepoint
+ * inside the caller's, if one is open): fills r->seq, r->prev and r->hash
+ * (r->prev and r->hash point into storage of the calling thread, valid
+ * until its next append), so
+ * processes appending at once keep one unbroken chain. time 0: now. */
+CR_API cr_err cr_store_audit_append(cr_store *s, cr_audit_row *r, cr_store_audit_seal_fn seal, void *ctx,
+				    cr_msg *m) CR_NODISCARD;
+/* Calls fn for records in seq order from seq from_seq on (0: the first)
+ * with time >= since_time (unix microseconds; 0: all); strings valid during
+ * the call; stop by returning non-zero. */
+typedef int (*cr_store_audit_fn)(void *ctx, const cr_audit_row *r);
+CR_API cr_err cr_store_audit_list(cr_store *s, int64_t from_seq, int64_t since_time, cr_store_audit_fn fn,
+				  void *ctx, cr_msg *m) CR_NODISCARD;
+
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
 

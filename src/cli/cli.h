@@ -17,6 +17,8 @@ typedef struct cr_cli {
 	int ingest_threads;   /* $CR_INGEST_THREADS (0: the library's default) */
 	size_t index_buffer;  /* $CR_INDEX_BUFFER_MB in bytes (0: default) */
 	int keep_mapped;      /* $CR_MMAP=1: models' weights stay in the file mapping */
+	struct cr_audit *audit; /* this run's audit log, opened on first record (cmd_audit.c) */
+	int audit_pending;      /* records written: seal them at exit */
 } cr_cli;
 
 /* Prints "cristal: <cmd>: <reason>" to stderr and returns 1. */
@@ -33,6 +35,22 @@ void cli_print_loc(const cr_loc *l, const char *type);
 typedef struct cr_corpus cr_corpus;
 int cli_ask_run(cr_corpus *cp, const char *question, int k, int json);
 
+/* The audit log (cmd_audit.c). main.c calls cli_audit_start before the
+ * command and cli_audit_finish after it (which signs the run's records).
+ * cli_audit records action with detail (a JSON object, stolen; NULL: {})
+ * as the user running the command, before its result is shown: 0, or 1
+ * after printing why (then show nothing). cli_audit_corpus takes the
+ * corpus's connection for it. */
+typedef struct json_t json_t;
+typedef struct cr_store cr_store;
+void cli_audit_start(cr_cli *cli);
+void cli_audit_finish(void);
+int cli_audit(cr_store *s, const char *action, json_t *detail);
+int cli_audit_corpus(cr_corpus *cp, const char *action, json_t *detail);
+/* A JSON array of ids (chunk ids in records). */
+json_t *cli_audit_ids(const int64_t *ids, size_t n);
+
+int cmd_audit(cr_cli *cli, int argc, char **argv);
 int cmd_ask(cr_cli *cli, int argc, char **argv);
 int cmd_eval(cr_cli *cli, int argc, char **argv);
 int cmd_init(cr_cli *cli, int argc, char **argv);

@@ -13,6 +13,7 @@
 #include "cristal/store.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,21 @@ static void print_answer(const cr_answer *ans)
 
 static cr_cli *ask_cli; /* NULL (the shell): BM25 retrieval */
 
+/* Records the question, who answered it, and the chunks retrieved and cited. */
+static int audit_answer(cr_corpus *cp, const char *question, const cr_answer *ans)
+{
+	json_t *got = json_array(), *cited = json_array();
+	for (size_t i = 0; i < ans->n_sources; i++)
+		json_array_append_new(got, json_integer(ans->sources[i].chunk_id));
+	for (size_t i = 0; i < ans->n_citations; i++)
+		for (size_t j = 0; j < ans->n_sources; j++)
+			if (ans->sources[j].n == ans->citations[i].n)
+				json_array_append_new(cited, json_integer(ans->sources[j].chunk_id));
+	return cli_audit_corpus(cp, "ask", json_pack("{ss ss sb so so si}", "question", question, "mode", ans->mode,
+						      "found", ans->found, "retrieved", got, "cited", cited,
+						      "unverified", (int)ans->n_unverified));
+}
+
 static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_provider *p)
 {
 	cr_arena a;
@@ -81,6 +97,8 @@ static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_prov
 	int rc = 0;
 	if (e)
 		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
+	else if (audit_answer(cp, question, &ans))
+		rc = 1;
 	else if (json) {
 		cr_buf b;
 		cr_buf_init(&b, 0);

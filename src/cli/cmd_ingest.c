@@ -11,6 +11,7 @@
 #include "cristal/corpus.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,7 +121,21 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	/* once an embedder is configured, new chunks get their vectors too */
 	int vrc = e ? 0 : cli_vectors_after_ingest(cli, cp);
+	json_t *roots = json_array();
+	if (jsonl)
+		json_array_append_new(roots, json_string(jsonl));
+	for (int i = optind; !jsonl && i < argc; i++)
+		json_array_append_new(roots, json_string(argv[i]));
+	int audit_failed = cli_audit_corpus(
+		cp, "ingest",
+		json_pack("{so sI sI sI sI ss*}", "roots", roots, "ingested", (json_int_t)rep.ingested, "updated",
+			  (json_int_t)rep.updated, "deleted", (json_int_t)rep.deleted, "rejected", (json_int_t)rep.rejected,
+			  "error", e ? (m.text[0] ? m.text : cr_strerror(e)) : NULL));
 	cr_corpus_close(cp);
+	if (audit_failed) {
+		cr_buf_release(&p.rejects);
+		return 1;
+	}
 	if (p.json) {
 		printf("{\"ingested\":%llu,\"updated\":%llu,\"unchanged\":%llu,\"deleted\":%llu,\"rejected\":%llu,"
 		       "\"chunks\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"ok\":%s,\"rejections\":[%s]",

@@ -12,6 +12,7 @@
 #include "cristal/store.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,11 @@ static int model_add(cr_cli *cli, int argc, char **argv)
 	cr_model_row row = {.name = name, .path = abs, .arch = in->arch, .info_json = info.data,
 			    .size = size, .added = cr_wallclock()};
 	e = cr_store_model_put(s, &row, &m);
+	if (!e && cli_audit(s, "model.add", json_pack("{ss ss ss*}", "name", name, "path", abs, "arch", in->arch))) {
+		cr_store_close(s);
+		rc = 1;
+		goto out;
+	}
 	cr_store_close(s);
 	if (e) {
 		rc = cli_fail("model add", "%s", m.text[0] ? m.text : cr_strerror(e));
@@ -210,9 +216,12 @@ static int model_rm(cr_cli *cli, int argc, char **argv)
 	cr_err e = cr_store_open(cli->data_dir, &s, &m);
 	if (!e)
 		e = cr_store_model_del(s, argv[1], &m);
+	int audit_failed = !e && cli_audit(s, "model.rm", json_pack("{ss}", "name", argv[1]));
 	cr_store_close(s);
 	if (e)
 		return cli_fail("model rm", "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (audit_failed)
+		return 1;
 	printf("removed %s\n", argv[1]);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "cristal/store.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,11 @@ static int provider_add(cr_cli *cli, int argc, char **argv)
 		rc = cli_fail("provider add", "%s", m.text[0] ? m.text : cr_strerror(e));
 		goto out;
 	}
+	if (cli_audit(s, "provider.add", json_pack("{ss ss ss ss* ss}", "name", r.name, "kind", r.kind, "model", r.model,
+						   "url", r.url, "trust", r.trust))) {
+		rc = 1;
+		goto out;
+	}
 	printf("added %s: %s %s%s%s, trust %s%s\n", r.name, r.kind, r.model, r.url ? " at " : "", r.url ? r.url : "",
 	       r.trust, r.is_default ? " (default)" : "");
 	if (r.api_key_env && !getenv(r.api_key_env))
@@ -227,9 +233,12 @@ static int provider_name_cmd(cr_cli *cli, int argc, char **argv, int dflt)
 		return 1;
 	cr_msg m = {{0}};
 	cr_err e = dflt ? cr_store_provider_set_default(s, argv[1], &m) : cr_store_provider_del(s, argv[1], &m);
+	int audit_failed = !e && cli_audit(s, dflt ? "provider.default" : "provider.rm", json_pack("{ss}", "name", argv[1]));
 	cr_store_close(s);
 	if (e)
 		return cli_fail(cmd, "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (audit_failed)
+		return 1;
 	printf(dflt ? "default provider: %s\n" : "removed %s\n", argv[1]);
 	return 0;
 }

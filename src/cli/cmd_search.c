@@ -139,6 +139,13 @@ int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char
 	cr_msg m = {{0}};
 	cr_err e = cr_corpus_search(cp, &a, &q, &rs, &n, &m);
 	if (!e) {
+		json_t *ids = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(ids, json_integer(rs[i].chunk_id));
+		if (cli_audit_corpus(cp, "search", json_pack("{ss si so}", "query", query, "k", k, "chunks", ids))) {
+			cr_arena_release(&a);
+			return 1;
+		}
 		if (json)
 			print_json(rs, n, qid ? "qid" : "query", qid ? qid : query, q.mode);
 		else

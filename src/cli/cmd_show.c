@@ -9,6 +9,7 @@
 #include "cristal/corpus.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,6 +75,10 @@ int cmd_show(cr_cli *cli, int argc, char **argv)
 	}
 	if ((e = cr_corpus_doc_text(cp, &a, d.id, &t, &m))) {
 		rc = cli_fail("show", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	if (cli_audit(s, "show", json_pack("{ss sI}", "doc", d.name, "doc_id", (json_int_t)d.id))) {
+		rc = 1;
 		goto out;
 	}
 	if (json) {

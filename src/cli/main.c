@@ -35,6 +35,7 @@ static const struct {
 	{"bench-vectors", cmd_bench_vectors, "HNSW build and search over fvecs files (recall benchmark)"},
 	{"provider", cmd_provider, "model providers: add NAME --kind local|openai ... | list | rm | default | test"},
 	{"usage", cmd_usage, "provider calls metered by day: tokens, time, cost"},
+	{"audit", cmd_audit, "audit export [--since T] [--out F] | verify [FILE]: the signed audit log"},
 };
 
 int cli_fail(const char *cmd, const char *fmt, ...)
@@ -121,8 +122,12 @@ int main(int argc, char **argv)
 		cli.data_dir = def_dir;
 	}
 	for (size_t c = 0; c < CR_ARRAY_LEN(commands); c++)
-		if (!strcmp(argv[i], commands[c].name))
-			return commands[c].fn(&cli, argc - i, argv + i);
+		if (!strcmp(argv[i], commands[c].name)) {
+			cli_audit_start(&cli);
+			int rc = commands[c].fn(&cli, argc - i, argv + i);
+			cli_audit_finish();
+			return rc;
+		}
 	fprintf(stderr, "cristal: unknown command '%s' (see cristal --help)\n", argv[i]);
 	return 2;
 }

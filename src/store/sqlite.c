@@ -26,6 +26,9 @@
  *          price_out, is_default, added)  model providers (v3; store/provider.c)
  *   usage(id, time, provider, prompt_tokens, completion_tokens, wall_ms,
  *          cost, ok)                     one row per provider call (v3)
+ *   audit(seq, time, actor, action, detail, prev, hash)
+ *                                        the hash-chained audit log (v4;
+ *                                        store/audit.c, audit/)
  *
  * Migrations. A new catalog is created at version 1 (SCHEMA) and brought up
  * like an old one: UPGRADES lists the steps in order, step k taking the
@@ -56,7 +59,7 @@
 
 /* The version SCHEMA creates; UPGRADES lead from it to SCHEMA_VERSION. */
 #define SCHEMA_BASE 1
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION CR_STORE_SCHEMA_VERSION
 
 static const char SCHEMA[] =
 	"CREATE TABLE schema_version(version INTEGER NOT NULL);"
@@ -193,6 +196,12 @@ static const char *const UPGRADES[] = {
 	" prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0,"
 	" wall_ms INTEGER NOT NULL DEFAULT 0, cost REAL NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS usage_time ON usage(time);",
+	/* 3 -> 4: the audit log (store/audit.c, audit/): append-only, each
+	 * record chained to the one before by prev = that record's hash;
+	 * time is unix microseconds. */
+	"CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL,"
+	" action TEXT NOT NULL, detail TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS audit_time ON audit(time);",
 };
 _Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
 	       "one upgrade step per schema version");
@@ -1198,6 +1207,7 @@ static const cr_store_vt SQLITE_VT = {
 	.reject_delete = sq_reject_delete,
 	.rejects_of_source = sq_rejects_of_source,
 	.prov = &cr_store_sqlite_prov_vt,
+	.audit = &cr_store_sqlite_audit_vt,
 };
 
 sqlite3 *cr_store_sqlite_db(cr_store *s) { return SQ(s)->db; }

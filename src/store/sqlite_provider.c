@@ -10,7 +10,7 @@
 
 #define PROV_COLS "name, kind, url, model, api_key_env, trust, price_in, price_out, is_default, added"
 
-static cr_err fail(sqlite3 *db, cr_msg *m, const char *what)
+cr_err cr_sq_fail(sqlite3 *db, cr_msg *m, const char *what)
 {
 	int prim = sqlite3_errcode(db) & 0xff;
 	cr_err e = prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? CR_EBUSY
@@ -21,18 +21,18 @@ static cr_err fail(sqlite3 *db, cr_msg *m, const char *what)
 	return cr_fail(m, e, "catalog: %s: %s", what, sqlite3_errmsg(db));
 }
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql, cr_msg *m, cr_err *e)
+sqlite3_stmt *cr_sq_prep(sqlite3 *db, const char *sql, cr_msg *m, cr_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		*e = fail(db, m, "prepare");
+		*e = cr_sq_fail(db, m, "prepare");
 		return NULL;
 	}
 	*e = CR_OK;
 	return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
+void cr_sq_bind_text(sqlite3_stmt *st, int i, const char *t)
 {
 	if (t)
 		sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
@@ -40,7 +40,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *t)
 		sqlite3_bind_null(st, i);
 }
 
-static const char *col(cr_arena *a, sqlite3_stmt *st, int i, int *oom)
+const char *cr_sq_col(cr_arena *a, sqlite3_stmt *st, int i, int *oom)
 {
 	const char *t = (const char *)sqlite3_column_text(st, i);
 	if (!t || !a)
@@ -55,12 +55,12 @@ static int read_row(cr_arena *a, sqlite3_stmt *st, cr_provider_row *r)
 {
 	int oom = 0;
 	memset(r, 0, sizeof *r);
-	r->name = col(a, st, 0, &oom);
-	r->kind = col(a, st, 1, &oom);
-	r->url = col(a, st, 2, &oom);
-	r->model = col(a, st, 3, &oom);
-	r->api_key_env = col(a, st, 4, &oom);
-	r->trust = col(a, st, 5, &oom);
+	r->name = cr_sq_col(a, st, 0, &oom);
+	r->kind = cr_sq_col(a, st, 1, &oom);
+	r->url = cr_sq_col(a, st, 2, &oom);
+	r->model = cr_sq_col(a, st, 3, &oom);
+	r->api_key_env = cr_sq_col(a, st, 4, &oom);
+	r->trust = cr_sq_col(a, st, 5, &oom);
 	r->price_in = sqlite3_column_double(st, 6);
 	r->price_out = sqlite3_column_double(st, 7);
 	r->is_default = sqlite3_column_int(st, 8);
@@ -71,7 +71,7 @@ static int read_row(cr_arena *a, sqlite3_stmt *st, cr_provider_row *r)
 /* Runs sql (no rows expected); returns the changes through *changes. */
 static cr_err run(sqlite3 *db, sqlite3_stmt *st, cr_msg *m, const char *what, int *changes)
 {
-	cr_err e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : fail(db, m, what);
+	cr_err e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, what);
 	if (changes)
 		*changes = sqlite3_changes(db);
 	sqlite3_finalize(st);
@@ -80,7 +80,7 @@ static cr_err run(sqlite3 *db, sqlite3_stmt *st, cr_msg *m, const char *what, in
 
 static cr_err exec(sqlite3 *db, const char *sql, cr_msg *m)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? CR_OK : fail(db, m, sql);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? CR_OK : cr_sq_fail(db, m, sql);
 }
 
 static cr_err sp_put(cr_store *s, const cr_provider_row *r, cr_msg *m)
@@ -92,17 +92,17 @@ static cr_err sp_put(cr_store *s, const cr_provider_row *r, cr_msg *m)
 		return e;
 	if (r->is_default && (e = exec(db, "UPDATE providers SET is_default = 0", m)))
 		goto out;
-	sqlite3_stmt *st = prep(db,
+	sqlite3_stmt *st = cr_sq_prep(db,
 				"INSERT INTO providers(" PROV_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", m,
 				&e);
 	if (!st)
 		goto out;
-	bind_text(st, 1, r->name);
-	bind_text(st, 2, r->kind);
-	bind_text(st, 3, r->url);
-	bind_text(st, 4, r->model);
-	bind_text(st, 5, r->api_key_env);
-	bind_text(st, 6, r->trust);
+	cr_sq_bind_text(st, 1, r->name);
+	cr_sq_bind_text(st, 2, r->kind);
+	cr_sq_bind_text(st, 3, r->url);
+	cr_sq_bind_text(st, 4, r->model);
+	cr_sq_bind_text(st, 5, r->api_key_env);
+	cr_sq_bind_text(st, 6, r->trust);
 	sqlite3_bind_double(st, 7, r->price_in);
 	sqlite3_bind_double(st, 8, r->price_out);
 	sqlite3_bind_int(st, 9, r->is_default ? 1 : 0);
@@ -124,14 +124,14 @@ static cr_err sp_get(cr_store *s, cr_arena *a, const char *name, cr_provider_row
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db,
+	sqlite3_stmt *st = cr_sq_prep(db,
 				name ? "SELECT " PROV_COLS " FROM providers WHERE name = ?1"
 				     : "SELECT " PROV_COLS " FROM providers WHERE is_default ORDER BY id LIMIT 1",
 				m, &e);
 	if (!st)
 		return e;
 	if (name)
-		bind_text(st, 1, name);
+		cr_sq_bind_text(st, 1, name);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		e = read_row(a, st, out) ? cr_fail(m, CR_ENOMEM, "catalog: out of memory") : CR_OK;
@@ -139,7 +139,7 @@ static cr_err sp_get(cr_store *s, cr_arena *a, const char *name, cr_provider_row
 		e = name ? cr_fail(m, CR_ENOTFOUND, "no provider named %s (see cristal provider list)", name)
 			 : cr_fail(m, CR_ENOTFOUND, "no default provider (cristal provider default NAME)");
 	else
-		e = fail(db, m, "provider lookup");
+		e = cr_sq_fail(db, m, "provider lookup");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -148,10 +148,10 @@ static cr_err sp_del(cr_store *s, const char *name, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "DELETE FROM providers WHERE name = ?1", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM providers WHERE name = ?1", m, &e);
 	if (!st)
 		return e;
-	bind_text(st, 1, name);
+	cr_sq_bind_text(st, 1, name);
 	int n = 0;
 	if (!(e = run(db, st, m, "provider delete", &n)) && !n)
 		e = cr_fail(m, CR_ENOTFOUND, "no provider named %s", name);
@@ -165,15 +165,15 @@ static cr_err sp_set_default(cr_store *s, const char *name, cr_msg *m)
 	cr_err e = own_tx ? exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
 	if (e)
 		return e;
-	sqlite3_stmt *st = prep(db, "UPDATE providers SET is_default = (name = ?1)", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "UPDATE providers SET is_default = (name = ?1)", m, &e);
 	if (st) {
-		bind_text(st, 1, name);
+		cr_sq_bind_text(st, 1, name);
 		e = run(db, st, m, "provider default", NULL);
 	}
-	if (!e && (st = prep(db, "SELECT count(*) FROM providers WHERE name = ?1", m, &e))) {
-		bind_text(st, 1, name);
+	if (!e && (st = cr_sq_prep(db, "SELECT count(*) FROM providers WHERE name = ?1", m, &e))) {
+		cr_sq_bind_text(st, 1, name);
 		if (sqlite3_step(st) != SQLITE_ROW)
-			e = fail(db, m, "provider lookup");
+			e = cr_sq_fail(db, m, "provider lookup");
 		else if (!sqlite3_column_int(st, 0))
 			e = cr_fail(m, CR_ENOTFOUND, "no provider named %s", name);
 		sqlite3_finalize(st);
@@ -191,7 +191,7 @@ static cr_err sp_list(cr_store *s, cr_store_provider_fn fn, void *ctx, cr_msg *m
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "SELECT " PROV_COLS " FROM providers ORDER BY id", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "SELECT " PROV_COLS " FROM providers ORDER BY id", m, &e);
 	if (!st)
 		return e;
 	int rc;
@@ -202,7 +202,7 @@ static cr_err sp_list(cr_store *s, cr_store_provider_fn fn, void *ctx, cr_msg *m
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = fail(db, m, "provider listing");
+		e = cr_sq_fail(db, m, "provider listing");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -211,14 +211,14 @@ static cr_err sp_usage_add(cr_store *s, const cr_usage_row *r, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db,
+	sqlite3_stmt *st = cr_sq_prep(db,
 				"INSERT INTO usage(time, provider, prompt_tokens, completion_tokens, wall_ms, cost, ok)"
 				" VALUES (?1,?2,?3,?4,?5,?6,?7)",
 				m, &e);
 	if (!st)
 		return e;
 	sqlite3_bind_int64(st, 1, r->time ? r->time : cr_wallclock());
-	bind_text(st, 2, r->provider);
+	cr_sq_bind_text(st, 2, r->provider);
 	sqlite3_bind_int64(st, 3, r->prompt_tokens);
 	sqlite3_bind_int64(st, 4, r->completion_tokens);
 	sqlite3_bind_int64(st, 5, r->wall_ms);
@@ -231,7 +231,7 @@ static cr_err sp_usage_sum(cr_store *s, cr_store_usage_fn fn, void *ctx, cr_msg 
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db,
+	sqlite3_stmt *st = cr_sq_prep(db,
 				"SELECT provider, date(time, 'unixepoch') AS day, count(*), sum(ok = 0),"
 				" sum(prompt_tokens), sum(completion_tokens), sum(wall_ms), sum(cost)"
 				" FROM usage GROUP BY day, provider ORDER BY day, provider",
@@ -256,7 +256,7 @@ static cr_err sp_usage_sum(cr_store *s, cr_store_usage_fn fn, void *ctx, cr_msg 
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = fail(db, m, "usage listing");
+		e = cr_sq_fail(db, m, "usage listing");
 	sqlite3_finalize(st);
 	return e;
 }

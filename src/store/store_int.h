@@ -9,6 +9,10 @@
 
 #include "cristal/store.h"
 
+/* The catalog's schema version this build writes (sqlite.c's migrations
+ * lead every older catalog to it); tests read it here. */
+#define CR_STORE_SCHEMA_VERSION 4
+
 /* Providers and usage (store/provider.c forwards, sqlite_provider.c implements). */
 typedef struct cr_store_prov_vt {
 	cr_err (*put)(cr_store *s, const cr_provider_row *r, cr_msg *m);
@@ -19,6 +23,13 @@ typedef struct cr_store_prov_vt {
 	cr_err (*usage_add)(cr_store *s, const cr_usage_row *r, cr_msg *m);
 	cr_err (*usage_sum)(cr_store *s, cr_store_usage_fn fn, void *ctx, cr_msg *m);
 } cr_store_prov_vt;
+
+/* The audit log (store/audit.c forwards, sqlite_audit.c implements). */
+typedef struct cr_store_audit_vt {
+	cr_err (*append)(cr_store *s, cr_audit_row *r, cr_store_audit_seal_fn seal, void *ctx, cr_msg *m);
+	cr_err (*list)(cr_store *s, int64_t from_seq, int64_t since_time, cr_store_audit_fn fn, void *ctx,
+		       cr_msg *m);
+} cr_store_audit_vt;
 
 typedef struct cr_store_vt {
 	const char *name;
@@ -59,6 +70,7 @@ typedef struct cr_store_vt {
 	cr_err (*reject_delete)(cr_store *s, int64_t source_id, const char *name, cr_msg *m);
 	cr_err (*rejects_of_source)(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx, cr_msg *m);
 	const cr_store_prov_vt *prov;
+	const cr_store_audit_vt *audit;
 } cr_store_vt;
 
 struct cr_store {
@@ -70,6 +82,16 @@ cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m) CR_
 /* Its connection, for the back end's other files (sqlite_provider.c). */
 struct sqlite3 *cr_store_sqlite_db(cr_store *s);
 extern const cr_store_prov_vt cr_store_sqlite_prov_vt;
+extern const cr_store_audit_vt cr_store_sqlite_audit_vt;
+/* Helpers of the SQLite back end's table files (sqlite_provider.c): an
+ * error from the connection's last failure, a statement prepared per call,
+ * text bound as NULL when absent, a column copied into arena a (or the
+ * statement's own text when a is NULL; *oom set when the copy fails). */
+typedef struct sqlite3_stmt sqlite3_stmt;
+cr_err cr_sq_fail(struct sqlite3 *db, cr_msg *m, const char *what);
+sqlite3_stmt *cr_sq_prep(struct sqlite3 *db, const char *sql, cr_msg *m, cr_err *e);
+void cr_sq_bind_text(sqlite3_stmt *st, int i, const char *t);
+const char *cr_sq_col(cr_arena *a, sqlite3_stmt *st, int i, int *oom);
 
 /* Groups as stored: sorted, comma-separated decimal ids ("" = none). */
 cr_err cr_store_groups_format(const uint32_t *g, uint32_t n, cr_buf *out) CR_NODISCARD;

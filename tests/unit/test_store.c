@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "cristal/store.h"
+#include "store/store_int.h"
 
 #define TMPDIR_NAME "/tmp/cr_test_store.XXXXXX"
 #include "test_tmpdir.h"
@@ -493,13 +494,13 @@ static void test_migrations(void **st)
 	int64_t id = put_doc(s, src, "docs/a.txt", NULL, texts, 2, NULL);
 	assert_int_equal(cr_store_kv_set(s, "k", "v", &m), CR_OK);
 	cr_store_close(s);
-	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
 
 	/* The v1 layout: what builds before the rejects table created. */
 	raw_sql("DROP TABLE rejects; UPDATE schema_version SET version = 1;");
 	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name = 'rejects'"), 0);
 	s = open_store();
-	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int("SELECT count(*) FROM schema_version"), 1);
 	/* the data survived */
 	cr_arena a;
@@ -527,7 +528,7 @@ static void test_migrations(void **st)
 	 * created it at every open) upgrades too, keeping its rows. */
 	raw_sql("UPDATE schema_version SET version = 1;");
 	s = open_store();
-	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
 	assert_int_equal(cr_store_reject_find(s, &a, src, "docs/bin", &got, &m), CR_OK);
 	cr_store_close(s);
 
@@ -537,7 +538,9 @@ static void test_migrations(void **st)
 	memset(&m, 0, sizeof m);
 	assert_int_equal(cr_store_open(dir, &s2, &m), CR_EUNSUPPORTED);
 	assert_null(s2);
-	assert_non_null(strstr(m.text, "v99 is newer than this build (v3)"));
+	char want[64];
+	snprintf(want, sizeof want, "v99 is newer than this build (v%d)", CR_STORE_SCHEMA_VERSION);
+	assert_non_null(strstr(m.text, want));
 	/* and left as it was */
 	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 99);
 
@@ -583,7 +586,7 @@ static void test_migration_race(void **st)
 		assert_int_equal(o[i].e, CR_OK);
 		cr_store_close(o[i].s);
 	}
-	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int("SELECT count(*) FROM schema_version"), 1);
 }
 

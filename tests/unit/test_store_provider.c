@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "cristal/store.h"
+#include "store/store_int.h"
 
 #define TMPDIR_NAME "/tmp/cr_test_storeprov.XXXXXX"
 #include "test_tmpdir.h"
@@ -67,6 +68,13 @@ static int collect(void *ctx, const cr_provider_row *r)
 	return k->n == 8;
 }
 
+/* A stand-in for audit/'s hash: the store only keeps the chain's order. */
+static void fixed_hash(void *ctx, cr_audit_row *r, char hash[65])
+{
+	(void)ctx;
+	snprintf(hash, 65, "h%lld", (long long)r->seq);
+}
+
 static void test_upgrade_from_v2(void **st)
 {
 	cr_store *s = open_store();
@@ -77,13 +85,13 @@ static void test_upgrade_from_v2(void **st)
 	assert_int_equal(cr_store_model_put(s, &mr, &m), CR_OK);
 	assert_int_equal(cr_store_kv_set(s, "k", "v", &m), CR_OK);
 	cr_store_close(s);
-	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
 
 	/* The v2 layout: no providers, no usage. */
 	raw_sql("DROP TABLE providers; DROP TABLE usage; UPDATE schema_version SET version = 2;");
 	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name IN ('providers','usage')"), 0);
 	s = open_store();
-	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int("SELECT count(*) FROM schema_version"), 1);
 	cr_arena a;
 	cr_arena_init(&a, 0);
@@ -103,11 +111,25 @@ static void test_upgrade_from_v2(void **st)
 	assert_int_equal(cr_store_usage_add(s, &u, &m), CR_OK);
 	cr_store_close(s);
 
+	/* The v3 layout: no audit log; after the upgrade it takes records. */
+	raw_sql("DROP TABLE audit; UPDATE schema_version SET version = 3;");
+	assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
+	s = open_store();
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
+	cr_audit_row ar = {.actor = "cli:root", .action = "ingest", .detail = "{}"};
+	assert_int_equal(cr_store_audit_append(s, &ar, fixed_hash, NULL, &m), CR_OK);
+	assert_int_equal(ar.seq, 1);
+	assert_string_equal(ar.prev, "");
+	assert_int_equal(cr_store_audit_append(s, &ar, fixed_hash, NULL, &m), CR_OK);
+	assert_int_equal(ar.seq, 2);
+	assert_string_equal(ar.prev, "h1");
+	cr_store_close(s);
+
 	/* A v2 catalog that already has the tables (a crash after the step's
 	 * commit cannot happen, but a hand-made one can) upgrades, rows kept. */
 	raw_sql("UPDATE schema_version SET version = 2;");
 	s = open_store();
-	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 3);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
 	cr_provider_row pr;
 	assert_int_equal(cr_store_provider_get(s, &a, "loc", &pr, &m), CR_OK);
 	assert_string_equal(pr.model, "tiny");
