@@ -23,6 +23,24 @@ typedef struct cr_cli {
 
 /* Prints "cristal: <cmd>: <reason>" to stderr and returns 1. */
 int cli_fail(const char *cmd, const char *fmt, ...) CR_PRINTF(2, 3);
+/* Usage errors (a bad option or value, a missing argument) exit with 2,
+ * everywhere; failures of the work itself with 1. */
+#define CLI_USAGE 2
+/* Prints "cristal: <cmd>: <reason>" to stderr and returns CLI_USAGE (opt.c). */
+int cli_usage_fail(const char *cmd, const char *fmt, ...) CR_PRINTF(2, 3);
+/* The shared option-value parser (opt.c): the whole string must be a
+ * finite number inside [min, max] (no "nan", "inf", hex, trailing bytes).
+ * cli_parse_* return 0 or -1 silently; cli_opt_* return 0, or print why
+ * (naming the option, the value and the range) and return CLI_USAGE. */
+int cli_parse_long(const char *s, long min, long max, long *out);
+int cli_parse_double(const char *s, double min, double max, double *out);
+int cli_opt_int(const char *cmd, const char *opt, const char *arg, long min, long max, int *out);
+int cli_opt_double(const char *cmd, const char *opt, const char *arg, double min, double max, double *out);
+int cli_opt_float(const char *cmd, const char *opt, const char *arg, double min, double max, float *out);
+int cli_opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t *out);
+/* Thread counts: 1 to cli_max_threads() (8 per core, at least 16). */
+int cli_max_threads(void);
+int cli_opt_threads(const char *cmd, const char *opt, const char *arg, int *out);
 /* Whether stderr is a terminal (progress lines are only drawn on one). */
 int cli_tty(void);
 

@@ -133,11 +133,9 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 		case 'P': provider = optarg; break;
 		case 'X': extractive = 1; break;
 		case 'k': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 100)
-				return cli_fail("ask", "-k wants a number from 1 to 100, not '%s'", optarg);
-			k = (int)v;
+			int rc = cli_opt_int("ask", "-k", optarg, 1, 100, &k);
+			if (rc)
+				return rc;
 			break;
 		}
 		default: usage(stderr); return 2;

@@ -30,27 +30,30 @@ int cmd_bench_model(cr_cli *cli, int argc, char **argv)
 					     {"json", no_argument, 0, 'j'},
 					     {"help", no_argument, 0, 'h'}, {0}};
 	const char *model = NULL;
-	int threads = 0, n_pp = 512, n_tg = 128, reps = 3, json = 0, c;
+	int threads = 0, n_pp = 512, n_tg = 128, reps = 3, json = 0, c, rc = 0;
+	static const char B[] = "bench-model";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:t:p:n:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': model = optarg; break;
-		case 't': threads = atoi(optarg); break;
-		case 'p': n_pp = atoi(optarg); break;
-		case 'n': n_tg = atoi(optarg); break;
-		case 'r': reps = atoi(optarg); break;
+		case 't': rc = cli_opt_threads(B, "--threads", optarg, &threads); break;
+		case 'p': rc = cli_opt_int(B, "-p", optarg, 0, 1 << 20, &n_pp); break;
+		case 'n': rc = cli_opt_int(B, "-n", optarg, 0, 1 << 20, &n_tg); break;
+		case 'r': rc = cli_opt_int(B, "-r", optarg, 1, 100, &reps); break;
 		case 'j': json = 1; break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: cristal bench-model --model NAME|PATH [--threads N] [-p 512] [-n 128] "
 				"[-r 3] [--json]\n");
-			return c == 'h' ? 0 : 2;
+			return c == 'h' ? 0 : CLI_USAGE;
 		}
+		if (rc)
+			return rc;
 	}
-	if (n_pp < 0 || n_tg < 0 || reps < 1 || reps > 100)
-		return cli_fail("bench-model", "bad -p, -n or -r");
+	if (optind < argc)
+		return cli_usage_fail(B, "unexpected argument '%s'", argv[optind]);
 	char path[4096];
-	int rc = cmd_model_resolve(cli, "bench-model", model, path, sizeof path);
+	rc = cmd_model_resolve(cli, "bench-model", model, path, sizeof path);
 	if (rc)
 		return rc;
 	if (threads <= 0)

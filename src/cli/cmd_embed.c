@@ -25,14 +25,17 @@ int cmd_embed(cr_cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "m:t:h", opts, NULL)) != -1) {
 		if (c == 'm')
 			model = optarg;
-		else if (c == 't')
-			threads = atoi(optarg);
+		else if (c == 't') {
+			int rc = cli_opt_threads("embed", "--threads", optarg, &threads);
+			if (rc)
+				return rc;
+		}
 		else if (c == 'T')
 			tokens = optarg;
 		else {
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: cristal embed --model NAME|PATH [--threads N] TEXT...\n");
-			return c == 'h' ? 0 : 2;
+			return c == 'h' ? 0 : CLI_USAGE;
 		}
 	}
 	char path[4096];

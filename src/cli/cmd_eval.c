@@ -117,8 +117,13 @@ int cmd_eval(cr_cli *cli, int argc, char **argv)
 			}
 			mode = optarg;
 			break;
-		case 'k': k = atoi(optarg); break;
-		default: usage(stderr); return 2;
+		case 'k': {
+			int rc = cli_opt_int("eval", "-k", optarg, 1, 100, &k);
+			if (rc)
+				return rc;
+			break;
+		}
+		default: usage(stderr); return CLI_USAGE;
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "ask") || !questions || k < 0 || k > 100) {

@@ -295,24 +295,25 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 	size_t n_stop = 0;
 	double timeout = 0;
 	cr_sampler_opts so = cr_sampler_opts_default();
-	int c;
+	static const char G[] = "generate";
+	int c, rc = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "m:p:n:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': model = optarg; break;
 		case 'p': prompt = optarg; break;
-		case 'n': n_predict = atoi(optarg); break;
+		case 'n': rc = cli_opt_int(G, "-n", optarg, 0, 1 << 24, &n_predict); break;
 		case O_CHAT: chat = 1; break;
-		case O_TEMP: so.temp = (float)atof(optarg); break;
-		case O_TOPK: so.top_k = atoi(optarg); break;
-		case O_TOPP: so.top_p = (float)atof(optarg); break;
-		case O_MINP: so.min_p = (float)atof(optarg); break;
-		case O_REP: so.repeat_penalty = (float)atof(optarg); break;
-		case O_REPN: so.repeat_last_n = atoi(optarg); break;
-		case O_PRES: so.presence_penalty = (float)atof(optarg); break;
-		case O_SEED: so.seed = strtoull(optarg, NULL, 0); seed_set = 1; break;
-		case 't': case O_THREADS: threads = atoi(optarg); break;
-		case O_CTX: n_ctx = atoi(optarg); break;
+		case O_TEMP: rc = cli_opt_float(G, "--temp", optarg, 0, 100, &so.temp); break;
+		case O_TOPK: rc = cli_opt_int(G, "--top-k", optarg, 0, 1 << 24, &so.top_k); break;
+		case O_TOPP: rc = cli_opt_float(G, "--top-p", optarg, 0, 1, &so.top_p); break;
+		case O_MINP: rc = cli_opt_float(G, "--min-p", optarg, 0, 1, &so.min_p); break;
+		case O_REP: rc = cli_opt_float(G, "--repeat-penalty", optarg, 0, 100, &so.repeat_penalty); break;
+		case O_REPN: rc = cli_opt_int(G, "--repeat-last-n", optarg, 0, 1 << 24, &so.repeat_last_n); break;
+		case O_PRES: rc = cli_opt_float(G, "--presence-penalty", optarg, -100, 100, &so.presence_penalty); break;
+		case O_SEED: rc = cli_opt_u64(G, "--seed", optarg, &so.seed); seed_set = 1; break;
+		case 't': case O_THREADS: rc = cli_opt_threads(G, "--threads", optarg, &threads); break;
+		case O_CTX: rc = cli_opt_int(G, "--ctx", optarg, 1, 1 << 24, &n_ctx); break;
 		case O_TMPL: tmpl = optarg; break;
 		case O_SYSTEM: system = optarg; break;
 		case O_GRAMMAR: grammar = optarg; break;
@@ -323,42 +324,38 @@ int cmd_generate(cr_cli *cli, int argc, char **argv)
 		case O_TURNS: turns = 1; break;
 		case O_STOP:
 			if (n_stop == CR_ARRAY_LEN(stops) || !*optarg)
-				return cli_fail("generate", "--stop: at most %zu non-empty strings", CR_ARRAY_LEN(stops));
+				return cli_usage_fail("generate", "--stop: at most %zu non-empty strings", CR_ARRAY_LEN(stops));
 			stops[n_stop++] = optarg;
 			break;
-		case O_TIMEOUT: {
-			char *end;
-			timeout = strtod(optarg, &end);
-			if (*end || !(timeout > 0))
-				return cli_fail("generate", "--timeout wants a number of seconds > 0, not '%s'", optarg);
+		case O_TIMEOUT:
+			rc = cli_opt_double(G, "--timeout", optarg, 0.001, 1e7, &timeout);
 			break;
-		}
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: usage(stderr); return CLI_USAGE;
 		}
+		if (rc)
+			return rc;
 	}
 	if (optind < argc)
-		return cli_fail("generate", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_fail("generate", "unexpected argument '%s'", argv[optind]);
 	if (grammar && strcmp(grammar, "json"))
-		return cli_fail("generate", "--grammar: only 'json' is built in (or use --json-schema FILE)");
+		return cli_usage_fail("generate", "--grammar: only 'json' is built in (or use --json-schema FILE)");
 	if (grammar && schema)
-		return cli_fail("generate", "--grammar and --json-schema are exclusive");
+		return cli_usage_fail("generate", "--grammar and --json-schema are exclusive");
 	if (chat && !prompt && !tokens && isatty(STDIN_FILENO))
 		turns = 1; /* a person at a terminal: hold a conversation */
 	if (turns && (!chat || prompt || tokens || grammar || schema))
-		return cli_fail("generate", "--turns needs --chat and reads the messages from stdin "
+		return cli_usage_fail("generate", "--turns needs --chat and reads the messages from stdin "
 					    "(no --prompt, --tokens, --grammar or --json-schema)");
 	if (!chat && !prompt && !tokens)
-		return cli_fail("generate", "--prompt TEXT, --chat or --tokens is required");
+		return cli_usage_fail("generate", "--prompt TEXT, --chat or --tokens is required");
 	if (logits_out && !tokens)
-		return cli_fail("generate", "--logits-out needs --tokens");
-	if (n_predict < 0)
-		return cli_fail("generate", "-n must be >= 0");
+		return cli_usage_fail("generate", "--logits-out needs --tokens");
 	if (!seed_set)
 		so.seed = (uint64_t)time(NULL);
 
 	char path[4096];
-	int rc = cmd_model_resolve(cli, "generate", model, path, sizeof path);
+	rc = cmd_model_resolve(cli, "generate", model, path, sizeof path);
 	if (rc)
 		return rc;
 

@@ -84,11 +84,12 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'j': p.json = 1; break;
 		case 'l': jsonl = optarg; break;
-		case 't':
-			threads = atoi(optarg);
-			if (threads <= 0)
-				return cli_fail("ingest", "--threads takes a positive number");
+		case 't': {
+			int rc = cli_opt_threads("ingest", "--threads", optarg, &threads);
+			if (rc)
+				return rc;
 			break;
+		}
 		default: usage(stderr); return 2;
 		}
 	}
@@ -97,7 +98,7 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		return 2;
 	}
 	if (jsonl && optind < argc)
-		return cli_fail("ingest", "--jsonl takes one file and no other paths");
+		return cli_usage_fail("ingest", "--jsonl takes one file and no other paths");
 	p.tty = cli_tty();
 	cr_buf_init(&p.rejects, 0);
 	cr_corpus *cp;

@@ -28,7 +28,7 @@ int cmd_init(cr_cli *cli, int argc, char **argv)
 		return 2;
 	}
 	if (optind < argc)
-		return cli_fail("init", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_fail("init", "unexpected argument '%s'", argv[optind]);
 	cr_corpus *cp;
 	cr_msg m = {{0}};
 	cr_err e = cr_corpus_open(cli->data_dir, 1, &cp, &m);

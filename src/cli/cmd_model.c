@@ -38,7 +38,7 @@ int cmd_model_resolve(cr_cli *cli, const char *cmd, const char *arg, char *path,
 	}
 	int rc = 0;
 	if (e == CR_EINVAL)
-		rc = cli_fail(cmd, "--model NAME|PATH is required");
+		rc = cli_usage_fail(cmd, "--model NAME|PATH is required");
 	else if (e)
 		rc = cli_fail(cmd, "%s", m.text[0] ? m.text : cr_strerror(e));
 	else if (strlen(p) >= cap)
@@ -90,7 +90,7 @@ static int model_add(cr_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return cli_fail("model add", "expected one PATH.gguf");
+		return cli_usage_fail("model add", "expected one PATH.gguf");
 	const char *path = argv[optind];
 	char abs[PATH_MAX];
 	if (!realpath(path, abs))
@@ -182,7 +182,7 @@ static int model_list(cr_cli *cli, int argc, char **argv)
 		if (!strcmp(argv[i], "--json"))
 			l.json = 1;
 		else
-			return cli_fail("model list", "unknown argument %s", argv[i]);
+			return cli_usage_fail("model list", "unknown argument %s", argv[i]);
 	}
 	cr_buf_init(&l.out, 0);
 	cr_msg m = {{0}};
@@ -210,7 +210,7 @@ static int model_list(cr_cli *cli, int argc, char **argv)
 static int model_rm(cr_cli *cli, int argc, char **argv)
 {
 	if (argc != 2)
-		return cli_fail("model rm", "expected one NAME");
+		return cli_usage_fail("model rm", "expected one NAME");
 	cr_msg m = {{0}};
 	cr_store *s = NULL;
 	cr_err e = cr_store_open(cli->data_dir, &s, &m);
@@ -241,5 +241,5 @@ int cmd_model(cr_cli *cli, int argc, char **argv)
 		return model_list(cli, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove"))
 		return model_rm(cli, argc - 1, argv + 1);
-	return cli_fail("model", "unknown subcommand '%s' (add, list, rm)", argv[1]);
+	return cli_usage_fail("model", "unknown subcommand '%s' (add, list, rm)", argv[1]);
 }

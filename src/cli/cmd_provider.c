@@ -52,11 +52,7 @@ static int open_store(cr_cli *cli, const char *cmd, cr_store **s)
 
 static int parse_price(const char *cmd, const char *opt, const char *v, double *out)
 {
-	char *end;
-	*out = strtod(v, &end);
-	if (end == v || *end || !(*out >= 0))
-		return cli_fail(cmd, "%s: expected a number >= 0, got '%s'", opt, v);
-	return 0;
+	return cli_opt_double(cmd, opt, v, 0, 1e12, out);
 }
 
 static int count_fn(void *ctx, const cr_provider_row *r)
@@ -85,11 +81,11 @@ static int provider_add(cr_cli *cli, int argc, char **argv)
 		case 't': r.trust = optarg; break;
 		case 'i':
 			if (parse_price("provider add", "--price-in", optarg, &r.price_in))
-				return 1;
+				return CLI_USAGE;
 			break;
 		case 'o':
 			if (parse_price("provider add", "--price-out", optarg, &r.price_out))
-				return 1;
+				return CLI_USAGE;
 			break;
 		case 'd': r.is_default = 1; break;
 		default:
@@ -98,16 +94,16 @@ static int provider_add(cr_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return cli_fail("provider add", "expected one NAME (see cristal provider --help)");
+		return cli_usage_fail("provider add", "expected one NAME (see cristal provider --help)");
 	r.name = argv[optind];
 	if (!r.kind)
-		return cli_fail("provider add", "--kind local|openai is required");
+		return cli_usage_fail("provider add", "--kind local|openai is required");
 	if (!r.model)
-		return cli_fail("provider add", "--model is required");
+		return cli_usage_fail("provider add", "--model is required");
 	if (!strcmp(r.kind, "local") && (r.url || r.api_key_env))
-		return cli_fail("provider add", "--url and --api-key-env are for --kind openai");
+		return cli_usage_fail("provider add", "--url and --api-key-env are for --kind openai");
 	if (!strcmp(r.kind, "openai") && !r.url)
-		return cli_fail("provider add", "--kind openai needs --url (the API base, e.g. http://host:8000/v1)");
+		return cli_usage_fail("provider add", "--kind openai needs --url (the API base, e.g. http://host:8000/v1)");
 	if (!r.trust)
 		r.trust = !strcmp(r.kind, "local") ? "local" : "external";
 	cr_store *s = NULL;
@@ -199,7 +195,7 @@ static int provider_list(cr_cli *cli, int argc, char **argv)
 		if (!strcmp(argv[i], "--json"))
 			l.json = 1;
 		else
-			return cli_fail("provider list", "unknown argument %s", argv[i]);
+			return cli_usage_fail("provider list", "unknown argument %s", argv[i]);
 	}
 	cr_store *s = NULL;
 	if (open_store(cli, "provider list", &s))
@@ -227,7 +223,7 @@ static int provider_name_cmd(cr_cli *cli, int argc, char **argv, int dflt)
 {
 	const char *cmd = dflt ? "provider default" : "provider rm";
 	if (argc != 2)
-		return cli_fail(cmd, "expected one NAME");
+		return cli_usage_fail(cmd, "expected one NAME");
 	cr_store *s = NULL;
 	if (open_store(cli, cmd, &s))
 		return 1;
@@ -253,9 +249,11 @@ static int provider_test(cr_cli *cli, int argc, char **argv)
 	int json = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'T')
-			timeout = atof(optarg);
-		else if (c == 'j')
+		if (c == 'T') {
+			int rc = cli_opt_double("provider test", "--timeout", optarg, 0.001, 1e7, &timeout);
+			if (rc)
+				return rc;
+		} else if (c == 'j')
 			json = 1;
 		else {
 			fputs(USAGE, c == 'h' ? stdout : stderr);
@@ -263,7 +261,7 @@ static int provider_test(cr_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return cli_fail("provider test", "expected one NAME");
+		return cli_usage_fail("provider test", "expected one NAME");
 	const char *name = argv[optind];
 	cr_store *s = NULL;
 	if (open_store(cli, "provider test", &s))
@@ -337,5 +335,5 @@ int cmd_provider(cr_cli *cli, int argc, char **argv)
 		return provider_name_cmd(cli, argc - 1, argv + 1, 1);
 	if (!strcmp(argv[1], "test"))
 		return provider_test(cli, argc - 1, argv + 1);
-	return cli_fail("provider", "unknown subcommand '%s' (add, list, rm, default, test)", argv[1]);
+	return cli_usage_fail("provider", "unknown subcommand '%s' (add, list, rm, default, test)", argv[1]);
 }

@@ -222,11 +222,9 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 		case 'P': plain = 1; break;
 		case 'M': mode_arg = optarg; break;
 		case 'k': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 10000)
-				return cli_fail("search", "-k wants a number from 1 to 10000, not '%s'", optarg);
-			k = (int)v;
+			int rc = cli_opt_int("search", "-k", optarg, 1, 10000, &k);
+			if (rc)
+				return rc;
 			break;
 		}
 		default: usage(stderr); return 2;

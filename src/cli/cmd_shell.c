@@ -31,11 +31,12 @@ int cmd_shell(cr_cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return 0;
-		case 'k':
-			k = atoi(optarg);
-			if (k < 1 || k > 1000)
-				return cli_fail("shell", "-k wants a number from 1 to 1000");
+		case 'k': {
+			int rc = cli_opt_int("shell", "-k", optarg, 1, 1000, &k);
+			if (rc)
+				return rc;
 			break;
+		}
 		default: usage(stderr); return 2;
 		}
 	}

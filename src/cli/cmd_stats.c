@@ -30,7 +30,7 @@ int cmd_stats(cr_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cli_fail("stats", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_fail("stats", "unexpected argument '%s'", argv[optind]);
 	cr_corpus *cp;
 	cr_msg m = {{0}};
 	cr_err e = cr_corpus_open(cli->data_dir, 0, &cp, &m);

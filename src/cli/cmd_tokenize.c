@@ -139,7 +139,7 @@ int cmd_tokenize(cr_cli *cli, int argc, char **argv)
 		}
 	}
 	if (!is_batch && optind != argc - 1)
-		return cli_fail(argv[0], "expected one TEXT argument (or - for stdin); see --help");
+		return cli_usage_fail(argv[0], "expected one TEXT argument (or - for stdin); see --help");
 	char path[4096];
 	int rc = cmd_model_resolve(cli, argv[0], model, path, sizeof path);
 	if (rc)

@@ -54,7 +54,7 @@ int cmd_usage(cr_cli *cli, int argc, char **argv)
 			       "tokens, wall time (s) and cost (from the providers' prices per million tokens).\n");
 			return 0;
 		} else {
-			return cli_fail("usage", "unknown argument %s", argv[i]);
+			return cli_usage_fail("usage", "unknown argument %s", argv[i]);
 		}
 	}
 	cr_msg m = {{0}};

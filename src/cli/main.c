@@ -51,6 +51,59 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 
 int cli_tty(void) { return isatty(2); }
 
+/* The program's version (`cristal --version`). */
+#define CRISTAL_VERSION "0.1.0"
+
+/* Edit distance (insert, delete, substitute, swap of neighbours) between
+ * two short words, for suggesting a command: `serch` -> `search`. */
+static int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 31 || lb > 31)
+		return 99;
+	int d[32][32];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			c = CR_MIN(c, d[i - 1][j] + 1);
+			c = CR_MIN(c, d[i][j - 1] + 1);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+				c = CR_MIN(c, d[i - 2][j - 2] + 1);
+			d[i][j] = c;
+		}
+	return d[la][lb];
+}
+
+/* The command closest to a mistyped one, or NULL when none is close (at
+ * most 2 edits, fewer than half the word). */
+static const char *closest_command(const char *word)
+{
+	const char *best = NULL;
+	int best_d = 3;
+	for (size_t c = 0; c < CR_ARRAY_LEN(commands); c++) {
+		int dist = edit_distance(word, commands[c].name);
+		if (dist < best_d && (size_t)dist * 2 < strlen(commands[c].name)) {
+			best_d = dist;
+			best = commands[c].name;
+		}
+	}
+	return best;
+}
+
+static int unknown_command(const char *word)
+{
+	const char *near = closest_command(word);
+	if (near)
+		fprintf(stderr, "cristal: unknown command '%s'; did you mean '%s'? (see cristal help)\n", word, near);
+	else
+		fprintf(stderr, "cristal: unknown command '%s' (see cristal help)\n", word);
+	return CLI_USAGE;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] [-v] COMMAND [ARGS]\n\n"
@@ -59,7 +112,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nThe data directory is --data DIR, else $CRISTAL_DATA, else "
 		   "$XDG_DATA_HOME/cristal (~/.local/share/cristal).\n"
-		   "Every command takes --help.\n");
+		   "Every command takes --help (or: cristal help COMMAND); cristal --version.\n");
 }
 
 /* The environment variables that tune the libraries (for measurements
@@ -100,6 +153,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			printf("cristal %s\n", CRISTAL_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--data")) {
+			fprintf(stderr, "cristal: --data wants a directory\n");
+			return CLI_USAGE;
 		} else {
 			fprintf(stderr, "cristal: unknown option %s\n", argv[i]);
 			usage(stderr);
@@ -109,6 +168,22 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[i], "help") || !strcmp(argv[i], "version")) {
+		if (argv[i][0] == 'v') {
+			printf("cristal %s\n", CRISTAL_VERSION);
+			return 0;
+		}
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		for (size_t c = 0; c < CR_ARRAY_LEN(commands); c++)
+			if (!strcmp(argv[i + 1], commands[c].name)) {
+				char *hv[] = {argv[i + 1], "--help", NULL};
+				return commands[c].fn(&cli, 2, hv);
+			}
+		return unknown_command(argv[i + 1]);
 	}
 	read_env(&cli);
 	if (!cli.data_dir)
@@ -128,6 +203,5 @@ int main(int argc, char **argv)
 			cli_audit_finish();
 			return rc;
 		}
-	fprintf(stderr, "cristal: unknown command '%s' (see cristal --help)\n", argv[i]);
-	return 2;
+	return unknown_command(argv[i]);
 }
