@@ -9,7 +9,8 @@ libsodium-dev libssl-dev libsqlite3-dev libjansson-dev libutf8proc-dev libstemme
 libmecab-dev mecab-ipadic-utf8 libxml2-dev libzip-dev libpoppler-glib-dev
 libgmime-3.0-dev libuchardet-dev libcmocka-dev libcurl4-openssl-dev
 libmicrohttpd-dev libxapian-dev python3 procps python3-hnswlib python3-numpy
-curl wrk chromium fonts-ipafont-gothic"
+curl wrk chromium fonts-ipafont-gothic
+zlib1g-dev libbz2-dev liblzma-dev"
 # fonts-ipafont-gothic: Japanese glyphs for headless Chromium's screenshots of reports.
 # Node.js and npm run the llama.cpp oracle; a machine that already has them
 # (e.g. from NodeSource, whose nodejs conflicts with Debian's npm) keeps its own.

@@ -228,6 +228,9 @@ typedef struct cr_walk {
 	/* folders that could not be listed (names): their documents stay */
 	const char **unlisted;
 	size_t n_unlisted, cap_unlisted;
+	/* symbolic links to folders, walked after the root's real folders */
+	struct cr_walk_link { const char *path, *name, *chat; int depth; } *links;
+	size_t n_links, cap_links;
 } cr_walk;
 
 void cr_walk_init(cr_walk *w);

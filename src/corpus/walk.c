@@ -10,8 +10,11 @@
  *
  * Rules: hidden entries (".git", ".env", ...) are skipped silently.
  * Symbolic links are followed; directories are remembered by (device,
- * inode) so a link loop (or a second path to a directory already walked) is
- * reported once instead of recursing. Broken links, unreadable directories
+ * inode). A link to a folder is walked after the root's real folders, so a
+ * folder reached both ways is named by its real path, and a link to a
+ * folder already walked elsewhere (a duplicate) is skipped quietly: nothing
+ * is missing, so it is no rejection. A link to one of its own ancestors is
+ * a loop, and said so. Broken links, unreadable directories
  * and special files (FIFOs, sockets, devices: opening one could block) are
  * rejected with a reason; the documents of a folder that cannot be listed
  * are kept (w->unlisted), not mistaken for deleted files. A directory holding .git is a repository: only
@@ -44,6 +47,7 @@ void cr_walk_release(cr_walk *w)
 	cr_free(w->repos);
 	cr_free(w->seen);
 	cr_free(w->unlisted);
+	cr_free(w->links);
 	cr_arena_release(&w->a);
 	memset(w, 0, sizeof *w);
 }
@@ -227,12 +231,18 @@ static cr_err walk_dir(cr_walk *w, const char *path, const char *name, int depth
 				e = reject(w, nm, strerror(en));
 			continue;
 		}
-		if (S_ISDIR(st.st_mode)) {
-			if (seen_dir(w, &st, &e)) {
-				if (lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode))
-					e = reject(w, nm, "symbolic link loop (directory already walked)");
-				continue;
+		if (S_ISDIR(st.st_mode) && lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+			/* later, once the real folders are known */
+			if (grow((void **)&w->links, &w->cap_links, w->n_links, sizeof *w->links)) {
+				e = CR_ENOMEM;
+				break;
 			}
+			w->links[w->n_links++] = (struct cr_walk_link){full, nm, chat, depth + 1};
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (seen_dir(w, &st, &e))
+				continue; /* reached twice (a bind mount): already walked */
 			if (e)
 				break;
 			if (depth + 1 >= MAX_DEPTH)
@@ -255,6 +265,26 @@ static cr_err walk_dir(cr_walk *w, const char *path, const char *name, int depth
 	}
 	cr_free(names);
 	return e;
+}
+
+/* Whether the link at `path` points to a folder that contains it. */
+static int link_loops(const char *path)
+{
+	char *target = realpath(path, NULL);
+	char *dir = cr_strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	char *parent = NULL;
+	if (slash) {
+		*slash = 0;
+		parent = realpath(*dir ? dir : "/", NULL);
+	}
+	size_t tl = target ? strlen(target) : 0;
+	int loop = target && parent && !strncmp(parent, target, tl) &&
+		   (parent[tl] == 0 || parent[tl] == '/' || (tl == 1 && target[0] == '/'));
+	free(target);
+	free(parent);
+	cr_free(dir);
+	return loop;
 }
 
 cr_err cr_walk_exclude(cr_walk *w, const char *dir)
@@ -282,6 +312,30 @@ cr_err cr_walk_root(cr_walk *w, const char *root, const char *base, int64_t sour
 		e = walk_repo(w, root, base, source_id);
 	else
 		e = walk_dir(w, root, base, 0, cr_chat_is_export(root) ? cr_arena_strdup(&w->a, root) : NULL, source_id);
+	/* then the links to folders (walking one may find more) */
+	for (size_t i = 0; !e && i < w->n_links; i++) {
+		struct cr_walk_link l = w->links[i];
+		if (stat(l.path, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (seen_dir(w, &st, &e)) {
+			if (link_loops(l.path))
+				e = reject(w, l.name, "symbolic link loop (it points to a folder that contains it)");
+			else
+				cr_log(CR_LOG_INFO, "%s: a link to a folder already walked: skipped", l.name);
+			continue;
+		}
+		if (e)
+			break;
+		if (l.depth >= MAX_DEPTH)
+			e = reject(w, l.name, "folders nested too deeply");
+		else if (cr_git_is_repo(l.path))
+			e = walk_repo(w, l.path, l.name, source_id);
+		else if (!l.chat && cr_chat_is_export(l.path))
+			e = walk_dir(w, l.path, l.name, l.depth, l.path, source_id);
+		else
+			e = walk_dir(w, l.path, l.name, l.depth, l.chat, source_id);
+	}
+	w->n_links = 0;
 	if (e)
 		return cr_fail(m, e, "%s: %s while listing files", root, cr_strerror(e));
 	return CR_OK;

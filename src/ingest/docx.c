@@ -278,7 +278,7 @@ static cr_err read_body(docx_state *st, cr_zip *z, const char *part)
 	if (!e)
 		e = flush_body(st);
 	if (e == CR_ETOOBIG && !st->x->m->text[0])
-		e = cr_fail(st->x->m, e, "docx: text over the limit");
+		e = cr_fail(st->x->m, e, "docx: text over the limit of %zu bytes", st->x->lim->max_text_bytes);
 	else if (e == CR_ENOMEM && !st->x->m->text[0])
 		e = cr_fail(st->x->m, e, "docx: out of memory");
 	return e;

@@ -3,7 +3,11 @@
  * extractors the helpers they share (sections, metadata, nesting, limits).
  *
  * Format choice (cr_extract_detect), first match wins:
- *   0. nothing for binary formats: an extension that is never text (.jpg
+ *   0. gzip, bzip2 or xz bytes: that kind, under any name (cr_extract
+ *      decompresses them, within the zip bomb limits, and reads the inner
+ *      file by the name without ".gz" and its own bytes, so changelog.gz is
+ *      text and report.csv.xz a CSV; a tar inside is refused);
+ *      nothing for binary formats: an extension that is never text (.jpg
  *      .zip .exe .mp4 ...; .doc .xls .ppt unless the bytes are HTML or
  *      RTF), or the magic number of a binary format (JPEG, PNG, GIF, ELF,
  *      OLE2, gzip, ...) under any name but .pdf/.docx/.xlsx/.pptx;
@@ -17,6 +21,11 @@
  *   4. text, if the bytes look like text in some charset (charset.c) and
  *      are not a uuencoded blob ("begin 644 name" + "M..." lines);
  *   5. otherwise nothing: cr_extract rejects the file as "binary file".
+ * When the format came from sniffing or is a text-like one (mbox, mail,
+ * subtitles, chat, CSV, Markdown, code) and its reading fails on the bytes
+ * (CR_ECORRUPT, CR_EUNSUPPORTED), text that looks like text is read as
+ * plain text instead, with the reason in the metadata ("read_as"): a note
+ * whose first line starts with "From " is not a broken mailbox.
  * The name used is the part after the last '#' and '/' so that nested names
  * ("a.eml#att/b.pdf", "x.mbox#3") resolve by their own file name.
  *
@@ -102,9 +111,10 @@ cr_err cr_doc_add_section(cr_xctx *x, cr_doc *d, const char *text, size_t len, c
 		for (size_t i = 0; i < d->n_sections; i++)
 			x->text_bytes += d->sections[i].len;
 	}
-	if (x->lim && x->text_bytes + len > x->lim->max_text_bytes)
-		return cr_fail(x->m, CR_ETOOBIG, "%s: text over the limit of %zu bytes", d->type ? d->type : "doc",
-			       x->lim->max_text_bytes);
+	size_t cap = x->text_cap ? x->text_cap : x->lim ? x->lim->max_text_bytes : SIZE_MAX;
+	if (x->text_bytes + len > cap)
+		return cr_fail(x->m, CR_ETOOBIG, "%s: text passes the limit of %zu bytes (%zu MB) at %zu bytes",
+			       d->type ? d->type : "doc", cap, cap >> 20, x->text_bytes + len);
 	char *copy;
 	size_t n_copy;
 	if (cr_utf8_valid((const uint8_t *)text, len) && !memchr(text, 0, len)) {
@@ -374,7 +384,7 @@ static const char *binary_magic(const uint8_t *b, size_t n)
  * are listed apart: some are HTML or RTF saved under that name. */
 static const char *const binary_exts[] = {
 	"jpg", "jpeg", "jpe", "png", "gif", "bmp", "tif", "tiff", "webp", "ico", "heic", "heif", "psd",
-	"zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "zst", "cab", "jar", "war", "apk", "iso", "dmg",
+	"zip", "tar", "tgz", "tbz2", "txz", "7z", "rar", "zst", "cab", "jar", "war", "apk", "iso", "dmg",
 	"exe", "dll", "so", "dylib", "o", "a", "obj", "lib", "class", "wasm", "pyc", "bin",
 	"mp3", "mp4", "m4a", "m4v", "wav", "flac", "ogg", "oga", "ogv", "opus", "avi", "mov", "mkv", "webm", "wmv", "wma",
 	"ttf", "otf", "woff", "woff2", "sqlite", "db", "gguf",
@@ -450,6 +460,10 @@ const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len)
 			return "txt";
 		return NULL;
 	}
+	/* gzip, bzip2, xz: extracted through the inner file (cr_extract) */
+	const char *packed = cr_compressed_kind(buf, len);
+	if (packed)
+		return packed;
 	const char *t = type_by_ext(leaf);
 	/* binary bytes under a text name are still binary; zip-based Office and
 	 * PDF files check their own structure */
@@ -605,6 +619,104 @@ void cr_extract_init(void)
 	pthread_once(&once, init_libs);
 }
 
+/* The name of a compressed file's content: without ".gz", ".bz2", ".xz"
+ * (also ".z", ".bz", ".lzma"); the name itself when it has none of them. */
+static const char *inner_name(cr_arena *a, const char *name)
+{
+	const char *leaf = leaf_name(name), *ext = ext_of(leaf);
+	static const char *const packed_exts[] = {"gz", "z", "bz2", "bz", "xz", "lzma"};
+	if (!ext_in(ext, packed_exts, CR_ARRAY_LEN(packed_exts)))
+		return name;
+	return cr_arena_strndup(a, name, (size_t)(ext - 1 - name));
+}
+
+/* Decompresses a file of `kind` and finds the format of what is inside:
+ * *buf and *len then point into hold, *name is the inner name, *type its
+ * format. Refuses archives (tar) and files compressed twice. */
+static cr_err unpack(cr_xctx *x, const char *kind, const uint8_t **buf, size_t *len, cr_buf *hold,
+		     const char **name, const char **type)
+{
+	const char *in = inner_name(x->a, *name);
+	if (!in)
+		return cr_fail(x->m, CR_ENOMEM, "%s: out of memory", kind);
+	const char *in_ext = ext_of(leaf_name(in));
+	if (in_ext && ieq(in_ext, "tar"))
+		return cr_fail(x->m, CR_EUNSUPPORTED, "binary file (%s-compressed tar archive)", kind);
+	cr_err e = cr_decompress(x, kind, *buf, *len, hold);
+	if (e)
+		return e;
+	static const uint8_t none[1];
+	const uint8_t *b = hold->data ? (const uint8_t *)hold->data : none;
+	size_t n = hold->len;
+	if (cr_compressed_kind(b, n))
+		return cr_fail(x->m, CR_EUNSUPPORTED, "%s: compressed twice (not read)", kind);
+	if (n >= 262 && memcmp(b + 257, "ustar", 5) == 0)
+		return cr_fail(x->m, CR_EUNSUPPORTED, "binary file (%s-compressed tar archive)", kind);
+	const char *t = cr_extract_detect(in, b, n);
+	if (!t) {
+		cr_msg r;
+		r.text[0] = 0;
+		e = reject(in, b, n, &r);
+		return cr_fail(x->m, e, "%s (inside %s)", r.text, kind);
+	}
+	*buf = b;
+	*len = n;
+	*name = in;
+	*type = t;
+	return CR_OK;
+}
+
+/* Formats whose reading may fall back to plain text (see the header). */
+static int text_fallback(const char *type, cr_err e)
+{
+	static const char *const tab[] = {"mbox", "eml", "vtt", "srt", "chat", "csv", "md", "code"};
+	if (e != CR_ECORRUPT && e != CR_EUNSUPPORTED)
+		return 0;
+	for (size_t i = 0; i < CR_ARRAY_LEN(tab); i++)
+		if (!strcmp(type, tab[i]))
+			return 1;
+	return 0;
+}
+
+/* Renames documents named after the inner file of a compressed one
+ * ("NEWS" and "NEWS#..." become "NEWS.gz" and "NEWS.gz#..."). */
+static void rename_inner(cr_arena *a, cr_doc *d, const char *inner, const char *outer)
+{
+	size_t il = strlen(inner);
+	for (; d; d = d->next) {
+		const char **fields[] = {&d->name, &d->parent};
+		for (size_t i = 0; i < 2; i++) {
+			const char *v = *fields[i];
+			if (!v || strncmp(v, inner, il) || (v[il] && v[il] != '#'))
+				continue;
+			const char *nv = cr_arena_printf(a, "%s%s", outer, v + il);
+			if (nv)
+				*fields[i] = nv;
+		}
+	}
+}
+
+/* Runs the extractor for `type`, falling back to plain text (see above). */
+static cr_err run_with_fallback(cr_xctx *x, const char *type, cr_doc *d, const uint8_t *buf, size_t len)
+{
+	cr_err e = run(x, type, d, buf, len);
+	if (!e || !text_fallback(type, e) || !cr_charset_looks_text(buf ? buf : (const uint8_t *)"", len))
+		return e;
+	char *why = cr_arena_printf(x->a, "txt (%s)", x->m->text[0] ? x->m->text : cr_strerror(e));
+	const char *name = d->name, *parent = d->parent;
+	memset(d, 0, sizeof *d);
+	d->name = name;
+	d->parent = parent;
+	d->type = "txt";
+	x->text_doc = NULL;
+	x->text_bytes = 0;
+	x->m->text[0] = 0;
+	e = run(x, "txt", d, buf, len);
+	if (!e && why)
+		e = cr_doc_add_meta(x, d, "read_as", why);
+	return e;
+}
+
 cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size_t len, const cr_extract_limits *lim,
 		  cr_doc **out, cr_msg *m)
 {
@@ -620,22 +732,34 @@ cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size_t len,
 	const char *type = cr_extract_detect(name, buf, len);
 	if (!type)
 		return reject(name, buf, len, m);
-	cr_doc *d = cr_arena_zalloc(a, sizeof *d);
-	if (!d)
-		return cr_fail(m, CR_ENOMEM, "extract: out of memory");
-	d->name = cr_arena_strdup(a, name);
-	d->type = type;
 	/* Extractors write their reason to a local message so that m stays
 	 * untouched on success even if an extractor wrote and then recovered. */
 	cr_msg local;
 	local.text[0] = 0;
 	cr_xctx x = {
-		.a = a, .lim = lim, .depth = 0, .m = &local, .root = d,
+		.a = a, .lim = lim, .depth = 0, .m = &local,
 		.deadline = lim->max_seconds > 0 ? cr_now() + lim->max_seconds : 0,
 	};
-	cr_err e = d->name ? run(&x, type, d, buf, len) : CR_ENOMEM;
+	cr_buf hold;
+	cr_buf_init(&hold, 0);
+	const char *packed = cr_compressed_kind(buf ? buf : (const uint8_t *)"", len) ? type : NULL;
+	const char *xname = name;
+	cr_err e = packed ? unpack(&x, packed, &buf, &len, &hold, &xname, &type) : CR_OK;
+	cr_doc *d = e ? NULL : cr_arena_zalloc(a, sizeof *d);
+	if (!e && (!d || !(d->name = cr_arena_strdup(a, xname))))
+		e = cr_fail(&local, CR_ENOMEM, "extract: out of memory");
+	if (!e) {
+		d->type = type;
+		x.root = d;
+		e = run_with_fallback(&x, type, d, buf, len);
+	}
 	if (e == CR_ETIMEOUT && x.stop == CR_ECANCELED)
 		e = cr_fail(&local, CR_ECANCELED, "%s: canceled", type);
+	if (!e && packed) {
+		rename_inner(a, d, xname, name);
+		e = cr_doc_add_meta(&x, d, "compressed", packed);
+	}
+	cr_buf_release(&hold);
 	if (e) {
 		if (m)
 			*m = local;
@@ -702,17 +826,39 @@ cr_err cr_extract_nested(cr_xctx *x, const char *name, const char *parent, const
 		(void)reject(name, buf, len, &r);
 		return note_skip(x, parent, *tail, name, r.text);
 	}
-	cr_doc *d = cr_arena_zalloc(x->a, sizeof *d);
-	if (!d || !(d->name = cr_arena_strdup(x->a, name)) || (parent && !(d->parent = cr_arena_strdup(x->a, parent))))
-		return cr_fail(x->m, CR_ENOMEM, "extract: out of memory");
-	d->type = type;
 	cr_msg *outer = x->m, local;
 	local.text[0] = 0;
+	x->m = &local;
+	cr_buf hold;
+	cr_buf_init(&hold, 0);
+	const char *packed = buf && cr_compressed_kind(buf, len) ? type : NULL, *xname = name;
+	cr_err e = packed ? unpack(x, packed, &buf, &len, &hold, &xname, &type) : CR_OK;
+	x->m = outer;
+	if (e) {
+		cr_buf_release(&hold);
+		if (e == CR_ENOMEM || e == CR_ETIMEOUT) {
+			if (outer)
+				*outer = local;
+			return e;
+		}
+		return note_skip(x, parent, *tail, name, local.text);
+	}
+	cr_doc *d = cr_arena_zalloc(x->a, sizeof *d);
+	if (!d || !(d->name = cr_arena_strdup(x->a, xname)) || (parent && !(d->parent = cr_arena_strdup(x->a, parent)))) {
+		cr_buf_release(&hold);
+		return cr_fail(x->m, CR_ENOMEM, "extract: out of memory");
+	}
+	d->type = type;
 	x->m = &local;
 	x->depth++;
 	const cr_doc *counted = x->text_doc;
 	size_t counted_bytes = x->text_bytes;
-	cr_err e = run(x, type, d, buf, len);
+	e = run_with_fallback(x, type, d, buf, len);
+	cr_buf_release(&hold);
+	if (!e && packed) {
+		rename_inner(x->a, d, xname, name);
+		e = cr_doc_add_meta(x, d, "compressed", packed);
+	}
 	x->depth--;
 	x->text_doc = counted;
 	x->text_bytes = counted_bytes;

@@ -8,9 +8,12 @@
  * stack). script, style, nav, noscript, template, svg and <head> (apart
  * from <title> and <meta name=author|description>) are dropped. h1..h6
  * start a new place with the heading path as loc.heading, like md.c; block
- * elements end paragraphs; whitespace collapses outside <pre>. Nesting
- * deeper than libxml2's limit (256 without XML_PARSE_HUGE) stops its
- * parser: that is CR_ETOOBIG, not a silently shortened page. Title:
+ * elements end paragraphs; whitespace collapses outside <pre>. Real pages
+ * nest deeper than libxml2's default limit of 256 (tag soup of unclosed
+ * <p><b><i>, generated div towers), so the parser runs with XML_PARSE_HUGE
+ * (its parse and free are iterative in 2.9, and so is our walk); the
+ * input size limit bounds the tree. If the parser still stops, that is a
+ * refusal with our own reason, not a silently shortened page. Title:
  * <title>, else the first h1, else the file name. <html lang>, <meta
  * name=author|description|keywords|date> and article:published_time fill
  * lang, author, meta and date.
@@ -250,8 +253,9 @@ static cr_err walk(html_state *st, xmlNode *root)
 		if (n == root)
 			break;
 	}
-	if (e == CR_ETOOBIG || e == CR_ENOMEM)
-		return cr_fail(st->x->m, e, "html: text over the limit");
+	if ((e == CR_ETOOBIG || e == CR_ENOMEM) && !st->x->m->text[0])
+		return cr_fail(st->x->m, e, e == CR_ENOMEM ? "html: out of memory"
+							  : "html: text over the limit of %zu bytes", st->x->lim->max_text_bytes);
 	return e;
 }
 
@@ -312,7 +316,7 @@ cr_err cr_x_html(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 		return cr_fail(x->m, CR_ENOMEM, "html: out of memory");
 	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, text, (int)n, NULL, "UTF-8",
 					    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-						    HTML_PARSE_NONET);
+						    HTML_PARSE_NONET | XML_PARSE_HUGE);
 	/* libxml2 halts (rather than recovers) on nesting deeper than 256 and
 	 * on resource errors: the tree would silently miss the rest. */
 	if (ctxt->disableSAX) {
@@ -326,7 +330,14 @@ cr_err cr_x_html(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 		if (doc)
 			xmlFreeDoc(doc);
 		htmlFreeParserCtxt(ctxt);
-		return deep ? cr_fail(x->m, CR_ETOOBIG, "html: nesting too deep (%s)", reason)
+		/* libxml2's own wording may give advice meant for programmers
+		 * ("use XML_PARSE_HUGE option"): keep the first clause only */
+		char *cut = strpbrk(reason, ",;(");
+		if (cut)
+			*cut = 0;
+		if (strstr(reason, "XML_PARSE") || strstr(reason, " option"))
+			snprintf(reason, sizeof reason, "the parser stopped");
+		return deep ? cr_fail(x->m, CR_ETOOBIG, "html: nesting too deep for the parser")
 			    : cr_fail(x->m, CR_ECORRUPT, "html: %s", reason);
 	}
 	htmlFreeParserCtxt(ctxt);

@@ -25,6 +25,9 @@ typedef struct cr_xctx {
 	cr_doc *hint;        /* last parent found by cr_extract_nested (speeds lookup) */
 	const cr_doc *text_doc; /* document whose text is being counted ... */
 	size_t text_bytes;      /* ... and its text so far (max_text_bytes) */
+	size_t text_cap;        /* 0, or the text limit of a table (csv.c, xlsx.c), which
+				 * scales with its input: rows grow when written as
+				 * "Header: value" */
 } cr_xctx;
 
 typedef cr_err (*cr_extractor)(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out);
@@ -45,6 +48,15 @@ cr_err cr_x_vtt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODI
 cr_err cr_x_srt(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD;
 cr_err cr_x_chat(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD; /* one Slack-export day file (JSON array of messages) */
 cr_err cr_x_code(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NODISCARD; /* language from out->name's extension */
+
+/* Compressed single files (compress.c): "gzip", "bzip2" or "xz" for bytes
+ * starting with that format's magic, else NULL. cr_decompress appends the
+ * whole output to `out` (a cr_buf the caller releases; NUL-terminated, not
+ * counted), stopping with CR_ETOOBIG (the figures in x->m) past
+ * min(max_unzip_bytes, max_file_bytes) or max_ratio times `len` (at least
+ * 1 MiB); CR_ECORRUPT for damaged or truncated data; reads the deadline. */
+const char *cr_compressed_kind(const uint8_t *b, size_t n);
+cr_err cr_decompress(cr_xctx *x, const char *kind, const uint8_t *buf, size_t len, cr_buf *out) CR_NODISCARD;
 
 /* GMime's process-wide set-up, once (mail.c; called by cr_extract_init). */
 void cr_mail_init(void);

@@ -100,7 +100,8 @@ static cr_err read_slide(cr_xctx *x, cr_zip *z, const char *part, slide_text *st
 	cr_buf_release(&shape);
 	cr_xml_close(&xr);
 	if ((e == CR_ENOMEM || e == CR_ETOOBIG) && !x->m->text[0])
-		e = cr_fail(x->m, e, "pptx: %s over the limit", part);
+		e = cr_fail(x->m, e, e == CR_ENOMEM ? "pptx: %s: out of memory" : "pptx: %s: text over the limit of %zu bytes",
+			    part, x->lim->max_text_bytes);
 	return e;
 }
 

@@ -228,8 +228,9 @@ static cr_err read_shared_strings(xlsx_state *st, cr_zip *z, const char *part)
 	}
 	cr_buf_release(&s);
 	cr_xml_close(&xr);
-	if (e == CR_ENOMEM || e == CR_ETOOBIG)
-		e = cr_fail(st->x->m, e, "xlsx: shared strings over the limit");
+	if ((e == CR_ENOMEM || e == CR_ETOOBIG) && !st->x->m->text[0])
+		e = cr_fail(st->x->m, e, e == CR_ENOMEM ? "xlsx: shared strings: out of memory"
+							: "xlsx: shared strings over the limit of %zu bytes", st->x->lim->max_text_bytes);
 	return e;
 }
 
@@ -356,10 +357,11 @@ static cr_err read_sheet(xlsx_state *st, cr_zip *z, const char *part, const char
 	if (e)
 		return e;
 	row_state r = {0};
-	cr_buf_init(&r.vals, st->x->lim->max_text_bytes);
+	size_t cap = st->x->text_cap ? st->x->text_cap : st->x->lim->max_text_bytes;
+	cr_buf_init(&r.vals, cap);
 	cr_buf block, v;
-	cr_buf_init(&block, st->x->lim->max_text_bytes);
-	cr_buf_init(&v, st->x->lim->max_text_bytes);
+	cr_buf_init(&block, cap);
+	cr_buf_init(&v, cap);
 	st->hdr = NULL;
 	st->n_hdr = 0;
 	int more = 1, loaded = 0, in_v = 0, in_t = 0, header_done = 0, all_text_first = 0;
@@ -463,7 +465,9 @@ static cr_err read_sheet(xlsx_state *st, cr_zip *z, const char *part, const char
 out:
 	if (e == CR_ENOMEM || e == CR_ETOOBIG) {
 		if (!st->x->m->text[0])
-			e = cr_fail(st->x->m, e, "xlsx: sheet %s over the limit", name);
+			e = cr_fail(st->x->m, e, e == CR_ENOMEM ? "xlsx: sheet %s: out of memory"
+								: "xlsx: sheet %s: a row over the limit of %zu bytes", name,
+				    st->x->text_cap ? st->x->text_cap : st->x->lim->max_text_bytes);
 	}
 	cr_free(r.cells);
 	cr_buf_release(&r.vals);
@@ -479,6 +483,10 @@ cr_err cr_x_xlsx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 	cr_err e = cr_zip_open(x, "xlsx", buf, len, &z);
 	if (e)
 		return e;
+	/* a big workbook's text limit scales with it (like csv.c): cells become
+	 * "Header: value", bounded by the inflated bytes the zip may give */
+	size_t by_size = len > SIZE_MAX / 64 ? SIZE_MAX : 64 * len;
+	x->text_cap = CR_MAX(x->lim->max_text_bytes, CR_MIN(x->lim->max_unzip_bytes, by_size));
 	xlsx_state st = {.x = x, .d = out};
 	const char *wb = cr_ooxml_main_part(z, "xl/workbook.xml");
 	cr_kv *rels;
@@ -547,6 +555,7 @@ cr_err cr_x_xlsx(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 		e = cr_doc_add_meta(x, out, "sheets", v);
 	}
 out:
+	x->text_cap = 0;
 	cr_zip_close(z);
 	return e;
 }
