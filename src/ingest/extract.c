@@ -21,8 +21,8 @@
  *   4. text, if the bytes look like text in some charset (charset.c) and
  *      are not a uuencoded blob ("begin 644 name" + "M..." lines);
  *   5. otherwise nothing: cr_extract rejects the file as "binary file".
- * When the format came from sniffing or is a text-like one (mbox, mail,
- * subtitles, chat, CSV, Markdown, code) and its reading fails on the bytes
+ * When the format came from sniffing the bytes (mbox, mail, subtitles,
+ * chat; not from the file's extension) and its reading fails on them
  * (CR_ECORRUPT, CR_EUNSUPPORTED), text that looks like text is read as
  * plain text instead, with the reason in the metadata ("read_as"): a note
  * whose first line starts with "From " is not a broken mailbox.
@@ -113,8 +113,8 @@ cr_err cr_doc_add_section(cr_xctx *x, cr_doc *d, const char *text, size_t len, c
 	}
 	size_t cap = x->text_cap ? x->text_cap : x->lim ? x->lim->max_text_bytes : SIZE_MAX;
 	if (x->text_bytes + len > cap)
-		return cr_fail(x->m, CR_ETOOBIG, "%s: text passes the limit of %zu bytes (%zu MB) at %zu bytes",
-			       d->type ? d->type : "doc", cap, cap >> 20, x->text_bytes + len);
+		return cr_fail(x->m, CR_ETOOBIG, "%s: text over the limit of %zu bytes (at %zu bytes)",
+			       d->type ? d->type : "doc", cap, x->text_bytes + len);
 	char *copy;
 	size_t n_copy;
 	if (cr_utf8_valid((const uint8_t *)text, len) && !memchr(text, 0, len)) {
@@ -666,11 +666,15 @@ static cr_err unpack(cr_xctx *x, const char *kind, const uint8_t **buf, size_t *
 	return CR_OK;
 }
 
-/* Formats whose reading may fall back to plain text (see the header). */
-static int text_fallback(const char *type, cr_err e)
+/* Formats whose reading may fall back to plain text (see the header):
+ * those found by sniffing the bytes, not named by the file's extension
+ * (a file named .mbox that is no mailbox is refused as such). */
+static int text_fallback(const char *name, const char *type, cr_err e)
 {
-	static const char *const tab[] = {"mbox", "eml", "vtt", "srt", "chat", "csv", "md", "code"};
+	static const char *const tab[] = {"mbox", "eml", "vtt", "srt", "chat"};
 	if (e != CR_ECORRUPT && e != CR_EUNSUPPORTED)
+		return 0;
+	if (type_by_ext(leaf_name(name)))
 		return 0;
 	for (size_t i = 0; i < CR_ARRAY_LEN(tab); i++)
 		if (!strcmp(type, tab[i]))
@@ -700,7 +704,7 @@ static void rename_inner(cr_arena *a, cr_doc *d, const char *inner, const char *
 static cr_err run_with_fallback(cr_xctx *x, const char *type, cr_doc *d, const uint8_t *buf, size_t len)
 {
 	cr_err e = run(x, type, d, buf, len);
-	if (!e || !text_fallback(type, e) || !cr_charset_looks_text(buf ? buf : (const uint8_t *)"", len))
+	if (!e || !text_fallback(d->name, type, e) || !cr_charset_looks_text(buf ? buf : (const uint8_t *)"", len))
 		return e;
 	char *why = cr_arena_printf(x->a, "txt (%s)", x->m->text[0] ? x->m->text : cr_strerror(e));
 	const char *name = d->name, *parent = d->parent;

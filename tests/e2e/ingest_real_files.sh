@@ -34,7 +34,7 @@ mkdir -p "$tmp/t" && echo hi >"$tmp/t/x" && tar czf "$T/pkg/a/bundle.tar.gz" -C 
 head -c 20000000 /dev/zero | gzip >"$T/pkg/a/bomb.txt.gz"
 head -c 4000 /dev/urandom | gzip >"$T/pkg/a/noise.gz"
 printf 'From the man page: frobnicate the widgets\nThe marmaladine option sets the colour.\n' >"$T/pkg/a/README.from"
-cp "$T/pkg/a/README.from" "$T/pkg/a/NOEXT"
+sed 's/colour/color/' "$T/pkg/a/README.from" >"$T/pkg/a/NOEXT"
 python3 -c "print('<html><body>'+'<div>'*300+'deepwalnut text'+'</div>'*300+'</body></html>')" >"$T/pkg/deep.html"
 python3 -c "print('<html><body>'+'<p><b><i>soup '*3000+' tagsoupberry</body></html>')" >"$T/pkg/soup.html"
 # 350,000 rows whose "Header: value" text is about 75 MB (over 64 MiB)

@@ -551,7 +551,8 @@ static void test_xml_bad(void **st)
 	make_zip(f, names, datas, lens, 2);
 	expect(f, "broken.docx", CR_ECORRUPT, "docx: word/document.xml: line 1");
 
-	/* HTML nested past libxml2's depth limit: an error, not a silently cut page */
+	/* HTML nested 20,000 deep, far past libxml2's default limit of 256 (tag
+	 * soup and generated pages do that): read whole, the text at the bottom */
 	cr_buf h;
 	cr_buf_init(&h, 0);
 	assert_int_equal(cr_buf_adds(&h, "<html><body>"), CR_OK);
@@ -561,7 +562,8 @@ static void test_xml_bad(void **st)
 	cr_free(f->buf);
 	f->len = h.len;
 	f->buf = (uint8_t *)cr_buf_take(&h, NULL);
-	expect(f, "deep.html", CR_ETOOBIG, "html: nesting too deep");
+	assert_int_equal(extract_lim(f, "deep.html", NULL), CR_OK);
+	find(f->doc, "deep text");
 
 	/* OOXML without its main part */
 	const char *n2[] = {"[Content_Types].xml", "word/other.xml"};
@@ -680,7 +682,8 @@ static void test_detect(void **st)
 	assert_null(D("logo", "\x89PNG\r\n\x1a\n...."));
 	assert_null(D("anim", "GIF89a some bytes"));
 	assert_null(D("tool", "\x7f" "ELF\x02\x01\x01"));
-	assert_null(D("notes.md", "\x1f\x8b\x08 gzipped"));
+	/* compressed bytes under any name: read through what is inside */
+	assert_string_equal(D("notes.md", "\x1f\x8b\x08 gzipped"), "gzip");
 	assert_null(D("legacy", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 word 97"));
 	assert_null(D("legacy.doc", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 word 97"));
 	assert_null(D("arch.zip", "PK\x05\x06"));
