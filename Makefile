@@ -1,13 +1,15 @@
 # Cristal — the two commands a newcomer needs:
-#   make run    install deps, build, ingest samples/, serve them (web UI and APIs) on $(LISTEN)
-#   make test   install deps, build, run every test
+#   make run    install what the product needs, build the program, ingest samples/,
+#               serve them (web UI and APIs) on $(LISTEN) (no test tools, benchmarks
+#               or npm packages; the tree's tracked files are left as they are)
+#   make test   install that and the test tools, build everything, run every test
 # and the ones developers use: make (build only), make asan, make tsan, make fuzz, make bench.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 DATA ?= $(CURDIR)/.cristal-demo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all build deps run test asan tsan fuzz bench clean
+.PHONY: all build program deps run test asan tsan fuzz bench clean
 all: build
 
 build:
@@ -15,22 +17,32 @@ build:
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # The installer runs once per machine and again when it changes (a stamp in
-# the build tree), not on every `make test`; `make deps` forces it.
+# the build tree), not on every `make test`; `make deps` forces it. The
+# product's packages and the test tools have a stamp each.
 DEPS_STAMP = $(BUILD)/.deps-installed
+TEST_DEPS_STAMP = $(BUILD)/.test-deps-installed
 $(DEPS_STAMP): scripts/install-deps.sh
 	@scripts/install-deps.sh
 	@mkdir -p $(BUILD) && touch $@
+$(TEST_DEPS_STAMP): scripts/install-deps.sh
+	@scripts/install-deps.sh --test
+	@mkdir -p $(BUILD) && touch $@ $(DEPS_STAMP)
 
 deps:
-	@scripts/install-deps.sh
-	@mkdir -p $(BUILD) && touch $(DEPS_STAMP)
+	@scripts/install-deps.sh --test
+	@mkdir -p $(BUILD) && touch $(DEPS_STAMP) $(TEST_DEPS_STAMP)
 
-run: $(DEPS_STAMP) build
+# Only the program (bin/cristal): no tests, fuzz replays, tools or benchmarks.
+program: $(DEPS_STAMP)
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target cristal_cli
+
+run: program
 	bin/cristal --data $(DATA) init
 	bin/cristal --data $(DATA) ingest samples
 	bin/cristal --data $(DATA) serve --listen $(LISTEN)
 
-test: $(DEPS_STAMP) build
+test: $(TEST_DEPS_STAMP) build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 asan:
