@@ -132,7 +132,9 @@ CR_API cr_err cr_buf_adds(cr_buf *b, const char *s) CR_NODISCARD;
 CR_API cr_err cr_buf_addc(cr_buf *b, char c) CR_NODISCARD;
 CR_API cr_err cr_buf_printf(cr_buf *b, const char *fmt, ...) CR_PRINTF(2, 3) CR_NODISCARD;
 CR_API cr_err cr_buf_vprintf(cr_buf *b, const char *fmt, va_list ap) CR_NODISCARD;
-/* Appends s as a JSON string literal, quotes included. */
+/* Appends s as a JSON string literal, quotes included. Bytes that are not
+ * UTF-8 are written escaped as cr_utf8_escape does ("\\xNN"), so the
+ * output is always valid UTF-8 JSON. */
 CR_API cr_err cr_buf_add_json_str(cr_buf *b, const char *s, size_t n) CR_NODISCARD;
 /* Moves the bytes to the caller (free with cr_free); the buffer is empty. */
 CR_API char *cr_buf_take(cr_buf *b, size_t *len_out);
@@ -172,6 +174,16 @@ CR_API int cr_utf8_encode(uint32_t cp, char out[4]); /* returns length, 0 if inv
 CR_API int cr_utf8_valid(const uint8_t *s, size_t n);
 /* Copies s into b replacing invalid sequences with U+FFFD and dropping NUL. */
 CR_API cr_err cr_utf8_sanitize(cr_buf *b, const uint8_t *s, size_t n) CR_NODISCARD;
+/* Names are bytes (a file name need not be UTF-8). cr_utf8_escape appends s
+ * to b as valid UTF-8 that can be turned back into the exact bytes: valid
+ * UTF-8 is copied as is; otherwise each byte of an invalid sequence becomes
+ * the four characters "\xNN" (lower-case hex) and each backslash "\\".
+ * With `controls`, C0 controls, DEL and C1 controls (U+0080-U+009F) become
+ * "\xNN" too (for terminals), which also forces the backslash doubling;
+ * newline and tab are kept when `controls` is 2. cr_utf8_unescape reverses
+ * it into b (exact bytes) and returns CR_EINVAL if s holds no escape. */
+CR_API cr_err cr_utf8_escape(cr_buf *b, const char *s, size_t n, int controls) CR_NODISCARD;
+CR_API cr_err cr_utf8_unescape(cr_buf *b, const char *s, size_t n) CR_NODISCARD;
 
 /* ---- time and logging -------------------------------------------------- */
 

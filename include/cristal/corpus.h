@@ -73,12 +73,17 @@ CR_API void cr_corpus_store_release(cr_corpus *c, cr_store *s);
 CR_API cr_analyzer *cr_corpus_analyzer_acquire(cr_corpus *c);
 CR_API void cr_corpus_analyzer_release(cr_corpus *c, cr_analyzer *an);
 
-typedef enum { CR_FILE_INGESTED, CR_FILE_UPDATED, CR_FILE_UNCHANGED, CR_FILE_DELETED, CR_FILE_REJECTED } cr_file_outcome;
+/* CR_FILE_REJECTED_KNOWN: rejected again for the reason a previous run
+ * found (the catalog remembers it until the file's size or mtime changes),
+ * without reading the file. */
+typedef enum { CR_FILE_INGESTED, CR_FILE_UPDATED, CR_FILE_UNCHANGED, CR_FILE_DELETED, CR_FILE_REJECTED,
+	       CR_FILE_REJECTED_KNOWN } cr_file_outcome;
 
 typedef struct cr_ingest_report {
 	uint64_t ingested, updated, unchanged, deleted, rejected;
 	uint64_t chunks, bytes;
 	double seconds;
+	uint64_t rejected_known; /* of `rejected`, those already known (CR_FILE_REJECTED_KNOWN) */
 } cr_ingest_report;
 
 /* Called for every file (and for progress); reason is set for rejections. */
@@ -105,6 +110,17 @@ CR_API cr_ingest_opts cr_ingest_opts_default(void);
 CR_API cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n,
 			       const cr_ingest_opts *o, cr_ingest_report *rep, cr_msg *m) CR_NODISCARD;
 /* One document per JSON line: id or _id, optional title, text; other fields kept as metadata. */
+/*
+ * Removes `what` from the catalog and the index: an ingested root (the
+ * source and everything from it, for good), a folder or file inside one
+ * (its documents; they come back at the root's next ingest), or a document
+ * by the name search prints. *n_docs: files or documents removed (each with
+ * what it contained); *was_source: 1 when a whole source went. Takes the
+ * writer lock. CR_ENOTFOUND with the reason when nothing matches.
+ */
+CR_API cr_err cr_corpus_remove(cr_corpus *c, const char *what, uint64_t *n_docs, int *was_source,
+			       cr_msg *m) CR_NODISCARD;
+
 CR_API cr_err cr_corpus_ingest_jsonl(cr_corpus *c, const char *path, const cr_ingest_opts *o,
 				     cr_ingest_report *rep, cr_msg *m) CR_NODISCARD;
 
@@ -119,7 +135,13 @@ typedef struct cr_result {
 	int64_t chunk_id;
 	int64_t doc_id;
 	const char *found_by; /* vector, hybrid: "bm25", "vector" or "both"; BM25 mode: NULL */
+	/* Files with exactly the same bytes (SHA-256) as this result's, found
+	 * by the same search: one result stands for them all (the best
+	 * ranked), their names here (at most CR_ALSO_MAX; n_also counts all). */
+	const char **also_at;
+	size_t n_also;
 } cr_result;
+#define CR_ALSO_MAX 16
 
 /* What ranks the results. BM25 is the default (a zeroed query); vector and
  * hybrid need cr_corpus_query.vec, the query embedded by the model the
@@ -147,7 +169,17 @@ typedef struct cr_corpus_query {
 	cr_search_mode mode;
 	const float *vec; /* vector, hybrid: the query's embedding, vec_dim floats */
 	int vec_dim;
+	int passages; /* 1: rank passages, not documents: several results may come
+		       * from one document, -term and +word apply to the passage,
+		       * and copies of a file are not folded (also_at). 0: one
+		       * result per document, -term / +word of the document, and
+		       * identical files as one result */
 } cr_corpus_query;
+
+/* Where a document's date comes from: "metadata" (its own: mail Date, PDF
+ * or Office properties), "file" (it had none: the file's modification
+ * time, set at ingest so date: finds it), or NULL (no date). */
+CR_API const char *cr_corpus_date_source(const cr_doc_row *d);
 
 CR_API cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q,
 			       cr_result **out, size_t *n, cr_msg *m) CR_NODISCARD;

@@ -136,7 +136,9 @@ typedef struct cr_results {
 
 /*
  * Query syntax: words (OR, ranked by BM25F), "exact phrase", prefix*,
- * -excluded, +required, field filters type:pdf path:finance/ (prefix of doc)
+ * -excluded, +required (with per_doc: of the document, in any of its
+ * entries), field filters type:pdf path:finance/ (path components anywhere
+ * in doc, the last may be a prefix)
  * date:2024-01-01..2024-06-30 (either side may be empty). Malformed queries
  * get CR_EINVAL with a reason.
  */

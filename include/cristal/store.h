@@ -50,6 +50,11 @@ typedef struct cr_acl {
 /* A source is an ingested root (folder, file, repository, JSONL file). */
 CR_API cr_err cr_store_source_get_or_add(cr_store *s, const char *root, const char *kind,
 					 int64_t *source_id, cr_msg *m) CR_NODISCARD;
+/* The id of the source with this root, or CR_ENOTFOUND. */
+CR_API cr_err cr_store_source_find(cr_store *s, const char *root, int64_t *source_id, cr_msg *m) CR_NODISCARD;
+/* Forgets a source row (its documents and rejections are deleted first by
+ * the caller, so the deleted-chunk journal sees every chunk). */
+CR_API cr_err cr_store_source_delete(cr_store *s, int64_t source_id, cr_msg *m) CR_NODISCARD;
 
 typedef struct cr_doc_row {
 	int64_t id;

@@ -93,6 +93,17 @@ cr_err cr_buf_printf(cr_buf *b, const char *fmt, ...)
 cr_err cr_buf_add_json_str(cr_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	if (!cr_utf8_valid((const uint8_t *)s, n)) {
+		/* JSON is UTF-8: raw bytes (a file name in Latin-1) go in escaped,
+		 * "\\xe9", which cr_utf8_unescape turns back into the bytes */
+		cr_buf t;
+		cr_buf_init(&t, 0);
+		cr_err e = cr_utf8_escape(&t, s, n, 0);
+		if (!e)
+			e = cr_buf_add_json_str(b, t.data, t.len);
+		cr_buf_release(&t);
+		return e;
+	}
 	size_t start = b->len;
 	cr_err e = cr_buf_addc(b, '"');
 	for (size_t i = 0; !e && i < n; i++) {

@@ -106,3 +106,74 @@ cr_err cr_utf8_sanitize(cr_buf *b, const uint8_t *s, size_t n)
 	}
 	return e;
 }
+
+/* Whether s needs the escaped form: invalid UTF-8, or (with controls) a
+ * control character. */
+static int needs_escape(const uint8_t *s, size_t n, int controls)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint32_t cp;
+		int l = cr_utf8_decode(s + i, n - i, &cp);
+		if (!l)
+			return 1;
+		if (controls && (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) &&
+		    !(controls == 2 && (cp == '\n' || cp == '\t')))
+			return 1;
+		i += (size_t)l;
+	}
+	return 0;
+}
+
+cr_err cr_utf8_escape(cr_buf *b, const char *str, size_t n, int controls)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *s = (const uint8_t *)str;
+	if (!needs_escape(s, n, controls))
+		return cr_buf_add(b, str, n);
+	cr_err e = CR_OK;
+	size_t i = 0;
+	while (!e && i < n) {
+		uint32_t cp = 0;
+		int l = cr_utf8_decode(s + i, n - i, &cp);
+		int ctl = l && controls && (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) &&
+			  !(controls == 2 && (cp == '\n' || cp == '\t'));
+		if (l && !ctl) {
+			e = cp == '\\' ? cr_buf_add(b, "\\\\", 2) : cr_buf_add(b, s + i, (size_t)l);
+			i += (size_t)l;
+			continue;
+		}
+		size_t k = l ? (size_t)l : 1; /* a control (1 or 2 bytes), or one bad byte */
+		for (size_t j = 0; j < k && !e; j++) {
+			char x[4] = {'\\', 'x', hex[s[i + j] >> 4], hex[s[i + j] & 15]};
+			e = cr_buf_add(b, x, 4);
+		}
+		i += k;
+	}
+	return e;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+cr_err cr_utf8_unescape(cr_buf *b, const char *s, size_t n)
+{
+	int any = 0;
+	cr_err e = CR_OK;
+	for (size_t i = 0; !e && i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n && s[i + 1] == '\\') {
+			e = cr_buf_addc(b, '\\');
+			i++;
+			any = 1;
+		} else if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x' && hexval(s[i + 2]) >= 0 && hexval(s[i + 3]) >= 0) {
+			e = cr_buf_addc(b, (char)(hexval(s[i + 2]) << 4 | hexval(s[i + 3])));
+			i += 3;
+			any = 1;
+		} else {
+			e = cr_buf_addc(b, s[i]);
+		}
+	}
+	return e ? e : any ? CR_OK : CR_EINVAL;
+}

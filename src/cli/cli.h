@@ -41,6 +41,10 @@ int cli_opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t *out
 /* Thread counts: 1 to cli_max_threads() (8 per core, at least 16). */
 int cli_max_threads(void);
 int cli_opt_threads(const char *cmd, const char *opt, const char *arg, int *out);
+/* Writes text from documents (names, titles, snippets, text) to f with
+ * control characters and bytes that are not UTF-8 escaped as "\xNN"
+ * (cr_utf8_escape), newlines and tabs kept when keep_lines (out.c). */
+void cli_put(FILE *f, const char *s, int keep_lines);
 /* Whether stderr is a terminal (progress lines are only drawn on one). */
 int cli_tty(void);
 
@@ -91,6 +95,7 @@ int cmd_analyze(cr_cli *cli, int argc, char **argv);
 int cmd_report(cr_cli *cli, int argc, char **argv);
 /* `eval meetings` (cmd_eval_meetings.c), reached through cmd_eval. */
 int cli_eval_meetings(cr_cli *cli, int argc, char **argv);
+int cmd_rm(cr_cli *cli, int argc, char **argv);
 
 /* Opens provider `name` (NULL: the default) from the catalog s, with its
  * fallbacks if asked, keys read from the environment, calls metered in s,

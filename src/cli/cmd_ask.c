@@ -32,7 +32,8 @@ static void usage(FILE *f)
 
 static void print_answer(const cr_answer *ans)
 {
-	printf("%s\n", ans->text);
+	cli_put(stdout, ans->text, 1);
+	putchar('\n');
 	if (ans->n_citations)
 		printf("\n%s\n", strcmp(ans->lang, "ja") ? "Sources:" : "出典:");
 	for (size_t i = 0; i < ans->n_citations; i++) {
@@ -43,14 +44,22 @@ static void print_answer(const cr_answer *ans)
 				s = &ans->sources[j];
 		if (!s)
 			continue;
-		printf("[%d] %s", c->n, s->doc ? s->doc : "?");
+		printf("[%d] ", c->n);
+		cli_put(stdout, s->doc, 0);
 		cli_print_loc(&s->loc, s->type);
 		putchar('\n');
-		if (s->title && *s->title)
-			printf("    %s\n", s->title);
+		if (s->title && *s->title) {
+			printf("    ");
+			cli_put(stdout, s->title, 0);
+			putchar('\n');
+		}
 		printf("    \"");
-		for (const char *p = c->quote; p && *p; p++)
-			putchar(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p);
+		char *one = cr_strdup(c->quote ? c->quote : "");
+		for (char *p = one; p && *p; p++)
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+		cli_put(stdout, one ? one : "", 0);
+		cr_free(one);
 		printf("\"\n");
 	}
 	for (size_t i = 0; i < ans->n_unverified; i++)

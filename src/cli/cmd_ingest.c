@@ -1,8 +1,9 @@
 /*
  * cmd_ingest.c — `cristal ingest PATH...` and `cristal ingest --jsonl FILE`.
  *
- * Prints progress on stderr when it is a terminal, every rejected file with
- * its reason on stderr, and a summary on stdout (one JSON object with
+ * Prints progress on stderr when it is a terminal, every newly rejected file
+ * with its reason on stderr (files rejected before and unchanged since are
+ * counted, and listed with "known": true in --json), and a summary on stdout (one JSON object with
  * --json). Exits 0 when every readable document was ingested, even if some
  * files were rejected; 1 with a one-line reason when the ingest itself
  * failed (catalog, index, a root that does not exist).
@@ -18,6 +19,8 @@
 typedef struct prog {
 	int tty;
 	int json;
+	const cr_ingest_report *rep; /* updated by the ingest as it goes (this thread) */
+	double t0;
 	cr_buf rejects; /* JSON array body */
 	int n_rejects;
 	double last;
@@ -42,17 +45,24 @@ static void on_file(void *ctx, const char *name, cr_file_outcome o, const char *
 		    uint64_t total)
 {
 	prog *p = ctx;
-	if (o == CR_FILE_REJECTED) {
-		if (p->tty)
-			fputs("\r\033[K", stderr);
-		fprintf(stderr, "rejected: %s: %s\n", name, reason ? reason : "unknown reason");
+	if (o == CR_FILE_REJECTED || o == CR_FILE_REJECTED_KNOWN) {
+		/* --json lists every rejection; stderr only the new ones */
 		if (p->n_rejects++)
 			CR_IGNORE(cr_buf_addc(&p->rejects, ','));
 		CR_IGNORE(cr_buf_adds(&p->rejects, "{\"name\":"));
 		CR_IGNORE(cr_buf_add_json_str(&p->rejects, name, strlen(name)));
 		CR_IGNORE(cr_buf_adds(&p->rejects, ",\"reason\":"));
 		CR_IGNORE(cr_buf_add_json_str(&p->rejects, reason ? reason : "", reason ? strlen(reason) : 0));
-		CR_IGNORE(cr_buf_addc(&p->rejects, '}'));
+		CR_IGNORE(cr_buf_adds(&p->rejects, o == CR_FILE_REJECTED_KNOWN ? ",\"known\":true}" : "}"));
+	}
+	if (o == CR_FILE_REJECTED) {
+		if (p->tty)
+			fputs("\r\033[K", stderr);
+		fputs("rejected: ", stderr);
+		cli_put(stderr, name, 0);
+		fputs(": ", stderr);
+		cli_put(stderr, reason ? reason : "unknown reason", 0);
+		fputc('\n', stderr);
 	}
 	if (!p->tty)
 		return;
@@ -60,10 +70,20 @@ static void on_file(void *ctx, const char *name, cr_file_outcome o, const char *
 	if (now - p->last < 0.1 && done < total)
 		return;
 	p->last = now;
-	int w = 60;
+	/* files done of all, MB of text, rate, and the file at hand (its end) */
+	double secs = now - p->t0, mb = p->rep ? (double)p->rep->bytes / 1e6 : 0;
+	char line[160];
+	int n = snprintf(line, sizeof line, "[%llu/%llu files, %.1f MB, %.0f files/s, %.1f MB/s] ",
+			 (unsigned long long)done, (unsigned long long)total, mb, secs > 0 ? done / secs : 0.0,
+			 secs > 0 ? mb / secs : 0.0);
+	int w = 78 - (n > 0 ? n : 0);
 	size_t nl = strlen(name);
-	const char *shown = nl > (size_t)w ? name + nl - (size_t)w : name;
-	fprintf(stderr, "\r\033[K[%llu/%llu] %s", (unsigned long long)done, (unsigned long long)total, shown);
+	const char *shown = w > 10 && nl > (size_t)w ? name + nl - (size_t)w : name;
+	while (shown > name && ((unsigned char)*shown & 0xc0) == 0x80)
+		shown++; /* start on a character */
+	fputs("\r\033[K", stderr);
+	fputs(line, stderr);
+	cli_put(stderr, shown, 0);
 	fflush(stderr);
 }
 
@@ -111,9 +131,12 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 	cr_ingest_opts o = cr_ingest_opts_default();
 	o.progress = on_file;
 	o.progress_ctx = &p;
+	cr_ingest_report rep;
+	memset(&rep, 0, sizeof rep);
+	p.rep = &rep;
+	p.t0 = cr_now();
 	o.n_threads = threads;
 	o.index_buffer = cli->index_buffer;
-	cr_ingest_report rep;
 	if (jsonl)
 		e = cr_corpus_ingest_jsonl(cp, jsonl, &o, &rep, &m);
 	else
@@ -139,11 +162,11 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 	}
 	if (p.json) {
 		printf("{\"ingested\":%llu,\"updated\":%llu,\"unchanged\":%llu,\"deleted\":%llu,\"rejected\":%llu,"
-		       "\"chunks\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"ok\":%s,\"rejections\":[%s]",
+		       "\"rejected_known\":%llu,\"chunks\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"ok\":%s,\"rejections\":[%s]",
 		       (unsigned long long)rep.ingested, (unsigned long long)rep.updated,
 		       (unsigned long long)rep.unchanged, (unsigned long long)rep.deleted,
-		       (unsigned long long)rep.rejected, (unsigned long long)rep.chunks,
-		       (unsigned long long)rep.bytes, rep.seconds, e ? "false" : "true",
+		       (unsigned long long)rep.rejected, (unsigned long long)rep.rejected_known,
+		       (unsigned long long)rep.chunks, (unsigned long long)rep.bytes, rep.seconds, e ? "false" : "true",
 		       p.rejects.data ? p.rejects.data : "");
 		if (e) {
 			cr_buf err;
@@ -161,6 +184,9 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		       (unsigned long long)rep.unchanged, (unsigned long long)rep.deleted,
 		       (unsigned long long)rep.rejected, (unsigned long long)rep.chunks, rep.bytes / 1e6,
 		       rep.seconds);
+		if (rep.rejected_known)
+			printf("(%llu of them rejected before and unchanged since: not listed again; --json lists them)\n",
+			       (unsigned long long)rep.rejected_known);
 	}
 	cr_buf_release(&p.rejects);
 	if (e)

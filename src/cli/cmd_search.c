@@ -25,7 +25,7 @@
 #include <string.h>
 
 int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char *qid, int snippets);
-static int plain;
+static int plain, passages;
 static cr_cli *the_cli;        /* NULL (the shell): BM25 */
 static const char *mode_arg;  /* --mode; NULL: hybrid when vectors exist */
 
@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		   "       cristal [--data DIR] search --json [-k N] --queries FILE\n\n"
 		   "Search (BM25F, embeddings or both); the best passage of each document, with its location.\n"
 		   "Query syntax: words, \"exact phrase\", prefix*, -excluded, +required,\n"
-		   "type:pdf, path:samples/docs/, date:2024-01-01..2024-06-30.\n"
+		   "type:pdf, path:docs/, date:2024-01-01..2024-06-30.\n"
 		   "Put -- before a query that starts with '-'.\n\n"
 		   "  -k N           results to return (default 10)\n"
 		   "  --json         JSON output (one object per query)\n"
@@ -45,7 +45,13 @@ static void usage(FILE *f)
 		   "  --no-snippets  leave snippets out (faster evaluation runs)\n"
 		   "  --mode M       bm25, vector or hybrid (BM25 and vectors fused by reciprocal\n"
 		   "                 rank); default hybrid when `cristal index vectors` has run,\n"
-		   "                 else bm25. --json says \"mode\" when vector or hybrid ran\n");
+		   "                 else bm25. --json says \"mode\" when vector or hybrid ran\n"
+		   "  --passages     rank passages: several per document, -term and +word of the\n"
+		   "                 passage itself, identical files not folded into one result\n\n"
+		   "Without --passages, -term leaves out documents that say term anywhere, +word\n"
+		   "keeps those that say it anywhere, and copies of one file are one result\n"
+		   "(\"also at\" lists the others). path:finance/ matches those path components\n"
+		   "anywhere in the name; date: is the document's own date, else its file's.\n");
 }
 
 static void print_json(const cr_result *rs, size_t n, const char *key, const char *val, cr_search_mode mode)
@@ -80,8 +86,10 @@ void cli_print_loc(const cr_loc *l, const char *type)
 		printf("  page %d", l->page);
 	if (l->slide > 0)
 		printf("  slide %d", l->slide);
-	if (l->sheet)
-		printf("  sheet %s", l->sheet);
+	if (l->sheet) {
+		printf("  sheet ");
+		cli_put(stdout, l->sheet, 0);
+	}
 	if (l->line_start > 0) {
 		const char *unit = l->sheet ? "row" : "line"; /* xlsx ranges are sheet rows */
 		if (l->line_end > l->line_start)
@@ -89,14 +97,18 @@ void cli_print_loc(const cr_loc *l, const char *type)
 		else
 			printf("  %s %d", unit, l->line_start);
 	}
-	if (l->speaker)
-		printf("  %s", l->speaker);
+	if (l->speaker) {
+		printf("  ");
+		cli_put(stdout, l->speaker, 0);
+	}
 	if (l->t_start >= 0) {
 		printf("  at ");
 		print_time(l->t_start, type && !strcmp(type, "chat"));
 	}
-	if (l->symbol)
-		printf("  in %s", l->symbol);
+	if (l->symbol) {
+		printf("  in ");
+		cli_put(stdout, l->symbol, 0);
+	}
 }
 
 void cli_search_print(const cr_result *rs, size_t n)
@@ -108,15 +120,34 @@ void cli_search_print(const cr_result *rs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const cr_result *r = &rs[i];
 		const cr_loc *l = &r->loc;
-		printf("%zu. %s", i + 1, r->doc ? r->doc : "?");
+		printf("%zu. ", i + 1);
+		cli_put(stdout, r->doc, 0);
 		cli_print_loc(l, r->type);
 		printf("  (score %.2f)\n", r->score);
-		if (r->title && *r->title)
-			printf("   %s\n", r->title);
+		if (r->title && *r->title) {
+			printf("   ");
+			cli_put(stdout, r->title, 0);
+			putchar('\n');
+		}
 		if (r->snippet && *r->snippet) {
 			printf("   ");
-			for (const char *s = r->snippet; *s; s++)
-				putchar(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
+			char *one = cr_strdup(r->snippet); /* one line: breaks become spaces */
+			for (char *s = one; s && *s; s++)
+				if (*s == '\n' || *s == '\r' || *s == '\t')
+					*s = ' ';
+			cli_put(stdout, one ? one : "", 0);
+			cr_free(one);
+			putchar('\n');
+		}
+		if (r->n_also) {
+			printf("   also at: ");
+			for (size_t j = 0; j < r->n_also && j < 3; j++) {
+				if (j)
+					printf(", ");
+				cli_put(stdout, r->also_at[j], 0);
+			}
+			if (r->n_also > 3)
+				printf(" (and %zu more identical files)", r->n_also - 3);
 			putchar('\n');
 		}
 	}
@@ -126,7 +157,7 @@ int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char
 {
 	cr_arena a;
 	cr_arena_init(&a, 0);
-	cr_corpus_query q = {.text = query, .k = k, .plain = plain, .no_snippets = !snippets};
+	cr_corpus_query q = {.text = query, .k = k, .plain = plain, .no_snippets = !snippets, .passages = passages};
 	if (the_cli) {
 		int rc = cli_search_prepare(the_cli, cp, "search", mode_arg, query, &a, &q);
 		if (rc) {
@@ -207,6 +238,7 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 					     {"no-snippets", no_argument, NULL, 'S'},
 					     {"plain", no_argument, NULL, 'P'},
 					     {"mode", required_argument, NULL, 'M'},
+					     {"passages", no_argument, NULL, 'A'},
 					     {0}};
 	int json = 0, k = 10, snippets = 1;
 	const char *queries = NULL;
@@ -221,6 +253,7 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 		case 'S': snippets = 0; break;
 		case 'P': plain = 1; break;
 		case 'M': mode_arg = optarg; break;
+		case 'A': passages = 1; break;
 		case 'k': {
 			int rc = cli_opt_int("search", "-k", optarg, 1, 10000, &k);
 			if (rc)

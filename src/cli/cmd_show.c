@@ -23,9 +23,18 @@ static void usage(FILE *f)
 
 static int print_child(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
 {
-	printf("%-10s %s\n", *(int *)ctx ? "" : "contains", name ? name : "?");
+	printf("%-10s ", *(int *)ctx ? "" : "contains");
+	cli_put(stdout, name, 0);
+	putchar('\n');
 	*(int *)ctx = 1;
 	return 0;
+}
+
+static void field(const char *label, const char *value)
+{
+	printf("%-10s ", label);
+	cli_put(stdout, value, 0);
+	putchar('\n');
 }
 
 static void print_date(const char *label, int64_t t)
@@ -68,7 +77,18 @@ int cmd_show(cr_cli *cli, int argc, char **argv)
 	cr_doc_row d;
 	cr_doc_text t;
 	int rc = 0;
-	if ((e = cr_store_doc_find_any(s, &a, name, &d, &m))) {
+	e = cr_store_doc_find_any(s, &a, name, &d, &m);
+	if (e == CR_ENOTFOUND) {
+		/* the name as search and --json print it: "\xNN" for raw bytes */
+		cr_buf raw;
+		cr_buf_init(&raw, 0);
+		if (cr_utf8_unescape(&raw, name, strlen(name)) == CR_OK) {
+			m.text[0] = 0;
+			e = cr_store_doc_find_any(s, &a, raw.data, &d, &m);
+		}
+		cr_buf_release(&raw);
+	}
+	if (e) {
 		rc = cli_fail("show", "%s", e == CR_ENOTFOUND ? "no such document (names are as search prints them)"
 							    : m.text);
 		goto out;
@@ -92,17 +112,17 @@ int cmd_show(cr_cli *cli, int argc, char **argv)
 		fwrite(b.data, 1, b.len, stdout);
 		cr_buf_release(&b);
 	} else {
-		printf("%-10s %s\n", "document", d.name);
+		field("document", d.name);
 		if (d.parent)
-			printf("%-10s %s\n", "in", d.parent);
+			field("in", d.parent);
 		if (d.title)
-			printf("%-10s %s\n", "title", d.title);
-		printf("%-10s %s\n", "type", d.type ? d.type : "?");
+			field("title", d.title);
+		field("type", d.type ? d.type : "?");
 		if (d.lang)
-			printf("%-10s %s\n", "language", d.lang);
+			field("language", d.lang);
 		if (d.author)
-			printf("%-10s %s\n", "author", d.author);
-		print_date("date", d.date);
+			field("author", d.author);
+		print_date(!d.date ? "date" : strcmp(cr_corpus_date_source(&d), "file") ? "date" : "date (file)", d.date);
 		print_date("modified", d.mtime / 1000000000);
 		if (d.size)
 			printf("%-10s %lld bytes\n", "size", (long long)d.size);
@@ -110,13 +130,15 @@ int cmd_show(cr_cli *cli, int argc, char **argv)
 			printf("%-10s %s\n", "sha256", d.hash);
 		printf("%-10s %lld\n", "chunks", (long long)d.n_chunks);
 		if (d.meta_json && strcmp(d.meta_json, "{}"))
-			printf("%-10s %s\n", "metadata", d.meta_json);
+			field("metadata", d.meta_json);
 		int any = 0;
 		if ((e = cr_store_children(s, d.id, print_child, &any, &m))) {
 			rc = cli_fail("show", "%s", m.text);
 			goto out;
 		}
-		printf("\n%s\n", t.text);
+		putchar('\n');
+		cli_put(stdout, t.text ? t.text : "", 1);
+		putchar('\n');
 	}
 out:
 	cr_arena_release(&a);

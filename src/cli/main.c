@@ -24,6 +24,7 @@ static const struct {
 	{"analyze", cmd_analyze, "analyze meetings [PATH|QUERY]: decisions and action items with owners and due dates"},
 	{"report", cmd_report, "report meetings [PATH|QUERY] --out DIR: Markdown and self-contained HTML with a chart"},
 	{"show", cmd_show, "print one document's extracted text and metadata"},
+	{"rm", cmd_rm, "remove an ingested root, a folder or file in it, or a document"},
 	{"stats", cmd_stats, "the catalog's and index's figures"},
 	{"shell", cmd_shell, "interactive search over the data directory"},
 	{"serve", cmd_serve, "serve the web UI, REST and OpenAI-compatible APIs over HTTP"},

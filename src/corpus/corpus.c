@@ -72,6 +72,9 @@ static cr_err lock_take(cr_corpus *c, int tries, cr_msg *m)
 			e = cr_fail(m, CR_EBUSY, "%s: another process is writing (an ingest is running)", c->dir);
 			break;
 		}
+		if (i == 4) /* a quarter second: say why nothing happens */
+			cr_log(CR_LOG_WARN, "%s: waiting for another process's ingest to finish (up to %d s)", c->dir,
+			       tries / 20);
 		usleep(50000);
 	}
 	if (e) {

@@ -57,6 +57,7 @@ void cr_run_tell(cr_run *r, const char *name, cr_file_outcome o, const char *rea
 	case CR_FILE_UNCHANGED: r->rep->unchanged++; break;
 	case CR_FILE_DELETED: r->rep->deleted++; break;
 	case CR_FILE_REJECTED: r->rep->rejected++; break;
+	case CR_FILE_REJECTED_KNOWN: r->rep->rejected++; r->rep->rejected_known++; break;
 	}
 	if (o != CR_FILE_DELETED)
 		r->done++;
@@ -170,6 +171,12 @@ static cr_err put_docs(cr_run *r, int in_tx, int64_t source_id, int64_t old_id, 
 		row.size = d == docs ? size : 0;
 		row.mtime = mtime_ns;
 		row.acl = r->o->acl;
+		/* date: the document's own (mail Date, PDF and Office metadata),
+		 * else the file's modification time, so date: finds every file;
+		 * which one it is shows as date == mtime (cr_corpus_doc_json's
+		 * "date_source") */
+		if (!d->date && mtime_ns > 0)
+			d->date = mtime_ns / 1000000000;
 		int64_t doc_id = 0;
 		if ((e = cr_store_doc_put(s, &row, d, ch[i], nch[i], &doc_id, NULL, m)))
 			goto fail;
@@ -379,11 +386,14 @@ static cr_err note_rejected(cr_run *r, const char *name)
 	return CR_OK;
 }
 
-/* Rejections that depend on the bytes alone are remembered; limits, access
- * rights, time-outs and memory may change by the next run. */
+/* Rejections that depend on the file are remembered until it changes
+ * (size or mtime): its format, damage, a limit it passes (the limits are
+ * the program's), the time it took (a file that took the whole minute is
+ * not tried again every run). Access rights and memory may change without
+ * the file changing: those are tried again. */
 static int reject_lasts(cr_err fe)
 {
-	return fe == CR_EUNSUPPORTED || fe == CR_ECORRUPT;
+	return fe == CR_EUNSUPPORTED || fe == CR_ECORRUPT || fe == CR_ETOOBIG || fe == CR_ETIMEOUT;
 }
 
 /* Writes one job's outcome (main thread) inside the batch's transaction;
@@ -397,7 +407,7 @@ static cr_err finish(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
 		return cr_run_keep(r, f->name);
 	}
 	if (j->cached_reject) {
-		cr_run_tell(r, f->name, CR_FILE_REJECTED, j->cached_reject);
+		cr_run_tell(r, f->name, CR_FILE_REJECTED_KNOWN, j->cached_reject);
 		return note_rejected(r, f->name) ? cr_fail(m, CR_ENOMEM, "out of memory") : CR_OK;
 	}
 	if (j->e)

@@ -6,10 +6,13 @@
  * "score", "snippet"?, location fields...}, ... ]}. Location fields appear
  * only when they apply: "page", "slide", "sheet", "line"/"line_end" (and,
  * in a sheet, the same range again as "row"/"row_end"), "speaker", "time"
- * (seconds), "heading", "symbol".
+ * (seconds), "heading", "symbol"; "also_at" (names of identical files,
+ * at most CR_ALSO_MAX) and "copies" (how many) when the result stands for
+ * copies of itself.
  *
  * A document: {"doc", "parent", "title", "type", "lang", "author", "date",
- * "size", "mtime" (seconds), "hash", "chunks", "acl": {tenant, owner,
+ * "size", "mtime" (seconds), "date_source" ("metadata", "file" when the
+ * document had no date of its own and has the file's mtime, or null), "hash", "chunks", "acl": {tenant, owner,
  * classification, groups}, "meta" (the catalog's JSON object), "text",
  * "children" (names of the documents inside), "sections": [{"text",
  * location fields...}]}.
@@ -98,6 +101,14 @@ cr_err cr_corpus_results_json(cr_buf *b, const char *key, const char *val, const
 		if (r->found_by)
 			PUT(kstr(b, "found_by", r->found_by));
 		PUT(loc_json(b, &r->loc));
+		if (r->n_also) {
+			PUT(cr_buf_adds(b, ",\"also_at\":["));
+			for (size_t j = 0; j < r->n_also && j < CR_ALSO_MAX; j++) {
+				PUT(j ? cr_buf_addc(b, ',') : CR_OK);
+				PUT(jstr(b, r->also_at[j]));
+			}
+			PUT(cr_buf_printf(b, "],\"copies\":%zu", r->n_also));
+		}
 		PUT(cr_buf_addc(b, '}'));
 	}
 	PUT(cr_buf_adds(b, "]}"));
@@ -110,6 +121,13 @@ static int on_child(void *ctx, int64_t id, const char *name, const char *hash, i
 	cr_err err = b->len ? cr_buf_addc(b, ',') : CR_OK;
 	PUT(jstr(b, name ? name : ""));
 	return err != CR_OK;
+}
+
+const char *cr_corpus_date_source(const cr_doc_row *d)
+{
+	if (!d->date)
+		return NULL;
+	return d->mtime > 0 && d->date == d->mtime / 1000000000 ? "file" : "metadata";
 }
 
 cr_err cr_corpus_doc_json(cr_corpus *c, const cr_doc_row *d, const cr_doc_text *t, cr_buf *b, cr_msg *m)
@@ -134,6 +152,7 @@ cr_err cr_corpus_doc_json(cr_corpus *c, const cr_doc_row *d, const cr_doc_text *
 	PUT(kstr(b, "author", d->author));
 	PUT(cr_buf_printf(b, ",\"date\":%lld,\"size\":%lld,\"mtime\":%lld", (long long)d->date, (long long)d->size,
 			  (long long)(d->mtime / 1000000000)));
+	PUT(kstr(b, "date_source", cr_corpus_date_source(d)));
 	PUT(kstr(b, "hash", d->hash));
 	PUT(cr_buf_printf(b, ",\"chunks\":%lld,\"acl\":{\"tenant\":%u,\"owner\":%u,\"classification\":%u,\"groups\":[",
 			  (long long)d->n_chunks, d->acl.tenant, d->acl.owner, d->acl.classification));

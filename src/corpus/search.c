@@ -8,12 +8,18 @@
  * documents deep (or k, if more), the passage shown being BM25's best chunk
  * when BM25 found the document, else the vectors'.
  *
+ * Identical files (the same licence in a hundred packages) would fill the
+ * page: per document, a ranked document whose file has the SHA-256 of a
+ * better one is folded into it (cr_result.also_at); the text search goes
+ * 3k + 10 deep so the page still fills after folding. --passages
+ * (cr_corpus_query.passages) ranks passages and folds nothing.
+ *
  * A hit whose chunk is no longer in the catalog (deleted by an ingest that
  * has not yet tombstoned it) is skipped: the catalog is the truth.
  * Threads: any number of searches at once, each on a catalog connection and
  * an analyzer checked out of the corpus's pools for the call.
  * Cost: one index search plus, per hit, one catalog row (a primary-key
- * lookup) and one snippet over at most the chunk's text; the vector modes
+ * lookup; one more per document ranked, when folding copies) and one snippet over at most the chunk's text; the vector modes
  * add one vector search (its candidates checked in the catalog).
  */
 #include "corpus_int.h"
@@ -67,9 +73,11 @@ cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q, cr_
 		return e;
 	}
 	int k = q->k > 0 ? q->k : 10;
-	int depth = q->mode == CR_SEARCH_BM25 ? k : CR_MAX(k, CR_CORPUS_RRF_DEPTH);
+	int fold = !q->passages;
+	int want = fold ? 3 * k + 10 : k;
+	int depth = q->mode == CR_SEARCH_BM25 ? want : CR_MAX(want, CR_CORPUS_RRF_DEPTH);
 	/* vector mode still runs the text search, for the snippets' terms */
-	cr_search_opts so = {.k = q->mode == CR_SEARCH_VECTOR ? 1 : depth, .per_doc = 1, .who = q->who,
+	cr_search_opts so = {.k = q->mode == CR_SEARCH_VECTOR ? 1 : depth, .per_doc = !q->passages, .who = q->who,
 			     .cancel = q->cancel};
 	cr_results res;
 	memset(&res, 0, sizeof res);
@@ -137,6 +145,52 @@ cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q, cr_
 				      (rk[i].rank_vec ? 1.0f / (float)(CR_CORPUS_RRF_K + rk[i].rank_vec) : 0);
 		qsort(rk, n_rk, sizeof *rk, cmp_ranked);
 	}
+	/* copies of one file: the best ranked stands for them all */
+	const char ***also = NULL;
+	size_t *n_also = NULL;
+	if (fold && n_rk) {
+		ranked *keep = cr_arena_zalloc(a, n_rk * sizeof *keep);
+		const char **hs = cr_arena_zalloc(a, n_rk * sizeof *hs);
+		also = cr_arena_zalloc(a, n_rk * sizeof *also);
+		n_also = cr_arena_zalloc(a, n_rk * sizeof *n_also);
+		if (!keep || !hs || !also || !n_also) {
+			e = cr_fail(m, CR_ENOMEM, "out of memory");
+			goto out;
+		}
+		size_t nk = 0;
+		for (size_t i = 0; i < n_rk; i++) {
+			cr_doc_row dr;
+			cr_err ge = cr_store_doc_get(st, a, rk[i].doc_id, &dr, m);
+			if (ge == CR_ENOTFOUND)
+				continue;
+			if (ge) {
+				e = ge;
+				goto out;
+			}
+			const char *h = dr.hash && *dr.hash && !dr.parent ? dr.hash : NULL;
+			size_t same = nk;
+			for (size_t j = 0; h && j < nk; j++)
+				if (hs[j] && !strcmp(hs[j], h))
+					same = j;
+			if (same < nk) {
+				if (!also[same] && !(also[same] = cr_arena_zalloc(a, CR_ALSO_MAX * sizeof **also))) {
+					e = cr_fail(m, CR_ENOMEM, "out of memory");
+					goto out;
+				}
+				if (n_also[same] < CR_ALSO_MAX)
+					also[same][n_also[same]] = dr.name;
+				n_also[same]++;
+				continue;
+			}
+			if (nk == (size_t)k)
+				continue; /* the page is full: only copies of it are still of use */
+			keep[nk] = rk[i];
+			hs[nk] = h;
+			nk++;
+		}
+		rk = keep;
+		n_rk = nk;
+	}
 	if (n_rk > (size_t)k)
 		n_rk = (size_t)k;
 	const char *open = q->mark_open ? q->mark_open : "\xc2\xab";   /* « */
@@ -165,6 +219,10 @@ cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q, cr_
 		r->loc = row.loc;
 		r->chunk_id = row.id;
 		r->doc_id = row.doc_id;
+		if (also) {
+			r->also_at = also[i];
+			r->n_also = n_also[i];
+		}
 		if (q->mode != CR_SEARCH_BM25)
 			r->found_by = rk[i].rank_bm25 && rk[i].rank_vec ? "both" : rk[i].rank_vec ? "vector" : "bm25";
 		if (!q->no_snippets) {

@@ -3,12 +3,16 @@
  *
  *   words            analyzed; each resulting term is optional (OR, ranked)
  *   +word            all of its terms required
- *   -word            entries holding all of its terms are excluded
+ *   -word            entries holding all of its terms are excluded (with
+ *                    per-document results: documents, search.c)
  *   "a phrase"       required, terms at the same relative positions
  *                    (+"..." is the same, -"..." excludes the phrase)
  *   prefix*          the prefix expanded over the dictionary (bounded), OR
  *   type:pdf         entry type equals (several type: filters are OR'ed)
- *   path:dir/        doc name starts with (several are OR'ed); a quoted value
+ *   path:dir/        the doc name holds this run of path components, from the
+ *                    start of the name or after any '/' (path:finance/ finds
+ *                    share/finance/q3.xlsx; the last component may be a
+ *                    prefix: path:python); several are OR'ed; a quoted value
  *                    may hold spaces: path:"My Documents/"
  *   date:A..B        entry date within [A, B] (days, UTC, both inclusive;
  *                    A or B may be empty; date:A alone is that day/month/year)

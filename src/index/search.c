@@ -25,6 +25,15 @@
  * scores every matching entry with the same code and no pruning: the oracle
  * the tests compare the fast path with.
  *
+ * With per-document results (cr_search_opts.per_doc), -term and +word
+ * apply to documents: a document with the excluded term in any of its
+ * entries is left out, and one with the required word in any entry may be
+ * shown by another passage. Before the segments are scored, each such
+ * clause's matching entries are listed over all segments (its postings,
+ * read once) into a sorted set of document keys, which accept() checks.
+ * Phrases stay required of the passage shown. Without per_doc (passages),
+ * every clause applies to the entry itself.
+ *
  * Scores are summed in query-term order whatever the traversal, so both
  * modes give bit-identical scores; ties are broken by entry id.
  */
@@ -53,6 +62,9 @@ typedef struct clause_rt {
 	uint32_t n;
 	uint32_t *tids;          /* term ids */
 	uint32_t *qpos;          /* phrase: query positions */
+	int doc_level;           /* checked against keys[] instead of the entry */
+	uint64_t *keys;          /* sorted doc keys of the entries that match */
+	size_t n_keys, cap_keys;
 } clause_rt;
 
 typedef struct hitc {
@@ -87,6 +99,7 @@ typedef struct sctx {
 	uint8_t *present;        /* n_segs x n_terms */
 	const cr_cancel *cancel; /* o->cancel */
 	cr_err stopped;          /* CR_ECANCELED / CR_ETIMEOUT once the token said so */
+	int any_doc_level;       /* some clause applies to documents (clause_rt.doc_level) */
 	uint32_t tick;           /* loop steps since the last check */
 } sctx;
 
@@ -473,6 +486,29 @@ static int groups_meet(const uint8_t *g, uint32_t ng, const uint32_t *w, uint32_
 	return 0;
 }
 
+/* path:v matches where v starts the name or follows a '/': any sequence
+ * of whole path components, the last one possibly a prefix ("finance/",
+ * "docs/2024", "python" in "doc/python3-numpy/README"). */
+static int path_has(const char *p, size_t pl, const char *v)
+{
+	size_t l = strlen(v);
+	if (!l)
+		return 1;
+	if (v[0] == '/') { /* "/docs" asks for a component start explicitly */
+		v++;
+		l--;
+	}
+	for (size_t i = 0; i + l <= pl; i++) {
+		if ((i == 0 || p[i - 1] == '/') && !memcmp(p + i, v, l))
+			return 1;
+		const char *sl = memchr(p + i, '/', pl - i);
+		if (!sl)
+			break;
+		i = (size_t)(sl - p); /* the loop's i++ steps past the '/' */
+	}
+	return 0;
+}
+
 static int accept(segrt *r, uint32_t d)
 {
 	if (r->dead && (r->dead[d >> 3] >> (d & 7) & 1))
@@ -498,10 +534,8 @@ static int accept(segrt *r, uint32_t d)
 			const char *p = cr_ix_seg_str(r->g, cr_ix_rd32(a + CR_IX_ATTR_DOC), 0);
 			uint32_t pl = cr_ix_rd32(a + CR_IX_ATTR_DOCLEN);
 			int ok = 0;
-			for (uint32_t i = 0; i < x->q.n_paths && !ok; i++) {
-				size_t l = strlen(x->q.paths[i]);
-				ok = l <= pl && !memcmp(x->q.paths[i], p, l);
-			}
+			for (uint32_t i = 0; i < x->q.n_paths && !ok; i++)
+				ok = path_has(p, pl, x->q.paths[i]);
 			if (!ok)
 				return 0;
 		}
@@ -523,7 +557,115 @@ static int accept(segrt *r, uint32_t d)
 		if (mt != (r->cc[i].c->occur == CR_IXQ_MUST))
 			return 0;
 	}
+	if (r->x->any_doc_level) {
+		uint64_t key = cr_ix_rd64(cr_ix_seg_attr(r->g, d) + CR_IX_ATTR_DOCKEY);
+		for (uint32_t c = 0; c < r->x->n_cl; c++) {
+			const clause_rt *cl = &r->x->cl[c];
+			if (!cl->doc_level)
+				continue;
+			size_t lo = 0, hi = cl->n_keys;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (cl->keys[mid] < key)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			int in = lo < cl->n_keys && cl->keys[lo] == key;
+			if (in != (cl->occur == CR_IXQ_MUST))
+				return 0;
+		}
+	}
 	return 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static cr_err push_key(clause_rt *cl, uint64_t key)
+{
+	if (cl->n_keys && cl->keys[cl->n_keys - 1] == key)
+		return CR_OK; /* a document's entries are mostly adjacent */
+	if (cl->n_keys == cl->cap_keys) {
+		size_t cap = cl->cap_keys ? 2 * cl->cap_keys : 256;
+		uint64_t *k = cr_realloc(cl->keys, cap * sizeof *k);
+		if (!k)
+			return CR_ENOMEM;
+		cl->keys = k;
+		cl->cap_keys = cap;
+	}
+	cl->keys[cl->n_keys++] = key;
+	return CR_OK;
+}
+
+/* Lists the documents of every doc-level clause (see the header). */
+static cr_err doc_sets(sctx *x)
+{
+	const cr_ix_snap *s = x->snap;
+	cr_err e = CR_OK;
+	for (uint32_t c = 0; c < x->n_cl && !e; c++) {
+		clause_rt *cl = &x->cl[c];
+		if (!cl->doc_level)
+			continue;
+		for (uint32_t si = 0; si < s->n_segs && !e && !x->stopped; si++) {
+			const cr_ix_seg *g = s->segs[si];
+			const uint8_t *pr = x->present + (size_t)si * x->n_terms, *dead = s->dead[si];
+			const cr_ix_tinfo *ti = x->ti + (size_t)si * x->n_terms;
+			int any = 0, all = 1;
+			for (uint32_t i = 0; i < cl->n; i++) {
+				any |= pr[cl->tids[i]];
+				all &= pr[cl->tids[i]];
+			}
+			if (!(cl->kind == CR_IXQ_PREFIX ? any : (all && cl->n)))
+				continue;
+			ccur cc = {.c = cl, .cur = cr_calloc(cl->n, sizeof *cc.cur), .have = cr_calloc(cl->n, 1)};
+			if (!cc.cur || !cc.have)
+				e = CR_ENOMEM;
+			for (uint32_t i = 0; !e && i < cl->n; i++)
+				if (pr[cl->tids[i]]) {
+					cc.have[i] = 1;
+					cr_ix_cur_init(&cc.cur[i], &ti[cl->tids[i]], g->n_docs);
+				}
+			/* entries of the first term (any term, for a prefix) that match */
+			for (uint32_t i = 0; !e && i < cl->n; i++) {
+				if (!cc.have[i] || (i > 0 && cl->kind != CR_IXQ_PREFIX))
+					continue;
+				ccur one = cc;
+				cr_ix_cur *lead = &cc.cur[i];
+				uint32_t d = 0;
+				while (!e && !should_stop(x)) {
+					cr_ix_cur_advance(lead, d);
+					if (lead->doc == CR_IX_END || lead->doc >= g->n_docs || lead->corrupt)
+						break;
+					uint32_t dd = lead->doc;
+					int ok = cl->kind == CR_IXQ_PREFIX || clause_match(&one, dd);
+					if (ok && !(dead && (dead[dd >> 3] >> (dd & 7) & 1)))
+						e = push_key(cl, cr_ix_rd64(cr_ix_seg_attr(g, dd) + CR_IX_ATTR_DOCKEY));
+					d = dd + 1;
+				}
+			}
+			for (uint32_t i = 0; cc.cur && cc.have && i < cl->n; i++)
+				if (cc.have[i]) {
+					if (cc.cur[i].corrupt)
+						x->corrupt = 1;
+					cr_ix_cur_release(&cc.cur[i]);
+				}
+			cr_free(cc.cur);
+			cr_free(cc.have);
+		}
+		if (!e && cl->n_keys) {
+			qsort(cl->keys, cl->n_keys, sizeof *cl->keys, cmp_u64);
+			size_t k = 1;
+			for (size_t i = 1; i < cl->n_keys; i++)
+				if (cl->keys[i] != cl->keys[k - 1])
+					cl->keys[k++] = cl->keys[i];
+			cl->n_keys = k;
+		}
+	}
+	return e;
 }
 
 static void emit(segrt *r, uint32_t d, float score)
@@ -677,6 +819,8 @@ static cr_err eval_segment(sctx *x, uint32_t si, int mode)
 	/* clause cursors */
 	for (uint32_t c = 0; c < x->n_cl; c++) {
 		clause_rt *cl = &x->cl[c];
+		if (cl->doc_level)
+			continue; /* accept() checks the document */
 		int any = 0, all = 1;
 		for (uint32_t i = 0; i < cl->n; i++) {
 			any |= pr[cl->tids[i]];
@@ -843,6 +987,16 @@ cr_err cr_ix_search_mode(cr_index *ix, cr_analyzer *an, const char *query, const
 		k = MAX_K;
 	x.top.k = k;
 	x.top.per_doc = o && o->per_doc;
+	if (x.top.per_doc)
+		for (uint32_t c = 0; c < x.n_cl; c++) {
+			clause_rt *cl = &x.cl[c];
+			cl->doc_level = cl->occur == CR_IXQ_NOT || (cl->occur == CR_IXQ_MUST && cl->kind == CR_IXQ_WORDS);
+			x.any_doc_level |= cl->doc_level;
+		}
+	if (x.any_doc_level && (e = doc_sets(&x))) {
+		cr_fail(m, e, "search: %s", cr_strerror(e));
+		goto out;
+	}
 	x.top.h = cr_malloc((size_t)k * sizeof *x.top.h);
 	if (!x.top.h) {
 		e = cr_fail(m, CR_ENOMEM, "search: out of memory");
@@ -900,6 +1054,8 @@ cr_err cr_ix_search_mode(cr_index *ix, cr_analyzer *an, const char *query, const
 		if (x.terms[t].scoring)
 			out->terms[out->n_terms++] = x.terms[t].term;
 out:
+	for (uint32_t c = 0; x.cl && c < x.n_cl; c++)
+		cr_free(x.cl[c].keys);
 	cr_free(x.ti);
 	cr_free(x.present);
 	cr_free(x.top.h);

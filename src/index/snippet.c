@@ -7,7 +7,10 @@
  * text (overlapping ranges, e.g. a Japanese morpheme and its bigrams, are
  * merged). The window of about max_chars characters with the most distinct
  * matched terms (then the most matches) wins; it is widened to centre the
- * matches and snapped to whitespace when there is some nearby. Marks go
+ * matches and its ends moved to word boundaries (a space, punctuation, or
+ * a CJK character, which needs no space) when one lies within 40
+ * characters, inward first. Unicode spaces count as spaces and no-break
+ * spaces (U+00A0, U+2007, U+202F) come out as plain ones. Marks go
  * around whole matched ranges, which the analyzer reports on character
  * boundaries. Cost: one analysis pass plus O(matches) window scans.
  */
@@ -100,6 +103,106 @@ static size_t nchars(const char *t, size_t a, size_t b)
 static int is_space(char c)
 {
 	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+/* The code point at byte i (0 at the end or on a bad byte). */
+static uint32_t cp_at(const char *t, size_t len, size_t i)
+{
+	uint32_t cp = 0;
+	if (i >= len || !cr_utf8_decode((const uint8_t *)t + i, len - i, &cp))
+		return 0;
+	return cp;
+}
+
+static int space_cp(uint32_t c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == 0xa0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200b) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+	       c == 0x3000 || c == 0xfeff;
+}
+
+/* A character that belongs to a word: letters and digits of alphabetic
+ * scripts. CJK ideographs and kana stand alone (a boundary on each side). */
+static int word_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_';
+	if (space_cp(c) || (c >= 0x2010 && c <= 0x206f) || (c >= 0x3000 && c <= 0x30ff) ||
+	    (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef) ||
+	    (c >= 0xa0 && c <= 0xbf) || c == 0xd7 || c == 0xf7)
+		return 0;
+	return 1;
+}
+
+/* Whether byte offset p (a character start) is between words. */
+static int boundary(const char *t, size_t len, size_t p)
+{
+	if (p == 0 || p >= len)
+		return 1;
+	size_t q = p - 1;
+	while (q > 0 && is_cont(t, q))
+		q--;
+	return !word_cp(cp_at(t, len, q)) || !word_cp(cp_at(t, len, p));
+}
+
+#define SNAP_CHARS 40
+
+/* Moves p to a boundary within SNAP_CHARS characters, first towards `in`
+ * (not past it), then away from it; p itself if none. */
+static size_t snap(const char *t, size_t len, size_t p, size_t in, int forward_first)
+{
+	if (boundary(t, len, p))
+		return p;
+	size_t q = p;
+	for (int c = 0; c < SNAP_CHARS; c++) {
+		size_t nq = forward_first ? fwd(t, len, q, 1) : back(t, q, 1);
+		if (nq == q || (forward_first ? nq > in : nq < in))
+			break;
+		q = nq;
+		if (boundary(t, len, q))
+			return q;
+	}
+	q = p;
+	for (int c = 0; c < SNAP_CHARS; c++) {
+		size_t nq = forward_first ? back(t, q, 1) : fwd(t, len, q, 1);
+		if (nq == q)
+			break;
+		q = nq;
+		if (boundary(t, len, q))
+			return q;
+	}
+	return p;
+}
+
+/* Length of a space character at i (ASCII or Unicode), else 0. */
+static size_t space_len(const char *t, size_t len, size_t i)
+{
+	if (i < len && is_space(t[i]))
+		return 1;
+	uint32_t cp = 0;
+	int l = i < len ? cr_utf8_decode((const uint8_t *)t + i, len - i, &cp) : 0;
+	return l > 1 && space_cp(cp) ? (size_t)l : 0;
+}
+
+/* Appends t[a, b) with no-break spaces as plain spaces. */
+static cr_err add_text(cr_buf *out, const char *t, size_t a, size_t b)
+{
+	cr_err e = CR_OK;
+	size_t run = a;
+	for (size_t i = a; i < b && !e; i++) {
+		if ((unsigned char)t[i] < 0xc2)
+			continue;
+		uint32_t cp = cp_at(t, b, i);
+		if (cp != 0xa0 && cp != 0x2007 && cp != 0x202f)
+			continue;
+		if (!(e = cr_buf_add(out, t + run, i - run)))
+			e = cr_buf_addc(out, ' ');
+		i += cp == 0xa0 ? 1 : 2;
+		run = i + 1;
+	}
+	if (!e && run < b)
+		e = cr_buf_add(out, t + run, b - run);
+	return e;
 }
 
 cr_err cr_snippet(cr_analyzer *an, const cr_results *r, const char *text, size_t len, size_t max_chars,
@@ -196,41 +299,30 @@ cr_err cr_snippet(cr_analyzer *an, const cr_results *r, const char *text, size_t
 		size_t span = nchars(text, a, b);
 		size_t extra = span < max_chars ? max_chars - span : 0;
 		ws = back(text, a, extra / 2);
-		/* snap the start to a word boundary if one is near */
-		if (ws > 0) {
-			size_t p = ws;
-			for (size_t c = 0; p < a && c < 20 && !is_space(text[p - 1]); c++)
-				p = fwd(text, len, p, 1);
-			if (p <= a && (p == 0 || is_space(text[p - 1])))
-				ws = p;
-		}
+		ws = snap(text, len, ws, a, 1); /* start between words */
 		we = fwd(text, len, ws, CR_MAX(max_chars, nchars(text, ws, b)));
 		if (we < b)
 			we = b;
 		if (we == len && ws > 0) { /* use the room left at the end */
 			size_t used = nchars(text, ws, we);
 			if (used < max_chars)
-				ws = back(text, ws, max_chars - used);
+				ws = snap(text, len, back(text, ws, max_chars - used), a, 1);
 		}
 	} else {
 		we = fwd(text, len, 0, max_chars);
 	}
-	/* end on a word boundary when possible */
-	if (we < len && !is_space(text[we])) {
-		size_t p = we;
-		for (size_t c = 0; c < 20 && p > ws && !is_space(text[p - 1]); c++)
-			p = back(text, p, 1);
-		size_t last_end = 0;
+	/* end between words, not before the last match it shows */
+	if (we < len) {
+		size_t last_end = ws;
 		for (size_t i = 0; i < s.n; i++)
 			if (s.v[i].start < we && s.v[i].end > last_end)
 				last_end = s.v[i].end;
-		if (p > ws && is_space(text[p - 1]) && p >= last_end)
-			we = p;
+		we = snap(text, len, we, CR_MAX(last_end, ws), 0);
 	}
-	while (we > ws && is_space(text[we - 1]))
-		we--;
-	while (ws < we && is_space(text[ws]))
-		ws++;
+	for (size_t l; we > ws && (l = space_len(text, len, back(text, we, 1))) && back(text, we, 1) + l == we;)
+		we -= l;
+	for (size_t l; ws < we && (l = space_len(text, len, ws));)
+		ws += l;
 	size_t at = ws;
 	for (size_t i = 0; i < s.n && !e; i++) {
 		size_t a = s.v[i].start, b = s.v[i].end;
@@ -240,13 +332,13 @@ cr_err cr_snippet(cr_analyzer *an, const cr_results *r, const char *text, size_t
 			a = ws;
 		if (b > we)
 			b = we;
-		if ((e = cr_buf_add(out, text + at, a - at)) || (e = cr_buf_adds(out, open)) ||
-		    (e = cr_buf_add(out, text + a, b - a)) || (e = cr_buf_adds(out, close)))
+		if ((e = add_text(out, text, at, a)) || (e = cr_buf_adds(out, open)) ||
+		    (e = add_text(out, text, a, b)) || (e = cr_buf_adds(out, close)))
 			break;
 		at = b;
 	}
 	if (!e && at < we)
-		e = cr_buf_add(out, text + at, we - at);
+		e = add_text(out, text, at, we);
 out:
 	cr_free(s.lens);
 	cr_free(s.v);

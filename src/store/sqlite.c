@@ -109,6 +109,7 @@ enum {
 	S_ROLLBACK,
 	S_SRC_GET,
 	S_SRC_ADD,
+	S_SRC_DEL,
 	S_DOC_FIND,
 	S_DOC_GET,
 	S_DOC_FIND_ANY,
@@ -142,6 +143,7 @@ static const char *const SQL[S__COUNT] = {
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_SRC_GET] = "SELECT id FROM sources WHERE root = ?1",
 	[S_SRC_ADD] = "INSERT INTO sources(root, kind, added) VALUES (?1, ?2, ?3)",
+	[S_SRC_DEL] = "DELETE FROM sources WHERE id = ?1",
 	[S_DOC_FIND] = "SELECT " DOC_COLS " WHERE d.source_id = ?1 AND d.name = ?2",
 	[S_DOC_GET] = "SELECT " DOC_COLS " WHERE d.id = ?1",
 	[S_DOC_FIND_ANY] = "SELECT " DOC_COLS " WHERE d.name = ?1 ORDER BY d.id LIMIT 1",
@@ -336,6 +338,33 @@ static void sq_rollback(cr_store *s)
 }
 
 /* ---- sources ------------------------------------------------------------ */
+
+static cr_err sq_source_find(cr_store *s, const char *root, int64_t *id, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_SRC_GET, m, &e);
+	if (!st)
+		return e;
+	bind_text(st, 1, root);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	e = rc == SQLITE_ROW ? CR_OK : rc == SQLITE_DONE ? CR_ENOTFOUND : db_fail(q, m, "source lookup");
+	done(st);
+	return e;
+}
+
+static cr_err sq_source_delete(cr_store *s, int64_t id, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_SRC_DEL, m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(q, st, m, "source delete");
+}
 
 static cr_err sq_source_get_or_add(cr_store *s, const char *root, const char *kind, int64_t *id, cr_msg *m)
 {
@@ -1178,6 +1207,8 @@ static const cr_store_vt SQLITE_VT = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.source_get_or_add = sq_source_get_or_add,
+	.source_find = sq_source_find,
+	.source_delete = sq_source_delete,
 	.doc_find = sq_doc_find,
 	.doc_get = sq_doc_get,
 	.doc_find_any = sq_doc_find_any,

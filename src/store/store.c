@@ -39,6 +39,16 @@ cr_err cr_store_source_get_or_add(cr_store *s, const char *root, const char *kin
 	return s->vt->source_get_or_add(s, root, kind, source_id, m);
 }
 
+cr_err cr_store_source_find(cr_store *s, const char *root, int64_t *source_id, cr_msg *m)
+{
+	return s->vt->source_find(s, root, source_id, m);
+}
+
+cr_err cr_store_source_delete(cr_store *s, int64_t source_id, cr_msg *m)
+{
+	return s->vt->source_delete(s, source_id, m);
+}
+
 cr_err cr_store_doc_find(cr_store *s, cr_arena *a, int64_t source_id, const char *name, cr_doc_row *out,
 			 cr_msg *m)
 {

@@ -51,6 +51,52 @@ static void test_buf(void **st)
 	cr_free(t);
 }
 
+/* Names that are bytes: escaped to valid UTF-8 and back exactly, for every
+ * byte value, with and without control escaping; JSON is always UTF-8. */
+static void test_utf8_escape(void **st)
+{
+	cr_buf e, u, j;
+	cr_buf_init(&e, 0);
+	cr_buf_init(&u, 0);
+	cr_buf_init(&j, 0);
+	for (int c = 0; c < 256; c++) {
+		char name[8] = {'a', '\\', (char)c, 'z'};
+		for (int ctl = 0; ctl <= 2; ctl++) {
+			cr_buf_reset(&e);
+			cr_buf_reset(&u);
+			assert_int_equal(cr_utf8_escape(&e, name, 4, ctl), CR_OK);
+			assert_true(cr_utf8_valid((const uint8_t *)e.data, e.len));
+			for (size_t i = 0; ctl && i < e.len; i++)
+				assert_true(((uint8_t)e.data[i] >= 0x20 && (uint8_t)e.data[i] != 0x7f) ||
+					    (ctl == 2 && (e.data[i] == '\n' || e.data[i] == '\t')));
+			if (e.len == 4 && !memcmp(e.data, name, 4))
+				continue; /* left as it was: nothing to undo */
+			assert_int_equal(cr_utf8_unescape(&u, e.data, e.len), CR_OK);
+			assert_int_equal(u.len, 4);
+			assert_memory_equal(u.data, name, 4);
+		}
+		cr_buf_reset(&j);
+		assert_int_equal(cr_buf_add_json_str(&j, name, 4), CR_OK);
+		assert_true(cr_utf8_valid((const uint8_t *)j.data, j.len));
+	}
+	/* valid UTF-8 is left alone; a string with no escape does not unescape */
+	cr_buf_reset(&e);
+	assert_int_equal(cr_utf8_escape(&e, "caf\xc3\xa9", 5, 1), CR_OK);
+	assert_string_equal(e.data, "caf\xc3\xa9");
+	cr_buf_reset(&u);
+	assert_int_equal(cr_utf8_unescape(&u, "plain", 5), CR_EINVAL);
+	/* an ESC is escaped for terminals, a Latin-1 byte in JSON */
+	cr_buf_reset(&e);
+	assert_int_equal(cr_utf8_escape(&e, "a\x1b[31m", 6, 1), CR_OK);
+	assert_string_equal(e.data, "a\\x1b[31m");
+	cr_buf_reset(&j);
+	assert_int_equal(cr_buf_add_json_str(&j, "caf\xe9", 4), CR_OK);
+	assert_string_equal(j.data, "\"caf\\\\xe9\"");
+	cr_buf_release(&e);
+	cr_buf_release(&u);
+	cr_buf_release(&j);
+}
+
 static void test_utf8(void **st)
 {
 	uint32_t cp;
@@ -305,7 +351,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena), cmocka_unit_test(test_buf),
-		cmocka_unit_test(test_utf8), cmocka_unit_test(test_utf8_valid_fast), cmocka_unit_test(test_hash_file),
+		cmocka_unit_test(test_utf8), cmocka_unit_test(test_utf8_valid_fast), cmocka_unit_test(test_utf8_escape),
+		cmocka_unit_test(test_hash_file),
 		cmocka_unit_test(test_pool), cmocka_unit_test(test_pool_reentrant),
 		cmocka_unit_test(test_pool_concurrent), cmocka_unit_test(test_write_atomic_threads),
 		cmocka_unit_test(test_alloc_fail),

@@ -67,7 +67,7 @@ static void on_file(void *ctx, const char *name, cr_file_outcome o, const char *
 {
 	rejects *r = ctx;
 	assert_true(done <= total || o == CR_FILE_INGESTED); /* commits come after the files */
-	if (o == CR_FILE_REJECTED && r->n < 16) {
+	if ((o == CR_FILE_REJECTED || o == CR_FILE_REJECTED_KNOWN) && r->n < 16) {
 		snprintf(r->names[r->n], sizeof r->names[0], "%s", name);
 		snprintf(r->reasons[r->n], sizeof r->reasons[0], "%s", reason ? reason : "");
 		r->n++;
@@ -288,6 +288,7 @@ static void test_reject_cache(void **st)
 	rejects rj = {0};
 	cr_ingest_report rep = ingest(c, &rj);
 	assert_int_equal(rep.rejected, 1);
+	assert_int_equal(rep.rejected_known, 0);
 	assert_true(has_reject(&rj, "docs/tool", "binary file (ELF executable)"));
 	cr_arena a;
 	cr_arena_init(&a, 0);
@@ -310,6 +311,7 @@ static void test_reject_cache(void **st)
 	memset(&rj, 0, sizeof rj);
 	rep = ingest(c, &rj);
 	assert_int_equal(rep.rejected, 1);
+	assert_int_equal(rep.rejected_known, 1); /* said as known, not as new */
 	assert_int_equal(rep.unchanged, 1);
 	assert_true(has_reject(&rj, "docs/tool", "binary file (ELF executable)"));
 	assert_string_equal(find(c, "aardvark"), "");

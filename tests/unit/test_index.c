@@ -795,6 +795,62 @@ static void test_snippet(void **st)
 	rm_rf(dir);
 }
 
+/* Snippets start and end between words for every window size, and
+ * no-break spaces come out as spaces (text generated here). */
+static void test_snippet_boundaries(void **st)
+{
+	char dir[64];
+	cr_index *ix = small_index(dir, sizeof dir);
+	cr_results r;
+	cr_search_opts o = {.k = 5};
+	assert_int_equal(cr_index_search(ix, g_an, "cinnamon pies", &o, &r, NULL), CR_OK);
+	cr_buf text, b, plain;
+	cr_buf_init(&text, 0);
+	cr_buf_init(&b, 0);
+	cr_buf_init(&plain, 0);
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(cr_buf_printf(&text, "%sw%04dlongish", i ? " " : "", i), CR_OK);
+		if (i == 150)
+			assert_int_equal(cr_buf_adds(&text, " apple\xc2\xa0pie with\xc2\xa0" "cinnamon,"), CR_OK);
+	}
+	/* the text as the snippet should show it: no-break spaces as spaces */
+	cr_buf spaced;
+	cr_buf_init(&spaced, 0);
+	for (size_t i = 0; i < text.len; i++) {
+		int nb = i + 1 < text.len && (uint8_t)text.data[i] == 0xc2 && (uint8_t)text.data[i + 1] == 0xa0;
+		assert_int_equal(cr_buf_addc(&spaced, nb ? ' ' : text.data[i]), CR_OK);
+		i += (size_t)nb;
+	}
+	for (size_t max = 12; max < 260; max += 7) {
+		cr_buf_reset(&b);
+		assert_int_equal(cr_snippet(g_an, &r, text.data, text.len, max, "[", "]", &b), CR_OK);
+		assert_null(strstr(b.data, "\xc2\xa0"));
+		assert_non_null(strstr(b.data, "[cinnamon]"));
+		/* without the marks, it is a piece of the text */
+		cr_buf_reset(&plain);
+		for (size_t i = 0; i < b.len; i++)
+			if (b.data[i] != '[' && b.data[i] != ']')
+				assert_int_equal(cr_buf_addc(&plain, b.data[i]), CR_OK);
+		const char *at = strstr(spaced.data, plain.data);
+		assert_non_null(at);
+		size_t start = (size_t)(at - spaced.data);
+		assert_true(start == 0 || spaced.data[start - 1] == ' ');
+		assert_true(plain.data[0] != ' ' && plain.data[plain.len - 1] != ' ');
+		/* it ends at the end of a word: "longish", the query's words, or a comma */
+		char last = plain.data[plain.len - 1];
+		const char *tail = plain.data + plain.len;
+		assert_true((plain.len >= 7 && !memcmp(tail - 7, "longish", 7)) || last == ',' ||
+			    (plain.len >= 8 && !memcmp(tail - 8, "cinnamon", 8)));
+	}
+	cr_buf_release(&text);
+	cr_buf_release(&spaced);
+	cr_buf_release(&b);
+	cr_buf_release(&plain);
+	cr_results_release(&r);
+	cr_index_close(ix);
+	rm_rf(dir);
+}
+
 static int setup(void **st)
 {
 	cr_analyzer_opts o = cr_analyzer_opts_default();
@@ -819,7 +875,7 @@ int main(void)
 		cmocka_unit_test(test_crash_leftovers),
 		cmocka_unit_test(test_merge_during_write),
 		cmocka_unit_test(test_corrupt),
-		cmocka_unit_test(test_snippet),
+		cmocka_unit_test(test_snippet), cmocka_unit_test(test_snippet_boundaries),
 		cmocka_unit_test(test_wand_equals_exhaustive),
 		cmocka_unit_test(test_parallel_writer),
 	};
