@@ -50,6 +50,10 @@ typedef struct cr_acl {
 /* A source is an ingested root (folder, file, repository, JSONL file). */
 CR_API cr_err cr_store_source_get_or_add(cr_store *s, const char *root, const char *kind,
 					 int64_t *source_id, cr_msg *m) CR_NODISCARD;
+/* Calls fn for every source in id order (strings valid during the call);
+ * stop by returning non-zero. */
+typedef int (*cr_store_source_fn)(void *ctx, int64_t id, const char *root);
+CR_API cr_err cr_store_sources(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 /* The id of the source with this root, or CR_ENOTFOUND. */
 CR_API cr_err cr_store_source_find(cr_store *s, const char *root, int64_t *source_id, cr_msg *m) CR_NODISCARD;
 /* Forgets a source row (its documents and rejections are deleted first by

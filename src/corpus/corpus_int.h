@@ -233,6 +233,11 @@ typedef struct cr_walk {
 	size_t n_links, cap_links;
 } cr_walk;
 
+/* The name prefix of a root's documents: its folder's (or file's) name,
+ * with parent folders when a source added before has the same name, so
+ * document names stay unique per source (ingest.c). */
+const char *cr_corpus_root_name(cr_corpus *c, cr_arena *a, int64_t source_id, const char *root);
+
 void cr_walk_init(cr_walk *w);
 void cr_walk_release(cr_walk *w);
 /* Never walks into `dir` (the data directory). */

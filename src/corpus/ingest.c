@@ -286,8 +286,11 @@ typedef struct batch {
  */
 #define HEAD_BYTES 65536
 
-static int binary_by_head(const cr_walk_file *f)
+/* A large file judged by its head: 1 when it is binary; or a refusal of
+ * text too big for the limit (cr_extract_precheck, reason in why). */
+static int judged_by_head(const cr_walk_file *f, const cr_extract_limits *lim, cr_err *fe, cr_msg *why)
 {
+	*fe = CR_OK;
 	if (f->size <= HEAD_BYTES)
 		return 0;
 	int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -298,6 +301,8 @@ static int binary_by_head(const cr_walk_file *f)
 	close(fd);
 	int binary = n == HEAD_BYTES && memcmp(head, "PK", 2) &&
 		     !cr_extract_detect(f->name, head, (size_t)n);
+	if (!binary && n == HEAD_BYTES)
+		*fe = cr_extract_precheck(f->name, head, (size_t)n, (uint64_t)f->size, lim, why);
 	cr_free(head);
 	return binary;
 }
@@ -306,10 +311,12 @@ static void work_one(cr_run *r, job *j)
 {
 	if (j->unchanged || j->cached_reject)
 		return;
-	if (binary_by_head(j->f)) {
+	if (judged_by_head(j->f, &r->o->limits, &j->fe, &j->why)) {
 		j->fe = cr_fail(&j->why, CR_EUNSUPPORTED, "binary file (no format Cristal reads)");
 		return;
 	}
+	if (j->fe)
+		return; /* text too big, known from its head without reading it */
 	uint8_t *buf = NULL;
 	if ((j->fe = read_file(j->f->path, r->o->limits.max_file_bytes, &buf, &j->len, &j->why)))
 		return;
@@ -724,11 +731,58 @@ cr_err cr_run_sweep(cr_run *r, int64_t source_id, cr_msg *m)
 	return e;
 }
 
-static const char *base_name(cr_arena *a, const char *path)
+/* The last k components of a real path ("/a/b/c", 2 -> "b/c"), or NULL
+ * when it has fewer. */
+static const char *tail_k(const char *path, int k)
 {
-	const char *s = strrchr(path, '/');
-	s = s ? s + 1 : path;
-	return *s ? cr_arena_strdup(a, s) : "root";
+	const char *p = path + strlen(path);
+	for (int i = 0; i < k; i++) {
+		if (i) {
+			if (p == path)
+				return NULL;
+			p--; /* onto the '/' before the component */
+		}
+		while (p > path && p[-1] != '/')
+			p--;
+	}
+	return p;
+}
+
+typedef struct namer {
+	int64_t id;
+	const char *root;
+	int k;
+	int taken;
+} namer;
+
+static int name_taken(void *ctx, int64_t id, const char *root)
+{
+	namer *n = ctx;
+	if (id >= n->id)
+		return 1; /* only sources added before this one count */
+	const char *a = tail_k(n->root, n->k), *b = tail_k(root, n->k);
+	if (a && b && !strcmp(a, b) && strcmp(root, n->root))
+		n->taken = 1;
+	return n->taken;
+}
+
+const char *cr_corpus_root_name(cr_corpus *c, cr_arena *a, int64_t source_id, const char *root)
+{
+	/* the folder's name; when a source added earlier has the same one
+	 * (/usr/share/doc and /opt/x/doc), as many parent folders as make
+	 * it unique (x/doc), so names never change for the sources before */
+	namer n = {.id = source_id, .root = root, .k = 1};
+	for (; n.k < 64; n.k++) {
+		n.taken = 0;
+		if (!tail_k(root, n.k) || cr_store_sources(c->store, name_taken, &n, NULL) || !n.taken)
+			break;
+	}
+	const char *t = tail_k(root, n.k);
+	if (!t && n.k > 1)
+		t = tail_k(root, n.k - 1);
+	while (t && *t == '/')
+		t++;
+	return t && *t ? cr_arena_strdup(a, t) : "root";
 }
 
 cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const cr_ingest_opts *o,
@@ -790,7 +844,7 @@ cr_err cr_corpus_ingest(cr_corpus *c, const char *const *paths, size_t n, const 
 										    : "folder";
 		e = cr_store_source_get_or_add(c->store, real, kind, &src[i], m);
 		if (!e)
-			e = cr_walk_root(&w, real, base_name(&w.a, real), src[i], m);
+			e = cr_walk_root(&w, real, cr_corpus_root_name(c, &w.a, src[i], real), src[i], m);
 		free(real);
 		if (e)
 			goto out2;

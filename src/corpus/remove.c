@@ -133,9 +133,7 @@ static int inside_source(cr_corpus *c, cr_arena *a, const char *p, int64_t *src,
 		*sl = 0;
 		cr_msg m2 = {{0}};
 		if (cr_store_source_find(c->store, dir, src, &m2) == CR_OK) {
-			const char *base = strrchr(dir, '/');
-			base = base ? base + 1 : dir;
-			*name = cr_arena_printf(a, "%s%s", *base ? base : "root", p + strlen(dir));
+			*name = cr_arena_printf(a, "%s%s", cr_corpus_root_name(c, a, *src, dir), p + strlen(dir));
 			return *name != NULL;
 		}
 	}

@@ -110,6 +110,7 @@ enum {
 	S_SRC_GET,
 	S_SRC_ADD,
 	S_SRC_DEL,
+	S_SRC_ALL,
 	S_DOC_FIND,
 	S_DOC_GET,
 	S_DOC_FIND_ANY,
@@ -144,6 +145,7 @@ static const char *const SQL[S__COUNT] = {
 	[S_SRC_GET] = "SELECT id FROM sources WHERE root = ?1",
 	[S_SRC_ADD] = "INSERT INTO sources(root, kind, added) VALUES (?1, ?2, ?3)",
 	[S_SRC_DEL] = "DELETE FROM sources WHERE id = ?1",
+	[S_SRC_ALL] = "SELECT id, root FROM sources ORDER BY id",
 	[S_DOC_FIND] = "SELECT " DOC_COLS " WHERE d.source_id = ?1 AND d.name = ?2",
 	[S_DOC_GET] = "SELECT " DOC_COLS " WHERE d.id = ?1",
 	[S_DOC_FIND_ANY] = "SELECT " DOC_COLS " WHERE d.name = ?1 ORDER BY d.id LIMIT 1",
@@ -351,6 +353,22 @@ static cr_err sq_source_find(cr_store *s, const char *root, int64_t *id, cr_msg 
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(st, 0);
 	e = rc == SQLITE_ROW ? CR_OK : rc == SQLITE_DONE ? CR_ENOTFOUND : db_fail(q, m, "source lookup");
+	done(st);
+	return e;
+}
+
+static cr_err sq_sources(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_SRC_ALL, m, &e);
+	if (!st)
+		return e;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1)))
+			break;
+	e = rc == SQLITE_ROW || rc == SQLITE_DONE ? CR_OK : db_fail(q, m, "source list");
 	done(st);
 	return e;
 }
@@ -1208,6 +1226,7 @@ static const cr_store_vt SQLITE_VT = {
 	.rollback = sq_rollback,
 	.source_get_or_add = sq_source_get_or_add,
 	.source_find = sq_source_find,
+	.sources = sq_sources,
 	.source_delete = sq_source_delete,
 	.doc_find = sq_doc_find,
 	.doc_get = sq_doc_get,

@@ -44,6 +44,11 @@ cr_err cr_store_source_find(cr_store *s, const char *root, int64_t *source_id, c
 	return s->vt->source_find(s, root, source_id, m);
 }
 
+cr_err cr_store_sources(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->sources(s, fn, ctx, m);
+}
+
 cr_err cr_store_source_delete(cr_store *s, int64_t source_id, cr_msg *m)
 {
 	return s->vt->source_delete(s, source_id, m);

@@ -12,6 +12,7 @@
 #  - path: matches path components anywhere; date: uses the file's mtime
 #    when a document has no date of its own, and show says which;
 #  - rm removes a file, a document, a source, and the index follows;
+#  - two roots with the same folder name give different document names;
 #  - a second ingest waiting on the lock says so.
 set -euo pipefail
 : "${CR_BIN:?}"
@@ -111,7 +112,20 @@ c rm "$T" | grep -q "a source" || fail "rm a source"
 c stats >/dev/null
 if c rm "$T/nothing-here" 2>/dev/null; then fail "rm of nothing succeeded"; fi
 
-# 9. a second ingest waiting on the lock says so
+# 9. two roots with the same folder name: names unique per source, both reachable
+mkdir -p "$tmp/one/doc/mawk" "$tmp/two/doc/mawk"
+echo "the first awk readme, about pomegranates" >"$tmp/one/doc/mawk/README"
+echo "the second awk readme, about pomegranates too" >"$tmp/two/doc/mawk/README"
+c ingest "$tmp/one/doc" >/dev/null 2>&1
+c ingest "$tmp/two/doc" >/dev/null 2>&1
+c ingest "$tmp/one/doc" "$tmp/two/doc" >/dev/null 2>&1 # names stay as they were
+[ "$(docs pomegranates)" = "doc/mawk/README two/doc/mawk/README" ] || fail "same folder names: $(docs pomegranates)"
+c show doc/mawk/README | grep -q "first awk" || fail "show the first"
+c show two/doc/mawk/README | grep -q "second awk" || fail "show the second"
+c rm "$tmp/two/doc/mawk/README" >/dev/null || fail "rm by path under the second root"
+[ "$(docs pomegranates)" = "doc/mawk/README" ] || fail "rm under the second root: $(docs pomegranates)"
+
+# 10. a second ingest waiting on the lock says so
 if command -v flock >/dev/null; then
 	flock "$tmp/data/lock" sleep 1.5 &
 	sleep 0.3
