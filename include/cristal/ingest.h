@@ -54,6 +54,19 @@ CR_API cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size
  */
 CR_API void cr_extract_init(void);
 
+/*
+ * Refuses, before a file is read, plain text whose text cannot fit: for a
+ * file of `size` bytes whose first bytes are `head` (64 KiB is enough),
+ * when its format is txt, md or code (not UTF-16) and the text it would
+ * give, estimated from the head (bytes left after dropping CRs and blank
+ * lines), passes max_text_bytes by half again: CR_ETOOBIG with the figures
+ * in m ("txt: about 200 MB of text, over the limit of 64 MB"). Else CR_OK.
+ * A 200 MB one-line log then costs a 64 KiB read instead of 200 MB and
+ * its conversion.
+ */
+CR_API cr_err cr_extract_precheck(const char *name, const uint8_t *head, size_t n_head, uint64_t size,
+				  const cr_extract_limits *lim, cr_msg *m) CR_NODISCARD;
+
 /* The format cr_extract would use for this name and these bytes, or NULL if none. */
 CR_API const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len);
 

@@ -503,6 +503,39 @@ const char *cr_extract_detect(const char *name, const uint8_t *buf, size_t len)
 	return NULL;
 }
 
+cr_err cr_extract_precheck(const char *name, const uint8_t *head, size_t n_head, uint64_t size,
+			   const cr_extract_limits *lim, cr_msg *m)
+{
+	cr_extract_limits def = cr_extract_limits_default();
+	if (!lim)
+		lim = &def;
+	double cap = (double)lim->max_text_bytes;
+	if (!head || !n_head || (double)size <= 1.5 * cap)
+		return CR_OK;
+	const char *t = cr_extract_detect(name, head, n_head);
+	if (!t || (strcmp(t, "txt") && strcmp(t, "md") && strcmp(t, "code")) || memchr(head, 0, n_head))
+		return CR_OK; /* not text byte for byte (UTF-16 has NULs) */
+	/* bytes that stay text: no CR, no blank line */
+	size_t kept = 0, line = 0, line_text = 0;
+	for (size_t i = 0; i < n_head; i++) {
+		uint8_t c = head[i];
+		if (c == '\n') {
+			if (line_text)
+				kept += line + 1;
+			line = line_text = 0;
+		} else if (c != '\r') {
+			line++;
+			line_text |= c != ' ' && c != '\t';
+		}
+	}
+	kept += line_text ? line : 0;
+	double est = (double)size * (double)kept / (double)n_head;
+	if (est <= 1.5 * cap)
+		return CR_OK;
+	return cr_fail(m, CR_ETOOBIG, "%s: about %.0f MB of text (%llu bytes, judged by the first %zu), over the limit of %.0f MB",
+		       t, est / 1e6, (unsigned long long)size, n_head, cap / 1e6);
+}
+
 static cr_extractor extractor_for(const char *type)
 {
 	static const struct {

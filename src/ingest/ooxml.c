@@ -6,9 +6,11 @@
  * An OOXML package is a zip: [Content_Types].xml, parts like
  * word/document.xml, and for each part a relationships part
  * (word/_rels/document.xml.rels) mapping ids (rId3) to other parts.
- * libzip reads the central directory from our memory buffer; each part is
- * inflated whole into a malloc'd buffer after its stated size passed the
- * checks, and the read stops at that size.
+ * libzip reads the central directory from our memory buffer; a part's
+ * stated size is checked first; XML parts are then inflated as the XML
+ * reader asks for bytes (a docx whose XML would inflate to 500 MB costs
+ * only what is read before the text limit refuses it), other parts whole
+ * into a malloc'd buffer; reads stop at the stated size.
  */
 #define _GNU_SOURCE
 #include "ooxml.h"
@@ -161,28 +163,96 @@ static void xml_error(void *ctx, xmlErrorPtr err)
 	snprintf(xr->err, sizeof xr->err, "line %d: %s", err->line, msg);
 }
 
+/* The reader's input: the next bytes of the part, checked for a DTD and
+ * the deadline; -1 stops the reader (the reason in xr->io_err). */
+static int xml_read(void *ctx, char *buf, int len)
+{
+	cr_xml *xr = ctx;
+	if (xr->io_err)
+		return -1;
+	if (cr_x_expired(xr->x)) {
+		xr->io_err = CR_ETIMEOUT;
+		snprintf(xr->io_msg, sizeof xr->io_msg, "time limit reached inflating %s", xr->part);
+		return -1;
+	}
+	zip_int64_t n = len > 0 ? zip_fread((zip_file_t *)xr->zf, buf, (zip_uint64_t)len) : 0;
+	if (n < 0) {
+		xr->io_err = CR_ECORRUPT;
+		snprintf(xr->io_msg, sizeof xr->io_msg, "zip: %s: %s", xr->part, zip_file_strerror((zip_file_t *)xr->zf));
+		return -1;
+	}
+	xr->got += (size_t)n;
+	xr->z->unzipped += (size_t)n;
+	if (xr->got > xr->stated || xr->z->unzipped > xr->x->lim->max_unzip_bytes) {
+		xr->io_err = CR_ETOOBIG;
+		snprintf(xr->io_msg, sizeof xr->io_msg, "zip: %s inflates past %zu bytes, over the limit of %zu", xr->part,
+			 xr->z->unzipped, xr->x->lim->max_unzip_bytes);
+		return -1;
+	}
+	/* a DTD, also one split between two reads */
+	char seam[16];
+	size_t k = CR_MIN((size_t)n, (size_t)8);
+	memcpy(seam, xr->tail, xr->n_tail);
+	memcpy(seam + xr->n_tail, buf, k);
+	if (memmem(buf, (size_t)n, "<!DOCTYPE", 9) || memmem(buf, (size_t)n, "<!ENTITY", 8) ||
+	    memmem(seam, xr->n_tail + k, "<!DOCTYPE", 9) || memmem(seam, xr->n_tail + k, "<!ENTITY", 8)) {
+		xr->io_err = CR_ECORRUPT;
+		snprintf(xr->io_msg, sizeof xr->io_msg, "%s: XML with a DTD (never in OOXML)", xr->part);
+		return -1;
+	}
+	if (n >= 8) {
+		memcpy(xr->tail, buf + n - 8, 8);
+		xr->n_tail = 8;
+	} else if (n > 0) {
+		size_t keep = CR_MIN(xr->n_tail, (size_t)(8 - n));
+		memmove(xr->tail, xr->tail + xr->n_tail - keep, keep);
+		memcpy(xr->tail + keep, buf, (size_t)n);
+		xr->n_tail = keep + (size_t)n;
+	}
+	return (int)n;
+}
+
+static int xml_close_cb(void *ctx)
+{
+	CR_UNUSED(ctx);
+	return 0;
+}
+
 cr_err cr_xml_open_part(cr_xml *xr, cr_zip *z, const char *part)
 {
 	memset(xr, 0, sizeof *xr);
 	xr->x = z->x;
 	xr->fmt = z->fmt;
 	xr->part = part;
-	size_t len;
-	cr_err e = cr_zip_read(z, part, &xr->data, &len);
-	if (e)
-		return e;
-	if (len > INT32_MAX)
-		e = zip_fail(z, CR_ETOOBIG, "%s too large for the XML reader", part);
-	else if (memmem(xr->data, len, "<!DOCTYPE", 9) || memmem(xr->data, len, "<!ENTITY", 8))
-		e = zip_fail(z, CR_ECORRUPT, "%s: XML with a DTD (never in OOXML)", part);
-	else if (!(xr->r = xmlReaderForMemory(xr->data, (int)len, NULL, NULL,
-					      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-						      XML_PARSE_NOCDATA)))
-		e = zip_fail(z, CR_ENOMEM, "cannot start the XML reader on %s", part);
-	if (e) {
-		cr_free(xr->data);
-		xr->data = NULL;
-		return e;
+	xr->z = z;
+	const cr_extract_limits *lim = z->x->lim;
+	zip_int64_t idx = zip_name_locate(z->zip, part, 0);
+	if (idx < 0)
+		return zip_fail(z, CR_ENOTFOUND, "missing part %s", part);
+	zip_stat_t st;
+	zip_stat_init(&st);
+	if (zip_stat_index(z->zip, (zip_uint64_t)idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) ||
+	    !(st.valid & ZIP_STAT_COMP_SIZE))
+		return zip_fail(z, CR_ECORRUPT, "zip: cannot stat %s", part);
+	if (st.size > lim->max_unzip_bytes || z->unzipped > lim->max_unzip_bytes - st.size)
+		return zip_fail(z, CR_ETOOBIG, "zip: %s inflates to %llu bytes, over the limit of %zu", part,
+				(unsigned long long)st.size, lim->max_unzip_bytes);
+	if (st.size > (1u << 20) && st.size / (st.comp_size ? st.comp_size : 1) > lim->max_ratio)
+		return zip_fail(z, CR_ETOOBIG, "zip: ratio %llu:1 over limit (%s)",
+				(unsigned long long)(st.size / (st.comp_size ? st.comp_size : 1)), part);
+	if (st.size > INT32_MAX)
+		return zip_fail(z, CR_ETOOBIG, "%s too large for the XML reader", part);
+	xr->stated = (size_t)st.size;
+	zip_file_t *f = zip_fopen_index(z->zip, (zip_uint64_t)idx, 0);
+	if (!f)
+		return zip_fail(z, CR_ECORRUPT, "zip: cannot open %s (%s)", part, zip_strerror(z->zip));
+	xr->zf = f;
+	xr->r = xmlReaderForIO(xml_read, xml_close_cb, xr, NULL, NULL,
+			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	if (!xr->r) {
+		zip_fclose(f);
+		xr->zf = NULL;
+		return zip_fail(z, CR_ENOMEM, "cannot start the XML reader on %s", part);
 	}
 	xmlTextReaderSetStructuredErrorHandler(xr->r, xml_error, xr);
 	return CR_OK;
@@ -192,8 +262,11 @@ void cr_xml_close(cr_xml *xr)
 {
 	if (xr->r)
 		xmlFreeTextReader(xr->r);
+	if (xr->zf)
+		zip_fclose((zip_file_t *)xr->zf);
 	cr_free(xr->data);
 	xr->r = NULL;
+	xr->zf = NULL;
 	xr->data = NULL;
 }
 
@@ -201,6 +274,8 @@ cr_err cr_xml_next(cr_xml *xr, int *more)
 {
 	*more = 0;
 	int r = xmlTextReaderRead(xr->r);
+	if (xr->io_err)
+		return cr_fail(xr->x->m, xr->io_err, "%s: %s", xr->fmt, xr->io_msg);
 	if (r < 0 || xr->err[0])
 		return cr_fail(xr->x->m, CR_ECORRUPT, "%s: %s: %s", xr->fmt, xr->part,
 			       xr->err[0] ? xr->err : "malformed XML");
@@ -220,6 +295,8 @@ cr_err cr_xml_skip(cr_xml *xr, int *more)
 {
 	*more = 0;
 	int r = xmlTextReaderNext(xr->r);
+	if (xr->io_err)
+		return cr_fail(xr->x->m, xr->io_err, "%s: %s", xr->fmt, xr->io_msg);
 	if (r < 0 || xr->err[0])
 		return cr_fail(xr->x->m, CR_ECORRUPT, "%s: %s: %s", xr->fmt, xr->part,
 			       xr->err[0] ? xr->err : "malformed XML");

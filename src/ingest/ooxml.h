@@ -41,13 +41,23 @@ typedef struct cr_xml {
 	xmlTextReaderPtr r;
 	cr_xctx *x;
 	const char *fmt, *part;
-	char *data;      /* the part's bytes, read by the reader until close */
+	char *data;      /* unused (parts are streamed) */
 	char err[200];   /* libxml2's first error */
 	size_t steps;
+	/* the part streamed from the zip as the reader asks for it */
+	cr_zip *z;
+	void *zf;        /* zip_file_t */
+	size_t got, stated;
+	char tail[8];    /* last bytes of the previous read (a DTD split in two) */
+	size_t n_tail;
+	cr_err io_err;   /* why the stream stopped early, with io_msg */
+	char io_msg[200];
 } cr_xml;
 
-/* Reads part from z and starts an XML reader on it (part data is owned by
- * xr until cr_xml_close). */
+/* Starts an XML reader on part, inflated from z as the reader reads (a
+ * part is never held whole: a refusal at the text limit or the deadline
+ * stops inflating there); the stated size is checked first as for
+ * cr_zip_read, and a DTD anywhere in the stream makes it corrupt. */
 cr_err cr_xml_open_part(cr_xml *xr, cr_zip *z, const char *part) CR_NODISCARD;
 /* Advances one node: *more = 0 at the end. Errors: CR_ECORRUPT,
  * CR_ETOOBIG (depth), CR_ETIMEOUT. */
