@@ -88,7 +88,12 @@ int cmd_analyze(cr_cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'h': usage(stdout); return 0;
 		case 'j': json = 1; break;
-		case 'k': k = atoi(optarg); break;
+		case 'k': {
+			int rc = cli_opt_int("analyze", "-k", optarg, 1, 10000, &k);
+			if (rc)
+				return rc;
+			break;
+		}
 		default: usage(stderr); return 2;
 		}
 	}

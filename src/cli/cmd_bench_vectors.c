@@ -86,17 +86,18 @@ int cmd_bench_vectors(cr_cli *cli, int argc, char **argv)
 					     {"help", no_argument, 0, 'h'},
 					     {0}};
 	const char *base = NULL, *queries = NULL, *save = NULL, *load = NULL;
-	int k = 10, ef = 0, mm = 16, efc = 200, threads = 0, json = 0, exact = 0, c;
+	int k = 10, ef = 0, mm = 16, efc = 200, threads = 0, json = 0, exact = 0, c, rc = 0;
+	static const char BV[] = "bench-vectors";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "b:q:k:e:M:c:t:xs:l:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': base = optarg; break;
 		case 'q': queries = optarg; break;
-		case 'k': k = atoi(optarg); break;
-		case 'e': ef = atoi(optarg); break;
-		case 'M': mm = atoi(optarg); break;
-		case 'c': efc = atoi(optarg); break;
-		case 't': threads = atoi(optarg); break;
+		case 'k': rc = cli_opt_int(BV, "-k", optarg, 1, 10000, &k); break;
+		case 'e': rc = cli_opt_int(BV, "--ef", optarg, 0, 1 << 20, &ef); break;
+		case 'M': rc = cli_opt_int(BV, "-M", optarg, 2, 1024, &mm); break;
+		case 'c': rc = cli_opt_int(BV, "--ef-construction", optarg, 1, 1 << 20, &efc); break;
+		case 't': rc = cli_opt_threads(BV, "--threads", optarg, &threads); break;
 		case 'x': exact = 1; break;
 		case 's': save = optarg; break;
 		case 'l': load = optarg; break;
@@ -104,6 +105,8 @@ int cmd_bench_vectors(cr_cli *cli, int argc, char **argv)
 		case 'h': return usage(stdout, 0);
 		default: return usage(stderr, 2);
 		}
+		if (rc)
+			return rc;
 	}
 	if ((!base && !load) || !queries || k < 1 || k > 10000 || ef < 0 || (save && load))
 		return usage(stderr, 2);
@@ -115,7 +118,7 @@ int cmd_bench_vectors(cr_cli *cli, int argc, char **argv)
 	cr_pool *pool = NULL;
 	float *qv = NULL, *row = NULL;
 	uint64_t *ids = NULL;
-	int rc = 1;
+	rc = 1;
 	cr_err e;
 	double build_s = 0;
 	if ((e = cr_pool_new(threads, &pool))) {

@@ -224,18 +224,20 @@ int cmd_index(cr_cli *cli, int argc, char **argv)
 					     {"help", no_argument, 0, 'h'},
 					     {0}};
 	const char *provider = NULL, *model = NULL;
-	int batch = 0, threads = 0, json = 0, c;
+	int batch = 0, threads = 0, json = 0, c, rc = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:m:b:t:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': provider = optarg; break;
 		case 'm': model = optarg; break;
-		case 'b': batch = atoi(optarg); break;
-		case 't': threads = atoi(optarg); break;
+		case 'b': rc = cli_opt_int("index vectors", "--batch", optarg, 1, 1 << 20, &batch); break;
+		case 't': rc = cli_opt_threads("index vectors", "--threads", optarg, &threads); break;
 		case 'j': json = 1; break;
 		case 'h': return usage(stdout, 0);
 		default: return usage(stderr, 2);
 		}
+		if (rc)
+			return rc;
 	}
 	if (!provider == !model || batch < 0 || optind < argc)
 		return usage(stderr, 2);
@@ -248,7 +250,7 @@ int cmd_index(cr_cli *cli, int argc, char **argv)
 		return cli_fail("index", "%s", m.text[0] ? m.text : cr_strerror(e));
 	cr_vectors_report rep;
 	char why[512];
-	int rc = cli_vectors_update(cli, cp, source, (size_t)batch, threads, 1, &rep, why, sizeof why);
+	rc = cli_vectors_update(cli, cp, source, (size_t)batch, threads, 1, &rep, why, sizeof why);
 	cr_corpus_close(cp);
 	if (rc)
 		return cli_fail("index", "vectors: %s", why);

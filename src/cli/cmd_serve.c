@@ -57,18 +57,16 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'l': cfg.listen = optarg; break;
 		case 't': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 256)
-				return cli_fail("serve", "--threads wants a number from 1 to 256, not '%s'", optarg);
-			cfg.n_threads = (int)v;
+			int v, rc = cli_opt_int("serve", "--threads", optarg, 1, 256, &v);
+			if (rc)
+				return rc;
+			cfg.n_threads = v;
 			break;
 		}
 		case 'b': {
-			char *end;
-			long long v = strtoll(optarg, &end, 10);
-			if (*end || v < 1024 || v > (1LL << 30))
-				return cli_fail("serve", "--max-body wants a byte count from 1024 to 1 GiB, not '%s'", optarg);
+			int v, rc = cli_opt_int("serve", "--max-body", optarg, 1024, 1 << 30, &v);
+			if (rc)
+				return rc;
 			cfg.max_body = (size_t)v;
 			break;
 		}
@@ -76,7 +74,7 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cli_fail("serve", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_fail("serve", "unexpected argument '%s'", argv[optind]);
 	if (!loopback(cfg.listen))
 		return cli_fail("serve", "no users are configured, so the server listens on loopback addresses only "
 					 "(127.0.0.1, [::1]); '%s' is not one",

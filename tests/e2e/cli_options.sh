@@ -56,6 +56,11 @@ expect 2 "-k" shell -k -1
 expect 2 "-k" eval ask -k 1000 --questions /dev/null
 expect 2 "--price-in" provider add p --kind local --model m --price-in nan
 expect 2 "--timeout" provider test p --timeout abc
+expect 2 "-k" analyze -k x meetings
+expect 2 "--threads" serve --threads 0
+expect 2 "--max-body" serve --max-body 12abc
+expect 2 "--threads" index vectors --model m --threads 0
+expect 2 "--ef" bench-vectors --ef nan
 expect 2 "--model" generate --prompt hi
 expect 2 "" search --no-such-option x
 expect 2 "" init extra-argument
