@@ -68,8 +68,14 @@ static size_t table_cap(cr_xctx *x, const char *s, size_t n, char delim)
 	size_t hl = nl ? (size_t)(nl - s) : n, cols = 1, lines = 1;
 	for (size_t i = 0; i < hl; i++)
 		cols += s[i] == delim;
-	for (const char *p = s; (p = memchr(p, '\n', n - (size_t)(p - s))); p++)
-		lines++;
+	/* counted a MiB at a time, the deadline and cancel token read between */
+	for (size_t at = 0; at < n; at += (size_t)1 << 20) {
+		size_t end = CR_MIN(n, at + ((size_t)1 << 20));
+		for (const char *p = s + at; (p = memchr(p, '\n', end - (size_t)(p - s))); p++)
+			lines++;
+		if (cr_x_expired(x))
+			return base; /* the row loop stops at its next check */
+	}
 	size_t per_line = hl + 3 * cols;
 	size_t grow = lines > SIZE_MAX / (per_line + 1) ? SIZE_MAX : lines * per_line;
 	size_t want = n + CR_MIN(grow, 15 * n);
