@@ -27,6 +27,12 @@
  *           prefix a repeated system prompt shares; the model's own chat
  *           template formats the messages.
  *
+ * Kill-switch: a provider suspended in the catalog is skipped (the next
+ * provider of the chain is tried; with none the call fails CR_EDENIED
+ * with the suspension's reason) and never contacted; a stream running to
+ * it when it is suspended is cut (CR_EDENIED, "suspended while
+ * answering"). Every process on the catalog sees it on its next call.
+ *
  * Errors: CR_EUPSTREAM (the server failed, answered garbage: message says
  * which), CR_ERATELIMIT (429 after the retries), CR_EUNAUTH (401/403),
  * CR_ECORRUPT (a response that is not what the API says), CR_ETIMEOUT
@@ -57,7 +63,9 @@ typedef struct cr_provider_cfg {
 	int max_retries;            /* after the first attempt; < 0: 0, default (0 in a zeroed cfg) */
 	double backoff;             /* first retry's wait in seconds, doubled each time; <= 0: 0.5 */
 	double backoff_max;         /* cap of a wait, Retry-After included; <= 0: 30 */
-	cr_store *meter;            /* usage rows go here (not owned); NULL: not metered */
+	cr_store *meter;            /* the catalog (not owned): usage rows go here, and the kill-switch
+				     * (store.h cr_store_provider_suspend) is read from it before every
+				     * call and every 0.25 s of a stream; NULL: neither */
 	cr_pool *pool;              /* local: decoding threads (not owned); NULL: one thread */
 	int n_ctx;                  /* local: context positions; <= 0: the engine's default */
 } cr_provider_cfg;

@@ -238,6 +238,8 @@ typedef struct cr_provider_row {
 	double price_in, price_out;
 	int is_default;
 	int64_t added;           /* unix seconds; 0 on put: now */
+	const char *suspended;   /* the kill-switch's reason; NULL: active (ignored by put) */
+	int64_t suspended_at;    /* unix seconds */
 } cr_provider_row;
 /* Adds a provider: CR_EEXIST if the name is taken, CR_EINVAL (with the
  * reason) for a bad kind, trust, missing url/model or a negative price.
@@ -255,6 +257,16 @@ CR_API cr_err cr_store_provider_set_default(cr_store *s, const char *name, cr_ms
  * the call); stop by returning non-zero. */
 typedef int (*cr_store_provider_fn)(void *ctx, const cr_provider_row *r);
 CR_API cr_err cr_store_provider_list(cr_store *s, cr_store_provider_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+
+/* The kill-switch: suspends provider name with a reason (resumes it with
+ * reason NULL). Every process that uses the catalog sees it on its next
+ * call (provider.h checks before each call and while streaming).
+ * CR_ENOTFOUND if absent, CR_EINVAL for an empty reason. */
+CR_API cr_err cr_store_provider_suspend(cr_store *s, const char *name, const char *reason, cr_msg *m) CR_NODISCARD;
+/* reason gets the suspension's reason, or "" when name is active (or
+ * unknown); a cheap point query. */
+CR_API cr_err cr_store_provider_suspended(cr_store *s, const char *name, char *reason, size_t cap,
+					  cr_msg *m) CR_NODISCARD;
 
 /* One metered call: when, which provider, tokens, wall time, cost, success. */
 typedef struct cr_usage_row {

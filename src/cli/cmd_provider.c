@@ -22,10 +22,14 @@ static const char USAGE[] =
 	"       cristal provider rm NAME\n"
 	"       cristal provider default NAME\n"
 	"       cristal provider test NAME [--timeout S] [--json]\n"
+	"       cristal provider suspend NAME --reason TEXT\n"
+	"       cristal provider resume NAME\n"
 	"URL is the API base as OpenAI's clients take it (http://host:8000/v1); MODEL a name from\n"
 	"`cristal model list` or a GGUF path. --trust local|onprem|external (default: local for\n"
 	"--kind local, external for openai). Prices are per million tokens. The first provider\n"
-	"added becomes the default.\n";
+	"added becomes the default. A suspended provider is never called again (by ask, the\n"
+	"server or failover, in any process on this data directory) until it is resumed;\n"
+	"answers streaming from it are cut.\n";
 
 static const char *env_key(void *ctx, const char *var) { return getenv(var); }
 
@@ -173,8 +177,11 @@ static int list_row(void *ctx, const cr_provider_row *r)
 		json_str(&l->out, r->api_key_env);
 		CR_IGNORE(cr_buf_adds(&l->out, ",\"trust\":"));
 		json_str(&l->out, r->trust);
-		CR_IGNORE(cr_buf_printf(&l->out, ",\"price_in\":%.17g,\"price_out\":%.17g,\"default\":%s,\"added\":%lld}",
+		CR_IGNORE(cr_buf_printf(&l->out, ",\"price_in\":%.17g,\"price_out\":%.17g,\"default\":%s,\"added\":%lld",
 				    r->price_in, r->price_out, r->is_default ? "true" : "false", (long long)r->added));
+		CR_IGNORE(cr_buf_adds(&l->out, ",\"suspended\":"));
+		json_str(&l->out, r->suspended);
+		CR_IGNORE(cr_buf_addc(&l->out, '}'));
 	} else {
 		CR_IGNORE(cr_buf_printf(&l->out, "%c %-16s %-6s %-8s %-24s %s", r->is_default ? '*' : ' ', r->name, r->kind,
 				    r->trust, r->model, r->url ? r->url : "-"));
@@ -182,6 +189,8 @@ static int list_row(void *ctx, const cr_provider_row *r)
 			CR_IGNORE(cr_buf_printf(&l->out, "  key $%s", r->api_key_env));
 		if (r->price_in || r->price_out)
 			CR_IGNORE(cr_buf_printf(&l->out, "  $%g/$%g per M tokens", r->price_in, r->price_out));
+		if (r->suspended)
+			CR_IGNORE(cr_buf_printf(&l->out, "  SUSPENDED: %s", r->suspended));
 		CR_IGNORE(cr_buf_addc(&l->out, '\n'));
 	}
 	l->n++;
@@ -236,6 +245,45 @@ static int provider_name_cmd(cr_cli *cli, int argc, char **argv, int dflt)
 	if (audit_failed)
 		return 1;
 	printf(dflt ? "default provider: %s\n" : "removed %s\n", argv[1]);
+	return 0;
+}
+
+/* provider suspend NAME --reason TEXT | provider resume NAME */
+static int provider_switch(cr_cli *cli, int argc, char **argv, int suspend)
+{
+	const char *cmd = suspend ? "provider suspend" : "provider resume";
+	const char *name = NULL, *reason = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (suspend && !strcmp(argv[i], "--reason") && i + 1 < argc)
+			reason = argv[++i];
+		else if (suspend && !strncmp(argv[i], "--reason=", 9))
+			reason = argv[i] + 9;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else
+			return cli_usage_fail(cmd, "unexpected argument '%s'", argv[i]);
+	}
+	if (!name)
+		return cli_usage_fail(cmd, "expected one NAME");
+	if (suspend && (!reason || !*reason))
+		return cli_usage_fail(cmd, "--reason TEXT is required (it is shown to everyone the switch stops)");
+	cr_store *s = NULL;
+	if (open_store(cli, cmd, &s))
+		return 1;
+	cr_msg m = {{0}};
+	cr_err e = cr_store_provider_suspend(s, name, suspend ? reason : NULL, &m);
+	int audit_failed = !e && cli_audit(s, suspend ? "provider.suspend" : "provider.resume",
+					   json_pack("{ss ss*}", "name", name, "reason", suspend ? reason : NULL));
+	cr_store_close(s);
+	if (e)
+		return cli_fail(cmd, "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (audit_failed)
+		return 1;
+	if (suspend)
+		printf("suspended %s: %s (no process on this data directory will call it until: cristal provider resume %s)\n",
+		       name, reason, name);
+	else
+		printf("resumed %s\n", name);
 	return 0;
 }
 
@@ -335,5 +383,9 @@ int cmd_provider(cr_cli *cli, int argc, char **argv)
 		return provider_name_cmd(cli, argc - 1, argv + 1, 1);
 	if (!strcmp(argv[1], "test"))
 		return provider_test(cli, argc - 1, argv + 1);
-	return cli_usage_fail("provider", "unknown subcommand '%s' (add, list, rm, default, test)", argv[1]);
+	if (!strcmp(argv[1], "suspend"))
+		return provider_switch(cli, argc - 1, argv + 1, 1);
+	if (!strcmp(argv[1], "resume"))
+		return provider_switch(cli, argc - 1, argv + 1, 0);
+	return cli_usage_fail("provider", "unknown subcommand '%s' (add, list, rm, default, test, suspend, resume)", argv[1]);
 }

@@ -134,6 +134,47 @@ static void meter(cr_provider *p, const cr_chat_acc *acc, double ms, int ok)
 		cr_log(CR_LOG_WARN, "%s: usage not recorded: %s", p->name, mm.text);
 }
 
+/* The kill-switch (store.h cr_store_provider_suspend): 1 with the reason
+ * when the catalog says p is suspended. Without a catalog connection there
+ * is nothing to ask; a catalog that cannot answer is taken as "suspended"
+ * (a switch that fails open is no switch). */
+static int suspended(cr_provider *p, char *reason, size_t cap)
+{
+	if (!p->cfg.meter)
+		return 0;
+	cr_msg mm = {{0}};
+	if (cr_store_provider_suspended(p->cfg.meter, p->name, reason, cap, &mm)) {
+		snprintf(reason, cap, "the catalog cannot say whether it is suspended (%.160s)", mm.text);
+		return 1;
+	}
+	return reason[0] != 0;
+}
+
+/* Streamed text passes through here: the switch is read again every
+ * quarter second, so a stream to a provider suspended meanwhile is cut. */
+typedef struct guard {
+	cr_provider *p;
+	cr_provider_text_fn fn;
+	void *ctx;
+	double next;
+	int cut;
+	char reason[256];
+} guard;
+
+static int guarded_text(void *ctx, const char *text, size_t len)
+{
+	guard *g = ctx;
+	double now = cr_now();
+	if (now >= g->next) {
+		g->next = now + 0.25;
+		if (suspended(g->p, g->reason, sizeof g->reason)) {
+			g->cut = 1;
+			return 1;
+		}
+	}
+	return g->fn(g->ctx, text, len);
+}
+
 cr_err cr_provider_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
 			cr_provider_reply *out, cr_msg *m)
 {
@@ -148,9 +189,19 @@ cr_err cr_provider_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, c
 	double t_all = cr_now();
 	cr_err e = CR_OK;
 	int attempts = 0;
+	char why[256];
 	for (cr_provider *cur = p; cur; cur = cur->fallback) {
+		if (suspended(cur, why, sizeof why)) {
+			/* never called: on to an allowed fallback, or fail with the reason */
+			if (!e) /* the first refusal says why; a later failure keeps its own */
+				e = cr_fail(m, CR_EDENIED, "provider %s is suspended: %s", cur->name, why);
+			if (cur->fallback)
+				cr_log(CR_LOG_WARN, "%s is suspended (%s); trying %s", cur->name, why, cur->fallback->name);
+			continue;
+		}
+		guard g = {.p = cur, .fn = o->on_text, .ctx = o->on_text_ctx, .next = cr_now() + 0.25};
 		cr_chat_acc acc;
-		cr_chat_acc_init(&acc, cur->name, o->on_text, o->on_text_ctx);
+		cr_chat_acc_init(&acc, cur->name, o->on_text ? guarded_text : NULL, o->on_text ? &g : NULL);
 		double t0 = cr_now();
 		int retryable = 0;
 		if (!strcmp(cur->kind, "local")) {
@@ -161,6 +212,9 @@ cr_err cr_provider_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, c
 		}
 		double ms = (cr_now() - t0) * 1e3;
 		meter(cur, &acc, ms, !e);
+		if (g.cut)
+			e = cr_fail(m, CR_EDENIED, "provider %s was suspended while answering (%s): the answer was cut",
+				    cur->name, g.reason);
 		size_t streamed = acc.streamed;
 		if (!e) {
 			e = cr_chat_acc_reply(&acc, out);
@@ -190,6 +244,9 @@ cr_err cr_provider_embed(cr_provider *p, const char *const *texts, size_t n, cr_
 	*dim = 0;
 	if (!n)
 		return cr_fail(m, CR_EINVAL, "%s: no texts to embed", p->name);
+	char why[256];
+	if (suspended(p, why, sizeof why))
+		return cr_fail(m, CR_EDENIED, "provider %s is suspended: %s", p->name, why);
 	if (!strcmp(p->kind, "local"))
 		return cr_local_embed(p, texts, n, a, vecs, dim, cancel, m);
 	return cr_openai_embed(p, texts, n, a, vecs, dim, cancel, m);

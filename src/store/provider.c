@@ -70,6 +70,20 @@ cr_err cr_store_provider_list(cr_store *s, cr_store_provider_fn fn, void *ctx, c
 	return s->vt->prov->list(s, fn, ctx, m);
 }
 
+cr_err cr_store_provider_suspend(cr_store *s, const char *name, const char *reason, cr_msg *m)
+{
+	if (reason && !*reason)
+		return cr_fail(m, CR_EINVAL, "a suspension needs a reason");
+	return s->vt->prov->suspend(s, name ? name : "", reason, m);
+}
+
+cr_err cr_store_provider_suspended(cr_store *s, const char *name, char *reason, size_t cap, cr_msg *m)
+{
+	if (!reason || cap < 2)
+		return cr_fail(m, CR_EINVAL, "provider suspended: no room for the reason");
+	return s->vt->prov->suspended(s, name ? name : "", reason, cap, m);
+}
+
 cr_err cr_store_usage_add(cr_store *s, const cr_usage_row *r, cr_msg *m)
 {
 	if (!r->provider || !*r->provider)

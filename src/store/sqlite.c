@@ -24,6 +24,7 @@
  *          content, not read again while size and mtime match (v2)
  *   providers(id, name, kind, url, model, api_key_env, trust, price_in,
  *          price_out, is_default, added)  model providers (v3; store/provider.c)
+ *   provider_suspensions(name, reason, at)  the kill-switch (v5)
  *   usage(id, time, provider, prompt_tokens, completion_tokens, wall_ms,
  *          cost, ok)                     one row per provider call (v3)
  *   audit(seq, time, actor, action, detail, prev, hash)
@@ -206,6 +207,12 @@ static const char *const UPGRADES[] = {
 	"CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL,"
 	" action TEXT NOT NULL, detail TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS audit_time ON audit(time);",
+	/* 4 -> 5: the provider kill-switch (store/provider.c): a row per
+	 * suspended provider name, with the reason and the time (unix
+	 * seconds). Kept by name: a provider removed and added again under
+	 * the same name stays suspended until resumed. */
+	"CREATE TABLE IF NOT EXISTS provider_suspensions(name TEXT PRIMARY KEY, reason TEXT NOT NULL,"
+	" at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 _Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
 	       "one upgrade step per schema version");
@@ -218,6 +225,10 @@ typedef struct sq_store {
 	cr_buf scratch; /* groups text / parsed groups */
 	cr_buf scratch2;
 	int64_t put_first, put_last; /* chunk ids of the last doc_put (0, 0: none or not consecutive) */
+	struct {
+		const char *name;
+		sqlite3_stmt *st;
+	} kept[8]; /* the other table files' kept statements (cr_store_sqlite_stmt_slot) */
 } sq_store;
 
 #define SQ(s) ((sq_store *)(s))
@@ -301,6 +312,8 @@ static void sq_close(cr_store *s)
 	sq_store *q = SQ(s);
 	for (int i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(q->st[i]);
+	for (size_t i = 0; i < CR_ARRAY_LEN(q->kept); i++)
+		sqlite3_finalize(q->kept[i].st);
 	if (q->db)
 		sqlite3_close_v2(q->db);
 	cr_buf_release(&q->scratch);
@@ -1261,6 +1274,18 @@ static const cr_store_vt SQLITE_VT = {
 };
 
 sqlite3 *cr_store_sqlite_db(cr_store *s) { return SQ(s)->db; }
+
+sqlite3_stmt **cr_store_sqlite_stmt_slot(cr_store *s, const char *name)
+{
+	sq_store *q = SQ(s);
+	for (size_t i = 0; i < CR_ARRAY_LEN(q->kept); i++) {
+		if (!q->kept[i].name)
+			q->kept[i].name = name;
+		if (!strcmp(q->kept[i].name, name))
+			return &q->kept[i].st;
+	}
+	abort(); /* more kept statements than slots: a build-time mistake */
+}
 
 static cr_err schema_exec(sq_store *q, const char *path, const char *sql, const char *what, cr_msg *m)
 {

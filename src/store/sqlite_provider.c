@@ -9,6 +9,10 @@
 #include <string.h>
 
 #define PROV_COLS "name, kind, url, model, api_key_env, trust, price_in, price_out, is_default, added"
+/* Rows as read: with the kill-switch's reason and time (NULL: active). */
+#define PROV_SELECT                                                                                          \
+	"SELECT " PROV_COLS ", provider_suspensions.reason, provider_suspensions.at FROM providers"          \
+	" LEFT JOIN provider_suspensions USING(name)"
 
 cr_err cr_sq_fail(sqlite3 *db, cr_msg *m, const char *what)
 {
@@ -65,6 +69,8 @@ static int read_row(cr_arena *a, sqlite3_stmt *st, cr_provider_row *r)
 	r->price_out = sqlite3_column_double(st, 7);
 	r->is_default = sqlite3_column_int(st, 8);
 	r->added = sqlite3_column_int64(st, 9);
+	r->suspended = cr_sq_col(a, st, 10, &oom);
+	r->suspended_at = sqlite3_column_int64(st, 11);
 	return oom;
 }
 
@@ -125,8 +131,8 @@ static cr_err sp_get(cr_store *s, cr_arena *a, const char *name, cr_provider_row
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
 	sqlite3_stmt *st = cr_sq_prep(db,
-				name ? "SELECT " PROV_COLS " FROM providers WHERE name = ?1"
-				     : "SELECT " PROV_COLS " FROM providers WHERE is_default ORDER BY id LIMIT 1",
+				name ? PROV_SELECT " WHERE name = ?1"
+				     : PROV_SELECT " WHERE is_default ORDER BY id LIMIT 1",
 				m, &e);
 	if (!st)
 		return e;
@@ -191,7 +197,7 @@ static cr_err sp_list(cr_store *s, cr_store_provider_fn fn, void *ctx, cr_msg *m
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = cr_sq_prep(db, "SELECT " PROV_COLS " FROM providers ORDER BY id", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, PROV_SELECT " ORDER BY id", m, &e);
 	if (!st)
 		return e;
 	int rc;
@@ -204,6 +210,63 @@ static cr_err sp_list(cr_store *s, cr_store_provider_fn fn, void *ctx, cr_msg *m
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		e = cr_sq_fail(db, m, "provider listing");
 	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err sp_suspend(cr_store *s, const char *name, const char *reason, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	/* a name that is neither a provider nor suspended is a typo */
+	sqlite3_stmt *st = cr_sq_prep(db,
+				      "SELECT (SELECT count(*) FROM providers WHERE name = ?1)"
+				      " + (SELECT count(*) FROM provider_suspensions WHERE name = ?1)",
+				      m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, name);
+	int known = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (known < 0)
+		return cr_sq_fail(db, m, "provider lookup");
+	if (!known)
+		return cr_fail(m, CR_ENOTFOUND, "no provider named %s", name);
+	st = cr_sq_prep(db,
+			reason ? "INSERT OR REPLACE INTO provider_suspensions(name, reason, at) VALUES (?1, ?2, ?3)"
+			       : "DELETE FROM provider_suspensions WHERE name = ?1",
+			m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, name);
+	if (reason) {
+		cr_sq_bind_text(st, 2, reason);
+		sqlite3_bind_int64(st, 3, cr_wallclock());
+	}
+	return run(db, st, m, "provider suspend", NULL);
+}
+
+/* One indexed point query, asked before every call and while streaming:
+ * the statement is prepared once per connection and kept. */
+static cr_err sp_suspended(cr_store *s, const char *name, char *reason, size_t cap, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	sqlite3_stmt **st = cr_store_sqlite_stmt_slot(s, "provider suspended");
+	cr_err e = CR_OK;
+	if (!*st && !(*st = cr_sq_prep(db, "SELECT reason FROM provider_suspensions WHERE name = ?1", m, &e)))
+		return e;
+	sqlite3_reset(*st);
+	cr_sq_bind_text(*st, 1, name);
+	reason[0] = 0;
+	int rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(*st, 0);
+		if (t)
+			snprintf(reason, cap, "%s", *t ? t : "suspended");
+	} else if (rc != SQLITE_DONE) {
+		e = cr_sq_fail(db, m, "provider lookup");
+	}
+	sqlite3_reset(*st);
+	sqlite3_clear_bindings(*st);
 	return e;
 }
 
@@ -269,4 +332,6 @@ const cr_store_prov_vt cr_store_sqlite_prov_vt = {
 	.set_default = sp_set_default,
 	.usage_add = sp_usage_add,
 	.usage_sum = sp_usage_sum,
+	.suspend = sp_suspend,
+	.suspended = sp_suspended,
 };

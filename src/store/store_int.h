@@ -11,7 +11,7 @@
 
 /* The catalog's schema version this build writes (sqlite.c's migrations
  * lead every older catalog to it); tests read it here. */
-#define CR_STORE_SCHEMA_VERSION 4
+#define CR_STORE_SCHEMA_VERSION 5
 
 /* Providers and usage (store/provider.c forwards, sqlite_provider.c implements). */
 typedef struct cr_store_prov_vt {
@@ -22,6 +22,8 @@ typedef struct cr_store_prov_vt {
 	cr_err (*set_default)(cr_store *s, const char *name, cr_msg *m);
 	cr_err (*usage_add)(cr_store *s, const cr_usage_row *r, cr_msg *m);
 	cr_err (*usage_sum)(cr_store *s, cr_store_usage_fn fn, void *ctx, cr_msg *m);
+	cr_err (*suspend)(cr_store *s, const char *name, const char *reason, cr_msg *m);
+	cr_err (*suspended)(cr_store *s, const char *name, char *reason, size_t cap, cr_msg *m);
 } cr_store_prov_vt;
 
 /* The audit log (store/audit.c forwards, sqlite_audit.c implements). */
@@ -84,6 +86,10 @@ struct cr_store {
 cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m) CR_NODISCARD;
 /* Its connection, for the back end's other files (sqlite_provider.c). */
 struct sqlite3 *cr_store_sqlite_db(cr_store *s);
+/* A statement kept on the connection for the back end's other files,
+ * by a name of the caller's (NULL slot until the caller prepares it;
+ * finalized when the store closes). */
+struct sqlite3_stmt **cr_store_sqlite_stmt_slot(cr_store *s, const char *name);
 extern const cr_store_prov_vt cr_store_sqlite_prov_vt;
 extern const cr_store_audit_vt cr_store_sqlite_audit_vt;
 /* Helpers of the SQLite back end's table files (sqlite_provider.c): an

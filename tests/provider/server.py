@@ -15,6 +15,7 @@ a suffix after '-' (r429-b) gives a case its own call count.
   garbage   200 application/json that is not JSON (streamed: a bad event)
   html      200 text/html
   slow      one streamed piece, then silence for 30 s
+  drip      a long answer streamed a piece every 0.2 s (about 5 s in all)
   answer    a crafted answer with one good and one fabricated citation
   errobj    200 with an {"error": {...}} object
   bow       embeddings that mean something: each word (lowercased, letters
@@ -134,7 +135,7 @@ class H(BaseHTTPRequestHandler):
                 self.event("{not json")
                 return
             return self.send(200, "{\"choices\": [ {not json")
-        text = {"echo": raw.decode(), "answer": ANSWER}.get(scen, "hello from " + scen)
+        text = {"echo": raw.decode(), "answer": ANSWER, "drip": "hello from drip " * 10}.get(scen, "hello from " + scen)
         usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}
         if scen == "tools":
             call = {"id": "call_1", "type": "function",
@@ -168,6 +169,8 @@ class H(BaseHTTPRequestHandler):
             if scen == "slow":
                 time.sleep(30)
                 return
+            if scen == "drip":
+                time.sleep(0.2)
         self.event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         self.event({"choices": [], "usage": usage})
         self.event("[DONE]")

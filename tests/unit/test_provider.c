@@ -615,6 +615,97 @@ static void test_chain_open(void **state)
 		assert_int_equal(cr_store_provider_del(st, rows[i].name, &m), CR_OK);
 }
 
+/* The kill-switch: a suspended provider is never called (its calls are
+ * counted by the server), the chain fails over to an allowed one, with
+ * none the call fails with the reason, embeddings too; resumed, it serves
+ * again; a stream to a provider suspended meanwhile (from another
+ * connection, as another process would) is cut. */
+typedef struct drip_ctx {
+	int pieces;
+	const char *name;
+} drip_ctx;
+
+static int suspend_midway(void *ctx, const char *t, size_t n)
+{
+	drip_ctx *d = ctx;
+	if (++d->pieces == 1) {
+		cr_store *other;
+		cr_msg m = {{0}};
+		assert_int_equal(cr_store_open(dir, &other, &m), CR_OK);
+		assert_int_equal(cr_store_provider_suspend(other, d->name, "vendor incident", &m), CR_OK);
+		cr_store_close(other);
+	}
+	return 0;
+}
+
+static void test_kill_switch(void **state)
+{
+	char ua[128], ub[128], ud[128];
+	snprintf(ua, sizeof ua, "http://127.0.0.1:%d/ok-ksa/v1", port);
+	snprintf(ub, sizeof ub, "http://127.0.0.1:%d/ok-ksb/v1", port);
+	snprintf(ud, sizeof ud, "http://127.0.0.1:%d/drip/v1", port);
+	cr_provider_row rows[] = {
+		{.name = "k-a", .kind = "openai", .url = ua, .model = "m", .trust = "onprem"},
+		{.name = "k-b", .kind = "openai", .url = ub, .model = "m", .trust = "onprem"},
+		{.name = "k-drip", .kind = "openai", .url = ud, .model = "m", .trust = "external"},
+	};
+	cr_msg m = {{0}};
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(cr_store_provider_put(st, &rows[i], &m), CR_OK);
+	assert_int_equal(cr_store_provider_suspend(st, "k-a", "", &m), CR_EINVAL); /* a reason is required */
+	assert_int_equal(cr_store_provider_suspend(st, "nope", "x", &m), CR_ENOTFOUND);
+	assert_int_equal(cr_store_provider_suspend(st, "k-a", "legal review", &m), CR_OK);
+	char why[128];
+	assert_int_equal(cr_store_provider_suspended(st, "k-a", why, sizeof why, &m), CR_OK);
+	assert_string_equal(why, "legal review");
+	cr_provider_cfg base = cr_provider_cfg_default();
+	base.max_retries = 0;
+	base.meter = st;
+	cr_provider_chain *ch = NULL;
+	assert_int_equal(cr_provider_chain_open(st, "k-a", &base, 1, key_of, NULL, &ch, &m), CR_OK);
+	cr_provider_reply r = {0};
+	assert_int_equal(cr_provider_chat(cr_provider_chain_head(ch), MSGS, 2, NULL, &r, &m), CR_OK);
+	assert_string_equal(r.provider, "k-b"); /* failed over to the allowed one */
+	assert_int_equal(get_count("ok-ksa"), 0); /* the suspended one received nothing */
+	assert_int_equal(get_count("ok-ksb"), 1);
+	/* both suspended: refused with the first one's reason, nothing sent */
+	assert_int_equal(cr_store_provider_suspend(st, "k-b", "budget", &m), CR_OK);
+	memset(&m, 0, sizeof m);
+	assert_int_equal(cr_provider_chat(cr_provider_chain_head(ch), MSGS, 2, NULL, &r, &m), CR_EDENIED);
+	assert_non_null(strstr(m.text, "k-a is suspended: legal review"));
+	float *vecs;
+	int dim;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	const char *texts[] = {"x"};
+	assert_int_equal(cr_provider_embed(cr_provider_chain_head(ch), texts, 1, &a, &vecs, &dim, NULL, &m), CR_EDENIED);
+	cr_arena_release(&a);
+	assert_int_equal(get_count("ok-ksa"), 0);
+	assert_int_equal(get_count("ok-ksb"), 1);
+	/* resumed: served by the named one again */
+	assert_int_equal(cr_store_provider_suspend(st, "k-a", NULL, &m), CR_OK);
+	assert_int_equal(cr_provider_chat(cr_provider_chain_head(ch), MSGS, 2, NULL, &r, &m), CR_OK);
+	assert_string_equal(r.provider, "k-a");
+	assert_int_equal(get_count("ok-ksa"), 1);
+	cr_provider_reply_release(&r);
+	cr_provider_chain_free(ch);
+
+	/* suspended while streaming: cut with the reason */
+	assert_int_equal(cr_provider_chain_open(st, "k-drip", &base, 0, key_of, NULL, &ch, &m), CR_OK);
+	drip_ctx d = {.name = "k-drip"};
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	o.on_text = suspend_midway;
+	o.on_text_ctx = &d;
+	memset(&m, 0, sizeof m);
+	assert_int_equal(cr_provider_chat(cr_provider_chain_head(ch), MSGS, 2, &o, &r, &m), CR_EDENIED);
+	assert_non_null(strstr(m.text, "suspended while answering (vendor incident)"));
+	assert_true(d.pieces >= 1 && d.pieces < 20); /* the whole answer is 23 pieces */
+	cr_provider_reply_release(&r);
+	cr_provider_chain_free(ch);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(cr_store_provider_del(st, rows[i].name, &m), CR_OK);
+}
+
 typedef struct usage_q {
 	const char *name;
 	int64_t tokens, calls, failed;
@@ -656,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_and_timeout),
 		cmocka_unit_test(test_embed_models),
 		cmocka_unit_test(test_chain_open),
+		cmocka_unit_test(test_kill_switch),
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_local_embed),
 	};

@@ -125,6 +125,21 @@ static void test_upgrade_from_v2(void **st)
 	assert_string_equal(ar.prev, "h1");
 	cr_store_close(s);
 
+	/* The v4 layout: no kill-switch; after the upgrade a provider can be
+	 * suspended and the listing says so. */
+	raw_sql("DROP TABLE provider_suspensions; UPDATE schema_version SET version = 4;");
+	s = open_store();
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
+	assert_int_equal(cr_store_provider_suspend(s, "loc", "audit pending", &m), CR_OK);
+	cr_provider_row sr;
+	assert_int_equal(cr_store_provider_get(s, &a, "loc", &sr, &m), CR_OK);
+	assert_string_equal(sr.suspended, "audit pending");
+	assert_true(sr.suspended_at > 0);
+	assert_int_equal(cr_store_provider_suspend(s, "loc", NULL, &m), CR_OK);
+	assert_int_equal(cr_store_provider_get(s, &a, "loc", &sr, &m), CR_OK);
+	assert_null(sr.suspended);
+	cr_store_close(s);
+
 	/* A v2 catalog that already has the tables (a crash after the step's
 	 * commit cannot happen, but a hand-made one can) upgrades, rows kept. */
 	raw_sql("UPDATE schema_version SET version = 2;");
