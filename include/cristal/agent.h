@@ -25,6 +25,7 @@
 #include "cristal/answer.h"
 #include "cristal/base.h"
 #include "cristal/corpus.h"
+#include "cristal/provider.h"
 
 /* ---- due dates (src/agent/due.c) -------------------------------------- */
 
@@ -167,5 +168,121 @@ CR_API cr_err cr_meetings_json(const cr_meeting *ms, size_t n, cr_buf *b) CR_NOD
 CR_API cr_err cr_meetings_report_md(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
 CR_API cr_err cr_meetings_report_html(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
 CR_API cr_err cr_meetings_chart_svg(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
+
+/* ---- the tool loop (src/agent/tools.c, loop.c) ------------------------- */
+
+/*
+ * A model given a task and tools: Cristal sends the task and the tools'
+ * JSON Schemas to a provider (provider.h, the OpenAI tool-call API), runs
+ * each tool call the model makes and sends back its result as a tool
+ * message, until the model answers or a budget ends. Tools, named as the
+ * model sees them:
+ *   search          {query, k}: passages numbered [n] (in the agent's scope)
+ *   read_document   {doc, range: {start, end}}: a document's parts
+ *                   (chunks, 1-based, inclusive), numbered [n]
+ *   list_sources    {prefix, type}: the documents in scope (at most 50)
+ *   meeting_actions {path | query}: meetings' decisions and action items
+ *   write_report    {title, markdown}: writes TITLE.md into the report
+ *                   directory; only with allow_write, else a tool error
+ * Every passage a tool returns gets the next number of the run; the final
+ * answer's [n] are verified against those passages (cr_answer_verify).
+ * A malformed call (arguments that are not a JSON object), an unknown tool,
+ * missing or mistyped arguments, a document outside the scope: a tool error
+ * the model can correct, never a failure of the run. A call repeated with
+ * the same tool and the same arguments (compared as canonical JSON) is cut
+ * off with a tool error. max_failures tool errors in a row end the run
+ * (stop "tool_failures").
+ */
+
+/* Which documents an agent may see: a document is inside when its name
+ * matches one of the path prefixes ("samples/docs", "a.md", matched at a
+ * '/' or '#' boundary; none: any) and its type one of the types ("md",
+ * "pdf"; none: any). Enforced by the tools on every result, whatever the
+ * model asks. A scope entry "type:KIND" given to cr_agent_scope_add is a
+ * type, anything else a prefix. */
+typedef struct cr_agent_scope {
+	const char **prefixes;
+	size_t n_prefixes;
+	const char **types;
+	size_t n_types;
+} cr_agent_scope;
+/* Adds one entry (copied into a). */
+CR_API cr_err cr_agent_scope_add(cr_agent_scope *s, cr_arena *a, const char *entry) CR_NODISCARD;
+/* 1 when a document of this name and type is inside the scope (NULL s: any). */
+CR_API int cr_agent_scope_has(const cr_agent_scope *s, const char *doc, const char *type);
+
+/* One tool call as it ran. */
+typedef struct cr_agent_step {
+	int i;                      /* 1-based */
+	const char *tool;           /* as the model named it */
+	const char *arguments;      /* as the model wrote them */
+	const char *result;         /* what the model was sent (JSON) */
+	const char *result_summary; /* one line: "3 passages [1]-[3]", "error: ..." */
+	int ok;                     /* 0: a tool error */
+	double ms;
+	const int64_t *chunk_ids;   /* the chunks returned (for the audit log) */
+	size_t n_chunk_ids;
+} cr_agent_step;
+
+/* Called after each tool call, before the result goes back to the model
+ * (the CLI prints it and records it in the audit log); non-zero stops the
+ * run with CR_ECANCELED. */
+typedef int (*cr_agent_step_fn)(void *ctx, const cr_agent_step *s);
+
+typedef struct cr_agent_opts {
+	int max_steps;            /* tool calls (default 8) */
+	int64_t max_tokens;       /* prompt + completion tokens over the run (0: none) */
+	int max_failures;         /* tool errors in a row that end the run (default 3) */
+	const cr_cancel *cancel;  /* wall time: its deadline; may be NULL */
+	const cr_agent_scope *scope; /* NULL: the whole corpus */
+	const cr_principal *who;  /* ACL filter (NULL: everything) */
+	int allow_write;          /* write_report may write */
+	const char *out_dir;      /* where write_report writes (NULL: ".") */
+	cr_agent_step_fn on_step;
+	void *on_step_ctx;
+} cr_agent_opts;
+
+/* The tools' state over one run: the passages numbered so far, the calls
+ * made. Used by one thread at a time; lives until cr_agent_tools_free. */
+typedef struct cr_agent_tools cr_agent_tools;
+/* The passages' strings live in arena a (which must outlive t's use). */
+CR_API cr_err cr_agent_tools_new(cr_corpus *c, const cr_agent_opts *o, cr_arena *a, cr_agent_tools **out,
+				 cr_msg *m) CR_NODISCARD;
+CR_API void cr_agent_tools_free(cr_agent_tools *t);
+/* The OpenAI "tools" array (static text). */
+CR_API const char *cr_agent_tools_json(void);
+/* Runs one call: fills *out (strings in arena a; out->i left 0). A tool
+ * error is out->ok = 0 with the reason in out->result, and CR_OK; only
+ * memory or a broken catalog fail the call. */
+CR_API cr_err cr_agent_tools_call(cr_agent_tools *t, cr_arena *a, const char *name, const char *arguments,
+				  cr_agent_step *out, cr_msg *m) CR_NODISCARD;
+/* The passages numbered so far (valid until the next call or free). */
+CR_API const cr_source *cr_agent_tools_sources(const cr_agent_tools *t, size_t *n);
+
+typedef struct cr_agent_result {
+	cr_answer answer;        /* text (verified [n]), citations, unverified; sources:
+				  * every passage the tools returned */
+	const char *stop;        /* "answer", "max_steps", "max_tokens", "timeout",
+				  * "canceled", "tool_failures" */
+	const char *stop_detail; /* a sentence for people */
+	cr_agent_step *steps;
+	size_t n_steps;
+	int model_calls;
+	int64_t prompt_tokens, completion_tokens;
+	const char *provider;    /* that answered last */
+} cr_agent_result;
+
+/*
+ * Runs the task. Everything in *out lives in arena a. A budget that ends
+ * the run is CR_OK with out->stop saying which (answer.text then NULL);
+ * provider errors other than the deadline are returned as they are.
+ */
+CR_API cr_err cr_agent_run(cr_corpus *c, cr_provider *p, cr_arena *a, const char *task, const cr_agent_opts *o,
+			   cr_agent_result *out, cr_msg *m) CR_NODISCARD;
+
+/* {"answer", "citations": [{n, doc, location, quote}], "unverified",
+ * "steps": [{"tool", "arguments", "result_summary", "ms", "ok"}], "usage":
+ * {"prompt_tokens", "completion_tokens", "model_calls"}, "stop"}. */
+CR_API cr_err cr_agent_result_json(const cr_agent_result *r, cr_buf *b) CR_NODISCARD;
 
 #endif

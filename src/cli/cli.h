@@ -93,6 +93,7 @@ int cmd_provider(cr_cli *cli, int argc, char **argv);
 int cmd_usage(cr_cli *cli, int argc, char **argv);
 int cmd_analyze(cr_cli *cli, int argc, char **argv);
 int cmd_report(cr_cli *cli, int argc, char **argv);
+int cmd_agent(cr_cli *cli, int argc, char **argv);
 /* `eval meetings` (cmd_eval_meetings.c), reached through cmd_eval. */
 int cli_eval_meetings(cr_cli *cli, int argc, char **argv);
 int cmd_rm(cr_cli *cli, int argc, char **argv);

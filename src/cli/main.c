@@ -23,6 +23,7 @@ static const struct {
 	{"eval", cmd_eval, "eval ask --questions FILE: answer accuracy, citation precision, recall; eval meetings --expected FILE"},
 	{"analyze", cmd_analyze, "analyze meetings [PATH|QUERY]: decisions and action items with owners and due dates"},
 	{"report", cmd_report, "report meetings [PATH|QUERY] --out DIR: Markdown and self-contained HTML with a chart"},
+	{"agent", cmd_agent, "agent TASK: a model works on the task with search, read_document, ... tools; verified citations"},
 	{"show", cmd_show, "print one document's extracted text and metadata"},
 	{"rm", cmd_rm, "remove an ingested root, a folder or file in it, or a document"},
 	{"stats", cmd_stats, "the catalog's and index's figures"},

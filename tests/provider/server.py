@@ -22,6 +22,15 @@ a suffix after '-' (r429-b) gives a case its own call count.
             and digits) hashed into one of 64 dimensions, L2-normalised, so
             texts sharing words are near; GET /bow/texts counts the texts
             embedded; bowslow: the same, 0.2 s per request (kill -9 tests)
+  agent*    a scripted model for the agent loop (agent_turn below): each
+            turn reads the tool messages it got, checks them (HTTP 400
+            "check failed: ..." when they are not what the tools should
+            have said) and makes the next call or answers:
+            agent (search, read_document, a final answer citing a real and
+            a fabricated source), agentbad (malformed arguments, unknown
+            tool, bad arguments, a repeated call), agentloop (calls forever),
+            agentfail (a failing call every turn), agentscope (asks for an
+            out-of-scope document, searches for its words, lists sources)
 Every chat answer reports usage: prompt_tokens 11, completion_tokens 3.
 """
 import json
@@ -37,6 +46,92 @@ TEXTS = {}
 LOCK = threading.Lock()
 ANSWER = ("Travel above 3 nights needs the approval of a director [1]. "
           "The company pays for first-class flights on every trip [2].")
+
+
+TOOL_NAMES = {"search", "read_document", "list_sources", "meeting_actions", "write_report"}
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise CheckFailed(what)
+
+
+def call(name, args, i):
+    """A turn that calls one tool; args is a dict or the raw text to send."""
+    text = args if isinstance(args, str) else json.dumps(args)
+    return {"tool_calls": [{"id": "call_%d" % i, "type": "function",
+                            "function": {"name": name, "arguments": text}}]}
+
+
+def agent_turn(scen, req):
+    """The scripted model's next turn: {"tool_calls": [...]} or {"content": ...}."""
+    msgs = req.get("messages", [])
+    tools = [m for m in msgs if m.get("role") == "tool"]
+    t = len(tools)
+    last = json.loads(tools[-1]["content"]) if tools else None
+    if tools:
+        check(tools[-1].get("tool_call_id") == "call_%d" % (t - 1), "tool_call_id %r" % tools[-1].get("tool_call_id"))
+        asst = [m for m in msgs if m.get("role") == "assistant"]
+        check(asst and asst[-1].get("tool_calls"), "the assistant turn with its calls was not sent back")
+    if t == 0:
+        names = {x["function"]["name"] for x in req.get("tools", [])}
+        check(names == TOOL_NAMES, "tools offered: %s" % sorted(names))
+        check(msgs[0]["role"] == "system" and msgs[-1]["role"] == "user", "first turn's messages")
+    if scen == "agent":
+        if t == 0:
+            return call("search", {"query": "travel approval director", "k": 3}, 0)
+        if t == 1:
+            hits = [r for r in last.get("results", []) if "director" in r["text"]]
+            check(hits, "search results passed back: %s" % tools[-1]["content"][:300])
+            return call("read_document", {"doc": hits[0]["doc"]}, 1)
+        check("results" in last and last["results"], "read_document result: %s" % tools[-1]["content"][:300])
+        first = json.loads(tools[0]["content"])
+        n = [r for r in first["results"] if "director" in r["text"]][0]["n"]
+        return {"content": "Travel above 3 nights needs the approval of a director [%d]. "
+                           "The policy was signed by the board in 1987 [7]." % n}
+    if scen == "agentbad":
+        if t == 0:
+            return call("search", '{"query": "travel', 0)
+        if t == 1:
+            check("not valid JSON" in last.get("error", ""), "malformed call: %s" % last)
+            return call("delete_everything", {"all": True}, 1)
+        if t == 2:
+            check("unknown tool" in last.get("error", ""), "unknown tool: %s" % last)
+            return call("search", {"query": "travel policy"}, 2)
+        if t == 3:
+            check(last.get("results"), "search after errors: %s" % last)
+            return call("search", {"k": "many"}, 3)
+        if t == 4:
+            check("needs \"query\"" in last.get("error", ""), "bad arguments: %s" % last)
+            return call("search", {"query": "travel policy"}, 4)
+        check("repeated call" in last.get("error", ""), "repeated call: %s" % last)
+        return {"content": "Done."}
+    if scen == "agentloop":
+        return call("search", {"query": "travel %d" % t}, t)
+    if scen == "agentfail":
+        if tools:
+            check("no document named" in last.get("error", ""), "failing call: %s" % last)
+        return call("read_document", {"doc": "missing-%d.md" % t}, t)
+    if scen == "agentscope":
+        # what the tools found (an error and a search echo the words asked)
+        body = json.dumps({k: v for k, v in last.items() if k != "query"}) if tools and "error" not in last else ""
+        check("salar" not in body.lower() and "docs/hr" not in body, "out of scope content: %s" % body[:300])
+        if t == 0:
+            return call("read_document", {"doc": "docs/hr/salaries.md"}, 0)
+        if t == 1:
+            check("no document named" in last.get("error", ""), "out-of-scope read: %s" % last)
+            return call("search", {"query": "salary bands engineers"}, 1)
+        if t == 2:
+            return call("list_sources", {}, 2)
+        if t == 3:
+            check(any("docs/public" in d["doc"] for d in last["documents"]), "list_sources: %s" % last)
+            return call("read_document", {"doc": "docs/hr/salaries.md", "range": {"start": 1}}, 3)
+        return {"content": "Nothing about salaries is in scope."}
+    raise CheckFailed("no script " + scen)
 
 
 def count(name):
@@ -137,6 +232,17 @@ class H(BaseHTTPRequestHandler):
             return self.send(200, "{\"choices\": [ {not json")
         text = {"echo": raw.decode(), "answer": ANSWER, "drip": "hello from drip " * 10}.get(scen, "hello from " + scen)
         usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}
+        if scen.startswith("agent"):
+            try:
+                turn = agent_turn(scen, req)
+            except (CheckFailed, KeyError, ValueError, TypeError, IndexError) as e:
+                return self.send(400, json.dumps({"error": {"message": "check failed: %s" % e}}))
+            msg = {"role": "assistant", "content": turn.get("content")}
+            if "tool_calls" in turn:
+                msg["tool_calls"] = turn["tool_calls"]
+            return self.send(200, json.dumps({"choices": [{"index": 0, "message": msg, "finish_reason":
+                                                          "tool_calls" if "tool_calls" in turn else "stop"}],
+                                              "usage": usage}))
         if scen == "tools":
             call = {"id": "call_1", "type": "function",
                     "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}

@@ -1,0 +1,769 @@
+/*
+ * tools.c — the tools of the agent loop (agent.h: cr_agent_tools_*): their
+ * JSON Schemas, the dispatch of one call, and the scope every result is
+ * held to.
+ *
+ * Dispatch: unknown tool → arguments parsed (a JSON object, else an error
+ * naming the parse failure) → repeated call? (tool name + canonical JSON of
+ * the arguments, sorted keys, compared with every earlier call) → the tool,
+ * which checks each argument's presence and type. Every refusal is a tool
+ * result {"error": "..."} the model can act on; only memory and catalog
+ * failures are errors of the call.
+ *
+ * Scope: search over-fetches (5 × k + 20, at most 100) and drops results
+ * outside the scope; read_document answers "no document named X in this
+ * agent's scope" alike for a missing, forbidden (ACL) or out-of-scope
+ * document, so the model learns nothing of what it may not see;
+ * list_sources and meeting_actions drop what is outside.
+ * Passages (search results' chunks, read_document's parts) are numbered in
+ * the order first returned; a chunk returned again keeps its number.
+ * Costs: search, one index search and one catalog row per result;
+ * read_document, one document's chunks; list_sources, one listing of every
+ * name plus a row per candidate (at most 2,000); results sent to the model
+ * are capped (passages 1,500 bytes, a result 16 KiB).
+ */
+#include "agent_int.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#define PASSAGE_SEND 1500  /* bytes of a passage put in a tool result */
+#define READ_BYTES 8000    /* read_document without a range: parts up to this much text */
+#define RESULT_MAX 16384   /* bytes of one tool result */
+#define LIST_MAX 50
+#define LIST_SCAN 2000
+
+struct cr_agent_tools {
+	cr_corpus *c;
+	cr_agent_opts o;
+	cr_arena *a;
+	cr_source *src;
+	size_t n_src, cap_src;
+	char **calls; /* "tool\x01canonical arguments" */
+	size_t n_calls, cap_calls;
+};
+
+static const char TOOLS_JSON[] =
+	"["
+	"{\"type\":\"function\",\"function\":{\"name\":\"search\",\"description\":\"Full-text search over the "
+	"documents. Returns numbered passages [n] to cite.\",\"parameters\":{\"type\":\"object\",\"properties\":{"
+	"\"query\":{\"type\":\"string\",\"description\":\"words to look for\"},"
+	"\"k\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":20,\"description\":\"passages wanted (default 5)\"}},"
+	"\"required\":[\"query\"],\"additionalProperties\":false}}},"
+	"{\"type\":\"function\",\"function\":{\"name\":\"read_document\",\"description\":\"Reads a document by "
+	"its name (as search or list_sources give it), part by part; the parts are numbered passages [n] to "
+	"cite.\",\"parameters\":{\"type\":\"object\",\"properties\":{"
+	"\"doc\":{\"type\":\"string\"},"
+	"\"range\":{\"type\":\"object\",\"description\":\"parts to read, 1-based, inclusive\",\"properties\":{"
+	"\"start\":{\"type\":\"integer\",\"minimum\":1},\"end\":{\"type\":\"integer\",\"minimum\":1}}}},"
+	"\"required\":[\"doc\"],\"additionalProperties\":false}}},"
+	"{\"type\":\"function\",\"function\":{\"name\":\"list_sources\",\"description\":\"Lists the documents "
+	"(name, title, type), optionally those under a path prefix or of one type.\",\"parameters\":{\"type\":"
+	"\"object\",\"properties\":{\"prefix\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"}},"
+	"\"additionalProperties\":false}}},"
+	"{\"type\":\"function\",\"function\":{\"name\":\"meeting_actions\",\"description\":\"Decisions and action "
+	"items (owner, task, due date) of the meetings in a folder or document (path), or among a search's "
+	"results (query).\",\"parameters\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
+	"\"query\":{\"type\":\"string\"}},\"additionalProperties\":false}}},"
+	"{\"type\":\"function\",\"function\":{\"name\":\"write_report\",\"description\":\"Writes a Markdown report "
+	"file (needs the run to allow writing).\",\"parameters\":{\"type\":\"object\",\"properties\":{"
+	"\"title\":{\"type\":\"string\"},\"markdown\":{\"type\":\"string\"}},\"required\":[\"title\",\"markdown\"],"
+	"\"additionalProperties\":false}}}"
+	"]";
+
+static const char *const TOOL_NAMES = "search, read_document, list_sources, meeting_actions, write_report";
+
+const char *cr_agent_tools_json(void) { return TOOLS_JSON; }
+
+/* ---- scope ------------------------------------------------------------- */
+
+cr_err cr_agent_scope_add(cr_agent_scope *s, cr_arena *a, const char *entry)
+{
+	int is_type = !strncmp(entry, "type:", 5);
+	const char ***list = is_type ? &s->types : &s->prefixes;
+	size_t *n = is_type ? &s->n_types : &s->n_prefixes;
+	const char *v = is_type ? entry + 5 : entry;
+	while (!is_type && v[0] == '.' && v[1] == '/')
+		v += 2;
+	if (!*v)
+		return CR_EINVAL;
+	const char **grown = cr_arena_alloc(a, (*n + 1) * sizeof *grown);
+	char *copy = cr_arena_strdup(a, v);
+	if (!grown || !copy)
+		return CR_ENOMEM;
+	if (*n)
+		memcpy(grown, *list, *n * sizeof *grown);
+	grown[(*n)++] = copy;
+	*list = grown;
+	return CR_OK;
+}
+
+static int prefix_has(const char *prefix, const char *name)
+{
+	size_t n = strlen(prefix);
+	if (strncmp(name, prefix, n))
+		return 0;
+	char c = name[n];
+	return c == 0 || c == '/' || c == '#' || prefix[n - 1] == '/';
+}
+
+int cr_agent_scope_has(const cr_agent_scope *s, const char *doc, const char *type)
+{
+	if (!s)
+		return 1;
+	if (!doc)
+		return 0;
+	int ok = !s->n_prefixes;
+	for (size_t i = 0; i < s->n_prefixes && !ok; i++)
+		ok = prefix_has(s->prefixes[i], doc);
+	if (!ok)
+		return 0;
+	if (!s->n_types)
+		return 1;
+	for (size_t i = 0; i < s->n_types; i++)
+		if (type && !strcmp(s->types[i], type))
+			return 1;
+	return 0;
+}
+
+static int acl_allows(const cr_principal *p, const cr_acl *a)
+{
+	if (!p)
+		return 1;
+	if (a->tenant != p->tenant || a->classification > p->max_classification)
+		return 0;
+	if (!a->owner && !a->n_groups)
+		return 1;
+	if (a->owner == p->user)
+		return 1;
+	for (uint32_t i = 0; i < a->n_groups; i++)
+		for (uint32_t j = 0; j < p->n_groups; j++)
+			if (a->groups[i] == p->groups[j])
+				return 1;
+	return 0;
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+cr_err cr_agent_tools_new(cr_corpus *c, const cr_agent_opts *o, cr_arena *a, cr_agent_tools **out, cr_msg *m)
+{
+	cr_agent_tools *t = cr_calloc(1, sizeof *t);
+	if (!t)
+		return cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	t->c = c;
+	if (o)
+		t->o = *o;
+	t->a = a;
+	*out = t;
+	return CR_OK;
+}
+
+void cr_agent_tools_free(cr_agent_tools *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_calls; i++)
+		cr_free(t->calls[i]);
+	cr_free(t->calls);
+	cr_free(t->src);
+	cr_free(t);
+}
+
+const cr_source *cr_agent_tools_sources(const cr_agent_tools *t, size_t *n)
+{
+	*n = t->n_src;
+	return t->src;
+}
+
+static const char *adup(cr_arena *a, const char *s) { return s ? cr_arena_strdup(a, s) : NULL; }
+
+static cr_err loc_copy(cr_arena *a, const cr_loc *from, cr_loc *to)
+{
+	*to = *from;
+	to->sheet = adup(a, from->sheet);
+	to->speaker = adup(a, from->speaker);
+	to->heading = adup(a, from->heading);
+	to->symbol = adup(a, from->symbol);
+	if ((from->sheet && !to->sheet) || (from->speaker && !to->speaker) || (from->heading && !to->heading) ||
+	    (from->symbol && !to->symbol))
+		return CR_ENOMEM;
+	return CR_OK;
+}
+
+/* The number of a chunk's passage, added when new (0: out of memory). */
+static int source_add(cr_agent_tools *t, const cr_chunk_row *ch, const char *retriever, float score)
+{
+	for (size_t i = 0; i < t->n_src; i++)
+		if (t->src[i].chunk_id == ch->id)
+			return t->src[i].n;
+	if (t->n_src == t->cap_src) {
+		size_t cap = t->cap_src ? 2 * t->cap_src : 16;
+		cr_source *p = cr_realloc(t->src, cap * sizeof *p);
+		if (!p)
+			return 0;
+		t->src = p;
+		t->cap_src = cap;
+	}
+	cr_source s = {.n = (int)t->n_src + 1, .score = score, .retriever = retriever, .doc_id = ch->doc_id,
+		       .chunk_id = ch->id, .len = ch->len};
+	s.doc = adup(t->a, ch->doc);
+	s.title = adup(t->a, ch->title);
+	s.type = adup(t->a, ch->type);
+	s.text = cr_arena_strndup(t->a, ch->text ? ch->text : "", ch->len);
+	if (!s.doc || !s.text || loc_copy(t->a, &ch->loc, &s.loc))
+		return 0;
+	t->src[t->n_src++] = s;
+	return s.n;
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+static cr_err set_result(cr_arena *a, cr_agent_step *out, int ok, const char *json, const char *summary)
+{
+	out->ok = ok;
+	out->result = cr_arena_strdup(a, json);
+	out->result_summary = cr_arena_strdup(a, summary);
+	return out->result && out->result_summary ? CR_OK : CR_ENOMEM;
+}
+
+static cr_err tool_error(cr_arena *a, cr_agent_step *out, const char *fmt, ...) CR_PRINTF(3, 4);
+static cr_err tool_error(cr_arena *a, cr_agent_step *out, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	cr_err e = cr_buf_adds(&b, "{\"error\":");
+	if (!e)
+		e = cr_buf_add_json_str(&b, why, strlen(why));
+	if (!e)
+		e = cr_buf_addc(&b, '}');
+	char summary[600];
+	snprintf(summary, sizeof summary, "error: %s", why);
+	if (!e)
+		e = set_result(a, out, 0, b.data, summary);
+	cr_buf_release(&b);
+	return e;
+}
+
+/* A UTF-8-safe cut. */
+static size_t cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+static cr_err passage_json(cr_buf *b, const cr_source *s, int part)
+{
+	cr_err e = cr_buf_printf(b, "{\"n\":%d,\"doc\":", s->n);
+	if (!e)
+		e = cr_buf_add_json_str(b, s->doc, strlen(s->doc));
+	if (!e && s->title && *s->title) {
+		e = cr_buf_adds(b, ",\"title\":");
+		if (!e)
+			e = cr_buf_add_json_str(b, s->title, strlen(s->title));
+	}
+	if (!e && part)
+		e = cr_buf_printf(b, ",\"part\":%d", part);
+	if (!e)
+		e = cr_buf_adds(b, ",\"location\":");
+	if (!e)
+		e = cr_corpus_loc_json(b, &s->loc);
+	if (!e)
+		e = cr_buf_adds(b, ",\"text\":");
+	if (!e)
+		e = cr_buf_add_json_str(b, s->text, cut(s->text, s->len, PASSAGE_SEND));
+	if (!e)
+		e = cr_buf_addc(b, '}');
+	return e;
+}
+
+static cr_err ids_push(cr_arena *a, cr_agent_step *out, int64_t id, size_t cap)
+{
+	if (!out->chunk_ids) {
+		out->chunk_ids = cr_arena_alloc(a, (cap ? cap : 1) * sizeof(int64_t));
+		if (!out->chunk_ids)
+			return CR_ENOMEM;
+	}
+	if (out->n_chunk_ids < cap)
+		((int64_t *)out->chunk_ids)[out->n_chunk_ids++] = id;
+	return CR_OK;
+}
+
+/* Arguments: a string field (NULL when absent); *bad set when mistyped. */
+static const char *arg_str(json_t *args, const char *key, int *bad)
+{
+	json_t *v = json_object_get(args, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* ---- the tools --------------------------------------------------------- */
+
+static cr_err do_search(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m)
+{
+	int bad = 0;
+	const char *query = arg_str(args, "query", &bad);
+	if (bad || !query || !*query)
+		return tool_error(a, out, "search needs \"query\": the words to look for (a non-empty string)");
+	json_t *kv = json_object_get(args, "k");
+	int k = 5;
+	if (kv && !json_is_null(kv)) {
+		if (!json_is_integer(kv) || json_integer_value(kv) < 1 || json_integer_value(kv) > 20)
+			return tool_error(a, out, "search: \"k\" must be an integer from 1 to 20");
+		k = (int)json_integer_value(kv);
+	}
+	json_t *extra;
+	const char *key;
+	json_object_foreach(args, key, extra)
+	{
+		if (strcmp(key, "query") && strcmp(key, "k"))
+			return tool_error(a, out, "search takes \"query\" and \"k\", not \"%s\"", key);
+	}
+	cr_corpus_query q = {.text = query,
+			     .k = t->o.scope ? CR_MIN(100, 5 * k + 20) : k,
+			     .who = t->o.who,
+			     .no_snippets = 1,
+			     .plain = 1,
+			     .cancel = t->o.cancel};
+	cr_result *rs;
+	size_t n_rs;
+	cr_err e = cr_corpus_search(t->c, a, &q, &rs, &n_rs, m);
+	if (e)
+		return e == CR_ECANCELED || e == CR_ETIMEOUT ? e : tool_error(a, out, "search failed: %s", m->text);
+	cr_store *s;
+	if ((e = cr_corpus_store_acquire(t->c, &s, m)))
+		return e;
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	e = cr_buf_adds(&b, "{\"query\":");
+	if (!e)
+		e = cr_buf_add_json_str(&b, query, strlen(query));
+	if (!e)
+		e = cr_buf_adds(&b, ",\"results\":[");
+	int got = 0, first = 0, last = 0;
+	for (size_t i = 0; i < n_rs && got < k && !e; i++) {
+		if (!cr_agent_scope_has(t->o.scope, rs[i].doc, rs[i].type))
+			continue;
+		cr_chunk_row ch;
+		if (cr_store_chunk_get(s, a, rs[i].chunk_id, &ch, NULL))
+			continue; /* deleted since the index saw it */
+		int num = source_add(t, &ch, "bm25", rs[i].score);
+		if (!num) {
+			e = CR_ENOMEM;
+			break;
+		}
+		if (got && b.len > RESULT_MAX)
+			break;
+		if (got)
+			e = cr_buf_addc(&b, ',');
+		if (!e)
+			e = passage_json(&b, &t->src[num - 1], 0);
+		if (!e)
+			e = ids_push(a, out, ch.id, (size_t)k);
+		first = got ? CR_MIN(first, num) : num;
+		last = CR_MAX(last, num);
+		got++;
+	}
+	cr_corpus_store_release(t->c, s);
+	if (!e)
+		e = cr_buf_adds(&b, "]}");
+	char summary[128];
+	if (!got)
+		snprintf(summary, sizeof summary, "no passage found");
+	else
+		snprintf(summary, sizeof summary, "%d passage%s [%d]-[%d]", got, got == 1 ? "" : "s", first, last);
+	if (!e)
+		e = set_result(a, out, 1, b.data, summary);
+	cr_buf_release(&b);
+	return e ? cr_fail(m, e, "agent: search: %s", cr_strerror(e)) : CR_OK;
+}
+
+typedef struct read_ctx {
+	cr_agent_tools *t;
+	cr_arena *a;
+	int start, end; /* 1-based inclusive; end 0: up to READ_BYTES */
+	int part, total;
+	size_t bytes;
+	int nums[256];
+	int parts[256];
+	int n;
+	int oom;
+} read_ctx;
+
+static int on_chunk(void *ctx, const cr_chunk_row *ch)
+{
+	read_ctx *r = ctx;
+	r->part++;
+	r->total = r->part;
+	if (r->part < r->start || r->n == (int)CR_ARRAY_LEN(r->nums))
+		return 0;
+	if (r->end ? r->part > r->end : (r->n && r->bytes + ch->len > READ_BYTES))
+		return 0;
+	int num = source_add(r->t, ch, "read", 0);
+	if (!num) {
+		r->oom = 1;
+		return 1;
+	}
+	r->bytes += ch->len;
+	r->parts[r->n] = r->part;
+	r->nums[r->n++] = num;
+	return 0;
+}
+
+static cr_err do_read(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m)
+{
+	int bad = 0;
+	const char *doc = arg_str(args, "doc", &bad);
+	if (bad || !doc || !*doc)
+		return tool_error(a, out, "read_document needs \"doc\": a document name as search or list_sources give it");
+	int start = 1, end = 0;
+	json_t *range = json_object_get(args, "range");
+	if (range && !json_is_null(range)) {
+		json_t *js = json_object_get(range, "start"), *je = json_object_get(range, "end");
+		if (!json_is_object(range) || (js && !json_is_integer(js)) || (je && !json_is_integer(je)))
+			return tool_error(a, out, "read_document: \"range\" is {\"start\": N, \"end\": M}, parts counted from 1");
+		if (js)
+			start = (int)CR_MAX(1, CR_MIN(json_integer_value(js), 1 << 30));
+		if (je)
+			end = (int)CR_MAX(1, CR_MIN(json_integer_value(je), 1 << 30));
+		if (end && end < start)
+			return tool_error(a, out, "read_document: range end %d is before its start %d", end, start);
+	}
+	cr_store *s;
+	cr_err e = cr_corpus_store_acquire(t->c, &s, m);
+	if (e)
+		return e;
+	cr_doc_row row;
+	const char *name = doc;
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	cr_err fe = cr_store_doc_find_any(s, a, name, &row, NULL);
+	if (fe || !cr_agent_scope_has(t->o.scope, row.name, row.type) || !acl_allows(t->o.who, &row.acl)) {
+		cr_corpus_store_release(t->c, s);
+		if (fe && fe != CR_ENOTFOUND)
+			return cr_fail(m, fe, "agent: read_document: %s", cr_strerror(fe));
+		return tool_error(a, out, "no document named \"%s\" in this agent's scope", doc);
+	}
+	read_ctx r = {.t = t, .a = a, .start = start, .end = end};
+	e = cr_store_chunks_of_doc(s, row.id, on_chunk, &r, m);
+	cr_corpus_store_release(t->c, s);
+	if (!e && r.oom)
+		e = cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	if (e)
+		return e;
+	if (!r.n)
+		return tool_error(a, out, "\"%s\" has %d part%s; nothing at part %d", row.name, r.total,
+				  r.total == 1 ? "" : "s", start);
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	e = cr_buf_adds(&b, "{\"doc\":");
+	if (!e)
+		e = cr_buf_add_json_str(&b, row.name, strlen(row.name));
+	if (!e && row.type)
+		e = cr_buf_printf(&b, ",\"type\":\"%s\"", row.type);
+	if (!e)
+		e = cr_buf_printf(&b, ",\"parts\":%d,\"results\":[", r.total);
+	int sent = 0;
+	for (int i = 0; i < r.n && !e; i++) {
+		if (i && b.len > RESULT_MAX)
+			break;
+		if (i)
+			e = cr_buf_addc(&b, ',');
+		if (!e)
+			e = passage_json(&b, &t->src[r.nums[i] - 1], r.parts[i]);
+		if (!e)
+			e = ids_push(a, out, t->src[r.nums[i] - 1].chunk_id, (size_t)r.n);
+		sent = r.parts[i];
+	}
+	if (!e)
+		e = cr_buf_printf(&b, "],\"more\":%s}", sent < r.total ? "true" : "false");
+	char summary[256];
+	snprintf(summary, sizeof summary, "%s: parts %d-%d of %d", row.name, r.parts[0], sent, r.total);
+	if (!e)
+		e = set_result(a, out, 1, b.data, summary);
+	cr_buf_release(&b);
+	return e ? cr_fail(m, e, "agent: read_document: %s", cr_strerror(e)) : CR_OK;
+}
+
+typedef struct list_ctx {
+	const cr_agent_scope *scope;
+	const char *prefix;
+	int64_t ids[LIST_SCAN];
+	int n;
+} list_ctx;
+
+static int on_name(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
+{
+	(void)hash, (void)mtime, (void)size;
+	list_ctx *l = ctx;
+	if (!name || (l->prefix && !prefix_has(l->prefix, name)) || !cr_agent_scope_has(l->scope, name, NULL))
+		return 0;
+	l->ids[l->n++] = id;
+	return l->n == LIST_SCAN;
+}
+
+static cr_err do_list(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m)
+{
+	int bad = 0;
+	const char *prefix = arg_str(args, "prefix", &bad);
+	const char *type = arg_str(args, "type", &bad);
+	if (bad)
+		return tool_error(a, out, "list_sources: \"prefix\" and \"type\" are strings");
+	if (prefix && !*prefix)
+		prefix = NULL;
+	list_ctx *l = cr_arena_zalloc(a, sizeof *l);
+	if (!l)
+		return cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	l->scope = t->o.scope;
+	l->prefix = prefix;
+	cr_store *s;
+	cr_err e = cr_corpus_store_acquire(t->c, &s, m);
+	if (e)
+		return e;
+	e = cr_store_docs_of_source(s, -1, on_name, l, m);
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	if (!e)
+		e = cr_buf_adds(&b, "{\"documents\":[");
+	int got = 0, more = 0;
+	for (int i = 0; i < l->n && !e; i++) {
+		cr_doc_row row;
+		if (cr_store_doc_get(s, a, l->ids[i], &row, NULL))
+			continue;
+		if ((type && (!row.type || strcmp(row.type, type))) || !cr_agent_scope_has(t->o.scope, row.name, row.type) ||
+		    !acl_allows(t->o.who, &row.acl))
+			continue;
+		if (got == LIST_MAX) {
+			more = 1;
+			break;
+		}
+		e = cr_buf_adds(&b, got ? ",{\"doc\":" : "{\"doc\":");
+		if (!e)
+			e = cr_buf_add_json_str(&b, row.name, strlen(row.name));
+		if (!e && row.title) {
+			e = cr_buf_adds(&b, ",\"title\":");
+			if (!e)
+				e = cr_buf_add_json_str(&b, row.title, strlen(row.title));
+		}
+		if (!e)
+			e = cr_buf_printf(&b, ",\"type\":\"%s\",\"parts\":%lld}", row.type ? row.type : "",
+					  (long long)row.n_chunks);
+		got++;
+	}
+	cr_corpus_store_release(t->c, s);
+	if (!e)
+		e = cr_buf_printf(&b, "],\"more\":%s}", more || l->n == LIST_SCAN ? "true" : "false");
+	char summary[64];
+	snprintf(summary, sizeof summary, "%d document%s%s", got, got == 1 ? "" : "s", more ? " (more)" : "");
+	if (!e)
+		e = set_result(a, out, 1, b.data, summary);
+	cr_buf_release(&b);
+	return e ? cr_fail(m, e, "agent: list_sources: %s", m->text[0] ? m->text : cr_strerror(e)) : CR_OK;
+}
+
+static cr_err do_meetings(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m)
+{
+	int bad = 0;
+	const char *path = arg_str(args, "path", &bad);
+	const char *query = arg_str(args, "query", &bad);
+	if (bad || (path && query) || (!path && !query) || (path && !*path) || (query && !*query))
+		return tool_error(a, out, "meeting_actions needs one of \"path\" (a folder or document) or \"query\" (words)");
+	cr_meetings_opts mo = {.scope = path ? path : query, .k = 50, .who = t->o.who, .cancel = t->o.cancel};
+	cr_meeting *ms;
+	size_t n;
+	cr_err e = cr_agent_meetings(t->c, a, &mo, &ms, &n, m);
+	if (e)
+		return e == CR_ECANCELED || e == CR_ETIMEOUT || e == CR_ENOMEM
+			       ? e
+			       : tool_error(a, out, "meeting_actions failed: %s", m->text);
+	size_t kept = 0, n_act = 0;
+	for (size_t i = 0; i < n; i++)
+		if (cr_agent_scope_has(t->o.scope, ms[i].doc, ms[i].type))
+			ms[kept++] = ms[i];
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	for (;;) { /* fewer meetings until the result fits */
+		cr_buf_reset(&b);
+		if ((e = cr_meetings_json(ms, kept, &b)))
+			break;
+		if (b.len <= RESULT_MAX || kept <= 1)
+			break;
+		kept = kept * 3 / 4;
+	}
+	for (size_t i = 0; i < kept; i++)
+		n_act += ms[i].n_actions;
+	char summary[96];
+	snprintf(summary, sizeof summary, "%zu meeting%s, %zu action item%s", kept, kept == 1 ? "" : "s", n_act,
+		 n_act == 1 ? "" : "s");
+	if (!e)
+		e = set_result(a, out, 1, b.data, summary);
+	cr_buf_release(&b);
+	return e ? cr_fail(m, e, "agent: meeting_actions: %s", cr_strerror(e)) : CR_OK;
+}
+
+static cr_err do_write(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m)
+{
+	int bad = 0;
+	const char *title = arg_str(args, "title", &bad);
+	const char *md = arg_str(args, "markdown", &bad);
+	if (bad || !title || !*title || !md)
+		return tool_error(a, out, "write_report needs \"title\" and \"markdown\" (strings)");
+	if (!t->o.allow_write)
+		return tool_error(a, out, "write_report writes a file, and this run is read-only (it needs --allow-write)");
+	char slug[96];
+	size_t j = 0;
+	for (const unsigned char *p = (const unsigned char *)title; *p && j < 80; p++) {
+		if (*p >= 0xC0 && j + (size_t)(*p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2) > 80)
+			break; /* never a cut sequence */
+		int keep = *p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			   *p == '_' || *p == '-';
+		char c = keep ? (char)*p : '-';
+		if (c == '-' && (j == 0 || slug[j - 1] == '-'))
+			continue;
+		slug[j++] = c;
+	}
+	while (j && slug[j - 1] == '-')
+		j--;
+	slug[j] = 0;
+	if (!j)
+		snprintf(slug, sizeof slug, "report");
+	const char *dir = t->o.out_dir && *t->o.out_dir ? t->o.out_dir : ".";
+	cr_err e = cr_mkdirs(dir, m);
+	if (e)
+		return tool_error(a, out, "write_report: cannot create %s", dir);
+	char *path = cr_arena_printf(a, "%s/%s.md", dir, slug);
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	e = cr_buf_printf(&b, "# %s\n\n%s\n", title, md);
+	cr_msg wm = {{0}};
+	if (!e && path && cr_file_write_atomic(path, b.data, b.len, &wm)) {
+		cr_buf_release(&b);
+		return tool_error(a, out, "write_report: %s", wm.text);
+	}
+	size_t bytes = b.len;
+	cr_buf_reset(&b);
+	if (!e && path) {
+		e = cr_buf_adds(&b, "{\"path\":");
+		if (!e)
+			e = cr_buf_add_json_str(&b, path, strlen(path));
+		if (!e)
+			e = cr_buf_printf(&b, ",\"bytes\":%zu}", bytes);
+	}
+	char summary[512];
+	snprintf(summary, sizeof summary, "wrote %s (%zu bytes)", path ? path : "?", bytes);
+	if (!e && path)
+		e = set_result(a, out, 1, b.data, summary);
+	cr_buf_release(&b);
+	return e || !path ? cr_fail(m, CR_ENOMEM, "agent: out of memory") : CR_OK;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+typedef cr_err (*tool_fn)(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m);
+static const struct {
+	const char *name;
+	tool_fn fn;
+} TOOLS[] = {{"search", do_search},
+	     {"read_document", do_read},
+	     {"list_sources", do_list},
+	     {"meeting_actions", do_meetings},
+	     {"write_report", do_write}};
+
+/* 1 when this call was made before; else remembers it (-1: out of memory). */
+static int repeated(cr_agent_tools *t, const char *name, json_t *args)
+{
+	char *canon = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!canon)
+		return -1;
+	size_t len = strlen(name) + 1 + strlen(canon) + 1;
+	char *key = cr_malloc(len);
+	if (!key) {
+		free(canon);
+		return -1;
+	}
+	snprintf(key, len, "%s\x01%s", name, canon);
+	free(canon);
+	for (size_t i = 0; i < t->n_calls; i++)
+		if (!strcmp(t->calls[i], key)) {
+			cr_free(key);
+			return 1;
+		}
+	if (t->n_calls == t->cap_calls) {
+		size_t cap = t->cap_calls ? 2 * t->cap_calls : 16;
+		char **p = cr_realloc(t->calls, cap * sizeof *p);
+		if (!p) {
+			cr_free(key);
+			return -1;
+		}
+		t->calls = p;
+		t->cap_calls = cap;
+	}
+	t->calls[t->n_calls++] = key;
+	return 0;
+}
+
+cr_err cr_agent_tools_call(cr_agent_tools *t, cr_arena *a, const char *name, const char *arguments,
+			   cr_agent_step *out, cr_msg *m)
+{
+	memset(out, 0, sizeof *out);
+	double t0 = cr_now();
+	out->tool = cr_arena_strdup(a, name ? name : "");
+	out->arguments = cr_arena_strdup(a, arguments ? arguments : "");
+	if (!out->tool || !out->arguments)
+		return cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	tool_fn fn = NULL;
+	for (size_t i = 0; i < CR_ARRAY_LEN(TOOLS) && name; i++)
+		if (!strcmp(TOOLS[i].name, name))
+			fn = TOOLS[i].fn;
+	cr_err e;
+	json_t *args = NULL;
+	if (!fn) {
+		e = tool_error(a, out, "unknown tool \"%.64s\"; the tools are %s", name ? name : "", TOOL_NAMES);
+		goto done;
+	}
+	const char *text = arguments;
+	while (text && (*text == ' ' || *text == '\n' || *text == '\t' || *text == '\r'))
+		text++;
+	json_error_t jerr;
+	args = json_loads(text && *text ? text : "{}", JSON_REJECT_DUPLICATES, &jerr);
+	if (!args) {
+		e = tool_error(a, out, "the arguments of %s are not valid JSON (%s, at character %d); send one JSON object",
+			       name, jerr.text, jerr.position);
+		goto done;
+	}
+	if (!json_is_object(args)) {
+		e = tool_error(a, out, "the arguments of %s must be a JSON object", name);
+		goto done;
+	}
+	int rep = repeated(t, name, args);
+	if (rep < 0) {
+		e = cr_fail(m, CR_ENOMEM, "agent: out of memory");
+		goto done;
+	}
+	if (rep) {
+		e = tool_error(a, out,
+			       "repeated call: %s was already called with these arguments; use its result above or "
+			       "call with other arguments",
+			       name);
+		goto done;
+	}
+	if ((e = cr_cancel_check(t->o.cancel)))
+		goto done;
+	e = fn(t, a, args, out, m);
+done:
+	json_decref(args);
+	out->ms = (cr_now() - t0) * 1000.0;
+	return e;
+}

@@ -1,0 +1,276 @@
+/*
+ * cmd_agent.c — `cristal agent TASK`: a model works on a task with
+ * Cristal's tools (agent.h cr_agent_run) until it answers or a budget ends.
+ *
+ * Output: each tool call as it happens (on stdout; with --json on stderr
+ * when it is a terminal), then the answer with its verified sources, or
+ * --json's one object (cr_agent_result_json). Every tool call is recorded
+ * in the audit log ("agent.tool": tool, arguments, chunk ids returned)
+ * before its result reaches the model, and the run ("agent.run") before
+ * the answer is shown. Without a model configured it says how to add one
+ * and exits 2. Exit 1 when the run ended without an answer (a budget, the
+ * tools failing) — the steps are shown all the same.
+ */
+#include "cli.h"
+#include "cristal/agent.h"
+#include "cristal/provider.h"
+#include "cristal/store.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cristal [--data DIR] agent [--json] [--provider NAME] [--max-steps N] [--max-tokens N]\n"
+		   "                                  [--timeout SEC] [--scope PATH|type:KIND]... [--allow-write]\n"
+		   "                                  [--out DIR] TASK...\n\n"
+		   "A model works on the task with Cristal's tools (search, read_document, list_sources,\n"
+		   "meeting_actions, write_report) until it answers or a budget ends; the answer's\n"
+		   "citations are checked against the passages the tools returned. Needs a model:\n"
+		   "the default provider or --provider NAME (cristal provider add ...).\n\n"
+		   "  --max-steps N      tool calls allowed (default 8)\n"
+		   "  --max-tokens N     prompt + completion tokens over the run (default: no limit)\n"
+		   "  --timeout SEC      wall time of the run (default 300)\n"
+		   "  --max-failures N   tool errors in a row that end the run (default 3)\n"
+		   "  --scope S          only documents under path S, or of type KIND (type:KIND); repeatable\n"
+		   "  --allow-write      write_report may write files (into --out DIR, default .)\n"
+		   "  --json             one JSON object: answer, citations, steps, usage, stop\n");
+}
+
+typedef struct run_ctx {
+	cr_corpus *cp;
+	FILE *live; /* where steps are printed as they happen; NULL: nowhere */
+} run_ctx;
+
+static void print_oneline(FILE *f, const char *s, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = s; p && *p && n < max; p++, n++)
+		fputc(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p, f);
+	if (s && strlen(s) > max)
+		fputs("...", f);
+}
+
+static int on_step(void *ctx, const cr_agent_step *s)
+{
+	run_ctx *r = ctx;
+	json_t *args = json_loads(s->arguments ? s->arguments : "", 0, NULL);
+	if (!args || !json_is_object(args)) {
+		json_decref(args);
+		args = json_string(s->arguments ? s->arguments : "");
+	}
+	if (cli_audit_corpus(r->cp, "agent.tool",
+			     json_pack("{si ss so sb so}", "step", s->i, "tool", s->tool ? s->tool : "", "arguments", args,
+				       "ok", s->ok, "chunks", cli_audit_ids(s->chunk_ids, s->n_chunk_ids))))
+		return 1;
+	if (r->live) {
+		fprintf(r->live, "step %d: %s ", s->i, s->tool);
+		print_oneline(r->live, s->arguments, 200);
+		fprintf(r->live, "\n        -> %s (%.0f ms)\n", s->result_summary, s->ms);
+		fflush(r->live);
+	}
+	return 0;
+}
+
+static int audit_run(cr_corpus *cp, const char *task, const cr_agent_result *res)
+{
+	const cr_answer *ans = &res->answer;
+	json_t *got = json_array(), *cited = json_array();
+	for (size_t i = 0; i < ans->n_sources; i++)
+		json_array_append_new(got, json_integer(ans->sources[i].chunk_id));
+	for (size_t i = 0; i < ans->n_citations; i++)
+		for (size_t j = 0; j < ans->n_sources; j++)
+			if (ans->sources[j].n == ans->citations[i].n)
+				json_array_append_new(cited, json_integer(ans->sources[j].chunk_id));
+	return cli_audit_corpus(cp, "agent.run",
+				json_pack("{ss ss ss si si si so so si}", "task", task, "mode", ans->mode ? ans->mode : "",
+					  "stop", res->stop ? res->stop : "", "steps", (int)res->n_steps, "prompt_tokens",
+					  (int)res->prompt_tokens, "completion_tokens", (int)res->completion_tokens,
+					  "retrieved", got, "cited", cited, "unverified", (int)ans->n_unverified));
+}
+
+static void print_answer(const cr_agent_result *res)
+{
+	const cr_answer *ans = &res->answer;
+	printf("\n%s\n", ans->text);
+	if (ans->n_citations)
+		printf("\n%s\n", strcmp(ans->lang, "ja") ? "Sources:" : "出典:");
+	for (size_t i = 0; i < ans->n_citations; i++) {
+		const cr_citation *c = &ans->citations[i];
+		for (size_t j = 0; j < ans->n_sources; j++) {
+			const cr_source *s = &ans->sources[j];
+			if (s->n != c->n)
+				continue;
+			printf("[%d] %s", c->n, s->doc ? s->doc : "?");
+			cli_print_loc(&s->loc, s->type);
+			printf("\n    \"");
+			print_oneline(stdout, c->quote, 400);
+			printf("\"\n");
+		}
+	}
+	for (size_t i = 0; i < ans->n_unverified; i++)
+		printf("%s[%d] removed: %s\n", i ? "" : "\n", ans->unverified[i].n, ans->unverified[i].reason);
+}
+
+static int num_arg(const char *opt, const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long x = strtol(v, &end, 10);
+	if (!*v || *end || x < lo || x > hi) {
+		fprintf(stderr, "cristal: agent: %s wants a number from %ld to %ld, not '%s'\n", opt, lo, hi, v);
+		return 1;
+	}
+	*out = x;
+	return 0;
+}
+
+int cmd_agent(cr_cli *cli, int argc, char **argv)
+{
+	enum { O_JSON = 256, O_PROVIDER, O_STEPS, O_TOKENS, O_TIMEOUT, O_FAILS, O_SCOPE, O_WRITE, O_OUT };
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"json", no_argument, NULL, O_JSON},
+					     {"provider", required_argument, NULL, O_PROVIDER},
+					     {"max-steps", required_argument, NULL, O_STEPS},
+					     {"max-tokens", required_argument, NULL, O_TOKENS},
+					     {"timeout", required_argument, NULL, O_TIMEOUT},
+					     {"max-failures", required_argument, NULL, O_FAILS},
+					     {"scope", required_argument, NULL, O_SCOPE},
+					     {"allow-write", no_argument, NULL, O_WRITE},
+					     {"out", required_argument, NULL, O_OUT},
+					     {0}};
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_agent_scope scope = {0};
+	int json = 0, c, has_scope = 0, rc = 0;
+	long max_steps = 8, max_tokens = 0, timeout = 300, max_fails = 3;
+	const char *provider = NULL, *out_dir = NULL;
+	int allow_write = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); cr_arena_release(&a); return 0;
+		case O_JSON: json = 1; break;
+		case O_PROVIDER: provider = optarg; break;
+		case O_STEPS: rc = num_arg("--max-steps", optarg, 1, 100, &max_steps); break;
+		case O_TOKENS: rc = num_arg("--max-tokens", optarg, 1, 100000000, &max_tokens); break;
+		case O_TIMEOUT: rc = num_arg("--timeout", optarg, 1, 86400, &timeout); break;
+		case O_FAILS: rc = num_arg("--max-failures", optarg, 1, 100, &max_fails); break;
+		case O_SCOPE:
+			if (cr_agent_scope_add(&scope, &a, optarg)) {
+				fprintf(stderr, "cristal: agent: --scope wants a path or type:KIND, not '%s'\n", optarg);
+				rc = 2;
+			}
+			has_scope = 1;
+			break;
+		case O_WRITE: allow_write = 1; break;
+		case O_OUT: out_dir = optarg; break;
+		default: rc = 2;
+		}
+		if (rc) {
+			if (c == '?' || c == 0)
+				usage(stderr);
+			cr_arena_release(&a);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		cr_arena_release(&a);
+		return 2;
+	}
+	cr_buf tb;
+	cr_buf_init(&tb, 64 << 10);
+	cr_err e = CR_OK;
+	for (int i = optind; i < argc && !e; i++) {
+		if (i > optind)
+			e = cr_buf_addc(&tb, ' ');
+		if (!e)
+			e = cr_buf_adds(&tb, argv[i]);
+	}
+	if (e) {
+		cr_buf_release(&tb);
+		cr_arena_release(&a);
+		return cli_fail("agent", "the task is over 64 KiB");
+	}
+	cr_corpus *cp = NULL;
+	cr_store *st = NULL;
+	cr_provider_chain *ch = NULL;
+	cr_msg m = {{0}};
+	if ((e = cr_corpus_open(cli->data_dir, 0, &cp, &m))) {
+		rc = cli_fail("agent", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	if ((e = cr_corpus_store_acquire(cp, &st, &m))) {
+		rc = cli_fail("agent", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	if (!provider) {
+		cr_provider_row row;
+		cr_err pe = cr_store_provider_get_default(st, &a, &row, NULL);
+		if (pe == CR_ENOTFOUND) {
+			fprintf(stderr, "cristal: agent: needs a model, and no provider is configured.\n"
+					"  Add one: cristal provider add NAME --kind openai --url URL --model MODEL --default\n"
+					"       or: cristal provider add NAME --kind local --model MODEL --default\n"
+					"  or name one with --provider NAME.\n");
+			rc = 2;
+			goto out;
+		}
+		if (pe) {
+			rc = cli_fail("agent", "reading the providers: %s", cr_strerror(pe));
+			goto out;
+		}
+	}
+	char why[512];
+	if (cli_provider_open(cli, st, provider, 1, (double)timeout, &ch, why, sizeof why)) {
+		rc = cli_fail("agent", "%s", why);
+		if (strstr(why, "no provider named"))
+			rc = 2;
+		goto out;
+	}
+	cr_cancel cancel;
+	cr_cancel_init(&cancel);
+	cr_cancel_set_timeout(&cancel, (double)timeout);
+	run_ctx rctx = {.cp = cp, .live = json ? (cli_tty() ? stderr : NULL) : stdout};
+	cr_agent_opts o = {.max_steps = (int)max_steps,
+			   .max_tokens = max_tokens,
+			   .max_failures = (int)max_fails,
+			   .cancel = &cancel,
+			   .scope = has_scope ? &scope : NULL,
+			   .allow_write = allow_write,
+			   .out_dir = out_dir,
+			   .on_step = on_step,
+			   .on_step_ctx = &rctx};
+	cr_agent_result res;
+	e = cr_agent_run(cp, cr_provider_chain_head(ch), &a, tb.data, &o, &res, &m);
+	if (e) {
+		rc = cli_fail("agent", "%s", m.text[0] ? m.text : cr_strerror(e));
+		goto out;
+	}
+	if (audit_run(cp, tb.data, &res)) {
+		rc = 1;
+		goto out;
+	}
+	if (json) {
+		cr_buf b;
+		cr_buf_init(&b, 0);
+		if (cr_agent_result_json(&res, &b) || cr_buf_addc(&b, '\n'))
+			rc = cli_fail("agent", "out of memory");
+		else
+			fwrite(b.data, 1, b.len, stdout);
+		cr_buf_release(&b);
+	} else if (res.answer.text)
+		print_answer(&res);
+	if (!rc && !res.answer.text)
+		rc = cli_fail("agent", "stopped without an answer (%s): %s", res.stop, res.stop_detail);
+out:
+	cr_provider_chain_free(ch);
+	if (st)
+		cr_corpus_store_release(cp, st);
+	cr_corpus_close(cp);
+	cr_buf_release(&tb);
+	cr_arena_release(&a);
+	return rc;
+}
