@@ -45,12 +45,21 @@ typedef struct run_ctx {
 	FILE *live; /* where steps are printed as they happen; NULL: nowhere */
 } run_ctx;
 
+/* Text from the model or the documents on one line, escaped, cut near max bytes. */
 static void print_oneline(FILE *f, const char *s, size_t max)
 {
-	size_t n = 0;
-	for (const char *p = s; p && *p && n < max; p++, n++)
-		fputc(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p, f);
-	if (s && strlen(s) > max)
+	if (!s)
+		return;
+	size_t n = strlen(s);
+	char *t = cr_strndup(s, n > max ? max : n);
+	if (!t)
+		return;
+	for (char *p = t; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	cli_put(f, t, 0);
+	cr_free(t);
+	if (n > max)
 		fputs("...", f);
 }
 
@@ -67,9 +76,13 @@ static int on_step(void *ctx, const cr_agent_step *s)
 				       "ok", s->ok, "chunks", cli_audit_ids(s->chunk_ids, s->n_chunk_ids))))
 		return 1;
 	if (r->live) {
-		fprintf(r->live, "step %d: %s ", s->i, s->tool);
+		fprintf(r->live, "step %d: ", s->i);
+		print_oneline(r->live, s->tool, 64);
+		fputc(' ', r->live);
 		print_oneline(r->live, s->arguments, 200);
-		fprintf(r->live, "\n        -> %s (%.0f ms)\n", s->result_summary, s->ms);
+		fputs("\n        -> ", r->live);
+		print_oneline(r->live, s->result_summary, 300);
+		fprintf(r->live, " (%.0f ms)\n", s->ms);
 		fflush(r->live);
 	}
 	return 0;
@@ -95,7 +108,9 @@ static int audit_run(cr_corpus *cp, const char *task, const cr_agent_result *res
 static void print_answer(const cr_agent_result *res)
 {
 	const cr_answer *ans = &res->answer;
-	printf("\n%s\n", ans->text);
+	putchar('\n');
+	cli_put(stdout, ans->text, 1);
+	putchar('\n');
 	if (ans->n_citations)
 		printf("\n%s\n", strcmp(ans->lang, "ja") ? "Sources:" : "出典:");
 	for (size_t i = 0; i < ans->n_citations; i++) {
@@ -104,7 +119,8 @@ static void print_answer(const cr_agent_result *res)
 			const cr_source *s = &ans->sources[j];
 			if (s->n != c->n)
 				continue;
-			printf("[%d] %s", c->n, s->doc ? s->doc : "?");
+			printf("[%d] ", c->n);
+			cli_put(stdout, s->doc ? s->doc : "?", 0);
 			cli_print_loc(&s->loc, s->type);
 			printf("\n    \"");
 			print_oneline(stdout, c->quote, 400);
@@ -113,18 +129,6 @@ static void print_answer(const cr_agent_result *res)
 	}
 	for (size_t i = 0; i < ans->n_unverified; i++)
 		printf("%s[%d] removed: %s\n", i ? "" : "\n", ans->unverified[i].n, ans->unverified[i].reason);
-}
-
-static int num_arg(const char *opt, const char *v, long lo, long hi, long *out)
-{
-	char *end;
-	long x = strtol(v, &end, 10);
-	if (!*v || *end || x < lo || x > hi) {
-		fprintf(stderr, "cristal: agent: %s wants a number from %ld to %ld, not '%s'\n", opt, lo, hi, v);
-		return 1;
-	}
-	*out = x;
-	return 0;
 }
 
 int cmd_agent(cr_cli *cli, int argc, char **argv)
@@ -145,7 +149,7 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 	cr_arena_init(&a, 0);
 	cr_agent_scope scope = {0};
 	int json = 0, c, has_scope = 0, rc = 0;
-	long max_steps = 8, max_tokens = 0, timeout = 300, max_fails = 3;
+	int max_steps = 8, max_tokens = 0, timeout = 300, max_fails = 3;
 	const char *provider = NULL, *out_dir = NULL;
 	int allow_write = 0;
 	optind = 1;
@@ -154,32 +158,30 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 		case 'h': usage(stdout); cr_arena_release(&a); return 0;
 		case O_JSON: json = 1; break;
 		case O_PROVIDER: provider = optarg; break;
-		case O_STEPS: rc = num_arg("--max-steps", optarg, 1, 100, &max_steps); break;
-		case O_TOKENS: rc = num_arg("--max-tokens", optarg, 1, 100000000, &max_tokens); break;
-		case O_TIMEOUT: rc = num_arg("--timeout", optarg, 1, 86400, &timeout); break;
-		case O_FAILS: rc = num_arg("--max-failures", optarg, 1, 100, &max_fails); break;
+		case O_STEPS: rc = cli_opt_int("agent", "--max-steps", optarg, 1, 100, &max_steps); break;
+		case O_TOKENS: rc = cli_opt_int("agent", "--max-tokens", optarg, 1, 100000000, &max_tokens); break;
+		case O_TIMEOUT: rc = cli_opt_int("agent", "--timeout", optarg, 1, 86400, &timeout); break;
+		case O_FAILS: rc = cli_opt_int("agent", "--max-failures", optarg, 1, 100, &max_fails); break;
 		case O_SCOPE:
-			if (cr_agent_scope_add(&scope, &a, optarg)) {
-				fprintf(stderr, "cristal: agent: --scope wants a path or type:KIND, not '%s'\n", optarg);
-				rc = 2;
-			}
+			if (cr_agent_scope_add(&scope, &a, optarg))
+				rc = cli_usage_fail("agent", "--scope wants a path or type:KIND, not '%s'", optarg);
 			has_scope = 1;
 			break;
 		case O_WRITE: allow_write = 1; break;
 		case O_OUT: out_dir = optarg; break;
-		default: rc = 2;
+		default: rc = CLI_USAGE;
 		}
 		if (rc) {
-			if (c == '?' || c == 0)
+			if (c == '?')
 				usage(stderr);
 			cr_arena_release(&a);
-			return 2;
+			return CLI_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
 		cr_arena_release(&a);
-		return 2;
+		return CLI_USAGE;
 	}
 	cr_buf tb;
 	cr_buf_init(&tb, 64 << 10);
@@ -215,7 +217,7 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 					"  Add one: cristal provider add NAME --kind openai --url URL --model MODEL --default\n"
 					"       or: cristal provider add NAME --kind local --model MODEL --default\n"
 					"  or name one with --provider NAME.\n");
-			rc = 2;
+			rc = CLI_USAGE;
 			goto out;
 		}
 		if (pe) {
@@ -227,7 +229,7 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 	if (cli_provider_open(cli, st, provider, 1, (double)timeout, &ch, why, sizeof why)) {
 		rc = cli_fail("agent", "%s", why);
 		if (strstr(why, "no provider named"))
-			rc = 2;
+			rc = CLI_USAGE;
 		goto out;
 	}
 	cr_cancel cancel;
