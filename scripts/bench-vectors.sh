@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if ! /usr/bin/python3 -c 'import hnswlib, numpy' 2>/dev/null; then
-	echo "bench-vectors: python3-hnswlib or python3-numpy missing (scripts/install-deps.sh installs them)"
+	echo "bench-vectors: python3-hnswlib or python3-numpy missing (scripts/install-deps.sh --test installs them)"
 	exit 0
 fi
 dir="$out/vectors-$n-$dim-$nq"
