@@ -182,6 +182,8 @@ CR_API cr_err cr_meetings_chart_svg(const cr_meeting *ms, size_t n, cr_buf *b) C
  *                   (chunks, 1-based, inclusive), numbered [n]
  *   list_sources    {prefix, type}: the documents in scope (at most 50)
  *   meeting_actions {path | query}: meetings' decisions and action items
+ *   table_stats     {doc, column, sheet, group_by}: rows, count, sum, mean,
+ *                   min, max of a spreadsheet's or CSV's column (per group)
  *   write_report    {title, markdown}: writes TITLE.md into the report
  *                   directory; only with allow_write, else a tool error
  * Every passage a tool returns gets the next number of the run; the final

@@ -22,10 +22,13 @@
  * name plus a row per candidate (at most 2,000); results sent to the model
  * are capped (passages 1,500 bytes, a result 16 KiB).
  */
+#define _GNU_SOURCE /* memmem */
 #include "agent_int.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PASSAGE_SEND 1500  /* bytes of a passage put in a tool result */
 #define READ_BYTES 8000    /* read_document without a range: parts up to this much text */
@@ -65,13 +68,19 @@ static const char TOOLS_JSON[] =
 	"items (owner, task, due date) of the meetings in a folder or document (path), or among a search's "
 	"results (query).\",\"parameters\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
 	"\"query\":{\"type\":\"string\"}},\"additionalProperties\":false}}},"
+	"{\"type\":\"function\",\"function\":{\"name\":\"table_stats\",\"description\":\"Figures of a "
+	"spreadsheet's or CSV's column: rows, count of numbers, sum, mean, min, max, optionally per value of "
+	"another column (group_by).\",\"parameters\":{\"type\":\"object\",\"properties\":{"
+	"\"doc\":{\"type\":\"string\"},\"sheet\":{\"type\":\"string\"},\"column\":{\"type\":\"string\"},"
+	"\"group_by\":{\"type\":\"string\"}},\"required\":[\"doc\",\"column\"],\"additionalProperties\":false}}},"
 	"{\"type\":\"function\",\"function\":{\"name\":\"write_report\",\"description\":\"Writes a Markdown report "
 	"file (needs the run to allow writing).\",\"parameters\":{\"type\":\"object\",\"properties\":{"
 	"\"title\":{\"type\":\"string\"},\"markdown\":{\"type\":\"string\"}},\"required\":[\"title\",\"markdown\"],"
 	"\"additionalProperties\":false}}}"
 	"]";
 
-static const char *const TOOL_NAMES = "search, read_document, list_sources, meeting_actions, write_report";
+static const char *const TOOL_NAMES =
+	"search, read_document, list_sources, meeting_actions, table_stats, write_report";
 
 const char *cr_agent_tools_json(void) { return TOOLS_JSON; }
 
@@ -422,6 +431,31 @@ static int on_chunk(void *ctx, const cr_chunk_row *ch)
 	return 0;
 }
 
+/* The document a tool names, if the scope and the ACL let the agent see it;
+ * else *refused = 1 and out holds the tool error (the same for a missing
+ * document). On success *s is a catalog connection to give back. */
+static cr_err find_doc(cr_agent_tools *t, cr_arena *a, const char *doc, cr_store **s, cr_doc_row *row, int *refused,
+		       cr_agent_step *out, cr_msg *m)
+{
+	*refused = 0;
+	cr_err e = cr_corpus_store_acquire(t->c, s, m);
+	if (e)
+		return e;
+	const char *name = doc;
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	cr_err fe = cr_store_doc_find_any(*s, a, name, row, NULL);
+	if (fe || !cr_agent_scope_has(t->o.scope, row->name, row->type) || !acl_allows(t->o.who, &row->acl)) {
+		cr_corpus_store_release(t->c, *s);
+		*s = NULL;
+		if (fe && fe != CR_ENOTFOUND)
+			return cr_fail(m, fe, "agent: %s: %s", out->tool, cr_strerror(fe));
+		*refused = 1;
+		return tool_error(a, out, "no document named \"%s\" in this agent's scope", doc);
+	}
+	return CR_OK;
+}
+
 static cr_err do_read(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m)
 {
 	int bad = 0;
@@ -442,20 +476,11 @@ static cr_err do_read(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_ste
 			return tool_error(a, out, "read_document: range end %d is before its start %d", end, start);
 	}
 	cr_store *s;
-	cr_err e = cr_corpus_store_acquire(t->c, &s, m);
-	if (e)
-		return e;
 	cr_doc_row row;
-	const char *name = doc;
-	while (name[0] == '.' && name[1] == '/')
-		name += 2;
-	cr_err fe = cr_store_doc_find_any(s, a, name, &row, NULL);
-	if (fe || !cr_agent_scope_has(t->o.scope, row.name, row.type) || !acl_allows(t->o.who, &row.acl)) {
-		cr_corpus_store_release(t->c, s);
-		if (fe && fe != CR_ENOTFOUND)
-			return cr_fail(m, fe, "agent: read_document: %s", cr_strerror(fe));
-		return tool_error(a, out, "no document named \"%s\" in this agent's scope", doc);
-	}
+	int refused;
+	cr_err e = find_doc(t, a, doc, &s, &row, &refused, out, m);
+	if (e || refused)
+		return e;
 	read_ctx r = {.t = t, .a = a, .start = start, .end = end};
 	e = cr_store_chunks_of_doc(s, row.id, on_chunk, &r, m);
 	cr_corpus_store_release(t->c, s);
@@ -669,6 +694,231 @@ static cr_err do_write(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_st
 	return e || !path ? cr_fail(m, CR_ENOMEM, "agent: out of memory") : CR_OK;
 }
 
+/* ---- table_stats: figures of a spreadsheet's or CSV's column ---------- */
+
+#define GROUPS_MAX 50
+
+typedef struct stat_acc {
+	const char *key;
+	size_t key_len;
+	int64_t rows, n;
+	double sum, min, max;
+} stat_acc;
+
+/* A cell's number: "12,000", "¥12000", "$1,250.50", "15%", "1 200 円"; 0 if none. */
+static int cell_number(const char *v, size_t len, double *out)
+{
+	char buf[64];
+	size_t j = 0;
+	const unsigned char *p = (const unsigned char *)v, *end = p + len;
+	if (len >= 3 && !memcmp(end - 3, "\xe5\x86\x86", 3)) /* 円 */
+		end -= 3;
+	for (; p < end; p++) {
+		if (*p == ',' || *p == ' ' || *p == '$' || *p == '%')
+			continue;
+		if (end - p >= 2 && (!memcmp(p, "\xc2\xa5", 2) || !memcmp(p, "\xc2\xa3", 2))) { /* ¥ £ */
+			p++;
+			continue;
+		}
+		if (end - p >= 3 && !memcmp(p, "\xe2\x82\xac", 3)) { /* € */
+			p += 2;
+			continue;
+		}
+		if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E') ||
+		    j + 1 >= sizeof buf)
+			return 0;
+		buf[j++] = (char)*p;
+	}
+	if (!j)
+		return 0;
+	buf[j] = 0;
+	char *e;
+	double x = strtod(buf, &e);
+	if (*e || x != x || x > 1e300 || x < -1e300)
+		return 0;
+	*out = x;
+	return 1;
+}
+
+static void acc_add(stat_acc *s, int has, double x)
+{
+	s->rows++;
+	if (!has)
+		return;
+	if (!s->n || x < s->min)
+		s->min = x;
+	if (!s->n || x > s->max)
+		s->max = x;
+	s->sum += x;
+	s->n++;
+}
+
+/* The value of cell `col` in a row "A: 1; B: 2" (NULL when absent). */
+static const char *cell_of(const char *row, size_t len, const char *col, size_t *vlen)
+{
+	size_t cl = strlen(col);
+	const char *p = row, *end = row + len;
+	while (p < end) {
+		const char *semi = p;
+		while (semi < end && !(semi[0] == ';' && semi + 1 < end && semi[1] == ' '))
+			semi++;
+		const char *colon = p;
+		while (colon + 1 < semi && !(colon[0] == ':' && colon[1] == ' '))
+			colon++;
+		if (colon + 1 < semi && (size_t)(colon - p) == cl && !strncasecmp(p, col, cl)) {
+			*vlen = (size_t)(semi - colon - 2);
+			return colon + 2;
+		}
+		p = semi + 2;
+	}
+	return NULL;
+}
+
+static cr_err stats_json(cr_buf *b, const stat_acc *s)
+{
+	cr_err e = cr_buf_printf(b, "\"rows\":%lld,\"count\":%lld", (long long)s->rows, (long long)s->n);
+	if (!e && s->n)
+		e = cr_buf_printf(b, ",\"sum\":%.15g,\"mean\":%.15g,\"min\":%.15g,\"max\":%.15g", s->sum, s->sum / (double)s->n,
+				  s->min, s->max);
+	return e;
+}
+
+static cr_err do_table(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m)
+{
+	int bad = 0;
+	const char *doc = arg_str(args, "doc", &bad);
+	const char *sheet = arg_str(args, "sheet", &bad);
+	const char *column = arg_str(args, "column", &bad);
+	const char *group = arg_str(args, "group_by", &bad);
+	if (bad || !doc || !*doc || !column || !*column)
+		return tool_error(a, out, "table_stats needs \"doc\" and \"column\" (strings); \"sheet\" and \"group_by\" are optional strings");
+	cr_store *s;
+	cr_doc_row row;
+	int refused;
+	cr_err e = find_doc(t, a, doc, &s, &row, &refused, out, m);
+	if (e || refused)
+		return e;
+	cr_corpus_store_release(t->c, s);
+	cr_doc_text dt;
+	if ((e = cr_corpus_doc_text(t->c, a, row.id, &dt, m)))
+		return e;
+	stat_acc all = {0};
+	stat_acc *groups = cr_arena_zalloc(a, GROUPS_MAX * sizeof *groups);
+	if (!groups)
+		return cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	size_t n_groups = 0;
+	int more_groups = 0, sheet_seen = 0;
+	const char *first_row = NULL;
+	size_t first_len = 0;
+	for (size_t i = 0; i < dt.n_parts; i++) {
+		const cr_doc_part *pt = &dt.parts[i];
+		if (sheet && (!pt->loc.sheet || strcmp(pt->loc.sheet, sheet)))
+			continue;
+		sheet_seen = 1;
+		const char *p = dt.text + pt->start, *end = p + pt->len;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *le = nl ? nl : end;
+			size_t vl = 0, gl = 0;
+			const char *v = cell_of(p, (size_t)(le - p), column, &vl);
+			if (!first_row && memmem(p, (size_t)(le - p), ": ", 2)) {
+				first_row = p;
+				first_len = (size_t)(le - p);
+			}
+			if (v) {
+				double x = 0;
+				int has = cell_number(v, vl, &x);
+				acc_add(&all, has, x);
+				const char *g = group ? cell_of(p, (size_t)(le - p), group, &gl) : NULL;
+				if (g) {
+					size_t k = 0;
+					while (k < n_groups && !(groups[k].key_len == gl && !memcmp(groups[k].key, g, gl)))
+						k++;
+					if (k == n_groups && n_groups < GROUPS_MAX) {
+						groups[k].key = g;
+						groups[k].key_len = gl;
+						n_groups++;
+					}
+					if (k < n_groups)
+						acc_add(&groups[k], has, x);
+					else
+						more_groups = 1;
+				}
+			}
+			p = le + 1;
+		}
+	}
+	if (sheet && !sheet_seen)
+		return tool_error(a, out, "\"%s\" has no sheet \"%s\"", row.name, sheet);
+	if (!all.rows) {
+		/* name the columns there are, from the first row with cells */
+		char cols[256] = "";
+		size_t cj = 0;
+		for (const char *p = first_row, *end = first_row + first_len; p && p < end && cj + 4 < sizeof cols;) {
+			const char *colon = memmem(p, (size_t)(end - p), ": ", 2);
+			if (!colon)
+				break;
+			size_t l = CR_MIN((size_t)(colon - p), sizeof cols - cj - 4);
+			if (cj)
+				cols[cj++] = ',', cols[cj++] = ' ';
+			memcpy(cols + cj, p, l);
+			cj += l;
+			cols[cj] = 0;
+			const char *semi = memmem(colon, (size_t)(end - colon), "; ", 2);
+			p = semi ? semi + 2 : end;
+		}
+		return tool_error(a, out, "no column \"%s\" in %s%s%s%s", column, row.name, cj ? " (columns: " : "", cols,
+				  cj ? ")" : "");
+	}
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	e = cr_buf_adds(&b, "{\"doc\":");
+	if (!e)
+		e = cr_buf_add_json_str(&b, row.name, strlen(row.name));
+	if (!e && sheet) {
+		e = cr_buf_adds(&b, ",\"sheet\":");
+		if (!e)
+			e = cr_buf_add_json_str(&b, sheet, strlen(sheet));
+	}
+	if (!e)
+		e = cr_buf_adds(&b, ",\"column\":");
+	if (!e)
+		e = cr_buf_add_json_str(&b, column, strlen(column));
+	if (!e)
+		e = cr_buf_addc(&b, ',');
+	if (!e)
+		e = stats_json(&b, &all);
+	if (!e && group) {
+		e = cr_buf_adds(&b, ",\"group_by\":");
+		if (!e)
+			e = cr_buf_add_json_str(&b, group, strlen(group));
+		if (!e)
+			e = cr_buf_adds(&b, ",\"groups\":[");
+		for (size_t k = 0; k < n_groups && !e; k++) {
+			e = cr_buf_adds(&b, k ? ",{\"key\":" : "{\"key\":");
+			if (!e)
+				e = cr_buf_add_json_str(&b, groups[k].key, groups[k].key_len);
+			if (!e)
+				e = cr_buf_addc(&b, ',');
+			if (!e)
+				e = stats_json(&b, &groups[k]);
+			if (!e)
+				e = cr_buf_addc(&b, '}');
+		}
+		if (!e)
+			e = cr_buf_printf(&b, "],\"more_groups\":%s", more_groups ? "true" : "false");
+	}
+	if (!e)
+		e = cr_buf_addc(&b, '}');
+	char summary[200];
+	snprintf(summary, sizeof summary, "%s: %lld rows, %lld numbers, sum %.15g", column, (long long)all.rows,
+		 (long long)all.n, all.sum);
+	if (!e)
+		e = set_result(a, out, 1, b.data, summary);
+	cr_buf_release(&b);
+	return e ? cr_fail(m, e, "agent: table_stats: %s", cr_strerror(e)) : CR_OK;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 typedef cr_err (*tool_fn)(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_step *out, cr_msg *m);
@@ -679,6 +929,7 @@ static const struct {
 	     {"read_document", do_read},
 	     {"list_sources", do_list},
 	     {"meeting_actions", do_meetings},
+	     {"table_stats", do_table},
 	     {"write_report", do_write}};
 
 /* 1 when this call was made before; else remembers it (-1: out of memory). */

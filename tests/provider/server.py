@@ -48,7 +48,7 @@ ANSWER = ("Travel above 3 nights needs the approval of a director [1]. "
           "The company pays for first-class flights on every trip [2].")
 
 
-TOOL_NAMES = {"search", "read_document", "list_sources", "meeting_actions", "write_report"}
+TOOL_NAMES = {"search", "read_document", "list_sources", "meeting_actions", "table_stats", "write_report"}
 
 
 class CheckFailed(Exception):

@@ -45,6 +45,8 @@ static int setup(void **st)
 	assert_int_equal(mkdir(p, 0755), 0);
 	write_file("public/travel.md", "# Travel\n\nTravel above 3 nights needs the approval of a director.\n");
 	write_file("public/kingfisher.txt", "The kingfisher report lists river birds and their travel.\n");
+	write_file("public/budget.csv", "Team,Quarter,Cost\nsales,Q1,\"12,000\"\nsales,Q2,8000\nops,Q1,¥500\n"
+					 "ops,Q2,n/a\nlab,Q1,1500.5\n");
 	write_file("hr/salaries.md", "# Salaries\n\nSalary band E3 pays 9,000,000 yen; travel allowances too.\n");
 	cr_msg m = {{0}};
 	assert_int_equal(cr_corpus_open(data, 1, &corpus, &m), CR_OK);
@@ -52,7 +54,7 @@ static int setup(void **st)
 	cr_ingest_opts o = cr_ingest_opts_default();
 	cr_ingest_report rep;
 	assert_int_equal(cr_corpus_ingest(corpus, paths, 1, &o, &rep, &m), CR_OK);
-	assert_int_equal(rep.ingested, 3);
+	assert_int_equal(rep.ingested, 4);
 	return 0;
 }
 
@@ -175,7 +177,10 @@ static void test_scope(void **st)
 			       "director"));
 	json_decref(j);
 	j = run(t, &a, "list_sources", "{}", &s);
-	assert_int_equal(json_array_size(json_object_get(j, "documents")), 2);
+	assert_int_equal(json_array_size(json_object_get(j, "documents")), 3);
+	json_decref(j);
+	j = run(t, &a, "list_sources", "{\"type\": \"csv\"}", &s);
+	assert_int_equal(json_array_size(json_object_get(j, "documents")), 1);
 	json_decref(j);
 	j = run(t, &a, "list_sources", "{\"prefix\": \"docs/hr\"}", &s);
 	assert_int_equal(json_array_size(json_object_get(j, "documents")), 0);
@@ -224,14 +229,63 @@ static void test_write_report(void **st)
 	cr_arena_release(&a);
 }
 
+static double num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	assert_true(json_is_number(v));
+	return json_number_value(v);
+}
+
+static void test_table_stats(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_agent_tools *t;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_agent_tools_new(corpus, NULL, &a, &t, &m), CR_OK);
+	cr_agent_step s;
+	json_t *j = run(t, &a, "table_stats", "{\"doc\": \"docs/public/budget.csv\", \"column\": \"cost\", \"group_by\": \"Team\"}", &s);
+	assert_int_equal(s.ok, 1);
+	assert_int_equal((int)num(j, "rows"), 5);
+	assert_int_equal((int)num(j, "count"), 4); /* "n/a" is no number */
+	assert_true(num(j, "sum") == 22000.5);
+	assert_true(num(j, "min") == 500 && num(j, "max") == 12000);
+	assert_true(num(j, "mean") == 22000.5 / 4);
+	json_t *g = json_object_get(j, "groups");
+	assert_int_equal(json_array_size(g), 3);
+	json_t *sales = json_array_get(g, 0);
+	assert_string_equal(json_string_value(json_object_get(sales, "key")), "sales");
+	assert_true(num(sales, "sum") == 20000 && num(sales, "count") == 2);
+	json_t *ops = json_array_get(g, 1);
+	assert_int_equal((int)num(ops, "rows"), 2);
+	assert_int_equal((int)num(ops, "count"), 1);
+	json_decref(j);
+	assert_error(run(t, &a, "table_stats", "{\"doc\": \"docs/public/budget.csv\", \"column\": \"Price\"}", &s),
+		     "no column \"Price\" in docs/public/budget.csv (columns: Team, Quarter, Cost)");
+	assert_error(run(t, &a, "table_stats", "{\"doc\": \"docs/public/budget.csv\", \"column\": \"Cost\", \"sheet\": \"X\"}", &s),
+		     "no sheet");
+	assert_error(run(t, &a, "table_stats", "{\"doc\": \"docs/public/budget.csv\"}", &s), "needs \"doc\" and \"column\"");
+	cr_agent_tools_free(t);
+	/* out of scope: refused like a missing document */
+	cr_agent_scope sc = {0};
+	assert_int_equal(cr_agent_scope_add(&sc, &a, "docs/hr"), CR_OK);
+	cr_agent_opts o = {.scope = &sc};
+	assert_int_equal(cr_agent_tools_new(corpus, &o, &a, &t, &m), CR_OK);
+	assert_error(run(t, &a, "table_stats", "{\"doc\": \"docs/public/budget.csv\", \"column\": \"Cost\"}", &s),
+		     "in this agent's scope");
+	cr_agent_tools_free(t);
+	cr_arena_release(&a);
+}
+
 static void test_tools_json(void **st)
 {
 	(void)st;
 	json_t *j = json_loads(cr_agent_tools_json(), 0, NULL);
 	assert_non_null(j);
-	const char *want[] = {"search", "read_document", "list_sources", "meeting_actions", "write_report"};
-	assert_int_equal(json_array_size(j), 5);
-	for (size_t i = 0; i < 5; i++) {
+	const char *want[] = {"search", "read_document", "list_sources", "meeting_actions", "table_stats", "write_report"};
+	assert_int_equal(json_array_size(j), 6);
+	for (size_t i = 0; i < 6; i++) {
 		json_t *fn = json_object_get(json_array_get(j, i), "function");
 		assert_string_equal(json_string_value(json_object_get(fn, "name")), want[i]);
 		assert_true(json_is_object(json_object_get(fn, "parameters")));
@@ -246,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_bad_calls),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_write_report),
+		cmocka_unit_test(test_table_stats),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
