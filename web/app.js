@@ -1,0 +1,347 @@
+// app.js — Cristal's web UI: chat with streamed answers whose citations open
+// the cited passage, highlighted; search with filters; the sources list.
+// Plain DOM, no dependencies; every text from the server is inserted as
+// text (never as HTML).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const k of kids) if (k !== null && k !== undefined) e.append(k);
+  return e;
+}
+
+// ---- API calls: the token, when the server asks for one -------------------
+
+function call(url, opts = {}) {
+  const tok = localStorage.getItem("cristal.token");
+  opts.headers = Object.assign({}, opts.headers || {}, tok ? { Authorization: "Bearer " + tok } : {});
+  return fetch(url, opts).then((resp) => {
+    if (resp.status === 401) $("login").hidden = false;
+    return resp;
+  });
+}
+
+$("login-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const tok = $("token").value.trim();
+  if (!tok) return;
+  localStorage.setItem("cristal.token", tok);
+  $("token").value = "";
+  $("login").hidden = true;
+  sourcesLoaded = false;
+  sourcesNext = 0;
+  sourcesCount = 0;
+  $("sources-body").replaceChildren();
+  route();
+});
+
+// ---- views -----------------------------------------------------------------
+
+const VIEWS = ["chat", "search", "sources"];
+function route() {
+  const v = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "chat";
+  for (const name of VIEWS) {
+    $("view-" + name).hidden = name !== v;
+    $("tab-" + name).setAttribute("aria-selected", String(name === v));
+  }
+  if (v === "sources" && !sourcesLoaded) loadSources();
+  if (v === "chat") $("question").focus();
+}
+window.addEventListener("hashchange", route);
+
+// ---- locations -------------------------------------------------------------
+
+function fmtTime(s) {
+  s = Math.floor(s);
+  const h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, x = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${x}` : `${m}:${x}`;
+}
+
+function locText(loc) {
+  if (!loc) return "";
+  const p = [];
+  if (loc.page) p.push(t("loc.page", { v: loc.page }));
+  if (loc.slide) p.push(t("loc.slide", { v: loc.slide }));
+  if (loc.sheet) p.push(t("loc.sheet", { v: loc.sheet }));
+  if (loc.line) {
+    const rows = !!loc.sheet;
+    if (loc.line_end && loc.line_end > loc.line) p.push(t(rows ? "loc.rows" : "loc.lines", { a: loc.line, b: loc.line_end }));
+    else p.push(t(rows ? "loc.row" : "loc.line", { v: loc.line }));
+  }
+  if (loc.speaker) p.push(loc.speaker);
+  if (typeof loc.time === "number") p.push(t("loc.at", { v: fmtTime(loc.time) }));
+  return p.join(", ");
+}
+
+const LOC_KEYS = ["page", "slide", "sheet", "line", "line_end", "speaker", "time", "symbol"];
+function sameLoc(a, b) {
+  return LOC_KEYS.every((k) => (a[k] ?? null) === (b[k] ?? null));
+}
+
+// Text with «marked» terms as <mark> elements.
+function marked(text) {
+  const frag = document.createDocumentFragment();
+  const parts = String(text || "").split(/«([^»]*)»/);
+  parts.forEach((s, i) => frag.append(i % 2 ? el("mark", { text: s }) : document.createTextNode(s)));
+  return frag;
+}
+
+// ---- server-sent events over fetch ------------------------------------------
+
+async function* readEvents(resp) {
+  const reader = resp.body.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    let cut;
+    while ((cut = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      let event = "message", data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) event = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (data) yield { event, data: JSON.parse(data) };
+    }
+  }
+}
+
+// ---- chat ------------------------------------------------------------------
+
+function answerText(ans, onCite) {
+  const p = el("p", { class: "answer-text" });
+  const cited = new Set(ans.citations.map((c) => c.n));
+  for (const [i, s] of ans.answer.split(/\[(\d+)\]/).entries()) {
+    if (i % 2 === 0) p.append(s);
+    else if (cited.has(Number(s)))
+      p.append(el("button", { type: "button", class: "cite", "data-n": s, onclick: () => onCite(Number(s)),
+        "aria-label": `${t("chat.sources")} ${s}` }, `[${s}]`));
+    else p.append(`[${s}]`);
+  }
+  return p;
+}
+
+function renderAnswer(box, ans) {
+  box.replaceChildren();
+  const open = (n) => {
+    const c = ans.citations.find((x) => x.n === n);
+    if (c) openDoc(c.doc, c.location, c.quote);
+  };
+  box.append(answerText(ans, open));
+  if (ans.citations.length) {
+    const list = el("ol", { class: "cites" });
+    for (const c of ans.citations) {
+      list.append(el("li", {},
+        el("button", { type: "button", class: "cite-src", onclick: () => open(c.n) },
+          el("span", { class: "n", text: `[${c.n}]` }), " ",
+          el("span", { class: "doc", text: c.doc }),
+          c.location && locText(c.location) ? el("span", { class: "loc", text: " · " + locText(c.location) }) : null),
+        c.quote ? el("q", { text: c.quote }) : null));
+    }
+    box.append(el("p", { class: "cites-head", text: t("chat.sources") }), list);
+  }
+  if (ans.unverified && ans.unverified.length) {
+    const list = el("ul", { class: "unverified" });
+    for (const u of ans.unverified) list.append(el("li", { text: `[${u.n}] ${u.reason}` }));
+    box.append(el("p", { class: "cites-head", text: t("chat.unverified") }), list);
+  }
+  box.append(el("p", { class: "mode", text: ans.mode === "extractive" ? t("chat.mode.extractive")
+    : `${t("chat.mode.model")} ${ans.mode.replace(/^model:/, "")}` }));
+}
+
+async function ask(question) {
+  $("chat-hint")?.remove();
+  const msgs = $("messages");
+  msgs.append(el("div", { class: "msg user" }, el("p", { text: question })));
+  const box = el("div", { class: "msg bot", "aria-busy": "true" }, el("p", { class: "thinking", text: t("chat.thinking") }));
+  msgs.append(box);
+  box.scrollIntoView({ block: "end" });
+  let live = null;
+  try {
+    const resp = await call("/api/ask", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ question, stream: true }),
+    });
+    if (!resp.ok) throw new Error((await resp.json()).error.message);
+    for await (const { event, data } of readEvents(resp)) {
+      if (event === "delta") {
+        if (!live) {
+          live = el("p", { class: "answer-text streaming" });
+          box.replaceChildren(live);
+        }
+        live.append(data.text);
+      } else if (event === "answer") {
+        renderAnswer(box, data);
+      } else if (event === "error") {
+        throw new Error(data.error.message);
+      }
+      box.scrollIntoView({ block: "end" });
+    }
+  } catch (err) {
+    box.replaceChildren(el("p", { class: "error", text: `${t("chat.error")}: ${err.message}` }));
+  }
+  box.removeAttribute("aria-busy");
+}
+
+$("ask-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const q = $("question").value.trim();
+  if (!q) return;
+  $("question").value = "";
+  ask(q);
+});
+$("question").addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+    ev.preventDefault();
+    $("ask-form").requestSubmit();
+  }
+});
+
+// ---- the passage viewer ----------------------------------------------------
+
+function highlight(node, needle) {
+  const text = node.textContent;
+  const at = needle ? text.indexOf(needle) : -1;
+  if (at < 0) return null;
+  const m = el("mark", { class: "cited", id: "cited", text: needle });
+  node.replaceChildren(text.slice(0, at), m, text.slice(at + needle.length));
+  return m;
+}
+
+async function openDoc(name, loc, quote, terms) {
+  const v = $("viewer"), body = $("viewer-body");
+  v.hidden = false;
+  $("viewer-title").textContent = name;
+  $("viewer-meta").textContent = t("viewer.loading");
+  body.replaceChildren();
+  let doc;
+  try {
+    const resp = await call("/api/documents/" + encodeURIComponent(name));
+    doc = await resp.json();
+    if (!resp.ok) throw new Error(doc.error.message);
+  } catch (err) {
+    $("viewer-meta").textContent = `${t("chat.error")}: ${err.message}`;
+    return;
+  }
+  $("viewer-title").textContent = doc.title || doc.doc;
+  $("viewer-meta").textContent = [doc.doc, doc.type].filter(Boolean).join(" · ");
+  const sections = doc.sections || [{ text: doc.text }];
+  let target = null, targetText = null;
+  for (const s of sections) {
+    const here = loc && sameLoc(s, loc);
+    const txt = el("div", { class: "text", text: s.text });
+    const sec = el("section", { class: "passage" + (here ? " at" : "") },
+      locText(s) ? el("p", { class: "loc", text: locText(s) }) : null, txt);
+    body.append(sec);
+    // the cited section: at the citation's location, holding the quote
+    if (here && (!target || (quote && s.text.includes(quote) && !target.textContent.includes(quote)))) {
+      target = sec;
+      targetText = txt;
+    }
+  }
+  if (!target && quote) {
+    for (const sec of body.querySelectorAll(".passage"))
+      if (sec.textContent.includes(quote)) { target = sec; targetText = sec.querySelector(".text"); break; }
+  }
+  if (target) {
+    target.classList.add("cited-section");
+    target.setAttribute("aria-label", t("viewer.cited"));
+    const m = highlight(targetText, quote);
+    for (const term of terms || []) if (!m) highlightTerm(targetText, term);
+    (m || target).scrollIntoView({ block: "center" });
+  }
+}
+
+function highlightTerm(node, term) {
+  if (!term) return;
+  const text = node.textContent, at = text.toLowerCase().indexOf(term.toLowerCase());
+  if (at < 0 || node.querySelector("mark")) return;
+  node.replaceChildren(text.slice(0, at), el("mark", { text: text.slice(at, at + term.length) }), text.slice(at + term.length));
+}
+
+$("viewer-close").addEventListener("click", () => { $("viewer").hidden = true; });
+document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") $("viewer").hidden = true; });
+
+// ---- search ------------------------------------------------------------------
+
+$("search-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const p = new URLSearchParams({ q: $("q").value, k: "20" });
+  if ($("f-type").value) p.set("type", $("f-type").value);
+  if ($("f-path").value.trim()) p.set("path", $("f-path").value.trim());
+  if ($("f-from").value) p.set("from", $("f-from").value);
+  if ($("f-to").value) p.set("to", $("f-to").value);
+  const list = $("results");
+  list.replaceChildren();
+  $("search-status").textContent = "…";
+  try {
+    const resp = await call("/api/search?" + p);
+    const r = await resp.json();
+    if (!resp.ok) throw new Error(r.error.message);
+    $("search-status").textContent = r.results.length ? t(r.results.length === 1 ? "search.count1" : "search.count", { n: r.results.length }) : t("search.none");
+    for (const x of r.results) {
+      const loc = {};
+      for (const k of LOC_KEYS) if (k in x) loc[k] = x[k];
+      const terms = [...String(x.snippet || "").matchAll(/«([^»]*)»/g)].map((m) => m[1]);
+      list.append(el("li", { class: "result" },
+        el("button", { type: "button", class: "result-doc", onclick: () => openDoc(x.doc, loc, null, terms) },
+          el("span", { class: "doc", text: x.doc })),
+        el("span", { class: "loc", text: [locText(loc), x.type, `${t("search.score")} ${x.score.toFixed(2)}`].filter(Boolean).join(" · ") }),
+        x.title ? el("p", { class: "title", text: x.title }) : null,
+        el("p", { class: "snippet" }, marked(x.snippet))));
+    }
+  } catch (err) {
+    $("search-status").textContent = `${t("chat.error")}: ${err.message}`;
+  }
+});
+
+// ---- sources ------------------------------------------------------------------
+
+let sourcesLoaded = false, sourcesNext = 0, sourcesCount = 0;
+function fmtSize(n) {
+  return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MB" : n >= 1024 ? (n / 1024).toFixed(1) + " KB" : n + " B";
+}
+async function loadSources() {
+  sourcesLoaded = true;
+  try {
+    const resp = await call(`/api/documents?limit=100&after=${sourcesNext}`);
+    const r = await resp.json();
+    if (!resp.ok) throw new Error(r.error.message);
+    for (const d of r.documents) {
+      sourcesCount++;
+      $("sources-body").append(el("tr", {},
+        el("td", {}, el("button", { type: "button", class: "link", onclick: () => openDoc(d.name) }, d.name)),
+        el("td", { text: d.title || "" }), el("td", { text: d.type || "" }),
+        el("td", { class: "num", text: String(d.chunks) }), el("td", { class: "num", text: fmtSize(d.size) })));
+    }
+    sourcesNext = r.next;
+    $("sources-more").hidden = r.next === null;
+    $("sources-status").textContent = t("sources.count", { n: sourcesCount });
+  } catch (err) {
+    $("sources-status").textContent = `${t("chat.error")}: ${err.message}`;
+  }
+}
+$("sources-more").addEventListener("click", loadSources);
+
+// ---- start -------------------------------------------------------------------
+
+$("lang").addEventListener("change", (ev) => applyLang(ev.target.value, true));
+document.addEventListener("langchange", () => {
+  if (sourcesLoaded) $("sources-status").textContent = t("sources.count", { n: sourcesCount });
+});
+applyLang(LANG, false);
+route();

@@ -1,0 +1,73 @@
+// i18n.js — the interface's strings in English and Japanese. The language
+// follows the browser (navigator.languages) until the user picks one, which
+// is remembered (localStorage "cristal.lang").
+"use strict";
+const STRINGS = {
+  en: {
+    "tab.chat": "Chat", "tab.search": "Search", "tab.sources": "Sources", "lang.label": "Language",
+    "chat.hint": "Ask a question about your documents. Answers cite their sources; click a citation to read the passage.",
+    "chat.label": "Question", "chat.placeholder": "Ask a question…", "chat.send": "Ask",
+    "chat.thinking": "Searching the documents…", "chat.sources": "Sources", "chat.unverified": "Removed citations",
+    "chat.notfound": "Nothing in the documents answers this.", "chat.error": "Error",
+    "chat.mode.extractive": "extractive answer (no model)", "chat.mode.model": "answered by",
+    "search.query": "Search", "search.placeholder": "words, \"phrases\", prefix*", "search.type": "Type",
+    "search.any": "Any", "search.path": "Path", "search.from": "From", "search.to": "To", "search.go": "Search",
+    "search.none": "No results.", "search.count": "{n} results", "search.count1": "1 result", "search.score": "score",
+    "sources.name": "Document", "sources.title": "Title", "sources.type": "Type", "sources.chunks": "Chunks",
+    "sources.size": "Size", "sources.more": "More", "sources.count": "{n} documents",
+    "login.title": "This server needs an access token", "login.help": "Ask an administrator for one (cristal token create --user NAME).",
+    "login.token": "Token", "login.save": "Use this token",
+    "viewer.close": "Close", "viewer.cited": "Cited passage", "viewer.loading": "Loading…",
+    "loc.page": "page {v}", "loc.slide": "slide {v}", "loc.sheet": "sheet {v}", "loc.line": "line {v}",
+    "loc.lines": "lines {a}–{b}", "loc.rows": "rows {a}–{b}", "loc.row": "row {v}", "loc.at": "at {v}",
+  },
+  ja: {
+    "tab.chat": "チャット", "tab.search": "検索", "tab.sources": "資料", "lang.label": "言語",
+    "chat.hint": "資料について質問してください。回答には出典が付きます。出典をクリックすると該当箇所を表示します。",
+    "chat.label": "質問", "chat.placeholder": "質問を入力…", "chat.send": "質問する",
+    "chat.thinking": "資料を検索しています…", "chat.sources": "出典", "chat.unverified": "削除された引用",
+    "chat.notfound": "資料にはこの質問に答える記述がありません。", "chat.error": "エラー",
+    "chat.mode.extractive": "抽出型の回答（モデルなし）", "chat.mode.model": "回答モデル",
+    "search.query": "検索語", "search.placeholder": "単語、\"フレーズ\"、前方一致*", "search.type": "種類",
+    "search.any": "すべて", "search.path": "パス", "search.from": "開始日", "search.to": "終了日", "search.go": "検索",
+    "search.none": "結果はありません。", "search.count": "{n} 件", "search.count1": "1 件", "search.score": "スコア",
+    "sources.name": "資料", "sources.title": "タイトル", "sources.type": "種類", "sources.chunks": "チャンク",
+    "sources.size": "サイズ", "sources.more": "さらに表示", "sources.count": "{n} 件の資料",
+    "login.title": "このサーバーにはアクセストークンが必要です", "login.help": "管理者に発行を依頼してください（cristal token create --user NAME）。",
+    "login.token": "トークン", "login.save": "このトークンを使う",
+    "viewer.close": "閉じる", "viewer.cited": "引用箇所", "viewer.loading": "読み込み中…",
+    "loc.page": "{v} ページ", "loc.slide": "スライド {v}", "loc.sheet": "シート {v}", "loc.line": "{v} 行目",
+    "loc.lines": "{a}–{b} 行目", "loc.rows": "{a}–{b} 行", "loc.row": "{v} 行", "loc.at": "{v}",
+  },
+};
+
+function pickLang() {
+  const saved = localStorage.getItem("cristal.lang");
+  if (saved && STRINGS[saved]) return saved;
+  for (const l of navigator.languages || [navigator.language || "en"]) {
+    const base = String(l).toLowerCase().split("-")[0];
+    if (STRINGS[base]) return base;
+  }
+  return "en";
+}
+
+let LANG = pickLang();
+
+function t(key, vars) {
+  let s = (STRINGS[LANG] && STRINGS[LANG][key]) || STRINGS.en[key] || key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.replaceAll("{" + k + "}", String(v));
+  return s;
+}
+
+function applyLang(lang, remember) {
+  if (!STRINGS[lang]) return;
+  LANG = lang;
+  if (remember) localStorage.setItem("cristal.lang", lang);
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));
+  const sel = document.getElementById("lang");
+  if (sel) sel.value = lang;
+  document.dispatchEvent(new CustomEvent("langchange"));
+}
