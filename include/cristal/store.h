@@ -319,6 +319,63 @@ typedef int (*cr_store_audit_fn)(void *ctx, const cr_audit_row *r);
 CR_API cr_err cr_store_audit_list(cr_store *s, int64_t from_seq, int64_t since_time, cr_store_audit_fn fn,
 				  void *ctx, cr_msg *m) CR_NODISCARD;
 
+/*
+ * -- users, groups and API tokens (store/user.c; schema v6) --
+ * A user has a unique name, a role ("admin", "member", "auditor"), one
+ * tenant (by name; "default" is tenant 0, others are created on first use)
+ * and any number of groups (by name, created on first use); the ids are
+ * what document ACLs and cr_principal hold. pw_hash is an argon2id string
+ * (auth.h), NULL when the user has no password. A token row holds only the
+ * SHA-256 of the token (auth.h makes and checks tokens); expires is unix
+ * seconds (0: never).
+ */
+typedef struct cr_user_row {
+	int64_t id;
+	const char *name;
+	const char *role;
+	const char *tenant;           /* NULL on put: "default" */
+	uint32_t tenant_id;           /* filled on get */
+	const char *const *groups;    /* names */
+	const uint32_t *group_ids;    /* filled on get */
+	uint32_t n_groups;
+	const char *pw_hash;
+	int64_t created;              /* unix seconds; 0 on put: now */
+} cr_user_row;
+/* Adds a user: CR_EEXIST if the name is taken, CR_EINVAL for a bad name
+ * or role. */
+CR_API cr_err cr_store_user_put(cr_store *s, const cr_user_row *r, cr_msg *m) CR_NODISCARD;
+/* By name (id 0) or by id (name NULL); CR_ENOTFOUND if absent. Strings and
+ * arrays live in arena a. */
+CR_API cr_err cr_store_user_get(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_user_row *out,
+				cr_msg *m) CR_NODISCARD;
+/* Deletes a user and its tokens; CR_ENOTFOUND if absent. */
+CR_API cr_err cr_store_user_del(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_user_set_password(cr_store *s, const char *name, const char *pw_hash, cr_msg *m) CR_NODISCARD;
+/* Every user, in order of addition (rows valid during the call; arena a
+ * is used for them and may be reset by the caller between calls). */
+typedef int (*cr_store_user_fn)(void *ctx, const cr_user_row *r);
+CR_API cr_err cr_store_user_list(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_user_count(cr_store *s, int64_t *n, cr_msg *m) CR_NODISCARD;
+
+typedef struct cr_token_row {
+	int64_t id;
+	int64_t user_id;
+	const char *user;    /* the user's name (filled on get and list) */
+	const char *label;   /* may be NULL */
+	const char *hash;    /* SHA-256 hex of the token */
+	int64_t created;     /* unix seconds; 0 on put: now */
+	int64_t expires;     /* unix seconds; 0: never */
+	int revoked;
+} cr_token_row;
+CR_API cr_err cr_store_token_put(cr_store *s, const cr_token_row *r, int64_t *id, cr_msg *m) CR_NODISCARD;
+/* By hash; CR_ENOTFOUND if absent (revoked and expired rows are found:
+ * the caller decides). */
+CR_API cr_err cr_store_token_find(cr_store *s, cr_arena *a, const char *hash, cr_token_row *out, cr_msg *m) CR_NODISCARD;
+typedef int (*cr_store_token_fn)(void *ctx, const cr_token_row *r);
+CR_API cr_err cr_store_token_list(cr_store *s, cr_store_token_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+/* CR_ENOTFOUND if no such token. */
+CR_API cr_err cr_store_token_revoke(cr_store *s, int64_t id, cr_msg *m) CR_NODISCARD;
+
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
 

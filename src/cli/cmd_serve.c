@@ -3,10 +3,13 @@
  * over the data directory until SIGINT or SIGTERM, which stop it
  * gracefully (no new connections, streams given a few seconds, then cut
  * with a final error event). Prints the URL on standard output once it
- * listens. With no users configured it listens on loopback addresses only.
+ * listens. With no users configured it listens on loopback addresses only
+ * (and says so); once users exist (cristal user add), API requests need a
+ * token (cristal token create) and any address may be given.
  */
 #include "cli.h"
 #include "cristal/server.h"
+#include "cristal/store.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -75,10 +78,6 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_fail("serve", "unexpected argument '%s'", argv[optind]);
-	if (!loopback(cfg.listen))
-		return cli_fail("serve", "no users are configured, so the server listens on loopback addresses only "
-					 "(127.0.0.1, [::1]); '%s' is not one",
-				cfg.listen);
 	cr_msg m = {{0}};
 	cr_err e = cr_provider_global_init(&m);
 	if (e)
@@ -86,6 +85,19 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 	cr_corpus *cp;
 	if ((e = cr_corpus_open(cli->data_dir, 0, &cp, &m)))
 		return cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
+	/* with no users there is no authentication: loopback only */
+	int64_t n_users = 0;
+	if ((e = cr_store_user_count(cr_corpus_store(cp), &n_users, &m))) {
+		cr_corpus_close(cp);
+		return cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
+	}
+	if (!n_users && !loopback(cfg.listen)) {
+		cr_corpus_close(cp);
+		return cli_fail("serve", "no users are configured, so the server listens on loopback addresses only "
+					 "(127.0.0.1, [::1]); '%s' is not one (cristal user add NAME, then cristal "
+					 "token create --user NAME)",
+				cfg.listen);
+	}
 	cfg.key = env_key;
 	cfg.data_dir = cli->data_dir;
 	cr_server *s;
@@ -100,7 +112,12 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	printf("cristal: serving %s at %s/ (loopback only: no users are configured)\n", cli->data_dir, cr_server_url(s));
+	if (n_users)
+		printf("cristal: serving %s at %s/ (%lld users: API requests need a token)\n", cli->data_dir,
+		       cr_server_url(s), (long long)n_users);
+	else
+		printf("cristal: serving %s at %s/ (loopback only: no users are configured)\n", cli->data_dir,
+		       cr_server_url(s));
 	fflush(stdout);
 	int rc = 0;
 	if ((e = cr_server_run(s, &m)))

@@ -29,6 +29,8 @@ static const struct {
 	{"stats", cmd_stats, "the catalog's and index's figures"},
 	{"shell", cmd_shell, "interactive search over the data directory"},
 	{"serve", cmd_serve, "serve the web UI, REST and OpenAI-compatible APIs over HTTP"},
+	{"user", cmd_user, "server users: add NAME [--role R] [--group G]... [--tenant T] | list | rm | passwd"},
+	{"token", cmd_token, "API tokens: create --user NAME [--label L] [--expires DAYS] | list | revoke ID"},
 	{"model", cmd_model, "model add PATH [--name N] | list | rm NAME"},
 	{"generate", cmd_generate, "generate text with a local GGUF model"},
 	{"tokenize", cmd_tokenize, "token ids of a text under a model's tokenizer"},

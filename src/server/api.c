@@ -53,6 +53,30 @@ enum MHD_Result srv_handle_readyz(srv_req *r)
 	return ok;
 }
 
+/* Who the request runs as: {"user": null} for the local operator. */
+enum MHD_Result srv_handle_me(srv_req *r)
+{
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	cr_err e;
+	if (!r->ctx.user)
+		e = cr_buf_adds(&b, "{\"user\":null,\"role\":\"admin\",\"tenant\":0,\"groups\":[],\"auth\":false}\n");
+	else {
+		e = cr_buf_adds(&b, "{\"user\":");
+		if (!e)
+			e = cr_buf_add_json_str(&b, r->ctx.user, strlen(r->ctx.user));
+		if (!e)
+			e = cr_buf_printf(&b, ",\"role\":\"%s\",\"tenant\":%u,\"groups\":[", r->ctx.role, r->ctx.tenant);
+		for (uint32_t i = 0; i < r->ctx.n_groups && !e; i++)
+			e = cr_buf_printf(&b, "%s%u", i ? "," : "", r->ctx.groups[i]);
+		if (!e)
+			e = cr_buf_adds(&b, "],\"auth\":true}\n");
+	}
+	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, 200, &b);
+	cr_buf_release(&b);
+	return ok;
+}
+
 /* ---- search -------------------------------------------------------------- */
 
 enum MHD_Result srv_handle_search(srv_req *r)
@@ -277,6 +301,26 @@ enum MHD_Result srv_handle_ask(srv_req *r)
 	return ok;
 }
 
+/* Whether who may see a document with this ACL: the index's rule (index.h
+ * cr_principal): same tenant, and owned by the user, sharing a group, or
+ * with neither owner nor groups. NULL who sees everything. */
+static int acl_allows(const cr_principal *who, const cr_acl *acl)
+{
+	if (!who)
+		return 1;
+	if (acl->tenant != who->tenant || acl->classification > who->max_classification)
+		return 0;
+	if (!acl->owner && !acl->n_groups)
+		return 1;
+	if (acl->owner && acl->owner == who->user)
+		return 1;
+	for (uint32_t i = 0; i < acl->n_groups; i++)
+		for (uint32_t j = 0; j < who->n_groups; j++)
+			if (acl->groups[i] == who->groups[j])
+				return 1;
+	return 0;
+}
+
 /* ---- documents ------------------------------------------------------------ */
 
 typedef struct list_ctx {
@@ -320,14 +364,16 @@ enum MHD_Result srv_handle_docs(srv_req *r)
 	cr_buf b;
 	cr_buf_init(&b, 0);
 	e = cr_store_docs_after(st, after, collect_id, &l, &m);
-	size_t shown = CR_MIN(l.n, (size_t)limit);
+	size_t shown = CR_MIN(l.n, (size_t)limit), shown_any = 0;
 	if (!e)
 		e = cr_buf_adds(&b, "{\"documents\":[");
 	for (size_t i = 0; i < shown && !e; i++) {
 		cr_doc_row d;
 		if ((e = cr_store_doc_get(st, &r->arena, l.ids[i], &d, &m)))
 			break;
-		e = cr_buf_printf(&b, "%s{\"id\":%lld", i ? "," : "", (long long)d.id);
+		if (!acl_allows(r->ctx.who, &d.acl))
+			continue;
+		e = cr_buf_printf(&b, "%s{\"id\":%lld", shown_any++ ? "," : "", (long long)d.id);
 		if (!e)
 			e = kstr(&b, "name", d.name);
 		if (!e)
@@ -365,7 +411,7 @@ enum MHD_Result srv_handle_doc(srv_req *r)
 	else
 		e = cr_store_doc_find_any(st, &r->arena, key, &d, &m);
 	cr_corpus_store_release(r->s->corpus, st);
-	if (e == CR_ENOTFOUND)
+	if (e == CR_ENOTFOUND || (!e && !acl_allows(r->ctx.who, &d.acl)))
 		return srv_error(r, 404, NULL, "no document %s", key);
 	if (e)
 		return srv_error_err(r, e, &m);

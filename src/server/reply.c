@@ -56,6 +56,8 @@ enum MHD_Result srv_reply(srv_req *r, unsigned status, const char *type, const c
 	MHD_add_response_header(res, "Content-Type", type);
 	MHD_add_response_header(res, "Cache-Control", "no-store");
 	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
+	if (status == 401)
+		MHD_add_response_header(res, "WWW-Authenticate", "Bearer realm=\"cristal\"");
 	enum MHD_Result ok = MHD_queue_response(r->conn, status, res);
 	MHD_destroy_response(res);
 	r->status = status;

@@ -27,21 +27,22 @@
 #define DROP_MAX ((size_t)64 << 20) /* body bytes read and dropped after the cap */
 
 const srv_route srv_routes[] = {
-	{"GET", "/healthz", "healthz", srv_handle_healthz, 0},
-	{"GET", "/readyz", "readyz", srv_handle_readyz, 0},
-	{"GET", "/metrics", "metrics", srv_handle_metrics, 0},
-	{"GET", "/api/openapi.json", "openapi", srv_handle_openapi, 0},
-	{"GET", "/api/search", "search", srv_handle_search, 0},
-	{"POST", "/api/ask", "ask", srv_handle_ask, 1},
-	{"GET", "/api/documents", "documents", srv_handle_docs, 0},
-	{"GET", "/api/documents/{id}", "document", srv_handle_doc, 0},
-	{"GET", "/api/providers", "providers", srv_handle_providers, 0},
-	{"GET", "/api/usage", "usage", srv_handle_usage, 0},
-	{"GET", "/v1/models", "models", srv_handle_models, 0},
-	{"POST", "/v1/chat/completions", "chat", srv_handle_chat, 1},
-	{"POST", "/v1/embeddings", "embeddings", srv_handle_embed, 1},
-	{"GET", "/", "ui", srv_handle_static, 0},
-	{"GET", "/{file}", "ui", srv_handle_static, 0},
+	{"GET", "/healthz", "healthz", srv_handle_healthz, 0, 0},
+	{"GET", "/readyz", "readyz", srv_handle_readyz, 0, 0},
+	{"GET", "/metrics", "metrics", srv_handle_metrics, 0, 0},
+	{"GET", "/api/openapi.json", "openapi", srv_handle_openapi, 0, 0},
+	{"GET", "/api/search", "search", srv_handle_search, 0, 1},
+	{"POST", "/api/ask", "ask", srv_handle_ask, 1, 1},
+	{"GET", "/api/documents", "documents", srv_handle_docs, 0, 1},
+	{"GET", "/api/documents/{id}", "document", srv_handle_doc, 0, 1},
+	{"GET", "/api/providers", "providers", srv_handle_providers, 0, 1},
+	{"GET", "/api/usage", "usage", srv_handle_usage, 0, 1},
+	{"GET", "/api/me", "me", srv_handle_me, 0, 1},
+	{"GET", "/v1/models", "models", srv_handle_models, 0, 1},
+	{"POST", "/v1/chat/completions", "chat", srv_handle_chat, 1, 1},
+	{"POST", "/v1/embeddings", "embeddings", srv_handle_embed, 1, 1},
+	{"GET", "/", "ui", srv_handle_static, 0, 0},
+	{"GET", "/{file}", "ui", srv_handle_static, 0, 0},
 };
 const size_t srv_n_routes = CR_ARRAY_LEN(srv_routes);
 
@@ -157,7 +158,47 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (atomic_load(&s->stopping) && r->route->body)
 		return srv_error(r, 503, NULL, "the server is shutting down");
+	if (r->route->auth) {
+		cr_msg m = {{0}};
+		cr_err e = srv_authenticate(r, &m);
+		if (e)
+			return srv_error(r, srv_status(e), NULL, "%s", m.text[0] ? m.text : cr_strerror(e));
+	}
 	return r->route->fn(r);
+}
+
+cr_err srv_authenticate(srv_req *r, cr_msg *m)
+{
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, m);
+	if (e)
+		return e;
+	int64_t n_users = 0;
+	if ((e = cr_store_user_count(st, &n_users, m)) || !n_users) {
+		cr_corpus_store_release(r->s->corpus, st);
+		return e; /* no users: the local operator, on loopback */
+	}
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	cr_user_row *u = cr_arena_zalloc(&r->arena, sizeof *u);
+	cr_principal *who = cr_arena_zalloc(&r->arena, sizeof *who);
+	if (!u || !who)
+		e = cr_fail(m, CR_ENOMEM, "out of memory");
+	else if (!h || strncasecmp(h, "Bearer ", 7))
+		e = cr_fail(m, CR_EUNAUTH, "this server needs an API token: Authorization: Bearer TOKEN "
+					   "(cristal token create --user NAME)");
+	else
+		e = cr_auth_bearer(st, &r->arena, h + 7 + strspn(h + 7, " "), u, who, m);
+	cr_corpus_store_release(r->s->corpus, st);
+	if (e)
+		return e;
+	r->ctx.user = u->name;
+	r->ctx.user_id = u->id;
+	r->ctx.role = u->role;
+	r->ctx.tenant = u->tenant_id;
+	r->ctx.groups = u->group_ids;
+	r->ctx.n_groups = u->n_groups;
+	r->ctx.who = who;
+	return CR_OK;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)

@@ -13,6 +13,7 @@
 #define CR_SERVER_INT_H
 
 #include "cristal/answer.h"
+#include "cristal/auth.h"
 #include "cristal/corpus.h"
 #include "cristal/provider.h"
 #include "cristal/server.h"
@@ -32,7 +33,8 @@
  * rules read it (who is given to every search and ask).
  */
 typedef struct srv_ctx {
-	const char *user;         /* NULL: the local operator */
+	const char *user;         /* NULL: the local operator (no users configured) */
+	int64_t user_id;
 	const char *role;         /* "admin" | "member" | "auditor" */
 	uint32_t tenant;
 	const uint32_t *groups;
@@ -51,6 +53,7 @@ typedef struct srv_route {
 	const char *name;    /* metrics label */
 	srv_handler fn;
 	int body;            /* 1: reads a JSON body */
+	int auth;            /* 1: once users exist, a valid token is required */
 } srv_route;
 extern const srv_route srv_routes[];
 extern const size_t srv_n_routes;
@@ -256,6 +259,10 @@ enum MHD_Result srv_handle_models(srv_req *r);
 enum MHD_Result srv_handle_chat(srv_req *r);
 enum MHD_Result srv_handle_embed(srv_req *r);
 enum MHD_Result srv_handle_static(srv_req *r);
+enum MHD_Result srv_handle_me(srv_req *r);
+/* Fills r->ctx from the request's token when users exist (CR_EUNAUTH
+ * without a valid one); with no users, leaves the local operator. */
+cr_err srv_authenticate(srv_req *r, cr_msg *m) CR_NODISCARD;
 
 /* Answers a question as `ask` does: provider name (NULL: the default, if
  * any, else extractive), or extractive when asked. */

@@ -30,6 +30,9 @@
  *   audit(seq, time, actor, action, detail, prev, hash)
  *                                        the hash-chained audit log (v4;
  *                                        store/audit.c, audit/)
+ *   users(id, name, role, tenant_id, pw_hash, created), groups(id, name),
+ *   user_groups(user_id, group_id), tokens(id, user_id, label, hash,
+ *          created, expires, revoked)    users and API tokens (v6; store/user.c)
  *
  * Migrations. A new catalog is created at version 1 (SCHEMA) and brought up
  * like an old one: UPGRADES lists the steps in order, step k taking the
@@ -213,6 +216,17 @@ static const char *const UPGRADES[] = {
 	 * the same name stays suspended until resumed. */
 	"CREATE TABLE IF NOT EXISTS provider_suspensions(name TEXT PRIMARY KEY, reason TEXT NOT NULL,"
 	" at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 5 -> 6: users, their groups and API tokens (store/user.c). Tenants
+	 * are the base schema's table; tokens are stored as SHA-256 hex. */
+	"CREATE TABLE IF NOT EXISTS groups(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE IF NOT EXISTS users(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+	" role TEXT NOT NULL CHECK(role IN ('admin','member','auditor')),"
+	" tenant_id INTEGER NOT NULL DEFAULT 0 REFERENCES tenants(id), pw_hash TEXT, created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS user_groups(user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE, PRIMARY KEY(user_id, group_id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, label TEXT, hash TEXT NOT NULL UNIQUE,"
+	" created INTEGER NOT NULL, expires INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);",
 };
 _Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
 	       "one upgrade step per schema version");
@@ -1271,6 +1285,7 @@ static const cr_store_vt SQLITE_VT = {
 	.rejects_of_source = sq_rejects_of_source,
 	.prov = &cr_store_sqlite_prov_vt,
 	.audit = &cr_store_sqlite_audit_vt,
+	.user = &cr_store_sqlite_user_vt,
 };
 
 sqlite3 *cr_store_sqlite_db(cr_store *s) { return SQ(s)->db; }

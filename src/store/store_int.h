@@ -11,7 +11,7 @@
 
 /* The catalog's schema version this build writes (sqlite.c's migrations
  * lead every older catalog to it); tests read it here. */
-#define CR_STORE_SCHEMA_VERSION 5
+#define CR_STORE_SCHEMA_VERSION 6
 
 /* Providers and usage (store/provider.c forwards, sqlite_provider.c implements). */
 typedef struct cr_store_prov_vt {
@@ -32,6 +32,19 @@ typedef struct cr_store_audit_vt {
 	cr_err (*list)(cr_store *s, int64_t from_seq, int64_t since_time, cr_store_audit_fn fn, void *ctx,
 		       cr_msg *m);
 } cr_store_audit_vt;
+/* Users and tokens (store/user.c forwards, sqlite_user.c implements). */
+typedef struct cr_store_user_vt {
+	cr_err (*put)(cr_store *s, const cr_user_row *r, cr_msg *m);
+	cr_err (*get)(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_user_row *out, cr_msg *m);
+	cr_err (*del)(cr_store *s, const char *name, cr_msg *m);
+	cr_err (*set_password)(cr_store *s, const char *name, const char *pw_hash, cr_msg *m);
+	cr_err (*list)(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, cr_msg *m);
+	cr_err (*count)(cr_store *s, int64_t *n, cr_msg *m);
+	cr_err (*token_put)(cr_store *s, const cr_token_row *r, int64_t *id, cr_msg *m);
+	cr_err (*token_find)(cr_store *s, cr_arena *a, const char *hash, cr_token_row *out, cr_msg *m);
+	cr_err (*token_list)(cr_store *s, cr_store_token_fn fn, void *ctx, cr_msg *m);
+	cr_err (*token_revoke)(cr_store *s, int64_t id, cr_msg *m);
+} cr_store_user_vt;
 
 typedef struct cr_store_vt {
 	const char *name;
@@ -76,6 +89,7 @@ typedef struct cr_store_vt {
 	cr_err (*rejects_of_source)(cr_store *s, int64_t source_id, cr_store_reject_fn fn, void *ctx, cr_msg *m);
 	const cr_store_prov_vt *prov;
 	const cr_store_audit_vt *audit;
+	const cr_store_user_vt *user;
 } cr_store_vt;
 
 struct cr_store {
@@ -101,6 +115,7 @@ cr_err cr_sq_fail(struct sqlite3 *db, cr_msg *m, const char *what);
 sqlite3_stmt *cr_sq_prep(struct sqlite3 *db, const char *sql, cr_msg *m, cr_err *e);
 void cr_sq_bind_text(sqlite3_stmt *st, int i, const char *t);
 const char *cr_sq_col(cr_arena *a, sqlite3_stmt *st, int i, int *oom);
+extern const cr_store_user_vt cr_store_sqlite_user_vt;
 
 /* Groups as stored: sorted, comma-separated decimal ids ("" = none). */
 cr_err cr_store_groups_format(const uint32_t *g, uint32_t n, cr_buf *out) CR_NODISCARD;

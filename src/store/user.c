@@ -1,0 +1,78 @@
+/*
+ * user.c — the catalog's users, groups and API tokens (store.h): checks
+ * what a row may hold, then forwards to the back end (store_int.h
+ * cr_store_user_vt; SQLite: sqlite_user.c).
+ */
+#include "store_int.h"
+
+#include <string.h>
+
+/* Names of users, tenants and groups: 1 to 64 bytes of letters, digits,
+ * '.', '_', '-' and '@' (no spaces, no control characters, no '/'). */
+static int name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!n || n > 64)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		      *p == '_' || *p == '-' || *p == '@'))
+			return 0;
+	return 1;
+}
+
+cr_err cr_store_user_put(cr_store *s, const cr_user_row *r, cr_msg *m)
+{
+	if (!name_ok(r->name))
+		return cr_fail(m, CR_EINVAL, "user name '%s': 1 to 64 letters, digits, '.', '_', '-' or '@'",
+			       r->name ? r->name : "");
+	if (!r->role || (strcmp(r->role, "admin") && strcmp(r->role, "member") && strcmp(r->role, "auditor")))
+		return cr_fail(m, CR_EINVAL, "user %s: the role must be admin, member or auditor", r->name);
+	if (r->tenant && !name_ok(r->tenant))
+		return cr_fail(m, CR_EINVAL, "tenant name '%s': 1 to 64 letters, digits, '.', '_', '-' or '@'", r->tenant);
+	for (uint32_t i = 0; i < r->n_groups; i++)
+		if (!name_ok(r->groups[i]))
+			return cr_fail(m, CR_EINVAL, "group name '%s': 1 to 64 letters, digits, '.', '_', '-' or '@'",
+				       r->groups[i]);
+	return s->vt->user->put(s, r, m);
+}
+
+cr_err cr_store_user_get(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_user_row *out, cr_msg *m)
+{
+	return s->vt->user->get(s, a, name, id, out, m);
+}
+
+cr_err cr_store_user_del(cr_store *s, const char *name, cr_msg *m) { return s->vt->user->del(s, name, m); }
+
+cr_err cr_store_user_set_password(cr_store *s, const char *name, const char *pw_hash, cr_msg *m)
+{
+	return s->vt->user->set_password(s, name, pw_hash, m);
+}
+
+cr_err cr_store_user_list(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->user->list(s, a, fn, ctx, m);
+}
+
+cr_err cr_store_user_count(cr_store *s, int64_t *n, cr_msg *m) { return s->vt->user->count(s, n, m); }
+
+cr_err cr_store_token_put(cr_store *s, const cr_token_row *r, int64_t *id, cr_msg *m)
+{
+	if (!r->hash || strlen(r->hash) != 64 || strspn(r->hash, "0123456789abcdef") != 64)
+		return cr_fail(m, CR_EINVAL, "a token is stored as the SHA-256 hex of its text");
+	if (r->label && strlen(r->label) > 200)
+		return cr_fail(m, CR_EINVAL, "a token's label is at most 200 bytes");
+	return s->vt->user->token_put(s, r, id, m);
+}
+
+cr_err cr_store_token_find(cr_store *s, cr_arena *a, const char *hash, cr_token_row *out, cr_msg *m)
+{
+	return s->vt->user->token_find(s, a, hash, out, m);
+}
+
+cr_err cr_store_token_list(cr_store *s, cr_store_token_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->user->token_list(s, fn, ctx, m);
+}
+
+cr_err cr_store_token_revoke(cr_store *s, int64_t id, cr_msg *m) { return s->vt->user->token_revoke(s, id, m); }
