@@ -245,8 +245,15 @@ static int token_create(cr_cli *cli, int argc, char **argv)
 	cr_store_close(s);
 	if (e)
 		return cli_fail("token create", "%s", m.text[0] ? m.text : cr_strerror(e));
-	printf("token %lld for %s%s%s, %s; shown once, keep it secret:\n%s\n", (long long)id, user, label ? " " : "",
-	       label ? label : "", days ? "expires in the given days" : "no expiry", tok);
+	char exp[40] = "no expiry";
+	if (days) {
+		time_t tt = (time_t)(cr_wallclock() + (int64_t)days * 86400);
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(exp, sizeof exp, "expires %Y-%m-%d", &tm);
+	}
+	printf("token %lld for %s%s%s (%s); shown once, keep it secret:\n%s\n", (long long)id, user,
+	       label ? ", " : "", label ? label : "", exp, tok);
 	return 0;
 }
 
