@@ -275,12 +275,12 @@ enum MHD_Result srv_handle_ask(srv_req *r)
 			return MHD_YES;
 		ask_job *j = cr_arena_zalloc(&st->arena, sizeof *j);
 		if (!j || !(j->question = cr_arena_strdup(&st->arena, q.question)) ||
-		    (q.provider && !(j->provider = cr_arena_strdup(&st->arena, q.provider)))) {
+		    (q.provider && !(j->provider = cr_arena_strdup(&st->arena, q.provider))) ||
+		    srv_ctx_copy(&st->arena, &r->ctx, &j->ctx)) {
 			srv_stream_drop(st);
 			return srv_error(r, 500, NULL, "out of memory");
 		}
 		j->s = r->s;
-		j->ctx = r->ctx;
 		j->k = q.k;
 		j->extractive = q.extractive;
 		return srv_stream_start(r, st, ask_stream, j);

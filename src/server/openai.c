@@ -432,12 +432,12 @@ enum MHD_Result srv_handle_chat(srv_req *r)
 		return MHD_YES;
 	chat_job *j = cr_arena_zalloc(&st->arena, sizeof *j);
 	/* decoded again into the stream's arena, which outlives the request */
-	if (!j || srv_decode_chat(r->body.data, r->body.len, &st->arena, &j->q, &m)) {
+	if (!j || srv_decode_chat(r->body.data, r->body.len, &st->arena, &j->q, &m) ||
+	    srv_ctx_copy(&st->arena, &r->ctx, &j->ctx)) {
 		srv_stream_drop(st);
 		return srv_error(r, 500, NULL, "out of memory");
 	}
 	j->s = r->s;
-	j->ctx = r->ctx;
 	j->question = rag ? last_user(&j->q) : NULL;
 	j->created = cr_wallclock();
 	new_id(j->id);

@@ -42,6 +42,10 @@ typedef struct srv_ctx {
 	const cr_principal *who;  /* what searches filter by; NULL: no filter */
 } srv_ctx;
 
+/* A deep copy of a context into arena a (a stream's job outlives its
+ * request, whose arena holds the original). */
+cr_err srv_ctx_copy(cr_arena *a, const srv_ctx *in, srv_ctx *out) CR_NODISCARD;
+
 /* ---- routes ----------------------------------------------------------- */
 
 typedef struct srv_req srv_req;

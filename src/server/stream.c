@@ -24,6 +24,26 @@
 
 #define STREAM_BUF_MAX (8u << 20) /* bytes a client may fall behind before it is cut */
 
+cr_err srv_ctx_copy(cr_arena *a, const srv_ctx *in, srv_ctx *out)
+{
+	*out = *in;
+	if (in->user && !(out->user = cr_arena_strdup(a, in->user)))
+		return CR_ENOMEM;
+	if (in->role && !(out->role = cr_arena_strdup(a, in->role)))
+		return CR_ENOMEM;
+	if (in->n_groups && !(out->groups = cr_arena_memdup(a, in->groups, in->n_groups * sizeof *in->groups)))
+		return CR_ENOMEM;
+	if (in->who) {
+		cr_principal *w = cr_arena_memdup(a, in->who, sizeof *in->who);
+		if (!w)
+			return CR_ENOMEM;
+		if (w->n_groups && !(w->groups = cr_arena_memdup(a, in->who->groups, w->n_groups * sizeof *w->groups)))
+			return CR_ENOMEM;
+		out->who = w;
+	}
+	return CR_OK;
+}
+
 srv_stream *srv_stream_new(srv_req *r)
 {
 	cr_server *s = r->s;
