@@ -25,16 +25,11 @@ static int64_t now_us(void)
 	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-static cr_err exec(sqlite3 *db, const char *sql, cr_msg *m)
-{
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? CR_OK : cr_sq_fail(db, m, sql);
-}
-
 static cr_err sa_append(cr_store *s, cr_audit_row *r, cr_store_audit_seal_fn seal, void *ctx, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	int own = sqlite3_get_autocommit(db);
-	cr_err e = exec(db, own ? "BEGIN IMMEDIATE" : "SAVEPOINT audit", m);
+	cr_err e = cr_sq_exec(db, own ? "BEGIN IMMEDIATE" : "SAVEPOINT audit", m);
 	if (e)
 		return e;
 	sqlite3_stmt *st = cr_sq_prep(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", m, &e);
@@ -75,12 +70,12 @@ static cr_err sa_append(cr_store *s, cr_audit_row *r, cr_store_audit_seal_fn sea
 out:
 	if (e) {
 		if (own)
-			CR_IGNORE(exec(db, "ROLLBACK", NULL));
+			CR_IGNORE(cr_sq_exec(db, "ROLLBACK", NULL));
 		else
-			CR_IGNORE(exec(db, "ROLLBACK TO audit; RELEASE audit", NULL));
+			CR_IGNORE(cr_sq_exec(db, "ROLLBACK TO audit; RELEASE audit", NULL));
 		return e;
 	}
-	return exec(db, own ? "COMMIT" : "RELEASE audit", m);
+	return cr_sq_exec(db, own ? "COMMIT" : "RELEASE audit", m);
 }
 
 static cr_err sa_list(cr_store *s, int64_t from_seq, int64_t since_time, cr_store_audit_fn fn, void *ctx,

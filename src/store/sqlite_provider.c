@@ -14,47 +14,6 @@
 	"SELECT " PROV_COLS ", provider_suspensions.reason, provider_suspensions.at FROM providers"          \
 	" LEFT JOIN provider_suspensions USING(name)"
 
-cr_err cr_sq_fail(sqlite3 *db, cr_msg *m, const char *what)
-{
-	int prim = sqlite3_errcode(db) & 0xff;
-	cr_err e = prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? CR_EBUSY
-		   : prim == SQLITE_CONSTRAINT			? CR_EEXIST
-		   : prim == SQLITE_NOMEM			? CR_ENOMEM
-		   : prim == SQLITE_CORRUPT			? CR_ECORRUPT
-								: CR_EIO;
-	return cr_fail(m, e, "catalog: %s: %s", what, sqlite3_errmsg(db));
-}
-
-sqlite3_stmt *cr_sq_prep(sqlite3 *db, const char *sql, cr_msg *m, cr_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		*e = cr_sq_fail(db, m, "prepare");
-		return NULL;
-	}
-	*e = CR_OK;
-	return st;
-}
-
-void cr_sq_bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-	if (t)
-		sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-const char *cr_sq_col(cr_arena *a, sqlite3_stmt *st, int i, int *oom)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-	if (!t || !a)
-		return t;
-	char *d = cr_arena_strndup(a, t, (size_t)sqlite3_column_bytes(st, i));
-	if (!d)
-		*oom = 1;
-	return d;
-}
-
 static int read_row(cr_arena *a, sqlite3_stmt *st, cr_provider_row *r)
 {
 	int oom = 0;
@@ -75,28 +34,14 @@ static int read_row(cr_arena *a, sqlite3_stmt *st, cr_provider_row *r)
 }
 
 /* Runs sql (no rows expected); returns the changes through *changes. */
-static cr_err run(sqlite3 *db, sqlite3_stmt *st, cr_msg *m, const char *what, int *changes)
-{
-	cr_err e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, what);
-	if (changes)
-		*changes = sqlite3_changes(db);
-	sqlite3_finalize(st);
-	return e;
-}
-
-static cr_err exec(sqlite3 *db, const char *sql, cr_msg *m)
-{
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? CR_OK : cr_sq_fail(db, m, sql);
-}
-
 static cr_err sp_put(cr_store *s, const cr_provider_row *r, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
 	if (e)
 		return e;
-	if (r->is_default && (e = exec(db, "UPDATE providers SET is_default = 0", m)))
+	if (r->is_default && (e = cr_sq_exec(db, "UPDATE providers SET is_default = 0", m)))
 		goto out;
 	sqlite3_stmt *st = cr_sq_prep(db,
 				"INSERT INTO providers(" PROV_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", m,
@@ -113,13 +58,13 @@ static cr_err sp_put(cr_store *s, const cr_provider_row *r, cr_msg *m)
 	sqlite3_bind_double(st, 8, r->price_out);
 	sqlite3_bind_int(st, 9, r->is_default ? 1 : 0);
 	sqlite3_bind_int64(st, 10, r->added ? r->added : cr_wallclock());
-	e = run(db, st, m, "provider write", NULL);
+	e = cr_sq_run(db, st, m, "provider write", NULL);
 	if (e == CR_EEXIST)
 		e = cr_fail(m, CR_EEXIST, "a provider named %s exists (provider rm %s first)", r->name, r->name);
 out:
 	if (own_tx) {
 		if (!e)
-			e = exec(db, "COMMIT", m);
+			e = cr_sq_exec(db, "COMMIT", m);
 		if (e)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	}
@@ -159,7 +104,7 @@ static cr_err sp_del(cr_store *s, const char *name, cr_msg *m)
 		return e;
 	cr_sq_bind_text(st, 1, name);
 	int n = 0;
-	if (!(e = run(db, st, m, "provider delete", &n)) && !n)
+	if (!(e = cr_sq_run(db, st, m, "provider delete", &n)) && !n)
 		e = cr_fail(m, CR_ENOTFOUND, "no provider named %s", name);
 	return e;
 }
@@ -168,13 +113,13 @@ static cr_err sp_set_default(cr_store *s, const char *name, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
 	if (e)
 		return e;
 	sqlite3_stmt *st = cr_sq_prep(db, "UPDATE providers SET is_default = (name = ?1)", m, &e);
 	if (st) {
 		cr_sq_bind_text(st, 1, name);
-		e = run(db, st, m, "provider default", NULL);
+		e = cr_sq_run(db, st, m, "provider default", NULL);
 	}
 	if (!e && (st = cr_sq_prep(db, "SELECT count(*) FROM providers WHERE name = ?1", m, &e))) {
 		cr_sq_bind_text(st, 1, name);
@@ -186,7 +131,7 @@ static cr_err sp_set_default(cr_store *s, const char *name, cr_msg *m)
 	}
 	if (own_tx) {
 		if (!e)
-			e = exec(db, "COMMIT", m);
+			e = cr_sq_exec(db, "COMMIT", m);
 		if (e)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	}
@@ -242,7 +187,7 @@ static cr_err sp_suspend(cr_store *s, const char *name, const char *reason, cr_m
 		cr_sq_bind_text(st, 2, reason);
 		sqlite3_bind_int64(st, 3, cr_wallclock());
 	}
-	return run(db, st, m, "provider suspend", NULL);
+	return cr_sq_run(db, st, m, "provider suspend", NULL);
 }
 
 /* One indexed point query, asked before every call and while streaming:
@@ -287,7 +232,7 @@ static cr_err sp_usage_add(cr_store *s, const cr_usage_row *r, cr_msg *m)
 	sqlite3_bind_int64(st, 5, r->wall_ms);
 	sqlite3_bind_double(st, 6, r->cost);
 	sqlite3_bind_int(st, 7, r->ok ? 1 : 0);
-	return run(db, st, m, "usage write", NULL);
+	return cr_sq_run(db, st, m, "usage write", NULL);
 }
 
 static cr_err sp_usage_sum(cr_store *s, cr_store_usage_fn fn, void *ctx, cr_msg *m)

@@ -8,52 +8,6 @@
 #include <sqlite3.h>
 #include <string.h>
 
-static cr_err fail(sqlite3 *db, cr_msg *m, const char *what)
-{
-	int prim = sqlite3_errcode(db) & 0xff;
-	cr_err e = prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? CR_EBUSY
-		   : prim == SQLITE_CONSTRAINT			? CR_EEXIST
-		   : prim == SQLITE_NOMEM			? CR_ENOMEM
-		   : prim == SQLITE_CORRUPT			? CR_ECORRUPT
-								: CR_EIO;
-	return cr_fail(m, e, "catalog: %s: %s", what, sqlite3_errmsg(db));
-}
-
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql, cr_msg *m, cr_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		*e = fail(db, m, "prepare");
-		return NULL;
-	}
-	*e = CR_OK;
-	return st;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-	if (t)
-		sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static const char *col(cr_arena *a, sqlite3_stmt *st, int i, int *oom)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-	if (!t || !a)
-		return t;
-	char *d = cr_arena_strndup(a, t, (size_t)sqlite3_column_bytes(st, i));
-	if (!d)
-		*oom = 1;
-	return d;
-}
-
-static cr_err exec(sqlite3 *db, const char *sql, cr_msg *m)
-{
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? CR_OK : fail(db, m, sql);
-}
-
 /* The id of a row of tenants or groups by name, inserted when new. */
 static cr_err id_of(sqlite3 *db, const char *table, const char *name, int64_t *id, cr_msg *m)
 {
@@ -64,22 +18,22 @@ static cr_err id_of(sqlite3 *db, const char *table, const char *name, int64_t *i
 		snprintf(sql, sizeof sql,
 			 "INSERT INTO tenants(id, name) SELECT (SELECT coalesce(max(id), 0) + 1 FROM tenants), ?1"
 			 " WHERE NOT EXISTS (SELECT 1 FROM tenants WHERE name = ?1)");
-	sqlite3_stmt *st = prep(db, sql, m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, sql, m, &e);
 	if (!st)
 		return e;
-	bind_text(st, 1, name);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : fail(db, m, "name write");
+	cr_sq_bind_text(st, 1, name);
+	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "name write");
 	sqlite3_finalize(st);
 	if (e)
 		return e;
 	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE name = ?1", table);
-	if (!(st = prep(db, sql, m, &e)))
+	if (!(st = cr_sq_prep(db, sql, m, &e)))
 		return e;
-	bind_text(st, 1, name);
+	cr_sq_bind_text(st, 1, name);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*id = sqlite3_column_int64(st, 0);
 	else
-		e = fail(db, m, "name lookup");
+		e = cr_sq_fail(db, m, "name lookup");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -88,21 +42,21 @@ static cr_err su_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
 	if (e)
 		return e;
 	int64_t tenant = 0, uid = 0;
 	sqlite3_stmt *st = NULL;
 	if ((e = id_of(db, "tenants", r->tenant ? r->tenant : "default", &tenant, m)))
 		goto out;
-	if (!(st = prep(db, "INSERT INTO users(name, role, tenant_id, pw_hash, created) VALUES (?1,?2,?3,?4,?5)", m, &e)))
+	if (!(st = cr_sq_prep(db, "INSERT INTO users(name, role, tenant_id, pw_hash, created) VALUES (?1,?2,?3,?4,?5)", m, &e)))
 		goto out;
-	bind_text(st, 1, r->name);
-	bind_text(st, 2, r->role);
+	cr_sq_bind_text(st, 1, r->name);
+	cr_sq_bind_text(st, 2, r->role);
 	sqlite3_bind_int64(st, 3, tenant);
-	bind_text(st, 4, r->pw_hash);
+	cr_sq_bind_text(st, 4, r->pw_hash);
 	sqlite3_bind_int64(st, 5, r->created ? r->created : cr_wallclock());
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : fail(db, m, "user write");
+	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "user write");
 	sqlite3_finalize(st);
 	if (e == CR_EEXIST)
 		e = cr_fail(m, CR_EEXIST, "a user named %s exists", r->name);
@@ -113,17 +67,17 @@ static cr_err su_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 		int64_t gid;
 		if ((e = id_of(db, "groups", r->groups[i], &gid, m)))
 			break;
-		if (!(st = prep(db, "INSERT OR IGNORE INTO user_groups(user_id, group_id) VALUES (?1, ?2)", m, &e)))
+		if (!(st = cr_sq_prep(db, "INSERT OR IGNORE INTO user_groups(user_id, group_id) VALUES (?1, ?2)", m, &e)))
 			break;
 		sqlite3_bind_int64(st, 1, uid);
 		sqlite3_bind_int64(st, 2, gid);
-		e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : fail(db, m, "group write");
+		e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "group write");
 		sqlite3_finalize(st);
 	}
 out:
 	if (own_tx) {
 		if (!e)
-			e = exec(db, "COMMIT", m);
+			e = cr_sq_exec(db, "COMMIT", m);
 		if (e)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	}
@@ -139,16 +93,16 @@ static cr_err read_user(sqlite3 *db, cr_arena *a, sqlite3_stmt *st, cr_user_row 
 	int oom = 0;
 	memset(r, 0, sizeof *r);
 	r->id = sqlite3_column_int64(st, 0);
-	r->name = col(a, st, 1, &oom);
-	r->role = col(a, st, 2, &oom);
+	r->name = cr_sq_col(a, st, 1, &oom);
+	r->role = cr_sq_col(a, st, 2, &oom);
 	r->tenant_id = (uint32_t)sqlite3_column_int64(st, 3);
-	r->tenant = col(a, st, 4, &oom);
-	r->pw_hash = col(a, st, 5, &oom);
+	r->tenant = cr_sq_col(a, st, 4, &oom);
+	r->pw_hash = cr_sq_col(a, st, 5, &oom);
 	r->created = sqlite3_column_int64(st, 6);
 	if (oom)
 		return cr_fail(m, CR_ENOMEM, "out of memory");
 	cr_err e;
-	sqlite3_stmt *g = prep(db,
+	sqlite3_stmt *g = cr_sq_prep(db,
 			       "SELECT g.id, g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id"
 			       " WHERE ug.user_id = ?1 ORDER BY g.id",
 			       m, &e);
@@ -174,7 +128,7 @@ static cr_err read_user(sqlite3 *db, cr_arena *a, sqlite3_stmt *st, cr_user_row 
 			cap *= 2;
 		}
 		ids[n] = (uint32_t)sqlite3_column_int64(g, 0);
-		names[n] = col(a, g, 1, &oom);
+		names[n] = cr_sq_col(a, g, 1, &oom);
 		n++;
 	}
 	sqlite3_finalize(g);
@@ -190,13 +144,13 @@ static cr_err su_get(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, name ? "SELECT " USER_COLS USER_FROM " WHERE u.name = ?1"
+	sqlite3_stmt *st = cr_sq_prep(db, name ? "SELECT " USER_COLS USER_FROM " WHERE u.name = ?1"
 					 : "SELECT " USER_COLS USER_FROM " WHERE u.id = ?1",
 				m, &e);
 	if (!st)
 		return e;
 	if (name)
-		bind_text(st, 1, name);
+		cr_sq_bind_text(st, 1, name);
 	else
 		sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st);
@@ -205,7 +159,7 @@ static cr_err su_get(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_
 	else if (rc == SQLITE_DONE)
 		e = name ? cr_fail(m, CR_ENOTFOUND, "no user %s", name) : cr_fail(m, CR_ENOTFOUND, "no user %lld", (long long)id);
 	else
-		e = fail(db, m, "user lookup");
+		e = cr_sq_fail(db, m, "user lookup");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -214,11 +168,11 @@ static cr_err su_del(cr_store *s, const char *name, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "DELETE FROM users WHERE name = ?1", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM users WHERE name = ?1", m, &e);
 	if (!st)
 		return e;
-	bind_text(st, 1, name);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : fail(db, m, "user delete");
+	cr_sq_bind_text(st, 1, name);
+	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "user delete");
 	if (!e && !sqlite3_changes(db))
 		e = cr_fail(m, CR_ENOTFOUND, "no user %s", name);
 	sqlite3_finalize(st);
@@ -229,12 +183,12 @@ static cr_err su_set_password(cr_store *s, const char *name, const char *pw_hash
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "UPDATE users SET pw_hash = ?2 WHERE name = ?1", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "UPDATE users SET pw_hash = ?2 WHERE name = ?1", m, &e);
 	if (!st)
 		return e;
-	bind_text(st, 1, name);
-	bind_text(st, 2, pw_hash);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : fail(db, m, "password write");
+	cr_sq_bind_text(st, 1, name);
+	cr_sq_bind_text(st, 2, pw_hash);
+	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "password write");
 	if (!e && !sqlite3_changes(db))
 		e = cr_fail(m, CR_ENOTFOUND, "no user %s", name);
 	sqlite3_finalize(st);
@@ -245,7 +199,7 @@ static cr_err su_list(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, 
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "SELECT " USER_COLS USER_FROM " ORDER BY u.id", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "SELECT " USER_COLS USER_FROM " ORDER BY u.id", m, &e);
 	if (!st)
 		return e;
 	int rc;
@@ -255,7 +209,7 @@ static cr_err su_list(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, 
 			break;
 	}
 	if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = fail(db, m, "user listing");
+		e = cr_sq_fail(db, m, "user listing");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -264,13 +218,13 @@ static cr_err su_count(cr_store *s, int64_t *n, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "SELECT count(*) FROM users", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "SELECT count(*) FROM users", m, &e);
 	if (!st)
 		return e;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
 	else
-		e = fail(db, m, "user count");
+		e = cr_sq_fail(db, m, "user count");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -279,15 +233,15 @@ static cr_err st_put(cr_store *s, const cr_token_row *r, int64_t *id, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "INSERT INTO tokens(user_id, label, hash, created, expires) VALUES (?1,?2,?3,?4,?5)", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "INSERT INTO tokens(user_id, label, hash, created, expires) VALUES (?1,?2,?3,?4,?5)", m, &e);
 	if (!st)
 		return e;
 	sqlite3_bind_int64(st, 1, r->user_id);
-	bind_text(st, 2, r->label);
-	bind_text(st, 3, r->hash);
+	cr_sq_bind_text(st, 2, r->label);
+	cr_sq_bind_text(st, 3, r->hash);
 	sqlite3_bind_int64(st, 4, r->created ? r->created : cr_wallclock());
 	sqlite3_bind_int64(st, 5, r->expires);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : fail(db, m, "token write");
+	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "token write");
 	if (!e && id)
 		*id = sqlite3_last_insert_rowid(db);
 	sqlite3_finalize(st);
@@ -303,9 +257,9 @@ static int read_token(cr_arena *a, sqlite3_stmt *st, cr_token_row *r)
 	memset(r, 0, sizeof *r);
 	r->id = sqlite3_column_int64(st, 0);
 	r->user_id = sqlite3_column_int64(st, 1);
-	r->user = col(a, st, 2, &oom);
-	r->label = col(a, st, 3, &oom);
-	r->hash = col(a, st, 4, &oom);
+	r->user = cr_sq_col(a, st, 2, &oom);
+	r->label = cr_sq_col(a, st, 3, &oom);
+	r->hash = cr_sq_col(a, st, 4, &oom);
 	r->created = sqlite3_column_int64(st, 5);
 	r->expires = sqlite3_column_int64(st, 6);
 	r->revoked = sqlite3_column_int(st, 7);
@@ -316,17 +270,17 @@ static cr_err st_find(cr_store *s, cr_arena *a, const char *hash, cr_token_row *
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "SELECT " TOKEN_COLS TOKEN_FROM " WHERE k.hash = ?1", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "SELECT " TOKEN_COLS TOKEN_FROM " WHERE k.hash = ?1", m, &e);
 	if (!st)
 		return e;
-	bind_text(st, 1, hash);
+	cr_sq_bind_text(st, 1, hash);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		e = read_token(a, st, out) ? cr_fail(m, CR_ENOMEM, "out of memory") : CR_OK;
 	else if (rc == SQLITE_DONE)
 		e = cr_fail(m, CR_ENOTFOUND, "no such token");
 	else
-		e = fail(db, m, "token lookup");
+		e = cr_sq_fail(db, m, "token lookup");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -335,7 +289,7 @@ static cr_err st_list(cr_store *s, cr_store_token_fn fn, void *ctx, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "SELECT " TOKEN_COLS TOKEN_FROM " ORDER BY k.id", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "SELECT " TOKEN_COLS TOKEN_FROM " ORDER BY k.id", m, &e);
 	if (!st)
 		return e;
 	int rc;
@@ -346,7 +300,7 @@ static cr_err st_list(cr_store *s, cr_store_token_fn fn, void *ctx, cr_msg *m)
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		e = fail(db, m, "token listing");
+		e = cr_sq_fail(db, m, "token listing");
 	sqlite3_finalize(st);
 	return e;
 }
@@ -355,11 +309,11 @@ static cr_err st_revoke(cr_store *s, int64_t id, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
-	sqlite3_stmt *st = prep(db, "UPDATE tokens SET revoked = 1 WHERE id = ?1", m, &e);
+	sqlite3_stmt *st = cr_sq_prep(db, "UPDATE tokens SET revoked = 1 WHERE id = ?1", m, &e);
 	if (!st)
 		return e;
 	sqlite3_bind_int64(st, 1, id);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : fail(db, m, "token revoke");
+	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "token revoke");
 	if (!e && !sqlite3_changes(db))
 		e = cr_fail(m, CR_ENOTFOUND, "no token %lld", (long long)id);
 	sqlite3_finalize(st);

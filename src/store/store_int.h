@@ -106,7 +106,7 @@ struct sqlite3 *cr_store_sqlite_db(cr_store *s);
 struct sqlite3_stmt **cr_store_sqlite_stmt_slot(cr_store *s, const char *name);
 extern const cr_store_prov_vt cr_store_sqlite_prov_vt;
 extern const cr_store_audit_vt cr_store_sqlite_audit_vt;
-/* Helpers of the SQLite back end's table files (sqlite_provider.c): an
+/* Helpers of the SQLite back end's table files (sqlite_util.c): an
  * error from the connection's last failure, a statement prepared per call,
  * text bound as NULL when absent, a column copied into arena a (or the
  * statement's own text when a is NULL; *oom set when the copy fails). */
@@ -115,6 +115,10 @@ cr_err cr_sq_fail(struct sqlite3 *db, cr_msg *m, const char *what);
 sqlite3_stmt *cr_sq_prep(struct sqlite3 *db, const char *sql, cr_msg *m, cr_err *e);
 void cr_sq_bind_text(sqlite3_stmt *st, int i, const char *t);
 const char *cr_sq_col(cr_arena *a, sqlite3_stmt *st, int i, int *oom);
+/* Steps st to its end and finalizes it; *changes (may be NULL) gets the rows changed. */
+cr_err cr_sq_run(struct sqlite3 *db, sqlite3_stmt *st, cr_msg *m, const char *what, int *changes);
+/* Runs SQL with no rows (BEGIN, COMMIT, ...). */
+cr_err cr_sq_exec(struct sqlite3 *db, const char *sql, cr_msg *m);
 extern const cr_store_user_vt cr_store_sqlite_user_vt;
 
 /* Groups as stored: sorted, comma-separated decimal ids ("" = none). */
