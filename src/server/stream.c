@@ -92,9 +92,11 @@ static void stream_free(srv_stream *st)
 	if (st->next)
 		st->next->prev = st->prev;
 	s->n_streams--;
+	/* the last touch of s: once n_streams is seen at zero, shutdown may
+	 * free the server (cr_server_free after wait_streams) */
+	atomic_fetch_sub(&s->open_streams, 1);
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	atomic_fetch_sub(&s->open_streams, 1);
 	cr_buf_release(&st->out);
 	cr_arena_release(&st->arena);
 	pthread_mutex_destroy(&st->mu);
