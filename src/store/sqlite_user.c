@@ -22,8 +22,7 @@ static cr_err id_of(sqlite3 *db, const char *table, const char *name, int64_t *i
 	if (!st)
 		return e;
 	cr_sq_bind_text(st, 1, name);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "name write");
-	sqlite3_finalize(st);
+	e = cr_sq_run(db, st, m, "name write", NULL);
 	if (e)
 		return e;
 	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE name = ?1", table);
@@ -56,8 +55,7 @@ static cr_err su_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 	sqlite3_bind_int64(st, 3, tenant);
 	cr_sq_bind_text(st, 4, r->pw_hash);
 	sqlite3_bind_int64(st, 5, r->created ? r->created : cr_wallclock());
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "user write");
-	sqlite3_finalize(st);
+	e = cr_sq_run(db, st, m, "user write", NULL);
 	if (e == CR_EEXIST)
 		e = cr_fail(m, CR_EEXIST, "a user named %s exists", r->name);
 	if (e)
@@ -71,8 +69,7 @@ static cr_err su_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 			break;
 		sqlite3_bind_int64(st, 1, uid);
 		sqlite3_bind_int64(st, 2, gid);
-		e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "group write");
-		sqlite3_finalize(st);
+		e = cr_sq_run(db, st, m, "group write", NULL);
 	}
 out:
 	if (own_tx) {
@@ -172,10 +169,9 @@ static cr_err su_del(cr_store *s, const char *name, cr_msg *m)
 	if (!st)
 		return e;
 	cr_sq_bind_text(st, 1, name);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "user delete");
-	if (!e && !sqlite3_changes(db))
+	int n = 0;
+	if (!(e = cr_sq_run(db, st, m, "user delete", &n)) && !n)
 		e = cr_fail(m, CR_ENOTFOUND, "no user %s", name);
-	sqlite3_finalize(st);
 	return e; /* tokens and group memberships go with it (ON DELETE CASCADE) */
 }
 
@@ -188,10 +184,9 @@ static cr_err su_set_password(cr_store *s, const char *name, const char *pw_hash
 		return e;
 	cr_sq_bind_text(st, 1, name);
 	cr_sq_bind_text(st, 2, pw_hash);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "password write");
-	if (!e && !sqlite3_changes(db))
+	int n = 0;
+	if (!(e = cr_sq_run(db, st, m, "password write", &n)) && !n)
 		e = cr_fail(m, CR_ENOTFOUND, "no user %s", name);
-	sqlite3_finalize(st);
 	return e;
 }
 
@@ -241,10 +236,8 @@ static cr_err st_put(cr_store *s, const cr_token_row *r, int64_t *id, cr_msg *m)
 	cr_sq_bind_text(st, 3, r->hash);
 	sqlite3_bind_int64(st, 4, r->created ? r->created : cr_wallclock());
 	sqlite3_bind_int64(st, 5, r->expires);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "token write");
-	if (!e && id)
+	if (!(e = cr_sq_run(db, st, m, "token write", NULL)) && id)
 		*id = sqlite3_last_insert_rowid(db);
-	sqlite3_finalize(st);
 	return e;
 }
 
@@ -313,10 +306,9 @@ static cr_err st_revoke(cr_store *s, int64_t id, cr_msg *m)
 	if (!st)
 		return e;
 	sqlite3_bind_int64(st, 1, id);
-	e = sqlite3_step(st) == SQLITE_DONE ? CR_OK : cr_sq_fail(db, m, "token revoke");
-	if (!e && !sqlite3_changes(db))
+	int n = 0;
+	if (!(e = cr_sq_run(db, st, m, "token revoke", &n)) && !n)
 		e = cr_fail(m, CR_ENOTFOUND, "no token %lld", (long long)id);
-	sqlite3_finalize(st);
 	return e;
 }
 
