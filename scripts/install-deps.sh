@@ -25,7 +25,7 @@ libgmime-3.0-dev libuchardet-dev libcurl4-openssl-dev libmicrohttpd-dev
 zlib1g-dev libbz2-dev liblzma-dev libedit-dev"
 if [ $test_tools = 1 ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev libcmocka-dev libxapian-dev python3 procps python3-hnswlib python3-numpy
-curl wrk chromium fonts-ipafont-gothic libopenblas0-pthread"
+curl wrk chromium fonts-ipafont-gothic libopenblas0-pthread openssl"
 	# libopenblas0-pthread: numpy's BLAS for the exact neighbours of scripts/bench-vectors.sh.
 	# fonts-ipafont-gothic: Japanese glyphs for headless Chromium's screenshots of reports.
 	# Node.js and npm run the llama.cpp oracle and the tests under tests/node; a

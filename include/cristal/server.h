@@ -43,13 +43,20 @@ typedef struct cr_server_cfg {
 	cr_provider_key_fn key; /* providers' API keys (the CLI passes getenv) */
 	void *key_ctx;
 	const char *data_dir;   /* shown by /readyz (may be NULL) */
+	const char *tls_cert;   /* PEM certificate chain file: serve HTTPS; NULL: HTTP */
+	const char *tls_key;    /* PEM private key file (needed with tls_cert) */
 } cr_server_cfg;
 CR_API cr_server_cfg cr_server_cfg_default(void);
 
 /* Binds the address and starts serving c (not owned; it must outlive the
- * server). CR_EINVAL for a bad address, CR_EIO when it cannot bind. */
+ * server). CR_EINVAL for a bad address, CR_EIO when it cannot bind or read
+ * the TLS files, CR_ECORRUPT when GnuTLS refuses them, CR_EUNSUPPORTED for
+ * TLS files when libmicrohttpd was built without TLS (checked at run time:
+ * cr_server_tls_supported). */
 CR_API cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr_msg *m) CR_NODISCARD;
-/* The bound port and "http://ADDR:PORT". */
+/* 1 when the libmicrohttpd this process runs with can serve HTTPS. */
+CR_API int cr_server_tls_supported(void);
+/* The bound port and "http://ADDR:PORT" ("https://" with TLS). */
 CR_API int cr_server_port(const cr_server *s);
 CR_API const char *cr_server_url(const cr_server *s);
 /* Serves until cr_server_stop; then stops accepting, lets streams finish

@@ -28,7 +28,8 @@ static const char *env_key(void *ctx, const char *var) { return getenv(var); }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--max-body BYTES]\n\n"
+	fprintf(f, "usage: cristal [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--max-body BYTES]\n"
+		   "                      [--tls-cert FILE --tls-key FILE]\n\n"
 		   "Serves the data directory over HTTP: the web UI at /, the REST API under /api/\n"
 		   "(described at /api/openapi.json), an OpenAI-compatible API under /v1/ (model\n"
 		   "cristal-rag answers from the documents), /healthz, /readyz and /metrics.\n"
@@ -36,7 +37,9 @@ static void usage(FILE *f)
 		   "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080; port 0: any free\n"
 		   "                      port). With no users configured, loopback addresses only.\n"
 		   "  --threads N         request threads (default: one per core, at least 2)\n"
-		   "  --max-body BYTES    request body limit (default 1048576)\n");
+		   "  --max-body BYTES    request body limit (default 1048576)\n"
+		   "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain)\n"
+		   "  --tls-key FILE      and this PEM private key\n");
 }
 
 static int loopback(const char *listen)
@@ -51,6 +54,8 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 					     {"listen", required_argument, NULL, 'l'},
 					     {"threads", required_argument, NULL, 't'},
 					     {"max-body", required_argument, NULL, 'b'},
+					     {"tls-cert", required_argument, NULL, 'C'},
+					     {"tls-key", required_argument, NULL, 'K'},
 					     {0}};
 	cr_server_cfg cfg = cr_server_cfg_default();
 	int c;
@@ -73,11 +78,15 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 			cfg.max_body = (size_t)v;
 			break;
 		}
+		case 'C': cfg.tls_cert = optarg; break;
+		case 'K': cfg.tls_key = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc)
 		return cli_usage_fail("serve", "unexpected argument '%s'", argv[optind]);
+	if (!cfg.tls_cert != !cfg.tls_key)
+		return cli_usage_fail("serve", "--tls-cert and --tls-key go together");
 	cr_msg m = {{0}};
 	cr_err e = cr_provider_global_init(&m);
 	if (e)

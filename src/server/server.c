@@ -230,6 +230,34 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle --------------------------------------------------------- */
 
+int cr_server_tls_supported(void) { return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES; }
+
+/* Reads the PEM files named by the configuration (both or neither). */
+static cr_err load_tls(cr_server *s, cr_msg *m)
+{
+	const char *cert = s->cfg.tls_cert, *key = s->cfg.tls_key;
+	if (!cert && !key)
+		return CR_OK;
+	if (!cert || !key)
+		return cr_fail(m, CR_EINVAL, "TLS needs both a certificate and a key (--tls-cert FILE --tls-key FILE)");
+	if (!cr_server_tls_supported())
+		return cr_fail(m, CR_EUNSUPPORTED,
+			       "the libmicrohttpd this program runs with was built without TLS support, so it cannot "
+			       "serve HTTPS; serve HTTP behind a TLS-terminating proxy, or install a libmicrohttpd "
+			       "built with GnuTLS (Debian's libmicrohttpd12 is)");
+	size_t n;
+	cr_msg fm = {{0}};
+	if (cr_file_read(cert, 1 << 20, &s->tls_cert, &n, &fm))
+		return cr_fail(m, CR_EIO, "TLS certificate %s: %s", cert, fm.text);
+	if (!strstr((const char *)s->tls_cert, "-----BEGIN CERTIFICATE-----"))
+		return cr_fail(m, CR_ECORRUPT, "TLS certificate %s: not a PEM certificate", cert);
+	if (cr_file_read(key, 1 << 20, &s->tls_key, &n, &fm))
+		return cr_fail(m, CR_EIO, "TLS key %s: %s", key, fm.text);
+	if (!strstr((const char *)s->tls_key, "PRIVATE KEY-----"))
+		return cr_fail(m, CR_ECORRUPT, "TLS key %s: not a PEM private key", key);
+	return CR_OK;
+}
+
 cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr_msg *m)
 {
 	cr_server_cfg def = cr_server_cfg_default();
@@ -272,18 +300,39 @@ cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.n_threads, MHD_OPTION_NOTIFY_COMPLETED,
-				on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				(size_t)(64 << 10), MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-				NULL, MHD_OPTION_END);
+	if ((e = load_tls(s, m)))
+		goto fail;
+	if (s->tls_cert)
+		flags |= MHD_USE_TLS;
+	struct MHD_OptionItem ops[] = {
+		{MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr},
+		{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->cfg.n_threads, NULL},
+		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)(void *)on_completed, s},
+		{MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
+		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(64 << 10), NULL},
+		{MHD_OPTION_CONNECTION_LIMIT, 1024, NULL},
+		{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)mhd_log, NULL},
+		{s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, ops,
+				MHD_OPTION_END);
 	if (!s->d) {
-		e = cr_fail(m, CR_EIO, "cannot listen on %s (in use, or not an address of this machine)", s->cfg.listen);
+		if (s->tls_cert)
+			e = cr_fail(m, CR_EIO,
+				    "cannot listen on %s with TLS (the address is in use or not this machine's, or "
+				    "GnuTLS refused the certificate or key: see the log above)",
+				    s->cfg.listen);
+		else
+			e = cr_fail(m, CR_EIO, "cannot listen on %s (in use, or not an address of this machine)",
+				    s->cfg.listen);
 		goto fail;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : port;
-	snprintf(s->url, sizeof s->url, ai->ai_family == AF_INET6 ? "http://[%s]:%d" : "http://%s:%d", s->host, s->port);
+	snprintf(s->url, sizeof s->url, ai->ai_family == AF_INET6 ? "%s://[%s]:%d" : "%s://%s:%d",
+		 s->tls_cert ? "https" : "http", s->host, s->port);
 	freeaddrinfo(ai);
 	*out = s;
 	return CR_OK;
@@ -369,5 +418,9 @@ void cr_server_free(cr_server *s)
 		close(s->pipe[1]);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	if (s->tls_key)
+		explicit_bzero(s->tls_key, strlen((char *)s->tls_key));
+	cr_free(s->tls_key);
+	cr_free(s->tls_cert);
 	cr_free(s);
 }

@@ -246,6 +246,7 @@ struct cr_server {
 	srv_chain *idle;
 	srv_metrics metrics;
 	double started;
+	uint8_t *tls_cert, *tls_key; /* PEM bytes, alive as long as the daemon */
 };
 
 /* ---- handlers --------------------------------------------------------- */
