@@ -45,6 +45,8 @@ typedef struct cr_server_cfg {
 	const char *data_dir;   /* shown by /readyz (may be NULL) */
 	const char *tls_cert;   /* PEM certificate chain file: serve HTTPS; NULL: HTTP */
 	const char *tls_key;    /* PEM private key file (needed with tls_cert) */
+	const char *default_provider; /* the provider for requests that name none;
+				       * NULL: the catalog's default */
 } cr_server_cfg;
 CR_API cr_server_cfg cr_server_cfg_default(void);
 

@@ -19,7 +19,18 @@ typedef struct cr_cli {
 	int keep_mapped;      /* $CR_MMAP=1: models' weights stay in the file mapping */
 	struct cr_audit *audit; /* this run's audit log, opened on first record (cmd_audit.c) */
 	int audit_pending;      /* records written: seal them at exit */
+	const struct cr_conf *conf; /* the configuration file (conf.h); NULL: none */
 } cr_cli;
+
+/* The configuration file read when neither --config nor $CRISTAL_CONFIG
+ * names one (absent: the built-in defaults). */
+#define CLI_CONFIG_DEFAULT "/etc/cristal/cristal.toml"
+/* Reads the configuration file (--config FILE, else $CRISTAL_CONFIG, else
+ * CLI_CONFIG_DEFAULT if it exists), checks its keys and applies data.dir
+ * (unless --data or $CRISTAL_DATA), log.level (unless -v) and time.zone
+ * (unless $TZ); sets cli->conf. 0, or CLI_USAGE after printing why
+ * (config.c; docs/CONFIG.md). */
+int cli_config_load(cr_cli *cli, const char *path);
 
 /* Prints "cristal: <cmd>: <reason>" to stderr and returns 1. */
 int cli_fail(const char *cmd, const char *fmt, ...) CR_PRINTF(2, 3);

@@ -8,6 +8,7 @@
  * token (cristal token create) and any address may be given.
  */
 #include "cli.h"
+#include "cristal/conf.h"
 #include "cristal/server.h"
 #include "cristal/store.h"
 
@@ -42,6 +43,33 @@ static void usage(FILE *f)
 		   "  --tls-key FILE      and this PEM private key\n");
 }
 
+/* The configuration file's [server] and [providers] tables (docs/CONFIG.md);
+ * flags parsed afterwards override them. */
+static int conf_apply(const cr_conf *c, cr_server_cfg *cfg)
+{
+	if (!c)
+		return 0;
+	cr_msg m = {{0}};
+	int64_t threads = cfg->n_threads, max_body = (int64_t)cfg->max_body;
+	const char *prov = NULL;
+	if (cr_conf_str(c, "server", "listen", &cfg->listen, &m) ||
+	    cr_conf_int(c, "server", "threads", 0, 256, &threads, &m) ||
+	    cr_conf_int(c, "server", "max_body", 1024, 1 << 30, &max_body, &m) ||
+	    cr_conf_str(c, "server", "tls_cert", &cfg->tls_cert, &m) ||
+	    cr_conf_str(c, "server", "tls_key", &cfg->tls_key, &m) ||
+	    cr_conf_str(c, "providers", "default", &prov, &m))
+		return cli_usage_fail("serve", "config: %s", m.text);
+	cfg->n_threads = (int)threads;
+	cfg->max_body = (size_t)max_body;
+	if (prov && *prov)
+		cfg->default_provider = prov;
+	if (cfg->tls_cert && !*cfg->tls_cert)
+		cfg->tls_cert = NULL;
+	if (cfg->tls_key && !*cfg->tls_key)
+		cfg->tls_key = NULL;
+	return 0;
+}
+
 static int loopback(const char *listen)
 {
 	return !strncmp(listen, "127.", 4) || !strncmp(listen, "[::1]:", 6) || !strncmp(listen, "localhost:", 10) ||
@@ -58,7 +86,9 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 					     {"tls-key", required_argument, NULL, 'K'},
 					     {0}};
 	cr_server_cfg cfg = cr_server_cfg_default();
-	int c;
+	int c, rc = conf_apply(cli->conf, &cfg);
+	if (rc)
+		return rc;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -128,7 +158,7 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		printf("cristal: serving %s at %s/ (loopback only: no users are configured)\n", cli->data_dir,
 		       cr_server_url(s));
 	fflush(stdout);
-	int rc = 0;
+	rc = 0;
 	if ((e = cr_server_run(s, &m)))
 		rc = cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
 	fprintf(stderr, "cristal: serve: stopped\n");

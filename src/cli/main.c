@@ -2,6 +2,7 @@
  * main.c — `cristal`: global options, then one subcommand.
  */
 #include "cli.h"
+#include "cristal/conf.h"
 #include "cristal/llm.h"
 #include "cristal/text.h"
 #include "cristal/vector.h"
@@ -110,12 +111,14 @@ static int unknown_command(const char *word)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] [-v] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: cristal [--data DIR] [--config FILE] [-v] COMMAND [ARGS]\n\n"
 		   "Cristal: a self-hosted AI agent over your documents.\n\ncommands:\n");
 	for (size_t i = 0; i < CR_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nThe data directory is --data DIR, else $CRISTAL_DATA, else "
-		   "$XDG_DATA_HOME/cristal (~/.local/share/cristal).\n"
+		   "data.dir of the configuration file, else $XDG_DATA_HOME/cristal (~/.local/share/cristal).\n"
+		   "The configuration file is --config FILE, else $CRISTAL_CONFIG, else " CLI_CONFIG_DEFAULT "\n"
+		   "if it exists (docs/CONFIG.md).\n"
 		   "Every command takes --help (or: cristal help COMMAND); cristal --version.\n");
 }
 
@@ -145,12 +148,17 @@ int main(int argc, char **argv)
 {
 	static char def_dir[4096];
 	cr_cli cli = {0};
+	const char *config = NULL;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--data") && i + 1 < argc) {
 			cli.data_dir = argv[++i];
 		} else if (!strncmp(argv[i], "--data=", 7)) {
 			cli.data_dir = argv[i] + 7;
+		} else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			config = argv[++i];
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			config = argv[i] + 9;
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			cli.verbose = 1;
 			cr_log_set_level(CR_LOG_INFO);
@@ -162,6 +170,9 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--data")) {
 			fprintf(stderr, "cristal: --data wants a directory\n");
+			return CLI_USAGE;
+		} else if (!strcmp(argv[i], "--config")) {
+			fprintf(stderr, "cristal: --config wants a file\n");
 			return CLI_USAGE;
 		} else {
 			fprintf(stderr, "cristal: unknown option %s\n", argv[i]);
@@ -189,6 +200,9 @@ int main(int argc, char **argv)
 			}
 		return unknown_command(argv[i + 1]);
 	}
+	int crc = cli_config_load(&cli, config);
+	if (crc)
+		return crc;
 	read_env(&cli);
 	if (!cli.data_dir)
 		cli.data_dir = getenv("CRISTAL_DATA");
@@ -205,7 +219,9 @@ int main(int argc, char **argv)
 			cli_audit_start(&cli);
 			int rc = commands[c].fn(&cli, argc - i, argv + i);
 			cli_audit_finish();
+			cr_conf_free((cr_conf *)cli.conf);
 			return rc;
 		}
+	cr_conf_free((cr_conf *)cli.conf);
 	return unknown_command(argv[i]);
 }

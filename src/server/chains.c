@@ -25,6 +25,8 @@ cr_err srv_chain_get(cr_server *s, const char *name, srv_chain **out, cr_msg *m)
 {
 	char defname[256];
 	cr_err e;
+	if (!name)
+		name = s->cfg.default_provider;
 	if (!name) {
 		cr_store *st;
 		if ((e = cr_corpus_store_acquire(s->corpus, &st, m)))

@@ -1,0 +1,113 @@
+/*
+ * config.c — the configuration file (docs/CONFIG.md): which file is read
+ * (--config FILE, else $CRISTAL_CONFIG, else /etc/cristal/cristal.toml when
+ * it exists), the keys the program knows, and the process-wide ones applied
+ * at start: data.dir, log.level, time.zone. Subcommands read their own
+ * tables from cli->conf (serve: [server], [providers]).
+ *
+ * Precedence, everywhere: a command-line flag, then the environment
+ * ($CRISTAL_DATA, $TZ), then the file, then the built-in default.
+ */
+#include "cli.h"
+#include "cristal/conf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Every key the program reads; tables ending in ".*" belong to parts that
+ * check their own keys (governance: path rules and egress). */
+static const char *const known[] = {
+	"data.dir",
+	"log.level",
+	"time.zone",
+	"server.listen",
+	"server.threads",
+	"server.max_body",
+	"server.max_upload",
+	"server.tls_cert",
+	"server.tls_key",
+	"providers.default",
+	"governance.*",
+	NULL,
+};
+
+static int bad(const cr_msg *m)
+{
+	fprintf(stderr, "cristal: config: %s\n", m->text);
+	return CLI_USAGE;
+}
+
+/* An IANA zone name the system has (/usr/share/zoneinfo/NAME), or UTC. */
+static int zone_ok(const char *z)
+{
+	if (!strcmp(z, "UTC"))
+		return 1;
+	if (!*z || z[0] == '/' || strstr(z, "..") || strlen(z) > 200)
+		return 0;
+	char path[256];
+	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", z);
+	struct stat st;
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+int cli_config_load(cr_cli *cli, const char *path)
+{
+	int explicit = path != NULL;
+	if (!path && (path = getenv("CRISTAL_CONFIG")) && *path)
+		explicit = 1;
+	if (!explicit)
+		path = CLI_CONFIG_DEFAULT;
+	cr_msg m = {{0}};
+	cr_conf *c;
+	cr_err e = cr_conf_load(path, &c, &m);
+	if (e == CR_ENOTFOUND && !explicit)
+		return 0; /* no file at the default path: the built-in defaults */
+	if (e)
+		return bad(&m);
+	const char *dir = NULL, *level = NULL, *zone = NULL;
+	if (cr_conf_check(c, known, &m) || cr_conf_str(c, "data", "dir", &dir, &m) ||
+	    cr_conf_str(c, "log", "level", &level, &m) || cr_conf_str(c, "time", "zone", &zone, &m)) {
+		cr_conf_free(c);
+		return bad(&m);
+	}
+	if (dir && !*dir) {
+		fprintf(stderr, "cristal: config: %s: data.dir is empty\n", path);
+		cr_conf_free(c);
+		return CLI_USAGE;
+	}
+	if (level) {
+		static const char *const names[] = {"debug", "info", "warn", "error"};
+		int l = -1;
+		for (int i = 0; i < 4; i++)
+			if (!strcmp(level, names[i]))
+				l = i;
+		if (l < 0) {
+			fprintf(stderr, "cristal: config: %s:%d: log.level must be debug, info, warn or error, not '%s'\n",
+				path, cr_conf_get(c, "log", "level")->line, level);
+			cr_conf_free(c);
+			return CLI_USAGE;
+		}
+		if (!cli->verbose)
+			cr_log_set_level((cr_log_level)l);
+	}
+	if (zone) {
+		if (!zone_ok(zone)) {
+			fprintf(stderr,
+				"cristal: config: %s:%d: time.zone '%s' is not a time zone of this system "
+				"(a name under /usr/share/zoneinfo, such as Asia/Tokyo, or UTC)\n",
+				path, cr_conf_get(c, "time", "zone")->line, zone);
+			cr_conf_free(c);
+			return CLI_USAGE;
+		}
+		if (!getenv("TZ")) {
+			setenv("TZ", zone, 1);
+			tzset();
+		}
+	}
+	if (!cli->data_dir && !getenv("CRISTAL_DATA") && dir)
+		cli->data_dir = dir;
+	cli->conf = c;
+	return 0;
+}
