@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 DATA ?= $(CURDIR)/.cristal-demo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all build program deps run test asan tsan fuzz bench clean
+.PHONY: all build program deps run test asan tsan fuzz bench clean install uninstall
 all: build
 
 build:
@@ -36,6 +36,16 @@ deps:
 program: $(DEPS_STAMP)
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target cristal_cli
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the program, /etc/cristal/cristal.toml
+# (kept when present), systemd units, manual page and documents (docs/CONFIG.md).
+# make uninstall [DESTDIR=] removes what the last install listed, but the configuration file.
+PREFIX ?= /usr/local
+install: program
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+uninstall:
+	@test -f $(BUILD)/install_manifest.txt || { echo "make uninstall: nothing installed from $(BUILD)"; exit 1; }
+	@grep -v '/cristal/cristal.toml$$' $(BUILD)/install_manifest.txt | while read -r f; do rm -fv "$(DESTDIR)$$f"; done
 
 run: program
 	bin/cristal --data $(DATA) init
