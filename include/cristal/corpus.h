@@ -277,4 +277,37 @@ CR_API cr_err cr_corpus_loc_json(cr_buf *b, const cr_loc *l) CR_NODISCARD;
 CR_API cr_err cr_corpus_doc_json(cr_corpus *c, const cr_doc_row *d, const cr_doc_text *t, cr_buf *b,
 				 cr_msg *m) CR_NODISCARD;
 
+/*
+ * A consistent snapshot of the data directory while it is in use (cristal
+ * backup; snapshot.c). Waits up to wait_s seconds for the writer lock (a
+ * running ingest), then, holding it: copies the catalog through SQLite's
+ * online backup API to catalog_copy (a new file; removed again by
+ * release), and opens the index's MANIFEST and segment files, the vector
+ * files and the audit key files; releases the lock. Searches go on
+ * throughout. The files are then read through their descriptors, which
+ * keep them readable whatever merges remove later (they are immutable).
+ * Names are as in a data directory: "catalog.db", "index/MANIFEST",
+ * "index/seg_000001.idx", "vectors/g....vix", "audit.key.pub".
+ */
+typedef struct cr_corpus_snap_file {
+	const char *name;
+	int fd;
+	uint64_t size;
+} cr_corpus_snap_file;
+typedef struct cr_corpus_snap {
+	cr_arena arena;
+	cr_corpus_snap_file *files;
+	size_t n, cap;
+	int catalog_fd;
+	const char *catalog_path;
+	int64_t max_chunk_id;    /* the catalog's, at the snapshot */
+	uint64_t index_max_id;   /* the index's, at the snapshot */
+	double wait_seconds;     /* waited for the lock */
+	double lock_seconds;     /* held it */
+} cr_corpus_snap;
+CR_API cr_err cr_corpus_snapshot(cr_corpus *c, const char *catalog_copy, double wait_s, cr_corpus_snap *out,
+				 cr_msg *m) CR_NODISCARD;
+/* Closes the files and removes the catalog copy; s is empty after. */
+CR_API void cr_corpus_snapshot_release(cr_corpus_snap *s);
+
 #endif

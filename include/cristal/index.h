@@ -84,6 +84,11 @@ CR_API void cr_index_writer_free(cr_index_writer *w); /* discards uncommitted en
 CR_API cr_err cr_index_delete(cr_index *ix, const uint64_t *ids, size_t n, cr_msg *m) CR_NODISCARD;
 /* Merges all segments into one, dropping tombstoned entries. */
 CR_API cr_err cr_index_merge(cr_index *ix, cr_msg *m) CR_NODISCARD;
+/* The files of the published state in dir, relative to it: "MANIFEST"
+ * (when there is one) and "seg_<no>.idx" / ".pos" of every segment it
+ * lists, in arena a. Call while nothing publishes (the corpus writer lock)
+ * for a consistent set (files.c). */
+CR_API cr_err cr_index_files(const char *dir, cr_arena *a, const char ***names, size_t *n, cr_msg *m) CR_NODISCARD;
 /* Highest entry id present in any committed segment (0 if empty). */
 CR_API uint64_t cr_index_max_id(const cr_index *ix);
 

@@ -379,4 +379,9 @@ CR_API cr_err cr_store_token_revoke(cr_store *s, int64_t id, cr_msg *m) CR_NODIS
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
 
+/* Copies the whole catalog, as of one commit, into a new file at path
+ * (created 0600; CR_EIO if it exists), while other connections and
+ * processes go on reading and writing (sqlite_backup.c). */
+CR_API cr_err cr_store_backup(cr_store *s, const char *path, cr_msg *m) CR_NODISCARD;
+
 #endif

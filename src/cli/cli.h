@@ -93,6 +93,8 @@ int cmd_show(cr_cli *cli, int argc, char **argv);
 int cmd_stats(cr_cli *cli, int argc, char **argv);
 int cmd_shell(cr_cli *cli, int argc, char **argv);
 int cmd_serve(cr_cli *cli, int argc, char **argv);
+int cmd_backup(cr_cli *cli, int argc, char **argv);
+int cmd_restore(cr_cli *cli, int argc, char **argv);
 int cmd_user(cr_cli *cli, int argc, char **argv);
 int cmd_token(cr_cli *cli, int argc, char **argv);
 int cmd_model(cr_cli *cli, int argc, char **argv);

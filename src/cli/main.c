@@ -41,6 +41,8 @@ static const struct {
 	{"provider", cmd_provider, "model providers: add NAME --kind local|openai ... | list | rm | default | test"},
 	{"usage", cmd_usage, "provider calls metered by day: tokens, time, cost"},
 	{"audit", cmd_audit, "audit export [--since T] [--out F] | verify [FILE]: the signed audit log"},
+	{"backup", cmd_backup, "backup FILE: catalog, index and vectors in one archive, while the server runs"},
+	{"restore", cmd_restore, "restore FILE: a backup into a new data directory (--data)"},
 };
 
 int cli_fail(const char *cmd, const char *fmt, ...)
