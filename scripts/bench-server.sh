@@ -11,8 +11,9 @@
 # latency (wrk --latency), errors (socket errors plus non-2xx answers:
 # the run fails unless both are 0), and the server's resident memory
 # before and after the phase and its peak (VmHWM), so growth over the run
-# shows. The data directory is built in $CR_BENCH_DIR (default
-# /tmp/cr_bench_server) and removed after.
+# shows, and every 10 s of a phase, to see it level off. The data
+# directory is built in $CR_BENCH_DIR (default /tmp/cr_bench_server) and
+# removed after. Figures: bench/server-load.md.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 cristal="${CR_BIN:-$here/bin/cristal}"
@@ -39,7 +40,9 @@ targs=""
 # shellcheck disable=SC2086
 "$cristal" --data "$D" serve --listen 127.0.0.1:0 $targs >"$out/serve.out" 2>"$out/serve.err" &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$out"' EXIT
+# (|| true: under set -e a failing kill of a server already stopped would
+# make the whole run exit 1)
+trap 'kill $pid 2>/dev/null || true; rm -rf "$out"' EXIT
 for _ in $(seq 100); do grep -q 'http://' "$out/serve.out" 2>/dev/null && break; sleep 0.1; done
 U=$(grep -o 'http://[0-9.:]*' "$out/serve.out" | head -1)
 [ -n "$U" ] || { echo "bench-server: the server did not start" >&2; cat "$out/serve.err" >&2; exit 1; }
@@ -70,9 +73,14 @@ hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status"; }
 fail=0
 phase() { # name script
 	before=$(rss)
+	# resident memory every 10 s of the run, to see whether it levels off
+	( while sleep 10; do rss; done ) >"$out/$1.rss" 2>/dev/null &
+	sampler=$!
 	wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$out/$2" "$U" >"$out/$1.wrk" 2>&1
 	after=$(rss)
-	python3 - "$out/$1.wrk" "$1" "$before" "$after" "$(hwm)" <<'PY' || fail=1
+	kill $sampler 2>/dev/null || true
+	wait $sampler 2>/dev/null || true
+	python3 - "$out/$1.wrk" "$1" "$before" "$after" "$(hwm)" "$out/$1.rss" <<'PY' || fail=1
 import re, sys
 t = open(sys.argv[1]).read()
 name, before, after, hwm = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -86,6 +94,9 @@ sock = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t
 non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", t) or [0, 0])[1])
 print(f"{name:7s} {reqs:8d} requests  {rps:8.0f} req/s  p50 {ms('50'):7.2f} ms  p99 {ms('99'):7.2f} ms  "
       f"errors {sock + non2xx}  RSS {before/1024:.1f} -> {after/1024:.1f} MB (peak {hwm/1024:.1f} MB)")
+samples = [int(x) / 1024 for x in open(sys.argv[6]).read().split() if x.isdigit()]
+if samples:
+    print(f"{'':7s} RSS every 10 s (MB): " + " ".join(f"{x:.1f}" for x in samples))
 sys.exit(1 if sock + non2xx else 0)
 PY
 }
