@@ -19,29 +19,104 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
-// ---- API calls: the token, when the server asks for one -------------------
+// ---- API calls: a session cookie (log-in) or a token ------------------------
+//
+// After a log-in the browser holds an HttpOnly session cookie the page
+// cannot read; every request that changes something sends the session's
+// CSRF token (from the log-in answer or /api/me) in X-CSRF-Token. An API
+// token given instead is kept in localStorage and sent as a bearer token.
+
+let csrf = null;
 
 function call(url, opts = {}) {
   const tok = localStorage.getItem("cristal.token");
-  opts.headers = Object.assign({}, opts.headers || {}, tok ? { Authorization: "Bearer " + tok } : {});
+  const h = Object.assign({}, opts.headers || {});
+  if (tok) h.Authorization = "Bearer " + tok;
+  else if (csrf && opts.method && opts.method !== "GET") h["X-CSRF-Token"] = csrf;
+  opts.headers = h;
+  opts.credentials = "same-origin";
   return fetch(url, opts).then((resp) => {
-    if (resp.status === 401) $("login").hidden = false;
+    if (resp.status === 401) showLogin();
     return resp;
   });
 }
 
-$("login-form").addEventListener("submit", (ev) => {
+function showLogin(msg) {
+  $("login").hidden = false;
+  $("logout").hidden = true;
+  $("whoami").hidden = true;
+  const err = $("login-error");
+  err.hidden = !msg;
+  err.textContent = msg || "";
+  $("login-user").focus();
+}
+
+function signedIn(me) {
+  $("login").hidden = true;
+  $("login-error").hidden = true;
+  if (me && me.user) {
+    $("whoami").textContent = me.user;
+    $("whoami").hidden = false;
+    $("logout").hidden = false;
+  }
+  sourcesLoaded = false;
+  sourcesNext = 0;
+  sourcesCount = 0;
+  $("sources-body").replaceChildren();
+}
+
+// Who the page runs as; the CSRF token of a session.
+async function whoAmI() {
+  const resp = await call("/api/me");
+  if (!resp.ok) return;
+  const me = await resp.json();
+  csrf = me.csrf || null;
+  if (me.user) signedIn(me);
+}
+
+$("login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const user = $("login-user").value.trim(), password = $("login-password").value;
+  if (!user || !password) return;
+  $("login-submit").disabled = true;
+  try {
+    const resp = await fetch("/api/login", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user, password }),
+    });
+    const body = await resp.json().catch(() => ({}));
+    if (!resp.ok) {
+      const wait = Number(resp.headers.get("Retry-After") || 0);
+      showLogin(resp.status === 429 ? t("login.limited", { n: wait || 30 }) : t("login.failed"));
+      return;
+    }
+    localStorage.removeItem("cristal.token");
+    csrf = body.csrf;
+    $("login-password").value = "";
+    signedIn(body);
+    route();
+  } finally {
+    $("login-submit").disabled = false;
+  }
+});
+
+$("token-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const tok = $("token").value.trim();
   if (!tok) return;
   localStorage.setItem("cristal.token", tok);
   $("token").value = "";
-  $("login").hidden = true;
-  sourcesLoaded = false;
-  sourcesNext = 0;
-  sourcesCount = 0;
-  $("sources-body").replaceChildren();
+  signedIn(null);
   route();
+});
+
+$("logout").addEventListener("click", async () => {
+  await call("/api/logout", { method: "POST" });
+  csrf = null;
+  localStorage.removeItem("cristal.token");
+  showLogin();
 });
 
 // ---- views -----------------------------------------------------------------
@@ -345,3 +420,4 @@ document.addEventListener("langchange", () => {
 });
 applyLang(LANG, false);
 route();
+whoAmI();

@@ -9,7 +9,12 @@
  *   POST /api/ask                         cr_answer_json's object, or SSE
  *   GET  /api/documents[?after=&limit=]   the catalog's documents, by id
  *   GET  /api/documents/{id or name}      cr_corpus_doc_json's object
- *   GET  /api/providers, /api/usage       read-only
+ *   GET  /api/providers, /api/usage       read-only (usage: the caller's
+ *                                         tenant, or a member's own)
+ *   POST /api/login, /api/logout          browser sessions (a cookie)
+ *   GET  /api/users                       the tenant's users (admin)
+ *   GET  /api/audit                       the tenant's audit records
+ *                                         (admin, auditor)
  *   GET  /v1/models, POST /v1/chat/completions, POST /v1/embeddings
  *                                         OpenAI-compatible; model
  *                                         "cristal-rag" answers as ask does
@@ -47,6 +52,10 @@ typedef struct cr_server_cfg {
 	const char *tls_key;    /* PEM private key file (needed with tls_cert) */
 	const char *default_provider; /* the provider for requests that name none;
 				       * NULL: the catalog's default */
+	const char *audit_key;  /* the audit log's signing key file (audit.h);
+				 * NULL: records chained but not signed */
+	int64_t session_ttl;    /* seconds a browser session lasts; <= 0: 12 h */
+	int64_t session_idle;   /* seconds unused before it ends; <= 0: 30 min */
 } cr_server_cfg;
 CR_API cr_server_cfg cr_server_cfg_default(void);
 

@@ -275,6 +275,7 @@ typedef struct cr_usage_row {
 	int64_t prompt_tokens, completion_tokens, wall_ms;
 	double cost;
 	int ok;
+	const char *user, *tenant; /* NULL: the connection's actor (cr_store_set_actor) */
 } cr_usage_row;
 CR_API cr_err cr_store_usage_add(cr_store *s, const cr_usage_row *r, cr_msg *m) CR_NODISCARD;
 /* Sums per provider and UTC day ("YYYY-MM-DD"), day then provider order. */
@@ -375,6 +376,87 @@ typedef int (*cr_store_token_fn)(void *ctx, const cr_token_row *r);
 CR_API cr_err cr_store_token_list(cr_store *s, cr_store_token_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 /* CR_ENOTFOUND if no such token. */
 CR_API cr_err cr_store_token_revoke(cr_store *s, int64_t id, cr_msg *m) CR_NODISCARD;
+
+/*
+ * -- tenants, groups, browser sessions, quotas, attributed usage
+ *    (store/user.c; schema v7) --
+ * Tenants and groups are rows by name (users also create them on first
+ * use). A session row holds only the SHA-256 of the session's cookie
+ * (auth.h makes and checks sessions); seen is the last use (idle timeout),
+ * expires the absolute end, both unix seconds.
+ */
+typedef struct cr_name_row {
+	int64_t id;
+	const char *name;
+	int64_t n_users;      /* users in the tenant or group */
+} cr_name_row;
+typedef int (*cr_store_name_fn)(void *ctx, const cr_name_row *r);
+/* CR_EEXIST if the name is taken, CR_EINVAL for a bad name. */
+CR_API cr_err cr_store_tenant_add(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_tenant_list(cr_store *s, cr_store_name_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_group_add(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_group_list(cr_store *s, cr_store_name_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+/* Removes a group and its memberships; CR_ENOTFOUND if absent. */
+CR_API cr_err cr_store_group_del(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
+
+typedef struct cr_session_row {
+	int64_t id;
+	int64_t user_id;
+	const char *hash;     /* SHA-256 hex of the session cookie */
+	int64_t created, seen, expires;
+} cr_session_row;
+CR_API cr_err cr_store_session_put(cr_store *s, const cr_session_row *r, int64_t *id, cr_msg *m) CR_NODISCARD;
+/* By hash; CR_ENOTFOUND if absent (expired rows are found: the caller
+ * decides). */
+CR_API cr_err cr_store_session_find(cr_store *s, cr_arena *a, const char *hash, cr_session_row *out,
+				    cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_session_touch(cr_store *s, int64_t id, int64_t seen, cr_msg *m) CR_NODISCARD;
+/* Deletes by hash (NULL: every session that ended before now); *n (may be
+ * NULL) gets the rows deleted. */
+CR_API cr_err cr_store_session_del(cr_store *s, const char *hash, int64_t now, int *n, cr_msg *m) CR_NODISCARD;
+
+/* A quota on a user or a tenant; a limit < 0 is unset. */
+typedef struct cr_quota_row {
+	const char *scope;    /* "user" | "tenant" */
+	const char *name;
+	int64_t requests_per_day, tokens_per_day;
+	double cost_per_month;
+} cr_quota_row;
+/* Sets the limits given (>= 0) and keeps the others (a new row: unset). */
+CR_API cr_err cr_store_quota_put(cr_store *s, const cr_quota_row *r, cr_msg *m) CR_NODISCARD;
+/* CR_ENOTFOUND when none. */
+CR_API cr_err cr_store_quota_get(cr_store *s, cr_arena *a, const char *scope, const char *name, cr_quota_row *out,
+				 cr_msg *m) CR_NODISCARD;
+typedef int (*cr_store_quota_fn)(void *ctx, const cr_quota_row *r);
+CR_API cr_err cr_store_quota_list(cr_store *s, cr_store_quota_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_store_quota_del(cr_store *s, const char *scope, const char *name, cr_msg *m) CR_NODISCARD;
+
+/* Who this connection's metered provider calls are for (usage.user and
+ * usage.tenant of the rows cr_store_usage_add writes without their own);
+ * NULL, NULL: nobody (the local operator). Names are copied (64 bytes). */
+CR_API void cr_store_set_actor(cr_store *s, const char *user, const char *tenant);
+/* Counts one request of user (in tenant) today (UTC); *n_user and
+ * *n_tenant (may be NULL) get today's counts after it. */
+CR_API cr_err cr_store_request_add(cr_store *s, const char *user, const char *tenant, int64_t *n_user,
+				   int64_t *n_tenant, cr_msg *m) CR_NODISCARD;
+/* What a user or tenant used since a time (unix seconds): requests
+ * (counted by day: since is rounded down to its UTC day), provider tokens
+ * (prompt + completion) and cost. */
+CR_API cr_err cr_store_usage_of(cr_store *s, const char *scope, const char *name, int64_t since, int64_t *requests,
+				int64_t *tokens, double *cost, cr_msg *m) CR_NODISCARD;
+/* Usage summed by "user", "tenant" or "provider" (or "day": by UTC day and
+ * provider, as cr_store_usage_sum), in key order; tenant and user (may be
+ * NULL) restrict it. Rows with no user are the local operator's (key "").
+ * requests is 0 for "provider" and "day". */
+typedef struct cr_usage_by_row {
+	const char *key;
+	const char *provider; /* "day" only */
+	int64_t requests, calls, failed, prompt_tokens, completion_tokens, wall_ms;
+	double cost;
+} cr_usage_by_row;
+typedef int (*cr_store_usage_by_fn)(void *ctx, const cr_usage_by_row *r);
+CR_API cr_err cr_store_usage_by(cr_store *s, const char *by, const char *tenant, const char *user,
+				cr_store_usage_by_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);

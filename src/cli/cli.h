@@ -97,6 +97,11 @@ int cmd_backup(cr_cli *cli, int argc, char **argv);
 int cmd_restore(cr_cli *cli, int argc, char **argv);
 int cmd_user(cr_cli *cli, int argc, char **argv);
 int cmd_token(cr_cli *cli, int argc, char **argv);
+int cmd_group(cr_cli *cli, int argc, char **argv);
+int cmd_tenant(cr_cli *cli, int argc, char **argv);
+int cmd_quota(cr_cli *cli, int argc, char **argv);
+/* group and tenant (cmd_group.c): tenant 1 for `tenant`. */
+int cli_names_cmd(cr_cli *cli, int tenant, int argc, char **argv);
 int cmd_model(cr_cli *cli, int argc, char **argv);
 int cmd_generate(cr_cli *cli, int argc, char **argv);
 int cmd_tokenize(cr_cli *cli, int argc, char **argv);

@@ -139,6 +139,14 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 	}
 	cfg.key = env_key;
 	cfg.data_dir = cli->data_dir;
+	/* the audit log's signing key, as the command line's (cmd_audit.c) */
+	char kb[4096];
+	const char *ak = getenv("CRISTAL_AUDIT_KEY");
+	if (!ak || !*ak) {
+		snprintf(kb, sizeof kb, "%s/audit.key", cli->data_dir);
+		ak = kb;
+	}
+	cfg.audit_key = ak;
 	cr_server *s;
 	if ((e = cr_server_new(cp, &cfg, &s, &m))) {
 		cr_corpus_close(cp);

@@ -16,6 +16,7 @@
 #include "cristal/store.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,9 +84,19 @@ static int user_add(cr_cli *cli, int argc, char **argv)
 	if (open_store(cli, "user add", &s))
 		return 1;
 	cr_err e = cr_store_user_put(s, &r, &m);
+	json_t *gs = json_array();
+	for (uint32_t i = 0; gs && i < r.n_groups; i++)
+		json_array_append_new(gs, json_string(groups[i]));
+	int audit_failed = !e && cli_audit(s, "user.add", json_pack("{ss ss ss so sb}", "name", r.name, "role", r.role,
+								    "tenant", r.tenant ? r.tenant : "default", "groups",
+								    gs, "password", pw));
+	if (e)
+		json_decref(gs);
 	cr_store_close(s);
 	if (e)
 		return cli_fail("user add", "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (audit_failed)
+		return 1;
 	printf("added user %s (%s, tenant %s%s)\n", r.name, r.role, r.tenant ? r.tenant : "default",
 	       pw ? ", with a password" : "");
 	return 0;
@@ -198,9 +209,13 @@ int cmd_user(cr_cli *cli, int argc, char **argv)
 		if (open_store(cli, "user", &s))
 			return 1;
 		cr_err e = !strcmp(sub, "rm") ? cr_store_user_del(s, argv[2], &m) : cr_store_user_set_password(s, argv[2], hash, &m);
+		int audit_failed =
+			!e && cli_audit(s, !strcmp(sub, "rm") ? "user.rm" : "user.passwd", json_pack("{ss}", "name", argv[2]));
 		cr_store_close(s);
 		if (e)
 			return cli_fail("user", "%s", m.text[0] ? m.text : cr_strerror(e));
+		if (audit_failed)
+			return 1;
 		printf("%s %s\n", !strcmp(sub, "rm") ? "removed user" : "new password for", argv[2]);
 		return 0;
 	}
@@ -242,9 +257,13 @@ static int token_create(cr_cli *cli, int argc, char **argv)
 	int64_t id = 0;
 	cr_msg m = {{0}};
 	cr_err e = cr_auth_token_create(s, user, label, days, tok, &id, &m);
+	int audit_failed = !e && cli_audit(s, "token.create", json_pack("{sI ss ss* si}", "id", (json_int_t)id, "user", user,
+									 "label", label, "days", days));
 	cr_store_close(s);
 	if (e)
 		return cli_fail("token create", "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (audit_failed)
+		return 1;
 	char exp[40] = "no expiry";
 	if (days) {
 		time_t tt = (time_t)(cr_wallclock() + (int64_t)days * 86400);
@@ -274,9 +293,12 @@ int cmd_token(cr_cli *cli, int argc, char **argv)
 			return 1;
 		cr_msg m = {{0}};
 		cr_err e = cr_store_token_revoke(s, id, &m);
+		int audit_failed = !e && cli_audit(s, "token.revoke", json_pack("{sI}", "id", (json_int_t)id));
 		cr_store_close(s);
 		if (e)
 			return cli_fail("token revoke", "%s", m.text[0] ? m.text : cr_strerror(e));
+		if (audit_failed)
+			return 1;
 		printf("revoked token %lld\n", id);
 		return 0;
 	}

@@ -70,7 +70,14 @@ enum MHD_Result srv_handle_me(srv_req *r)
 		for (uint32_t i = 0; i < r->ctx.n_groups && !e; i++)
 			e = cr_buf_printf(&b, "%s%u", i ? "," : "", r->ctx.groups[i]);
 		if (!e)
-			e = cr_buf_adds(&b, "],\"auth\":true}\n");
+			e = cr_buf_adds(&b, "],\"tenant_name\":");
+		if (!e)
+			e = cr_buf_add_json_str(&b, r->ctx.tenant_name, strlen(r->ctx.tenant_name));
+		if (!e)
+			e = r->csrf[0] ? cr_buf_printf(&b, ",\"via\":\"session\",\"csrf\":\"%s\"", r->csrf)
+				       : cr_buf_adds(&b, ",\"via\":\"token\"");
+		if (!e)
+			e = cr_buf_adds(&b, ",\"auth\":true}\n");
 	}
 	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, 200, &b);
 	cr_buf_release(&b);
@@ -109,6 +116,12 @@ enum MHD_Result srv_handle_search(srv_req *r)
 	size_t n;
 	if ((e = cr_corpus_search(r->s->corpus, &r->arena, &cq, &rs, &n, &m)))
 		return srv_error_err(r, e, &m);
+	json_t *ids = json_array();
+	for (size_t i = 0; ids && i < n; i++)
+		json_array_append_new(ids, json_integer(rs[i].chunk_id));
+	if ((e = srv_audit(r->s, &r->ctx, "search", json_pack("{ss si so}", "query", text, "k", (int)k, "chunks", ids),
+			   &m)))
+		return srv_error_err(r, e, &m);
 	cr_buf b;
 	cr_buf_init(&b, 0);
 	e = cr_corpus_results_json(&b, "query", text, rs, n);
@@ -125,21 +138,42 @@ cr_err srv_answer(cr_server *s, cr_arena *a, const srv_ctx *ctx, const char *que
 		  int extractive, const cr_cancel *cancel, cr_answer *out, cr_msg *m)
 {
 	cr_ask_opts o = {.k = k, .who = ctx ? ctx->who : NULL, .cancel = cancel};
-	if (extractive)
-		return cr_answer_ask(s->corpus, a, question, &o, out, m);
+	cr_err e;
+	if (extractive) {
+		e = cr_answer_ask(s->corpus, a, question, &o, out, m);
+		goto audit;
+	}
 	srv_chain *ch;
 	cr_msg cm = {{0}};
-	cr_err e = srv_chain_get(s, provider, &ch, &cm);
-	if (e == CR_ENOTFOUND && !provider)
-		return cr_answer_ask(s->corpus, a, question, &o, out, m); /* no default: extractive */
+	e = srv_chain_get(s, provider, &ch, &cm);
+	if (e == CR_ENOTFOUND && !provider) {
+		e = cr_answer_ask(s->corpus, a, question, &o, out, m); /* no default: extractive */
+		goto audit;
+	}
 	if (e) {
 		if (m)
 			*m = cm;
 		return e;
 	}
+	srv_chain_for(ch, ctx);
 	e = cr_answer_ask_model(s->corpus, a, question, &o, cr_provider_chain_head(ch->chain), out, m);
 	srv_chain_put(s, ch);
-	return e;
+audit:
+	if (e)
+		return e;
+	/* the question, how it was answered, the chunks retrieved and cited:
+	 * recorded before the answer is shown */
+	json_t *got = json_array(), *cited = json_array();
+	for (size_t i = 0; got && i < out->n_sources; i++)
+		json_array_append_new(got, json_integer(out->sources[i].chunk_id));
+	for (size_t i = 0; cited && i < out->n_citations; i++)
+		for (size_t j = 0; j < out->n_sources; j++)
+			if (out->sources[j].n == out->citations[i].n)
+				json_array_append_new(cited, json_integer(out->sources[j].chunk_id));
+	return srv_audit(s, ctx, "ask",
+			 json_pack("{ss ss sb so so si}", "question", question, "mode", out->mode, "found", out->found,
+				   "retrieved", got, "cited", cited, "unverified", (int)out->n_unverified),
+			 m);
 }
 
 static const cr_source *source_of(const cr_answer *ans, int n)
@@ -418,6 +452,8 @@ enum MHD_Result srv_handle_doc(srv_req *r)
 	cr_doc_text t;
 	if ((e = cr_corpus_doc_text(r->s->corpus, &r->arena, d.id, &t, &m)))
 		return srv_error_err(r, e, &m);
+	if ((e = srv_audit(r->s, &r->ctx, "show", json_pack("{ss sI}", "doc", d.name, "doc_id", (json_int_t)d.id), &m)))
+		return srv_error_err(r, e, &m);
 	cr_buf b;
 	cr_buf_init(&b, 0);
 	e = cr_corpus_doc_json(r->s->corpus, &d, &t, &b, &m);
@@ -428,7 +464,7 @@ enum MHD_Result srv_handle_doc(srv_req *r)
 	return ok;
 }
 
-/* ---- providers and usage -------------------------------------------------- */
+/* ---- providers (usage: admin.c) -------------------------------------------------- */
 
 typedef struct json_acc {
 	cr_buf *b;
@@ -458,26 +494,7 @@ static int provider_row(void *ctx, const cr_provider_row *p)
 	return e != CR_OK;
 }
 
-static int usage_row(void *ctx, const cr_usage_sum *u)
-{
-	json_acc *j = ctx;
-	cr_buf *b = j->b;
-	cr_err e = cr_buf_adds(b, j->n++ ? ",{\"day\":" : "{\"day\":");
-	if (!e)
-		e = cr_buf_add_json_str(b, u->day ? u->day : "", u->day ? strlen(u->day) : 0);
-	if (!e)
-		e = kstr(b, "provider", u->provider);
-	if (!e)
-		e = cr_buf_printf(b,
-				  ",\"calls\":%lld,\"failed\":%lld,\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
-				  "\"wall_ms\":%lld,\"cost\":%.6f}",
-				  (long long)u->calls, (long long)u->failed, (long long)u->prompt_tokens,
-				  (long long)u->completion_tokens, (long long)u->wall_ms, u->cost);
-	j->e = e;
-	return e != CR_OK;
-}
-
-static enum MHD_Result list_reply(srv_req *r, int usage)
+static enum MHD_Result list_reply(srv_req *r)
 {
 	cr_msg m = {{0}};
 	cr_store *st;
@@ -487,9 +504,9 @@ static enum MHD_Result list_reply(srv_req *r, int usage)
 	cr_buf b;
 	cr_buf_init(&b, 0);
 	json_acc j = {.b = &b};
-	e = cr_buf_adds(&b, usage ? "{\"usage\":[" : "{\"providers\":[");
+	e = cr_buf_adds(&b, "{\"providers\":[");
 	if (!e)
-		e = usage ? cr_store_usage_sum(st, usage_row, &j, &m) : cr_store_provider_list(st, provider_row, &j, &m);
+		e = cr_store_provider_list(st, provider_row, &j, &m);
 	if (!e)
 		e = j.e;
 	if (!e)
@@ -500,8 +517,8 @@ static enum MHD_Result list_reply(srv_req *r, int usage)
 	return ok;
 }
 
-enum MHD_Result srv_handle_providers(srv_req *r) { return list_reply(r, 0); }
-enum MHD_Result srv_handle_usage(srv_req *r) { return list_reply(r, 1); }
+enum MHD_Result srv_handle_providers(srv_req *r) { return list_reply(r); }
+
 
 /* ---- embedded files --------------------------------------------------------- */
 

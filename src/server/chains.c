@@ -74,10 +74,17 @@ cr_err srv_chain_get(cr_server *s, const char *name, srv_chain **out, cr_msg *m)
 	return CR_OK;
 }
 
+void srv_chain_for(srv_chain *c, const srv_ctx *ctx)
+{
+	if (c && c->store)
+		cr_store_set_actor(c->store, ctx ? ctx->user : NULL, ctx ? ctx->tenant_name : NULL);
+}
+
 void srv_chain_put(cr_server *s, srv_chain *c)
 {
 	if (!c)
 		return;
+	srv_chain_for(c, NULL);
 	pthread_mutex_lock(&s->mu);
 	int n = 0;
 	for (srv_chain *i = s->idle; i; i = i->next)

@@ -107,6 +107,21 @@ cr_err srv_decode_ask(const char *p, size_t n, cr_arena *a, srv_ask_req *out, cr
 	return e;
 }
 
+cr_err srv_decode_login(const char *p, size_t n, cr_arena *a, srv_login_req *out, cr_msg *m)
+{
+	memset(out, 0, sizeof *out);
+	json_t *j;
+	cr_err e = parse(p, n, &j, m);
+	if (e)
+		return e;
+	if (!(e = get_str(j, "user", a, 64, &out->user, m)) && (!out->user || !*out->user))
+		e = cr_fail(m, CR_ECORRUPT, "\"user\" is required");
+	if (!e && !(e = get_str(j, "password", a, 4096, &out->password, m)) && (!out->password || !*out->password))
+		e = cr_fail(m, CR_ECORRUPT, "\"password\" is required");
+	json_decref(j);
+	return e;
+}
+
 /* A message's content: a string, null, or an array of parts of which the
  * "text" ones are joined. */
 static cr_err content_text(json_t *c, cr_arena *a, const char **out, cr_msg *m)

@@ -335,6 +335,7 @@ static void provider_stream(srv_stream *st, void *arg)
 	if (e) {
 		send_error(st, e == CR_ENOTFOUND ? CR_ENOTFOUND : e, &m);
 	} else {
+		srv_chain_for(ch, &j->ctx);
 		relay rl = {.st = st, .j = j, .first = 1};
 		cr_provider_chat_opts o = chat_opts(&j->q, &st->cancel);
 		o.on_text = relay_text;
@@ -364,6 +365,7 @@ static enum MHD_Result provider_plain(srv_req *r, chat_job *j)
 		return srv_error(r, 404, "model_not_found", "no model '%s' (GET /v1/models lists them)", j->q.model);
 	if (e)
 		return srv_error_err(r, e, &m);
+	srv_chain_for(ch, &r->ctx);
 	cr_cancel cancel;
 	cr_cancel_init(&cancel);
 	cr_cancel_set_timeout(&cancel, CHAT_TIMEOUT);
@@ -422,6 +424,11 @@ enum MHD_Result srv_handle_chat(srv_req *r)
 	const char *question = rag ? last_user(&q) : NULL;
 	if (rag && (!question || !question[strspn(question, " \t\r\n")]))
 		return srv_error(r, 400, NULL, RAG_MODEL " answers the last user message, and there is none with text");
+	/* a provider's model: the call is recorded (cristal-rag is, as ask) */
+	if (!rag && (e = srv_audit(r->s, &r->ctx, "chat",
+				   json_pack("{ss si sb}", "model", q.model, "messages", (int)q.n_msgs, "stream", q.stream),
+				   &m)))
+		return srv_error_err(r, e, &m);
 	if (!q.stream) {
 		chat_job j = {.s = r->s, .ctx = r->ctx, .q = q, .question = question, .created = cr_wallclock()};
 		new_id(j.id);
@@ -461,6 +468,7 @@ enum MHD_Result srv_handle_embed(srv_req *r)
 		return srv_error(r, 404, "model_not_found", "no model '%s' (GET /v1/models lists them)", q.model);
 	if (e)
 		return srv_error_err(r, e, &m);
+	srv_chain_for(ch, &r->ctx);
 	cr_cancel cancel;
 	cr_cancel_init(&cancel);
 	cr_cancel_set_timeout(&cancel, CHAT_TIMEOUT);

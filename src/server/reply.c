@@ -5,6 +5,7 @@
 #include "server_int.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 unsigned srv_status(cr_err e)
@@ -58,6 +59,13 @@ enum MHD_Result srv_reply(srv_req *r, unsigned status, const char *type, const c
 	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
 	if (status == 401)
 		MHD_add_response_header(res, "WWW-Authenticate", "Bearer realm=\"cristal\"");
+	if (r->set_cookie)
+		MHD_add_response_header(res, "Set-Cookie", r->set_cookie);
+	if (r->retry_after > 0) {
+		char ra[24];
+		snprintf(ra, sizeof ra, "%ld", r->retry_after);
+		MHD_add_response_header(res, "Retry-After", ra);
+	}
 	enum MHD_Result ok = MHD_queue_response(r->conn, status, res);
 	MHD_destroy_response(res);
 	r->status = status;

@@ -38,6 +38,10 @@ const srv_route srv_routes[] = {
 	{"GET", "/api/providers", "providers", srv_handle_providers, 0, 1},
 	{"GET", "/api/usage", "usage", srv_handle_usage, 0, 1},
 	{"GET", "/api/me", "me", srv_handle_me, 0, 1},
+	{"POST", "/api/login", "login", srv_handle_login, 1, 0},
+	{"POST", "/api/logout", "logout", srv_handle_logout, 0, 1},
+	{"GET", "/api/users", "users", srv_handle_users, 0, 1},
+	{"GET", "/api/audit", "audit", srv_handle_audit, 0, 1},
 	{"GET", "/v1/models", "models", srv_handle_models, 0, 1},
 	{"POST", "/v1/chat/completions", "chat", srv_handle_chat, 1, 1},
 	{"POST", "/v1/embeddings", "embeddings", srv_handle_embed, 1, 1},
@@ -161,44 +165,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (r->route->auth) {
 		cr_msg m = {{0}};
 		cr_err e = srv_authenticate(r, &m);
+		if (e == CR_ERATELIMIT)
+			return srv_quota_reply(r, &m);
 		if (e)
 			return srv_error(r, srv_status(e), NULL, "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
 	return r->route->fn(r);
-}
-
-cr_err srv_authenticate(srv_req *r, cr_msg *m)
-{
-	cr_store *st;
-	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, m);
-	if (e)
-		return e;
-	int64_t n_users = 0;
-	if ((e = cr_store_user_count(st, &n_users, m)) || !n_users) {
-		cr_corpus_store_release(r->s->corpus, st);
-		return e; /* no users: the local operator, on loopback */
-	}
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	cr_user_row *u = cr_arena_zalloc(&r->arena, sizeof *u);
-	cr_principal *who = cr_arena_zalloc(&r->arena, sizeof *who);
-	if (!u || !who)
-		e = cr_fail(m, CR_ENOMEM, "out of memory");
-	else if (!h || strncasecmp(h, "Bearer ", 7))
-		e = cr_fail(m, CR_EUNAUTH, "this server needs an API token: Authorization: Bearer TOKEN "
-					   "(cristal token create --user NAME)");
-	else
-		e = cr_auth_bearer(st, &r->arena, h + 7 + strspn(h + 7, " "), u, who, m);
-	cr_corpus_store_release(r->s->corpus, st);
-	if (e)
-		return e;
-	r->ctx.user = u->name;
-	r->ctx.user_id = u->id;
-	r->ctx.role = u->role;
-	r->ctx.tenant = u->tenant_id;
-	r->ctx.groups = u->group_ids;
-	r->ctx.n_groups = u->n_groups;
-	r->ctx.who = who;
-	return CR_OK;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -281,7 +253,19 @@ cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr
 	pthread_cond_init(&s->cv, NULL);
 	srv_metrics_init(&s->metrics);
 	s->started = (double)cr_wallclock();
+	if (s->cfg.session_ttl <= 0)
+		s->cfg.session_ttl = 12 * 3600;
+	if (s->cfg.session_idle <= 0)
+		s->cfg.session_idle = 30 * 60;
 	cr_err e;
+	cr_audit_opts ao = {.key_path = s->cfg.audit_key};
+	if ((e = cr_audit_open(&ao, &s->audit, m)))
+		goto fail;
+	if (!(s->logins = cr_calloc(1, sizeof *s->logins))) {
+		e = cr_fail(m, CR_ENOMEM, "out of memory");
+		goto fail;
+	}
+	pthread_mutex_init(&s->logins->mu, NULL);
 	int port;
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV},
 			*ai = NULL;
@@ -411,6 +395,25 @@ void cr_server_free(cr_server *s)
 			MHD_stop_daemon(s->d);
 	}
 	srv_chains_free(s);
+	if (s->audit) {
+		/* the records of this run are sealed */
+		cr_store *st = NULL;
+		cr_msg m = {{0}};
+		cr_err e = cr_corpus_store_acquire(s->corpus, &st, &m);
+		if (!e)
+			e = cr_audit_close(s->audit, st, &m);
+		else
+			CR_IGNORE(cr_audit_close(s->audit, NULL, NULL));
+		if (st)
+			cr_corpus_store_release(s->corpus, st);
+		if (e)
+			cr_log(CR_LOG_WARN, "serve: audit log: cannot sign the run's records: %s",
+			       m.text[0] ? m.text : cr_strerror(e));
+	}
+	if (s->logins) {
+		pthread_mutex_destroy(&s->logins->mu);
+		cr_free(s->logins);
+	}
 	srv_metrics_release(&s->metrics);
 	if (s->pipe[0] >= 0)
 		close(s->pipe[0]);

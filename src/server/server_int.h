@@ -13,6 +13,7 @@
 #define CR_SERVER_INT_H
 
 #include "cristal/answer.h"
+#include "cristal/audit.h"
 #include "cristal/auth.h"
 #include "cristal/corpus.h"
 #include "cristal/provider.h"
@@ -40,6 +41,8 @@ typedef struct srv_ctx {
 	const uint32_t *groups;
 	uint32_t n_groups;
 	const cr_principal *who;  /* what searches filter by; NULL: no filter */
+	const char *tenant_name;  /* the tenant's name ("default"); NULL for the local operator */
+	const char *via;          /* "token:ID" | "session"; NULL for the local operator */
 } srv_ctx;
 
 /* A deep copy of a context into arena a (a stream's job outlives its
@@ -59,6 +62,15 @@ typedef struct srv_route {
 	int body;            /* 1: reads a JSON body */
 	int auth;            /* 1: once users exist, a valid token is required */
 } srv_route;
+/* Which roles may use a route, and whether it counts against the quotas:
+ * by route name (session.c's table). A route it does not name is open to
+ * admins and members and is counted. */
+#define SRV_ROLE_ADMIN 1
+#define SRV_ROLE_MEMBER 2
+#define SRV_ROLE_AUDITOR 4
+#define SRV_ROLE_ANY 7
+#define SRV_UNMETERED 8
+int srv_route_policy(const srv_route *rt);
 extern const srv_route srv_routes[];
 extern const size_t srv_n_routes;
 /* The route for method and path (*param: the {id} part), NULL when none;
@@ -83,6 +95,10 @@ struct srv_req {
 	unsigned status;
 	srv_stream *stream; /* set when the response is a stream */
 	srv_ctx ctx;
+	const char *set_cookie; /* a Set-Cookie header for the response */
+	long retry_after;       /* > 0: a Retry-After header (seconds) */
+	char csrf[65];          /* the session's CSRF token (cookie requests) */
+	cr_quota_verdict quota; /* why a request was over its quota */
 };
 
 /* ---- responses (reply.c) ---------------------------------------------- */
@@ -111,6 +127,12 @@ typedef struct srv_ask_req {
 	int extractive;
 } srv_ask_req;
 cr_err srv_decode_ask(const char *p, size_t n, cr_arena *a, srv_ask_req *out, cr_msg *m) CR_NODISCARD;
+
+/* POST /api/login: user (1 to 64 bytes) and password (1 to 4,096). */
+typedef struct srv_login_req {
+	const char *user, *password;
+} srv_login_req;
+cr_err srv_decode_login(const char *p, size_t n, cr_arena *a, srv_login_req *out, cr_msg *m) CR_NODISCARD;
 
 #define SRV_CHAT_MAX_MSGS 256
 #define SRV_CHAT_MAX_STOP 4
@@ -227,6 +249,44 @@ cr_err srv_chain_get(cr_server *s, const char *name, srv_chain **out, cr_msg *m)
 void srv_chain_put(cr_server *s, srv_chain *c);
 void srv_chains_free(cr_server *s);
 
+/* ---- log-in, sessions, roles, quotas (session.c) ----------------------- */
+
+/* Failed log-ins remembered per user and per client address: after
+ * SRV_LOGIN_MAX_USER (or _ADDR) failures within SRV_LOGIN_WINDOW seconds,
+ * log-ins for that key are refused (429) for 30 s, doubling with each
+ * further failure up to the window. A success forgets the user's. */
+#define SRV_LOGIN_MAX_USER 5
+#define SRV_LOGIN_MAX_ADDR 20
+#define SRV_LOGIN_WINDOW 900
+#define SRV_LOGIN_SLOTS 1024
+typedef struct srv_login_slot {
+	char key[96];      /* "u:NAME" | "a:ADDRESS"; "" : free */
+	int fails;
+	int64_t first, until;
+} srv_login_slot;
+typedef struct srv_limiter {
+	pthread_mutex_t mu;
+	srv_login_slot slot[SRV_LOGIN_SLOTS];
+} srv_limiter;
+
+enum MHD_Result srv_handle_login(srv_req *r);
+enum MHD_Result srv_handle_logout(srv_req *r);
+/* The client's address as text ("?" when unknown). */
+void srv_client_addr(srv_req *r, char *out, size_t cap);
+
+/* ---- the audit log (record.c) ------------------------------------------- */
+
+/* Appends a record for ctx's user (actor "user:NAME", or "local" for the
+ * local operator), adding the tenant and how the request authenticated to
+ * detail (owned: always released). An error means nothing may be shown. */
+cr_err srv_audit(cr_server *s, const srv_ctx *ctx, const char *action, json_t *detail, cr_msg *m) CR_NODISCARD;
+/* A JSON array of ids (NULL when out of memory). */
+json_t *srv_audit_ids(const int64_t *ids, size_t n);
+
+/* The provider calls a checked-out chain makes are metered for ctx's
+ * user and tenant (srv_chain_put clears it). */
+void srv_chain_for(srv_chain *c, const srv_ctx *ctx);
+
 /* ---- the server ------------------------------------------------------- */
 
 struct cr_server {
@@ -247,6 +307,8 @@ struct cr_server {
 	srv_metrics metrics;
 	double started;
 	uint8_t *tls_cert, *tls_key; /* PEM bytes, alive as long as the daemon */
+	struct cr_audit *audit;   /* the audit log (audit.h); shared by all threads */
+	srv_limiter *logins;      /* failed log-ins */
 };
 
 /* ---- handlers --------------------------------------------------------- */
@@ -265,9 +327,19 @@ enum MHD_Result srv_handle_chat(srv_req *r);
 enum MHD_Result srv_handle_embed(srv_req *r);
 enum MHD_Result srv_handle_static(srv_req *r);
 enum MHD_Result srv_handle_me(srv_req *r);
-/* Fills r->ctx from the request's token when users exist (CR_EUNAUTH
- * without a valid one); with no users, leaves the local operator. */
+enum MHD_Result srv_handle_users(srv_req *r);
+enum MHD_Result srv_handle_audit(srv_req *r);
+/* Fills r->ctx from the request's token or session cookie when users
+ * exist (CR_EUNAUTH without a valid one; CR_EDENIED for a cookie request
+ * that changes state without its CSRF token, or a role the route does not
+ * allow; CR_ERATELIMIT over a quota, then the reply is srv_quota_reply's);
+ * with no users, leaves the local operator. Counts the request for the
+ * quotas. */
 cr_err srv_authenticate(srv_req *r, cr_msg *m) CR_NODISCARD;
+/* 429 with {"error": {"code": "quota_exceeded", "message", "limit",
+ * "scope", "name", "value", "used", "resets"}} and Retry-After, from the
+ * verdict srv_authenticate left in r. */
+enum MHD_Result srv_quota_reply(srv_req *r, const cr_msg *m);
 
 /* Answers a question as `ask` does: provider name (NULL: the default, if
  * any, else extractive), or extractive when asked. */

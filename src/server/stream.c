@@ -31,6 +31,10 @@ cr_err srv_ctx_copy(cr_arena *a, const srv_ctx *in, srv_ctx *out)
 		return CR_ENOMEM;
 	if (in->role && !(out->role = cr_arena_strdup(a, in->role)))
 		return CR_ENOMEM;
+	if (in->tenant_name && !(out->tenant_name = cr_arena_strdup(a, in->tenant_name)))
+		return CR_ENOMEM;
+	if (in->via && !(out->via = cr_arena_strdup(a, in->via)))
+		return CR_ENOMEM;
 	if (in->n_groups && !(out->groups = cr_arena_memdup(a, in->groups, in->n_groups * sizeof *in->groups)))
 		return CR_ENOMEM;
 	if (in->who) {

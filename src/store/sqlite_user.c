@@ -6,6 +6,7 @@
 #include "store_int.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The id of a row of tenants or groups by name, inserted when new. */
@@ -312,6 +313,378 @@ static cr_err st_revoke(cr_store *s, int64_t id, cr_msg *m)
 	return e;
 }
 
+/* ---- tenants, groups, sessions, quotas, attributed usage (v7) ------------ */
+
+static cr_err sn_add(cr_store *s, const char *table, const char *name, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	int tenants = !strcmp(table, "tenants");
+	sqlite3_stmt *st = cr_sq_prep(db, tenants ? "INSERT INTO tenants(id, name) VALUES"
+						    " ((SELECT coalesce(max(id), 0) + 1 FROM tenants), ?1)"
+						  : "INSERT INTO groups(name) VALUES (?1)",
+				      m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, name);
+	e = cr_sq_run(db, st, m, tenants ? "tenant write" : "group write", NULL);
+	if (e == CR_EEXIST)
+		e = cr_fail(m, CR_EEXIST, "a %s named %s exists", tenants ? "tenant" : "group", name);
+	return e;
+}
+
+static cr_err sn_list(cr_store *s, const char *table, cr_store_name_fn fn, void *ctx, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, !strcmp(table, "tenants")
+						  ? "SELECT t.id, t.name, (SELECT count(*) FROM users u WHERE u.tenant_id = t.id)"
+						    " FROM tenants t ORDER BY t.id"
+						  : "SELECT g.id, g.name, (SELECT count(*) FROM user_groups ug WHERE"
+						    " ug.group_id = g.id) FROM groups g ORDER BY g.id",
+				      m, &e);
+	if (!st)
+		return e;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cr_name_row r = {.id = sqlite3_column_int64(st, 0),
+				 .name = (const char *)sqlite3_column_text(st, 1),
+				 .n_users = sqlite3_column_int64(st, 2)};
+		if (fn(ctx, &r))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = cr_sq_fail(db, m, "listing");
+	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err sg_del(cr_store *s, const char *name, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM groups WHERE name = ?1", m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, name);
+	int n = 0;
+	if (!(e = cr_sq_run(db, st, m, "group delete", &n)) && !n)
+		e = cr_fail(m, CR_ENOTFOUND, "no group %s", name);
+	return e;
+}
+
+static cr_err ss_put(cr_store *s, const cr_session_row *r, int64_t *id, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, "INSERT INTO sessions(hash, user_id, created, seen, expires) VALUES (?1,?2,?3,?4,?5)",
+				      m, &e);
+	if (!st)
+		return e;
+	int64_t now = cr_wallclock();
+	cr_sq_bind_text(st, 1, r->hash);
+	sqlite3_bind_int64(st, 2, r->user_id);
+	sqlite3_bind_int64(st, 3, r->created ? r->created : now);
+	sqlite3_bind_int64(st, 4, r->seen ? r->seen : now);
+	sqlite3_bind_int64(st, 5, r->expires);
+	if (!(e = cr_sq_run(db, st, m, "session write", NULL)) && id)
+		*id = sqlite3_last_insert_rowid(db);
+	return e;
+}
+
+static cr_err ss_find(cr_store *s, cr_arena *a, const char *hash, cr_session_row *out, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st =
+		cr_sq_prep(db, "SELECT id, user_id, hash, created, seen, expires FROM sessions WHERE hash = ?1", m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, hash);
+	int rc = sqlite3_step(st), oom = 0;
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		out->id = sqlite3_column_int64(st, 0);
+		out->user_id = sqlite3_column_int64(st, 1);
+		out->hash = cr_sq_col(a, st, 2, &oom);
+		out->created = sqlite3_column_int64(st, 3);
+		out->seen = sqlite3_column_int64(st, 4);
+		out->expires = sqlite3_column_int64(st, 5);
+		if (oom)
+			e = cr_fail(m, CR_ENOMEM, "out of memory");
+	} else if (rc == SQLITE_DONE)
+		e = cr_fail(m, CR_ENOTFOUND, "no such session");
+	else
+		e = cr_sq_fail(db, m, "session lookup");
+	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err ss_touch(cr_store *s, int64_t id, int64_t seen, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, "UPDATE sessions SET seen = ?2 WHERE id = ?1", m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, seen);
+	return cr_sq_run(db, st, m, "session write", NULL);
+}
+
+static cr_err ss_del(cr_store *s, const char *hash, int64_t now, int *n, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, hash ? "DELETE FROM sessions WHERE hash = ?1"
+					       : "DELETE FROM sessions WHERE expires <= ?2",
+				      m, &e);
+	if (!st)
+		return e;
+	if (hash)
+		cr_sq_bind_text(st, 1, hash);
+	else
+		sqlite3_bind_int64(st, 2, now);
+	int k = 0;
+	e = cr_sq_run(db, st, m, "session delete", &k);
+	if (n)
+		*n = k;
+	return e;
+}
+
+static void bind_limit(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static cr_err sq_quota_put(cr_store *s, const cr_quota_row *r, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db,
+				      "INSERT INTO quotas(scope, name, requests_per_day, tokens_per_day, cost_per_month)"
+				      " VALUES (?1,?2,?3,?4,?5) ON CONFLICT(scope, name) DO UPDATE SET"
+				      " requests_per_day = coalesce(?3, requests_per_day),"
+				      " tokens_per_day = coalesce(?4, tokens_per_day),"
+				      " cost_per_month = coalesce(?5, cost_per_month)",
+				      m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, r->scope);
+	cr_sq_bind_text(st, 2, r->name);
+	bind_limit(st, 3, r->requests_per_day);
+	bind_limit(st, 4, r->tokens_per_day);
+	if (r->cost_per_month >= 0)
+		sqlite3_bind_double(st, 5, r->cost_per_month);
+	else
+		sqlite3_bind_null(st, 5);
+	return cr_sq_run(db, st, m, "quota write", NULL);
+}
+
+static void read_quota(cr_arena *a, sqlite3_stmt *st, cr_quota_row *r, int *oom)
+{
+	r->scope = cr_sq_col(a, st, 0, oom);
+	r->name = cr_sq_col(a, st, 1, oom);
+	r->requests_per_day = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 2);
+	r->tokens_per_day = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 3);
+	r->cost_per_month = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 4);
+}
+
+#define QUOTA_COLS "SELECT scope, name, requests_per_day, tokens_per_day, cost_per_month FROM quotas"
+
+static cr_err sq_quota_get(cr_store *s, cr_arena *a, const char *scope, const char *name, cr_quota_row *out, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, QUOTA_COLS " WHERE scope = ?1 AND name = ?2", m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, scope);
+	cr_sq_bind_text(st, 2, name);
+	int rc = sqlite3_step(st), oom = 0;
+	if (rc == SQLITE_ROW) {
+		read_quota(a, st, out, &oom);
+		if (oom)
+			e = cr_fail(m, CR_ENOMEM, "out of memory");
+	} else if (rc == SQLITE_DONE)
+		e = cr_fail(m, CR_ENOTFOUND, "no quota on %s %s", scope, name);
+	else
+		e = cr_sq_fail(db, m, "quota lookup");
+	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err sq_quota_list(cr_store *s, cr_store_quota_fn fn, void *ctx, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, QUOTA_COLS " ORDER BY scope DESC, name", m, &e);
+	if (!st)
+		return e;
+	int rc, oom = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cr_quota_row r;
+		read_quota(NULL, st, &r, &oom);
+		if (fn(ctx, &r))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = cr_sq_fail(db, m, "quota listing");
+	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err sq_quota_del(cr_store *s, const char *scope, const char *name, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM quotas WHERE scope = ?1 AND name = ?2", m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, scope);
+	cr_sq_bind_text(st, 2, name);
+	int n = 0;
+	if (!(e = cr_sq_run(db, st, m, "quota delete", &n)) && !n)
+		e = cr_fail(m, CR_ENOTFOUND, "no quota on %s %s", scope, name);
+	return e;
+}
+
+/* The first row of a query whose parameters are among ?1, ?2 (text) and ?3
+ * (integer; binding a parameter a query lacks is a harmless SQLITE_RANGE):
+ * column 0 as an integer, column 1 as a double. */
+static cr_err one_value(sqlite3 *db, const char *sql, const char *a1, const char *a2, int64_t a3, int64_t *iv,
+			double *dv, cr_msg *m)
+{
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, sql, m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, a1);
+	cr_sq_bind_text(st, 2, a2);
+	sqlite3_bind_int64(st, 3, a3);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (iv)
+			*iv = sqlite3_column_int64(st, 0);
+		if (dv)
+			*dv = sqlite3_column_double(st, 1);
+	} else
+		e = cr_sq_fail(db, m, "usage lookup");
+	sqlite3_finalize(st);
+	return e;
+}
+
+static cr_err sr_add(cr_store *s, const char *user, const char *tenant, int64_t *n_user, int64_t *n_tenant, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db,
+				      "INSERT INTO requests(day, user, tenant, n) VALUES (date('now'), ?1, ?2, 1)"
+				      " ON CONFLICT(day, user) DO UPDATE SET n = n + 1, tenant = ?2",
+				      m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, user);
+	cr_sq_bind_text(st, 2, tenant);
+	if ((e = cr_sq_run(db, st, m, "request count", NULL)))
+		return e;
+	if (n_user && (e = one_value(db, "SELECT coalesce(sum(n), 0), 0 FROM requests WHERE day = date('now') AND user = ?1",
+				     user, tenant, 0, n_user, NULL, m)))
+		return e;
+	if (n_tenant)
+		e = one_value(db, "SELECT coalesce(sum(n), 0), 0 FROM requests WHERE day = date('now') AND tenant = ?2",
+			      user, tenant, 0, n_tenant, NULL, m);
+	return e;
+}
+
+static cr_err su_usage_of(cr_store *s, const char *scope, const char *name, int64_t since, int64_t *requests,
+			  int64_t *tokens, double *cost, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	int user = !strcmp(scope, "user");
+	cr_err e = CR_OK;
+	if (requests)
+		e = one_value(db, user ? "SELECT coalesce(sum(n), 0), 0 FROM requests WHERE user = ?1 AND day >= date(?3, 'unixepoch')"
+				       : "SELECT coalesce(sum(n), 0), 0 FROM requests WHERE tenant = ?1 AND day >= date(?3, 'unixepoch')",
+			      name, NULL, since, requests, NULL, m);
+	if (!e && (tokens || cost)) {
+		int64_t t = 0;
+		double c = 0;
+		e = one_value(db, user ? "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0), coalesce(sum(cost), 0)"
+					 " FROM usage WHERE user = ?1 AND time >= ?3"
+				       : "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0), coalesce(sum(cost), 0)"
+					 " FROM usage WHERE tenant = ?1 AND time >= ?3",
+			      name, NULL, since, &t, &c, m);
+		if (tokens)
+			*tokens = t;
+		if (cost)
+			*cost = c;
+	}
+	return e;
+}
+
+static cr_err su_usage_by(cr_store *s, const char *by, const char *tenant, const char *user, cr_store_usage_by_fn fn,
+			  void *ctx, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	char sql[1024];
+	int day = !strcmp(by, "day");
+	const char *col = !strcmp(by, "user")	  ? "user"
+			  : !strcmp(by, "tenant") ? "tenant"
+			  : day			  ? "date(time, 'unixepoch') || ' ' || provider"
+						  : "provider";
+	int with_req = strcmp(by, "provider") && !day;
+	/* provider calls by key, and (by user or tenant) the requests counted */
+	snprintf(sql, sizeof sql,
+		 "WITH u AS (SELECT coalesce(%s, '') AS k, count(*) AS calls, sum(ok = 0) AS failed,"
+		 " sum(prompt_tokens) AS pt, sum(completion_tokens) AS ct, sum(cost) AS cost, sum(wall_ms) AS ms FROM usage"
+		 " WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR user = ?2) GROUP BY 1),"
+		 " r AS (SELECT %s AS k, sum(n) AS n FROM requests WHERE %d AND (?1 IS NULL OR tenant = ?1)"
+		 " AND (?2 IS NULL OR user = ?2) GROUP BY 1),"
+		 " keys AS (SELECT k FROM u UNION SELECT k FROM r)"
+		 " SELECT keys.k, coalesce(r.n, 0), coalesce(u.calls, 0), coalesce(u.failed, 0), coalesce(u.pt, 0),"
+		 " coalesce(u.ct, 0), coalesce(u.cost, 0), coalesce(u.ms, 0) FROM keys LEFT JOIN u ON u.k = keys.k"
+		 " LEFT JOIN r ON r.k = keys.k ORDER BY keys.k",
+		 col, with_req ? col : "''", with_req);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, sql, m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, tenant);
+	cr_sq_bind_text(st, 2, user);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cr_usage_by_row r = {.key = (const char *)sqlite3_column_text(st, 0),
+				     .requests = sqlite3_column_int64(st, 1),
+				     .calls = sqlite3_column_int64(st, 2),
+				     .failed = sqlite3_column_int64(st, 3),
+				     .prompt_tokens = sqlite3_column_int64(st, 4),
+				     .completion_tokens = sqlite3_column_int64(st, 5),
+				     .cost = sqlite3_column_double(st, 6),
+				     .wall_ms = sqlite3_column_int64(st, 7)};
+		if (!r.key)
+			r.key = "";
+		char dk[128];
+		if (day) { /* "YYYY-MM-DD provider" */
+			snprintf(dk, sizeof dk, "%s", r.key);
+			char *sp = strchr(dk, ' ');
+			if (sp) {
+				*sp = 0;
+				r.provider = r.key + (sp - dk) + 1;
+			}
+			r.key = dk;
+		}
+		if (fn(ctx, &r))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = cr_sq_fail(db, m, "usage report");
+	sqlite3_finalize(st);
+	return e;
+}
+
 const cr_store_user_vt cr_store_sqlite_user_vt = {
 	.put = su_put,
 	.get = su_get,
@@ -323,4 +696,18 @@ const cr_store_user_vt cr_store_sqlite_user_vt = {
 	.token_find = st_find,
 	.token_list = st_list,
 	.token_revoke = st_revoke,
+	.name_add = sn_add,
+	.name_list = sn_list,
+	.group_del = sg_del,
+	.session_put = ss_put,
+	.session_find = ss_find,
+	.session_touch = ss_touch,
+	.session_del = ss_del,
+	.quota_put = sq_quota_put,
+	.quota_get = sq_quota_get,
+	.quota_list = sq_quota_list,
+	.quota_del = sq_quota_del,
+	.request_add = sr_add,
+	.usage_of = su_usage_of,
+	.usage_by = su_usage_by,
 };

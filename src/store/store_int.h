@@ -11,7 +11,7 @@
 
 /* The catalog's schema version this build writes (sqlite.c's migrations
  * lead every older catalog to it); tests read it here. */
-#define CR_STORE_SCHEMA_VERSION 6
+#define CR_STORE_SCHEMA_VERSION 7
 
 /* Providers and usage (store/provider.c forwards, sqlite_provider.c implements). */
 typedef struct cr_store_prov_vt {
@@ -44,6 +44,24 @@ typedef struct cr_store_user_vt {
 	cr_err (*token_find)(cr_store *s, cr_arena *a, const char *hash, cr_token_row *out, cr_msg *m);
 	cr_err (*token_list)(cr_store *s, cr_store_token_fn fn, void *ctx, cr_msg *m);
 	cr_err (*token_revoke)(cr_store *s, int64_t id, cr_msg *m);
+	/* tenants, groups, sessions, quotas, attributed usage (schema v7) */
+	cr_err (*name_add)(cr_store *s, const char *table, const char *name, cr_msg *m);
+	cr_err (*name_list)(cr_store *s, const char *table, cr_store_name_fn fn, void *ctx, cr_msg *m);
+	cr_err (*group_del)(cr_store *s, const char *name, cr_msg *m);
+	cr_err (*session_put)(cr_store *s, const cr_session_row *r, int64_t *id, cr_msg *m);
+	cr_err (*session_find)(cr_store *s, cr_arena *a, const char *hash, cr_session_row *out, cr_msg *m);
+	cr_err (*session_touch)(cr_store *s, int64_t id, int64_t seen, cr_msg *m);
+	cr_err (*session_del)(cr_store *s, const char *hash, int64_t now, int *n, cr_msg *m);
+	cr_err (*quota_put)(cr_store *s, const cr_quota_row *r, cr_msg *m);
+	cr_err (*quota_get)(cr_store *s, cr_arena *a, const char *scope, const char *name, cr_quota_row *out, cr_msg *m);
+	cr_err (*quota_list)(cr_store *s, cr_store_quota_fn fn, void *ctx, cr_msg *m);
+	cr_err (*quota_del)(cr_store *s, const char *scope, const char *name, cr_msg *m);
+	cr_err (*request_add)(cr_store *s, const char *user, const char *tenant, int64_t *n_user, int64_t *n_tenant,
+			      cr_msg *m);
+	cr_err (*usage_of)(cr_store *s, const char *scope, const char *name, int64_t since, int64_t *requests,
+			   int64_t *tokens, double *cost, cr_msg *m);
+	cr_err (*usage_by)(cr_store *s, const char *by, const char *tenant, const char *user, cr_store_usage_by_fn fn,
+			   void *ctx, cr_msg *m);
 } cr_store_user_vt;
 
 typedef struct cr_store_vt {
@@ -94,6 +112,7 @@ typedef struct cr_store_vt {
 
 struct cr_store {
 	const cr_store_vt *vt;
+	char actor_user[65], actor_tenant[65]; /* cr_store_set_actor; "" : none */
 };
 
 /* The SQLite back end: DATA/catalog.db. */

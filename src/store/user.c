@@ -5,6 +5,7 @@
  */
 #include "store_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Names of users, tenants and groups: 1 to 64 bytes of letters, digits,
@@ -76,3 +77,118 @@ cr_err cr_store_token_list(cr_store *s, cr_store_token_fn fn, void *ctx, cr_msg 
 }
 
 cr_err cr_store_token_revoke(cr_store *s, int64_t id, cr_msg *m) { return s->vt->user->token_revoke(s, id, m); }
+
+/* ---- tenants, groups, sessions, quotas, attributed usage ---------------- */
+
+cr_err cr_store_tenant_add(cr_store *s, const char *name, cr_msg *m)
+{
+	if (!name_ok(name))
+		return cr_fail(m, CR_EINVAL, "tenant name '%s': 1 to 64 letters, digits, '.', '_', '-' or '@'",
+			       name ? name : "");
+	return s->vt->user->name_add(s, "tenants", name, m);
+}
+
+cr_err cr_store_tenant_list(cr_store *s, cr_store_name_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->user->name_list(s, "tenants", fn, ctx, m);
+}
+
+cr_err cr_store_group_add(cr_store *s, const char *name, cr_msg *m)
+{
+	if (!name_ok(name))
+		return cr_fail(m, CR_EINVAL, "group name '%s': 1 to 64 letters, digits, '.', '_', '-' or '@'",
+			       name ? name : "");
+	return s->vt->user->name_add(s, "groups", name, m);
+}
+
+cr_err cr_store_group_list(cr_store *s, cr_store_name_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->user->name_list(s, "groups", fn, ctx, m);
+}
+
+cr_err cr_store_group_del(cr_store *s, const char *name, cr_msg *m) { return s->vt->user->group_del(s, name, m); }
+
+static int hex64(const char *h) { return h && strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64; }
+
+cr_err cr_store_session_put(cr_store *s, const cr_session_row *r, int64_t *id, cr_msg *m)
+{
+	if (!hex64(r->hash))
+		return cr_fail(m, CR_EINVAL, "a session is stored as the SHA-256 hex of its cookie");
+	return s->vt->user->session_put(s, r, id, m);
+}
+
+cr_err cr_store_session_find(cr_store *s, cr_arena *a, const char *hash, cr_session_row *out, cr_msg *m)
+{
+	return s->vt->user->session_find(s, a, hash, out, m);
+}
+
+cr_err cr_store_session_touch(cr_store *s, int64_t id, int64_t seen, cr_msg *m)
+{
+	return s->vt->user->session_touch(s, id, seen, m);
+}
+
+cr_err cr_store_session_del(cr_store *s, const char *hash, int64_t now, int *n, cr_msg *m)
+{
+	return s->vt->user->session_del(s, hash, now, n, m);
+}
+
+static int scope_ok(const char *scope) { return scope && (!strcmp(scope, "user") || !strcmp(scope, "tenant")); }
+
+cr_err cr_store_quota_put(cr_store *s, const cr_quota_row *r, cr_msg *m)
+{
+	if (!scope_ok(r->scope))
+		return cr_fail(m, CR_EINVAL, "a quota is on a user or a tenant");
+	if (!name_ok(r->name))
+		return cr_fail(m, CR_EINVAL, "quota: bad %s name '%s'", r->scope, r->name ? r->name : "");
+	return s->vt->user->quota_put(s, r, m);
+}
+
+cr_err cr_store_quota_get(cr_store *s, cr_arena *a, const char *scope, const char *name, cr_quota_row *out,
+			  cr_msg *m)
+{
+	if (!scope_ok(scope))
+		return cr_fail(m, CR_EINVAL, "a quota is on a user or a tenant");
+	return s->vt->user->quota_get(s, a, scope, name, out, m);
+}
+
+cr_err cr_store_quota_list(cr_store *s, cr_store_quota_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->user->quota_list(s, fn, ctx, m);
+}
+
+cr_err cr_store_quota_del(cr_store *s, const char *scope, const char *name, cr_msg *m)
+{
+	if (!scope_ok(scope))
+		return cr_fail(m, CR_EINVAL, "a quota is on a user or a tenant");
+	return s->vt->user->quota_del(s, scope, name, m);
+}
+
+void cr_store_set_actor(cr_store *s, const char *user, const char *tenant)
+{
+	snprintf(s->actor_user, sizeof s->actor_user, "%s", user ? user : "");
+	snprintf(s->actor_tenant, sizeof s->actor_tenant, "%s", user ? (tenant ? tenant : "default") : "");
+}
+
+cr_err cr_store_request_add(cr_store *s, const char *user, const char *tenant, int64_t *n_user, int64_t *n_tenant,
+			    cr_msg *m)
+{
+	if (!user || !*user)
+		return cr_fail(m, CR_EINVAL, "a request is counted for a user");
+	return s->vt->user->request_add(s, user, tenant ? tenant : "default", n_user, n_tenant, m);
+}
+
+cr_err cr_store_usage_of(cr_store *s, const char *scope, const char *name, int64_t since, int64_t *requests,
+			 int64_t *tokens, double *cost, cr_msg *m)
+{
+	if (!scope_ok(scope))
+		return cr_fail(m, CR_EINVAL, "usage is of a user or a tenant");
+	return s->vt->user->usage_of(s, scope, name, since, requests, tokens, cost, m);
+}
+
+cr_err cr_store_usage_by(cr_store *s, const char *by, const char *tenant, const char *user, cr_store_usage_by_fn fn,
+			 void *ctx, cr_msg *m)
+{
+	if (!by || (strcmp(by, "user") && strcmp(by, "tenant") && strcmp(by, "provider") && strcmp(by, "day")))
+		return cr_fail(m, CR_EINVAL, "usage --by user, tenant or provider");
+	return s->vt->user->usage_by(s, by, tenant, user, fn, ctx, m);
+}
