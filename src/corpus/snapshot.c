@@ -97,6 +97,17 @@ cr_err cr_corpus_snapshot(cr_corpus *c, const char *catalog_copy, double wait_s,
 	if ((e = cr_store_max_chunk_id(c->store, &out->max_chunk_id, m)) || (e = cr_index_refresh(c->ix, m)))
 		goto fail;
 	out->index_max_id = cr_index_max_id(c->ix);
+	/* The audit key files first: the signed head beside the key
+	 * (audit.key.head, replaced by rename) is then one the catalog copy
+	 * holds, even when a server seals the log meanwhile (appends and seals
+	 * do not take the writer lock). */
+	static const char *const keys[] = {"audit.key", "audit.key.pub", "audit.key.head"};
+	for (size_t i = 0; i < CR_ARRAY_LEN(keys); i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", c->dir, keys[i]);
+		if (access(path, F_OK) == 0 && (e = add_file(out, c->dir, NULL, keys[i], m)))
+			goto fail;
+	}
 	if ((e = cr_store_backup(c->store, catalog_copy, m)))
 		goto fail;
 	out->catalog_path = cr_arena_strdup(&out->arena, catalog_copy);
@@ -112,6 +123,11 @@ cr_err cr_corpus_snapshot(cr_corpus *c, const char *catalog_copy, double wait_s,
 		goto fail;
 	out->files[out->n - 1].name = "catalog.db";
 	out->catalog_fd = out->files[out->n - 1].fd;
+	{ /* the catalog first in the archive, the key files after it */
+		cr_corpus_snap_file cf = out->files[out->n - 1];
+		memmove(out->files + 1, out->files, (out->n - 1) * sizeof *out->files);
+		out->files[0] = cf;
+	}
 	const char **ix_files;
 	size_t n_ix;
 	if ((e = cr_index_files(c->index_dir, &out->arena, &ix_files, &n_ix, m)))
@@ -121,13 +137,6 @@ cr_err cr_corpus_snapshot(cr_corpus *c, const char *catalog_copy, double wait_s,
 			goto fail;
 	if ((e = add_vectors(c, out, m)))
 		goto fail;
-	static const char *const keys[] = {"audit.key", "audit.key.pub", "audit.key.head"};
-	for (size_t i = 0; i < CR_ARRAY_LEN(keys); i++) {
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", c->dir, keys[i]);
-		if (access(path, F_OK) == 0 && (e = add_file(out, c->dir, NULL, keys[i], m)))
-			goto fail;
-	}
 	out->lock_seconds = cr_now() - t1;
 	cr_corpus_unlock(c);
 	return CR_OK;

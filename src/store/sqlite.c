@@ -229,8 +229,9 @@ static const char *const UPGRADES[] = {
 	" created INTEGER NOT NULL, expires INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);",
 	/* 6 -> 7: browser sessions (stored as the SHA-256 of the cookie),
 	 * quotas on users and tenants, requests counted per user and UTC day,
-	 * and provider usage attributed to a user and tenant (by name, so a
-	 * report outlives a removed user; NULL: the local operator). */
+	 * and provider usage attributed to a user and tenant (usage_who, one
+	 * row per attributed usage row, by name so a report outlives a removed
+	 * user; no row: the local operator). */
 	"CREATE TABLE IF NOT EXISTS sessions(id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE,"
 	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, created INTEGER NOT NULL,"
 	" seen INTEGER NOT NULL, expires INTEGER NOT NULL);"
@@ -239,10 +240,10 @@ static const char *const UPGRADES[] = {
 	"CREATE TABLE IF NOT EXISTS requests(day TEXT NOT NULL, user TEXT NOT NULL, tenant TEXT NOT NULL,"
 	" n INTEGER NOT NULL, PRIMARY KEY(day, user)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS requests_tenant ON requests(tenant, day);"
-	"ALTER TABLE usage ADD COLUMN user TEXT;"
-	"ALTER TABLE usage ADD COLUMN tenant TEXT;"
-	"CREATE INDEX IF NOT EXISTS usage_user ON usage(user, time);"
-	"CREATE INDEX IF NOT EXISTS usage_tenant ON usage(tenant, time);",
+	"CREATE TABLE IF NOT EXISTS usage_who(id INTEGER PRIMARY KEY REFERENCES usage(id) ON DELETE CASCADE,"
+	" user TEXT NOT NULL, tenant TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS usage_who_user ON usage_who(user);"
+	"CREATE INDEX IF NOT EXISTS usage_who_tenant ON usage_who(tenant);",
 };
 _Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
 	       "one upgrade step per schema version");

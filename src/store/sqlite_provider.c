@@ -220,8 +220,8 @@ static cr_err sp_usage_add(cr_store *s, const cr_usage_row *r, cr_msg *m)
 	sqlite3 *db = cr_store_sqlite_db(s);
 	cr_err e;
 	sqlite3_stmt *st = cr_sq_prep(db,
-				"INSERT INTO usage(time, provider, prompt_tokens, completion_tokens, wall_ms, cost, ok,"
-				" user, tenant) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+				"INSERT INTO usage(time, provider, prompt_tokens, completion_tokens, wall_ms, cost, ok)"
+				" VALUES (?1,?2,?3,?4,?5,?6,?7)",
 				m, &e);
 	if (!st)
 		return e;
@@ -232,9 +232,18 @@ static cr_err sp_usage_add(cr_store *s, const cr_usage_row *r, cr_msg *m)
 	sqlite3_bind_int64(st, 5, r->wall_ms);
 	sqlite3_bind_double(st, 6, r->cost);
 	sqlite3_bind_int(st, 7, r->ok ? 1 : 0);
+	if ((e = cr_sq_run(db, st, m, "usage write", NULL)))
+		return e;
+	/* who it was for (cr_store_set_actor): a row of usage_who */
 	const char *user = r->user ? r->user : s->actor_user[0] ? s->actor_user : NULL;
-	cr_sq_bind_text(st, 8, user);
-	cr_sq_bind_text(st, 9, r->user ? (r->tenant ? r->tenant : "default") : user ? s->actor_tenant : NULL);
+	if (!user)
+		return CR_OK;
+	int64_t id = sqlite3_last_insert_rowid(db);
+	if (!(st = cr_sq_prep(db, "INSERT OR REPLACE INTO usage_who(id, user, tenant) VALUES (?1,?2,?3)", m, &e)))
+		return e;
+	sqlite3_bind_int64(st, 1, id);
+	cr_sq_bind_text(st, 2, user);
+	cr_sq_bind_text(st, 3, r->user ? (r->tenant ? r->tenant : "default") : s->actor_tenant);
 	return cr_sq_run(db, st, m, "usage write", NULL);
 }
 

@@ -613,9 +613,9 @@ static cr_err su_usage_of(cr_store *s, const char *scope, const char *name, int6
 		int64_t t = 0;
 		double c = 0;
 		e = one_value(db, user ? "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0), coalesce(sum(cost), 0)"
-					 " FROM usage WHERE user = ?1 AND time >= ?3"
+					 " FROM usage JOIN usage_who w ON w.id = usage.id WHERE w.user = ?1 AND time >= ?3"
 				       : "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0), coalesce(sum(cost), 0)"
-					 " FROM usage WHERE tenant = ?1 AND time >= ?3",
+					 " FROM usage JOIN usage_who w ON w.id = usage.id WHERE w.tenant = ?1 AND time >= ?3",
 			      name, NULL, since, &t, &c, m);
 		if (tokens)
 			*tokens = t;
@@ -631,23 +631,24 @@ static cr_err su_usage_by(cr_store *s, const char *by, const char *tenant, const
 	sqlite3 *db = cr_store_sqlite_db(s);
 	char sql[1024];
 	int day = !strcmp(by, "day");
-	const char *col = !strcmp(by, "user")	  ? "user"
-			  : !strcmp(by, "tenant") ? "tenant"
+	const char *col = !strcmp(by, "user")	  ? "w.user"
+			  : !strcmp(by, "tenant") ? "w.tenant"
 			  : day			  ? "date(time, 'unixepoch') || ' ' || provider"
 						  : "provider";
 	int with_req = strcmp(by, "provider") && !day;
 	/* provider calls by key, and (by user or tenant) the requests counted */
 	snprintf(sql, sizeof sql,
 		 "WITH u AS (SELECT coalesce(%s, '') AS k, count(*) AS calls, sum(ok = 0) AS failed,"
-		 " sum(prompt_tokens) AS pt, sum(completion_tokens) AS ct, sum(cost) AS cost, sum(wall_ms) AS ms FROM usage"
-		 " WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR user = ?2) GROUP BY 1),"
+		 " sum(prompt_tokens) AS pt, sum(completion_tokens) AS ct, sum(cost) AS cost, sum(wall_ms) AS ms"
+		 " FROM usage LEFT JOIN usage_who w ON w.id = usage.id"
+		 " WHERE (?1 IS NULL OR w.tenant = ?1) AND (?2 IS NULL OR w.user = ?2) GROUP BY 1),"
 		 " r AS (SELECT %s AS k, sum(n) AS n FROM requests WHERE %d AND (?1 IS NULL OR tenant = ?1)"
 		 " AND (?2 IS NULL OR user = ?2) GROUP BY 1),"
 		 " keys AS (SELECT k FROM u UNION SELECT k FROM r)"
 		 " SELECT keys.k, coalesce(r.n, 0), coalesce(u.calls, 0), coalesce(u.failed, 0), coalesce(u.pt, 0),"
 		 " coalesce(u.ct, 0), coalesce(u.cost, 0), coalesce(u.ms, 0) FROM keys LEFT JOIN u ON u.k = keys.k"
 		 " LEFT JOIN r ON r.k = keys.k ORDER BY keys.k",
-		 col, with_req ? col : "''", with_req);
+		 col, with_req ? col + 2 : "''", with_req);
 	cr_err e;
 	sqlite3_stmt *st = cr_sq_prep(db, sql, m, &e);
 	if (!st)
