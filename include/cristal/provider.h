@@ -33,6 +33,15 @@
  * it when it is suspended is cut (CR_EDENIED, "suspended while
  * answering"). Every process on the catalog sees it on its next call.
  *
+ * Personal data: a chat to a provider of trust "external" is redacted
+ * first (pii.h): names, e-mail addresses, phone numbers, postal addresses,
+ * My Numbers and card numbers in every message become placeholders
+ * ("[PERSON_1]", the same value the same placeholder across the call's
+ * messages), and the answer (streamed text, the reply's text and tool
+ * call arguments) comes back with the values restored. The map lives in
+ * memory for the call only. opts.pii_names adds names the caller knows;
+ * cfg.keep_pii = 1 turns redaction off for a provider.
+ *
  * Errors: CR_EUPSTREAM (the server failed, answered garbage: message says
  * which), CR_ERATELIMIT (429 after the retries), CR_EUNAUTH (401/403),
  * CR_ECORRUPT (a response that is not what the API says), CR_ETIMEOUT
@@ -68,6 +77,7 @@ typedef struct cr_provider_cfg {
 				     * call and every 0.25 s of a stream; NULL: neither */
 	cr_pool *pool;              /* local: decoding threads (not owned); NULL: one thread */
 	int n_ctx;                  /* local: context positions; <= 0: the engine's default */
+	int keep_pii;               /* 1: chats to an external provider are NOT redacted (see below) */
 } cr_provider_cfg;
 
 /* A zeroed config with the defaults above and 3 retries. */
@@ -105,6 +115,8 @@ typedef struct cr_provider_chat_opts {
 	cr_provider_text_fn on_text; /* non-NULL: the answer is streamed */
 	void *on_text_ctx;
 	const cr_cancel *cancel;     /* may be NULL */
+	const char *const *pii_names; /* names the caller knows (users, a document's metadata), for redaction */
+	size_t n_pii_names;
 } cr_provider_chat_opts;
 /* max_tokens 0, temperature -1, everything else unset. */
 CR_API cr_provider_chat_opts cr_provider_chat_opts_default(void);
@@ -128,6 +140,7 @@ typedef struct cr_provider_reply {
 	double wall_ms;
 	const char *provider;        /* the provider that answered (after failover) */
 	int attempts;                /* HTTP attempts over the whole chain */
+	int pii_redacted;            /* values replaced by placeholders before sending (external trust) */
 	cr_arena arena;
 } cr_provider_reply;
 CR_API void cr_provider_reply_release(cr_provider_reply *r);

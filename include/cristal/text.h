@@ -118,4 +118,19 @@ CR_API cr_err cr_analyze(cr_analyzer *a, const char *text, size_t len, int flags
  * filters: no stemming, no segmentation. CR_ETOOBIG if out's cap is hit. */
 CR_API cr_err cr_text_normalize(const char *text, size_t len, cr_buf *out) CR_NODISCARD;
 
+/* One morpheme of MeCab's analysis (cr_text_morphs). */
+typedef struct cr_text_morph {
+	uint32_t start, end;  /* byte range in the text given */
+	const char *feature;  /* IPADIC features, "名詞,固有名詞,人名,姓,..."; valid during the callback */
+} cr_text_morph;
+typedef int (*cr_text_morph_fn)(void *ctx, const cr_text_morph *mo);
+
+/* Every morpheme MeCab finds in text[0..len) (particles and symbols too),
+ * in order, with its features, on a's tagger (for callers that need parts
+ * of speech, such as person-name detection). Return non-zero from fn to
+ * stop (then CR_ECANCELED). CR_ENOTFOUND when the process has no MeCab
+ * dictionary or a was made without opts.japanese; CR_ETOOBIG past 32 bits. */
+CR_API cr_err cr_text_morphs(cr_analyzer *a, const char *text, size_t len, cr_text_morph_fn fn, void *ctx,
+			     cr_msg *m) CR_NODISCARD;
+
 #endif

@@ -116,6 +116,8 @@ int cmd_report(cr_cli *cli, int argc, char **argv);
 int cmd_agent(cr_cli *cli, int argc, char **argv);
 /* `eval meetings` (cmd_eval_meetings.c), reached through cmd_eval. */
 int cli_eval_meetings(cr_cli *cli, int argc, char **argv);
+/* `eval pii` (cmd_eval_pii.c), reached through cmd_eval. */
+int cli_eval_pii(cr_cli *cli, int argc, char **argv);
 int cmd_rm(cr_cli *cli, int argc, char **argv);
 
 /* Opens provider `name` (NULL: the default) from the catalog s, with its

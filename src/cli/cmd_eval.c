@@ -26,7 +26,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] eval ask --questions FILE [--mode bm25|vector|hybrid] [-k N] [--json] [--verbose]\n"
-		   "       cristal [--data DIR] eval meetings --expected FILE [--json] [--verbose] [PATH|QUERY]\n\n"
+		   "       cristal [--data DIR] eval meetings --expected FILE [--json] [--verbose] [PATH|QUERY]\n"
+		   "       cristal eval pii --labels FILE [--json] [--verbose] [--no-lists]\n\n"
 		   "Scores cristal ask over a question set (JSON Lines {\"id\", \"question\",\n"
 		   "\"answers\": [...], \"sources\": [...]}): answer accuracy, citation precision and\n"
 		   "source recall@k, overall and per question language. --mode names the retriever:\n"
@@ -103,6 +104,8 @@ int cmd_eval(cr_cli *cli, int argc, char **argv)
 	cr_search_mode ran = CR_SEARCH_BM25;
 	if (argc > 1 && !strcmp(argv[1], "meetings"))
 		return cli_eval_meetings(cli, argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "pii"))
+		return cli_eval_pii(cli, argc - 1, argv + 1);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
 		switch (c) {

@@ -21,7 +21,7 @@ static const struct {
 	{"search", cmd_search, "full-text search with snippets and locations"},
 	{"index", cmd_index, "index vectors --provider NAME|--model MODEL: embed chunks for vector search"},
 	{"ask", cmd_ask, "answer a question from the documents, with verified citations"},
-	{"eval", cmd_eval, "eval ask --questions FILE: answer accuracy, citation precision, recall; eval meetings --expected FILE"},
+	{"eval", cmd_eval, "eval ask --questions FILE: answer accuracy, citation precision, recall; eval meetings --expected FILE; eval pii --labels FILE"},
 	{"analyze", cmd_analyze, "analyze meetings [PATH|QUERY]: decisions and action items with owners and due dates"},
 	{"report", cmd_report, "report meetings [PATH|QUERY] --out DIR: Markdown and self-contained HTML with a chart"},
 	{"agent", cmd_agent, "agent TASK: a model works on the task with search, read_document, ... tools; verified citations"},

@@ -43,6 +43,7 @@ void cr_provider_free(cr_provider *p)
 	if (!p)
 		return;
 	cr_local_free(p->local);
+	cr_pii_free(p->pii);
 	if (p->api_key)
 		memset(p->api_key, 0, strlen(p->api_key));
 	cr_free(p->name);
@@ -199,26 +200,48 @@ cr_err cr_provider_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, c
 				cr_log(CR_LOG_WARN, "%s is suspended (%s); trying %s", cur->name, why, cur->fallback->name);
 			continue;
 		}
-		guard g = {.p = cur, .fn = o->on_text, .ctx = o->on_text_ctx, .next = cr_now() + 0.25};
+		/* personal data never reaches an external provider: the
+		 * messages go redacted, the answer comes back restored */
+		cr_redaction red;
+		int redact = cr_redaction_wanted(cur);
+		const cr_provider_msg *send = msgs;
+		cr_provider_text_fn fn = o->on_text;
+		void *fn_ctx = o->on_text_ctx;
+		if (redact) {
+			if ((e = cr_redaction_begin(cur, msgs, n, o, &red, m)))
+				break;
+			send = red.msgs;
+			if (fn) {
+				fn = cr_redaction_text;
+				fn_ctx = &red;
+			}
+		}
+		guard g = {.p = cur, .fn = fn, .ctx = fn_ctx, .next = cr_now() + 0.25};
 		cr_chat_acc acc;
-		cr_chat_acc_init(&acc, cur->name, o->on_text ? guarded_text : NULL, o->on_text ? &g : NULL);
+		cr_chat_acc_init(&acc, cur->name, fn ? guarded_text : NULL, fn ? &g : NULL);
 		double t0 = cr_now();
 		int retryable = 0;
 		if (!strcmp(cur->kind, "local")) {
-			e = cr_local_chat(cur, msgs, n, o, &acc, m);
+			e = cr_local_chat(cur, send, n, o, &acc, m);
 			attempts++;
 		} else {
-			e = cr_openai_chat(cur, msgs, n, o, &acc, &attempts, &retryable, m);
+			e = cr_openai_chat(cur, send, n, o, &acc, &attempts, &retryable, m);
 		}
 		double ms = (cr_now() - t0) * 1e3;
 		meter(cur, &acc, ms, !e);
 		if (g.cut)
 			e = cr_fail(m, CR_EDENIED, "provider %s was suspended while answering (%s): the answer was cut",
 				    cur->name, g.reason);
+		if (!e && redact && o->on_text && cr_redaction_flush(&red))
+			e = cr_fail(m, CR_ECANCELED, "%s: the caller stopped the answer", cur->name);
 		size_t streamed = acc.streamed;
 		if (!e) {
 			e = cr_chat_acc_reply(&acc, out);
+			if (!e && redact)
+				e = cr_redaction_restore_reply(&red, out);
 			cr_chat_acc_release(&acc);
+			if (redact)
+				cr_redaction_end(&red);
 			if (e)
 				return cr_fail(m, e, "%s: out of memory", cur->name);
 			out->provider = cur->name;
@@ -227,6 +250,8 @@ cr_err cr_provider_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, c
 			return CR_OK;
 		}
 		cr_chat_acc_release(&acc);
+		if (redact)
+			cr_redaction_end(&red);
 		if (!retryable || streamed || !cur->fallback)
 			break;
 		cr_log(CR_LOG_WARN, "%s failed (%s); trying %s", cur->name, m ? m->text : cr_strerror(e),

@@ -7,6 +7,7 @@
 #ifndef CR_PROVIDER_INT_H
 #define CR_PROVIDER_INT_H
 
+#include "cristal/pii.h"
 #include "cristal/provider.h"
 
 /* ---- parse.c ---- */
@@ -97,7 +98,34 @@ struct cr_provider {
 	cr_provider_cfg cfg;
 	cr_provider *fallback;
 	struct cr_local *local;     /* local.c */
+	cr_pii *pii;                /* redact.c: the detector, made on first use */
 };
+
+/* ---- redact.c: personal data kept from external providers ---- */
+
+typedef struct cr_redaction {
+	cr_pii *pii;                /* the provider's */
+	cr_pii_map *map;            /* this call's placeholders */
+	cr_provider_msg *msgs;      /* the redacted messages (arena) */
+	cr_arena arena;
+	cr_pii_stream stream;       /* restores streamed text */
+	cr_buf piece;
+	cr_provider_text_fn fn;     /* the caller's on_text */
+	void *ctx;
+} cr_redaction;
+
+/* Whether a chat to p is redacted: trust "external" and not cfg.keep_pii. */
+int cr_redaction_wanted(const cr_provider *p);
+/* Redacts msgs into r->msgs (learning names over all of them first). */
+cr_err cr_redaction_begin(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
+			  cr_redaction *r, cr_msg *m) CR_NODISCARD;
+/* A cr_provider_text_fn (ctx: the cr_redaction) restoring into the caller's on_text. */
+int cr_redaction_text(void *ctx, const char *text, size_t len);
+/* Passes the text a stream held back to the caller's on_text (non-zero: it stopped). */
+int cr_redaction_flush(cr_redaction *r);
+/* Restores the reply's text and tool calls' arguments (in its arena). */
+cr_err cr_redaction_restore_reply(cr_redaction *r, cr_provider_reply *out) CR_NODISCARD;
+void cr_redaction_end(cr_redaction *r);
 
 /* What one provider does for one chat, without failover or metering. */
 cr_err cr_openai_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
