@@ -40,7 +40,8 @@
  * messages), and the answer (streamed text, the reply's text and tool
  * call arguments) comes back with the values restored. The map lives in
  * memory for the call only. opts.pii_names adds names the caller knows;
- * cfg.keep_pii = 1 turns redaction off for a provider.
+ * cfg.keep_pii = 1 turns redaction off for a provider. Texts given to
+ * cr_provider_embed of an external provider are redacted the same way.
  *
  * Errors: CR_EUPSTREAM (the server failed, answered garbage: message says
  * which), CR_ERATELIMIT (429 after the retries), CR_EUNAUTH (401/403),

@@ -274,7 +274,17 @@ cr_err cr_provider_embed(cr_provider *p, const char *const *texts, size_t n, cr_
 		return cr_fail(m, CR_EDENIED, "provider %s is suspended: %s", p->name, why);
 	if (!strcmp(p->kind, "local"))
 		return cr_local_embed(p, texts, n, a, vecs, dim, cancel, m);
-	return cr_openai_embed(p, texts, n, a, vecs, dim, cancel, m);
+	if (!cr_redaction_wanted(p))
+		return cr_openai_embed(p, texts, n, a, vecs, dim, cancel, m);
+	/* texts to embed are personal data too: they go redacted */
+	cr_arena tmp;
+	cr_arena_init(&tmp, 0);
+	const char *const *red;
+	cr_err e = cr_redaction_texts(p, texts, n, &tmp, &red, m);
+	if (!e)
+		e = cr_openai_embed(p, red, n, a, vecs, dim, cancel, m);
+	cr_arena_release(&tmp);
+	return e;
 }
 
 cr_err cr_provider_models(cr_provider *p, cr_arena *a, const char ***ids, size_t *n, const cr_cancel *cancel,

@@ -126,6 +126,10 @@ int cr_redaction_flush(cr_redaction *r);
 /* Restores the reply's text and tool calls' arguments (in its arena). */
 cr_err cr_redaction_restore_reply(cr_redaction *r, cr_provider_reply *out) CR_NODISCARD;
 void cr_redaction_end(cr_redaction *r);
+/* Texts to embed, redacted into arena a (one map for the batch, dropped
+ * after: embeddings are never restored). */
+cr_err cr_redaction_texts(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, const char *const **out,
+			  cr_msg *m) CR_NODISCARD;
 
 /* What one provider does for one chat, without failover or metering. */
 cr_err cr_openai_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,

@@ -19,6 +19,11 @@
  * the final text and the tool calls' arguments in the reply, so the
  * caller, the verifier and the user see the real values.
  *
+ * Texts sent to an external embedder go redacted too (cr_redaction_texts;
+ * nothing comes back to restore): a name then no longer draws its
+ * documents in vector search through that embedder, the price of not
+ * sending it.
+ *
  * This is the one place every request to a model passes (answer, agent,
  * server), below any routing or policy; a provider's config may turn it
  * off (cfg.keep_pii), which only the operator should do.
@@ -241,4 +246,32 @@ void cr_redaction_end(cr_redaction *r)
 	cr_buf_release(&r->piece);
 	/* the redacted copies hold placeholders only, yet go the same way */
 	cr_arena_release(&r->arena);
+}
+
+cr_err cr_redaction_texts(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, const char *const **out,
+			  cr_msg *m)
+{
+	cr_err e = CR_OK;
+	if (!p->pii && (e = cr_pii_new(&p->pii, m)))
+		return e;
+	cr_pii_clear_names(p->pii);
+	cr_pii_map *map;
+	if (cr_pii_map_new(&map))
+		return cr_fail(m, CR_ENOMEM, "redaction: out of memory");
+	const char **v = cr_arena_alloc(a, n * sizeof *v);
+	if (!v)
+		e = cr_fail(m, CR_ENOMEM, "redaction: out of memory");
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	for (size_t i = 0; i < n && !e; i++) {
+		cr_buf_reset(&b);
+		const char *t = texts[i] ? texts[i] : "";
+		e = cr_pii_redact(p->pii, map, t, strlen(t), &b, m);
+		if (!e && !(v[i] = cr_arena_strndup(a, b.data ? b.data : "", b.len)))
+			e = cr_fail(m, CR_ENOMEM, "redaction: out of memory");
+	}
+	cr_buf_release(&b);
+	cr_pii_map_free(map);
+	*out = e ? NULL : v;
+	return e;
 }

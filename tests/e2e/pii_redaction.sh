@@ -10,6 +10,8 @@
 #     the real values back and its citation verified;
 #   - the same question to a provider of trust onprem does send the values
 #     (so the listener would see a leak, and the check above can fail);
+#   - `cristal index vectors` through an external embedder: the chunks
+#     arrive with placeholders;
 #   - `cristal serve`, /v1/chat/completions streamed to an external
 #     provider: the request holds placeholders only, and the streamed
 #     deltas (the listener cuts placeholders across pieces) join into the
@@ -100,6 +102,13 @@ c provider add inhouse --kind openai --url "http://127.0.0.1:$P/ask/v1" --model 
 c ask --json --provider inhouse "Who is the escalation contact for the Falcon shipment?" >/dev/null 2>"$tmp/err" ||
 	fail "ask onprem: $(cat "$tmp/err")"
 grep -qF "laura.bennett@northwind.example" "$tmp/requests.log" || fail "onprem: the listener did not see the text"
+
+# texts embedded by an external provider go redacted too
+c provider add extemb --kind openai --url "http://127.0.0.1:$P/emb/v1" --model e >/dev/null
+: >"$tmp/requests.log"
+c index vectors --provider extemb >/dev/null 2>"$tmp/err" || fail "index vectors: $(cat "$tmp/err")"
+grep -q '"input"' "$tmp/requests.log" || fail "embed: nothing was embedded"
+no_leak embed
 
 # the server: a conversation streamed through an external provider
 c provider add extchat --kind openai --url "http://127.0.0.1:$P/chat/v1" --model m >/dev/null

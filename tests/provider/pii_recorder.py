@@ -10,6 +10,8 @@ Prints its port on the first line of stdout (127.0.0.1, a free port).
                              message that holds a placeholder, cited [1]
                              (what a model answering from the passages
                              would write)
+  */embeddings               four numbers per text (what they mean does not
+                             matter: only what was sent is checked)
   /chat/v1/chat/completions  "Contact: P1, P2, ..." with every placeholder
                              of the messages in order; streamed (stream:
                              true) three characters a piece, so most
@@ -71,6 +73,13 @@ class H(BaseHTTPRequestHandler):
             req = json.loads(raw)
         except ValueError:
             return self.send(400, json.dumps({"error": {"message": "bad json"}}))
+        if self.path.endswith("/embeddings"):
+            inp = req.get("input")
+            inp = [inp] if isinstance(inp, str) else inp
+            data = [{"object": "embedding", "index": i, "embedding": [1.0, float(len(t) % 7), 0.5, float(i % 3)]}
+                    for i, t in enumerate(inp)]
+            return self.send(200, json.dumps({"object": "list", "data": data, "model": "e",
+                                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}))
         text = answer_for(scen, req)
         usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}
         if not req.get("stream"):
