@@ -110,6 +110,7 @@ int cmd_bench_model(cr_cli *cli, int argc, char **argv);
 int cmd_bench_vectors(cr_cli *cli, int argc, char **argv);
 int cmd_index(cr_cli *cli, int argc, char **argv);
 int cmd_provider(cr_cli *cli, int argc, char **argv);
+int cmd_mcp(cr_cli *cli, int argc, char **argv);
 int cmd_usage(cr_cli *cli, int argc, char **argv);
 int cmd_analyze(cr_cli *cli, int argc, char **argv);
 int cmd_report(cr_cli *cli, int argc, char **argv);

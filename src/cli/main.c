@@ -42,6 +42,7 @@ static const struct {
 	{"bench-model", cmd_bench_model, "prompt (pp512) and generation (tg128) speed of a model"},
 	{"bench-vectors", cmd_bench_vectors, "HNSW build and search over fvecs files (recall benchmark)"},
 	{"provider", cmd_provider, "model providers: add NAME --kind local|openai ... | list | rm | default | test"},
+	{"mcp", cmd_mcp, "MCP servers for agents: add NAME --command CMD | --url URL | list | rm | tools NAME"},
 	{"usage", cmd_usage, "provider calls metered by day, or --by user|tenant|provider: requests, tokens, cost"},
 	{"audit", cmd_audit, "audit export [--since T] [--out F] | verify [FILE]: the signed audit log"},
 	{"backup", cmd_backup, "backup FILE: catalog, index and vectors in one archive, while the server runs"},
