@@ -231,6 +231,19 @@ typedef struct cr_agent_step {
  * run with CR_ECANCELED. */
 typedef int (*cr_agent_step_fn)(void *ctx, const cr_agent_step *s);
 
+/* A tool from outside Cristal (an MCP server's, cmd_agent.c): offered to
+ * the model beside the built-in ones under `name` (OpenAI function names:
+ * [A-Za-z0-9_-], at most 64), its JSON Schema `parameters` as text. call
+ * gets the arguments as JSON object text and fills out with the result
+ * text; *is_error or a failed call (the server gone, a timeout) is a tool
+ * error the model sees, never a failure of the run. `label` names it in
+ * step summaries ("mcp:fs/read_text_file"). */
+typedef struct cr_agent_ext_tool {
+	const char *name, *label, *description, *parameters;
+	cr_err (*call)(void *ctx, const char *arguments, cr_buf *out, int *is_error, cr_msg *m);
+	void *ctx;
+} cr_agent_ext_tool;
+
 typedef struct cr_agent_opts {
 	int max_steps;            /* tool calls (default 8) */
 	int64_t max_tokens;       /* prompt + completion tokens over the run (0: none) */
@@ -242,6 +255,8 @@ typedef struct cr_agent_opts {
 	const char *out_dir;      /* where write_report writes (NULL: ".") */
 	cr_agent_step_fn on_step;
 	void *on_step_ctx;
+	const cr_agent_ext_tool *ext_tools; /* borrowed for the run */
+	size_t n_ext_tools;
 } cr_agent_opts;
 
 /* The tools' state over one run: the passages numbered so far, the calls
@@ -253,6 +268,10 @@ CR_API cr_err cr_agent_tools_new(cr_corpus *c, const cr_agent_opts *o, cr_arena 
 CR_API void cr_agent_tools_free(cr_agent_tools *t);
 /* The OpenAI "tools" array (static text). */
 CR_API const char *cr_agent_tools_json(void);
+/* The same with o's ext_tools appended (in arena a; the static text when
+ * there are none). CR_ECORRUPT when a tool's parameters are not a JSON
+ * object. */
+CR_API cr_err cr_agent_tools_json_ext(const cr_agent_opts *o, cr_arena *a, const char **out, cr_msg *m) CR_NODISCARD;
 /* Runs one call: fills *out (strings in arena a; out->i left 0). A tool
  * error is out->ok = 0 with the reason in out->result, and CR_OK; only
  * memory or a broken catalog fail the call. */

@@ -110,8 +110,11 @@ cr_err cr_agent_run(cr_corpus *c, cr_provider *p, cr_arena *a, const char *task,
 	cr_agent_tools *t = NULL;
 	msgs l = {0};
 	steps st = {0};
-	cr_err e = cr_agent_tools_new(c, &o, a, &t, m);
+	const char *tools_json = NULL;
+	cr_err e = cr_agent_tools_json_ext(&o, a, &tools_json, m);
 	if (e)
+		return e;
+	if ((e = cr_agent_tools_new(c, &o, a, &t, m)))
 		return e;
 	if ((e = push_msg(&l, (cr_provider_msg){.role = "system", .content = SYSTEM_PROMPT})) ||
 	    (e = push_msg(&l, (cr_provider_msg){.role = "user", .content = task})))
@@ -139,7 +142,7 @@ cr_err cr_agent_run(cr_corpus *c, cr_provider *p, cr_arena *a, const char *task,
 		po.max_tokens = 1024;
 		if (o.max_tokens > 0 && o.max_tokens - used < po.max_tokens)
 			po.max_tokens = (int)(o.max_tokens - used);
-		po.tools_json = cr_agent_tools_json();
+		po.tools_json = tools_json;
 		po.tool_choice = spent ? "none" : "auto";
 		po.cancel = o.cancel;
 		cr_provider_reply r = {0};

@@ -84,6 +84,73 @@ static const char *const TOOL_NAMES =
 
 const char *cr_agent_tools_json(void) { return TOOLS_JSON; }
 
+cr_err cr_agent_tools_json_ext(const cr_agent_opts *o, cr_arena *a, const char **out, cr_msg *m)
+{
+	*out = TOOLS_JSON;
+	if (!o || !o->n_ext_tools)
+		return CR_OK;
+	json_error_t je;
+	json_t *all = json_loads(TOOLS_JSON, 0, &je);
+	cr_err e = all ? CR_OK : cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	for (size_t i = 0; !e && i < o->n_ext_tools; i++) {
+		const cr_agent_ext_tool *x = &o->ext_tools[i];
+		json_t *params = json_loads(x->parameters ? x->parameters : "{\"type\":\"object\"}", 0, &je);
+		if (!json_is_object(params)) {
+			json_decref(params);
+			e = cr_fail(m, CR_ECORRUPT, "agent: the schema of tool %s is not a JSON object", x->label);
+			break;
+		}
+		json_t *fn = json_pack("{s:s,s:{s:s,s:s,s:o}}", "type", "function", "function", "name", x->name,
+				       "description", x->description ? x->description : "", "parameters", params);
+		if (!fn || json_array_append_new(all, fn))
+			e = cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	}
+	char *text = e ? NULL : json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	if (!e && !(text && (*out = cr_arena_strdup(a, text))))
+		e = cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	free(text);
+	return e;
+}
+
+static cr_err tool_error(cr_arena *a, cr_agent_step *out, const char *fmt, ...) CR_PRINTF(3, 4);
+static cr_err set_result(cr_arena *a, cr_agent_step *out, int ok, const char *json, const char *summary);
+
+/* Runs an outside tool (o.ext_tools): its text as {"result": ...}, its
+ * error, a failed call or a transport failure as a tool error. */
+static cr_err ext_call(cr_agent_tools *t, cr_arena *a, const cr_agent_ext_tool *x, json_t *args, cr_agent_step *out,
+		       cr_msg *m)
+{
+	char *text = json_dumps(args, JSON_COMPACT);
+	if (!text)
+		return cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	cr_buf b, r;
+	cr_buf_init(&b, (size_t)1 << 20);
+	cr_buf_init(&r, 0);
+	int is_error = 0;
+	cr_msg xm = {{0}};
+	cr_err e = x->call(x->ctx, text, &b, &is_error, &xm);
+	free(text);
+	(void)t;
+	if (e == CR_ENOMEM) {
+		e = cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	} else if (e || is_error) {
+		e = tool_error(a, out, "%s: %s", x->label, e ? (xm.text[0] ? xm.text : cr_strerror(e)) : b.data ? b.data : "");
+	} else {
+		char summary[200];
+		snprintf(summary, sizeof summary, "%s: %zu bytes", x->label, b.len);
+		e = cr_buf_adds(&r, "{\"result\":");
+		if (!e)
+			e = cr_buf_add_json_str(&r, b.data ? b.data : "", b.len);
+		if (!e)
+			e = cr_buf_addc(&r, '}');
+		e = e ? cr_fail(m, CR_ENOMEM, "agent: out of memory") : set_result(a, out, 1, r.data, summary);
+	}
+	cr_buf_release(&b);
+	cr_buf_release(&r);
+	return e;
+}
+
 /* ---- scope ------------------------------------------------------------- */
 
 cr_err cr_agent_scope_add(cr_agent_scope *s, cr_arena *a, const char *entry)
@@ -978,9 +1045,13 @@ cr_err cr_agent_tools_call(cr_agent_tools *t, cr_arena *a, const char *name, con
 	for (size_t i = 0; i < CR_ARRAY_LEN(TOOLS) && name; i++)
 		if (!strcmp(TOOLS[i].name, name))
 			fn = TOOLS[i].fn;
+	const cr_agent_ext_tool *ext = NULL;
+	for (size_t i = 0; !fn && name && i < t->o.n_ext_tools; i++)
+		if (!strcmp(t->o.ext_tools[i].name, name))
+			ext = &t->o.ext_tools[i];
 	cr_err e;
 	json_t *args = NULL;
-	if (!fn) {
+	if (!fn && !ext) {
 		e = tool_error(a, out, "unknown tool \"%.64s\"; the tools are %s", name ? name : "", TOOL_NAMES);
 		goto done;
 	}
@@ -1012,7 +1083,7 @@ cr_err cr_agent_tools_call(cr_agent_tools *t, cr_arena *a, const char *name, con
 	}
 	if ((e = cr_cancel_check(t->o.cancel)))
 		goto done;
-	e = fn(t, a, args, out, m);
+	e = ext ? ext_call(t, a, ext, args, out, m) : fn(t, a, args, out, m);
 done:
 	json_decref(args);
 	out->ms = (cr_now() - t0) * 1000.0;

@@ -111,6 +111,10 @@ int cmd_bench_vectors(cr_cli *cli, int argc, char **argv);
 int cmd_index(cr_cli *cli, int argc, char **argv);
 int cmd_provider(cr_cli *cli, int argc, char **argv);
 int cmd_mcp(cr_cli *cli, int argc, char **argv);
+/* Connects to MCP server `name` of catalog s (cmd_mcp.c); prints the
+ * failure and returns 1, else 0 with *out the caller's (cr_mcp_close). */
+struct cr_mcp;
+int cli_mcp_connect(cr_cli *cli, cr_store *s, const char *name, double timeout, struct cr_mcp **out);
 int cmd_usage(cr_cli *cli, int argc, char **argv);
 int cmd_analyze(cr_cli *cli, int argc, char **argv);
 int cmd_report(cr_cli *cli, int argc, char **argv);

@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 #include "cristal/agent.h"
+#include "cristal/mcp.h"
 #include "cristal/provider.h"
 #include "cristal/store.h"
 
@@ -37,6 +38,8 @@ static void usage(FILE *f)
 		   "  --max-failures N   tool errors in a row that end the run (default 3)\n"
 		   "  --scope S          only documents under path S, or of type KIND (type:KIND); repeatable\n"
 		   "  --allow-write      write_report may write files (into --out DIR, default .)\n"
+		   "  --tool mcp:NAME/TOOL  also offer tool TOOL of MCP server NAME (cristal mcp add);\n"
+		   "                     mcp:NAME/* offers all its tools; repeatable\n"
 		   "  --json             one JSON object: answer, citations, steps, usage, stop\n");
 }
 
@@ -131,9 +134,100 @@ static void print_answer(const cr_agent_result *res)
 		printf("%s[%d] removed: %s\n", i ? "" : "\n", ans->unverified[i].n, ans->unverified[i].reason);
 }
 
+/* ---- MCP tools: the servers named by --tool mcp:NAME/..., connected for
+ * the run, their allowed tools offered to the model as mcp__NAME__TOOL. */
+typedef struct mcp_conn {
+	cr_mcp *c;
+	const char *tool; /* the MCP tool name */
+} mcp_conn;
+
+static cr_err mcp_tool_call(void *ctx, const char *arguments, cr_buf *out, int *is_error, cr_msg *m)
+{
+	mcp_conn *x = ctx;
+	return cr_mcp_call(x->c, x->tool, arguments, out, is_error, m);
+}
+
+/* Model-facing name: [A-Za-z0-9_-], at most 64 bytes. */
+static char *model_name(cr_arena *a, const char *server, const char *tool)
+{
+	char *n = cr_arena_printf(a, "mcp__%s__%s", server, tool);
+	if (!n)
+		return NULL;
+	for (char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			*p = '_';
+	if (strlen(n) > 64)
+		n[64] = 0;
+	return n;
+}
+
+static int mcp_open_tools(cr_cli *cli, cr_store *st, cr_arena *a, const char **allow, size_t n_allow, int timeout,
+			  cr_mcp **conns, size_t *n_conns, cr_agent_ext_tool **out, size_t *n_out)
+{
+	size_t cap = 0;
+	*out = NULL;
+	*n_out = 0;
+	for (size_t i = 0; i < n_allow; i++) {
+		const char *srv = allow[i] + 4, *slash = strchr(srv, '/');
+		char name[65];
+		snprintf(name, sizeof name, "%.*s", (int)(slash - srv), srv);
+		int seen = 0;
+		for (size_t j = 0; j < i; j++)
+			seen |= !strncmp(allow[j] + 4, srv, (size_t)(slash - srv) + 1);
+		if (seen)
+			continue;
+		cr_mcp *c = NULL;
+		if (cli_mcp_connect(cli, st, name, (double)CR_MIN(timeout, 60), &c))
+			return 1;
+		conns[(*n_conns)++] = c;
+		cr_mcp_tool *tl;
+		size_t nt;
+		cr_msg m = {{0}};
+		if (cr_mcp_tools(c, a, &tl, &nt, &m))
+			return cli_fail("agent", "%s: %s", name, m.text);
+		for (size_t k = 0; k < nt; k++) {
+			if (!cr_mcp_allowed(allow, n_allow, name, tl[k].name))
+				continue;
+			if (*n_out == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				cr_agent_ext_tool *nv = cr_arena_alloc(a, nc * sizeof *nv);
+				if (!nv)
+					return cli_fail("agent", "out of memory");
+				if (cap)
+					memcpy(nv, *out, cap * sizeof *nv);
+				*out = nv;
+				cap = nc;
+			}
+			mcp_conn *x = cr_arena_zalloc(a, sizeof *x);
+			char *mn = model_name(a, name, tl[k].name);
+			char *label = cr_arena_printf(a, "mcp:%s/%s", name, tl[k].name);
+			if (!x || !mn || !label)
+				return cli_fail("agent", "out of memory");
+			x->c = c;
+			x->tool = tl[k].name;
+			(*out)[(*n_out)++] = (cr_agent_ext_tool){.name = mn, .label = label,
+							       .description = tl[k].description,
+							       .parameters = tl[k].input_schema,
+							       .call = mcp_tool_call, .ctx = x};
+		}
+	}
+	for (size_t i = 0; i < n_allow; i++) {
+		const char *srv = allow[i] + 4, *slash = strchr(srv, '/');
+		char name[65];
+		snprintf(name, sizeof name, "%.*s", (int)(slash - srv), srv);
+		int found = !strcmp(slash + 1, "*");
+		for (size_t k = 0; k < *n_out && !found; k++)
+			found = !strcmp((*out)[k].label, allow[i]);
+		if (!found)
+			return cli_fail("agent", "MCP server %s has no tool %s (see cristal mcp tools %s)", name, slash + 1,
+					name);
+	}
+	return 0;
+}
+
 int cmd_agent(cr_cli *cli, int argc, char **argv)
 {
-	enum { O_JSON = 256, O_PROVIDER, O_STEPS, O_TOKENS, O_TIMEOUT, O_FAILS, O_SCOPE, O_WRITE, O_OUT };
+	enum { O_JSON = 256, O_PROVIDER, O_STEPS, O_TOKENS, O_TIMEOUT, O_FAILS, O_SCOPE, O_WRITE, O_OUT, O_TOOL };
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     {"json", no_argument, NULL, O_JSON},
 					     {"provider", required_argument, NULL, O_PROVIDER},
@@ -144,6 +238,7 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 					     {"scope", required_argument, NULL, O_SCOPE},
 					     {"allow-write", no_argument, NULL, O_WRITE},
 					     {"out", required_argument, NULL, O_OUT},
+					     {"tool", required_argument, NULL, O_TOOL},
 					     {0}};
 	cr_arena a;
 	cr_arena_init(&a, 0);
@@ -152,6 +247,12 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 	int max_steps = 8, max_tokens = 0, timeout = 300, max_fails = 3;
 	const char *provider = NULL, *out_dir = NULL;
 	int allow_write = 0;
+	const char *allow[64];
+	size_t n_allow = 0;
+	cr_mcp *conns[64];
+	size_t n_conns = 0;
+	cr_agent_ext_tool *ext = NULL;
+	size_t n_ext = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -169,6 +270,16 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 			break;
 		case O_WRITE: allow_write = 1; break;
 		case O_OUT: out_dir = optarg; break;
+		case O_TOOL: {
+			const char *sl = strncmp(optarg, "mcp:", 4) ? NULL : strchr(optarg + 4, '/');
+			if (!sl || sl == optarg + 4 || sl - (optarg + 4) > 64 || !sl[1])
+				rc = cli_usage_fail("agent", "--tool wants mcp:NAME/TOOL or mcp:NAME/*, not '%s'", optarg);
+			else if (n_allow == CR_ARRAY_LEN(allow))
+				rc = cli_usage_fail("agent", "at most 64 --tool entries");
+			else
+				allow[n_allow++] = optarg;
+			break;
+		}
 		default: rc = CLI_USAGE;
 		}
 		if (rc) {
@@ -232,6 +343,10 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 			rc = CLI_USAGE;
 		goto out;
 	}
+	if (n_allow && mcp_open_tools(cli, st, &a, allow, n_allow, timeout, conns, &n_conns, &ext, &n_ext)) {
+		rc = 1;
+		goto out;
+	}
 	cr_cancel cancel;
 	cr_cancel_init(&cancel);
 	cr_cancel_set_timeout(&cancel, (double)timeout);
@@ -244,7 +359,9 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 			   .allow_write = allow_write,
 			   .out_dir = out_dir,
 			   .on_step = on_step,
-			   .on_step_ctx = &rctx};
+			   .on_step_ctx = &rctx,
+			   .ext_tools = ext,
+			   .n_ext_tools = n_ext};
 	cr_agent_result res;
 	e = cr_agent_run(cp, cr_provider_chain_head(ch), &a, tb.data, &o, &res, &m);
 	if (e) {
@@ -268,6 +385,8 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 	if (!rc && !res.answer.text)
 		rc = cli_fail("agent", "stopped without an answer (%s): %s", res.stop, res.stop_detail);
 out:
+	for (size_t i = 0; i < n_conns; i++)
+		cr_mcp_close(conns[i]);
 	cr_provider_chain_free(ch);
 	if (st)
 		cr_corpus_store_release(cp, st);

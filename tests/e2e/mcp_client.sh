@@ -116,4 +116,22 @@ assert all(t["input_schema"].get("type") == "object" for t in d["tools"]), d' ||
 else
 	echo "note: node or @modelcontextprotocol/server-filesystem absent; its part skipped"
 fi
+# --- an agent run whose scripted model (tests/provider/server.py agentmcp)
+# is offered the allowed MCP tool only, calls it, and sees a tool that was
+# not allowed refused; the call is a step and an audit record
+python3 "$CR_SOURCE_DIR/tests/provider/server.py" >"$tmp/mport" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$tmp/mport" ] && break; sleep 0.1; done
+MP=$(head -1 "$tmp/mport")
+[ -n "$MP" ] || fail "the scripted model did not start"
+c provider add m --kind openai --url "http://127.0.0.1:$MP/agentmcp/v1" --model scripted --default >/dev/null
+c agent --tool 'mcp:ok/nosuch' "x" >/dev/null 2>&1 && fail "a missing MCP tool accepted"
+c agent --tool 'fs' "x" >/dev/null 2>&1 && fail "a --tool without mcp: accepted"
+out=$(c agent --tool mcp:ok/echo --json "What does the echo tool say?") || fail "agent with an MCP tool: $out"
+python3 -c '
+import json,sys; d=json.loads(sys.argv[1])
+assert d["answer"].startswith("The server said: echo: ping me"), d["answer"]
+s=d["steps"]; assert [x["tool"] for x in s] == ["mcp__ok__echo","mcp__ok__add"], s
+assert s[0]["ok"] and "mcp:ok/echo" in s[0]["result_summary"] and not s[1]["ok"], s' "$out" || fail "agent steps: $out"
+c audit export | grep '"agent.tool"' | grep -q 'mcp__ok__echo' || fail "the MCP call is not in the audit log"
 echo "mcp_client: ok"

@@ -79,7 +79,8 @@ def agent_turn(scen, req):
         check(asst and asst[-1].get("tool_calls"), "the assistant turn with its calls was not sent back")
     if t == 0:
         names = {x["function"]["name"] for x in req.get("tools", [])}
-        check(names == TOOL_NAMES, "tools offered: %s" % sorted(names))
+        extra = {"mcp__ok__echo"} if scen == "agentmcp" else set()
+        check(names == TOOL_NAMES | extra, "tools offered: %s" % sorted(names))
         check(msgs[0]["role"] == "system" and msgs[-1]["role"] == "user", "first turn's messages")
     if scen == "agent":
         if t == 0:
@@ -110,6 +111,17 @@ def agent_turn(scen, req):
             return call("search", {"query": "travel policy"}, 4)
         check("repeated call" in last.get("error", ""), "repeated call: %s" % last)
         return {"content": "Done."}
+    if scen == "agentmcp":
+        # an MCP tool allowed by --tool mcp:ok/echo (tests/e2e/mcp_client.sh)
+        if t == 0:
+            fn = [x["function"] for x in req["tools"] if x["function"]["name"] == "mcp__ok__echo"][0]
+            check(fn["parameters"].get("required") == ["text"], "echo's schema: %s" % fn)
+            return call("mcp__ok__echo", {"text": "ping me"}, 0)
+        if t == 1:
+            check(last.get("result") == "echo: ping me", "MCP result: %s" % last)
+            return call("mcp__ok__add", {"a": 1, "b": 2}, 1)
+        check("unknown tool" in last.get("error", ""), "a tool not allowed: %s" % last)
+        return {"content": "The server said: echo: ping me."}
     if scen == "agentloop":
         return call("search", {"query": "travel %d" % t}, t)
     if scen == "agentfail":
