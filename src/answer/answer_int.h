@@ -59,6 +59,8 @@ typedef struct cr_span {
  */
 /* Is a document of this type made of rows (spreadsheets, CSV)? */
 int cr_ans_rows(const char *type);
+/* 1 when a sentence asks instead of stating (see split.c): never an answer. */
+int cr_ans_is_question(const char *s, size_t n);
 cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span **out, size_t *n) CR_NODISCARD;
 
 #endif

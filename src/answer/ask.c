@@ -7,7 +7,9 @@
  * is scored by the share of the question's content-term weight it holds,
  * with a small bonus for the passage's rank and a small penalty for length,
  * so the short sentence a person would quote wins over a paragraph that
- * merely repeats the question's words. Below a minimum coverage, the
+ * merely repeats the question's words. Sentences that are questions
+ * themselves (a transcript's "can you approve the budget?") are never
+ * candidates: the answer is a statement. Below a minimum coverage, the
  * answer is that the sources do not say.
  */
 #include <math.h>
@@ -70,6 +72,10 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 	size_t n;
 	cr_err e = cr_ans_split(a, src->text, src->len, cr_ans_rows(src->type), &sp, &n);
 	for (size_t i = 0; i < n && !e; i++) {
+		/* a question found in the sources ("Kenji, can you approve the
+		 * budget?") repeats the asker's words and answers nothing */
+		if (cr_ans_is_question(src->text + sp[i].start, sp[i].len))
+			continue;
 		cr_termset st, sn;
 		cr_termset_init(&st, a);
 		cr_termset_init(&sn, a);

@@ -102,3 +102,44 @@ cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span
 	*n = s.n;
 	return CR_OK;
 }
+
+/* Does the sentence s[0..n) ask rather than state? It ends with '?' or
+ * '？' (before closing quotes and brackets), or, in Japanese, with a
+ * question ending (ですか, ますか, でしょうか, ませんか, ましたか, のか,
+ * だろうか, ないか; 。 after it allowed). */
+int cr_ans_is_question(const char *s, size_t n)
+{
+	static const char *const closers[] = {"\"", "'", ")", "\xe2\x80\x9d", "\xe2\x80\x99", "\xe3\x80\x8d",
+					      "\xe3\x80\x8f", "\xef\xbc\x89", "\xe3\x80\x82"};
+	static const char *const endings[] = {"\xe3\x81\xa7\xe3\x81\x99\xe3\x81\x8b", /* ですか */
+					      "\xe3\x81\xbe\xe3\x81\x99\xe3\x81\x8b", /* ますか */
+					      "\xe3\x81\x97\xe3\x82\x87\xe3\x81\x86\xe3\x81\x8b", /* しょうか */
+					      "\xe3\x81\x9b\xe3\x82\x93\xe3\x81\x8b", /* せんか */
+					      "\xe3\x81\x97\xe3\x81\x9f\xe3\x81\x8b", /* したか */
+					      "\xe3\x81\xae\xe3\x81\x8b", /* のか */
+					      "\xe3\x82\x8d\xe3\x81\x86\xe3\x81\x8b", /* ろうか */
+					      "\xe3\x81\xaa\xe3\x81\x84\xe3\x81\x8b"}; /* ないか */
+	for (int more = 1; more && n;) {
+		more = 0;
+		while (n && is_space((unsigned char)s[n - 1]))
+			n--;
+		for (size_t k = 0; k < CR_ARRAY_LEN(closers); k++) {
+			size_t l = strlen(closers[k]);
+			if (n >= l && !memcmp(s + n - l, closers[k], l)) {
+				n -= l;
+				more = 1;
+				break;
+			}
+		}
+	}
+	if (n && s[n - 1] == '?')
+		return 1;
+	if (n >= 3 && !memcmp(s + n - 3, "\xef\xbc\x9f", 3)) /* ？ */
+		return 1;
+	for (size_t k = 0; k < CR_ARRAY_LEN(endings); k++) {
+		size_t l = strlen(endings[k]);
+		if (n >= l && !memcmp(s + n - l, endings[k], l))
+			return 1;
+	}
+	return 0;
+}

@@ -10,11 +10,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "cristal/answer.h"
+#include "answer/answer_int.h"
 
 static char tmp[] = "/tmp/cr_answer_XXXXXX";
 static cr_corpus *samples; /* samples/ ingested once */
@@ -274,6 +276,65 @@ static void test_ask_empty_corpus(void **st)
 	cr_corpus_close(c);
 }
 
+/* A question found in the sources is never the answer (issue 9): the
+ * classifier, then ask over a transcript whose question line repeats the
+ * asker's words better than the statement that answers it. */
+static void test_question_sentences(void **st)
+{
+	(void)st;
+	static const char *const asks[] = {"Kenji, can you approve the budget?", "Is it approved?\"",
+					   "予算を承認できますか？", "予算は承認されましたか。",
+					   "予算を承認してもらえませんか", "本当に必要なのか。", "どうでしょうか」",
+					   "（確認できますか）"};
+	static const char *const states[] = {"The budget is approved.", "Kenji approved it (see below).",
+					     "予算は承認されました。", "いくつか。", "承認済み",
+					     "The price is 40,000 yen."};
+	for (size_t i = 0; i < CR_ARRAY_LEN(asks); i++)
+		if (!cr_ans_is_question(asks[i], strlen(asks[i])))
+			fail_msg("'%s' not taken for a question", asks[i]);
+	for (size_t i = 0; i < CR_ARRAY_LEN(states); i++)
+		if (cr_ans_is_question(states[i], strlen(states[i])))
+			fail_msg("'%s' taken for a question", states[i]);
+	assert_false(cr_ans_is_question("", 0));
+
+	char dir[600], path[700], data[600];
+	snprintf(dir, sizeof dir, "%s/questions", tmp);
+	snprintf(data, sizeof data, "%s/questions-data", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/pilot-sync.txt", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("Lucas: Kenji, can you approve the Kestrel pilot budget of 40,000 dollars?\n"
+	      "Kenji: Yes. The Kestrel pilot budget is approved by Kenji Sato, effective today.\n"
+	      "佐藤さん、パイロットの予算を承認できますか？\n"
+	      "佐藤: パイロットの予算は佐藤が承認しました。\n",
+	      f);
+	fclose(f);
+	cr_corpus *c;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_corpus_open(data, 1, &c, &m), CR_OK);
+	const char *paths[] = {dir};
+	cr_ingest_report rep;
+	assert_int_equal(cr_corpus_ingest(c, paths, 1, NULL, &rep, &m), CR_OK);
+	static const qa set[] = {
+		{"Who approves the Kestrel pilot budget?", "approved by Kenji Sato", NULL},
+		{"パイロットの予算を承認したのは誰？", "佐藤が承認しました", NULL},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(set); i++) {
+		cr_arena a;
+		cr_arena_init(&a, 0);
+		cr_answer ans;
+		cr_ask_opts o = {0};
+		assert_int_equal(cr_answer_ask(c, &a, set[i].question, &o, &ans, &m), CR_OK);
+		if (!ans.found || !strstr(ans.text, set[i].expect))
+			fail_msg("'%s': got '%s', expected '%s'", set[i].question, ans.text, set[i].expect);
+		assert_null(strstr(ans.text, "?"));
+		assert_null(strstr(ans.text, "？"));
+		cr_arena_release(&a);
+	}
+	cr_corpus_close(c);
+}
+
 static void test_json(void **st)
 {
 	(void)st;
@@ -310,7 +371,7 @@ int main(void)
 		cmocka_unit_test(test_verify_wrong_source), cmocka_unit_test(test_verify_unsupported),
 		cmocka_unit_test(test_verify_japanese),    cmocka_unit_test(test_ask_samples),
 		cmocka_unit_test(test_ask_unanswerable),   cmocka_unit_test(test_ask_empty_corpus),
-		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json),               cmocka_unit_test(test_question_sentences),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
