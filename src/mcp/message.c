@@ -20,9 +20,10 @@ cr_err cr_mcp_msg_parse(const char *s, size_t n, cr_mcp_msg *out, cr_msg *m)
 	if (!root)
 		return cr_fail(m, CR_ECORRUPT, "mcp: not JSON (%s at byte %d)", je.text, je.position);
 	if (!json_is_object(root)) {
+		int batch = json_is_array(root);
 		json_decref(root);
 		return cr_fail(m, CR_ECORRUPT, "mcp: a message must be a JSON object%s",
-			       json_is_array(root) ? " (batches are not part of 2025-06-18)" : "");
+			       batch ? " (batches are not part of 2025-06-18)" : "");
 	}
 	const char *ver = json_string_value(json_object_get(root, "jsonrpc"));
 	if (!ver || strcmp(ver, "2.0")) {

@@ -146,7 +146,8 @@ cr_err pii_detect_with(cr_pii *p, pii_names *learned, const char *text, size_t l
 		e = CR_ENOMEM;
 		goto fail;
 	}
-	qsort(c.v, c.n, sizeof *c.v, by_rank);
+	if (c.n)
+		qsort(c.v, c.n, sizeof *c.v, by_rank);
 	taken = cr_calloc(f.n + 1, 1);
 	cr_pii_span *spans = c.n ? cr_arena_alloc(a, c.n * sizeof *spans) : NULL;
 	if (!taken || (c.n && !spans)) {
@@ -167,7 +168,8 @@ cr_err pii_detect_with(cr_pii *p, pii_names *learned, const char *text, size_t l
 		spans[k].kind = x->kind;
 		k++;
 	}
-	qsort(spans, k, sizeof *spans, by_start);
+	if (k)
+		qsort(spans, k, sizeof *spans, by_start);
 	*out = spans;
 	*n_out = k;
 fail:
