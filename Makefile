@@ -61,8 +61,8 @@ asan:
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
 # The suite under ThreadSanitizer, the stress test (test_stress) included.
-# Left out: the slow label and the comparisons with llama.cpp (e2e_llm_oracle,
-# e2e_llm_tok_oracle: single-threaded, minutes long even without TSan).
+# Left out: the slow label (the comparisons with llama.cpp, e2e_llm_oracle and
+# e2e_llm_tok_oracle: single-threaded, minutes long even uninstrumented).
 # history_size=7: enough access history that the earlier stack of a race is
 # found, which suppressions need to match it.
 # G_SLICE=always-malloc: GLib's slice allocator (GMime) hands blocks between
@@ -73,7 +73,7 @@ tsan:
 	@cmake -S . -B build-tsan -DCR_BIN_DIR=$(CURDIR)/build-tsan/bin -DCR_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && G_SLICE=always-malloc TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 history_size=7 suppressions=$(CURDIR)/tests/tsan.supp" \
-		ctest --output-on-failure -j $(JOBS) -LE slow -E '^e2e_llm_(tok_)?oracle$$'
+		ctest --output-on-failure -j $(JOBS) -LE slow
 
 fuzz:
 	@CC=clang cmake -S . -B build-fuzz -DCR_BIN_DIR=$(CURDIR)/build-fuzz/bin -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null

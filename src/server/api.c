@@ -387,7 +387,11 @@ enum MHD_Result srv_handle_docs(srv_req *r)
 	long after, limit;
 	if (bad || srv_parse_int(after_s, 0, INT64_MAX, 0, &after, &m) || srv_parse_int(limit_s, 1, 1000, 100, &limit, &m))
 		return srv_error(r, 400, NULL, "after and limit must be integers (limit 1 to 1000)");
-	/* one more than asked, to know whether there is a next page */
+	/* Documents are read in batches of limit + 1 ids and filtered by the
+	 * caller's ACL; the page holds the first `limit` readable ones, and
+	 * `next` is the last of those, given only when one more readable
+	 * document follows. So neither the cursor nor a page's size says
+	 * anything about documents the caller may not read. */
 	list_ctx l = {.cap = (size_t)limit + 1};
 	if (!(l.ids = cr_arena_alloc(&r->arena, l.cap * sizeof *l.ids)))
 		return srv_error(r, 500, NULL, "out of memory");
@@ -397,33 +401,46 @@ enum MHD_Result srv_handle_docs(srv_req *r)
 		return srv_error_err(r, e, &m);
 	cr_buf b;
 	cr_buf_init(&b, 0);
-	e = cr_store_docs_after(st, after, collect_id, &l, &m);
-	size_t shown = CR_MIN(l.n, (size_t)limit), shown_any = 0;
-	if (!e)
-		e = cr_buf_adds(&b, "{\"documents\":[");
-	for (size_t i = 0; i < shown && !e; i++) {
-		cr_doc_row d;
-		if ((e = cr_store_doc_get(st, &r->arena, l.ids[i], &d, &m)))
+	e = cr_buf_adds(&b, "{\"documents\":[");
+	int64_t cursor = after, last = 0;
+	size_t shown = 0;
+	int more = 0;
+	while (!e && !more) {
+		l.n = 0;
+		if ((e = cr_store_docs_after(st, cursor, collect_id, &l, &m)))
 			break;
-		if (!acl_allows(r->ctx.who, &d.acl))
-			continue;
-		e = cr_buf_printf(&b, "%s{\"id\":%lld", shown_any++ ? "," : "", (long long)d.id);
-		if (!e)
-			e = kstr(&b, "name", d.name);
-		if (!e)
-			e = kstr(&b, "title", d.title);
-		if (!e)
-			e = kstr(&b, "type", d.type);
-		if (!e)
-			e = kstr(&b, "parent", d.parent);
-		if (!e)
-			e = cr_buf_printf(&b, ",\"size\":%lld,\"modified\":%lld,\"date\":%lld,\"chunks\":%lld}",
-					  (long long)d.size, (long long)(d.mtime / 1000000000), (long long)d.date,
-					  (long long)d.n_chunks);
+		for (size_t i = 0; i < l.n && !e && !more; i++) {
+			cursor = l.ids[i];
+			cr_doc_row d;
+			if ((e = cr_store_doc_get(st, &r->arena, l.ids[i], &d, &m)))
+				break;
+			if (!acl_allows(r->ctx.who, &d.acl))
+				continue;
+			if (shown == (size_t)limit) {
+				more = 1;
+				break;
+			}
+			e = cr_buf_printf(&b, "%s{\"id\":%lld", shown++ ? "," : "", (long long)d.id);
+			last = d.id;
+			if (!e)
+				e = kstr(&b, "name", d.name);
+			if (!e)
+				e = kstr(&b, "title", d.title);
+			if (!e)
+				e = kstr(&b, "type", d.type);
+			if (!e)
+				e = kstr(&b, "parent", d.parent);
+			if (!e)
+				e = cr_buf_printf(&b, ",\"size\":%lld,\"modified\":%lld,\"date\":%lld,\"chunks\":%lld}",
+						  (long long)d.size, (long long)(d.mtime / 1000000000), (long long)d.date,
+						  (long long)d.n_chunks);
+		}
+		if (l.n < l.cap)
+			break; /* the store has no more documents */
 	}
 	if (!e)
-		e = l.n > shown ? cr_buf_printf(&b, "],\"next\":%lld}\n", (long long)l.ids[shown - 1])
-				: cr_buf_adds(&b, "],\"next\":null}\n");
+		e = more ? cr_buf_printf(&b, "],\"next\":%lld}\n", (long long)last)
+			 : cr_buf_adds(&b, "],\"next\":null}\n");
 	cr_corpus_store_release(r->s->corpus, st);
 	enum MHD_Result ok = e ? srv_error_err(r, e, &m) : srv_reply_json(r, 200, &b);
 	cr_buf_release(&b);

@@ -5,8 +5,8 @@
 # routes answer 401 (with WWW-Authenticate) without a token or with a
 # malformed, unknown, revoked or expired one, and with a valid one run as
 # its user: /api/me says who, and a user of another tenant sees none of the
-# default tenant's documents (search, ask, documents). Probes and the UI
-# stay open. Passwords are stored as argon2id strings, tokens as SHA-256.
+# default tenant's documents (search, ask, documents, nor an id in the
+# paging cursor). Probes and the UI stay open. Passwords are stored as argon2id strings, tokens as SHA-256.
 source "$CR_SOURCE_DIR/tests/server/lib.sh"
 make_data
 if "$CR_BIN" --data "$D" serve --listen 0.0.0.0:0 >"$tmp/o" 2>"$tmp/e"; then fail "served beyond loopback with no users"; fi
@@ -70,7 +70,11 @@ py 'assert r["results"] == [], r' "$tmp/sb.json"
 curl -sf -H "$(auth "$TB")" "${J[@]}" -d '{"question": "How many days of annual leave do employees get?"}' "$U/api/ask" >"$tmp/ab.json"
 py 'assert not r["found"] and not r["citations"] and not r["retrieval"], r' "$tmp/ab.json"
 curl -sf -H "$(auth "$TB")" "$U/api/documents?limit=1000" >"$tmp/db.json" || fail "documents as bob"
-py 'assert r["documents"] == [], r' "$tmp/db.json"
+py 'assert r["documents"] == [] and r["next"] is None, r' "$tmp/db.json"
+# a short page gives no cursor either: the id of a document bob may not read
+# must not leak through "next"
+curl -sf -H "$(auth "$TB")" "$U/api/documents?limit=1" >"$tmp/db1.json" || fail "documents page as bob"
+py 'assert r["documents"] == [] and r["next"] is None, r' "$tmp/db1.json"
 expect_error 404 GET /api/documents/samples/docs/employee-handbook.md -H "$(auth "$TB")"
 
 # revoked and expired tokens stop working at once
