@@ -1,9 +1,10 @@
 /* fuzz_server.c — the server's decoders of outside bytes (src/server/
  * decode.c): the first byte picks one, the rest is its input: the JSON
- * bodies of /api/ask, /v1/chat/completions and /v1/embeddings, the listen
+ * bodies of /api/ask, /api/login, /v1/chat/completions and /v1/embeddings, the listen
  * address, static file paths, integer arguments and search filters.
  * Nothing may crash or leak, and what a decoder accepts must keep its
- * promises (a non-empty question, messages within the cap with known
+ * promises (a non-empty question, a user of 1 to 64 bytes and a password of
+ * 1 to 4,096 without NUL, messages within the cap with known
  * roles, paths without a dot segment, integers within their bounds). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_arena a;
 	cr_arena_init(&a, 0);
 	cr_msg m = {{0}};
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0: {
 		srv_ask_req q;
 		if (!srv_decode_ask(p, n, &a, &q, &m) &&
@@ -84,6 +85,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *out;
 		if (!srv_query_text(&a, f[0], f[1], f[2], f[3], f[4], &out, &m) && !out)
 			abort();
+		break;
+	}
+	case 7: {
+		srv_login_req q;
+		if (!srv_decode_login(p, n, &a, &q, &m)) {
+			size_t lu = q.user ? strlen(q.user) : 0, lp = q.password ? strlen(q.password) : 0;
+			if (lu < 1 || lu > 64 || lp < 1 || lp > 4096)
+				abort();
+		}
 		break;
 	}
 	}
