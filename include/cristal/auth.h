@@ -38,6 +38,10 @@ CR_API cr_err cr_auth_token_create(cr_store *s, const char *user, const char *la
 CR_API cr_err cr_auth_bearer(cr_store *s, cr_arena *a, const char *token, cr_user_row *user, cr_principal *who,
 			     cr_msg *m) CR_NODISCARD;
 
+/* The principal user searches as: its tenant, its id and its groups
+ * (user's group_ids stay referenced). */
+CR_API void cr_auth_principal(const cr_user_row *user, cr_principal *who);
+
 /*
  * Browser sessions. A session is "cs_" and 43 base64url characters (32
  * random bytes) sent as an HttpOnly cookie; the catalog keeps its SHA-256,

@@ -68,8 +68,7 @@ static int token_shape(const char *t, const char *prefix)
 	return 1;
 }
 
-/* The principal a user searches as. */
-static void principal_of(const cr_user_row *user, cr_principal *who)
+void cr_auth_principal(const cr_user_row *user, cr_principal *who)
 {
 	memset(who, 0, sizeof *who);
 	who->tenant = user->tenant_id;
@@ -98,7 +97,7 @@ cr_err cr_auth_bearer_id(cr_store *s, cr_arena *a, const char *token, cr_user_ro
 		return cr_fail(m, CR_EUNAUTH, "the token expired");
 	if ((e = cr_store_user_get(s, a, NULL, t.user_id, user, m)))
 		return e == CR_ENOTFOUND ? cr_fail(m, CR_EUNAUTH, "the token's user is gone") : e;
-	principal_of(user, who);
+	cr_auth_principal(user, who);
 	if (token_id)
 		*token_id = t.id;
 	return CR_OK;
@@ -182,7 +181,7 @@ cr_err cr_auth_session_check(cr_store *s, cr_arena *a, const char *cookie, int64
 	/* the last use, written at most once a minute */
 	if (now - r.seen >= 60 && (e = cr_store_session_touch(s, r.id, now, m)))
 		return e;
-	principal_of(user, who);
+	cr_auth_principal(user, who);
 	cr_auth_csrf_of(cookie, csrf);
 	return CR_OK;
 }

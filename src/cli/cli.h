@@ -9,6 +9,9 @@
 
 #include "cristal/base.h"
 
+struct cr_corpus;
+struct cr_principal;
+
 /* Only the CLI reads the environment (main.c, once at start); the
  * libraries get what it says through their options. */
 typedef struct cr_cli {
@@ -20,7 +23,19 @@ typedef struct cr_cli {
 	struct cr_audit *audit; /* this run's audit log, opened on first record (cmd_audit.c) */
 	int audit_pending;      /* records written: seal them at exit */
 	const struct cr_conf *conf; /* the configuration file (conf.h); NULL: none */
+	const char *as_user;        /* --as USER (as_user.c); NULL: the operator, no ACL filter */
+	const char *as_tenant;
+	const struct cr_principal *as_who;
 } cr_cli;
+
+/* --as USER (as_user.c), for search and ask: the command runs as that
+ * catalog user. Its principal filters retrieval (cli->as_who), its and its
+ * tenant's quotas apply (over one: "cristal: CMD: <limit, use, reset>",
+ * exit 1, as the API's 429), the request is counted and the provider calls
+ * and audit records are attributed to it. Whoever may open the data
+ * directory administers it, so --as needs no further right. 0, or the exit
+ * status after printing why. */
+int cli_as_begin(cr_cli *cli, struct cr_corpus *cp, const char *cmd, const char *name);
 
 /* The configuration file read when neither --config nor $CRISTAL_CONFIG
  * names one (absent: the built-in defaults). */

@@ -19,7 +19,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] ask [--json] [-k N] [--provider NAME | --extractive] QUESTION...\n\n"
+	fprintf(f, "usage: cristal [--data DIR] ask [--json] [-k N] [--provider NAME | --extractive] [--as USER] QUESTION...\n\n"
 		   "Answers from the ingested documents, citing them as [n]; every citation is\n"
 		   "checked against its source. The model is the default provider's (cristal\n"
 		   "provider default NAME) or --provider NAME's; with no provider configured the\n"
@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		   "  -k N              passages to consider (default 6)\n"
 		   "  --provider NAME   answer with this provider's model\n"
 		   "  --extractive      no model, even when a default provider is set\n"
+		   "  --as USER         as that user: only documents it may read, its quotas\n"
+		   "                    (over one: exit 1 naming the limit), its usage and audit\n"
 		   "  --json            one JSON object: answer, mode, citations, retrieval, unverified\n");
 }
 
@@ -89,6 +91,7 @@ static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_prov
 	cr_arena_init(&a, 0);
 	cr_ask_opts o = {.k = k};
 	if (ask_cli) {
+		o.who = ask_cli->as_who;
 		/* hybrid retrieval when the chunks have vectors */
 		cr_corpus_query sq = {0};
 		int prc = cli_search_prepare(ask_cli, cp, "ask", NULL, question, &a, &sq);
@@ -130,9 +133,10 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {"provider", required_argument, NULL, 'P'},
 					     {"extractive", no_argument, NULL, 'X'},
+					     {"as", required_argument, NULL, 'U'},
 					     {0}};
 	int json = 0, k = 0, c, extractive = 0;
-	const char *provider = NULL;
+	const char *provider = NULL, *as = NULL;
 	ask_cli = cli;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
@@ -141,6 +145,7 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'P': provider = optarg; break;
 		case 'X': extractive = 1; break;
+		case 'U': as = optarg; break;
 		case 'k': {
 			int rc = cli_opt_int("ask", "-k", optarg, 1, 100, &k);
 			if (rc)
@@ -177,9 +182,11 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 	/* the model: --provider NAME, else the default provider if one is set */
 	cr_store *st = NULL;
 	cr_provider_chain *ch = NULL;
-	int rc = 0;
-	if (!extractive && (e = cr_corpus_store_acquire(cp, &st, &m)))
+	int rc = as ? cli_as_begin(cli, cp, "ask", as) : 0;
+	if (!rc && !extractive && (e = cr_corpus_store_acquire(cp, &st, &m)))
 		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (st && cli->as_user)
+		cr_store_set_actor(st, cli->as_user, cli->as_tenant); /* provider calls metered to the user */
 	if (!rc && st) {
 		cr_arena pa;
 		cr_arena_init(&pa, 0);

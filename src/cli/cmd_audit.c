@@ -31,19 +31,21 @@ static const char *key_path(cr_cli *cli, char *buf, size_t cap)
 	return buf;
 }
 
-static const char *actor(char *buf, size_t cap)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	if (pw && pw->pw_name)
-		snprintf(buf, cap, "cli:%s", pw->pw_name);
-	else
-		snprintf(buf, cap, "cli:uid%ld", (long)geteuid());
-	return buf;
-}
-
 /* The run's options: one command per process, so the search and answer
  * paths the shell shares need not carry them. */
 static cr_cli *run_cli;
+
+/* "cli:OSUSER", and " as USER" under --as. */
+static const char *actor(char *buf, size_t cap)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *as = run_cli ? run_cli->as_user : NULL;
+	if (pw && pw->pw_name)
+		snprintf(buf, cap, "cli:%s%s%s", pw->pw_name, as ? " as " : "", as ? as : "");
+	else
+		snprintf(buf, cap, "cli:uid%ld%s%s", (long)geteuid(), as ? " as " : "", as ? as : "");
+	return buf;
+}
 
 void cli_audit_start(cr_cli *cli) { run_cli = cli; }
 

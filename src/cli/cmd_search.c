@@ -31,7 +31,7 @@ static const char *mode_arg;  /* --mode; NULL: hybrid when vectors exist */
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] search [--json] [-k N] [--mode bm25|vector|hybrid] QUERY...\n"
+	fprintf(f, "usage: cristal [--data DIR] search [--json] [-k N] [--mode bm25|vector|hybrid] [--as USER] QUERY...\n"
 		   "       cristal [--data DIR] search --json [-k N] --queries FILE\n\n"
 		   "Search (BM25F, embeddings or both); the best passage of each document, with its location.\n"
 		   "Query syntax: words, \"exact phrase\", prefix*, -excluded, +required,\n"
@@ -43,6 +43,8 @@ static void usage(FILE *f)
 		   "  --plain        read queries as plain words (\" + - * : are spaces), as for\n"
 		   "                 natural-language questions and benchmark query sets\n"
 		   "  --no-snippets  leave snippets out (faster evaluation runs)\n"
+		   "  --as USER      as that catalog user: only documents it may read, its quotas\n"
+		   "                 (over one: exit 1 naming the limit), its usage and audit\n"
 		   "  --mode M       bm25, vector or hybrid (BM25 and vectors fused by reciprocal\n"
 		   "                 rank); default hybrid when `cristal index vectors` has run,\n"
 		   "                 else bm25. --json says \"mode\" when vector or hybrid ran\n"
@@ -159,6 +161,7 @@ int cli_search_run(cr_corpus *cp, const char *query, int k, int json, const char
 	cr_arena_init(&a, 0);
 	cr_corpus_query q = {.text = query, .k = k, .plain = plain, .no_snippets = !snippets, .passages = passages};
 	if (the_cli) {
+		q.who = the_cli->as_who;
 		int rc = cli_search_prepare(the_cli, cp, "search", mode_arg, query, &a, &q);
 		if (rc) {
 			cr_arena_release(&a);
@@ -239,9 +242,10 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 					     {"plain", no_argument, NULL, 'P'},
 					     {"mode", required_argument, NULL, 'M'},
 					     {"passages", no_argument, NULL, 'A'},
+					     {"as", required_argument, NULL, 'U'},
 					     {0}};
 	int json = 0, k = 10, snippets = 1;
-	const char *queries = NULL;
+	const char *queries = NULL, *as = NULL;
 	int c;
 	optind = 1;
 	the_cli = cli;
@@ -254,6 +258,7 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 		case 'P': plain = 1; break;
 		case 'M': mode_arg = optarg; break;
 		case 'A': passages = 1; break;
+		case 'U': as = optarg; break;
 		case 'k': {
 			int rc = cli_opt_int("search", "-k", optarg, 1, 10000, &k);
 			if (rc)
@@ -281,8 +286,8 @@ int cmd_search(cr_cli *cli, int argc, char **argv)
 		cr_buf_release(&qb);
 		return cli_fail("search", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
-	int rc = 0;
-	if (queries)
+	int rc = as ? cli_as_begin(cli, cp, "search", as) : 0;
+	if (queries && !rc)
 		rc = run_queries(cp, queries, k, snippets);
 	if (qb.len && !rc)
 		rc = cli_search_run(cp, qb.data, k, json, NULL, snippets);
