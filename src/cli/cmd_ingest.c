@@ -28,7 +28,8 @@ typedef struct prog {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] ingest [--json] [--threads N] PATH...\n"
+	fprintf(f, "usage: cristal [--data DIR] ingest [--json] [--threads N] [--acl group:G|user:U]...\n"
+		   "                              [--tenant T] PATH...\n"
 		   "       cristal [--data DIR] ingest [--json] [--threads N] --jsonl FILE\n\n"
 		   "Ingests folders, files, git repositories (tracked files and the commit log) and\n"
 		   "Slack-style exports. Re-running is incremental: unchanged files are skipped,\n"
@@ -38,6 +39,12 @@ static void usage(FILE *f)
 		   "  --jsonl FILE  one document per line: {\"_id\"|\"id\", \"title\", \"text\", ...}\n"
 		   "  --json        print the summary as one JSON object on stdout\n"
 		   "  --threads N   threads to use (default: one per core, at most 4; or $CR_INGEST_THREADS)\n"
+		   "  --acl group:G | --acl user:U\n"
+		   "                who may read the documents: members of group G (any number of\n"
+		   "                --acl group:), user U (one); none: everyone in the tenant.\n"
+		   "                Re-ingesting with other --acl or --tenant replaces the ACL of\n"
+		   "                unchanged files too\n"
+		   "  --tenant T    the tenant the documents belong to (default: default)\n"
 		   "Rejected files are listed on stderr with their reason; they do not fail the run.\n");
 }
 
@@ -87,14 +94,87 @@ static void on_file(void *ctx, const char *name, cr_file_outcome o, const char *
 	fflush(stderr);
 }
 
+/* Names to ids: the tenant ("default" is 0), the user and the groups must
+ * exist (a typo would hide the documents from everyone). */
+typedef struct find_name {
+	const char *name;
+	int64_t id;
+} find_name;
+
+static int match_name(void *ctx, const cr_name_row *r)
+{
+	find_name *f = ctx;
+	if (strcmp(r->name, f->name))
+		return 0;
+	f->id = r->id;
+	return 1;
+}
+
+static int acl_resolve(cr_corpus *cp, const char *tenant, const char *user, const char *const *groups,
+		       size_t n_groups, uint32_t *group_ids, cr_acl *acl)
+{
+	memset(acl, 0, sizeof *acl);
+	if (!tenant && !user && !n_groups)
+		return 0;
+	cr_store *s;
+	cr_msg m = {{0}};
+	cr_err e = cr_corpus_store_acquire(cp, &s, &m);
+	if (e)
+		return cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
+	int rc = 0;
+	if (tenant && strcmp(tenant, "default")) {
+		find_name f = {tenant, -1};
+		if ((e = cr_store_tenant_list(s, match_name, &f, &m)))
+			rc = cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
+		else if (f.id < 0)
+			rc = cli_fail("ingest", "--tenant %s: no such tenant (cristal tenant add %s)", tenant, tenant);
+		else
+			acl->tenant = (uint32_t)f.id;
+	}
+	for (size_t i = 0; i < n_groups && !rc; i++) {
+		find_name f = {groups[i], -1};
+		if ((e = cr_store_group_list(s, match_name, &f, &m)))
+			rc = cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
+		else if (f.id < 0)
+			rc = cli_fail("ingest", "--acl group:%s: no such group (cristal group add %s)", groups[i],
+				      groups[i]);
+		else
+			group_ids[i] = (uint32_t)f.id;
+	}
+	if (user && !rc) {
+		cr_arena a;
+		cr_arena_init(&a, 0);
+		cr_user_row u;
+		e = cr_store_user_get(s, &a, user, 0, &u, &m);
+		if (e == CR_ENOTFOUND)
+			rc = cli_fail("ingest", "--acl user:%s: no such user (cristal user list)", user);
+		else if (e)
+			rc = cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
+		else if (u.tenant_id != acl->tenant)
+			rc = cli_fail("ingest", "--acl user:%s: the user is in tenant %s, not %s", user,
+				      u.tenant ? u.tenant : "default", tenant ? tenant : "default");
+		else
+			acl->owner = (uint32_t)u.id;
+		cr_arena_release(&a);
+	}
+	acl->groups = n_groups ? group_ids : NULL;
+	acl->n_groups = (uint32_t)n_groups;
+	cr_corpus_store_release(cp, s);
+	return rc;
+}
+
 int cmd_ingest(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     {"json", no_argument, NULL, 'j'},
 					     {"jsonl", required_argument, NULL, 'l'},
 					     {"threads", required_argument, NULL, 't'},
+					     {"acl", required_argument, NULL, 'a'},
+					     {"tenant", required_argument, NULL, 'T'},
 					     {0}};
-	const char *jsonl = NULL;
+	const char *jsonl = NULL, *tenant = NULL, *acl_user = NULL;
+	const char *acl_groups[64];
+	size_t n_acl_groups = 0;
 	int threads = cli->ingest_threads;
 	prog p = {0};
 	int c;
@@ -104,6 +184,20 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'j': p.json = 1; break;
 		case 'l': jsonl = optarg; break;
+		case 'T': tenant = optarg; break;
+		case 'a':
+			if (!strncmp(optarg, "group:", 6) && optarg[6]) {
+				if (n_acl_groups == sizeof acl_groups / sizeof *acl_groups)
+					return cli_usage_fail("ingest", "at most 64 --acl group: entries");
+				acl_groups[n_acl_groups++] = optarg + 6;
+			} else if (!strncmp(optarg, "user:", 5) && optarg[5]) {
+				if (acl_user)
+					return cli_usage_fail("ingest", "--acl user: may be given once (give several "
+									"users a group)");
+				acl_user = optarg + 5;
+			} else
+				return cli_usage_fail("ingest", "--acl %s: expected group:NAME or user:NAME", optarg);
+			break;
 		case 't': {
 			int rc = cli_opt_threads("ingest", "--threads", optarg, &threads);
 			if (rc)
@@ -129,6 +223,13 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		return cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
 	cr_ingest_opts o = cr_ingest_opts_default();
+	uint32_t group_ids[64];
+	int arc = acl_resolve(cp, tenant, acl_user, acl_groups, n_acl_groups, group_ids, &o.acl);
+	if (arc) {
+		cr_corpus_close(cp);
+		cr_buf_release(&p.rejects);
+		return arc;
+	}
 	o.progress = on_file;
 	o.progress_ctx = &p;
 	cr_ingest_report rep;

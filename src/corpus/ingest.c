@@ -2,12 +2,14 @@
  * ingest.c — cr_corpus_ingest: roots on disk → catalog → index.
  *
  * Per root: walk.c lists the candidate files; each is then
- *   unchanged  if size and mtime (nanoseconds) match the catalog: no read;
+ *   unchanged  if size and mtime (nanoseconds) and the ACL (the run's
+ *              cr_ingest_opts.acl) match the catalog: no read;
  *   rejected   without a read if it was rejected for its content (binary,
  *              corrupt, unsupported) on an earlier run with the same size
  *              and mtime: the catalog remembers the reason (store.h
  *              rejects), reported again; a changed file is retried;
- *   unchanged  if the bytes' SHA-256 matches: only size/mtime are updated;
+ *   unchanged  if the bytes' SHA-256 and the ACL match: only size/mtime
+ *              are updated (a new ACL replaces the file's documents);
  *   else       extracted (cr_extract), chunked (cr_chunk_doc) and written
  *              with all the documents it yields (attachments, messages)
  *              in the same catalog transaction that drops the old
@@ -254,6 +256,7 @@ typedef struct job {
 	int have;		/* already in the catalog */
 	int64_t old_id;
 	const char *old_hash;
+	int acl_changed;	/* the stored ACL is not the run's */
 	int unchanged;		/* same size and mtime: nothing to read */
 	int had_reject;		/* the catalog remembers a rejection of this name */
 	const char *cached_reject; /* ... with the same size and mtime: its reason, nothing to read */
@@ -321,7 +324,7 @@ static void work_one(cr_run *r, job *j)
 	if ((j->fe = read_file(j->f->path, r->o->limits.max_file_bytes, &buf, &j->len, &j->why)))
 		return;
 	cr_sha256_hex(buf, j->len, j->hash);
-	if (j->have && j->old_hash && !strcmp(j->old_hash, j->hash)) {
+	if (j->have && j->old_hash && !strcmp(j->old_hash, j->hash) && !j->acl_changed) {
 		j->same = 1;
 		cr_free(buf);
 		return;
@@ -403,6 +406,22 @@ static int reject_lasts(cr_err fe)
 	return fe == CR_EUNSUPPORTED || fe == CR_ECORRUPT || fe == CR_ETOOBIG || fe == CR_ETIMEOUT;
 }
 
+/* Whether two ACLs are the same (groups compared as sets). */
+static int acl_same(const cr_acl *a, const cr_acl *b)
+{
+	if (a->tenant != b->tenant || a->owner != b->owner || a->classification != b->classification ||
+	    a->n_groups != b->n_groups)
+		return 0;
+	for (uint32_t i = 0; i < a->n_groups; i++) {
+		uint32_t k = 0;
+		while (k < b->n_groups && b->groups[k] != a->groups[i])
+			k++;
+		if (k == b->n_groups)
+			return 0;
+	}
+	return 1;
+}
+
 /* Writes one job's outcome (main thread) inside the batch's transaction;
  * *tb counts the text written. */
 static cr_err finish(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
@@ -478,7 +497,11 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 			if (j->have) {
 				j->old_id = old.id;
 				j->old_hash = old.hash;
-				j->unchanged = old.size == j->f->size && old.mtime == j->f->mtime_ns;
+				/* other --acl or --tenant than last time: the file is
+				 * read again and its documents replaced, so the catalog
+				 * and the index carry the new ACL */
+				j->acl_changed = !acl_same(&old.acl, &r->o->acl);
+				j->unchanged = !j->acl_changed && old.size == j->f->size && old.mtime == j->f->mtime_ns;
 			} else if (!e) {
 				cr_reject_row rj;
 				le = cr_store_reject_find(r->c->store, &j->a, j->f->source_id, j->f->name, &rj, m);
