@@ -65,6 +65,10 @@ typedef struct cr_answer {
 	size_t n_citations;
 	cr_unverified *unverified;
 	size_t n_unverified;
+	/* the egress rule (policy.h): passages above the provider's clearance
+	 * were left out of its request, and the answer says so */
+	size_t n_withheld;
+	const char *withheld_class; /* the highest level left out */
 } cr_answer;
 
 typedef struct cr_ask_opts {

@@ -90,6 +90,8 @@ CR_API cr_err cr_provider_new(const cr_provider_cfg *c, cr_provider **out, cr_ms
 /* Frees p only, not its fallbacks. NULL is fine. */
 CR_API void cr_provider_free(cr_provider *p);
 CR_API const char *cr_provider_name(const cr_provider *p);
+/* "local", "onprem" or "external" (its failovers share it). */
+CR_API const char *cr_provider_trust(const cr_provider *p);
 CR_API const char *cr_provider_kind(const cr_provider *p);
 /* The provider tried when p fails after its retries (not owned; NULL ends
  * the chain). The CLI chains the other providers of the same kind. */

@@ -35,6 +35,7 @@ cr_err cr_answer_json(const cr_answer *ans, cr_buf *b)
 	PUT(kstr(b, "mode", ans->mode));
 	PUT(cr_buf_addc(b, ','));
 	PUT(kstr(b, "lang", ans->lang));
+	PUT(cr_buf_printf(b, ",\"withheld\":%zu", ans->n_withheld));
 	PUT(cr_buf_printf(b, ",\"found\":%s,\"citations\":[", ans->found ? "true" : "false"));
 	for (size_t i = 0; i < ans->n_citations; i++) {
 		const cr_citation *c = &ans->citations[i];

@@ -12,9 +12,16 @@
  * sentence marked unverified. An answer left with no verified citation is
  * not shown as fact: the text becomes "the sources do not say", in the
  * question's language.
+ *
+ * Egress (policy.h): a passage whose document is classified above the
+ * provider's clearance (confidential and secret for an external provider)
+ * is never put in its request. The model gets the other passages; the
+ * answer carries a note that n sources were withheld (n_withheld), and with
+ * none left the extractive answer stands, with the same note.
  */
 #include "answer_int.h"
 
+#include "cristal/policy.h"
 #include "cristal/provider.h"
 
 #include <string.h>
@@ -43,11 +50,13 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 	return max;
 }
 
-static cr_err user_prompt(const cr_answer *ans, const char *question, cr_buf *b)
+static cr_err user_prompt(const cr_answer *ans, const uint8_t *withheld, const char *question, cr_buf *b)
 {
 	cr_err e = cr_buf_adds(b, "Sources:\n");
 	for (size_t i = 0; i < ans->n_sources && !e; i++) {
 		const cr_source *s = &ans->sources[i];
+		if (withheld[i])
+			continue;
 		e = cr_buf_printf(b, "\n[%d] %s%s%s\n", s->n, s->title && *s->title ? s->title : "",
 				  s->title && *s->title ? " — " : "", s->doc ? s->doc : "");
 		if (!e)
@@ -60,6 +69,42 @@ static cr_err user_prompt(const cr_answer *ans, const char *question, cr_buf *b)
 	return e;
 }
 
+/* Marks the sources whose document is classified above clearance. */
+static cr_err egress_filter(cr_corpus *c, cr_arena *a, cr_answer *ans, int clearance, uint8_t *withheld, cr_msg *m)
+{
+	memset(withheld, 0, ans->n_sources);
+	ans->n_withheld = 0;
+	ans->withheld_class = NULL;
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(c, &st, m);
+	if (e)
+		return e;
+	int top = -1;
+	for (size_t i = 0; i < ans->n_sources && !e; i++) {
+		cr_doc_row d;
+		if ((e = cr_store_doc_get(st, a, ans->sources[i].doc_id, &d, m)))
+			break;
+		if ((int)d.acl.classification > clearance) {
+			withheld[i] = 1;
+			ans->n_withheld++;
+			top = CR_MAX(top, (int)d.acl.classification);
+		}
+	}
+	cr_corpus_store_release(c, st);
+	if (top >= 0)
+		ans->withheld_class = cr_class_name(top);
+	return e;
+}
+
+/* text, then a note that sources were withheld from the provider. */
+static const char *withheld_note(cr_arena *a, const cr_answer *ans, int ja, const char *text)
+{
+	return ja ? cr_arena_printf(a, "%s\n（外部のモデルに送れない資料 %zu 件（最高 %s）は、回答に使っていません。）", text,
+				    ans->n_withheld, ans->withheld_class)
+		  : cr_arena_printf(a, "%s\n(%zu source%s classified up to %s withheld from this provider.)", text,
+				    ans->n_withheld, ans->n_withheld == 1 ? "" : "s", ans->withheld_class);
+}
+
 cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_provider *p,
 			   cr_answer *out, cr_msg *m)
 {
@@ -69,9 +114,19 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 	if (e || !out->n_sources)
 		return e; /* nothing retrieved: the extractive "sources do not say" stands */
 	int ja = !strcmp(out->lang, "ja");
+	uint8_t *withheld = cr_arena_alloc(a, out->n_sources);
+	if (!withheld)
+		return cr_fail(m, CR_ENOMEM, "ask: out of memory");
+	if ((e = egress_filter(c, a, out, cr_class_clearance(cr_provider_trust(p)), withheld, m)))
+		return e;
+	if (out->n_withheld == out->n_sources) {
+		/* nothing may go: the extractive answer stands, with the note */
+		out->text = withheld_note(a, out, ja, out->text);
+		return out->text ? CR_OK : cr_fail(m, CR_ENOMEM, "ask: out of memory");
+	}
 	cr_buf prompt;
 	cr_buf_init(&prompt, 0);
-	if ((e = user_prompt(out, question, &prompt))) {
+	if ((e = user_prompt(out, withheld, question, &prompt))) {
 		cr_buf_release(&prompt);
 		return cr_fail(m, e, "ask: cannot build the prompt");
 	}
@@ -106,5 +161,7 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 		cr_log(CR_LOG_INFO, "ask: the model's answer has no verified citation: %s", draft);
 		out->text = not_found(ja);
 	}
+	if (out->n_withheld && !(out->text = withheld_note(a, out, ja, out->text)))
+		return cr_fail(m, CR_ENOMEM, "ask: out of memory");
 	return CR_OK;
 }

@@ -80,9 +80,10 @@ static int audit_answer(cr_corpus *cp, const char *question, const cr_answer *an
 		for (size_t j = 0; j < ans->n_sources; j++)
 			if (ans->sources[j].n == ans->citations[i].n)
 				json_array_append_new(cited, json_integer(ans->sources[j].chunk_id));
-	return cli_audit_corpus(cp, "ask", json_pack("{ss ss sb so so si}", "question", question, "mode", ans->mode,
+	return cli_audit_corpus(cp, "ask", json_pack("{ss ss sb so so si si ss*}", "question", question, "mode", ans->mode,
 						      "found", ans->found, "retrieved", got, "cited", cited,
-						      "unverified", (int)ans->n_unverified));
+						      "unverified", (int)ans->n_unverified, "withheld",
+						      (int)ans->n_withheld, "withheld_class", ans->withheld_class));
 }
 
 static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_provider *p)

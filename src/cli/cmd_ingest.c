@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "cristal/corpus.h"
+#include "cristal/policy.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -29,7 +30,7 @@ typedef struct prog {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] ingest [--json] [--threads N] [--acl group:G|user:U]...\n"
-		   "                              [--tenant T] PATH...\n"
+		   "                              [--tenant T] [--classification LEVEL] PATH...\n"
 		   "       cristal [--data DIR] ingest [--json] [--threads N] --jsonl FILE\n\n"
 		   "Ingests folders, files, git repositories (tracked files and the commit log) and\n"
 		   "Slack-style exports. Re-running is incremental: unchanged files are skipped,\n"
@@ -45,6 +46,11 @@ static void usage(FILE *f)
 		   "                Re-ingesting with other --acl or --tenant replaces the ACL of\n"
 		   "                unchanged files too\n"
 		   "  --tenant T    the tenant the documents belong to (default: default)\n"
+		   "  --classification public|internal|confidential|secret\n"
+		   "                the documents' level (default internal); markers in the text\n"
+		   "                (社外秘, 機密, 極秘, 取扱注意, Confidential, Strictly confidential,\n"
+		   "                Internal use only) raise it. confidential and secret never\n"
+		   "                reach an external provider\n"
 		   "Rejected files are listed on stderr with their reason; they do not fail the run.\n");
 }
 
@@ -113,7 +119,9 @@ static int match_name(void *ctx, const cr_name_row *r)
 static int acl_resolve(cr_corpus *cp, const char *tenant, const char *user, const char *const *groups,
 		       size_t n_groups, uint32_t *group_ids, cr_acl *acl)
 {
+	uint8_t level = acl->classification;
 	memset(acl, 0, sizeof *acl);
+	acl->classification = level;
 	if (!tenant && !user && !n_groups)
 		return 0;
 	cr_store *s;
@@ -171,7 +179,9 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 					     {"threads", required_argument, NULL, 't'},
 					     {"acl", required_argument, NULL, 'a'},
 					     {"tenant", required_argument, NULL, 'T'},
+					     {"classification", required_argument, NULL, 'C'},
 					     {0}};
+	int level = CR_CLASS_INTERNAL;
 	const char *jsonl = NULL, *tenant = NULL, *acl_user = NULL;
 	const char *acl_groups[64];
 	size_t n_acl_groups = 0;
@@ -185,6 +195,11 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		case 'j': p.json = 1; break;
 		case 'l': jsonl = optarg; break;
 		case 'T': tenant = optarg; break;
+		case 'C':
+			if ((level = cr_class_parse(optarg)) < 0)
+				return cli_usage_fail("ingest", "--classification %s: expected public, internal, "
+								"confidential or secret", optarg);
+			break;
 		case 'a':
 			if (!strncmp(optarg, "group:", 6) && optarg[6]) {
 				if (n_acl_groups == sizeof acl_groups / sizeof *acl_groups)
@@ -224,6 +239,7 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 	}
 	cr_ingest_opts o = cr_ingest_opts_default();
 	uint32_t group_ids[64];
+	o.acl.classification = (uint8_t)level;
 	int arc = acl_resolve(cp, tenant, acl_user, acl_groups, n_acl_groups, group_ids, &o.acl);
 	if (arc) {
 		cr_corpus_close(cp);

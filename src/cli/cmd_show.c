@@ -6,6 +6,7 @@
  * messages) and "sections" (each chunk's location and de-overlapped text).
  */
 #include "cli.h"
+#include "cristal/policy.h"
 #include "cristal/corpus.h"
 
 #include <getopt.h>
@@ -129,6 +130,7 @@ int cmd_show(cr_cli *cli, int argc, char **argv)
 		if (d.hash)
 			printf("%-10s %s\n", "sha256", d.hash);
 		printf("%-10s %lld\n", "chunks", (long long)d.n_chunks);
+		printf("%-10s %s\n", "class", cr_class_name(d.acl.classification));
 		if (d.meta_json && strcmp(d.meta_json, "{}"))
 			field("metadata", d.meta_json);
 		int any = 0;

@@ -23,6 +23,7 @@
  * pools (a SQLite connection and an analyzer each serve one thread at a
  * time), next to the writer's own connection.
  */
+#include "cristal/policy.h"
 #include "corpus_int.h"
 
 #include <errno.h>
@@ -416,5 +417,6 @@ cr_ingest_opts cr_ingest_opts_default(void)
 	memset(&o, 0, sizeof o);
 	o.limits = cr_extract_limits_default();
 	o.chunking = cr_chunk_opts_default();
+	o.acl.classification = CR_CLASS_INTERNAL;
 	return o;
 }

@@ -35,6 +35,7 @@
  * ingest; a catalog or index failure does (the work committed so far
  * stays, and the next run continues from it).
  */
+#include "cristal/policy.h"
 #include "corpus_int.h"
 
 #include <errno.h>
@@ -173,6 +174,12 @@ static cr_err put_docs(cr_run *r, int in_tx, int64_t source_id, int64_t old_id, 
 		row.size = d == docs ? size : 0;
 		row.mtime = mtime_ns;
 		row.acl = r->o->acl;
+		/* the markers in its title and text may raise its level */
+		int level = d->title ? cr_class_of_text(d->title, strlen(d->title)) : -1;
+		for (size_t k = 0; k < nch[i] && level < CR_CLASS_SECRET; k++)
+			level = CR_MAX(level, cr_class_of_text(ch[i][k].text, ch[i][k].len));
+		if (level > row.acl.classification)
+			row.acl.classification = (uint8_t)level;
 		/* date: the document's own (mail Date, PDF and Office metadata),
 		 * else the file's modification time, so date: finds every file;
 		 * which one it is shows as date == mtime (cr_corpus_doc_json's
@@ -406,10 +413,13 @@ static int reject_lasts(cr_err fe)
 	return fe == CR_EUNSUPPORTED || fe == CR_ECORRUPT || fe == CR_ETOOBIG || fe == CR_ETIMEOUT;
 }
 
-/* Whether two ACLs are the same (groups compared as sets). */
+/* Whether a stored ACL stands for the run's b (groups compared as sets).
+ * The stored classification may have been raised by markers in the text
+ * (policy.h), so a level at least b's stands: a higher --classification
+ * takes effect at once, a lower one when the file changes. */
 static int acl_same(const cr_acl *a, const cr_acl *b)
 {
-	if (a->tenant != b->tenant || a->owner != b->owner || a->classification != b->classification ||
+	if (a->tenant != b->tenant || a->owner != b->owner || a->classification < b->classification ||
 	    a->n_groups != b->n_groups)
 		return 0;
 	for (uint32_t i = 0; i < a->n_groups; i++) {

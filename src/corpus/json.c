@@ -13,13 +13,14 @@
  * A document: {"doc", "parent", "title", "type", "lang", "author", "date",
  * "size", "mtime" (seconds), "date_source" ("metadata", "file" when the
  * document had no date of its own and has the file's mtime, or null), "hash", "chunks", "acl": {tenant, owner,
- * classification, groups}, "meta" (the catalog's JSON object), "text",
+ * classification (its name: public, internal, confidential, secret), groups}, "meta" (the catalog's JSON object), "text",
  * "children" (names of the documents inside), "sections": [{"text",
  * location fields...}]}.
  *
  * Appending stops at the first failed append (the buffer's cap or memory)
  * and that error is returned; the buffer then holds a truncated object.
  */
+#include "cristal/policy.h"
 #include "corpus_int.h"
 
 #include <string.h>
@@ -154,8 +155,8 @@ cr_err cr_corpus_doc_json(cr_corpus *c, const cr_doc_row *d, const cr_doc_text *
 			  (long long)(d->mtime / 1000000000)));
 	PUT(kstr(b, "date_source", cr_corpus_date_source(d)));
 	PUT(kstr(b, "hash", d->hash));
-	PUT(cr_buf_printf(b, ",\"chunks\":%lld,\"acl\":{\"tenant\":%u,\"owner\":%u,\"classification\":%u,\"groups\":[",
-			  (long long)d->n_chunks, d->acl.tenant, d->acl.owner, d->acl.classification));
+	PUT(cr_buf_printf(b, ",\"chunks\":%lld,\"acl\":{\"tenant\":%u,\"owner\":%u,\"classification\":\"%s\",\"groups\":[",
+			  (long long)d->n_chunks, d->acl.tenant, d->acl.owner, cr_class_name(d->acl.classification)));
 	for (uint32_t i = 0; i < d->acl.n_groups; i++)
 		PUT(cr_buf_printf(b, "%s%u", i ? "," : "", d->acl.groups[i]));
 	PUT(cr_buf_adds(b, "]},\"meta\":"));

@@ -110,6 +110,7 @@ cr_err cr_provider_new(const cr_provider_cfg *c, cr_provider **out, cr_msg *m)
 
 const char *cr_provider_name(const cr_provider *p) { return p->name; }
 const char *cr_provider_kind(const cr_provider *p) { return p->kind; }
+const char *cr_provider_trust(const cr_provider *p) { return p->trust; }
 void cr_provider_set_fallback(cr_provider *p, cr_provider *next) { p->fallback = next; }
 
 void cr_provider_reply_release(cr_provider_reply *r)

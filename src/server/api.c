@@ -171,8 +171,9 @@ audit:
 			if (out->sources[j].n == out->citations[i].n)
 				json_array_append_new(cited, json_integer(out->sources[j].chunk_id));
 	return srv_audit(s, ctx, "ask",
-			 json_pack("{ss ss sb so so si}", "question", question, "mode", out->mode, "found", out->found,
-				   "retrieved", got, "cited", cited, "unverified", (int)out->n_unverified),
+			 json_pack("{ss ss sb so so si si ss*}", "question", question, "mode", out->mode, "found",
+				   out->found, "retrieved", got, "cited", cited, "unverified", (int)out->n_unverified,
+				   "withheld", (int)out->n_withheld, "withheld_class", out->withheld_class),
 			 m);
 }
 
