@@ -11,26 +11,9 @@
 #   - external, an internal document: its text does arrive (so the check
 #     above can fail);
 #   - onprem: confidential text may go, and does.
-set -euo pipefail
-: "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
-command -v python3 >/dev/null || exit 77
-tmp=$(mktemp -d /tmp/cr_e2e_egress.XXXXXX)
-rec=
-cleanup() {
-	[ -n "$rec" ] && kill "$rec" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-D="$tmp/data"
-c() { "$CR_BIN" --data "$D" "$@"; }
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-py() { python3 -c "import json,sys; r = json.load(open(sys.argv[1])); $1" "$2" || fail "check failed on $2: $(cat "$2")"; }
-
+source "$CR_SOURCE_DIR/tests/server/lib.sh"
 python3 "$CR_SOURCE_DIR/tests/provider/pii_recorder.py" "$tmp/requests.log" >"$tmp/port" &
-rec=$!
+prov_pid=$! # stopped by lib.sh's cleanup
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 P=$(head -1 "$tmp/port")
 [ -n "$P" ] || fail "the recording listener did not start"
