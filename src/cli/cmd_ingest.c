@@ -101,27 +101,11 @@ static void on_file(void *ctx, const char *name, cr_file_outcome o, const char *
 }
 
 /* Names to ids: the tenant ("default" is 0), the user and the groups must
- * exist (a typo would hide the documents from everyone). */
-typedef struct find_name {
-	const char *name;
-	int64_t id;
-} find_name;
-
-static int match_name(void *ctx, const cr_name_row *r)
-{
-	find_name *f = ctx;
-	if (strcmp(r->name, f->name))
-		return 0;
-	f->id = r->id;
-	return 1;
-}
-
+ * exist (a typo would hide the documents from everyone). acl comes zeroed
+ * but for its classification. */
 static int acl_resolve(cr_corpus *cp, const char *tenant, const char *user, const char *const *groups,
 		       size_t n_groups, uint32_t *group_ids, cr_acl *acl)
 {
-	uint8_t level = acl->classification;
-	memset(acl, 0, sizeof *acl);
-	acl->classification = level;
 	if (!tenant && !user && !n_groups)
 		return 0;
 	cr_store *s;
@@ -130,24 +114,18 @@ static int acl_resolve(cr_corpus *cp, const char *tenant, const char *user, cons
 	if (e)
 		return cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
 	int rc = 0;
+	int64_t id;
 	if (tenant && strcmp(tenant, "default")) {
-		find_name f = {tenant, -1};
-		if ((e = cr_store_tenant_list(s, match_name, &f, &m)))
-			rc = cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
-		else if (f.id < 0)
-			rc = cli_fail("ingest", "--tenant %s: no such tenant (cristal tenant add %s)", tenant, tenant);
+		if ((e = cli_name_id(s, 1, tenant, &id, &m)))
+			rc = cli_fail("ingest", "--tenant %s: %s", tenant, m.text[0] ? m.text : cr_strerror(e));
 		else
-			acl->tenant = (uint32_t)f.id;
+			acl->tenant = (uint32_t)id;
 	}
 	for (size_t i = 0; i < n_groups && !rc; i++) {
-		find_name f = {groups[i], -1};
-		if ((e = cr_store_group_list(s, match_name, &f, &m)))
-			rc = cli_fail("ingest", "%s", m.text[0] ? m.text : cr_strerror(e));
-		else if (f.id < 0)
-			rc = cli_fail("ingest", "--acl group:%s: no such group (cristal group add %s)", groups[i],
-				      groups[i]);
+		if ((e = cli_name_id(s, 0, groups[i], &id, &m)))
+			rc = cli_fail("ingest", "--acl group:%s: %s", groups[i], m.text[0] ? m.text : cr_strerror(e));
 		else
-			group_ids[i] = (uint32_t)f.id;
+			group_ids[i] = (uint32_t)id;
 	}
 	if (user && !rc) {
 		cr_arena a;

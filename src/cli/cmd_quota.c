@@ -16,19 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct exists_ctx {
-	const char *name;
-	int found;
-} exists_ctx;
-
-static int tenant_is(void *ctx, const cr_name_row *r)
-{
-	exists_ctx *x = ctx;
-	if (!strcmp(r->name, x->name))
-		x->found = 1;
-	return x->found;
-}
-
 /* CR_ENOTFOUND unless the user or tenant exists. */
 static cr_err target_exists(cr_store *s, const char *scope, const char *name, cr_msg *m)
 {
@@ -40,11 +27,8 @@ static cr_err target_exists(cr_store *s, const char *scope, const char *name, cr
 		cr_arena_release(&a);
 		return e;
 	}
-	exists_ctx x = {.name = name};
-	cr_err e = cr_store_tenant_list(s, tenant_is, &x, m);
-	if (!e && !x.found)
-		e = cr_fail(m, CR_ENOTFOUND, "no tenant %s (cristal tenant add %s)", name, name);
-	return e;
+	int64_t id;
+	return cli_name_id(s, 1, name, &id, m);
 }
 
 static int parse_count(const char *opt, const char *arg, int64_t *out)
