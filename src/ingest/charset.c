@@ -98,6 +98,31 @@ static const struct {
 	{"viscii", "VISCII", "VISCII"},
 };
 
+/* Loads the gconv module of every charset above (and ISO-2022-JP, which
+ * GMime asks for by that name) once, on the thread that sets up extraction,
+ * and keeps one descriptor of each open for the life of the process: a
+ * worker's iconv_open then finds its module loaded and never enters the
+ * dynamic loader, whose lock is not a pthread mutex (ThreadSanitizer's
+ * runtime could deadlock against it), and no module is unloaded and
+ * reloaded between files. Unknown names are skipped. */
+static iconv_t g_kept[sizeof charsets / sizeof charsets[0] + 1];
+
+void cr_charset_preload(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof charsets / sizeof charsets[0]; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(charsets[j].iconv, charsets[i].iconv);
+		iconv_t cd = seen ? (iconv_t)-1 : iconv_open("UTF-8", charsets[i].iconv);
+		if (cd != (iconv_t)-1)
+			g_kept[n++] = cd;
+	}
+	iconv_t cd = iconv_open("UTF-8", "ISO-2022-JP");
+	if (cd != (iconv_t)-1)
+		g_kept[n++] = cd;
+}
+
 static int find_charset(const char *name)
 {
 	if (!name)

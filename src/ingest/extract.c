@@ -639,11 +639,13 @@ static cr_err run(cr_xctx *x, const char *type, cr_doc *d, const uint8_t *buf, s
 }
 
 /* libxml2 and GMime want their globals set up once before threads use
- * them (libxml2 2.9's xmlInitParser is not safe to race). */
+ * them (libxml2 2.9's xmlInitParser is not safe to race); iconv's modules
+ * are loaded here too, so workers never enter the dynamic loader. */
 static void init_libs(void)
 {
 	xmlInitParser();
 	cr_mail_init();
+	cr_charset_preload();
 }
 
 void cr_extract_init(void)

@@ -60,6 +60,9 @@ cr_err cr_decompress(cr_xctx *x, const char *kind, const uint8_t *buf, size_t le
 
 /* GMime's process-wide set-up, once (mail.c; called by cr_extract_init). */
 void cr_mail_init(void);
+/* Loads every known charset's gconv module once and keeps it loaded
+ * (charset.c; called by cr_extract_init before workers start). */
+void cr_charset_preload(void);
 
 /* The programming language for a file name, or NULL if not code. */
 const char *cr_code_lang(const char *name);
