@@ -181,6 +181,9 @@ typedef struct cr_corpus_query {
  * time, set at ingest so date: finds it), or NULL (no date). */
 CR_API const char *cr_corpus_date_source(const cr_doc_row *d);
 
+/* The index's ACL rule (index.h cr_principal) on a catalog row's ACL: 1
+ * when who may read a document with this ACL. NULL who reads everything. */
+CR_API int cr_acl_allows(const cr_principal *who, const cr_acl *acl);
 CR_API cr_err cr_corpus_search(cr_corpus *c, cr_arena *a, const cr_corpus_query *q,
 			       cr_result **out, size_t *n, cr_msg *m) CR_NODISCARD;
 

@@ -102,13 +102,16 @@ CR_API void cr_index_get_stats(const cr_index *ix, cr_index_stats *st);
 /* Who is asking: entries pass if tenant matches and (owner == user, or a
  * group is shared, or the entry has no owner and no groups), and its
  * classification is <= max_classification. NULL principal = no filter
- * (local single-user CLI). */
+ * (local single-user CLI). sees_all: every tenant and ACL passes, only
+ * max_classification applies (the local operator behind a clearance, such
+ * as the MCP endpoint's). */
 typedef struct cr_principal {
 	uint32_t tenant;
 	uint32_t user;
 	const uint32_t *groups;
 	uint32_t n_groups;
 	uint8_t max_classification;
+	uint8_t sees_all;
 } cr_principal;
 
 typedef struct cr_search_opts {

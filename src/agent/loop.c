@@ -20,6 +20,7 @@
  * call that counts as a step, so at most max_steps + 1 turns run.
  */
 #include "agent_int.h"
+#include "cristal/policy.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -107,6 +108,15 @@ cr_err cr_agent_run(cr_corpus *c, cr_provider *p, cr_arena *a, const char *task,
 		o.max_steps = 8;
 	if (o.max_failures <= 0)
 		o.max_failures = 3;
+	/* the egress rule: the tools give the model nothing classified above
+	 * its provider's clearance (policy.h), whoever runs the agent */
+	int clearance = cr_class_clearance(cr_provider_trust(p));
+	cr_principal capped;
+	if (!o.who || o.who->max_classification > clearance) {
+		capped = o.who ? *o.who : (cr_principal){.sees_all = 1};
+		capped.max_classification = (uint8_t)clearance;
+		o.who = &capped;
+	}
 	cr_agent_tools *t = NULL;
 	msgs l = {0};
 	steps st = {0};

@@ -202,23 +202,6 @@ int cr_agent_scope_has(const cr_agent_scope *s, const char *doc, const char *typ
 	return 0;
 }
 
-static int acl_allows(const cr_principal *p, const cr_acl *a)
-{
-	if (!p)
-		return 1;
-	if (a->tenant != p->tenant || a->classification > p->max_classification)
-		return 0;
-	if (!a->owner && !a->n_groups)
-		return 1;
-	if (a->owner == p->user)
-		return 1;
-	for (uint32_t i = 0; i < a->n_groups; i++)
-		for (uint32_t j = 0; j < p->n_groups; j++)
-			if (a->groups[i] == p->groups[j])
-				return 1;
-	return 0;
-}
-
 /* ---- state ------------------------------------------------------------- */
 
 cr_err cr_agent_tools_new(cr_corpus *c, const cr_agent_opts *o, cr_arena *a, cr_agent_tools **out, cr_msg *m)
@@ -512,7 +495,7 @@ static cr_err find_doc(cr_agent_tools *t, cr_arena *a, const char *doc, cr_store
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
 	cr_err fe = cr_store_doc_find_any(*s, a, name, row, NULL);
-	if (fe || !cr_agent_scope_has(t->o.scope, row->name, row->type) || !acl_allows(t->o.who, &row->acl)) {
+	if (fe || !cr_agent_scope_has(t->o.scope, row->name, row->type) || !cr_acl_allows(t->o.who, &row->acl)) {
 		cr_corpus_store_release(t->c, *s);
 		*s = NULL;
 		if (fe && fe != CR_ENOTFOUND)
@@ -635,7 +618,7 @@ static cr_err do_list(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_ste
 		if (cr_store_doc_get(s, a, l->ids[i], &row, NULL))
 			continue;
 		if ((type && (!row.type || strcmp(row.type, type))) || !cr_agent_scope_has(t->o.scope, row.name, row.type) ||
-		    !acl_allows(t->o.who, &row.acl))
+		    !cr_acl_allows(t->o.who, &row.acl))
 			continue;
 		if (got == LIST_MAX) {
 			more = 1;

@@ -247,3 +247,24 @@ out:
 	cr_corpus_analyzer_release(c, an);
 	return e;
 }
+
+int cr_acl_allows(const cr_principal *w, const cr_acl *a)
+{
+	if (!w)
+		return 1;
+	if (a->classification > w->max_classification)
+		return 0;
+	if (w->sees_all)
+		return 1;
+	if (a->tenant != w->tenant)
+		return 0;
+	if (!a->owner && !a->n_groups)
+		return 1;
+	if (a->owner && a->owner == w->user)
+		return 1;
+	for (uint32_t i = 0; i < a->n_groups; i++)
+		for (uint32_t j = 0; j < w->n_groups; j++)
+			if (a->groups[i] == w->groups[j])
+				return 1;
+	return 0;
+}

@@ -242,24 +242,6 @@ uint64_t cr_corpus_vectors_count(cr_corpus *c)
 
 /* ---- searching --------------------------------------------------------------- */
 
-/* The index's ACL rule (index.h cr_principal) on a catalog row's ACL. */
-static int acl_allows(const cr_principal *w, const cr_acl *a)
-{
-	if (!w)
-		return 1;
-	if (a->tenant != w->tenant || a->classification > w->max_classification)
-		return 0;
-	if (a->owner == 0 && a->n_groups == 0)
-		return 1;
-	if (a->owner != 0 && a->owner == w->user)
-		return 1;
-	for (uint32_t i = 0; i < a->n_groups; i++)
-		for (uint32_t j = 0; j < w->n_groups; j++)
-			if (a->groups[i] == w->groups[j])
-				return 1;
-	return 0;
-}
-
 typedef struct keep_ctx {
 	const cr_vec_index *ix;
 	cr_store *st;
@@ -273,7 +255,7 @@ static int keep_chunk(void *ctx, size_t i)
 	keep_ctx *k = ctx;
 	cr_chunk_row row;
 	cr_err e = cr_store_chunk_get(k->st, &k->a, (int64_t)cr_vec_index_id(k->ix, i), &row, NULL);
-	int ok = !e && acl_allows(k->who, &row.acl);
+	int ok = !e && cr_acl_allows(k->who, &row.acl);
 	if (e && e != CR_ENOTFOUND)
 		k->failed = 1;
 	if (k->a.used > (1u << 20))

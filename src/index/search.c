@@ -540,7 +540,9 @@ static int accept(segrt *r, uint32_t d)
 				return 0;
 		}
 		const cr_principal *w = x->o ? x->o->who : NULL;
-		if (w) {
+		if (w && w->sees_all && a[CR_IX_ATTR_CLASS] > w->max_classification)
+			return 0;
+		if (w && !w->sees_all) {
 			if (cr_ix_rd32(a + CR_IX_ATTR_TENANT) != w->tenant || a[CR_IX_ATTR_CLASS] > w->max_classification)
 				return 0;
 			uint32_t owner = cr_ix_rd32(a + CR_IX_ATTR_OWNER), ng = cr_ix_rd32(a + CR_IX_ATTR_NGROUPS);

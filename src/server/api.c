@@ -336,26 +336,6 @@ enum MHD_Result srv_handle_ask(srv_req *r)
 	return ok;
 }
 
-/* Whether who may see a document with this ACL: the index's rule (index.h
- * cr_principal): same tenant, and owned by the user, sharing a group, or
- * with neither owner nor groups. NULL who sees everything. */
-static int acl_allows(const cr_principal *who, const cr_acl *acl)
-{
-	if (!who)
-		return 1;
-	if (acl->tenant != who->tenant || acl->classification > who->max_classification)
-		return 0;
-	if (!acl->owner && !acl->n_groups)
-		return 1;
-	if (acl->owner && acl->owner == who->user)
-		return 1;
-	for (uint32_t i = 0; i < acl->n_groups; i++)
-		for (uint32_t j = 0; j < who->n_groups; j++)
-			if (acl->groups[i] == who->groups[j])
-				return 1;
-	return 0;
-}
-
 /* ---- documents ------------------------------------------------------------ */
 
 typedef struct list_ctx {
@@ -415,7 +395,7 @@ enum MHD_Result srv_handle_docs(srv_req *r)
 			cr_doc_row d;
 			if ((e = cr_store_doc_get(st, &r->arena, l.ids[i], &d, &m)))
 				break;
-			if (!acl_allows(r->ctx.who, &d.acl))
+			if (!cr_acl_allows(r->ctx.who, &d.acl))
 				continue;
 			if (shown == (size_t)limit) {
 				more = 1;
@@ -463,7 +443,7 @@ enum MHD_Result srv_handle_doc(srv_req *r)
 	else
 		e = cr_store_doc_find_any(st, &r->arena, key, &d, &m);
 	cr_corpus_store_release(r->s->corpus, st);
-	if (e == CR_ENOTFOUND || (!e && !acl_allows(r->ctx.who, &d.acl)))
+	if (e == CR_ENOTFOUND || (!e && !cr_acl_allows(r->ctx.who, &d.acl)))
 		return srv_error(r, 404, NULL, "no document %s", key);
 	if (e)
 		return srv_error_err(r, e, &m);

@@ -9,7 +9,8 @@
 # an unknown tool, bad arguments and a repeated call answered as tool
 # errors the run survives; the step budget; a tool failing every turn ends
 # the run; scope enforcement (an out-of-scope document read, searched for
-# and listed: nothing of it reaches the model); no provider: exit 2 with
+# and listed: nothing of it reaches the model); the egress rule (nothing
+# confidential reaches an external provider's model); no provider: exit 2 with
 # the way to add one; the tool calls and the run in the audit log.
 set -euo pipefail
 : "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
@@ -152,6 +153,20 @@ PY
 # the same script without the scope reads the document: the server's check fails
 c agent --provider scoped --json "What are the salary bands?" >/dev/null 2>"$tmp/err" && fail "unscoped run passed the scope checks"
 grep -q "check failed" "$tmp/err" || fail "unscoped: $(cat "$tmp/err")"
+
+# the egress rule: marked confidential, the salary document never reaches
+# an external provider's model through the tools, scope or not (the same
+# script passes), while an onprem provider is cleared for it (the script's
+# check then fails, so this test can fail)
+printf '\nCONFIDENTIAL\n' >>"$tmp/docs/hr/salaries.md"
+c ingest "$tmp/docs" >/dev/null
+c show docs/hr/salaries.md | grep -q "confidential" || fail "the marker did not classify the document"
+c agent --provider scoped --json "What are the salary bands?" >"$tmp/e.json" 2>"$tmp/err" ||
+	fail "egress: the external provider's tools saw the confidential document: $(cat "$tmp/err")"
+c provider add cleared --kind openai --trust onprem --url "http://127.0.0.1:$P/agentscope/v1" --model m >/dev/null
+c agent --provider cleared --json "What are the salary bands?" >/dev/null 2>"$tmp/err" &&
+	fail "an onprem provider was not given the confidential document"
+grep -q "check failed" "$tmp/err" || fail "onprem: $(cat "$tmp/err")"
 
 # the audit log: every tool call with its chunks, and the runs
 c audit export --out "$tmp/audit.jsonl" >/dev/null
