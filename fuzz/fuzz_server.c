@@ -1,6 +1,6 @@
 /* fuzz_server.c — the server's decoders of outside bytes (src/server/
  * decode.c): the first byte picks one, the rest is its input: the JSON
- * bodies of /api/ask, /api/login, /v1/chat/completions and /v1/embeddings, the listen
+ * bodies of /api/ask, /api/login, /mcp (JSON-RPC), /v1/chat/completions and /v1/embeddings, the listen
  * address, static file paths, integer arguments and search filters.
  * Nothing may crash or leak, and what a decoder accepts must keep its
  * promises (a non-empty question, a user of 1 to 64 bytes and a password of
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_arena a;
 	cr_arena_init(&a, 0);
 	cr_msg m = {{0}};
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0: {
 		srv_ask_req q;
 		if (!srv_decode_ask(p, n, &a, &q, &m) &&
@@ -94,6 +94,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (lu < 1 || lu > 64 || lp < 1 || lp > 4096)
 				abort();
 		}
+		break;
+	}
+	case 8: {
+		srv_mcp_msg q;
+		int code;
+		cr_err e = srv_decode_mcp(p, n, &a, &q, &code, &m);
+		if (!e && (code || (q.kind != SRV_MCP_RESPONSE && (!q.method || !*q.method || strlen(q.method) > 128)) ||
+			   (q.kind == SRV_MCP_REQUEST) != (q.id != NULL)))
+			abort();
+		if (e && e != CR_ENOMEM && code != -32700 && code != -32600)
+			abort();
 		break;
 	}
 	}

@@ -15,6 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The program's version (`cristal --version`, the MCP endpoint's serverInfo). */
+#define CR_VERSION "0.1.0"
+
 #define CR_API __attribute__((visibility("default")))
 #define CR_NODISCARD __attribute__((warn_unused_result))
 #define CR_PRINTF(a, b) __attribute__((format(printf, a, b)))

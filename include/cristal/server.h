@@ -56,6 +56,10 @@ typedef struct cr_server_cfg {
 				 * NULL: records chained but not signed */
 	int64_t session_ttl;    /* seconds a browser session lasts; <= 0: 12 h */
 	int64_t session_idle;   /* seconds unused before it ends; <= 0: 30 min */
+	const char *mcp_clearance; /* the highest classification the MCP endpoint's
+				    * tools return (policy.h names): its callers are
+				    * assistants whose model Cristal does not know;
+				    * NULL: "internal", as for an external provider */
 } cr_server_cfg;
 CR_API cr_server_cfg cr_server_cfg_default(void);
 

@@ -57,6 +57,7 @@ static int conf_apply(const cr_conf *c, cr_server_cfg *cfg)
 	    cr_conf_int(c, "server", "max_body", 1024, 1 << 30, &max_body, &m) ||
 	    cr_conf_str(c, "server", "tls_cert", &cfg->tls_cert, &m) ||
 	    cr_conf_str(c, "server", "tls_key", &cfg->tls_key, &m) ||
+	    cr_conf_str(c, "server", "mcp_clearance", &cfg->mcp_clearance, &m) ||
 	    cr_conf_str(c, "providers", "default", &prov, &m))
 		return cli_usage_fail("serve", "config: %s", m.text);
 	cfg->n_threads = (int)threads;

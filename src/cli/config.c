@@ -28,6 +28,7 @@ static const char *const known[] = {
 	"server.max_upload",
 	"server.tls_cert",
 	"server.tls_key",
+	"server.mcp_clearance",
 	"providers.default",
 	"governance.*",
 	NULL,

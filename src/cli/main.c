@@ -62,9 +62,6 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 
 int cli_tty(void) { return isatty(2); }
 
-/* The program's version (`cristal --version`). */
-#define CRISTAL_VERSION "0.1.0"
-
 /* Edit distance (insert, delete, substitute, swap of neighbours) between
  * two short words, for suggesting a command: `serch` -> `search`. */
 static int edit_distance(const char *a, const char *b)
@@ -172,7 +169,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
-			printf("cristal %s\n", CRISTAL_VERSION);
+			printf("cristal %s\n", CR_VERSION);
 			return 0;
 		} else if (!strcmp(argv[i], "--data")) {
 			fprintf(stderr, "cristal: --data wants a directory\n");
@@ -192,7 +189,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "help") || !strcmp(argv[i], "version")) {
 		if (argv[i][0] == 'v') {
-			printf("cristal %s\n", CRISTAL_VERSION);
+			printf("cristal %s\n", CR_VERSION);
 			return 0;
 		}
 		if (i + 1 >= argc) {

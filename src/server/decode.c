@@ -1,6 +1,6 @@
 /*
  * decode.c — request bodies and arguments, which are outside bytes: the
- * JSON of /api/ask, /v1/chat/completions and /v1/embeddings (jansson, which
+ * JSON of /api/ask, /api/login, /mcp, /v1/chat/completions and /v1/embeddings (jansson, which
  * rejects invalid UTF-8 and bounds nesting), integers, the listen address,
  * file paths and search filters. Everything type-checked and capped;
  * anything else is CR_ECORRUPT with the reason (fuzz/fuzz_server.c).
@@ -119,6 +119,72 @@ cr_err srv_decode_login(const char *p, size_t n, cr_arena *a, srv_login_req *out
 	if (!e && !(e = get_str(j, "password", a, 4096, &out->password, m)) && (!out->password || !*out->password))
 		e = cr_fail(m, CR_ECORRUPT, "\"password\" is required");
 	json_decref(j);
+	return e;
+}
+
+cr_err srv_decode_mcp(const char *p, size_t n, cr_arena *a, srv_mcp_msg *out, int *rpc_code, cr_msg *m)
+{
+	memset(out, 0, sizeof *out);
+	*rpc_code = -32700;
+	json_error_t je;
+	json_t *j = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		return cr_fail(m, CR_ECORRUPT, "malformed JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+	*rpc_code = -32600;
+	cr_err e = CR_OK;
+	json_t *id = NULL, *v;
+	if (json_is_array(j)) {
+		e = cr_fail(m, CR_ECORRUPT, "JSON-RPC batches are not part of MCP 2025-06-18");
+		goto out;
+	}
+	if (!json_is_object(j)) {
+		e = cr_fail(m, CR_ECORRUPT, "a message must be a JSON object");
+		goto out;
+	}
+	id = json_object_get(j, "id");
+	if (id && !json_is_string(id) && !json_is_integer(id)) {
+		e = cr_fail(m, CR_ECORRUPT, "\"id\" must be a string or an integer");
+		id = NULL;
+		goto out;
+	}
+	if (id && json_is_string(id) && (json_string_length(id) > 256 || memchr(json_string_value(id), 0, json_string_length(id)))) {
+		e = cr_fail(m, CR_ECORRUPT, "\"id\" is over 256 bytes or holds a NUL");
+		id = NULL;
+		goto out;
+	}
+	if ((e = get_json_text(id, a, &out->id, m)))
+		goto out;
+	v = json_object_get(j, "jsonrpc");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "2.0")) {
+		e = cr_fail(m, CR_ECORRUPT, "\"jsonrpc\" must be \"2.0\"");
+		goto out;
+	}
+	if (!json_object_get(j, "method")) {
+		if (!id || (!json_object_get(j, "result") == !json_object_get(j, "error")))
+			e = cr_fail(m, CR_ECORRUPT, "a message needs a method, or an id with a result or an error");
+		else
+			out->kind = SRV_MCP_RESPONSE;
+		out->id = NULL;
+		goto out;
+	}
+	if ((e = get_str(j, "method", a, 128, &out->method, m)))
+		goto out;
+	if (!out->method || !*out->method) {
+		e = cr_fail(m, CR_ECORRUPT, "\"method\" must not be empty");
+		goto out;
+	}
+	v = json_object_get(j, "params");
+	if (v && !json_is_null(v) && !json_is_object(v)) {
+		e = cr_fail(m, CR_ECORRUPT, "\"params\" must be an object");
+		goto out;
+	}
+	if ((e = get_json_text(v, a, &out->params, m)))
+		goto out;
+	out->kind = id ? SRV_MCP_REQUEST : SRV_MCP_NOTIFICATION;
+out:
+	json_decref(j);
+	if (e == CR_OK)
+		*rpc_code = 0;
 	return e;
 }
 

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "server_int.h"
+#include "cristal/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,8 @@ const srv_route srv_routes[] = {
 	{"GET", "/api/users", "users", srv_handle_users, 0, 1},
 	{"GET", "/api/audit", "audit", srv_handle_audit, 0, 1},
 	{"GET", "/v1/models", "models", srv_handle_models, 0, 1},
+	{"POST", "/mcp", "mcp", srv_handle_mcp, 1, 1},
+	{"GET", "/mcp", "mcp", srv_handle_mcp_other, 0, 0},
 	{"POST", "/v1/chat/completions", "chat", srv_handle_chat, 1, 1},
 	{"POST", "/v1/embeddings", "embeddings", srv_handle_embed, 1, 1},
 	{"GET", "/", "ui", srv_handle_static, 0, 0},
@@ -233,6 +236,7 @@ static cr_err load_tls(cr_server *s, cr_msg *m)
 cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr_msg *m)
 {
 	cr_server_cfg def = cr_server_cfg_default();
+	struct addrinfo *ai = NULL; /* freed at fail:, which the first failures reach too */
 	cr_server *s = cr_calloc(1, sizeof *s);
 	if (!s)
 		return cr_fail(m, CR_ENOMEM, "out of memory");
@@ -258,6 +262,12 @@ cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr
 	if (s->cfg.session_idle <= 0)
 		s->cfg.session_idle = 30 * 60;
 	cr_err e;
+	s->mcp_clearance = cr_class_parse(s->cfg.mcp_clearance ? s->cfg.mcp_clearance : "internal");
+	if (s->mcp_clearance < 0) {
+		e = cr_fail(m, CR_EINVAL, "mcp_clearance: '%s' is not public, internal, confidential or secret",
+			    s->cfg.mcp_clearance);
+		goto fail;
+	}
 	cr_audit_opts ao = {.key_path = s->cfg.audit_key};
 	if ((e = cr_audit_open(&ao, &s->audit, m)))
 		goto fail;
@@ -267,8 +277,7 @@ cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr
 	}
 	pthread_mutex_init(&s->logins->mu, NULL);
 	int port;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV},
-			*ai = NULL;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	char sport[16];
 	if ((e = srv_parse_listen(s->cfg.listen, s->host, sizeof s->host, &port, m)))
 		goto fail;

@@ -159,6 +159,19 @@ typedef struct srv_embed_req {
 } srv_embed_req;
 cr_err srv_decode_embed(const char *p, size_t n, cr_arena *a, srv_embed_req *out, cr_msg *m) CR_NODISCARD;
 
+/* POST /mcp: one JSON-RPC 2.0 message (protocol 2025-06-18 has no
+ * batches). On CR_ECORRUPT, *rpc_code says which JSON-RPC error fits
+ * (-32700: not JSON; -32600: not a valid message) and out->id is the id
+ * when one could be read. */
+typedef enum { SRV_MCP_REQUEST, SRV_MCP_NOTIFICATION, SRV_MCP_RESPONSE } srv_mcp_kind;
+typedef struct srv_mcp_msg {
+	srv_mcp_kind kind;
+	const char *id;     /* a request's id as JSON text ("7", "\"a\""); else NULL */
+	const char *method; /* 1 to 128 bytes; NULL for a response */
+	const char *params; /* a JSON object as compact text; NULL when absent */
+} srv_mcp_msg;
+cr_err srv_decode_mcp(const char *p, size_t n, cr_arena *a, srv_mcp_msg *out, int *rpc_code, cr_msg *m) CR_NODISCARD;
+
 /* A decimal integer in [lo, hi]; NULL or "" gives def. */
 cr_err srv_parse_int(const char *s, long lo, long hi, long def, long *out, cr_msg *m) CR_NODISCARD;
 /* "ADDR:PORT", "[v6]:PORT" or "PORT" into host (cap bytes) and port. */
@@ -292,6 +305,7 @@ void srv_chain_for(srv_chain *c, const srv_ctx *ctx);
 struct cr_server {
 	cr_corpus *corpus;
 	cr_server_cfg cfg;
+	int mcp_clearance;        /* cfg.mcp_clearance as a level (policy.h) */
 	struct MHD_Daemon *d;
 	char host[256];
 	int port;
@@ -329,6 +343,8 @@ enum MHD_Result srv_handle_static(srv_req *r);
 enum MHD_Result srv_handle_me(srv_req *r);
 enum MHD_Result srv_handle_users(srv_req *r);
 enum MHD_Result srv_handle_audit(srv_req *r);
+enum MHD_Result srv_handle_mcp(srv_req *r);
+enum MHD_Result srv_handle_mcp_other(srv_req *r);
 /* Fills r->ctx from the request's token or session cookie when users
  * exist (CR_EUNAUTH without a valid one; CR_EDENIED for a cookie request
  * that changes state without its CSRF token, or a role the route does not

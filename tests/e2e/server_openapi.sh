@@ -18,6 +18,7 @@ bodies = {
     "/api/ask": {"question": "How many days of annual leave?"},
     "/v1/chat/completions": {"model": "cristal-rag", "messages": [{"role": "user", "content": "annual leave?"}]},
     "/v1/embeddings": {"model": "cristal-rag", "input": "x"},
+    "/mcp": {"jsonrpc": "2.0", "id": 1, "method": "ping"},
 }
 n = 0
 for path, item in doc["paths"].items():
