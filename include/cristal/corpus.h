@@ -102,6 +102,9 @@ typedef struct cr_ingest_opts {
 	 * one pool of this size from start to end. */
 	int n_threads;
 	size_t index_buffer; /* bytes the index writer buffers per segment (0: 64 MiB) */
+	const char *extract_worker; /* NULL: extract in this process; else the program
+				     * cr_extract_sandboxed runs (ingest.h): files from
+				     * people not trusted (the server's uploads) */
 } cr_ingest_opts;
 CR_API cr_ingest_opts cr_ingest_opts_default(void);
 

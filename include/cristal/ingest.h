@@ -55,6 +55,19 @@ CR_API cr_err cr_extract(cr_arena *a, const char *name, const uint8_t *buf, size
 CR_API void cr_extract_init(void);
 
 /*
+ * cr_extract in a jailed worker process (src/ingest/sandbox.c): `worker` is
+ * the program to run as `worker extract-worker [limits] -- NAME` (the
+ * cristal binary), with the bytes on its stdin. A crash, a hang or the
+ * memory limit in the worker is an error here (CR_ECORRUPT / CR_ETIMEOUT),
+ * never more; its output is read as untrusted. Callers must ignore SIGPIPE.
+ */
+CR_API cr_err cr_extract_sandboxed(const char *worker, cr_arena *a, const char *name, const uint8_t *buf, size_t len,
+				   const cr_extract_limits *lim, cr_doc **out, cr_msg *m) CR_NODISCARD;
+/* The worker's side: `cristal extract-worker ...` (argv[0] is
+ * "extract-worker"). Returns the exit status. */
+CR_API int cr_extract_worker_main(int argc, char **argv);
+
+/*
  * Refuses, before a file is read, plain text whose text cannot fit: for a
  * file of `size` bytes whose first bytes are `head` (64 KiB is enough),
  * when its format is txt, md or code (not UTF-16) and the text it would

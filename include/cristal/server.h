@@ -56,6 +56,10 @@ typedef struct cr_server_cfg {
 				 * NULL: records chained but not signed */
 	int64_t session_ttl;    /* seconds a browser session lasts; <= 0: 12 h */
 	int64_t session_idle;   /* seconds unused before it ends; <= 0: 30 min */
+	size_t max_upload;      /* POST /api/documents body cap in bytes; 0: 32 MiB */
+	const char *extract_worker; /* the program uploads are extracted by, jailed
+				     * (ingest.h cr_extract_sandboxed; the CLI gives
+				     * its own binary); NULL: uploads are refused */
 	const char *mcp_clearance; /* the highest classification the MCP endpoint's
 				    * tools return (policy.h names): its callers are
 				    * assistants whose model Cristal does not know;

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static cr_server *g_server;
 
@@ -50,18 +51,21 @@ static int conf_apply(const cr_conf *c, cr_server_cfg *cfg)
 	if (!c)
 		return 0;
 	cr_msg m = {{0}};
-	int64_t threads = cfg->n_threads, max_body = (int64_t)cfg->max_body;
+	int64_t threads = cfg->n_threads, max_body = (int64_t)cfg->max_body, max_upload = (int64_t)cfg->max_upload;
 	const char *prov = NULL;
 	if (cr_conf_str(c, "server", "listen", &cfg->listen, &m) ||
 	    cr_conf_int(c, "server", "threads", 0, 256, &threads, &m) ||
 	    cr_conf_int(c, "server", "max_body", 1024, 1 << 30, &max_body, &m) ||
+	    cr_conf_int(c, "server", "max_upload", 1024, 1ll << 32, &max_upload, &m) ||
 	    cr_conf_str(c, "server", "tls_cert", &cfg->tls_cert, &m) ||
 	    cr_conf_str(c, "server", "tls_key", &cfg->tls_key, &m) ||
 	    cr_conf_str(c, "server", "mcp_clearance", &cfg->mcp_clearance, &m) ||
+	    cr_conf_str(c, "server", "extract_worker", &cfg->extract_worker, &m) ||
 	    cr_conf_str(c, "providers", "default", &prov, &m))
 		return cli_usage_fail("serve", "config: %s", m.text);
 	cfg->n_threads = (int)threads;
 	cfg->max_body = (size_t)max_body;
+	cfg->max_upload = (size_t)max_upload;
 	if (prov && *prov)
 		cfg->default_provider = prov;
 	if (cfg->tls_cert && !*cfg->tls_cert)
@@ -140,6 +144,13 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 	}
 	cfg.key = env_key;
 	cfg.data_dir = cli->data_dir;
+	/* uploads are extracted by this same program, jailed (extract-worker) */
+	static char self[4096];
+	ssize_t sl = cfg.extract_worker ? 0 : readlink("/proc/self/exe", self, sizeof self - 1);
+	if (sl > 0) {
+		self[sl] = 0;
+		cfg.extract_worker = self;
+	}
 	/* the audit log's signing key, as the command line's (cmd_audit.c) */
 	char kb[4096];
 	const char *ak = getenv("CRISTAL_AUDIT_KEY");

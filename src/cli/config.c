@@ -29,6 +29,7 @@ static const char *const known[] = {
 	"server.tls_cert",
 	"server.tls_key",
 	"server.mcp_clearance",
+	"server.extract_worker",
 	"providers.default",
 	"governance.*",
 	NULL,

@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "cristal/conf.h"
+#include "cristal/ingest.h"
 #include "cristal/llm.h"
 #include "cristal/text.h"
 #include "cristal/vector.h"
@@ -152,6 +153,10 @@ int main(int argc, char **argv)
 	static char def_dir[4096];
 	cr_cli cli = {0};
 	const char *config = NULL;
+	/* the server's jailed extraction worker (ingest/sandbox.c): no
+	 * configuration, data directory or logging of its own */
+	if (argc > 1 && !strcmp(argv[1], "extract-worker"))
+		return cr_extract_worker_main(argc - 1, argv + 1);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--data") && i + 1 < argc) {

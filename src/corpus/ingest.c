@@ -336,7 +336,9 @@ static void work_one(cr_run *r, job *j)
 		cr_free(buf);
 		return;
 	}
-	j->fe = cr_extract(&j->a, j->f->name, buf, j->len, &r->o->limits, &j->docs, &j->why);
+	j->fe = r->o->extract_worker ? cr_extract_sandboxed(r->o->extract_worker, &j->a, j->f->name, buf, j->len,
+							   &r->o->limits, &j->docs, &j->why)
+				     : cr_extract(&j->a, j->f->name, buf, j->len, &r->o->limits, &j->docs, &j->why);
 	cr_free(buf);
 	if (!j->fe && !j->docs)
 		j->fe = cr_fail(&j->why, CR_ECORRUPT, "no document extracted");

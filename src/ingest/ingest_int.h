@@ -58,6 +58,11 @@ cr_err cr_x_code(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out) CR_NOD
 const char *cr_compressed_kind(const uint8_t *b, size_t n);
 cr_err cr_decompress(cr_xctx *x, const char *kind, const uint8_t *buf, size_t len, cr_buf *out) CR_NODISCARD;
 
+/* Extracted documents as JSON and back (docjson.c): the sandboxed worker's
+ * output; the reader trusts nothing (fuzz/fuzz_docjson.c). */
+cr_err cr_docs_to_json(const cr_doc *d, cr_buf *b) CR_NODISCARD;
+cr_err cr_docs_from_json(cr_arena *a, const char *p, size_t n, cr_doc **out, cr_msg *m) CR_NODISCARD;
+
 /* GMime's process-wide set-up, once (mail.c; called by cr_extract_init). */
 void cr_mail_init(void);
 /* Loads every known charset's gconv module once and keeps it loaded

@@ -40,6 +40,7 @@ static const char *status_code(unsigned status)
 	case 409: return "conflict";
 	case 413: return "payload_too_large";
 	case 415: return "unsupported_media_type";
+	case 422: return "unprocessable_entity";
 	case 429: return "rate_limited";
 	case 501: return "not_implemented";
 	case 502: return "upstream_error";

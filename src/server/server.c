@@ -36,6 +36,8 @@ const srv_route srv_routes[] = {
 	{"POST", "/api/ask", "ask", srv_handle_ask, 1, 1},
 	{"GET", "/api/documents", "documents", srv_handle_docs, 0, 1},
 	{"GET", "/api/documents/{id}", "document", srv_handle_doc, 0, 1},
+	{"POST", "/api/documents", "upload", srv_handle_upload, 2, 1},
+	{"DELETE", "/api/documents/{id}", "delete", srv_handle_doc_delete, 0, 1},
 	{"GET", "/api/providers", "providers", srv_handle_providers, 0, 1},
 	{"GET", "/api/usage", "usage", srv_handle_usage, 0, 1},
 	{"GET", "/api/me", "me", srv_handle_me, 0, 1},
@@ -90,6 +92,7 @@ cr_server_cfg cr_server_cfg_default(void)
 	cr_server_cfg c = {0};
 	c.listen = "127.0.0.1:8080";
 	c.max_body = 1 << 20;
+	c.max_upload = 32u << 20;
 	c.max_streams = 64;
 	c.grace = 5;
 	return c;
@@ -102,6 +105,11 @@ static void req_free(srv_req *r)
 	cr_buf_release(&r->body);
 	cr_arena_release(&r->arena);
 	cr_free(r);
+}
+
+static size_t body_cap(const cr_server *s, const srv_req *r)
+{
+	return r->route && r->route->body == 2 ? s->cfg.max_upload : s->cfg.max_body;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -118,18 +126,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->url = url;
 		r->t0 = cr_now();
 		cr_arena_init(&r->arena, 0);
-		cr_buf_init(&r->body, s->cfg.max_body);
 		*con_cls = r;
 		int known;
 		r->route = srv_route_find(method, url, &r->param, &known);
 		if (!r->route) {
 			r->status = known ? 405 : 404;
 		}
+		size_t cap = body_cap(s, r);
+		cr_buf_init(&r->body, cap);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+		if (cl && strtoull(cl, NULL, 10) > cap) {
 			r->too_big = 1;
 			r->started = 1;
-			return srv_error(r, 413, NULL, "the request body is over %zu bytes", s->cfg.max_body);
+			return srv_error(r, 413, NULL, "the request body is over %zu bytes", cap);
+		}
+		/* a file upload is authenticated before its body is read */
+		if (r->route && r->route->body == 2 && r->route->auth && cr_utf8_valid((const uint8_t *)url, strlen(url))) {
+			cr_msg m = {{0}};
+			cr_err e = srv_authenticate(r, &m);
+			r->authed = 1;
+			if (e) {
+				r->started = 1;
+				r->too_big = 1; /* the body is dropped */
+				if (e == CR_ERATELIMIT)
+					return srv_quota_reply(r, &m);
+				return srv_error(r, srv_status(e), NULL, "%s", m.text[0] ? m.text : cr_strerror(e));
+			}
 		}
 		return MHD_YES;
 	}
@@ -148,7 +170,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	r->started = 1;
 	if (r->too_big)
-		return srv_error(r, 413, NULL, "the request body is over %zu bytes", s->cfg.max_body);
+		return srv_error(r, 413, NULL, "the request body is over %zu bytes", body_cap(s, r));
 	if (!cr_utf8_valid((const uint8_t *)url, strlen(url)))
 		return srv_error(r, 400, NULL, "the path is not valid UTF-8");
 	if (!r->route) {
@@ -156,7 +178,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return srv_error(r, 405, NULL, "%s is not allowed on %s", method, url);
 		return srv_error(r, 404, NULL, "no route %s %s", method, url);
 	}
-	if (r->route->body) {
+	if (r->route->body == 1) {
 		const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 		if (ct && strncasecmp(ct, "application/json", 16) && strncasecmp(ct, "text/plain", 10))
 			return srv_error(r, 415, NULL, "the body must be application/json, not %s", ct);
@@ -165,7 +187,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (atomic_load(&s->stopping) && r->route->body)
 		return srv_error(r, 503, NULL, "the server is shutting down");
-	if (r->route->auth) {
+	if (r->route->auth && !r->authed) {
 		cr_msg m = {{0}};
 		cr_err e = srv_authenticate(r, &m);
 		if (e == CR_ERATELIMIT)
@@ -248,6 +270,8 @@ cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr
 		s->cfg.n_threads = CR_MAX(2, cr_ncpu());
 	if (!s->cfg.max_body)
 		s->cfg.max_body = def.max_body;
+	if (!s->cfg.max_upload)
+		s->cfg.max_upload = def.max_upload;
 	if (s->cfg.max_streams <= 0)
 		s->cfg.max_streams = def.max_streams;
 	if (s->cfg.grace < 0)

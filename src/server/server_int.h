@@ -59,7 +59,7 @@ typedef struct srv_route {
 	const char *path;    /* "/api/search"; a trailing "{id}" takes the rest of the path */
 	const char *name;    /* metrics label */
 	srv_handler fn;
-	int body;            /* 1: reads a JSON body */
+	int body;            /* 1: reads a JSON body; 2: a file (up to max_upload) */
 	int auth;            /* 1: once users exist, a valid token is required */
 } srv_route;
 /* Which roles may use a route, and whether it counts against the quotas:
@@ -88,7 +88,7 @@ struct srv_req {
 	const srv_route *route;
 	const char *param;
 	cr_buf body;
-	int too_big, started;
+	int too_big, started, authed;
 	size_t dropped;     /* body bytes dropped past the cap */
 	cr_arena arena;
 	double t0;
@@ -344,6 +344,8 @@ enum MHD_Result srv_handle_me(srv_req *r);
 enum MHD_Result srv_handle_users(srv_req *r);
 enum MHD_Result srv_handle_audit(srv_req *r);
 enum MHD_Result srv_handle_mcp(srv_req *r);
+enum MHD_Result srv_handle_upload(srv_req *r);
+enum MHD_Result srv_handle_doc_delete(srv_req *r);
 enum MHD_Result srv_handle_mcp_other(srv_req *r);
 /* Fills r->ctx from the request's token or session cookie when users
  * exist (CR_EUNAUTH without a valid one; CR_EDENIED for a cookie request
