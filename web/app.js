@@ -1,5 +1,6 @@
 // app.js — Cristal's web UI: chat with streamed answers whose citations open
-// the cited passage, highlighted; search with filters; the sources list.
+// the cited passage, highlighted; search with filters; the sources list
+// and uploads.
 // Plain DOM, no dependencies; every text from the server is inserted as
 // text (never as HTML).
 "use strict";
@@ -411,6 +412,31 @@ async function loadSources() {
   }
 }
 $("sources-more").addEventListener("click", loadSources);
+
+// An upload is ingested at once (extracted by the server's jailed worker);
+// the list is then read again so the new document shows.
+$("upload-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const file = $("upload-file").files[0];
+  if (!file) return;
+  const status = $("upload-status");
+  status.textContent = t("upload.busy", { name: file.name });
+  try {
+    const q = `name=${encodeURIComponent(file.name)}&share=${encodeURIComponent($("upload-share").value)}`;
+    const resp = await call(`/api/documents?${q}`, {
+      method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: file });
+    const r = await resp.json();
+    if (!resp.ok) throw new Error(r.error.message);
+    status.textContent = t(`upload.${r.status}`, { name: r.document.name, n: r.document.chunks });
+    $("upload-form").reset();
+    sourcesNext = 0;
+    sourcesCount = 0;
+    $("sources-body").replaceChildren();
+    loadSources();
+  } catch (err) {
+    status.textContent = `${t("chat.error")}: ${err.message}`;
+  }
+});
 
 // ---- start -------------------------------------------------------------------
 

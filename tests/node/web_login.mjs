@@ -84,6 +84,16 @@ try {
     assert.equal(statuses[2], 403, JSON.stringify(statuses));
     assert.equal(statuses[3], 200, JSON.stringify(statuses));
 
+    // an upload too needs the CSRF token (checked before its body is read)
+    const ups = await page.evaluate(async () => {
+      const me = await (await fetch("/api/me")).json();
+      const body = "# Osprey memo\n\nThe Osprey line opens in spring.\n";
+      const bare = await fetch("/api/documents?name=osprey.md", { method: "POST", body });
+      const right = await fetch("/api/documents?name=osprey.md", { method: "POST", body, headers: { "X-CSRF-Token": me.csrf } });
+      return [bare.status, right.status, (await right.json()).document.name];
+    });
+    assert.deepEqual(ups, [403, 201, `uploads-user-${user}/osprey.md`], JSON.stringify(ups));
+
     // a reload stays logged in; the sources list loads
     await page.reload();
     await page.locator("#whoami").waitFor({ state: "visible" });

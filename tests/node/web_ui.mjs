@@ -68,6 +68,18 @@ try {
   await page.locator("#sources-body tr").nth(10).waitFor();
   assert.match(await page.textContent("#sources-status"), /\d+ documents/);
 
+  // upload a document; it is listed, and a question about it is answered from it
+  await page.setInputFiles("#upload-file", { name: "falcon-brief.md", mimeType: "text/markdown",
+    buffer: Buffer.from("# Falcon brief\n\nThe Falcon gripper ships with a titanium wrist in October.\n") });
+  await page.click("#upload-form button[type=submit]");
+  await page.waitForFunction(() => /Added .*falcon-brief\.md/.test(document.querySelector("#upload-status").textContent));
+  await page.locator("#sources-body button", { hasText: "falcon-brief.md" }).waitFor();
+  await page.screenshot({ path: `${out}/upload.png` });
+  await page.click("#tab-chat");
+  await page.fill("#question", "What does the Falcon gripper ship with?");
+  await page.click("#ask-form button[type=submit]");
+  await page.locator(".msg.bot .cites", { hasText: "falcon-brief.md" }).last().waitFor({ timeout: 20000 });
+
   // switch to Japanese; it stays after a reload
   await page.click("#tab-chat");
   await page.selectOption("#lang", "ja");
