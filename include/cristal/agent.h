@@ -169,6 +169,89 @@ CR_API cr_err cr_meetings_report_md(const cr_meeting *ms, size_t n, cr_buf *b) C
 CR_API cr_err cr_meetings_report_html(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
 CR_API cr_err cr_meetings_chart_svg(const cr_meeting *ms, size_t n, cr_buf *b) CR_NODISCARD;
 
+/* ---- code (src/agent/code.c, code_report.c) ------------------------------ */
+/*
+ * What an ingested code base holds and what is risky in it, from the
+ * corpus alone, with rules: languages, modules (entry points, symbols,
+ * what they do from a README or a first comment), findings with their line
+ * (TODO/FIXME/HACK/XXX; likely secrets, masked; risky calls per language),
+ * and churn from the repository's git-commit documents. The caller's ACL
+ * applies to every document read.
+ */
+typedef struct cr_code_hit {
+	const char *kind;  /* "todo", "secret", "risk" */
+	const char *rule;  /* "TODO", "aws-access-key", "assigned-secret", "shell-exec", "sql-string", ... */
+	size_t off, len;   /* a secret's value in the line */
+} cr_code_hit;
+/* The findings of one line of code in language lang (the code extractor's
+ * names: "c", "python", ...; NULL: unknown): at most max, one per kind.
+ * Pure (fuzz/fuzz_code_scan.c). */
+CR_API int cr_code_scan_line(const char *lang, const char *line, size_t len, cr_code_hit *hits, int max);
+
+typedef struct cr_code_lang {
+	const char *lang;
+	int files;
+	int64_t lines, bytes;
+} cr_code_lang;
+typedef struct cr_code_module {
+	const char *path;       /* the first folder under the prefix; "." for files at its top */
+	int files;
+	int64_t lines;
+	const char **langs;
+	size_t n_langs;
+	const char *summary;    /* its README's first paragraph, else its first file's first comment; NULL */
+	int summary_from_comment;
+	const char **entries;   /* documents with a main / __main__ / #! */
+	size_t n_entries;
+	const char **symbols;   /* the code extractor's symbols, first 24 */
+	size_t n_symbols;
+} cr_code_module;
+typedef struct cr_code_finding {
+	const char *kind, *rule;
+	const char *doc;        /* as search prints it */
+	int line;               /* 1-based; 0 when unknown */
+	const char *text;       /* the line, trimmed (a secret's value masked) */
+} cr_code_finding;
+typedef struct cr_code_churn {
+	const char *month;      /* "YYYY-MM" */
+	const char *author;     /* the name, without the address */
+	const char *area;       /* the first folder of a changed path, "." for the top */
+	int commits;
+} cr_code_churn;
+typedef struct cr_code_report {
+	const char *root;
+	const char *summary;    /* the first paragraph of the README at the root; NULL */
+	int n_files;
+	int64_t n_lines;
+	int n_commits;
+	cr_code_lang *langs;    /* most lines first */
+	size_t n_langs;
+	cr_code_module *modules; /* by path */
+	size_t n_modules;
+	cr_code_finding *findings; /* by document and line */
+	size_t n_findings;
+	cr_code_churn *churn;   /* by month, author, area */
+	size_t n_churn;
+} cr_code_report;
+typedef struct cr_code_opts {
+	const char *prefix;       /* names under it ("samples/code", "myrepo"); NULL: all */
+	const cr_principal *who;  /* ACL filter (NULL: everything) */
+	const cr_cancel *cancel;
+} cr_code_opts;
+/* CR_ENOTFOUND when no code the caller may read lies under the prefix. */
+CR_API cr_err cr_agent_code(cr_corpus *c, cr_arena *a, const cr_code_opts *o, cr_code_report *out,
+			    cr_msg *m) CR_NODISCARD;
+/* {"root", "files", "lines", "commits", "languages": [{"lang", "files",
+ * "lines", "bytes"}], "modules": [{"path", "files", "lines", "languages",
+ * "summary", "entry_points", "symbols"}], "findings": [{"kind", "rule",
+ * "doc", "line", "text"}], "churn": [{"month", "author", "area",
+ * "commits"}]}; no trailing newline. */
+CR_API cr_err cr_code_json(const cr_code_report *r, cr_buf *b) CR_NODISCARD;
+/* Markdown, and one self-contained HTML file with SVG charts (lines by
+ * language, findings by rule, commits by month). */
+CR_API cr_err cr_code_report_md(const cr_code_report *r, cr_buf *b) CR_NODISCARD;
+CR_API cr_err cr_code_report_html(const cr_code_report *r, cr_buf *b) CR_NODISCARD;
+
 /* ---- the tool loop (src/agent/tools.c, loop.c) ------------------------- */
 
 /*

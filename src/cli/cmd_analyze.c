@@ -1,5 +1,8 @@
 /*
- * cmd_analyze.c — `cristal analyze meetings [PATH|QUERY] [--json]`: the
+ * cmd_analyze.c — `cristal analyze code [PATH] [--json]`: the code under an
+ * ingested path, its languages, modules, likely secrets, risky calls, TODOs
+ * and churn (agent.h cr_agent_code; the text form is its Markdown).
+ * `cristal analyze meetings [PATH|QUERY] [--json]`: the
  * meetings in the corpus (or in a folder, a document, a query's results),
  * their dates, decisions and action items (agent.h). --json prints
  * cr_meetings_json; otherwise a report: the meetings, then the action
@@ -14,7 +17,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] analyze meetings [PATH|QUERY] [--json] [-k N]\n\n"
+	fprintf(f, "usage: cristal [--data DIR] analyze meetings [PATH|QUERY] [--json] [-k N]\n"
+		   "       cristal [--data DIR] analyze code [PATH] [--json]\n\n"
+		   "code: the ingested code under PATH (a name prefix as search prints names: a\n"
+		   "repository, a folder): languages and sizes, modules with their entry points,\n"
+		   "symbols and what they do (README, first comment), likely secrets (masked),\n"
+		   "risky calls, TODO/FIXME/HACK notes with their lines, and changes by month,\n"
+		   "author and area from the repository's commits.\n\n"
 		   "Meetings (transcripts, minutes, meeting mails) with their date, decisions and\n"
 		   "action items (owner, task, due date). PATH is a document or a folder of ingested\n"
 		   "names (samples/meetings); anything else is a search query; none: every meeting.\n");
@@ -78,6 +87,32 @@ static void print_report(const cr_meeting *ms, size_t n)
 	free(rows);
 }
 
+static int analyze_code(cr_cli *cli, const char *prefix, int json)
+{
+	cr_corpus *cp;
+	cr_msg m = {{0}};
+	cr_err e = cr_corpus_open(cli->data_dir, 0, &cp, &m);
+	if (e)
+		return cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_code_opts o = {.prefix = prefix};
+	cr_code_report r;
+	int rc = 0;
+	if ((e = cr_agent_code(cp, &a, &o, &r, &m)))
+		rc = cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	if (!rc && (json ? cr_code_json(&r, &b) : cr_code_report_md(&r, &b)))
+		rc = cli_fail("analyze", "out of memory");
+	if (!rc)
+		printf("%.*s\n", (int)b.len, b.data ? b.data : "");
+	cr_buf_release(&b);
+	cr_arena_release(&a);
+	cr_corpus_close(cp);
+	return rc;
+}
+
 int cmd_analyze(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -97,6 +132,8 @@ int cmd_analyze(cr_cli *cli, int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (optind < argc && !strcmp(argv[optind], "code") && argc - optind <= 2)
+		return analyze_code(cli, optind + 1 < argc ? argv[optind + 1] : NULL, json);
 	if (optind >= argc || strcmp(argv[optind], "meetings") || argc - optind > 2 || k < 0) {
 		usage(stderr);
 		return 2;

@@ -3,6 +3,9 @@
  * meetings analysis (agent.h) written as DIR/meetings-report.md and
  * DIR/meetings-report.html (self-contained, with the SVG chart of action
  * items per owner and due week); prints the paths written.
+ * `cristal report code [PATH] --out DIR`: the code analysis as
+ * DIR/code-report.md and DIR/code-report.html (charts of lines by
+ * language, findings by rule, changes by month).
  */
 #include "cli.h"
 #include "cristal/agent.h"
@@ -13,7 +16,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] report meetings [PATH|QUERY] --out DIR\n\n"
+	fprintf(f, "usage: cristal [--data DIR] report meetings [PATH|QUERY] --out DIR\n"
+		   "       cristal [--data DIR] report code [PATH] --out DIR\n\n"
 		   "Writes DIR/meetings-report.md and DIR/meetings-report.html (one self-contained\n"
 		   "file with a chart of action items per owner and due week) and prints the paths.\n");
 }
@@ -35,6 +39,34 @@ static int write_one(const char *dir, const char *name, const cr_buf *b, cr_msg 
 	return rc;
 }
 
+/* Closes cp and releases a. */
+static int report_code(cr_corpus *cp, cr_arena *a, const char *prefix, const char *out)
+{
+	cr_msg m = {{0}};
+	cr_code_opts o = {.prefix = prefix};
+	cr_code_report r;
+	int rc = 0;
+	cr_err e = cr_agent_code(cp, a, &o, &r, &m);
+	if (e)
+		rc = cli_fail("report", "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (!rc && cli_tty())
+		fprintf(stderr, "report: %d files, %zu findings\n", r.n_files, r.n_findings);
+	cr_buf md, html;
+	cr_buf_init(&md, 0);
+	cr_buf_init(&html, 0);
+	if (!rc && (cr_code_report_md(&r, &md) || cr_code_report_html(&r, &html)))
+		rc = cli_fail("report", "out of memory");
+	if (!rc)
+		rc = write_one(out, "code-report.md", &md, &m);
+	if (!rc)
+		rc = write_one(out, "code-report.html", &html, &m);
+	cr_buf_release(&md);
+	cr_buf_release(&html);
+	cr_arena_release(a);
+	cr_corpus_close(cp);
+	return rc;
+}
+
 int cmd_report(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -49,7 +81,8 @@ int cmd_report(cr_cli *cli, int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind >= argc || strcmp(argv[optind], "meetings") || argc - optind > 2 || !out) {
+	int code = optind < argc && !strcmp(argv[optind], "code");
+	if (optind >= argc || (!code && strcmp(argv[optind], "meetings")) || argc - optind > 2 || !out) {
 		usage(stderr);
 		return 2;
 	}
@@ -63,6 +96,8 @@ int cmd_report(cr_cli *cli, int argc, char **argv)
 		return cli_fail("report", "%s", m.text[0] ? m.text : cr_strerror(e));
 	cr_arena a;
 	cr_arena_init(&a, 0);
+	if (code)
+		return report_code(cp, &a, scope, out);
 	cr_meetings_opts o = {.scope = scope};
 	cr_meeting *ms = NULL;
 	size_t n = 0;
