@@ -61,23 +61,6 @@ static int on_doc(void *ctx, int64_t id, const char *name, const char *hash, int
 	return push(l, id);
 }
 
-static int allowed(const cr_principal *p, const cr_acl *a)
-{
-	if (!p)
-		return 1;
-	if (a->tenant != p->tenant || a->classification > p->max_classification)
-		return 0;
-	if (!a->owner && !a->n_groups)
-		return 1;
-	if (a->owner == p->user)
-		return 1;
-	for (uint32_t i = 0; i < a->n_groups; i++)
-		for (uint32_t j = 0; j < p->n_groups; j++)
-			if (a->groups[i] == p->groups[j])
-				return 1;
-	return 0;
-}
-
 static int by_date(const void *x, const void *y)
 {
 	const cr_meeting *a = x, *b = y;
@@ -149,7 +132,7 @@ cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, c
 		}
 		if (e)
 			break;
-		if (!allowed(o ? o->who : NULL, &row.acl))
+		if (!cr_acl_allows(o ? o->who : NULL, &row.acl))
 			continue;
 		cr_doc_text t;
 		if ((e = cr_corpus_doc_text(c, a, row.id, &t, m)))

@@ -10,7 +10,8 @@ classification. The rule (index.h cr_principal) is modelled here: a user
 reads a document of the same tenant that is open, shared with one of the
 user's groups, or owned by the user; the MCP endpoint also caps it at
 internal. Paths: /api/search, /api/ask, /v1/chat/completions (cristal-rag),
-/api/documents (every page), /api/documents/{id} (every document), /mcp
+/api/documents (every page), /api/documents/{id} and /api/meetings?scope=
+(every document), /mcp
 tools search, ask, read_document and list_sources, and the command line's
 search --as and ask --as. A leak is an invisible document's name or code
 word in a response (or its name word, unless it was the query). Positive
@@ -209,6 +210,13 @@ try:
             else:
                 assert st == 404, (u["name"], d["name"], st)
                 check(u, "document", t)
+            st, t = req(tok, "GET", "/api/meetings?scope=" + d["name"])
+            assert st == 200, t
+            check(u, "meetings", t, asked=d["name"])
+            if visible(u, d):
+                assert '"doc":"%s"' % d["name"] in t, ("a single document is analysed whatever it looks like", u["name"], d["name"], t[:300])
+                n_pos += 1
+            n_req += 1
             t = mcp(tok, "read_document", {"doc": d["name"]})
             if visible(u, d, cap=1):
                 assert d["code"] in t, (u["name"], d["name"], t[:200])
@@ -230,7 +238,7 @@ for u in users[:6]:
         check(u, "cli.ask", t, d["word"])
         n_cli += 2
 
-paths = "search ask chat documents document mcp.search mcp.ask mcp.read_document mcp.list_sources cli.search cli.ask"
+paths = "search ask chat documents document meetings mcp.search mcp.ask mcp.read_document mcp.list_sources cli.search cli.ask"
 print("leak sweep: %d users in %d tenants and %d groups, %d documents, %d API requests and %d commands over %d paths; "
       "%d positive checks; %d leaks" % (len(users), len(tenants), len(groups), len(docs), n_req, n_cli,
                                         len(paths.split()), n_pos, len(leaks)))

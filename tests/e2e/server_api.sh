@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # server_api.sh — `cristal serve` over real HTTP on loopback, the REST API:
-# search, ask (plain and streamed), documents, providers, usage, probes
+# search, ask (plain and streamed), documents, meetings, code, providers, usage, probes
 # and metrics answer with the command line's bytes (search --json, ask
 # --json, show --json); bad requests (unknown routes, wrong methods,
 # malformed JSON, invalid UTF-8, path traversal, bodies over the cap,
@@ -128,6 +128,20 @@ case "$got" in 4*|000) ;; *) fail "header flood: status $got" ;; esac
 
 # still up, and it counted all of that
 [ "$(status GET /healthz)" = 200 ] || fail "the server is down after bad requests"
+# analyses: the command line's bytes; reports as self-contained HTML
+curl -sf "$U/api/meetings?scope=samples/meetings" >"$tmp/m.json" || fail "meetings"
+c analyze meetings samples/meetings --json >"$tmp/m.cli"
+cmp -s "$tmp/m.json" "$tmp/m.cli" || fail "/api/meetings differs from analyze meetings --json"
+py 'assert len(r["meetings"]) >= 8 and any(m["actions"] for m in r["meetings"]), r' "$tmp/m.json"
+curl -sf "$U/api/code?path=samples/code" >"$tmp/code.json" || fail "code"
+c analyze code samples/code --json >"$tmp/code.cli"
+cmp -s "$tmp/code.json" "$tmp/code.cli" || fail "/api/code differs from analyze code --json"
+curl -sf -D "$tmp/h" "$U/api/reports/meetings?scope=samples/meetings" -o "$tmp/rep.html" || fail "report meetings"
+grep -qi '^content-type: text/html' "$tmp/h" && grep -qi "^content-security-policy: default-src 'none'" "$tmp/h" || fail "report headers: $(cat "$tmp/h")"
+grep -q '<svg' "$tmp/rep.html" && ! grep -q '<script' "$tmp/rep.html" || fail "report body"
+curl -sf "$U/api/reports/code?path=samples/code" | grep -q 'Lines by language' || fail "report code"
+expect_error 404 GET '/api/code?path=no/such/place'
+
 curl -sf "$U/metrics" >"$tmp/metrics" || fail metrics
 grep -q '^cristal_http_requests_total{route="search",status="200"} [1-9]' "$tmp/metrics" || fail "metrics: search"
 grep -q '^cristal_http_requests_total{route="ask",status="413"} 2$' "$tmp/metrics" || fail "metrics: 413s"
