@@ -122,7 +122,7 @@ $("logout").addEventListener("click", async () => {
 
 // ---- views -----------------------------------------------------------------
 
-const VIEWS = ["chat", "search", "sources"];
+const VIEWS = ["chat", "search", "meetings", "sources"];
 function route() {
   const v = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "chat";
   for (const name of VIEWS) {
@@ -130,6 +130,7 @@ function route() {
     $("tab-" + name).setAttribute("aria-selected", String(name === v));
   }
   if (v === "sources" && !sourcesLoaded) loadSources();
+  if (v === "meetings" && !meetingsLoaded) loadMeetings();
   if (v === "chat") $("question").focus();
 }
 window.addEventListener("hashchange", route);
@@ -382,6 +383,64 @@ $("search-form").addEventListener("submit", async (ev) => {
     }
   } catch (err) {
     $("search-status").textContent = `${t("chat.error")}: ${err.message}`;
+  }
+});
+
+// ---- meetings -----------------------------------------------------------------
+//
+// The meetings analysis (GET /api/meetings): action items grouped by owner,
+// earliest due first, each opening its meeting at the place it was said;
+// the decisions; the HTML report opened in a new tab (fetched with the
+// page's credentials, shown from a blob).
+
+let meetingsLoaded = false;
+async function loadMeetings() {
+  meetingsLoaded = true;
+  const scope = $("meetings-scope").value.trim();
+  const status = $("meetings-status");
+  status.textContent = t("viewer.loading");
+  try {
+    const resp = await call("/api/meetings" + (scope ? "?scope=" + encodeURIComponent(scope) : ""));
+    const r = await resp.json();
+    if (!resp.ok) throw new Error(r.error.message);
+    const rows = [];
+    for (const m of r.meetings) for (const a of m.actions) rows.push({ m, a });
+    rows.sort((x, y) => x.a.owner.localeCompare(y.a.owner) || (x.a.due || "9999").localeCompare(y.a.due || "9999"));
+    $("actions-body").replaceChildren(...rows.map(({ m, a }) => el("tr", {},
+      el("td", { text: a.owner }),
+      el("td", { class: "num", text: a.due || (a.due_text ? `(${a.due_text})` : t("meetings.nodate")) }),
+      el("td", { text: a.task }),
+      el("td", {}, el("button", { type: "button", class: "link", onclick: () => openDoc(m.doc, a.location) },
+        (m.date ? m.date + " " : "") + (m.title || m.doc))))));
+    const decisions = [];
+    for (const m of r.meetings) for (const d of m.decisions) decisions.push({ m, d });
+    $("decisions").replaceChildren(...decisions.map(({ m, d }) => el("li", {}, d.text + " — ",
+      el("button", { type: "button", class: "link", onclick: () => openDoc(m.doc, d.location) },
+        (m.date ? m.date + " " : "") + (m.title || m.doc)))));
+    status.textContent = t("meetings.count", { m: r.meetings.length, a: rows.length, d: decisions.length });
+  } catch (err) {
+    status.textContent = `${t("chat.error")}: ${err.message}`;
+  }
+}
+$("meetings-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadMeetings(); });
+$("meetings-report").addEventListener("click", async () => {
+  const scope = $("meetings-scope").value.trim();
+  const url = "/api/reports/meetings" + (scope ? "?scope=" + encodeURIComponent(scope) : "");
+  // a session's cookie goes with a plain link (the report keeps its own
+  // style policy); a token cannot, so its report is fetched and shown
+  if (!localStorage.getItem("cristal.token")) {
+    window.open(url, "_blank", "noopener");
+    return;
+  }
+  const tab = window.open("", "_blank");
+  try {
+    const resp = await call(url);
+    if (!resp.ok) throw new Error((await resp.json()).error.message);
+    const blob = URL.createObjectURL(new Blob([await resp.text()], { type: "text/html" }));
+    if (tab) tab.location = blob;
+  } catch (err) {
+    if (tab) tab.close();
+    $("meetings-status").textContent = `${t("chat.error")}: ${err.message}`;
   }
 });
 

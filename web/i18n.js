@@ -4,7 +4,11 @@
 "use strict";
 const STRINGS = {
   en: {
-    "tab.chat": "Chat", "tab.search": "Search", "tab.sources": "Sources", "lang.label": "Language",
+    "tab.chat": "Chat", "tab.search": "Search", "tab.sources": "Sources", "tab.meetings": "Meetings",
+    "meetings.scope": "Folder, document or search", "meetings.all": "every meeting", "meetings.show": "Show",
+    "meetings.report": "Open the report", "meetings.actions": "Action items by owner", "meetings.owner": "Owner",
+    "meetings.due": "Due", "meetings.task": "Task", "meetings.meeting": "Meeting", "meetings.decisions": "Decisions",
+    "meetings.count": "{m} meetings, {a} action items, {d} decisions", "meetings.nodate": "no date", "lang.label": "Language",
     "chat.hint": "Ask a question about your documents. Answers cite their sources; click a citation to read the passage.",
     "chat.label": "Question", "chat.placeholder": "Ask a question…", "chat.send": "Ask",
     "chat.thinking": "Searching the documents…", "chat.sources": "Sources", "chat.unverified": "Removed citations",
@@ -29,7 +33,11 @@ const STRINGS = {
     "loc.lines": "lines {a}–{b}", "loc.rows": "rows {a}–{b}", "loc.row": "row {v}", "loc.at": "at {v}",
   },
   ja: {
-    "tab.chat": "チャット", "tab.search": "検索", "tab.sources": "資料", "lang.label": "言語",
+    "tab.chat": "チャット", "tab.search": "検索", "tab.sources": "資料", "tab.meetings": "会議",
+    "meetings.scope": "フォルダ・資料・検索語", "meetings.all": "すべての会議", "meetings.show": "表示",
+    "meetings.report": "レポートを開く", "meetings.actions": "担当者別のアクション項目", "meetings.owner": "担当者",
+    "meetings.due": "期限", "meetings.task": "作業", "meetings.meeting": "会議", "meetings.decisions": "決定事項",
+    "meetings.count": "{m} 件の会議、アクション項目 {a} 件、決定事項 {d} 件", "meetings.nodate": "期限なし", "lang.label": "言語",
     "chat.hint": "資料について質問してください。回答には出典が付きます。出典をクリックすると該当箇所を表示します。",
     "chat.label": "質問", "chat.placeholder": "質問を入力…", "chat.send": "質問する",
     "chat.thinking": "資料を検索しています…", "chat.sources": "出典", "chat.unverified": "削除された引用",

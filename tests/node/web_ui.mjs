@@ -68,6 +68,17 @@ try {
   await page.locator("#sources-body tr").nth(10).waitFor();
   assert.match(await page.textContent("#sources-status"), /\d+ documents/);
 
+  // meetings: action items by owner, one opens its meeting at the place it was said
+  await page.click("#tab-meetings");
+  await page.locator("#actions-body tr").nth(5).waitFor();
+  assert.match(await page.textContent("#meetings-status"), /\d+ meetings, \d+ action items/);
+  assert.ok(await page.locator("#decisions li").count() > 0, "decisions listed");
+  await page.screenshot({ path: `${out}/meetings.png` });
+  await page.locator("#actions-body button.link").first().click();
+  await page.locator("#viewer .passage.at").first().waitFor();
+  await page.click("#viewer-close");
+  await page.click("#tab-sources");
+
   // upload a document; it is listed, and a question about it is answered from it
   await page.setInputFiles("#upload-file", { name: "falcon-brief.md", mimeType: "text/markdown",
     buffer: Buffer.from("# Falcon brief\n\nThe Falcon gripper ships with a titanium wrist in October.\n") });
