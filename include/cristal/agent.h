@@ -252,6 +252,52 @@ CR_API cr_err cr_code_json(const cr_code_report *r, cr_buf *b) CR_NODISCARD;
 CR_API cr_err cr_code_report_md(const cr_code_report *r, cr_buf *b) CR_NODISCARD;
 CR_API cr_err cr_code_report_html(const cr_code_report *r, cr_buf *b) CR_NODISCARD;
 
+/* ---- documents (src/agent/docs.c) ---------------------------------------- */
+/*
+ * What a set of documents says, with rules: each document's lead, and over
+ * the set the key figures (a number with a currency or a unit), the dates
+ * given (resolved against each document's date) and the people named (the
+ * personal-data detector's names, by mentions), each with its sentence and
+ * location for a citation. The set: a folder or document name, else a
+ * search's top k documents, under who's ACL.
+ */
+typedef struct cr_docs_item {
+	const char *text;      /* the figure as written, the ISO date, the name */
+	const char *sentence;  /* where it is said */
+	const char *doc;
+	cr_loc loc;
+	int count;             /* people: mentions */
+} cr_docs_item;
+typedef struct cr_docs_doc {
+	const char *doc, *title, *type;
+	int64_t date;          /* unix seconds; 0: unknown */
+	const char *summary;   /* its first two sentences of substance; NULL */
+	cr_loc loc;            /* of the summary's first sentence */
+} cr_docs_doc;
+typedef struct cr_docs_report {
+	const char *scope;
+	cr_docs_doc *docs;
+	size_t n_docs;
+	cr_docs_item *figures, *dates, *people; /* figures in document order, dates by date, people by mentions */
+	size_t n_figures, n_dates, n_people;
+} cr_docs_report;
+typedef struct cr_docs_opts {
+	const char *scope;        /* a folder or document name, or a query; NULL: every document */
+	int k;                    /* a query's documents (default 20) */
+	const cr_principal *who;
+	const cr_cancel *cancel;
+} cr_docs_opts;
+/* CR_ENOTFOUND when no document the caller may read is in the set. */
+CR_API cr_err cr_agent_docs(cr_corpus *c, cr_arena *a, const cr_docs_opts *o, cr_docs_report *out,
+			    cr_msg *m) CR_NODISCARD;
+/* {"scope", "documents": [{"doc", "title", "type", "date", "summary",
+ * "location"}], "figures": [{"figure", "sentence", "doc", "location"}],
+ * "dates": [{"date", ...}], "people": [{"name", "mentions", ...}]} */
+CR_API cr_err cr_docs_json(const cr_docs_report *r, cr_buf *b) CR_NODISCARD;
+/* Markdown, and one self-contained HTML file (charts: documents by type and by month). */
+CR_API cr_err cr_docs_report_md(const cr_docs_report *r, cr_buf *b) CR_NODISCARD;
+CR_API cr_err cr_docs_report_html(const cr_docs_report *r, cr_buf *b) CR_NODISCARD;
+
 /* ---- the tool loop (src/agent/tools.c, loop.c) ------------------------- */
 
 /*

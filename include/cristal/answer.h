@@ -125,4 +125,14 @@ CR_API cr_err cr_answer_verify(cr_analyzer *an, cr_arena *a, const char *text, c
  * score, retriever, location}], unverified [{n, sentence, reason}]. */
 CR_API cr_err cr_answer_json(const cr_answer *ans, cr_buf *b) CR_NODISCARD;
 
+/* Sentences of a text, as the answerer cuts them (at 。！？, at . ! ?
+ * followed by a space or the end, and at line ends; a document made of rows,
+ * xlsx or csv by its type, one per line): spans of text[0..len), trimmed,
+ * in arena a. */
+typedef struct cr_sentence {
+	size_t start, len;
+} cr_sentence;
+CR_API cr_err cr_answer_sentences(cr_arena *a, const char *type, const char *text, size_t len, cr_sentence **out,
+				  size_t *n) CR_NODISCARD;
+
 #endif

@@ -93,7 +93,7 @@ static cr_err md(cr_buf *b, const char *s)
 	return e;
 }
 
-static cr_err html(cr_buf *b, const char *s)
+cr_err agent_html(cr_buf *b, const char *s)
 {
 	cr_err e = CR_OK;
 	for (const char *p = s ? s : ""; *p && !e; p++)
@@ -112,7 +112,7 @@ typedef cr_err (*esc_fn)(cr_buf *, const char *);
 /* Both formats from one walk: md (1) or html (0). */
 static cr_err body(const cr_code_report *r, cr_buf *b, int as_md)
 {
-	esc_fn esc = as_md ? md : html;
+	esc_fn esc = as_md ? md : agent_html;
 	cr_err e = CR_OK;
 	int todo = 0, secret = 0, risk = 0;
 	for (size_t i = 0; i < r->n_findings; i++)
@@ -214,13 +214,7 @@ cr_err cr_code_report_md(const cr_code_report *r, cr_buf *b)
 
 /* ---- charts ----------------------------------------------------------------------- */
 
-typedef struct bar {
-	const char *label;
-	double v;
-} bar;
-
-/* A horizontal bar chart with a title, one row per bar. */
-static cr_err bars(cr_buf *b, const char *title, const bar *v, size_t n, const char *unit)
+cr_err agent_svg_bars(cr_buf *b, const char *title, const agent_bar *v, size_t n, const char *unit)
 {
 	double max = 1;
 	for (size_t i = 0; i < n; i++)
@@ -230,14 +224,14 @@ static cr_err bars(cr_buf *b, const char *title, const bar *v, size_t n, const c
 	cr_err e = cr_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"560\" height=\"%d\" role=\"img\" "
 				    "aria-label=\"",
 				 h);
-	PUT(html(b, title));
+	PUT(agent_html(b, title));
 	PUT(cr_buf_printf(b, "\"><text x=\"0\" y=\"16\" class=\"t\">"));
-	PUT(html(b, title));
+	PUT(agent_html(b, title));
 	PUT(cr_buf_adds(b, "</text>"));
 	for (size_t i = 0; i < n; i++) {
 		int y = 28 + (int)i * 22, w = (int)(300.0 * v[i].v / max + 0.5);
 		PUT(cr_buf_printf(b, "<text x=\"150\" y=\"%d\" text-anchor=\"end\">", y + 13));
-		PUT(html(b, v[i].label));
+		PUT(agent_html(b, v[i].label));
 		PUT(cr_buf_printf(b, "</text><rect x=\"158\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"#3b6fd8\"/>"
 				     "<text x=\"%d\" y=\"%d\">%.0f %s</text>",
 				  y, w < 1 ? 1 : w, 164 + w, y + 13, v[i].v, unit));
@@ -246,7 +240,7 @@ static cr_err bars(cr_buf *b, const char *title, const bar *v, size_t n, const c
 	return e;
 }
 
-static const char CSS[] =
+const char agent_report_css[] =
 	"body{font:15px/1.45 system-ui,sans-serif;max-width:1000px;margin:2rem auto;padding:0 1rem;color:#1d2433}"
 	"table{border-collapse:collapse;margin:.5rem 0}td,th{border-bottom:1px solid #dde2ea;padding:.3rem .6rem;"
 	"text-align:left;vertical-align:top}code{font-size:.85em;white-space:pre-wrap}svg{display:block;margin:1rem 0}"
@@ -255,36 +249,36 @@ static const char CSS[] =
 cr_err cr_code_report_html(const cr_code_report *r, cr_buf *b)
 {
 	cr_err e = cr_buf_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Code: ");
-	PUT(html(b, r->root && *r->root ? r->root : "everything"));
-	PUT(cr_buf_printf(b, "</title><style>%s</style></head><body>\n<h1>Code: ", CSS));
-	PUT(html(b, r->root && *r->root ? r->root : "everything"));
+	PUT(agent_html(b, r->root && *r->root ? r->root : "everything"));
+	PUT(cr_buf_printf(b, "</title><style>%s</style></head><body>\n<h1>Code: ", agent_report_css));
+	PUT(agent_html(b, r->root && *r->root ? r->root : "everything"));
 	PUT(cr_buf_adds(b, "</h1>\n"));
-	bar v[32];
+	agent_bar v[32];
 	size_t n = 0;
 	for (size_t i = 0; i < r->n_langs && n < 16; i++)
-		v[n++] = (bar){r->langs[i].lang, (double)r->langs[i].lines};
-	PUT(bars(b, "Lines by language", v, n, "lines"));
+		v[n++] = (agent_bar){r->langs[i].lang, (double)r->langs[i].lines};
+	PUT(agent_svg_bars(b, "Lines by language", v, n, "lines"));
 	n = 0;
 	for (size_t i = 0; i < r->n_findings; i++) {
 		size_t k = 0;
 		while (k < n && strcmp(v[k].label, r->findings[i].rule))
 			k++;
 		if (k == n && n < 32)
-			v[n++] = (bar){r->findings[i].rule, 0};
+			v[n++] = (agent_bar){r->findings[i].rule, 0};
 		if (k < n)
 			v[k].v++;
 	}
 	if (n)
-		PUT(bars(b, "Findings by rule", v, n, ""));
+		PUT(agent_svg_bars(b, "Findings by rule", v, n, ""));
 	n = 0;
 	for (size_t i = 0; i < r->n_churn; i++) {
 		if (n && !strcmp(v[n - 1].label, r->churn[i].month))
 			v[n - 1].v += r->churn[i].commits;
 		else if (n < 32)
-			v[n++] = (bar){r->churn[i].month, r->churn[i].commits};
+			v[n++] = (agent_bar){r->churn[i].month, r->churn[i].commits};
 	}
 	if (n)
-		PUT(bars(b, "Commit-areas changed by month", v, n, ""));
+		PUT(agent_svg_bars(b, "Commit-areas changed by month", v, n, ""));
 	PUT(body(r, b, 0));
 	PUT(cr_buf_adds(b, "</body></html>\n"));
 	return e;

@@ -70,15 +70,15 @@ static int by_date(const void *x, const void *y)
 	return strcmp(a->doc, b->doc);
 }
 
-cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, cr_meeting **out, size_t *n,
-			 cr_msg *m)
+cr_err agent_select(cr_corpus *c, const char *scope_in, int k, const cr_principal *who, const cr_cancel *cancel,
+		    int64_t **ids, size_t *n_ids, int *single, cr_msg *m)
 {
-	*out = NULL;
-	*n = 0;
+	*ids = NULL;
+	*n_ids = 0;
 	doc_list l = {0};
 	char *scope = NULL;
-	if (o && o->scope && *o->scope) {
-		const char *s = o->scope;
+	if (scope_in && *scope_in) {
+		const char *s = scope_in;
 		while (s[0] == '.' && s[1] == '/')
 			s += 2;
 		scope = strdup(s);
@@ -95,13 +95,13 @@ cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, c
 	if (!e)
 		e = cr_store_docs_of_source(st, -1, on_doc, &l, m);
 	cr_corpus_store_release(c, st);
-	int single = l.exact && l.n == 1;
+	*single = l.exact && l.n == 1;
 	if (!e && scope && !l.n) {
 		/* not a name: a query */
 		cr_arena qa;
 		cr_arena_init(&qa, 0);
-		cr_corpus_query q = {.text = scope, .k = o->k > 0 ? o->k : 50, .who = o->who, .no_snippets = 1,
-				     .plain = 1, .cancel = o->cancel};
+		cr_corpus_query q = {.text = scope, .k = k > 0 ? k : 50, .who = who, .no_snippets = 1,
+				     .plain = 1, .cancel = cancel};
 		cr_result *rs = NULL;
 		size_t nr = 0;
 		e = cr_corpus_search(c, &qa, &q, &rs, &nr, m);
@@ -111,7 +111,27 @@ cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, c
 		cr_arena_release(&qa);
 	}
 	if (!e && l.oom)
-		e = cr_fail(m, CR_ENOMEM, "meetings: out of memory");
+		e = cr_fail(m, CR_ENOMEM, "out of memory");
+	free(scope);
+	if (e) {
+		free(l.ids);
+		return e;
+	}
+	*ids = l.ids;
+	*n_ids = l.n;
+	return CR_OK;
+}
+
+cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, cr_meeting **out, size_t *n,
+			 cr_msg *m)
+{
+	*out = NULL;
+	*n = 0;
+	doc_list l = {0};
+	int single = 0;
+	cr_store *st = NULL;
+	cr_err e = agent_select(c, o ? o->scope : NULL, o ? o->k : 0, o ? o->who : NULL, o ? o->cancel : NULL, &l.ids,
+				&l.n, &single, m);
 	cr_meeting *ms = NULL;
 	size_t nm = 0;
 	if (!e && l.n && !(ms = cr_arena_alloc(a, l.n * sizeof *ms)))
@@ -146,7 +166,6 @@ cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, c
 			nm++;
 	}
 	free(l.ids);
-	free(scope);
 	if (e)
 		return e;
 	if (nm > 1)

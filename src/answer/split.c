@@ -143,3 +143,18 @@ int cr_ans_is_question(const char *s, size_t n)
 	}
 	return 0;
 }
+
+cr_err cr_answer_sentences(cr_arena *a, const char *type, const char *text, size_t len, cr_sentence **out, size_t *n)
+{
+	cr_span *sp = NULL;
+	*out = NULL;
+	*n = 0;
+	cr_err e = cr_ans_split(a, text, len, cr_ans_rows(type), &sp, n);
+	if (e || !*n)
+		return e;
+	if (!(*out = cr_arena_alloc(a, *n * sizeof **out)))
+		return CR_ENOMEM;
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i] = (cr_sentence){sp[i].start, sp[i].len};
+	return CR_OK;
+}

@@ -18,7 +18,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] analyze meetings [PATH|QUERY] [--json] [-k N]\n"
-		   "       cristal [--data DIR] analyze code [PATH] [--json]\n\n"
+		   "       cristal [--data DIR] analyze code [PATH] [--json]\n"
+		   "       cristal [--data DIR] analyze docs [PATH|QUERY] [--json] [-k N]\n\n"
+		   "docs: what documents say (a folder or document, or a search's top k): each one's\n"
+		   "lead, the key figures, dates and people over them, each with its source.\n"
 		   "code: the ingested code under PATH (a name prefix as search prints names: a\n"
 		   "repository, a folder): languages and sizes, modules with their entry points,\n"
 		   "symbols and what they do (README, first comment), likely secrets (masked),\n"
@@ -87,6 +90,32 @@ static void print_report(const cr_meeting *ms, size_t n)
 	free(rows);
 }
 
+static int analyze_docs(cr_cli *cli, const char *scope, int k, int json)
+{
+	cr_corpus *cp;
+	cr_msg m = {{0}};
+	cr_err e = cr_corpus_open(cli->data_dir, 0, &cp, &m);
+	if (e)
+		return cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_docs_opts o = {.scope = scope, .k = k};
+	cr_docs_report r;
+	int rc = 0;
+	if ((e = cr_agent_docs(cp, &a, &o, &r, &m)))
+		rc = cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	if (!rc && (json ? cr_docs_json(&r, &b) : cr_docs_report_md(&r, &b)))
+		rc = cli_fail("analyze", "out of memory");
+	if (!rc)
+		printf("%.*s\n", (int)b.len, b.data ? b.data : "");
+	cr_buf_release(&b);
+	cr_arena_release(&a);
+	cr_corpus_close(cp);
+	return rc;
+}
+
 static int analyze_code(cr_cli *cli, const char *prefix, int json)
 {
 	cr_corpus *cp;
@@ -134,6 +163,8 @@ int cmd_analyze(cr_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc && !strcmp(argv[optind], "code") && argc - optind <= 2)
 		return analyze_code(cli, optind + 1 < argc ? argv[optind + 1] : NULL, json);
+	if (optind < argc && !strcmp(argv[optind], "docs") && argc - optind <= 2)
+		return analyze_docs(cli, optind + 1 < argc ? argv[optind + 1] : NULL, k, json);
 	if (optind >= argc || strcmp(argv[optind], "meetings") || argc - optind > 2 || k < 0) {
 		usage(stderr);
 		return 2;

@@ -17,7 +17,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] report meetings [PATH|QUERY] --out DIR\n"
-		   "       cristal [--data DIR] report code [PATH] --out DIR\n\n"
+		   "       cristal [--data DIR] report code [PATH] --out DIR\n"
+		   "       cristal [--data DIR] report docs [PATH|QUERY] --out DIR\n\n"
 		   "Writes DIR/meetings-report.md and DIR/meetings-report.html (one self-contained\n"
 		   "file with a chart of action items per owner and due week) and prints the paths.\n");
 }
@@ -36,6 +37,32 @@ static int write_one(const char *dir, const char *name, const cr_buf *b, cr_msg 
 	else
 		printf("%s\n", path);
 	free(path);
+	return rc;
+}
+
+/* Closes cp and releases a. */
+static int report_docs(cr_corpus *cp, cr_arena *a, const char *scope, const char *out)
+{
+	cr_msg m = {{0}};
+	cr_docs_opts o = {.scope = scope};
+	cr_docs_report r;
+	int rc = 0;
+	cr_err e = cr_agent_docs(cp, a, &o, &r, &m);
+	if (e)
+		rc = cli_fail("report", "%s", m.text[0] ? m.text : cr_strerror(e));
+	cr_buf md, html;
+	cr_buf_init(&md, 0);
+	cr_buf_init(&html, 0);
+	if (!rc && (cr_docs_report_md(&r, &md) || cr_docs_report_html(&r, &html)))
+		rc = cli_fail("report", "out of memory");
+	if (!rc)
+		rc = write_one(out, "docs-report.md", &md, &m);
+	if (!rc)
+		rc = write_one(out, "docs-report.html", &html, &m);
+	cr_buf_release(&md);
+	cr_buf_release(&html);
+	cr_arena_release(a);
+	cr_corpus_close(cp);
 	return rc;
 }
 
@@ -82,7 +109,8 @@ int cmd_report(cr_cli *cli, int argc, char **argv)
 		}
 	}
 	int code = optind < argc && !strcmp(argv[optind], "code");
-	if (optind >= argc || (!code && strcmp(argv[optind], "meetings")) || argc - optind > 2 || !out) {
+	int docs = optind < argc && !strcmp(argv[optind], "docs");
+	if (optind >= argc || (!code && !docs && strcmp(argv[optind], "meetings")) || argc - optind > 2 || !out) {
 		usage(stderr);
 		return 2;
 	}
@@ -98,6 +126,8 @@ int cmd_report(cr_cli *cli, int argc, char **argv)
 	cr_arena_init(&a, 0);
 	if (code)
 		return report_code(cp, &a, scope, out);
+	if (docs)
+		return report_docs(cp, &a, scope, out);
 	cr_meetings_opts o = {.scope = scope};
 	cr_meeting *ms = NULL;
 	size_t n = 0;

@@ -42,6 +42,8 @@ const srv_route srv_routes[] = {
 	{"GET", "/api/code", "code", srv_handle_code, 0, 1},
 	{"GET", "/api/reports/meetings", "report_meetings", srv_handle_meetings_report, 0, 1},
 	{"GET", "/api/reports/code", "report_code", srv_handle_code_report, 0, 1},
+	{"GET", "/api/docs", "docs", srv_handle_docs_analysis, 0, 1},
+	{"GET", "/api/reports/docs", "report_docs", srv_handle_docs_report, 0, 1},
 	{"GET", "/api/providers", "providers", srv_handle_providers, 0, 1},
 	{"GET", "/api/usage", "usage", srv_handle_usage, 0, 1},
 	{"GET", "/api/me", "me", srv_handle_me, 0, 1},

@@ -348,6 +348,8 @@ enum MHD_Result srv_handle_meetings(srv_req *r);
 enum MHD_Result srv_handle_meetings_report(srv_req *r);
 enum MHD_Result srv_handle_code(srv_req *r);
 enum MHD_Result srv_handle_code_report(srv_req *r);
+enum MHD_Result srv_handle_docs_analysis(srv_req *r);
+enum MHD_Result srv_handle_docs_report(srv_req *r);
 enum MHD_Result srv_handle_upload(srv_req *r);
 enum MHD_Result srv_handle_doc_delete(srv_req *r);
 enum MHD_Result srv_handle_mcp_other(srv_req *r);
