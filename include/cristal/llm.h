@@ -269,7 +269,8 @@ CR_API const char *cr_chat_detect(const char *template_text); /* family name or 
  * JSON object or array (any content, whitespace runs capped at 16 bytes,
  * numbers at 32 characters, nesting at 32 levels). A schema (a subset of
  * JSON Schema: object with properties/required — only the listed keys,
- * each at most once —, array with items, string, number, integer, boolean,
+ * each at most once —, array with items, string (maxLength: bytes of its JSON
+ * text), number, integer, boolean,
  * null, enum; the root an object or array) accepts only conforming values.
  */
 typedef struct cr_grammar cr_grammar;

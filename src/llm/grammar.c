@@ -48,6 +48,7 @@ typedef struct node {
 	struct node **props;
 	uint64_t required;
 	struct node *items;     /* array: NULL = ANY */
+	int max_len;            /* string: maxLength in bytes of its JSON text (0: none) */
 	int n_lit;              /* enum / literal candidates (raw JSON text) */
 	const char **lit;
 	size_t *lit_len;
@@ -64,6 +65,7 @@ typedef struct frame {
 	uint64_t used;  /* OBJ: properties given; KEY, LIT: alive candidates */
 	int32_t key;    /* OBJ: property of the value being parsed */
 	int32_t pos;    /* KEY, LIT: bytes matched; NUM: length; STR: \u value */
+	int32_t len;    /* STR: bytes of the string's JSON text so far */
 } frame;
 
 typedef struct gstate {
@@ -392,7 +394,16 @@ static int step(gstate *s, int c)
 					value_done(s);
 				return 1;
 			}
-			return str_byte(f, c);
+			/* maxLength: a character or escape starts only if it fits whole */
+			if (f->nd && f->nd->t == N_STRING && f->nd->max_len && f->esc == 0 && f->u8n == 0) {
+				int need = c == '\\' ? 6 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 1;
+				if (f->len + need > f->nd->max_len)
+					return 0;
+			}
+			if (!str_byte(f, c))
+				return 0;
+			f->len++;
+			return 1;
 		case F_KEY: {
 			const node *o = f->nd;
 			uint64_t next = 0;
@@ -634,8 +645,13 @@ static cr_err parse_node(cr_grammar *g, json_t *j, int depth, node **out, cr_msg
 		json_t *it = json_object_get(j, "items");
 		return it ? parse_node(g, it, depth + 1, &nd->items, m) : CR_OK;
 	}
-	if (!strcmp(t, "string"))
+	if (!strcmp(t, "string")) {
 		nd->t = N_STRING;
+		json_t *ml = json_object_get(j, "maxLength");
+		if (ml && (!json_is_integer(ml) || json_integer_value(ml) < 1 || json_integer_value(ml) > (1 << 20)))
+			return schema_fail(m, "maxLength must be an integer from 1 to 1048576");
+		nd->max_len = ml ? (int)json_integer_value(ml) : 0;
+	}
 	else if (!strcmp(t, "number"))
 		nd->t = N_NUMBER;
 	else if (!strcmp(t, "integer"))

@@ -43,6 +43,29 @@ static void test_accept_reject(void **st)
 	cr_grammar_free(g);
 }
 
+/* maxLength caps a string's JSON text in bytes: a character or an escape
+ * starts only if it fits whole, and then only the closing quote is left */
+static void test_max_length(void **st)
+{
+	static const char schema[] = "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"maxLength\":4}},"
+				     "\"required\":[\"q\"]}";
+	cr_grammar *g;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_grammar_new_schema(schema, sizeof schema - 1, &g, &m), CR_OK);
+	assert_true(full(g, "{\"q\":\"abcd\"}"));
+	assert_true(full(g, "{\"q\":\"\xc3\xa9" "ab\"}"));   /* é is 2 bytes: 4 in all */
+	assert_false(full(g, "{\"q\":\"abcde\"}"));
+	assert_false(full(g, "{\"q\":\"abc\xc3\xa9\"}")); /* the 2-byte é does not fit after 3 */
+	assert_false(full(g, "{\"q\":\"a\\n\"}"));       /* an escape needs room for \uXXXX */
+	cr_grammar_reset(g);
+	assert_int_equal(cr_grammar_feed(g, "{\"q\":\"abcd", 10), CR_OK);
+	assert_false(cr_grammar_accepts(g, "e", 1));
+	assert_true(cr_grammar_accepts(g, "\"}", 2));
+	cr_grammar_free(g);
+	static const char bad[] = "{\"type\":\"object\",\"properties\":{\"q\":{\"type\":\"string\",\"maxLength\":0}}}";
+	assert_int_not_equal(cr_grammar_new_schema(bad, sizeof bad - 1, &g, &m), CR_OK);
+}
+
 static void close_check(cr_grammar *g, const char *prefix, const char *want)
 {
 	cr_grammar_reset(g);
@@ -229,7 +252,7 @@ static void test_random_schema(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accept_reject), cmocka_unit_test(test_close),
+		cmocka_unit_test(test_accept_reject), cmocka_unit_test(test_close), cmocka_unit_test(test_max_length),
 		cmocka_unit_test(test_random_json), cmocka_unit_test(test_random_schema),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
