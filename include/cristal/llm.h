@@ -219,6 +219,13 @@ CR_API int cr_ctx_reuse_prefix(cr_ctx *c, const cr_token_id *toks, int n);
  * else for the last only. The returned pointer is valid until the next call. */
 CR_API cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all,
 			    const float **logits, cr_msg *m) CR_NODISCARD;
+/* Length of the longest prefix the cache shares with toks[0..n). */
+CR_API int cr_ctx_common_prefix(const cr_ctx *c, const cr_token_id *toks, int n);
+/* Copies src's first n cached positions (K/V rows and ids) into dst, which
+ * then holds exactly those n (a shared system prompt computed once). Same
+ * model; n <= cr_ctx_pos(src) and dst's n_ctx, else CR_EINVAL. Cost: a
+ * copy of n × n_layer × n_head_kv × head_dim × 4 bytes. */
+CR_API cr_err cr_ctx_copy_prefix(cr_ctx *dst, const cr_ctx *src, int n, cr_msg *m) CR_NODISCARD;
 /* Makes later cr_ctx_decode calls check `cancel` between batches and
  * between layers, so a long prompt stops promptly: they then return
  * CR_ECANCELED or CR_ETIMEOUT, with the positions of the batches already
@@ -227,6 +234,37 @@ CR_API cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logit
 CR_API void cr_ctx_set_cancel(cr_ctx *c, const cr_cancel *cancel);
 /* Encoder models: pooled, L2-normalised embedding of the tokens (n_embd floats). */
 CR_API cr_err cr_ctx_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m) CR_NODISCARD;
+
+/* ---- batched decoding (src/llm/batch.c) ----------------------------- */
+
+/*
+ * Continuous batching: P slots (sequences) over one model, each an ordinary
+ * context with its own KV cache; a step decodes one token for each of n
+ * slots as one forward pass of n rows, so the weights are read once per
+ * step for all of them (aggregate speed grows with n while generation is
+ * bound by memory bandwidth). Results equal decoding each slot alone, up
+ * to the rounding of the activation quantization per row (the same per row
+ * as alone: greedy tokens match). A slot's prompt is decoded with
+ * cr_ctx_decode on cr_batch_slot; cr_ctx_copy_prefix shares a prompt prefix
+ * between slots; sequences join and leave between steps freely.
+ * Threads: one thread at a time per batch, its slots included (they share
+ * the batch's scratch and pool). Slots must not be freed with cr_ctx_free.
+ */
+typedef struct cr_batch cr_batch;
+/* n_slots 1..256; n_ctx positions per slot (<= 0: as cr_ctx_new); pool is
+ * borrowed. CR_EINVAL for an embedding model. */
+CR_API cr_err cr_batch_new(cr_model *md, int n_slots, int n_ctx, cr_pool *pool, cr_batch **out,
+			   cr_msg *m) CR_NODISCARD;
+CR_API void cr_batch_free(cr_batch *b);
+CR_API int cr_batch_n_slots(const cr_batch *b);
+/* Slot i's context (owned by the batch). */
+CR_API cr_ctx *cr_batch_slot(cr_batch *b, int i);
+/* One token for each of n distinct slots: toks[i] is decoded at the next
+ * position of slot slots[i]. *logits: n × n_vocab, row i for slots[i], valid
+ * until the next step. CR_EINVAL (bad slot, repeated slot, bad token) or
+ * CR_ETOOBIG (a slot is full) before anything is computed. */
+CR_API cr_err cr_batch_step(cr_batch *b, const int *slots, const cr_token_id *toks, int n,
+			    const float **logits, cr_msg *m) CR_NODISCARD;
 
 /* ---- sampling (src/llm/sampler.c) ------------------------------------ */
 
