@@ -266,6 +266,27 @@ CR_API cr_ctx *cr_batch_slot(cr_batch *b, int i);
 CR_API cr_err cr_batch_step(cr_batch *b, const int *slots, const cr_token_id *toks, int n,
 			    const float **logits, cr_msg *m) CR_NODISCARD;
 
+/*
+ * The scheduler (src/llm/sched.c): one thread in front of a cr_batch that
+ * computes for every generation session made with cr_gen_opts.sched.
+ * Concurrent turns on different threads each take a slot for their turn,
+ * have their prompt decoded between steps (in pieces of 256 tokens, a
+ * prefix another slot already holds copied instead of computed), and then
+ * share one forward pass per token (continuous batching); each keeps its
+ * own sampler, grammar, stop strings, streaming and cancel token. More
+ * concurrent turns than slots wait for a free slot. The pool is borrowed
+ * and used by the scheduler thread only. Free the sessions before the
+ * scheduler.
+ */
+typedef struct cr_sched cr_sched;
+CR_API cr_err cr_sched_new(cr_model *md, int n_slots, int n_ctx, cr_pool *pool, cr_sched **out,
+			   cr_msg *m) CR_NODISCARD;
+CR_API void cr_sched_free(cr_sched *s);
+CR_API int cr_sched_n_ctx(const cr_sched *s);   /* positions per slot */
+CR_API int cr_sched_n_slots(const cr_sched *s);
+/* Steps run so far and rows in them (rows / steps: the mean batch). */
+CR_API void cr_sched_stats(cr_sched *s, uint64_t *steps, uint64_t *rows);
+
 /* ---- sampling (src/llm/sampler.c) ------------------------------------ */
 
 typedef struct cr_sampler_opts {
@@ -382,6 +403,9 @@ typedef struct cr_gen_opts {
 	int n_ctx;                /* context positions; <= 0: min(n_ctx_train, 4096) */
 	cr_pool *pool;            /* decoding threads (not owned); NULL: the caller's thread */
 	cr_sampler_opts sampler;
+	cr_sched *sched;          /* non-NULL: decode through this scheduler (same model; n_ctx and
+				   * pool are then the scheduler's, and the session has no context
+				   * of its own: cr_gen_ctx returns NULL) */
 } cr_gen_opts;
 CR_API cr_gen_opts cr_gen_opts_default(void);
 
@@ -389,7 +413,7 @@ typedef struct cr_gen cr_gen;
 /* CR_EINVAL for an embedding model. md must outlive the session. */
 CR_API cr_err cr_gen_new(cr_model *md, const cr_gen_opts *o, cr_gen **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_gen_free(cr_gen *g);
-CR_API cr_ctx *cr_gen_ctx(cr_gen *g);
+CR_API cr_ctx *cr_gen_ctx(cr_gen *g); /* NULL for a session on a scheduler */
 CR_API int cr_gen_n_ctx(const cr_gen *g);
 /* Sampling options for the following turns (the sampler is rebuilt). */
 CR_API cr_err cr_gen_set_sampler(cr_gen *g, const cr_sampler_opts *o) CR_NODISCARD;

@@ -151,6 +151,19 @@ cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all
  * products over all n rows at once. logits: n × n_vocab. Advances each
  * rows[i]->pos by one. The contexts must be distinct and have room. */
 void cr_llama_step(cr_ctx *w, cr_ctx *const *rows, const cr_token_id *toks, int n, float *logits);
+/* sched.c: a turn's side. acquire waits for a free slot (CR_ECANCELED /
+ * CR_ETIMEOUT from cancel); prompt decodes toks[0..n) into it (what the
+ * slot or another holds of it reused: *reused) and gives the last row's
+ * logits (all rows with logits_all); step decodes one token; release gives
+ * the slot back. Logits stay valid until the slot's next request. */
+cr_err cr_sched_acquire(cr_sched *s, const cr_token_id *toks, int n, const cr_cancel *cancel, int *slot,
+			cr_msg *m) CR_NODISCARD;
+cr_err cr_sched_prompt(cr_sched *s, int slot, const cr_token_id *toks, int n, int logits_all,
+		       const cr_cancel *cancel, int *reused, const float **logits, cr_msg *m) CR_NODISCARD;
+cr_err cr_sched_step(cr_sched *s, int slot, cr_token_id tok, const float **logits, cr_msg *m) CR_NODISCARD;
+void cr_sched_release(cr_sched *s, int slot);
+const cr_model *cr_sched_model(const cr_sched *s);
+
 /* arch_bert.c */
 cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m) CR_NODISCARD;
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cristal/llm.h"
+#include "llm/model_int.h" /* cr_sched_acquire, to hold a slot */
 
 static char model_path[256];
 static cr_model *md;
@@ -282,12 +283,158 @@ static void test_step_errors(void **st)
 	assert_int_equal(cr_batch_new(md, 0, 4, NULL, &b, &m), CR_EINVAL);
 }
 
+/* ---- the scheduler ---------------------------------------------------------- */
+
+enum { N_TURN = 5, TURN_GEN = 10, SYS = 24 };
+
+typedef struct turn {
+	cr_sched *sched;
+	cr_token_id prompt[64];
+	int n_prompt, max_tokens, cancel_after; /* cancel_after > 0: cancel from the text callback */
+	cr_cancel cancel;
+	int calls;
+	cr_token_id got[64];
+	int n_got, reused;
+	cr_gen_stop stop;
+	cr_err err;
+} turn;
+
+static int turn_text(void *ctx, const char *t, size_t n)
+{
+	(void)t;
+	(void)n;
+	turn *u = ctx;
+	if (u->cancel_after && ++u->calls == u->cancel_after)
+		cr_cancel_request(&u->cancel);
+	return 0;
+}
+
+/* One greedy turn, alone (sched NULL) or through the scheduler. */
+static void run_turn(turn *u)
+{
+	cr_gen_opts o = cr_gen_opts_default();
+	o.sampler.temp = 0;
+	o.n_ctx = 128;
+	o.sched = u->sched;
+	cr_gen *g;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_gen_new(md, &o, &g, &m), CR_OK);
+	cr_gen_params gp = {.max_tokens = u->max_tokens, .cancel = &u->cancel, .on_text = turn_text, .on_text_ctx = u};
+	cr_gen_result r;
+	u->err = cr_gen_turn(g, u->prompt, u->n_prompt, &gp, &r, &m);
+	u->n_got = r.n_tokens;
+	memcpy(u->got, r.tokens, (size_t)r.n_tokens * sizeof(cr_token_id));
+	u->reused = r.n_reused;
+	u->stop = r.stop;
+	cr_gen_free(g);
+}
+
+static void *turn_thread(void *arg)
+{
+	run_turn(arg);
+	return NULL;
+}
+
+static void make_turns(turn *u, cr_sched *s)
+{
+	memset(u, 0, sizeof(turn) * N_TURN);
+	for (int i = 0; i < N_TURN; i++) {
+		u[i].sched = s;
+		u[i].n_prompt = 3 + 11 * i;
+		prompt_of(20 + i, u[i].n_prompt, u[i].prompt);
+		u[i].max_tokens = TURN_GEN - i % 3;
+		cr_cancel_init(&u[i].cancel);
+	}
+	u[N_TURN - 1].max_tokens = 60;
+	u[N_TURN - 1].cancel_after = 3; /* leaves in the middle */
+}
+
+static void test_sched_threads(void **st)
+{
+	(void)st;
+	if (!md)
+		skip();
+	turn alone[N_TURN], batched[N_TURN];
+	make_turns(alone, NULL);
+	alone[N_TURN - 1].cancel_after = 0;
+	for (int i = 0; i < N_TURN; i++)
+		run_turn(&alone[i]);
+	cr_pool *pool;
+	assert_int_equal(cr_pool_new(2, &pool), CR_OK);
+	cr_sched *s;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_sched_new(md, 3, 128, pool, &s, &m), CR_OK); /* fewer slots than turns */
+	assert_int_equal(cr_sched_n_slots(s), 3);
+	assert_int_equal(cr_sched_n_ctx(s), 128);
+	make_turns(batched, s);
+	pthread_t th[N_TURN];
+	for (int i = 0; i < N_TURN; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, turn_thread, &batched[i]), 0);
+	for (int i = 0; i < N_TURN; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N_TURN - 1; i++) {
+		assert_int_equal(batched[i].err, CR_OK);
+		assert_int_equal(batched[i].n_got, alone[i].n_got);
+		assert_memory_equal(batched[i].got, alone[i].got, (size_t)alone[i].n_got * sizeof(cr_token_id));
+	}
+	/* the canceled one stopped early, with the tokens it had right */
+	turn *c = &batched[N_TURN - 1];
+	assert_int_equal(c->err, CR_ECANCELED);
+	assert_int_equal(c->stop, CR_GEN_STOP_CANCELED);
+	assert_true(c->n_got < 60);
+	assert_memory_equal(c->got, alone[N_TURN - 1].got, (size_t)c->n_got * sizeof(cr_token_id));
+	uint64_t steps, rows;
+	cr_sched_stats(s, &steps, &rows);
+	printf("scheduler: %llu steps, %llu rows (%.2f per step)\n", (unsigned long long)steps,
+	       (unsigned long long)rows, steps ? (double)rows / steps : 0.0);
+	assert_true(rows > steps); /* some steps carried several sequences */
+
+	/* a shared system prompt: the second turn reuses the first one's
+	 * prefix, from its own slot or copied from the other */
+	turn a, b, ra, rb;
+	memset(&a, 0, sizeof a);
+	a.sched = s;
+	a.n_prompt = SYS + 6;
+	prompt_of(40, a.n_prompt, a.prompt);
+	a.max_tokens = 4;
+	b = a;
+	prompt_of(41, 6, b.prompt + SYS); /* same first SYS tokens, another tail */
+	ra = a;
+	rb = b;
+	ra.sched = rb.sched = NULL;
+	run_turn(&ra);
+	run_turn(&rb);
+	run_turn(&a);
+	run_turn(&b);
+	assert_true(b.reused >= SYS);
+	assert_int_equal(b.n_got, rb.n_got);
+	assert_memory_equal(b.got, rb.got, (size_t)rb.n_got * sizeof(cr_token_id));
+	assert_memory_equal(a.got, ra.got, (size_t)ra.n_got * sizeof(cr_token_id));
+
+	/* canceled while waiting for a slot: every slot held by other turns */
+	cr_sched *one;
+	assert_int_equal(cr_sched_new(md, 1, 64, NULL, &one, &m), CR_OK);
+	int held;
+	assert_int_equal(cr_sched_acquire(one, a.prompt, 4, NULL, &held, &m), CR_OK);
+	turn w = a;
+	w.sched = one;
+	cr_cancel_init(&w.cancel);
+	cr_cancel_request(&w.cancel);
+	run_turn(&w);
+	assert_int_equal(w.err, CR_ECANCELED);
+	cr_sched_release(one, held);
+	cr_sched_free(one);
+	cr_sched_free(s);
+	cr_pool_free(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_matches_alone),
 		cmocka_unit_test(test_copy_prefix),
 		cmocka_unit_test(test_step_errors),
+		cmocka_unit_test(test_sched_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
