@@ -44,8 +44,9 @@ cr_err cr_batch_new(cr_model *md, int n_slots, int n_ctx, cr_pool *pool, cr_batc
 	b->n_slots = n_slots;
 	cr_err e;
 	/* the work context's own cache is never used: one position */
-	if ((e = cr_ctx_make(md, 1, CR_N_BATCH, pool, NULL, &b->work, m)))
+	if ((e = cr_ctx_make(md, 1, CR_N_BATCH, pool, NULL, &b->work, m)) || (e = cr_model_x16(md, m)))
 		goto fail;
+	b->work->use_x16 = 1; /* steps (not the slots' prompts) */
 	if (b->work->n_batch < n_slots) { /* the default batch (256) holds any slot count we allow */
 		e = cr_fail(m, CR_EINVAL, "batch: %d slots exceed the batch of %d rows", n_slots, b->work->n_batch);
 		goto fail;

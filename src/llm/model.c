@@ -20,11 +20,12 @@
  */
 #include "model_int.h"
 #include "gguf_int.h"
-#include "cpu/cpu.h"
+#include "cpu/quant.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- metadata helpers -------------------------------------------------- */
 
@@ -452,6 +453,8 @@ void cr_model_free(cr_model *md)
 	cr_free(md->name);
 	cr_free(md->chat_template);
 	cr_arena_release(&md->arena);
+	if (md->x16_mem)
+		munmap(md->x16_mem, md->x16_len);
 	pthread_mutex_destroy(&md->load_mu);
 	cr_free(md);
 }
@@ -484,6 +487,66 @@ static cr_err make_resident(cr_model *md, cr_msg *m)
 		}
 	}
 	pthread_mutex_unlock(&md->load_mu);
+	return e;
+}
+
+static int x16_fits(const cr_wt *w)
+{
+	return w->data && w->type == CR_TT_Q4_0 && w->ne1 % 16 == 0 && w->ne0 % 32 == 0;
+}
+
+cr_err cr_model_x16(cr_model *md, cr_msg *m)
+{
+	cr_err e = CR_OK;
+	cr_wt **ws = NULL;
+	pthread_mutex_lock(&md->load_mu);
+	if (md->x16_done)
+		goto out;
+	size_t n = 0, len = 0;
+	ws = cr_malloc((7 * (size_t)md->hp.n_layer + 1) * sizeof *ws);
+	if (!ws) {
+		e = cr_fail(m, CR_ENOMEM, "model: out of memory");
+		goto out;
+	}
+	if (x16_fits(&md->output))
+		ws[n++] = &md->output;
+	for (int l = 0; l < md->hp.n_layer; l++) {
+		cr_layer *L = &md->layers[l];
+		cr_wt *lw[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down};
+		for (size_t i = 0; i < CR_ARRAY_LEN(lw); i++)
+			if (x16_fits(lw[i]))
+				ws[n++] = lw[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		len += (cr_x16_bytes(ws[i]->ne1, ws[i]->ne0) + 63) & ~(size_t)63;
+	if (!len) {
+		md->x16_done = 1;
+		goto out;
+	}
+	const size_t huge = (size_t)2 << 20;
+	size_t span = (len + huge - 1) & ~(huge - 1);
+	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		e = cr_fail(m, CR_ENOMEM, "model: out of memory for the batched copy of the weights (%zu MiB)",
+			    len >> 20);
+		goto out;
+	}
+#ifdef MADV_HUGEPAGE
+	madvise(p, span, MADV_HUGEPAGE); /* streamed every step, like the weights */
+#endif
+	md->x16_mem = p;
+	md->x16_len = span;
+	for (size_t i = 0; i < n; i++) {
+		cr_x16_repack(ws[i]->data, p, ws[i]->ne1, ws[i]->ne0);
+		ws[i]->x16 = p;
+		p += (cr_x16_bytes(ws[i]->ne1, ws[i]->ne0) + 63) & ~(size_t)63;
+	}
+	if (md->output.data == md->tok_embd.data)
+		md->tok_embd.x16 = md->output.x16;
+	md->x16_done = 1;
+out:
+	pthread_mutex_unlock(&md->load_mu);
+	cr_free(ws);
 	return e;
 }
 
@@ -790,7 +853,10 @@ void cr_get_rows(const cr_wt *w, const cr_token_id *toks, int n, float *x)
 
 void cr_model_matmul(cr_ctx *c, const cr_wt *w, const float *x, int n, float *y)
 {
-	cr_matmul(c->pool, w->type, w->data, w->ne1, w->ne0, x, n, y);
+	if (c->use_x16 && w->x16 && n >= 2)
+		cr_matmul_x16(c->pool, w->x16, w->ne1, w->ne0, x, n, y);
+	else
+		cr_matmul(c->pool, w->type, w->data, w->ne1, w->ne0, x, n, y);
 }
 
 typedef struct att_job {

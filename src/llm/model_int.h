@@ -45,6 +45,7 @@ typedef struct cr_wt {
 	cr_ttype type;
 	int64_t ne0, ne1;
 	size_t row_bytes;
+	const void *x16;        /* Q4_0 repacked for batched steps (cr_model_x16), or NULL */
 } cr_wt;
 
 typedef struct cr_layer {
@@ -88,7 +89,10 @@ struct cr_model {
 	const float *embd_norm, *embd_norm_b; /* bert */
 	const float *rope_freqs;              /* llama 3: per-frequency divisors */
 	cr_layer *layers;
-	pthread_mutex_t load_mu; /* guards moving the weights (cr_ctx_new) */
+	pthread_mutex_t load_mu; /* guards moving the weights (cr_ctx_new) and making x16 */
+	void *x16_mem;          /* the x16 copies (cr_model_x16) */
+	size_t x16_len;
+	int x16_done;
 };
 
 struct cr_ctx {
@@ -107,6 +111,7 @@ struct cr_ctx {
 	float *norm_tmp;
 	const cr_cancel *cancel; /* checked between batches and layers (cr_ctx_set_cancel) */
 	int shared_scratch;     /* x .. norm_tmp belong to a batch's work context */
+	int use_x16;            /* a batch's work context: products of 2+ rows use the x16 copies */
 };
 
 struct cr_batch {
@@ -129,6 +134,12 @@ cr_err cr_model_load_gguf(cr_gguf *g, cr_model **out, cr_msg *m) CR_NODISCARD;
  * the context, and the two must not compute at once). */
 cr_err cr_ctx_make(cr_model *md, int n_ctx, int n_batch, cr_pool *pool, const cr_ctx *share, cr_ctx **out,
 		   cr_msg *m) CR_NODISCARD;
+
+/* Once per model, for batched steps: a copy of every Q4_0 weight matrix
+ * (rows a multiple of 16) interleaved by 16 rows (cpu/x16.c), w->x16. Costs
+ * as much memory again as those matrices; single sequences keep using the
+ * GGML copy (their results do not change). */
+cr_err cr_model_x16(cr_model *md, cr_msg *m) CR_NODISCARD;
 
 /* kvcache.c */
 cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m) CR_NODISCARD;

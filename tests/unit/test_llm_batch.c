@@ -115,21 +115,25 @@ static void run_alone(cr_pool *pool, oracle *o)
 	}
 }
 
+/* Largest difference relative to the row's largest logit. */
 static double max_diff(const float *a, const float *b, int n)
 {
-	double d = 0;
-	for (int i = 0; i < n; i++)
+	double d = 0, mag = 0;
+	for (int i = 0; i < n; i++) {
 		d = fmax(d, fabs((double)a[i] - b[i]));
-	return d;
+		mag = fmax(mag, fabs((double)b[i]));
+	}
+	return d / fmax(mag, 1e-30);
 }
 
 /* Batched: 3 slots for 5 sequences, joining at join_at (or when a slot is
  * free) and leaving after ngen tokens. */
-static void run_batched(cr_pool *pool, const oracle *o)
+static void run_batched(cr_pool *pool, const oracle *o, int x16)
 {
 	cr_msg m = {{0}};
 	cr_batch *b;
 	assert_int_equal(cr_batch_new(md, 3, 128, pool, &b, &m), CR_OK);
+	b->work->use_x16 = x16;
 	assert_int_equal(cr_batch_n_slots(b), 3);
 	int slot_of[N_SEQ], done[N_SEQ] = {0}, owner[3] = {-1, -1, -1};
 	cr_token_id next[N_SEQ];
@@ -195,8 +199,18 @@ static void run_batched(cr_pool *pool, const oracle *o)
 		}
 	}
 	assert_int_equal(max_rows, 3);
-	printf("batched vs alone: max |logit difference| %.2e\n", worst);
-	assert_true(worst < 1e-3);
+	printf("batched vs alone (%s): max |logit difference| / max |logit| %.2e\n",
+	       x16 ? "x16 products" : "GGML-layout products", worst);
+	/* With the products of a lone sequence, a step is the same computation
+	 * row by row: identical logits. With the x16 products (the default) the
+	 * float sums run in another order, and the rare activation that then
+	 * rounds to the neighbouring 8-bit step in the next product moves the
+	 * logits by up to about 1% of their range (as between kernel levels);
+	 * the greedy tokens above are the same. */
+	if (x16)
+		assert_true(worst < 2e-2);
+	else
+		assert_true(worst == 0);
 	cr_batch_free(b);
 }
 
@@ -213,13 +227,16 @@ static void test_batch_matches_alone(void **st)
 		skip();
 	oracle o[N_SEQ];
 	run_alone(NULL, o);
-	run_batched(NULL, o);
+	run_batched(NULL, o, 0);
+	run_batched(NULL, o, 1);
 	cr_pool *pool;
 	assert_int_equal(cr_pool_new(2, &pool), CR_OK);
-	run_batched(pool, o); /* the pool's split of products and attention changes nothing */
+	run_batched(pool, o, 0); /* the pool's split of products and attention changes nothing */
+	run_batched(pool, o, 1);
 	free_oracle(o);
 	run_alone(pool, o);
-	run_batched(pool, o);
+	run_batched(pool, o, 0);
+	run_batched(pool, o, 1);
 	free_oracle(o);
 	cr_pool_free(pool);
 }

@@ -130,6 +130,8 @@ static void overlay(cr_kern *dst, const cr_kern *src)
 	for (int t = 0; t < CR_TT__COUNT; t++)
 		if (src->mm[t].gemm)
 			dst->mm[t] = src->mm[t];
+	if (src->x16_q4_0)
+		dst->x16_q4_0 = src->x16_q4_0;
 	if (src->dot_f32)
 		dst->dot_f32 = src->dot_f32;
 	if (src->dot_f16_f32)
