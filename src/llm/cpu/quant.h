@@ -165,6 +165,7 @@ typedef void (*cr_x16_fn)(int64_t cols, const void *w, int64_t g0, int64_t g1, c
 typedef struct cr_kern {
 	const char *name;
 	cr_x16_fn x16_q4_0;     /* NULL: x16.c's scalar cr_x16_ref */
+	cr_quant_fn x16_act;    /* NULL: cr_x16_act (a level's must give the same bytes) */
 	cr_mm_kern mm[CR_TT__COUNT];
 	const cr_big_kern *big; /* [CR_TT__COUNT] or NULL */
 	float (*dot_f32)(const float *a, const float *b, int64_t n);

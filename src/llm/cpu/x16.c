@@ -123,8 +123,9 @@ void cr_matmul_x16_with(const cr_kern *k, cr_pool *pool, const void *W16, int64_
 	CR_ASSERT(rows % 16 == 0 && cols % 32 == 0 && m > 0);
 	size_t as = cr_x16_act_bytes(cols);
 	char *a = cr_cpu_scratch(0, as * (size_t)m);
+	cr_quant_fn act = k->x16_act ? k->x16_act : cr_x16_act;
 	for (int64_t i = 0; i < m; i++)
-		cr_x16_act(x + i * cols, a + (size_t)i * as, cols);
+		act(x + i * cols, a + (size_t)i * as, cols);
 	x16_job j = {k->x16_q4_0 ? k->x16_q4_0 : cr_x16_ref, W16, a, as, cols, m, rows / 16, 0, y};
 	int nt = cr_pool_threads(pool);
 	if (nt <= 1) {

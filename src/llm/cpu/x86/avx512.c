@@ -642,6 +642,19 @@ AI void x16_rows(int64_t nb, const uint8_t *wg, const char *a, size_t as, float 
 		_mm512_storeu_ps(y + j * ys, acc[j]);
 }
 
+/* cr_x16_act's bytes (quant_span rounds and scales as cr_ref_quant_q8_0) */
+static void x16_act(const float *x, void *va, int64_t cols)
+{
+	const int64_t nb = cols / 32;
+	int8_t *q = va;
+	float *d = (float *)(q + nb * 32), *off = d + nb;
+	for (int64_t b = 0; b < nb; b++) {
+		int s[2];
+		d[b] = quant_span(x + 32 * b, 2, 1, q + 32 * b, s);
+		off[b] = -8.0f * d[b] * (float)(s[0] + s[1]);
+	}
+}
+
 static void x16_q4_0(int64_t cols, const void *w, int64_t g0, int64_t g1, const void *a, size_t as, int64_t m,
 		     float *y, int64_t ys)
 {
@@ -947,6 +960,7 @@ static void swiglu_f32(float *g, const float *u, int64_t n)
 const cr_kern cr_kern_avx512 = {
 	.name = "avx512",
 	.x16_q4_0 = x16_q4_0,
+	.x16_act = x16_act,
 	.mm = {
 		[CR_TT_F32] = {NULL, NULL, gemm_f32},
 		[CR_TT_F16] = {NULL, NULL, gemm_f16},
