@@ -7,7 +7,7 @@
  * __typeof__ of the header's declarations) and runs it.
  *
  *   llama_harness --lib DIR --model FILE [--threads N] [--pp 512] [--tg 128]
- *                 [--reps 5] [--gap 8]
+ *                 [--reps 5] [--gap 8] [--parallel P]
  *
  * pp: decode a batch of `pp` random tokens into an empty cache (n_batch =
  * n_ubatch = pp). tg: decode `tg` tokens one at a time from an empty cache.
@@ -16,6 +16,13 @@
  * done rather than time waited, the fair single-thread figure when the
  * machine is shared). --gap N: the top-1 minus top-2 logit over N random
  * prompts (median and minimum), to show how peaked a model's logits are.
+ * --parallel P: batched decoding as llama.cpp's batched-bench does it (and
+ * as `cristal bench-model --parallel` does for us): a context of P sequences
+ * (n_seq_max = P), each sequence's `pp` random tokens decoded as one batch,
+ * then `tg` batches of P tokens, one per sequence at its next position, with
+ * logits for each. Prints pp_aggregate_tps and tg_aggregate_tps (tokens over
+ * all sequences per second: median, min, max of `reps` runs after a warm-up,
+ * each run from an empty cache).
  * Output lines are "key value" pairs for the script to parse.
  */
 #include <dlfcn.h>
@@ -36,6 +43,8 @@ FN(llama_init_from_model);
 FN(llama_model_get_vocab);
 FN(llama_vocab_n_tokens);
 FN(llama_batch_get_one);
+FN(llama_batch_init);
+FN(llama_batch_free);
 FN(llama_decode);
 FN(llama_get_logits_ith);
 FN(llama_get_memory);
@@ -85,10 +94,83 @@ static void *sym(void *h, const char *n)
 	return p;
 }
 
+/* --parallel: P sequences decoded together (see the header). */
+static int run_parallel(struct llama_model *m, struct llama_context_params cp, int threads, int par, int pp,
+			int tg, int reps)
+{
+	if (pp < 1)
+		pp = 1;
+	cp.n_ctx = (uint32_t)(par * (pp + tg + 16));
+	cp.n_batch = (uint32_t)(pp > par ? pp : par);
+	cp.n_ubatch = cp.n_batch;
+	cp.n_seq_max = (uint32_t)par;
+	cp.n_threads = threads;
+	cp.n_threads_batch = threads;
+	struct llama_context *c = p_llama_init_from_model(m, cp);
+	if (!c) {
+		fprintf(stderr, "llama_harness: cannot create a context of %d sequences\n", par);
+		return 1;
+	}
+	int n_vocab = p_llama_vocab_n_tokens(p_llama_model_get_vocab(m));
+	struct llama_batch b = p_llama_batch_init((int32_t)cp.n_batch, 0, 1);
+	double *t = malloc(sizeof(double) * (size_t)(reps + 1)), *tp = malloc(sizeof(double) * (size_t)(reps + 1));
+	srand(1);
+	for (int r = 0; r <= reps; r++) {
+		p_llama_memory_clear(p_llama_get_memory(c), 1);
+		double t0 = now();
+		for (int s = 0; s < par; s++) {
+			b.n_tokens = pp;
+			for (int i = 0; i < pp; i++) {
+				b.token[i] = 10 + rand() % (n_vocab - 20);
+				b.pos[i] = i;
+				b.n_seq_id[i] = 1;
+				b.seq_id[i][0] = s;
+				b.logits[i] = i == pp - 1;
+			}
+			if (p_llama_decode(c, b)) {
+				fprintf(stderr, "llama_harness: prompt decode failed\n");
+				return 1;
+			}
+		}
+		(void)p_llama_get_logits_ith(c, -1);
+		double t1 = now();
+		for (int k = 0; k < tg; k++) {
+			b.n_tokens = par;
+			for (int s = 0; s < par; s++) {
+				b.token[s] = 10 + rand() % (n_vocab - 20);
+				b.pos[s] = pp + k;
+				b.n_seq_id[s] = 1;
+				b.seq_id[s][0] = s;
+				b.logits[s] = 1;
+			}
+			if (p_llama_decode(c, b)) {
+				fprintf(stderr, "llama_harness: step decode failed\n");
+				return 1;
+			}
+			(void)p_llama_get_logits_ith(c, -1); /* waits for the result */
+		}
+		double t2 = now();
+		if (r) {
+			tp[r - 1] = (double)par * pp / (t1 - t0);
+			t[r - 1] = (double)par * tg / (t2 - t1);
+		}
+	}
+	qsort(tp, (size_t)reps, sizeof *tp, cmp);
+	printf("pp_aggregate_tps %.2f min %.2f max %.2f\n", tp[reps / 2], tp[0], tp[reps - 1]);
+	qsort(t, (size_t)reps, sizeof *t, cmp);
+	printf("tg_aggregate_tps %.2f min %.2f max %.2f\n", t[reps / 2], t[0], t[reps - 1]);
+	free(t);
+	free(tp);
+	p_llama_batch_free(b);
+	p_llama_free(c);
+	p_llama_model_free(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = NULL, *model = NULL;
-	int threads = 1, pp = 512, tg = 128, reps = 5, gap = 0;
+	int threads = 1, pp = 512, tg = 128, reps = 5, gap = 0, par = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--lib")) dir = argv[i + 1];
 		else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
@@ -97,6 +179,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--tg")) tg = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--gap")) gap = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--parallel")) par = atoi(argv[i + 1]);
 	}
 	if (!dir || !model) {
 		fprintf(stderr, "usage: llama_harness --lib DIR --model FILE [--threads N] [--pp N] [--tg N] [--reps N] [--gap N]\n");
@@ -121,6 +204,8 @@ int main(int argc, char **argv)
 	LOAD(llama_model_get_vocab);
 	LOAD(llama_vocab_n_tokens);
 	LOAD(llama_batch_get_one);
+	LOAD(llama_batch_init);
+	LOAD(llama_batch_free);
 	LOAD(llama_decode);
 	LOAD(llama_get_logits_ith);
 	LOAD(llama_get_memory);
@@ -141,6 +226,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct llama_context_params cp = p_llama_context_default_params();
+	if (par > 0)
+		return run_parallel(m, cp, threads, par, pp, tg, reps);
 	cp.n_ctx = (uint32_t)(pp + tg + 16);
 	cp.n_batch = (uint32_t)(pp > 0 ? pp : 512);
 	cp.n_ubatch = cp.n_batch;

@@ -219,6 +219,13 @@ CR_API int cr_ctx_reuse_prefix(cr_ctx *c, const cr_token_id *toks, int n);
  * else for the last only. The returned pointer is valid until the next call. */
 CR_API cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all,
 			    const float **logits, cr_msg *m) CR_NODISCARD;
+/* Length of the longest prefix the cache shares with toks[0..n). */
+CR_API int cr_ctx_common_prefix(const cr_ctx *c, const cr_token_id *toks, int n);
+/* Copies src's first n cached positions (K/V rows and ids) into dst, which
+ * then holds exactly those n (a shared system prompt computed once). Same
+ * model; n <= cr_ctx_pos(src) and dst's n_ctx, else CR_EINVAL. Cost: a
+ * copy of n × n_layer × n_head_kv × head_dim × 4 bytes. */
+CR_API cr_err cr_ctx_copy_prefix(cr_ctx *dst, const cr_ctx *src, int n, cr_msg *m) CR_NODISCARD;
 /* Makes later cr_ctx_decode calls check `cancel` between batches and
  * between layers, so a long prompt stops promptly: they then return
  * CR_ECANCELED or CR_ETIMEOUT, with the positions of the batches already
@@ -227,6 +234,58 @@ CR_API cr_err cr_ctx_decode(cr_ctx *c, const cr_token_id *toks, int n, int logit
 CR_API void cr_ctx_set_cancel(cr_ctx *c, const cr_cancel *cancel);
 /* Encoder models: pooled, L2-normalised embedding of the tokens (n_embd floats). */
 CR_API cr_err cr_ctx_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m) CR_NODISCARD;
+
+/* ---- batched decoding (src/llm/batch.c) ----------------------------- */
+
+/*
+ * Continuous batching: P slots (sequences) over one model, each an ordinary
+ * context with its own KV cache; a step decodes one token for each of n
+ * slots as one forward pass of n rows, so the weights are read once per
+ * step for all of them (aggregate speed grows with n while generation is
+ * bound by memory bandwidth). Results equal decoding each slot alone, up
+ * to the rounding of the activation quantization per row (the same per row
+ * as alone: greedy tokens match). A slot's prompt is decoded with
+ * cr_ctx_decode on cr_batch_slot; cr_ctx_copy_prefix shares a prompt prefix
+ * between slots; sequences join and leave between steps freely.
+ * Threads: one thread at a time per batch, its slots included (they share
+ * the batch's scratch and pool). Slots must not be freed with cr_ctx_free.
+ */
+typedef struct cr_batch cr_batch;
+/* n_slots 1..256; n_ctx positions per slot (<= 0: as cr_ctx_new); pool is
+ * borrowed. CR_EINVAL for an embedding model. */
+CR_API cr_err cr_batch_new(cr_model *md, int n_slots, int n_ctx, cr_pool *pool, cr_batch **out,
+			   cr_msg *m) CR_NODISCARD;
+CR_API void cr_batch_free(cr_batch *b);
+CR_API int cr_batch_n_slots(const cr_batch *b);
+/* Slot i's context (owned by the batch). */
+CR_API cr_ctx *cr_batch_slot(cr_batch *b, int i);
+/* One token for each of n distinct slots: toks[i] is decoded at the next
+ * position of slot slots[i]. *logits: n × n_vocab, row i for slots[i], valid
+ * until the next step. CR_EINVAL (bad slot, repeated slot, bad token) or
+ * CR_ETOOBIG (a slot is full) before anything is computed. */
+CR_API cr_err cr_batch_step(cr_batch *b, const int *slots, const cr_token_id *toks, int n,
+			    const float **logits, cr_msg *m) CR_NODISCARD;
+
+/*
+ * The scheduler (src/llm/sched.c): one thread in front of a cr_batch that
+ * computes for every generation session made with cr_gen_opts.sched.
+ * Concurrent turns on different threads each take a slot for their turn,
+ * have their prompt decoded between steps (in pieces of 256 tokens, a
+ * prefix another slot already holds copied instead of computed), and then
+ * share one forward pass per token (continuous batching); each keeps its
+ * own sampler, grammar, stop strings, streaming and cancel token. More
+ * concurrent turns than slots wait for a free slot. The pool is borrowed
+ * and used by the scheduler thread only. Free the sessions before the
+ * scheduler.
+ */
+typedef struct cr_sched cr_sched;
+CR_API cr_err cr_sched_new(cr_model *md, int n_slots, int n_ctx, cr_pool *pool, cr_sched **out,
+			   cr_msg *m) CR_NODISCARD;
+CR_API void cr_sched_free(cr_sched *s);
+CR_API int cr_sched_n_ctx(const cr_sched *s);   /* positions per slot */
+CR_API int cr_sched_n_slots(const cr_sched *s);
+/* Steps run so far and rows in them (rows / steps: the mean batch). */
+CR_API void cr_sched_stats(cr_sched *s, uint64_t *steps, uint64_t *rows);
 
 /* ---- sampling (src/llm/sampler.c) ------------------------------------ */
 
@@ -345,6 +404,9 @@ typedef struct cr_gen_opts {
 	int n_ctx;                /* context positions; <= 0: min(n_ctx_train, 4096) */
 	cr_pool *pool;            /* decoding threads (not owned); NULL: the caller's thread */
 	cr_sampler_opts sampler;
+	cr_sched *sched;          /* non-NULL: decode through this scheduler (same model; n_ctx and
+				   * pool are then the scheduler's, and the session has no context
+				   * of its own: cr_gen_ctx returns NULL) */
 } cr_gen_opts;
 CR_API cr_gen_opts cr_gen_opts_default(void);
 
@@ -352,7 +414,7 @@ typedef struct cr_gen cr_gen;
 /* CR_EINVAL for an embedding model. md must outlive the session. */
 CR_API cr_err cr_gen_new(cr_model *md, const cr_gen_opts *o, cr_gen **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_gen_free(cr_gen *g);
-CR_API cr_ctx *cr_gen_ctx(cr_gen *g);
+CR_API cr_ctx *cr_gen_ctx(cr_gen *g); /* NULL for a session on a scheduler */
 CR_API int cr_gen_n_ctx(const cr_gen *g);
 /* Sampling options for the following turns (the sampler is rebuilt). */
 CR_API cr_err cr_gen_set_sampler(cr_gen *g, const cr_sampler_opts *o) CR_NODISCARD;

@@ -76,8 +76,11 @@ typedef struct cr_provider_cfg {
 	cr_store *meter;            /* the catalog (not owned): usage rows go here, and the kill-switch
 				     * (store.h cr_store_provider_suspend) is read from it before every
 				     * call and every 0.25 s of a stream; NULL: neither */
-	cr_pool *pool;              /* local: decoding threads (not owned); NULL: one thread */
-	int n_ctx;                  /* local: context positions; <= 0: the engine's default */
+	cr_pool *pool;              /* local: its size is the decoding threads of the model's shared
+				     * scheduler, which has a pool of its own; NULL: every core */
+	int n_ctx;                  /* local: context positions per sequence; <= 0: the engine's default */
+	int n_parallel;             /* local: sequences decoded together (the scheduler's slots, each
+				     * with a KV cache of n_ctx positions); <= 0: 8 */
 	int keep_pii;               /* 1: chats to an external provider are NOT redacted (see below) */
 } cr_provider_cfg;
 

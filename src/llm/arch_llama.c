@@ -181,9 +181,14 @@ static void tok_run(cr_ctx *c, const cr_layer *L, stage st, int n)
 
 /* Runs one batch; stops between layers (and for a batch of several tokens
  * also between a layer's products and inside its attention) when c->cancel
- * says so: the positions stay unclaimed (c->pos does not move). */
+ * says so: the positions stay unclaimed (c->pos does not move).
+ * rows NULL: the n tokens are consecutive positions of c's sequence. Else
+ * (a batch's step) token i is the next of rows[i]'s sequence, c only lends
+ * its scratch and pool, and each row's K/V and attention go to its own
+ * context. */
 #define STOP_IN_BATCH() (n > 1 && (e = cr_cancel_check(c->cancel)) != CR_OK)
-static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, float *logits_out)
+static cr_err chunk(cr_ctx *c, cr_ctx *const *rows, const cr_token_id *toks, int n, int want_logits,
+		    float *logits_out)
 {
 	cr_model *md = c->md;
 	const cr_hparams *hp = &md->hp;
@@ -194,7 +199,7 @@ static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, 
 
 	cr_get_rows(&md->tok_embd, toks, n, x);
 	for (int i = 0; i < n; i++)
-		cr_rope_table(c->rope_cs + (size_t)i * hp->n_rot, pos0 + i, hp, md->rope_freqs);
+		cr_rope_table(c->rope_cs + (size_t)i * hp->n_rot, rows ? rows[i]->pos : pos0 + i, hp, md->rope_freqs);
 
 	for (int il = 0; il < hp->n_layer; il++) {
 		const cr_layer *L = &md->layers[il];
@@ -208,11 +213,18 @@ static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, 
 		if (STOP_IN_BATCH())
 			return e;
 		tok_run(c, L, ST_QK, n);
-		cr_kv_store(c, il, pos0, n, c->kb, c->vb);
-		if (n >= 4)
-			cr_attention_blocked(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
-		else
-			cr_attention(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
+		if (rows) {
+			const size_t NKV = (size_t)hp->n_head_kv * HD;
+			for (int i = 0; i < n; i++)
+				cr_kv_store(rows[i], il, rows[i]->pos, 1, c->kb + i * NKV, c->vb + i * NKV);
+			cr_attention_rows(c->pool, rows, n, il, c->q, NQ, c->att, NQ);
+		} else {
+			cr_kv_store(c, il, pos0, n, c->kb, c->vb);
+			if (n >= 4)
+				cr_attention_blocked(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
+			else
+				cr_attention(c, il, c->q, NQ, n, pos0, pos0 + n, 1, c->att, NQ);
+		}
 		if (STOP_IN_BATCH())
 			return e;
 		cr_model_matmul(c, &L->wo, c->att, n, c->o);
@@ -227,7 +239,11 @@ static cr_err chunk(cr_ctx *c, const cr_token_id *toks, int n, int want_logits, 
 		cr_model_matmul(c, &L->ffn_down, c->gate, n, c->o);
 		tok_run(c, L, ST_FFN_RES, n);
 	}
-	c->pos = pos0 + n;
+	if (rows)
+		for (int i = 0; i < n; i++)
+			rows[i]->toks[rows[i]->pos++] = toks[i];
+	else
+		c->pos = pos0 + n;
 
 	if (want_logits == 2) { /* every row */
 		for (int i = 0; i < n; i++)
@@ -246,12 +262,18 @@ cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all
 	for (int done = 0; done < n;) {
 		int nb = CR_MIN(n - done, c->n_batch);
 		int last = done + nb == n;
-		cr_err e = logits_all ? chunk(c, toks + done, nb, 2, c->logits + (size_t)done * V)
-				      : chunk(c, toks + done, nb, last ? 1 : 0, c->logits);
+		cr_err e = logits_all ? chunk(c, NULL, toks + done, nb, 2, c->logits + (size_t)done * V)
+				      : chunk(c, NULL, toks + done, nb, last ? 1 : 0, c->logits);
 		if (e)
 			return cr_fail(m, e, "decode: %s after %d of %d tokens", e == CR_ETIMEOUT ? "timed out" : "canceled",
 				       done, n);
 		done += nb;
 	}
 	return CR_OK;
+}
+
+void cr_llama_step(cr_ctx *w, cr_ctx *const *rows, const cr_token_id *toks, int n, float *logits)
+{
+	CR_ASSERT(n >= 1 && n <= w->n_batch && !w->cancel);
+	CR_IGNORE(chunk(w, rows, toks, n, 2, logits)); /* no cancel token: cannot fail */
 }

@@ -13,6 +13,11 @@
  * stop string (it may still become one) and an incomplete UTF-8 sequence at
  * the end (a token may end inside a character); everything before is final
  * and goes to the callback once.
+ *
+ * A session on a scheduler (cr_gen_opts.sched, sched.c) has no context of
+ * its own: a turn takes a slot, its prompt and each token are decoded by the
+ * scheduler thread together with the other sessions' tokens, and the slot is
+ * given back at the end of the turn; everything else here is the same.
  */
 #define _GNU_SOURCE /* memmem */
 #include "model_int.h"
@@ -22,7 +27,8 @@
 struct cr_gen {
 	cr_model *md;
 	const cr_tok *tok;
-	cr_ctx *ctx;
+	cr_ctx *ctx;            /* NULL on a scheduler */
+	cr_sched *sched;
 	cr_sampler *smp;
 	cr_grammar *gr;
 	int n_vocab;
@@ -51,7 +57,7 @@ const char *cr_gen_stop_name(cr_gen_stop s)
 
 cr_gen_opts cr_gen_opts_default(void)
 {
-	cr_gen_opts o = {.n_ctx = 0, .pool = NULL, .sampler = cr_sampler_opts_default()};
+	cr_gen_opts o = {.n_ctx = 0, .pool = NULL, .sampler = cr_sampler_opts_default(), .sched = NULL};
 	return o;
 }
 
@@ -74,7 +80,12 @@ cr_err cr_gen_new(cr_model *md, const cr_gen_opts *o, cr_gen **out, cr_msg *m)
 	cr_buf_init(&g->text, 0);
 	cr_buf_init(&g->tokens, 0);
 	cr_buf_init(&g->closing, 0);
-	cr_err e = cr_ctx_new(md, o->n_ctx, o->pool, &g->ctx, m);
+	g->sched = o->sched;
+	cr_err e = CR_OK;
+	if (g->sched && cr_sched_model(g->sched) != md)
+		e = cr_fail(m, CR_EINVAL, "generate: the scheduler runs another model");
+	else if (!g->sched)
+		e = cr_ctx_new(md, o->n_ctx, o->pool, &g->ctx, m);
 	if (!e && (e = cr_sampler_new(&g->so, g->n_vocab, &g->smp)))
 		cr_fail(m, e, "generate: sampler: %s", cr_strerror(e));
 	if (e) {
@@ -99,7 +110,7 @@ void cr_gen_free(cr_gen *g)
 }
 
 cr_ctx *cr_gen_ctx(cr_gen *g) { return g->ctx; }
-int cr_gen_n_ctx(const cr_gen *g) { return g->ctx->n_ctx; }
+int cr_gen_n_ctx(const cr_gen *g) { return g->sched ? cr_sched_n_ctx(g->sched) : g->ctx->n_ctx; }
 
 cr_err cr_gen_set_sampler(cr_gen *g, const cr_sampler_opts *o)
 {
@@ -258,7 +269,8 @@ cr_err cr_gen_turn(cr_gen *g, const cr_token_id *prompt, int n_prompt, const cr_
 	if (!p)
 		p = &none;
 	cr_ctx *ctx = g->ctx;
-	const int n_ctx = ctx->n_ctx;
+	const int n_ctx = cr_gen_n_ctx(g);
+	int slot = -1;
 	if (n_prompt < 1 || !prompt)
 		return cr_fail(m, CR_EINVAL, "generate: empty prompt");
 	if (n_prompt >= n_ctx)
@@ -273,14 +285,8 @@ cr_err cr_gen_turn(cr_gen *g, const cr_token_id *prompt, int n_prompt, const cr_
 	if (gr)
 		cr_grammar_reset(gr);
 	int logits_all = p->on_prompt_logits != NULL;
-	int reused = logits_all ? 0 : cr_ctx_reuse_prefix(ctx, prompt, n_prompt);
-	if (logits_all)
-		cr_ctx_truncate(ctx, 0);
-	for (int i = reused; i < n_prompt; i++)
-		cr_sampler_accept(g->smp, prompt[i]);
+	int reused = 0;
 	r->n_prompt = n_prompt;
-	r->n_reused = reused;
-	cr_ctx_set_cancel(ctx, p->cancel);
 	const float *logits = NULL;
 	cr_gen_stop stop = CR_GEN_STOP_LENGTH;
 	double t0 = cr_now(), t1 = t0;
@@ -290,8 +296,22 @@ cr_err cr_gen_turn(cr_gen *g, const cr_token_id *prompt, int n_prompt, const cr_
 		stop = cancel_stop(e);
 		goto done;
 	}
-	e = cr_ctx_decode(ctx, prompt + reused, n_prompt - reused, logits_all, &logits, m);
+	if (g->sched) {
+		e = cr_sched_acquire(g->sched, prompt, n_prompt, p->cancel, &slot, m);
+		if (!e)
+			e = cr_sched_prompt(g->sched, slot, prompt, n_prompt, logits_all, p->cancel, &reused, &logits, m);
+	} else {
+		reused = logits_all ? 0 : cr_ctx_reuse_prefix(ctx, prompt, n_prompt);
+		if (logits_all)
+			cr_ctx_truncate(ctx, 0);
+		cr_ctx_set_cancel(ctx, p->cancel);
+		e = cr_ctx_decode(ctx, prompt + reused, n_prompt - reused, logits_all, &logits, m);
+	}
 	t1 = cr_now();
+	r->n_reused = reused;
+	for (int i = reused; i < n_prompt; i++)
+		cr_sampler_accept(g->smp, prompt[i]);
+	int pos = n_prompt; /* positions in the cache */
 	if (!e && logits_all) {
 		e = p->on_prompt_logits(p->on_prompt_logits_ctx, logits, n_prompt, g->n_vocab);
 		logits += (size_t)(n_prompt - 1) * g->n_vocab;
@@ -342,18 +362,23 @@ cr_err cr_gen_turn(cr_gen *g, const cr_token_id *prompt, int n_prompt, const cr_
 		}
 		if (n_gen + 1 == p->max_tokens)
 			break; /* no need to decode the last token */
-		if (cr_ctx_pos(ctx) >= n_ctx) {
+		if (pos >= n_ctx) {
 			stop = CR_GEN_STOP_CTX;
 			break;
 		}
-		if ((e = cr_ctx_decode(ctx, &id, 1, 0, &logits, m))) {
+		e = g->sched ? cr_sched_step(g->sched, slot, id, &logits, m) : cr_ctx_decode(ctx, &id, 1, 0, &logits, m);
+		pos++;
+		if (e) {
 			stop = e == CR_ECANCELED || e == CR_ETIMEOUT ? cancel_stop(e) : CR_GEN_STOP_ERROR;
 			break;
 		}
 	}
 done:;
 	double t2 = cr_now();
-	cr_ctx_set_cancel(ctx, NULL);
+	if (ctx)
+		cr_ctx_set_cancel(ctx, NULL);
+	if (g->sched)
+		cr_sched_release(g->sched, slot);
 	/* what was held back is final now */
 	emit(&s, &g->text, g->text.len);
 	if (gr && !cr_grammar_done(gr) && stop != CR_GEN_STOP_ERROR && cr_grammar_close(gr, &g->closing) == CR_OK &&

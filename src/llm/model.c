@@ -20,11 +20,12 @@
  */
 #include "model_int.h"
 #include "gguf_int.h"
-#include "cpu/cpu.h"
+#include "cpu/quant.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- metadata helpers -------------------------------------------------- */
 
@@ -452,6 +453,8 @@ void cr_model_free(cr_model *md)
 	cr_free(md->name);
 	cr_free(md->chat_template);
 	cr_arena_release(&md->arena);
+	if (md->x16_mem)
+		munmap(md->x16_mem, md->x16_len);
 	pthread_mutex_destroy(&md->load_mu);
 	cr_free(md);
 }
@@ -487,18 +490,84 @@ static cr_err make_resident(cr_model *md, cr_msg *m)
 	return e;
 }
 
+static int x16_fits(const cr_wt *w)
+{
+	return w->data && w->type == CR_TT_Q4_0 && w->ne1 % 16 == 0 && w->ne0 % 32 == 0;
+}
+
+cr_err cr_model_x16(cr_model *md, cr_msg *m)
+{
+	cr_err e = CR_OK;
+	cr_wt **ws = NULL;
+	pthread_mutex_lock(&md->load_mu);
+	if (md->x16_done)
+		goto out;
+	size_t n = 0, len = 0;
+	ws = cr_malloc((7 * (size_t)md->hp.n_layer + 1) * sizeof *ws);
+	if (!ws) {
+		e = cr_fail(m, CR_ENOMEM, "model: out of memory");
+		goto out;
+	}
+	if (x16_fits(&md->output))
+		ws[n++] = &md->output;
+	for (int l = 0; l < md->hp.n_layer; l++) {
+		cr_layer *L = &md->layers[l];
+		cr_wt *lw[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn_gate, &L->ffn_up, &L->ffn_down};
+		for (size_t i = 0; i < CR_ARRAY_LEN(lw); i++)
+			if (x16_fits(lw[i]))
+				ws[n++] = lw[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		len += (cr_x16_bytes(ws[i]->ne1, ws[i]->ne0) + 63) & ~(size_t)63;
+	if (!len) {
+		md->x16_done = 1;
+		goto out;
+	}
+	const size_t huge = (size_t)2 << 20;
+	size_t span = (len + huge - 1) & ~(huge - 1);
+	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		e = cr_fail(m, CR_ENOMEM, "model: out of memory for the batched copy of the weights (%zu MiB)",
+			    len >> 20);
+		goto out;
+	}
+#ifdef MADV_HUGEPAGE
+	madvise(p, span, MADV_HUGEPAGE); /* streamed every step, like the weights */
+#endif
+	md->x16_mem = p;
+	md->x16_len = span;
+	for (size_t i = 0; i < n; i++) {
+		cr_x16_repack(ws[i]->data, p, ws[i]->ne1, ws[i]->ne0);
+		ws[i]->x16 = p;
+		p += (cr_x16_bytes(ws[i]->ne1, ws[i]->ne0) + 63) & ~(size_t)63;
+	}
+	if (md->output.data == md->tok_embd.data)
+		md->tok_embd.x16 = md->output.x16;
+	md->x16_done = 1;
+out:
+	pthread_mutex_unlock(&md->load_mu);
+	cr_free(ws);
+	return e;
+}
+
 const cr_model_info *cr_model_get_info(const cr_model *md) { return &md->info; }
 const cr_tok *cr_model_tok(const cr_model *md) { return md->tok; }
 
 /* ---- contexts ---------------------------------------------------------- */
 
-/* Tokens per decode batch. 256 keeps prompt speed (the AMX path's passes
- * already reuse each dequantized weight slice over the whole batch; 512
- * measured the same, 128 about 12% slower) while halving the batch scratch
- * (the FFN's gate and up rows dominate: 2 × 256 × n_ff floats). */
-#define N_BATCH 256
+/* Tokens per decode batch (CR_N_BATCH, model_int.h): 256 keeps prompt speed
+ * (the AMX path's passes already reuse each dequantized weight slice over
+ * the whole batch; 512 measured the same, 128 about 12% slower) while
+ * halving the batch scratch (the FFN's gate and up rows dominate: 2 × 256 ×
+ * n_ff floats). */
 
 cr_err cr_ctx_new(cr_model *md, int n_ctx, cr_pool *pool, cr_ctx **out, cr_msg *m)
+{
+	return cr_ctx_make(md, n_ctx, 0, pool, NULL, out, m);
+}
+
+cr_err cr_ctx_make(cr_model *md, int n_ctx, int n_batch, cr_pool *pool, const cr_ctx *share, cr_ctx **out,
+		   cr_msg *m)
 {
 	*out = NULL;
 	const cr_hparams *hp = &md->hp;
@@ -518,24 +587,40 @@ cr_err cr_ctx_new(cr_model *md, int n_ctx, cr_pool *pool, cr_ctx **out, cr_msg *
 	c->pool = pool;
 	c->n_ctx = n_ctx;
 	/* bert runs a whole input in one batch */
-	c->n_batch = md->arch == CR_ARCH_BERT ? n_ctx : CR_MIN(N_BATCH, n_ctx);
+	c->n_batch = md->arch == CR_ARCH_BERT ? n_ctx : n_batch > 0 ? n_batch : CR_MIN(CR_N_BATCH, n_ctx);
 	e = cr_kv_alloc(c, m);
 	if (e)
 		goto fail;
-	size_t B = (size_t)c->n_batch, E = (size_t)hp->n_embd, F = (size_t)hp->n_ff;
-	size_t nq = (size_t)hp->n_head * hp->head_dim, nkv = (size_t)hp->n_head_kv * hp->head_dim;
-	size_t wide = CR_MAX(E, nq);
-	c->x = cr_malloc(B * E * sizeof(float));
-	c->cur = cr_malloc(B * wide * sizeof(float));
-	c->q = cr_malloc(B * nq * sizeof(float));
-	c->kb = cr_malloc(B * nkv * sizeof(float));
-	c->vb = cr_malloc(B * nkv * sizeof(float));
-	c->att = cr_malloc(B * nq * sizeof(float));
-	c->o = cr_malloc(B * wide * sizeof(float));
-	c->gate = cr_malloc(B * F * sizeof(float));
-	c->up = cr_malloc(B * F * sizeof(float));
+	if (share) {
+		c->shared_scratch = 1;
+		c->n_batch = share->n_batch;
+		c->x = share->x;
+		c->cur = share->cur;
+		c->q = share->q;
+		c->kb = share->kb;
+		c->vb = share->vb;
+		c->att = share->att;
+		c->o = share->o;
+		c->gate = share->gate;
+		c->up = share->up;
+		c->rope_cs = share->rope_cs;
+		c->norm_tmp = share->norm_tmp;
+	} else {
+		size_t B = (size_t)c->n_batch, E = (size_t)hp->n_embd, F = (size_t)hp->n_ff;
+		size_t nq = (size_t)hp->n_head * hp->head_dim, nkv = (size_t)hp->n_head_kv * hp->head_dim;
+		size_t wide = CR_MAX(E, nq);
+		c->x = cr_malloc(B * E * sizeof(float));
+		c->cur = cr_malloc(B * wide * sizeof(float));
+		c->q = cr_malloc(B * nq * sizeof(float));
+		c->kb = cr_malloc(B * nkv * sizeof(float));
+		c->vb = cr_malloc(B * nkv * sizeof(float));
+		c->att = cr_malloc(B * nq * sizeof(float));
+		c->o = cr_malloc(B * wide * sizeof(float));
+		c->gate = cr_malloc(B * F * sizeof(float));
+		c->up = cr_malloc(B * F * sizeof(float));
+		c->rope_cs = cr_malloc(B * (size_t)(hp->n_rot > 0 ? hp->n_rot : 2) * sizeof(float));
+	}
 	c->scores = cr_malloc((size_t)hp->n_head * (size_t)n_ctx * sizeof(float));
-	c->rope_cs = cr_malloc(B * (size_t)(hp->n_rot > 0 ? hp->n_rot : 2) * sizeof(float));
 	c->logits = cr_malloc((size_t)hp->n_vocab * sizeof(float));
 	c->logits_rows = 1;
 	c->toks = cr_malloc((size_t)n_ctx * sizeof(cr_token_id));
@@ -556,17 +641,19 @@ void cr_ctx_free(cr_ctx *c)
 	if (!c)
 		return;
 	cr_kv_release(c);
-	cr_free(c->x);
-	cr_free(c->cur);
-	cr_free(c->q);
-	cr_free(c->kb);
-	cr_free(c->vb);
-	cr_free(c->att);
-	cr_free(c->o);
-	cr_free(c->gate);
-	cr_free(c->up);
+	if (!c->shared_scratch) {
+		cr_free(c->x);
+		cr_free(c->cur);
+		cr_free(c->q);
+		cr_free(c->kb);
+		cr_free(c->vb);
+		cr_free(c->att);
+		cr_free(c->o);
+		cr_free(c->gate);
+		cr_free(c->up);
+		cr_free(c->rope_cs);
+	}
 	cr_free(c->scores);
-	cr_free(c->rope_cs);
 	cr_free(c->logits);
 	cr_free(c->toks);
 	cr_free(c);
@@ -589,6 +676,33 @@ int cr_ctx_reuse_prefix(cr_ctx *c, const cr_token_id *toks, int n)
 		k++;
 	cr_ctx_truncate(c, k);
 	return k;
+}
+
+int cr_ctx_common_prefix(const cr_ctx *c, const cr_token_id *toks, int n)
+{
+	int k = 0, lim = CR_MIN(c->pos, n);
+	while (k < lim && c->toks[k] == toks[k])
+		k++;
+	return k;
+}
+
+cr_err cr_ctx_copy_prefix(cr_ctx *dst, const cr_ctx *src, int n, cr_msg *m)
+{
+	if (dst == src)
+		return CR_OK;
+	if (dst->md != src->md || n < 0 || n > src->pos || n > dst->n_ctx)
+		return cr_fail(m, CR_EINVAL, "ctx: cannot copy %d positions (source holds %d, room for %d)", n,
+			       src->pos, dst->n_ctx);
+	const cr_hparams *hp = &src->md->hp;
+	size_t row = (size_t)hp->head_dim * sizeof(uint16_t);
+	for (int il = 0; il < hp->n_layer; il++)
+		for (int h = 0; h < hp->n_head_kv; h++) {
+			memcpy(cr_kv_k(dst, il, h), cr_kv_k((cr_ctx *)src, il, h), (size_t)n * row);
+			memcpy(cr_kv_v(dst, il, h), cr_kv_v((cr_ctx *)src, il, h), (size_t)n * row);
+		}
+	memcpy(dst->toks, src->toks, (size_t)n * sizeof(cr_token_id));
+	dst->pos = n;
+	return CR_OK;
 }
 
 void cr_ctx_set_cancel(cr_ctx *c, const cr_cancel *cancel) { c->cancel = cancel; }
@@ -739,7 +853,10 @@ void cr_get_rows(const cr_wt *w, const cr_token_id *toks, int n, float *x)
 
 void cr_model_matmul(cr_ctx *c, const cr_wt *w, const float *x, int n, float *y)
 {
-	cr_matmul(c->pool, w->type, w->data, w->ne1, w->ne0, x, n, y);
+	if (c->use_x16 && w->x16 && n >= 2)
+		cr_matmul_x16(c->pool, w->x16, w->ne1, w->ne0, x, n, y);
+	else
+		cr_matmul(c->pool, w->type, w->data, w->ne1, w->ne0, x, n, y);
 }
 
 typedef struct att_job {
@@ -796,6 +913,42 @@ void cr_attention(cr_ctx *c, int il, const float *q, int q_stride, int n, int po
 	else
 		for (int h = 0; h < nh; h++)
 			att_head(&j, h);
+}
+
+typedef struct att_rows_job {
+	cr_ctx *const *rows;
+	int il, q_stride, o_stride, n_head;
+	const float *q;
+	float *o;
+} att_rows_job;
+
+static void att_rows_task(void *ctx, int t, int n_tasks)
+{
+	CR_UNUSED(n_tasks);
+	const att_rows_job *r = ctx;
+	int i = t / r->n_head, h = t % r->n_head;
+	cr_ctx *c = r->rows[i];
+	att_job j = {c, r->il, r->q_stride, 1, c->pos, c->pos + 1, 1, r->o_stride, r->q + (size_t)i * r->q_stride,
+		     r->o + (size_t)i * r->o_stride};
+	att_head(&j, h);
+}
+
+void cr_attention_rows(cr_pool *pool, cr_ctx *const *rows, int n, int il, const float *q, int q_stride,
+		       float *o, int o_stride)
+{
+	att_rows_job j = {rows, il, q_stride, o_stride, 0, q, o};
+	if (n < 1)
+		return;
+	j.n_head = rows[0]->md->hp.n_head;
+	int nt = n * j.n_head;
+	size_t work = 0;
+	for (int i = 0; i < n; i++)
+		work += (size_t)rows[i]->pos + 1;
+	if (pool && cr_pool_threads(pool) > 1 && work >= 64)
+		cr_pool_run(pool, nt, att_rows_task, &j);
+	else
+		for (int t = 0; t < nt; t++)
+			att_rows_task(&j, t, nt);
 }
 
 void cr_attention_naive(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0,

@@ -15,6 +15,12 @@
  * [layer][kv_head][pos][head_dim] so that one head's keys are contiguous for
  * attention) and scratch buffers sized at creation for a batch of up to
  * n_batch tokens, so decoding allocates nothing per token.
+ *
+ * A cr_batch (batch.c) is P such contexts, its slots, over one model: each
+ * slot owns its KV cache, token ids, attention scores and logits, and
+ * borrows the batch-size scratch of one work context (shared_scratch), since
+ * a batch computes one thing at a time: a slot's prompt, or one step of one
+ * token for each of several slots.
  */
 #ifndef CR_LLM_MODEL_INT_H
 #define CR_LLM_MODEL_INT_H
@@ -39,6 +45,7 @@ typedef struct cr_wt {
 	cr_ttype type;
 	int64_t ne0, ne1;
 	size_t row_bytes;
+	const void *x16;        /* Q4_0 repacked for batched steps (cr_model_x16), or NULL */
 } cr_wt;
 
 typedef struct cr_layer {
@@ -82,7 +89,10 @@ struct cr_model {
 	const float *embd_norm, *embd_norm_b; /* bert */
 	const float *rope_freqs;              /* llama 3: per-frequency divisors */
 	cr_layer *layers;
-	pthread_mutex_t load_mu; /* guards moving the weights (cr_ctx_new) */
+	pthread_mutex_t load_mu; /* guards moving the weights (cr_ctx_new) and making x16 */
+	void *x16_mem;          /* the x16 copies (cr_model_x16) */
+	size_t x16_len;
+	int x16_done;
 };
 
 struct cr_ctx {
@@ -100,11 +110,36 @@ struct cr_ctx {
 	size_t logits_rows;
 	float *norm_tmp;
 	const cr_cancel *cancel; /* checked between batches and layers (cr_ctx_set_cancel) */
+	int shared_scratch;     /* x .. norm_tmp belong to a batch's work context */
+	int use_x16;            /* a batch's work context: products of 2+ rows use the x16 copies */
+};
+
+struct cr_batch {
+	cr_model *md;
+	cr_pool *pool;
+	int n_slots;
+	cr_ctx *work;           /* scratch for a prompt batch or a step of n_slots rows */
+	cr_ctx **slots;
+	float *logits;          /* n_slots × n_vocab: one step's rows */
 };
 
 /* Loads from an open file, taking ownership of g (freed on failure too);
  * cr_model_load is this over cr_gguf_open. Used by the fuzz target. */
 cr_err cr_model_load_gguf(cr_gguf *g, cr_model **out, cr_msg *m) CR_NODISCARD;
+
+/* Tokens per decode batch (model.c: why 256). */
+#define CR_N_BATCH 256
+/* cr_ctx_new with a batch size (0: the default) and, if share is not NULL,
+ * share's scratch buffers borrowed instead of its own (share must outlive
+ * the context, and the two must not compute at once). */
+cr_err cr_ctx_make(cr_model *md, int n_ctx, int n_batch, cr_pool *pool, const cr_ctx *share, cr_ctx **out,
+		   cr_msg *m) CR_NODISCARD;
+
+/* Once per model, for batched steps: a copy of every Q4_0 weight matrix
+ * (rows a multiple of 16) interleaved by 16 rows (cpu/x16.c), w->x16. Costs
+ * as much memory again as those matrices; single sequences keep using the
+ * GGML copy (their results do not change). */
+cr_err cr_model_x16(cr_model *md, cr_msg *m) CR_NODISCARD;
 
 /* kvcache.c */
 cr_err cr_kv_alloc(cr_ctx *c, cr_msg *m) CR_NODISCARD;
@@ -121,6 +156,25 @@ void cr_kv_store(cr_ctx *c, int il, int pos, int n, const float *kb, const float
 void cr_attention_blocked(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0, int n_kv,
 			  int causal, float *o, int o_stride);
 cr_err cr_llama_decode(cr_ctx *c, const cr_token_id *toks, int n, int logits_all, cr_msg *m) CR_NODISCARD;
+/* One token for each of n sequences: row i is toks[i] at position
+ * rows[i]->pos of context rows[i] (its K/V stored there, attention over its
+ * own cache), computed in w's scratch (n <= w->n_batch) with w's pool, the
+ * products over all n rows at once. logits: n × n_vocab. Advances each
+ * rows[i]->pos by one. The contexts must be distinct and have room. */
+void cr_llama_step(cr_ctx *w, cr_ctx *const *rows, const cr_token_id *toks, int n, float *logits);
+/* sched.c: a turn's side. acquire waits for a free slot (CR_ECANCELED /
+ * CR_ETIMEOUT from cancel); prompt decodes toks[0..n) into it (what the
+ * slot or another holds of it reused: *reused) and gives the last row's
+ * logits (all rows with logits_all); step decodes one token; release gives
+ * the slot back. Logits stay valid until the slot's next request. */
+cr_err cr_sched_acquire(cr_sched *s, const cr_token_id *toks, int n, const cr_cancel *cancel, int *slot,
+			cr_msg *m) CR_NODISCARD;
+cr_err cr_sched_prompt(cr_sched *s, int slot, const cr_token_id *toks, int n, int logits_all,
+		       const cr_cancel *cancel, int *reused, const float **logits, cr_msg *m) CR_NODISCARD;
+cr_err cr_sched_step(cr_sched *s, int slot, cr_token_id tok, const float **logits, cr_msg *m) CR_NODISCARD;
+void cr_sched_release(cr_sched *s, int slot);
+const cr_model *cr_sched_model(const cr_sched *s);
+
 /* arch_bert.c */
 cr_err cr_bert_embed(cr_ctx *c, const cr_token_id *toks, int n, float *out, cr_msg *m) CR_NODISCARD;
 
@@ -146,6 +200,11 @@ void cr_rope_table(float *cs, int pos, const cr_hparams *hp, const float *freq_d
  * Parallel over heads with the pool. */
 void cr_attention(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0, int n_kv,
 		  int causal, float *o, int o_stride);
+/* Attention of n single queries, row i (q + i·q_stride) belonging to
+ * context rows[i] at its position rows[i]->pos (causal over its keys
+ * 0..pos); tasks over (row, head) on the pool. */
+void cr_attention_rows(cr_pool *pool, cr_ctx *const *rows, int n, int il, const float *q, int q_stride,
+		       float *o, int o_stride);
 /* The reference the tests compare against: same contract, one thread, plain loops. */
 void cr_attention_naive(cr_ctx *c, int il, const float *q, int q_stride, int n, int pos0,
 			int n_kv, int causal, float *o, int o_stride);

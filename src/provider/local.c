@@ -1,21 +1,111 @@
 /*
- * local.c — the local kind: the engine as a provider. The model is loaded
- * on the first call and kept with one generation session (llm.h cr_gen_*),
- * so a conversation whose system prompt and earlier turns repeat only pays
- * for its new tokens (cr_gen_turn keeps the cached prefix). Messages go
- * through the model's own chat template (cr_gen_chat_tokens; chatml for a
- * model that has none). Tool calls
- * are not offered to local models yet (CR_EUNSUPPORTED).
+ * local.c — the local kind: the engine as a provider. A model file is loaded
+ * once per process and shared by every local provider naming it (an
+ * engine, refcounted, kept while any provider holds it): generation models
+ * get one continuous-batching scheduler (llm.h cr_sched_*) with
+ * cfg.n_parallel slots, so concurrent chats — the server's threads each
+ * hold their own provider — are decoded together, one forward pass per
+ * token for all of them, on a pool of its own (cfg.pool's size, or every
+ * core). Each provider keeps its own generation session (sampler, grammar),
+ * and a conversation whose system prompt and earlier turns repeat only pays
+ * for its new tokens (the scheduler keeps a slot's cache and copies a
+ * prefix another slot holds). Messages go through the model's own chat
+ * template (cr_gen_chat_tokens; chatml for a model that has none). Tool
+ * calls are not offered to local models yet (CR_EUNSUPPORTED). Embedding
+ * models share the loaded model; each provider has its own context.
  */
 #include "provider_int.h"
 
 #include "cristal/llm.h"
 
+#include <pthread.h>
 #include <string.h>
 
-struct cr_local {
+/* One loaded model (and scheduler) per file, context size and slot count. */
+typedef struct engine {
+	char *path;
+	int n_ctx, n_par, threads;
 	cr_model *md;
-	cr_gen *gen;          /* generation models */
+	cr_pool *pool;
+	cr_sched *sched;      /* generation models */
+	int refs;
+	struct engine *next;
+} engine;
+
+static pthread_mutex_t engines_mu = PTHREAD_MUTEX_INITIALIZER;
+static engine *engines;
+
+static void engine_free(engine *e)
+{
+	cr_sched_free(e->sched);
+	cr_pool_free(e->pool);
+	cr_model_free(e->md);
+	cr_free(e->path);
+	cr_free(e);
+}
+
+static cr_err engine_get(const char *path, int n_ctx, int n_par, int threads, engine **out, cr_msg *m)
+{
+	cr_err err = CR_OK;
+	pthread_mutex_lock(&engines_mu);
+	engine *e;
+	for (e = engines; e; e = e->next)
+		if (!strcmp(e->path, path) && e->n_ctx == n_ctx && e->n_par == n_par && e->threads == threads)
+			break;
+	if (!e) {
+		e = cr_calloc(1, sizeof *e);
+		if (!e || !(e->path = cr_strdup(path))) {
+			cr_free(e);
+			err = cr_fail(m, CR_ENOMEM, "local: out of memory");
+			goto out;
+		}
+		e->n_ctx = n_ctx;
+		e->n_par = n_par;
+		e->threads = threads;
+		if ((err = cr_model_load(path, &e->md, m)))
+			goto fail;
+		if (!cr_model_get_info(e->md)->is_embedding) {
+			if (threads > 1 && (err = cr_pool_new(threads, &e->pool))) {
+				cr_fail(m, err, "local: cannot start %d threads", threads);
+				goto fail;
+			}
+			if ((err = cr_sched_new(e->md, n_par, n_ctx, e->pool, &e->sched, m)))
+				goto fail;
+		}
+		e->next = engines;
+		engines = e;
+	}
+	e->refs++;
+	*out = e;
+	goto out;
+fail:
+	engine_free(e);
+out:
+	pthread_mutex_unlock(&engines_mu);
+	return err;
+}
+
+static void engine_put(engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&engines_mu);
+	int last = --e->refs == 0;
+	if (last)
+		for (engine **pp = &engines; *pp; pp = &(*pp)->next)
+			if (*pp == e) {
+				*pp = e->next;
+				break;
+			}
+	pthread_mutex_unlock(&engines_mu);
+	if (last)
+		engine_free(e);
+}
+
+struct cr_local {
+	engine *eng;
+	cr_model *md;         /* the engine's */
+	cr_gen *gen;          /* generation models: a session on the engine's scheduler */
 	cr_ctx *emb;          /* embedding models: one context of n_ctx_train positions */
 	float temp;           /* the sampler's temperature now */
 	cr_buf ids;
@@ -27,7 +117,7 @@ void cr_local_free(struct cr_local *l)
 		return;
 	cr_gen_free(l->gen);
 	cr_ctx_free(l->emb);
-	cr_model_free(l->md);
+	engine_put(l->eng);
 	cr_buf_release(&l->ids);
 	cr_free(l);
 }
@@ -40,14 +130,17 @@ static cr_err local_open(cr_provider *p, cr_msg *m)
 	if (!l)
 		return cr_fail(m, CR_ENOMEM, "%s: out of memory", p->name);
 	cr_buf_init(&l->ids, 0);
-	cr_err e = cr_model_load(p->model_path, &l->md, m);
+	int threads = p->cfg.pool ? cr_pool_threads(p->cfg.pool) : cr_ncpu();
+	int n_par = p->cfg.n_parallel > 0 ? p->cfg.n_parallel : 8;
+	cr_err e = engine_get(p->model_path, p->cfg.n_ctx, n_par, threads, &l->eng, m);
+	if (!e)
+		l->md = l->eng->md;
 	const cr_model_info *in = e ? NULL : cr_model_get_info(l->md);
 	if (in && in->is_embedding) {
 		e = cr_ctx_new(l->md, in->n_ctx_train > 0 ? in->n_ctx_train : 512, p->cfg.pool, &l->emb, m);
 	} else if (!e) {
 		cr_gen_opts go = cr_gen_opts_default();
-		go.n_ctx = p->cfg.n_ctx;
-		go.pool = p->cfg.pool;
+		go.sched = l->eng->sched;
 		l->temp = go.sampler.temp;
 		e = cr_gen_new(l->md, &go, &l->gen, m);
 	}

@@ -668,6 +668,65 @@ static void check_matmul(cr_pool *pool, const cr_kern *k, cr_ttype t, int64_t ro
 	free(y);
 }
 
+/* Q4_0 interleaved by 16 rows (x16.c, batched generation): cr_x16_ref is
+ * the truth, every level's x16 product must equal it exactly (same integer
+ * sums, same fused float operations), and it must agree with the GGML-layout
+ * reference product (cr_matmul_with ref) within float rounding, which
+ * quantizes the activations the same way. Odd group counts, short and long
+ * rows, 1 to 17 activation rows, with and without the pool. */
+static void test_x16(void **st)
+{
+	(void)st;
+	cr_pool *pool;
+	assert_int_equal(cr_pool_new(3, &pool), CR_OK);
+	const cr_kern *ref = cr_kern_by_name("ref");
+	static const int64_t shapes[][2] = {{16, 32}, {48, 96}, {80, 896}, {32, 4864}};
+	for (size_t si = 0; si < CR_ARRAY_LEN(shapes); si++) {
+		int64_t rows = shapes[si][0], cols = shapes[si][1];
+		void *wbase;
+		const void *w = make_weights(CR_TT_Q4_0, rows, cols, 0, &wbase);
+		void *w16 = malloc(cr_x16_bytes(rows, cols));
+		cr_x16_repack(w, w16, rows, cols);
+		for (int64_t m = 1; m <= 17; m++) {
+			float *x = malloc((size_t)(m * cols) * 4), *y0 = malloc((size_t)(m * rows) * 4);
+			float *y1 = malloc((size_t)(m * rows) * 4), *yg = malloc((size_t)(m * rows) * 4);
+			fill(x, m * cols, 1.0f);
+			cr_matmul_x16_with(ref, NULL, w16, rows, cols, x, m, y0);
+			cr_matmul_with(ref, NULL, CR_TT_Q4_0, w, rows, cols, x, m, yg);
+			for (int64_t i = 0; i < m * rows; i++)
+				if (fabsf(y0[i] - yg[i]) > 1e-4f * (1.0f + fabsf(yg[i])))
+					fail_msg("x16 ref vs GGML layout, %lldx%lld m %lld at %lld: %g vs %g", (long long)rows,
+						 (long long)cols, (long long)m, (long long)i, y0[i], yg[i]);
+			for (int l = 1; l < 3; l++) {
+				const cr_kern *k = cr_kern_by_name(levels[l]);
+				if (!k)
+					continue;
+				if (k->x16_act) { /* the level's activation bytes are the reference's */
+					size_t ab = cr_x16_act_bytes(cols);
+					char *a0 = calloc(1, ab), *a1 = calloc(1, ab);
+					cr_x16_act(x, a0, cols);
+					k->x16_act(x, a1, cols);
+					assert_memory_equal(a0, a1, (size_t)(cols / 32) * 40);
+					free(a0);
+					free(a1);
+				}
+				cr_matmul_x16_with(k, m % 2 ? pool : NULL, w16, rows, cols, x, m, y1);
+				for (int64_t i = 0; i < m * rows; i++)
+					if (y1[i] != y0[i])
+						fail_msg("x16 %s %lldx%lld m %lld at %lld: %g vs ref %g", levels[l],
+							 (long long)rows, (long long)cols, (long long)m, (long long)i, y1[i], y0[i]);
+			}
+			free(x);
+			free(y0);
+			free(y1);
+			free(yg);
+		}
+		free(w16);
+		free(wbase);
+	}
+	cr_pool_free(pool);
+}
+
 static void test_matmul(void **st)
 {
 	cr_pool *pool;
@@ -755,6 +814,7 @@ int main(void)
 		cmocka_unit_test(test_gemm_f32),
 		cmocka_unit_test(test_exp_helpers),
 		cmocka_unit_test(test_matmul),
+		cmocka_unit_test(test_x16),
 		cmocka_unit_test(test_pool_tiny),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

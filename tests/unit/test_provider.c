@@ -526,6 +526,94 @@ static void test_local(void **state)
 	cr_provider_free(p);
 }
 
+/* Concurrent chats to local providers on one model file (as the server's
+ * threads each hold a provider): they share the loaded model and its
+ * scheduler, are decoded together, and each gets the greedy answer it gets
+ * alone; one is canceled from its own text callback and stops. */
+typedef struct local_job {
+	const char *path;
+	const char *question;
+	int cancel_after;
+	cr_cancel cancel;
+	char text[4096];
+	sink s;
+	cr_err err;
+} local_job;
+
+static int cancel_text(void *ctx, const char *t, size_t n)
+{
+	local_job *j = ctx;
+	on_text(&j->s, t, n);
+	if (j->cancel_after && j->s.calls >= j->cancel_after)
+		cr_cancel_request(&j->cancel);
+	return 0;
+}
+
+static void *local_chat(void *arg)
+{
+	local_job *j = arg;
+	cr_provider_row row = {.name = "loc", .kind = "local", .model = "stories", .trust = "local"};
+	cr_provider_cfg c = cr_provider_cfg_default();
+	c.row = &row;
+	c.model_path = j->path;
+	c.n_ctx = 256;
+	c.n_parallel = 3;
+	cr_provider *p = NULL;
+	cr_msg m = {{0}};
+	j->err = cr_provider_new(&c, &p, &m);
+	if (j->err)
+		return NULL;
+	const cr_provider_msg msgs[] = {MSGS[0], {.role = "user", .content = j->question}};
+	cr_provider_chat_opts o = cr_provider_chat_opts_default();
+	o.max_tokens = j->cancel_after ? 200 : 12;
+	o.temperature = 0;
+	o.on_text = cancel_text;
+	o.on_text_ctx = j;
+	o.cancel = &j->cancel;
+	cr_provider_reply r = {0};
+	j->err = cr_provider_chat(p, msgs, 2, &o, &r, &m);
+	if (!j->err)
+		snprintf(j->text, sizeof j->text, "%s", r.text);
+	cr_provider_reply_release(&r);
+	cr_provider_free(p);
+	return NULL;
+}
+
+static void test_local_concurrent(void **state)
+{
+	(void)state;
+	const char *d = getenv("CR_SHARED_DATA");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/gguf-models/stories260K.gguf", d ? d : "/nonexistent");
+	if (access(path, R_OK))
+		skip();
+	enum { N = 5 };
+	static const char *const qs[N] = {"Tell me about a dog.", "Where is the ball?", "Once upon a time",
+					  "What did Lily see?", "Sing a song."};
+	local_job alone[N], together[N];
+	memset(alone, 0, sizeof alone);
+	memset(together, 0, sizeof together);
+	for (int i = 0; i < N; i++) {
+		alone[i].path = together[i].path = path;
+		alone[i].question = together[i].question = qs[i];
+		cr_cancel_init(&alone[i].cancel);
+		cr_cancel_init(&together[i].cancel);
+		local_chat(&alone[i]);
+		assert_int_equal(alone[i].err, CR_OK);
+	}
+	together[N - 1].cancel_after = 2;
+	pthread_t th[N];
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, local_chat, &together[i]), 0);
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N - 1; i++) {
+		assert_int_equal(together[i].err, CR_OK);
+		assert_string_equal(together[i].text, alone[i].text);
+	}
+	assert_int_equal(together[N - 1].err, CR_ECANCELED);
+}
+
 /* The local kind over an encoder: a tiny random-weight bert from
  * tools/gen_model with the shared bge vocabulary. */
 static void test_local_embed(void **state)
@@ -750,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_kill_switch),
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_local_embed),
+		cmocka_unit_test(test_local_concurrent),
 	};
 	return cmocka_run_group_tests(tests, start_server, stop_server);
 }

@@ -47,6 +47,14 @@ cr_err cr_quant_row(cr_ttype t, const float *src, void *dst, int64_t n) CR_NODIS
 void cr_matmul(cr_pool *pool, cr_ttype wt, const void *W, int64_t rows, int64_t cols,
 	       const float *x, int64_t m, float *y);
 
+/*
+ * The same product for Q4_0 weights repacked by cr_x16_repack (quant.h;
+ * x16.c: 16 rows interleaved, rows % 16 == 0, cols % 32 == 0), the layout
+ * batched generation steps use: y = x · Wᵀ for m activation rows.
+ */
+void cr_matmul_x16(cr_pool *pool, const void *W16, int64_t rows, int64_t cols, const float *x, int64_t m,
+		   float *y);
+
 /* Small dense helpers the model graphs use in attention and norms. */
 float cr_dot_f32(const float *a, const float *b, int64_t n);
 float cr_dot_f16_f32(const uint16_t *a, const float *b, int64_t n);

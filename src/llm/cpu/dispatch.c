@@ -130,6 +130,10 @@ static void overlay(cr_kern *dst, const cr_kern *src)
 	for (int t = 0; t < CR_TT__COUNT; t++)
 		if (src->mm[t].gemm)
 			dst->mm[t] = src->mm[t];
+	if (src->x16_q4_0)
+		dst->x16_q4_0 = src->x16_q4_0;
+	if (src->x16_act)
+		dst->x16_act = src->x16_act;
 	if (src->dot_f32)
 		dst->dot_f32 = src->dot_f32;
 	if (src->dot_f16_f32)

@@ -156,8 +156,16 @@ typedef struct cr_big_kern {
 		     const void *a, int64_t m, float *y, int64_t ys);
 } cr_big_kern;
 
+/* Q4_0 interleaved by 16 rows (x16.c): groups [g0, g1) of 16 weight rows
+ * × m activation rows (cr_x16_act layout, a_stride bytes apart) into
+ * y[i·ys + row]. */
+typedef void (*cr_x16_fn)(int64_t cols, const void *w, int64_t g0, int64_t g1, const void *a, size_t as,
+			  int64_t m, float *y, int64_t ys);
+
 typedef struct cr_kern {
 	const char *name;
+	cr_x16_fn x16_q4_0;     /* NULL: x16.c's scalar cr_x16_ref */
+	cr_quant_fn x16_act;    /* NULL: cr_x16_act (a level's must give the same bytes) */
 	cr_mm_kern mm[CR_TT__COUNT];
 	const cr_big_kern *big; /* [CR_TT__COUNT] or NULL */
 	float (*dot_f32)(const float *a, const float *b, int64_t n);
@@ -179,6 +187,16 @@ extern const cr_big_kern cr_amx_kern[CR_TT__COUNT];
  * matmul driver's, slot 1 a kernel's. Valid until the next call with the
  * same slot on the same thread. */
 void *cr_cpu_scratch(int slot, size_t n);
+
+/* x16.c */
+size_t cr_x16_bytes(int64_t rows, int64_t cols);
+void cr_x16_repack(const void *src, void *dst, int64_t rows, int64_t cols);
+size_t cr_x16_act_bytes(int64_t cols);
+void cr_x16_act(const float *x, void *a, int64_t cols);
+void cr_x16_ref(int64_t cols, const void *w, int64_t g0, int64_t g1, const void *a, size_t as, int64_t m,
+		float *y, int64_t ys);
+void cr_matmul_x16_with(const cr_kern *k, cr_pool *pool, const void *W16, int64_t rows, int64_t cols,
+			const float *x, int64_t m, float *y);
 
 /* Tables per level; a level's missing entries are filled from the level
  * below by dispatch.c. */

@@ -165,7 +165,29 @@ AI __m512 q4_0_dot(const q4_0_w *w, const uint8_t *g, __m512 acc)
 	return _mm512_fmadd_ps(w->dw47, t1, acc);
 }
 
-/* The row tile (one weight row, up to four activation rows) and the
+/* The sums of eight accumulators into y[0], y[ys], ..., y[7·ys]: halves
+ * added, then a transposing hadd tree, so the eight horizontal sums cost
+ * about a third of eight separate reductions (short rows — Qwen2-0.5B's
+ * 896 columns are 3.5 decodes — spent a quarter of a batch step in them). */
+AI void reduce8(const __m512 acc[8], float *y, int64_t ys)
+{
+	__m256 h[8];
+	for (int j = 0; j < 8; j++)
+		h[j] = _mm256_add_ps(_mm512_castps512_ps256(acc[j]),
+				     _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[j]), 1)));
+	__m256 t0 = _mm256_hadd_ps(h[0], h[1]), t1 = _mm256_hadd_ps(h[2], h[3]);
+	__m256 t2 = _mm256_hadd_ps(h[4], h[5]), t3 = _mm256_hadd_ps(h[6], h[7]);
+	__m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
+	/* u0 = [s0 s1 s2 s3 | s0' s1' s2' s3'] (128-bit halves), u1 likewise for 4..7 */
+	__m256 r = _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+	float v[8];
+	_mm256_storeu_ps(v, r);
+	for (int j = 0; j < 8; j++)
+		y[j * ys] = v[j];
+}
+
+/* The row tile (one weight row, up to four activation rows; eight for the
+ * types whose tile says so, see GEMM_Q) and the
  * generation loop (one activation row, four weight rows from four far-apart
  * streams in one loop: the activation loads are shared and the rows' loads
  * and dependency chains interleave, so more misses are in flight at once)
@@ -175,7 +197,7 @@ AI __m512 q4_0_dot(const q4_0_w *w, const uint8_t *g, __m512 acc)
 	AI void gemm_##t##_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y,   \
 			       int64_t ys, const int M)                                                  \
 	{                                                                                               \
-		__m512 acc[4];                                                                          \
+		__m512 acc[8];                                                                          \
 		for (int j = 0; j < M; j++)                                                             \
 			acc[j] = _mm512_setzero_ps();                                                   \
 		for (int64_t b = 0; b < nb; b += (nblk)) {                                              \
@@ -184,6 +206,10 @@ AI __m512 q4_0_dot(const q4_0_w *w, const uint8_t *g, __m512 acc)
 			for (int j = 0; j < M; j++)                                                     \
 				acc[j] = t##_dot(&w, a + (size_t)j * as + (size_t)(b / (nblk)) * (gbytes), \
 						 acc[j]);                                               \
+		}                                                                                       \
+		if (M == 8) {                                                                           \
+			reduce8(acc, y, ys);                                                            \
+			return;                                                                         \
 		}                                                                                       \
 		for (int j = 0; j < M; j++)                                                             \
 			y[j * ys] = _mm512_reduce_add_ps(acc[j]);                                       \
@@ -565,6 +591,93 @@ AI void gemm_q6_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
 		y[j * ys] = _mm512_reduce_add_ps(acc[j]) - 32.0f * _mm512_reduce_add_ps(oacc[j]);
 }
 
+/* ---- Q4_0 interleaved by 16 rows (x16.c) -------------------------------------
+ *
+ * One row in each 32-bit lane: per block, four 64-byte loads give the 16
+ * rows' nibbles (low and high: eight u8 registers, shared by the M
+ * activation rows), and each activation row takes eight vpdpbusd against
+ * its quant bytes broadcast four at a time, one conversion and two FMAs
+ * (the same fused operations as cr_x16_ref, so the results are identical).
+ * The 16 sums of a row are stored as they are: no horizontal work. */
+typedef int32_t x16_i32 __attribute__((may_alias, aligned(1)));
+
+AI void x16_rows(int64_t nb, const uint8_t *wg, const char *a, size_t as, float *y, int64_t ys, const int M)
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0F);
+	__m512 acc[8];
+	for (int j = 0; j < M; j++)
+		acc[j] = _mm512_setzero_ps();
+	for (int64_t b = 0; b < nb; b++) {
+		const uint8_t *p = wg + (size_t)b * 288;
+		_mm_prefetch((const char *)p + 1152, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + 1152 + 64, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + 1152 + 128, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + 1152 + 192, _MM_HINT_T0);
+		_mm_prefetch((const char *)p + 1152 + 256, _MM_HINT_T0);
+		__m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+		__m512i w[8];
+		for (int k = 0; k < 4; k++) {
+			__m512i v = _mm512_loadu_si512(p + 32 + 64 * k);
+			w[2 * k] = _mm512_and_si512(v, m4);
+			w[2 * k + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+		}
+		/* the M rows' integer sums side by side (independent chains);
+		 * quant bytes broadcast straight from memory ({1to16}) */
+		__m512i sum[8];
+		for (int j = 0; j < M; j++)
+			sum[j] = _mm512_setzero_si512();
+		for (int k = 0; k < 4; k++)
+			for (int h = 0; h < 2; h++)
+				for (int j = 0; j < M; j++) {
+					const x16_i32 *q = (const x16_i32 *)(a + (size_t)j * as + (size_t)b * 32);
+					sum[j] = _mm512_dpbusd_epi32(sum[j], w[2 * k + h], _mm512_set1_epi32(q[4 * h + k]));
+				}
+		for (int j = 0; j < M; j++) {
+			const float *d = (const float *)(a + (size_t)j * as + (size_t)nb * 32);
+			__m512 t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[j]), _mm512_set1_ps(d[b]), _mm512_set1_ps(d[nb + b]));
+			acc[j] = _mm512_fmadd_ps(dw, t, acc[j]);
+		}
+	}
+	for (int j = 0; j < M; j++)
+		_mm512_storeu_ps(y + j * ys, acc[j]);
+}
+
+/* cr_x16_act's bytes (quant_span rounds and scales as cr_ref_quant_q8_0) */
+static void x16_act(const float *x, void *va, int64_t cols)
+{
+	const int64_t nb = cols / 32;
+	int8_t *q = va;
+	float *d = (float *)(q + nb * 32), *off = d + nb;
+	for (int64_t b = 0; b < nb; b++) {
+		int s[2];
+		d[b] = quant_span(x + 32 * b, 2, 1, q + 32 * b, s);
+		off[b] = -8.0f * d[b] * (float)(s[0] + s[1]);
+	}
+}
+
+static void x16_q4_0(int64_t cols, const void *w, int64_t g0, int64_t g1, const void *a, size_t as, int64_t m,
+		     float *y, int64_t ys)
+{
+	const int64_t nb = cols / 32;
+	for (int64_t g = g0; g < g1; g++) {
+		const uint8_t *wg = (const uint8_t *)w + (size_t)g * (size_t)nb * 288;
+		for (int64_t i = 0; i < m; i += 8) {
+			const char *ai = (const char *)a + (size_t)i * as;
+			float *yi = y + i * ys + g * 16;
+			switch (CR_MIN(8, m - i)) {
+			case 8: x16_rows(nb, wg, ai, as, yi, ys, 8); break;
+			case 7: x16_rows(nb, wg, ai, as, yi, ys, 7); break;
+			case 6: x16_rows(nb, wg, ai, as, yi, ys, 6); break;
+			case 5: x16_rows(nb, wg, ai, as, yi, ys, 5); break;
+			case 4: x16_rows(nb, wg, ai, as, yi, ys, 4); break;
+			case 3: x16_rows(nb, wg, ai, as, yi, ys, 3); break;
+			case 2: x16_rows(nb, wg, ai, as, yi, ys, 2); break;
+			default: x16_rows(nb, wg, ai, as, yi, ys, 1); break;
+			}
+		}
+	}
+}
+
 /* ---- float weights ---------------------------------------------------------- */
 
 AI __m512 load_w(int kind, const void *w, int64_t i, __mmask16 k)
@@ -593,9 +706,15 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
 }
 
-/* ---- tiles: rows × activation rows in passes of up to four ------------------ */
+/* ---- tiles: rows × activation rows in passes of up to four ------------------
+ *
+ * (maxm 8 for Q4_0 and Q8_0: eight activation rows per decoded weight row,
+ * batched generation's steps of up to eight sequences: the decode is shared
+ * by twice the rows and the sums reduced together, measured ~1.3× the
+ * four-row tile on Qwen2-0.5B Q4_0 at 8 rows. The k-quant tiles hold more
+ * decoded state and stay at four.) */
 
-#define GEMM_Q(name, rowfn, row4fn, blk)                                                                     \
+#define GEMM_Q(name, rowfn, row4fn, blk, maxm)                                                                     \
 	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,     \
 			 int64_t m, float *y, int64_t ys)                                              \
 	{                                                                                               \
@@ -616,13 +735,17 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 				      y + r, ys, 1);                                                    \
 			return;                                                                         \
 		}                                                                                       \
-		for (int64_t i = 0; i < m; i += 4) {                                                    \
-			int64_t mm = CR_MIN(4, m - i);                                                  \
+		for (int64_t i = 0; i < m; i += (maxm)) {                                               \
+			int64_t mm = CR_MIN((maxm), m - i);                                             \
 			const uint8_t *ai = (const uint8_t *)a + (size_t)i * as;                        \
 			float *yi = y + i * ys;                                                         \
 			for (int64_t r = 0; r < nr; r++) {                                              \
 				const uint8_t *wr = (const uint8_t *)w + (size_t)r * ws;                \
-				switch (mm) {                                                           \
+				switch ((maxm) == 8 ? mm : CR_MIN(mm, 4)) {                             \
+				case 8: rowfn(nb, wr, ai, as, yi + r, ys, (maxm) == 8 ? 8 : 1); break;  \
+				case 7: rowfn(nb, wr, ai, as, yi + r, ys, (maxm) == 8 ? 7 : 1); break;  \
+				case 6: rowfn(nb, wr, ai, as, yi + r, ys, (maxm) == 8 ? 6 : 1); break;  \
+				case 5: rowfn(nb, wr, ai, as, yi + r, ys, (maxm) == 8 ? 5 : 1); break;  \
 				case 4: rowfn(nb, wr, ai, as, yi + r, ys, 4); break;                    \
 				case 3: rowfn(nb, wr, ai, as, yi + r, ys, 3); break;                    \
 				case 2: rowfn(nb, wr, ai, as, yi + r, ys, 2); break;                    \
@@ -642,11 +765,11 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 #define Q4_0_ROWS4(nb, r4, a, as, y4, rowfn) gemv4_q4_0(nb, r4, a, y4)
 #define Q5_K_ROWS4(nb, r4, a, as, y4, rowfn) gemv4_q5_k(nb, r4, a, y4)
 
-GEMM_Q(gemm_q4_0, gemm_q4_0_row, Q4_0_ROWS4, 32)
-GEMM_Q(gemm_q8_0, gemm_q8_0_row, Q8_0_ROWS4, 32)
-GEMM_Q(gemm_q4_k, gemm_q4_k_row, ROWS4, 256)
-GEMM_Q(gemm_q5_k, gemm_q5_k_row, Q5_K_ROWS4, 256)
-GEMM_Q(gemm_q6_k, gemm_q6_k_row, ROWS4, 256)
+GEMM_Q(gemm_q4_0, gemm_q4_0_row, Q4_0_ROWS4, 32, 8)
+GEMM_Q(gemm_q8_0, gemm_q8_0_row, Q8_0_ROWS4, 32, 8)
+GEMM_Q(gemm_q4_k, gemm_q4_k_row, ROWS4, 256, 4)
+GEMM_Q(gemm_q5_k, gemm_q5_k_row, Q5_K_ROWS4, 256, 4)
+GEMM_Q(gemm_q6_k, gemm_q6_k_row, ROWS4, 256, 4)
 
 #define GEMM_F(name, kind)                                                                              \
 	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,      \
@@ -836,6 +959,8 @@ static void swiglu_f32(float *g, const float *u, int64_t n)
 
 const cr_kern cr_kern_avx512 = {
 	.name = "avx512",
+	.x16_q4_0 = x16_q4_0,
+	.x16_act = x16_act,
 	.mm = {
 		[CR_TT_F32] = {NULL, NULL, gemm_f32},
 		[CR_TT_F16] = {NULL, NULL, gemm_f16},
