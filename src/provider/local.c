@@ -11,7 +11,7 @@
  * for its new tokens (the scheduler keeps a slot's cache and copies a
  * prefix another slot holds). Messages go through the model's own chat
  * template (cr_gen_chat_tokens; chatml for a model that has none). Tool
- * calls are not offered to local models yet (CR_EUNSUPPORTED). Embedding
+ * calls are decoded under each tool's JSON Schema (local_tools.c). Embedding
  * models share the loaded model; each provider has its own context.
  */
 #include "provider_int.h"
@@ -163,14 +163,14 @@ static int on_text(void *ctx, const char *t, size_t n)
 cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
 		     cr_chat_acc *acc, cr_msg *m)
 {
-	if (o->tools_json)
-		return cr_fail(m, CR_EUNSUPPORTED, "%s: tool calls are not offered to local models yet", p->name);
 	cr_err e = local_open(p, m);
 	if (e)
 		return e;
 	struct cr_local *l = p->local;
 	if (!l->gen)
 		return cr_fail(m, CR_EUNSUPPORTED, "%s: %s is an embedding model (no chat)", p->name, p->model);
+	if (o->tools_json && !(o->tool_choice && !strcmp(o->tool_choice, "none")))
+		return cr_local_chat_tools(p, l->md, l->gen, msgs, n, o, acc, m);
 	float temp = o->temperature >= 0 ? (float)o->temperature : cr_sampler_opts_default().temp;
 	if (temp != l->temp) {
 		cr_sampler_opts so = cr_sampler_opts_default();

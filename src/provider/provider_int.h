@@ -7,6 +7,7 @@
 #ifndef CR_PROVIDER_INT_H
 #define CR_PROVIDER_INT_H
 
+#include "cristal/llm.h"
 #include "cristal/pii.h"
 #include "cristal/provider.h"
 
@@ -142,6 +143,10 @@ cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, cons
 		     cr_chat_acc *acc, cr_msg *m) CR_NODISCARD;
 cr_err cr_local_embed(cr_provider *p, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim,
 		      const cr_cancel *cancel, cr_msg *m) CR_NODISCARD;
+/* A chat with tools on the local engine (local_tools.c): the reply decoded
+ * under the tools' schemas, as one tool call or an answer, into acc. */
+cr_err cr_local_chat_tools(cr_provider *p, cr_model *md, cr_gen *gen, const cr_provider_msg *msgs, size_t n,
+			   const cr_provider_chat_opts *o, cr_chat_acc *acc, cr_msg *m) CR_NODISCARD;
 void cr_local_free(struct cr_local *l);
 
 #endif
