@@ -58,7 +58,8 @@ expect() { # NAME TIMEOUT PATTERN
 	grep -q "$3" <<<"$out" || fail "$1: expected /$3/, got: $out"
 	[ $((SECONDS - t0)) -lt 30 ] || fail "$1: took $((SECONDS - t0)) s"
 }
-for b in garbage exit wrongid huge hang; do c mcp add "s$b" --command "python3 $S stdio $b" >/dev/null; done
+# (the temporary folder as a last argument marks this run's servers for pgrep)
+for b in garbage exit wrongid huge hang; do c mcp add "s$b" --command "python3 $S stdio $b $tmp" >/dev/null; done
 expect sgarbage 10 'not JSON'
 expect sexit 10 'exited or closed its output.*stderr: fatal: scripted crash'
 expect swrongid 10 'replied to id 999, expected 2'
@@ -67,7 +68,8 @@ expect shang 2 'no reply from the server within 2 s'
 c mcp add nocmd --command "/nonexistent/mcp-server" >/dev/null
 expect nocmd 5 'exited or closed its output.*not found'
 sleep 0.5
-pgrep -f "$S stdio" >/dev/null && fail "a scripted server outlived its client"
+for _ in $(seq 20); do pgrep -f "$S stdio .* $tmp" >/dev/null || break; sleep 0.25; done
+pgrep -f "$S stdio .* $tmp" >/dev/null && fail "a scripted server outlived its client: $(pgrep -af "$S stdio")"
 
 # --- streamable HTTP
 start_http() { # BEHAVIOUR -> sets P
