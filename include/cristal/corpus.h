@@ -90,6 +90,22 @@ typedef struct cr_ingest_report {
 typedef void (*cr_ingest_fn)(void *ctx, const char *name, cr_file_outcome o, const char *reason,
 			     uint64_t done, uint64_t total);
 
+/* A path rule (the configuration's [governance.paths.NAME], docs/CONFIG.md):
+ * the documents of a file whose name (as search prints it) lies under
+ * prefix get the rule's ACL instead of the run's when it gives one, its
+ * tenant when it gives one, and at least its classification. Rules apply
+ * in order; a later rule's ACL or tenant wins over an earlier one's. */
+typedef struct cr_path_rule {
+	const char *prefix;
+	int set_acl;                /* owner and groups replace the run's */
+	uint32_t owner;
+	const uint32_t *groups;
+	uint32_t n_groups;
+	int set_tenant;
+	uint32_t tenant;
+	int classification;         /* -1: none */
+} cr_path_rule;
+
 typedef struct cr_ingest_opts {
 	cr_extract_limits limits;
 	cr_chunk_opts chunking;
@@ -102,6 +118,8 @@ typedef struct cr_ingest_opts {
 	 * one pool of this size from start to end. */
 	int n_threads;
 	size_t index_buffer; /* bytes the index writer buffers per segment (0: 64 MiB) */
+	const cr_path_rule *rules;  /* applied to every file (NULL: none) */
+	size_t n_rules;
 	const char *extract_worker; /* NULL: extract in this process; else the program
 				     * cr_extract_sandboxed runs (ingest.h): files from
 				     * people not trusted (the server's uploads) */

@@ -9,6 +9,7 @@
  * failed (catalog, index, a root that does not exist).
  */
 #include "cli.h"
+#include "cristal/conf.h"
 #include "cristal/corpus.h"
 #include "cristal/policy.h"
 
@@ -149,6 +150,92 @@ static int acl_resolve(cr_corpus *cp, const char *tenant, const char *user, cons
 	return rc;
 }
 
+/* The configuration's path rules, [governance.paths.NAME] (docs/CONFIG.md):
+ *   prefix = "samples/finance"            required: names as search prints them
+ *   acl = ["group:finance", "user:sato"]  groups (and one user) who may read
+ *   tenant = "acme"
+ *   classification = "confidential"
+ * Names resolve as --acl does; any other key, or a name that does not
+ * exist, stops the ingest before it starts. */
+static int rules_load(cr_cli *cli, cr_corpus *cp, cr_arena *a, cr_path_rule **out, size_t *n_out)
+{
+	*out = NULL;
+	*n_out = 0;
+	const cr_conf *c = cli->conf;
+	const char *t, *k;
+	const cr_conf_val *v;
+	size_t n = 0;
+	static const char pre[] = "governance.paths.";
+	/* the rules' tables, in the file's order */
+	const char *tables[64];
+	for (size_t i = 0; c && cr_conf_entry(c, i, &t, &k, &v); i++) {
+		if (strncmp(t, pre, sizeof pre - 1) || !t[sizeof pre - 1] || strchr(t + sizeof pre - 1, '.'))
+			continue;
+		if (strcmp(k, "prefix") && strcmp(k, "acl") && strcmp(k, "tenant") && strcmp(k, "classification"))
+			return cli_usage_fail("ingest", "config: %s:%d: %s.%s: a path rule takes prefix, acl, tenant and "
+							"classification", cr_conf_name(c), v->line, t, k);
+		size_t j = 0;
+		while (j < n && strcmp(tables[j], t))
+			j++;
+		if (j == n) {
+			if (n == 64)
+				return cli_usage_fail("ingest", "config: at most 64 path rules");
+			tables[n++] = t;
+		}
+	}
+	if (!n)
+		return 0;
+	cr_path_rule *r = cr_arena_zalloc(a, n * sizeof *r);
+	if (!r)
+		return cli_fail("ingest", "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *prefix = NULL, *tenant = NULL, *cls = NULL, *user = NULL;
+		const char *groups[64];
+		size_t n_groups = 0;
+		cr_msg m = {{0}};
+		if (cr_conf_str(c, tables[i], "prefix", &prefix, &m) || cr_conf_str(c, tables[i], "tenant", &tenant, &m) ||
+		    cr_conf_str(c, tables[i], "classification", &cls, &m))
+			return cli_usage_fail("ingest", "config: %s", m.text);
+		if (!prefix || !*prefix)
+			return cli_usage_fail("ingest", "config: [%s] needs a prefix", tables[i]);
+		r[i].prefix = prefix;
+		r[i].classification = -1;
+		if (cls && (r[i].classification = cr_class_parse(cls)) < 0)
+			return cli_usage_fail("ingest", "config: [%s] classification %s: expected public, internal, "
+							"confidential or secret", tables[i], cls);
+		const cr_conf_val *acl = cr_conf_get(c, tables[i], "acl");
+		if (acl && acl->type != CR_CONF_ARRAY)
+			return cli_usage_fail("ingest", "config: [%s] acl must be an array of \"group:G\" and \"user:U\"",
+					      tables[i]);
+		for (size_t j = 0; acl && j < acl->n_items; j++) {
+			const cr_conf_val *x = &acl->items[j];
+			if (x->type == CR_CONF_STR && !strncmp(x->str, "group:", 6) && x->str[6] && n_groups < 64)
+				groups[n_groups++] = x->str + 6;
+			else if (x->type == CR_CONF_STR && !strncmp(x->str, "user:", 5) && x->str[5] && !user)
+				user = x->str + 5;
+			else
+				return cli_usage_fail("ingest", "config: %s:%d: [%s] acl: expected \"group:NAME\" or one "
+								"\"user:NAME\"", cr_conf_name(c), x->line, tables[i]);
+		}
+		uint32_t *ids = n_groups ? cr_arena_alloc(a, n_groups * sizeof *ids) : NULL;
+		if (n_groups && !ids)
+			return cli_fail("ingest", "out of memory");
+		cr_acl ra = {0};
+		int rc = acl_resolve(cp, tenant, user, groups, n_groups, ids, &ra);
+		if (rc)
+			return rc;
+		r[i].set_acl = acl != NULL;
+		r[i].owner = ra.owner;
+		r[i].groups = ra.groups;
+		r[i].n_groups = ra.n_groups;
+		r[i].set_tenant = tenant != NULL;
+		r[i].tenant = ra.tenant;
+	}
+	*out = r;
+	*n_out = n;
+	return 0;
+}
+
 int cmd_ingest(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
@@ -218,8 +305,13 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 	cr_ingest_opts o = cr_ingest_opts_default();
 	uint32_t group_ids[64];
 	o.acl.classification = (uint8_t)level;
+	cr_arena ra;
+	cr_arena_init(&ra, 0);
 	int arc = acl_resolve(cp, tenant, acl_user, acl_groups, n_acl_groups, group_ids, &o.acl);
+	if (!arc)
+		arc = rules_load(cli, cp, &ra, (cr_path_rule **)&o.rules, &o.n_rules);
 	if (arc) {
+		cr_arena_release(&ra);
 		cr_corpus_close(cp);
 		cr_buf_release(&p.rejects);
 		return arc;
@@ -251,6 +343,7 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 			  (json_int_t)rep.updated, "deleted", (json_int_t)rep.deleted, "rejected", (json_int_t)rep.rejected,
 			  "error", e ? (m.text[0] ? m.text : cr_strerror(e)) : NULL));
 	cr_corpus_close(cp);
+	cr_arena_release(&ra);
 	if (audit_failed) {
 		cr_buf_release(&p.rejects);
 		return 1;

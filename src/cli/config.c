@@ -31,7 +31,7 @@ static const char *const known[] = {
 	"server.mcp_clearance",
 	"server.extract_worker",
 	"providers.default",
-	"governance.*",
+	"governance.*", /* path rules: cmd_ingest.c checks their keys */
 	NULL,
 };
 

@@ -150,6 +150,30 @@ static cr_err chunk_all(cr_arena *a, cr_doc *docs, const cr_chunk_opts *o, cr_ch
 /* Writes the documents of one file (first = the file, then what it
  * contained) with their chunks, replacing old_id: in a transaction of its
  * own, or, with in_tx, in the caller's (which rolls back on failure). */
+/* The ACL of a file named name: the run's, with the path rules it falls under. */
+static cr_acl file_acl(const cr_run *r, const char *name)
+{
+	cr_acl a = r->o->acl;
+	for (size_t i = 0; i < r->o->n_rules; i++) {
+		const cr_path_rule *pr = &r->o->rules[i];
+		size_t l = strlen(pr->prefix);
+		while (l && pr->prefix[l - 1] == '/')
+			l--;
+		if (!l || strncmp(name, pr->prefix, l) || (name[l] && name[l] != '/' && name[l] != '#' && name[l] != '@'))
+			continue;
+		if (pr->set_acl) {
+			a.owner = pr->owner;
+			a.groups = pr->groups;
+			a.n_groups = pr->n_groups;
+		}
+		if (pr->set_tenant)
+			a.tenant = pr->tenant;
+		if (pr->classification > a.classification)
+			a.classification = (uint8_t)pr->classification;
+	}
+	return a;
+}
+
 static cr_err put_docs(cr_run *r, int in_tx, int64_t source_id, int64_t old_id, cr_doc *docs, cr_chunk **ch,
 		       const size_t *nch, const char *hash, int64_t size, int64_t mtime_ns, uint64_t *text_bytes,
 		       cr_msg *m)
@@ -173,7 +197,7 @@ static cr_err put_docs(cr_run *r, int in_tx, int64_t source_id, int64_t old_id, 
 		row.hash = d == docs ? hash : NULL;
 		row.size = d == docs ? size : 0;
 		row.mtime = mtime_ns;
-		row.acl = r->o->acl;
+		row.acl = file_acl(r, docs->name);
 		/* the markers in its title and text may raise its level */
 		int level = d->title ? cr_class_of_text(d->title, strlen(d->title)) : -1;
 		for (size_t k = 0; k < nch[i] && level < CR_CLASS_SECRET; k++)
@@ -512,7 +536,8 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 				/* other --acl or --tenant than last time: the file is
 				 * read again and its documents replaced, so the catalog
 				 * and the index carry the new ACL */
-				j->acl_changed = !acl_same(&old.acl, &r->o->acl);
+				cr_acl want = file_acl(r, j->f->name);
+				j->acl_changed = !acl_same(&old.acl, &want);
 				j->unchanged = !j->acl_changed && old.size == j->f->size && old.mtime == j->f->mtime_ns;
 			} else if (!e) {
 				cr_reject_row rj;
