@@ -30,7 +30,7 @@ static const char *env_key(void *ctx, const char *var) { return getenv(var); }
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--max-body BYTES]\n"
-		   "                      [--tls-cert FILE --tls-key FILE]\n\n"
+		   "                      [--tls-cert FILE --tls-key FILE] [--no-agents]\n\n"
 		   "Serves the data directory over HTTP: the web UI at /, the REST API under /api/\n"
 		   "(described at /api/openapi.json), an OpenAI-compatible API under /v1/ (model\n"
 		   "cristal-rag answers from the documents), /healthz, /readyz and /metrics.\n"
@@ -40,7 +40,9 @@ static void usage(FILE *f)
 		   "  --threads N         request threads (default: one per core, at least 2)\n"
 		   "  --max-body BYTES    request body limit (default 1048576)\n"
 		   "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain)\n"
-		   "  --tls-key FILE      and this PEM private key\n");
+		   "  --tls-key FILE      and this PEM private key\n"
+		   "  --no-agents         do not run scheduled agents (by default a scheduler runs\n"
+		   "                      `cristal agent run-due` once a minute)\n");
 }
 
 /* The configuration file's [server] and [providers] tables (docs/CONFIG.md);
@@ -84,7 +86,9 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 					     {"max-body", required_argument, NULL, 'b'},
 					     {"tls-cert", required_argument, NULL, 'C'},
 					     {"tls-key", required_argument, NULL, 'K'},
+					     {"no-agents", no_argument, NULL, 'N'},
 					     {0}};
+	int agents = 1;
 	cr_server_cfg cfg = cr_server_cfg_default();
 	int c, rc = conf_apply(cli->conf, &cfg);
 	if (rc)
@@ -110,6 +114,7 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		}
 		case 'C': cfg.tls_cert = optarg; break;
 		case 'K': cfg.tls_key = optarg; break;
+		case 'N': agents = 0; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -167,8 +172,12 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		       cr_server_url(s));
 	fflush(stdout);
 	rc = 0;
-	if ((e = cr_server_run(s, &m)))
+	cli_scheduler *sched = NULL;
+	if (agents && cli_agents_scheduler_start(cli, &sched))
+		rc = 1;
+	if (!rc && (e = cr_server_run(s, &m)))
 		rc = cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
+	cli_agents_scheduler_stop(sched);
 	fprintf(stderr, "cristal: serve: stopped\n");
 	cr_server_free(s);
 	g_server = NULL;
