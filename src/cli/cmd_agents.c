@@ -290,7 +290,7 @@ static int agents_create(cr_cli *cli, int argc, char **argv)
 		rc = e == CR_EEXIST || e == CR_EINVAL ? cli_usage_fail("agent create", "%s", m.text)
 						      : cli_fail("agent create", "%s", m.text);
 	if (!rc && cli_audit(o.st, "agent.create",
-			     json_pack("{ss sO sO s? s? s? si}", "name", name, "tools", tools, "scopes", scopes,
+			     json_pack("{ss sO sO ss? ss? ss? si}", "name", name, "tools", tools, "scopes", scopes,
 				       "provider", provider, "schedule", schedule, "out", out ? outabs : NULL,
 				       "instructions_bytes", (int)len)))
 		rc = 1;
@@ -411,7 +411,7 @@ static int run_stored(cr_cli *cli, opened *o, const cr_agent_row *r, const char 
 	if ((e = cr_store_agent_run_end(o->st, *run_id, &end, &m)))
 		rc = cli_fail("agent", "recording the run: %s", m.text);
 	if (cli_audit(o->st, "agent.run.end",
-		      json_pack("{ss sI ss ss sI sI sI s? s?}", "agent", r->name, "run", (json_int_t)*run_id, "kind", kind,
+		      json_pack("{ss sI ss ss sI sI sI ss? ss?}", "agent", r->name, "run", (json_int_t)*run_id, "kind", kind,
 				"status", oc->status, "steps", (json_int_t)oc->steps, "prompt_tokens",
 				(json_int_t)oc->prompt_tokens, "completion_tokens", (json_int_t)oc->completion_tokens,
 				"report", end.report, "error", end.error)))
@@ -556,7 +556,7 @@ static int agents_run_due(cr_cli *cli, int argc, char **argv)
 		cli_agent_outcome oc;
 		int rrc = run_stored(cli, &o, &r, "schedule", &l.last_due[i], z, 0, 1, &claimed, &oc, &run_id);
 		if (claimed) {
-			json_array_append_new(ran, json_pack("{ss sI ss s? s?}", "agent", r.name, "run", (json_int_t)run_id,
+			json_array_append_new(ran, json_pack("{ss sI ss ss? ss?}", "agent", r.name, "run", (json_int_t)run_id,
 							     "status", oc.status, "report", oc.report[0] ? oc.report : NULL,
 							     "error", oc.error[0] ? oc.error : NULL));
 			if (!json) {
@@ -601,7 +601,7 @@ static json_t *agent_json(const cr_agent_row *r, const cr_tz *z)
 	utc_iso(next, iso);
 	json_t *tools = json_loads(r->tools ? r->tools : "[]", 0, NULL);
 	json_t *scopes = json_loads(r->scopes ? r->scopes : "[]", 0, NULL);
-	return json_pack("{ss so so s? s? s? s? ss}", "name", r->name, "tools", tools ? tools : json_array(), "scopes",
+	return json_pack("{ss so so ss? ss? ss? ss? ss}", "name", r->name, "tools", tools ? tools : json_array(), "scopes",
 			 scopes ? scopes : json_array(), "provider", r->provider, "schedule", r->schedule, "out",
 			 r->out_dir, "next_run", next ? iso : NULL, "time_zone", cr_tz_name(z));
 }
@@ -673,7 +673,7 @@ static int on_run(void *ctx, const cr_agent_run_row *r)
 	utc_iso(r->started / 1000, started);
 	utc_iso(r->ended / 1000, ended);
 	if (c->json) {
-		json_array_append_new(c->arr, json_pack("{sI ss ss s? ss s? sI sI sI s? s? sI}", "id", (json_int_t)r->id,
+		json_array_append_new(c->arr, json_pack("{sI ss ss ss? ss ss? sI sI sI ss? ss? sI}", "id", (json_int_t)r->id,
 							"kind", r->kind, "started", started, "ended",
 							r->ended ? ended : NULL, "status", r->status, "stop", r->stop,
 							"steps", (json_int_t)r->steps, "prompt_tokens",
