@@ -56,6 +56,12 @@ typedef struct cr_server_cfg {
 				 * NULL: records chained but not signed */
 	int64_t session_ttl;    /* seconds a browser session lasts; <= 0: 12 h */
 	int64_t session_idle;   /* seconds unused before it ends; <= 0: 30 min */
+	/* Runs stored agent `name` now for user (NULL: the local operator)
+	 * and fills out with the run's JSON (cr_agent_result_json); called
+	 * on a request thread for POST /api/agents/NAME/run. NULL: that route
+	 * answers 501. The CLI runs `cristal agent run` in a child process. */
+	cr_err (*agent_run)(void *ctx, const char *name, const char *user, cr_buf *out, cr_msg *m);
+	void *agent_run_ctx;
 } cr_server_cfg;
 CR_API cr_server_cfg cr_server_cfg_default(void);
 

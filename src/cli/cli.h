@@ -174,13 +174,19 @@ int cli_agent_mcp_entry_ok(const char *s);
 /* Stored agents: agent create|list|show|run|rm|run-due (cmd_agents.c). */
 int cli_agents_is_subcommand(const char *word);
 int cli_agents_cmd(cr_cli *cli, int argc, char **argv);
-/* The scheduler of `cristal serve` (cmd_agents.c): a thread that runs
- * `cristal agent run-due` in a child process once a minute, until
- * cli_agents_scheduler_stop (which waits for a run in progress, then
- * for the thread). */
+/* The scheduler of `cristal serve` (cmd_agents.c): made by _new (the
+ * program, data directory and configuration its children get), then
+ * _start runs a thread that runs `cristal agent run-due` in a child
+ * process once a minute, until _stop (which wakes it, gives a run in
+ * progress 30 s, then SIGTERM, joins the thread and frees s). The same
+ * object is the ctx of cli_agents_api_run, serve's cr_server_cfg.agent_run:
+ * `cristal agent run NAME --json --kind api [--as USER]` in a child
+ * process, its output the answer. */
 typedef struct cli_scheduler cli_scheduler;
-int cli_agents_scheduler_start(cr_cli *cli, cli_scheduler **out);
+int cli_agents_scheduler_new(cr_cli *cli, cli_scheduler **out);
+int cli_agents_scheduler_start(cli_scheduler *s);
 void cli_agents_scheduler_stop(cli_scheduler *s);
+cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, cr_buf *out, cr_msg *m);
 /* `eval meetings` (cmd_eval_meetings.c), reached through cmd_eval. */
 int cli_eval_meetings(cr_cli *cli, int argc, char **argv);
 /* `eval pii` (cmd_eval_pii.c), reached through cmd_eval. */

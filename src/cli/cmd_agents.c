@@ -23,6 +23,7 @@
  * for the tests only (tests/e2e/agent_schedule.sh), to step through fire
  * times without waiting for them.
  */
+#define _GNU_SOURCE /* memmem */
 #include "cli.h"
 #include "cristal/agent.h"
 #include "cristal/conf.h"
@@ -33,6 +34,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -63,7 +65,7 @@ static void usage(FILE *f)
 		"                            [--schedule CRON] [--out DIR]\n"
 		"       cristal agent list [--json]\n"
 		"       cristal agent show NAME [--json]\n"
-		"       cristal agent run NAME [--json]\n"
+		"       cristal agent run NAME [--json] [--as USER]\n"
 		"       cristal agent rm NAME\n"
 		"       cristal agent run-due [--json]\n\n"
 		"Stored agents: instructions a model works on with the tools named, inside a scope,\n"
@@ -79,7 +81,8 @@ static void usage(FILE *f)
 		"  --schedule CRON   minute hour day-of-month month day-of-week, in the time zone of\n"
 		"                    time.zone (default Asia/Tokyo); quote it: --schedule '0 9 * * 1-5'\n"
 		"  --out DIR         write each run's answer to DIR/NAME-YYYYMMDD-HHMMSS.md (and let\n"
-		"                    write_report write there when it is named)\n");
+		"                    write_report write there when it is named)\n"
+		"  --as USER         (run) as that catalog user: only documents it may read, its quotas\n");
 }
 
 /* ---- shared ---------------------------------------------------------------- */
@@ -423,7 +426,13 @@ static int run_stored(cr_cli *cli, opened *o, const cr_agent_row *r, const char 
 static int agents_run(cr_cli *cli, int argc, char **argv)
 {
 	int json = 0;
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'j'}, {0}};
+	const char *as = NULL, *kind = "manual";
+	/* --kind api: how cristal serve's POST /api/agents/NAME/run records its runs */
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"as", required_argument, NULL, 'a'},
+					     {"kind", required_argument, NULL, 'k'},
+					     {0}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -431,11 +440,16 @@ static int agents_run(cr_cli *cli, int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if (c != 'j') {
+		if (c == 'a')
+			as = optarg;
+		else if (c == 'k' && (!strcmp(optarg, "manual") || !strcmp(optarg, "api")))
+			kind = optarg;
+		else if (c == 'j')
+			json = 1;
+		else {
 			usage(stderr);
 			return CLI_USAGE;
 		}
-		json = 1;
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
@@ -453,11 +467,13 @@ static int agents_run(cr_cli *cli, int argc, char **argv)
 	cr_err e = cr_store_agent_get(o.st, &a, argv[optind], &r, &m);
 	if (e)
 		rc = e == CR_ENOTFOUND ? cli_usage_fail("agent run", "%s", m.text) : cli_fail("agent run", "%s", m.text);
-	else if (!(rc = open_zone(cli, "agent run", &z))) {
+	else if (!(rc = open_zone(cli, "agent run", &z)) && !(rc = as ? cli_as_begin(cli, o.cp, "agent run", as) : 0)) {
 		int claimed;
 		int64_t run_id;
 		cli_agent_outcome oc;
-		rc = run_stored(cli, &o, &r, "manual", NULL, z, json, 0, &claimed, &oc, &run_id);
+		if (as) /* the user's principal and actor are on the corpus's connections */
+			cr_store_set_actor(o.st, cli->as_user, cli->as_tenant);
+		rc = run_stored(cli, &o, &r, kind, NULL, z, json, 0, &claimed, &oc, &run_id);
 		if (rc && oc.error[0])
 			cli_fail("agent run", "%s: %s", r.name, oc.error);
 		if (!json && oc.report[0])
@@ -817,7 +833,7 @@ struct cli_scheduler {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int stop;
+	int stop, running;
 	char *argv[8];
 	char exe[PATH_MAX];
 };
@@ -875,7 +891,7 @@ static void *scheduler_main(void *arg)
 	return NULL;
 }
 
-int cli_agents_scheduler_start(cr_cli *cli, cli_scheduler **out)
+int cli_agents_scheduler_new(cr_cli *cli, cli_scheduler **out)
 {
 	*out = NULL;
 	cli_scheduler *s = cr_calloc(1, sizeof *s);
@@ -899,17 +915,16 @@ int cli_agents_scheduler_start(cr_cli *cli, cli_scheduler **out)
 	s->argv[k++] = "run-due";
 	s->argv[k] = NULL;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&s->th, NULL, scheduler_main, s)) {
-		pthread_cond_destroy(&s->cv);
-		pthread_mutex_destroy(&s->mu);
-		cr_free(s);
-		return cli_fail("serve", "the scheduler thread could not start");
-	}
+	pthread_cond_init(&s->cv, NULL);
 	*out = s;
+	return 0;
+}
+
+int cli_agents_scheduler_start(cli_scheduler *s)
+{
+	if (pthread_create(&s->th, NULL, scheduler_main, s))
+		return cli_fail("serve", "the scheduler thread could not start");
+	s->running = 1;
 	return 0;
 }
 
@@ -921,8 +936,119 @@ void cli_agents_scheduler_stop(cli_scheduler *s)
 	s->stop = 1;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->th, NULL);
+	if (s->running)
+		pthread_join(s->th, NULL);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	cr_free(s);
+}
+
+/* ---- POST /api/agents/NAME/run (cristal serve) -------------------------------------- */
+
+/* `cristal agent run NAME --json --kind api [--as USER]` in a child
+ * process; its standard output is the answer. Exit 0 or 1 with JSON on
+ * stdout: the run's result (an answer, or a budget that ended it); else
+ * the child's last line of standard error as the failure. */
+cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, cr_buf *out, cr_msg *m)
+{
+	cli_scheduler *s = ctx;
+	char *argv[16];
+	int k = 0;
+	for (; s->argv[k] && strcmp(s->argv[k], "agent"); k++)
+		argv[k] = s->argv[k];
+	argv[k++] = "agent";
+	argv[k++] = "run";
+	argv[k++] = (char *)name;
+	argv[k++] = "--json";
+	argv[k++] = "--kind";
+	argv[k++] = "api";
+	if (user) {
+		argv[k++] = "--as";
+		argv[k++] = (char *)user;
+	}
+	argv[k] = NULL;
+	int po[2], pe[2];
+	if (pipe(po))
+		return cr_fail(m, CR_EIO, "agent run: pipe: %s", strerror(errno));
+	if (pipe(pe)) {
+		close(po[0]);
+		close(po[1]);
+		return cr_fail(m, CR_EIO, "agent run: pipe: %s", strerror(errno));
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	posix_spawn_file_actions_addclose(&fa, po[0]);
+	posix_spawn_file_actions_addclose(&fa, pe[0]);
+	pid_t pid;
+	int se = posix_spawn(&pid, s->exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(po[1]);
+	close(pe[1]);
+	if (se) {
+		close(po[0]);
+		close(pe[0]);
+		return cr_fail(m, CR_EIO, "agent run: cannot start %s: %s", s->exe, strerror(se));
+	}
+	cr_buf err;
+	cr_buf_init(&err, 64 << 10);
+	struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
+	int open_fds = 2, too_big = 0;
+	while (open_fds) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char buf[8192];
+			ssize_t n = read(pf[i].fd, buf, sizeof buf);
+			if (n > 0) {
+				if (i == 0 ? cr_buf_add(out, buf, (size_t)n) : cr_buf_add(&err, buf, (size_t)n))
+					too_big |= i == 0;
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			close(pf[i].fd);
+			pf[i].fd = -1;
+			open_fds--;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	cr_err e = CR_OK;
+	if (too_big)
+		e = cr_fail(m, CR_ETOOBIG, "agent %s: the run's answer is over 16 MiB", name);
+	else if ((code == 0 || code == 1) && out->len && out->data[0] == '{')
+		e = CR_OK;
+	else {
+		/* the last line of standard error */
+		char *t = err.data ? err.data : "";
+		size_t n = err.len;
+		while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+			n--;
+		size_t b = n;
+		while (b && t[b - 1] != '\n')
+			b--;
+		const char *prefix = "cristal: agent run: ";
+		if (n - b > strlen(prefix) && !strncmp(t + b, prefix, strlen(prefix)))
+			b += strlen(prefix);
+		e = cr_fail(m, code == CLI_USAGE && memmem(t + b, n - b, "no agent named", 14) ? CR_ENOTFOUND
+			    : code == CLI_USAGE ? CR_EINVAL
+						: CR_EUPSTREAM,
+			    "%.*s", (int)(n - b), t + b);
+		if (!m || !m->text[0])
+			e = cr_fail(m, CR_EUPSTREAM, "agent %s: the run failed (exit %d)", name, code);
+	}
+	cr_buf_release(&err);
+	return e;
 }

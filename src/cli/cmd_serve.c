@@ -152,8 +152,16 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		ak = kb;
 	}
 	cfg.audit_key = ak;
+	cli_scheduler *sched = NULL;
+	if (cli_agents_scheduler_new(cli, &sched)) {
+		cr_corpus_close(cp);
+		return 1;
+	}
+	cfg.agent_run = cli_agents_api_run;
+	cfg.agent_run_ctx = sched;
 	cr_server *s;
 	if ((e = cr_server_new(cp, &cfg, &s, &m))) {
+		cli_agents_scheduler_stop(sched);
 		cr_corpus_close(cp);
 		return cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
@@ -172,14 +180,13 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		       cr_server_url(s));
 	fflush(stdout);
 	rc = 0;
-	cli_scheduler *sched = NULL;
-	if (agents && cli_agents_scheduler_start(cli, &sched))
+	if (agents && cli_agents_scheduler_start(sched))
 		rc = 1;
 	if (!rc && (e = cr_server_run(s, &m)))
 		rc = cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
-	cli_agents_scheduler_stop(sched);
 	fprintf(stderr, "cristal: serve: stopped\n");
 	cr_server_free(s);
+	cli_agents_scheduler_stop(sched); /* after the server: no request uses it any more */
 	g_server = NULL;
 	cr_corpus_close(cp);
 	return rc;

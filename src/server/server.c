@@ -42,6 +42,8 @@ const srv_route srv_routes[] = {
 	{"POST", "/api/logout", "logout", srv_handle_logout, 0, 1},
 	{"GET", "/api/users", "users", srv_handle_users, 0, 1},
 	{"GET", "/api/audit", "audit", srv_handle_audit, 0, 1},
+	{"GET", "/api/agents", "agents", srv_handle_agents, 0, 1},
+	{"POST", "/api/agents/{name}/run", "agent_run", srv_handle_agent_run, 0, 1},
 	{"GET", "/v1/models", "models", srv_handle_models, 0, 1},
 	{"POST", "/v1/chat/completions", "chat", srv_handle_chat, 1, 1},
 	{"POST", "/v1/embeddings", "embeddings", srv_handle_embed, 1, 1},

@@ -328,6 +328,8 @@ enum MHD_Result srv_handle_embed(srv_req *r);
 enum MHD_Result srv_handle_static(srv_req *r);
 enum MHD_Result srv_handle_me(srv_req *r);
 enum MHD_Result srv_handle_users(srv_req *r);
+enum MHD_Result srv_handle_agents(srv_req *r);
+enum MHD_Result srv_handle_agent_run(srv_req *r);
 enum MHD_Result srv_handle_audit(srv_req *r);
 /* Fills r->ctx from the request's token or session cookie when users
  * exist (CR_EUNAUTH without a valid one; CR_EDENIED for a cookie request

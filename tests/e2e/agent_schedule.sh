@@ -10,8 +10,8 @@
 # when its fire time (09:00 Asia/Tokyo) has come, once, and not again until
 # the next, once for several missed fire times, and once when two run-due
 # processes race; `agent show` lists the runs; cristal serve's scheduler
-# runs a due agent and stops cleanly; the audit log holds creation, runs and
-# removal. "Now" is CR_TEST_NOW (unix seconds), the test-only clock of
+# runs a due agent and stops cleanly, and serves GET /api/agents and POST
+# /api/agents/NAME/run; the audit log holds creation, runs and removal. "Now" is CR_TEST_NOW (unix seconds), the test-only clock of
 # agent create / run / run-due.
 set -euo pipefail
 : "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
@@ -206,6 +206,32 @@ sys.exit(0 if r[0]["started"] == "2026-12-08T00:00:00Z" and r[0]["status"] == "o
 	sleep 0.2
 done
 [ $ok = 1 ] || fail "serve's scheduler did not run the due agent: $(cat "$tmp/serve.err")"
+# the REST API: the agents with their last run, a run now, an unknown agent
+U=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$tmp/serve.out" | head -1)
+[ -n "$U" ] || fail "serve's address: $(cat "$tmp/serve.out")"
+command -v curl >/dev/null || fail "no curl"
+curl -sf "$U/api/agents" >"$tmp/api.json" || fail "GET /api/agents"
+python3 - "$tmp/api.json" <<'PY' || fail "GET /api/agents: $(cat "$tmp/api.json")"
+import json, sys
+a = {x["name"]: x for x in json.load(open(sys.argv[1]))["agents"]}
+e = a["eng-digest"]
+assert e["scopes"] == ["group:eng"] and e["schedule"] == "0 9 * * *", e
+assert e["last_run"]["kind"] == "schedule" and e["last_run"]["status"] == "ok", e
+assert a["by-hand"]["last_run"] is None, a
+PY
+code=$(curl -s -o "$tmp/apirun.json" -w '%{http_code}' -X POST "$U/api/agents/eng-digest/run")
+[ "$code" = 200 ] || fail "POST run: $code $(cat "$tmp/apirun.json")"
+python3 - "$tmp/apirun.json" <<'PY' || fail "POST run: $(cat "$tmp/apirun.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["stop"] == "answer" and "15 minutes" in r["answer"] and "9,000,000" not in json.dumps(r), r
+PY
+code=$(curl -s -o "$tmp/apirun.json" -w '%{http_code}' -X POST "$U/api/agents/nosuch/run")
+[ "$code" = 404 ] || fail "POST run of no agent: $code $(cat "$tmp/apirun.json")"
+c agent show eng-digest --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["runs"]
+assert r[0]["kind"] == "api" and r[0]["status"] == "ok", r[0]' || fail "the API run was not recorded"
 kill -TERM $serve
 for _ in $(seq 100); do kill -0 $serve 2>/dev/null || break; sleep 0.1; done
 kill -0 $serve 2>/dev/null && fail "serve did not stop"
@@ -229,9 +255,9 @@ created = [r["detail"] for r in recs if r["action"] == "agent.create"]
 assert [c["name"] for c in created] == ["eng-digest", "by-hand", "eng-unscoped", "broken"], created
 assert created[0]["scopes"] == ["group:eng"] and created[0]["schedule"] == "0 9 * * *", created[0]
 ends = [r["detail"] for r in recs if r["action"] == "agent.run.end" and r["detail"]["agent"] == "eng-digest"]
-assert [e["kind"] for e in ends] == ["manual", "schedule", "schedule", "schedule", "schedule"], ends
+assert [e["kind"] for e in ends] == ["manual", "schedule", "schedule", "schedule", "schedule", "api"], ends
 runs = [r["detail"] for r in recs if r["action"] == "agent.run" and r["detail"].get("agent") == "eng-digest"]
-assert len(runs) == 5 and all(r["stop"] == "answer" for r in runs), runs
+assert len(runs) == 6 and all(r["stop"] == "answer" for r in runs), runs
 assert [r["detail"]["name"] for r in recs if r["action"] == "agent.rm"] == ["eng-unscoped", "eng-digest"], acts
 PY
 c audit verify >/dev/null || fail "audit verify"
