@@ -204,6 +204,8 @@ static int next_bit(uint64_t bits, int from, int n)
 
 cr_err cr_cron_next(const cr_cron *c, const cr_tz *z, int64_t after, int64_t *next)
 {
+	if (after > ((int64_t)1 << 40) || after < -((int64_t)1 << 40)) /* beyond ±34,000 years */
+		return CR_ENOTFOUND;
 	/* the wall-clock minute after `after` */
 	int64_t loc = after + cr_tz_offset(z, after);
 	int64_t day = loc / 86400 - (loc % 86400 < 0);

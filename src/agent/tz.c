@@ -337,8 +337,12 @@ const char *cr_tz_name(const cr_tz *z)
 	return z->name;
 }
 
+/* Times are clamped to about ±139,000 years, so no sum overflows. */
+#define T_LIMIT ((int64_t)1 << 42)
+
 int32_t cr_tz_offset(const cr_tz *z, int64_t t)
 {
+	t = t > T_LIMIT ? T_LIMIT : t < -T_LIMIT ? -T_LIMIT : t;
 	if (!z->n_trans)
 		return z->has_rule ? rule_offset(z, t) : z->n_types ? z->utoff[0] : 0;
 	if (t < z->trans[0])
@@ -358,6 +362,7 @@ int32_t cr_tz_offset(const cr_tz *z, int64_t t)
 
 void cr_tz_local(const cr_tz *z, int64_t t, cr_civil *out)
 {
+	t = t > T_LIMIT ? T_LIMIT : t < -T_LIMIT ? -T_LIMIT : t;
 	int64_t l = t + cr_tz_offset(z, t);
 	int64_t days = l / 86400, sec = l % 86400;
 	if (sec < 0)

@@ -87,20 +87,19 @@ static void usage(FILE *f)
 
 /* ---- shared ---------------------------------------------------------------- */
 
-/* Now, unix seconds (CR_TEST_NOW for the tests). */
+/* cli->test_now ($CR_TEST_NOW, main.c) for this command: 0, the real clock. */
+static int64_t test_now;
+
+/* Now, unix seconds. */
 static int64_t now_s(void)
 {
-	const char *t = getenv("CR_TEST_NOW");
-	long v;
-	if (t && *t && !cli_parse_long(t, 0, LONG_MAX, &v))
-		return v;
-	return cr_wallclock();
+	return test_now ? test_now : cr_wallclock();
 }
 
 static int64_t now_ms(void)
 {
-	if (getenv("CR_TEST_NOW"))
-		return now_s() * 1000;
+	if (test_now)
+		return test_now * 1000;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -806,6 +805,7 @@ static int agents_rm(cr_cli *cli, int argc, char **argv)
 int cli_agents_cmd(cr_cli *cli, int argc, char **argv)
 {
 	const char *w = argv[0];
+	test_now = cli->test_now;
 	if (!strcmp(w, "create"))
 		return agents_create(cli, argc, argv);
 	if (!strcmp(w, "list"))
