@@ -312,6 +312,7 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 			   .max_failures = t->max_fails,
 			   .cancel = &cancel,
 			   .scope = t->scope,
+			   .who = cli->as_who, /* agent run --as USER: that user's ACL too */
 			   .allow_write = t->allow_write,
 			   .out_dir = t->out_dir,
 			   .on_step = on_step,

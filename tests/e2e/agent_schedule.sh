@@ -6,7 +6,8 @@
 # group:eng and offered three tools runs by hand and its retrieval never
 # leaves the scope (the hr group's salaries are asked for by name, by search
 # and by listing: nothing of them reaches the model or the answer; a tool not
-# offered is refused); its answer goes to a report file; run-due runs it only
+# offered is refused); its answer goes to a report file; run as a user
+# (--as, or a token over the API) the user's ACL filters too; run-due runs it only
 # when its fire time (09:00 Asia/Tokyo) has come, once, and not again until
 # the next, once for several missed fire times, and once when two run-due
 # processes race; `agent show` lists the runs; cristal serve's scheduler
@@ -125,6 +126,16 @@ PY
 ls "$tmp/reports"/eng-digest-20261203-0930*.md >/dev/null || fail "no report: $(ls "$tmp/reports")"
 grep -q "15 minutes" "$tmp/reports"/eng-digest-20261203-0930*.md || fail "report: $(cat "$tmp/reports"/*)"
 
+# as a user: that user's ACL filters too (bob is in hr only: the eng
+# document is invisible, so the scripted model finds nothing to list)
+c user add alice --group eng >/dev/null
+c user add bob --group hr >/dev/null
+CR_TEST_NOW=$NOW c agent run eng-digest --as alice --json >"$tmp/alice.json" 2>"$tmp/err" ||
+	fail "run as alice: $(cat "$tmp/err")"
+grep -q "15 minutes" "$tmp/alice.json" || fail "run as alice: $(cat "$tmp/alice.json")"
+CR_TEST_NOW=$NOW c agent run eng-digest --as bob >/dev/null 2>"$tmp/err" && fail "run as bob saw the eng document"
+grep -q "list_sources: \[\]" "$tmp/err" || fail "run as bob: $(cat "$tmp/err")"
+
 # the same agent without its scope would read the salaries: the model's check fails
 CR_TEST_NOW=$NOW c agent create eng-unscoped --instructions "$tmp/instr.txt" --tool search --tool read_document \
 	--tool list_sources >/dev/null
@@ -170,7 +181,10 @@ import json, sys
 a = json.load(open(sys.argv[1]))
 assert a["name"] == "eng-digest" and "on-call" in a["instructions"], a
 runs = a["runs"]
-assert [r["kind"] for r in runs] == ["schedule", "schedule", "schedule", "manual"], runs
+assert [r["kind"] for r in runs] == ["schedule", "schedule", "schedule", "manual", "manual", "manual"], runs
+bob = runs[3]
+assert bob["status"] == "failed" and "check failed" in bob["error"] and bob["ended"], bob
+runs = runs[:3] + runs[4:]
 assert all(r["status"] == "ok" and r["steps"] == 5 and r["error"] is None for r in runs), runs
 assert all(r["prompt_tokens"] == 66 and r["completion_tokens"] == 18 for r in runs), runs
 assert runs[-1]["started"] == "2026-12-03T00:30:00Z" and runs[0]["started"] == "2026-12-07T00:00:00Z", runs
@@ -178,7 +192,7 @@ assert all(r["report"] and r["report"].endswith(".md") for r in runs), runs
 assert a["next_run"] == "2026-12-08T00:00:00Z", a
 PY
 c agent show eng-digest >"$tmp/show.txt"
-grep -q "schedule  0 9 \* \* \*" "$tmp/show.txt" && grep -c "^  #" "$tmp/show.txt" | grep -qx 4 ||
+grep -q "schedule  0 9 \* \* \*" "$tmp/show.txt" && grep -c "^  #" "$tmp/show.txt" | grep -qx 6 ||
 	fail "show text: $(cat "$tmp/show.txt")"
 
 # a failing run is recorded with its error (the provider gone)
@@ -210,7 +224,9 @@ done
 U=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$tmp/serve.out" | head -1)
 [ -n "$U" ] || fail "serve's address: $(cat "$tmp/serve.out")"
 command -v curl >/dev/null || fail "no curl"
-curl -sf "$U/api/agents" >"$tmp/api.json" || fail "GET /api/agents"
+TA=$(c token create --user alice | tail -1)
+TB=$(c token create --user bob | tail -1)
+curl -sf -H "Authorization: Bearer $TA" "$U/api/agents" >"$tmp/api.json" || fail "GET /api/agents"
 python3 - "$tmp/api.json" <<'PY' || fail "GET /api/agents: $(cat "$tmp/api.json")"
 import json, sys
 a = {x["name"]: x for x in json.load(open(sys.argv[1]))["agents"]}
@@ -219,19 +235,24 @@ assert e["scopes"] == ["group:eng"] and e["schedule"] == "0 9 * * *", e
 assert e["last_run"]["kind"] == "schedule" and e["last_run"]["status"] == "ok", e
 assert a["by-hand"]["last_run"] is None, a
 PY
-code=$(curl -s -o "$tmp/apirun.json" -w '%{http_code}' -X POST "$U/api/agents/eng-digest/run")
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$U/api/agents")" = 401 ] || fail "GET /api/agents without a token"
+code=$(curl -s -o "$tmp/apirun.json" -w '%{http_code}' -H "Authorization: Bearer $TA" -X POST "$U/api/agents/eng-digest/run")
 [ "$code" = 200 ] || fail "POST run: $code $(cat "$tmp/apirun.json")"
 python3 - "$tmp/apirun.json" <<'PY' || fail "POST run: $(cat "$tmp/apirun.json")"
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["stop"] == "answer" and "15 minutes" in r["answer"] and "9,000,000" not in json.dumps(r), r
 PY
-code=$(curl -s -o "$tmp/apirun.json" -w '%{http_code}' -X POST "$U/api/agents/nosuch/run")
+# bob's run sees nothing of group eng (his ACL): the scripted model fails it
+code=$(curl -s -o "$tmp/apirun.json" -w '%{http_code}' -H "Authorization: Bearer $TB" -X POST "$U/api/agents/eng-digest/run")
+[ "$code" = 502 ] && grep -q "list_sources: \[\]" "$tmp/apirun.json" || fail "POST run as bob: $code $(cat "$tmp/apirun.json")"
+code=$(curl -s -o "$tmp/apirun.json" -w '%{http_code}' -H "Authorization: Bearer $TA" -X POST "$U/api/agents/nosuch/run")
 [ "$code" = 404 ] || fail "POST run of no agent: $code $(cat "$tmp/apirun.json")"
 c agent show eng-digest --json | python3 -c '
 import json, sys
 r = json.load(sys.stdin)["runs"]
-assert r[0]["kind"] == "api" and r[0]["status"] == "ok", r[0]' || fail "the API run was not recorded"
+assert r[0]["kind"] == "api" and r[0]["status"] == "failed", r[0]
+assert r[1]["kind"] == "api" and r[1]["status"] == "ok", r[1]' || fail "the API runs were not recorded"
 kill -TERM $serve
 for _ in $(seq 100); do kill -0 $serve 2>/dev/null || break; sleep 0.1; done
 kill -0 $serve 2>/dev/null && fail "serve did not stop"
@@ -255,9 +276,11 @@ created = [r["detail"] for r in recs if r["action"] == "agent.create"]
 assert [c["name"] for c in created] == ["eng-digest", "by-hand", "eng-unscoped", "broken"], created
 assert created[0]["scopes"] == ["group:eng"] and created[0]["schedule"] == "0 9 * * *", created[0]
 ends = [r["detail"] for r in recs if r["action"] == "agent.run.end" and r["detail"]["agent"] == "eng-digest"]
-assert [e["kind"] for e in ends] == ["manual", "schedule", "schedule", "schedule", "schedule", "api"], ends
-runs = [r["detail"] for r in recs if r["action"] == "agent.run" and r["detail"].get("agent") == "eng-digest"]
-assert len(runs) == 6 and all(r["stop"] == "answer" for r in runs), runs
+assert [e["kind"] for e in ends] == ["manual", "manual", "manual", "schedule", "schedule", "schedule", "schedule", "api", "api"], ends
+assert ends[2]["status"] == "failed" and "check failed" in ends[2]["error"], ends[2]
+runs = [r for r in recs if r["action"] == "agent.run" and r["detail"].get("agent") == "eng-digest"]
+assert len(runs) == 7 and all(r["detail"]["stop"] == "answer" for r in runs), runs
+assert " as alice" in runs[1]["actor"] and " as alice" in runs[6]["actor"], runs
 assert [r["detail"]["name"] for r in recs if r["action"] == "agent.rm"] == ["eng-unscoped", "eng-digest"], acts
 PY
 c audit verify >/dev/null || fail "audit verify"
