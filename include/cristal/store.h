@@ -514,6 +514,11 @@ CR_API cr_err cr_store_agent_run_begin(cr_store *s, const char *name, const char
 /* Records the end of a run: ended, status, stop, steps, tokens, report,
  * error of r (its id, agent, kind and started are ignored). */
 CR_API cr_err cr_store_agent_run_end(cr_store *s, int64_t run_id, const cr_agent_run_row *r, cr_msg *m) CR_NODISCARD;
+/* Ends every run still "running" that started before before_ms (its
+ * process died: a run's wall time is bounded) as "failed" with error
+ * why; *n (may be NULL) gets how many. */
+CR_API cr_err cr_store_agent_runs_abandon(cr_store *s, int64_t before_ms, int64_t now_ms, const char *why, int *n,
+					  cr_msg *m) CR_NODISCARD;
 /* An agent's runs (NULL: every agent's), newest first, at most limit (0:
  * all); rows valid during the call. */
 typedef int (*cr_store_agent_run_fn)(void *ctx, const cr_agent_run_row *r);

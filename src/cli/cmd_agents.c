@@ -19,6 +19,10 @@
  * processes never run one fire time twice, and missed fire times give one
  * run, not one each.
  *
+ * A run whose process died stays "running" until the next run-due, which
+ * ends it as failed ("abandoned") once it is an hour old (runs have a
+ * 300 s wall time).
+ *
  * CR_TEST_NOW=UNIX_SECONDS replaces the clock of create, run and run-due:
  * for the tests only (tests/e2e/agent_schedule.sh), to step through fire
  * times without waiting for them.
@@ -47,6 +51,8 @@
 
 #define DEFAULT_ZONE "Asia/Tokyo"
 #define SHOW_RUNS 20
+#define RUN_TIMEOUT 300     /* seconds of a stored agent's run */
+#define ABANDON_AFTER 3600  /* a run still "running" after this long lost its process */
 
 static const char *const SUBCOMMANDS[] = {"create", "list", "show", "run", "rm", "run-due"};
 
@@ -387,7 +393,7 @@ static int run_stored(cr_cli *cli, opened *o, const cr_agent_row *r, const char 
 		cli_agent_task t = {.task = r->instructions,
 				    .provider = r->provider,
 				    .max_steps = 8,
-				    .timeout = 300,
+				    .timeout = RUN_TIMEOUT,
 				    .max_fails = 3,
 				    .scope = scope.n_prefixes || scope.n_types || scope.n_groups ? &scope : NULL,
 				    .allow_write = r->out_dir && write_named,
@@ -554,7 +560,11 @@ static int agents_run_due(cr_cli *cli, int argc, char **argv)
 	due_list l = {.z = z, .now = now_s()};
 	cr_msg m = {{0}};
 	int rc = 0;
-	cr_err e = cr_store_agent_list(o.st, on_due, &l, &m);
+	/* runs whose process died: a run lasts at most RUN_TIMEOUT (+ MCP set-up) */
+	cr_err e = cr_store_agent_runs_abandon(o.st, now_ms() - (int64_t)ABANDON_AFTER * 1000, now_ms(),
+					       "abandoned: the process running it ended before the run did", NULL, &m);
+	if (!e)
+		e = cr_store_agent_list(o.st, on_due, &l, &m);
 	if (e || l.oom)
 		rc = cli_fail("agent run-due", "%s", e ? m.text : "out of memory");
 	json_t *ran = json_array();

@@ -66,3 +66,9 @@ cr_err cr_store_agent_runs(cr_store *s, const char *name, int limit, cr_store_ag
 {
 	return s->vt->agent->runs(s, name, limit, fn, ctx, m);
 }
+
+cr_err cr_store_agent_runs_abandon(cr_store *s, int64_t before_ms, int64_t now_ms, const char *why, int *n,
+				   cr_msg *m)
+{
+	return s->vt->agent->runs_abandon(s, before_ms, now_ms, why ? why : "abandoned", n, m);
+}

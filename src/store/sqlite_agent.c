@@ -218,7 +218,28 @@ static cr_err sa_runs(cr_store *s, const char *name, int limit, cr_store_agent_r
 	return e;
 }
 
+static cr_err sa_runs_abandon(cr_store *s, int64_t before_ms, int64_t now_ms, const char *why, int *n, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db,
+				      "UPDATE agent_runs SET status = 'failed', ended = ?2, error = ?3"
+				      " WHERE status = 'running' AND started < ?1",
+				      m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, before_ms);
+	sqlite3_bind_int64(st, 2, now_ms);
+	cr_sq_bind_text(st, 3, why);
+	int changed = 0;
+	e = cr_sq_run(db, st, m, "agent runs abandon", &changed);
+	if (n)
+		*n = changed;
+	return e;
+}
+
 const cr_store_agent_vt cr_store_sqlite_agent_vt = {
+	.runs_abandon = sa_runs_abandon,
 	.put = sa_put,
 	.get = sa_get,
 	.list = sa_list,

@@ -74,6 +74,7 @@ typedef struct cr_store_agent_vt {
 			    int64_t *run_id, cr_msg *m);
 	cr_err (*run_end)(cr_store *s, int64_t run_id, const cr_agent_run_row *r, cr_msg *m);
 	cr_err (*runs)(cr_store *s, const char *name, int limit, cr_store_agent_run_fn fn, void *ctx, cr_msg *m);
+	cr_err (*runs_abandon)(cr_store *s, int64_t before_ms, int64_t now_ms, const char *why, int *n, cr_msg *m);
 } cr_store_agent_vt;
 
 typedef struct cr_store_vt {

@@ -174,6 +174,22 @@ wait $p2 || fail "racing run-due 2"
 [ $(( $(n_ran <"$tmp/r1.json") + $(n_ran <"$tmp/r2.json") )) = 1 ] ||
 	fail "racing run-due: $(cat "$tmp/r1.json" "$tmp/r2.json")"
 
+# a run whose process died (a row left "running") is ended by the next
+# run-due once it is an hour old
+if command -v sqlite3 >/dev/null; then
+	sqlite3 "$D/catalog.db" "INSERT INTO agent_runs(agent_id, kind, started, status)
+		SELECT id, 'manual', $(( $(at 2026-12-07T00:10:00Z) * 1000 )), 'running' FROM agents WHERE name = 'by-hand'"
+	due 2026-12-07T01:00:00Z >/dev/null
+	c agent show by-hand --json | python3 -c 'import json,sys; r = json.load(sys.stdin)["runs"]; assert r[0]["status"] == "running", r' ||
+		fail "a 50-minute-old run was abandoned"
+	due 2026-12-07T01:10:01Z >/dev/null
+	c agent show by-hand --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["runs"]
+assert r[0]["status"] == "failed" and "abandoned" in r[0]["error"] and r[0]["ended"], r' ||
+		fail "a dead run was not ended: $(c agent show by-hand --json)"
+fi
+
 # agent show: settings and runs, newest first
 c agent show eng-digest --json >"$tmp/show.json"
 python3 - "$tmp/show.json" <<'PY' || fail "show: $(cat "$tmp/show.json")"
@@ -233,7 +249,7 @@ a = {x["name"]: x for x in json.load(open(sys.argv[1]))["agents"]}
 e = a["eng-digest"]
 assert e["scopes"] == ["group:eng"] and e["schedule"] == "0 9 * * *", e
 assert e["last_run"]["kind"] == "schedule" and e["last_run"]["status"] == "ok", e
-assert a["by-hand"]["last_run"] is None, a
+assert a["by-hand"]["last_run"]["status"] == "failed", a  # the abandoned run
 PY
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$U/api/agents")" = 401 ] || fail "GET /api/agents without a token"
 code=$(curl -s -o "$tmp/apirun.json" -w '%{http_code}' -H "Authorization: Bearer $TA" -X POST "$U/api/agents/eng-digest/run")
