@@ -234,6 +234,9 @@ static int agents_create(cr_cli *cli, int argc, char **argv)
 		rc = cli_usage_fail("agent create", "--instructions FILE is required (the task, in words)");
 	cr_cron cron;
 	cr_msg m = {{0}};
+	for (size_t i = 0; !rc && !out && i < json_array_size(tools); i++)
+		if (!strcmp(json_string_value(json_array_get(tools, i)), "write_report"))
+			rc = cli_usage_fail("agent create", "--tool write_report writes into the report directory: give --out DIR");
 	if (!rc && schedule && cr_cron_parse(schedule, &cron, &m))
 		rc = cli_usage_fail("agent create", "--schedule '%s': %s", schedule, m.text);
 	if (rc)

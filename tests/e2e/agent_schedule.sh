@@ -82,6 +82,7 @@ refuse "day-of-week: 9 is out of range" bad --instructions "$tmp/instr.txt" --sc
 refuse "no such group nosuch" bad --instructions "$tmp/instr.txt" --scope group:nosuch
 refuse "--tool wants a built-in tool" bad --instructions "$tmp/instr.txt" --tool delete_everything
 refuse "--instructions FILE is required" bad
+refuse "give --out DIR" bad --instructions "$tmp/instr.txt" --tool write_report
 refuse "agent name" "bad/name" --instructions "$tmp/instr.txt"
 c agent list --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["agents"] == []' ||
 	fail "a refused agent was stored"
