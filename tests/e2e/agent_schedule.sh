@@ -87,6 +87,19 @@ refuse "agent name" "bad/name" --instructions "$tmp/instr.txt"
 c agent list --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["agents"] == []' ||
 	fail "a refused agent was stored"
 
+# a task that begins with a subcommand's word goes after --: it reaches the
+# model as a task (whose script then finds all six tools offered)
+set +e
+c agent -- run the numbers >/dev/null 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "check failed: tools offered" "$tmp/err" || fail "agent -- run ...: exit $rc $(cat "$tmp/err")"
+set +e
+c agent run >/dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "agent run without a name: exit $rc"
+
 # 2026-12-03 00:30 UTC is 09:30 in Tokyo: today's 09:00 has passed
 NOW=$(at 2026-12-03T00:30:00Z)
 CR_TEST_NOW=$NOW c agent create eng-digest --instructions "$tmp/instr.txt" --tool search --tool read_document \
