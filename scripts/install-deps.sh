@@ -22,7 +22,9 @@ PKGS="build-essential cmake pkg-config git
 libsodium-dev libssl-dev libsqlite3-dev libjansson-dev libutf8proc-dev libstemmer-dev
 libmecab-dev mecab-ipadic-utf8 libxml2-dev libzip-dev libpoppler-glib-dev
 libgmime-3.0-dev libuchardet-dev libcurl4-openssl-dev libmicrohttpd-dev
-zlib1g-dev libbz2-dev liblzma-dev libedit-dev libseccomp-dev"
+zlib1g-dev libbz2-dev liblzma-dev libedit-dev libseccomp-dev
+tzdata"
+# tzdata: /usr/share/zoneinfo, read by agent schedules (src/agent/tz.c) and time.zone.
 if [ $test_tools = 1 ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev libcmocka-dev libxapian-dev python3 procps python3-hnswlib python3-numpy
 curl wrk chromium fonts-ipafont-gothic libopenblas0-pthread openssl"

@@ -81,6 +81,69 @@ CR_API void cr_ymd_iso(cr_ymd d, char out[11]);
 CR_API int64_t cr_ymd_days(cr_ymd d);
 CR_API cr_ymd cr_ymd_from_days(int64_t days);
 
+/* ---- time zones (src/agent/tz.c) ---------------------------------------- */
+
+/*
+ * A time zone read from its TZif file (RFC 8536) under /usr/share/zoneinfo:
+ * the transitions of its version 2+ data block (64-bit times) and, past the
+ * last one, the POSIX TZ rule of its footer ("EST5EDT,M3.2.0,M11.1.0"), so
+ * "slim" files and dates after the table's end are right. "UTC" needs no
+ * file. Read-only once made: any number of threads may use one. Never
+ * touches TZ or the C library's zone state (the server is multi-threaded).
+ */
+typedef struct cr_tz cr_tz;
+/* name: an IANA name ("Asia/Tokyo", "America/New_York") or "UTC";
+ * CR_ENOTFOUND when the system has no such zone, CR_ECORRUPT when its file
+ * is not TZif. */
+CR_API cr_err cr_tz_load(const char *name, cr_tz **out, cr_msg *m) CR_NODISCARD;
+/* The same from a TZif file's bytes (tests, fuzzing). */
+CR_API cr_err cr_tz_parse(const uint8_t *p, size_t n, const char *name, cr_tz **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_tz_free(cr_tz *z);
+CR_API const char *cr_tz_name(const cr_tz *z);
+/* The zone's offset from UTC in seconds at unix time t (east positive). */
+CR_API int32_t cr_tz_offset(const cr_tz *z, int64_t t);
+
+/* A local (wall-clock) time. */
+typedef struct cr_civil {
+	int y, mo, d, h, mi, s;
+	int wday; /* 0 = Sunday (filled by cr_tz_local) */
+} cr_civil;
+/* Unix time t as the zone's wall-clock time. */
+CR_API void cr_tz_local(const cr_tz *z, int64_t t, cr_civil *out);
+
+/* ---- schedules (src/agent/cron.c) --------------------------------------- */
+
+/*
+ * Five-field cron expressions: minute (0-59) hour (0-23) day-of-month
+ * (1-31) month (1-12 or JAN-DEC) day-of-week (0-7 or SUN-SAT, 0 and 7
+ * both Sunday). A field is a comma list of "*", "N", "N-M", each with an
+ * optional "/STEP" ("*\/15", "1-30/2", "5/10" = 5-max/10). Vixie cron's
+ * rule for days: when both day fields are restricted (neither starts with
+ * "*"), a day matches if EITHER does; otherwise both must. Aliases:
+ * @hourly @daily @midnight @weekly @monthly @yearly @annually.
+ *
+ * Times are wall-clock times of a zone (cr_tz). Across daylight-saving
+ * changes: a local time that does not exist that day (skipped by a spring
+ * change) does not fire; a local time that happens twice (an autumn change)
+ * fires at its first occurrence only.
+ */
+typedef struct cr_cron {
+	uint64_t minute;  /* bit i: minute i */
+	uint32_t hour, dom; /* dom: bit d for day d (1-31) */
+	uint16_t month;   /* bit m for month m (1-12) */
+	uint8_t dow;      /* bit d for weekday d (0 = Sunday) */
+	uint8_t dom_star, dow_star; /* the field began with "*" */
+} cr_cron;
+/* CR_EINVAL with the field and the reason in m ("cron: hour: 24 is out of
+ * range 0-23"). An expression that can never fire (30 February) is
+ * refused too. */
+CR_API cr_err cr_cron_parse(const char *expr, cr_cron *out, cr_msg *m) CR_NODISCARD;
+/* The first fire time strictly after unix time `after` (seconds; fire
+ * times fall on whole minutes) in zone z: CR_ENOTFOUND when there is none
+ * within 8 years. Cost: at most a few thousand steps (months, days,
+ * hours, minutes skipped field by field). */
+CR_API cr_err cr_cron_next(const cr_cron *c, const cr_tz *z, int64_t after, int64_t *next) CR_NODISCARD;
+
 /* ---- meetings (src/agent/meetings.c) ---------------------------------- */
 
 typedef struct cr_decision {
@@ -327,19 +390,26 @@ CR_API cr_err cr_docs_report_html(const cr_docs_report *r, cr_buf *b) CR_NODISCA
 
 /* Which documents an agent may see: a document is inside when its name
  * matches one of the path prefixes ("samples/docs", "a.md", matched at a
- * '/' or '#' boundary; none: any) and its type one of the types ("md",
- * "pdf"; none: any). Enforced by the tools on every result, whatever the
- * model asks. A scope entry "type:KIND" given to cr_agent_scope_add is a
- * type, anything else a prefix. */
+ * '/' or '#' boundary; none: any), its type one of the types ("md",
+ * "pdf"; none: any) and its ACL grants one of the groups (by name, as
+ * `cristal group` and ingest --acl give them; none: any; a document
+ * granted to no group is outside a group scope). Enforced by the tools on
+ * every result, whatever the model asks. A scope entry "type:KIND" given
+ * to cr_agent_scope_add is a type, "group:G" a group, anything else a
+ * prefix. Groups are resolved to ids when the tools are made
+ * (cr_agent_tools_new); a group that no longer exists admits nothing. */
 typedef struct cr_agent_scope {
 	const char **prefixes;
 	size_t n_prefixes;
 	const char **types;
 	size_t n_types;
+	const char **groups;
+	size_t n_groups;
 } cr_agent_scope;
 /* Adds one entry (copied into a). */
 CR_API cr_err cr_agent_scope_add(cr_agent_scope *s, cr_arena *a, const char *entry) CR_NODISCARD;
-/* 1 when a document of this name and type is inside the scope (NULL s: any). */
+/* 1 when a document of this name and type is inside the scope's paths and
+ * types (NULL s: any); groups are the tools' to check (they know the ids). */
 CR_API int cr_agent_scope_has(const cr_agent_scope *s, const char *doc, const char *type);
 
 /* One tool call as it ran. */
@@ -386,7 +456,17 @@ typedef struct cr_agent_opts {
 	void *on_step_ctx;
 	const cr_agent_ext_tool *ext_tools; /* borrowed for the run */
 	size_t n_ext_tools;
+	/* The built-in tools offered, by name (NULL: all six). A tool left out
+	 * is neither described to the model nor run when it asks. */
+	const char *const *builtins;
+	size_t n_builtins;
 } cr_agent_opts;
+
+/* 1 when name is a built-in tool ("search", ... "write_report"). */
+CR_API int cr_agent_tool_builtin(const char *name);
+/* The read-only built-ins, a stored agent's default ("search",
+ * "read_document", "list_sources", "meeting_actions", "table_stats"). */
+CR_API const char *const *cr_agent_tools_readonly(size_t *n);
 
 /* The tools' state over one run: the passages numbered so far, the calls
  * made. Used by one thread at a time; lives until cr_agent_tools_free. */

@@ -64,6 +64,12 @@ typedef struct cr_server_cfg {
 				    * tools return (policy.h names): its callers are
 				    * assistants whose model Cristal does not know;
 				    * NULL: "internal", as for an external provider */
+	/* Runs stored agent `name` now for user (NULL: the local operator)
+	 * and fills out with the run's JSON (cr_agent_result_json); called
+	 * on a request thread for POST /api/agents/NAME/run. NULL: that route
+	 * answers 501. The CLI runs `cristal agent run` in a child process. */
+	cr_err (*agent_run)(void *ctx, const char *name, const char *user, cr_buf *out, cr_msg *m);
+	void *agent_run_ctx;
 } cr_server_cfg;
 CR_API cr_server_cfg cr_server_cfg_default(void);
 

@@ -458,6 +458,73 @@ typedef int (*cr_store_usage_by_fn)(void *ctx, const cr_usage_by_row *r);
 CR_API cr_err cr_store_usage_by(cr_store *s, const char *by, const char *tenant, const char *user,
 				cr_store_usage_by_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 
+/*
+ * -- agents and their runs (store/agent.c; schema v8) --
+ * A stored agent (`cristal agent create`): its instructions (the text, not
+ * the file it came from), the tools it is offered and the scope entries it
+ * keeps to (JSON arrays of strings), its provider (NULL: the default), its
+ * five-field cron schedule (NULL: run by hand only) and report directory
+ * (NULL: no report). last_due is when the scheduler last claimed a run
+ * (unix seconds; 0: never: schedules count from created).
+ */
+typedef struct cr_agent_row {
+	int64_t id;
+	const char *name;
+	const char *instructions;
+	const char *tools;    /* JSON array: ["search", "mcp:fs/read_text_file"] */
+	const char *scopes;   /* JSON array: ["docs/public", "type:md", "group:hr"] */
+	const char *provider;
+	const char *schedule;
+	const char *out_dir;
+	int64_t created;      /* unix seconds; 0 on put: now */
+	int64_t last_due;
+} cr_agent_row;
+/* CR_EEXIST if the name is taken, CR_EINVAL for a bad name ([A-Za-z0-9_.-],
+ * 1-64 bytes, not starting with '-' or '.'). */
+CR_API cr_err cr_store_agent_put(cr_store *s, const cr_agent_row *r, cr_msg *m) CR_NODISCARD;
+/* CR_ENOTFOUND if absent; strings in arena a. */
+CR_API cr_err cr_store_agent_get(cr_store *s, cr_arena *a, const char *name, cr_agent_row *out,
+				 cr_msg *m) CR_NODISCARD;
+/* Every agent by name (rows valid during the call). */
+typedef int (*cr_store_agent_fn)(void *ctx, const cr_agent_row *r);
+CR_API cr_err cr_store_agent_list(cr_store *s, cr_store_agent_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+/* Removes an agent and its runs; CR_ENOTFOUND if absent. */
+CR_API cr_err cr_store_agent_del(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
+
+typedef struct cr_agent_run_row {
+	int64_t id;
+	const char *agent;
+	const char *kind;     /* "manual", "schedule" or "api" */
+	int64_t started, ended; /* unix milliseconds; ended 0: still running (or its process died) */
+	const char *status;   /* "running", "ok" (an answer), "stopped" (a budget ended it), "failed" */
+	const char *stop;     /* the loop's stop reason (agent.h), NULL when it failed before */
+	int64_t steps, prompt_tokens, completion_tokens;
+	const char *report;   /* the report file written, NULL: none */
+	const char *error;    /* why it failed or stopped, NULL: it answered */
+} cr_agent_run_row;
+/*
+ * Starts a run of agent `name` (a "running" row started at now_ms) and sets
+ * *run_id. With claim non-NULL (the scheduler), in the same transaction,
+ * moves the agent's last_due from *claim to now_ms / 1000 and fails with
+ * CR_EBUSY, writing nothing, when it no longer holds *claim: another
+ * process claimed this fire time first. CR_ENOTFOUND: no such agent.
+ */
+CR_API cr_err cr_store_agent_run_begin(cr_store *s, const char *name, const char *kind, int64_t now_ms,
+				       const int64_t *claim, int64_t *run_id, cr_msg *m) CR_NODISCARD;
+/* Records the end of a run: ended, status, stop, steps, tokens, report,
+ * error of r (its id, agent, kind and started are ignored). */
+CR_API cr_err cr_store_agent_run_end(cr_store *s, int64_t run_id, const cr_agent_run_row *r, cr_msg *m) CR_NODISCARD;
+/* Ends every run still "running" that started before before_ms (its
+ * process died: a run's wall time is bounded) as "failed" with error
+ * why; *n (may be NULL) gets how many. */
+CR_API cr_err cr_store_agent_runs_abandon(cr_store *s, int64_t before_ms, int64_t now_ms, const char *why, int *n,
+					  cr_msg *m) CR_NODISCARD;
+/* An agent's runs (NULL: every agent's), newest first, at most limit (0:
+ * all); rows valid during the call. */
+typedef int (*cr_store_agent_run_fn)(void *ctx, const cr_agent_run_row *r);
+CR_API cr_err cr_store_agent_runs(cr_store *s, const char *name, int limit, cr_store_agent_run_fn fn, void *ctx,
+				  cr_msg *m) CR_NODISCARD;
+
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
 

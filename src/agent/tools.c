@@ -44,6 +44,8 @@ struct cr_agent_tools {
 	size_t n_src, cap_src;
 	char **calls; /* "tool\x01canonical arguments" */
 	size_t n_calls, cap_calls;
+	uint32_t *gids; /* the scope's groups as ids (those that exist) */
+	size_t n_gids;
 };
 
 static const char TOOLS_JSON[] =
@@ -84,14 +86,50 @@ static const char *const TOOL_NAMES =
 
 const char *cr_agent_tools_json(void) { return TOOLS_JSON; }
 
+static const char *const BUILTINS[] = {"search", "read_document", "list_sources", "meeting_actions", "table_stats",
+				       "write_report"};
+
+int cr_agent_tool_builtin(const char *name)
+{
+	for (size_t i = 0; name && i < CR_ARRAY_LEN(BUILTINS); i++)
+		if (!strcmp(BUILTINS[i], name))
+			return 1;
+	return 0;
+}
+
+const char *const *cr_agent_tools_readonly(size_t *n)
+{
+	*n = CR_ARRAY_LEN(BUILTINS) - 1; /* all but write_report */
+	return BUILTINS;
+}
+
+/* Whether o offers built-in tool name to the model. */
+static int builtin_offered(const cr_agent_opts *o, const char *name)
+{
+	if (!o->builtins)
+		return 1;
+	for (size_t i = 0; i < o->n_builtins; i++)
+		if (!strcmp(o->builtins[i], name))
+			return 1;
+	return 0;
+}
+
 cr_err cr_agent_tools_json_ext(const cr_agent_opts *o, cr_arena *a, const char **out, cr_msg *m)
 {
 	*out = TOOLS_JSON;
-	if (!o || !o->n_ext_tools)
+	if (!o || (!o->n_ext_tools && !o->builtins))
 		return CR_OK;
 	json_error_t je;
 	json_t *all = json_loads(TOOLS_JSON, 0, &je);
 	cr_err e = all ? CR_OK : cr_fail(m, CR_ENOMEM, "agent: out of memory");
+	for (size_t i = 0; !e && o->builtins && i < json_array_size(all);) {
+		const char *nm = json_string_value(json_object_get(json_object_get(json_array_get(all, i), "function"),
+								   "name"));
+		if (nm && !builtin_offered(o, nm))
+			json_array_remove(all, i);
+		else
+			i++;
+	}
 	for (size_t i = 0; !e && i < o->n_ext_tools; i++) {
 		const cr_agent_ext_tool *x = &o->ext_tools[i];
 		json_t *params = json_loads(x->parameters ? x->parameters : "{\"type\":\"object\"}", 0, &je);
@@ -155,11 +193,11 @@ static cr_err ext_call(cr_agent_tools *t, cr_arena *a, const cr_agent_ext_tool *
 
 cr_err cr_agent_scope_add(cr_agent_scope *s, cr_arena *a, const char *entry)
 {
-	int is_type = !strncmp(entry, "type:", 5);
-	const char ***list = is_type ? &s->types : &s->prefixes;
-	size_t *n = is_type ? &s->n_types : &s->n_prefixes;
-	const char *v = is_type ? entry + 5 : entry;
-	while (!is_type && v[0] == '.' && v[1] == '/')
+	int is_type = !strncmp(entry, "type:", 5), is_group = !strncmp(entry, "group:", 6);
+	const char ***list = is_type ? &s->types : is_group ? &s->groups : &s->prefixes;
+	size_t *n = is_type ? &s->n_types : is_group ? &s->n_groups : &s->n_prefixes;
+	const char *v = is_type ? entry + 5 : is_group ? entry + 6 : entry;
+	while (!is_type && !is_group && v[0] == '.' && v[1] == '/')
 		v += 2;
 	if (!*v)
 		return CR_EINVAL;
@@ -202,10 +240,41 @@ int cr_agent_scope_has(const cr_agent_scope *s, const char *doc, const char *typ
 	return 0;
 }
 
+/* Whether a document's ACL grants one of the scope's groups (any, when the
+ * scope names none). */
+static int scope_groups_allow(const cr_agent_tools *t, const cr_acl *a)
+{
+	if (!t->o.scope || !t->o.scope->n_groups)
+		return 1;
+	for (size_t i = 0; i < t->n_gids; i++)
+		for (uint32_t j = 0; j < a->n_groups; j++)
+			if (t->gids[i] == a->groups[j])
+				return 1;
+	return 0;
+}
+
 /* ---- state ------------------------------------------------------------- */
+
+typedef struct group_ctx {
+	const cr_agent_scope *scope;
+	uint32_t *ids;
+	size_t n;
+} group_ctx;
+
+static int on_group(void *ctx, const cr_name_row *r)
+{
+	group_ctx *g = ctx;
+	for (size_t i = 0; i < g->scope->n_groups && g->n < g->scope->n_groups; i++)
+		if (r->name && !strcmp(r->name, g->scope->groups[i])) {
+			g->ids[g->n++] = (uint32_t)r->id;
+			break;
+		}
+	return 0;
+}
 
 cr_err cr_agent_tools_new(cr_corpus *c, const cr_agent_opts *o, cr_arena *a, cr_agent_tools **out, cr_msg *m)
 {
+	*out = NULL;
 	cr_agent_tools *t = cr_calloc(1, sizeof *t);
 	if (!t)
 		return cr_fail(m, CR_ENOMEM, "agent: out of memory");
@@ -213,6 +282,23 @@ cr_err cr_agent_tools_new(cr_corpus *c, const cr_agent_opts *o, cr_arena *a, cr_
 	if (o)
 		t->o = *o;
 	t->a = a;
+	cr_err e = CR_OK;
+	if (t->o.scope && t->o.scope->n_groups) {
+		group_ctx g = {.scope = t->o.scope};
+		if (!(g.ids = cr_calloc(t->o.scope->n_groups, sizeof *g.ids)))
+			e = cr_fail(m, CR_ENOMEM, "agent: out of memory");
+		cr_store *st = NULL;
+		if (!e && !(e = cr_corpus_store_acquire(c, &st, m))) {
+			e = cr_store_group_list(st, on_group, &g, m);
+			cr_corpus_store_release(c, st);
+		}
+		t->gids = g.ids;
+		t->n_gids = g.n;
+	}
+	if (e) {
+		cr_agent_tools_free(t);
+		return e;
+	}
 	*out = t;
 	return CR_OK;
 }
@@ -225,6 +311,7 @@ void cr_agent_tools_free(cr_agent_tools *t)
 		cr_free(t->calls[i]);
 	cr_free(t->calls);
 	cr_free(t->src);
+	cr_free(t->gids);
 	cr_free(t);
 }
 
@@ -418,6 +505,8 @@ static cr_err do_search(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_s
 		cr_chunk_row ch;
 		if (cr_store_chunk_get(s, a, rs[i].chunk_id, &ch, NULL))
 			continue; /* deleted since the index saw it */
+		if (!scope_groups_allow(t, &ch.acl))
+			continue;
 		int num = source_add(t, &ch, "bm25", rs[i].score);
 		if (!num) {
 			e = CR_ENOMEM;
@@ -495,7 +584,8 @@ static cr_err find_doc(cr_agent_tools *t, cr_arena *a, const char *doc, cr_store
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
 	cr_err fe = cr_store_doc_find_any(*s, a, name, row, NULL);
-	if (fe || !cr_agent_scope_has(t->o.scope, row->name, row->type) || !cr_acl_allows(t->o.who, &row->acl)) {
+	if (fe || !cr_agent_scope_has(t->o.scope, row->name, row->type) || !scope_groups_allow(t, &row->acl) ||
+	    !cr_acl_allows(t->o.who, &row->acl)) {
 		cr_corpus_store_release(t->c, *s);
 		*s = NULL;
 		if (fe && fe != CR_ENOTFOUND)
@@ -583,8 +673,13 @@ static int on_name(void *ctx, int64_t id, const char *name, const char *hash, in
 {
 	(void)hash, (void)mtime, (void)size;
 	list_ctx *l = ctx;
-	if (!name || (l->prefix && !prefix_has(l->prefix, name)) || !cr_agent_scope_has(l->scope, name, NULL))
+	if (!name || (l->prefix && !prefix_has(l->prefix, name)))
 		return 0;
+	if (l->scope) { /* the paths only: types and groups are checked on the row */
+		cr_agent_scope paths = {.prefixes = l->scope->prefixes, .n_prefixes = l->scope->n_prefixes};
+		if (!cr_agent_scope_has(&paths, name, NULL))
+			return 0;
+	}
 	l->ids[l->n++] = id;
 	return l->n == LIST_SCAN;
 }
@@ -618,7 +713,7 @@ static cr_err do_list(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_ste
 		if (cr_store_doc_get(s, a, l->ids[i], &row, NULL))
 			continue;
 		if ((type && (!row.type || strcmp(row.type, type))) || !cr_agent_scope_has(t->o.scope, row.name, row.type) ||
-		    !cr_acl_allows(t->o.who, &row.acl))
+		    !scope_groups_allow(t, &row.acl) || !cr_acl_allows(t->o.who, &row.acl))
 			continue;
 		if (got == LIST_MAX) {
 			more = 1;
@@ -664,9 +759,21 @@ static cr_err do_meetings(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent
 			       ? e
 			       : tool_error(a, out, "meeting_actions failed: %s", m->text);
 	size_t kept = 0, n_act = 0;
-	for (size_t i = 0; i < n; i++)
-		if (cr_agent_scope_has(t->o.scope, ms[i].doc, ms[i].type))
-			ms[kept++] = ms[i];
+	for (size_t i = 0; i < n; i++) {
+		if (!cr_agent_scope_has(t->o.scope, ms[i].doc, ms[i].type))
+			continue;
+		if (t->o.scope && t->o.scope->n_groups) {
+			cr_store *s;
+			cr_doc_row row;
+			if ((e = cr_corpus_store_acquire(t->c, &s, m)))
+				return e;
+			cr_err ge = cr_store_doc_get(s, a, ms[i].doc_id, &row, NULL);
+			cr_corpus_store_release(t->c, s);
+			if (ge || !scope_groups_allow(t, &row.acl))
+				continue;
+		}
+		ms[kept++] = ms[i];
+	}
 	cr_buf b;
 	cr_buf_init(&b, 0);
 	for (;;) { /* fewer meetings until the result fits */
@@ -1026,7 +1133,7 @@ cr_err cr_agent_tools_call(cr_agent_tools *t, cr_arena *a, const char *name, con
 		return cr_fail(m, CR_ENOMEM, "agent: out of memory");
 	tool_fn fn = NULL;
 	for (size_t i = 0; i < CR_ARRAY_LEN(TOOLS) && name; i++)
-		if (!strcmp(TOOLS[i].name, name))
+		if (!strcmp(TOOLS[i].name, name) && builtin_offered(&t->o, name))
 			fn = TOOLS[i].fn;
 	const cr_agent_ext_tool *ext = NULL;
 	for (size_t i = 0; !fn && name && i < t->o.n_ext_tools; i++)
@@ -1035,7 +1142,12 @@ cr_err cr_agent_tools_call(cr_agent_tools *t, cr_arena *a, const char *name, con
 	cr_err e;
 	json_t *args = NULL;
 	if (!fn && !ext) {
-		e = tool_error(a, out, "unknown tool \"%.64s\"; the tools are %s", name ? name : "", TOOL_NAMES);
+		char names[256] = "";
+		for (size_t i = 0; t->o.builtins && i < t->o.n_builtins; i++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+				 t->o.builtins[i]);
+		e = tool_error(a, out, "unknown tool \"%.64s\"; the tools are %s", name ? name : "",
+			       t->o.builtins ? names : TOOL_NAMES);
 		goto done;
 	}
 	const char *text = arguments;

@@ -26,6 +26,8 @@ typedef struct cr_cli {
 	const char *as_user;        /* --as USER (as_user.c); NULL: the operator, no ACL filter */
 	const char *as_tenant;
 	const struct cr_principal *as_who;
+	int64_t test_now;           /* $CR_TEST_NOW, for the tests only: the clock (unix seconds) of
+				     * agent create, run and run-due (cmd_agents.c); 0: the real one */
 } cr_cli;
 
 /* --as USER (as_user.c), for search and ask: the command runs as that
@@ -138,6 +140,55 @@ int cmd_usage(cr_cli *cli, int argc, char **argv);
 int cmd_analyze(cr_cli *cli, int argc, char **argv);
 int cmd_report(cr_cli *cli, int argc, char **argv);
 int cmd_agent(cr_cli *cli, int argc, char **argv);
+/* One agent run as `agent TASK` and stored agents make it (cmd_agent.c):
+ * the provider opened, the MCP tools named connected, the loop run, its
+ * steps and the run audited ("agent.tool", "agent.run" with the agent's
+ * name), the answer printed (unless quiet) and, with report_path, written
+ * there as Markdown. Returns 0 (an answer), 1 (a failure or no answer:
+ * error says why; nothing printed about it), CLI_USAGE (no such provider,
+ * or none configured). */
+struct cr_agent_scope;
+typedef struct cli_agent_task {
+	const char *task;
+	const char *provider;                 /* NULL: the default */
+	int max_steps, max_tokens, timeout, max_fails;
+	const struct cr_agent_scope *scope;   /* NULL: everything */
+	int allow_write;
+	const char *out_dir;                  /* write_report's directory */
+	const char *const *mcp;               /* "mcp:NAME/TOOL" entries */
+	size_t n_mcp;
+	const char *const *builtins;          /* built-in tools offered; NULL: all */
+	size_t n_builtins;
+	int json, quiet;
+	const char *agent;                    /* a stored agent's name, or NULL */
+	const char *report_path;
+} cli_agent_task;
+typedef struct cli_agent_outcome {
+	const char *status;                   /* "ok", "stopped", "failed" (static) */
+	const char *stop;                     /* valid until the call returns only: copy it */
+	int64_t steps, prompt_tokens, completion_tokens;
+	char report[1024];                    /* "" : none */
+	char error[512];
+} cli_agent_outcome;
+int cli_agent_task_run(cr_cli *cli, struct cr_corpus *cp, const cli_agent_task *t, cli_agent_outcome *out);
+/* "mcp:NAME/TOOL", or "mcp:NAME/" followed by "*" (cmd_agent.c). */
+int cli_agent_mcp_entry_ok(const char *s);
+/* Stored agents: agent create|list|show|run|rm|run-due (cmd_agents.c). */
+int cli_agents_is_subcommand(const char *word);
+int cli_agents_cmd(cr_cli *cli, int argc, char **argv);
+/* The scheduler of `cristal serve` (cmd_agents.c): made by _new (the
+ * program, data directory and configuration its children get), then
+ * _start runs a thread that runs `cristal agent run-due` in a child
+ * process once a minute, until _stop (which wakes it, gives a run in
+ * progress 30 s, then SIGTERM, joins the thread and frees s). The same
+ * object is the ctx of cli_agents_api_run, serve's cr_server_cfg.agent_run:
+ * `cristal agent run NAME --json --kind api [--as USER]` in a child
+ * process, its output the answer. */
+typedef struct cli_scheduler cli_scheduler;
+int cli_agents_scheduler_new(cr_cli *cli, cli_scheduler **out);
+int cli_agents_scheduler_start(cli_scheduler *s);
+void cli_agents_scheduler_stop(cli_scheduler *s);
+cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, cr_buf *out, cr_msg *m);
 /* `eval meetings` (cmd_eval_meetings.c), reached through cmd_eval. */
 int cli_eval_meetings(cr_cli *cli, int argc, char **argv);
 /* `eval pii` (cmd_eval_pii.c), reached through cmd_eval. */

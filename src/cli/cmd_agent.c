@@ -27,7 +27,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] agent [--json] [--provider NAME] [--max-steps N] [--max-tokens N]\n"
 		   "                                  [--timeout SEC] [--scope PATH|type:KIND]... [--allow-write]\n"
-		   "                                  [--out DIR] TASK...\n\n"
+		   "                                  [--out DIR] TASK...\n"
+		   "       cristal agent create|list|show|run|rm|run-due ...   (stored agents: agent create --help)\n\n"
 		   "A model works on the task with Cristal's tools (search, read_document, list_sources,\n"
 		   "meeting_actions, write_report) until it answers or a budget ends; the answer's\n"
 		   "citations are checked against the passages the tools returned. Needs a model:\n"
@@ -36,11 +37,14 @@ static void usage(FILE *f)
 		   "  --max-tokens N     prompt + completion tokens over the run (default: no limit)\n"
 		   "  --timeout SEC      wall time of the run (default 300)\n"
 		   "  --max-failures N   tool errors in a row that end the run (default 3)\n"
-		   "  --scope S          only documents under path S, or of type KIND (type:KIND); repeatable\n"
+		   "  --scope S          only documents under path S, of type KIND (type:KIND) or granted to\n"
+		   "                     group G (group:G); repeatable\n"
 		   "  --allow-write      write_report may write files (into --out DIR, default .)\n"
 		   "  --tool mcp:NAME/TOOL  also offer tool TOOL of MCP server NAME (cristal mcp add);\n"
 		   "                     mcp:NAME/* offers all its tools; repeatable\n"
-		   "  --json             one JSON object: answer, citations, steps, usage, stop\n");
+		   "  --json             one JSON object: answer, citations, steps, usage, stop\n\n"
+		   "A task whose first word is create, list, show, run, rm or run-due goes after --:\n"
+		   "  cristal agent -- list the open action items\n");
 }
 
 typedef struct run_ctx {
@@ -91,7 +95,7 @@ static int on_step(void *ctx, const cr_agent_step *s)
 	return 0;
 }
 
-static int audit_run(cr_corpus *cp, const char *task, const cr_agent_result *res)
+static int audit_run(cr_corpus *cp, const char *agent, const char *task, const cr_agent_result *res)
 {
 	const cr_answer *ans = &res->answer;
 	json_t *got = json_array(), *cited = json_array();
@@ -101,11 +105,13 @@ static int audit_run(cr_corpus *cp, const char *task, const cr_agent_result *res
 		for (size_t j = 0; j < ans->n_sources; j++)
 			if (ans->sources[j].n == ans->citations[i].n)
 				json_array_append_new(cited, json_integer(ans->sources[j].chunk_id));
-	return cli_audit_corpus(cp, "agent.run",
-				json_pack("{ss ss ss si si si so so si}", "task", task, "mode", ans->mode ? ans->mode : "",
-					  "stop", res->stop ? res->stop : "", "steps", (int)res->n_steps, "prompt_tokens",
-					  (int)res->prompt_tokens, "completion_tokens", (int)res->completion_tokens,
-					  "retrieved", got, "cited", cited, "unverified", (int)ans->n_unverified));
+	json_t *d = json_pack("{ss ss ss si si si so so si}", "task", task, "mode", ans->mode ? ans->mode : "", "stop",
+			      res->stop ? res->stop : "", "steps", (int)res->n_steps, "prompt_tokens",
+			      (int)res->prompt_tokens, "completion_tokens", (int)res->completion_tokens, "retrieved", got,
+			      "cited", cited, "unverified", (int)ans->n_unverified);
+	if (d && agent)
+		json_object_set_new(d, "agent", json_string(agent));
+	return cli_audit_corpus(cp, "agent.run", d);
 }
 
 static void print_answer(const cr_agent_result *res)
@@ -225,8 +231,155 @@ static int mcp_open_tools(cr_cli *cli, cr_store *st, cr_arena *a, const char **a
 	return 0;
 }
 
+/* Writes the answer and its sources as Markdown to path (atomically). */
+static int write_answer(const char *path, const char *title, const cr_agent_result *res, char *why, size_t cap)
+{
+	const cr_answer *ans = &res->answer;
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	cr_err e = cr_buf_printf(&b, "# %s\n\n%s\n", title, ans->text ? ans->text : "");
+	for (size_t i = 0; !e && i < ans->n_citations; i++)
+		for (size_t j = 0; !e && j < ans->n_sources; j++)
+			if (ans->sources[j].n == ans->citations[i].n)
+				e = cr_buf_printf(&b, "%s[%d] %s: \"%s\"\n", i ? "" : "\n## Sources\n\n", ans->citations[i].n,
+						  ans->sources[j].doc ? ans->sources[j].doc : "?",
+						  ans->citations[i].quote ? ans->citations[i].quote : "");
+	cr_msg m = {{0}};
+	if (!e)
+		e = cr_file_write_atomic(path, b.data, b.len, &m);
+	cr_buf_release(&b);
+	if (e)
+		snprintf(why, cap, "writing %.200s: %.280s", path, m.text[0] ? m.text : cr_strerror(e));
+	return e ? 1 : 0;
+}
+
+int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_agent_outcome *res_out)
+{
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_store *st = NULL;
+	cr_provider_chain *ch = NULL;
+	cr_mcp *conns[64];
+	size_t n_conns = 0;
+	cr_agent_ext_tool *ext = NULL;
+	size_t n_ext = 0;
+	cr_msg m = {{0}};
+	int rc = 0;
+	cli_agent_outcome *oc = res_out;
+	memset(oc, 0, sizeof *oc);
+	oc->status = "failed";
+	cr_err e;
+	if ((e = cr_corpus_store_acquire(cp, &st, &m))) {
+		snprintf(oc->error, sizeof oc->error, "%s", m.text[0] ? m.text : cr_strerror(e));
+		rc = 1;
+		goto out;
+	}
+	if (!t->provider) {
+		cr_provider_row row;
+		cr_err pe = cr_store_provider_get_default(st, &a, &row, NULL);
+		if (pe == CR_ENOTFOUND) {
+			snprintf(oc->error, sizeof oc->error, "needs a model, and no provider is configured");
+			if (!t->quiet)
+				fprintf(stderr, "cristal: agent: needs a model, and no provider is configured.\n"
+						"  Add one: cristal provider add NAME --kind openai --url URL --model MODEL --default\n"
+						"       or: cristal provider add NAME --kind local --model MODEL --default\n"
+						"  or name one with --provider NAME.\n");
+			rc = CLI_USAGE;
+			goto out;
+		}
+		if (pe) {
+			snprintf(oc->error, sizeof oc->error, "reading the providers: %s", cr_strerror(pe));
+			rc = 1;
+			goto out;
+		}
+	}
+	if (cli_provider_open(cli, st, t->provider, 1, (double)t->timeout, &ch, oc->error, sizeof oc->error)) {
+		rc = strstr(oc->error, "no provider named") ? CLI_USAGE : 1;
+		goto out;
+	}
+	if (t->n_mcp && mcp_open_tools(cli, st, &a, (const char **)t->mcp, t->n_mcp, t->timeout, conns, &n_conns, &ext,
+				       &n_ext)) {
+		snprintf(oc->error, sizeof oc->error, "the MCP tools could not be opened");
+		rc = 1;
+		goto out;
+	}
+	cr_cancel cancel;
+	cr_cancel_init(&cancel);
+	cr_cancel_set_timeout(&cancel, (double)t->timeout);
+	run_ctx rctx = {.cp = cp, .live = t->quiet ? NULL : t->json ? (cli_tty() ? stderr : NULL) : stdout};
+	cr_agent_opts o = {.max_steps = t->max_steps,
+			   .max_tokens = t->max_tokens,
+			   .max_failures = t->max_fails,
+			   .cancel = &cancel,
+			   .scope = t->scope,
+			   .who = cli->as_who, /* agent run --as USER: that user's ACL too */
+			   .allow_write = t->allow_write,
+			   .out_dir = t->out_dir,
+			   .on_step = on_step,
+			   .on_step_ctx = &rctx,
+			   .ext_tools = ext,
+			   .n_ext_tools = n_ext,
+			   .builtins = t->builtins,
+			   .n_builtins = t->n_builtins};
+	cr_agent_result res;
+	e = cr_agent_run(cp, cr_provider_chain_head(ch), &a, t->task, &o, &res, &m);
+	if (e) {
+		snprintf(oc->error, sizeof oc->error, "%s", m.text[0] ? m.text : cr_strerror(e));
+		rc = 1;
+		goto out;
+	}
+	oc->steps = (int64_t)res.n_steps;
+	oc->prompt_tokens = res.prompt_tokens;
+	oc->completion_tokens = res.completion_tokens;
+	oc->stop = res.stop;
+	oc->status = res.answer.text ? "ok" : "stopped";
+	if (!res.answer.text)
+		snprintf(oc->error, sizeof oc->error, "stopped without an answer (%s): %s", res.stop,
+			 res.stop_detail ? res.stop_detail : "");
+	if (audit_run(cp, t->agent, t->task, &res)) {
+		snprintf(oc->error, sizeof oc->error, "the audit log could not be written");
+		oc->status = "failed";
+		rc = 1;
+		goto out;
+	}
+	if (t->report_path && res.answer.text) {
+		if (write_answer(t->report_path, t->agent ? t->agent : "Agent report", &res, oc->error,
+				 sizeof oc->error)) {
+			oc->status = "failed";
+			rc = 1;
+			goto out;
+		}
+		snprintf(oc->report, sizeof oc->report, "%s", t->report_path);
+	}
+	if (t->quiet) {
+	} else if (t->json) {
+		cr_buf b;
+		cr_buf_init(&b, 0);
+		if (cr_agent_result_json(&res, &b) || cr_buf_addc(&b, '\n'))
+			rc = cli_fail("agent", "out of memory");
+		else
+			fwrite(b.data, 1, b.len, stdout);
+		cr_buf_release(&b);
+	} else if (res.answer.text)
+		print_answer(&res);
+	if (!rc && !res.answer.text)
+		rc = 1;
+out:
+	for (size_t i = 0; i < n_conns; i++)
+		cr_mcp_close(conns[i]);
+	cr_provider_chain_free(ch);
+	if (st)
+		cr_corpus_store_release(cp, st);
+	cr_arena_release(&a);
+	return rc;
+}
+
 int cmd_agent(cr_cli *cli, int argc, char **argv)
 {
+	/* the subcommands of stored agents (cmd_agents.c); a task that begins
+	 * with one of these words is written after "--" */
+	if (argc > 1 && cli_agents_is_subcommand(argv[1]))
+		return cli_agents_cmd(cli, argc - 1, argv + 1);
 	enum { O_JSON = 256, O_PROVIDER, O_STEPS, O_TOKENS, O_TIMEOUT, O_FAILS, O_SCOPE, O_WRITE, O_OUT, O_TOOL };
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     {"json", no_argument, NULL, O_JSON},
@@ -249,10 +402,6 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 	int allow_write = 0;
 	const char *allow[64];
 	size_t n_allow = 0;
-	cr_mcp *conns[64];
-	size_t n_conns = 0;
-	cr_agent_ext_tool *ext = NULL;
-	size_t n_ext = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -265,21 +414,19 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 		case O_FAILS: rc = cli_opt_int("agent", "--max-failures", optarg, 1, 100, &max_fails); break;
 		case O_SCOPE:
 			if (cr_agent_scope_add(&scope, &a, optarg))
-				rc = cli_usage_fail("agent", "--scope wants a path or type:KIND, not '%s'", optarg);
+				rc = cli_usage_fail("agent", "--scope wants a path, type:KIND or group:G, not '%s'", optarg);
 			has_scope = 1;
 			break;
 		case O_WRITE: allow_write = 1; break;
 		case O_OUT: out_dir = optarg; break;
-		case O_TOOL: {
-			const char *sl = strncmp(optarg, "mcp:", 4) ? NULL : strchr(optarg + 4, '/');
-			if (!sl || sl == optarg + 4 || sl - (optarg + 4) > 64 || !sl[1])
+		case O_TOOL:
+			if (!cli_agent_mcp_entry_ok(optarg))
 				rc = cli_usage_fail("agent", "--tool wants mcp:NAME/TOOL or mcp:NAME/*, not '%s'", optarg);
 			else if (n_allow == CR_ARRAY_LEN(allow))
 				rc = cli_usage_fail("agent", "at most 64 --tool entries");
 			else
 				allow[n_allow++] = optarg;
 			break;
-		}
 		default: rc = CLI_USAGE;
 		}
 		if (rc) {
@@ -309,89 +456,38 @@ int cmd_agent(cr_cli *cli, int argc, char **argv)
 		return cli_fail("agent", "the task is over 64 KiB");
 	}
 	cr_corpus *cp = NULL;
-	cr_store *st = NULL;
-	cr_provider_chain *ch = NULL;
 	cr_msg m = {{0}};
 	if ((e = cr_corpus_open(cli->data_dir, 0, &cp, &m))) {
 		rc = cli_fail("agent", "%s", m.text[0] ? m.text : cr_strerror(e));
 		goto out;
 	}
-	if ((e = cr_corpus_store_acquire(cp, &st, &m))) {
-		rc = cli_fail("agent", "%s", m.text[0] ? m.text : cr_strerror(e));
-		goto out;
-	}
-	if (!provider) {
-		cr_provider_row row;
-		cr_err pe = cr_store_provider_get_default(st, &a, &row, NULL);
-		if (pe == CR_ENOTFOUND) {
-			fprintf(stderr, "cristal: agent: needs a model, and no provider is configured.\n"
-					"  Add one: cristal provider add NAME --kind openai --url URL --model MODEL --default\n"
-					"       or: cristal provider add NAME --kind local --model MODEL --default\n"
-					"  or name one with --provider NAME.\n");
-			rc = CLI_USAGE;
-			goto out;
-		}
-		if (pe) {
-			rc = cli_fail("agent", "reading the providers: %s", cr_strerror(pe));
-			goto out;
-		}
-	}
-	char why[512];
-	if (cli_provider_open(cli, st, provider, 1, (double)timeout, &ch, why, sizeof why)) {
-		rc = cli_fail("agent", "%s", why);
-		if (strstr(why, "no provider named"))
-			rc = CLI_USAGE;
-		goto out;
-	}
-	if (n_allow && mcp_open_tools(cli, st, &a, allow, n_allow, timeout, conns, &n_conns, &ext, &n_ext)) {
-		rc = 1;
-		goto out;
-	}
-	cr_cancel cancel;
-	cr_cancel_init(&cancel);
-	cr_cancel_set_timeout(&cancel, (double)timeout);
-	run_ctx rctx = {.cp = cp, .live = json ? (cli_tty() ? stderr : NULL) : stdout};
-	cr_agent_opts o = {.max_steps = (int)max_steps,
-			   .max_tokens = max_tokens,
-			   .max_failures = (int)max_fails,
-			   .cancel = &cancel,
-			   .scope = has_scope ? &scope : NULL,
-			   .allow_write = allow_write,
-			   .out_dir = out_dir,
-			   .on_step = on_step,
-			   .on_step_ctx = &rctx,
-			   .ext_tools = ext,
-			   .n_ext_tools = n_ext};
-	cr_agent_result res;
-	e = cr_agent_run(cp, cr_provider_chain_head(ch), &a, tb.data, &o, &res, &m);
-	if (e) {
-		rc = cli_fail("agent", "%s", m.text[0] ? m.text : cr_strerror(e));
-		goto out;
-	}
-	if (audit_run(cp, tb.data, &res)) {
-		rc = 1;
-		goto out;
-	}
-	if (json) {
-		cr_buf b;
-		cr_buf_init(&b, 0);
-		if (cr_agent_result_json(&res, &b) || cr_buf_addc(&b, '\n'))
-			rc = cli_fail("agent", "out of memory");
-		else
-			fwrite(b.data, 1, b.len, stdout);
-		cr_buf_release(&b);
-	} else if (res.answer.text)
-		print_answer(&res);
-	if (!rc && !res.answer.text)
-		rc = cli_fail("agent", "stopped without an answer (%s): %s", res.stop, res.stop_detail);
+	cli_agent_task t = {.task = tb.data,
+			    .provider = provider,
+			    .max_steps = max_steps,
+			    .max_tokens = max_tokens,
+			    .timeout = timeout,
+			    .max_fails = max_fails,
+			    .scope = has_scope ? &scope : NULL,
+			    .allow_write = allow_write,
+			    .out_dir = out_dir,
+			    .mcp = allow,
+			    .n_mcp = n_allow,
+			    .json = json};
+	cli_agent_outcome oc;
+	rc = cli_agent_task_run(cli, cp, &t, &oc);
+	if (rc && rc != CLI_USAGE)
+		cli_fail("agent", "%s", oc.error);
+	else if (rc == CLI_USAGE && strcmp(oc.error, "needs a model, and no provider is configured"))
+		cli_fail("agent", "%s", oc.error);
 out:
-	for (size_t i = 0; i < n_conns; i++)
-		cr_mcp_close(conns[i]);
-	cr_provider_chain_free(ch);
-	if (st)
-		cr_corpus_store_release(cp, st);
 	cr_corpus_close(cp);
 	cr_buf_release(&tb);
 	cr_arena_release(&a);
 	return rc;
+}
+
+int cli_agent_mcp_entry_ok(const char *s)
+{
+	const char *sl = strncmp(s, "mcp:", 4) ? NULL : strchr(s + 4, '/');
+	return sl && sl != s + 4 && sl - (s + 4) <= 64 && sl[1];
 }

@@ -31,7 +31,7 @@ static const char *env_key(void *ctx, const char *var) { return getenv(var); }
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] serve [--listen ADDR:PORT] [--threads N] [--max-body BYTES]\n"
-		   "                      [--tls-cert FILE --tls-key FILE]\n\n"
+		   "                      [--tls-cert FILE --tls-key FILE] [--no-agents]\n\n"
 		   "Serves the data directory over HTTP: the web UI at /, the REST API under /api/\n"
 		   "(described at /api/openapi.json), an OpenAI-compatible API under /v1/ (model\n"
 		   "cristal-rag answers from the documents), /healthz, /readyz and /metrics.\n"
@@ -41,7 +41,9 @@ static void usage(FILE *f)
 		   "  --threads N         request threads (default: one per core, at least 2)\n"
 		   "  --max-body BYTES    request body limit (default 1048576)\n"
 		   "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain)\n"
-		   "  --tls-key FILE      and this PEM private key\n");
+		   "  --tls-key FILE      and this PEM private key\n"
+		   "  --no-agents         do not run scheduled agents (by default a scheduler runs\n"
+		   "                      `cristal agent run-due` once a minute)\n");
 }
 
 /* The configuration file's [server] and [providers] tables (docs/CONFIG.md);
@@ -89,7 +91,9 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 					     {"max-body", required_argument, NULL, 'b'},
 					     {"tls-cert", required_argument, NULL, 'C'},
 					     {"tls-key", required_argument, NULL, 'K'},
+					     {"no-agents", no_argument, NULL, 'N'},
 					     {0}};
+	int agents = 1;
 	cr_server_cfg cfg = cr_server_cfg_default();
 	int c, rc = conf_apply(cli->conf, &cfg);
 	if (rc)
@@ -115,6 +119,7 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		}
 		case 'C': cfg.tls_cert = optarg; break;
 		case 'K': cfg.tls_key = optarg; break;
+		case 'N': agents = 0; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -159,8 +164,16 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		ak = kb;
 	}
 	cfg.audit_key = ak;
+	cli_scheduler *sched = NULL;
+	if (cli_agents_scheduler_new(cli, &sched)) {
+		cr_corpus_close(cp);
+		return 1;
+	}
+	cfg.agent_run = cli_agents_api_run;
+	cfg.agent_run_ctx = sched;
 	cr_server *s;
 	if ((e = cr_server_new(cp, &cfg, &s, &m))) {
+		cli_agents_scheduler_stop(sched);
 		cr_corpus_close(cp);
 		return cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
 	}
@@ -179,10 +192,13 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 		       cr_server_url(s));
 	fflush(stdout);
 	rc = 0;
-	if ((e = cr_server_run(s, &m)))
+	if (agents && cli_agents_scheduler_start(sched))
+		rc = 1;
+	if (!rc && (e = cr_server_run(s, &m)))
 		rc = cli_fail("serve", "%s", m.text[0] ? m.text : cr_strerror(e));
 	fprintf(stderr, "cristal: serve: stopped\n");
 	cr_server_free(s);
+	cli_agents_scheduler_stop(sched); /* after the server: no request uses it any more */
 	g_server = NULL;
 	cr_corpus_close(cp);
 	return rc;

@@ -8,6 +8,7 @@
 #include "cristal/text.h"
 #include "cristal/vector.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,7 +26,7 @@ static const struct {
 	{"eval", cmd_eval, "eval ask --questions FILE: answer accuracy, citation precision, recall; eval meetings --expected FILE; eval pii --labels FILE"},
 	{"analyze", cmd_analyze, "analyze meetings [PATH|QUERY]: decisions and action items with owners and due dates"},
 	{"report", cmd_report, "report meetings [PATH|QUERY] --out DIR: Markdown and self-contained HTML with a chart"},
-	{"agent", cmd_agent, "agent TASK: a model works on the task with search, read_document, ... tools; verified citations"},
+	{"agent", cmd_agent, "agent TASK: a model works on the task with tools, verified citations; agent create|list|show|run|rm|run-due: stored and scheduled agents"},
 	{"show", cmd_show, "print one document's extracted text and metadata"},
 	{"rm", cmd_rm, "remove an ingested root, a folder or file in it, or a document"},
 	{"stats", cmd_stats, "the catalog's and index's figures"},
@@ -131,6 +132,9 @@ static void usage(FILE *f)
 static void read_env(cr_cli *cli)
 {
 	const char *v;
+	long now;
+	if ((v = getenv("CR_TEST_NOW")) && !cli_parse_long(v, 1, LONG_MAX, &now))
+		cli->test_now = now;
 	if ((v = getenv("CR_INGEST_THREADS")) && atoi(v) > 0)
 		cli->ingest_threads = atoi(v);
 	if ((v = getenv("CR_INDEX_BUFFER_MB")) && atoi(v) > 0)

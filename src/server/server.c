@@ -51,6 +51,8 @@ const srv_route srv_routes[] = {
 	{"POST", "/api/logout", "logout", srv_handle_logout, 0, 1},
 	{"GET", "/api/users", "users", srv_handle_users, 0, 1},
 	{"GET", "/api/audit", "audit", srv_handle_audit, 0, 1},
+	{"GET", "/api/agents", "agents", srv_handle_agents, 0, 1},
+	{"POST", "/api/agents/{name}/run", "agent_run", srv_handle_agent_run, 0, 1},
 	{"GET", "/v1/models", "models", srv_handle_models, 0, 1},
 	{"POST", "/mcp", "mcp", srv_handle_mcp, 1, 1},
 	{"GET", "/mcp", "mcp", srv_handle_mcp_other, 0, 0},

@@ -342,6 +342,8 @@ enum MHD_Result srv_handle_embed(srv_req *r);
 enum MHD_Result srv_handle_static(srv_req *r);
 enum MHD_Result srv_handle_me(srv_req *r);
 enum MHD_Result srv_handle_users(srv_req *r);
+enum MHD_Result srv_handle_agents(srv_req *r);
+enum MHD_Result srv_handle_agent_run(srv_req *r);
 enum MHD_Result srv_handle_audit(srv_req *r);
 enum MHD_Result srv_handle_mcp(srv_req *r);
 enum MHD_Result srv_handle_meetings(srv_req *r);

@@ -33,6 +33,11 @@
  *   users(id, name, role, tenant_id, pw_hash, created), groups(id, name),
  *   user_groups(user_id, group_id), tokens(id, user_id, label, hash,
  *          created, expires, revoked)    users and API tokens (v6; store/user.c)
+ *   sessions, quotas, requests, usage_who  (v7; store/user.c)
+ *   agents(id, name, instructions, tools, scopes, provider, schedule,
+ *          out_dir, created, last_due), agent_runs(id, agent_id, kind,
+ *          started, ended, status, stop, steps, prompt_tokens,
+ *          completion_tokens, report, error)  stored agents (v8; store/agent.c)
  *
  * Migrations. A new catalog is created at version 1 (SCHEMA) and brought up
  * like an old one: UPGRADES lists the steps in order, step k taking the
@@ -244,6 +249,21 @@ static const char *const UPGRADES[] = {
 	" user TEXT NOT NULL, tenant TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS usage_who_user ON usage_who(user);"
 	"CREATE INDEX IF NOT EXISTS usage_who_tenant ON usage_who(tenant);",
+	/* 7 -> 8: stored agents and their runs (store/agent.c, cristal agent
+	 * create / run / run-due). last_due is the scheduler's claim (unix
+	 * seconds), moved in the transaction that inserts the run so two
+	 * processes never run one fire time twice; run times are unix
+	 * milliseconds, ended 0 while running. */
+	"CREATE TABLE IF NOT EXISTS agents(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+	" instructions TEXT NOT NULL, tools TEXT NOT NULL, scopes TEXT NOT NULL, provider TEXT, schedule TEXT,"
+	" out_dir TEXT, created INTEGER NOT NULL, last_due INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS agent_runs(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL CHECK(kind IN ('manual','schedule','api')), started INTEGER NOT NULL,"
+	" ended INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, stop TEXT, steps INTEGER NOT NULL DEFAULT 0,"
+	" prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0, report TEXT,"
+	" error TEXT);"
+	"CREATE INDEX IF NOT EXISTS agent_runs_agent ON agent_runs(agent_id, id);",
 };
 _Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
 	       "one upgrade step per schema version");
@@ -1303,6 +1323,7 @@ static const cr_store_vt SQLITE_VT = {
 	.prov = &cr_store_sqlite_prov_vt,
 	.audit = &cr_store_sqlite_audit_vt,
 	.user = &cr_store_sqlite_user_vt,
+	.agent = &cr_store_sqlite_agent_vt,
 };
 
 sqlite3 *cr_store_sqlite_db(cr_store *s) { return SQ(s)->db; }

@@ -11,7 +11,7 @@
 
 /* The catalog's schema version this build writes (sqlite.c's migrations
  * lead every older catalog to it); tests read it here. */
-#define CR_STORE_SCHEMA_VERSION 7
+#define CR_STORE_SCHEMA_VERSION 8
 
 /* Providers and usage (store/provider.c forwards, sqlite_provider.c implements). */
 typedef struct cr_store_prov_vt {
@@ -64,6 +64,19 @@ typedef struct cr_store_user_vt {
 			   void *ctx, cr_msg *m);
 } cr_store_user_vt;
 
+/* Agents and their runs (store/agent.c forwards, sqlite_agent.c implements; schema v8). */
+typedef struct cr_store_agent_vt {
+	cr_err (*put)(cr_store *s, const cr_agent_row *r, cr_msg *m);
+	cr_err (*get)(cr_store *s, cr_arena *a, const char *name, cr_agent_row *out, cr_msg *m);
+	cr_err (*list)(cr_store *s, cr_store_agent_fn fn, void *ctx, cr_msg *m);
+	cr_err (*del)(cr_store *s, const char *name, cr_msg *m);
+	cr_err (*run_begin)(cr_store *s, const char *name, const char *kind, int64_t now_ms, const int64_t *claim,
+			    int64_t *run_id, cr_msg *m);
+	cr_err (*run_end)(cr_store *s, int64_t run_id, const cr_agent_run_row *r, cr_msg *m);
+	cr_err (*runs)(cr_store *s, const char *name, int limit, cr_store_agent_run_fn fn, void *ctx, cr_msg *m);
+	cr_err (*runs_abandon)(cr_store *s, int64_t before_ms, int64_t now_ms, const char *why, int *n, cr_msg *m);
+} cr_store_agent_vt;
+
 typedef struct cr_store_vt {
 	const char *name;
 	void (*close)(cr_store *s);
@@ -108,6 +121,7 @@ typedef struct cr_store_vt {
 	const cr_store_prov_vt *prov;
 	const cr_store_audit_vt *audit;
 	const cr_store_user_vt *user;
+	const cr_store_agent_vt *agent;
 } cr_store_vt;
 
 struct cr_store {
@@ -139,6 +153,7 @@ cr_err cr_sq_run(struct sqlite3 *db, sqlite3_stmt *st, cr_msg *m, const char *wh
 /* Runs SQL with no rows (BEGIN, COMMIT, ...). */
 cr_err cr_sq_exec(struct sqlite3 *db, const char *sql, cr_msg *m);
 extern const cr_store_user_vt cr_store_sqlite_user_vt;
+extern const cr_store_agent_vt cr_store_sqlite_agent_vt;
 
 /* Groups as stored: sorted, comma-separated decimal ids ("" = none). */
 cr_err cr_store_groups_format(const uint32_t *g, uint32_t n, cr_buf *out) CR_NODISCARD;

@@ -47,7 +47,7 @@ for k in User=cristal StateDirectory=cristal NoNewPrivileges=yes ProtectSystem=s
 	grep -qx "$k" "$U/cristal-agent-run-due.service" || fail "cristal-agent-run-due.service lacks $k"
 done
 ! grep -v '^SystemCallFilter' "$U/cristal.service" | grep -q '@[A-Z]*@' || fail "an unfilled @VARIABLE@ in the unit"
-grep -qx 'OnCalendar=\*:0/5' "$U/cristal-agent-run-due.timer" || fail "timer schedule"
+grep -qx 'OnCalendar=\*:\*:00' "$U/cristal-agent-run-due.timer" || fail "timer schedule"
 
 # the installed program reads the installed configuration (its data.dir overridden)
 "$R/usr/local/bin/cristal" --config "$R/etc/cristal/cristal.toml" --data "$tmp/data" init >/dev/null ||

@@ -118,7 +118,7 @@ assert all(t["input_schema"].get("type") == "object" for t in d["tools"]), d' ||
 else
 	echo "note: node or @modelcontextprotocol/server-filesystem absent; its part skipped"
 fi
-# --- an agent run whose scripted model (tests/provider/server.py agentmcp)
+# --- an agent run (and a stored agent's) whose scripted model (tests/provider/server.py agentmcp)
 # is offered the allowed MCP tool only, calls it, and sees a tool that was
 # not allowed refused; the call is a step and an audit record
 python3 "$CR_SOURCE_DIR/tests/provider/server.py" >"$tmp/mport" &
@@ -136,4 +136,20 @@ assert d["answer"].startswith("The server said: echo: ping me"), d["answer"]
 s=d["steps"]; assert [x["tool"] for x in s] == ["mcp__ok__echo","mcp__ok__add"], s
 assert s[0]["ok"] and "mcp:ok/echo" in s[0]["result_summary"] and not s[1]["ok"], s' "$out" || fail "agent steps: $out"
 c audit export | grep '"agent.tool"' | grep -q 'mcp__ok__echo' || fail "the MCP call is not in the audit log"
+# the same as a stored agent: the MCP tool joins because it is named
+echo "What does the echo tool say?" >"$tmp/instr"
+c agent create echoer --instructions "$tmp/instr" --out "$tmp/reports" --tool search --tool read_document \
+	--tool list_sources --tool meeting_actions --tool table_stats --tool write_report --tool mcp:ok/echo >/dev/null ||
+	fail "agent create with an MCP tool"
+out=$(c agent run echoer --json) || fail "stored agent with an MCP tool: $out"
+python3 -c '
+import json,sys; d=json.loads(sys.argv[1])
+assert d["answer"].startswith("The server said: echo: ping me"), d["answer"]
+assert [x["tool"] for x in d["steps"]] == ["mcp__ok__echo","mcp__ok__add"], d["steps"]' "$out" ||
+	fail "stored agent steps: $out"
+ls "$tmp/reports"/echoer-*.md >/dev/null || fail "no report of the stored agent"
+# not named, not offered: the scripted model finds the tool set wrong
+c agent create plain --instructions "$tmp/instr" >/dev/null
+c agent run plain >/dev/null 2>"$tmp/err" && fail "a stored agent without the MCP tool was offered it"
+grep -q "tools offered" "$tmp/err" || fail "stored agent without MCP: $(cat "$tmp/err")"
 echo "mcp_client: ok"

@@ -30,7 +30,11 @@ a suffix after '-' (r429-b) gives a case its own call count.
             a fabricated source), agentbad (malformed arguments, unknown
             tool, bad arguments, a repeated call), agentloop (calls forever),
             agentfail (a failing call every turn), agentscope (asks for an
-            out-of-scope document, searches for its words, lists sources)
+            out-of-scope document, searches for its words, lists sources),
+            agentgroup (a stored agent offered search, read_document and
+            list_sources only, scope group:eng: asks for the hr group's
+            salaries by name and by search, lists, then reads and cites
+            the eng document)
 Every chat answer reports usage: prompt_tokens 11, completion_tokens 3.
 """
 import json
@@ -80,7 +84,8 @@ def agent_turn(scen, req):
     if t == 0:
         names = {x["function"]["name"] for x in req.get("tools", [])}
         extra = {"mcp__ok__echo"} if scen == "agentmcp" else set()
-        check(names == TOOL_NAMES | extra, "tools offered: %s" % sorted(names))
+        want = {"search", "read_document", "list_sources"} if scen == "agentgroup" else TOOL_NAMES | extra
+        check(names == want, "tools offered: %s" % sorted(names))
         check(msgs[0]["role"] == "system" and msgs[-1]["role"] == "user", "first turn's messages")
     if scen == "agent":
         if t == 0:
@@ -143,6 +148,31 @@ def agent_turn(scen, req):
             check(any("docs/public" in d["doc"] for d in last["documents"]), "list_sources: %s" % last)
             return call("read_document", {"doc": "docs/hr/salaries.md", "range": {"start": 1}}, 3)
         return {"content": "Nothing about salaries is in scope."}
+    if scen == "agentgroup":
+        # nothing of the hr group's documents may reach the model, whatever it asks
+        body = json.dumps({k: v for k, v in last.items() if k != "query"}) if tools and "error" not in last else ""
+        check("salar" not in body.lower() and "9,000,000" not in body and "hr/" not in body,
+              "out of scope content: %s" % body[:300])
+        check(all("9,000,000" not in (m.get("content") or "") for m in msgs if m.get("role") == "tool"),
+              "out of scope content in a tool message")
+        if t == 0:
+            return call("read_document", {"doc": "docs/hr/salaries.md"}, 0)
+        if t == 1:
+            check("no document named" in last.get("error", ""), "out-of-scope read: %s" % last)
+            return call("search", {"query": "salary bands engineers"}, 1)
+        if t == 2:
+            check(all("hr/" not in r["doc"] for r in last.get("results", [])), "search: %s" % last)
+            return call("list_sources", {}, 2)
+        if t == 3:
+            docs = [d["doc"] for d in last["documents"]]
+            check(docs and all("eng/" in d for d in docs), "list_sources: %s" % docs)
+            return call("read_document", {"doc": docs[0]}, 3)
+        if t == 4:
+            check(last.get("results") and "on-call" in last["results"][0]["text"], "eng read: %s" % last)
+            return call("write_report", {"title": "x", "markdown": "y"}, 4)
+        check("unknown tool" in last.get("error", ""), "a tool not offered: %s" % last)
+        n = json.loads(tools[3]["content"])["results"][0]["n"]
+        return {"content": "The on-call engineer answers pages within 15 minutes [%d]." % n}
     raise CheckFailed("no script " + scen)
 
 
