@@ -460,6 +460,8 @@ typedef struct cr_agent_opts {
 	 * is neither described to the model nor run when it asks. */
 	const char *const *builtins;
 	size_t n_builtins;
+	const cr_egress_policy *egress; /* what the tools may show the provider (policy.h; NULL: defaults) */
+	const char *tenant;       /* whose egress rules apply (NULL: the base rules) */
 } cr_agent_opts;
 
 /* 1 when name is a built-in tool ("search", ... "write_report"). */

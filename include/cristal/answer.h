@@ -25,6 +25,7 @@
 
 #include "cristal/base.h"
 #include "cristal/corpus.h"
+#include "cristal/policy.h"
 #include "cristal/text.h"
 
 /* A passage given to the answerer, numbered from 1 as cited ("[1]"). */
@@ -79,6 +80,8 @@ typedef struct cr_ask_opts {
 				   * hybrid need vec, the question's embedding */
 	const float *vec;
 	int vec_dim;
+	const cr_egress_policy *egress; /* what may leave for the provider (policy.h; NULL: defaults) */
+	const char *tenant;       /* whose egress rules apply (NULL: the base rules) */
 } cr_ask_opts;
 
 /* "en" or "ja": Japanese when the text has kana or kanji. */

@@ -38,4 +38,21 @@ CR_API int cr_class_of_text(const char *text, size_t len);
  * unknown one gets public). */
 CR_API int cr_class_clearance(const char *trust);
 
+/* The egress policy (the configuration's [governance.egress] and
+ * [governance.egress.TENANT]): per trust, the highest level a request may
+ * carry; a tenant's own table overrides the base for that tenant. A level
+ * < 0 keeps the default (cr_class_clearance). */
+typedef struct cr_egress {
+	int local, onprem, external;
+} cr_egress;
+typedef struct cr_egress_policy {
+	cr_egress base;
+	const char **tenants;     /* tenant names ... */
+	const cr_egress *per_tenant; /* ... and their tables */
+	size_t n_tenants;
+} cr_egress_policy;
+/* The clearance for a provider of this trust in this tenant (NULL tenant:
+ * the base; NULL policy: cr_class_clearance). */
+CR_API int cr_egress_clearance(const cr_egress_policy *p, const char *tenant, const char *trust);
+
 #endif

@@ -56,6 +56,8 @@ typedef struct cr_server_cfg {
 				 * NULL: records chained but not signed */
 	int64_t session_ttl;    /* seconds a browser session lasts; <= 0: 12 h */
 	int64_t session_idle;   /* seconds unused before it ends; <= 0: 30 min */
+	const struct cr_egress_policy *egress; /* what may leave for which provider, per tenant
+				     * (policy.h); NULL: the defaults */
 	size_t max_upload;      /* POST /api/documents body cap in bytes; 0: 32 MiB */
 	const char *extract_worker; /* the program uploads are extracted by, jailed
 				     * (ingest.h cr_extract_sandboxed; the CLI gives

@@ -110,7 +110,7 @@ cr_err cr_agent_run(cr_corpus *c, cr_provider *p, cr_arena *a, const char *task,
 		o.max_failures = 3;
 	/* the egress rule: the tools give the model nothing classified above
 	 * its provider's clearance (policy.h), whoever runs the agent */
-	int clearance = cr_class_clearance(cr_provider_trust(p));
+	int clearance = cr_egress_clearance(o.egress, o.tenant, cr_provider_trust(p));
 	cr_principal capped;
 	if (!o.who || o.who->max_classification > clearance) {
 		capped = o.who ? *o.who : (cr_principal){.sees_all = 1};

@@ -117,7 +117,8 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 	uint8_t *withheld = cr_arena_alloc(a, out->n_sources);
 	if (!withheld)
 		return cr_fail(m, CR_ENOMEM, "ask: out of memory");
-	if ((e = egress_filter(c, a, out, cr_class_clearance(cr_provider_trust(p)), withheld, m)))
+	int clearance = cr_egress_clearance(o ? o->egress : NULL, o ? o->tenant : NULL, cr_provider_trust(p));
+	if ((e = egress_filter(c, a, out, clearance, withheld, m)))
 		return e;
 	if (out->n_withheld == out->n_sources) {
 		/* nothing may go: the extractive answer stands, with the note */

@@ -26,6 +26,7 @@ typedef struct cr_cli {
 	const char *as_user;        /* --as USER (as_user.c); NULL: the operator, no ACL filter */
 	const char *as_tenant;
 	const struct cr_principal *as_who;
+	const struct cr_egress_policy *egress; /* [governance.egress] (config.c); NULL: the defaults */
 	int64_t test_now;           /* $CR_TEST_NOW, for the tests only: the clock (unix seconds) of
 				     * agent create, run and run-due (cmd_agents.c); 0: the real one */
 } cr_cli;

@@ -320,7 +320,9 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 			   .ext_tools = ext,
 			   .n_ext_tools = n_ext,
 			   .builtins = t->builtins,
-			   .n_builtins = t->n_builtins};
+			   .n_builtins = t->n_builtins,
+			   .egress = cli->egress,
+			   .tenant = cli->as_tenant ? cli->as_tenant : "default"};
 	cr_agent_result res;
 	e = cr_agent_run(cp, cr_provider_chain_head(ch), &a, t->task, &o, &res, &m);
 	if (e) {

@@ -93,6 +93,8 @@ static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_prov
 	cr_ask_opts o = {.k = k};
 	if (ask_cli) {
 		o.who = ask_cli->as_who;
+		o.egress = ask_cli->egress;
+		o.tenant = ask_cli->as_tenant ? ask_cli->as_tenant : "default";
 		/* hybrid retrieval when the chunks have vectors */
 		cr_corpus_query sq = {0};
 		int prc = cli_search_prepare(ask_cli, cp, "ask", NULL, question, &a, &sq);

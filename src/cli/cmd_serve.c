@@ -149,6 +149,7 @@ int cmd_serve(cr_cli *cli, int argc, char **argv)
 	}
 	cfg.key = env_key;
 	cfg.data_dir = cli->data_dir;
+	cfg.egress = cli->egress;
 	/* uploads are extracted by this same program, jailed (extract-worker) */
 	static char self[4096];
 	ssize_t sl = cfg.extract_worker ? 0 : readlink("/proc/self/exe", self, sizeof self - 1);

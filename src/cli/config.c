@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "cristal/conf.h"
+#include "cristal/policy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,74 @@ static int zone_ok(const char *z)
 	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", z);
 	struct stat st;
 	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+/* One egress table: local, onprem, external (levels; absent: -1). */
+static int egress_table(const cr_conf *c, const char *table, cr_egress *e)
+{
+	*e = (cr_egress){-1, -1, -1};
+	static const char *const keys[] = {"local", "onprem", "external"};
+	int *dst[] = {&e->local, &e->onprem, &e->external};
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = NULL;
+		cr_msg m = {{0}};
+		if (cr_conf_str(c, table, keys[i], &v, &m))
+			return bad(&m);
+		if (v && (*dst[i] = cr_class_parse(v)) < 0) {
+			fprintf(stderr, "cristal: config: %s:%d: %s.%s '%s': expected public, internal, confidential or secret\n",
+				cr_conf_name(c), cr_conf_get(c, table, keys[i])->line, table, keys[i], v);
+			return CLI_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* The egress policy: [governance.egress] local/onprem/external, and a
+ * tenant's own [governance.egress.TENANT] (docs/CONFIG.md). */
+static int egress_load(cr_cli *cli)
+{
+	static cr_egress_policy pol;
+	static const char *names[64];
+	static cr_egress per[64];
+	const cr_conf *c = cli->conf;
+	const char *t, *k;
+	const cr_conf_val *v;
+	int any = 0;
+	for (size_t i = 0; cr_conf_entry(c, i, &t, &k, &v); i++) {
+		if (strcmp(t, "governance.egress") && strncmp(t, "governance.egress.", 18))
+			continue;
+		any = 1;
+		if (strcmp(k, "local") && strcmp(k, "onprem") && strcmp(k, "external")) {
+			fprintf(stderr, "cristal: config: %s:%d: unknown setting %s.%s (the egress tables take local, "
+					"onprem and external)\n", cr_conf_name(c), v->line, t, k);
+			return CLI_USAGE;
+		}
+		if (!strcmp(t, "governance.egress"))
+			continue;
+		size_t j = 0;
+		while (j < pol.n_tenants && strcmp(names[j], t + 18))
+			j++;
+		if (j == pol.n_tenants) {
+			if (j == 64) {
+				fprintf(stderr, "cristal: config: at most 64 tenants' egress tables\n");
+				return CLI_USAGE;
+			}
+			names[j] = t + 18;
+			int rc = egress_table(c, t, &per[j]);
+			if (rc)
+				return rc;
+			pol.n_tenants++;
+		}
+	}
+	if (!any)
+		return 0;
+	int rc = egress_table(c, "governance.egress", &pol.base);
+	if (rc)
+		return rc;
+	pol.tenants = names;
+	pol.per_tenant = per;
+	cli->egress = &pol;
+	return 0;
 }
 
 int cli_config_load(cr_cli *cli, const char *path)
@@ -111,5 +180,5 @@ int cli_config_load(cr_cli *cli, const char *path)
 	if (!cli->data_dir && !getenv("CRISTAL_DATA") && dir)
 		cli->data_dir = dir;
 	cli->conf = c;
-	return 0;
+	return egress_load(cli);
 }

@@ -88,3 +88,22 @@ int cr_class_clearance(const char *trust)
 		return CR_CLASS_INTERNAL;
 	return CR_CLASS_PUBLIC;
 }
+
+static int pick(const cr_egress *e, const char *trust)
+{
+	if (!trust)
+		return -1;
+	return !strcmp(trust, "local") ? e->local : !strcmp(trust, "onprem") ? e->onprem
+			: !strcmp(trust, "external") ? e->external : -1;
+}
+
+int cr_egress_clearance(const cr_egress_policy *p, const char *tenant, const char *trust)
+{
+	int lv = -1;
+	for (size_t i = 0; p && tenant && i < p->n_tenants && lv < 0; i++)
+		if (!strcmp(p->tenants[i], tenant))
+			lv = pick(&p->per_tenant[i], trust);
+	if (lv < 0 && p)
+		lv = pick(&p->base, trust);
+	return lv >= 0 ? lv : cr_class_clearance(trust);
+}

@@ -137,7 +137,11 @@ enum MHD_Result srv_handle_search(srv_req *r)
 cr_err srv_answer(cr_server *s, cr_arena *a, const srv_ctx *ctx, const char *question, int k, const char *provider,
 		  int extractive, const cr_cancel *cancel, cr_answer *out, cr_msg *m)
 {
-	cr_ask_opts o = {.k = k, .who = ctx ? ctx->who : NULL, .cancel = cancel};
+	cr_ask_opts o = {.k = k,
+			 .who = ctx ? ctx->who : NULL,
+			 .cancel = cancel,
+			 .egress = s->cfg.egress,
+			 .tenant = ctx && ctx->tenant_name ? ctx->tenant_name : "default"};
 	cr_err e;
 	if (extractive) {
 		e = cr_answer_ask(s->corpus, a, question, &o, out, m);

@@ -10,7 +10,10 @@
 #     record of the question counts them;
 #   - external, an internal document: its text does arrive (so the check
 #     above can fail);
-#   - onprem: confidential text may go, and does.
+#   - onprem: confidential text may go, and does;
+#   - [governance.egress] external = confidential lets it go to the external
+#     one (secret still not), and [governance.egress.acme] external = public
+#     keeps even acme's internal text from it, for acme's users only.
 source "$CR_SOURCE_DIR/tests/server/lib.sh"
 python3 "$CR_SOURCE_DIR/tests/provider/pii_recorder.py" "$tmp/requests.log" >"$tmp/port" &
 prov_pid=$! # stopped by lib.sh's cleanup
@@ -79,4 +82,36 @@ asks = [json.loads(r["detail"]) if isinstance(r["detail"], str) else r["detail"]
 assert any(a.get("withheld", 0) >= 1 and a.get("withheld_class") == "confidential" for a in asks), asks
 assert any(a.get("withheld_class") == "secret" for a in asks), asks
 PY
-echo "ok: confidential and secret text stays away from external providers; internal text and onprem providers are not held back"
+# the policy in the configuration: the base raised, and one tenant's own
+cat >"$tmp/egress.toml" <<'TOML'
+[governance.egress]
+external = "confidential"
+
+[governance.egress.acme]
+external = "public"
+TOML
+ce() { "$CR_BIN" --config "$tmp/egress.toml" --data "$D" "$@"; }
+: >"$tmp/requests.log"
+ce ask --json --provider ext "What is the Falcon acquisition price?" >"$tmp/a6.json" 2>"$tmp/err" || fail "ask: $(cat "$tmp/err")"
+grep -qF "4.2 billion" "$tmp/requests.log" || fail "external = confidential did not let the confidential passage go"
+: >"$tmp/requests.log"
+ce ask --json --provider ext "Who is named as the next chief financial officer?" >/dev/null 2>&1
+if grep -qF "Ito as" "$tmp/requests.log"; then fail "a secret passage went under external = confidential"; fi
+c tenant add acme >/dev/null
+c user add kim --tenant acme >/dev/null
+mkdir -p "$tmp/acme" && echo "The acme canteen opens at seven and serves ramen on Fridays." >"$tmp/acme/canteen.md"
+c ingest --tenant acme "$tmp/acme" >/dev/null
+: >"$tmp/requests.log"
+ce ask --json --as kim --provider ext "When does the acme canteen open?" >"$tmp/a7.json" 2>"$tmp/err" || fail "ask as kim: $(cat "$tmp/err")"
+if grep -qF "serves ramen" "$tmp/requests.log"; then fail "acme's internal passage went out under its external = public"; fi
+py 'assert r["withheld"] >= 1 and r["found"], r' "$tmp/a7.json"
+: >"$tmp/requests.log"
+c ask --json --as kim --provider ext "When does the acme canteen open?" >/dev/null 2>&1
+grep -qF "serves ramen" "$tmp/requests.log" || fail "without the configuration acme's internal passage should go"
+printf '[governance.egress]\nexternal = "top"\n' >"$tmp/bad.toml"
+if "$CR_BIN" --config "$tmp/bad.toml" --data "$D" ask "x" >/dev/null 2>"$tmp/err"; then fail "a bad level was taken"; fi
+grep -q "external 'top'" "$tmp/err" || fail "bad level: $(cat "$tmp/err")"
+printf '[governance.egress]\ncloud = "public"\n' >"$tmp/bad.toml"
+if "$CR_BIN" --config "$tmp/bad.toml" --data "$D" ask "x" >/dev/null 2>"$tmp/err"; then fail "an unknown key was taken"; fi
+grep -q "unknown setting governance.egress.cloud" "$tmp/err" || fail "unknown key: $(cat "$tmp/err")"
+echo "ok: confidential and secret text stays away from external providers; internal text and onprem providers are not held back; the configuration's base and per-tenant rules apply"
