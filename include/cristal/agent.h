@@ -350,6 +350,9 @@ typedef struct cr_docs_opts {
 	const cr_principal *who;
 	const cr_cancel *cancel;
 } cr_docs_opts;
+/* The key figures of one sentence s[0..n): at most max, as byte ranges
+ * [starts[i], ends[i]) in order. Pure (fuzz/fuzz_docs_figures.c). */
+CR_API int cr_docs_figures(const char *s, size_t n, size_t *starts, size_t *ends, int max);
 /* CR_ENOTFOUND when no document the caller may read is in the set. */
 CR_API cr_err cr_agent_docs(cr_corpus *c, cr_arena *a, const cr_docs_opts *o, cr_docs_report *out,
 			    cr_msg *m) CR_NODISCARD;

@@ -67,6 +67,31 @@ static int figure_at(const char *s, size_t n, size_t p, size_t q, size_t *fs, si
 	return 1;
 }
 
+int cr_docs_figures(const char *s, size_t sl, size_t *starts, size_t *ends, int max)
+{
+	int n = 0;
+	for (size_t p = 0; p < sl && n < max;) {
+		if (!digit((unsigned char)s[p]) ||
+		    (p && (digit((unsigned char)s[p - 1]) || ((unsigned char)s[p - 1] >= 'A' && (unsigned char)s[p - 1] < 0x80)))) {
+			p++;
+			continue;
+		}
+		size_t q = p;
+		while (q < sl && (digit((unsigned char)s[q]) ||
+				  ((s[q] == ',' || s[q] == '.') && q + 1 < sl && digit((unsigned char)s[q + 1]))))
+			q++;
+		size_t fs, fe;
+		if ((q == sl || !((unsigned char)s[q] >= 'A' && (unsigned char)s[q] < 0x80) || s[q] == ' ' || s[q] == '%') &&
+		    figure_at(s, sl, p, q, &fs, &fe)) {
+			starts[n] = fs;
+			ends[n++] = fe;
+			p = fe;
+		} else
+			p = q;
+	}
+	return n;
+}
+
 static int by_date_item(const void *a, const void *b)
 {
 	const cr_docs_item *x = a, *y = b;
@@ -172,29 +197,15 @@ cr_err cr_agent_docs(cr_corpus *c, cr_arena *a, const cr_docs_opts *o, cr_docs_r
 				n_lead++;
 			}
 			/* figures */
-			for (size_t p = 0; p < sl && !e && out->n_figures < MAX_FIGURES;) {
-				if (!digit((unsigned char)s[p]) || (p && (digit((unsigned char)s[p - 1]) ||
-									  ((unsigned char)s[p - 1] >= 'A' && (unsigned char)s[p - 1] < 0x80)))) {
-					p++;
-					continue;
-				}
-				size_t q = p;
-				while (q < sl && (digit((unsigned char)s[q]) ||
-						  ((s[q] == ',' || s[q] == '.') && q + 1 < sl && digit((unsigned char)s[q + 1]))))
-					q++;
-				size_t fs, fe;
-				if ((q == sl || !((unsigned char)s[q] >= 'A' && (unsigned char)s[q] < 0x80) || s[q] == ' ' ||
-				     s[q] == '%') &&
-				    figure_at(s, sl, p, q, &fs, &fe)) {
-					cr_docs_item *f = &out->figures[out->n_figures++];
-					f->text = clip(a, s + fs, fe - fs);
-					f->sentence = clip(a, s, sl);
-					f->doc = row.name;
-					f->loc = loc_at(&t, ss[k].start);
-					f->count = 1;
-					p = fe;
-				} else
-					p = q;
+			size_t fs[8], fe[8];
+			int nf = cr_docs_figures(s, sl, fs, fe, 8);
+			for (int q = 0; q < nf && out->n_figures < MAX_FIGURES; q++) {
+				cr_docs_item *f = &out->figures[out->n_figures++];
+				f->text = clip(a, s + fs[q], fe[q] - fs[q]);
+				f->sentence = clip(a, s, sl);
+				f->doc = row.name;
+				f->loc = loc_at(&t, ss[k].start);
+				f->count = 1;
 			}
 			/* dates: every calendar date of the sentence, left to right
 			 * (cr_due_find gives one expression; the rest is searched again) */
