@@ -187,6 +187,18 @@ typedef struct catchup {
 	cr_msg *m;
 } catchup;
 
+cr_err cr_corpus_entry_title(cr_buf *b, const char *title, const char *symbol)
+{
+	cr_err e = title ? cr_buf_adds(b, title) : CR_OK;
+	if (!e && symbol && *symbol) {
+		if (title && *title)
+			e = cr_buf_addc(b, ' ');
+		if (!e)
+			e = cr_buf_adds(b, symbol);
+	}
+	return e;
+}
+
 static int catchup_chunk(void *ctx, const cr_chunk_row *r)
 {
 	catchup *k = ctx;
@@ -208,8 +220,12 @@ static int catchup_chunk(void *ctx, const cr_chunk_row *r)
 		.n_groups = r->acl.n_groups,
 		.classification = r->acl.classification,
 	};
-	const char *title = r->title ? r->title : "";
-	cr_err e = cr_index_writer_add(k->w, &at, title, strlen(title), r->text, r->len);
+	cr_buf tb;
+	cr_buf_init(&tb, 0);
+	cr_err e = cr_corpus_entry_title(&tb, r->title, r->loc.symbol);
+	if (!e)
+		e = cr_index_writer_add(k->w, &at, tb.data ? tb.data : "", tb.len, r->text, r->len);
+	cr_buf_release(&tb);
 	if (e == CR_EINVAL || e == CR_ETOOBIG) {
 		/* One entry the index refuses must not stop every later sync:
 		 * it is left out (and said so), the rest goes on. */

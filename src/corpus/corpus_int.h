@@ -247,4 +247,10 @@ cr_err cr_walk_exclude(cr_walk *w, const char *dir) CR_NODISCARD;
  * failure to allocate is an error. */
 cr_err cr_walk_root(cr_walk *w, const char *root, const char *base, int64_t source_id, cr_msg *m) CR_NODISCARD;
 
+/* The text an index entry's title field gets: the document's title, and a
+ * code chunk's symbol after it, so the chunk that defines an identifier
+ * outranks chunks that only mention it (BM25F weighs the title). The feed
+ * and the catalog sync use it alike. Appends to b. */
+cr_err cr_corpus_entry_title(cr_buf *b, const char *title, const char *symbol) CR_NODISCARD;
+
 #endif

@@ -317,13 +317,24 @@ void cr_feed_doc(cr_feed *f, int64_t doc_id, const cr_doc_row *row, const cr_doc
 			x.n_groups = k;
 		}
 	}
+	cr_buf tb;
+	cr_buf_init(&tb, 0);
 	for (size_t i = 0; i < n && !e; i++) {
 		fentry *y = &p->e[p->n + i];
 		*y = x;
 		y->id = (uint64_t)(first + (int64_t)i);
 		y->text_len = ch[i].text ? ch[i].len : 0;
 		e = put_str(p, ch[i].text, y->text_len, &y->text_off);
+		if (!e && ch[i].loc.symbol && *ch[i].loc.symbol) {
+			/* a code chunk: its symbol joins the title field */
+			cr_buf_reset(&tb);
+			e = cr_corpus_entry_title(&tb, title, ch[i].loc.symbol);
+			if (!e)
+				e = put_str(p, tb.data, tb.len, &y->title_off);
+			y->title_len = tb.len;
+		}
 	}
+	cr_buf_release(&tb);
 	if (e) {
 		stop(f);
 		return;
