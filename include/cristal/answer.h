@@ -70,6 +70,10 @@ typedef struct cr_answer {
 	 * were left out of its request, and the answer says so */
 	size_t n_withheld;
 	const char *withheld_class; /* the highest level left out */
+	/* where the time went, in milliseconds (not in the JSON, which stays
+	 * the same bytes for the same answer): retrieval, the model's first
+	 * text (0 when nothing streamed), the whole */
+	double retrieval_ms, first_text_ms, total_ms;
 } cr_answer;
 
 typedef struct cr_ask_opts {
@@ -82,6 +86,11 @@ typedef struct cr_ask_opts {
 	int vec_dim;
 	const cr_egress_policy *egress; /* what may leave for the provider (policy.h; NULL: defaults) */
 	const char *tenant;       /* whose egress rules apply (NULL: the base rules) */
+	/* the model's draft as it arrives, before any verification (a terminal
+	 * shows it; the answer kept is cr_answer.text, verified); non-zero
+	 * stops the call. NULL: the provider is not streamed. */
+	int (*on_draft)(void *ctx, const char *text, size_t len);
+	void *on_draft_ctx;
 } cr_ask_opts;
 
 /* "en" or "ja": Japanese when the text has kana or kanji. */

@@ -120,8 +120,8 @@ static char *squeeze(cr_arena *a, const char *s, size_t n)
 	return o;
 }
 
-cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_answer *out,
-		     cr_msg *m)
+static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_answer *out,
+			cr_msg *m)
 {
 	if (!c || !a || !question || !out)
 		return cr_fail(m, CR_EINVAL, "ask: no question");
@@ -229,5 +229,13 @@ cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_a
 	}
 	cr_corpus_analyzer_release(c, an);
 	cr_corpus_store_release(c, st);
+	return e;
+}
+
+cr_err cr_answer_ask(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_answer *out, cr_msg *m)
+{
+	double t0 = cr_now();
+	cr_err e = ask_inner(c, a, question, o, out, m);
+	out->retrieval_ms = out->total_ms = (cr_now() - t0) * 1e3;
 	return e;
 }

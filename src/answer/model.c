@@ -105,9 +105,23 @@ static const char *withheld_note(cr_arena *a, const cr_answer *ans, int ja, cons
 				    ans->n_withheld, ans->n_withheld == 1 ? "" : "s", ans->withheld_class);
 }
 
+typedef struct draft_ctx {
+	const cr_ask_opts *o;
+	double t0, first;
+} draft_ctx;
+
+static int on_text(void *ctx, const char *t, size_t n)
+{
+	draft_ctx *d = ctx;
+	if (!d->first && n)
+		d->first = cr_now();
+	return d->o->on_draft(d->o->on_draft_ctx, t, n);
+}
+
 cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_provider *p,
 			   cr_answer *out, cr_msg *m)
 {
+	double t0 = cr_now();
 	if (!p)
 		return cr_answer_ask(c, a, question, o, out, m);
 	cr_err e = cr_answer_ask(c, a, question, o, out, m);
@@ -137,8 +151,15 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 	po.max_tokens = 512;
 	po.temperature = 0;
 	po.cancel = o ? o->cancel : NULL;
+	draft_ctx dc = {.o = o, .t0 = t0};
+	if (o && o->on_draft) {
+		po.on_text = on_text;
+		po.on_text_ctx = &dc;
+	}
 	cr_provider_reply r = {0};
 	e = cr_provider_chat(p, msgs, 2, &po, &r, m);
+	if (dc.first)
+		out->first_text_ms = (dc.first - t0) * 1e3;
 	cr_buf_release(&prompt);
 	if (e) {
 		cr_provider_reply_release(&r);
@@ -164,5 +185,6 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 	}
 	if (out->n_withheld && !(out->text = withheld_note(a, out, ja, out->text)))
 		return cr_fail(m, CR_ENOMEM, "ask: out of memory");
+	out->total_ms = (cr_now() - t0) * 1e3;
 	return CR_OK;
 }

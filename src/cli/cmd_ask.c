@@ -16,10 +16,11 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cristal [--data DIR] ask [--json] [-k N] [--provider NAME | --extractive] [--as USER] QUESTION...\n\n"
+	fprintf(f, "usage: cristal [--data DIR] ask [--json] [-k N] [--provider NAME | --extractive] [--as USER] [--timing] QUESTION...\n\n"
 		   "Answers from the ingested documents, citing them as [n]; every citation is\n"
 		   "checked against its source. The model is the default provider's (cristal\n"
 		   "provider default NAME) or --provider NAME's; with no provider configured the\n"
@@ -29,7 +30,10 @@ static void usage(FILE *f)
 		   "  --extractive      no model, even when a default provider is set\n"
 		   "  --as USER         as that user: only documents it may read, its quotas\n"
 		   "                    (over one: exit 1 naming the limit), its usage and audit\n"
-		   "  --json            one JSON object: answer, mode, citations, retrieval, unverified\n");
+		   "  --timing          on stderr: retrieval, the model's first text and the whole, in ms\n"
+		   "  --json            one JSON object: answer, mode, citations, retrieval, unverified\n"
+		   "On a terminal the model's draft streams in (dimmed) and the verified answer\n"
+		   "follows it when verification changed it.\n");
 }
 
 static void print_answer(const cr_answer *ans)
@@ -86,6 +90,29 @@ static int audit_answer(cr_corpus *cp, const char *question, const cr_answer *an
 						      (int)ans->n_withheld, "withheld_class", ans->withheld_class));
 }
 
+/* On a terminal the model's draft streams in, dimmed; once it is verified
+ * the answer stands as the draft was, or is printed again as verified
+ * (citations removed or the passage withheld). */
+typedef struct draft {
+	cr_buf text;
+	int tty, shown;
+} draft;
+
+static int show_draft(void *ctx, const char *t, size_t n)
+{
+	draft *d = ctx;
+	if (!d->tty)
+		return 0; /* --timing alone: streamed for the first text's time */
+	if (!d->shown++)
+		fputs("\033[2m", stdout);
+	fwrite(t, 1, n, stdout);
+	fflush(stdout);
+	CR_IGNORE(cr_buf_add(&d->text, t, n));
+	return 0;
+}
+
+static int g_timing;
+
 static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_provider *p)
 {
 	cr_arena a;
@@ -106,9 +133,28 @@ static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_prov
 		o.vec = sq.vec;
 		o.vec_dim = sq.vec_dim;
 	}
+	draft dr = {0};
+	cr_buf_init(&dr.text, 0);
+	dr.tty = !json && isatty(1);
+	if (p && (dr.tty || g_timing)) {
+		o.on_draft = show_draft;
+		o.on_draft_ctx = &dr;
+	}
 	cr_answer ans;
 	cr_msg m = {{0}};
 	cr_err e = p ? cr_answer_ask_model(cp, &a, question, &o, p, &ans, &m) : cr_answer_ask(cp, &a, question, &o, &ans, &m);
+	if (dr.shown) {
+		fputs("\033[0m\n", stdout);
+		/* the verified answer replaces the draft only when it differs */
+		if (!e && dr.text.len == strlen(ans.text) && !memcmp(dr.text.data, ans.text, dr.text.len))
+			ans.text = "";
+		else if (!e)
+			fputs(strcmp(ans.lang, "ja") ? "\nVerified:\n" : "\n検証後:\n", stdout);
+	}
+	cr_buf_release(&dr.text);
+	if (!e && g_timing)
+		fprintf(stderr, "timing: retrieval %.1f ms, first text %.1f ms, total %.1f ms\n", ans.retrieval_ms,
+			ans.first_text_ms, ans.total_ms);
 	int rc = 0;
 	if (e)
 		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));
@@ -137,6 +183,7 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 					     {"provider", required_argument, NULL, 'P'},
 					     {"extractive", no_argument, NULL, 'X'},
 					     {"as", required_argument, NULL, 'U'},
+					     {"timing", no_argument, NULL, 'T'},
 					     {0}};
 	int json = 0, k = 0, c, extractive = 0;
 	const char *provider = NULL, *as = NULL;
@@ -149,6 +196,7 @@ int cmd_ask(cr_cli *cli, int argc, char **argv)
 		case 'P': provider = optarg; break;
 		case 'X': extractive = 1; break;
 		case 'U': as = optarg; break;
+		case 'T': g_timing = 1; break;
 		case 'k': {
 			int rc = cli_opt_int("ask", "-k", optarg, 1, 100, &k);
 			if (rc)

@@ -67,6 +67,17 @@ c ask "$Q" >"$tmp/a.txt"
 grep -q "^\[1\] .*travel-policy.md" "$tmp/a.txt" || fail "text output: $(cat "$tmp/a.txt")"
 grep -q "^\[2\] removed" "$tmp/a.txt" || fail "text output lacks the removal: $(cat "$tmp/a.txt")"
 
+# streamed: --timing has the provider stream and says when its first text came
+c ask --timing "$Q" >/dev/null 2>"$tmp/t.err" || fail "ask --timing: $(cat "$tmp/t.err")"
+grep -Eq '^timing: retrieval [0-9.]+ ms, first text [0-9]*[1-9][0-9]*\.[0-9] ms, total [0-9.]+ ms' "$tmp/t.err" ||
+	grep -Eq '^timing: retrieval [0-9.]+ ms, first text 0\.[1-9] ms' "$tmp/t.err" || fail "timing: $(cat "$tmp/t.err")"
+# on a terminal the draft streams in, then the verified answer (it differs: [2] was removed)
+if command -v script >/dev/null; then
+	script -qec "$CR_BIN --data $D ask '$Q'" /dev/null >"$tmp/tty.txt" 2>&1 || fail "ask on a terminal: $(cat "$tmp/tty.txt")"
+	grep -q "Verified:" "$tmp/tty.txt" && grep -q "first-class flights" "$tmp/tty.txt" ||
+		fail "the terminal did not get the draft and the verified answer: $(cat -v "$tmp/tty.txt" | head -20)"
+fi
+
 # what the model was given: the numbered passages and the question
 c provider add echo --kind openai --url "http://127.0.0.1:$P/echo/v1" --model m >/dev/null
 c ask --provider echo --json "$Q" >"$tmp/e.json"
@@ -116,8 +127,8 @@ c usage --json >"$tmp/u.json"
 python3 - "$tmp/u.json" <<'PY' || fail "usage: $(cat "$tmp/u.json")"
 import json, sys
 rows = {r["provider"]: r for r in json.load(open(sys.argv[1]))["rows"]}
-assert rows["answerer"]["calls"] == 3 and rows["answerer"]["failed"] == 0, rows
-assert rows["answerer"]["prompt_tokens"] == 33, rows
+assert rows["answerer"]["calls"] == 5 and rows["answerer"]["failed"] == 0, rows  # 3, and 2 streamed
+assert rows["answerer"]["prompt_tokens"] == 55, rows
 assert rows["down"]["failed"] == 1 and rows["down2"]["failed"] == 1, rows
 PY
 echo "provider_ask: ok"
