@@ -15,6 +15,8 @@ typedef struct agent_bar {
 	double v;
 } agent_bar;
 cr_err agent_html(cr_buf *b, const char *s) CR_NODISCARD;
+/* A JSON string, or null for NULL. */
+cr_err agent_json_str(cr_buf *b, const char *s) CR_NODISCARD;
 cr_err agent_svg_bars(cr_buf *b, const char *title, const agent_bar *v, size_t n, const char *unit) CR_NODISCARD;
 extern const char agent_report_css[];
 

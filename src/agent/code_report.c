@@ -15,7 +15,7 @@
 			e = (x);   \
 	} while (0)
 
-static cr_err js(cr_buf *b, const char *s)
+cr_err agent_json_str(cr_buf *b, const char *s)
 {
 	return s ? cr_buf_add_json_str(b, s, strlen(s)) : cr_buf_adds(b, "null");
 }
@@ -26,7 +26,7 @@ static cr_err js_list(cr_buf *b, const char *const *v, size_t n)
 	for (size_t i = 0; i < n && !e; i++) {
 		if (i)
 			e = cr_buf_addc(b, ',');
-		PUT(js(b, v[i]));
+		PUT(agent_json_str(b, v[i]));
 	}
 	PUT(cr_buf_addc(b, ']'));
 	return e;
@@ -35,14 +35,14 @@ static cr_err js_list(cr_buf *b, const char *const *v, size_t n)
 cr_err cr_code_json(const cr_code_report *r, cr_buf *b)
 {
 	cr_err e = cr_buf_adds(b, "{\"root\":");
-	PUT(js(b, r->root));
+	PUT(agent_json_str(b, r->root));
 	PUT(cr_buf_adds(b, ",\"summary\":"));
-	PUT(js(b, r->summary));
+	PUT(agent_json_str(b, r->summary));
 	PUT(cr_buf_printf(b, ",\"files\":%d,\"lines\":%lld,\"commits\":%d,\"languages\":[", r->n_files,
 			  (long long)r->n_lines, r->n_commits));
 	for (size_t i = 0; i < r->n_langs; i++) {
 		PUT(cr_buf_adds(b, i ? ",{\"lang\":" : "{\"lang\":"));
-		PUT(js(b, r->langs[i].lang));
+		PUT(agent_json_str(b, r->langs[i].lang));
 		PUT(cr_buf_printf(b, ",\"files\":%d,\"lines\":%lld,\"bytes\":%lld}", r->langs[i].files,
 				  (long long)r->langs[i].lines, (long long)r->langs[i].bytes));
 	}
@@ -50,11 +50,11 @@ cr_err cr_code_json(const cr_code_report *r, cr_buf *b)
 	for (size_t i = 0; i < r->n_modules; i++) {
 		const cr_code_module *m = &r->modules[i];
 		PUT(cr_buf_adds(b, i ? ",{\"path\":" : "{\"path\":"));
-		PUT(js(b, m->path));
+		PUT(agent_json_str(b, m->path));
 		PUT(cr_buf_printf(b, ",\"files\":%d,\"lines\":%lld,\"languages\":", m->files, (long long)m->lines));
 		PUT(js_list(b, m->langs, m->n_langs));
 		PUT(cr_buf_adds(b, ",\"summary\":"));
-		PUT(js(b, m->summary));
+		PUT(agent_json_str(b, m->summary));
 		PUT(cr_buf_adds(b, ",\"entry_points\":"));
 		PUT(js_list(b, m->entries, m->n_entries));
 		PUT(cr_buf_adds(b, ",\"symbols\":"));
@@ -65,18 +65,18 @@ cr_err cr_code_json(const cr_code_report *r, cr_buf *b)
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const cr_code_finding *f = &r->findings[i];
 		PUT(cr_buf_printf(b, "%s{\"kind\":\"%s\",\"rule\":\"%s\",\"doc\":", i ? "," : "", f->kind, f->rule));
-		PUT(js(b, f->doc));
+		PUT(agent_json_str(b, f->doc));
 		PUT(cr_buf_printf(b, ",\"line\":%d,\"text\":", f->line));
-		PUT(js(b, f->text));
+		PUT(agent_json_str(b, f->text));
 		PUT(cr_buf_addc(b, '}'));
 	}
 	PUT(cr_buf_adds(b, "],\"churn\":["));
 	for (size_t i = 0; i < r->n_churn; i++) {
 		const cr_code_churn *c = &r->churn[i];
 		PUT(cr_buf_printf(b, "%s{\"month\":\"%s\",\"author\":", i ? "," : "", c->month));
-		PUT(js(b, c->author));
+		PUT(agent_json_str(b, c->author));
 		PUT(cr_buf_adds(b, ",\"area\":"));
-		PUT(js(b, c->area));
+		PUT(agent_json_str(b, c->area));
 		PUT(cr_buf_printf(b, ",\"commits\":%d}", c->commits));
 	}
 	PUT(cr_buf_adds(b, "]}"));

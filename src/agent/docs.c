@@ -280,23 +280,19 @@ cr_err cr_agent_docs(cr_corpus *c, cr_arena *a, const cr_docs_opts *o, cr_docs_r
 			e = (x);   \
 	} while (0)
 
-static cr_err js(cr_buf *b, const char *s)
-{
-	return s ? cr_buf_add_json_str(b, s, strlen(s)) : cr_buf_adds(b, "null");
-}
 
 static cr_err items_json(cr_buf *b, const char *key, const char *what, const cr_docs_item *v, size_t n, int counts)
 {
 	cr_err e = cr_buf_printf(b, ",\"%s\":[", key);
 	for (size_t i = 0; i < n; i++) {
 		PUT(cr_buf_printf(b, "%s{\"%s\":", i ? "," : "", what));
-		PUT(js(b, v[i].text));
+		PUT(agent_json_str(b, v[i].text));
 		if (counts)
 			PUT(cr_buf_printf(b, ",\"mentions\":%d", v[i].count));
 		PUT(cr_buf_adds(b, ",\"sentence\":"));
-		PUT(js(b, v[i].sentence));
+		PUT(agent_json_str(b, v[i].sentence));
 		PUT(cr_buf_adds(b, ",\"doc\":"));
-		PUT(js(b, v[i].doc));
+		PUT(agent_json_str(b, v[i].doc));
 		PUT(cr_buf_adds(b, ",\"location\":"));
 		PUT(cr_corpus_loc_json(b, &v[i].loc));
 		PUT(cr_buf_addc(b, '}'));
@@ -308,16 +304,16 @@ static cr_err items_json(cr_buf *b, const char *key, const char *what, const cr_
 cr_err cr_docs_json(const cr_docs_report *r, cr_buf *b)
 {
 	cr_err e = cr_buf_adds(b, "{\"scope\":");
-	PUT(js(b, r->scope));
+	PUT(agent_json_str(b, r->scope));
 	PUT(cr_buf_adds(b, ",\"documents\":["));
 	for (size_t i = 0; i < r->n_docs; i++) {
 		const cr_docs_doc *d = &r->docs[i];
 		PUT(cr_buf_adds(b, i ? ",{\"doc\":" : "{\"doc\":"));
-		PUT(js(b, d->doc));
+		PUT(agent_json_str(b, d->doc));
 		PUT(cr_buf_adds(b, ",\"title\":"));
-		PUT(js(b, d->title));
+		PUT(agent_json_str(b, d->title));
 		PUT(cr_buf_adds(b, ",\"type\":"));
-		PUT(js(b, d->type));
+		PUT(agent_json_str(b, d->type));
 		if (d->date > 0) {
 			char iso[11];
 			cr_ymd_iso(cr_ymd_from_days(d->date / 86400), iso);
@@ -325,7 +321,7 @@ cr_err cr_docs_json(const cr_docs_report *r, cr_buf *b)
 		} else
 			PUT(cr_buf_adds(b, ",\"date\":null"));
 		PUT(cr_buf_adds(b, ",\"summary\":"));
-		PUT(js(b, d->summary));
+		PUT(agent_json_str(b, d->summary));
 		PUT(cr_buf_adds(b, ",\"location\":"));
 		PUT(cr_corpus_loc_json(b, &d->loc));
 		PUT(cr_buf_addc(b, '}'));

@@ -90,33 +90,27 @@ static void print_report(const cr_meeting *ms, size_t n)
 	free(rows);
 }
 
-static int analyze_docs(cr_cli *cli, const char *scope, int k, int json)
+/* An analysis whose result is JSON (--json) or its Markdown report. */
+typedef cr_err (*analysis_fn)(cr_corpus *cp, cr_arena *a, const char *scope, int k, int json, cr_buf *b, cr_msg *m);
+
+static cr_err docs_fn(cr_corpus *cp, cr_arena *a, const char *scope, int k, int json, cr_buf *b, cr_msg *m)
 {
-	cr_corpus *cp;
-	cr_msg m = {{0}};
-	cr_err e = cr_corpus_open(cli->data_dir, 0, &cp, &m);
-	if (e)
-		return cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
-	cr_arena a;
-	cr_arena_init(&a, 0);
 	cr_docs_opts o = {.scope = scope, .k = k};
 	cr_docs_report r;
-	int rc = 0;
-	if ((e = cr_agent_docs(cp, &a, &o, &r, &m)))
-		rc = cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
-	cr_buf b;
-	cr_buf_init(&b, 0);
-	if (!rc && (json ? cr_docs_json(&r, &b) : cr_docs_report_md(&r, &b)))
-		rc = cli_fail("analyze", "out of memory");
-	if (!rc)
-		printf("%.*s\n", (int)b.len, b.data ? b.data : "");
-	cr_buf_release(&b);
-	cr_arena_release(&a);
-	cr_corpus_close(cp);
-	return rc;
+	cr_err e = cr_agent_docs(cp, a, &o, &r, m);
+	return e ? e : json ? cr_docs_json(&r, b) : cr_docs_report_md(&r, b);
 }
 
-static int analyze_code(cr_cli *cli, const char *prefix, int json)
+static cr_err code_fn(cr_corpus *cp, cr_arena *a, const char *scope, int k, int json, cr_buf *b, cr_msg *m)
+{
+	(void)k;
+	cr_code_opts o = {.prefix = scope};
+	cr_code_report r;
+	cr_err e = cr_agent_code(cp, a, &o, &r, m);
+	return e ? e : json ? cr_code_json(&r, b) : cr_code_report_md(&r, b);
+}
+
+static int analyze_with(cr_cli *cli, analysis_fn fn, const char *scope, int k, int json)
 {
 	cr_corpus *cp;
 	cr_msg m = {{0}};
@@ -125,16 +119,12 @@ static int analyze_code(cr_cli *cli, const char *prefix, int json)
 		return cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
 	cr_arena a;
 	cr_arena_init(&a, 0);
-	cr_code_opts o = {.prefix = prefix};
-	cr_code_report r;
-	int rc = 0;
-	if ((e = cr_agent_code(cp, &a, &o, &r, &m)))
-		rc = cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
 	cr_buf b;
 	cr_buf_init(&b, 0);
-	if (!rc && (json ? cr_code_json(&r, &b) : cr_code_report_md(&r, &b)))
-		rc = cli_fail("analyze", "out of memory");
-	if (!rc)
+	int rc = 0;
+	if ((e = fn(cp, &a, scope, k, json, &b, &m)))
+		rc = cli_fail("analyze", "%s", m.text[0] ? m.text : cr_strerror(e));
+	else
 		printf("%.*s\n", (int)b.len, b.data ? b.data : "");
 	cr_buf_release(&b);
 	cr_arena_release(&a);
@@ -162,9 +152,9 @@ int cmd_analyze(cr_cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind < argc && !strcmp(argv[optind], "code") && argc - optind <= 2)
-		return analyze_code(cli, optind + 1 < argc ? argv[optind + 1] : NULL, json);
+		return analyze_with(cli, code_fn, optind + 1 < argc ? argv[optind + 1] : NULL, 0, json);
 	if (optind < argc && !strcmp(argv[optind], "docs") && argc - optind <= 2)
-		return analyze_docs(cli, optind + 1 < argc ? argv[optind + 1] : NULL, k, json);
+		return analyze_with(cli, docs_fn, optind + 1 < argc ? argv[optind + 1] : NULL, k, json);
 	if (optind >= argc || strcmp(argv[optind], "meetings") || argc - optind > 2 || k < 0) {
 		usage(stderr);
 		return 2;

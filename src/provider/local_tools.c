@@ -127,6 +127,13 @@ static char *call_text(const char *tool_calls_json)
 	return r;
 }
 
+static void count(cr_chat_acc *acc, const cr_gen_result *r)
+{
+	acc->prompt_tokens += r->n_prompt;
+	acc->prompt_cached += r->n_reused;
+	acc->completion_tokens += r->n_tokens;
+}
+
 /* One constrained turn over ids; the text in r (valid until the next turn). */
 static cr_err turn(cr_gen *gen, const cr_buf *ids, const char *schema, int max_tokens, const cr_provider_chat_opts *o,
 		   cr_gen_result *r, cr_msg *m)
@@ -216,9 +223,7 @@ cr_err cr_local_chat_tools(cr_provider *p, cr_model *md, cr_gen *gen, const cr_p
 	}
 	cr_gen_result r;
 	e = turn(gen, &ids, sch.data, CHOICE_TOKENS, o, &r, m);
-	acc->prompt_tokens += r.n_prompt;
-	acc->prompt_cached += r.n_reused;
-	acc->completion_tokens += r.n_tokens;
+	count(acc, &r);
 	if (e)
 		goto out;
 	json_t *cj = json_loadb(r.text ? r.text : "", r.len, 0, NULL);
@@ -248,9 +253,7 @@ cr_err cr_local_chat_tools(cr_provider *p, cr_model *md, cr_gen *gen, const cr_p
 		 "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\",\"maxLength\":%d}},\"required\":[\"text\"]}",
 		 ANSWER_MAX);
 	e = turn(gen, &ids, answer ? ans_schema : tools[ti].schema, o->max_tokens > 0 ? o->max_tokens : 512, o, &r, m);
-	acc->prompt_tokens += r.n_prompt;
-	acc->prompt_cached += r.n_reused;
-	acc->completion_tokens += r.n_tokens;
+	count(acc, &r);
 	if (e)
 		goto out;
 	json_t *v = json_loadb(r.text ? r.text : "", r.len, 0, NULL);
