@@ -40,53 +40,51 @@ static int write_one(const char *dir, const char *name, const cr_buf *b, cr_msg 
 	return rc;
 }
 
-/* Closes cp and releases a. */
-static int report_docs(cr_corpus *cp, cr_arena *a, const char *scope, const char *out)
+/* A report as Markdown and HTML, into md and html. */
+typedef cr_err (*report_fn)(cr_corpus *cp, cr_arena *a, const char *scope, cr_buf *md, cr_buf *html, cr_msg *m);
+
+static cr_err docs_fn(cr_corpus *cp, cr_arena *a, const char *scope, cr_buf *md, cr_buf *html, cr_msg *m)
 {
-	cr_msg m = {{0}};
 	cr_docs_opts o = {.scope = scope};
 	cr_docs_report r;
-	int rc = 0;
-	cr_err e = cr_agent_docs(cp, a, &o, &r, &m);
-	if (e)
-		rc = cli_fail("report", "%s", m.text[0] ? m.text : cr_strerror(e));
-	cr_buf md, html;
-	cr_buf_init(&md, 0);
-	cr_buf_init(&html, 0);
-	if (!rc && (cr_docs_report_md(&r, &md) || cr_docs_report_html(&r, &html)))
-		rc = cli_fail("report", "out of memory");
-	if (!rc)
-		rc = write_one(out, "docs-report.md", &md, &m);
-	if (!rc)
-		rc = write_one(out, "docs-report.html", &html, &m);
-	cr_buf_release(&md);
-	cr_buf_release(&html);
-	cr_arena_release(a);
-	cr_corpus_close(cp);
-	return rc;
+	cr_err e = cr_agent_docs(cp, a, &o, &r, m);
+	if (!e && cli_tty())
+		fprintf(stderr, "report: %zu documents\n", r.n_docs);
+	if (!e)
+		e = cr_docs_report_md(&r, md);
+	return e ? e : cr_docs_report_html(&r, html);
 }
 
-/* Closes cp and releases a. */
-static int report_code(cr_corpus *cp, cr_arena *a, const char *prefix, const char *out)
+static cr_err code_fn(cr_corpus *cp, cr_arena *a, const char *scope, cr_buf *md, cr_buf *html, cr_msg *m)
+{
+	cr_code_opts o = {.prefix = scope};
+	cr_code_report r;
+	cr_err e = cr_agent_code(cp, a, &o, &r, m);
+	if (!e && cli_tty())
+		fprintf(stderr, "report: %d files, %zu findings\n", r.n_files, r.n_findings);
+	if (!e)
+		e = cr_code_report_md(&r, md);
+	return e ? e : cr_code_report_html(&r, html);
+}
+
+/* Writes DIR/KIND-report.md and .html. Closes cp and releases a. */
+static int report_with(cr_corpus *cp, cr_arena *a, report_fn fn, const char *kind, const char *scope, const char *out)
 {
 	cr_msg m = {{0}};
-	cr_code_opts o = {.prefix = prefix};
-	cr_code_report r;
-	int rc = 0;
-	cr_err e = cr_agent_code(cp, a, &o, &r, &m);
-	if (e)
-		rc = cli_fail("report", "%s", m.text[0] ? m.text : cr_strerror(e));
-	if (!rc && cli_tty())
-		fprintf(stderr, "report: %d files, %zu findings\n", r.n_files, r.n_findings);
 	cr_buf md, html;
 	cr_buf_init(&md, 0);
 	cr_buf_init(&html, 0);
-	if (!rc && (cr_code_report_md(&r, &md) || cr_code_report_html(&r, &html)))
-		rc = cli_fail("report", "out of memory");
+	int rc = 0;
+	cr_err e = fn(cp, a, scope, &md, &html, &m);
+	if (e)
+		rc = cli_fail("report", "%s", m.text[0] ? m.text : cr_strerror(e));
+	char name[64];
+	snprintf(name, sizeof name, "%s-report.md", kind);
 	if (!rc)
-		rc = write_one(out, "code-report.md", &md, &m);
+		rc = write_one(out, name, &md, &m);
+	snprintf(name, sizeof name, "%s-report.html", kind);
 	if (!rc)
-		rc = write_one(out, "code-report.html", &html, &m);
+		rc = write_one(out, name, &html, &m);
 	cr_buf_release(&md);
 	cr_buf_release(&html);
 	cr_arena_release(a);
@@ -125,9 +123,9 @@ int cmd_report(cr_cli *cli, int argc, char **argv)
 	cr_arena a;
 	cr_arena_init(&a, 0);
 	if (code)
-		return report_code(cp, &a, scope, out);
+		return report_with(cp, &a, code_fn, "code", scope, out);
 	if (docs)
-		return report_docs(cp, &a, scope, out);
+		return report_with(cp, &a, docs_fn, "docs", scope, out);
 	cr_meetings_opts o = {.scope = scope};
 	cr_meeting *ms = NULL;
 	size_t n = 0;
