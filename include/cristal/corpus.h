@@ -120,6 +120,13 @@ typedef struct cr_ingest_opts {
 	size_t index_buffer; /* bytes the index writer buffers per segment (0: 64 MiB) */
 	const cr_path_rule *rules;  /* applied to every file (NULL: none) */
 	size_t n_rules;
+	/* ACLs from the files' POSIX owners and groups (ingest --acl-from-owner):
+	 * sets acl->owner and acl->groups from a file's uid and gid when they
+	 * name a catalog user and group, and leaves what maps to nothing as it
+	 * is (the run's ACL); the path rules apply after. Called on the ingest's
+	 * own thread; the groups it gives must live as long as the run. */
+	cr_err (*owner_acl)(void *ctx, uint32_t uid, uint32_t gid, cr_acl *acl);
+	void *owner_acl_ctx;
 	const char *extract_worker; /* NULL: extract in this process; else the program
 				     * cr_extract_sandboxed runs (ingest.h): files from
 				     * people not trusted (the server's uploads) */

@@ -14,6 +14,8 @@
 #include "cristal/policy.h"
 
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,7 @@ typedef struct prog {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] ingest [--json] [--threads N] [--acl group:G|user:U]...\n"
-		   "                              [--tenant T] [--classification LEVEL] PATH...\n"
+		   "                              [--tenant T] [--classification LEVEL] [--acl-from-owner] PATH...\n"
 		   "       cristal [--data DIR] ingest [--json] [--threads N] --jsonl FILE\n\n"
 		   "Ingests folders, files, git repositories (tracked files and the commit log) and\n"
 		   "Slack-style exports. Re-running is incremental: unchanged files are skipped,\n"
@@ -41,6 +43,9 @@ static void usage(FILE *f)
 		   "  --jsonl FILE  one document per line: {\"_id\"|\"id\", \"title\", \"text\", ...}\n"
 		   "  --json        print the summary as one JSON object on stdout\n"
 		   "  --threads N   threads to use (default: one per core, at most 4; or $CR_INGEST_THREADS)\n"
+		   "  --acl-from-owner  each file readable by its POSIX owner and group, when a\n"
+		   "                catalog user (of the tenant) and group have their names; a file\n"
+		   "                whose owner and group map to nothing is open to the tenant\n"
 		   "  --acl group:G | --acl user:U\n"
 		   "                who may read the documents: members of group G (any number of\n"
 		   "                --acl group:), user U (one); none: everyone in the tenant.\n"
@@ -150,6 +155,83 @@ static int acl_resolve(cr_corpus *cp, const char *tenant, const char *user, cons
 	return rc;
 }
 
+/* --acl-from-owner: a file's POSIX owner and group, by name, as the
+ * catalog user (of the run's tenant) and group who may read it. Names are
+ * looked up once per uid and gid. */
+typedef struct owner_map {
+	cr_corpus *cp;
+	uint32_t tenant;
+	struct {
+		uint32_t id, to; /* to: 0 when the name maps to nothing */
+	} users[256], groups[256];
+	size_t n_users, n_groups;
+} owner_map;
+
+static cr_err owner_acl(void *ctx, uint32_t uid, uint32_t gid, cr_acl *acl)
+{
+	owner_map *om = ctx;
+	size_t i;
+	for (i = 0; i < om->n_users && om->users[i].id != uid; i++)
+		;
+	if (i == om->n_users) {
+		if (i == 256)
+			return CR_ETOOBIG;
+		uint32_t to = 0;
+		struct passwd pw, *pp = NULL;
+		char buf[4096];
+		if (!getpwuid_r(uid, &pw, buf, sizeof buf, &pp) && pp) {
+			cr_store *s;
+			cr_arena a;
+			cr_arena_init(&a, 0);
+			cr_user_row u;
+			cr_err e = cr_corpus_store_acquire(om->cp, &s, NULL);
+			if (e)
+				return e;
+			e = cr_store_user_get(s, &a, pp->pw_name, 0, &u, NULL);
+			cr_corpus_store_release(om->cp, s);
+			if (!e && u.tenant_id == om->tenant)
+				to = (uint32_t)u.id;
+			cr_arena_release(&a);
+			if (e && e != CR_ENOTFOUND)
+				return e;
+		}
+		om->users[om->n_users].id = uid;
+		om->users[om->n_users++].to = to;
+	}
+	uint32_t owner = om->users[i].to;
+	for (i = 0; i < om->n_groups && om->groups[i].id != gid; i++)
+		;
+	if (i == om->n_groups) {
+		if (i == 256)
+			return CR_ETOOBIG;
+		uint32_t to = 0;
+		struct group gr, *gp = NULL;
+		char buf[4096];
+		if (!getgrgid_r(gid, &gr, buf, sizeof buf, &gp) && gp) {
+			cr_store *s;
+			int64_t id;
+			cr_msg m = {{0}};
+			cr_err e = cr_corpus_store_acquire(om->cp, &s, NULL);
+			if (e)
+				return e;
+			e = cli_name_id(s, 0, gp->gr_name, &id, &m);
+			cr_corpus_store_release(om->cp, s);
+			if (!e)
+				to = (uint32_t)id;
+			else if (e != CR_ENOTFOUND)
+				return e;
+		}
+		om->groups[om->n_groups].id = gid;
+		om->groups[om->n_groups++].to = to;
+	}
+	if (owner || om->groups[i].to) {
+		acl->owner = owner;
+		acl->groups = om->groups[i].to ? &om->groups[i].to : NULL;
+		acl->n_groups = om->groups[i].to ? 1 : 0;
+	}
+	return CR_OK;
+}
+
 /* The configuration's path rules, [governance.paths.NAME] (docs/CONFIG.md):
  *   prefix = "samples/finance"            required: names as search prints them
  *   acl = ["group:finance", "user:sato"]  groups (and one user) who may read
@@ -245,8 +327,9 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 					     {"acl", required_argument, NULL, 'a'},
 					     {"tenant", required_argument, NULL, 'T'},
 					     {"classification", required_argument, NULL, 'C'},
+					     {"acl-from-owner", no_argument, NULL, 'O'},
 					     {0}};
-	int level = CR_CLASS_INTERNAL;
+	int level = CR_CLASS_INTERNAL, from_owner = 0;
 	const char *jsonl = NULL, *tenant = NULL, *acl_user = NULL;
 	const char *acl_groups[64];
 	size_t n_acl_groups = 0;
@@ -260,6 +343,7 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		case 'j': p.json = 1; break;
 		case 'l': jsonl = optarg; break;
 		case 'T': tenant = optarg; break;
+		case 'O': from_owner = 1; break;
 		case 'C':
 			if ((level = cr_class_parse(optarg)) < 0)
 				return cli_usage_fail("ingest", "--classification %s: expected public, internal, "
@@ -315,6 +399,26 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		cr_corpus_close(cp);
 		cr_buf_release(&p.rejects);
 		return arc;
+	}
+	owner_map *om = NULL;
+	if (from_owner) {
+		if (jsonl || (acl_user || n_acl_groups)) {
+			cr_arena_release(&ra);
+			cr_corpus_close(cp);
+			cr_buf_release(&p.rejects);
+			return cli_usage_fail("ingest", "--acl-from-owner takes the readers from the files: not with --acl "
+							"or --jsonl");
+		}
+		if (!(om = cr_arena_zalloc(&ra, sizeof *om))) {
+			cr_arena_release(&ra);
+			cr_corpus_close(cp);
+			cr_buf_release(&p.rejects);
+			return cli_fail("ingest", "out of memory");
+		}
+		om->cp = cp;
+		om->tenant = o.acl.tenant;
+		o.owner_acl = owner_acl;
+		o.owner_acl_ctx = om;
 	}
 	o.progress = on_file;
 	o.progress_ctx = &p;

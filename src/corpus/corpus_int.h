@@ -201,6 +201,7 @@ typedef struct cr_walk_file {
 	int64_t mtime_ns;
 	int64_t source_id;
 	const char *chat_dir; /* the Slack-style export this day file belongs to, or NULL */
+	uint32_t uid, gid;    /* its POSIX owner and group */
 } cr_walk_file;
 
 typedef struct cr_walk_reject {

@@ -150,10 +150,19 @@ static cr_err chunk_all(cr_arena *a, cr_doc *docs, const cr_chunk_opts *o, cr_ch
 /* Writes the documents of one file (first = the file, then what it
  * contained) with their chunks, replacing old_id: in a transaction of its
  * own, or, with in_tx, in the caller's (which rolls back on failure). */
-/* The ACL of a file named name: the run's, with the path rules it falls under. */
-static cr_acl file_acl(const cr_run *r, const char *name)
+/* The ACL of a file named name (f: its walk entry, NULL for git commits):
+ * the run's, or its POSIX owner's and group's when asked, with the path
+ * rules it falls under. */
+static cr_acl file_acl(const cr_run *r, const char *name, const cr_walk_file *f)
 {
 	cr_acl a = r->o->acl;
+	if (f && r->o->owner_acl && r->o->owner_acl(r->o->owner_acl_ctx, f->uid, f->gid, &a)) {
+		/* the lookup failed: closed to everyone rather than open */
+		a = r->o->acl;
+		a.owner = UINT32_MAX;
+		a.groups = NULL;
+		a.n_groups = 0;
+	}
 	for (size_t i = 0; i < r->o->n_rules; i++) {
 		const cr_path_rule *pr = &r->o->rules[i];
 		size_t l = strlen(pr->prefix);
@@ -174,9 +183,9 @@ static cr_acl file_acl(const cr_run *r, const char *name)
 	return a;
 }
 
-static cr_err put_docs(cr_run *r, int in_tx, int64_t source_id, int64_t old_id, cr_doc *docs, cr_chunk **ch,
-		       const size_t *nch, const char *hash, int64_t size, int64_t mtime_ns, uint64_t *text_bytes,
-		       cr_msg *m)
+static cr_err put_docs(cr_run *r, const cr_walk_file *wf, int in_tx, int64_t source_id, int64_t old_id, cr_doc *docs,
+		       cr_chunk **ch, const size_t *nch, const char *hash, int64_t size, int64_t mtime_ns,
+		       uint64_t *text_bytes, cr_msg *m)
 {
 	cr_store *s = r->c->store;
 	cr_err e = in_tx ? CR_OK : cr_store_begin(s, m);
@@ -197,7 +206,7 @@ static cr_err put_docs(cr_run *r, int in_tx, int64_t source_id, int64_t old_id, 
 		row.hash = d == docs ? hash : NULL;
 		row.size = d == docs ? size : 0;
 		row.mtime = mtime_ns;
-		row.acl = file_acl(r, docs->name);
+		row.acl = file_acl(r, docs->name, wf);
 		/* the markers in its title and text may raise its level */
 		int level = d->title ? cr_class_of_text(d->title, strlen(d->title)) : -1;
 		for (size_t k = 0; k < nch[i] && level < CR_CLASS_SECRET; k++)
@@ -493,7 +502,7 @@ static cr_err finish(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
 		return cr_run_keep(r, f->name);
 	}
 	uint64_t b = 0;
-	if ((e = put_docs(r, 1, f->source_id, j->have ? j->old_id : 0, j->docs, j->ch, j->nch, j->hash,
+	if ((e = put_docs(r, f, 1, f->source_id, j->have ? j->old_id : 0, j->docs, j->ch, j->nch, j->hash,
 			  (int64_t)j->len, f->mtime_ns, &b, m)))
 		return e;
 	*tb += b;
@@ -536,7 +545,7 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 				/* other --acl or --tenant than last time: the file is
 				 * read again and its documents replaced, so the catalog
 				 * and the index carry the new ACL */
-				cr_acl want = file_acl(r, j->f->name);
+				cr_acl want = file_acl(r, j->f->name, j->f);
 				j->acl_changed = !acl_same(&old.acl, &want);
 				j->unchanged = !j->acl_changed && old.size == j->f->size && old.mtime == j->f->mtime_ns;
 			} else if (!e) {
@@ -641,7 +650,7 @@ static cr_err ingest_commits(cr_run *r, const cr_walk_repo *repo, cr_msg *m)
 		size_t *nch;
 		e = chunk_all(&a, d, &r->o->chunking, &ch, &nch, m);
 		if (!e)
-			e = put_docs(r, 0, repo->source_id, 0, d, ch, nch, NULL, 0, d->date * 1000000000, &tb, m);
+			e = put_docs(r, NULL, 0, repo->source_id, 0, d, ch, nch, NULL, 0, d->date * 1000000000, &tb, m);
 		d->next = next;
 		if (!e) {
 			r->rep->ingested++;

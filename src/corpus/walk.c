@@ -91,6 +91,8 @@ static cr_err add_file(cr_walk *w, const char *path, const char *name, const str
 	f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	f->source_id = src;
 	f->chat_dir = NULL;
+	f->uid = (uint32_t)st->st_uid;
+	f->gid = (uint32_t)st->st_gid;
 	w->n_files++;
 	return CR_OK;
 }
