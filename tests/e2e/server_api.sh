@@ -139,11 +139,11 @@ cmp -s "$tmp/code.json" "$tmp/code.cli" || fail "/api/code differs from analyze 
 curl -sf -D "$tmp/h" "$U/api/reports/meetings?scope=samples/meetings" -o "$tmp/rep.html" || fail "report meetings"
 grep -qi '^content-type: text/html' "$tmp/h" && grep -qi "^content-security-policy: default-src 'none'" "$tmp/h" || fail "report headers: $(cat "$tmp/h")"
 grep -q '<svg' "$tmp/rep.html" && ! grep -q '<script' "$tmp/rep.html" || fail "report body"
-curl -sf "$U/api/reports/code?path=samples/code" | grep -q 'Lines by language' || fail "report code"
+curl -sf "$U/api/reports/code?path=samples/code" -o "$tmp/rc.html" && grep -q 'Lines by language' "$tmp/rc.html" || fail "report code"
 curl -sf "$U/api/docs?scope=samples/docs" >"$tmp/docs.json" || fail "docs"
 c analyze docs samples/docs --json >"$tmp/docs.cli"
 cmp -s "$tmp/docs.json" "$tmp/docs.cli" || fail "/api/docs differs from analyze docs --json"
-curl -sf "$U/api/reports/docs?scope=samples/docs" | grep -q 'Documents by type' || fail "report docs"
+curl -sf "$U/api/reports/docs?scope=samples/docs" -o "$tmp/rd.html" && grep -q 'Documents by type' "$tmp/rd.html" || fail "report docs"
 expect_error 404 GET '/api/code?path=no/such/place'
 
 curl -sf "$U/metrics" >"$tmp/metrics" || fail metrics
