@@ -601,13 +601,15 @@ AI void gemm_q6_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
  * The 16 sums of a row are stored as they are: no horizontal work. */
 typedef int32_t x16_i32 __attribute__((may_alias, aligned(1)));
 
-AI void x16_rows(int64_t nb, const uint8_t *wg, const char *a, size_t as, float *y, int64_t ys, const int M)
+/* Blocks [b0, b1) of a row of nb blocks; b0 > 0 continues the sums in y. */
+AI void x16_rows(int64_t nb, int64_t b0, int64_t b1, const uint8_t *wg, const char *a, size_t as, float *y,
+		 int64_t ys, const int M)
 {
 	const __m512i m4 = _mm512_set1_epi8(0x0F);
 	__m512 acc[8];
 	for (int j = 0; j < M; j++)
-		acc[j] = _mm512_setzero_ps();
-	for (int64_t b = 0; b < nb; b++) {
+		acc[j] = b0 ? _mm512_loadu_ps(y + j * ys) : _mm512_setzero_ps();
+	for (int64_t b = b0; b < b1; b++) {
 		const uint8_t *p = wg + (size_t)b * 288;
 		_mm_prefetch((const char *)p + 1152, _MM_HINT_T0);
 		_mm_prefetch((const char *)p + 1152 + 64, _MM_HINT_T0);
@@ -655,24 +657,34 @@ static void x16_act(const float *x, void *va, int64_t cols)
 	}
 }
 
+/* Long rows go in panels of X16_PANEL blocks (all the task's groups over
+ * one panel, then the next, the sums kept in y between panels): eight
+ * activation rows of ffn_down's 4,864 columns are 48 KB, more than L1, and
+ * every group would read them again from L2; a panel's are 10 KB. Same
+ * operations in the same order per row as without panels. */
+#define X16_PANEL 32
+
 static void x16_q4_0(int64_t cols, const void *w, int64_t g0, int64_t g1, const void *a, size_t as, int64_t m,
 		     float *y, int64_t ys)
 {
 	const int64_t nb = cols / 32;
-	for (int64_t g = g0; g < g1; g++) {
-		const uint8_t *wg = (const uint8_t *)w + (size_t)g * (size_t)nb * 288;
-		for (int64_t i = 0; i < m; i += 8) {
-			const char *ai = (const char *)a + (size_t)i * as;
-			float *yi = y + i * ys + g * 16;
-			switch (CR_MIN(8, m - i)) {
-			case 8: x16_rows(nb, wg, ai, as, yi, ys, 8); break;
-			case 7: x16_rows(nb, wg, ai, as, yi, ys, 7); break;
-			case 6: x16_rows(nb, wg, ai, as, yi, ys, 6); break;
-			case 5: x16_rows(nb, wg, ai, as, yi, ys, 5); break;
-			case 4: x16_rows(nb, wg, ai, as, yi, ys, 4); break;
-			case 3: x16_rows(nb, wg, ai, as, yi, ys, 3); break;
-			case 2: x16_rows(nb, wg, ai, as, yi, ys, 2); break;
-			default: x16_rows(nb, wg, ai, as, yi, ys, 1); break;
+	for (int64_t b0 = 0; b0 < nb; b0 += X16_PANEL) {
+		int64_t b1 = CR_MIN(nb, b0 + X16_PANEL);
+		for (int64_t g = g0; g < g1; g++) {
+			const uint8_t *wg = (const uint8_t *)w + (size_t)g * (size_t)nb * 288;
+			for (int64_t i = 0; i < m; i += 8) {
+				const char *ai = (const char *)a + (size_t)i * as;
+				float *yi = y + i * ys + g * 16;
+				switch (CR_MIN(8, m - i)) {
+				case 8: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 8); break;
+				case 7: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 7); break;
+				case 6: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 6); break;
+				case 5: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 5); break;
+				case 4: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 4); break;
+				case 3: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 3); break;
+				case 2: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 2); break;
+				default: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 1); break;
+				}
 			}
 		}
 	}
