@@ -22,7 +22,8 @@
  * then `tg` batches of P tokens, one per sequence at its next position, with
  * logits for each. Prints pp_aggregate_tps and tg_aggregate_tps (tokens over
  * all sequences per second: median, min, max of `reps` runs after a warm-up,
- * each run from an empty cache).
+ * each run from an empty cache), and tg_aggregate_cpu_tps the same over
+ * process CPU time × threads (work done rather than time waited).
  * Output lines are "key value" pairs for the script to parse.
  */
 #include <dlfcn.h>
@@ -114,6 +115,7 @@ static int run_parallel(struct llama_model *m, struct llama_context_params cp, i
 	int n_vocab = p_llama_vocab_n_tokens(p_llama_model_get_vocab(m));
 	struct llama_batch b = p_llama_batch_init((int32_t)cp.n_batch, 0, 1);
 	double *t = malloc(sizeof(double) * (size_t)(reps + 1)), *tp = malloc(sizeof(double) * (size_t)(reps + 1));
+	double *tc = malloc(sizeof(double) * (size_t)(reps + 1));
 	srand(1);
 	for (int r = 0; r <= reps; r++) {
 		p_llama_memory_clear(p_llama_get_memory(c), 1);
@@ -133,7 +135,7 @@ static int run_parallel(struct llama_model *m, struct llama_context_params cp, i
 			}
 		}
 		(void)p_llama_get_logits_ith(c, -1);
-		double t1 = now();
+		double t1 = now(), c1 = cpu_now();
 		for (int k = 0; k < tg; k++) {
 			b.n_tokens = par;
 			for (int s = 0; s < par; s++) {
@@ -149,16 +151,20 @@ static int run_parallel(struct llama_model *m, struct llama_context_params cp, i
 			}
 			(void)p_llama_get_logits_ith(c, -1); /* waits for the result */
 		}
-		double t2 = now();
+		double t2 = now(), c2 = cpu_now();
 		if (r) {
 			tp[r - 1] = (double)par * pp / (t1 - t0);
 			t[r - 1] = (double)par * tg / (t2 - t1);
+			tc[r - 1] = (double)par * tg / (c2 - c1) * threads;
 		}
 	}
 	qsort(tp, (size_t)reps, sizeof *tp, cmp);
 	printf("pp_aggregate_tps %.2f min %.2f max %.2f\n", tp[reps / 2], tp[0], tp[reps - 1]);
 	qsort(t, (size_t)reps, sizeof *t, cmp);
 	printf("tg_aggregate_tps %.2f min %.2f max %.2f\n", t[reps / 2], t[0], t[reps - 1]);
+	qsort(tc, (size_t)reps, sizeof *tc, cmp);
+	printf("tg_aggregate_cpu_tps %.2f min %.2f max %.2f\n", tc[reps / 2], tc[0], tc[reps - 1]);
+	free(tc);
 	free(t);
 	free(tp);
 	p_llama_batch_free(b);

@@ -11,7 +11,8 @@
 # each P, ours then llama.cpp run back to back (each prints the median of
 # REPS runs); the table gives the median over ROUNDS rounds of each, the
 # ratio of those medians, and each side's speed-up over its own 1-stream
-# figure. On a shared machine the rounds' spread (min..max) shows the noise.
+# figure; a second table gives the same over process CPU time × threads.
+# On a shared machine the rounds' spread (min..max) shows the noise.
 #
 # Environment: BUILD (build dir, default build), MODELS (model cache dir),
 # MODEL (default: the Qwen2-0.5B-shaped Q4_0 of bench-llm.sh), PARALLEL
@@ -56,13 +57,14 @@ fi
 RES=$(mktemp)
 for r in $(seq 1 "$ROUNDS"); do
 	for p in $PARALLEL; do
-		o=$("$BIN" bench-model --model "$MODEL" --threads "$THREADS" --parallel "$p" -p "$PP" -n "$TG" -r "$REPS" --json 2>/dev/null |
-			sed -n 's/.*"tg_aggregate":\([0-9.]*\).*/\1/p')
-		echo "ours $p $r ${o:-}" >>"$RES"
+		j=$("$BIN" bench-model --model "$MODEL" --threads "$THREADS" --parallel "$p" -p "$PP" -n "$TG" -r "$REPS" --json 2>/dev/null || true)
+		echo "ours $p $r $(echo "$j" | sed -n 's/.*"tg_aggregate":\([0-9.]*\).*/\1/p')" >>"$RES"
+		echo "ourscpu $p $r $(echo "$j" | sed -n 's/.*"tg_aggregate_cpu":\([0-9.]*\).*/\1/p')" >>"$RES"
 		if [ -x "$HARNESS" ]; then
-			l=$("$HARNESS" --lib "$LIB" --model "$MODEL" --threads "$THREADS" --pp "$PP" --tg "$TG" --reps "$REPS" \
-				--parallel "$p" 2>/dev/null | awk '$1 == "tg_aggregate_tps" { print $2 }')
-			echo "llama $p $r ${l:-}" >>"$RES"
+			o=$("$HARNESS" --lib "$LIB" --model "$MODEL" --threads "$THREADS" --pp "$PP" --tg "$TG" --reps "$REPS" \
+				--parallel "$p" 2>/dev/null || true)
+			echo "llama $p $r $(echo "$o" | awk '$1 == "tg_aggregate_tps" { print $2 }')" >>"$RES"
+			echo "llamacpu $p $r $(echo "$o" | awk '$1 == "tg_aggregate_cpu_tps" { print $2 }')" >>"$RES"
 		fi
 	done
 done
@@ -74,13 +76,18 @@ span() { awk -v w="$1" -v p="$2" '$1 == w && $2 == p && $4 != "" { print $4 }' "
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 first=$(echo $PARALLEL | awk '{ print $1 }')
-o1=$(med ours "$first")
-l1=$(med llama "$first")
 echo "model $(basename "$MODEL"), threads $THREADS, prompt $PP, steps $TG, $ROUNDS rounds of median-of-$REPS; $(uptime | sed 's/.*load/load/')"
-printf '%8s | %12s %12s %6s | %9s %9s | %s\n' streams "ours t/s" "llama t/s" ratio "ours ×1" "llama ×1" "(spread over rounds: ours / llama)"
-for p in $PARALLEL; do
-	o=$(med ours "$p"); l=$(med llama "$p")
-	printf '%8s | %12s %12s %6s | %9s %9s | %s / %s\n' "$p" "${o:--}" "${l:--}" "$(ratio "$o" "$l")" \
-		"$(ratio "$o" "$o1")" "$(ratio "$l" "$l1")" "$(span ours "$p")" "$(span llama "$p")"
+# wall-clock tokens/s, then the same per CPU second × threads (work done,
+# not time waited: steadier when other jobs share the cores)
+for kind in "" cpu; do
+	o1=$(med "ours$kind" "$first")
+	l1=$(med "llama$kind" "$first")
+	[ -n "$kind" ] && echo "per CPU second × threads:"
+	printf '%8s | %12s %12s %6s | %9s %9s | %s\n' streams "ours t/s" "llama t/s" ratio "ours ×1" "llama ×1" "(spread over rounds: ours / llama)"
+	for p in $PARALLEL; do
+		o=$(med "ours$kind" "$p"); l=$(med "llama$kind" "$p")
+		printf '%8s | %12s %12s %6s | %9s %9s | %s / %s\n' "$p" "${o:--}" "${l:--}" "$(ratio "$o" "$l")" \
+			"$(ratio "$o" "$o1")" "$(ratio "$l" "$l1")" "$(span "ours$kind" "$p")" "$(span "llama$kind" "$p")"
+	done
 done
 rm -f "$RES"

@@ -502,6 +502,10 @@ cr_err cr_model_x16(cr_model *md, cr_msg *m)
 	pthread_mutex_lock(&md->load_mu);
 	if (md->x16_done)
 		goto out;
+	if (!cr_x16_fast()) { /* this level's GGML tiles are faster than the scalar x16 */
+		md->x16_done = 1;
+		goto out;
+	}
 	size_t n = 0, len = 0;
 	ws = cr_malloc((7 * (size_t)md->hp.n_layer + 1) * sizeof *ws);
 	if (!ws) {

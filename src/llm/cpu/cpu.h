@@ -54,6 +54,9 @@ void cr_matmul(cr_pool *pool, cr_ttype wt, const void *W, int64_t rows, int64_t 
  */
 void cr_matmul_x16(cr_pool *pool, const void *W16, int64_t rows, int64_t cols, const float *x, int64_t m,
 		   float *y);
+/* Whether the chosen level has a fast x16 kernel (else the GGML tiles are
+ * faster than x16.c's scalar truth, and batched steps keep them). */
+int cr_x16_fast(void);
 
 /* Small dense helpers the model graphs use in attention and norms. */
 float cr_dot_f32(const float *a, const float *b, int64_t n);

@@ -138,6 +138,8 @@ void cr_matmul_x16_with(const cr_kern *k, cr_pool *pool, const void *W16, int64_
 	cr_pool_run(pool, (int)((j.groups + j.per - 1) / j.per), x16_task, &j);
 }
 
+int cr_x16_fast(void) { return cr_kern_get()->x16_q4_0 != NULL; }
+
 void cr_matmul_x16(cr_pool *pool, const void *W16, int64_t rows, int64_t cols, const float *x, int64_t m, float *y)
 {
 	cr_matmul_x16_with(cr_kern_get(), pool, W16, rows, cols, x, m, y);

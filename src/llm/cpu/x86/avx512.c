@@ -165,29 +165,7 @@ AI __m512 q4_0_dot(const q4_0_w *w, const uint8_t *g, __m512 acc)
 	return _mm512_fmadd_ps(w->dw47, t1, acc);
 }
 
-/* The sums of eight accumulators into y[0], y[ys], ..., y[7·ys]: halves
- * added, then a transposing hadd tree, so the eight horizontal sums cost
- * about a third of eight separate reductions (short rows — Qwen2-0.5B's
- * 896 columns are 3.5 decodes — spent a quarter of a batch step in them). */
-AI void reduce8(const __m512 acc[8], float *y, int64_t ys)
-{
-	__m256 h[8];
-	for (int j = 0; j < 8; j++)
-		h[j] = _mm256_add_ps(_mm512_castps512_ps256(acc[j]),
-				     _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[j]), 1)));
-	__m256 t0 = _mm256_hadd_ps(h[0], h[1]), t1 = _mm256_hadd_ps(h[2], h[3]);
-	__m256 t2 = _mm256_hadd_ps(h[4], h[5]), t3 = _mm256_hadd_ps(h[6], h[7]);
-	__m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
-	/* u0 = [s0 s1 s2 s3 | s0' s1' s2' s3'] (128-bit halves), u1 likewise for 4..7 */
-	__m256 r = _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
-	float v[8];
-	_mm256_storeu_ps(v, r);
-	for (int j = 0; j < 8; j++)
-		y[j * ys] = v[j];
-}
-
-/* The row tile (one weight row, up to four activation rows; eight for the
- * types whose tile says so, see GEMM_Q) and the
+/* The row tile (one weight row, up to four activation rows) and the
  * generation loop (one activation row, four weight rows from four far-apart
  * streams in one loop: the activation loads are shared and the rows' loads
  * and dependency chains interleave, so more misses are in flight at once)
@@ -197,7 +175,7 @@ AI void reduce8(const __m512 acc[8], float *y, int64_t ys)
 	AI void gemm_##t##_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t as, float *y,   \
 			       int64_t ys, const int M)                                                  \
 	{                                                                                               \
-		__m512 acc[8];                                                                          \
+		__m512 acc[4];                                                                          \
 		for (int j = 0; j < M; j++)                                                             \
 			acc[j] = _mm512_setzero_ps();                                                   \
 		for (int64_t b = 0; b < nb; b += (nblk)) {                                              \
@@ -206,10 +184,6 @@ AI void reduce8(const __m512 acc[8], float *y, int64_t ys)
 			for (int j = 0; j < M; j++)                                                     \
 				acc[j] = t##_dot(&w, a + (size_t)j * as + (size_t)(b / (nblk)) * (gbytes), \
 						 acc[j]);                                               \
-		}                                                                                       \
-		if (M == 8) {                                                                           \
-			reduce8(acc, y, ys);                                                            \
-			return;                                                                         \
 		}                                                                                       \
 		for (int j = 0; j < M; j++)                                                             \
 			y[j * ys] = _mm512_reduce_add_ps(acc[j]);                                       \
@@ -601,13 +575,15 @@ AI void gemm_q6_k_row(int64_t nb, const uint8_t *row, const uint8_t *a, size_t a
  * The 16 sums of a row are stored as they are: no horizontal work. */
 typedef int32_t x16_i32 __attribute__((may_alias, aligned(1)));
 
-AI void x16_rows(int64_t nb, const uint8_t *wg, const char *a, size_t as, float *y, int64_t ys, const int M)
+/* Blocks [b0, b1) of a row of nb blocks; b0 > 0 continues the sums in y. */
+AI void x16_rows(int64_t nb, int64_t b0, int64_t b1, const uint8_t *wg, const char *a, size_t as, float *y,
+		 int64_t ys, const int M)
 {
 	const __m512i m4 = _mm512_set1_epi8(0x0F);
 	__m512 acc[8];
 	for (int j = 0; j < M; j++)
-		acc[j] = _mm512_setzero_ps();
-	for (int64_t b = 0; b < nb; b++) {
+		acc[j] = b0 ? _mm512_loadu_ps(y + j * ys) : _mm512_setzero_ps();
+	for (int64_t b = b0; b < b1; b++) {
 		const uint8_t *p = wg + (size_t)b * 288;
 		_mm_prefetch((const char *)p + 1152, _MM_HINT_T0);
 		_mm_prefetch((const char *)p + 1152 + 64, _MM_HINT_T0);
@@ -655,24 +631,34 @@ static void x16_act(const float *x, void *va, int64_t cols)
 	}
 }
 
+/* Long rows go in panels of X16_PANEL blocks (all the task's groups over
+ * one panel, then the next, the sums kept in y between panels): eight
+ * activation rows of ffn_down's 4,864 columns are 48 KB, more than L1, and
+ * every group would read them again from L2; a panel's are 10 KB. Same
+ * operations in the same order per row as without panels. */
+#define X16_PANEL 32
+
 static void x16_q4_0(int64_t cols, const void *w, int64_t g0, int64_t g1, const void *a, size_t as, int64_t m,
 		     float *y, int64_t ys)
 {
 	const int64_t nb = cols / 32;
-	for (int64_t g = g0; g < g1; g++) {
-		const uint8_t *wg = (const uint8_t *)w + (size_t)g * (size_t)nb * 288;
-		for (int64_t i = 0; i < m; i += 8) {
-			const char *ai = (const char *)a + (size_t)i * as;
-			float *yi = y + i * ys + g * 16;
-			switch (CR_MIN(8, m - i)) {
-			case 8: x16_rows(nb, wg, ai, as, yi, ys, 8); break;
-			case 7: x16_rows(nb, wg, ai, as, yi, ys, 7); break;
-			case 6: x16_rows(nb, wg, ai, as, yi, ys, 6); break;
-			case 5: x16_rows(nb, wg, ai, as, yi, ys, 5); break;
-			case 4: x16_rows(nb, wg, ai, as, yi, ys, 4); break;
-			case 3: x16_rows(nb, wg, ai, as, yi, ys, 3); break;
-			case 2: x16_rows(nb, wg, ai, as, yi, ys, 2); break;
-			default: x16_rows(nb, wg, ai, as, yi, ys, 1); break;
+	for (int64_t b0 = 0; b0 < nb; b0 += X16_PANEL) {
+		int64_t b1 = CR_MIN(nb, b0 + X16_PANEL);
+		for (int64_t g = g0; g < g1; g++) {
+			const uint8_t *wg = (const uint8_t *)w + (size_t)g * (size_t)nb * 288;
+			for (int64_t i = 0; i < m; i += 8) {
+				const char *ai = (const char *)a + (size_t)i * as;
+				float *yi = y + i * ys + g * 16;
+				switch (CR_MIN(8, m - i)) {
+				case 8: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 8); break;
+				case 7: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 7); break;
+				case 6: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 6); break;
+				case 5: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 5); break;
+				case 4: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 4); break;
+				case 3: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 3); break;
+				case 2: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 2); break;
+				default: x16_rows(nb, b0, b1, wg, ai, as, yi, ys, 1); break;
+				}
 			}
 		}
 	}
@@ -706,15 +692,9 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 		y[j * ys] = _mm512_reduce_add_ps(acc[j]);
 }
 
-/* ---- tiles: rows × activation rows in passes of up to four ------------------
- *
- * (maxm 8 for Q4_0 and Q8_0: eight activation rows per decoded weight row,
- * batched generation's steps of up to eight sequences: the decode is shared
- * by twice the rows and the sums reduced together, measured ~1.3× the
- * four-row tile on Qwen2-0.5B Q4_0 at 8 rows. The k-quant tiles hold more
- * decoded state and stay at four.) */
+/* ---- tiles: rows × activation rows in passes of up to four ------------------ */
 
-#define GEMM_Q(name, rowfn, row4fn, blk, maxm)                                                                     \
+#define GEMM_Q(name, rowfn, row4fn, blk)                                                                     \
 	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,     \
 			 int64_t m, float *y, int64_t ys)                                              \
 	{                                                                                               \
@@ -735,17 +715,13 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 				      y + r, ys, 1);                                                    \
 			return;                                                                         \
 		}                                                                                       \
-		for (int64_t i = 0; i < m; i += (maxm)) {                                               \
-			int64_t mm = CR_MIN((maxm), m - i);                                             \
+		for (int64_t i = 0; i < m; i += 4) {                                                    \
+			int64_t mm = CR_MIN(4, m - i);                                                  \
 			const uint8_t *ai = (const uint8_t *)a + (size_t)i * as;                        \
 			float *yi = y + i * ys;                                                         \
 			for (int64_t r = 0; r < nr; r++) {                                              \
 				const uint8_t *wr = (const uint8_t *)w + (size_t)r * ws;                \
-				switch ((maxm) == 8 ? mm : CR_MIN(mm, 4)) {                             \
-				case 8: rowfn(nb, wr, ai, as, yi + r, ys, (maxm) == 8 ? 8 : 1); break;  \
-				case 7: rowfn(nb, wr, ai, as, yi + r, ys, (maxm) == 8 ? 7 : 1); break;  \
-				case 6: rowfn(nb, wr, ai, as, yi + r, ys, (maxm) == 8 ? 6 : 1); break;  \
-				case 5: rowfn(nb, wr, ai, as, yi + r, ys, (maxm) == 8 ? 5 : 1); break;  \
+				switch (mm) {                                                           \
 				case 4: rowfn(nb, wr, ai, as, yi + r, ys, 4); break;                    \
 				case 3: rowfn(nb, wr, ai, as, yi + r, ys, 3); break;                    \
 				case 2: rowfn(nb, wr, ai, as, yi + r, ys, 2); break;                    \
@@ -765,11 +741,11 @@ AI void gemm_float_row(int kind, int64_t n, const void *w, const float *x, size_
 #define Q4_0_ROWS4(nb, r4, a, as, y4, rowfn) gemv4_q4_0(nb, r4, a, y4)
 #define Q5_K_ROWS4(nb, r4, a, as, y4, rowfn) gemv4_q5_k(nb, r4, a, y4)
 
-GEMM_Q(gemm_q4_0, gemm_q4_0_row, Q4_0_ROWS4, 32, 8)
-GEMM_Q(gemm_q8_0, gemm_q8_0_row, Q8_0_ROWS4, 32, 8)
-GEMM_Q(gemm_q4_k, gemm_q4_k_row, ROWS4, 256, 4)
-GEMM_Q(gemm_q5_k, gemm_q5_k_row, Q5_K_ROWS4, 256, 4)
-GEMM_Q(gemm_q6_k, gemm_q6_k_row, ROWS4, 256, 4)
+GEMM_Q(gemm_q4_0, gemm_q4_0_row, Q4_0_ROWS4, 32)
+GEMM_Q(gemm_q8_0, gemm_q8_0_row, Q8_0_ROWS4, 32)
+GEMM_Q(gemm_q4_k, gemm_q4_k_row, ROWS4, 256)
+GEMM_Q(gemm_q5_k, gemm_q5_k_row, Q5_K_ROWS4, 256)
+GEMM_Q(gemm_q6_k, gemm_q6_k_row, ROWS4, 256)
 
 #define GEMM_F(name, kind)                                                                              \
 	static void name(int64_t n, const void *w, size_t ws, int64_t nr, const void *a, size_t as,      \
