@@ -64,6 +64,7 @@ try {
   assert.equal((await steps.nth(1).locator("td").nth(1).textContent()).trim(), "read_document");
   await page.locator("#agent-runs tr .badge.st-ok").first().waitFor();
   await card.locator(".badge.st-ok").waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${shots}/agents.png`, fullPage: true });
   // the citation opens the cited passage
   const quote = (await page.textContent("#agent-run .cites q")).trim();
@@ -107,6 +108,7 @@ try {
   await prov.locator("input.reason").fill("quota dispute");
   await prov.locator("button.suspend").click();
   await prov.locator(".badge.st-failed", { hasText: "quota dispute" }).waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${shots}/admin.png`, fullPage: true });
   await prov.locator("button.resume").click();
   await prov.locator(".badge.st-ok").waitFor();
@@ -116,6 +118,7 @@ try {
   assert.equal(await page.textContent("#tab-admin"), "管理");
   assert.equal(await page.textContent("#tab-agents"), "エージェント");
   await page.locator('#users-body tr[data-user="kenji"]', { hasText: "メンバー" }).waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${shots}/admin-ja.png`, fullPage: true });
   await page.selectOption("#lang", "en");
 
@@ -125,6 +128,7 @@ try {
   await page.locator('#providers-body tr[data-provider="main"]').waitFor();
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 375, `no sideways scrolling on a phone: ${wide}`);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${shots}/admin-phone.png`, fullPage: true });
   await page.click("#tab-agents");
   await page.locator('[data-agent="digest"]').waitFor();
