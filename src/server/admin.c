@@ -222,11 +222,10 @@ enum MHD_Result srv_handle_usage(srv_req *r)
  * may list and add groups, remove one, and pull the kill-switch.
  */
 
-static enum MHD_Result decoded(srv_req *r, srv_admin_kind kind, srv_admin_req *q)
+/* The request's body as kind; CR_ECORRUPT (400) with the reason in m. */
+static cr_err decoded(srv_req *r, srv_admin_kind kind, srv_admin_req *q, cr_msg *m)
 {
-	cr_msg m = {{0}};
-	cr_err e = srv_decode_admin(r->body.data, r->body.len, kind, &r->arena, q, &m);
-	return e ? srv_error_err(r, e, &m) : MHD_YES;
+	return srv_decode_admin(r->body.data, r->body.len, kind, &r->arena, q, m);
 }
 
 /* Whether ctx may manage a user of tenant (NULL: "default"). */
@@ -265,8 +264,10 @@ static enum MHD_Result audited(srv_req *r, const char *action, json_t *detail, u
 enum MHD_Result srv_handle_user_add(srv_req *r)
 {
 	srv_admin_req q;
-	if (decoded(r, SRV_ADMIN_USER, &q) != MHD_YES || r->status)
-		return MHD_YES;
+	cr_msg dm = {{0}};
+	cr_err de = decoded(r, SRV_ADMIN_USER, &q, &dm);
+	if (de)
+		return srv_error_err(r, de, &dm);
 	if (!q.tenant && r->ctx.user)
 		q.tenant = r->ctx.tenant_name;
 	if (!same_tenant(&r->ctx, q.tenant))
@@ -353,8 +354,10 @@ enum MHD_Result srv_handle_groups(srv_req *r)
 enum MHD_Result srv_handle_group_add(srv_req *r)
 {
 	srv_admin_req q;
-	if (decoded(r, SRV_ADMIN_GROUP, &q) != MHD_YES || r->status)
-		return MHD_YES;
+	cr_msg dm = {{0}};
+	cr_err de = decoded(r, SRV_ADMIN_GROUP, &q, &dm);
+	if (de)
+		return srv_error_err(r, de, &dm);
 	cr_msg m = {{0}};
 	cr_store *st;
 	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
@@ -460,8 +463,10 @@ enum MHD_Result srv_handle_tokens(srv_req *r)
 enum MHD_Result srv_handle_token_create(srv_req *r)
 {
 	srv_admin_req q;
-	if (decoded(r, SRV_ADMIN_TOKEN, &q) != MHD_YES || r->status)
-		return MHD_YES;
+	cr_msg dm = {{0}};
+	cr_err de = decoded(r, SRV_ADMIN_TOKEN, &q, &dm);
+	if (de)
+		return srv_error_err(r, de, &dm);
 	cr_msg m = {{0}};
 	cr_store *st;
 	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
@@ -493,7 +498,7 @@ enum MHD_Result srv_handle_token_revoke(srv_req *r)
 {
 	cr_msg m = {{0}};
 	long id;
-	if (srv_parse_int(r->param, 1, INT64_MAX > LONG_MAX ? LONG_MAX : INT64_MAX, 0, &id, &m) || id < 1)
+	if (srv_parse_int(r->param, 1, LONG_MAX, 0, &id, &m) || id < 1)
 		return srv_error(r, 400, NULL, "a token id is a positive integer (GET /api/tokens lists them)");
 	cr_store *st;
 	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
@@ -535,8 +540,10 @@ static enum MHD_Result provider_switch(srv_req *r, int suspend)
 	if (!name)
 		return srv_error(r, 404, "not_found", "no such path: /api/providers/NAME/suspend");
 	srv_admin_req q = {0};
-	if (suspend && (decoded(r, SRV_ADMIN_SUSPEND, &q) != MHD_YES || r->status))
-		return MHD_YES;
+	cr_msg dm = {{0}};
+	cr_err de = suspend ? decoded(r, SRV_ADMIN_SUSPEND, &q, &dm) : CR_OK;
+	if (de)
+		return srv_error_err(r, de, &dm);
 	cr_msg m = {{0}};
 	cr_store *st;
 	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
