@@ -738,9 +738,17 @@ async function loadProviders() {
   }));
 }
 
+// The tenant's metered use by user (GET /api/usage?by=user).
+async function loadUsage() {
+  const r = await api("GET", "/api/usage?by=user");
+  $("usage-body").replaceChildren(...r.rows.map((u) => el("tr", {},
+    el("td", { text: u.key }), el("td", { class: "num", text: String(u.requests) }), el("td", { class: "num", text: String(u.calls) }),
+    el("td", { class: "num", text: String(u.prompt_tokens + u.completion_tokens) }), el("td", { class: "num", text: u.cost.toFixed(4) }))));
+}
+
 async function loadAdmin() {
   adminLoaded = true;
-  await adminDo(() => Promise.all([loadUsers(), loadGroups(), loadTokens(), loadProviders()]));
+  await adminDo(() => Promise.all([loadUsers(), loadGroups(), loadTokens(), loadProviders(), loadUsage()]));
 }
 
 $("user-form").addEventListener("submit", async (ev) => {

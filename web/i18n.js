@@ -58,6 +58,8 @@ const STRINGS = {
     "admin.token_made": "Token {id} for {user} created.", "admin.token_revoked": "Revoked token {id}.",
     "admin.suspended_ok": "Suspended {name}.", "admin.resumed": "Resumed {name}.",
     "role.admin": "Administrator", "role.member": "Member", "role.auditor": "Auditor",
+    "admin.usage": "Use by user", "admin.requests": "Requests", "admin.calls": "Model calls",
+    "admin.tokens_used": "Tokens", "admin.cost": "Cost",
   },
   ja: {
     "tab.chat": "チャット", "tab.search": "検索", "tab.sources": "資料", "tab.meetings": "会議",
@@ -114,6 +116,8 @@ const STRINGS = {
     "admin.token_made": "{user} のトークン {id} を発行しました。", "admin.token_revoked": "トークン {id} を失効させました。",
     "admin.suspended_ok": "{name} を停止しました。", "admin.resumed": "{name} を再開しました。",
     "role.admin": "管理者", "role.member": "メンバー", "role.auditor": "監査者",
+    "admin.usage": "ユーザー別の利用状況", "admin.requests": "リクエスト", "admin.calls": "モデル呼び出し",
+    "admin.tokens_used": "トークン", "admin.cost": "費用",
   },
 };
 

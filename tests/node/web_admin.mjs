@@ -9,7 +9,8 @@
 // - Admin (an admin logged in with a password, so every change carries the
 //   session's CSRF token): add a user with a role, groups and an initial
 //   password (who can then log in), create a token for it (shown once, and
-//   it works), suspend the provider with a reason and resume it; the page
+//   it works), suspend the provider with a reason and resume it; the
+//   tenant's use by user; the page
 //   in Japanese; a phone-width window without sideways scrolling;
 // - a member sees no Admin tab.
 // Screenshots: agents.png, admin.png, admin-ja.png, admin-phone.png.
@@ -77,6 +78,7 @@ try {
   // ---- admin: a user ----
   await page.click("#tab-admin");
   await page.locator('#users-body tr[data-user="' + admin + '"]').waitFor();
+  await page.locator("#usage-body tr", { hasText: admin }).waitFor(); // the tenant's use by user
   await page.fill("#user-name", "kenji");
   await page.selectOption("#user-role", "member");
   await page.fill("#user-groups", "eng, ops");
