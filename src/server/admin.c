@@ -219,7 +219,8 @@ enum MHD_Result srv_handle_usage(srv_req *r)
  * only: another tenant's are 404, as if absent (the local operator, with
  * no users configured, manages all). Groups and providers are the
  * installation's, not a tenant's (the catalog keeps them so): any admin
- * may list and add groups, remove one, and pull the kill-switch.
+ * may list and add groups and pull the kill-switch, and remove a group
+ * none of another tenant's users is in (403 otherwise).
  */
 
 /* The request's body as kind; CR_ECORRUPT (400) with the reason in m. */
@@ -370,6 +371,24 @@ enum MHD_Result srv_handle_group_add(srv_req *r)
 	return audited(r, "group.add", json_pack("{ss}", "name", q.name), 201, json_pack("{ss}", "name", q.name));
 }
 
+/* Whether a user of another tenant than ctx's is in group g. */
+typedef struct foreign_acc {
+	const srv_ctx *ctx;
+	const char *group;
+	int found;
+} foreign_acc;
+
+static int foreign_row(void *ctx, const cr_user_row *u)
+{
+	foreign_acc *f = ctx;
+	if (same_tenant(f->ctx, u->tenant))
+		return 0;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (!strcmp(u->groups[i], f->group))
+			return f->found = 1;
+	return 0;
+}
+
 enum MHD_Result srv_handle_group_rm(srv_req *r)
 {
 	const char *name = r->param;
@@ -377,7 +396,17 @@ enum MHD_Result srv_handle_group_rm(srv_req *r)
 	cr_store *st;
 	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
 	if (!e) {
-		e = cr_store_group_del(st, name, &m);
+		/* a group another tenant's users are in is not this admin's to remove */
+		foreign_acc f = {.ctx = &r->ctx, .group = name};
+		cr_arena a;
+		cr_arena_init(&a, 0);
+		if (r->ctx.user)
+			e = cr_store_user_list(st, &a, foreign_row, &f, &m);
+		cr_arena_release(&a);
+		if (!e && f.found)
+			e = cr_fail(&m, CR_EDENIED, "group %s has members in another tenant", name);
+		if (!e)
+			e = cr_store_group_del(st, name, &m);
 		cr_corpus_store_release(r->s->corpus, st);
 	}
 	if (e == CR_ENOTFOUND)

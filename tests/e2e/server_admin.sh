@@ -8,7 +8,8 @@
 #   and changes nothing; with the token it works; a bearer token needs none;
 # - tenants: an admin of acme adds users to acme only (403 for another
 #   tenant), cannot see, delete or make tokens for the default tenant's
-#   users, nor see or revoke their tokens (404, as if absent);
+#   users, nor see or revoke their tokens (404, as if absent), nor remove a
+#   group the default tenant's users are in (403);
 # - bad input (malformed JSON, unknown members, wrong types, short
 #   passwords, bad roles, a blank reason, a bad token id) is a 400 JSON error;
 # - a token made over the API works once shown, and its revocation stops it;
@@ -131,11 +132,16 @@ IF=$(c token list --json | python3 -c 'import json,sys; print([t["id"] for t in 
 expect_error 404 DELETE "/api/tokens/$IF" "${N[@]}"
 expect_error 404 DELETE "/api/tokens/$IH" "${A[@]}"
 expect_error 404 DELETE /api/users/hana "${A[@]}"
+c group add shared >/dev/null
+printf 'pw-ivy-123\n' | c user add ivy --group shared --password-stdin >/dev/null
+expect_error 403 DELETE /api/groups/shared "${N[@]}"
+c group list --json >"$tmp/g.json"
+py 'assert "shared" in [g["name"] for g in r["groups"]], r' "$tmp/g.json"
 status GET /api/users "${N[@]}" >/dev/null
 py 'assert sorted(u["name"] for u in r["users"]) == ["ann", "bob", "hana"], r' "$tmp/body"
 [ "$(status GET /api/me -H "Authorization: Bearer $TF")" = 200 ] || fail "frank's token was revoked by ann"
 c user list --json >"$tmp/u.json"
-py 'assert {"frank", "hana", "bob"} <= {u["name"] for u in r["users"]} and "ivan" not in {u["name"] for u in r["users"]}, r' "$tmp/u.json"
+py 'assert {"frank", "hana", "bob", "ivy"} <= {u["name"] for u in r["users"]} and "ivan" not in {u["name"] for u in r["users"]}, r' "$tmp/u.json"
 
 # ---- sessions: CSRF ----
 curl -s -c "$tmp/jar" -o "$tmp/login" "${J[@]}" -d '{"user":"alice","password":"pw-alice"}' "$U/api/login"
