@@ -1,6 +1,7 @@
 // app.js — Cristal's web UI: chat with streamed answers whose citations open
 // the cited passage, highlighted; search with filters; the sources list
-// and uploads.
+// and uploads; the stored agents (run one, read its steps and citations);
+// the admin page (users, groups, API tokens, the providers' kill-switch).
 // Plain DOM, no dependencies; every text from the server is inserted as
 // text (never as HTML).
 "use strict";
@@ -46,14 +47,26 @@ function showLogin(msg) {
   $("login").hidden = false;
   $("logout").hidden = true;
   $("whoami").hidden = true;
+  setRole(null);
   const err = $("login-error");
   err.hidden = !msg;
   err.textContent = msg || "";
   $("login-user").focus();
 }
 
+// The Admin tab is offered to admins (the server checks every call anyway).
+let role = null;
+function setRole(r) {
+  role = r || null;
+  $("tab-admin").hidden = role !== "admin";
+  if (location.hash === "#admin" && role && role !== "admin") location.hash = "#chat";
+}
+
 function signedIn(me) {
   $("login").hidden = true;
+  setRole(me && me.role);
+  agentsLoaded = false;
+  adminLoaded = false;
   $("login-error").hidden = true;
   if (me && me.user) {
     $("whoami").textContent = me.user;
@@ -73,6 +86,8 @@ async function whoAmI() {
   const me = await resp.json();
   csrf = me.csrf || null;
   if (me.user) signedIn(me);
+  else setRole(me.role);
+  route();
 }
 
 $("login-form").addEventListener("submit", async (ev) => {
@@ -110,7 +125,7 @@ $("token-form").addEventListener("submit", (ev) => {
   localStorage.setItem("cristal.token", tok);
   $("token").value = "";
   signedIn(null);
-  route();
+  whoAmI();
 });
 
 $("logout").addEventListener("click", async () => {
@@ -122,7 +137,7 @@ $("logout").addEventListener("click", async () => {
 
 // ---- views -----------------------------------------------------------------
 
-const VIEWS = ["chat", "search", "meetings", "sources"];
+const VIEWS = ["chat", "search", "meetings", "sources", "agents", "admin"];
 function route() {
   const v = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "chat";
   for (const name of VIEWS) {
@@ -131,6 +146,8 @@ function route() {
   }
   if (v === "sources" && !sourcesLoaded) loadSources();
   if (v === "meetings" && !meetingsLoaded) loadMeetings();
+  if (v === "agents" && !agentsLoaded) loadAgents();
+  if (v === "admin" && !adminLoaded && role === "admin") loadAdmin();
   if (v === "chat") $("question").focus();
 }
 window.addEventListener("hashchange", route);
@@ -235,7 +252,7 @@ function renderAnswer(box, ans) {
     for (const u of ans.unverified) list.append(el("li", { text: `[${u.n}] ${u.reason}` }));
     box.append(el("p", { class: "cites-head", text: t("chat.unverified") }), list);
   }
-  box.append(el("p", { class: "mode", text: ans.mode === "extractive" ? t("chat.mode.extractive")
+  if (ans.mode) box.append(el("p", { class: "mode", text: ans.mode === "extractive" ? t("chat.mode.extractive")
     : `${t("chat.mode.model")} ${ans.mode.replace(/^model:/, "")}` }));
 }
 
@@ -497,11 +514,286 @@ $("upload-form").addEventListener("submit", async (ev) => {
   }
 });
 
+// ---- agents --------------------------------------------------------------------
+//
+// The stored agents (GET /api/agents) with their schedule, scope, tools and
+// last run; "Run now" (POST /api/agents/NAME/run) shows the run's answer,
+// its verified citations (each opens the cited passage) and its steps;
+// the agent's recent runs come from GET /api/agents/NAME.
+
+let agentsLoaded = false;
+
+function fmtWhen(ms) {
+  if (!ms) return "";
+  return new Date(ms).toLocaleString(LANG === "ja" ? "ja-JP" : undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+// A known word in the page's language, else the server's word.
+function word(prefix, v) {
+  const k = prefix + "." + v, s = t(k);
+  return s === k ? v : s;
+}
+
+function lastRunText(r) {
+  if (!r) return t("agents.never");
+  return `${word("run", r.status)} · ${fmtWhen(r.started)} · ${t("agents.nsteps", { n: r.steps })}`;
+}
+
+function agentBadge(r) {
+  return el("span", { class: "badge st-" + (r ? r.status : "none"), text: r ? word("run", r.status) : t("agents.never") });
+}
+
+async function loadAgents() {
+  agentsLoaded = true;
+  const status = $("agents-status");
+  status.textContent = t("viewer.loading");
+  try {
+    const resp = await call("/api/agents");
+    const r = await resp.json();
+    if (!resp.ok) throw new Error(r.error.message);
+    $("agents-list").replaceChildren(...r.agents.map((a) => el("li", { class: "card agent", "data-agent": a.name },
+      el("div", { class: "card-head" },
+        el("button", { type: "button", class: "link agent-name", onclick: () => showAgent(a.name) }, a.name),
+        agentBadge(a.last_run)),
+      el("dl", { class: "facts" },
+        el("dt", { text: t("agents.schedule") }), el("dd", { text: a.schedule || t("agents.by_hand") }),
+        el("dt", { text: t("agents.scope") }), el("dd", { text: a.scopes.length ? a.scopes.join(", ") : t("agents.everything") }),
+        el("dt", { text: t("agents.tools") }), el("dd", { text: a.tools.join(", ") }),
+        el("dt", { text: t("agents.last") }), el("dd", { class: "last-run", text: lastRunText(a.last_run) })),
+      el("div", { class: "card-actions" },
+        el("button", { type: "button", class: "primary run-now", onclick: (ev) => runAgent(a.name, ev.currentTarget) }, t("agents.run")),
+        el("button", { type: "button", class: "secondary", onclick: () => showAgent(a.name) }, t("agents.show"))))));
+    status.textContent = r.agents.length ? t("agents.count", { n: r.agents.length }) : t("agents.none");
+  } catch (err) {
+    status.textContent = `${t("chat.error")}: ${err.message}`;
+  }
+}
+
+async function showAgent(name) {
+  const box = $("agent-detail");
+  if ($("agent-title").textContent !== name) $("agent-run").replaceChildren();
+  box.hidden = false;
+  $("agent-title").textContent = name;
+  try {
+    const resp = await call("/api/agents/" + encodeURIComponent(name));
+    const r = await resp.json();
+    if (!resp.ok) throw new Error(r.error.message);
+    $("agent-instructions").textContent = r.agent.instructions || "";
+    $("agent-runs").replaceChildren(...r.runs.map((x) => el("tr", {},
+      el("td", { class: "num", text: fmtWhen(x.started) }), el("td", { text: word("kind", x.kind) }),
+      el("td", {}, agentBadge(x)),
+      el("td", { class: "num", text: String(x.steps) }), el("td", { text: x.error || x.report || "" }))));
+    if (!r.runs.length) $("agent-runs").append(el("tr", {}, el("td", { colspan: "5", class: "hint", text: t("agents.never") })));
+  } catch (err) {
+    $("agent-instructions").textContent = `${t("chat.error")}: ${err.message}`;
+  }
+}
+
+function renderSteps(steps) {
+  const rows = steps.map((s, i) => el("tr", { class: s.ok === false ? "bad" : null },
+    el("td", { class: "num", text: String(i + 1) }), el("td", {}, el("code", { text: s.tool })),
+    el("td", {}, el("code", { class: "args", text: typeof s.arguments === "string" ? s.arguments : JSON.stringify(s.arguments) })),
+    el("td", { text: s.result_summary || "" }), el("td", { class: "num", text: `${s.ms} ms` })));
+  return el("div", { class: "scroll" }, el("table", { class: "sources steps" },
+    el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: t("steps.tool") }), el("th", { text: t("steps.args") }),
+      el("th", { text: t("steps.result") }), el("th", { text: t("steps.time") }))),
+    el("tbody", {}, ...rows)));
+}
+
+async function runAgent(name, button) {
+  await showAgent(name);
+  const out = $("agent-run");
+  out.setAttribute("aria-busy", "true");
+  out.replaceChildren(el("p", { class: "thinking", text: t("agents.running", { name }) }));
+  if (button) button.disabled = true;
+  $("agent-detail").scrollIntoView({ block: "start" });
+  try {
+    const resp = await call("/api/agents/" + encodeURIComponent(name) + "/run", { method: "POST" });
+    const r = await resp.json();
+    if (!resp.ok) throw new Error(r.error.message);
+    const ans = el("div", { class: "msg bot run-answer" });
+    renderAnswer(ans, { answer: r.answer || "", citations: r.citations || [], unverified: r.unverified || [] });
+    out.replaceChildren(ans);
+    if (r.stop) out.append(el("p", { class: "mode", text: `${t("agents.stop")}: ${r.stop}` }));
+    out.append(el("h3", { text: t("agents.trace", { n: (r.steps || []).length }) }), renderSteps(r.steps || []));
+  } catch (err) {
+    out.replaceChildren(el("p", { class: "error", text: `${t("chat.error")}: ${err.message}` }));
+  } finally {
+    out.removeAttribute("aria-busy");
+    if (button) button.disabled = false;
+  }
+  showAgent(name);
+  // the list's last run too
+  const resp = await call("/api/agents");
+  if (!resp.ok) return;
+  for (const a of (await resp.json()).agents) {
+    const card = document.querySelector(`[data-agent="${CSS.escape(a.name)}"]`);
+    if (!card) continue;
+    card.querySelector(".last-run").textContent = lastRunText(a.last_run);
+    card.querySelector(".badge").replaceWith(agentBadge(a.last_run));
+  }
+}
+
+// ---- admin -----------------------------------------------------------------------
+//
+// Admins only (the tab shows for them; the server answers 403 to others):
+// the tenant's users (add with role, groups, organisation and an initial
+// password; remove), the groups, API tokens (created for a user and shown
+// once; revoked) and the providers' kill-switch (suspend with a reason,
+// resume). The server audits every change.
+
+let adminLoaded = false;
+
+function adminSay(text, bad) {
+  const s = $("admin-status");
+  s.textContent = text;
+  s.classList.toggle("error", !!bad);
+}
+
+async function api(method, url, body) {
+  const opts = { method };
+  if (body !== undefined) {
+    opts.headers = { "Content-Type": "application/json" };
+    opts.body = JSON.stringify(body);
+  }
+  const resp = await call(url, opts);
+  const r = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new Error((r.error && r.error.message) || String(resp.status));
+  return r;
+}
+
+// Runs fn; says done(result) or the error; the result, or null on error.
+async function adminDo(fn, done) {
+  try {
+    const r = await fn();
+    if (done) adminSay(done(r), false);
+    return r;
+  } catch (err) {
+    adminSay(`${t("chat.error")}: ${err.message}`, true);
+    return null;
+  }
+}
+
+async function loadUsers() {
+  const r = await api("GET", "/api/users");
+  $("users-body").replaceChildren(...r.users.map((u) => el("tr", { "data-user": u.name },
+    el("td", { text: u.name }), el("td", { text: word("role", u.role) }), el("td", { text: u.tenant || "default" }),
+    el("td", { text: u.groups.join(", ") }),
+    el("td", {}, el("button", { type: "button", class: "danger", onclick: async () => {
+      if (!confirm(t("admin.confirm_rm", { name: u.name }))) return;
+      if (await adminDo(() => api("DELETE", "/api/users/" + encodeURIComponent(u.name)), () => t("admin.user_removed", { name: u.name })))
+        loadAdmin();
+    } }, t("admin.remove"))))));
+  const sel = $("token-user"), keep = sel.value;
+  sel.replaceChildren(...r.users.map((u) => el("option", { value: u.name, text: u.name })));
+  if (keep && r.users.some((u) => u.name === keep)) sel.value = keep;
+}
+
+async function loadGroups() {
+  const r = await api("GET", "/api/groups");
+  $("groups-list").replaceChildren(...r.groups.map((g) => el("li", { class: "chip" },
+    el("span", { text: `${g.name} (${g.users})` }),
+    el("button", { type: "button", class: "chip-x", "aria-label": `${t("admin.remove")} ${g.name}`, onclick: async () => {
+      if (!confirm(t("admin.confirm_rm", { name: g.name }))) return;
+      if (await adminDo(() => api("DELETE", "/api/groups/" + encodeURIComponent(g.name)), () => t("admin.group_removed", { name: g.name })))
+        loadAdmin();
+    } }, "×"))));
+}
+
+function fmtDay(s) {
+  return s ? new Date(s * 1000).toLocaleDateString(LANG === "ja" ? "ja-JP" : undefined) : t("admin.never");
+}
+
+async function loadTokens() {
+  const r = await api("GET", "/api/tokens");
+  $("tokens-body").replaceChildren(...r.tokens.map((k) => el("tr", { "data-token": String(k.id), class: k.revoked ? "revoked" : null },
+    el("td", { class: "num", text: String(k.id) }), el("td", { text: k.user }), el("td", { text: k.label || "" }),
+    el("td", { text: fmtDay(k.created) }), el("td", { text: fmtDay(k.expires) }),
+    el("td", {}, k.revoked ? el("span", { class: "badge st-failed", text: t("admin.revoked") })
+      : el("button", { type: "button", class: "danger", onclick: async () => {
+        if (!confirm(t("admin.confirm_revoke", { id: k.id }))) return;
+        if (await adminDo(() => api("DELETE", "/api/tokens/" + k.id), () => t("admin.token_revoked", { id: k.id })))
+          loadTokens();
+      } }, t("admin.revoke"))))));
+}
+
+async function loadProviders() {
+  const r = await api("GET", "/api/providers");
+  $("providers-body").replaceChildren(...r.providers.map((p) => {
+    const reason = el("input", { class: "reason", "aria-label": t("admin.reason"), placeholder: t("admin.reason"), maxlength: "1024" });
+    const base = `/api/providers/${encodeURIComponent(p.name)}/suspend`;
+    return el("tr", { "data-provider": p.name },
+      el("td", { text: p.name + (p.default ? " ★" : "") }), el("td", { text: p.kind }), el("td", { text: p.model || "" }),
+      el("td", {}, p.suspended ? el("span", { class: "badge st-failed", text: `${t("admin.suspended")}: ${p.suspended}` })
+        : el("span", { class: "badge st-ok", text: t("admin.active") })),
+      el("td", { class: "actions" }, ...(p.suspended
+        ? [el("button", { type: "button", class: "primary resume", onclick: async () => {
+          if (await adminDo(() => api("DELETE", base), () => t("admin.resumed", { name: p.name }))) loadProviders();
+        } }, t("admin.resume"))]
+        : [reason, el("button", { type: "button", class: "danger suspend", onclick: async () => {
+          if (!reason.value.trim()) { reason.focus(); adminSay(t("admin.need_reason"), true); return; }
+          if (await adminDo(() => api("POST", base, { reason: reason.value.trim() }), () => t("admin.suspended_ok", { name: p.name })))
+            loadProviders();
+        } }, t("admin.suspend"))])));
+  }));
+}
+
+// The tenant's metered use by user (GET /api/usage?by=user).
+async function loadUsage() {
+  const r = await api("GET", "/api/usage?by=user");
+  $("usage-body").replaceChildren(...r.rows.map((u) => el("tr", {},
+    el("td", { text: u.key }), el("td", { class: "num", text: String(u.requests) }), el("td", { class: "num", text: String(u.calls) }),
+    el("td", { class: "num", text: String(u.prompt_tokens + u.completion_tokens) }), el("td", { class: "num", text: u.cost.toFixed(4) }))));
+}
+
+async function loadAdmin() {
+  adminLoaded = true;
+  await adminDo(() => Promise.all([loadUsers(), loadGroups(), loadTokens(), loadProviders(), loadUsage()]));
+}
+
+$("user-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const body = { name: $("user-name").value.trim(), role: $("user-role").value };
+  const groups = $("user-groups").value.split(/[,\s、]+/).filter(Boolean);
+  if (groups.length) body.groups = groups;
+  if ($("user-tenant").value.trim()) body.tenant = $("user-tenant").value.trim();
+  if ($("user-password").value) body.password = $("user-password").value;
+  const r = await adminDo(() => api("POST", "/api/users", body), (u) => t("admin.user_added", { name: u.name, tenant: u.tenant }));
+  if (r) {
+    $("user-form").reset();
+    loadAdmin();
+  }
+});
+
+$("group-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const r = await adminDo(() => api("POST", "/api/groups", { name: $("group-name").value.trim() }), (g) => t("admin.group_added", { name: g.name }));
+  if (r) {
+    $("group-form").reset();
+    loadGroups();
+  }
+});
+
+$("token-create-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const body = { user: $("token-user").value, days: Number($("token-days").value || 0) };
+  if ($("token-label").value.trim()) body.label = $("token-label").value.trim();
+  const r = await adminDo(() => api("POST", "/api/tokens", body), (k) => t("admin.token_made", { id: k.id, user: k.user }));
+  if (r) {
+    $("token-value").textContent = r.token;
+    $("token-new").hidden = false;
+    $("token-label").value = "";
+    loadTokens();
+  }
+});
+
 // ---- start -------------------------------------------------------------------
 
 $("lang").addEventListener("change", (ev) => applyLang(ev.target.value, true));
 document.addEventListener("langchange", () => {
   if (sourcesLoaded) $("sources-status").textContent = t("sources.count", { n: sourcesCount });
+  if (agentsLoaded) loadAgents();
+  if (adminLoaded && role === "admin") loadAdmin();
 });
 applyLang(LANG, false);
 route();

@@ -10,9 +10,13 @@
  *   GET /api/usage[?by=user|tenant|provider]  metered use: an admin's or
  *                                auditor's tenant, a member's own; without
  *                                by, by UTC day and provider
+ * and what they change (admins; below): users, groups, API tokens and the
+ * providers' kill-switch.
  */
 #include "server_int.h"
 
+#include <limits.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,4 +207,394 @@ enum MHD_Result srv_handle_usage(srv_req *r)
 		e = cr_buf_adds(&b, "]}\n");
 	cr_corpus_store_release(r->s->corpus, st);
 	return finish(r, e, &m, &b);
+}
+
+/* ---- managing users, groups, tokens and providers (admins) ----------------
+ *
+ * POST /api/users, DELETE /api/users/NAME, GET|POST /api/groups, DELETE
+ * /api/groups/NAME, GET|POST /api/tokens, DELETE /api/tokens/ID,
+ * POST|DELETE /api/providers/NAME/suspend. The same library calls as
+ * `cristal user|group|token|provider` (store.h, auth.h), audited under the
+ * same action names. An admin manages its own tenant's users and tokens
+ * only: another tenant's are 404, as if absent (the local operator, with
+ * no users configured, manages all). Groups and providers are the
+ * installation's, not a tenant's (the catalog keeps them so): any admin
+ * may list and add groups and pull the kill-switch, and remove a group
+ * none of another tenant's users is in (403 otherwise).
+ */
+
+/* The request's body as kind; CR_ECORRUPT (400) with the reason in m. */
+static cr_err decoded(srv_req *r, srv_admin_kind kind, srv_admin_req *q, cr_msg *m)
+{
+	return srv_decode_admin(r->body.data, r->body.len, kind, &r->arena, q, m);
+}
+
+/* Whether ctx may manage a user of tenant (NULL: "default"). */
+static int same_tenant(const srv_ctx *ctx, const char *tenant)
+{
+	return !ctx->user || !strcmp(tenant ? tenant : "default", ctx->tenant_name);
+}
+
+/* Replies {"ok": true, ...more} (more: JSON members or ""). */
+static enum MHD_Result done(srv_req *r, unsigned status, json_t *o)
+{
+	char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	cr_err e = t ? cr_buf_adds(&b, t) : CR_ENOMEM;
+	free(t);
+	if (!e)
+		e = cr_buf_addc(&b, '\n');
+	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, status, &b);
+	cr_buf_release(&b);
+	return ok;
+}
+
+/* The audit record first: nothing is reported done that the log lacks. */
+static enum MHD_Result audited(srv_req *r, const char *action, json_t *detail, unsigned status, json_t *reply)
+{
+	cr_msg m = {{0}};
+	if (srv_audit(r->s, &r->ctx, action, detail, &m)) {
+		json_decref(reply);
+		return srv_error(r, 500, NULL, "the action was done but the audit log failed: %s", m.text);
+	}
+	return done(r, status, reply);
+}
+
+enum MHD_Result srv_handle_user_add(srv_req *r)
+{
+	srv_admin_req q;
+	cr_msg dm = {{0}};
+	cr_err de = decoded(r, SRV_ADMIN_USER, &q, &dm);
+	if (de)
+		return srv_error_err(r, de, &dm);
+	if (!q.tenant && r->ctx.user)
+		q.tenant = r->ctx.tenant_name;
+	if (!same_tenant(&r->ctx, q.tenant))
+		return srv_error(r, 403, NULL, "an admin adds users to its own tenant (%s) only", r->ctx.tenant_name);
+	cr_msg m = {{0}};
+	char hash[CR_AUTH_HASH_MAX];
+	cr_user_row u = {.name = q.name, .role = q.role ? q.role : "member", .tenant = q.tenant, .groups = q.groups,
+			 .n_groups = q.n_groups};
+	cr_err e = CR_OK;
+	if (q.password) {
+		e = cr_auth_password_hash(q.password, hash, &m);
+		u.pw_hash = hash;
+	}
+	cr_store *st = NULL;
+	if (!e)
+		e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (!e) {
+		e = cr_store_user_put(st, &u, &m);
+		cr_corpus_store_release(r->s->corpus, st);
+	}
+	if (e)
+		return srv_error_err(r, e, &m);
+	json_t *gs = json_array();
+	for (uint32_t i = 0; gs && i < q.n_groups; i++)
+		json_array_append_new(gs, json_string(q.groups[i]));
+	const char *tenant = q.tenant ? q.tenant : "default";
+	return audited(r, "user.add",
+		       json_pack("{ss ss ss sO sb}", "name", u.name, "role", u.role, "user_tenant", tenant, "groups", gs,
+				 "password", q.password != NULL),
+		       201,
+		       json_pack("{ss ss ss so sb}", "name", u.name, "role", u.role, "tenant", tenant, "groups", gs,
+				 "password", q.password != NULL));
+}
+
+enum MHD_Result srv_handle_user_rm(srv_req *r)
+{
+	const char *name = r->param;
+	cr_msg m = {{0}};
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (e)
+		return srv_error_err(r, e, &m);
+	cr_user_row u;
+	e = cr_store_user_get(st, &r->arena, name, 0, &u, &m);
+	if (!e && !same_tenant(&r->ctx, u.tenant))
+		e = cr_fail(&m, CR_ENOTFOUND, "no user named %s", name);
+	else if (!e && r->ctx.user && !strcmp(u.name, r->ctx.user))
+		e = cr_fail(&m, CR_EBUSY, "an admin cannot remove itself");
+	if (!e)
+		e = cr_store_user_del(st, name, &m);
+	cr_corpus_store_release(r->s->corpus, st);
+	if (e == CR_ENOTFOUND)
+		return srv_error(r, 404, "not_found", "no user named %s", name);
+	if (e)
+		return srv_error_err(r, e, &m);
+	return audited(r, "user.rm", json_pack("{ss}", "name", name), 200, json_pack("{ss sb}", "name", name, "removed", 1));
+}
+
+/* ---- groups ---- */
+
+static int group_row(void *ctx, const cr_name_row *g)
+{
+	json_t *o = json_pack("{ss sI}", "name", g->name, "users", (json_int_t)g->n_users);
+	return !o || json_array_append_new(ctx, o);
+}
+
+enum MHD_Result srv_handle_groups(srv_req *r)
+{
+	cr_msg m = {{0}};
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (e)
+		return srv_error_err(r, e, &m);
+	json_t *arr = json_array();
+	e = arr ? cr_store_group_list(st, group_row, arr, &m) : cr_fail(&m, CR_ENOMEM, "out of memory");
+	cr_corpus_store_release(r->s->corpus, st);
+	if (e) {
+		json_decref(arr);
+		return srv_error_err(r, e, &m);
+	}
+	return done(r, 200, json_pack("{so}", "groups", arr));
+}
+
+enum MHD_Result srv_handle_group_add(srv_req *r)
+{
+	srv_admin_req q;
+	cr_msg dm = {{0}};
+	cr_err de = decoded(r, SRV_ADMIN_GROUP, &q, &dm);
+	if (de)
+		return srv_error_err(r, de, &dm);
+	cr_msg m = {{0}};
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (!e) {
+		e = cr_store_group_add(st, q.name, &m);
+		cr_corpus_store_release(r->s->corpus, st);
+	}
+	if (e)
+		return srv_error_err(r, e, &m);
+	return audited(r, "group.add", json_pack("{ss}", "name", q.name), 201, json_pack("{ss}", "name", q.name));
+}
+
+/* Whether a user of another tenant than ctx's is in group g. */
+typedef struct foreign_acc {
+	const srv_ctx *ctx;
+	const char *group;
+	int found;
+} foreign_acc;
+
+static int foreign_row(void *ctx, const cr_user_row *u)
+{
+	foreign_acc *f = ctx;
+	if (same_tenant(f->ctx, u->tenant))
+		return 0;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (!strcmp(u->groups[i], f->group))
+			return f->found = 1;
+	return 0;
+}
+
+enum MHD_Result srv_handle_group_rm(srv_req *r)
+{
+	const char *name = r->param;
+	cr_msg m = {{0}};
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (!e) {
+		/* a group another tenant's users are in is not this admin's to remove */
+		foreign_acc f = {.ctx = &r->ctx, .group = name};
+		cr_arena a;
+		cr_arena_init(&a, 0);
+		if (r->ctx.user)
+			e = cr_store_user_list(st, &a, foreign_row, &f, &m);
+		cr_arena_release(&a);
+		if (!e && f.found)
+			e = cr_fail(&m, CR_EDENIED, "group %s has members in another tenant", name);
+		if (!e)
+			e = cr_store_group_del(st, name, &m);
+		cr_corpus_store_release(r->s->corpus, st);
+	}
+	if (e == CR_ENOTFOUND)
+		return srv_error(r, 404, "not_found", "no group named %s", name);
+	if (e)
+		return srv_error_err(r, e, &m);
+	return audited(r, "group.rm", json_pack("{ss}", "name", name), 200, json_pack("{ss sb}", "name", name, "removed", 1));
+}
+
+/* ---- tokens ---- */
+
+/* The names of the users ctx may manage, as the keys of an object. */
+typedef struct names_acc {
+	json_t *names;
+	const srv_ctx *ctx;
+} names_acc;
+
+static int name_row(void *ctx, const cr_user_row *u)
+{
+	names_acc *n = ctx;
+	if (same_tenant(n->ctx, u->tenant))
+		json_object_set_new(n->names, u->name, json_true());
+	return 0;
+}
+
+static cr_err tenant_users(srv_req *r, cr_store *st, json_t **out, cr_msg *m)
+{
+	names_acc n = {.names = json_object(), .ctx = &r->ctx};
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_err e = n.names ? cr_store_user_list(st, &a, name_row, &n, m) : cr_fail(m, CR_ENOMEM, "out of memory");
+	cr_arena_release(&a);
+	if (e)
+		json_decref(n.names);
+	else
+		*out = n.names;
+	return e;
+}
+
+typedef struct tokens_acc {
+	json_t *names, *arr;
+	int64_t want;       /* > 0: find this id only */
+	const char *user;   /* its user, when found (in arena) */
+	cr_arena *a;
+} tokens_acc;
+
+static int token_row(void *ctx, const cr_token_row *t)
+{
+	tokens_acc *k = ctx;
+	if (!t->user || !json_object_get(k->names, t->user))
+		return 0; /* another tenant's */
+	if (k->want) {
+		if (t->id != k->want)
+			return 0;
+		k->user = cr_arena_strdup(k->a, t->user);
+		return 1;
+	}
+	json_t *o = json_pack("{sI ss ss? sI sI sb}", "id", (json_int_t)t->id, "user", t->user, "label", t->label, "created",
+			      (json_int_t)t->created, "expires", (json_int_t)t->expires, "revoked", t->revoked);
+	return !o || json_array_append_new(k->arr, o);
+}
+
+enum MHD_Result srv_handle_tokens(srv_req *r)
+{
+	cr_msg m = {{0}};
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (e)
+		return srv_error_err(r, e, &m);
+	tokens_acc k = {.arr = json_array(), .a = &r->arena};
+	e = k.arr ? tenant_users(r, st, &k.names, &m) : cr_fail(&m, CR_ENOMEM, "out of memory");
+	if (!e)
+		e = cr_store_token_list(st, token_row, &k, &m);
+	cr_corpus_store_release(r->s->corpus, st);
+	json_decref(k.names);
+	if (e) {
+		json_decref(k.arr);
+		return srv_error_err(r, e, &m);
+	}
+	return done(r, 200, json_pack("{so}", "tokens", k.arr));
+}
+
+enum MHD_Result srv_handle_token_create(srv_req *r)
+{
+	srv_admin_req q;
+	cr_msg dm = {{0}};
+	cr_err de = decoded(r, SRV_ADMIN_TOKEN, &q, &dm);
+	if (de)
+		return srv_error_err(r, de, &dm);
+	cr_msg m = {{0}};
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (e)
+		return srv_error_err(r, e, &m);
+	cr_user_row u;
+	char tok[CR_AUTH_TOKEN_LEN + 1];
+	int64_t id = 0;
+	e = cr_store_user_get(st, &r->arena, q.user, 0, &u, &m);
+	if (!e && !same_tenant(&r->ctx, u.tenant))
+		e = CR_ENOTFOUND;
+	if (!e)
+		e = cr_auth_token_create(st, q.user, q.label, q.days, tok, &id, &m);
+	cr_corpus_store_release(r->s->corpus, st);
+	if (e == CR_ENOTFOUND)
+		return srv_error(r, 404, "not_found", "no user named %s", q.user);
+	if (e)
+		return srv_error_err(r, e, &m);
+	enum MHD_Result ok = audited(r, "token.create",
+				     json_pack("{sI ss ss* si}", "id", (json_int_t)id, "user", q.user, "label", q.label, "days", q.days),
+				     201,
+				     json_pack("{sI ss ss? si ss}", "id", (json_int_t)id, "user", q.user, "label", q.label, "days",
+					       q.days, "token", tok));
+	sodium_memzero(tok, sizeof tok);
+	return ok;
+}
+
+enum MHD_Result srv_handle_token_revoke(srv_req *r)
+{
+	cr_msg m = {{0}};
+	long id;
+	if (srv_parse_int(r->param, 1, LONG_MAX, 0, &id, &m) || id < 1)
+		return srv_error(r, 400, NULL, "a token id is a positive integer (GET /api/tokens lists them)");
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (e)
+		return srv_error_err(r, e, &m);
+	tokens_acc k = {.want = id, .a = &r->arena};
+	e = tenant_users(r, st, &k.names, &m);
+	if (!e)
+		e = cr_store_token_list(st, token_row, &k, &m);
+	if (!e && !k.user)
+		e = CR_ENOTFOUND;
+	if (!e)
+		e = cr_store_token_revoke(st, id, &m);
+	cr_corpus_store_release(r->s->corpus, st);
+	json_decref(k.names);
+	if (e == CR_ENOTFOUND)
+		return srv_error(r, 404, "not_found", "no token %ld", id);
+	if (e)
+		return srv_error_err(r, e, &m);
+	return audited(r, "token.revoke", json_pack("{sI ss}", "id", (json_int_t)id, "user", k.user), 200,
+		       json_pack("{sI sb}", "id", (json_int_t)id, "revoked", 1));
+}
+
+/* ---- the providers' kill-switch ---- */
+
+/* NAME of "NAME/suspend" in the arena, NULL when the path is another. */
+static const char *provider_of(srv_req *r)
+{
+	const char *p = r->param ? r->param : "";
+	size_t n = strlen(p);
+	if (n <= 8 || strcmp(p + n - 8, "/suspend") || n - 8 > 256)
+		return NULL;
+	return cr_arena_strndup(&r->arena, p, n - 8);
+}
+
+static enum MHD_Result provider_switch(srv_req *r, int suspend)
+{
+	const char *name = provider_of(r);
+	if (!name)
+		return srv_error(r, 404, "not_found", "no such path: /api/providers/NAME/suspend");
+	srv_admin_req q = {0};
+	cr_msg dm = {{0}};
+	cr_err de = suspend ? decoded(r, SRV_ADMIN_SUSPEND, &q, &dm) : CR_OK;
+	if (de)
+		return srv_error_err(r, de, &dm);
+	cr_msg m = {{0}};
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (!e) {
+		e = cr_store_provider_suspend(st, name, suspend ? q.reason : NULL, &m);
+		cr_corpus_store_release(r->s->corpus, st);
+	}
+	if (e == CR_ENOTFOUND)
+		return srv_error(r, 404, "not_found", "no provider named %s", name);
+	if (e)
+		return srv_error_err(r, e, &m);
+	return audited(r, suspend ? "provider.suspend" : "provider.resume",
+		       json_pack("{ss ss*}", "name", name, "reason", q.reason), 200,
+		       json_pack("{ss ss?}", "name", name, "suspended", q.reason));
+}
+
+enum MHD_Result srv_handle_provider_suspend(srv_req *r)
+{
+	return provider_switch(r, 1);
+}
+
+enum MHD_Result srv_handle_provider_resume(srv_req *r)
+{
+	return provider_switch(r, 0);
 }

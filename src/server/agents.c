@@ -4,6 +4,12 @@
  *   GET  /api/agents             {agents: [{name, schedule, tools, scopes,
  *                                provider, last_run: {id, kind, started,
  *                                status, steps, error} | null}]}
+ *   GET  /api/agents/NAME        {agent: {name, instructions, schedule,
+ *                                tools, scopes, provider, created},
+ *                                runs: [{id, kind, started, ended, status,
+ *                                stop, steps, prompt_tokens,
+ *                                completion_tokens, report, error}]} (the
+ *                                20 newest runs, newest first); 404
  *   POST /api/agents/NAME/run    runs the agent now, as the caller (its
  *                                ACL filters what the agent reads, its
  *                                quotas count) and answers the run's JSON
@@ -126,6 +132,61 @@ enum MHD_Result srv_handle_agent_run(srv_req *r)
 	cr_buf_init(&b, 16 << 20);
 	e = r->s->cfg.agent_run(r->s->cfg.agent_run_ctx, name, r->ctx.user, &b, &m);
 	enum MHD_Result ok = e ? srv_error_err(r, e, &m) : srv_reply_json(r, 200, &b);
+	cr_buf_release(&b);
+	return ok;
+}
+
+static int on_run(void *ctx, const cr_agent_run_row *r)
+{
+	json_t *o = json_pack("{sI ss sI sI ss ss? sI sI sI ss? ss?}", "id", (json_int_t)r->id, "kind", r->kind, "started",
+			      (json_int_t)r->started, "ended", (json_int_t)r->ended, "status", r->status, "stop", r->stop,
+			      "steps", (json_int_t)r->steps, "prompt_tokens", (json_int_t)r->prompt_tokens,
+			      "completion_tokens", (json_int_t)r->completion_tokens, "report", r->report, "error", r->error);
+	return !o || json_array_append_new(ctx, o);
+}
+
+enum MHD_Result srv_handle_agent(srv_req *r)
+{
+	const char *name = r->param ? r->param : "";
+	cr_msg m = {{0}};
+	cr_store *st;
+	cr_err e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	if (e)
+		return srv_error_err(r, e, &m);
+	cr_agent_row row;
+	json_t *runs = json_array(), *doc = NULL;
+	e = runs ? cr_store_agent_get(st, &r->arena, name, &row, &m) : cr_fail(&m, CR_ENOMEM, "out of memory");
+	if (!e)
+		e = cr_store_agent_runs(st, name, 20, on_run, runs, &m);
+	cr_corpus_store_release(r->s->corpus, st);
+	if (e == CR_ENOTFOUND) {
+		json_decref(runs);
+		return srv_error(r, 404, "not_found", "no agent named %s", name);
+	}
+	if (!e) {
+		json_t *tools = json_loads(row.tools ? row.tools : "[]", 0, NULL);
+		json_t *scopes = json_loads(row.scopes ? row.scopes : "[]", 0, NULL);
+		doc = json_pack("{s{ss ss? so so ss? ss? sI} sO}", "agent", "name", row.name, "instructions",
+				row.instructions, "tools", tools ? tools : json_array(), "scopes",
+				scopes ? scopes : json_array(), "schedule", row.schedule, "provider", row.provider,
+				"created", (json_int_t)row.created, "runs", runs);
+	}
+	json_decref(runs);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (!e && !text)
+		e = cr_fail(&m, CR_ENOMEM, "out of memory");
+	if (e) {
+		free(text);
+		return srv_error_err(r, e, &m);
+	}
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	e = cr_buf_adds(&b, text);
+	if (!e)
+		e = cr_buf_addc(&b, '\n');
+	free(text);
+	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, 200, &b);
 	cr_buf_release(&b);
 	return ok;
 }

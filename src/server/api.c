@@ -490,8 +490,12 @@ static int provider_row(void *ctx, const cr_provider_row *p)
 	if (!e)
 		e = kstr(b, "trust", p->trust);
 	if (!e)
-		e = cr_buf_printf(b, ",\"default\":%s,\"price_in\":%g,\"price_out\":%g}", p->is_default ? "true" : "false",
+		e = cr_buf_printf(b, ",\"default\":%s,\"price_in\":%g,\"price_out\":%g", p->is_default ? "true" : "false",
 				  p->price_in, p->price_out);
+	if (!e) /* the kill-switch: its reason, or null when active */
+		e = kstr(b, "suspended", p->suspended);
+	if (!e)
+		e = cr_buf_printf(b, ",\"suspended_at\":%lld}", p->suspended ? (long long)p->suspended_at : 0LL);
 	j->e = e;
 	return e != CR_OK;
 }

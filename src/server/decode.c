@@ -1,6 +1,7 @@
 /*
  * decode.c — request bodies and arguments, which are outside bytes: the
- * JSON of /api/ask, /api/login, /mcp, /v1/chat/completions and /v1/embeddings (jansson, which
+ * JSON of /api/ask, /api/login, the admin routes (users, groups, tokens,
+ * provider suspensions), /mcp, /v1/chat/completions and /v1/embeddings (jansson, which
  * rejects invalid UTF-8 and bounds nesting), integers, the listen address,
  * file paths and search filters. Everything type-checked and capped;
  * anything else is CR_ECORRUPT with the reason (fuzz/fuzz_server.c).
@@ -118,6 +119,100 @@ cr_err srv_decode_login(const char *p, size_t n, cr_arena *a, srv_login_req *out
 		e = cr_fail(m, CR_ECORRUPT, "\"user\" is required");
 	if (!e && !(e = get_str(j, "password", a, 4096, &out->password, m)) && (!out->password || !*out->password))
 		e = cr_fail(m, CR_ECORRUPT, "\"password\" is required");
+	json_decref(j);
+	return e;
+}
+
+static const char *const admin_keys[][6] = {
+	[SRV_ADMIN_USER] = {"name", "role", "tenant", "groups", "password", NULL},
+	[SRV_ADMIN_GROUP] = {"name", NULL},
+	[SRV_ADMIN_TOKEN] = {"user", "label", "days", NULL},
+	[SRV_ADMIN_SUSPEND] = {"reason", NULL},
+};
+
+static cr_err need(const char *v, const char *key, cr_msg *m)
+{
+	return v && *v ? CR_OK : cr_fail(m, CR_ECORRUPT, "\"%s\" is required and must not be empty", key);
+}
+
+cr_err srv_decode_admin(const char *p, size_t n, srv_admin_kind kind, cr_arena *a, srv_admin_req *out, cr_msg *m)
+{
+	memset(out, 0, sizeof *out);
+	if ((unsigned)kind > SRV_ADMIN_SUSPEND)
+		return cr_fail(m, CR_EINVAL, "no such body kind");
+	json_t *j, *v;
+	cr_err e = parse(p, n, &j, m);
+	if (e)
+		return e;
+	const char *key;
+	json_object_foreach(j, key, v)
+	{
+		size_t i = 0;
+		while (admin_keys[kind][i] && strcmp(admin_keys[kind][i], key))
+			i++;
+		if (!admin_keys[kind][i]) {
+			e = cr_fail(m, CR_ECORRUPT, "unknown member \"%.64s\"", key);
+			goto out;
+		}
+	}
+	switch (kind) {
+	case SRV_ADMIN_USER:
+		if (!(e = get_str(j, "name", a, 64, &out->name, m)))
+			e = need(out->name, "name", m);
+		if (!e)
+			e = get_str(j, "role", a, 16, &out->role, m);
+		if (!e)
+			e = get_str(j, "tenant", a, 64, &out->tenant, m);
+		if (!e && out->tenant && !*out->tenant)
+			out->tenant = NULL;
+		if (!e && !(e = get_str(j, "password", a, 4096, &out->password, m)) && out->password &&
+		    strlen(out->password) < 8)
+			e = cr_fail(m, CR_ECORRUPT, "\"password\" must have at least 8 bytes");
+		if (!e && (v = json_object_get(j, "groups")) && !json_is_null(v)) {
+			if (!json_is_array(v) || json_array_size(v) > SRV_ADMIN_MAX_GROUPS) {
+				e = cr_fail(m, CR_ECORRUPT, "\"groups\" must be an array of at most %d names",
+					    SRV_ADMIN_MAX_GROUPS);
+				break;
+			}
+			size_t i;
+			json_t *g;
+			json_array_foreach(v, i, g)
+			{
+				const char *s = json_string_value(g);
+				size_t len = json_string_length(g);
+				if (!s || !len || len > 64 || memchr(s, 0, len)) {
+					e = cr_fail(m, CR_ECORRUPT, "\"groups\" must hold names of 1 to 64 bytes");
+					break;
+				}
+				if (!(out->groups[out->n_groups++] = cr_arena_strndup(a, s, len))) {
+					e = cr_fail(m, CR_ENOMEM, "out of memory");
+					break;
+				}
+			}
+		}
+		break;
+	case SRV_ADMIN_GROUP:
+		if (!(e = get_str(j, "name", a, 64, &out->name, m)))
+			e = need(out->name, "name", m);
+		break;
+	case SRV_ADMIN_TOKEN:
+		if (!(e = get_str(j, "user", a, 64, &out->user, m)))
+			e = need(out->user, "user", m);
+		if (!e)
+			e = get_str(j, "label", a, 256, &out->label, m);
+		if (!e && out->label && !*out->label)
+			out->label = NULL;
+		if (!e)
+			e = get_int(j, "days", 0, 36500, &out->days, m);
+		break;
+	case SRV_ADMIN_SUSPEND:
+		if (!(e = get_str(j, "reason", a, 1024, &out->reason, m)))
+			e = need(out->reason, "reason", m);
+		if (!e && !out->reason[strspn(out->reason, " \t\r\n")])
+			e = cr_fail(m, CR_ECORRUPT, "\"reason\" must not be blank");
+		break;
+	}
+out:
 	json_decref(j);
 	return e;
 }

@@ -172,6 +172,26 @@ typedef struct srv_mcp_msg {
 } srv_mcp_msg;
 cr_err srv_decode_mcp(const char *p, size_t n, cr_arena *a, srv_mcp_msg *out, int *rpc_code, cr_msg *m) CR_NODISCARD;
 
+/* The admin routes' bodies (admin.c), by kind:
+ *   SRV_ADMIN_USER    POST /api/users {name, role?, tenant?, groups?: [..64],
+ *                     password?: 8 to 4,096 bytes}
+ *   SRV_ADMIN_GROUP   POST /api/groups {name}
+ *   SRV_ADMIN_TOKEN   POST /api/tokens {user, label?, days?: 0 to 36,500}
+ *   SRV_ADMIN_SUSPEND POST /api/providers/NAME/suspend {reason: 1 to 1,024}
+ * Names are 1 to 64 bytes (the store checks their characters); unknown
+ * members are refused, so a misspelt one is not silently ignored. */
+typedef enum { SRV_ADMIN_USER, SRV_ADMIN_GROUP, SRV_ADMIN_TOKEN, SRV_ADMIN_SUSPEND } srv_admin_kind;
+#define SRV_ADMIN_MAX_GROUPS 64
+typedef struct srv_admin_req {
+	const char *name, *role, *tenant, *password;
+	const char *groups[SRV_ADMIN_MAX_GROUPS];
+	uint32_t n_groups;
+	const char *user, *label, *reason;
+	int days;
+} srv_admin_req;
+cr_err srv_decode_admin(const char *p, size_t n, srv_admin_kind kind, cr_arena *a, srv_admin_req *out,
+			cr_msg *m) CR_NODISCARD;
+
 /* A decimal integer in [lo, hi]; NULL or "" gives def. */
 cr_err srv_parse_int(const char *s, long lo, long hi, long def, long *out, cr_msg *m) CR_NODISCARD;
 /* "ADDR:PORT", "[v6]:PORT" or "PORT" into host (cap bytes) and port. */
@@ -344,6 +364,17 @@ enum MHD_Result srv_handle_me(srv_req *r);
 enum MHD_Result srv_handle_users(srv_req *r);
 enum MHD_Result srv_handle_agents(srv_req *r);
 enum MHD_Result srv_handle_agent_run(srv_req *r);
+enum MHD_Result srv_handle_agent(srv_req *r);
+enum MHD_Result srv_handle_user_add(srv_req *r);
+enum MHD_Result srv_handle_user_rm(srv_req *r);
+enum MHD_Result srv_handle_groups(srv_req *r);
+enum MHD_Result srv_handle_group_add(srv_req *r);
+enum MHD_Result srv_handle_group_rm(srv_req *r);
+enum MHD_Result srv_handle_tokens(srv_req *r);
+enum MHD_Result srv_handle_token_create(srv_req *r);
+enum MHD_Result srv_handle_token_revoke(srv_req *r);
+enum MHD_Result srv_handle_provider_suspend(srv_req *r);
+enum MHD_Result srv_handle_provider_resume(srv_req *r);
 enum MHD_Result srv_handle_audit(srv_req *r);
 enum MHD_Result srv_handle_mcp(srv_req *r);
 enum MHD_Result srv_handle_meetings(srv_req *r);
