@@ -563,7 +563,8 @@ async function loadAgents() {
       el("div", { class: "card-actions" },
         el("button", { type: "button", class: "primary run-now", onclick: (ev) => runAgent(a.name, ev.currentTarget) }, t("agents.run")),
         el("button", { type: "button", class: "secondary", onclick: () => showAgent(a.name) }, t("agents.show"))))));
-    status.textContent = r.agents.length ? t("agents.count", { n: r.agents.length }) : t("agents.none");
+    status.textContent = r.agents.length === 1 ? t("agents.one")
+      : r.agents.length ? t("agents.count", { n: r.agents.length }) : t("agents.none");
   } catch (err) {
     status.textContent = `${t("chat.error")}: ${err.message}`;
   }
