@@ -236,21 +236,6 @@ static int same_tenant(const srv_ctx *ctx, const char *tenant)
 }
 
 /* Replies {"ok": true, ...more} (more: JSON members or ""). */
-static enum MHD_Result done(srv_req *r, unsigned status, json_t *o)
-{
-	char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	cr_buf b;
-	cr_buf_init(&b, 0);
-	cr_err e = t ? cr_buf_adds(&b, t) : CR_ENOMEM;
-	free(t);
-	if (!e)
-		e = cr_buf_addc(&b, '\n');
-	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, status, &b);
-	cr_buf_release(&b);
-	return ok;
-}
-
 /* The audit record first: nothing is reported done that the log lacks. */
 static enum MHD_Result audited(srv_req *r, const char *action, json_t *detail, unsigned status, json_t *reply)
 {
@@ -259,7 +244,7 @@ static enum MHD_Result audited(srv_req *r, const char *action, json_t *detail, u
 		json_decref(reply);
 		return srv_error(r, 500, NULL, "the action was done but the audit log failed: %s", m.text);
 	}
-	return done(r, status, reply);
+	return srv_reply_jsonv(r, status, reply);
 }
 
 enum MHD_Result srv_handle_user_add(srv_req *r)
@@ -349,7 +334,7 @@ enum MHD_Result srv_handle_groups(srv_req *r)
 		json_decref(arr);
 		return srv_error_err(r, e, &m);
 	}
-	return done(r, 200, json_pack("{so}", "groups", arr));
+	return srv_reply_jsonv(r, 200, json_pack("{so}", "groups", arr));
 }
 
 enum MHD_Result srv_handle_group_add(srv_req *r)
@@ -486,7 +471,7 @@ enum MHD_Result srv_handle_tokens(srv_req *r)
 		json_decref(k.arr);
 		return srv_error_err(r, e, &m);
 	}
-	return done(r, 200, json_pack("{so}", "tokens", k.arr));
+	return srv_reply_jsonv(r, 200, json_pack("{so}", "tokens", k.arr));
 }
 
 enum MHD_Result srv_handle_token_create(srv_req *r)

@@ -79,28 +79,11 @@ enum MHD_Result srv_handle_agents(srv_req *r)
 		json_object_set_new(a, "last_run", lr.o ? lr.o : json_null());
 	}
 	cr_corpus_store_release(r->s->corpus, st);
-	char *text = NULL;
-	if (!e) {
-		json_t *doc = json_pack("{sO}", "agents", l.arr);
-		text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-		json_decref(doc);
-		if (!text)
-			e = cr_fail(&m, CR_ENOMEM, "out of memory");
-	}
-	json_decref(l.arr);
 	if (e) {
-		free(text);
+		json_decref(l.arr);
 		return srv_error_err(r, e, &m);
 	}
-	cr_buf b;
-	cr_buf_init(&b, 0);
-	e = cr_buf_adds(&b, text);
-	if (!e)
-		e = cr_buf_addc(&b, '\n');
-	free(text);
-	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, 200, &b);
-	cr_buf_release(&b);
-	return ok;
+	return srv_reply_jsonv(r, 200, json_pack("{so}", "agents", l.arr));
 }
 
 enum MHD_Result srv_handle_agent_run(srv_req *r)
@@ -172,21 +155,7 @@ enum MHD_Result srv_handle_agent(srv_req *r)
 				"created", (json_int_t)row.created, "runs", runs);
 	}
 	json_decref(runs);
-	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (!e && !text)
-		e = cr_fail(&m, CR_ENOMEM, "out of memory");
-	if (e) {
-		free(text);
+	if (e)
 		return srv_error_err(r, e, &m);
-	}
-	cr_buf b;
-	cr_buf_init(&b, 0);
-	e = cr_buf_adds(&b, text);
-	if (!e)
-		e = cr_buf_addc(&b, '\n');
-	free(text);
-	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, 200, &b);
-	cr_buf_release(&b);
-	return ok;
+	return srv_reply_jsonv(r, 200, doc);
 }

@@ -5,6 +5,7 @@
 #include "server_int.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,4 +118,19 @@ const char *srv_arg(srv_req *r, const char *key, int *bad)
 		return NULL;
 	}
 	return v;
+}
+
+enum MHD_Result srv_reply_jsonv(srv_req *r, unsigned status, json_t *o)
+{
+	char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	cr_err e = t ? cr_buf_adds(&b, t) : CR_ENOMEM;
+	free(t);
+	if (!e)
+		e = cr_buf_addc(&b, '\n');
+	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, status, &b);
+	cr_buf_release(&b);
+	return ok;
 }

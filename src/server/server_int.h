@@ -106,6 +106,9 @@ struct srv_req {
 /* Queues a response (the bytes are copied) and records its status. */
 enum MHD_Result srv_reply(srv_req *r, unsigned status, const char *type, const char *p, size_t n);
 enum MHD_Result srv_reply_json(srv_req *r, unsigned status, const cr_buf *b);
+/* A JSON value as the body (compact, a newline after it); o is released;
+ * NULL (a failed json_pack) answers 500. */
+enum MHD_Result srv_reply_jsonv(srv_req *r, unsigned status, json_t *o);
 /* {"error": {"code": code, "message": ...}} */
 enum MHD_Result srv_error(srv_req *r, unsigned status, const char *code, const char *fmt, ...) CR_PRINTF(4, 5);
 /* The status and code that fit a library error, message from m (or cr_strerror). */
