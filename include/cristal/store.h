@@ -396,6 +396,9 @@ CR_API cr_err cr_store_tenant_add(cr_store *s, const char *name, cr_msg *m) CR_N
 CR_API cr_err cr_store_tenant_list(cr_store *s, cr_store_name_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 CR_API cr_err cr_store_group_add(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
 CR_API cr_err cr_store_group_list(cr_store *s, cr_store_name_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+/* The id of the tenant (tenant 1) or group named name: CR_ENOTFOUND, with
+ * a message saying how to add it, when there is none. */
+CR_API cr_err cr_store_name_id(cr_store *s, int tenant, const char *name, int64_t *id, cr_msg *m) CR_NODISCARD;
 /* Removes a group and its memberships; CR_ENOTFOUND if absent. */
 CR_API cr_err cr_store_group_del(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
 

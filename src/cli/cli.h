@@ -101,9 +101,6 @@ int cli_audit_corpus(cr_corpus *cp, const char *action, json_t *detail);
 /* A JSON array of ids (chunk ids in records). */
 json_t *cli_audit_ids(const int64_t *ids, size_t n);
 
-/* The id of the tenant (tenant 1) or group named name (cmd_group.c):
- * CR_ENOTFOUND, with a message saying how to add it, when there is none. */
-cr_err cli_name_id(cr_store *s, int tenant, const char *name, int64_t *id, cr_msg *m);
 
 int cmd_audit(cr_cli *cli, int argc, char **argv);
 int cmd_ask(cr_cli *cli, int argc, char **argv);

@@ -281,7 +281,7 @@ static int agents_create(cr_cli *cli, int argc, char **argv)
 	}
 	for (size_t i = 0; i < scope.n_groups && !rc; i++) {
 		int64_t gid;
-		if (cli_name_id(o.st, 0, scope.groups[i], &gid, &m))
+		if (cr_store_name_id(o.st, 0, scope.groups[i], &gid, &m))
 			rc = cli_usage_fail("agent create", "--scope group:%s: %s", scope.groups[i], m.text);
 	}
 	cr_provider_row prow;

@@ -122,13 +122,13 @@ static int acl_resolve(cr_corpus *cp, const char *tenant, const char *user, cons
 	int rc = 0;
 	int64_t id;
 	if (tenant && strcmp(tenant, "default")) {
-		if ((e = cli_name_id(s, 1, tenant, &id, &m)))
+		if ((e = cr_store_name_id(s, 1, tenant, &id, &m)))
 			rc = cli_fail("ingest", "--tenant %s: %s", tenant, m.text[0] ? m.text : cr_strerror(e));
 		else
 			acl->tenant = (uint32_t)id;
 	}
 	for (size_t i = 0; i < n_groups && !rc; i++) {
-		if ((e = cli_name_id(s, 0, groups[i], &id, &m)))
+		if ((e = cr_store_name_id(s, 0, groups[i], &id, &m)))
 			rc = cli_fail("ingest", "--acl group:%s: %s", groups[i], m.text[0] ? m.text : cr_strerror(e));
 		else
 			group_ids[i] = (uint32_t)id;
@@ -214,7 +214,7 @@ static cr_err owner_acl(void *ctx, uint32_t uid, uint32_t gid, cr_acl *acl)
 			cr_err e = cr_corpus_store_acquire(om->cp, &s, NULL);
 			if (e)
 				return e;
-			e = cli_name_id(s, 0, gp->gr_name, &id, &m);
+			e = cr_store_name_id(s, 0, gp->gr_name, &id, &m);
 			cr_corpus_store_release(om->cp, s);
 			if (!e)
 				to = (uint32_t)id;

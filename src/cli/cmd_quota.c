@@ -28,7 +28,7 @@ static cr_err target_exists(cr_store *s, const char *scope, const char *name, cr
 		return e;
 	}
 	int64_t id;
-	return cli_name_id(s, 1, name, &id, m);
+	return cr_store_name_id(s, 1, name, &id, m);
 }
 
 static int parse_count(const char *opt, const char *arg, int64_t *out)

@@ -57,20 +57,6 @@ static int mkdirs(const char *path)
 	return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
 }
 
-typedef struct find_group {
-	const char *name;
-	int64_t id;
-} find_group;
-
-static int group_row(void *ctx, const cr_name_row *r)
-{
-	find_group *g = ctx;
-	if (strcmp(r->name, g->name))
-		return 0;
-	g->id = r->id;
-	return 1;
-}
-
 typedef struct outcome {
 	const char *name;
 	cr_file_outcome o;
@@ -123,20 +109,20 @@ enum MHD_Result srv_handle_upload(srv_req *r)
 		cr_err e = cr_corpus_store_acquire(s->corpus, &st, &m);
 		if (e)
 			return srv_error_err(r, e, &m);
-		find_group g = {.name = share + 6};
-		e = cr_store_group_list(st, group_row, &g, &m);
+		int64_t gid64 = 0;
+		e = cr_store_name_id(st, 0, share + 6, &gid64, &m);
 		cr_corpus_store_release(s->corpus, st);
-		if (e)
+		if (e && e != CR_ENOTFOUND)
 			return srv_error_err(r, e, &m);
 		int member = !r->ctx.user || !strcmp(r->ctx.role, "admin");
 		for (uint32_t i = 0; i < r->ctx.n_groups && !member; i++)
-			member = r->ctx.groups[i] == (uint32_t)g.id;
-		if (!g.id || !member)
+			member = r->ctx.groups[i] == (uint32_t)gid64;
+		if (e || !member)
 			return srv_error(r, 403, NULL, "share: %s is not a group of yours", share + 6);
 		uint32_t *gid = cr_arena_alloc(&r->arena, sizeof *gid);
 		if (!gid)
 			return srv_error(r, 500, NULL, "out of memory");
-		*gid = (uint32_t)g.id;
+		*gid = (uint32_t)gid64;
 		o.acl.groups = gid;
 		o.acl.n_groups = 1;
 		snprintf(leaf, sizeof leaf, "uploads-group-%s", share + 6);

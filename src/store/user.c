@@ -192,3 +192,29 @@ cr_err cr_store_usage_by(cr_store *s, const char *by, const char *tenant, const 
 		return cr_fail(m, CR_EINVAL, "usage --by user, tenant or provider");
 	return s->vt->user->usage_by(s, by, tenant, user, fn, ctx, m);
 }
+
+typedef struct find_name {
+	const char *name;
+	int64_t id;
+} find_name;
+
+static int match_name(void *ctx, const cr_name_row *r)
+{
+	find_name *f = ctx;
+	if (strcmp(r->name, f->name))
+		return 0;
+	f->id = r->id;
+	return 1;
+}
+
+cr_err cr_store_name_id(cr_store *s, int tenant, const char *name, int64_t *id, cr_msg *m)
+{
+	find_name f = {name, -1};
+	cr_err e = tenant ? cr_store_tenant_list(s, match_name, &f, m) : cr_store_group_list(s, match_name, &f, m);
+	if (!e && f.id < 0)
+		e = cr_fail(m, CR_ENOTFOUND, "no such %s %s (cristal %s add %s)", tenant ? "tenant" : "group", name,
+			    tenant ? "tenant" : "group", name);
+	if (!e)
+		*id = f.id;
+	return e;
+}
