@@ -467,8 +467,34 @@ let sourcesLoaded = false, sourcesNext = 0, sourcesCount = 0;
 function fmtSize(n) {
   return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MB" : n >= 1024 ? (n / 1024).toFixed(1) + " KB" : n + " B";
 }
+// Per source root (GET /api/ingest): what the user may read of it, when it
+// was last ingested, the files it rejected and why (admins), and the
+// uploads being ingested now.
+async function loadIngest() {
+  try {
+    const resp = await call("/api/ingest");
+    const r = await resp.json();
+    if (!resp.ok) throw new Error(r.error.message);
+    $("ingest-body").replaceChildren(...r.sources.map((s) => el("tr", { "data-source": s.name },
+      el("td", { title: s.root || null, text: s.name }), el("td", { text: word("kind", s.kind) }),
+      el("td", { class: "num", text: String(s.documents) }), el("td", { class: "num", text: String(s.chunks) }),
+      el("td", { class: "num", text: fmtWhen((s.ingested || s.added) * 1000) }),
+      el("td", { class: "rejected" }, !s.rejected ? null : !s.rejected.count ? "0"
+        : el("details", {}, el("summary", { text: t("ingest.nrejected", { n: s.rejected.count }) }),
+          el("ul", {}, ...s.rejected.files.map((f) => el("li", {}, el("code", { text: f.name }), ": " + f.reason))))))));
+    if (!r.sources.length)
+      $("ingest-body").append(el("tr", {}, el("td", { colspan: "6", class: "hint", text: t("ingest.none") })));
+    $("ingest-running").textContent = r.running.uploads
+      ? t("ingest.running", { names: r.running.files.map((f) => f.name).join(", ") || String(r.running.uploads) })
+      : t("ingest.idle");
+  } catch (err) {
+    $("ingest-running").textContent = `${t("chat.error")}: ${err.message}`;
+  }
+}
+
 async function loadSources() {
   sourcesLoaded = true;
+  if (!sourcesNext) loadIngest();
   try {
     const resp = await call(`/api/documents?limit=100&after=${sourcesNext}`);
     const r = await resp.json();

@@ -47,13 +47,28 @@ typedef struct cr_acl {
 	uint8_t classification;
 } cr_acl;
 
-/* A source is an ingested root (folder, file, repository, JSONL file). */
+/* A source is an ingested root (folder, file, repository, JSONL file).
+ * Every ingest of a root calls this, and it stamps the time as the
+ * source's last ingest (cr_source_row.ingested). */
 CR_API cr_err cr_store_source_get_or_add(cr_store *s, const char *root, const char *kind,
 					 int64_t *source_id, cr_msg *m) CR_NODISCARD;
 /* Calls fn for every source in id order (strings valid during the call);
  * stop by returning non-zero. */
 typedef int (*cr_store_source_fn)(void *ctx, int64_t id, const char *root);
 CR_API cr_err cr_store_sources(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+/* A source with what the catalog knows of it (strings valid during the
+ * call). Every ingest of a root asks cr_store_source_get_or_add for its
+ * source, which stamps `ingested`. */
+typedef struct cr_source_row {
+	int64_t id;
+	const char *root;
+	const char *kind;   /* "folder", "file", "git", "chat", "jsonl" */
+	int64_t added;      /* unix seconds: its first ingest */
+	int64_t ingested;   /* unix seconds: its last ingest began; 0: before this was kept */
+} cr_source_row;
+typedef int (*cr_store_source_row_fn)(void *ctx, const cr_source_row *r);
+/* Calls fn for every source in id order; stop by returning non-zero. */
+CR_API cr_err cr_store_source_rows(cr_store *s, cr_store_source_row_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
 /* The id of the source with this root, or CR_ENOTFOUND. */
 CR_API cr_err cr_store_source_find(cr_store *s, const char *root, int64_t *source_id, cr_msg *m) CR_NODISCARD;
 /* Forgets a source row (its documents and rejections are deleted first by

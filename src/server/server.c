@@ -38,6 +38,7 @@ const srv_route srv_routes[] = {
 	{"GET", "/api/documents/{id}", "document", srv_handle_doc, 0, 1},
 	{"POST", "/api/documents", "upload", srv_handle_upload, 2, 1},
 	{"DELETE", "/api/documents/{id}", "delete", srv_handle_doc_delete, 0, 1},
+	{"GET", "/api/ingest", "ingest", srv_handle_ingest, 0, 1},
 	{"GET", "/api/meetings", "meetings", srv_handle_meetings, 0, 1},
 	{"GET", "/api/code", "code", srv_handle_code, 0, 1},
 	{"GET", "/api/reports/meetings", "report_meetings", srv_handle_meetings_report, 0, 1},
@@ -299,6 +300,7 @@ cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	srv_metrics_init(&s->metrics);
+	pthread_mutex_init(&s->ingests.mu, NULL);
 	s->started = (double)cr_wallclock();
 	if (s->cfg.session_ttl <= 0)
 		s->cfg.session_ttl = 12 * 3600;
@@ -467,6 +469,7 @@ void cr_server_free(cr_server *s)
 		cr_free(s->logins);
 	}
 	srv_metrics_release(&s->metrics);
+	pthread_mutex_destroy(&s->ingests.mu);
 	if (s->pipe[0] >= 0)
 		close(s->pipe[0]);
 	if (s->pipe[1] >= 0)

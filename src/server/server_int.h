@@ -323,6 +323,27 @@ json_t *srv_audit_ids(const int64_t *ids, size_t n);
  * user and tenant (srv_chain_put clears it). */
 void srv_chain_for(srv_chain *c, const srv_ctx *ctx);
 
+/* ---- uploads being ingested (ingest.c) ---------------------------------- */
+
+#define SRV_INGEST_SLOTS 32
+typedef struct srv_ingest_slot {
+	int used;
+	uint32_t tenant;
+	char user[80];     /* "" for the local operator */
+	char doc[512];     /* the document's name */
+	int64_t since;     /* unix seconds */
+} srv_ingest_slot;
+typedef struct srv_ingests {
+	pthread_mutex_t mu;
+	int running;       /* uploads in ingest now (past the slots too) */
+	srv_ingest_slot slot[SRV_INGEST_SLOTS];
+} srv_ingests;
+/* An upload of doc for ctx's user begins its ingest: the slot to give to
+ * srv_ingest_end (-1 when all are taken: it is counted, not listed). */
+int srv_ingest_begin(cr_server *s, const srv_ctx *ctx, const char *doc);
+void srv_ingest_end(cr_server *s, int slot);
+int srv_ingest_running(cr_server *s);
+
 /* ---- the server ------------------------------------------------------- */
 
 struct cr_server {
@@ -346,6 +367,7 @@ struct cr_server {
 	uint8_t *tls_cert, *tls_key; /* PEM bytes, alive as long as the daemon */
 	struct cr_audit *audit;   /* the audit log (audit.h); shared by all threads */
 	srv_limiter *logins;      /* failed log-ins */
+	srv_ingests ingests;      /* uploads being ingested */
 };
 
 /* ---- handlers --------------------------------------------------------- */
@@ -389,6 +411,7 @@ enum MHD_Result srv_handle_docs_report(srv_req *r);
 enum MHD_Result srv_handle_upload(srv_req *r);
 enum MHD_Result srv_handle_doc_delete(srv_req *r);
 enum MHD_Result srv_handle_mcp_other(srv_req *r);
+enum MHD_Result srv_handle_ingest(srv_req *r);
 /* Fills r->ctx from the request's token or session cookie when users
  * exist (CR_EUNAUTH without a valid one; CR_EDENIED for a cookie request
  * that changes state without its CSRF token, or a role the route does not

@@ -53,6 +53,7 @@ static const struct {
 	{"audit", SRV_ROLE_ADMIN | SRV_ROLE_AUDITOR | SRV_UNMETERED},
 	{"providers", SRV_ROLE_ADMIN | SRV_ROLE_MEMBER | SRV_UNMETERED},
 	{"models", SRV_ROLE_ADMIN | SRV_ROLE_MEMBER | SRV_UNMETERED},
+	{"ingest", SRV_ROLE_ADMIN | SRV_ROLE_MEMBER | SRV_UNMETERED},
 };
 
 int srv_route_policy(const srv_route *rt)

@@ -151,7 +151,9 @@ enum MHD_Result srv_handle_upload(srv_req *r)
 	o.n_threads = 1;
 	const char *root = dir;
 	cr_ingest_report rep;
+	int slot = srv_ingest_begin(s, &r->ctx, docname);
 	e = cr_corpus_ingest(s->corpus, &root, 1, &o, &rep, &m);
+	srv_ingest_end(s, slot);
 	if (e)
 		return srv_error_err(r, e, &m);
 	if (!w.seen || w.o == CR_FILE_REJECTED || w.o == CR_FILE_REJECTED_KNOWN) {

@@ -120,6 +120,8 @@ enum {
 	S_SRC_ADD,
 	S_SRC_DEL,
 	S_SRC_ALL,
+	S_SRC_ROWS,
+	S_SRC_STAMP,
 	S_DOC_FIND,
 	S_DOC_GET,
 	S_DOC_FIND_ANY,
@@ -155,6 +157,9 @@ static const char *const SQL[S__COUNT] = {
 	[S_SRC_ADD] = "INSERT INTO sources(root, kind, added) VALUES (?1, ?2, ?3)",
 	[S_SRC_DEL] = "DELETE FROM sources WHERE id = ?1",
 	[S_SRC_ALL] = "SELECT id, root FROM sources ORDER BY id",
+	[S_SRC_ROWS] = "SELECT s.id, s.root, s.kind, s.added, CAST(k.value AS INTEGER) FROM sources s"
+		       " LEFT JOIN kv k ON k.key = 'source.' || s.id || '.ingested' ORDER BY s.id",
+	[S_SRC_STAMP] = "INSERT OR REPLACE INTO kv(key, value) VALUES ('source.' || ?1 || '.ingested', ?2)",
 	[S_DOC_FIND] = "SELECT " DOC_COLS " WHERE d.source_id = ?1 AND d.name = ?2",
 	[S_DOC_GET] = "SELECT " DOC_COLS " WHERE d.id = ?1",
 	[S_DOC_FIND_ANY] = "SELECT " DOC_COLS " WHERE d.name = ?1 ORDER BY d.id LIMIT 1",
@@ -437,6 +442,28 @@ static cr_err sq_sources(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *
 	return e;
 }
 
+static cr_err sq_source_rows(cr_store *s, cr_store_source_row_fn fn, void *ctx, cr_msg *m)
+{
+	sq_store *q = SQ(s);
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_SRC_ROWS, m, &e);
+	if (!st)
+		return e;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cr_source_row r = {.id = sqlite3_column_int64(st, 0),
+				   .root = (const char *)sqlite3_column_text(st, 1),
+				   .kind = (const char *)sqlite3_column_text(st, 2),
+				   .added = sqlite3_column_int64(st, 3),
+				   .ingested = sqlite3_column_int64(st, 4)};
+		if (fn(ctx, &r))
+			break;
+	}
+	e = rc == SQLITE_ROW || rc == SQLITE_DONE ? CR_OK : db_fail(q, m, "source list");
+	done(st);
+	return e;
+}
+
 static cr_err sq_source_delete(cr_store *s, int64_t id, cr_msg *m)
 {
 	sq_store *q = SQ(s);
@@ -446,6 +473,19 @@ static cr_err sq_source_delete(cr_store *s, int64_t id, cr_msg *m)
 		return e;
 	sqlite3_bind_int64(st, 1, id);
 	return step_done(q, st, m, "source delete");
+}
+
+/* Every ingest of a root asks for its source: the time of that ingest is
+ * kept in kv "source.ID.ingested" (cr_source_row.ingested). */
+static cr_err source_stamp(sq_store *q, int64_t id, cr_msg *m)
+{
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_SRC_STAMP, m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, cr_wallclock());
+	return step_done(q, st, m, "source stamp");
 }
 
 static cr_err sq_source_get_or_add(cr_store *s, const char *root, const char *kind, int64_t *id, cr_msg *m)
@@ -460,7 +500,7 @@ static cr_err sq_source_get_or_add(cr_store *s, const char *root, const char *ki
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 		done(st);
-		return CR_OK;
+		return source_stamp(q, *id, m);
 	}
 	if (rc != SQLITE_DONE) {
 		e = db_fail(q, m, "source lookup");
@@ -478,7 +518,7 @@ static cr_err sq_source_get_or_add(cr_store *s, const char *root, const char *ki
 	else
 		*id = sqlite3_last_insert_rowid(q->db);
 	done(st);
-	return e;
+	return e ? e : source_stamp(q, *id, m);
 }
 
 /* ---- documents ---------------------------------------------------------- */
@@ -1291,6 +1331,7 @@ static const cr_store_vt SQLITE_VT = {
 	.source_get_or_add = sq_source_get_or_add,
 	.source_find = sq_source_find,
 	.sources = sq_sources,
+	.source_rows = sq_source_rows,
 	.source_delete = sq_source_delete,
 	.doc_find = sq_doc_find,
 	.doc_get = sq_doc_get,

@@ -49,6 +49,11 @@ cr_err cr_store_sources(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *m
 	return s->vt->sources(s, fn, ctx, m);
 }
 
+cr_err cr_store_source_rows(cr_store *s, cr_store_source_row_fn fn, void *ctx, cr_msg *m)
+{
+	return s->vt->source_rows(s, fn, ctx, m);
+}
+
 cr_err cr_store_source_delete(cr_store *s, int64_t source_id, cr_msg *m)
 {
 	return s->vt->source_delete(s, source_id, m);

@@ -86,6 +86,7 @@ typedef struct cr_store_vt {
 	cr_err (*source_get_or_add)(cr_store *s, const char *root, const char *kind, int64_t *id, cr_msg *m);
 	cr_err (*source_find)(cr_store *s, const char *root, int64_t *id, cr_msg *m);
 	cr_err (*sources)(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *m);
+	cr_err (*source_rows)(cr_store *s, cr_store_source_row_fn fn, void *ctx, cr_msg *m);
 	cr_err (*source_delete)(cr_store *s, int64_t id, cr_msg *m);
 	cr_err (*doc_find)(cr_store *s, cr_arena *a, int64_t source_id, const char *name, cr_doc_row *out, cr_msg *m);
 	cr_err (*doc_get)(cr_store *s, cr_arena *a, int64_t doc_id, cr_doc_row *out, cr_msg *m);
