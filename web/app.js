@@ -543,8 +543,9 @@ $("upload-form").addEventListener("submit", async (ev) => {
 // ---- agents --------------------------------------------------------------------
 //
 // The stored agents (GET /api/agents) with their schedule, scope, tools and
-// last run; "Run now" (POST /api/agents/NAME/run) shows the run's answer,
-// its verified citations (each opens the cited passage) and its steps;
+// last run; "Run now" starts a run in the background and follows its
+// steps live (Cancel stops it), then shows the answer, its verified
+// citations (each opens the cited passage) and its steps;
 // the agent's recent runs come from GET /api/agents/NAME.
 
 let agentsLoaded = false;
@@ -627,24 +628,60 @@ function renderSteps(steps) {
     el("tbody", {}, ...rows)));
 }
 
+// A run starts in the background (POST /api/agents/NAME/runs) and is
+// followed live (GET /api/runs/ID/events): each step shows as it ends,
+// Cancel asks the server to stop it (DELETE /api/runs/ID), and "done"
+// brings the answer. Leaving the page does not stop the run.
 async function runAgent(name, button) {
   await showAgent(name);
   const out = $("agent-run");
   out.setAttribute("aria-busy", "true");
-  out.replaceChildren(el("p", { class: "thinking", text: t("agents.running", { name }) }));
+  const live = el("p", { class: "thinking", text: t("agents.running", { name }) });
+  const cancel = el("button", { type: "button", class: "danger cancel-run", hidden: true }, t("agents.cancel"));
+  const trace = el("div", { class: "live-steps" });
+  out.replaceChildren(live, cancel, trace);
   if (button) button.disabled = true;
   $("agent-detail").scrollIntoView({ block: "start" });
+  const steps = [];
   try {
-    const resp = await call("/api/agents/" + encodeURIComponent(name) + "/run", { method: "POST" });
-    const r = await resp.json();
-    if (!resp.ok) throw new Error(r.error.message);
-    const ans = el("div", { class: "msg bot run-answer" });
-    renderAnswer(ans, { answer: r.answer || "", citations: r.citations || [], unverified: r.unverified || [] });
-    out.replaceChildren(ans);
-    if (r.stop) out.append(el("p", { class: "mode", text: `${t("agents.stop")}: ${r.stop}` }));
-    out.append(el("h3", { text: t("agents.trace", { n: (r.steps || []).length }) }), renderSteps(r.steps || []));
+    let resp = await call("/api/agents/" + encodeURIComponent(name) + "/runs", { method: "POST" });
+    const started = await resp.json();
+    if (!resp.ok) throw new Error(started.error.message);
+    const id = started.run;
+    cancel.hidden = false;
+    cancel.addEventListener("click", async () => {
+      cancel.disabled = true;
+      cancel.textContent = t("agents.canceling");
+      const r = await call("/api/runs/" + id, { method: "DELETE" });
+      if (!r.ok) cancel.disabled = false;
+    });
+    resp = await call("/api/runs/" + id + "/events");
+    if (!resp.ok) throw new Error(((await resp.json()).error || {}).message || String(resp.status));
+    let fin = null;
+    for await (const ev of readEvents(resp)) {
+      if (ev.event === "step") {
+        steps.push(ev.data);
+        live.textContent = t("agents.live", { name, n: steps.length });
+        trace.replaceChildren(renderSteps(steps));
+      } else if (ev.event === "done") fin = ev.data;
+      else if (ev.event === "error") throw new Error(ev.data.error.message);
+    }
+    if (!fin) throw new Error(t("chat.error"));
+    cancel.remove();
+    const r = fin.result || {};
+    const parts = [];
+    if (r.answer) {
+      const ans = el("div", { class: "msg bot run-answer" });
+      renderAnswer(ans, { answer: r.answer || "", citations: r.citations || [], unverified: r.unverified || [] });
+      parts.push(ans);
+    }
+    parts.push(el("p", { class: "mode run-state" }, agentBadge({ status: fin.state }),
+      fin.error ? ` ${fin.error}` : r.stop ? ` ${t("agents.stop")}: ${r.stop}` : ""));
+    parts.push(el("h3", { text: t("agents.trace", { n: (r.steps || fin.steps || []).length }) }),
+      renderSteps(r.steps || fin.steps || []));
+    out.replaceChildren(...parts);
   } catch (err) {
-    out.replaceChildren(el("p", { class: "error", text: `${t("chat.error")}: ${err.message}` }));
+    out.replaceChildren(el("p", { class: "error", text: `${t("chat.error")}: ${err.message}` }), trace);
   } finally {
     out.removeAttribute("aria-busy");
     if (button) button.disabled = false;
@@ -818,7 +855,10 @@ $("token-create-form").addEventListener("submit", async (ev) => {
 
 $("lang").addEventListener("change", (ev) => applyLang(ev.target.value, true));
 document.addEventListener("langchange", () => {
-  if (sourcesLoaded) $("sources-status").textContent = t("sources.count", { n: sourcesCount });
+  if (sourcesLoaded) {
+    $("sources-status").textContent = t("sources.count", { n: sourcesCount });
+    loadIngest();
+  }
   if (agentsLoaded) loadAgents();
   if (adminLoaded && role === "admin") loadAdmin();
 });

@@ -66,7 +66,7 @@ const STRINGS = {
     "ingest.nrejected": "{n} rejected", "kind.folder": "folder", "kind.file": "file", "kind.git": "git repository",
     "kind.chat": "chat export", "kind.jsonl": "JSON Lines",
     "run.done": "answered", "run.canceled": "canceled", "agents.cancel": "Cancel",
-    "agents.canceling": "Canceling…", "agents.live": "Running {name}: {n} steps so far…",
+    "agents.canceling": "Canceling…", "agents.live": "Running {name}… steps so far: {n}",
     "account.title": "Account", "account.password": "Change my password", "account.current": "Current password",
     "account.new": "New password (8 characters or more)", "account.confirm": "New password again",
     "account.change": "Change password", "account.changed": "Your password is changed.",

@@ -12,6 +12,9 @@
  *   GET  /api/providers, /api/usage       read-only (usage: the caller's
  *                                         tenant, or a member's own)
  *   POST /api/login, /api/logout          browser sessions (a cookie)
+ *   GET  /api/ingest                      per source root what the caller may read
+ *   POST /api/agents/NAME/runs, GET|DELETE /api/runs/ID, GET
+ *        /api/runs/ID/events              agent runs in the background
  *   GET  /api/users                       the tenant's users (admin)
  *   GET  /api/audit                       the tenant's audit records
  *                                         (admin, auditor)
@@ -67,10 +70,17 @@ typedef struct cr_server_cfg {
 				    * assistants whose model Cristal does not know;
 				    * NULL: "internal", as for an external provider */
 	/* Runs stored agent `name` now for user (NULL: the local operator)
-	 * and fills out with the run's JSON (cr_agent_result_json); called
-	 * on a request thread for POST /api/agents/NAME/run. NULL: that route
-	 * answers 501. The CLI runs `cristal agent run` in a child process. */
-	cr_err (*agent_run)(void *ctx, const char *name, const char *user, cr_buf *out, cr_msg *m);
+	 * and fills out with the run's JSON (cr_agent_result_json). on_step
+	 * (may be NULL) gets each step as it ends, one JSON object {"step",
+	 * "tool", "arguments", "result_summary", "ok", "ms"}; a requested
+	 * cancel (may be NULL) stops the run through the agent's own
+	 * cr_cancel, and the run is recorded as canceled. Called on a request
+	 * thread (POST /api/agents/NAME/run) or a run's thread (POST
+	 * /api/agents/NAME/runs). NULL: those routes answer 501. The CLI runs
+	 * `cristal agent run` in a child process. */
+	cr_err (*agent_run)(void *ctx, const char *name, const char *user, const cr_cancel *cancel,
+			    void (*on_step)(void *step_ctx, const char *json, size_t n), void *step_ctx, cr_buf *out,
+			    cr_msg *m);
 	void *agent_run_ctx;
 } cr_server_cfg;
 CR_API cr_server_cfg cr_server_cfg_default(void);

@@ -27,6 +27,8 @@ typedef struct cr_cli {
 	const char *as_tenant;
 	const struct cr_principal *as_who;
 	const struct cr_egress_policy *egress; /* [governance.egress] (config.c); NULL: the defaults */
+	int agent_events_fd;        /* agent run --events-fd N (cristal serve's runs): each step
+				     * written there as one JSON line as it ends; 0: none */
 	int64_t test_now;           /* $CR_TEST_NOW, for the tests only: the clock (unix seconds) of
 				     * agent create, run and run-due (cmd_agents.c); 0: the real one */
 } cr_cli;
@@ -180,13 +182,16 @@ int cli_agents_cmd(cr_cli *cli, int argc, char **argv);
  * process once a minute, until _stop (which wakes it, gives a run in
  * progress 30 s, then SIGTERM, joins the thread and frees s). The same
  * object is the ctx of cli_agents_api_run, serve's cr_server_cfg.agent_run:
- * `cristal agent run NAME --json --kind api [--as USER]` in a child
- * process, its output the answer. */
+ * `cristal agent run NAME --json --kind api [--as USER] [--events-fd 3]`
+ * in a child process, its output the answer, its steps handed to on_step
+ * as they end, a cancel request a SIGTERM that cancels the run inside it. */
 typedef struct cli_scheduler cli_scheduler;
 int cli_agents_scheduler_new(cr_cli *cli, cli_scheduler **out);
 int cli_agents_scheduler_start(cli_scheduler *s);
 void cli_agents_scheduler_stop(cli_scheduler *s);
-cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, cr_buf *out, cr_msg *m);
+cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, const cr_cancel *cancel,
+			  void (*on_step)(void *step_ctx, const char *json, size_t n), void *step_ctx, cr_buf *out,
+			  cr_msg *m);
 /* `eval meetings` (cmd_eval_meetings.c), reached through cmd_eval. */
 int cli_eval_meetings(cr_cli *cli, int argc, char **argv);
 /* `eval pii` (cmd_eval_pii.c), reached through cmd_eval. */

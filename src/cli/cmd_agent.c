@@ -17,8 +17,10 @@
 #include "cristal/provider.h"
 #include "cristal/store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,7 +52,43 @@ static void usage(FILE *f)
 typedef struct run_ctx {
 	cr_corpus *cp;
 	FILE *live; /* where steps are printed as they happen; NULL: nowhere */
+	int events_fd; /* where steps go as JSON lines (cristal serve's runs); 0: nowhere */
 } run_ctx;
+
+/* SIGTERM during a run requests its cancel: the loop stops at its next
+ * check, and the run is recorded and audited as canceled (cristal serve
+ * cancels its runs so; the scheduler stops run-due so). */
+static cr_cancel *volatile g_run_cancel;
+static void on_term(int sig)
+{
+	(void)sig;
+	cr_cancel *c = g_run_cancel;
+	if (c)
+		cr_cancel_request(c);
+}
+
+/* One step as a JSON line on fd (write(2) whole, retried). */
+static void step_event(int fd, const cr_agent_step *s)
+{
+	json_t *o = json_pack("{si ss ss ss sb sf}", "step", s->i, "tool", s->tool ? s->tool : "", "arguments",
+			      s->arguments ? s->arguments : "", "result_summary", s->result_summary ? s->result_summary : "",
+			      "ok", s->ok, "ms", (double)(int64_t)(s->ms * 10 + 0.5) / 10);
+	char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!t)
+		return;
+	size_t n = strlen(t);
+	t[n] = '\n'; /* json_dumps's NUL becomes the line's end */
+	for (size_t off = 0; off <= n;) {
+		ssize_t w = write(fd, t + off, n + 1 - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(t);
+}
 
 /* Text from the model or the documents on one line, escaped, cut near max bytes. */
 static void print_oneline(FILE *f, const char *s, size_t max)
@@ -82,6 +120,8 @@ static int on_step(void *ctx, const cr_agent_step *s)
 			     json_pack("{si ss so sb so}", "step", s->i, "tool", s->tool ? s->tool : "", "arguments", args,
 				       "ok", s->ok, "chunks", cli_audit_ids(s->chunk_ids, s->n_chunk_ids))))
 		return 1;
+	if (r->events_fd > 0)
+		step_event(r->events_fd, s);
 	if (r->live) {
 		fprintf(r->live, "step %d: ", s->i);
 		print_oneline(r->live, s->tool, 64);
@@ -306,7 +346,9 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 	cr_cancel cancel;
 	cr_cancel_init(&cancel);
 	cr_cancel_set_timeout(&cancel, (double)t->timeout);
-	run_ctx rctx = {.cp = cp, .live = t->quiet ? NULL : t->json ? (cli_tty() ? stderr : NULL) : stdout};
+	run_ctx rctx = {.cp = cp,
+			.live = t->quiet ? NULL : t->json ? (cli_tty() ? stderr : NULL) : stdout,
+			.events_fd = cli->agent_events_fd};
 	cr_agent_opts o = {.max_steps = t->max_steps,
 			   .max_tokens = t->max_tokens,
 			   .max_failures = t->max_fails,
@@ -324,7 +366,14 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 			   .egress = cli->egress,
 			   .tenant = cli->as_tenant ? cli->as_tenant : "default"};
 	cr_agent_result res;
+	struct sigaction sa = {.sa_handler = on_term}, old_term;
+	sigemptyset(&sa.sa_mask);
+	g_run_cancel = &cancel;
+	int term_set = sigaction(SIGTERM, &sa, &old_term) == 0;
 	e = cr_agent_run(cp, cr_provider_chain_head(ch), &a, t->task, &o, &res, &m);
+	if (term_set)
+		sigaction(SIGTERM, &old_term, NULL);
+	g_run_cancel = NULL;
 	if (e) {
 		snprintf(oc->error, sizeof oc->error, "%s", m.text[0] ? m.text : cr_strerror(e));
 		rc = 1;

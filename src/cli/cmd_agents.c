@@ -440,6 +440,7 @@ static int agents_run(cr_cli *cli, int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {"as", required_argument, NULL, 'a'},
 					     {"kind", required_argument, NULL, 'k'},
+					     {"events-fd", required_argument, NULL, 'e'},
 					     {0}};
 	int c;
 	optind = 1;
@@ -454,6 +455,8 @@ static int agents_run(cr_cli *cli, int argc, char **argv)
 			kind = optarg;
 		else if (c == 'j')
 			json = 1;
+		else if (c == 'e' && atoi(optarg) > 2) /* serve's pipe for the steps as they end */
+			cli->agent_events_fd = atoi(optarg);
 		else {
 			usage(stderr);
 			return CLI_USAGE;
@@ -958,11 +961,37 @@ void cli_agents_scheduler_stop(cli_scheduler *s)
 
 /* ---- POST /api/agents/NAME/run (cristal serve) -------------------------------------- */
 
-/* `cristal agent run NAME --json --kind api [--as USER]` in a child
- * process; its standard output is the answer. Exit 0 or 1 with JSON on
- * stdout: the run's result (an answer, or a budget that ended it); else
- * the child's last line of standard error as the failure. */
-cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, cr_buf *out, cr_msg *m)
+/* `cristal agent run NAME --json --kind api [--as USER] [--events-fd 3]`
+ * in a child process; its standard output is the answer. Exit 0 or 1 with
+ * JSON on stdout: the run's result (an answer, or a budget that ended it);
+ * else the child's last line of standard error as the failure. With
+ * on_step, the child writes each step as a JSON line on its fd 3, handed
+ * to on_step line by line as it comes. A cancel request sends the child
+ * SIGTERM, which cancels the run inside it (recorded as canceled); one
+ * that has not ended KILL_AFTER seconds later is killed. */
+#define KILL_AFTER 10.0
+static void events_lines(cr_buf *ev, int flush, void (*on_step)(void *, const char *, size_t), void *step_ctx)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < ev->len; i++)
+		if (ev->data[i] == '\n') {
+			if (i > start)
+				on_step(step_ctx, ev->data + start, i - start);
+			start = i + 1;
+		}
+	if (flush && start < ev->len) {
+		on_step(step_ctx, ev->data + start, ev->len - start);
+		start = ev->len;
+	}
+	if (start) {
+		memmove(ev->data, ev->data + start, ev->len - start);
+		ev->len -= start;
+	}
+}
+
+cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, const cr_cancel *cancel,
+			  void (*on_step)(void *step_ctx, const char *json, size_t n), void *step_ctx, cr_buf *out,
+			  cr_msg *m)
 {
 	cli_scheduler *s = ctx;
 	char *argv[16];
@@ -979,8 +1008,12 @@ cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, cr_buf 
 		argv[k++] = "--as";
 		argv[k++] = (char *)user;
 	}
+	if (on_step) {
+		argv[k++] = "--events-fd";
+		argv[k++] = "3";
+	}
 	argv[k] = NULL;
-	int po[2], pe[2];
+	int po[2], pe[2], pv[2] = {-1, -1};
 	if (pipe(po))
 		return cr_fail(m, CR_EIO, "agent run: pipe: %s", strerror(errno));
 	if (pipe(pe)) {
@@ -988,39 +1021,68 @@ cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, cr_buf 
 		close(po[1]);
 		return cr_fail(m, CR_EIO, "agent run: pipe: %s", strerror(errno));
 	}
+	if (on_step && pipe(pv)) {
+		int err = errno;
+		close(po[0]);
+		close(po[1]);
+		close(pe[0]);
+		close(pe[1]);
+		return cr_fail(m, CR_EIO, "agent run: pipe: %s", strerror(err));
+	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
 	posix_spawn_file_actions_addclose(&fa, po[0]);
 	posix_spawn_file_actions_addclose(&fa, pe[0]);
+	if (on_step) {
+		posix_spawn_file_actions_adddup2(&fa, pv[1], 3);
+		posix_spawn_file_actions_addclose(&fa, pv[0]);
+	}
 	pid_t pid;
 	int se = posix_spawn(&pid, s->exe, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(po[1]);
 	close(pe[1]);
+	if (on_step)
+		close(pv[1]);
 	if (se) {
 		close(po[0]);
 		close(pe[0]);
+		if (on_step)
+			close(pv[0]);
 		return cr_fail(m, CR_EIO, "agent run: cannot start %s: %s", s->exe, strerror(se));
 	}
-	cr_buf err;
+	cr_buf err, ev;
 	cr_buf_init(&err, 64 << 10);
-	struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-	int open_fds = 2, too_big = 0;
+	cr_buf_init(&ev, 1 << 20);
+	struct pollfd pf[3] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}, {.fd = pv[0], .events = POLLIN}};
+	int n_pf = on_step ? 3 : 2, open_fds = n_pf, too_big = 0;
+	double termed = 0;
 	while (open_fds) {
-		if (poll(pf, 2, -1) < 0) {
+		if (cancel && cr_cancel_check(cancel) && !termed) {
+			kill(pid, SIGTERM);
+			termed = cr_now();
+		} else if (termed && termed > 0 && cr_now() - termed > KILL_AFTER) {
+			kill(pid, SIGKILL);
+			termed = -1;
+		}
+		int pr = poll(pf, (nfds_t)n_pf, cancel ? 100 : -1);
+		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < n_pf; i++) {
 			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			char buf[8192];
 			ssize_t n = read(pf[i].fd, buf, sizeof buf);
 			if (n > 0) {
-				if (i == 0 ? cr_buf_add(out, buf, (size_t)n) : cr_buf_add(&err, buf, (size_t)n))
+				if (i == 2) {
+					if (!cr_buf_add(&ev, buf, (size_t)n))
+						events_lines(&ev, 0, on_step, step_ctx);
+				} else if (i == 0 ? cr_buf_add(out, buf, (size_t)n) : cr_buf_add(&err, buf, (size_t)n))
 					too_big |= i == 0;
 				continue;
 			}
@@ -1031,9 +1093,12 @@ cr_err cli_agents_api_run(void *ctx, const char *name, const char *user, cr_buf 
 			open_fds--;
 		}
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < n_pf; i++)
 		if (pf[i].fd >= 0)
 			close(pf[i].fd);
+	if (on_step)
+		events_lines(&ev, 1, on_step, step_ctx);
+	cr_buf_release(&ev);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
 	}

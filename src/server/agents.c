@@ -113,7 +113,7 @@ enum MHD_Result srv_handle_agent_run(srv_req *r)
 		return srv_error(r, 501, "not_implemented", "this server does not run agents");
 	cr_buf b;
 	cr_buf_init(&b, 16 << 20);
-	e = r->s->cfg.agent_run(r->s->cfg.agent_run_ctx, name, r->ctx.user, &b, &m);
+	e = r->s->cfg.agent_run(r->s->cfg.agent_run_ctx, name, r->ctx.user, NULL, NULL, NULL, &b, &m);
 	enum MHD_Result ok = e ? srv_error_err(r, e, &m) : srv_reply_json(r, 200, &b);
 	cr_buf_release(&b);
 	return ok;

@@ -5,6 +5,7 @@
  *       stream's duration is its whole length)
  *   cristal_open_streams                               gauge
  *   cristal_ingest_uploads_running                     gauge
+ *   cristal_agent_runs_running                         gauge
  *   cristal_documents, cristal_chunks, cristal_index_entries,
  *   cristal_index_deleted, cristal_index_segments, cristal_index_bytes gauges
  *   cristal_provider_calls_total{provider}, cristal_provider_errors_total{provider},
@@ -206,6 +207,8 @@ enum MHD_Result srv_handle_metrics(srv_req *r)
 				  "# TYPE cristal_open_streams gauge\ncristal_open_streams %d\n"
 				  "# HELP cristal_ingest_uploads_running Uploads being ingested now.\n"
 				  "# TYPE cristal_ingest_uploads_running gauge\ncristal_ingest_uploads_running %d\n"
+				  "# HELP cristal_agent_runs_running Agent runs running in the background now.\n"
+				  "# TYPE cristal_agent_runs_running gauge\ncristal_agent_runs_running %d\n"
 				  "# HELP cristal_index_entries Live entries (chunks) in the index.\n"
 				  "# TYPE cristal_index_entries gauge\ncristal_index_entries %llu\n"
 				  "# HELP cristal_index_deleted Tombstoned entries in the index.\n"
@@ -216,7 +219,8 @@ enum MHD_Result srv_handle_metrics(srv_req *r)
 				  "# TYPE cristal_index_bytes gauge\ncristal_index_bytes %llu\n"
 				  "# HELP cristal_uptime_seconds Seconds since the server started.\n"
 				  "# TYPE cristal_uptime_seconds gauge\ncristal_uptime_seconds %lld\n",
-				  atomic_load(&s->open_streams), srv_ingest_running(s), (unsigned long long)is.n_entries,
+				  atomic_load(&s->open_streams), srv_ingest_running(s), srv_runs_running(s),
+				  (unsigned long long)is.n_entries,
 				  (unsigned long long)is.n_deleted, (unsigned long long)is.n_segments,
 				  (unsigned long long)is.bytes, (long long)(cr_wallclock() - (int64_t)s->started));
 	cr_store *st;

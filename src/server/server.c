@@ -65,6 +65,10 @@ const srv_route srv_routes[] = {
 	{"GET", "/api/agents", "agents", srv_handle_agents, 0, 1},
 	{"GET", "/api/agents/{name}", "agent", srv_handle_agent, 0, 1},
 	{"POST", "/api/agents/{name}/run", "agent_run", srv_handle_agent_run, 0, 1},
+	{"POST", "/api/agents/{name}/runs", "agent_runs", srv_handle_agent_runs, 0, 1},
+	{"GET", "/api/runs/{id}/events", "run_events", srv_handle_run_events, 0, 1},
+	{"GET", "/api/runs/{id}", "run", srv_handle_run, 0, 1},
+	{"DELETE", "/api/runs/{id}", "run_cancel", srv_handle_run_cancel, 0, 1},
 	{"GET", "/v1/models", "models", srv_handle_models, 0, 1},
 	{"POST", "/mcp", "mcp", srv_handle_mcp, 1, 1},
 	{"GET", "/mcp", "mcp", srv_handle_mcp_other, 0, 0},
@@ -82,6 +86,12 @@ static int path_match(const char *pat, const char *path, const char **param)
 		return !strcmp(pat, path);
 	size_t pre = (size_t)(brace - pat);
 	if (strncmp(pat, path, pre) || !path[pre])
+		return 0;
+	/* "/api/runs/{id}/events": the path ends with what follows the
+	 * parameter, and the parameter is not empty (the handler strips it) */
+	const char *close = strchr(brace, '}'), *suf = close ? close + 1 : "";
+	size_t n_suf = strlen(suf), n = strlen(path + pre);
+	if (n_suf && (n <= n_suf || strcmp(path + pre + n - n_suf, suf)))
 		return 0;
 	*param = path + pre;
 	return 1;
@@ -301,6 +311,7 @@ cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr
 	pthread_cond_init(&s->cv, NULL);
 	srv_metrics_init(&s->metrics);
 	pthread_mutex_init(&s->ingests.mu, NULL);
+	srv_runs_init(s);
 	s->started = (double)cr_wallclock();
 	if (s->cfg.session_ttl <= 0)
 		s->cfg.session_ttl = 12 * 3600;
@@ -421,6 +432,9 @@ cr_err cr_server_run(cr_server *s, cr_msg *m)
 	}
 	atomic_store(&s->stopping, 1);
 	cr_log(CR_LOG_INFO, "serve: stopping: no new connections; streams have %.0f s to finish", s->cfg.grace);
+	/* agent runs are canceled at once (each recorded as canceled); their
+	 * followers get the final event within the streams' grace */
+	srv_runs_cancel_all(s);
 	MHD_socket ls = MHD_quiesce_daemon(s->d);
 	if (ls != MHD_INVALID_SOCKET)
 		close(ls);
@@ -433,6 +447,8 @@ cr_err cr_server_run(cr_server *s, cr_msg *m)
 		MHD_stop_daemon(s->d);
 		s->d = NULL;
 	}
+	if (!srv_runs_wait(s, 15))
+		cr_log(CR_LOG_WARN, "serve: agent runs still running 15 s after cancelling them");
 	return CR_OK;
 }
 
@@ -448,6 +464,7 @@ void cr_server_free(cr_server *s)
 		if (wait_streams(s, 10))
 			MHD_stop_daemon(s->d);
 	}
+	srv_runs_free(s);
 	srv_chains_free(s);
 	if (s->audit) {
 		/* the records of this run are sealed */

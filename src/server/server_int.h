@@ -344,6 +344,27 @@ int srv_ingest_begin(cr_server *s, const srv_ctx *ctx, const char *doc);
 void srv_ingest_end(cr_server *s, int slot);
 int srv_ingest_running(cr_server *s);
 
+/* ---- agent runs in the background (runs.c) ------------------------------ */
+
+#define SRV_MAX_RUNS 4   /* running at once (then 429) */
+#define SRV_KEEP_RUNS 64 /* finished runs remembered */
+typedef struct srv_run srv_run;
+typedef struct srv_runs {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;   /* a run ended */
+	srv_run *list;       /* newest first */
+	int n_running;
+	int64_t last_id;
+} srv_runs;
+void srv_runs_init(cr_server *s);
+/* Requests every running run's cancel (shutdown). */
+void srv_runs_cancel_all(cr_server *s);
+/* Waits until no run is running or the time is up; 1 if none is. */
+int srv_runs_wait(cr_server *s, double seconds);
+int srv_runs_running(cr_server *s);
+/* Cancels, waits for and frees the runs (cr_server_free). */
+void srv_runs_free(cr_server *s);
+
 /* ---- the server ------------------------------------------------------- */
 
 struct cr_server {
@@ -368,6 +389,7 @@ struct cr_server {
 	struct cr_audit *audit;   /* the audit log (audit.h); shared by all threads */
 	srv_limiter *logins;      /* failed log-ins */
 	srv_ingests ingests;      /* uploads being ingested */
+	srv_runs runs;            /* agent runs in the background */
 };
 
 /* ---- handlers --------------------------------------------------------- */
@@ -412,6 +434,10 @@ enum MHD_Result srv_handle_upload(srv_req *r);
 enum MHD_Result srv_handle_doc_delete(srv_req *r);
 enum MHD_Result srv_handle_mcp_other(srv_req *r);
 enum MHD_Result srv_handle_ingest(srv_req *r);
+enum MHD_Result srv_handle_agent_runs(srv_req *r);
+enum MHD_Result srv_handle_run(srv_req *r);
+enum MHD_Result srv_handle_run_events(srv_req *r);
+enum MHD_Result srv_handle_run_cancel(srv_req *r);
 /* Fills r->ctx from the request's token or session cookie when users
  * exist (CR_EUNAUTH without a valid one; CR_EDENIED for a cookie request
  * that changes state without its CSRF token, or a role the route does not

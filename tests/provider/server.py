@@ -35,6 +35,8 @@ a suffix after '-' (r429-b) gives a case its own call count.
             list_sources only, scope group:eng: asks for the hr group's
             salaries by name and by search, lists, then reads and cites
             the eng document)
+            agentslow (0.5 s per turn: searches "travel N" six times, then
+            answers citing [1]; long enough to cancel, tests/e2e/server_runs.sh)
 Every chat answer reports usage: prompt_tokens 11, completion_tokens 3.
 """
 import json
@@ -81,6 +83,11 @@ def agent_turn(scen, req):
         check(tools[-1].get("tool_call_id") == "call_%d" % (t - 1), "tool_call_id %r" % tools[-1].get("tool_call_id"))
         asst = [m for m in msgs if m.get("role") == "assistant"]
         check(asst and asst[-1].get("tool_calls"), "the assistant turn with its calls was not sent back")
+    if scen == "agentslow":
+        time.sleep(0.5)
+        if t < 6:
+            return call("search", {"query": "travel %d" % t}, t)
+        return {"content": "Travel needs approval [1]."}
     if t == 0:
         names = {x["function"]["name"] for x in req.get("tools", [])}
         extra = {"mcp__ok__echo"} if scen == "agentmcp" else set()

@@ -61,9 +61,9 @@ static void listed_routes_are_served(void **state)
 				m[k] = (char)toupper((unsigned char)method[k]);
 			m[k] = 0;
 			/* a template's parameter becomes a value */
-			const char *brace = strchr(path, '{');
-			snprintf(p, sizeof p, "%.*s%s", brace ? (int)(brace - path) : (int)strlen(path), path,
-				 brace ? "x" : "");
+			const char *brace = strchr(path, '{'), *close = brace ? strchr(brace, '}') : NULL;
+			snprintf(p, sizeof p, "%.*s%s%s", brace ? (int)(brace - path) : (int)strlen(path), path,
+				 brace ? "x" : "", close ? close + 1 : "");
 			const char *param;
 			int known;
 			const srv_route *rt = srv_route_find(m, p, &param, &known);
