@@ -1,7 +1,8 @@
 /* fuzz_server.c — the server's decoders of outside bytes (src/server/
  * decode.c): the first byte picks one, the rest is its input: the JSON
  * bodies of /api/ask, /api/login, the admin routes (case 9: the second byte
- * picks users, groups, tokens or a suspension), /mcp (JSON-RPC), /v1/chat/completions and /v1/embeddings, the listen
+ * picks users, groups, tokens, a suspension, a user's change or a password
+ * change), /mcp (JSON-RPC), /v1/chat/completions and /v1/embeddings, the listen
  * address, static file paths, integer arguments and search filters.
  * Nothing may crash or leak, and what a decoder accepts must keep its
  * promises (a non-empty question, a user of 1 to 64 bytes and a password of
@@ -111,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 9: {
 		/* the second byte picks the body kind */
 		srv_admin_req q;
-		srv_admin_kind kind = (srv_admin_kind)(n ? (unsigned char)p[0] % 4 : 0);
+		srv_admin_kind kind = (srv_admin_kind)(n ? (unsigned char)p[0] % 6 : 0);
 		if (!srv_decode_admin(n ? p + 1 : p, n ? n - 1 : 0, kind, &a, &q, &m)) {
 			if (kind == SRV_ADMIN_USER && (!q.name || !*q.name || strlen(q.name) > 64 || q.n_groups > SRV_ADMIN_MAX_GROUPS ||
 						       (q.password && strlen(q.password) < 8)))
@@ -119,6 +120,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (kind == SRV_ADMIN_TOKEN && (!q.user || !*q.user || q.days < 0 || q.days > 36500))
 				abort();
 			if (kind == SRV_ADMIN_SUSPEND && (!q.reason || !*q.reason))
+				abort();
+			if (kind == SRV_ADMIN_USER_SET && !q.role && !q.set_groups)
+				abort();
+			if (kind == SRV_ADMIN_PASSWORD && (!q.password || !*q.password || !q.new_password ||
+							   strlen(q.new_password) < 8 || strlen(q.password) > 4096 ||
+							   strlen(q.new_password) > 4096))
 				abort();
 			for (uint32_t i = 0; i < q.n_groups; i++)
 				if (!q.groups[i] || !*q.groups[i])

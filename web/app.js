@@ -137,18 +137,20 @@ $("logout").addEventListener("click", async () => {
 
 // ---- views -----------------------------------------------------------------
 
-const VIEWS = ["chat", "search", "meetings", "sources", "agents", "admin"];
+const VIEWS = ["chat", "search", "meetings", "sources", "agents", "admin", "account"];
 function route() {
   const v = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : "chat";
   for (const name of VIEWS) {
     $("view-" + name).hidden = name !== v;
-    $("tab-" + name).setAttribute("aria-selected", String(name === v));
+    const tab = $("tab-" + name); // the account page has no tab: the user's name links to it
+    if (tab) tab.setAttribute("aria-selected", String(name === v));
   }
   if (v === "sources" && !sourcesLoaded) loadSources();
   if (v === "meetings" && !meetingsLoaded) loadMeetings();
   if (v === "agents" && !agentsLoaded) loadAgents();
   if (v === "admin" && !adminLoaded && role === "admin") loadAdmin();
   if (v === "chat") $("question").focus();
+  if (v === "account") $("pw-current").focus();
 }
 window.addEventListener("hashchange", route);
 
@@ -743,7 +745,8 @@ async function loadUsers() {
   $("users-body").replaceChildren(...r.users.map((u) => el("tr", { "data-user": u.name },
     el("td", { text: u.name }), el("td", { text: word("role", u.role) }), el("td", { text: u.tenant || "default" }),
     el("td", { text: u.groups.join(", ") }),
-    el("td", {}, el("button", { type: "button", class: "danger", onclick: async () => {
+    el("td", { class: "actions" }, el("button", { type: "button", class: "secondary edit-user", onclick: (ev) => editUser(u, ev.currentTarget.closest("tr")) }, t("admin.edit")),
+      el("button", { type: "button", class: "danger", onclick: async () => {
       if (!confirm(t("admin.confirm_rm", { name: u.name }))) return;
       if (await adminDo(() => api("DELETE", "/api/users/" + encodeURIComponent(u.name)), () => t("admin.user_removed", { name: u.name })))
         loadAdmin();
@@ -751,6 +754,23 @@ async function loadUsers() {
   const sel = $("token-user"), keep = sel.value;
   sel.replaceChildren(...r.users.map((u) => el("option", { value: u.name, text: u.name })));
   if (keep && r.users.some((u) => u.name === keep)) sel.value = keep;
+}
+
+// The row becomes a small form: the role and the groups (comma-separated),
+// saved with PATCH /api/users/NAME (the groups given replace the user's).
+function editUser(u, row) {
+  const roleSel = el("select", { class: "edit-role", "aria-label": t("admin.role") },
+    ...["member", "admin", "auditor"].map((r) => el("option", { value: r, selected: r === u.role }, word("role", r))));
+  const groups = el("input", { class: "edit-groups", "aria-label": t("admin.groups"), value: u.groups.join(", ") });
+  const cells = row.querySelectorAll("td");
+  cells[1].replaceChildren(roleSel);
+  cells[3].replaceChildren(groups);
+  cells[4].replaceChildren(el("button", { type: "button", class: "primary save-user", onclick: async () => {
+    const body = { role: roleSel.value, groups: groups.value.split(/[,\s、]+/).filter(Boolean) };
+    if (await adminDo(() => api("PATCH", "/api/users/" + encodeURIComponent(u.name), body), () => t("admin.user_changed", { name: u.name })))
+      loadAdmin();
+  } }, t("admin.save")));
+  roleSel.focus();
 }
 
 async function loadGroups() {
@@ -848,6 +868,32 @@ $("token-create-form").addEventListener("submit", async (ev) => {
     $("token-new").hidden = false;
     $("token-label").value = "";
     loadTokens();
+  }
+});
+
+// ---- account -------------------------------------------------------------------
+//
+// One's own password (POST /api/me/password): the current one is checked,
+// wrong ones count as failed log-ins (the server answers 429 past the
+// limit), and the change is audited.
+
+$("password-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const status = $("password-status");
+  const cur = $("pw-current").value, neu = $("pw-new").value;
+  status.classList.remove("error");
+  if (neu !== $("pw-confirm").value) {
+    status.textContent = t("account.mismatch");
+    status.classList.add("error");
+    return;
+  }
+  try {
+    await api("POST", "/api/me/password", { current: cur, new: neu });
+    $("password-form").reset();
+    status.textContent = t("account.changed");
+  } catch (err) {
+    status.textContent = `${t("chat.error")}: ${err.message}`;
+    status.classList.add("error");
   }
 });
 

@@ -15,7 +15,8 @@
  *   GET  /api/ingest                      per source root what the caller may read
  *   POST /api/agents/NAME/runs, GET|DELETE /api/runs/ID, GET
  *        /api/runs/ID/events              agent runs in the background
- *   GET  /api/users                       the tenant's users (admin)
+ *   GET  /api/users                       the tenant's users (admin); PATCH
+ *        /api/users/NAME its role and groups; POST /api/me/password one's own
  *   GET  /api/audit                       the tenant's audit records
  *                                         (admin, auditor)
  *   GET  /v1/models, POST /v1/chat/completions, POST /v1/embeddings

@@ -367,6 +367,11 @@ CR_API cr_err cr_store_user_get(cr_store *s, cr_arena *a, const char *name, int6
 /* Deletes a user and its tokens; CR_ENOTFOUND if absent. */
 CR_API cr_err cr_store_user_del(cr_store *s, const char *name, cr_msg *m) CR_NODISCARD;
 CR_API cr_err cr_store_user_set_password(cr_store *s, const char *name, const char *pw_hash, cr_msg *m) CR_NODISCARD;
+/* Changes a user's role (NULL: kept) and, with set_groups, replaces its
+ * groups (created on first use), in one transaction. CR_ENOTFOUND if
+ * absent, CR_EINVAL for a bad role or group name. */
+CR_API cr_err cr_store_user_set(cr_store *s, const char *name, const char *role, const char *const *groups,
+				uint32_t n_groups, int set_groups, cr_msg *m) CR_NODISCARD;
 /* Every user, in order of addition (rows valid during the call; arena a
  * is used for them and may be reset by the caller between calls). */
 typedef int (*cr_store_user_fn)(void *ctx, const cr_user_row *r);

@@ -312,6 +312,48 @@ enum MHD_Result srv_handle_user_rm(srv_req *r)
 	return audited(r, "user.rm", json_pack("{ss}", "name", name), 200, json_pack("{ss sb}", "name", name, "removed", 1));
 }
 
+/* PATCH /api/users/NAME {role?, groups?}: a user of the admin's tenant (404
+ * otherwise); an admin does not take its own admin role away (409: the
+ * tenant could be left without one). Audited as user.set. */
+enum MHD_Result srv_handle_user_set(srv_req *r)
+{
+	const char *name = r->param;
+	srv_admin_req q;
+	cr_msg m = {{0}};
+	cr_err e = decoded(r, SRV_ADMIN_USER_SET, &q, &m);
+	if (e)
+		return srv_error_err(r, e, &m);
+	cr_store *st;
+	if ((e = cr_corpus_store_acquire(r->s->corpus, &st, &m)))
+		return srv_error_err(r, e, &m);
+	cr_user_row u;
+	e = cr_store_user_get(st, &r->arena, name, 0, &u, &m);
+	if (!e && !same_tenant(&r->ctx, u.tenant))
+		e = cr_fail(&m, CR_ENOTFOUND, "no user named %s", name);
+	else if (!e && r->ctx.user && !strcmp(u.name, r->ctx.user) && q.role && strcmp(q.role, "admin"))
+		e = cr_fail(&m, CR_EBUSY, "an admin cannot take its own admin role away");
+	if (!e)
+		e = cr_store_user_set(st, name, q.role, q.groups, q.n_groups, q.set_groups, &m);
+	if (!e)
+		e = cr_store_user_get(st, &r->arena, name, 0, &u, &m);
+	cr_corpus_store_release(r->s->corpus, st);
+	if (e == CR_ENOTFOUND)
+		return srv_error(r, 404, "not_found", "no user named %s", name);
+	if (e)
+		return srv_error_err(r, e, &m);
+	json_t *gs = json_array();
+	for (uint32_t i = 0; gs && i < u.n_groups; i++)
+		json_array_append_new(gs, json_string(u.groups[i]));
+	json_t *detail = json_pack("{ss}", "name", u.name);
+	if (detail && q.role)
+		json_object_set_new(detail, "role", json_string(q.role));
+	if (detail && q.set_groups)
+		json_object_set(detail, "groups", gs);
+	return audited(r, "user.set", detail, 200,
+		       json_pack("{ss ss ss so}", "name", u.name, "role", u.role, "tenant", u.tenant ? u.tenant : "default",
+				 "groups", gs));
+}
+
 /* ---- groups ---- */
 
 static int group_row(void *ctx, const cr_name_row *g)

@@ -128,7 +128,28 @@ static const char *const admin_keys[][6] = {
 	[SRV_ADMIN_GROUP] = {"name", NULL},
 	[SRV_ADMIN_TOKEN] = {"user", "label", "days", NULL},
 	[SRV_ADMIN_SUSPEND] = {"reason", NULL},
+	[SRV_ADMIN_USER_SET] = {"role", "groups", NULL},
+	[SRV_ADMIN_PASSWORD] = {"current", "new", NULL},
 };
+
+/* "groups": an array of at most SRV_ADMIN_MAX_GROUPS names of 1 to 64 bytes. */
+static cr_err get_groups(json_t *v, cr_arena *a, srv_admin_req *out, cr_msg *m)
+{
+	if (!json_is_array(v) || json_array_size(v) > SRV_ADMIN_MAX_GROUPS)
+		return cr_fail(m, CR_ECORRUPT, "\"groups\" must be an array of at most %d names", SRV_ADMIN_MAX_GROUPS);
+	size_t i;
+	json_t *g;
+	json_array_foreach(v, i, g)
+	{
+		const char *s = json_string_value(g);
+		size_t len = json_string_length(g);
+		if (!s || !len || len > 64 || memchr(s, 0, len))
+			return cr_fail(m, CR_ECORRUPT, "\"groups\" must hold names of 1 to 64 bytes");
+		if (!(out->groups[out->n_groups++] = cr_arena_strndup(a, s, len)))
+			return cr_fail(m, CR_ENOMEM, "out of memory");
+	}
+	return CR_OK;
+}
 
 static cr_err need(const char *v, const char *key, cr_msg *m)
 {
@@ -138,7 +159,7 @@ static cr_err need(const char *v, const char *key, cr_msg *m)
 cr_err srv_decode_admin(const char *p, size_t n, srv_admin_kind kind, cr_arena *a, srv_admin_req *out, cr_msg *m)
 {
 	memset(out, 0, sizeof *out);
-	if ((unsigned)kind > SRV_ADMIN_SUSPEND)
+	if ((unsigned)kind > SRV_ADMIN_PASSWORD)
 		return cr_fail(m, CR_EINVAL, "no such body kind");
 	json_t *j, *v;
 	cr_err e = parse(p, n, &j, m);
@@ -168,28 +189,25 @@ cr_err srv_decode_admin(const char *p, size_t n, srv_admin_kind kind, cr_arena *
 		if (!e && !(e = get_str(j, "password", a, 4096, &out->password, m)) && out->password &&
 		    strlen(out->password) < 8)
 			e = cr_fail(m, CR_ECORRUPT, "\"password\" must have at least 8 bytes");
-		if (!e && (v = json_object_get(j, "groups")) && !json_is_null(v)) {
-			if (!json_is_array(v) || json_array_size(v) > SRV_ADMIN_MAX_GROUPS) {
-				e = cr_fail(m, CR_ECORRUPT, "\"groups\" must be an array of at most %d names",
-					    SRV_ADMIN_MAX_GROUPS);
-				break;
-			}
-			size_t i;
-			json_t *g;
-			json_array_foreach(v, i, g)
-			{
-				const char *s = json_string_value(g);
-				size_t len = json_string_length(g);
-				if (!s || !len || len > 64 || memchr(s, 0, len)) {
-					e = cr_fail(m, CR_ECORRUPT, "\"groups\" must hold names of 1 to 64 bytes");
-					break;
-				}
-				if (!(out->groups[out->n_groups++] = cr_arena_strndup(a, s, len))) {
-					e = cr_fail(m, CR_ENOMEM, "out of memory");
-					break;
-				}
-			}
+		if (!e && (v = json_object_get(j, "groups")) && !json_is_null(v))
+			e = get_groups(v, a, out, m);
+		break;
+	case SRV_ADMIN_USER_SET:
+		if (!(e = get_str(j, "role", a, 16, &out->role, m)) && (v = json_object_get(j, "groups")) &&
+		    !json_is_null(v)) {
+			out->set_groups = 1;
+			e = get_groups(v, a, out, m);
 		}
+		if (!e && !out->role && !out->set_groups)
+			e = cr_fail(m, CR_ECORRUPT, "nothing to change: give \"role\" or \"groups\"");
+		break;
+	case SRV_ADMIN_PASSWORD:
+		if (!(e = get_str(j, "current", a, 4096, &out->password, m)))
+			e = need(out->password, "current", m);
+		if (!e && !(e = get_str(j, "new", a, 4096, &out->new_password, m)))
+			e = need(out->new_password, "new", m);
+		if (!e && strlen(out->new_password) < 8)
+			e = cr_fail(m, CR_ECORRUPT, "\"new\" must have at least 8 bytes");
 		break;
 	case SRV_ADMIN_GROUP:
 		if (!(e = get_str(j, "name", a, 64, &out->name, m)))

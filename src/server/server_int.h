@@ -181,9 +181,20 @@ cr_err srv_decode_mcp(const char *p, size_t n, cr_arena *a, srv_mcp_msg *out, in
  *   SRV_ADMIN_GROUP   POST /api/groups {name}
  *   SRV_ADMIN_TOKEN   POST /api/tokens {user, label?, days?: 0 to 36,500}
  *   SRV_ADMIN_SUSPEND POST /api/providers/NAME/suspend {reason: 1 to 1,024}
+ *   SRV_ADMIN_USER_SET PATCH /api/users/NAME {role?, groups?: [..64]} (one
+ *                     at least; groups, even [], replaces them: set_groups)
+ *   SRV_ADMIN_PASSWORD POST /api/me/password {current: 1 to 4,096 bytes
+ *                     (in password), new: 8 to 4,096 (in new_password)}
  * Names are 1 to 64 bytes (the store checks their characters); unknown
  * members are refused, so a misspelt one is not silently ignored. */
-typedef enum { SRV_ADMIN_USER, SRV_ADMIN_GROUP, SRV_ADMIN_TOKEN, SRV_ADMIN_SUSPEND } srv_admin_kind;
+typedef enum {
+	SRV_ADMIN_USER,
+	SRV_ADMIN_GROUP,
+	SRV_ADMIN_TOKEN,
+	SRV_ADMIN_SUSPEND,
+	SRV_ADMIN_USER_SET,
+	SRV_ADMIN_PASSWORD
+} srv_admin_kind;
 #define SRV_ADMIN_MAX_GROUPS 64
 typedef struct srv_admin_req {
 	const char *name, *role, *tenant, *password;
@@ -191,6 +202,8 @@ typedef struct srv_admin_req {
 	uint32_t n_groups;
 	const char *user, *label, *reason;
 	int days;
+	int set_groups;           /* SRV_ADMIN_USER_SET: groups given */
+	const char *new_password; /* SRV_ADMIN_PASSWORD */
 } srv_admin_req;
 cr_err srv_decode_admin(const char *p, size_t n, srv_admin_kind kind, cr_arena *a, srv_admin_req *out,
 			cr_msg *m) CR_NODISCARD;
@@ -434,6 +447,8 @@ enum MHD_Result srv_handle_upload(srv_req *r);
 enum MHD_Result srv_handle_doc_delete(srv_req *r);
 enum MHD_Result srv_handle_mcp_other(srv_req *r);
 enum MHD_Result srv_handle_ingest(srv_req *r);
+enum MHD_Result srv_handle_user_set(srv_req *r);
+enum MHD_Result srv_handle_password(srv_req *r);
 enum MHD_Result srv_handle_agent_runs(srv_req *r);
 enum MHD_Result srv_handle_run(srv_req *r);
 enum MHD_Result srv_handle_run_events(srv_req *r);

@@ -37,6 +37,8 @@ static const struct {
 	int policy;
 } policies[] = {
 	{"me", SRV_ROLE_ANY | SRV_UNMETERED},
+	{"password", SRV_ROLE_ANY | SRV_UNMETERED},
+	{"user_set", SRV_ROLE_ADMIN | SRV_UNMETERED},
 	{"logout", SRV_ROLE_ANY | SRV_UNMETERED},
 	{"usage", SRV_ROLE_ANY | SRV_UNMETERED},
 	{"users", SRV_ROLE_ADMIN | SRV_UNMETERED},
@@ -341,6 +343,66 @@ enum MHD_Result srv_handle_login(srv_req *r)
 	enum MHD_Result res = !e && r->set_cookie ? srv_reply_json(r, 200, &b) : srv_error(r, 500, NULL, "out of memory");
 	cr_buf_release(&b);
 	return res;
+}
+
+/* POST /api/me/password {current, new}: the caller's own password, checked
+ * first. Wrong current passwords count as failed log-ins of the user and
+ * the address (the same limiter: a stolen session cannot guess it
+ * unchecked), and past the limit the change is refused with 429 before
+ * any hashing. Audited as user.passwd (ok or not). A user's other sessions
+ * stay; a bearer-token caller may change it too (the token is no password). */
+enum MHD_Result srv_handle_password(srv_req *r)
+{
+	cr_msg m = {{0}};
+	srv_admin_req q;
+	cr_err e = srv_decode_admin(r->body.data, r->body.len, SRV_ADMIN_PASSWORD, &r->arena, &q, &m);
+	sodium_memzero(r->body.data, r->body.len);
+	if (e)
+		return srv_error_err(r, e, &m);
+	if (!r->ctx.user)
+		return srv_error(r, 409, NULL, "the local operator has no password (no users are configured)");
+	char addr[INET6_ADDRSTRLEN + 8], ukey[96], akey[96];
+	srv_client_addr(r, addr, sizeof addr);
+	snprintf(ukey, sizeof ukey, "u:%s", r->ctx.user);
+	snprintf(akey, sizeof akey, "a:%s", addr);
+	int64_t now = cr_wallclock(), wait = CR_MAX(login_blocked(r->s->logins, ukey, now),
+						    login_blocked(r->s->logins, akey, now));
+	int ok = 0;
+	char hash[CR_AUTH_HASH_MAX];
+	cr_store *st = NULL;
+	if (wait > 0) {
+		r->retry_after = (long)wait;
+		e = cr_fail(&m, CR_ERATELIMIT, "too many wrong passwords: try again later");
+	}
+	if (!e)
+		e = cr_corpus_store_acquire(r->s->corpus, &st, &m);
+	cr_user_row u;
+	if (!e && !(e = cr_store_user_get(st, &r->arena, r->ctx.user, 0, &u, &m)))
+		ok = u.pw_hash && cr_auth_password_check(u.pw_hash, q.password);
+	if (!e && ok && !(e = cr_auth_password_hash(q.new_password, hash, &m)))
+		e = cr_store_user_set_password(st, u.name, hash, &m);
+	if (st)
+		cr_corpus_store_release(r->s->corpus, st);
+	sodium_memzero((void *)q.password, strlen(q.password));
+	sodium_memzero((void *)q.new_password, strlen(q.new_password));
+	sodium_memzero(hash, sizeof hash);
+	if (!e && !ok) {
+		login_failed(r->s->logins, ukey, SRV_LOGIN_MAX_USER, now);
+		login_failed(r->s->logins, akey, SRV_LOGIN_MAX_ADDR, now);
+	}
+	cr_msg am = {{0}};
+	if (srv_audit(r->s, &r->ctx, "user.passwd",
+				     json_pack("{ss sb ss ss?}", "name", r->ctx.user, "ok", !e && ok, "address", addr,
+					       "reason", e ? m.text : ok ? NULL : "wrong current password"),
+				     &am))
+		return srv_error(r, 500, NULL, "%s", ok && !e ? "the password was changed but the audit log failed"
+							      : "the audit log failed");
+	if (e)
+		return srv_error_err(r, e, &m);
+	if (!ok)
+		return srv_error(r, 403, "wrong_password", "the current password is wrong");
+	static const char done[] = "{\"ok\":true}\n";
+	return srv_reply(r, 200, "application/json", done, sizeof done - 1);
 }
 
 enum MHD_Result srv_handle_logout(srv_req *r)

@@ -191,6 +191,62 @@ static cr_err su_set_password(cr_store *s, const char *name, const char *pw_hash
 	return e;
 }
 
+static cr_err su_set(cr_store *s, const char *name, const char *role, const char *const *groups, uint32_t n_groups,
+		     int set_groups, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	int own_tx = sqlite3_get_autocommit(db);
+	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	if (e)
+		return e;
+	int64_t uid = 0;
+	sqlite3_stmt *st = cr_sq_prep(db, "SELECT id FROM users WHERE name = ?1", m, &e);
+	if (!st)
+		goto out;
+	cr_sq_bind_text(st, 1, name);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		uid = sqlite3_column_int64(st, 0);
+	else
+		e = rc == SQLITE_DONE ? cr_fail(m, CR_ENOTFOUND, "no user %s", name) : cr_sq_fail(db, m, "user lookup");
+	sqlite3_finalize(st);
+	if (e)
+		goto out;
+	if (role) {
+		if (!(st = cr_sq_prep(db, "UPDATE users SET role = ?2 WHERE id = ?1", m, &e)))
+			goto out;
+		sqlite3_bind_int64(st, 1, uid);
+		cr_sq_bind_text(st, 2, role);
+		if ((e = cr_sq_run(db, st, m, "role write", NULL)))
+			goto out;
+	}
+	if (set_groups) {
+		if (!(st = cr_sq_prep(db, "DELETE FROM user_groups WHERE user_id = ?1", m, &e)))
+			goto out;
+		sqlite3_bind_int64(st, 1, uid);
+		if ((e = cr_sq_run(db, st, m, "group write", NULL)))
+			goto out;
+		for (uint32_t i = 0; i < n_groups && !e; i++) {
+			int64_t gid;
+			if ((e = id_of(db, "groups", groups[i], &gid, m)))
+				break;
+			if (!(st = cr_sq_prep(db, "INSERT OR IGNORE INTO user_groups(user_id, group_id) VALUES (?1, ?2)", m, &e)))
+				break;
+			sqlite3_bind_int64(st, 1, uid);
+			sqlite3_bind_int64(st, 2, gid);
+			e = cr_sq_run(db, st, m, "group write", NULL);
+		}
+	}
+out:
+	if (own_tx) {
+		if (!e)
+			e = cr_sq_exec(db, "COMMIT", m);
+		if (e)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return e;
+}
+
 static cr_err su_list(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
@@ -691,6 +747,7 @@ const cr_store_user_vt cr_store_sqlite_user_vt = {
 	.get = su_get,
 	.del = su_del,
 	.set_password = su_set_password,
+	.set = su_set,
 	.list = su_list,
 	.count = su_count,
 	.token_put = st_put,

@@ -38,6 +38,8 @@ typedef struct cr_store_user_vt {
 	cr_err (*get)(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_user_row *out, cr_msg *m);
 	cr_err (*del)(cr_store *s, const char *name, cr_msg *m);
 	cr_err (*set_password)(cr_store *s, const char *name, const char *pw_hash, cr_msg *m);
+	cr_err (*set)(cr_store *s, const char *name, const char *role, const char *const *groups, uint32_t n_groups,
+		      int set_groups, cr_msg *m);
 	cr_err (*list)(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, cr_msg *m);
 	cr_err (*count)(cr_store *s, int64_t *n, cr_msg *m);
 	cr_err (*token_put)(cr_store *s, const cr_token_row *r, int64_t *id, cr_msg *m);

@@ -50,6 +50,18 @@ cr_err cr_store_user_set_password(cr_store *s, const char *name, const char *pw_
 	return s->vt->user->set_password(s, name, pw_hash, m);
 }
 
+cr_err cr_store_user_set(cr_store *s, const char *name, const char *role, const char *const *groups,
+			 uint32_t n_groups, int set_groups, cr_msg *m)
+{
+	if (role && strcmp(role, "admin") && strcmp(role, "member") && strcmp(role, "auditor"))
+		return cr_fail(m, CR_EINVAL, "user %s: the role must be admin, member or auditor", name);
+	for (uint32_t i = 0; set_groups && i < n_groups; i++)
+		if (!name_ok(groups[i]))
+			return cr_fail(m, CR_EINVAL, "group name '%s': 1 to 64 letters, digits, '.', '_', '-' or '@'",
+				       groups[i]);
+	return s->vt->user->set(s, name, role, groups, n_groups, set_groups, m);
+}
+
 cr_err cr_store_user_list(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, cr_msg *m)
 {
 	return s->vt->user->list(s, a, fn, ctx, m);

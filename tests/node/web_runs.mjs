@@ -7,7 +7,11 @@
 // - Agents: Run now follows the run live (steps appear one by one while
 //   Cancel is offered); Cancel stops it (canceled, fewer steps); a second
 //   run goes to its end (answered, six steps);
-// Screenshots: sources.png, agents-live.png.
+// - Account: the member changes its password from the page reached by its
+//   name (a mismatch and a wrong current password are refused, then the
+//   new one logs in and the old one does not); the page in Japanese;
+// - Admin: the admin edits the member's role and groups in its row.
+// Screenshots: sources.png, agents-live.png, account.png.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
@@ -73,6 +77,33 @@ try {
   assert.equal(await page.locator("#agent-run table.steps tbody tr").count(), 6);
   assert.match(await page.textContent("#agent-run .answer-text"), /Travel needs approval/);
 
+  // ---- account: one's own password ----
+  await page.click("#whoami");
+  await page.locator("#view-account").waitFor({ state: "visible" });
+  await page.fill("#pw-current", memberPw);
+  await page.fill("#pw-new", "new-pass-123");
+  await page.fill("#pw-confirm", "new-pass-124");
+  await page.click("#password-form button[type=submit]");
+  await page.locator("#password-status", { hasText: "differ" }).waitFor();
+  await page.fill("#pw-current", "not-my-password");
+  await page.fill("#pw-confirm", "new-pass-123");
+  await page.click("#password-form button[type=submit]");
+  await page.locator("#password-status", { hasText: "current password is wrong" }).waitFor();
+  await page.fill("#pw-current", memberPw);
+  await page.fill("#pw-new", "new-pass-123");
+  await page.fill("#pw-confirm", "new-pass-123");
+  await page.click("#password-form button[type=submit]");
+  await page.locator("#password-status", { hasText: "Your password is changed" }).waitFor();
+  assert.equal(await page.inputValue("#pw-current"), "", "the form is cleared");
+  const tryLogin = async (pw) => (await fetch(base + "/api/login", { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user: member, password: pw }) })).status;
+  assert.equal(await tryLogin("new-pass-123"), 200);
+  assert.equal(await tryLogin(memberPw), 401);
+  await page.screenshot({ path: `${shots}/account.png` });
+  await page.selectOption("#lang", "ja");
+  assert.equal(await page.textContent('#password-form button[type=submit]'), "パスワードを変更");
+  await page.selectOption("#lang", "en");
+
   // ---- sources as the admin: the rejected file and its reason ----
   const actx = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 900 } });
   const ap = await login(actx, admin, adminPw);
@@ -86,6 +117,22 @@ try {
   await ap.selectOption("#lang", "ja");
   assert.equal(await ap.textContent('#ingest-table th[data-i18n="ingest.last"]'), "最終取り込み");
   await af.locator("td", { hasText: "フォルダー" }).waitFor();
+  await ap.selectOption("#lang", "en");
+
+  // ---- admin: a user's role and groups ----
+  await ap.click("#tab-admin");
+  const urow = ap.locator(`#users-body tr[data-user="${member}"]`);
+  await urow.waitFor();
+  await urow.locator("button.edit-user").click();
+  await urow.locator("select.edit-role").selectOption("auditor");
+  await urow.locator("input.edit-groups").fill("eng, ops");
+  await urow.locator("button.save-user").click();
+  await ap.locator("#admin-status", { hasText: `Changed ${member}` }).waitFor();
+  await ap.locator(`#users-body tr[data-user="${member}"]`, { hasText: "Auditor" }).waitFor();
+  assert.match(await ap.locator(`#users-body tr[data-user="${member}"]`).textContent(), /Auditor.*default.*eng, ops/);
+  const me = await (await fetch(base + "/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ user: member, password: "new-pass-123" }) })).json();
+  assert.equal(me.role, "auditor", "the new role is the user's at once");
 
   assert.deepEqual(errors, []);
   console.log("web runs: ok");
