@@ -437,6 +437,9 @@ CR_API cr_err cr_store_session_touch(cr_store *s, int64_t id, int64_t seen, cr_m
 /* Deletes by hash (NULL: every session that ended before now); *n (may be
  * NULL) gets the rows deleted. */
 CR_API cr_err cr_store_session_del(cr_store *s, const char *hash, int64_t now, int *n, cr_msg *m) CR_NODISCARD;
+/* Ends every session of a user but the one whose hash is keep (NULL: all);
+ * *n (may be NULL) says how many ended (a password change ends the others). */
+CR_API cr_err cr_store_session_del_user(cr_store *s, int64_t user_id, const char *keep, int *n, cr_msg *m) CR_NODISCARD;
 
 /* A quota on a user or a tenant; a limit < 0 is unset. */
 typedef struct cr_quota_row {

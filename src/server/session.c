@@ -349,8 +349,9 @@ enum MHD_Result srv_handle_login(srv_req *r)
  * first. Wrong current passwords count as failed log-ins of the user and
  * the address (the same limiter: a stolen session cannot guess it
  * unchecked), and past the limit the change is refused with 429 before
- * any hashing. Audited as user.passwd (ok or not). A user's other sessions
- * stay; a bearer-token caller may change it too (the token is no password). */
+ * any hashing. Audited as user.passwd (ok or not). The user's other
+ * sessions end (the caller's own stays); API tokens stay (a token is no
+ * password), and a bearer-token caller may change it too. */
 enum MHD_Result srv_handle_password(srv_req *r)
 {
 	cr_msg m = {{0}};
@@ -379,8 +380,15 @@ enum MHD_Result srv_handle_password(srv_req *r)
 	cr_user_row u;
 	if (!e && !(e = cr_store_user_get(st, &r->arena, r->ctx.user, 0, &u, &m)))
 		ok = u.pw_hash && cr_auth_password_check(u.pw_hash, q.password);
-	if (!e && ok && !(e = cr_auth_password_hash(q.new_password, hash, &m)))
-		e = cr_store_user_set_password(st, u.name, hash, &m);
+	/* the user's other sessions end with the old password (this one stays) */
+	char keep[65] = "";
+	const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
+	if (r->ctx.via && !strcmp(r->ctx.via, "session") && cookie)
+		cr_sha256_hex(cookie, strlen(cookie), keep);
+	int ended = 0;
+	if (!e && ok && !(e = cr_auth_password_hash(q.new_password, hash, &m)) &&
+	    !(e = cr_store_user_set_password(st, u.name, hash, &m)))
+		e = cr_store_session_del_user(st, u.id, keep[0] ? keep : NULL, &ended, &m);
 	if (st)
 		cr_corpus_store_release(r->s->corpus, st);
 	sodium_memzero((void *)q.password, strlen(q.password));
@@ -392,8 +400,9 @@ enum MHD_Result srv_handle_password(srv_req *r)
 	}
 	cr_msg am = {{0}};
 	if (srv_audit(r->s, &r->ctx, "user.passwd",
-				     json_pack("{ss sb ss ss?}", "name", r->ctx.user, "ok", !e && ok, "address", addr,
-					       "reason", e ? m.text : ok ? NULL : "wrong current password"),
+				     json_pack("{ss sb ss ss? si}", "name", r->ctx.user, "ok", !e && ok, "address", addr,
+					       "reason", e ? m.text : ok ? NULL : "wrong current password", "sessions_ended",
+					       ended),
 				     &am))
 		return srv_error(r, 500, NULL, "%s", ok && !e ? "the password was changed but the audit log failed"
 							      : "the audit log failed");
@@ -401,8 +410,7 @@ enum MHD_Result srv_handle_password(srv_req *r)
 		return srv_error_err(r, e, &m);
 	if (!ok)
 		return srv_error(r, 403, "wrong_password", "the current password is wrong");
-	static const char done[] = "{\"ok\":true}\n";
-	return srv_reply(r, 200, "application/json", done, sizeof done - 1);
+	return srv_reply_jsonv(r, 200, json_pack("{sb si}", "ok", 1, "sessions_ended", ended));
 }
 
 enum MHD_Result srv_handle_logout(srv_req *r)

@@ -508,6 +508,22 @@ static cr_err ss_del(cr_store *s, const char *hash, int64_t now, int *n, cr_msg 
 	return e;
 }
 
+static cr_err ss_del_user(cr_store *s, int64_t user_id, const char *keep, int *n, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM sessions WHERE user_id = ?1 AND hash IS NOT ?2", m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, user_id);
+	cr_sq_bind_text(st, 2, keep);
+	int k = 0;
+	e = cr_sq_run(db, st, m, "session delete", &k);
+	if (n)
+		*n = k;
+	return e;
+}
+
 static void bind_limit(sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v >= 0)
@@ -761,6 +777,7 @@ const cr_store_user_vt cr_store_sqlite_user_vt = {
 	.session_find = ss_find,
 	.session_touch = ss_touch,
 	.session_del = ss_del,
+	.session_del_user = ss_del_user,
 	.quota_put = sq_quota_put,
 	.quota_get = sq_quota_get,
 	.quota_list = sq_quota_list,

@@ -54,6 +54,7 @@ typedef struct cr_store_user_vt {
 	cr_err (*session_find)(cr_store *s, cr_arena *a, const char *hash, cr_session_row *out, cr_msg *m);
 	cr_err (*session_touch)(cr_store *s, int64_t id, int64_t seen, cr_msg *m);
 	cr_err (*session_del)(cr_store *s, const char *hash, int64_t now, int *n, cr_msg *m);
+	cr_err (*session_del_user)(cr_store *s, int64_t user_id, const char *keep, int *n, cr_msg *m);
 	cr_err (*quota_put)(cr_store *s, const cr_quota_row *r, cr_msg *m);
 	cr_err (*quota_get)(cr_store *s, cr_arena *a, const char *scope, const char *name, cr_quota_row *out, cr_msg *m);
 	cr_err (*quota_list)(cr_store *s, cr_store_quota_fn fn, void *ctx, cr_msg *m);

@@ -139,6 +139,11 @@ cr_err cr_store_session_touch(cr_store *s, int64_t id, int64_t seen, cr_msg *m)
 	return s->vt->user->session_touch(s, id, seen, m);
 }
 
+cr_err cr_store_session_del_user(cr_store *s, int64_t user_id, const char *keep, int *n, cr_msg *m)
+{
+	return s->vt->user->session_del_user(s, user_id, keep, n, m);
+}
+
 cr_err cr_store_session_del(cr_store *s, const char *hash, int64_t now, int *n, cr_msg *m)
 {
 	return s->vt->user->session_del(s, hash, now, n, m);

@@ -6,8 +6,9 @@
 #   changes nothing; a short new one is 400; the right one changes it (the
 #   old password no longer logs in, the new one does); wrong current
 #   passwords count as failed log-ins: past five, 429 with Retry-After even
-#   with the right one, and the user's log-ins are limited too; a bearer
-#   token's user may change it too;
+#   with the right one, and the user's log-ins are limited too; a change
+#   ends the user's other sessions (the caller's own stays; API tokens
+#   stay); a bearer token's user may change it too;
 # - PATCH /api/users/NAME {role?, groups?}: the admin's tenant only (another
 #   tenant's user is 404, as if absent), admins only (403), CSRF with a
 #   cookie, bad bodies 400, an admin cannot take its own admin role away
@@ -45,11 +46,18 @@ expect_error 400 POST /api/me/password "${CS[@]}" "${J[@]}" -d '{"new":"pw-frank
 [ "$(login frank pw-frank-1 "$tmp/fj2")" = 200 ] || fail "a refused change changed the password"
 [ "$(status POST /api/me/password "${CS[@]}" "${J[@]}" -d '{"current":"pw-frank-1","new":"pw-frank-2"}')" = 200 ] ||
 	fail "password change: $(cat "$tmp/body")"
+py 'assert r == {"ok": True, "sessions_ended": 1}, r' "$tmp/body"
+# the other session ended with the old password; this one stays
+[ "$(status GET /api/me -b "$tmp/fj2")" = 401 ] || fail "frank's other session outlived the change"
+[ "$(status GET /api/me -b "$tmp/fj")" = 200 ] || fail "the session that changed the password ended"
 [ "$(login frank pw-frank-1 "$tmp/fj3")" = 401 ] || fail "the old password still logs in"
 [ "$(login frank pw-frank-2 "$tmp/fj3")" = 200 ] || fail "the new password does not log in"
 # with a bearer token (no CSRF needed)
 [ "$(status POST /api/me/password -H "Authorization: Bearer $TF" "${J[@]}" -d '{"current":"pw-frank-2","new":"pw-frank-3"}')" = 200 ] ||
 	fail "password change by token: $(cat "$tmp/body")"
+py 'assert r == {"ok": True, "sessions_ended": 2}, r' "$tmp/body"
+[ "$(status GET /api/me -b "$tmp/fj")" = 401 ] || fail "a session outlived a change made with a token"
+[ "$(status GET /api/me -H "Authorization: Bearer $TF")" = 200 ] || fail "the token stopped working"
 [ "$(login frank pw-frank-3 "$tmp/fj3")" = 200 ] || fail "the token's change did not take"
 
 # ---- guessing the current password is limited like log-ins ----
