@@ -435,7 +435,8 @@ static int agents_run(cr_cli *cli, int argc, char **argv)
 {
 	int json = 0;
 	const char *as = NULL, *kind = "manual";
-	/* --kind api: how cristal serve's POST /api/agents/NAME/run records its runs */
+	/* --kind api: how cristal serve's POST /api/agents/NAME/run records its runs;
+	 * --events-fd N: serve's pipe for the steps as they end (background runs) */
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     {"json", no_argument, NULL, 'j'},
 					     {"as", required_argument, NULL, 'a'},
@@ -455,7 +456,7 @@ static int agents_run(cr_cli *cli, int argc, char **argv)
 			kind = optarg;
 		else if (c == 'j')
 			json = 1;
-		else if (c == 'e' && atoi(optarg) > 2) /* serve's pipe for the steps as they end */
+		else if (c == 'e' && atoi(optarg) > 2)
 			cli->agent_events_fd = atoi(optarg);
 		else {
 			usage(stderr);

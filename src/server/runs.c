@@ -235,7 +235,7 @@ enum MHD_Result srv_handle_agent_runs(srv_req *r)
 		for (srv_run **pp = &s->runs.list; *pp;) {
 			srv_run *y = *pp;
 			pthread_mutex_lock(&y->mu);
-			int over = y->ended && ++kept >= SRV_KEEP_RUNS;
+			int over = y->ended && ++kept > SRV_KEEP_RUNS;
 			pthread_mutex_unlock(&y->mu);
 			if (over) {
 				*pp = y->next;
