@@ -100,5 +100,6 @@ assert s['added'] == added and s['ingested'] > ingested, (s, added, ingested)
 
 expect_error 401 GET /api/ingest
 expect_error 403 GET /api/ingest -H "Authorization: Bearer $TC"
-curl -sf "$U/metrics" | grep -q '^cristal_ingest_uploads_running 0$' || fail "no uploads gauge in /metrics"
+curl -sf "$U/metrics" >"$tmp/metrics" || fail "metrics"
+grep -q '^cristal_ingest_uploads_running 0$' "$tmp/metrics" || fail "no uploads gauge in /metrics"
 echo "server_ingest: ok"

@@ -141,7 +141,8 @@ expect_error 403 DELETE "/api/runs/$R4" -b "$tmp/jar"
 
 # ---- at most 4 running ----
 for _ in $(seq 50); do # R4 ends
-	curl -sf "${F[@]}" "$U/api/runs/$R4" | grep -q '"state":"running"' || break
+	curl -sf "${F[@]}" "$U/api/runs/$R4" >"$tmp/r4" || fail "GET run R4"
+	grep -q '"state":"running"' "$tmp/r4" || break
 	sleep 0.1
 done
 RS=()
@@ -152,7 +153,8 @@ if [ "$got" != 429 ]; then
 	fail "a fifth run: $got, wanted 429"
 fi
 py 'assert r["error"]["code"] == "too_many_runs", r' "$tmp/body"
-curl -sf "$U/metrics" | grep -q '^cristal_agent_runs_running 4$' || fail "the runs gauge"
+curl -sf "$U/metrics" >"$tmp/metrics" || fail "metrics"
+grep -q '^cristal_agent_runs_running 4$' "$tmp/metrics" || fail "the runs gauge: $(grep agent_runs "$tmp/metrics")"
 
 # ---- stopping the server cancels them ----
 t0=$(date +%s.%N)
