@@ -33,6 +33,7 @@ static const char SYSTEM_PROMPT[] =
 	"End every sentence of your answer with the number of the source that supports it, like [1]. "
 	"Copy numbers, dates and names exactly as the sources write them. "
 	"If the sources do not contain the answer, reply only: The sources do not say. "
+	"If the sources disagree, say so and give what each one says with its number, the newer first. "
 	"Answer briefly, in the language of the question, even when the sources are in another language.";
 
 static const char *not_found(int ja)
@@ -57,8 +58,13 @@ static cr_err user_prompt(const cr_answer *ans, const uint8_t *withheld, const c
 		const cr_source *s = &ans->sources[i];
 		if (withheld[i])
 			continue;
-		e = cr_buf_printf(b, "\n[%d] %s%s%s\n", s->n, s->title && *s->title ? s->title : "",
+		e = cr_buf_printf(b, "\n[%d] %s%s%s", s->n, s->title && *s->title ? s->title : "",
 				  s->title && *s->title ? " — " : "", s->doc ? s->doc : "");
+		char d[16];
+		if (!e && cr_ans_day(s->date, d)) /* so the model can tell the newer of two that disagree */
+			e = cr_buf_printf(b, " (%s)", d);
+		if (!e)
+			e = cr_buf_addc(b, '\n');
 		if (!e)
 			e = cr_buf_add(b, s->text, utf8_cut(s->text, s->len, PASSAGE_MAX));
 		if (!e)
@@ -157,9 +163,16 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 		po.on_text_ctx = &dc;
 	}
 	cr_provider_reply r = {0};
+	double t_chat = cr_now();
 	e = cr_provider_chat(p, msgs, 2, &po, &r, m);
 	if (dc.first)
 		out->first_text_ms = (dc.first - t0) * 1e3;
+	out->load_ms = r.load_ms;
+	out->prompt_ms = r.prompt_ms;
+	if (r.first_token_ms > 0)
+		out->first_token_ms = (t_chat - t0) * 1e3 + r.first_token_ms;
+	out->prompt_tokens = r.prompt_tokens;
+	out->prompt_cached = r.prompt_cached;
 	cr_buf_release(&prompt);
 	if (e) {
 		cr_provider_reply_release(&r);
@@ -171,6 +184,7 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 	if (!mode || !draft)
 		return cr_fail(m, CR_ENOMEM, "ask: out of memory");
 	out->mode = mode;
+	out->differ[0] = out->differ[1] = 0; /* the extractive answer's finding: the model's answer replaces it */
 	cr_analyzer *an = cr_corpus_analyzer_acquire(c);
 	if (!an)
 		return cr_fail(m, CR_ENOMEM, "ask: no analyzer");
