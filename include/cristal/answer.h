@@ -41,6 +41,10 @@ typedef struct cr_source {
 	const char *retriever; /* "bm25", "vector" or "both" (corpus.h cr_result.found_by) */
 	int64_t doc_id, chunk_id;
 	int64_t date;      /* the document's date (seconds since the epoch; 0 unknown) */
+	/* the passage's sentence (or row) that answers the question best, as
+	 * the extractive answerer scored it: bytes [focus, focus + focus_len)
+	 * of text (focus_len 0: none) */
+	size_t focus, focus_len;
 } cr_source;
 
 /* A citation that held: source n supports the quoted span. */

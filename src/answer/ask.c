@@ -303,8 +303,12 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 		e = o ? cr_cancel_check(o->cancel) : CR_OK;
 		if (!e)
 			e = best_sentence(an, a, &stop, &qt, figure, &out->sources[i], i, &per[i]);
-		if (!e && per[i].found && (!best.found || per[i].score > best.score))
-			best = per[i];
+		if (!e && per[i].found) {
+			out->sources[i].focus = per[i].start;
+			out->sources[i].focus_len = per[i].len;
+			if (!best.found || per[i].score > best.score)
+				best = per[i];
+		}
 	}
 
 	const char *draft = NULL;
