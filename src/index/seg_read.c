@@ -6,6 +6,10 @@
  * read. A segment that fails any check yields CR_ECORRUPT (at open) or sets
  * the cursor's `corrupt` flag (during a search, reported as CR_ECORRUPT).
  *
+ * An encrypted index's segments are sealed files (crypt.h), read and opened
+ * into memory here instead of mapped (a cost paid once per open, in time
+ * and in memory: the whole segment); everything after sees the same bytes.
+ *
  * Cursors decode one block of 128 postings at a time; `shallow` moves only
  * the block pointer along the skip table, so block-max WAND can check a
  * block's score bound without decoding it.

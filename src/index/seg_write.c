@@ -7,6 +7,10 @@
  * dictionary and attributes are written at finish, followed by a footer
  * with the section offsets and a checksum, and both files are fsync'd. The
  * segment is not visible until the caller lists it in MANIFEST.
+ *
+ * In an encrypted index (a key) both files are sealed files (crypt.h): the
+ * layout below is the plaintext inside them, offsets count plaintext bytes,
+ * and the buffer is sealed a 64 KiB block at a time as it fills.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include "index_int.h"

@@ -18,7 +18,9 @@
  *   deleted_chunks(id)                   filled by a trigger on every chunk
  *          deletion, emptied once the index's tombstones are durable: the
  *          index can never miss a deletion, whatever crashes when
- *   kv(key, value)                       small settings
+ *   kv(key, value)                       small settings; crypt.check: the data
+ *          key's check value when the catalog is encrypted (document content
+ *          sealed per value: see "encrypted values" below)
  *   models(name, path, arch, info, size, added)   `cristal model add`
  *   rejects(source_id, name, size, mtime, reason)  files rejected for their
  *          content, not read again while size and mtime match (v2)
