@@ -16,18 +16,20 @@
 #               with sealed values, index with sealed segments, merge)
 #   open+1q     one `cristal search` process: start, open (an encrypted index
 #               is read and opened into memory), one query with snippets
-#   search/q    `search --queries` over --queries queries (default 300) in
-#               one process, top 10 with snippets (each hit's chunk text is
-#               read from the catalog, so opened when sealed), per query
+#   search/q    `search --queries` over --queries queries (default 1,000;
+#               samples: 12 queries repeated) in one process, top 10 with
+#               snippets (each hit's chunk text is read from the catalog, so
+#               opened when sealed), less open+1q, per query
 #   bytes       catalog.db + index/ size
-# The machine is shared: wall times are noisy, ratios of interleaved pairs
-# less so. Results for the record go in bench/encryption.md.
+# Each as wall time and as CPU time (user+system of the process): the
+# machine is shared, wall times are noisy, CPU times and ratios of
+# interleaved pairs less so. Results for the record go in bench/encryption.md.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 data="${CR_SHARED_DATA:-$here/../shared/data}"
 cristal="${CR_BIN:-$here/bin/cristal}"
 runs=5
-nq=300
+nq=1000
 only=""
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 exec python3 - "$cristal" "$data" "$here" "$runs" "$nq" "$only" <<'PY'
-import json, os, shutil, statistics, subprocess, sys, tempfile, time
+import json, os, resource, shutil, statistics, subprocess, sys, tempfile, time
 cristal, data, here, runs, nq, only = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 work = tempfile.mkdtemp(prefix="cr_bench_crypt.")
 key = os.path.join(work, "key")
@@ -49,9 +51,13 @@ env_p = {k: v for k, v in os.environ.items() if not k.startswith("CRISTAL_")}
 env_e = dict(env_p, CRISTAL_KEY_FILE=key)
 
 def run(args, env, stdout=subprocess.DEVNULL):
+    """(wall, cpu) seconds of one command; cpu is user+system of the child."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run([cristal] + args, env=env, check=True, stdout=stdout, stderr=subprocess.PIPE)
-    return time.perf_counter() - t
+    w = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return w, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 def size(d):
     n = 0
@@ -73,7 +79,7 @@ SAMPLE_Q = ["budget", "drive train supply", "core hours", "travel security polic
             "量産準備", "就業規則", "robot arms", "quarterly report", "action items", "supplier"]
 
 print("encryption at rest: encrypted / plaintext, medians of %d runs (after a warm-up), P E interleaved" % runs)
-print("%-8s %-9s %10s %10s %7s" % ("corpus", "figure", "plaintext", "encrypted", "ratio"))
+print("%-8s %-9s %-4s %10s %10s %7s" % ("corpus", "figure", "time", "plaintext", "encrypted", "ratio"))
 summary = {}
 for name, src, qfile in corpora:
     if only and name != only:
@@ -91,7 +97,7 @@ for name, src, qfile in corpora:
             for i in range(nq):
                 out.write(json.dumps({"_id": str(i), "text": SAMPLE_Q[i % len(SAMPLE_Q)]}, ensure_ascii=False) + "\n")
     first_q = json.loads(open(qpath, encoding="utf-8").readline())["text"]
-    fig = {k: ([], [], []) for k in ("ingest", "open+1q", "search/q")}
+    fig = {k: ([], []) for k in ("ingest", "open+1q", "search/q")}
     sizes = [0, 0]
     for r in range(runs + 1):  # run 0 warms the caches
         for mode, env in ((0, env_p), (1, env_e)):
@@ -104,15 +110,18 @@ for name, src, qfile in corpora:
             if r:
                 fig["ingest"][mode].append(ti)
                 fig["open+1q"][mode].append(to)
-                fig["search/q"][mode].append((ts - to) / nq)  # less the process start and open
+                # less the process start, the open and one query
+                fig["search/q"][mode].append(((ts[0] - to[0]) / (nq - 1), (ts[1] - to[1]) / (nq - 1)))
     for k in fig:
-        p, e, _ = fig[k]
-        ratios = [b / a for a, b in zip(p, e)]
-        unit, mul = ("ms", 1000.0)
-        print("%-8s %-9s %8.1f%s %8.2f%s %7.3f" % (name, k, statistics.median(p) * mul, unit,
-                                                  statistics.median(e) * mul, unit, statistics.median(ratios)))
-        summary["%s.%s" % (name, k)] = statistics.median(ratios)
-    print("%-8s %-9s %8.2fMB %8.2fMB %7.3f" % (name, "bytes", sizes[0] / 1e6, sizes[1] / 1e6, sizes[1] / sizes[0]))
+        p, e = fig[k]
+        for j, what in ((0, "wall"), (1, "cpu")):
+            a = [x[j] for x in p]
+            b = [x[j] for x in e]
+            ratios = [y / x for x, y in zip(a, b) if x > 0]
+            print("%-8s %-9s %-4s %8.2fms %8.2fms %7.3f" % (name, k, what, statistics.median(a) * 1e3,
+                                                         statistics.median(b) * 1e3, statistics.median(ratios)))
+            summary["%s.%s.%s" % (name, k, what)] = round(statistics.median(ratios), 3)
+    print("%-8s %-9s %-4s %8.2fMB %8.2fMB %7.3f" % (name, "bytes", "", sizes[0] / 1e6, sizes[1] / 1e6, sizes[1] / sizes[0]))
 shutil.rmtree(work, ignore_errors=True)
 print(json.dumps({"ratios": summary}))
 PY
