@@ -125,6 +125,8 @@ static void bf_write(bfile *f, const void *p, size_t n)
 		n -= k;
 		bf_flush(f);
 	}
+	if (f->err)
+		return; /* a failed flush keeps the buffer full */
 	memcpy(f->buf + f->len, src, n);
 	f->len += n;
 }

@@ -6,12 +6,14 @@
  * encrypted catalog (values sealed on disk, read back, a changed or swapped
  * value CR_ECORRUPT, no key or another key CR_EDENIED, a plaintext catalog
  * left plaintext); an encrypted index (sealed segments searched, merged,
- * refused without the key, a flipped byte CR_ECORRUPT). */
+ * refused without the key, a flipped byte CR_ECORRUPT); searches on three
+ * threads while segments are committed and merged. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,11 +490,78 @@ static void test_index(void **st)
 	cr_key_free(k2);
 }
 
+/* Searches on three threads while the main thread commits segments and
+ * merges: sealed segments opened into memory and freed as snapshots change
+ * hands (ThreadSanitizer's and ASan's business). */
+typedef struct searcher {
+	cr_index *ix;
+	int n_ok;
+} searcher;
+
+static void *search_loop(void *arg)
+{
+	searcher *s = arg;
+	cr_analyzer *an;
+	if (cr_analyzer_new(NULL, &an, NULL))
+		return NULL;
+	for (int i = 0; i < 150; i++) {
+		cr_msg m = {{0}};
+		CR_IGNORE(cr_index_refresh(s->ix, &m));
+		s->n_ok += search_n(s->ix, an, "violet") > 0;
+	}
+	cr_analyzer_free(an);
+	return NULL;
+}
+
+static void test_threads(void **st)
+{
+	(void)st;
+	cr_key *k = key_hex(HEX1);
+	char d[300];
+	snprintf(d, sizeof d, "%s/ixt", dir);
+	cr_analyzer *an;
+	assert_int_equal(cr_analyzer_new(NULL, &an, NULL), CR_OK);
+	cr_index *ix;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_index_open_key(d, k, &ix, &m), CR_OK);
+	pthread_t th[3];
+	searcher ss[3];
+	memset(ss, 0, sizeof ss);
+	uint64_t id = 0;
+	for (int round = 0; round < 5; round++) {
+		cr_index_writer *w;
+		assert_int_equal(cr_index_writer_new(ix, an, &w, &m), CR_OK);
+		for (int i = 0; i < 400; i++) {
+			char body[96], word[32];
+			id_word(++id, word);
+			snprintf(body, sizeof body, "violet %s entry", word);
+			cr_entry_attrs at = {.id = id, .doc_key = id, .doc = "t.txt", .type = "txt"};
+			assert_int_equal(cr_index_writer_add(w, &at, NULL, 0, body, strlen(body)), CR_OK);
+		}
+		assert_int_equal(cr_index_writer_commit(w, &m), CR_OK);
+		cr_index_writer_free(w);
+		if (round == 0)
+			for (int t = 0; t < 3; t++) {
+				ss[t].ix = ix;
+				assert_int_equal(pthread_create(&th[t], NULL, search_loop, &ss[t]), 0);
+			}
+		if (round == 3)
+			assert_int_equal(cr_index_merge(ix, &m), CR_OK);
+	}
+	for (int t = 0; t < 3; t++) {
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+		assert_int_equal(ss[t].n_ok, 150); /* every search found entries */
+	}
+	cr_index_close(ix);
+	cr_analyzer_free(an);
+	cr_key_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys),    cmocka_unit_test(test_seal_values), cmocka_unit_test(test_sealed_file),
-		cmocka_unit_test(test_catalog), cmocka_unit_test(test_index),
+		cmocka_unit_test(test_catalog), cmocka_unit_test(test_index),   cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
