@@ -7,12 +7,15 @@
 # (so the check can fail); no key, a wrong key, a key file others may read
 # and --encrypt without a key are clear errors; one byte flipped in a sealed
 # segment or in a sealed chunk value is a corruption error with no output,
-# never other results; backup and restore of the encrypted directory work
-# with the key (and the archive holds no sentence either).
+# never other results; vector files are sealed and give the same vector and
+# hybrid rankings, a flipped byte in one is a corruption error; backup and
+# restore of the encrypted directory work with the key (and the archive
+# holds no sentence either).
 set -euo pipefail
 : "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
 tmp=$(mktemp -d /tmp/cr_e2e_crypt.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+srv=
+trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 P="$tmp/plain" E="$tmp/enc" K="$tmp/key"
 unset CRISTAL_KEY CRISTAL_KEY_FILE CRISTAL_CONFIG
@@ -145,6 +148,47 @@ if CRISTAL_KEY_FILE="$K" "$CR_BIN" --data "$tmp/e3" search "drive train supply" 
 fi
 grep -q "fails authentication" "$tmp/err" || fail "search chunk flip message: $(cat "$tmp/err")"
 rm -rf "$tmp/e3"
+
+# vector files: sealed, and the same vector and hybrid rankings (scripted
+# embeddings server, hashed bag of words)
+python3 "$CR_SOURCE_DIR/tests/provider/server.py" >"$tmp/port" &
+srv=$!
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+PORT=$(head -1 "$tmp/port")
+[ -n "$PORT" ] || fail "the test server did not start"
+for x in p e; do
+	$x provider add emb --kind openai --url "http://127.0.0.1:$PORT/bow/v1" --model e >/dev/null
+	$x index vectors --provider emb >/dev/null
+done
+ls "$E"/vectors/*.vix >/dev/null || fail "no vector files"
+for f in "$E"/vectors/*.vix; do [ "$(head -c 8 "$f")" = CRENCF01 ] || fail "$f is not sealed"; done
+for f in "$P"/vectors/*.vix; do [ "$(head -c 8 "$f")" != CRENCF01 ] || fail "$f is sealed in plaintext"; done
+for mode in vector hybrid; do
+	for q in "drive train supply" "core hours" "budget"; do
+		p search --json --mode $mode -k 5 "$q" >"$tmp/p.json"
+		e search --json --mode $mode -k 5 "$q" >"$tmp/e.json"
+		cmp -s "$tmp/p.json" "$tmp/e.json" || fail "search --mode $mode '$q' differs"
+	done
+done
+cp -a "$E" "$tmp/e4"
+vf=$(ls "$tmp"/e4/vectors/*.vix | head -1)
+python3 - "$vf" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[len(b) // 2] ^= 0x08
+open(p, "wb").write(bytes(b))
+PY
+if CRISTAL_KEY_FILE="$K" "$CR_BIN" --data "$tmp/e4" search --mode vector budget >"$tmp/out" 2>"$tmp/err"; then
+	fail "vector search over a flipped vector file byte"
+fi
+grep -q "vectors not used: .*fails authentication" "$tmp/err" || fail "vector flip message: $(cat "$tmp/err")"
+# hybrid (the default with vectors) goes on with BM25 alone, saying why
+CRISTAL_KEY_FILE="$K" "$CR_BIN" --data "$tmp/e4" search --json budget >"$tmp/out" 2>"$tmp/err" ||
+	fail "search over a flipped vector file byte"
+grep -q "fails authentication" "$tmp/err" || fail "hybrid vector flip message: $(cat "$tmp/err")"
+p search --json --mode bm25 budget | cmp -s - "$tmp/out" || fail "hybrid over a bad vector file is not BM25's"
+rm -rf "$tmp/e4"
 
 # backup and restore with the key; without it the restored directory does not open
 e backup "$tmp/b.tar" >/dev/null

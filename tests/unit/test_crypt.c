@@ -7,7 +7,7 @@
  * value CR_ECORRUPT, no key or another key CR_EDENIED, a plaintext catalog
  * left plaintext); an encrypted index (sealed segments searched, merged,
  * refused without the key, a flipped byte CR_ECORRUPT); searches on three
- * threads while segments are committed and merged. */
+ * threads while segments are committed and merged; sealed vector files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +25,7 @@
 #include "cristal/index.h"
 #include "cristal/store.h"
 #include "cristal/text.h"
+#include "cristal/vector.h"
 
 #define TMPDIR_NAME "/tmp/cr_test_crypt.XXXXXX"
 #include "test_tmpdir.h"
@@ -557,11 +558,79 @@ static void test_threads(void **st)
 	cr_key_free(k);
 }
 
+/* Vector files: a flat and a graph index sealed, opened to the same
+ * answers; no key, another key, a flipped byte and a renamed file refused. */
+static void test_vectors(void **st)
+{
+	(void)st;
+	cr_key *k = key_hex(HEX1), *k2 = key_hex(HEX2);
+	const int dim = 16;
+	const size_t n = 5000; /* a graph from 4,096 on; files of several blocks */
+	for (int graph = 0; graph < 2; graph++) {
+		cr_vec_params vp = {.m = 8};
+		cr_vec_index *ix;
+		cr_msg m = {{0}};
+		assert_int_equal(cr_vec_index_new(dim, &vp, &ix, &m), CR_OK);
+		float x[16];
+		uint32_t r = 12345;
+		for (size_t i = 0; i < n; i++) {
+			for (int j = 0; j < dim; j++) {
+				r = r * 1103515245u + 12345u;
+				x[j] = (float)((r >> 8) % 1000) / 1000.0f - 0.5f;
+			}
+			assert_int_equal(cr_vec_index_add(ix, i + 1, x, &m), CR_OK);
+		}
+		if (graph)
+			assert_int_equal(cr_vec_index_build(ix, NULL, NULL, &m), CR_OK);
+		char path[300], moved[300];
+		snprintf(path, sizeof path, "%s/g%d.vix", dir, graph);
+		snprintf(moved, sizeof moved, "%s/h%d.vix", dir, graph);
+		assert_int_equal(cr_vec_index_save_key(ix, path, k, &m), CR_OK);
+		cr_vec_index *ox = NULL;
+		assert_int_equal(cr_vec_index_open_key(path, k, &ox, &m), CR_OK);
+		assert_int_equal(cr_vec_index_count(ox), n);
+		assert_int_equal(cr_vec_index_has_graph(ox), graph);
+		cr_vec_hit a[10], b[10];
+		int na, nb;
+		cr_vec_query q = {.k = 10, .ef = 50};
+		assert_int_equal(cr_vec_index_search(ix, NULL, x, &q, a, &na, NULL), CR_OK);
+		assert_int_equal(cr_vec_index_search(ox, NULL, x, &q, b, &nb, NULL), CR_OK);
+		assert_int_equal(na, nb);
+		for (int i = 0; i < na; i++)
+			assert_int_equal(a[i].id, b[i].id);
+		cr_vec_index_free(ox);
+		memset(&m, 0, sizeof m);
+		assert_int_equal(cr_vec_index_open(path, &ox, &m), CR_EDENIED);
+		assert_int_equal(cr_vec_index_open_key(path, k2, &ox, &m), CR_ECORRUPT);
+		assert_int_equal(rename(path, moved), 0);
+		assert_int_equal(cr_vec_index_open_key(moved, k, &ox, &m), CR_ECORRUPT);
+		assert_int_equal(rename(moved, path), 0);
+		FILE *f = fopen(path, "r+b");
+		fseek(f, 0, SEEK_END);
+		long len = ftell(f);
+		fseek(f, len / 3, SEEK_SET);
+		int ch = fgetc(f);
+		fseek(f, len / 3, SEEK_SET);
+		fputc(ch ^ 0x04, f);
+		fclose(f);
+		assert_int_equal(cr_vec_index_open_key(path, k, &ox, &m), CR_ECORRUPT);
+		/* a plaintext file where a sealed one is expected */
+		assert_int_equal(cr_vec_index_save(ix, path, &m), CR_OK);
+		assert_int_equal(cr_vec_index_open_key(path, k, &ox, &m), CR_ECORRUPT);
+		assert_int_equal(cr_vec_index_open(path, &ox, &m), CR_OK);
+		cr_vec_index_free(ox);
+		cr_vec_index_free(ix);
+	}
+	cr_key_free(k);
+	cr_key_free(k2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys),    cmocka_unit_test(test_seal_values), cmocka_unit_test(test_sealed_file),
 		cmocka_unit_test(test_catalog), cmocka_unit_test(test_index),   cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_vectors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
