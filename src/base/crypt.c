@@ -84,9 +84,7 @@ cr_err cr_key_from_text(const char *text, cr_key **out, cr_msg *m)
 
 cr_err cr_key_from_file(const char *path, cr_key **out, cr_msg *m)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ELOOP)
-		fd = open(path, O_RDONLY | O_CLOEXEC); /* a link is fine; its target is checked */
+	int fd = open(path, O_RDONLY | O_CLOEXEC); /* a link is fine: its target is checked */
 	if (fd < 0)
 		return cr_fail(m, errno == ENOENT ? CR_ENOTFOUND : CR_EIO, "key file %s: %s", path, strerror(errno));
 	struct stat st;

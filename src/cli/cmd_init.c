@@ -14,6 +14,7 @@
 #include "cristal/store.h"
 
 #include <getopt.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -69,13 +70,19 @@ int cmd_init(cr_cli *cli, int argc, char **argv)
 		return cli_usage_fail("init", "--encrypt needs a key: set CRISTAL_KEY_FILE=FILE (mode 0600), "
 					      "CRISTAL_KEY=HEX or [encryption] key_file, or use --new-key FILE");
 	cr_corpus *cp;
-	if ((e = cr_corpus_open(cli->data_dir, 1, &cp, &m)))
+	if ((e = cr_corpus_open(cli->data_dir, 1, &cp, &m))) {
+		if (new_key)
+			unlink(new_key);
 		return cli_fail("init", "%s", m.text[0] ? m.text : cr_strerror(e));
+	}
 	int encrypted = cr_store_key(cr_corpus_store(cp)) != NULL;
 	cr_corpus_close(cp);
-	if (encrypt && !encrypted)
+	if (encrypt && !encrypted) {
+		if (new_key)
+			unlink(new_key); /* made for nothing */
 		return cli_fail("init", "%s exists and is not encrypted: encryption is chosen when a data directory "
 					"is created (make a new one and ingest again)", cli->data_dir);
+	}
 	printf("initialized %s%s\n", cli->data_dir, encrypted ? " (encrypted)" : "");
 	if (new_key)
 		printf("key written to %s: keep a copy apart from the data; without it the data cannot be read\n",

@@ -36,6 +36,10 @@ e ingest samples >/dev/null
 # an existing plaintext directory is not turned encrypted
 if CRISTAL_KEY_FILE="$K" "$CR_BIN" --data "$P" init --encrypt 2>"$tmp/err"; then fail "init --encrypt on plaintext"; fi
 grep -q "not encrypted" "$tmp/err" || fail "init --encrypt on plaintext: $(cat "$tmp/err")"
+if "$CR_BIN" --data "$P" init --new-key "$tmp/k2" 2>"$tmp/err"; then fail "init --new-key on plaintext"; fi
+[ ! -e "$tmp/k2" ] || fail "init --new-key left a key for nothing"
+if "$CR_BIN" --data "$E" init --new-key "$K" 2>"$tmp/err"; then fail "init --new-key over an existing key file"; fi
+grep -q "File exists" "$tmp/err" || fail "init --new-key over a key: $(cat "$tmp/err")"
 
 # the same answers
 QUERIES=("drive train supply" "budget" "travel security policy" "Kestrel launch" "core hours" "量産準備" "就業規則"
