@@ -530,6 +530,17 @@ CR_API cr_err cr_store_agent_runs(cr_store *s, const char *name, int limit, cr_s
 
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
+/* Encryption at rest (crypt.h): the key the catalog's document content is
+ * sealed with, or NULL for a plaintext catalog. A catalog created while the
+ * process has a key (cr_key_set_process) is encrypted: the document title,
+ * author and metadata and the chunk text, sheet, speaker, heading and
+ * symbol are sealed per value with the table, column and row id as
+ * associated data, and opened by the store's one read path, so callers see
+ * plaintext. Opening an encrypted catalog without the key or with another
+ * is CR_EDENIED saying which; a sealed value that fails to open is
+ * CR_ECORRUPT naming the row. */
+typedef struct cr_key cr_key;
+CR_API const cr_key *cr_store_key(const cr_store *s);
 
 /* Copies the whole catalog, as of one commit, into a new file at path
  * (created 0600; CR_EIO if it exists), while other connections and

@@ -7,6 +7,7 @@
 #ifndef CR_STORE_INT_H
 #define CR_STORE_INT_H
 
+#include "cristal/crypt.h"
 #include "cristal/store.h"
 
 /* The catalog's schema version this build writes (sqlite.c's migrations
@@ -83,6 +84,7 @@ typedef struct cr_store_vt {
 	cr_err (*begin)(cr_store *s, cr_msg *m);
 	cr_err (*commit)(cr_store *s, cr_msg *m);
 	void (*rollback)(cr_store *s);
+	const cr_key *(*key)(const cr_store *s);
 	cr_err (*source_get_or_add)(cr_store *s, const char *root, const char *kind, int64_t *id, cr_msg *m);
 	cr_err (*source_find)(cr_store *s, const char *root, int64_t *id, cr_msg *m);
 	cr_err (*sources)(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *m);
