@@ -82,7 +82,7 @@ typedef struct cr_doc_row {
 	const char *meta_json;/* {"from": ..., ...}; NULL: built from cr_doc.meta */
 	cr_acl acl;
 	int64_t n_chunks;
-	/* Who the document names as its readers (schema v9; cr_doc.readers):
+	/* Who the document names as its readers (schema v9, table doc_readers; cr_doc.readers):
 	 * readers_kind "mail" or "chat" (NULL: its format names none), readers
 	 * their addresses joined by '\n' (NULL: none), readers_acl 1 when
 	 * acl.groups holds their address principals (ingest --acl-from-mail,

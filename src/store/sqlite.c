@@ -38,8 +38,8 @@
  *          out_dir, created, last_due), agent_runs(id, agent_id, kind,
  *          started, ended, status, stop, steps, prompt_tokens,
  *          completion_tokens, report, error)  stored agents (v8; store/agent.c)
- *   documents.readers, readers_kind, readers_acl  who a message or chat day
- *          names as its readers, and whether acl holds them (v9)
+ *   doc_readers(doc_id, kind, readers, in_acl)  who a message or chat day
+ *          names as its readers, and whether its ACL holds them (v9)
  *   addresses(id, addr)                  address principals: id +
  *          CR_ACL_ADDRESS_BASE in documents.groups (v9)
  *   user_emails(user_id, addr)           users' e-mail addresses (v9)
@@ -110,8 +110,9 @@ static const char SCHEMA[] =
 #define DOC_COLS                                                                              \
 	"d.id, d.source_id, d.name, p.name, d.title, d.type, d.lang, d.author, d.date, d.hash," \
 	" d.size, d.mtime, d.meta, d.tenant, d.owner, d.groups, d.classification, d.n_chunks,"  \
-	" d.readers_kind, d.readers, d.readers_acl"                                             \
-	" FROM documents d LEFT JOIN documents p ON p.id = d.parent_id"
+	" r.kind, r.readers, r.in_acl"                                                          \
+	" FROM documents d LEFT JOIN documents p ON p.id = d.parent_id"                       \
+	" LEFT JOIN doc_readers r ON r.doc_id = d.id"
 #define CHUNK_COLS                                                                           \
 	"c.id, c.doc_id, d.name, d.title, d.type, d.date, c.text, c.ordinal, c.page, c.slide,"  \
 	" c.sheet, c.line_start, c.line_end, c.speaker, c.t_start, c.t_end, c.heading, c.symbol," \
@@ -132,6 +133,8 @@ enum {
 	S_DOC_ID,
 	S_DOC_INS,
 	S_DOC_UPD,
+	S_READERS_PUT,
+	S_READERS_DEL,
 	S_DOC_TREE_CHUNKS,
 	S_CHUNKS_DEL,
 	S_CHUNK_INS,
@@ -166,13 +169,13 @@ static const char *const SQL[S__COUNT] = {
 	[S_DOC_FIND_ANY] = "SELECT " DOC_COLS " WHERE d.name = ?1 ORDER BY d.id LIMIT 1",
 	[S_DOC_ID] = "SELECT id FROM documents WHERE source_id = ?1 AND name = ?2",
 	[S_DOC_INS] = "INSERT INTO documents(source_id, name, parent_id, title, type, lang, author, date,"
-		      " hash, size, mtime, meta, tenant, owner, groups, classification, n_chunks, text_bytes,"
-		      " readers_kind, readers, readers_acl)"
-		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?20,?21,?22)",
+		      " hash, size, mtime, meta, tenant, owner, groups, classification, n_chunks, text_bytes)"
+		      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
 	[S_DOC_UPD] = "UPDATE documents SET parent_id=?3, title=?4, type=?5, lang=?6, author=?7, date=?8,"
 		      " hash=?9, size=?10, mtime=?11, meta=?12, tenant=?13, owner=?14, groups=?15,"
-		      " classification=?16, n_chunks=?17, text_bytes=?18, readers_kind=?20, readers=?21,"
-		      " readers_acl=?22 WHERE id = ?19",
+		      " classification=?16, n_chunks=?17, text_bytes=?18 WHERE id = ?19",
+	[S_READERS_PUT] = "INSERT OR REPLACE INTO doc_readers(doc_id, kind, readers, in_acl) VALUES (?1, ?2, ?3, ?4)",
+	[S_READERS_DEL] = "DELETE FROM doc_readers WHERE doc_id = ?1",
 	[S_DOC_TREE_CHUNKS] = "WITH RECURSIVE t(id) AS (SELECT ?1 UNION ALL"
 			      " SELECT documents.id FROM documents JOIN t ON documents.parent_id = t.id)"
 			      " SELECT chunks.id FROM chunks WHERE chunks.doc_id IN t ORDER BY chunks.id",
@@ -274,14 +277,14 @@ static const char *const UPGRADES[] = {
 	"CREATE INDEX IF NOT EXISTS agent_runs_agent ON agent_runs(agent_id, id);",
 	/* 8 -> 9: readers and address principals (ingest --acl-from-mail,
 	 * --acl-from-chat). A document keeps the readers its format names
-	 * (readers_kind "mail" | "chat", readers: addresses joined by '\n')
-	 * and whether its ACL holds them; an address is a principal whose id
-	 * in documents.groups is its row id + CR_ACL_ADDRESS_BASE (2^30, above
+	 * (kind "mail" | "chat", readers: addresses joined by '\n') and
+	 * whether its ACL holds them (in_acl), in a row of its own (none: its
+	 * format names none); an address is a principal whose id in
+	 * documents.groups is its row id + CR_ACL_ADDRESS_BASE (2^30, above
 	 * every group id); a user holds the principals of its addresses. An
 	 * address belongs to one user at most. */
-	"ALTER TABLE documents ADD COLUMN readers_kind TEXT;"
-	"ALTER TABLE documents ADD COLUMN readers TEXT;"
-	"ALTER TABLE documents ADD COLUMN readers_acl INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE IF NOT EXISTS doc_readers(doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL, readers TEXT, in_acl INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS addresses(id INTEGER PRIMARY KEY AUTOINCREMENT, addr TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE IF NOT EXISTS user_emails(user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
 	" addr TEXT NOT NULL UNIQUE, PRIMARY KEY(user_id, addr)) WITHOUT ROWID;",
@@ -730,9 +733,6 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 	sqlite3_bind_int64(st, 18, text_bytes);
 	if (old_id)
 		sqlite3_bind_int64(st, 19, old_id);
-	bind_text(st, 20, row->readers_kind);
-	bind_text(st, 21, row->readers);
-	sqlite3_bind_int(st, 22, row->readers_acl);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		e = db_fail(q, m, "document write");
 		done(st);
@@ -740,6 +740,21 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 	}
 	done(st);
 	int64_t id = old_id ? old_id : sqlite3_last_insert_rowid(q->db);
+	if (row->readers_kind || old_id) {
+		if (!(st = stmt(q, row->readers_kind ? S_READERS_PUT : S_READERS_DEL, m, &e)))
+			goto out;
+		sqlite3_bind_int64(st, 1, id);
+		if (row->readers_kind) {
+			bind_text(st, 2, row->readers_kind);
+			bind_text(st, 3, row->readers);
+			sqlite3_bind_int(st, 4, row->readers_acl);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			e = db_fail(q, m, "readers write");
+		done(st);
+		if (e)
+			goto out;
+	}
 
 	if (!(st = stmt(q, S_CHUNK_INS, m, &e)))
 		goto out;
