@@ -66,7 +66,8 @@ assert bad == 0, bad
 legal = db.execute("SELECT id FROM groups WHERE name = 'legal'").fetchone()[0]
 # per mailbox: every document has the legal group, or none has
 for (top,) in db.execute("SELECT id FROM documents WHERE parent_id IS NULL"):
-    rows = db.execute("SELECT groups, readers_acl FROM documents WHERE id = ? OR parent_id = ?", (top, top)).fetchall()
+    rows = db.execute("SELECT d.groups, r.in_acl FROM documents d LEFT JOIN doc_readers r ON r.doc_id = d.id"
+                      " WHERE d.id = ? OR d.parent_id = ?", (top, top)).fetchall()
     has = {str(legal) in g.split(",") for g, _ in rows}
     assert len(has) == 1, ("mixed ACL in one file", top)
     assert {a for _, a in rows} == {1}, ("readers dropped", top)
