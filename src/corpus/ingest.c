@@ -534,13 +534,15 @@ static const struct cr_run_chat *chat_of(cr_run *r, const char *dir)
 		c->users = NULL;
 		c->n_users = 0;
 	}
-	if (r->o->acl_from_chat &&
-	    cr_chat_load_channels(&r->chat_arena, dir, &c->channels, &c->n_channels, &um) == CR_ENOMEM)
+	cr_err ce = r->o->acl_from_chat ? cr_chat_load_channels(&r->chat_arena, dir, &c->channels, &c->n_channels, &um)
+					: CR_OK;
+	if (ce == CR_ENOMEM)
 		return NULL;
-	else if (r->o->acl_from_chat && um.text[0] && !c->n_channels) {
-		/* closed rather than open: every channel names nobody */
-		cr_log(CR_LOG_WARN, "%s: membership not read: %s (its day files name no reader)", dir, um.text);
-		c->channels_failed = 1;
+	if (ce) {
+		/* closed rather than open: a channel not listed names nobody */
+		cr_log(CR_LOG_WARN, "%s: membership not read: %s (the days of channels not listed name no reader)",
+		       dir, um.text);
+		c->channels_failed = !c->n_channels;
 	}
 	r->chats[r->n_chats++] = c;
 	return c;
@@ -632,8 +634,11 @@ static cr_err check_acl(cr_run *r, job *j, const cr_doc_row *old, cr_msg *m)
 		if (e)
 			return cr_fail(m, e, "out of memory");
 		members_changed = r->o->acl_from_chat && (!now != !old->readers || (now && strcmp(now, old->readers)));
-	} else if ((e = readers_split(&j->a, old->readers, (const char ***)&rd, &n))) {
-		return cr_fail(m, e, "out of memory");
+	} else {
+		const char **sp;
+		if ((e = readers_split(&j->a, old->readers, &sp, &n)))
+			return cr_fail(m, e, "out of memory");
+		rd = sp;
 	}
 	/* mail ingested before the catalog kept readers (schema v9) */
 	if (!old->readers_kind && !j->chat && r->o->acl_from_mail && old->type &&
@@ -749,7 +754,9 @@ static cr_err acl_update(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
 			n = j->n_chat_rd;
 			row.readers = readers_join(&a, rd, n, &e);
 		} else {
-			e = readers_split(&a, row.readers, (const char ***)&rd, &n);
+			const char **sp;
+			e = readers_split(&a, row.readers, &sp, &n);
+			rd = sp;
 		}
 		if (!e && !(e = doc_acl(r, &a, &base, row.readers_kind, rd, n, &row.acl, &row.readers_acl, m))) {
 			raise_class(&row.acl, row.title, k.v, k.n);
