@@ -110,6 +110,10 @@ expect mei ocelot -
 expect mei walrus "slack/D42/2026-03-02.json"
 expect boss walrus -
 
+# a reader's document shows its groups, not its readers' principals (a Bcc would show)
+c show --json mail/plan.eml >"$tmp/d.json"
+py 'assert r["acl"]["groups"] == [], r["acl"]' "$tmp/d.json"
+
 # the same files, other options: ACLs updated from the catalog, nothing extracted
 c ingest --json --acl-from-mail --acl group:legal "$M" >"$tmp/i.json"
 py 'assert r["updated"] == 2 and r["acl_updated"] == 2 and r["extracted"] == 0, r' "$tmp/i.json"
