@@ -8,7 +8,8 @@
 #   - each message of an mbox by its own readers; the mbox's table of
 #     contents (every subject) by nobody;
 #   - a chat channel's days by its members (by users.json's profile.email),
-#     a private channel's (groups.json) and a DM's (dms.json) by theirs only;
+#     a private channel's (groups.json) and a DM's (dms.json) by theirs only,
+#     a folder no listing names by nobody;
 #   - re-ingesting the unchanged files with other options (--acl, dropping
 #     --acl-from-mail, --tenant) updates every ACL with zero extractions
 #     ("extracted": 0, "acl_updated"), and search follows at once;
@@ -60,7 +61,7 @@ Subject: narwhal appraisal
 The narwhal appraisal is confidential to the board.
 MBOX
 S="$tmp/slack"
-mkdir -p "$S/general" "$S/secret-room" "$S/D42"
+mkdir -p "$S/general" "$S/secret-room" "$S/D42" "$S/ghost"
 cat >"$S/users.json" <<'JSON'
 [{"id":"U1","name":"mei","profile":{"real_name":"Mei","email":"Mei@Example.com"}},
  {"id":"U2","name":"ken","profile":{"real_name":"Ken","email":"ken@example.com"}},
@@ -73,6 +74,8 @@ echo '[{"id":"D42","members":["U1","U2"]}]' >"$S/dms.json"
 echo '[{"type":"message","user":"U1","text":"the pelican picnic is on friday","ts":"1772442000.000100"}]' >"$S/general/2026-03-02.json"
 echo '[{"type":"message","user":"U3","text":"the ocelot merger closes in may","ts":"1772442000.000100"}]' >"$S/secret-room/2026-03-02.json"
 echo '[{"type":"message","user":"U2","text":"lunch at the walrus cafe?","ts":"1772442000.000100"}]' >"$S/D42/2026-03-02.json"
+# a folder no listing names: its members are unknown, so nobody reads it
+echo '[{"type":"message","user":"U2","text":"the gecko budget leaked","ts":"1772442000.000100"}]' >"$S/ghost/2026-03-02.json"
 
 hits() { c search --json --as "$1" "$2" | python3 -c 'import json,sys; print(" ".join(sorted(r["doc"] for r in json.load(sys.stdin)["results"])) or "-")'; }
 expect() { # user query want
@@ -83,7 +86,7 @@ expect() { # user query want
 c ingest --json --acl-from-mail "$M" >"$tmp/i.json"
 py 'assert r["ingested"] == 2 and r["extracted"] == 2, r' "$tmp/i.json"
 c ingest --json --acl-from-chat "$S" >"$tmp/i.json"
-py 'assert r["ingested"] == 3, r' "$tmp/i.json"
+py 'assert r["ingested"] == 4, r' "$tmp/i.json"
 
 # mail: the message and its attachment
 expect mei marmalade mail/plan.eml
@@ -109,6 +112,7 @@ expect boss ocelot "slack/secret-room/2026-03-02.json"
 expect mei ocelot -
 expect mei walrus "slack/D42/2026-03-02.json"
 expect boss walrus -
+for u in mei ken boss ana; do expect $u gecko -; done
 
 # a reader's document shows its groups, not its readers' principals (a Bcc would show)
 c show --json mail/plan.eml >"$tmp/d.json"
