@@ -283,7 +283,8 @@ int cmd_user(cr_cli *cli, int argc, char **argv)
 		printf("%s %s\n", !strcmp(sub, "rm") ? "removed user" : "new password for", argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: cristal user add NAME [--role admin|member|auditor] [--group G]... [--tenant T] [--password-stdin]\n"
+	fprintf(stderr, "usage: cristal user add NAME [--role admin|member|auditor] [--group G]... [--tenant T] [--email ADDR]...\n"
+			"                [--password-stdin]\n"
 			"       cristal user list [--json] | rm NAME | passwd NAME (password on stdin)\n"
 			"       cristal user email NAME [ADDR]...\n");
 	return 2;
