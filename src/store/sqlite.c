@@ -40,6 +40,11 @@
  *          out_dir, created, last_due), agent_runs(id, agent_id, kind,
  *          started, ended, status, stop, steps, prompt_tokens,
  *          completion_tokens, report, error)  stored agents (v8; store/agent.c)
+ *   doc_readers(doc_id, kind, readers, in_acl)  who a message or chat day
+ *          names as its readers, and whether its ACL holds them (v9)
+ *   addresses(id, addr)                  address principals: id +
+ *          CR_ACL_ADDRESS_BASE in documents.groups (v9)
+ *   user_emails(user_id, addr)           users' e-mail addresses (v9)
  *
  * Migrations. A new catalog is created at version 1 (SCHEMA) and brought up
  * like an old one: UPGRADES lists the steps in order, step k taking the
@@ -107,8 +112,10 @@ static const char SCHEMA[] =
 
 #define DOC_COLS                                                                              \
 	"d.id, d.source_id, d.name, p.name, d.title, d.type, d.lang, d.author, d.date, d.hash," \
-	" d.size, d.mtime, d.meta, d.tenant, d.owner, d.groups, d.classification, d.n_chunks"   \
-	" FROM documents d LEFT JOIN documents p ON p.id = d.parent_id"
+	" d.size, d.mtime, d.meta, d.tenant, d.owner, d.groups, d.classification, d.n_chunks,"  \
+	" r.kind, r.readers, r.in_acl"                                                          \
+	" FROM documents d LEFT JOIN documents p ON p.id = d.parent_id"                       \
+	" LEFT JOIN doc_readers r ON r.doc_id = d.id"
 #define CHUNK_COLS                                                                           \
 	"c.id, c.doc_id, d.name, d.title, d.type, d.date, c.text, c.ordinal, c.page, c.slide,"  \
 	" c.sheet, c.line_start, c.line_end, c.speaker, c.t_start, c.t_end, c.heading, c.symbol," \
@@ -129,6 +136,8 @@ enum {
 	S_DOC_ID,
 	S_DOC_INS,
 	S_DOC_UPD,
+	S_READERS_PUT,
+	S_READERS_DEL,
 	S_DOC_TREE_CHUNKS,
 	S_CHUNKS_DEL,
 	S_CHUNK_INS,
@@ -172,6 +181,8 @@ static const char *const SQL[S__COUNT] = {
 	[S_DOC_UPD] = "UPDATE documents SET parent_id=?3, title=?4, type=?5, lang=?6, author=?7, date=?8,"
 		      " hash=?9, size=?10, mtime=?11, meta=?12, tenant=?13, owner=?14, groups=?15,"
 		      " classification=?16, n_chunks=?17, text_bytes=?18 WHERE id = ?19",
+	[S_READERS_PUT] = "INSERT OR REPLACE INTO doc_readers(doc_id, kind, readers, in_acl) VALUES (?1, ?2, ?3, ?4)",
+	[S_READERS_DEL] = "DELETE FROM doc_readers WHERE doc_id = ?1",
 	[S_DOC_TREE_CHUNKS] = "WITH RECURSIVE t(id) AS (SELECT ?1 UNION ALL"
 			      " SELECT documents.id FROM documents JOIN t ON documents.parent_id = t.id)"
 			      " SELECT chunks.id FROM chunks WHERE chunks.doc_id IN t ORDER BY chunks.id",
@@ -283,6 +294,19 @@ static const char *const UPGRADES[] = {
 	" prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0, report TEXT,"
 	" error TEXT);"
 	"CREATE INDEX IF NOT EXISTS agent_runs_agent ON agent_runs(agent_id, id);",
+	/* 8 -> 9: readers and address principals (ingest --acl-from-mail,
+	 * --acl-from-chat). A document keeps the readers its format names
+	 * (kind "mail" | "chat", readers: addresses joined by '\n') and
+	 * whether its ACL holds them (in_acl), in a row of its own (none: its
+	 * format names none); an address is a principal whose id in
+	 * documents.groups is its row id + CR_ACL_ADDRESS_BASE (2^30, above
+	 * every group id); a user holds the principals of its addresses. An
+	 * address belongs to one user at most. */
+	"CREATE TABLE IF NOT EXISTS doc_readers(doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL, readers TEXT, in_acl INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS addresses(id INTEGER PRIMARY KEY AUTOINCREMENT, addr TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE IF NOT EXISTS user_emails(user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" addr TEXT NOT NULL UNIQUE, PRIMARY KEY(user_id, addr)) WITHOUT ROWID;",
 };
 _Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
 	       "one upgrade step per schema version");
@@ -644,6 +668,12 @@ static cr_err read_doc_row(sq_store *q, cr_arena *a, sqlite3_stmt *s, cr_doc_row
 	r->acl.n_groups = n;
 	r->acl.classification = (uint8_t)sqlite3_column_int(s, 16);
 	r->n_chunks = sqlite3_column_int64(s, 17);
+	r->readers_kind = col_dup(a, s, 18);
+	r->readers = col_dup(a, s, 19);
+	r->readers_acl = sqlite3_column_int(s, 20);
+	if ((sqlite3_column_type(s, 18) != SQLITE_NULL && !r->readers_kind) ||
+	    (sqlite3_column_type(s, 19) != SQLITE_NULL && !r->readers))
+		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
 	if ((sqlite3_column_type(s, 2) != SQLITE_NULL && !r->name))
 		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
 	return CR_OK;
@@ -849,6 +879,21 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 	}
 	done(st);
 	int64_t id = old_id ? old_id : sqlite3_last_insert_rowid(q->db);
+	if (row->readers_kind || old_id) {
+		if (!(st = stmt(q, row->readers_kind ? S_READERS_PUT : S_READERS_DEL, m, &e)))
+			goto out;
+		sqlite3_bind_int64(st, 1, id);
+		if (row->readers_kind) {
+			bind_text(st, 2, row->readers_kind);
+			bind_text(st, 3, row->readers);
+			sqlite3_bind_int(st, 4, row->readers_acl);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			e = db_fail(q, m, "readers write");
+		done(st);
+		if (e)
+			goto out;
+	}
 
 	if (!(st = stmt(q, q->key ? S_CHUNK_INS_ID : S_CHUNK_INS, m, &e)))
 		goto out;
