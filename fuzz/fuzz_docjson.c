@@ -3,7 +3,8 @@
  * worker hands back, which a subverted worker controls. Nothing may crash
  * or leak; an accepted list must have named documents whose sections' len
  * is their text's length, and writing it back and reading that again must
- * give the same JSON (the round trip is exact). Seeds in
+ * give the same JSON (the round trip is exact), and its readers must be
+ * addresses in cr_email_norm's form under a kind. Seeds in
  * fuzz/corpus/docjson/ (real extractor output). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const cr_doc *x = d; x; x = x->next) {
 			if (!x->name || !*x->name)
 				abort();
+			for (size_t i = 0; i < x->n_readers; i++) {
+				char norm[CR_EMAIL_MAX];
+				if (!x->readers_kind || !x->readers[i] ||
+				    !cr_email_norm(x->readers[i], strlen(x->readers[i]), norm, sizeof norm) ||
+				    strcmp(norm, x->readers[i]))
+					abort(); /* readers widen an ACL: only clean addresses pass */
+			}
 			for (size_t i = 0; i < x->n_sections; i++)
 				if (!x->sections[i].text || strlen(x->sections[i].text) != x->sections[i].len)
 					abort();

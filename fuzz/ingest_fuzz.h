@@ -66,11 +66,21 @@ static inline void fuzz_extract(const char *name, const uint8_t *data, size_t si
 	cr_arena_release(&a);
 }
 
-/* Reads every string of every document in the list to its end. */
+/* Reads every string of every document in the list to its end; readers
+ * (they widen an ACL) must be addresses in cr_email_norm's form, once each. */
 static inline size_t fuzz_read_docs(const cr_doc *d)
 {
 	size_t sink = 0;
 	for (const cr_doc *p = d; p; p = p->next) {
+		for (size_t i = 0; i < p->n_readers; i++) {
+			char norm[CR_EMAIL_MAX];
+			if (!p->readers_kind || !cr_email_norm(p->readers[i], strlen(p->readers[i]), norm, sizeof norm) ||
+			    strcmp(norm, p->readers[i]))
+				abort();
+			for (size_t k = 0; k < i; k++)
+				if (!strcmp(p->readers[k], p->readers[i]))
+					abort();
+		}
 		sink += p->title ? strlen(p->title) : 0;
 		sink += p->author ? strlen(p->author) : 0;
 		for (size_t i = 0; i < p->n_meta; i++)

@@ -40,6 +40,11 @@ typedef struct cr_source {
 	float score;       /* the retriever's score */
 	const char *retriever; /* "bm25", "vector" or "both" (corpus.h cr_result.found_by) */
 	int64_t doc_id, chunk_id;
+	int64_t date;      /* the document's date (seconds since the epoch; 0 unknown) */
+	/* the passage's sentence (or row) that answers the question best, as
+	 * the extractive answerer scored it: bytes [focus, focus + focus_len)
+	 * of text (focus_len 0: none) */
+	size_t focus, focus_len;
 } cr_source;
 
 /* A citation that held: source n supports the quoted span. */
@@ -69,11 +74,20 @@ typedef struct cr_answer {
 	/* the egress rule (policy.h): passages above the provider's clearance
 	 * were left out of its request, and the answer says so */
 	size_t n_withheld;
+	/* the extractive answerer found two documents stating different
+	 * figures for the question: both are given, newer first (their source
+	 * numbers here; 0 when the sources agree) */
+	int differ[2];
 	const char *withheld_class; /* the highest level left out */
 	/* where the time went, in milliseconds (not in the JSON, which stays
 	 * the same bytes for the same answer): retrieval, the model's first
-	 * text (0 when nothing streamed), the whole */
+	 * text (0 when nothing streamed), the whole; with a local model also
+	 * loading it (0 when loaded before), evaluating the prompt, its first
+	 * token (from the start, as first_text_ms), and the prompt's tokens
+	 * (all, and those kept from the cache) */
 	double retrieval_ms, first_text_ms, total_ms;
+	double load_ms, prompt_ms, first_token_ms;
+	int64_t prompt_tokens, prompt_cached;
 } cr_answer;
 
 typedef struct cr_ask_opts {

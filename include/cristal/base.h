@@ -188,6 +188,20 @@ CR_API cr_err cr_utf8_sanitize(cr_buf *b, const uint8_t *s, size_t n) CR_NODISCA
 CR_API cr_err cr_utf8_escape(cr_buf *b, const char *s, size_t n, int controls) CR_NODISCARD;
 CR_API cr_err cr_utf8_unescape(cr_buf *b, const char *s, size_t n) CR_NODISCARD;
 
+/* ---- e-mail addresses ------------------------------------------------- */
+
+/* An e-mail address as Cristal keeps it (users' addresses, a message's and
+ * a chat channel's readers; base/email.c): the bare addr-spec in lower
+ * case, surrounding spaces removed. Writes it NUL-terminated to out (cap
+ * bytes, CR_EMAIL_MAX is enough) and returns its length, or 0 when in
+ * (n bytes) is not one: not exactly one '@', an empty local part or
+ * domain, a domain without a letter or digit, a byte that is a space,
+ * control, quote, one of <>()[],;:\ or not printable ASCII (an address is
+ * compared as bytes: internationalised domains come in their ASCII form),
+ * or longer than 254 bytes. */
+#define CR_EMAIL_MAX 255
+CR_API size_t cr_email_norm(const char *in, size_t n, char *out, size_t cap);
+
 /* ---- time and logging -------------------------------------------------- */
 
 CR_API double cr_now(void);      /* monotonic seconds */

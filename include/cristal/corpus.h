@@ -84,6 +84,9 @@ typedef struct cr_ingest_report {
 	uint64_t chunks, bytes;
 	double seconds;
 	uint64_t rejected_known; /* of `rejected`, those already known (CR_FILE_REJECTED_KNOWN) */
+	uint64_t acl_updated; /* of `updated`, files whose ACL alone changed: their documents
+			       * re-indexed from the catalog, nothing read or extracted */
+	uint64_t extracted;   /* files run through an extractor */
 } cr_ingest_report;
 
 /* Called for every file (and for progress); reason is set for rejections. */
@@ -127,6 +130,15 @@ typedef struct cr_ingest_opts {
 	 * own thread; the groups it gives must live as long as the run. */
 	cr_err (*owner_acl)(void *ctx, uint32_t uid, uint32_t gid, cr_acl *acl);
 	void *owner_acl_ctx;
+	/* Readers into the ACL (ingest --acl-from-mail, --acl-from-chat): a
+	 * document whose format names readers (cr_doc.readers: a message's
+	 * From/To/Cc/Bcc and its attachments; a chat channel's members) gets
+	 * their address principals (store.h CR_ACL_ADDRESS_BASE) added to its
+	 * groups; one of that kind naming nobody (an mbox's table of contents,
+	 * a channel not listed) keeps the run's ACL, or, when that is open to
+	 * the whole tenant, is closed to every user. */
+	int acl_from_mail;
+	int acl_from_chat;
 	const char *extract_worker; /* NULL: extract in this process; else the program
 				     * cr_extract_sandboxed runs (ingest.h): files from
 				     * people not trusted (the server's uploads) */

@@ -53,6 +53,16 @@ struct cr_doc {
 	cr_section *sections;
 	size_t n_sections;
 	cr_doc *next;      /* further documents from the same file (attachments, mbox messages) */
+	/* Who the document itself names as its readers: readers_kind "mail"
+	 * (a message's From, To, Cc and Bcc, given to its attachments too) or
+	 * "chat" (a channel's members, set by the corpus from the export);
+	 * NULL: its format names none. readers are addresses in
+	 * cr_email_norm's form, each once; none with a kind set means nobody
+	 * is named (an mbox's table of contents). The corpus makes them part
+	 * of the ACL when asked (ingest --acl-from-mail, --acl-from-chat). */
+	const char *readers_kind;
+	const char *const *readers;
+	size_t n_readers;
 };
 
 typedef struct cr_chunk {

@@ -29,6 +29,7 @@
 #define CRISTAL_INDEX_H
 
 #include "cristal/base.h"
+#include "cristal/crypt.h"
 #include "cristal/text.h"
 
 typedef struct cr_index cr_index;
@@ -49,6 +50,12 @@ typedef struct cr_entry_attrs {
 } cr_entry_attrs;
 
 CR_API cr_err cr_index_open(const char *dir, cr_index **out, cr_msg *m) CR_NODISCARD;
+/* An encrypted index (key not NULL; borrowed, must outlive the index):
+ * every segment file is written sealed (crypt.h: 64 KiB blocks, the file's
+ * name in each block's associated data) and opened into memory at open
+ * instead of mapped; a changed, truncated, renamed or plaintext file is
+ * CR_ECORRUPT naming it. Without a key, a sealed file is CR_EDENIED. */
+CR_API cr_err cr_index_open_key(const char *dir, const cr_key *key, cr_index **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_index_close(cr_index *ix);
 /* Picks up segments committed since open (cheap if none). */
 CR_API cr_err cr_index_refresh(cr_index *ix, cr_msg *m) CR_NODISCARD;

@@ -127,4 +127,35 @@ CR_API cr_err cr_chat_load_users(cr_arena *a, const char *dir, cr_kv **users, si
  * strings go into arena a. */
 CR_API cr_err cr_chat_name_users(cr_arena *a, cr_doc *d, const cr_kv *users, size_t n) CR_NODISCARD;
 
+/*
+ * Channel membership of a Slack-style export (ingest --acl-from-chat): a
+ * channel's day files are read by its members, named by the e-mail
+ * addresses users.json gives them (profile.email, or email). A channel is
+ * the folder its day files are in: "name" of channels.json (public),
+ * groups.json (private), mpims.json (group messages), "id" of dms.json
+ * (direct messages); its readers are its "members" that have an address
+ * (cr_email_norm's form, each once; at most CR_CHAT_MAX_MEMBERS).
+ */
+#define CR_CHAT_MAX_MEMBERS 100000
+typedef struct cr_chat_channel {
+	const char *folder;
+	const char **readers;
+	size_t n_readers;
+} cr_chat_channel;
+/* users.json bytes → (user id, address) pairs sorted by id, in arena a;
+ * users without a valid address are left out. CR_ECORRUPT with the reason
+ * for JSON that is not an array. */
+CR_API cr_err cr_chat_parse_emails(cr_arena *a, const uint8_t *buf, size_t len, cr_kv **emails, size_t *n,
+				   cr_msg *m) CR_NODISCARD;
+/* One listing's bytes (channels.json, groups.json, mpims.json; dms: 1 for
+ * dms.json) → channels appended to *chans (*n of them; grown in arena a),
+ * members looked up in emails (from cr_chat_parse_emails). Entries that
+ * are not objects or name no folder are skipped; a folder listed twice
+ * keeps its first entry. CR_ECORRUPT for JSON that is not an array. */
+CR_API cr_err cr_chat_parse_channels(cr_arena *a, const uint8_t *buf, size_t len, int dms, const cr_kv *emails,
+				     size_t n_emails, cr_chat_channel **chans, size_t *n, cr_msg *m) CR_NODISCARD;
+/* Reads the export's users.json and each listing present into channels. */
+CR_API cr_err cr_chat_load_channels(cr_arena *a, const char *dir, cr_chat_channel **chans, size_t *n,
+				    cr_msg *m) CR_NODISCARD;
+
 #endif

@@ -465,6 +465,7 @@ typedef struct cr_gen_result {
 	size_t closing_len;
 	int n_prompt, n_reused;      /* prompt tokens, and how many the cache already held */
 	double prompt_seconds, gen_seconds;
+	double first_token_seconds;  /* from the call to the first token sampled (0: none) */
 } cr_gen_result;
 
 /*

@@ -143,6 +143,10 @@ typedef struct cr_provider_reply {
 	const char *finish_reason;   /* "stop", "length", "tool_calls", ... as the server said */
 	int64_t prompt_tokens, completion_tokens; /* as reported (local: counted) */
 	int64_t prompt_cached;       /* prompt tokens served from a cache (local: the KV prefix kept) */
+	/* local engine only (0 remote): loading the model in this call (0 when
+	 * it was loaded), evaluating the prompt, and the first token sampled,
+	 * counted from the call (load, template and tokenizing included) */
+	double load_ms, prompt_ms, first_token_ms;
 	double wall_ms;
 	const char *provider;        /* the provider that answered (after failover) */
 	int attempts;                /* HTTP attempts over the whole chain */

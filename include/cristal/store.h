@@ -38,7 +38,13 @@ CR_API cr_err cr_store_begin(cr_store *s, cr_msg *m) CR_NODISCARD;
 CR_API cr_err cr_store_commit(cr_store *s, cr_msg *m) CR_NODISCARD;
 CR_API void cr_store_rollback(cr_store *s);
 
-/* ACL and provenance attached to every document and inherited by its chunks. */
+/* ACL and provenance attached to every document and inherited by its
+ * chunks. groups holds group ids and, from CR_ACL_ADDRESS_BASE up, the ids
+ * of address principals (an e-mail address that may read the document: a
+ * message's From/To/Cc/Bcc, a chat channel's members; cr_store_address_ids),
+ * which a user's principal holds for each of its addresses
+ * (cr_user_row.principal_ids). Group ids stay below the base. */
+#define CR_ACL_ADDRESS_BASE 0x40000000u
 typedef struct cr_acl {
 	uint32_t tenant;
 	uint32_t owner;
@@ -91,6 +97,15 @@ typedef struct cr_doc_row {
 	const char *meta_json;/* {"from": ..., ...}; NULL: built from cr_doc.meta */
 	cr_acl acl;
 	int64_t n_chunks;
+	/* Who the document names as its readers (schema v9, table doc_readers; cr_doc.readers):
+	 * readers_kind "mail" or "chat" (NULL: its format names none), readers
+	 * their addresses joined by '\n' (NULL: none), readers_acl 1 when
+	 * acl.groups holds their address principals (ingest --acl-from-mail,
+	 * --acl-from-chat). Kept whether or not they are in the ACL, so
+	 * turning the option on or off needs no extraction. */
+	const char *readers_kind;
+	const char *readers;
+	int readers_acl;
 } cr_doc_row;
 
 /* Looks a document up by (source, name). CR_ENOTFOUND if absent. Strings live in arena a. */
@@ -356,6 +371,15 @@ typedef struct cr_user_row {
 	uint32_t n_groups;
 	const char *pw_hash;
 	int64_t created;              /* unix seconds; 0 on put: now */
+	/* e-mail addresses (schema v9), each in cr_email_norm's form and held
+	 * by one user at most (CR_EEXIST on put) */
+	const char *const *emails;
+	uint32_t n_emails;
+	/* filled on get: what the user's principal holds, ascending: group_ids,
+	 * then the address principals (cr_store_address_ids) of its addresses
+	 * that some document names */
+	const uint32_t *principal_ids;
+	uint32_t n_principal_ids;
 } cr_user_row;
 /* Adds a user: CR_EEXIST if the name is taken, CR_EINVAL for a bad name
  * or role. */
@@ -372,6 +396,16 @@ CR_API cr_err cr_store_user_set_password(cr_store *s, const char *name, const ch
  * absent, CR_EINVAL for a bad role or group name. */
 CR_API cr_err cr_store_user_set(cr_store *s, const char *name, const char *role, const char *const *groups,
 				uint32_t n_groups, int set_groups, cr_msg *m) CR_NODISCARD;
+/* Replaces a user's e-mail addresses (n 0: none): CR_EINVAL for one not in
+ * cr_email_norm's form, CR_EEXIST for one another user holds, CR_ENOTFOUND
+ * for no such user. */
+CR_API cr_err cr_store_user_set_emails(cr_store *s, const char *name, const char *const *emails, uint32_t n,
+				       cr_msg *m) CR_NODISCARD;
+/* The principal ids (CR_ACL_ADDRESS_BASE + row id) of n addresses in
+ * cr_email_norm's form, in ids[i]; an address seen for the first time is
+ * added. Call inside cr_store_begin/commit (ingest does). */
+CR_API cr_err cr_store_address_ids(cr_store *s, const char *const *addrs, size_t n, uint32_t *ids,
+				   cr_msg *m) CR_NODISCARD;
 /* Every user, in order of addition (rows valid during the call; arena a
  * is used for them and may be reset by the caller between calls). */
 typedef int (*cr_store_user_fn)(void *ctx, const cr_user_row *r);
@@ -553,6 +587,17 @@ CR_API cr_err cr_store_agent_runs(cr_store *s, const char *name, int limit, cr_s
 
 /* Which back end this is ("sqlite"). */
 CR_API const char *cr_store_backend(const cr_store *s);
+/* Encryption at rest (crypt.h): the key the catalog's document content is
+ * sealed with, or NULL for a plaintext catalog. A catalog created while the
+ * process has a key (cr_key_set_process) is encrypted: the document title,
+ * author and metadata and the chunk text, sheet, speaker, heading and
+ * symbol are sealed per value with the table, column and row id as
+ * associated data, and opened by the store's one read path, so callers see
+ * plaintext. Opening an encrypted catalog without the key or with another
+ * is CR_EDENIED saying which; a sealed value that fails to open is
+ * CR_ECORRUPT naming the row. */
+typedef struct cr_key cr_key;
+CR_API const cr_key *cr_store_key(const cr_store *s);
 
 /* Copies the whole catalog, as of one commit, into a new file at path
  * (created 0600; CR_EIO if it exists), while other connections and

@@ -93,6 +93,16 @@ CR_API cr_err cr_vec_index_save(const cr_vec_index *ix, const char *path, cr_msg
 /* Maps a saved index read-only. Every offset, length, count and link is
  * checked: a truncated or corrupt file is CR_ECORRUPT with the reason. */
 CR_API cr_err cr_vec_index_open(const char *path, cr_vec_index **out, cr_msg *m) CR_NODISCARD;
+/* Encrypted at rest (key not NULL, crypt.h): the file is written as a sealed
+ * file (64 KiB blocks, its name in every block's associated data) and opened
+ * into memory (wiped when freed) instead of mapped; a changed, truncated,
+ * renamed or plaintext file is CR_ECORRUPT. Without a key a sealed file is
+ * CR_EDENIED. */
+struct cr_key;
+CR_API cr_err cr_vec_index_save_key(const cr_vec_index *ix, const char *path, const struct cr_key *key,
+				    cr_msg *m) CR_NODISCARD;
+CR_API cr_err cr_vec_index_open_key(const char *path, const struct cr_key *key, cr_vec_index **out,
+				    cr_msg *m) CR_NODISCARD;
 /* The same checks over bytes in memory (the fuzz target's entry); the bytes
  * must be 8-byte aligned (CR_EINVAL otherwise) and outlive the index. */
 CR_API cr_err cr_vec_index_from_bytes(const uint8_t *p, size_t len, cr_vec_index **out,

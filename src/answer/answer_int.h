@@ -32,6 +32,15 @@ float cr_termset_get(const cr_termset *s, const char *t, uint32_t len);
  * empty t); the total goes to *total_out when it is not NULL. */
 float cr_termset_coverage(const cr_termset *t, const cr_termset *in, float *total_out);
 
+/* Appends at most max bytes of s's passage (plus "…" marks): from its
+ * start when that holds the focus sentence, else a window from a quarter
+ * of max before the focus (at a character boundary), "…" where cut. */
+cr_err cr_ans_excerpt(cr_buf *b, const cr_source *s, size_t max) CR_NODISCARD;
+
+/* A document date (seconds since the epoch) as YYYY-MM-DD (UTC) into out;
+ * 0 when unknown (t <= 0). */
+int cr_ans_day(int64_t t, char out[16]);
+
 /* The function words ("is", "what", 何, いつ...) as this analyzer gives them. */
 cr_err cr_ans_stopwords(cr_analyzer *an, cr_termset *out) CR_NODISCARD;
 

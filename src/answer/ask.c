@@ -11,15 +11,27 @@
  * themselves (a transcript's "can you approve the budget?") are never
  * candidates: the answer is a statement. Below a minimum coverage, the
  * answer is that the sources do not say.
+ *
+ * Sources that disagree: when another document's best sentence answers
+ * the question nearly as well (within RIVAL_MARGIN), says the same in
+ * other figures (SAME_STATEMENT of each one's content terms in the other,
+ * and each has a number the other lacks: last year's per-diem rate beside
+ * this year's, two dates for one launch), the answer
+ * gives both, newer document first, each with its citation and date,
+ * under a line saying the sources differ. Picking one silently would show
+ * a stale figure as fact half the time.
  */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "answer_int.h"
 
 #define DEFAULT_K 6
 #define MIN_COVERAGE 0.5f /* of the question's content-term weight */
 #define LONG_SENTENCE 320 /* bytes: longer sentences are penalised */
+#define RIVAL_MARGIN 0.15f /* score below the best at which a disagreeing sentence is still shown */
+#define SAME_STATEMENT 0.7f /* share of each sentence's content terms the other holds */
 
 const char *cr_answer_lang(const char *text)
 {
@@ -56,6 +68,7 @@ typedef struct pick {
 	float score, coverage;
 	size_t src, start, len;
 	int found;
+	cr_termset *terms, *numbers; /* its content terms, and the figures it states */
 } pick;
 
 /*
@@ -93,8 +106,14 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 			score += 0.15f;
 		if (sp[i].len > LONG_SENTENCE)
 			score -= 0.1f * logf((float)sp[i].len / LONG_SENTENCE + 1.0f);
-		if (!best->found || score > best->score)
-			*best = (pick){score, cov, i_src, sp[i].start, sp[i].len, 1};
+		if (!best->found || score > best->score) {
+			cr_termset *ts = cr_arena_alloc(a, 2 * sizeof *ts);
+			if (!ts)
+				return CR_ENOMEM;
+			ts[0] = st;
+			ts[1] = sn;
+			*best = (pick){score, cov, i_src, sp[i].start, sp[i].len, 1, &ts[0], &ts[1]};
+		}
 	}
 	return e;
 }
@@ -118,6 +137,88 @@ static char *squeeze(cr_arena *a, const char *s, size_t n)
 		k--;
 	o[k] = 0;
 	return o;
+}
+
+/* Has a a figure b lacks? */
+static int states_other(const cr_termset *a, const cr_termset *b)
+{
+	for (size_t i = 0; i < a->cap; i++)
+		if (a->keys[i] && cr_termset_get(b, a->keys[i], a->lens[i]) <= 0)
+			return 1;
+	return 0;
+}
+
+/* The best sentence of another document that answers nearly as well and
+ * states other figures than best's, or NULL. */
+static const pick *find_rival(const cr_answer *out, const pick *per, const pick *best)
+{
+	const pick *r = NULL;
+	const cr_source *bs = &out->sources[best->src];
+	for (size_t i = 0; i < out->n_sources; i++) {
+		const pick *p = &per[i];
+		if (!p->found || p->src == best->src || out->sources[i].doc_id == bs->doc_id)
+			continue;
+		if (p->coverage < MIN_COVERAGE || p->score < best->score - RIVAL_MARGIN)
+			continue;
+		if (!p->numbers->n || !best->numbers->n || !states_other(p->numbers, best->numbers) ||
+		    !states_other(best->numbers, p->numbers))
+			continue;
+		/* the same statement with other figures, not two statements
+		 * that share the question's words (a budget and a spend) */
+		if (cr_termset_coverage(p->terms, best->terms, NULL) < SAME_STATEMENT ||
+		    cr_termset_coverage(best->terms, p->terms, NULL) < SAME_STATEMENT)
+			continue;
+		if (!r || p->score > r->score)
+			r = p;
+	}
+	return r;
+}
+
+int cr_ans_day(int64_t t, char out[16])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	return t > 0 && gmtime_r(&tt, &tm) && strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+static const char *day(cr_arena *a, int64_t t)
+{
+	char d[16];
+	return cr_ans_day(t, d) ? cr_arena_strdup(a, d) : NULL;
+}
+
+/* Both sentences, the newer document's first, each with its citation, then
+ * (when the two dates differ) a line with the dates. The dates stay out of
+ * the cited sentences: verification requires a cited sentence's numbers
+ * in its source, and a document's date need not be in its text. */
+static const char *differ_draft(cr_arena *a, cr_answer *out, int ja, const pick *best, const pick *rival)
+{
+	const pick *p[2] = {best, rival};
+	const cr_source *s[2] = {&out->sources[best->src], &out->sources[rival->src]};
+	if (s[1]->date > s[0]->date) {
+		const pick *tp = p[0];
+		p[0] = p[1];
+		p[1] = tp;
+		const cr_source *ts = s[0];
+		s[0] = s[1];
+		s[1] = ts;
+	}
+	const char *d0 = s[0]->date != s[1]->date ? day(a, s[0]->date) : NULL;
+	const char *d1 = d0 ? day(a, s[1]->date) : NULL;
+	const char *txt = ja ? (d0 ? "資料によって記述が異なります（新しい資料から順に）。" : "資料によって記述が異なります。")
+			     : (d0 ? "The sources differ (the newer first):" : "The sources differ:");
+	for (int i = 0; i < 2 && txt; i++) {
+		const char *sent = squeeze(a, s[i]->text + p[i]->start, p[i]->len);
+		if (!sent)
+			return NULL;
+		txt = cr_arena_printf(a, "%s\n%s [%d]", txt, sent, s[i]->n);
+		out->differ[i] = s[i]->n;
+	}
+	if (txt && d0)
+		txt = d1 ? cr_arena_printf(a, ja ? "%s\n（資料%dの日付は %s、資料%dは %s）" : "%s\n(Source %d is dated %s, source %d %s.)",
+					   txt, s[0]->n, d0, s[1]->n, d1)
+			 : cr_arena_printf(a, ja ? "%s\n（資料%dの日付は %s）" : "%s\n(Source %d is dated %s.)", txt, s[0]->n, d0);
+	return txt;
 }
 
 static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_answer *out,
@@ -169,7 +270,7 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 		*s = (cr_source){.n = (int)out->n_sources + 1, .doc = rs[i].doc, .title = rs[i].title,
 				 .type = rs[i].type, .loc = rs[i].loc, .text = row.text, .len = row.len,
 				 .score = rs[i].score, .retriever = rs[i].found_by ? rs[i].found_by : "bm25", .doc_id = rs[i].doc_id,
-				 .chunk_id = rs[i].chunk_id};
+				 .chunk_id = rs[i].chunk_id, .date = row.date};
 		out->n_sources++;
 	}
 
@@ -195,14 +296,29 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 		}
 	int figure = wants_figure(question);
 	pick best = {0};
+	pick *per = cr_arena_zalloc(a, (out->n_sources ? out->n_sources : 1) * sizeof *per);
+	if (!per && !e)
+		e = CR_ENOMEM;
 	for (size_t i = 0; i < out->n_sources && !e && qt.n; i++) {
 		e = o ? cr_cancel_check(o->cancel) : CR_OK;
 		if (!e)
-			e = best_sentence(an, a, &stop, &qt, figure, &out->sources[i], i, &best);
+			e = best_sentence(an, a, &stop, &qt, figure, &out->sources[i], i, &per[i]);
+		if (!e && per[i].found) {
+			out->sources[i].focus = per[i].start;
+			out->sources[i].focus_len = per[i].len;
+			if (!best.found || per[i].score > best.score)
+				best = per[i];
+		}
 	}
 
 	const char *draft = NULL;
-	if (!e && best.found && best.coverage >= MIN_COVERAGE) {
+	const pick *rival = NULL;
+	if (!e && best.found && best.coverage >= MIN_COVERAGE)
+		rival = find_rival(out, per, &best);
+	if (!e && rival) {
+		draft = differ_draft(a, out, ja, &best, rival);
+		out->found = 1;
+	} else if (!e && best.found && best.coverage >= MIN_COVERAGE) {
 		const cr_source *s = &out->sources[best.src];
 		const char *sent = squeeze(a, s->text + best.start, best.len);
 		int src_ja = sent && !strcmp(cr_answer_lang(sent), "ja");

@@ -36,6 +36,8 @@ cr_err cr_answer_json(const cr_answer *ans, cr_buf *b)
 	PUT(cr_buf_addc(b, ','));
 	PUT(kstr(b, "lang", ans->lang));
 	PUT(cr_buf_printf(b, ",\"withheld\":%zu", ans->n_withheld));
+	if (ans->differ[0]) /* only when the sources disagree: other answers keep their bytes */
+		PUT(cr_buf_printf(b, ",\"sources_differ\":[%d,%d]", ans->differ[0], ans->differ[1]));
 	PUT(cr_buf_printf(b, ",\"found\":%s,\"citations\":[", ans->found ? "true" : "false"));
 	for (size_t i = 0; i < ans->n_citations; i++) {
 		const cr_citation *c = &ans->citations[i];

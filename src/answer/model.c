@@ -27,12 +27,17 @@
 #include <string.h>
 
 #define PASSAGE_MAX 2400 /* bytes of each passage given to the model */
+/* On the local engine the prompt's evaluation is the time to the first
+ * token (a 0.5B model on two cores: about 8 ms a token), so each passage
+ * is cut to this many bytes around the sentence that answers best. */
+#define LOCAL_PASSAGE_MAX 900
 
 static const char SYSTEM_PROMPT[] =
 	"You answer questions using only the numbered sources the user gives. "
 	"End every sentence of your answer with the number of the source that supports it, like [1]. "
 	"Copy numbers, dates and names exactly as the sources write them. "
 	"If the sources do not contain the answer, reply only: The sources do not say. "
+	"If the sources disagree, say so and give what each one says with its number, the newer first. "
 	"Answer briefly, in the language of the question, even when the sources are in another language.";
 
 static const char *not_found(int ja)
@@ -50,17 +55,42 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 	return max;
 }
 
-static cr_err user_prompt(const cr_answer *ans, const uint8_t *withheld, const char *question, cr_buf *b)
+cr_err cr_ans_excerpt(cr_buf *b, const cr_source *s, size_t max)
+{
+	if (s->len <= max || !s->focus_len || s->focus + s->focus_len <= max)
+		return cr_buf_add(b, s->text, utf8_cut(s->text, s->len, max));
+	size_t lead = max / 4; /* context before the focus */
+	size_t from = s->focus > lead ? s->focus - lead : 0;
+	if (from + max > s->len)
+		from = s->len - max;
+	while (from && ((unsigned char)s->text[from] & 0xC0) == 0x80)
+		from--;
+	size_t n = utf8_cut(s->text + from, s->len - from, max);
+	cr_err e = cr_buf_adds(b, "…");
+	if (!e)
+		e = cr_buf_add(b, s->text + from, n);
+	if (!e && from + n < s->len)
+		e = cr_buf_adds(b, "…");
+	return e;
+}
+
+static cr_err user_prompt(const cr_answer *ans, const uint8_t *withheld, const char *question, size_t max,
+			  cr_buf *b)
 {
 	cr_err e = cr_buf_adds(b, "Sources:\n");
 	for (size_t i = 0; i < ans->n_sources && !e; i++) {
 		const cr_source *s = &ans->sources[i];
 		if (withheld[i])
 			continue;
-		e = cr_buf_printf(b, "\n[%d] %s%s%s\n", s->n, s->title && *s->title ? s->title : "",
+		e = cr_buf_printf(b, "\n[%d] %s%s%s", s->n, s->title && *s->title ? s->title : "",
 				  s->title && *s->title ? " — " : "", s->doc ? s->doc : "");
+		char d[16];
+		if (!e && cr_ans_day(s->date, d)) /* so the model can tell the newer of two that disagree */
+			e = cr_buf_printf(b, " (%s)", d);
 		if (!e)
-			e = cr_buf_add(b, s->text, utf8_cut(s->text, s->len, PASSAGE_MAX));
+			e = cr_buf_addc(b, '\n');
+		if (!e)
+			e = cr_ans_excerpt(b, s, max);
 		if (!e)
 			e = cr_buf_addc(b, '\n');
 	}
@@ -141,7 +171,8 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 	}
 	cr_buf prompt;
 	cr_buf_init(&prompt, 0);
-	if ((e = user_prompt(out, withheld, question, &prompt))) {
+	size_t max = strcmp(cr_provider_kind(p), "local") ? PASSAGE_MAX : LOCAL_PASSAGE_MAX;
+	if ((e = user_prompt(out, withheld, question, max, &prompt))) {
 		cr_buf_release(&prompt);
 		return cr_fail(m, e, "ask: cannot build the prompt");
 	}
@@ -157,9 +188,16 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 		po.on_text_ctx = &dc;
 	}
 	cr_provider_reply r = {0};
+	double t_chat = cr_now();
 	e = cr_provider_chat(p, msgs, 2, &po, &r, m);
 	if (dc.first)
 		out->first_text_ms = (dc.first - t0) * 1e3;
+	out->load_ms = r.load_ms;
+	out->prompt_ms = r.prompt_ms;
+	if (r.first_token_ms > 0)
+		out->first_token_ms = (t_chat - t0) * 1e3 + r.first_token_ms;
+	out->prompt_tokens = r.prompt_tokens;
+	out->prompt_cached = r.prompt_cached;
 	cr_buf_release(&prompt);
 	if (e) {
 		cr_provider_reply_release(&r);
@@ -171,6 +209,7 @@ cr_err cr_answer_ask_model(cr_corpus *c, cr_arena *a, const char *question, cons
 	if (!mode || !draft)
 		return cr_fail(m, CR_ENOMEM, "ask: out of memory");
 	out->mode = mode;
+	out->differ[0] = out->differ[1] = 0; /* the extractive answer's finding: the model's answer replaces it */
 	cr_analyzer *an = cr_corpus_analyzer_acquire(c);
 	if (!an)
 		return cr_fail(m, CR_ENOMEM, "ask: no analyzer");

@@ -73,8 +73,9 @@ void cr_auth_principal(const cr_user_row *user, cr_principal *who)
 	memset(who, 0, sizeof *who);
 	who->tenant = user->tenant_id;
 	who->user = (uint32_t)user->id;
-	who->groups = user->group_ids;
-	who->n_groups = user->n_groups;
+	/* its groups and its addresses' principals (store.h) */
+	who->groups = user->principal_ids ? user->principal_ids : user->group_ids;
+	who->n_groups = user->principal_ids ? user->n_principal_ids : user->n_groups;
 	who->max_classification = 255; /* classification rules come with governance */
 }
 

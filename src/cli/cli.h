@@ -29,6 +29,8 @@ typedef struct cr_cli {
 	const struct cr_egress_policy *egress; /* [governance.egress] (config.c); NULL: the defaults */
 	int agent_events_fd;        /* agent run --events-fd N (cristal serve's runs): each step
 				     * written there as one JSON line as it ends; 0: none */
+	const struct cr_key *key;   /* the data key (cli_key_load): $CRISTAL_KEY_FILE, $CRISTAL_KEY or
+				     * [encryption] key_file; NULL: none */
 	int64_t test_now;           /* $CR_TEST_NOW, for the tests only: the clock (unix seconds) of
 				     * agent create, run and run-due (cmd_agents.c); 0: the real one */
 } cr_cli;
@@ -51,6 +53,14 @@ int cli_as_begin(cr_cli *cli, struct cr_corpus *cp, const char *cmd, const char 
  * (unless $TZ); sets cli->conf. 0, or CLI_USAGE after printing why
  * (config.c; docs/CONFIG.md). */
 int cli_config_load(cr_cli *cli, const char *path);
+
+/* Loads the data key for encryption at rest (config.c; docs/CONFIG.md):
+ * $CRISTAL_KEY_FILE (a file only its owner may read) or $CRISTAL_KEY (hex
+ * or base64 of 32 bytes), else [encryption] key_file; sets cli->key and
+ * the process key (crypt.h), which the catalog and index use to open an
+ * encrypted data directory and to create new ones encrypted. 0, or the
+ * exit status after printing why. */
+int cli_key_load(cr_cli *cli);
 
 /* Prints "cristal: <cmd>: <reason>" to stderr and returns 1. */
 int cli_fail(const char *cmd, const char *fmt, ...) CR_PRINTF(2, 3);

@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		   "  --as USER         as that user: only documents it may read, its quotas\n"
 		   "                    (over one: exit 1 naming the limit), its usage and audit\n"
 		   "  --timing          on stderr: retrieval, the model's first text and the whole, in ms\n"
+		   "                    (with a local model also its prompt's tokens and evaluation)\n"
 		   "  --json            one JSON object: answer, mode, citations, retrieval, unverified\n"
 		   "On a terminal the model's draft streams in (dimmed) and the verified answer\n"
 		   "follows it when verification changed it.\n");
@@ -152,9 +153,15 @@ static int ask_run(cr_corpus *cp, const char *question, int k, int json, cr_prov
 			fputs(strcmp(ans.lang, "ja") ? "\nVerified:\n" : "\n検証後:\n", stdout);
 	}
 	cr_buf_release(&dr.text);
-	if (!e && g_timing)
-		fprintf(stderr, "timing: retrieval %.1f ms, first text %.1f ms, total %.1f ms\n", ans.retrieval_ms,
+	if (!e && g_timing) {
+		fprintf(stderr, "timing: retrieval %.1f ms, first text %.1f ms, total %.1f ms", ans.retrieval_ms,
 			ans.first_text_ms, ans.total_ms);
+		if (ans.prompt_ms > 0) /* the local engine's share of the first text */
+			fprintf(stderr, "; model load %.1f ms, prompt %lld tokens (%lld cached) evaluated in %.1f ms, first token %.1f ms",
+				ans.load_ms, (long long)ans.prompt_tokens, (long long)ans.prompt_cached, ans.prompt_ms,
+				ans.first_token_ms);
+		fputc('\n', stderr);
+	}
 	int rc = 0;
 	if (e)
 		rc = cli_fail("ask", "%s", m.text[0] ? m.text : cr_strerror(e));

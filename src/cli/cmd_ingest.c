@@ -33,7 +33,8 @@ typedef struct prog {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cristal [--data DIR] ingest [--json] [--threads N] [--acl group:G|user:U]...\n"
-		   "                              [--tenant T] [--classification LEVEL] [--acl-from-owner] PATH...\n"
+		   "                              [--tenant T] [--classification LEVEL] [--acl-from-owner]\n"
+		   "                              [--acl-from-mail] [--acl-from-chat] PATH...\n"
 		   "       cristal [--data DIR] ingest [--json] [--threads N] --jsonl FILE\n\n"
 		   "Ingests folders, files, git repositories (tracked files and the commit log) and\n"
 		   "Slack-style exports. Re-running is incremental: unchanged files are skipped,\n"
@@ -46,6 +47,15 @@ static void usage(FILE *f)
 		   "  --acl-from-owner  each file readable by its POSIX owner and group, when a\n"
 		   "                catalog user (of the tenant) and group have their names; a file\n"
 		   "                whose owner and group map to nothing is open to the tenant\n"
+		   "  --acl-from-mail  each message (eml, mbox) and its attachments readable by\n"
+		   "                the addresses of its From, To, Cc and Bcc: the users given\n"
+		   "                them (user add --email), now or later; an mbox's own table of\n"
+		   "                contents by the --acl readers only (nobody without --acl)\n"
+		   "  --acl-from-chat  each day of a Slack-style export's channel readable by its\n"
+		   "                members (channels.json, groups.json, mpims.json, dms.json),\n"
+		   "                by the addresses users.json gives them\n"
+		   "                (both add to --acl; a file whose ACL alone changed is updated\n"
+		   "                from the catalog, not read again)\n"
 		   "  --acl group:G | --acl user:U\n"
 		   "                who may read the documents: members of group G (any number of\n"
 		   "                --acl group:), user U (one); none: everyone in the tenant.\n"
@@ -328,8 +338,10 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 					     {"tenant", required_argument, NULL, 'T'},
 					     {"classification", required_argument, NULL, 'C'},
 					     {"acl-from-owner", no_argument, NULL, 'O'},
+					     {"acl-from-mail", no_argument, NULL, 'M'},
+					     {"acl-from-chat", no_argument, NULL, 'H'},
 					     {0}};
-	int level = CR_CLASS_INTERNAL, from_owner = 0;
+	int level = CR_CLASS_INTERNAL, from_owner = 0, from_mail = 0, from_chat = 0;
 	const char *jsonl = NULL, *tenant = NULL, *acl_user = NULL;
 	const char *acl_groups[64];
 	size_t n_acl_groups = 0;
@@ -344,6 +356,8 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		case 'l': jsonl = optarg; break;
 		case 'T': tenant = optarg; break;
 		case 'O': from_owner = 1; break;
+		case 'M': from_mail = 1; break;
+		case 'H': from_chat = 1; break;
 		case 'C':
 			if ((level = cr_class_parse(optarg)) < 0)
 				return cli_usage_fail("ingest", "--classification %s: expected public, internal, "
@@ -420,6 +434,8 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		o.owner_acl = owner_acl;
 		o.owner_acl_ctx = om;
 	}
+	o.acl_from_mail = from_mail;
+	o.acl_from_chat = from_chat;
 	o.progress = on_file;
 	o.progress_ctx = &p;
 	cr_ingest_report rep;
@@ -443,9 +459,10 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		json_array_append_new(roots, json_string(argv[i]));
 	int audit_failed = cli_audit_corpus(
 		cp, "ingest",
-		json_pack("{so sI sI sI sI ss*}", "roots", roots, "ingested", (json_int_t)rep.ingested, "updated",
-			  (json_int_t)rep.updated, "deleted", (json_int_t)rep.deleted, "rejected", (json_int_t)rep.rejected,
-			  "error", e ? (m.text[0] ? m.text : cr_strerror(e)) : NULL));
+		json_pack("{so sI sI sI sI sI sb sb ss*}", "roots", roots, "ingested", (json_int_t)rep.ingested, "updated",
+			  (json_int_t)rep.updated, "acl_updated", (json_int_t)rep.acl_updated, "deleted",
+			  (json_int_t)rep.deleted, "rejected", (json_int_t)rep.rejected, "acl_from_mail", from_mail,
+			  "acl_from_chat", from_chat, "error", e ? (m.text[0] ? m.text : cr_strerror(e)) : NULL));
 	cr_corpus_close(cp);
 	cr_arena_release(&ra);
 	if (audit_failed) {
@@ -454,10 +471,12 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 	}
 	if (p.json) {
 		printf("{\"ingested\":%llu,\"updated\":%llu,\"unchanged\":%llu,\"deleted\":%llu,\"rejected\":%llu,"
-		       "\"rejected_known\":%llu,\"chunks\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"ok\":%s,\"rejections\":[%s]",
+		       "\"rejected_known\":%llu,\"acl_updated\":%llu,\"extracted\":%llu,\"chunks\":%llu,\"bytes\":%llu,"
+		       "\"seconds\":%.3f,\"ok\":%s,\"rejections\":[%s]",
 		       (unsigned long long)rep.ingested, (unsigned long long)rep.updated,
 		       (unsigned long long)rep.unchanged, (unsigned long long)rep.deleted,
 		       (unsigned long long)rep.rejected, (unsigned long long)rep.rejected_known,
+		       (unsigned long long)rep.acl_updated, (unsigned long long)rep.extracted,
 		       (unsigned long long)rep.chunks, (unsigned long long)rep.bytes, rep.seconds, e ? "false" : "true",
 		       p.rejects.data ? p.rejects.data : "");
 		if (e) {
@@ -476,6 +495,9 @@ int cmd_ingest(cr_cli *cli, int argc, char **argv)
 		       (unsigned long long)rep.unchanged, (unsigned long long)rep.deleted,
 		       (unsigned long long)rep.rejected, (unsigned long long)rep.chunks, rep.bytes / 1e6,
 		       rep.seconds);
+		if (rep.acl_updated)
+			printf("(%llu of the updated files with only a new ACL: rewritten from the catalog, "
+			       "nothing extracted)\n", (unsigned long long)rep.acl_updated);
 		if (rep.rejected_known)
 			printf("(%llu of them rejected before and unchanged since: not listed again; --json lists them)\n",
 			       (unsigned long long)rep.rejected_known);

@@ -44,13 +44,14 @@ int cmd_restore(cr_cli *cli, int argc, char **argv)
 	if ((e = cr_store_open(cli->data_dir, &st, &m)))
 		return cli_fail("restore", "the restored catalog does not open: %s", m.text);
 	e = cr_store_max_chunk_id(st, &cat_max, &m);
+	const cr_key *key = cr_store_key(st); /* the process's, when the catalog is encrypted */
 	cr_store_close(st);
 	if (e)
 		return cli_fail("restore", "the restored catalog: %s", m.text);
 	char ixdir[4096];
 	snprintf(ixdir, sizeof ixdir, "%s/index", cli->data_dir);
 	cr_index *ix;
-	if ((e = cr_index_open(ixdir, &ix, &m)))
+	if ((e = cr_index_open_key(ixdir, key, &ix, &m)))
 		return cli_fail("restore", "the restored index does not open: %s", m.text);
 	ix_max = cr_index_max_id(ix);
 	cr_index_close(ix);

@@ -3,8 +3,12 @@
  * the server and their API tokens (auth.h, store.h).
  *
  *   user add NAME [--role admin|member|auditor] [--group G]... [--tenant T]
- *            [--password-stdin]
+ *            [--email ADDR]... [--password-stdin]
  *   user list [--json] | rm NAME | passwd NAME (the password on stdin)
+ *   user email NAME [ADDR]...   (replaces its addresses; none: clears them)
+ * A user's addresses make it a reader of the mail and chat ingested with
+ * --acl-from-mail / --acl-from-chat that name them, also mail ingested
+ * before the address was given.
  *   token create --user NAME [--label L] [--expires DAYS]
  *            (the token alone on the last line of standard output)
  *   token list [--json] | revoke ID
@@ -43,9 +47,11 @@ static int user_add(cr_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"role", required_argument, 0, 'r'},   {"group", required_argument, 0, 'g'},
 					     {"tenant", required_argument, 0, 't'}, {"password-stdin", no_argument, 0, 'p'},
-					     {"help", no_argument, 0, 'h'},	    {0}};
+					     {"email", required_argument, 0, 'e'},  {"help", no_argument, 0, 'h'},
+					     {0}};
 	cr_user_row r = {.role = "member"};
-	const char *groups[64];
+	const char *groups[64], *emails[64];
+	char norm[64][CR_EMAIL_MAX];
 	int c, pw = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -57,10 +63,18 @@ static int user_add(cr_cli *cli, int argc, char **argv)
 			groups[r.n_groups++] = optarg;
 			break;
 		case 't': r.tenant = optarg; break;
+		case 'e':
+			if (r.n_emails == CR_ARRAY_LEN(emails))
+				return cli_fail("user add", "at most 64 e-mail addresses");
+			if (!cr_email_norm(optarg, strlen(optarg), norm[r.n_emails], sizeof norm[0]))
+				return cli_fail("user add", "--email '%s' is not an e-mail address (name@domain)", optarg);
+			emails[r.n_emails] = norm[r.n_emails];
+			r.n_emails++;
+			break;
 		case 'p': pw = 1; break;
 		case 'h':
 			printf("usage: cristal user add NAME [--role admin|member|auditor] [--group G]... [--tenant T] "
-			       "[--password-stdin]\n");
+			       "[--email ADDR]... [--password-stdin]\n");
 			return 0;
 		default: return 2;
 		}
@@ -69,6 +83,7 @@ static int user_add(cr_cli *cli, int argc, char **argv)
 		return cli_fail("user add", "one user name expected");
 	r.name = argv[optind];
 	r.groups = groups;
+	r.emails = emails;
 	char pass[4097], hash[CR_AUTH_HASH_MAX];
 	cr_msg m = {{0}};
 	if (pw) {
@@ -87,11 +102,16 @@ static int user_add(cr_cli *cli, int argc, char **argv)
 	json_t *gs = json_array();
 	for (uint32_t i = 0; gs && i < r.n_groups; i++)
 		json_array_append_new(gs, json_string(groups[i]));
-	int audit_failed = !e && cli_audit(s, "user.add", json_pack("{ss ss ss so sb}", "name", r.name, "role", r.role,
+	json_t *es = json_array();
+	for (uint32_t i = 0; es && i < r.n_emails; i++)
+		json_array_append_new(es, json_string(emails[i]));
+	int audit_failed = !e && cli_audit(s, "user.add", json_pack("{ss ss ss so so sb}", "name", r.name, "role", r.role,
 								    "tenant", r.tenant ? r.tenant : "default", "groups",
-								    gs, "password", pw));
-	if (e)
+								    gs, "emails", es, "password", pw));
+	if (e) {
 		json_decref(gs);
+		json_decref(es);
+	}
 	cr_store_close(s);
 	if (e)
 		return cli_fail("user add", "%s", m.text[0] ? m.text : cr_strerror(e));
@@ -120,13 +140,21 @@ static int user_row(void *ctx, const cr_user_row *u)
 			CR_IGNORE(cr_buf_adds(&l->out, i ? "," : ""));
 			CR_IGNORE(cr_buf_add_json_str(&l->out, u->groups[i], strlen(u->groups[i])));
 		}
+		CR_IGNORE(cr_buf_adds(&l->out, "],\"emails\":["));
+		for (uint32_t i = 0; i < u->n_emails; i++) {
+			CR_IGNORE(cr_buf_adds(&l->out, i ? "," : ""));
+			CR_IGNORE(cr_buf_add_json_str(&l->out, u->emails[i], strlen(u->emails[i])));
+		}
 		CR_IGNORE(cr_buf_printf(&l->out, "],\"password\":%s,\"created\":%lld}", u->pw_hash ? "true" : "false",
 					(long long)u->created));
 	} else {
 		CR_IGNORE(cr_buf_printf(&l->out, "%-20s %-8s %-12s ", u->name, u->role, u->tenant ? u->tenant : ""));
 		for (uint32_t i = 0; i < u->n_groups; i++)
 			CR_IGNORE(cr_buf_printf(&l->out, "%s%s", i ? "," : "", u->groups[i]));
-		CR_IGNORE(cr_buf_printf(&l->out, "%s\n", u->n_groups ? "" : "-"));
+		CR_IGNORE(cr_buf_adds(&l->out, u->n_groups ? "" : "-"));
+		for (uint32_t i = 0; i < u->n_emails; i++)
+			CR_IGNORE(cr_buf_printf(&l->out, "%s%s", i ? "," : " ", u->emails[i]));
+		CR_IGNORE(cr_buf_adds(&l->out, "\n"));
 	}
 	l->n++;
 	return 0;
@@ -186,6 +214,40 @@ static int do_list(cr_cli *cli, int tokens, int argc, char **argv)
 	return rc;
 }
 
+/* user email NAME [ADDR]...: argv[0] is the name. */
+static int user_email(cr_cli *cli, int argc, char **argv)
+{
+	const char *emails[64];
+	char norm[64][CR_EMAIL_MAX];
+	uint32_t n = 0;
+	if (argc - 1 > (int)CR_ARRAY_LEN(emails))
+		return cli_fail("user email", "at most 64 e-mail addresses");
+	for (int i = 1; i < argc; i++) {
+		if (!cr_email_norm(argv[i], strlen(argv[i]), norm[n], sizeof norm[0]))
+			return cli_fail("user email", "'%s' is not an e-mail address (name@domain)", argv[i]);
+		emails[n] = norm[n];
+		n++;
+	}
+	cr_store *s;
+	if (open_store(cli, "user email", &s))
+		return 1;
+	cr_msg m = {{0}};
+	cr_err e = cr_store_user_set_emails(s, argv[0], emails, n, &m);
+	json_t *es = json_array();
+	for (uint32_t i = 0; es && i < n; i++)
+		json_array_append_new(es, json_string(emails[i]));
+	int audit_failed = !e && cli_audit(s, "user.email", json_pack("{ss so}", "name", argv[0], "emails", es));
+	if (e)
+		json_decref(es);
+	cr_store_close(s);
+	if (e)
+		return cli_fail("user email", "%s", m.text[0] ? m.text : cr_strerror(e));
+	if (audit_failed)
+		return 1;
+	printf("%s has %u e-mail address%s\n", argv[0], n, n == 1 ? "" : "es");
+	return 0;
+}
+
 int cmd_user(cr_cli *cli, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -193,6 +255,8 @@ int cmd_user(cr_cli *cli, int argc, char **argv)
 		return user_add(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "list"))
 		return do_list(cli, 0, argc - 1, argv + 1);
+	if (!strcmp(sub, "email") && argc >= 3)
+		return user_email(cli, argc - 2, argv + 2);
 	if ((!strcmp(sub, "rm") || !strcmp(sub, "passwd")) && argc == 3) {
 		cr_msg m = {{0}};
 		char hash[CR_AUTH_HASH_MAX];
@@ -219,8 +283,10 @@ int cmd_user(cr_cli *cli, int argc, char **argv)
 		printf("%s %s\n", !strcmp(sub, "rm") ? "removed user" : "new password for", argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: cristal user add NAME [--role admin|member|auditor] [--group G]... [--tenant T] [--password-stdin]\n"
-			"       cristal user list [--json] | rm NAME | passwd NAME (password on stdin)\n");
+	fprintf(stderr, "usage: cristal user add NAME [--role admin|member|auditor] [--group G]... [--tenant T] [--email ADDR]...\n"
+			"                [--password-stdin]\n"
+			"       cristal user list [--json] | rm NAME | passwd NAME (password on stdin)\n"
+			"       cristal user email NAME [ADDR]...\n");
 	return 2;
 }
 

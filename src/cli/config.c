@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "cristal/conf.h"
+#include "cristal/crypt.h"
 #include "cristal/policy.h"
 
 #include <stdlib.h>
@@ -32,6 +33,7 @@ static const char *const known[] = {
 	"server.mcp_clearance",
 	"server.extract_worker",
 	"providers.default",
+	"encryption.key_file",
 	"governance.*", /* path rules: cmd_ingest.c checks their keys */
 	NULL,
 };
@@ -181,4 +183,35 @@ int cli_config_load(cr_cli *cli, const char *path)
 		cli->data_dir = dir;
 	cli->conf = c;
 	return egress_load(cli);
+}
+
+int cli_key_load(cr_cli *cli)
+{
+	const char *file = getenv("CRISTAL_KEY_FILE"), *text = getenv("CRISTAL_KEY");
+	if (file && !*file)
+		file = NULL;
+	if (text && !*text)
+		text = NULL;
+	if (file && text) {
+		fprintf(stderr, "cristal: both CRISTAL_KEY_FILE and CRISTAL_KEY are set: set one\n");
+		return CLI_USAGE;
+	}
+	cr_msg m = {{0}};
+	if (!file && !text && cli->conf && cr_conf_str(cli->conf, "encryption", "key_file", &file, &m))
+		return bad(&m);
+	if (file && !*file) {
+		fprintf(stderr, "cristal: config: encryption.key_file is empty\n");
+		return CLI_USAGE;
+	}
+	if (!file && !text)
+		return 0;
+	static cr_key *key; /* kept until the process ends: locked, left out of core dumps */
+	cr_err e = file ? cr_key_from_file(file, &key, &m) : cr_key_from_text(text, &key, &m);
+	if (e) {
+		fprintf(stderr, "cristal: %s%s\n", text ? "CRISTAL_KEY: " : "", m.text);
+		return 1;
+	}
+	cli->key = key;
+	cr_key_set_process(key);
+	return 0;
 }

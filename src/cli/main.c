@@ -216,6 +216,10 @@ int main(int argc, char **argv)
 	if (crc)
 		return crc;
 	read_env(&cli);
+	if ((crc = cli_key_load(&cli))) {
+		cr_conf_free((cr_conf *)cli.conf);
+		return crc;
+	}
 	if (!cli.data_dir)
 		cli.data_dir = getenv("CRISTAL_DATA");
 	if (!cli.data_dir || !*cli.data_dir) {

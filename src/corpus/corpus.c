@@ -411,7 +411,7 @@ cr_err cr_corpus_open(const char *data_dir, int create, cr_corpus **out, cr_msg 
 		goto fail;
 	}
 	cr_free(lock);
-	if ((e = cr_store_open(data_dir, &c->store, m)) || (e = cr_index_open(c->index_dir, &c->ix, m)))
+	if ((e = cr_store_open(data_dir, &c->store, m)) || (e = cr_index_open_key(c->index_dir, cr_store_key(c->store), &c->ix, m)))
 		goto fail;
 	/* Repair now if nobody else is writing; else the writer will. */
 	if (lock_take(c, 0, NULL) == CR_OK) {

@@ -154,6 +154,9 @@ typedef struct cr_run {
 		const char *dir;
 		cr_kv *users;
 		size_t n_users;
+		cr_chat_channel *channels; /* membership (--acl-from-chat) */
+		size_t n_channels;
+		int channels_failed; /* not read: every channel names nobody */
 	} **chats; /* each in chat_arena: pointers stay valid */
 	size_t n_chats;
 	cr_arena chat_arena;

@@ -9,7 +9,17 @@
  *              and mtime: the catalog remembers the reason (store.h
  *              rejects), reported again; a changed file is retried;
  *   unchanged  if the bytes' SHA-256 and the ACL match: only size/mtime
- *              are updated (a new ACL replaces the file's documents);
+ *              are updated;
+ *   ACL only   if size and mtime, or the bytes' SHA-256, match but the ACL
+ *              does not (other --acl, --tenant, --classification, path
+ *              rules, owners, --acl-from-mail/--acl-from-chat, a chat
+ *              channel's members): acl_update rewrites the ACL of every
+ *              document of the file from the catalog's own rows and chunk
+ *              text, nothing extracted. The chunks are written again
+ *              under new ids (the old ids go to the deletion journal, so
+ *              the index tombstones them and indexes the new ones, as for
+ *              any changed file), in the batch's transaction: a crash
+ *              leaves the old ACL or the new, never a mix;
  *   else       extracted (cr_extract), chunked (cr_chunk_doc) and written
  *              with all the documents it yields (attachments, messages)
  *              in the same catalog transaction that drops the old
@@ -183,6 +193,95 @@ static cr_acl file_acl(const cr_run *r, const char *name, const cr_walk_file *f)
 	return a;
 }
 
+/* ---- readers in the ACL (--acl-from-mail, --acl-from-chat) ---- */
+
+static int readers_on(const cr_run *r, const char *kind)
+{
+	return kind && ((!strcmp(kind, "mail") && r->o->acl_from_mail) || (!strcmp(kind, "chat") && r->o->acl_from_chat));
+}
+
+/* readers joined by '\n' as the catalog keeps them (NULL: none). */
+static const char *readers_join(cr_arena *a, const char *const *v, size_t n, cr_err *e)
+{
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	for (size_t i = 0; i < n && !*e; i++)
+		if ((i && (*e = cr_buf_addc(&b, '\n'))) || (*e = cr_buf_adds(&b, v[i])))
+			break;
+	const char *t = !*e && n ? cr_arena_strndup(a, b.data, b.len) : NULL;
+	if (!*e && n && !t)
+		*e = CR_ENOMEM;
+	cr_buf_release(&b);
+	return t;
+}
+
+/* The catalog's readers text back into an array in arena a. */
+static cr_err readers_split(cr_arena *a, const char *text, const char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!text || !*text)
+		return CR_OK;
+	size_t k = 1;
+	for (const char *p = text; *p; p++)
+		k += *p == '\n';
+	const char **v = cr_arena_alloc(a, k * sizeof *v);
+	char *t = cr_arena_strdup(a, text);
+	if (!v || !t)
+		return CR_ENOMEM;
+	for (char *p = t, *nl; p; p = nl ? nl + 1 : NULL) {
+		if ((nl = strchr(p, '\n')))
+			*nl = 0;
+		if (*p)
+			v[(*n)++] = p;
+	}
+	*out = v;
+	return CR_OK;
+}
+
+/* A document's ACL from its file's (base): with the address principals of
+ * its readers among the groups when the run asks for their kind (*on 1);
+ * one of that kind naming nobody, under an ACL open to the whole tenant,
+ * is closed to every user rather than left open. Groups in arena a; new
+ * addresses are written to the catalog (inside the caller's transaction). */
+static cr_err doc_acl(cr_run *r, cr_arena *a, const cr_acl *base, const char *kind, const char *const *readers,
+		      size_t n, cr_acl *out, int *on, cr_msg *m)
+{
+	*out = *base;
+	*on = readers_on(r, kind);
+	if (!*on)
+		return CR_OK;
+	if (!n) {
+		if (!base->owner && !base->n_groups)
+			out->owner = UINT32_MAX;
+		return CR_OK;
+	}
+	if (n > UINT32_MAX - base->n_groups)
+		return cr_fail(m, CR_ETOOBIG, "too many readers");
+	uint32_t *ids = cr_arena_alloc(a, (base->n_groups + n) * sizeof *ids);
+	if (!ids)
+		return cr_fail(m, CR_ENOMEM, "out of memory");
+	if (base->n_groups)
+		memcpy(ids, base->groups, base->n_groups * sizeof *ids);
+	cr_err e = cr_store_address_ids(r->c->store, readers, n, ids + base->n_groups, m);
+	if (e)
+		return e;
+	out->groups = ids;
+	out->n_groups = base->n_groups + (uint32_t)n;
+	return CR_OK;
+}
+
+/* Raises a document's level to what the markers in its title and text say
+ * (policy.h). */
+static void raise_class(cr_acl *acl, const char *title, const cr_chunk *ch, size_t n)
+{
+	int level = title ? cr_class_of_text(title, strlen(title)) : -1;
+	for (size_t k = 0; k < n && level < CR_CLASS_SECRET; k++)
+		level = CR_MAX(level, cr_class_of_text(ch[k].text, ch[k].len));
+	if (level > acl->classification)
+		acl->classification = (uint8_t)level;
+}
+
 static cr_err put_docs(cr_run *r, const cr_walk_file *wf, int in_tx, int64_t source_id, int64_t old_id, cr_doc *docs,
 		       cr_chunk **ch, const size_t *nch, const char *hash, int64_t size, int64_t mtime_ns,
 		       uint64_t *text_bytes, cr_msg *m)
@@ -191,10 +290,13 @@ static cr_err put_docs(cr_run *r, const cr_walk_file *wf, int in_tx, int64_t sou
 	cr_err e = in_tx ? CR_OK : cr_store_begin(s, m);
 	if (e)
 		return e;
+	cr_arena a;
+	cr_arena_init(&a, 0);
 	if (old_id && (e = cr_store_doc_delete(s, old_id, NULL, m)))
 		goto fail;
 	*text_bytes = 0;
 	size_t i = 0;
+	cr_acl base = file_acl(r, docs->name, wf);
 	for (cr_doc *d = docs; d; d = d->next, i++) {
 		cr_doc_row row;
 		memset(&row, 0, sizeof row);
@@ -206,13 +308,13 @@ static cr_err put_docs(cr_run *r, const cr_walk_file *wf, int in_tx, int64_t sou
 		row.hash = d == docs ? hash : NULL;
 		row.size = d == docs ? size : 0;
 		row.mtime = mtime_ns;
-		row.acl = file_acl(r, docs->name, wf);
+		row.readers_kind = d->readers_kind;
+		row.readers = readers_join(&a, d->readers, d->n_readers, &e);
+		if (e || (e = doc_acl(r, &a, &base, d->readers_kind, d->readers, d->n_readers, &row.acl,
+				      &row.readers_acl, m)))
+			goto fail;
 		/* the markers in its title and text may raise its level */
-		int level = d->title ? cr_class_of_text(d->title, strlen(d->title)) : -1;
-		for (size_t k = 0; k < nch[i] && level < CR_CLASS_SECRET; k++)
-			level = CR_MAX(level, cr_class_of_text(ch[i][k].text, ch[i][k].len));
-		if (level > row.acl.classification)
-			row.acl.classification = (uint8_t)level;
+		raise_class(&row.acl, d->title, ch[i], nch[i]);
 		/* date: the document's own (mail Date, PDF and Office metadata),
 		 * else the file's modification time, so date: finds every file;
 		 * which one it is shows as date == mtime (cr_corpus_doc_json's
@@ -232,13 +334,15 @@ static cr_err put_docs(cr_run *r, const cr_walk_file *wf, int in_tx, int64_t sou
 	if (!in_tx)
 		cr_feed_committed(r->feed);
 	r->rep->bytes += *text_bytes;
+	cr_arena_release(&a);
 	return CR_OK;
 fail:
 	if (!in_tx) {
 		cr_store_rollback(s);
 		cr_feed_rolled_back(r->feed);
 	}
-	return e;
+	cr_arena_release(&a);
+	return e == CR_ENOMEM && m && !m->text[0] ? cr_fail(m, e, "out of memory") : e;
 }
 
 cr_err cr_run_maybe_sync(cr_run *r, uint64_t text_bytes, cr_msg *m)
@@ -297,6 +401,12 @@ typedef struct job {
 	int64_t old_id;
 	const char *old_hash;
 	int acl_changed;	/* the stored ACL is not the run's */
+	int acl_only;		/* same size and mtime, other ACL: rewritten from the catalog */
+	int reextract;		/* the catalog lacks what an ACL-only update needs (readers
+				 * of mail ingested before schema v9): extract again */
+	int extracted;		/* went through an extractor */
+	const char *const *chat_rd; /* a chat day file's channel members (--acl-from-chat) */
+	size_t n_chat_rd;
 	int unchanged;		/* same size and mtime: nothing to read */
 	int had_reject;		/* the catalog remembers a rejection of this name */
 	const char *cached_reject; /* ... with the same size and mtime: its reason, nothing to read */
@@ -352,7 +462,7 @@ static int judged_by_head(const cr_walk_file *f, const cr_extract_limits *lim, c
 
 static void work_one(cr_run *r, job *j)
 {
-	if (j->unchanged || j->cached_reject)
+	if (j->unchanged || j->cached_reject || j->acl_only)
 		return;
 	if (judged_by_head(j->f, &r->o->limits, &j->fe, &j->why)) {
 		j->fe = cr_fail(&j->why, CR_EUNSUPPORTED, "binary file (no format Cristal reads)");
@@ -364,11 +474,12 @@ static void work_one(cr_run *r, job *j)
 	if ((j->fe = read_file(j->f->path, r->o->limits.max_file_bytes, &buf, &j->len, &j->why)))
 		return;
 	cr_sha256_hex(buf, j->len, j->hash);
-	if (j->have && j->old_hash && !strcmp(j->old_hash, j->hash) && !j->acl_changed) {
+	if (j->have && j->old_hash && !strcmp(j->old_hash, j->hash) && !j->reextract) {
 		j->same = 1;
 		cr_free(buf);
 		return;
 	}
+	j->extracted = 1;
 	j->fe = r->o->extract_worker ? cr_extract_sandboxed(r->o->extract_worker, &j->a, j->f->name, buf, j->len,
 							   &r->o->limits, &j->docs, &j->why)
 				     : cr_extract(&j->a, j->f->name, buf, j->len, &r->o->limits, &j->docs, &j->why);
@@ -386,6 +497,12 @@ static void work_one(cr_run *r, job *j)
 				cr_fail(&j->em, j->e, "%s: naming chat users: %s", j->f->name, cr_strerror(j->e));
 				return;
 			}
+	if (j->chat)
+		for (cr_doc *d = j->docs; d; d = d->next) {
+			d->readers_kind = "chat";
+			d->readers = j->chat_rd;
+			d->n_readers = j->n_chat_rd;
+		}
 	j->e = chunk_all(&j->a, j->docs, &r->o->chunking, &j->ch, &j->nch, &j->em);
 }
 
@@ -417,8 +534,39 @@ static const struct cr_run_chat *chat_of(cr_run *r, const char *dir)
 		c->users = NULL;
 		c->n_users = 0;
 	}
+	cr_err ce = r->o->acl_from_chat ? cr_chat_load_channels(&r->chat_arena, dir, &c->channels, &c->n_channels, &um)
+					: CR_OK;
+	if (ce == CR_ENOMEM)
+		return NULL;
+	if (ce) {
+		/* closed rather than open: a channel not listed names nobody */
+		cr_log(CR_LOG_WARN, "%s: membership not read: %s (the days of channels not listed name no reader)",
+		       dir, um.text);
+		c->channels_failed = !c->n_channels;
+	}
 	r->chats[r->n_chats++] = c;
 	return c;
+}
+
+/* The members of the channel a chat day file is in (its folder under the
+ * export), none when the channel is not listed. */
+static void chat_readers(const struct cr_run_chat *c, const cr_walk_file *f, const char *const **rd, size_t *n)
+{
+	*rd = NULL;
+	*n = 0;
+	size_t dl = strlen(c->dir);
+	if (c->channels_failed || strncmp(f->path, c->dir, dl) || f->path[dl] != '/')
+		return;
+	const char *folder = f->path + dl + 1, *end = strchr(folder, '/');
+	if (!end)
+		return;
+	for (size_t i = 0; i < c->n_channels; i++)
+		if (strlen(c->channels[i].folder) == (size_t)(end - folder) &&
+		    !memcmp(c->channels[i].folder, folder, (size_t)(end - folder))) {
+			*rd = c->channels[i].readers;
+			*n = c->channels[i].n_readers;
+			return;
+		}
 }
 
 /* Notes a name rejected for its content in this run (kept from the sweep). */
@@ -467,6 +615,170 @@ static int acl_same(const cr_acl *a, const cr_acl *b)
 	return 1;
 }
 
+/* Whether the file's stored ACL (its top document's, old) is not what
+ * this run gives it (j->acl_changed), and whether that needs the file
+ * extracted again (j->reextract). */
+static cr_err check_acl(cr_run *r, job *j, const cr_doc_row *old, cr_msg *m)
+{
+	cr_acl base = file_acl(r, j->f->name, j->f);
+	const char *kind = j->chat ? "chat" : old->readers_kind;
+	const char *const *rd = NULL;
+	size_t n = 0;
+	cr_err e = CR_OK;
+	int members_changed = 0;
+	if (j->chat) {
+		chat_readers(j->chat, j->f, &j->chat_rd, &j->n_chat_rd);
+		rd = j->chat_rd;
+		n = j->n_chat_rd;
+		const char *now = readers_join(&j->a, rd, n, &e);
+		if (e)
+			return cr_fail(m, e, "out of memory");
+		members_changed = r->o->acl_from_chat && (!now != !old->readers || (now && strcmp(now, old->readers)));
+	} else {
+		const char **sp;
+		if ((e = readers_split(&j->a, old->readers, &sp, &n)))
+			return cr_fail(m, e, "out of memory");
+		rd = sp;
+	}
+	/* mail ingested before the catalog kept readers (schema v9) */
+	if (!old->readers_kind && !j->chat && r->o->acl_from_mail && old->type &&
+	    (!strcmp(old->type, "eml") || !strcmp(old->type, "mbox"))) {
+		j->acl_changed = j->reextract = 1;
+		return CR_OK;
+	}
+	cr_acl want;
+	int on;
+	if ((e = doc_acl(r, &j->a, &base, kind, rd, n, &want, &on, m)))
+		return e;
+	j->acl_changed = members_changed || !acl_same(&old->acl, &want) || old->readers_acl != on;
+	return CR_OK;
+}
+
+typedef struct tree {
+	int64_t *ids;
+	size_t n, cap;
+	int oom;
+} tree;
+
+static int tree_add(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
+{
+	tree *t = ctx;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		int64_t *p = cr_realloc(t->ids, cap * sizeof *p);
+		if (!p) {
+			t->oom = 1;
+			return 1;
+		}
+		t->ids = p;
+		t->cap = cap;
+	}
+	t->ids[t->n++] = id;
+	return 0;
+}
+
+typedef struct chunk_copy {
+	cr_arena *a;
+	cr_chunk *v;
+	size_t n, cap;
+	int oom;
+} chunk_copy;
+
+static const char *dup_or_null(cr_arena *a, const char *s, int *oom)
+{
+	const char *t = s ? cr_arena_strdup(a, s) : NULL;
+	*oom |= s && !t;
+	return t;
+}
+
+static int chunk_add(void *ctx, const cr_chunk_row *c)
+{
+	chunk_copy *k = ctx;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 64;
+		cr_chunk *p = cr_arena_alloc(k->a, cap * sizeof *p);
+		if (!p) {
+			k->oom = 1;
+			return 1;
+		}
+		if (k->n)
+			memcpy(p, k->v, k->n * sizeof *p);
+		k->v = p;
+		k->cap = cap;
+	}
+	cr_chunk *x = &k->v[k->n++];
+	x->text = cr_arena_strndup(k->a, c->text ? c->text : "", c->text ? c->len : 0);
+	x->len = c->text ? c->len : 0;
+	x->ordinal = c->ordinal;
+	x->loc = c->loc;
+	x->loc.sheet = dup_or_null(k->a, c->loc.sheet, &k->oom);
+	x->loc.speaker = dup_or_null(k->a, c->loc.speaker, &k->oom);
+	x->loc.heading = dup_or_null(k->a, c->loc.heading, &k->oom);
+	x->loc.symbol = dup_or_null(k->a, c->loc.symbol, &k->oom);
+	k->oom |= !x->text;
+	return k->oom;
+}
+
+/*
+ * The ACL-only update of one file (inside the batch's transaction): every
+ * document of it (the file's, then what it contains, parents first) is
+ * written again from its catalog row and chunks under the ACL this run
+ * gives it; readers come from the row (mail) or from the export's current
+ * membership (chat). Nothing is read from disk or extracted; the text is
+ * the catalog's. Costs a read and a write of the file's chunks.
+ */
+static cr_err acl_update(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
+{
+	cr_store *s = r->c->store;
+	tree t = {0};
+	cr_err e = tree_add(&t, j->old_id, NULL, NULL, 0, 0) ? CR_ENOMEM : CR_OK;
+	for (size_t i = 0; i < t.n && !e; i++)
+		if (!(e = cr_store_children(s, t.ids[i], tree_add, &t, m)) && t.oom)
+			e = CR_ENOMEM;
+	cr_acl base = file_acl(r, j->f->name, j->f);
+	for (size_t i = 0; i < t.n && !e; i++) {
+		cr_arena a;
+		cr_arena_init(&a, 0);
+		cr_doc_row row;
+		chunk_copy k = {.a = &a};
+		if ((e = cr_store_doc_get(s, &a, t.ids[i], &row, m)) ||
+		    (e = cr_store_chunks_of_doc(s, t.ids[i], chunk_add, &k, m)) || (e = k.oom ? CR_ENOMEM : CR_OK)) {
+			cr_arena_release(&a);
+			break;
+		}
+		const char *const *rd = NULL;
+		size_t n = 0;
+		if (j->chat && !i) {
+			row.readers_kind = "chat";
+			rd = j->chat_rd;
+			n = j->n_chat_rd;
+			row.readers = readers_join(&a, rd, n, &e);
+		} else {
+			const char **sp;
+			e = readers_split(&a, row.readers, &sp, &n);
+			rd = sp;
+		}
+		if (!e && !(e = doc_acl(r, &a, &base, row.readers_kind, rd, n, &row.acl, &row.readers_acl, m))) {
+			raise_class(&row.acl, row.title, k.v, k.n);
+			row.mtime = j->f->mtime_ns;
+			if (!i)
+				row.size = j->same ? (int64_t)j->len : j->f->size;
+			int64_t doc_id = 0;
+			if (!(e = cr_store_doc_put(s, &row, NULL, k.v, k.n, &doc_id, NULL, m))) {
+				cr_feed_doc(r->feed, doc_id, &row, NULL, k.v, k.n);
+				r->rep->chunks += k.n;
+				for (size_t c = 0; c < k.n; c++)
+					*tb += k.v[c].len;
+			}
+		}
+		cr_arena_release(&a);
+	}
+	cr_free(t.ids);
+	if (e == CR_ENOMEM && m && !m->text[0])
+		cr_fail(m, e, "out of memory");
+	return e;
+}
+
 /* Writes one job's outcome (main thread) inside the batch's transaction;
  * *tb counts the text written. */
 static cr_err finish(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
@@ -475,6 +787,18 @@ static cr_err finish(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
 	cr_err e = CR_OK;
 	if (j->unchanged) {
 		cr_run_tell(r, f->name, CR_FILE_UNCHANGED, NULL);
+		return cr_run_keep(r, f->name);
+	}
+	r->rep->extracted += (uint64_t)j->extracted;
+	if (j->acl_only || (j->same && j->acl_changed)) {
+		uint64_t b = 0;
+		if ((j->had_reject && (e = cr_store_reject_delete(r->c->store, f->source_id, f->name, m))) ||
+		    (e = acl_update(r, j, &b, m)))
+			return e;
+		*tb += b;
+		r->rep->bytes += b;
+		r->rep->acl_updated++;
+		cr_run_tell(r, f->name, CR_FILE_UPDATED, NULL);
 		return cr_run_keep(r, f->name);
 	}
 	if (j->cached_reject) {
@@ -539,15 +863,18 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 			if (le && le != CR_ENOTFOUND)
 				e = le;
 			j->have = le == CR_OK;
-			if (j->have) {
+			if (!e && j->f->chat_dir && !(j->chat = chat_of(r, j->f->chat_dir)))
+				e = cr_fail(m, CR_ENOMEM, "out of memory");
+			if (j->have && !e) {
 				j->old_id = old.id;
 				j->old_hash = old.hash;
-				/* other --acl or --tenant than last time: the file is
-				 * read again and its documents replaced, so the catalog
-				 * and the index carry the new ACL */
-				cr_acl want = file_acl(r, j->f->name, j->f);
-				j->acl_changed = !acl_same(&old.acl, &want);
-				j->unchanged = !j->acl_changed && old.size == j->f->size && old.mtime == j->f->mtime_ns;
+				/* other --acl, --tenant, readers than last time: the
+				 * documents get the new ACL from the catalog (acl_update),
+				 * or, when the file changed too, are replaced */
+				e = check_acl(r, j, &old, m);
+				int same_stat = old.size == j->f->size && old.mtime == j->f->mtime_ns;
+				j->unchanged = !j->acl_changed && same_stat;
+				j->acl_only = j->acl_changed && !j->reextract && same_stat;
 			} else if (!e) {
 				cr_reject_row rj;
 				le = cr_store_reject_find(r->c->store, &j->a, j->f->source_id, j->f->name, &rj, m);
@@ -561,12 +888,12 @@ static cr_err ingest_files(cr_run *r, const cr_walk_file *files, size_t n, cr_ms
 				k++;
 				continue;
 			}
-			if (!j->unchanged) {
+			if (!j->unchanged && !j->acl_only) {
 				to_read++;
 				bytes += j->f->size;
 			}
-			if (j->f->chat_dir && !(j->chat = chat_of(r, j->f->chat_dir)))
-				e = cr_fail(m, CR_ENOMEM, "out of memory");
+			if (!e && j->chat && !j->have)
+				chat_readers(j->chat, j->f, &j->chat_rd, &j->n_chat_rd);
 			k++;
 		}
 		/* 2. extract in parallel */

@@ -13,7 +13,8 @@
  * A document: {"doc", "parent", "title", "type", "lang", "author", "date",
  * "size", "mtime" (seconds), "date_source" ("metadata", "file" when the
  * document had no date of its own and has the file's mtime, or null), "hash", "chunks", "acl": {tenant, owner,
- * classification (its name: public, internal, confidential, secret), groups}, "meta" (the catalog's JSON object), "text",
+ * classification (its name: public, internal, confidential, secret), groups (group ids; never the
+ * address principals of readers)}, "meta" (the catalog's JSON object), "text",
  * "children" (names of the documents inside), "sections": [{"text",
  * location fields...}]}.
  *
@@ -157,8 +158,11 @@ cr_err cr_corpus_doc_json(cr_corpus *c, const cr_doc_row *d, const cr_doc_text *
 	PUT(kstr(b, "hash", d->hash));
 	PUT(cr_buf_printf(b, ",\"chunks\":%lld,\"acl\":{\"tenant\":%u,\"owner\":%u,\"classification\":\"%s\",\"groups\":[",
 			  (long long)d->n_chunks, d->acl.tenant, d->acl.owner, cr_class_name(d->acl.classification)));
-	for (uint32_t i = 0; i < d->acl.n_groups; i++)
-		PUT(cr_buf_printf(b, "%s%u", i ? "," : "", d->acl.groups[i]));
+	/* groups only: the address principals of a message's readers would
+	 * tell its readers how many Bcc recipients it had */
+	for (uint32_t i = 0, k = 0; i < d->acl.n_groups; i++)
+		if (d->acl.groups[i] < CR_ACL_ADDRESS_BASE)
+			PUT(cr_buf_printf(b, "%s%u", k++ ? "," : "", d->acl.groups[i]));
 	PUT(cr_buf_adds(b, "]},\"meta\":"));
 	PUT(cr_buf_adds(b, d->meta_json && *d->meta_json == '{' ? d->meta_json : "{}"));
 	PUT(cr_buf_adds(b, ",\"text\":"));

@@ -174,7 +174,7 @@ static cr_err vset_load(cr_corpus *c, struct timespec mt, cr_vset **out, cr_msg 
 			break;
 		}
 		cr_vec_index *ix = NULL;
-		e = cr_vec_index_open(p, &ix, m);
+		e = cr_vec_index_open_key(p, cr_store_key(c->store), &ix, m);
 		cr_free(p);
 		if (!e) {
 			s->parts[s->n_parts++] = ix;
@@ -233,7 +233,14 @@ void cr_corpus_vectors_close(cr_corpus *c)
 uint64_t cr_corpus_vectors_count(cr_corpus *c)
 {
 	cr_vset *s = NULL;
-	if (vset_acquire(c, &s, NULL) || !s)
+	cr_msg m = {{0}};
+	if (vset_acquire(c, &s, &m)) {
+		/* a damaged (or, encrypted, tampered) file: searches go on without
+		 * vectors, saying why */
+		cr_log(CR_LOG_WARN, "vectors not used: %s", m.text);
+		return 0;
+	}
+	if (!s)
 		return 0;
 	uint64_t n = s->n_vec;
 	vset_release(c, s);
@@ -385,7 +392,7 @@ static cr_err flush(cr_corpus *c, cr_vec_index **pending, uint64_t last, cr_msg 
 	char *p = file_path(c, 'b', last);
 	if (!p)
 		return cr_fail(m, CR_ENOMEM, "out of memory");
-	cr_err e = cr_vec_index_save(*pending, p, m);
+	cr_err e = cr_vec_index_save_key(*pending, p, cr_store_key(c->store), m);
 	cr_free(p);
 	cr_vec_index_free(*pending);
 	*pending = NULL;
@@ -450,7 +457,7 @@ static cr_err compact(cr_corpus *c, const cr_vectors_opts *o, cr_vectors_report 
 		e = cr_fail(m, CR_ENOMEM, "out of memory");
 		goto done;
 	}
-	e = cr_vec_index_save(out, p, m);
+	e = cr_vec_index_save_key(out, p, cr_store_key(c->store), m);
 	cr_free(p);
 	if (e)
 		goto done;
@@ -593,7 +600,7 @@ cr_err cr_corpus_vectors_update(cr_corpus *c, const cr_vectors_opts *o, cr_vecto
 	if (have_g) {
 		char *p = file_path(c, 'g', g_last);
 		cr_vec_index *gx = NULL;
-		if (p && !cr_vec_index_open(p, &gx, NULL))
+		if (p && !cr_vec_index_open_key(p, cr_store_key(c->store), &gx, NULL))
 			g_count = cr_vec_index_count(gx);
 		cr_vec_index_free(gx);
 		cr_free(p);

@@ -276,7 +276,7 @@ static cr_err snap_build(cr_index *ix, cr_ix_manifest *mf, cr_ix_snap *old, cr_i
 				atomic_fetch_add(&seg->ref, 1);
 				break;
 			}
-		if (!seg && (e = cr_ix_seg_open(ix->dir, mf->segs[i], &seg, m))) {
+		if (!seg && (e = cr_ix_seg_open(ix->dir, ix->key, mf->segs[i], &seg, m))) {
 			s->n_segs = i;
 			cr_ix_snap_put(s);
 			return e;
@@ -405,6 +405,11 @@ static void cleanup(cr_index *ix, const cr_ix_manifest *mf)
 
 cr_err cr_index_open(const char *dir, cr_index **out, cr_msg *m)
 {
+	return cr_index_open_key(dir, NULL, out, m);
+}
+
+cr_err cr_index_open_key(const char *dir, const cr_key *key, cr_index **out, cr_msg *m)
+{
 	if (!dir || !*dir)
 		return cr_fail(m, CR_EINVAL, "index: no directory");
 	cr_err e = cr_mkdirs(dir, m);
@@ -418,6 +423,7 @@ cr_err cr_index_open(const char *dir, cr_index **out, cr_msg *m)
 	pthread_mutex_init(&ix->mu, NULL);
 	pthread_mutex_init(&ix->wmu, NULL);
 	ix->lock_fd = -1;
+	ix->key = key;
 	/* tuned on BEIR SciFact (tools/ir_eval), checked on JSQuAD */
 	ix->params.k1 = 0.9f;
 	ix->params.b_body = 0.75f;

@@ -54,6 +54,7 @@
 #ifndef CR_INDEX_INT_H
 #define CR_INDEX_INT_H
 
+#include "cristal/crypt.h"
 #include "cristal/index.h"
 
 #include <pthread.h>
@@ -135,7 +136,7 @@ void cr_ix_impact_get(const uint8_t *p, cr_ix_impact *im);
 /* ---- seg_write.c: streams one segment to disk ---- */
 typedef struct cr_ix_segw cr_ix_segw;
 /* norm codes: n_docs title codes then n_docs body codes; borrowed until finish. */
-cr_err cr_ix_segw_open(const char *dir, uint64_t seg_no, uint32_t n_docs, const uint8_t *norms,
+cr_err cr_ix_segw_open(const char *dir, const cr_key *key, uint64_t seg_no, uint32_t n_docs, const uint8_t *norms,
 		       cr_ix_segw **out, cr_msg *m) CR_NODISCARD;
 cr_err cr_ix_segw_term_begin(cr_ix_segw *w, const uint8_t *term, uint32_t len) CR_NODISCARD;
 /* docs strictly increasing within a term; pos has tf_t + tf_b positions, sorted */
@@ -153,7 +154,8 @@ void cr_ix_seg_path(char *out, size_t n, const char *dir, uint64_t seg_no, const
 typedef struct cr_ix_seg {
 	atomic_int ref;
 	uint64_t no;
-	cr_mmap idx, pos;
+	cr_mmap idx, pos;     /* mapped files, or (sealed) opened copies in memory */
+	int heap;             /* idx and pos are cr_malloc'd plaintext, wiped at free */
 	uint32_t n_docs, n_terms;
 	const uint8_t *post;  size_t post_len;
 	const uint8_t *attrs;
@@ -179,7 +181,7 @@ typedef struct cr_ix_tinfo {
 	cr_ix_impact impact;
 } cr_ix_tinfo;
 
-cr_err cr_ix_seg_open(const char *dir, uint64_t no, cr_ix_seg **out, cr_msg *m) CR_NODISCARD;
+cr_err cr_ix_seg_open(const char *dir, const cr_key *key, uint64_t no, cr_ix_seg **out, cr_msg *m) CR_NODISCARD;
 void cr_ix_seg_unref(cr_ix_seg *s);
 /* Term number i's bytes (validated at open). */
 const uint8_t *cr_ix_seg_term(const cr_ix_seg *s, uint32_t i, uint32_t *len);
@@ -275,6 +277,7 @@ struct cr_index {
 	pthread_t lock_owner;    /* the thread holding it */
 	uint64_t seg_hwm;   /* segment numbers below are taken in this process (guarded by mu) */
 	cr_ix_params params;
+	const cr_key *key;  /* encrypted index: segments are sealed files (crypt.h); borrowed */
 };
 
 /* A fresh segment number: >= floor (MANIFEST's next_seg) and never one this

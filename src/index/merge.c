@@ -129,7 +129,7 @@ static cr_err merge_into(cr_index *ix, cr_ix_snap *s, uint64_t seg_no, uint32_t 
 			nd++;
 		}
 	}
-	if ((e = cr_ix_segw_open(ix->dir, seg_no, nd, norms, &sw, m)))
+	if ((e = cr_ix_segw_open(ix->dir, ix->key, seg_no, nd, norms, &sw, m)))
 		goto out;
 	/* k-way merge of dictionaries */
 	for (;;) {

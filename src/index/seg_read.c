@@ -6,6 +6,10 @@
  * read. A segment that fails any check yields CR_ECORRUPT (at open) or sets
  * the cursor's `corrupt` flag (during a search, reported as CR_ECORRUPT).
  *
+ * An encrypted index's segments are sealed files (crypt.h), read and opened
+ * into memory here instead of mapped (a cost paid once per open, in time
+ * and in memory: the whole segment); everything after sees the same bytes.
+ *
  * Cursors decode one block of 128 postings at a time; `shallow` moves only
  * the block pointer along the skip table, so block-max WAND can check a
  * block's score bound without decoding it.
@@ -19,7 +23,63 @@ static int sect_ok(uint64_t off, uint64_t len, uint64_t limit)
 	return off <= limit && len <= limit - off;
 }
 
-cr_err cr_ix_seg_open(const char *dir, uint64_t no, cr_ix_seg **out, cr_msg *m)
+/* Maps one of the segment's files; a sealed one is opened into memory.
+ * Plain and sealed files are each refused where the other is expected, so
+ * an encrypted index never reads a plaintext file slipped into it. */
+static cr_err seg_map(const char *path, const cr_key *key, cr_mmap *out, cr_msg *m)
+{
+	cr_mmap mm;
+	cr_err e = cr_mmap_open(&mm, path, m);
+	if (e)
+		return e;
+	int sealed = cr_crypt_is_sealed(mm.data, mm.len);
+	if (!key) {
+		if (sealed) {
+			cr_mmap_close(&mm);
+			return cr_fail(m, CR_EDENIED, "index: %s is encrypted; set the data key (CRISTAL_KEY_FILE, "
+						      "CRISTAL_KEY or [encryption] key_file)", path);
+		}
+		*out = mm;
+		return CR_OK;
+	}
+	if (!sealed) {
+		cr_mmap_close(&mm);
+		return cr_fail(m, CR_ECORRUPT, "index: %s: not encrypted in an encrypted index", path);
+	}
+	size_t n = 0;
+	cr_msg em = {{0}};
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	uint8_t *p = NULL;
+	if (!(e = cr_crypt_plain_size(mm.data, mm.len, &n, &em))) {
+		if (!(p = cr_malloc(n ? n : 1)))
+			e = cr_fail(&em, CR_ENOMEM, "out of memory");
+		else
+			e = cr_crypt_open(key, base, mm.data, mm.len, p, &em);
+	}
+	cr_mmap_close(&mm);
+	if (e) {
+		cr_free(p);
+		return cr_fail(m, e, "index: %s: %s", path, em.text);
+	}
+	out->data = p;
+	out->len = n;
+	return CR_OK;
+}
+
+static void seg_unmap(cr_mmap *mm, int heap)
+{
+	if (heap) {
+		cr_wipe((void *)mm->data, mm->len);
+		cr_free((void *)mm->data);
+		mm->data = NULL;
+		mm->len = 0;
+	} else {
+		cr_mmap_close(mm);
+	}
+}
+
+cr_err cr_ix_seg_open(const char *dir, const cr_key *key, uint64_t no, cr_ix_seg **out, cr_msg *m)
 {
 	char path[4096];
 	cr_ix_seg *s = cr_calloc(1, sizeof *s);
@@ -29,10 +89,11 @@ cr_err cr_ix_seg_open(const char *dir, uint64_t no, cr_ix_seg **out, cr_msg *m)
 	s->no = no;
 	cr_err e;
 	cr_ix_seg_path(path, sizeof path, dir, no, "idx");
-	if ((e = cr_mmap_open(&s->idx, path, m)))
+	s->heap = key != NULL;
+	if ((e = seg_map(path, key, &s->idx, m)))
 		goto fail;
 	cr_ix_seg_path(path, sizeof path, dir, no, "pos");
-	if ((e = cr_mmap_open(&s->pos, path, m)))
+	if ((e = seg_map(path, key, &s->pos, m)))
 		goto fail;
 	cr_ix_seg_path(path, sizeof path, dir, no, "idx");
 	const uint8_t *d = s->idx.data;
@@ -133,8 +194,8 @@ cr_err cr_ix_seg_open(const char *dir, uint64_t no, cr_ix_seg **out, cr_msg *m)
 	*out = s;
 	return CR_OK;
 fail:
-	cr_mmap_close(&s->idx);
-	cr_mmap_close(&s->pos);
+	seg_unmap(&s->idx, s->heap);
+	seg_unmap(&s->pos, s->heap);
 	cr_free(s);
 	return e;
 }
@@ -143,8 +204,8 @@ void cr_ix_seg_unref(cr_ix_seg *s)
 {
 	if (!s || atomic_fetch_sub(&s->ref, 1) != 1)
 		return;
-	cr_mmap_close(&s->idx);
-	cr_mmap_close(&s->pos);
+	seg_unmap(&s->idx, s->heap);
+	seg_unmap(&s->pos, s->heap);
 	cr_free(s);
 }
 

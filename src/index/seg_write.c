@@ -7,6 +7,10 @@
  * dictionary and attributes are written at finish, followed by a footer
  * with the section offsets and a checksum, and both files are fsync'd. The
  * segment is not visible until the caller lists it in MANIFEST.
+ *
+ * In an encrypted index (a key) both files are sealed files (crypt.h): the
+ * layout below is the plaintext inside them, offsets count plaintext bytes,
+ * and the buffer is sealed a 64 KiB block at a time as it fills.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include "index_int.h"
@@ -23,30 +27,19 @@ typedef struct bfile {
 	size_t len, cap;
 	uint64_t off; /* bytes written so far, buffered ones included */
 	int err;
+	/* sealed (an encrypted index): whole CR_CRYPT_BLOCKs go out sealed as
+	 * the buffer fills, and the rest, always some, as the final block at
+	 * close; plaintext never reaches the file */
+	int sealed;
+	cr_crypt_w cw;
+	uint8_t *sbuf;
 } bfile;
 
-static int bf_open(bfile *f, const char *path)
-{
-	memset(f, 0, sizeof *f);
-	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	f->cap = 1 << 20;
-	f->buf = cr_malloc(f->cap);
-	if (f->fd < 0 || !f->buf) {
-		if (f->fd >= 0)
-			close(f->fd);
-		cr_free(f->buf);
-		f->fd = -1;
-		f->buf = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void bf_flush(bfile *f)
+static void bf_put(bfile *f, const uint8_t *p, size_t n)
 {
 	size_t done = 0;
-	while (done < f->len && !f->err) {
-		ssize_t w = write(f->fd, f->buf + done, f->len - done);
+	while (done < n && !f->err) {
+		ssize_t w = write(f->fd, p + done, n - done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -54,7 +47,61 @@ static void bf_flush(bfile *f)
 		else
 			done += (size_t)w;
 	}
-	f->len = 0;
+}
+
+static int bf_open(bfile *f, const char *path, const cr_key *key)
+{
+	memset(f, 0, sizeof *f);
+	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	f->cap = 1 << 20;
+	f->buf = cr_malloc(f->cap);
+	if (key) {
+		const char *base = strrchr(path, '/');
+		cr_crypt_w_init(&f->cw, key, base ? base + 1 : path);
+		f->sealed = 1;
+		f->sbuf = cr_malloc(CR_CRYPT_BLOCK + CR_SEAL_OVERHEAD);
+	}
+	if (f->fd < 0 || !f->buf || (key && !f->sbuf)) {
+		if (f->fd >= 0)
+			close(f->fd);
+		cr_free(f->buf);
+		cr_free(f->sbuf);
+		f->fd = -1;
+		f->buf = NULL;
+		f->sbuf = NULL;
+		return -1;
+	}
+	if (key)
+		bf_put(f, f->cw.hdr, CR_CRYPT_HDR);
+	return f->err ? -1 : 0;
+}
+
+/* Writes the buffer out; sealed, all but the last block's worth (at
+ * least one byte or, at close, everything, with the last block final). */
+static void bf_flush_to(bfile *f, int closing)
+{
+	if (!f->sealed) {
+		bf_put(f, f->buf, f->len);
+		f->len = 0;
+		return;
+	}
+	size_t at = 0;
+	while (!f->err && (f->len - at > CR_CRYPT_BLOCK || closing)) {
+		size_t n = CR_MIN(f->len - at, (size_t)CR_CRYPT_BLOCK);
+		int final = closing && at + n == f->len;
+		cr_crypt_w_block(&f->cw, f->buf + at, n, final, f->sbuf);
+		bf_put(f, f->sbuf, n + CR_SEAL_OVERHEAD);
+		at += n;
+		if (final)
+			break;
+	}
+	memmove(f->buf, f->buf + at, f->len - at);
+	f->len -= at;
+}
+
+static void bf_flush(bfile *f)
+{
+	bf_flush_to(f, 0);
 }
 
 static void bf_write(bfile *f, const void *p, size_t n)
@@ -62,24 +109,25 @@ static void bf_write(bfile *f, const void *p, size_t n)
 	f->off += n;
 	if (f->err || !n)
 		return;
-	if (f->len + n > f->cap) {
+	const uint8_t *src = p;
+	if (f->len + n > f->cap && !f->sealed) {
 		bf_flush(f);
 		if (n > f->cap) {
-			const uint8_t *src = p;
-			size_t done = 0;
-			while (done < n && !f->err) {
-				ssize_t w = write(f->fd, src + done, n - done);
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w <= 0)
-					f->err = errno ? errno : EIO;
-				else
-					done += (size_t)w;
-			}
+			bf_put(f, src, n);
 			return;
 		}
 	}
-	memcpy(f->buf + f->len, p, n);
+	while (f->len + n > f->cap && !f->err) { /* sealed: in pieces through the buffer */
+		size_t k = f->cap - f->len;
+		memcpy(f->buf + f->len, src, k);
+		f->len += k;
+		src += k;
+		n -= k;
+		bf_flush(f);
+	}
+	if (f->err)
+		return; /* a failed flush keeps the buffer full */
+	memcpy(f->buf + f->len, src, n);
 	f->len += n;
 }
 
@@ -94,7 +142,7 @@ static int bf_close(bfile *f, int sync)
 {
 	int rc = 0;
 	if (f->fd >= 0) {
-		bf_flush(f);
+		bf_flush_to(f, 1);
 		if (!f->err && sync && fsync(f->fd) < 0)
 			f->err = errno;
 		if (close(f->fd) < 0 && !f->err)
@@ -102,8 +150,12 @@ static int bf_close(bfile *f, int sync)
 		f->fd = -1;
 		rc = f->err ? -1 : 0;
 	}
+	if (f->sealed && f->buf)
+		cr_wipe(f->buf, f->cap);
 	cr_free(f->buf);
+	cr_free(f->sbuf);
 	f->buf = NULL;
+	f->sbuf = NULL;
 	return rc;
 }
 
@@ -133,7 +185,7 @@ void cr_ix_seg_path(char *out, size_t n, const char *dir, uint64_t seg_no, const
 	snprintf(out, n, "%s/seg_%06llu.%s", dir, (unsigned long long)seg_no, ext);
 }
 
-cr_err cr_ix_segw_open(const char *dir, uint64_t seg_no, uint32_t n_docs, const uint8_t *norms,
+cr_err cr_ix_segw_open(const char *dir, const cr_key *key, uint64_t seg_no, uint32_t n_docs, const uint8_t *norms,
 		       cr_ix_segw **out, cr_msg *m)
 {
 	cr_ix_segw *w = cr_calloc(1, sizeof *w);
@@ -142,7 +194,7 @@ cr_err cr_ix_segw_open(const char *dir, uint64_t seg_no, uint32_t n_docs, const 
 	cr_ix_seg_path(w->idx_path, sizeof w->idx_path, dir, seg_no, "idx");
 	cr_ix_seg_path(w->pos_path, sizeof w->pos_path, dir, seg_no, "pos");
 	w->idx.fd = w->pos.fd = -1;
-	if (bf_open(&w->idx, w->idx_path) < 0 || bf_open(&w->pos, w->pos_path) < 0) {
+	if (bf_open(&w->idx, w->idx_path, key) < 0 || bf_open(&w->pos, w->pos_path, key) < 0) {
 		cr_err e = cr_fail(m, CR_EIO, "index: cannot create %s: %s", w->idx_path, strerror(errno));
 		cr_ix_segw_abort(w);
 		return e;

@@ -890,7 +890,7 @@ static cr_err w_flush(cr_index_writer *w, cr_msg *m)
 		w->cap_pending = n;
 	}
 	uint64_t no = cr_ix_seg_alloc(w->ix, w->next_seg);
-	if ((e = cr_ix_segw_open(w->ix->dir, no, w->n_docs, norms, &sw, m)))
+	if ((e = cr_ix_segw_open(w->ix->dir, w->ix->key, no, w->n_docs, norms, &sw, m)))
 		goto out;
 	for (uint32_t k = 0; k < w->n_terms && !e; k++) {
 		const wterm *wt = &w->terms[order[k]];

@@ -23,6 +23,13 @@
  * <#C1|kestrel> "#kestrel", <!here> "@here", <url|label> "label (url)",
  * :emoji: codes are removed, &amp; &lt; &gt; decoded.
  *
+ * Membership (cr_chat_load_channels; the corpus applies it with
+ * --acl-from-chat): channels.json, groups.json, mpims.json and dms.json
+ * list each channel's "members" (user ids), users.json gives each user's
+ * profile.email; a channel's readers are the addresses of its members.
+ * Lookups go through the id-sorted address list (bsearch), so a listing
+ * costs O(members log users).
+ *
  * Names for ids: the caller (the corpus walker, which knows the export
  * folder) may load users.json with cr_chat_load_users and then run
  * cr_chat_name_users over the documents to replace remaining ids in
@@ -707,4 +714,162 @@ cr_err cr_chat_name_users(cr_arena *a, cr_doc *d, const cr_kv *users, size_t n)
 		}
 	}
 	return CR_OK;
+}
+
+/* ---- channel membership --------------------------------------------------- */
+
+static int cmp_kv_key(const void *a, const void *b)
+{
+	return strcmp(((const cr_kv *)a)->key, ((const cr_kv *)b)->key);
+}
+
+static json_t *parse_listing(const uint8_t *buf, size_t len, const char *what, cr_msg *m, cr_err *e)
+{
+	json_error_t err;
+	json_t *root = json_loadb((const char *)buf, len, 0, &err);
+	*e = CR_OK;
+	if (!root)
+		*e = cr_fail(m, CR_ECORRUPT, "chat: %s: line %d: %s", what, err.line, err.text);
+	else if (!json_is_array(root)) {
+		json_decref(root);
+		root = NULL;
+		*e = cr_fail(m, CR_ECORRUPT, "chat: %s is not an array", what);
+	}
+	return root;
+}
+
+cr_err cr_chat_parse_emails(cr_arena *a, const uint8_t *buf, size_t len, cr_kv **emails, size_t *n, cr_msg *m)
+{
+	*emails = NULL;
+	*n = 0;
+	cr_err e;
+	json_t *root = parse_listing(buf, len, "users.json", m, &e);
+	if (!root)
+		return e;
+	size_t cnt = CR_MIN(json_array_size(root), (size_t)CHAT_MAX_USERS);
+	cr_kv *kv = cr_arena_alloc(a, (cnt ? cnt : 1) * sizeof *kv);
+	size_t k = 0;
+	for (size_t i = 0; kv && i < cnt; i++) {
+		json_t *u = json_array_get(root, i);
+		const char *id = jstr(u, "id");
+		const char *em = jstr(json_object_get(u, "profile"), "email");
+		if (!em)
+			em = jstr(u, "email");
+		char norm[CR_EMAIL_MAX];
+		if (!id || !em || !cr_email_norm(em, strlen(em), norm, sizeof norm))
+			continue;
+		kv[k].key = cr_arena_strdup(a, id);
+		kv[k].value = cr_arena_strdup(a, norm);
+		if (!kv[k].key || !kv[k].value) {
+			kv = NULL;
+			break;
+		}
+		k++;
+	}
+	json_decref(root);
+	if (!kv)
+		return cr_fail(m, CR_ENOMEM, "out of memory");
+	if (k)
+		qsort(kv, k, sizeof *kv, cmp_kv_key);
+	*emails = kv;
+	*n = k;
+	return CR_OK;
+}
+
+cr_err cr_chat_parse_channels(cr_arena *a, const uint8_t *buf, size_t len, int dms, const cr_kv *emails,
+			      size_t n_emails, cr_chat_channel **chans, size_t *n, cr_msg *m)
+{
+	cr_err e;
+	json_t *root = parse_listing(buf, len, dms ? "dms.json" : "a channel listing", m, &e);
+	if (!root)
+		return e;
+	size_t cnt = json_array_size(root);
+	cr_chat_channel *v = cr_arena_alloc(a, (*n + cnt + 1) * sizeof *v);
+	if (!v) {
+		json_decref(root);
+		return cr_fail(m, CR_ENOMEM, "out of memory");
+	}
+	if (*n)
+		memcpy(v, *chans, *n * sizeof *v);
+	size_t k = *n;
+	for (size_t i = 0; i < cnt && !e; i++) {
+		json_t *c = json_array_get(root, i);
+		const char *folder = dms ? jstr(c, "id") : jstr(c, "name");
+		if (!folder && !dms)
+			folder = jstr(c, "id");
+		/* a folder name: one path component */
+		if (!folder || strchr(folder, '/') || !strcmp(folder, ".") || !strcmp(folder, ".."))
+			continue;
+		int dup = 0;
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = !strcmp(v[j].folder, folder);
+		if (dup)
+			continue;
+		json_t *mem = json_object_get(c, "members");
+		size_t nm = json_is_array(mem) ? CR_MIN(json_array_size(mem), (size_t)CR_CHAT_MAX_MEMBERS) : 0;
+		cr_chat_channel *ch = &v[k];
+		ch->folder = cr_arena_strdup(a, folder);
+		ch->readers = cr_arena_alloc(a, (nm ? nm : 1) * sizeof *ch->readers);
+		ch->n_readers = 0;
+		if (!ch->folder || !ch->readers) {
+			e = cr_fail(m, CR_ENOMEM, "out of memory");
+			break;
+		}
+		for (size_t j = 0; j < nm; j++) {
+			json_t *id = json_array_get(mem, j);
+			if (!json_is_string(id))
+				continue;
+			cr_kv key = {.key = json_string_value(id)};
+			const cr_kv *hit = n_emails ? bsearch(&key, emails, n_emails, sizeof *emails, cmp_kv_key) : NULL;
+			if (!hit)
+				continue; /* a member without an address reads nothing through this */
+			size_t t = 0;
+			while (t < ch->n_readers && strcmp(ch->readers[t], hit->value))
+				t++;
+			if (t == ch->n_readers)
+				ch->readers[ch->n_readers++] = hit->value;
+		}
+		k++;
+	}
+	json_decref(root);
+	if (!e) {
+		*chans = v;
+		*n = k;
+	}
+	return e;
+}
+
+cr_err cr_chat_load_channels(cr_arena *a, const char *dir, cr_chat_channel **chans, size_t *n, cr_msg *m)
+{
+	static const char *const listings[] = {"channels.json", "groups.json", "mpims.json", "dms.json"};
+	*chans = NULL;
+	*n = 0;
+	char p[4096];
+	uint8_t *buf;
+	size_t len;
+	if (snprintf(p, sizeof p, "%s/users.json", dir) >= (int)sizeof p)
+		return cr_fail(m, CR_EINVAL, "chat: path too long");
+	cr_err e = cr_file_read(p, 64u << 20, &buf, &len, m);
+	if (e)
+		return e;
+	cr_kv *emails;
+	size_t n_emails;
+	e = cr_chat_parse_emails(a, buf, len, &emails, &n_emails, m);
+	cr_free(buf);
+	for (size_t i = 0; i < CR_ARRAY_LEN(listings) && !e; i++) {
+		if (snprintf(p, sizeof p, "%s/%s", dir, listings[i]) >= (int)sizeof p)
+			return cr_fail(m, CR_EINVAL, "chat: path too long");
+		if (i && !is_file(dir, listings[i]))
+			continue; /* only channels.json is always there */
+		if ((e = cr_file_read(p, 64u << 20, &buf, &len, m)))
+			break;
+		e = cr_chat_parse_channels(a, buf, len, i == 3, emails, n_emails, chans, n, m);
+		cr_free(buf);
+		if (e && m) {
+			char why[sizeof m->text];
+			snprintf(why, sizeof why, "%s", m->text);
+			cr_fail(m, e, "%s/%s: %s", dir, listings[i], why);
+		}
+	}
+	return e;
 }

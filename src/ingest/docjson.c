@@ -3,7 +3,7 @@
  * extractor (sandbox.c) hands its result to the process that stores it.
  *
  *   {"docs": [{"name", "parent", "title", "type", "lang", "date", "author",
- *              "meta": [[key, value], ...],
+ *              "meta": [[key, value], ...], "readers_kind", "readers": [addr, ...],
  *              "sections": [{"text", "page", "slide", "sheet", "line_start",
  *                            "line_end", "speaker", "t_start", "t_end",
  *                            "heading", "symbol"}, ...]}, ...]}
@@ -11,7 +11,9 @@
  * Absent strings are null, absent numbers 0 (times -1). The reader trusts
  * nothing (the worker that wrote it may have been subverted by the file it
  * read): every member is type-checked, strings must be valid UTF-8 without
- * NUL bytes, counts are capped, and documents must have a name.
+ * NUL bytes, counts are capped, and documents must have a name; readers
+ * must be addresses in cr_email_norm's form under a kind "mail" or "chat"
+ * (they widen who may read the document: nothing else is taken on trust).
  */
 #include "ingest_int.h"
 
@@ -20,6 +22,7 @@
 
 #define DOCS_MAX 100000
 #define META_MAX 4096
+#define READERS_MAX 100000
 
 static cr_err str_member(cr_buf *b, const char *key, const char *v, int first)
 {
@@ -61,6 +64,17 @@ cr_err cr_docs_to_json(const cr_doc *d, cr_buf *b)
 						     : cr_buf_adds(b, "null");
 			if (!e)
 				e = cr_buf_addc(b, ']');
+		}
+		if (!e)
+			e = cr_buf_adds(b, "],");
+		if (!e)
+			e = str_member(b, "readers_kind", x->readers_kind, 1);
+		if (!e)
+			e = cr_buf_adds(b, ",\"readers\":[");
+		for (size_t i = 0; i < x->n_readers && !e; i++) {
+			e = i ? cr_buf_addc(b, ',') : CR_OK;
+			if (!e)
+				e = cr_buf_add_json_str(b, x->readers[i], strlen(x->readers[i]));
 		}
 		if (!e)
 			e = cr_buf_adds(b, "],\"sections\":[");
@@ -152,6 +166,42 @@ static json_t *get_a(rd *r, json_t *o, const char *key, size_t max, const char *
 	return v;
 }
 
+/* "readers_kind" and "readers" (both may be absent: none). */
+static void read_readers(rd *r, json_t *o, cr_doc *d)
+{
+	const char *kind = get_s(r, o, "readers_kind", "doc");
+	json_t *v = json_object_get(o, "readers");
+	if (r->e || (!kind && !v))
+		return;
+	if (kind && strcmp(kind, "mail") && strcmp(kind, "chat")) {
+		r->e = cr_fail(r->m, CR_ECORRUPT, "extracted documents: doc.readers_kind is neither mail nor chat");
+		return;
+	}
+	json_t *arr = v ? get_a(r, o, "readers", READERS_MAX, "doc") : NULL;
+	if (r->e)
+		return;
+	if (json_array_size(arr) && !kind) {
+		r->e = cr_fail(r->m, CR_ECORRUPT, "extracted documents: doc.readers without a readers_kind");
+		return;
+	}
+	d->readers_kind = kind ? (!strcmp(kind, "mail") ? "mail" : "chat") : NULL;
+	size_t n = json_array_size(arr);
+	const char **rs = n ? cr_arena_zalloc(r->a, n * sizeof *rs) : NULL;
+	if (n && !rs) {
+		r->e = cr_fail(r->m, CR_ENOMEM, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n && !r->e; i++) {
+		const char *s = str_of(r, json_array_get(arr, i), "doc", "readers");
+		char norm[CR_EMAIL_MAX];
+		if (!r->e && (!s || !cr_email_norm(s, strlen(s), norm, sizeof norm) || strcmp(norm, s)))
+			r->e = cr_fail(r->m, CR_ECORRUPT, "extracted documents: doc.readers holds a bad address");
+		rs[i] = s;
+	}
+	d->readers = rs;
+	d->n_readers = r->e ? 0 : n;
+}
+
 static void read_doc(rd *r, json_t *o, cr_doc *d)
 {
 	if (!json_is_object(o)) {
@@ -188,6 +238,7 @@ static void read_doc(rd *r, json_t *o, cr_doc *d)
 		d->meta[i].key = str_of(r, k, "meta", "key");
 		d->meta[i].value = str_of(r, v, "meta", "value");
 	}
+	read_readers(r, o, d);
 	for (size_t i = 0; i < d->n_sections && !r->e; i++) {
 		json_t *s = json_array_get(secs, i);
 		cr_section *x = &d->sections[i];

@@ -8,6 +8,15 @@
  *   date    Date header (unix seconds; 0 if missing or unparsable)
  *   meta    from, to, cc, subject, message_id, in_reply_to, references,
  *           charset (of the body), attachments (names, "; " separated)
+ *   readers the addresses of From, To, Cc and Bcc (cr_doc.readers, kind
+ *           "mail"): GMime's address parser (display names, encoded
+ *           words, group syntax "Team: a@x, b@y;"), each address in
+ *           cr_email_norm's form, once; what is no plain address (no '@',
+ *           quoted local parts, garbage) is left out, so a hostile header
+ *           can only name fewer readers; at most MAIL_MAX_READERS. A
+ *           message's attachments (nested messages included) get its
+ *           readers; an mbox document names none (its table of contents
+ *           lists every message).
  *   sections
  *     1. heading "headers": "From: ...\nTo: ...\nCc: ...\nDate: ...\nSubject: ..."
  *        so that people and subjects are searchable text too;
@@ -59,6 +68,7 @@
 #define MAIL_MAX_PARTS 4000   /* Content-Type headers per message */
 #define MAIL_MAX_BOUNDARY_WORK 2e8 /* "--" lines x Content-Type headers */
 #define MBOX_MAX_MESSAGES 200000
+#define MAIL_MAX_READERS 1000 /* addresses kept per message (the first ones) */
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -118,6 +128,53 @@ static char *addr_list(cr_arena *a, InternetAddressList *l)
 	if (!l || internet_address_list_length(l) == 0)
 		return NULL;
 	return arena_gstr(a, internet_address_list_to_string(l, NULL, FALSE));
+}
+
+/* The readers of a message: normalised addresses, each once. */
+typedef struct readers {
+	cr_arena *a;
+	const char **v;
+	size_t n, cap;
+	int oom;
+} readers;
+
+static void readers_add(readers *r, const char *addr)
+{
+	char norm[CR_EMAIL_MAX];
+	if (!addr || r->oom || r->n >= MAIL_MAX_READERS || !cr_email_norm(addr, strlen(addr), norm, sizeof norm))
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i], norm))
+			return;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		const char **p = cr_arena_alloc(r->a, cap * sizeof *p);
+		if (!p) {
+			r->oom = 1;
+			return;
+		}
+		if (r->n)
+			memcpy(p, r->v, r->n * sizeof *p);
+		r->v = p;
+		r->cap = cap;
+	}
+	if (!(r->v[r->n] = cr_arena_strdup(r->a, norm)))
+		r->oom = 1;
+	else
+		r->n++;
+}
+
+/* Every mailbox of an address list, inside groups too ("Team: a@x, b@y;"). */
+static void readers_list(readers *r, InternetAddressList *l, int depth)
+{
+	int n = l && depth < 4 ? internet_address_list_length(l) : 0;
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+			readers_add(r, internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+		else if (INTERNET_ADDRESS_IS_GROUP(ia))
+			readers_list(r, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), depth + 1);
+	}
 }
 
 /* A file name safe to use after "#att/": no '/', '\\', '#', control bytes. */
@@ -674,6 +731,23 @@ static cr_err mail_parse_one(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc 
 		if (e)
 			goto done;
 	}
+	/* who may read it: its addresses; its attachments are read with it */
+	readers rd = {.a = a};
+	readers_list(&rd, g_mime_message_get_from(msg), 0);
+	readers_list(&rd, g_mime_message_get_to(msg), 0);
+	readers_list(&rd, g_mime_message_get_cc(msg), 0);
+	readers_list(&rd, g_mime_message_get_bcc(msg), 0);
+	if (rd.oom) {
+		e = CR_ENOMEM;
+		goto done;
+	}
+	for (cr_doc *p = d;; p = p->next) {
+		p->readers_kind = "mail";
+		p->readers = rd.v;
+		p->n_readers = rd.n;
+		if (p == *tail || !p->next)
+			break;
+	}
 done:
 	cr_buf_release(&c.body);
 	cr_buf_release(&c.att_names);
@@ -744,6 +818,7 @@ cr_err cr_x_mbox(cr_xctx *x, const uint8_t *buf, size_t len, cr_doc *out)
 {
 	if (!out->type)
 		out->type = "mbox";
+	out->readers_kind = "mail"; /* naming nobody: it lists every message */
 	size_t off = 0;
 	while (off < len && (buf[off] == '\n' || buf[off] == '\r'))
 		off++;

@@ -332,6 +332,8 @@ cr_err cr_gen_turn(cr_gen *g, const cr_token_id *prompt, int n_prompt, const cr_
 			break;
 		}
 		cr_token_id id = gr ? cr_grammar_sample(gr, g->smp, logits) : cr_sampler_sample(g->smp, logits, NULL);
+		if (!n_gen)
+			r->first_token_seconds = cr_now() - t0;
 		if (id < 0) {
 			stop = gr ? CR_GEN_STOP_GRAMMAR_DEAD_END : CR_GEN_STOP_ERROR;
 			break;

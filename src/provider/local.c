@@ -163,9 +163,12 @@ static int on_text(void *ctx, const char *t, size_t n)
 cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, const cr_provider_chat_opts *o,
 		     cr_chat_acc *acc, cr_msg *m)
 {
+	double t0 = cr_now();
+	int loaded = p->local != NULL;
 	cr_err e = local_open(p, m);
 	if (e)
 		return e;
+	acc->load_ms = loaded ? 0.0 : (cr_now() - t0) * 1e3;
 	struct cr_local *l = p->local;
 	if (!l->gen)
 		return cr_fail(m, CR_EUNSUPPORTED, "%s: %s is an embedding model (no chat)", p->name, p->model);
@@ -203,10 +206,14 @@ cr_err cr_local_chat(cr_provider *p, const cr_provider_msg *msgs, size_t n, cons
 	};
 	cr_gen_result r;
 	memset(&r, 0, sizeof r);
+	double t1 = cr_now();
 	e = cr_gen_turn(l->gen, (const cr_token_id *)l->ids.data, (int)(l->ids.len / sizeof(cr_token_id)), &gp, &r,
 			m);
 	acc->prompt_tokens = r.n_prompt;
 	acc->prompt_cached = r.n_reused;
+	acc->prompt_ms = r.prompt_seconds * 1e3;
+	if (r.first_token_seconds > 0)
+		acc->first_token_ms = (t1 - t0 + r.first_token_seconds) * 1e3;
 	acc->completion_tokens = r.n_tokens;
 	if (e)
 		return e;

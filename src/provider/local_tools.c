@@ -131,6 +131,7 @@ static void count(cr_chat_acc *acc, const cr_gen_result *r)
 {
 	acc->prompt_tokens += r->n_prompt;
 	acc->prompt_cached += r->n_reused;
+	acc->prompt_ms += r->prompt_seconds * 1e3;
 	acc->completion_tokens += r->n_tokens;
 }
 

@@ -371,6 +371,9 @@ cr_err cr_chat_acc_reply(cr_chat_acc *a, cr_provider_reply *out)
 	out->prompt_tokens = a->prompt_tokens;
 	out->completion_tokens = a->completion_tokens;
 	out->prompt_cached = a->prompt_cached;
+	out->load_ms = a->load_ms;
+	out->prompt_ms = a->prompt_ms;
+	out->first_token_ms = a->first_token_ms;
 	if (!out->text || !out->finish_reason)
 		return CR_ENOMEM;
 	out->n_tool_calls = 0;

@@ -44,6 +44,7 @@ typedef struct cr_chat_acc {
 	size_t n_calls;
 	char finish[32];
 	int64_t prompt_tokens, completion_tokens, prompt_cached;
+	double load_ms, prompt_ms, first_token_ms; /* local: see cr_provider_reply */
 	int done;                   /* [DONE] seen (stream) or body parsed */
 	int n_events;
 	size_t streamed;            /* bytes passed to on_text */

@@ -18,7 +18,9 @@
  *   deleted_chunks(id)                   filled by a trigger on every chunk
  *          deletion, emptied once the index's tombstones are durable: the
  *          index can never miss a deletion, whatever crashes when
- *   kv(key, value)                       small settings
+ *   kv(key, value)                       small settings; crypt.check: the data
+ *          key's check value when the catalog is encrypted (document content
+ *          sealed per value: see "encrypted values" below)
  *   models(name, path, arch, info, size, added)   `cristal model add`
  *   rejects(source_id, name, size, mtime, reason)  files rejected for their
  *          content, not read again while size and mtime match (v2)
@@ -38,6 +40,11 @@
  *          out_dir, created, last_due), agent_runs(id, agent_id, kind,
  *          started, ended, status, stop, steps, prompt_tokens,
  *          completion_tokens, report, error)  stored agents (v8; store/agent.c)
+ *   doc_readers(doc_id, kind, readers, in_acl)  who a message or chat day
+ *          names as its readers, and whether its ACL holds them (v9)
+ *   addresses(id, addr)                  address principals: id +
+ *          CR_ACL_ADDRESS_BASE in documents.groups (v9)
+ *   user_emails(user_id, addr)           users' e-mail addresses (v9)
  *
  * Migrations. A new catalog is created at version 1 (SCHEMA) and brought up
  * like an old one: UPGRADES lists the steps in order, step k taking the
@@ -60,6 +67,7 @@
  * ingest waits rather than fails.
  */
 #include "store_int.h"
+#include "cristal/crypt.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -104,8 +112,10 @@ static const char SCHEMA[] =
 
 #define DOC_COLS                                                                              \
 	"d.id, d.source_id, d.name, p.name, d.title, d.type, d.lang, d.author, d.date, d.hash," \
-	" d.size, d.mtime, d.meta, d.tenant, d.owner, d.groups, d.classification, d.n_chunks"   \
-	" FROM documents d LEFT JOIN documents p ON p.id = d.parent_id"
+	" d.size, d.mtime, d.meta, d.tenant, d.owner, d.groups, d.classification, d.n_chunks,"  \
+	" r.kind, r.readers, r.in_acl"                                                          \
+	" FROM documents d LEFT JOIN documents p ON p.id = d.parent_id"                       \
+	" LEFT JOIN doc_readers r ON r.doc_id = d.id"
 #define CHUNK_COLS                                                                           \
 	"c.id, c.doc_id, d.name, d.title, d.type, d.date, c.text, c.ordinal, c.page, c.slide,"  \
 	" c.sheet, c.line_start, c.line_end, c.speaker, c.t_start, c.t_end, c.heading, c.symbol," \
@@ -128,6 +138,8 @@ enum {
 	S_DOC_ID,
 	S_DOC_INS,
 	S_DOC_UPD,
+	S_READERS_PUT,
+	S_READERS_DEL,
 	S_DOC_TREE_CHUNKS,
 	S_CHUNKS_DEL,
 	S_CHUNK_INS,
@@ -146,6 +158,10 @@ enum {
 	S_REJ_PUT,
 	S_REJ_FIND,
 	S_REJ_DEL,
+	S_DOC_INS_ID,
+	S_CHUNK_INS_ID,
+	S_DOC_NEXT,
+	S_CHUNK_NEXT,
 	S__COUNT
 };
 
@@ -170,6 +186,8 @@ static const char *const SQL[S__COUNT] = {
 	[S_DOC_UPD] = "UPDATE documents SET parent_id=?3, title=?4, type=?5, lang=?6, author=?7, date=?8,"
 		      " hash=?9, size=?10, mtime=?11, meta=?12, tenant=?13, owner=?14, groups=?15,"
 		      " classification=?16, n_chunks=?17, text_bytes=?18 WHERE id = ?19",
+	[S_READERS_PUT] = "INSERT OR REPLACE INTO doc_readers(doc_id, kind, readers, in_acl) VALUES (?1, ?2, ?3, ?4)",
+	[S_READERS_DEL] = "DELETE FROM doc_readers WHERE doc_id = ?1",
 	[S_DOC_TREE_CHUNKS] = "WITH RECURSIVE t(id) AS (SELECT ?1 UNION ALL"
 			      " SELECT documents.id FROM documents JOIN t ON documents.parent_id = t.id)"
 			      " SELECT chunks.id FROM chunks WHERE chunks.doc_id IN t ORDER BY chunks.id",
@@ -193,6 +211,18 @@ static const char *const SQL[S__COUNT] = {
 	[S_REJ_PUT] = "INSERT OR REPLACE INTO rejects(source_id, name, size, mtime, reason) VALUES (?1,?2,?3,?4,?5)",
 	[S_REJ_FIND] = "SELECT size, mtime, reason FROM rejects WHERE source_id = ?1 AND name = ?2",
 	[S_REJ_DEL] = "DELETE FROM rejects WHERE source_id = ?1 AND name = ?2",
+	/* encrypted catalog: the row id is the sealed values' associated data,
+	 * so it is chosen before the insert (inside the writer's transaction) */
+	[S_DOC_INS_ID] = "INSERT INTO documents(id, source_id, name, parent_id, title, type, lang, author, date,"
+			 " hash, size, mtime, meta, tenant, owner, groups, classification, n_chunks, text_bytes)"
+			 " VALUES (?19,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+	[S_CHUNK_INS_ID] = "INSERT INTO chunks(id, doc_id, ordinal, text, page, slide, sheet, line_start, line_end,"
+			   " speaker, t_start, t_end, heading, symbol)"
+			   " VALUES (?14,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+	[S_DOC_NEXT] = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'documents'), 0),"
+		       " coalesce((SELECT max(id) FROM documents), 0)) + 1",
+	[S_CHUNK_NEXT] = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0),"
+			 " coalesce((SELECT max(id) FROM chunks), 0)) + 1",
 };
 
 /* UPGRADES[i] takes a catalog from version SCHEMA_BASE + i to the next. */
@@ -269,6 +299,19 @@ static const char *const UPGRADES[] = {
 	" prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0, report TEXT,"
 	" error TEXT);"
 	"CREATE INDEX IF NOT EXISTS agent_runs_agent ON agent_runs(agent_id, id);",
+	/* 8 -> 9: readers and address principals (ingest --acl-from-mail,
+	 * --acl-from-chat). A document keeps the readers its format names
+	 * (kind "mail" | "chat", readers: addresses joined by '\n') and
+	 * whether its ACL holds them (in_acl), in a row of its own (none: its
+	 * format names none); an address is a principal whose id in
+	 * documents.groups is its row id + CR_ACL_ADDRESS_BASE (2^30, above
+	 * every group id); a user holds the principals of its addresses. An
+	 * address belongs to one user at most. */
+	"CREATE TABLE IF NOT EXISTS doc_readers(doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL, readers TEXT, in_acl INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS addresses(id INTEGER PRIMARY KEY AUTOINCREMENT, addr TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE IF NOT EXISTS user_emails(user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" addr TEXT NOT NULL UNIQUE, PRIMARY KEY(user_id, addr)) WITHOUT ROWID;",
 };
 _Static_assert(sizeof UPGRADES / sizeof UPGRADES[0] == SCHEMA_VERSION - SCHEMA_BASE,
 	       "one upgrade step per schema version");
@@ -281,6 +324,9 @@ typedef struct sq_store {
 	cr_buf scratch; /* groups text / parsed groups */
 	cr_buf scratch2;
 	int64_t put_first, put_last; /* chunk ids of the last doc_put (0, 0: none or not consecutive) */
+	const cr_key *key; /* the catalog is encrypted (kv crypt.check); NULL: plaintext */
+	cr_buf seal[5];    /* sealed values bound to the statement being run */
+	cr_buf open[6];    /* opened values of the row last read without an arena */
 	struct {
 		const char *name;
 		sqlite3_stmt *st;
@@ -347,6 +393,108 @@ static const char *col_dup(cr_arena *a, sqlite3_stmt *s, int i)
 	return a ? cr_arena_strndup(a, t, (size_t)sqlite3_column_bytes(s, i)) : t;
 }
 
+/* ---- encrypted values ----------------------------------------------------
+ * In an encrypted catalog the document content columns hold sealed values
+ * (crypt.h: nonce, ciphertext, tag) as BLOBs: documents.title, author,
+ * meta; chunks.text, sheet, speaker, heading, symbol. The associated data
+ * is "table.column" and the row's id, so a value copied to another row or
+ * column does not open. Everything else (names, types, dates, ACLs, sizes,
+ * locations by number) stays plaintext: lookups and listings need it. */
+
+enum { OPEN_TITLE, OPEN_TEXT, OPEN_SHEET, OPEN_SPEAKER, OPEN_HEADING, OPEN_SYMBOL, OPEN_AUTHOR = OPEN_SHEET,
+       OPEN_META = OPEN_SPEAKER };
+
+static size_t value_ad(uint8_t *ad, const char *what, int64_t id)
+{
+	size_t n = strlen(what);
+	memcpy(ad, what, n);
+	for (int b = 0; b < 8; b++)
+		ad[n++] = (uint8_t)((uint64_t)id >> (8 * b));
+	return n;
+}
+
+/* Binds value t (n bytes; NULL binds NULL), sealed into q->seal[slot] when
+ * the catalog is encrypted. */
+static cr_err bind_value(sq_store *q, sqlite3_stmt *st, int i, int slot, const char *what, int64_t id,
+			 const char *t, size_t n, cr_msg *m)
+{
+	if (!t) {
+		sqlite3_bind_null(st, i);
+		return CR_OK;
+	}
+	if (!q->key) {
+		sqlite3_bind_text(st, i, t, (int)n, SQLITE_STATIC);
+		return CR_OK;
+	}
+	cr_buf *b = &q->seal[slot];
+	cr_buf_reset(b);
+	if (cr_buf_reserve(b, n + CR_SEAL_OVERHEAD))
+		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	uint8_t ad[64];
+	cr_seal(q->key, CR_KEY_CATALOG, ad, value_ad(ad, what, id), t, n, (uint8_t *)b->data);
+	sqlite3_bind_blob(st, i, b->data, (int)(n + CR_SEAL_OVERHEAD), SQLITE_STATIC);
+	return CR_OK;
+}
+
+/* Column i as text: copied to a, or borrowed (from the statement, or from
+ * bufs[slot] when opened) until the next row is read when a is NULL. */
+static cr_err col_value(sq_store *q, cr_arena *a, cr_buf *bufs, sqlite3_stmt *s, int i, int slot, const char *what,
+			int64_t id, const char **out, size_t *len, cr_msg *m)
+{
+	*out = NULL;
+	if (len)
+		*len = 0;
+	int type = sqlite3_column_type(s, i);
+	if (type == SQLITE_NULL)
+		return CR_OK;
+	if (!q->key) {
+		if (!(*out = col_dup(a, s, i)))
+			return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+		if (len)
+			*len = (size_t)sqlite3_column_bytes(s, i);
+		return CR_OK;
+	}
+	const uint8_t *c = sqlite3_column_blob(s, i);
+	size_t n = (size_t)sqlite3_column_bytes(s, i);
+	if (type != SQLITE_BLOB || n < CR_SEAL_OVERHEAD)
+		return cr_fail(m, CR_ECORRUPT, "catalog: %s of row %lld is not encrypted in an encrypted catalog", what,
+			       (long long)id);
+	char *p;
+	if (a)
+		p = cr_arena_alloc(a, n - CR_SEAL_OVERHEAD + 1);
+	else {
+		cr_buf_reset(&bufs[slot]);
+		p = cr_buf_reserve(&bufs[slot], n - CR_SEAL_OVERHEAD + 1) ? NULL : bufs[slot].data;
+	}
+	if (!p)
+		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
+	uint8_t ad[64];
+	size_t got = 0;
+	if (cr_unseal(q->key, CR_KEY_CATALOG, ad, value_ad(ad, what, id), c, n, (uint8_t *)p, &got))
+		return cr_fail(m, CR_ECORRUPT, "catalog: %s of row %lld fails authentication (changed, moved or "
+					       "damaged)", what, (long long)id);
+	p[got] = 0;
+	*out = p;
+	if (len)
+		*len = got;
+	return CR_OK;
+}
+
+/* The next id of a table (documents or chunks) for an encrypted insert. */
+static cr_err next_id(sq_store *q, int k, int64_t *out, cr_msg *m)
+{
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, k, m, &e);
+	if (!st)
+		return e;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		e = db_fail(q, m, "next id");
+	done(st);
+	return e;
+}
+
 /* Runs a statement that returns no rows. */
 static cr_err exec_k(sq_store *q, int k, cr_msg *m)
 {
@@ -374,6 +522,12 @@ static void sq_close(cr_store *s)
 		sqlite3_close_v2(q->db);
 	cr_buf_release(&q->scratch);
 	cr_buf_release(&q->scratch2);
+	for (size_t i = 0; i < CR_ARRAY_LEN(q->seal); i++)
+		cr_buf_release(&q->seal[i]);
+	for (size_t i = 0; i < CR_ARRAY_LEN(q->open); i++) {
+		cr_wipe(q->open[i].data, q->open[i].alloc);
+		cr_buf_release(&q->open[i]);
+	}
 	cr_free(q);
 }
 
@@ -530,15 +684,17 @@ static cr_err read_doc_row(sq_store *q, cr_arena *a, sqlite3_stmt *s, cr_doc_row
 	r->source_id = sqlite3_column_int64(s, 1);
 	r->name = col_dup(a, s, 2);
 	r->parent = col_dup(a, s, 3);
-	r->title = col_dup(a, s, 4);
+	cr_err e;
+	if ((e = col_value(q, a, q->open, s, 4, OPEN_TITLE, "documents.title", r->id, &r->title, NULL, m)) ||
+	    (e = col_value(q, a, q->open, s, 7, OPEN_AUTHOR, "documents.author", r->id, &r->author, NULL, m)) ||
+	    (e = col_value(q, a, q->open, s, 12, OPEN_META, "documents.meta", r->id, &r->meta_json, NULL, m)))
+		return e;
 	r->type = col_dup(a, s, 5);
 	r->lang = col_dup(a, s, 6);
-	r->author = col_dup(a, s, 7);
 	r->date = sqlite3_column_int64(s, 8);
 	r->hash = col_dup(a, s, 9);
 	r->size = sqlite3_column_int64(s, 10);
 	r->mtime = sqlite3_column_int64(s, 11);
-	r->meta_json = col_dup(a, s, 12);
 	r->acl.tenant = (uint32_t)sqlite3_column_int64(s, 13);
 	r->acl.owner = (uint32_t)sqlite3_column_int64(s, 14);
 	uint32_t n = 0;
@@ -552,6 +708,12 @@ static cr_err read_doc_row(sq_store *q, cr_arena *a, sqlite3_stmt *s, cr_doc_row
 	r->acl.n_groups = n;
 	r->acl.classification = (uint8_t)sqlite3_column_int(s, 16);
 	r->n_chunks = sqlite3_column_int64(s, 17);
+	r->readers_kind = col_dup(a, s, 18);
+	r->readers = col_dup(a, s, 19);
+	r->readers_acl = sqlite3_column_int(s, 20);
+	if ((sqlite3_column_type(s, 18) != SQLITE_NULL && !r->readers_kind) ||
+	    (sqlite3_column_type(s, 19) != SQLITE_NULL && !r->readers))
+		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
 	if ((sqlite3_column_type(s, 2) != SQLITE_NULL && !r->name))
 		return cr_fail(m, CR_ENOMEM, "catalog: out of memory");
 	return CR_OK;
@@ -717,7 +879,13 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 	if (!mjs)
 		mjs = mj = meta_json(d);
 
-	sqlite3_stmt *st = stmt(q, old_id ? S_DOC_UPD : S_DOC_INS, m, &e);
+	/* encrypted: the new row's id is known before the insert (AD) */
+	int64_t new_id = 0, next_chunk = 0;
+	if (q->key && ((!old_id && (e = next_id(q, S_DOC_NEXT, &new_id, m))) ||
+		       (n_chunks && (e = next_id(q, S_CHUNK_NEXT, &next_chunk, m)))))
+		goto out;
+	int64_t row_id = old_id ? old_id : new_id;
+	sqlite3_stmt *st = stmt(q, old_id ? S_DOC_UPD : q->key ? S_DOC_INS_ID : S_DOC_INS, m, &e);
 	if (!st)
 		goto out;
 	sqlite3_bind_int64(st, 1, row->source_id);
@@ -726,23 +894,24 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 		sqlite3_bind_int64(st, 3, parent_id);
 	else
 		sqlite3_bind_null(st, 3);
-	bind_text(st, 4, title);
+	if ((e = bind_value(q, st, 4, 0, "documents.title", row_id, title, title ? strlen(title) : 0, m)) ||
+	    (e = bind_value(q, st, 7, 1, "documents.author", row_id, author, author ? strlen(author) : 0, m)) ||
+	    (e = bind_value(q, st, 12, 2, "documents.meta", row_id, mjs, mjs ? strlen(mjs) : 0, m)))
+		goto out;
 	bind_text(st, 5, type);
 	bind_text(st, 6, lang);
-	bind_text(st, 7, author);
 	sqlite3_bind_int64(st, 8, date);
 	bind_text(st, 9, row->hash);
 	sqlite3_bind_int64(st, 10, row->size);
 	sqlite3_bind_int64(st, 11, row->mtime);
-	bind_text(st, 12, mjs);
 	sqlite3_bind_int64(st, 13, row->acl.tenant);
 	sqlite3_bind_int64(st, 14, row->acl.owner);
 	bind_text(st, 15, q->scratch2.data ? q->scratch2.data : "");
 	sqlite3_bind_int(st, 16, row->acl.classification);
 	sqlite3_bind_int64(st, 17, (int64_t)n_chunks);
 	sqlite3_bind_int64(st, 18, text_bytes);
-	if (old_id)
-		sqlite3_bind_int64(st, 19, old_id);
+	if (row_id)
+		sqlite3_bind_int64(st, 19, row_id);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		e = db_fail(q, m, "document write");
 		done(st);
@@ -750,39 +919,58 @@ static cr_err sq_doc_put(cr_store *s, const cr_doc_row *row, const cr_doc *d, co
 	}
 	done(st);
 	int64_t id = old_id ? old_id : sqlite3_last_insert_rowid(q->db);
+	if (row->readers_kind || old_id) {
+		if (!(st = stmt(q, row->readers_kind ? S_READERS_PUT : S_READERS_DEL, m, &e)))
+			goto out;
+		sqlite3_bind_int64(st, 1, id);
+		if (row->readers_kind) {
+			bind_text(st, 2, row->readers_kind);
+			bind_text(st, 3, row->readers);
+			sqlite3_bind_int(st, 4, row->readers_acl);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			e = db_fail(q, m, "readers write");
+		done(st);
+		if (e)
+			goto out;
+	}
 
-	if (!(st = stmt(q, S_CHUNK_INS, m, &e)))
+	if (!(st = stmt(q, q->key ? S_CHUNK_INS_ID : S_CHUNK_INS, m, &e)))
 		goto out;
 	int64_t first = 0, last = 0;
 	for (size_t i = 0; i < n_chunks; i++) {
 		const cr_chunk *c = &chunks[i];
 		const cr_loc *l = &c->loc;
+		int64_t cid = next_chunk + (int64_t)i; /* encrypted only */
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, c->ordinal);
-		sqlite3_bind_text(st, 3, c->text ? c->text : "", c->text ? (int)c->len : 0, SQLITE_STATIC);
+		if (q->key)
+			sqlite3_bind_int64(st, 14, cid);
+#define VAL(k, slot, what, v) bind_value(q, st, k, slot, what, cid, v, v ? strlen(v) : 0, m)
+		if ((e = bind_value(q, st, 3, 0, "chunks.text", cid, c->text ? c->text : "", c->text ? c->len : 0, m)) ||
+		    (e = VAL(6, 1, "chunks.sheet", l->sheet)) || (e = VAL(9, 2, "chunks.speaker", l->speaker)) ||
+		    (e = VAL(12, 3, "chunks.heading", l->heading)) || (e = VAL(13, 4, "chunks.symbol", l->symbol)))
+			break;
+#undef VAL
 		if (l->page > 0)
 			sqlite3_bind_int(st, 4, l->page);
 		if (l->slide > 0)
 			sqlite3_bind_int(st, 5, l->slide);
-		bind_text(st, 6, l->sheet);
 		if (l->line_start > 0) {
 			sqlite3_bind_int(st, 7, l->line_start);
 			sqlite3_bind_int(st, 8, l->line_end > 0 ? l->line_end : l->line_start);
 		}
-		bind_text(st, 9, l->speaker);
 		if (loc_has_time(l)) {
 			sqlite3_bind_double(st, 10, l->t_start);
 			sqlite3_bind_double(st, 11, l->t_end >= l->t_start ? l->t_end : l->t_start);
 		}
-		bind_text(st, 12, l->heading);
-		bind_text(st, 13, l->symbol);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			e = db_fail(q, m, "chunk write");
 			break;
 		}
-		int64_t cid = sqlite3_last_insert_rowid(q->db);
+		cid = sqlite3_last_insert_rowid(q->db);
 		if (!i)
 			first = cid;
 		else if (cid != last + 1)
@@ -973,29 +1161,32 @@ static cr_err sq_docs_after(cr_store *s, int64_t after_id, cr_store_doc_fn fn, v
 
 /* Fills a chunk row from a CHUNK_COLS statement; strings are copied to a, or
  * borrowed from the statement when a is NULL (valid until the next step). */
-static cr_err read_chunk_row(cr_arena *a, sqlite3_stmt *s, cr_chunk_row *r, cr_buf *groups, cr_msg *m)
+static cr_err read_chunk_row(sq_store *q, cr_arena *a, cr_buf *bufs, sqlite3_stmt *s, cr_chunk_row *r,
+			     cr_buf *groups, cr_msg *m)
 {
 	memset(r, 0, sizeof *r);
 	r->id = sqlite3_column_int64(s, 0);
 	r->doc_id = sqlite3_column_int64(s, 1);
 	r->doc = col_dup(a, s, 2);
-	r->title = col_dup(a, s, 3);
 	r->type = col_dup(a, s, 4);
 	r->date = sqlite3_column_int64(s, 5);
-	r->text = col_dup(a, s, 6);
-	r->len = (size_t)sqlite3_column_bytes(s, 6);
 	r->ordinal = (uint32_t)sqlite3_column_int64(s, 7);
 	cr_loc *l = &r->loc;
 	l->page = sqlite3_column_int(s, 8);
 	l->slide = sqlite3_column_int(s, 9);
-	l->sheet = col_dup(a, s, 10);
 	l->line_start = sqlite3_column_int(s, 11);
 	l->line_end = sqlite3_column_int(s, 12);
-	l->speaker = col_dup(a, s, 13);
 	l->t_start = sqlite3_column_type(s, 14) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 14);
 	l->t_end = sqlite3_column_type(s, 15) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 15);
-	l->heading = col_dup(a, s, 16);
-	l->symbol = col_dup(a, s, 17);
+	/* the one read path of document text: opened here when encrypted */
+	cr_err e;
+	if ((e = col_value(q, a, bufs, s, 3, OPEN_TITLE, "documents.title", r->doc_id, &r->title, NULL, m)) ||
+	    (e = col_value(q, a, bufs, s, 6, OPEN_TEXT, "chunks.text", r->id, &r->text, &r->len, m)) ||
+	    (e = col_value(q, a, bufs, s, 10, OPEN_SHEET, "chunks.sheet", r->id, &l->sheet, NULL, m)) ||
+	    (e = col_value(q, a, bufs, s, 13, OPEN_SPEAKER, "chunks.speaker", r->id, &l->speaker, NULL, m)) ||
+	    (e = col_value(q, a, bufs, s, 16, OPEN_HEADING, "chunks.heading", r->id, &l->heading, NULL, m)) ||
+	    (e = col_value(q, a, bufs, s, 17, OPEN_SYMBOL, "chunks.symbol", r->id, &l->symbol, NULL, m)))
+		return e;
 	r->acl.tenant = (uint32_t)sqlite3_column_int64(s, 18);
 	r->acl.owner = (uint32_t)sqlite3_column_int64(s, 19);
 	uint32_t n = 0;
@@ -1023,7 +1214,7 @@ static cr_err sq_chunk_get(cr_store *s, cr_arena *a, int64_t chunk_id, cr_chunk_
 	sqlite3_bind_int64(st, 1, chunk_id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		e = read_chunk_row(a, st, out, &q->scratch, m);
+		e = read_chunk_row(q, a, q->open, st, out, &q->scratch, m);
 	else if (rc == SQLITE_DONE)
 		e = cr_fail(m, CR_ENOTFOUND, "catalog: no chunk %lld", (long long)chunk_id);
 	else
@@ -1040,18 +1231,25 @@ static cr_err chunk_iter(sq_store *q, const char *sql, int64_t arg, cr_store_chu
 	sqlite3_bind_int64(st, 1, arg);
 	cr_err e = CR_OK;
 	int rc;
-	cr_buf groups;
+	cr_buf groups, open[CR_ARRAY_LEN(q->open)];
 	cr_buf_init(&groups, 0);
+	for (size_t i = 0; i < CR_ARRAY_LEN(open); i++)
+		cr_buf_init(&open[i], 0);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		cr_chunk_row r;
-		/* The callback may use the store: the groups live in our own buffer. */
-		e = read_chunk_row(NULL, st, &r, &groups, m);
+		/* The callback may use the store: the groups and opened values
+		 * live in our own buffers. */
+		e = read_chunk_row(q, NULL, open, st, &r, &groups, m);
 		if (e || fn(ctx, &r))
 			break;
 	}
 	if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		e = db_fail(q, m, "chunk listing");
 	cr_buf_release(&groups);
+	for (size_t i = 0; i < CR_ARRAY_LEN(open); i++) {
+		cr_wipe(open[i].data, open[i].alloc);
+		cr_buf_release(&open[i]);
+	}
 	sqlite3_finalize(st);
 	return e;
 }
@@ -1322,12 +1520,18 @@ static cr_err sq_model_list(cr_store *s, cr_store_model_fn fn, void *ctx, cr_msg
 	return e;
 }
 
+static const cr_key *sq_key(const cr_store *s)
+{
+	return SQ(s)->key;
+}
+
 static const cr_store_vt SQLITE_VT = {
 	.name = "sqlite",
 	.close = sq_close,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.key = sq_key,
 	.source_get_or_add = sq_source_get_or_add,
 	.source_find = sq_source_find,
 	.sources = sq_sources,
@@ -1459,6 +1663,54 @@ static cr_err schema_init(sq_store *q, const char *path, cr_msg *m)
 	return e;
 }
 
+/* Encryption at rest: the catalog is encrypted when kv holds crypt.check
+ * (the key's check value, crypt.h). A new catalog is made encrypted when the
+ * process has a key; an existing one keeps what it was made with. Opening an
+ * encrypted catalog needs the same key. */
+static cr_err key_init(sq_store *q, const char *data_dir, int is_new, cr_msg *m)
+{
+	const cr_key *k = cr_key_process();
+	cr_err e;
+	sqlite3_stmt *st = stmt(q, S_KV_GET, m, &e);
+	if (!st)
+		return e;
+	bind_text(st, 1, "crypt.check");
+	char have[72] = "";
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(have, sizeof have, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		e = db_fail(q, m, "key check");
+	done(st);
+	if (e)
+		return e;
+	char want[65];
+	if (!*have) {
+		if (!k || !is_new)
+			return CR_OK; /* plaintext */
+		cr_key_check(k, want);
+		if (!(st = stmt(q, S_KV_SET, m, &e)))
+			return e;
+		bind_text(st, 1, "crypt.check");
+		bind_text(st, 2, want);
+		if ((e = step_done(q, st, m, "marking the catalog encrypted")))
+			return e;
+		q->key = k;
+		return CR_OK;
+	}
+	if (!k)
+		return cr_fail(m, CR_EDENIED,
+			       "%s: this data directory is encrypted; set the key with CRISTAL_KEY_FILE=FILE, "
+			       "CRISTAL_KEY=HEX or [encryption] key_file in the configuration",
+			       data_dir);
+	cr_key_check(k, want);
+	if (strlen(have) != 64 || memcmp(have, want, 64))
+		return cr_fail(m, CR_EDENIED, "%s: wrong key: this data directory was encrypted with another key",
+			       data_dir);
+	q->key = k;
+	return CR_OK;
+}
+
 cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m)
 {
 	/* Connections are used by one thread at a time but by many threads
@@ -1501,7 +1753,9 @@ cr_err cr_store_sqlite_open(const char *data_dir, cr_store **out, cr_msg *m)
 		sqlite3_free(err);
 		goto fail;
 	}
-	if ((e = schema_init(q, path, m)))
+	int64_t v0 = 0;
+	if ((e = schema_version(q, path, &v0, m)) || (e = schema_init(q, path, m)) ||
+	    (e = key_init(q, data_dir, v0 == 0, m)))
 		goto fail;
 	cr_free(path);
 	*out = &q->base;

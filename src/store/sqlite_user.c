@@ -38,6 +38,25 @@ static cr_err id_of(sqlite3 *db, const char *table, const char *name, int64_t *i
 	return e;
 }
 
+/* Gives user uid the addresses (inside the caller's transaction). */
+static cr_err put_emails(sqlite3 *db, int64_t uid, const char *name, const char *const *emails, uint32_t n,
+			 cr_msg *m)
+{
+	cr_err e = CR_OK;
+	for (uint32_t i = 0; i < n && !e; i++) {
+		sqlite3_stmt *st = cr_sq_prep(db, "INSERT INTO user_emails(user_id, addr) VALUES (?1, ?2)"
+						  " ON CONFLICT(user_id, addr) DO NOTHING",
+					      m, &e);
+		if (!st)
+			break;
+		sqlite3_bind_int64(st, 1, uid);
+		cr_sq_bind_text(st, 2, emails[i]);
+		if ((e = cr_sq_run(db, st, m, "e-mail write", NULL)) == CR_EEXIST)
+			e = cr_fail(m, CR_EEXIST, "%s: another user has the address %s", name, emails[i]);
+	}
+	return e;
+}
+
 static cr_err su_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
@@ -72,6 +91,8 @@ static cr_err su_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 		sqlite3_bind_int64(st, 2, gid);
 		e = cr_sq_run(db, st, m, "group write", NULL);
 	}
+	if (!e)
+		e = put_emails(db, uid, r->name, r->emails, r->n_emails, m);
 out:
 	if (own_tx) {
 		if (!e)
@@ -85,7 +106,55 @@ out:
 #define USER_COLS "u.id, u.name, u.role, u.tenant_id, t.name, u.pw_hash, u.created"
 #define USER_FROM " FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id"
 
-/* Fills a row from USER_COLS, then its groups. */
+/* Fills r->emails and r->principal_ids (its groups already read): the
+ * addresses in order, the principals of those some document named (rows
+ * of addresses) after the groups. Address ids ascend with the addresses'
+ * row ids and lie above every group id, so the whole stays ascending. */
+static cr_err read_emails(sqlite3 *db, cr_arena *a, cr_user_row *r, cr_msg *m)
+{
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db,
+				      "SELECT e.addr, a.id FROM user_emails e LEFT JOIN addresses a ON a.addr = e.addr"
+				      " WHERE e.user_id = ?1 ORDER BY a.id IS NULL, a.id, e.addr",
+				      m, &e);
+	if (!st)
+		return e;
+	sqlite3_bind_int64(st, 1, r->id);
+	size_t cap = 4, n = 0, n_ids = 0;
+	const char **em = cr_arena_alloc(a, cap * sizeof *em);
+	uint32_t *ids = cr_arena_alloc(a, (r->n_groups + cap) * sizeof *ids);
+	int rc, oom = !em || !ids;
+	if (ids && r->n_groups)
+		memcpy(ids, r->group_ids, r->n_groups * sizeof *ids);
+	while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			const char **ne = cr_arena_alloc(a, 2 * cap * sizeof *ne);
+			uint32_t *ni = cr_arena_alloc(a, (r->n_groups + 2 * cap) * sizeof *ni);
+			if (!ne || !ni) {
+				oom = 1;
+				break;
+			}
+			memcpy(ne, em, n * sizeof *ne);
+			memcpy(ni, ids, (r->n_groups + n_ids) * sizeof *ni);
+			em = ne;
+			ids = ni;
+			cap *= 2;
+		}
+		em[n++] = cr_sq_col(a, st, 0, &oom);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			ids[r->n_groups + n_ids++] = CR_ACL_ADDRESS_BASE + (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (oom)
+		return cr_fail(m, CR_ENOMEM, "out of memory");
+	r->emails = em;
+	r->n_emails = (uint32_t)n;
+	r->principal_ids = ids;
+	r->n_principal_ids = r->n_groups + (uint32_t)n_ids;
+	return CR_OK;
+}
+
+/* Fills a row from USER_COLS, then its groups and addresses. */
 static cr_err read_user(sqlite3 *db, cr_arena *a, sqlite3_stmt *st, cr_user_row *r, cr_msg *m)
 {
 	int oom = 0;
@@ -135,7 +204,7 @@ static cr_err read_user(sqlite3 *db, cr_arena *a, sqlite3_stmt *st, cr_user_row 
 	r->group_ids = ids;
 	r->groups = names;
 	r->n_groups = (uint32_t)n;
-	return CR_OK;
+	return read_emails(db, a, r, m);
 }
 
 static cr_err su_get(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_user_row *out, cr_msg *m)
@@ -188,6 +257,79 @@ static cr_err su_set_password(cr_store *s, const char *name, const char *pw_hash
 	int n = 0;
 	if (!(e = cr_sq_run(db, st, m, "password write", &n)) && !n)
 		e = cr_fail(m, CR_ENOTFOUND, "no user %s", name);
+	return e;
+}
+
+static cr_err su_set_emails(cr_store *s, const char *name, const char *const *emails, uint32_t n, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	int own_tx = sqlite3_get_autocommit(db);
+	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	if (e)
+		return e;
+	int64_t uid = 0;
+	sqlite3_stmt *st = cr_sq_prep(db, "SELECT id FROM users WHERE name = ?1", m, &e);
+	if (st) {
+		cr_sq_bind_text(st, 1, name);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			uid = sqlite3_column_int64(st, 0);
+		else
+			e = cr_fail(m, CR_ENOTFOUND, "no user %s", name);
+		sqlite3_finalize(st);
+	}
+	if (!e && (st = cr_sq_prep(db, "DELETE FROM user_emails WHERE user_id = ?1", m, &e))) {
+		sqlite3_bind_int64(st, 1, uid);
+		e = cr_sq_run(db, st, m, "e-mail delete", NULL);
+	}
+	if (!e)
+		e = put_emails(db, uid, name, emails, n, m);
+	if (own_tx) {
+		if (!e)
+			e = cr_sq_exec(db, "COMMIT", m);
+		if (e)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return e;
+}
+
+static cr_err su_address_ids(cr_store *s, const char *const *addrs, size_t n, uint32_t *ids, cr_msg *m)
+{
+	sqlite3 *db = cr_store_sqlite_db(s);
+	sqlite3_stmt **ins = cr_store_sqlite_stmt_slot(s, "address_ins");
+	sqlite3_stmt **sel = cr_store_sqlite_stmt_slot(s, "address_sel");
+	cr_err e = CR_OK;
+	if (!*ins && !(*ins = cr_sq_prep(db, "INSERT INTO addresses(addr) VALUES (?1) ON CONFLICT(addr) DO NOTHING", m, &e)))
+		return e;
+	if (!*sel && !(*sel = cr_sq_prep(db, "SELECT id FROM addresses WHERE addr = ?1", m, &e)))
+		return e;
+	for (size_t i = 0; i < n && !e; i++) {
+		sqlite3_reset(*sel);
+		cr_sq_bind_text(*sel, 1, addrs[i]);
+		int rc = sqlite3_step(*sel);
+		if (rc == SQLITE_DONE) {
+			sqlite3_reset(*ins);
+			cr_sq_bind_text(*ins, 1, addrs[i]);
+			if (sqlite3_step(*ins) != SQLITE_DONE) {
+				e = cr_sq_fail(db, m, "address write");
+				break;
+			}
+			sqlite3_reset(*sel);
+			cr_sq_bind_text(*sel, 1, addrs[i]);
+			rc = sqlite3_step(*sel);
+		}
+		if (rc != SQLITE_ROW) {
+			e = cr_sq_fail(db, m, "address lookup");
+			break;
+		}
+		int64_t id = sqlite3_column_int64(*sel, 0);
+		if (id <= 0 || id >= (int64_t)(UINT32_MAX - CR_ACL_ADDRESS_BASE))
+			e = cr_fail(m, CR_ECORRUPT, "catalog: address id %lld out of range", (long long)id);
+		ids[i] = CR_ACL_ADDRESS_BASE + (uint32_t)id;
+	}
+	if (*sel)
+		sqlite3_reset(*sel);
+	if (*ins)
+		sqlite3_reset(*ins);
 	return e;
 }
 
@@ -764,6 +906,8 @@ const cr_store_user_vt cr_store_sqlite_user_vt = {
 	.del = su_del,
 	.set_password = su_set_password,
 	.set = su_set,
+	.set_emails = su_set_emails,
+	.address_ids = su_address_ids,
 	.list = su_list,
 	.count = su_count,
 	.token_put = st_put,

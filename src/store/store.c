@@ -28,6 +28,7 @@ void cr_store_close(cr_store *s)
 }
 
 const char *cr_store_backend(const cr_store *s) { return s->vt->name; }
+const cr_key *cr_store_key(const cr_store *s) { return s->vt->key ? s->vt->key(s) : NULL; }
 
 cr_err cr_store_begin(cr_store *s, cr_msg *m) { return s->vt->begin(s, m); }
 cr_err cr_store_commit(cr_store *s, cr_msg *m) { return s->vt->commit(s, m); }

@@ -7,11 +7,12 @@
 #ifndef CR_STORE_INT_H
 #define CR_STORE_INT_H
 
+#include "cristal/crypt.h"
 #include "cristal/store.h"
 
 /* The catalog's schema version this build writes (sqlite.c's migrations
  * lead every older catalog to it); tests read it here. */
-#define CR_STORE_SCHEMA_VERSION 8
+#define CR_STORE_SCHEMA_VERSION 9
 
 /* Providers and usage (store/provider.c forwards, sqlite_provider.c implements). */
 typedef struct cr_store_prov_vt {
@@ -40,6 +41,9 @@ typedef struct cr_store_user_vt {
 	cr_err (*set_password)(cr_store *s, const char *name, const char *pw_hash, cr_msg *m);
 	cr_err (*set)(cr_store *s, const char *name, const char *role, const char *const *groups, uint32_t n_groups,
 		      int set_groups, cr_msg *m);
+	/* e-mail addresses and address principals (schema v9) */
+	cr_err (*set_emails)(cr_store *s, const char *name, const char *const *emails, uint32_t n, cr_msg *m);
+	cr_err (*address_ids)(cr_store *s, const char *const *addrs, size_t n, uint32_t *ids, cr_msg *m);
 	cr_err (*list)(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, cr_msg *m);
 	cr_err (*count)(cr_store *s, int64_t *n, cr_msg *m);
 	cr_err (*token_put)(cr_store *s, const cr_token_row *r, int64_t *id, cr_msg *m);
@@ -86,6 +90,7 @@ typedef struct cr_store_vt {
 	cr_err (*begin)(cr_store *s, cr_msg *m);
 	cr_err (*commit)(cr_store *s, cr_msg *m);
 	void (*rollback)(cr_store *s);
+	const cr_key *(*key)(const cr_store *s);
 	cr_err (*source_get_or_add)(cr_store *s, const char *root, const char *kind, int64_t *id, cr_msg *m);
 	cr_err (*source_find)(cr_store *s, const char *root, int64_t *id, cr_msg *m);
 	cr_err (*sources)(cr_store *s, cr_store_source_fn fn, void *ctx, cr_msg *m);

@@ -22,6 +22,18 @@ static int name_ok(const char *s)
 	return 1;
 }
 
+/* Addresses must be stored in the one form they are compared in. */
+static cr_err emails_ok(const char *const *emails, uint32_t n, cr_msg *m)
+{
+	char norm[CR_EMAIL_MAX];
+	for (uint32_t i = 0; i < n; i++)
+		if (!emails[i] || !cr_email_norm(emails[i], strlen(emails[i]), norm, sizeof norm) ||
+		    strcmp(norm, emails[i]))
+			return cr_fail(m, CR_EINVAL, "'%s' is not an e-mail address in lower case",
+				       emails[i] ? emails[i] : "");
+	return CR_OK;
+}
+
 cr_err cr_store_user_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 {
 	if (!name_ok(r->name))
@@ -35,7 +47,20 @@ cr_err cr_store_user_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 		if (!name_ok(r->groups[i]))
 			return cr_fail(m, CR_EINVAL, "group name '%s': 1 to 64 letters, digits, '.', '_', '-' or '@'",
 				       r->groups[i]);
-	return s->vt->user->put(s, r, m);
+	cr_err e = emails_ok(r->emails, r->n_emails, m);
+	return e ? e : s->vt->user->put(s, r, m);
+}
+
+cr_err cr_store_user_set_emails(cr_store *s, const char *name, const char *const *emails, uint32_t n, cr_msg *m)
+{
+	cr_err e = emails_ok(emails, n, m);
+	return e ? e : s->vt->user->set_emails(s, name, emails, n, m);
+}
+
+cr_err cr_store_address_ids(cr_store *s, const char *const *addrs, size_t n, uint32_t *ids, cr_msg *m)
+{
+	cr_err e = emails_ok(addrs, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, m);
+	return e ? e : s->vt->user->address_ids(s, addrs, n, ids, m);
 }
 
 cr_err cr_store_user_get(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_user_row *out, cr_msg *m)

@@ -17,6 +17,7 @@
  * smaller is closer throughout.
  */
 #include "vector_int.h"
+#include "cristal/crypt.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -169,7 +170,10 @@ void cr_vec_index_free(cr_vec_index *ix)
 {
 	if (!ix)
 		return;
-	if (ix->mapped) {
+	if (ix->mapped && ix->heap) {
+		cr_wipe((void *)ix->mm.data, ix->mm.len);
+		cr_free((void *)ix->mm.data);
+	} else if (ix->mapped) {
 		cr_mmap_close(&ix->mm);
 	} else {
 		cr_free(ix->vec);

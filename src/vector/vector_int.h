@@ -45,6 +45,7 @@ struct cr_vec_index {
 	/* an opened index points into a mapping it does not own the arrays of */
 	int mapped;
 	cr_mmap mm;
+	int heap; /* mm.data is cr_malloc'd plaintext of a sealed file: wiped and freed */
 	int built;
 };
 

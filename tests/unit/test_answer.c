@@ -335,6 +335,50 @@ static void test_question_sentences(void **st)
 	cr_corpus_close(c);
 }
 
+/* A local model gets each passage cut around its focus sentence. */
+static void test_excerpt(void **st)
+{
+	(void)st;
+	char text[4096];
+	size_t n = 0;
+	for (int i = 0; i < 40; i++) /* 40 filler sentences, then the answer, then more filler */
+		n += (size_t)snprintf(text + n, sizeof text - n, "Filler sentence number %02d says little. ", i);
+	size_t focus = n;
+	n += (size_t)snprintf(text + n, sizeof text - n, "The answer is forty-two. ");
+	size_t focus_len = strlen("The answer is forty-two.");
+	for (int i = 0; i < 10; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "Tail %d. ", i);
+	cr_source s = {.n = 1, .text = text, .len = n, .focus = focus, .focus_len = focus_len};
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_ans_excerpt(&b, &s, 300), CR_OK);
+	assert_non_null(strstr(b.data, "The answer is forty-two."));
+	assert_null(strstr(b.data, "number 00")); /* the start was cut */
+	assert_memory_equal(b.data, "…", strlen("…"));
+	assert_true(b.len <= 300 + 2 * strlen("…"));
+	/* a focus near the start: the passage's start, cut at the end only */
+	cr_buf_reset(&b);
+	s.focus = 0;
+	s.focus_len = 10;
+	assert_int_equal(cr_ans_excerpt(&b, &s, 300), CR_OK);
+	assert_int_equal(b.len, 300);
+	assert_memory_equal(b.data, text, 300);
+	/* short passages whole; no focus: the start */
+	cr_buf_reset(&b);
+	s.focus_len = 0;
+	assert_int_equal(cr_ans_excerpt(&b, &s, 100000), CR_OK);
+	assert_int_equal(b.len, n);
+	/* Japanese: cuts fall on character boundaries */
+	const char *ja = "前置きの文です。前置きの文です。前置きの文です。前置きの文です。答えは四十二です。後書き。";
+	cr_source j = {.n = 1, .text = ja, .len = strlen(ja), .focus = strstr(ja, "答え") - ja,
+		       .focus_len = strlen("答えは四十二です。")};
+	cr_buf_reset(&b);
+	assert_int_equal(cr_ans_excerpt(&b, &j, 40), CR_OK);
+	assert_non_null(strstr(b.data, "答えは"));
+	assert_true(cr_utf8_valid((const uint8_t *)b.data, b.len));
+	cr_buf_release(&b);
+}
+
 static void test_json(void **st)
 {
 	(void)st;
@@ -372,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_verify_japanese),    cmocka_unit_test(test_ask_samples),
 		cmocka_unit_test(test_ask_unanswerable),   cmocka_unit_test(test_ask_empty_corpus),
 		cmocka_unit_test(test_json),               cmocka_unit_test(test_question_sentences),
+		cmocka_unit_test(test_excerpt),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

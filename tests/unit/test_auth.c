@@ -2,7 +2,10 @@
  * argon2id string that checks the right password only; a token that maps
  * to its user and principal (tenant, user, groups), stored only as its
  * SHA-256; malformed, unknown, revoked and expired tokens refused with
- * CR_EUNAUTH; a removed user's tokens gone with it. */
+ * CR_EUNAUTH; a removed user's tokens gone with it. A user's e-mail
+ * addresses: held by one user, in lower case only, and their address
+ * principals (store.h) in its principal once a document names them,
+ * above its groups and ascending; removed with the address. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,11 +109,72 @@ static void tokens(void **state)
 	cr_store_close(s);
 }
 
+static void emails(void **state)
+{
+	cr_store *s;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_store_open(dir, &s, &m), CR_OK);
+	const char *groups[] = {"eng"}, *em[] = {"mei@example.com", "mei.lin@example.org"};
+	cr_user_row u = {.name = "mei", .role = "member", .groups = groups, .n_groups = 1, .emails = em, .n_emails = 2};
+	assert_int_equal(cr_store_user_put(s, &u, &m), CR_OK);
+	cr_user_row dup = {.name = "ken", .role = "member", .emails = em, .n_emails = 1};
+	assert_int_equal(cr_store_user_put(s, &dup, &m), CR_EEXIST); /* mei's address */
+	assert_non_null(strstr(m.text, "another user"));
+	const char *upper[] = {"Ken@example.com"};
+	dup.emails = upper;
+	assert_int_equal(cr_store_user_put(s, &dup, &m), CR_EINVAL); /* not normalised */
+	dup.n_emails = 0;
+	assert_int_equal(cr_store_user_put(s, &dup, &m), CR_OK);
+
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_user_row r;
+	cr_principal who;
+	assert_int_equal(cr_store_user_get(s, &a, "mei", 0, &r, &m), CR_OK);
+	assert_int_equal(r.n_emails, 2);
+	assert_int_equal(r.n_principal_ids, 1); /* no document names her addresses yet */
+	/* a document names one: its principal joins hers */
+	const char *named[] = {"x@example.net", "mei.lin@example.org"};
+	uint32_t ids[2];
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_address_ids(s, named, 2, ids, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	assert_true(ids[0] > CR_ACL_ADDRESS_BASE && ids[1] > ids[0]);
+	uint32_t again[2];
+	assert_int_equal(cr_store_address_ids(s, named, 2, again, &m), CR_OK);
+	assert_memory_equal(ids, again, sizeof ids);
+	const char *bad[] = {"Not An Address"};
+	assert_int_equal(cr_store_address_ids(s, bad, 1, again, &m), CR_EINVAL);
+	assert_int_equal(cr_store_user_get(s, &a, "mei", 0, &r, &m), CR_OK);
+	cr_auth_principal(&r, &who);
+	assert_int_equal(who.n_groups, 2);
+	assert_int_equal(who.groups[0], r.group_ids[0]);
+	assert_int_equal(who.groups[1], ids[1]);
+	/* given to ken instead: his principal, no longer hers */
+	assert_int_equal(cr_store_user_set_emails(s, "mei", em, 1, &m), CR_OK);
+	assert_int_equal(cr_store_user_set_emails(s, "ken", named + 1, 1, &m), CR_OK);
+	assert_int_equal(cr_store_user_get(s, &a, "mei", 0, &r, &m), CR_OK);
+	cr_auth_principal(&r, &who);
+	assert_int_equal(who.n_groups, 1);
+	assert_int_equal(cr_store_user_get(s, &a, "ken", 0, &r, &m), CR_OK);
+	cr_auth_principal(&r, &who);
+	assert_int_equal(who.n_groups, 1);
+	assert_int_equal(who.groups[0], ids[1]);
+	assert_string_equal(r.emails[0], "mei.lin@example.org");
+	assert_int_equal(cr_store_user_set_emails(s, "nobody", em, 1, &m), CR_ENOTFOUND);
+	assert_int_equal(cr_store_user_del(s, "ken", &m), CR_OK);
+	assert_int_equal(cr_store_user_set_emails(s, "mei", named + 1, 1, &m), CR_OK); /* free again */
+	assert_int_equal(cr_store_user_del(s, "mei", &m), CR_OK);
+	cr_arena_release(&a);
+	cr_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(passwords),
 		cmocka_unit_test(tokens),
+		cmocka_unit_test(emails),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

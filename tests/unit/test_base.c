@@ -347,6 +347,27 @@ static void test_alloc_fail(void **st)
 	cr_free(a);
 }
 
+/* cr_email_norm: the one form addresses are compared in */
+static void test_email_norm(void **st)
+{
+	(void)st;
+	char out[CR_EMAIL_MAX];
+	assert_int_equal(cr_email_norm("  Mei.Lin+x@Example.CO.JP\t", 26, out, sizeof out), 23);
+	assert_string_equal(out, "mei.lin+x@example.co.jp");
+	static const char *const bad[] = {"", "mei", "@example.com", "mei@", "a@b@c", "mei lin@example.com",
+					  "\"q\"@example.com", "<mei@example.com>", "mei@[1.2.3.4]", "mei@-.-",
+					  "m\xc3\xa9i@example.com", "mei@exa\nmple.com", "a,b@example.com"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(cr_email_norm(bad[i], strlen(bad[i]), out, sizeof out), 0);
+	char longer[300];
+	memset(longer, 'a', sizeof longer);
+	memcpy(longer + 250, "@b.cd", 6);
+	assert_int_equal(cr_email_norm(longer, strlen(longer), out, sizeof out), 0); /* over 254 bytes */
+	assert_int_equal(cr_email_norm("a@b.c", 5, out, 5), 0);                     /* no room for the NUL */
+	assert_int_equal(cr_email_norm("a@b.c", 3, out, sizeof out), 3);             /* n bytes only */
+	assert_string_equal(out, "a@b");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,7 +376,7 @@ int main(void)
 		cmocka_unit_test(test_hash_file),
 		cmocka_unit_test(test_pool), cmocka_unit_test(test_pool_reentrant),
 		cmocka_unit_test(test_pool_concurrent), cmocka_unit_test(test_write_atomic_threads),
-		cmocka_unit_test(test_alloc_fail),
+		cmocka_unit_test(test_alloc_fail), cmocka_unit_test(test_email_norm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -188,6 +188,45 @@ static void test_invalid_json(void **st)
 	cr_arena_release(&a);
 }
 
+/* membership: listings and users.json → each channel's member addresses */
+static void test_membership(void **st)
+{
+	(void)st;
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_msg m = {{0}};
+	const char *users = "[{\"id\":\"U2\",\"profile\":{\"email\":\"Ken@Example.com\"}},"
+			    "{\"id\":\"U1\",\"email\":\"mei@example.com\"},{\"id\":\"U3\",\"profile\":{}},"
+			    "{\"id\":\"U4\",\"profile\":{\"email\":\"no address\"}}, 7]";
+	cr_kv *em;
+	size_t n_em;
+	assert_int_equal(cr_chat_parse_emails(&a, (const uint8_t *)users, strlen(users), &em, &n_em, &m), CR_OK);
+	assert_int_equal(n_em, 2);
+	assert_string_equal(em[0].key, "U1"); /* sorted by id */
+	assert_string_equal(em[1].value, "ken@example.com");
+	const char *chans = "[{\"id\":\"C1\",\"name\":\"general\",\"members\":[\"U1\",\"U2\",\"U3\",\"U2\",5]},"
+			    "{\"name\":\"../up\",\"members\":[\"U1\"]},{\"name\":\"general\",\"members\":[\"U3\"]},"
+			    "{\"id\":\"C9\",\"members\":[\"U9\"]}]";
+	const char *dms = "[{\"id\":\"D1\",\"name\":\"ignored\",\"members\":[\"U2\"]}]";
+	cr_chat_channel *ch = NULL;
+	size_t n = 0;
+	assert_int_equal(cr_chat_parse_channels(&a, (const uint8_t *)chans, strlen(chans), 0, em, n_em, &ch, &n, &m), CR_OK);
+	assert_int_equal(cr_chat_parse_channels(&a, (const uint8_t *)dms, strlen(dms), 1, em, n_em, &ch, &n, &m), CR_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(ch[0].folder, "general");
+	assert_int_equal(ch[0].n_readers, 2);
+	assert_string_equal(ch[0].readers[0], "mei@example.com");
+	assert_string_equal(ch[0].readers[1], "ken@example.com");
+	assert_string_equal(ch[1].folder, "C9"); /* no name: its id */
+	assert_int_equal(ch[1].n_readers, 0);
+	assert_string_equal(ch[2].folder, "D1");
+	assert_int_equal(ch[2].n_readers, 1);
+	assert_int_equal(cr_chat_parse_channels(&a, (const uint8_t *)"{}", 2, 0, em, n_em, &ch, &n, &m), CR_ECORRUPT);
+	assert_int_equal(cr_chat_parse_channels(&a, (const uint8_t *)"[", 1, 0, em, n_em, &ch, &n, &m), CR_ECORRUPT);
+	assert_int_equal(n, 3);
+	cr_arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_mentions_renamed),
 		cmocka_unit_test(test_generic_forms),
 		cmocka_unit_test(test_invalid_json),
+		cmocka_unit_test(test_membership),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

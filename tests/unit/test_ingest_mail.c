@@ -361,6 +361,65 @@ static void test_html_only_and_names(void **st)
 	cr_arena_release(&a);
 }
 
+/* readers: From, To, Cc and Bcc through GMime's address parser (display
+ * names, encoded words, groups, case, duplicates, garbage), given to the
+ * attachments; an mbox names nobody, its messages their own. */
+static void test_readers(void **st)
+{
+	(void)st;
+	const char *mail = "From: =?UTF-8?B?5qKF?= <MEI@Example.com>\n"
+			   "To: Launch: \"Ken, K.\" <ken@example.com>, ana@example.com;, undisclosed-recipients:;\n"
+			   "Cc: <>, @, a@, not-an-address, \"x@y\" <>, Ken <KEN@EXAMPLE.COM>, (c) lee@example.com (Lee)\n"
+			   "Bcc: boss@example.com\nSubject: s\nContent-Type: multipart/mixed; boundary=\"B\"\n\n"
+			   "--B\nContent-Type: text/plain\n\nbody\n"
+			   "--B\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"n.txt\"\n\nnotes\n"
+			   "--B\nContent-Type: message/rfc822\n\nFrom: inner@example.com\nTo: other@example.com\n"
+			   "Subject: fwd\n\ninner body\n--B--\n";
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc *d;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_extract(&a, "r.eml", (const uint8_t *)mail, strlen(mail), NULL, &d, &m), CR_OK);
+	static const char *const want[] = {"mei@example.com", "ken@example.com", "ana@example.com", "lee@example.com",
+					   "boss@example.com"};
+	assert_int_equal(count_docs(d), 3);
+	for (const cr_doc *x = d; x; x = x->next) {
+		assert_string_equal(x->readers_kind, "mail");
+		assert_int_equal(x->n_readers, 5); /* the attachment and the forwarded message: the outer readers */
+		for (size_t i = 0; i < 5; i++)
+			assert_string_equal(x->readers[i], want[i]);
+	}
+	/* through the extract worker's JSON and back */
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	assert_int_equal(cr_docs_to_json(d, &b), CR_OK);
+	cr_doc *back;
+	assert_int_equal(cr_docs_from_json(&a, b.data, b.len, &back, &m), CR_OK);
+	assert_int_equal(back->n_readers, 5);
+	assert_string_equal(back->readers[4], "boss@example.com");
+	assert_string_equal(back->next->readers_kind, "mail");
+	cr_buf_release(&b);
+	/* ... where a bad address or kind is refused */
+	const char *evil = "{\"docs\":[{\"name\":\"x\",\"meta\":[],\"sections\":[],\"readers_kind\":\"mail\","
+			   "\"readers\":[\"Boss@example.com\"]}]}";
+	assert_int_equal(cr_docs_from_json(&a, evil, strlen(evil), &back, &m), CR_ECORRUPT);
+	evil = "{\"docs\":[{\"name\":\"x\",\"meta\":[],\"sections\":[],\"readers_kind\":\"all\",\"readers\":[]}]}";
+	assert_int_equal(cr_docs_from_json(&a, evil, strlen(evil), &back, &m), CR_ECORRUPT);
+	evil = "{\"docs\":[{\"name\":\"x\",\"meta\":[],\"sections\":[],\"readers\":[\"a@b.c\"]}]}";
+	assert_int_equal(cr_docs_from_json(&a, evil, strlen(evil), &back, &m), CR_ECORRUPT);
+
+	const char *box = "From a@x.org Mon Mar  2 09:00:00 2026\nFrom: a@x.org\nTo: b@x.org\nSubject: one\n\nfirst\n\n"
+			  "From c@x.org Mon Mar  2 10:00:00 2026\nFrom: c@x.org\nSubject: two\n\nsecond\n";
+	assert_int_equal(cr_extract(&a, "b.mbox", (const uint8_t *)box, strlen(box), NULL, &d, &m), CR_OK);
+	assert_string_equal(d->readers_kind, "mail");
+	assert_int_equal(d->n_readers, 0);
+	assert_int_equal(d->next->n_readers, 2);
+	assert_string_equal(d->next->readers[1], "b@x.org");
+	assert_int_equal(d->next->next->n_readers, 1);
+	assert_string_equal(d->next->next->readers[0], "c@x.org");
+	cr_arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_mime_bomb_multipart),
 		cmocka_unit_test(test_mime_bomb_rfc822),
 		cmocka_unit_test(test_html_only_and_names),
+		cmocka_unit_test(test_readers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

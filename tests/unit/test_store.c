@@ -568,6 +568,66 @@ static void *open_thread(void *arg)
 	return NULL;
 }
 
+/* v8 -> v9: readers and addresses come in beside what was there; a
+ * document's readers are written, read back, replaced and dropped with
+ * it. */
+static void test_readers_v9(void **st)
+{
+	cr_store *s = open_store();
+	cr_msg m = {{0}};
+	int64_t src = 0;
+	assert_int_equal(cr_store_source_get_or_add(s, "/data/mail", "folder", &src, &m), CR_OK);
+	const char *texts[] = {"hello"};
+	put_doc(s, src, "mail/old.txt", NULL, texts, 1, NULL);
+	cr_store_close(s);
+	raw_sql("DROP TABLE doc_readers; DROP TABLE addresses; DROP TABLE user_emails;"
+		"UPDATE schema_version SET version = 8;");
+	s = open_store();
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_doc_row row;
+	assert_int_equal(cr_store_doc_find(s, &a, src, "mail/old.txt", &row, &m), CR_OK);
+	assert_null(row.readers_kind);
+	assert_null(row.readers);
+	/* a message's readers */
+	cr_chunk ch = mk_chunk("the message", 0);
+	cr_doc_row w;
+	memset(&w, 0, sizeof w);
+	w.source_id = src;
+	w.name = "mail/m.eml";
+	w.type = "eml";
+	w.readers_kind = "mail";
+	w.readers = "a@x.org\nb@x.org";
+	w.readers_acl = 1;
+	int64_t id = 0;
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_put(s, &w, NULL, &ch, 1, &id, NULL, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_get(s, &a, id, &row, &m), CR_OK);
+	assert_string_equal(row.readers_kind, "mail");
+	assert_string_equal(row.readers, "a@x.org\nb@x.org");
+	assert_int_equal(row.readers_acl, 1);
+	/* written again without readers: none */
+	w.readers_kind = w.readers = NULL;
+	w.readers_acl = 0;
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_put(s, &w, NULL, &ch, 1, &id, NULL, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_get(s, &a, id, &row, &m), CR_OK);
+	assert_null(row.readers_kind);
+	assert_int_equal(raw_int("SELECT count(*) FROM doc_readers"), 0);
+	/* and gone with its document */
+	w.readers_kind = "chat";
+	assert_int_equal(cr_store_begin(s, &m), CR_OK);
+	assert_int_equal(cr_store_doc_put(s, &w, NULL, &ch, 1, &id, NULL, &m), CR_OK);
+	assert_int_equal(cr_store_doc_delete(s, id, NULL, &m), CR_OK);
+	assert_int_equal(cr_store_commit(s, &m), CR_OK);
+	assert_int_equal(raw_int("SELECT count(*) FROM doc_readers"), 0);
+	cr_arena_release(&a);
+	cr_store_close(s);
+}
+
 static void test_migration_race(void **st)
 {
 	cr_store *s = open_store();
@@ -675,6 +735,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readers_v9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

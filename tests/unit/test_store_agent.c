@@ -100,7 +100,7 @@ static void test_upgrade_from_v7(void **st)
 	raw_sql("DROP TABLE agent_runs; DROP TABLE agents; UPDATE schema_version SET version = 7;"
 		"INSERT INTO kv VALUES ('kept', 'yes');");
 	s = open_store();
-	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), 8);
+	assert_int_equal(raw_int("SELECT max(version) FROM schema_version"), CR_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int("SELECT count(*) FROM kv WHERE key = 'kept'"), 1);
 	assert_int_equal(cr_store_agent_put(s, &(cr_agent_row){.name = "a", .instructions = "x", .tools = "[]",
 								 .scopes = "[]"},
