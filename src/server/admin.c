@@ -362,6 +362,26 @@ static int group_row(void *ctx, const cr_name_row *g)
 	return !o || json_array_append_new(ctx, o);
 }
 
+/* Group names are shared by all tenants: another tenant's admin sees the
+ * groups its own users are in, counting its own users only. */
+typedef struct tenant_groups {
+	const srv_ctx *ctx;
+	json_t *count; /* name -> users of the tenant */
+} tenant_groups;
+
+static int tenant_group_row(void *ctx, const cr_user_row *u)
+{
+	tenant_groups *t = ctx;
+	if (!u->tenant || strcmp(u->tenant, t->ctx->tenant_name))
+		return 0;
+	for (uint32_t i = 0; i < u->n_groups; i++) {
+		json_t *n = json_object_get(t->count, u->groups[i]);
+		if (json_object_set_new(t->count, u->groups[i], json_integer(n ? json_integer_value(n) + 1 : 1)))
+			return 1;
+	}
+	return 0;
+}
+
 enum MHD_Result srv_handle_groups(srv_req *r)
 {
 	cr_msg m = {{0}};
@@ -370,7 +390,19 @@ enum MHD_Result srv_handle_groups(srv_req *r)
 	if (e)
 		return srv_error_err(r, e, &m);
 	json_t *arr = json_array();
-	e = arr ? cr_store_group_list(st, group_row, arr, &m) : cr_fail(&m, CR_ENOMEM, "out of memory");
+	if (arr && r->ctx.user && r->ctx.tenant != 0) {
+		tenant_groups t = {.ctx = &r->ctx, .count = json_object()};
+		e = t.count ? cr_store_user_list(st, &r->arena, tenant_group_row, &t, &m)
+			    : cr_fail(&m, CR_ENOMEM, "out of memory");
+		const char *k;
+		json_t *v;
+		json_object_foreach(t.count, k, v) {
+			if (!e && json_array_append_new(arr, json_pack("{ss sI}", "name", k, "users", json_integer_value(v))))
+				e = cr_fail(&m, CR_ENOMEM, "out of memory");
+		}
+		json_decref(t.count);
+	} else
+		e = arr ? cr_store_group_list(st, group_row, arr, &m) : cr_fail(&m, CR_ENOMEM, "out of memory");
 	cr_corpus_store_release(r->s->corpus, st);
 	if (e) {
 		json_decref(arr);

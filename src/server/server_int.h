@@ -70,6 +70,9 @@ typedef struct srv_route {
 #define SRV_ROLE_AUDITOR 4
 #define SRV_ROLE_ANY 7
 #define SRV_UNMETERED 8
+/* what every tenant shares (group names, the providers' kill-switch): the
+ * local operator's and the default tenant's admins' only */
+#define SRV_OPERATOR 16
 int srv_route_policy(const srv_route *rt);
 extern const srv_route srv_routes[];
 extern const size_t srv_n_routes;

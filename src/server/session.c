@@ -45,13 +45,13 @@ static const struct {
 	{"user_add", SRV_ROLE_ADMIN | SRV_UNMETERED},
 	{"user_rm", SRV_ROLE_ADMIN | SRV_UNMETERED},
 	{"groups", SRV_ROLE_ADMIN | SRV_UNMETERED},
-	{"group_add", SRV_ROLE_ADMIN | SRV_UNMETERED},
-	{"group_rm", SRV_ROLE_ADMIN | SRV_UNMETERED},
+	{"group_add", SRV_ROLE_ADMIN | SRV_UNMETERED | SRV_OPERATOR},
+	{"group_rm", SRV_ROLE_ADMIN | SRV_UNMETERED | SRV_OPERATOR},
 	{"tokens", SRV_ROLE_ADMIN | SRV_UNMETERED},
 	{"token_create", SRV_ROLE_ADMIN | SRV_UNMETERED},
 	{"token_revoke", SRV_ROLE_ADMIN | SRV_UNMETERED},
-	{"provider_suspend", SRV_ROLE_ADMIN | SRV_UNMETERED},
-	{"provider_resume", SRV_ROLE_ADMIN | SRV_UNMETERED},
+	{"provider_suspend", SRV_ROLE_ADMIN | SRV_UNMETERED | SRV_OPERATOR},
+	{"provider_resume", SRV_ROLE_ADMIN | SRV_UNMETERED | SRV_OPERATOR},
 	{"audit", SRV_ROLE_ADMIN | SRV_ROLE_AUDITOR | SRV_UNMETERED},
 	{"providers", SRV_ROLE_ADMIN | SRV_ROLE_MEMBER | SRV_UNMETERED},
 	{"models", SRV_ROLE_ADMIN | SRV_ROLE_MEMBER | SRV_UNMETERED},
@@ -121,6 +121,9 @@ cr_err srv_authenticate(srv_req *r, cr_msg *m)
 	int policy = srv_route_policy(r->route);
 	if (!e && !(role_bit(u->role) & policy))
 		e = cr_fail(m, CR_EDENIED, "%s %s is not open to the %s role", r->method, r->route->path, u->role);
+	if (!e && (policy & SRV_OPERATOR) && u->tenant_id != 0)
+		e = cr_fail(m, CR_EDENIED, "%s %s acts on every tenant: only the default tenant's admins may", r->method,
+			    r->route->path);
 	if (!e && !(policy & SRV_UNMETERED)) {
 		e = cr_auth_quota_check(st, u->name, u->tenant, 0, &r->quota, m);
 		if (!e)

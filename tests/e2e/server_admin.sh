@@ -9,7 +9,11 @@
 # - tenants: an admin of acme adds users to acme only (403 for another
 #   tenant), cannot see, delete or make tokens for the default tenant's
 #   users, nor see or revoke their tokens (404, as if absent), nor remove a
-#   group the default tenant's users are in (403);
+#   group the default tenant's users are in (403); group names and the
+#   providers' kill-switch are shared by every tenant, so only the default
+#   tenant's admins add or remove groups and suspend or resume providers
+#   (403 for ann), and ann's group list holds her tenant's groups only,
+#   counting her tenant's users;
 # - bad input (malformed JSON, unknown members, wrong types, short
 #   passwords, bad roles, a blank reason, a bad token id) is a 400 JSON error;
 # - a token made over the API works once shown, and its revocation stops it;
@@ -137,8 +141,20 @@ printf 'pw-ivy-123\n' | c user add ivy --group shared --password-stdin >/dev/nul
 expect_error 403 DELETE /api/groups/shared "${N[@]}"
 c group list --json >"$tmp/g.json"
 py 'assert "shared" in [g["name"] for g in r["groups"]], r' "$tmp/g.json"
+printf 'pw-kai-123\n' | c user add kai --tenant acme --group acme-eng --group shared --password-stdin >/dev/null
+status GET /api/groups "${N[@]}" >/dev/null
+py 'assert sorted((g["name"], g["users"]) for g in r["groups"]) == [("acme-eng", 1), ("shared", 1)], r' "$tmp/body"
+status GET /api/groups "${A[@]}" >/dev/null
+py 'g = {x["name"]: x["users"] for x in r["groups"]}; assert g["shared"] == 2 and "acme-eng" in g and "eng" in g, r' "$tmp/body"
+expect_error 403 POST /api/groups "${N[@]}" "${J[@]}" -d '{"name":"acme-ops"}'
+expect_error 403 DELETE /api/groups/acme-eng "${N[@]}"
+expect_error 403 POST /api/providers/main/suspend "${N[@]}" "${J[@]}" -d '{"reason":"x"}'
+py 'assert "every tenant" in r["error"]["message"], r' "$tmp/body"
+expect_error 403 DELETE /api/providers/main/suspend "${N[@]}"
+c provider list --json >"$tmp/p.json"
+py 'p = {x["name"]: x for x in r}; assert not p["main"].get("suspended"), r' "$tmp/p.json"
 status GET /api/users "${N[@]}" >/dev/null
-py 'assert sorted(u["name"] for u in r["users"]) == ["ann", "bob", "hana"], r' "$tmp/body"
+py 'assert sorted(u["name"] for u in r["users"]) == ["ann", "bob", "hana", "kai"], r' "$tmp/body"
 [ "$(status GET /api/me -H "Authorization: Bearer $TF")" = 200 ] || fail "frank's token was revoked by ann"
 c user list --json >"$tmp/u.json"
 py 'assert {"frank", "hana", "bob", "ivy"} <= {u["name"] for u in r["users"]} and "ivan" not in {u["name"] for u in r["users"]}, r' "$tmp/u.json"

@@ -26,7 +26,10 @@ static void admin_routes_are_admin_only(void **state)
 				rt = &srv_routes[k];
 		assert_non_null(rt);
 		assert_true(rt->auth);
-		assert_int_equal(srv_route_policy(rt), SRV_ROLE_ADMIN | SRV_UNMETERED);
+		/* what every tenant shares is the default tenant's admins' only */
+		int shared = !strcmp(names[i], "group_add") || !strcmp(names[i], "group_rm") ||
+			     !strncmp(names[i], "provider_", 9);
+		assert_int_equal(srv_route_policy(rt), SRV_ROLE_ADMIN | SRV_UNMETERED | (shared ? SRV_OPERATOR : 0));
 	}
 }
 
