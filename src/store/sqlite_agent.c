@@ -95,24 +95,15 @@ static cr_err sa_list(cr_store *s, cr_store_agent_fn fn, void *ctx, cr_msg *m)
 
 static cr_err sa_del(cr_store *s, const char *name, cr_msg *m)
 {
-	sqlite3 *db = cr_store_sqlite_db(s);
-	cr_err e;
-	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM agents WHERE name = ?1", m, &e);
-	if (!st)
-		return e;
-	cr_sq_bind_text(st, 1, name);
-	int n = 0;
-	if (!(e = cr_sq_run(db, st, m, "agent delete", &n)) && !n)
-		e = cr_fail(m, CR_ENOTFOUND, "no agent named %s", name);
-	return e;
+	return cr_sq_del_named(cr_store_sqlite_db(s), "DELETE FROM agents WHERE name = ?1", "agent", name, m);
 }
 
 static cr_err sa_run_begin(cr_store *s, const char *name, const char *kind, int64_t now_ms, const int64_t *claim,
 			   int64_t *run_id, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
-	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	int own_tx;
+	cr_err e = cr_sq_tx_begin(db, &own_tx, m);
 	if (e)
 		return e;
 	sqlite3_stmt *st;
@@ -145,13 +136,7 @@ static cr_err sa_run_begin(cr_store *s, const char *name, const char *kind, int6
 	else
 		*run_id = sqlite3_last_insert_rowid(db);
 out:
-	if (own_tx) {
-		if (!e)
-			e = cr_sq_exec(db, "COMMIT", m);
-		if (e)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	return e;
+	return cr_sq_tx_end(db, own_tx, e, m);
 }
 
 static cr_err sa_run_end(cr_store *s, int64_t run_id, const cr_agent_run_row *r, cr_msg *m)

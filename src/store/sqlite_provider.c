@@ -37,8 +37,8 @@ static int read_row(cr_arena *a, sqlite3_stmt *st, cr_provider_row *r)
 static cr_err sp_put(cr_store *s, const cr_provider_row *r, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
-	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	int own_tx;
+	cr_err e = cr_sq_tx_begin(db, &own_tx, m);
 	if (e)
 		return e;
 	if (r->is_default && (e = cr_sq_exec(db, "UPDATE providers SET is_default = 0", m)))
@@ -62,13 +62,7 @@ static cr_err sp_put(cr_store *s, const cr_provider_row *r, cr_msg *m)
 	if (e == CR_EEXIST)
 		e = cr_fail(m, CR_EEXIST, "a provider named %s exists (provider rm %s first)", r->name, r->name);
 out:
-	if (own_tx) {
-		if (!e)
-			e = cr_sq_exec(db, "COMMIT", m);
-		if (e)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	return e;
+	return cr_sq_tx_end(db, own_tx, e, m);
 }
 
 static cr_err sp_get(cr_store *s, cr_arena *a, const char *name, cr_provider_row *out, cr_msg *m)
@@ -97,23 +91,14 @@ static cr_err sp_get(cr_store *s, cr_arena *a, const char *name, cr_provider_row
 
 static cr_err sp_del(cr_store *s, const char *name, cr_msg *m)
 {
-	sqlite3 *db = cr_store_sqlite_db(s);
-	cr_err e;
-	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM providers WHERE name = ?1", m, &e);
-	if (!st)
-		return e;
-	cr_sq_bind_text(st, 1, name);
-	int n = 0;
-	if (!(e = cr_sq_run(db, st, m, "provider delete", &n)) && !n)
-		e = cr_fail(m, CR_ENOTFOUND, "no provider named %s", name);
-	return e;
+	return cr_sq_del_named(cr_store_sqlite_db(s), "DELETE FROM providers WHERE name = ?1", "provider", name, m);
 }
 
 static cr_err sp_set_default(cr_store *s, const char *name, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
-	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	int own_tx;
+	cr_err e = cr_sq_tx_begin(db, &own_tx, m);
 	if (e)
 		return e;
 	sqlite3_stmt *st = cr_sq_prep(db, "UPDATE providers SET is_default = (name = ?1)", m, &e);
@@ -129,13 +114,7 @@ static cr_err sp_set_default(cr_store *s, const char *name, cr_msg *m)
 			e = cr_fail(m, CR_ENOTFOUND, "no provider named %s", name);
 		sqlite3_finalize(st);
 	}
-	if (own_tx) {
-		if (!e)
-			e = cr_sq_exec(db, "COMMIT", m);
-		if (e)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	return e;
+	return cr_sq_tx_end(db, own_tx, e, m);
 }
 
 static cr_err sp_list(cr_store *s, cr_store_provider_fn fn, void *ctx, cr_msg *m)

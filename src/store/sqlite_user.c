@@ -60,8 +60,8 @@ static cr_err put_emails(sqlite3 *db, int64_t uid, const char *name, const char 
 static cr_err su_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
-	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	int own_tx;
+	cr_err e = cr_sq_tx_begin(db, &own_tx, m);
 	if (e)
 		return e;
 	int64_t tenant = 0, uid = 0;
@@ -94,13 +94,7 @@ static cr_err su_put(cr_store *s, const cr_user_row *r, cr_msg *m)
 	if (!e)
 		e = put_emails(db, uid, r->name, r->emails, r->n_emails, m);
 out:
-	if (own_tx) {
-		if (!e)
-			e = cr_sq_exec(db, "COMMIT", m);
-		if (e)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	return e;
+	return cr_sq_tx_end(db, own_tx, e, m);
 }
 
 #define USER_COLS "u.id, u.name, u.role, u.tenant_id, t.name, u.pw_hash, u.created"
@@ -233,16 +227,8 @@ static cr_err su_get(cr_store *s, cr_arena *a, const char *name, int64_t id, cr_
 
 static cr_err su_del(cr_store *s, const char *name, cr_msg *m)
 {
-	sqlite3 *db = cr_store_sqlite_db(s);
-	cr_err e;
-	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM users WHERE name = ?1", m, &e);
-	if (!st)
-		return e;
-	cr_sq_bind_text(st, 1, name);
-	int n = 0;
-	if (!(e = cr_sq_run(db, st, m, "user delete", &n)) && !n)
-		e = cr_fail(m, CR_ENOTFOUND, "no user %s", name);
-	return e; /* tokens and group memberships go with it (ON DELETE CASCADE) */
+	/* tokens and group memberships go with it (ON DELETE CASCADE) */
+	return cr_sq_del_named(cr_store_sqlite_db(s), "DELETE FROM users WHERE name = ?1", "user", name, m);
 }
 
 static cr_err su_set_password(cr_store *s, const char *name, const char *pw_hash, cr_msg *m)
@@ -263,8 +249,8 @@ static cr_err su_set_password(cr_store *s, const char *name, const char *pw_hash
 static cr_err su_set_emails(cr_store *s, const char *name, const char *const *emails, uint32_t n, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
-	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	int own_tx;
+	cr_err e = cr_sq_tx_begin(db, &own_tx, m);
 	if (e)
 		return e;
 	int64_t uid = 0;
@@ -283,13 +269,7 @@ static cr_err su_set_emails(cr_store *s, const char *name, const char *const *em
 	}
 	if (!e)
 		e = put_emails(db, uid, name, emails, n, m);
-	if (own_tx) {
-		if (!e)
-			e = cr_sq_exec(db, "COMMIT", m);
-		if (e)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	return e;
+	return cr_sq_tx_end(db, own_tx, e, m);
 }
 
 static cr_err su_address_ids(cr_store *s, const char *const *addrs, size_t n, uint32_t *ids, cr_msg *m)
@@ -337,8 +317,8 @@ static cr_err su_set(cr_store *s, const char *name, const char *role, const char
 		     int set_groups, cr_msg *m)
 {
 	sqlite3 *db = cr_store_sqlite_db(s);
-	int own_tx = sqlite3_get_autocommit(db);
-	cr_err e = own_tx ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+	int own_tx;
+	cr_err e = cr_sq_tx_begin(db, &own_tx, m);
 	if (e)
 		return e;
 	int64_t uid = 0;
@@ -380,13 +360,7 @@ static cr_err su_set(cr_store *s, const char *name, const char *role, const char
 		}
 	}
 out:
-	if (own_tx) {
-		if (!e)
-			e = cr_sq_exec(db, "COMMIT", m);
-		if (e)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	return e;
+	return cr_sq_tx_end(db, own_tx, e, m);
 }
 
 static cr_err su_list(cr_store *s, cr_arena *a, cr_store_user_fn fn, void *ctx, cr_msg *m)
@@ -559,16 +533,7 @@ static cr_err sn_list(cr_store *s, const char *table, cr_store_name_fn fn, void 
 
 static cr_err sg_del(cr_store *s, const char *name, cr_msg *m)
 {
-	sqlite3 *db = cr_store_sqlite_db(s);
-	cr_err e;
-	sqlite3_stmt *st = cr_sq_prep(db, "DELETE FROM groups WHERE name = ?1", m, &e);
-	if (!st)
-		return e;
-	cr_sq_bind_text(st, 1, name);
-	int n = 0;
-	if (!(e = cr_sq_run(db, st, m, "group delete", &n)) && !n)
-		e = cr_fail(m, CR_ENOTFOUND, "no group %s", name);
-	return e;
+	return cr_sq_del_named(cr_store_sqlite_db(s), "DELETE FROM groups WHERE name = ?1", "group", name, m);
 }
 
 static cr_err ss_put(cr_store *s, const cr_session_row *r, int64_t *id, cr_msg *m)

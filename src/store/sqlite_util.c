@@ -62,3 +62,35 @@ cr_err cr_sq_exec(sqlite3 *db, const char *sql, cr_msg *m)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? CR_OK : cr_sq_fail(db, m, sql);
 }
+
+cr_err cr_sq_tx_begin(sqlite3 *db, int *own, cr_msg *m)
+{
+	*own = sqlite3_get_autocommit(db);
+	return *own ? cr_sq_exec(db, "BEGIN IMMEDIATE", m) : CR_OK;
+}
+
+cr_err cr_sq_tx_end(sqlite3 *db, int own, cr_err e, cr_msg *m)
+{
+	if (own) {
+		if (!e)
+			e = cr_sq_exec(db, "COMMIT", m);
+		if (e)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return e;
+}
+
+cr_err cr_sq_del_named(sqlite3 *db, const char *sql, const char *what, const char *name, cr_msg *m)
+{
+	cr_err e;
+	sqlite3_stmt *st = cr_sq_prep(db, sql, m, &e);
+	if (!st)
+		return e;
+	cr_sq_bind_text(st, 1, name);
+	int n = 0;
+	char ctx[64];
+	snprintf(ctx, sizeof ctx, "%s delete", what);
+	if (!(e = cr_sq_run(db, st, m, ctx, &n)) && !n)
+		e = cr_fail(m, CR_ENOTFOUND, "no %s named %s", what, name);
+	return e;
+}

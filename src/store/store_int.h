@@ -161,6 +161,14 @@ const char *cr_sq_col(cr_arena *a, sqlite3_stmt *st, int i, int *oom);
 cr_err cr_sq_run(struct sqlite3 *db, sqlite3_stmt *st, cr_msg *m, const char *what, int *changes);
 /* Runs SQL with no rows (BEGIN, COMMIT, ...). */
 cr_err cr_sq_exec(struct sqlite3 *db, const char *sql, cr_msg *m);
+/* A write of several statements: cr_sq_tx_begin opens a transaction unless
+ * the caller has one (*own says which); cr_sq_tx_end commits it when e is
+ * CR_OK, else rolls it back, and returns the result. */
+cr_err cr_sq_tx_begin(struct sqlite3 *db, int *own, cr_msg *m);
+cr_err cr_sq_tx_end(struct sqlite3 *db, int own, cr_err e, cr_msg *m);
+/* Runs sql (a DELETE with the name as ?1): CR_ENOTFOUND "no WHAT named
+ * NAME" when it removed no row. */
+cr_err cr_sq_del_named(struct sqlite3 *db, const char *sql, const char *what, const char *name, cr_msg *m);
 extern const cr_store_user_vt cr_store_sqlite_user_vt;
 extern const cr_store_agent_vt cr_store_sqlite_agent_vt;
 
