@@ -2,7 +2,7 @@
  * decode.c): the first byte picks one, the rest is its input: the JSON
  * bodies of /api/ask, /api/login, the admin routes (case 9: the second byte
  * picks users, groups, tokens, a suspension, a user's change or a password
- * change), /mcp (JSON-RPC), /v1/chat/completions and /v1/embeddings, the listen
+ * change; users' addresses come out normalised and each once), /mcp (JSON-RPC), /v1/chat/completions and /v1/embeddings, the listen
  * address, static file paths, integer arguments and search filters.
  * Nothing may crash or leak, and what a decoder accepts must keep its
  * promises (a non-empty question, a user of 1 to 64 bytes and a password of
@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (kind == SRV_ADMIN_SUSPEND && (!q.reason || !*q.reason))
 				abort();
-			if (kind == SRV_ADMIN_USER_SET && !q.role && !q.set_groups)
+			if (kind == SRV_ADMIN_USER_SET && !q.role && !q.set_groups && !q.set_emails)
 				abort();
 			if (kind == SRV_ADMIN_PASSWORD && (!q.password || !*q.password || !q.new_password ||
 							   strlen(q.new_password) < 8 || strlen(q.password) > 4096 ||
@@ -130,6 +130,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (uint32_t i = 0; i < q.n_groups; i++)
 				if (!q.groups[i] || !*q.groups[i])
 					abort();
+			/* addresses: each already in normal form, each once */
+			if (q.n_emails > SRV_ADMIN_MAX_EMAILS)
+				abort();
+			for (uint32_t i = 0; i < q.n_emails; i++) {
+				char norm[CR_EMAIL_MAX];
+				size_t len = cr_email_norm(q.emails[i], strlen(q.emails[i]), norm, sizeof norm);
+				if (!len || strcmp(norm, q.emails[i]))
+					abort();
+				for (uint32_t k = 0; k < i; k++)
+					if (!strcmp(q.emails[k], q.emails[i]))
+						abort();
+			}
 		}
 		break;
 	}

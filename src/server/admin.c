@@ -61,6 +61,14 @@ static int user_row(void *ctx, const cr_user_row *u)
 			e = cr_buf_add_json_str(b, u->groups[i], strlen(u->groups[i]));
 	}
 	if (!e)
+		e = cr_buf_adds(b, "],\"emails\":[");
+	for (uint32_t i = 0; i < u->n_emails && !e; i++) {
+		if (i)
+			e = cr_buf_addc(b, ',');
+		if (!e)
+			e = cr_buf_add_json_str(b, u->emails[i], strlen(u->emails[i]));
+	}
+	if (!e)
 		e = cr_buf_printf(b, "],\"password\":%s}", u->pw_hash ? "true" : "false");
 	j->e = e;
 	return e != CR_OK;
@@ -261,7 +269,7 @@ enum MHD_Result srv_handle_user_add(srv_req *r)
 	cr_msg m = {{0}};
 	char hash[CR_AUTH_HASH_MAX];
 	cr_user_row u = {.name = q.name, .role = q.role ? q.role : "member", .tenant = q.tenant, .groups = q.groups,
-			 .n_groups = q.n_groups};
+			 .n_groups = q.n_groups, .emails = q.emails, .n_emails = q.n_emails};
 	cr_err e = CR_OK;
 	if (q.password) {
 		e = cr_auth_password_hash(q.password, hash, &m);
@@ -276,16 +284,18 @@ enum MHD_Result srv_handle_user_add(srv_req *r)
 	}
 	if (e)
 		return srv_error_err(r, e, &m);
-	json_t *gs = json_array();
+	json_t *gs = json_array(), *es = json_array();
 	for (uint32_t i = 0; gs && i < q.n_groups; i++)
 		json_array_append_new(gs, json_string(q.groups[i]));
+	for (uint32_t i = 0; es && i < q.n_emails; i++)
+		json_array_append_new(es, json_string(q.emails[i]));
 	const char *tenant = q.tenant ? q.tenant : "default";
 	return audited(r, "user.add",
-		       json_pack("{ss ss ss sO sb}", "name", u.name, "role", u.role, "user_tenant", tenant, "groups", gs,
-				 "password", q.password != NULL),
+		       json_pack("{ss ss ss sO sO sb}", "name", u.name, "role", u.role, "user_tenant", tenant, "groups", gs,
+				 "emails", es, "password", q.password != NULL),
 		       201,
-		       json_pack("{ss ss ss so sb}", "name", u.name, "role", u.role, "tenant", tenant, "groups", gs,
-				 "password", q.password != NULL));
+		       json_pack("{ss ss ss so so sb}", "name", u.name, "role", u.role, "tenant", tenant, "groups", gs,
+				 "emails", es, "password", q.password != NULL));
 }
 
 enum MHD_Result srv_handle_user_rm(srv_req *r)
@@ -332,7 +342,10 @@ enum MHD_Result srv_handle_user_set(srv_req *r)
 		e = cr_fail(&m, CR_ENOTFOUND, "no user named %s", name);
 	else if (!e && r->ctx.user && !strcmp(u.name, r->ctx.user) && q.role && strcmp(q.role, "admin"))
 		e = cr_fail(&m, CR_EBUSY, "an admin cannot take its own admin role away");
-	if (!e)
+	/* the addresses first: the change most likely refused (one another user holds) */
+	if (!e && q.set_emails)
+		e = cr_store_user_set_emails(st, name, q.emails, q.n_emails, &m);
+	if (!e && (q.role || q.set_groups))
 		e = cr_store_user_set(st, name, q.role, q.groups, q.n_groups, q.set_groups, &m);
 	if (!e)
 		e = cr_store_user_get(st, &r->arena, name, 0, &u, &m);
@@ -341,17 +354,21 @@ enum MHD_Result srv_handle_user_set(srv_req *r)
 		return srv_error(r, 404, "not_found", "no user named %s", name);
 	if (e)
 		return srv_error_err(r, e, &m);
-	json_t *gs = json_array();
+	json_t *gs = json_array(), *es = json_array();
 	for (uint32_t i = 0; gs && i < u.n_groups; i++)
 		json_array_append_new(gs, json_string(u.groups[i]));
+	for (uint32_t i = 0; es && i < u.n_emails; i++)
+		json_array_append_new(es, json_string(u.emails[i]));
 	json_t *detail = json_pack("{ss}", "name", u.name);
 	if (detail && q.role)
 		json_object_set_new(detail, "role", json_string(q.role));
 	if (detail && q.set_groups)
 		json_object_set(detail, "groups", gs);
+	if (detail && q.set_emails)
+		json_object_set(detail, "emails", es);
 	return audited(r, "user.set", detail, 200,
-		       json_pack("{ss ss ss so}", "name", u.name, "role", u.role, "tenant", u.tenant ? u.tenant : "default",
-				 "groups", gs));
+		       json_pack("{ss ss ss so so}", "name", u.name, "role", u.role, "tenant", u.tenant ? u.tenant : "default",
+				 "groups", gs, "emails", es));
 }
 
 /* ---- groups ---- */

@@ -123,12 +123,12 @@ cr_err srv_decode_login(const char *p, size_t n, cr_arena *a, srv_login_req *out
 	return e;
 }
 
-static const char *const admin_keys[][6] = {
-	[SRV_ADMIN_USER] = {"name", "role", "tenant", "groups", "password", NULL},
+static const char *const admin_keys[][7] = {
+	[SRV_ADMIN_USER] = {"name", "role", "tenant", "groups", "password", "emails", NULL},
 	[SRV_ADMIN_GROUP] = {"name", NULL},
 	[SRV_ADMIN_TOKEN] = {"user", "label", "days", NULL},
 	[SRV_ADMIN_SUSPEND] = {"reason", NULL},
-	[SRV_ADMIN_USER_SET] = {"role", "groups", NULL},
+	[SRV_ADMIN_USER_SET] = {"role", "groups", "emails", NULL},
 	[SRV_ADMIN_PASSWORD] = {"current", "new", NULL},
 };
 
@@ -146,6 +146,32 @@ static cr_err get_groups(json_t *v, cr_arena *a, srv_admin_req *out, cr_msg *m)
 		if (!s || !len || len > 64 || memchr(s, 0, len))
 			return cr_fail(m, CR_ECORRUPT, "\"groups\" must hold names of 1 to 64 bytes");
 		if (!(out->groups[out->n_groups++] = cr_arena_strndup(a, s, len)))
+			return cr_fail(m, CR_ENOMEM, "out of memory");
+	}
+	return CR_OK;
+}
+
+/* "emails": an array of at most SRV_ADMIN_MAX_EMAILS addresses, each
+ * normalised (cr_email_norm: lower case, no display name); a duplicate once. */
+static cr_err get_emails(json_t *v, cr_arena *a, srv_admin_req *out, cr_msg *m)
+{
+	if (!json_is_array(v) || json_array_size(v) > SRV_ADMIN_MAX_EMAILS)
+		return cr_fail(m, CR_ECORRUPT, "\"emails\" must be an array of at most %d addresses", SRV_ADMIN_MAX_EMAILS);
+	size_t i;
+	json_t *x;
+	json_array_foreach(v, i, x)
+	{
+		const char *s = json_string_value(x);
+		char norm[CR_EMAIL_MAX];
+		size_t len = s ? cr_email_norm(s, json_string_length(x), norm, sizeof norm) : 0;
+		if (!len)
+			return cr_fail(m, CR_ECORRUPT, "\"emails\" must hold plain addresses (name@example.com)");
+		uint32_t k = 0;
+		while (k < out->n_emails && strcmp(out->emails[k], norm))
+			k++;
+		if (k < out->n_emails)
+			continue;
+		if (!(out->emails[out->n_emails++] = cr_arena_strndup(a, norm, len)))
 			return cr_fail(m, CR_ENOMEM, "out of memory");
 	}
 	return CR_OK;
@@ -191,6 +217,8 @@ cr_err srv_decode_admin(const char *p, size_t n, srv_admin_kind kind, cr_arena *
 			e = cr_fail(m, CR_ECORRUPT, "\"password\" must have at least 8 bytes");
 		if (!e && (v = json_object_get(j, "groups")) && !json_is_null(v))
 			e = get_groups(v, a, out, m);
+		if (!e && (v = json_object_get(j, "emails")) && !json_is_null(v))
+			e = get_emails(v, a, out, m);
 		break;
 	case SRV_ADMIN_USER_SET:
 		if (!(e = get_str(j, "role", a, 16, &out->role, m)) && (v = json_object_get(j, "groups")) &&
@@ -198,8 +226,12 @@ cr_err srv_decode_admin(const char *p, size_t n, srv_admin_kind kind, cr_arena *
 			out->set_groups = 1;
 			e = get_groups(v, a, out, m);
 		}
-		if (!e && !out->role && !out->set_groups)
-			e = cr_fail(m, CR_ECORRUPT, "nothing to change: give \"role\" or \"groups\"");
+		if (!e && (v = json_object_get(j, "emails")) && !json_is_null(v)) {
+			out->set_emails = 1;
+			e = get_emails(v, a, out, m);
+		}
+		if (!e && !out->role && !out->set_groups && !out->set_emails)
+			e = cr_fail(m, CR_ECORRUPT, "nothing to change: give \"role\", \"groups\" or \"emails\"");
 		break;
 	case SRV_ADMIN_PASSWORD:
 		if (!(e = get_str(j, "current", a, 4096, &out->password, m)))

@@ -199,6 +199,7 @@ typedef enum {
 	SRV_ADMIN_PASSWORD
 } srv_admin_kind;
 #define SRV_ADMIN_MAX_GROUPS 64
+#define SRV_ADMIN_MAX_EMAILS 16
 typedef struct srv_admin_req {
 	const char *name, *role, *tenant, *password;
 	const char *groups[SRV_ADMIN_MAX_GROUPS];
@@ -206,6 +207,9 @@ typedef struct srv_admin_req {
 	const char *user, *label, *reason;
 	int days;
 	int set_groups;           /* SRV_ADMIN_USER_SET: groups given */
+	const char *emails[SRV_ADMIN_MAX_EMAILS]; /* cr_email_norm's form */
+	uint32_t n_emails;
+	int set_emails;           /* SRV_ADMIN_USER_SET: emails given */
 	const char *new_password; /* SRV_ADMIN_PASSWORD */
 } srv_admin_req;
 cr_err srv_decode_admin(const char *p, size_t n, srv_admin_kind kind, cr_arena *a, srv_admin_req *out,

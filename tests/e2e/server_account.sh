@@ -76,7 +76,7 @@ grep -qi '^Retry-After: [0-9]' "$tmp/h" || fail "no Retry-After"
 A=(-H "Authorization: Bearer $TA")
 [ "$(status PATCH /api/users/frank "${A[@]}" "${J[@]}" -d '{"role":"auditor","groups":["eng","ops"]}')" = 200 ] ||
 	fail "user set: $(cat "$tmp/body")"
-py 'assert r == {"name": "frank", "role": "auditor", "tenant": "default", "groups": ["eng", "ops"]}, r' "$tmp/body"
+py 'assert r == {"name": "frank", "role": "auditor", "tenant": "default", "groups": ["eng", "ops"], "emails": []}, r' "$tmp/body"
 c user list --json >"$tmp/u.json"
 py 'f = [u for u in r["users"] if u["name"] == "frank"][0]; assert f["role"] == "auditor" and sorted(f["groups"]) == ["eng", "ops"], f' "$tmp/u.json"
 expect_error 403 GET "/api/search?q=leave" -H "Authorization: Bearer $TF"

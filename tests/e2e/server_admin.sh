@@ -57,9 +57,18 @@ c user list --json >"$tmp/u.json"
 py 'assert "x1" not in [u["name"] for u in r["users"]], r' "$tmp/u.json"
 
 # ---- an admin with a bearer token ----
-[ "$(status POST /api/users "${A[@]}" "${J[@]}" -d '{"name":"gina","role":"member","groups":["eng","ops"],"password":"gina-secret-1"}')" = 201 ] ||
+[ "$(status POST /api/users "${A[@]}" "${J[@]}" -d '{"name":"gina","role":"member","groups":["eng","ops"],"password":"gina-secret-1","emails":["Gina.Rossi@Example.COM","gina.rossi@example.com"]}')" = 201 ] ||
 	fail "user add: $(cat "$tmp/body")"
-py 'assert r == {"name": "gina", "role": "member", "tenant": "default", "groups": ["eng", "ops"], "password": True}, r' "$tmp/body"
+py 'assert r == {"name": "gina", "role": "member", "tenant": "default", "groups": ["eng", "ops"], "emails": ["gina.rossi@example.com"], "password": True}, r' "$tmp/body"
+c user list --json >"$tmp/u.json"
+py 'g = [u for u in r["users"] if u["name"] == "gina"][0]; assert g["emails"] == ["gina.rossi@example.com"], g' "$tmp/u.json"
+expect_error 400 POST /api/users "${A[@]}" "${J[@]}" -d '{"name":"h2","emails":["not an address"]}'
+expect_error 409 POST /api/users "${A[@]}" "${J[@]}" -d '{"name":"h3","emails":["gina.rossi@example.com"]}'
+[ "$(status PATCH /api/users/gina "${A[@]}" "${J[@]}" -d '{"emails":["gina@example.com"]}')" = 200 ] ||
+	fail "user set emails: $(cat "$tmp/body")"
+py 'assert r["emails"] == ["gina@example.com"] and r["groups"] == ["eng", "ops"] and r["role"] == "member", r' "$tmp/body"
+status GET /api/users "${A[@]}" >/dev/null
+py 'g = [u for u in r["users"] if u["name"] == "gina"][0]; assert g["emails"] == ["gina@example.com"], g' "$tmp/body"
 expect_error 409 POST /api/users "${A[@]}" "${J[@]}" -d '{"name":"gina"}'
 [ "$(curl -s -o "$tmp/l" -w '%{http_code}' "${J[@]}" -d '{"user":"gina","password":"gina-secret-1"}' "$U/api/login")" = 200 ] ||
 	fail "the new user cannot log in: $(cat "$tmp/l")"

@@ -74,6 +74,19 @@ static void decoder(void **state)
 	assert_int_equal(q.n_groups, 2);
 	assert_string_equal(q.groups[1], "ops");
 	assert_string_equal(q.password, "12345678");
+	/* addresses: normalised, a repeat once, anything else refused */
+	assert_int_equal(dec(SRV_ADMIN_USER, "{\"name\":\"k\",\"emails\":[\"K.Sato@Example.COM\",\"k.sato@example.com\"]}",
+			     &q, &a, &m),
+			 CR_OK);
+	assert_int_equal(q.n_emails, 1);
+	assert_string_equal(q.emails[0], "k.sato@example.com");
+	assert_int_equal(dec(SRV_ADMIN_USER, "{\"name\":\"k\",\"emails\":[\"Kenji <k@example.com>\"]}", &q, &a, &m),
+			 CR_ECORRUPT);
+	assert_int_equal(dec(SRV_ADMIN_USER, "{\"name\":\"k\",\"emails\":\"k@example.com\"}", &q, &a, &m), CR_ECORRUPT);
+	assert_int_equal(dec(SRV_ADMIN_USER, "{\"name\":\"k\",\"emails\":[7]}", &q, &a, &m), CR_ECORRUPT);
+	assert_int_equal(dec(SRV_ADMIN_USER_SET, "{\"emails\":[]}", &q, &a, &m), CR_OK);
+	assert_true(q.set_emails);
+	assert_int_equal(q.n_emails, 0);
 	assert_int_equal(dec(SRV_ADMIN_USER, "{\"name\":\"k\",\"tenant\":\"\"}", &q, &a, &m), CR_OK);
 	assert_null(q.tenant); /* empty: the admin's own */
 	assert_null(q.password);
