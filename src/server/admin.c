@@ -243,6 +243,18 @@ static int same_tenant(const srv_ctx *ctx, const char *tenant)
 	return !ctx->user || !strcmp(tenant ? tenant : "default", ctx->tenant_name);
 }
 
+/* A JSON array of n strings (NULL when out of memory). */
+static json_t *str_array(const char *const *v, uint32_t n)
+{
+	json_t *a = json_array();
+	for (uint32_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 /* Replies {"ok": true, ...more} (more: JSON members or ""). */
 /* The audit record first: nothing is reported done that the log lacks. */
 static enum MHD_Result audited(srv_req *r, const char *action, json_t *detail, unsigned status, json_t *reply)
@@ -284,11 +296,7 @@ enum MHD_Result srv_handle_user_add(srv_req *r)
 	}
 	if (e)
 		return srv_error_err(r, e, &m);
-	json_t *gs = json_array(), *es = json_array();
-	for (uint32_t i = 0; gs && i < q.n_groups; i++)
-		json_array_append_new(gs, json_string(q.groups[i]));
-	for (uint32_t i = 0; es && i < q.n_emails; i++)
-		json_array_append_new(es, json_string(q.emails[i]));
+	json_t *gs = str_array(q.groups, q.n_groups), *es = str_array(q.emails, q.n_emails);
 	const char *tenant = q.tenant ? q.tenant : "default";
 	return audited(r, "user.add",
 		       json_pack("{ss ss ss sO sO sb}", "name", u.name, "role", u.role, "user_tenant", tenant, "groups", gs,
@@ -354,11 +362,7 @@ enum MHD_Result srv_handle_user_set(srv_req *r)
 		return srv_error(r, 404, "not_found", "no user named %s", name);
 	if (e)
 		return srv_error_err(r, e, &m);
-	json_t *gs = json_array(), *es = json_array();
-	for (uint32_t i = 0; gs && i < u.n_groups; i++)
-		json_array_append_new(gs, json_string(u.groups[i]));
-	for (uint32_t i = 0; es && i < u.n_emails; i++)
-		json_array_append_new(es, json_string(u.emails[i]));
+	json_t *gs = str_array(u.groups, u.n_groups), *es = str_array(u.emails, u.n_emails);
 	json_t *detail = json_pack("{ss}", "name", u.name);
 	if (detail && q.role)
 		json_object_set_new(detail, "role", json_string(q.role));
@@ -389,7 +393,7 @@ typedef struct tenant_groups {
 static int tenant_group_row(void *ctx, const cr_user_row *u)
 {
 	tenant_groups *t = ctx;
-	if (!u->tenant || strcmp(u->tenant, t->ctx->tenant_name))
+	if (!same_tenant(t->ctx, u->tenant))
 		return 0;
 	for (uint32_t i = 0; i < u->n_groups; i++) {
 		json_t *n = json_object_get(t->count, u->groups[i]);

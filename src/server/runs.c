@@ -129,6 +129,18 @@ static void on_step(void *ctx, const char *json, size_t n)
 	free(t);
 }
 
+/* x is over: one run fewer running, and the reference its thread held
+ * dropped. The last touch of s: once n_running is seen at zero, shutdown
+ * may free the server; the list's reference keeps x alive. */
+static void running_done(cr_server *s, srv_run *x)
+{
+	pthread_mutex_lock(&s->runs.mu);
+	s->runs.n_running--;
+	pthread_cond_broadcast(&s->runs.cv);
+	pthread_mutex_unlock(&s->runs.mu);
+	run_unref(x);
+}
+
 static void *run_main(void *arg)
 {
 	srv_run *x = arg;
@@ -159,13 +171,7 @@ static void *run_main(void *arg)
 	x->ended = now_ms();
 	pthread_cond_broadcast(&x->cv);
 	pthread_mutex_unlock(&x->mu);
-	/* the last touch of s: once n_running is seen at zero, shutdown may
-	 * free the server; the list's reference keeps x alive */
-	pthread_mutex_lock(&s->runs.mu);
-	s->runs.n_running--;
-	pthread_cond_broadcast(&s->runs.cv);
-	pthread_mutex_unlock(&s->runs.mu);
-	run_unref(x);
+	running_done(s, x);
 	return NULL;
 }
 
@@ -273,11 +279,7 @@ enum MHD_Result srv_handle_agent_runs(srv_req *r)
 		snprintf(x->error, sizeof x->error, "cannot start a thread");
 		x->ended = now_ms();
 		pthread_mutex_unlock(&x->mu);
-		pthread_mutex_lock(&s->runs.mu);
-		s->runs.n_running--;
-		pthread_cond_broadcast(&s->runs.cv);
-		pthread_mutex_unlock(&s->runs.mu);
-		run_unref(x);
+		running_done(s, x);
 		return srv_error(r, 500, NULL, "cannot start a thread for the run");
 	}
 	return srv_reply_jsonv(r, 202, json_pack("{sI ss ss}", "run", (json_int_t)x->id, "agent", name, "state", "running"));
