@@ -23,7 +23,9 @@ libsodium-dev libssl-dev libsqlite3-dev libjansson-dev libutf8proc-dev libstemme
 libmecab-dev mecab-ipadic-utf8 libxml2-dev libzip-dev libpoppler-glib-dev
 libgmime-3.0-dev libuchardet-dev libcurl4-openssl-dev libmicrohttpd-dev
 zlib1g-dev libbz2-dev liblzma-dev libedit-dev libseccomp-dev
-tzdata"
+tzdata edict"
+# edict: the Japanese-English word list (/usr/share/edict/edict) that lets answers cross
+# between Japanese and English without a model (src/text/lexicon.c).
 # tzdata: /usr/share/zoneinfo, read by agent schedules (src/agent/tz.c) and time.zone.
 if [ $test_tools = 1 ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev libcmocka-dev libxapian-dev python3 procps python3-hnswlib python3-numpy

@@ -13,13 +13,27 @@
 
 #include "cristal/answer.h"
 
-/* A set of terms (term bytes as the analyzer gives them) in an arena. */
+/* A translation of one term of a set (xlate.c): the content terms of a
+ * gloss ("returned goods" for 返品) or of a headword (予算 for "budget").
+ * It stands for the term when at least half of its terms are present. */
+typedef struct cr_alt {
+	const char *of;     /* the set's own key it translates */
+	const char **terms;
+	uint32_t *lens;
+	uint32_t n;
+} cr_alt;
+
+/* A set of terms (term bytes as the analyzer gives them) in an arena,
+ * with the translations of some of them (none unless cr_ans_translate
+ * added them). */
 typedef struct cr_termset {
 	cr_arena *a;
 	const char **keys; /* open addressing; NULL = empty */
 	uint32_t *lens;
 	float *weights;
 	size_t cap, n;
+	cr_alt *alts;
+	size_t n_alts, cap_alts;
 } cr_termset;
 
 void cr_termset_init(cr_termset *s, cr_arena *a);
@@ -28,8 +42,15 @@ cr_err cr_termset_add(cr_termset *s, const char *t, uint32_t len, float w) CR_NO
 /* The weight of a term, or 0 when absent. */
 float cr_termset_get(const cr_termset *s, const char *t, uint32_t len);
 
-/* The weight of t's terms found in `in`, over t's total weight (0 for an
- * empty t); the total goes to *total_out when it is not NULL. */
+/* The set's stored copy of term t, or NULL when absent. */
+const char *cr_termset_key(const cr_termset *s, const char *t, uint32_t len);
+/* Adds a translation of the set's term `of` (a key of s): n terms, copied. */
+cr_err cr_termset_add_alt(cr_termset *s, const char *of, const char *const *terms, const uint32_t *lens,
+			  uint32_t n) CR_NODISCARD;
+
+/* The weight of t's terms found in `in` (a term also counts when one of
+ * its translations is there), over t's total weight (0 for an empty t);
+ * the total goes to *total_out when it is not NULL. */
 float cr_termset_coverage(const cr_termset *t, const cr_termset *in, float *total_out);
 
 /* Appends at most max bytes of s's passage (plus "…" marks): from its
@@ -54,6 +75,24 @@ cr_err cr_ans_stopwords(cr_analyzer *an, cr_termset *out) CR_NODISCARD;
  */
 cr_err cr_ans_terms(cr_analyzer *an, const char *text, size_t len, int flags, const cr_termset *stop,
 		    cr_termset *terms, cr_termset *numbers) CR_NODISCARD;
+
+/*
+ * Translations across Japanese and English (xlate.c), from the process's
+ * lexicon (cristal/lexicon.h): each Japanese content word of text (noun,
+ * verb, adjective, by its dictionary form) gets its English glosses, each
+ * English word its Japanese headwords, as alternatives of t's term for that
+ * word (t holds text's terms from cr_ans_terms). When `query` is not NULL
+ * the translations are appended to it, with the words both languages
+ * write alike (numbers, codes, names in Latin letters), for a search in the
+ * other language. Nothing happens without a lexicon (CR_ENOTFOUND).
+ */
+cr_err cr_ans_translate(cr_analyzer *an, const cr_termset *stop, const char *text, size_t len, cr_termset *t,
+			cr_buf *query) CR_NODISCARD;
+
+/* How much of a text is Japanese: 1 when its kana and kanji outnumber a
+ * quarter of its Latin letters (a word of English has ~5 letters, one of
+ * Japanese ~2 characters), else 0. */
+int cr_ans_is_ja(const char *s, size_t n);
 
 /* A span of a passage. */
 typedef struct cr_span {

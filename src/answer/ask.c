@@ -32,6 +32,7 @@
 #define LONG_SENTENCE 320 /* bytes: longer sentences are penalised */
 #define RIVAL_MARGIN 0.15f /* score below the best at which a disagreeing sentence is still shown */
 #define SAME_STATEMENT 0.7f /* share of each sentence's content terms the other holds */
+#define CROSS_LANGUAGE 0.1f /* score given up by a sentence in the other language */
 
 const char *cr_answer_lang(const char *text)
 {
@@ -78,7 +79,7 @@ typedef struct pick {
  * "Per-diem rates" cannot be the answer), +0.15 when the question asks for
  * a figure and the sentence states one, and a penalty past LONG_SENTENCE.
  */
-static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *q,
+static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *q, int q_ja,
 			    int figure, const cr_source *src, size_t i_src, pick *best)
 {
 	cr_span *sp;
@@ -106,6 +107,9 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 			score += 0.15f;
 		if (sp[i].len > LONG_SENTENCE)
 			score -= 0.1f * logf((float)sp[i].len / LONG_SENTENCE + 1.0f);
+		/* a match through translations is less sure than the same words */
+		if (q->n_alts && cr_ans_is_ja(src->text + sp[i].start, sp[i].len) != q_ja)
+			score -= CROSS_LANGUAGE;
 		if (!best->found || score > best->score) {
 			cr_termset *ts = cr_arena_alloc(a, 2 * sizeof *ts);
 			if (!ts)
@@ -221,6 +225,53 @@ static const char *differ_draft(cr_arena *a, cr_answer *out, int ja, const pick 
 	return txt;
 }
 
+/* Appends the passages of rs not yet among out's sources (at most n), with
+ * their text from the catalog; found_by overrides the retriever's name. */
+static cr_err add_sources(cr_store *st, cr_arena *a, const cr_result *rs, size_t n, const char *found_by,
+			  cr_answer *out, cr_msg *m)
+{
+	for (size_t i = 0; i < n; i++) {
+		int have = 0;
+		for (size_t j = 0; j < out->n_sources && !have; j++)
+			have = out->sources[j].chunk_id == rs[i].chunk_id;
+		if (have)
+			continue;
+		cr_chunk_row row;
+		cr_err e = cr_store_chunk_get(st, a, rs[i].chunk_id, &row, m);
+		if (e == CR_ENOTFOUND) /* deleted since the search: skip it */
+			continue;
+		if (e)
+			return e;
+		cr_source *s = &out->sources[out->n_sources];
+		*s = (cr_source){.n = (int)out->n_sources + 1, .doc = rs[i].doc, .title = rs[i].title,
+				 .type = rs[i].type, .loc = rs[i].loc, .text = row.text, .len = row.len,
+				 .score = rs[i].score,
+				 .retriever = found_by ? found_by : rs[i].found_by ? rs[i].found_by : "bm25",
+				 .doc_id = rs[i].doc_id, .chunk_id = rs[i].chunk_id, .date = row.date};
+		out->n_sources++;
+	}
+	return CR_OK;
+}
+
+/* Every source's best sentence into per[], the best of all into *best. */
+static cr_err score_sources(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *qt, int q_ja,
+			    int figure, const cr_ask_opts *o, cr_answer *out, pick *per, pick *best)
+{
+	cr_err e = CR_OK;
+	for (size_t i = 0; i < out->n_sources && !e && qt->n; i++) {
+		e = o ? cr_cancel_check(o->cancel) : CR_OK;
+		if (!e)
+			e = best_sentence(an, a, stop, qt, q_ja, figure, &out->sources[i], i, &per[i]);
+		if (!e && per[i].found) {
+			out->sources[i].focus = per[i].start;
+			out->sources[i].focus_len = per[i].len;
+			if (!best->found || per[i].score > best->score)
+				*best = per[i];
+		}
+	}
+	return e;
+}
+
 static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const cr_ask_opts *o, cr_answer *out,
 			cr_msg *m)
 {
@@ -254,25 +305,12 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 		cr_corpus_store_release(c, st);
 		return cr_fail(m, CR_ENOMEM, "ask: no analyzer");
 	}
-	out->sources = cr_arena_zalloc(a, (n_rs ? n_rs : 1) * sizeof *out->sources);
+	/* room for a second search's passages, in the other language */
+	out->sources = cr_arena_zalloc(a, (2 * (size_t)k) * sizeof *out->sources);
 	if (!out->sources)
 		e = CR_ENOMEM;
-	for (size_t i = 0; i < n_rs && !e; i++) {
-		cr_chunk_row row;
-		e = cr_store_chunk_get(st, a, rs[i].chunk_id, &row, m);
-		if (e == CR_ENOTFOUND) { /* deleted since the search: skip it */
-			e = CR_OK;
-			continue;
-		}
-		if (e)
-			break;
-		cr_source *s = &out->sources[out->n_sources];
-		*s = (cr_source){.n = (int)out->n_sources + 1, .doc = rs[i].doc, .title = rs[i].title,
-				 .type = rs[i].type, .loc = rs[i].loc, .text = row.text, .len = row.len,
-				 .score = rs[i].score, .retriever = rs[i].found_by ? rs[i].found_by : "bm25", .doc_id = rs[i].doc_id,
-				 .chunk_id = rs[i].chunk_id, .date = row.date};
-		out->n_sources++;
-	}
+	if (!e)
+		e = add_sources(st, a, rs, n_rs, NULL, out, m);
 
 	/* the question's content terms, and the sentence that covers most of them */
 	cr_termset stop, qt;
@@ -294,21 +332,41 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 			if (digits && n_digits >= 3) /* "5,000", "10218"; not the 7 of "KR-7" */
 				qt.weights[j] = 2.0f;
 		}
-	int figure = wants_figure(question);
+	int figure = wants_figure(question), q_ja = cr_ans_is_ja(question, strlen(question));
 	pick best = {0};
-	pick *per = cr_arena_zalloc(a, (out->n_sources ? out->n_sources : 1) * sizeof *per);
+	pick *per = cr_arena_zalloc(a, (2 * (size_t)k) * sizeof *per);
 	if (!per && !e)
 		e = CR_ENOMEM;
-	for (size_t i = 0; i < out->n_sources && !e && qt.n; i++) {
-		e = o ? cr_cancel_check(o->cancel) : CR_OK;
-		if (!e)
-			e = best_sentence(an, a, &stop, &qt, figure, &out->sources[i], i, &per[i]);
-		if (!e && per[i].found) {
-			out->sources[i].focus = per[i].start;
-			out->sources[i].focus_len = per[i].len;
-			if (!best.found || per[i].score > best.score)
-				best = per[i];
+	if (!e)
+		e = score_sources(an, a, &stop, &qt, q_ja, figure, o, out, per, &best);
+
+	/* Across languages: the question's words get their translations from
+	 * the lexicon, a second search looks for them (a Japanese question's
+	 * answer may be in an English document and the reverse), and every
+	 * passage is scored again with a word counting where its translation
+	 * is. Without a lexicon, one language at a time. */
+	if (!e && qt.n) {
+		cr_buf tq;
+		cr_buf_init(&tq, 0);
+		cr_err te = cr_ans_translate(an, &stop, question, strlen(question), &qt, &tq);
+		if (te == CR_ENOTFOUND)
+			te = CR_OK; /* no lexicon: one language at a time */
+		e = te;
+		if (!e && qt.n_alts && tq.len) {
+			cr_corpus_query q2 = q;
+			q2.text = tq.data;
+			cr_result *rs2 = NULL;
+			size_t n_rs2 = 0;
+			e = cr_corpus_search(c, a, &q2, &rs2, &n_rs2, m);
+			if (!e)
+				e = add_sources(st, a, rs2, CR_MIN(n_rs2, (size_t)k), "translated", out, m);
+			if (!e) {
+				memset(per, 0, (2 * (size_t)k) * sizeof *per);
+				best = (pick){0};
+				e = score_sources(an, a, &stop, &qt, q_ja, figure, o, out, per, &best);
+			}
 		}
+		cr_buf_release(&tq);
 	}
 
 	const char *draft = NULL;

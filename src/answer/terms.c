@@ -64,13 +64,67 @@ float cr_termset_get(const cr_termset *s, const char *t, uint32_t len)
 	return s->keys[i] ? s->weights[i] : 0;
 }
 
+const char *cr_termset_key(const cr_termset *s, const char *t, uint32_t len)
+{
+	if (!s->cap)
+		return NULL;
+	return s->keys[slot(s, t, len)];
+}
+
+cr_err cr_termset_add_alt(cr_termset *s, const char *of, const char *const *terms, const uint32_t *lens,
+			  uint32_t n)
+{
+	if (!n)
+		return CR_OK;
+	if (s->n_alts == s->cap_alts) {
+		size_t cap = s->cap_alts ? s->cap_alts * 2 : 16;
+		cr_alt *v = cr_arena_alloc(s->a, cap * sizeof *v);
+		if (!v)
+			return CR_ENOMEM;
+		if (s->n_alts)
+			memcpy(v, s->alts, s->n_alts * sizeof *v);
+		s->alts = v, s->cap_alts = cap;
+	}
+	cr_alt *al = &s->alts[s->n_alts];
+	al->of = of;
+	al->n = n;
+	al->terms = cr_arena_alloc(s->a, n * sizeof *al->terms);
+	al->lens = cr_arena_alloc(s->a, n * sizeof *al->lens);
+	if (!al->terms || !al->lens)
+		return CR_ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		al->terms[i] = cr_arena_memdup(s->a, terms[i], lens[i]);
+		al->lens[i] = lens[i];
+		if (!al->terms[i])
+			return CR_ENOMEM;
+	}
+	s->n_alts++;
+	return CR_OK;
+}
+
+/* Whether a translation of key (a key of t) is in `in`. */
+static int alt_in(const cr_termset *t, const char *key, const cr_termset *in)
+{
+	for (size_t i = 0; i < t->n_alts; i++) {
+		const cr_alt *al = &t->alts[i];
+		if (al->of != key)
+			continue;
+		uint32_t got = 0;
+		for (uint32_t j = 0; j < al->n; j++)
+			got += cr_termset_get(in, al->terms[j], al->lens[j]) > 0;
+		if (2 * got >= al->n)
+			return 1;
+	}
+	return 0;
+}
+
 float cr_termset_coverage(const cr_termset *t, const cr_termset *in, float *total_out)
 {
 	float total = 0, got = 0;
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->keys[i]) {
 			total += t->weights[i];
-			if (cr_termset_get(in, t->keys[i], t->lens[i]) > 0)
+			if (cr_termset_get(in, t->keys[i], t->lens[i]) > 0 || (t->n_alts && alt_in(t, t->keys[i], in)))
 				got += t->weights[i];
 		}
 	if (total_out)

@@ -5,6 +5,7 @@
 #include "cristal/conf.h"
 #include "cristal/ingest.h"
 #include "cristal/llm.h"
+#include "cristal/lexicon.h"
 #include "cristal/text.h"
 #include "cristal/vector.h"
 
@@ -150,6 +151,9 @@ static void read_env(cr_cli *cli)
 	CR_IGNORE(cr_vec_configure(v)); /* the same levels; an unknown one was reported above */
 	if ((v = getenv("CR_MECAB_DICDIR")) && *v && cr_text_set_mecab_dicdir(v))
 		cr_log(CR_LOG_WARN, "CR_MECAB_DICDIR: path too long; using the default dictionary");
+	/* the Japanese-English word list (src/text/lexicon.c); "none" turns it off */
+	if ((v = getenv("CR_LEXICON")) && cr_lexicon_set_path(v))
+		cr_log(CR_LOG_WARN, "CR_LEXICON: path too long; using /usr/share/edict/edict");
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,58 @@
+/*
+ * lexicon.h — a Japanese-English word list for questions and answers across
+ * the two languages when no model is there to translate.
+ *
+ * Read from an EDICT file (the Electronic Dictionary Research and
+ * Development Group's Japanese-English dictionary; Debian's `edict` package
+ * installs it at /usr/share/edict/edict, EUC-JP). Only the entries a
+ * question is likely to need are kept: the common words EDICT marks (P)
+ * and loanwords (headwords in katakana), about 60,000 of its 267,000 lines,
+ * so loading takes milliseconds. Of each entry, the first sense:
+ *   Japanese -> English: up to four glosses of at most three words
+ *     (返品 -> "returned goods", "returning purchased goods"),
+ *   English -> Japanese: a gloss of one or two words that comes first or
+ *     second in its sense, to the headword (budget -> 予算).
+ * Glosses are cleaned (parenthesised notes, "to " of verbs, "etc." go) and
+ * lowercased; headwords are NFKC-normalized as the analyzer does.
+ *
+ * The lexicon is read-only once loaded, so any thread may look up at once.
+ * Nothing here decides what a match means: the answer module uses it to
+ * count a question's word as present when its translation is (answer/).
+ */
+#ifndef CRISTAL_LEXICON_H
+#define CRISTAL_LEXICON_H
+
+#include "cristal/base.h"
+
+typedef struct cr_lexicon cr_lexicon;
+
+typedef enum cr_lex_dir {
+	CR_LEX_JA_EN, /* a Japanese headword to English glosses */
+	CR_LEX_EN_JA, /* a lowercase English word or two-word phrase to Japanese headwords */
+} cr_lex_dir;
+
+/* Parses EDICT bytes: EUC-JP as distributed (euc = 1) or UTF-8 (euc = 0).
+ * Lines that are not entries are skipped; a file with no entry at all is
+ * CR_ECORRUPT. */
+CR_API cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **out,
+			       cr_msg *m) CR_NODISCARD;
+/* Reads and parses an EDICT file (EUC-JP). */
+CR_API cr_err cr_lexicon_load(const char *path, cr_lexicon **out, cr_msg *m) CR_NODISCARD;
+CR_API void cr_lexicon_free(cr_lexicon *lx);
+
+/* Entries kept (headwords). */
+CR_API size_t cr_lexicon_size(const cr_lexicon *lx);
+
+/* Up to max translations of word[0..len) into out (NUL-terminated strings
+ * owned by the lexicon, most central first); returns how many. */
+CR_API size_t cr_lexicon_lookup(const cr_lexicon *lx, cr_lex_dir dir, const char *word, size_t len,
+				const char **out, size_t max);
+
+/* The process's lexicon, loaded on first use from the path given to
+ * cr_lexicon_set_path, else /usr/share/edict/edict; NULL when there is none
+ * (logged once) or the path is "" or "none". The program sets the path
+ * before the first use (the CLI passes $CR_LEXICON); CR_EBUSY after. */
+CR_API cr_err cr_lexicon_set_path(const char *path) CR_NODISCARD;
+CR_API const cr_lexicon *cr_lexicon_default(void);
+
+#endif
