@@ -107,7 +107,8 @@ typedef struct cr_ask_opts {
 	void *on_draft_ctx;
 } cr_ask_opts;
 
-/* "en" or "ja": Japanese when the text has kana or kanji. */
+/* "en" or "ja": Japanese when its kana and kanji outnumber a quarter of its
+ * Latin letters (so "What is the price in 万円?" is English). */
 CR_API const char *cr_answer_lang(const char *text);
 
 /*

@@ -36,17 +36,8 @@
 
 const char *cr_answer_lang(const char *text)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	for (; s && *s; s++) {
-		/* kana and CJK ideographs are three-byte sequences starting E3..E9 */
-		if (*s >= 0xe3 && *s <= 0xe9 && s[1] && s[2]) {
-			uint32_t cp;
-			int l = cr_utf8_decode(s, 3, &cp);
-			if (l == 3 && ((cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x4e00 && cp <= 0x9fff)))
-				return "ja";
-		}
-	}
-	return "en";
+	/* by share, not by presence: "What is the price in 万円?" is English */
+	return text && cr_ans_is_ja(text, strlen(text)) ? "ja" : "en";
 }
 
 /* Does the question ask for a figure, a date or a time? */

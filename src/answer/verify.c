@@ -5,7 +5,8 @@
  * they end (a marker alone after a full stop joins the sentence before).
  * A marker holds when source n was given and supports the sentence: at
  * least 60% of the weight of the sentence's content terms occurs in the
- * source, and every number the sentence states does too. Markers that fail
+ * source (a word of the other language's sentence also counts through its
+ * translations: xlate.c), and every number the sentence states does too. Markers that fail
  * are removed and reported; a sentence left without any citation it had is
  * marked unverified in the text itself.
  */
@@ -209,7 +210,7 @@ cr_err cr_answer_verify(cr_analyzer *an, cr_arena *a, const char *text, const cr
 		cr_termset_init(&sn, a);
 		if (g->n_marks)
 			e = cr_ans_terms(an, sentence, slen, 0, &stop, &st, &sn);
-		int kept[MAX_MARKS], n_kept = 0;
+		int kept[MAX_MARKS], n_kept = 0, s_ja = cr_ans_is_ja(sentence, slen), translated = 0;
 		for (int k = 0; k < g->n_marks && !e; k++) {
 			int mk = g->marks[k], dup = 0;
 			for (int j = 0; j < n_kept; j++)
@@ -228,6 +229,17 @@ cr_err cr_answer_verify(cr_analyzer *an, cr_arena *a, const char *text, const cr
 			e = src_prepare(an, a, &src[si_i], &si[si_i]);
 			if (e)
 				break;
+			/* a sentence citing a source in the other language (a model
+			 * answering in Japanese from an English document): its words
+			 * also count through their translations */
+			if (!translated && cr_ans_is_ja(src[si_i].text, src[si_i].len) != s_ja) {
+				translated = 1;
+				e = cr_ans_translate(an, &stop, sentence, slen, &st, NULL);
+				if (e == CR_ENOTFOUND)
+					e = CR_OK;
+				if (e)
+					break;
+			}
 			float total;
 			float cov = cr_termset_coverage(&st, &si[si_i].terms, &total);
 			const char *why = NULL;

@@ -2,8 +2,9 @@
 # answer_eval.sh — `cristal eval ask` over samples/ with the question set in
 # tests/data/ask-samples.jsonl (English, Japanese, and questions across the
 # two): the extractive answerer must reach the targets without a model,
-# accuracy >= 0.75 and citation precision >= 0.9, and every answer's
-# citations must have survived verification.
+# accuracy >= 0.75 and citation precision >= 0.9 (it does 0.915 and 0.936
+# with the word list across the languages; the floors below keep most of
+# that), and every answer's citations must have survived verification.
 set -euo pipefail
 : "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
 tmp=$(mktemp -d /tmp/cr_e2e_eval.XXXXXX)
@@ -20,12 +21,12 @@ r = json.load(open(sys.argv[1]))
 assert r["mode"] == "extractive" and r["retrieval"] == "bm25", r
 a = r["all"]
 assert a["questions"] >= 40, a
-assert a["accuracy"] >= 0.75, a
+assert a["accuracy"] >= 0.87, a
 assert a["citation_precision"] >= 0.9, a
-assert a["source_recall"] >= 0.9, a
+assert a["source_recall"] >= 0.95, a
 for lang in ("en", "ja"):
     assert r["by_lang"][lang]["questions"] >= 10, r["by_lang"]
-    assert r["by_lang"][lang]["accuracy"] >= 0.6, (lang, r["by_lang"][lang])
+    assert r["by_lang"][lang]["accuracy"] >= 0.85, (lang, r["by_lang"][lang])
 for q in r["questions"]:
     assert q["found"] or not q["citations"], q   # "do not say" cites nothing
 PY

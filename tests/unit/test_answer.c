@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cristal/answer.h"
+#include "cristal/lexicon.h"
 #include "answer/answer_int.h"
 
 static char tmp[] = "/tmp/cr_answer_XXXXXX";
@@ -186,6 +187,46 @@ static void test_verify_japanese(void **st)
 	cr_arena_release(&a);
 }
 
+/* A model's Japanese sentence citing an English source, and the reverse:
+ * words count through the lexicon's translations (answer/xlate.c), so the
+ * citation holds; a sentence the source does not say still fails. */
+static void test_verify_across(void **st)
+{
+	(void)st;
+	assert_non_null(cr_lexicon_default()); /* scripts/install-deps.sh installs edict */
+	static const cr_source across[] = {
+		{.n = 1, .doc = "memo.txt", .type = "txt",
+		 .text = "Hokuto Motors' quality record on the KR-5 has been excellent (0.3% returns in 2025)."},
+		{.n = 2, .doc = "memo-ja.txt", .type = "txt",
+		 .text = "ISO 10218 の認証書類を7月1日までに提出する。"},
+	};
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_source *src = cr_arena_memdup(&a, across, sizeof across);
+	for (size_t i = 0; i < CR_ARRAY_LEN(across); i++)
+		src[i].len = strlen(src[i].text);
+	cr_analyzer *an = cr_corpus_analyzer_acquire(samples);
+	assert_non_null(an);
+	cr_answer ans;
+	memset(&ans, 0, sizeof ans);
+	assert_int_equal(cr_answer_verify(an, &a, "KR-5の返品率は0.3%です [1]。", src, 2, &ans), CR_OK);
+	if (ans.n_citations != 1)
+		fail_msg("Japanese sentence on an English source: %s (%s)", ans.text,
+			 ans.n_unverified ? ans.unverified[0].reason : "");
+	assert_int_equal(cr_answer_verify(an, &a, "The ISO 10218 certification documents are due on 7/1 [2].", src, 2,
+					  &ans),
+			 CR_OK);
+	if (ans.n_citations != 1)
+		fail_msg("English sentence on a Japanese source: %s (%s)", ans.text,
+			 ans.n_unverified ? ans.unverified[0].reason : "");
+	/* translations do not make an unrelated sentence supported */
+	assert_int_equal(cr_answer_verify(an, &a, "社員食堂は水曜日に菜食の昼食を出します [1]。", src, 2, &ans), CR_OK);
+	assert_int_equal(ans.n_citations, 0);
+	assert_non_null(strstr(ans.text, "未検証"));
+	cr_corpus_analyzer_release(samples, an);
+	cr_arena_release(&a);
+}
+
 typedef struct qa {
 	const char *question;
 	const char *expect; /* in the answer */
@@ -230,6 +271,39 @@ static void test_ask_samples(void **st)
 			fail_msg("'%s': cited %s, expected %s", set[i].question, s->doc, set[i].doc);
 		assert_non_null(strstr(s->text, set[i].expect)); /* the cited passage holds it */
 		assert_string_equal(ans.lang, strstr(set[i].question, "何") ? "ja" : "en");
+		cr_arena_release(&a);
+	}
+}
+
+/* Without a model, a question in one language answered from a document
+ * in the other: the second search finds it and the sentence is quoted
+ * under a line in the question's language. */
+static void test_ask_across(void **st)
+{
+	(void)st;
+	static const qa set[] = {
+		{"Hokuto MotorsのKR-5での返品率は？", "0.3%", "samples/docs/memo-servo-supply.txt"},
+		{"Kestrel R&Dの予算合計は？", "210000", "samples/finance/budget-fy2026.xlsx"},
+		{"What is the standard price of the KR-7 in 万円?", "720万円", NULL},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(set); i++) {
+		cr_arena a;
+		cr_arena_init(&a, 0);
+		cr_answer ans;
+		ask(set[i].question, &a, &ans);
+		if (!ans.found || !strstr(ans.text, set[i].expect) || ans.n_citations < 1)
+			fail_msg("'%s': got '%s', expected '%s'", set[i].question, ans.text, set[i].expect);
+		const cr_source *s = NULL;
+		for (size_t j = 0; j < ans.n_sources; j++)
+			if (ans.sources[j].n == ans.citations[0].n)
+				s = &ans.sources[j];
+		assert_non_null(s);
+		if (set[i].doc && strcmp(s->doc, set[i].doc))
+			fail_msg("'%s': cited %s, expected %s", set[i].question, s->doc, set[i].doc);
+		/* a Japanese question quoting an English sentence says so first */
+		assert_string_equal(ans.lang, i < 2 ? "ja" : "en");
+		if (i < 2)
+			assert_non_null(strstr(ans.text, "英語の資料"));
 		cr_arena_release(&a);
 	}
 }
@@ -416,7 +490,8 @@ int main(void)
 		cmocka_unit_test(test_verify_japanese),    cmocka_unit_test(test_ask_samples),
 		cmocka_unit_test(test_ask_unanswerable),   cmocka_unit_test(test_ask_empty_corpus),
 		cmocka_unit_test(test_json),               cmocka_unit_test(test_question_sentences),
-		cmocka_unit_test(test_excerpt),
+		cmocka_unit_test(test_excerpt),            cmocka_unit_test(test_verify_across),
+		cmocka_unit_test(test_ask_across),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

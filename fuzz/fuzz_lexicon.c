@@ -1,0 +1,59 @@
+/* fuzz_lexicon.c — libFuzzer target for the EDICT reader (text/lexicon.c),
+ * a file the system provides but the user may replace (CR_LEXICON). The
+ * first byte picks the encoding (odd: EUC-JP, even: UTF-8), the rest is the
+ * file. When it parses, every translation of a few probes and of each
+ * line's first word must be non-empty and bounded; English ones lowercase
+ * ASCII words. Seeds in fuzz/corpus/lexicon/. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cristal/lexicon.h"
+
+static void check(const cr_lexicon *lx, cr_lex_dir dir, const char *w, size_t n)
+{
+	const char *out[8];
+	size_t k = cr_lexicon_lookup(lx, dir, w, n, out, 8);
+	if (k > 8)
+		abort();
+	for (size_t i = 0; i < k; i++) {
+		size_t l = strlen(out[i]);
+		if (!l || l > 96)
+			abort();
+		for (size_t j = 0; dir == CR_LEX_JA_EN && j < l; j++) {
+			char c = out[i][j];
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' || c == '-' || c == '\''))
+				abort();
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!size)
+		return 0;
+	cr_lexicon *lx = NULL;
+	cr_msg m = {{0}};
+	if (cr_lexicon_parse(data + 1, size - 1, data[0] & 1, &lx, &m))
+		return 0;
+	if (!cr_lexicon_size(lx))
+		abort();
+	static const char *const probes[] = {"返品", "率", "予算", "budget", "rate", "pilot"};
+	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+		check(lx, CR_LEX_JA_EN, probes[i], strlen(probes[i]));
+		check(lx, CR_LEX_EN_JA, probes[i], strlen(probes[i]));
+	}
+	const char *p = (const char *)data + 1, *end = (const char *)data + size;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		const char *sp = memchr(p, ' ', (size_t)(e - p));
+		if (sp && sp > p) {
+			check(lx, CR_LEX_JA_EN, p, (size_t)(sp - p));
+			check(lx, CR_LEX_EN_JA, p, (size_t)(sp - p));
+		}
+		p = e + 1;
+	}
+	cr_lexicon_free(lx);
+	return 0;
+}

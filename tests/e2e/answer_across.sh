@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# answer_across.sh — questions across Japanese and English without a model
+# (answer/xlate.c over the word list of text/lexicon.c, Debian's edict):
+# a Japanese question answered from an English document and the reverse,
+# found by the second search (retriever "translated" in --json) and quoted
+# under a line in the question's language; with the word list turned off
+# (CR_LEXICON=none), missing or not an EDICT file, the same questions get
+# the same-language behaviour, never an error.
+set -euo pipefail
+: "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
+tmp=$(mktemp -d /tmp/cr_e2e_across.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+c() { "$CR_BIN" --data "$tmp/data" "$@"; }
+cd "$CR_SOURCE_DIR"
+c init >/dev/null
+c ingest samples >/dev/null
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+c ask --json "Hokuto MotorsのKR-5での返品率は？" >"$tmp/ja.json"
+python3 - "$tmp/ja.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["mode"] == "extractive", r
+assert "0.3%" in r["answer"] and "英語の資料" in r["answer"], r["answer"]
+cited = {c["doc"] for c in r["citations"]}
+assert cited == {"samples/docs/memo-servo-supply.txt"}, cited
+assert not r["unverified"], r["unverified"]
+found = {p["doc"]: p["retriever"] for p in r["retrieval"]}
+assert "translated" in found.values(), found
+PY
+c ask --json "By when must the ISO 10218 certification documents be submitted?" >"$tmp/en.json"
+python3 - "$tmp/en.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+docs = [p["doc"] for p in r["retrieval"] if p["retriever"] == "translated"]
+# the meeting memo (EUC-JP) that sets the date is found in the second search
+assert "samples/ja/kaigi-memo-2026-05-12-eucjp.txt" in docs, r["retrieval"]
+PY
+
+# without the word list: one language at a time, and no error
+for lex in none /nonexistent/edict "$CR_SOURCE_DIR/README.md"; do
+	CR_LEXICON=$lex c ask --json "Hokuto MotorsのKR-5での返品率は？" >"$tmp/off.json" 2>"$tmp/off.err" ||
+		fail "CR_LEXICON=$lex: $(cat "$tmp/off.err")"
+	python3 - "$tmp/off.json" "$lex" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert all(p["retriever"] != "translated" for p in r["retrieval"]), (sys.argv[2], r["retrieval"])
+assert "0.3%" not in r["answer"], (sys.argv[2], r["answer"])
+PY
+done
+# a same-language question is answered as before with or without it
+a1=$(c ask "就業時間は何時から？")
+a2=$(CR_LEXICON=none c ask "就業時間は何時から？")
+grep -q "午前9時" <<<"$a1" || fail "with the word list: $a1"
+[ "$a1" = "$a2" ] || fail "same-language answer changed by the word list: $a1 / $a2"
+echo "ok"
