@@ -1,9 +1,11 @@
 /* fuzz_lexicon.c — libFuzzer target for the EDICT reader (text/lexicon.c),
- * a file the system provides but the user may replace (CR_LEXICON). The
- * first byte picks the encoding (odd: EUC-JP, even: UTF-8), the rest is the
- * file. When it parses, every translation of a few probes and of each
- * line's first word must be non-empty and bounded; English ones lowercase
- * ASCII words. Seeds in fuzz/corpus/lexicon/. */
+ * a file the system provides but the user may replace (CR_LEXICON), and
+ * for the image of its tables kept in the user's cache directory. The
+ * first byte picks: bit 1 set, the rest is an image; else the rest is an
+ * EDICT file, EUC-JP when bit 0 is set, UTF-8 when not. Whatever is
+ * accepted, every translation of a few probes and of each line's first
+ * word must be non-empty and bounded; English ones lowercase ASCII words;
+ * a parsed lexicon's image must read back. Seeds in fuzz/corpus/lexicon/. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +36,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	cr_lexicon *lx = NULL;
 	cr_msg m = {{0}};
-	if (cr_lexicon_parse(data + 1, size - 1, data[0] & 1, &lx, &m))
-		return 0;
-	if (!cr_lexicon_size(lx))
-		abort();
+	if (data[0] & 2) {
+		if (cr_lexicon_from_image(data + 1, size - 1, &lx, &m))
+			return 0;
+	} else {
+		if (cr_lexicon_parse(data + 1, size - 1, data[0] & 1, &lx, &m))
+			return 0;
+		if (!cr_lexicon_size(lx))
+			abort();
+		/* its image reads back to the same lookups */
+		cr_buf img;
+		cr_buf_init(&img, 0);
+		cr_lexicon *back = NULL;
+		if (cr_lexicon_image(lx, 1, 2, &img) || cr_lexicon_from_image((const uint8_t *)img.data, img.len, &back, &m) ||
+		    cr_lexicon_size(back) != cr_lexicon_size(lx))
+			abort();
+		const char *a[8], *b[8];
+		size_t na = cr_lexicon_lookup(lx, CR_LEX_EN_JA, "rate", 4, a, 8);
+		size_t nb = cr_lexicon_lookup(back, CR_LEX_EN_JA, "rate", 4, b, 8);
+		if (na != nb)
+			abort();
+		for (size_t i = 0; i < na; i++)
+			if (strcmp(a[i], b[i]))
+				abort();
+		cr_lexicon_free(back);
+		cr_buf_release(&img);
+	}
 	static const char *const probes[] = {"返品", "率", "予算", "budget", "rate", "pilot"};
 	for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
 		check(lx, CR_LEX_JA_EN, probes[i], strlen(probes[i]));

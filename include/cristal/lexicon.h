@@ -6,8 +6,8 @@
  * Development Group's Japanese-English dictionary; Debian's `edict` package
  * installs it at /usr/share/edict/edict, EUC-JP). Only the entries a
  * question is likely to need are kept: the common words EDICT marks (P)
- * and loanwords (headwords in katakana), about 60,000 of its 267,000 lines,
- * so loading takes milliseconds. Of each entry, the first sense:
+ * and loanwords (headwords in katakana), about 62,000 of its 267,000 lines.
+ * Of each entry, the first sense:
  *   Japanese -> English: up to four glosses of at most three words
  *     (返品 -> "returned goods", "returning purchased goods"),
  *   English -> Japanese: a gloss of one or two words that comes first or
@@ -48,11 +48,26 @@ CR_API size_t cr_lexicon_size(const cr_lexicon *lx);
 CR_API size_t cr_lexicon_lookup(const cr_lexicon *lx, cr_lex_dir dir, const char *word, size_t len,
 				const char **out, size_t max);
 
+/* The parsed tables as one file (an image), recording the size and mtime
+ * of the EDICT file they came from; appended to out. */
+CR_API cr_err cr_lexicon_image(const cr_lexicon *lx, uint64_t src_size, int64_t src_mtime,
+			       cr_buf *out) CR_NODISCARD;
+/* A lexicon from an image's bytes (copied), checked whole first: sizes,
+ * offsets, links, string ends; CR_ECORRUPT with the reason otherwise. */
+CR_API cr_err cr_lexicon_from_image(const uint8_t *data, size_t len, cr_lexicon **out,
+				    cr_msg *m) CR_NODISCARD;
+
 /* The process's lexicon, loaded on first use from the path given to
  * cr_lexicon_set_path, else /usr/share/edict/edict; NULL when there is none
- * (logged once) or the path is "" or "none". The program sets the path
- * before the first use (the CLI passes $CR_LEXICON); CR_EBUSY after. */
+ * (logged once) or the path is "" or "none". Parsing takes ~60 ms, so with
+ * a cache directory (cr_lexicon_set_cache_dir; the CLI passes
+ * $XDG_CACHE_HOME/cristal or ~/.cache/cristal) the tables are kept there
+ * as an image, made on the first load and mapped after (about 1 ms), and
+ * made again when the EDICT file's size or mtime changes. The program
+ * sets both before the first use (the CLI passes $CR_LEXICON); CR_EBUSY
+ * after. */
 CR_API cr_err cr_lexicon_set_path(const char *path) CR_NODISCARD;
+CR_API cr_err cr_lexicon_set_cache_dir(const char *dir) CR_NODISCARD;
 CR_API const cr_lexicon *cr_lexicon_default(void);
 
 #endif

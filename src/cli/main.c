@@ -154,6 +154,14 @@ static void read_env(cr_cli *cli)
 	/* the Japanese-English word list (src/text/lexicon.c); "none" turns it off */
 	if ((v = getenv("CR_LEXICON")) && cr_lexicon_set_path(v))
 		cr_log(CR_LOG_WARN, "CR_LEXICON: path too long; using /usr/share/edict/edict");
+	/* its parsed tables are kept in the user's cache directory (a map
+	 * instead of a 60 ms parse per command) */
+	char cache[1024] = "";
+	if ((v = getenv("XDG_CACHE_HOME")) && v[0] == '/')
+		snprintf(cache, sizeof cache, "%s/cristal", v);
+	else if ((v = getenv("HOME")) && v[0] == '/')
+		snprintf(cache, sizeof cache, "%s/.cache/cristal", v);
+	CR_IGNORE(cr_lexicon_set_cache_dir(cache)); /* too long: no cache, only slower */
 }
 
 int main(int argc, char **argv)

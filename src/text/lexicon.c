@@ -16,7 +16,9 @@
 #include "cristal/text.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <iconv.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,29 +39,37 @@ typedef struct lex_slot {
 } lex_slot;
 
 struct cr_lexicon {
-	cr_buf str;
+	cr_buf str;          /* built by the parser, or empty for an image */
 	lex_val *vals;
 	size_t n_vals, cap_vals;
 	lex_slot *slots;
 	size_t cap_slots, n_slots;
 	size_t n_entries;
+	/* what lookups read: the parser's arrays or a mapped image's */
+	const char *s;
+	size_t s_len;
+	const lex_val *v;
+	const lex_slot *sl;
+	cr_mmap map;         /* the image, when opened from one */
 };
 
 /* ---- table ------------------------------------------------------------- */
 
-static lex_slot *find(const cr_lexicon *lx, const char *k, size_t n)
+static size_t find_in(const lex_slot *sl, size_t cap, const char *str, const char *k, size_t n)
 {
-	size_t i = cr_hash64(k, n, 0x6c6578) & (lx->cap_slots - 1);
-	for (;; i = (i + 1) & (lx->cap_slots - 1)) {
-		lex_slot *s = &lx->slots[i];
-		if (!s->key_len || (s->key_len == n && !memcmp(lx->str.data + s->key, k, n)))
-			return s;
-	}
+	size_t i = cr_hash64(k, n, 0x6c6578) & (cap - 1);
+	for (;; i = (i + 1) & (cap - 1))
+		if (!sl[i].key_len || (sl[i].key_len == n && !memcmp(str + sl[i].key, k, n)))
+			return i;
 }
 
-static cr_err grow_slots(cr_lexicon *lx)
+static lex_slot *find(const cr_lexicon *lx, const char *k, size_t n)
 {
-	size_t cap = lx->cap_slots ? lx->cap_slots * 2 : 4096;
+	return &lx->slots[find_in(lx->slots, lx->cap_slots, lx->str.data, k, n)];
+}
+
+static cr_err grow_slots_to(cr_lexicon *lx, size_t cap)
+{
 	lex_slot *old = lx->slots;
 	size_t old_cap = lx->cap_slots;
 	lx->slots = calloc(cap, sizeof *lx->slots);
@@ -75,6 +85,11 @@ static cr_err grow_slots(cr_lexicon *lx)
 	return CR_OK;
 }
 
+static cr_err grow_slots(cr_lexicon *lx)
+{
+	return grow_slots_to(lx, lx->cap_slots ? lx->cap_slots * 2 : 64);
+}
+
 static cr_err add_str(cr_lexicon *lx, const char *s, size_t n, uint32_t *off)
 {
 	*off = (uint32_t)lx->str.len;
@@ -82,27 +97,40 @@ static cr_err add_str(cr_lexicon *lx, const char *s, size_t n, uint32_t *off)
 	return e ? e : cr_buf_addc(&lx->str, 0);
 }
 
-/* Adds value v to key (dir byte + k), unless the key has it already. */
-static cr_err add(cr_lexicon *lx, char dir, const char *k, size_t kn, const char *v, size_t vn)
+/* The slot of key dir + k, made if new. Its index stays valid until the
+ * next call (which may grow the table). -1 for a key too long or no memory. */
+static long slot_for(cr_lexicon *lx, char dir, const char *k, size_t kn, cr_err *err)
 {
 	char key[KEY_MAX + 1];
-	if (!kn || kn > KEY_MAX || !vn || vn > KEY_MAX)
-		return CR_OK;
+	if (!kn || kn > KEY_MAX)
+		return -1;
 	key[0] = dir;
 	memcpy(key + 1, k, kn);
 	kn++;
-	if ((lx->n_slots + 1) * 2 > lx->cap_slots) {
-		cr_err e = grow_slots(lx);
-		if (e)
-			return e;
-	}
+	if ((lx->n_slots + 1) * 2 > lx->cap_slots && (*err = grow_slots(lx)))
+		return -1;
 	lex_slot *s = find(lx, key, kn);
-	if (s->key_len)
-		for (uint32_t i = s->head; i; i = lx->vals[i - 1].next) {
-			const char *have = lx->str.data + lx->vals[i - 1].off;
-			if (strlen(have) == vn && !memcmp(have, v, vn))
-				return CR_OK;
-		}
+	if (!s->key_len) {
+		uint32_t koff;
+		if ((*err = add_str(lx, key, kn, &koff)))
+			return -1;
+		s->key = koff, s->key_len = (uint32_t)kn;
+		lx->n_slots++;
+	}
+	return (long)(s - lx->slots);
+}
+
+/* Adds value v to slot i, unless it has it already. */
+static cr_err push_val(cr_lexicon *lx, long i, const char *v, size_t vn)
+{
+	if (i < 0 || !vn || vn > KEY_MAX)
+		return CR_OK;
+	lex_slot *s = &lx->slots[i];
+	for (uint32_t j = s->head; j; j = lx->vals[j - 1].next) {
+		const char *have = lx->str.data + lx->vals[j - 1].off;
+		if (!strncmp(have, v, vn) && !have[vn])
+			return CR_OK;
+	}
 	if (lx->n_vals == lx->cap_vals) {
 		size_t cap = lx->cap_vals ? lx->cap_vals * 2 : 8192;
 		lex_val *nv = realloc(lx->vals, cap * sizeof *nv);
@@ -110,16 +138,10 @@ static cr_err add(cr_lexicon *lx, char dir, const char *k, size_t kn, const char
 			return CR_ENOMEM;
 		lx->vals = nv, lx->cap_vals = cap;
 	}
-	uint32_t voff, koff;
+	uint32_t voff;
 	cr_err e = add_str(lx, v, vn, &voff);
 	if (e)
 		return e;
-	if (!s->key_len) {
-		if ((e = add_str(lx, key, kn, &koff)))
-			return e;
-		s->key = koff, s->key_len = (uint32_t)kn;
-		lx->n_slots++;
-	}
 	lx->vals[lx->n_vals] = (lex_val){voff, 0};
 	uint32_t idx = (uint32_t)++lx->n_vals;
 	if (s->tail)
@@ -219,64 +241,70 @@ static size_t clean_gloss(const char *g, size_t n, char *out, size_t cap, int *w
 	return o;
 }
 
-/* One UTF-8 entry line: HEAD [READING] /g/g/.../ */
-static cr_err add_line(cr_lexicon *lx, const char *s, size_t n, cr_buf *norm)
+typedef struct gloss {
+	char text[KEY_MAX + 1];
+	size_t len;
+	int words, rank; /* rank: its place in the first sense */
+} gloss;
+
+/* One entry: the headword (UTF-8) and the line's glosses part "/g/g/.../"
+ * (ASCII, in either encoding). */
+static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const char *p, const char *end,
+			cr_buf *norm)
 {
-	const char *sp = memchr(s, ' ', n);
-	const char *sl = memchr(s, '/', n);
-	if (!sp || !sl || sl < sp || sp == s)
-		return CR_OK;
 	/* kanji and kana are NFKC-stable; full-width letters and digits and
 	 * half-width kana (U+FF00-U+FFEF: EF BC..EF BF) and a few others are
-	 * not, so only headwords with bytes outside E3..E9 lead bytes go
-	 * through the analyzer's normalization */
-	const char *head = s;
-	size_t head_len = (size_t)(sp - s);
+	 * not, so only headwords with other lead bytes than E3..E9 go through
+	 * the analyzer's normalization */
 	int plain = 1;
-	for (size_t i = 0; i < head_len && plain;) {
-		unsigned char c = (unsigned char)s[i];
+	for (size_t i = 0; i < head_len && plain; i += 3) {
+		unsigned char c = (unsigned char)head[i];
 		plain = c >= 0xe3 && c <= 0xe9;
-		i += 3;
 	}
 	if (!plain) {
 		cr_buf_reset(norm);
-		if (cr_text_normalize(s, head_len, norm) || !norm->len)
+		if (cr_text_normalize(head, head_len, norm) || !norm->len)
 			return CR_OK;
 		head = norm->data;
 		head_len = norm->len;
 	}
-	int kept = 0, g_in_sense = 0, added = 0;
-	const char *p = sl + 1, *end = s + n;
-	while (p < end) {
+	gloss g[8];
+	size_t n = 0;
+	int rank = 0;
+	while (p < end && n < CR_ARRAY_LEN(g)) {
 		const char *q = memchr(p, '/', (size_t)(end - p));
 		if (!q)
 			break;
-		char g[KEY_MAX + 1];
-		int words, sense;
-		size_t gl = clean_gloss(p, (size_t)(q - p), g, KEY_MAX, &words, &sense);
+		int sense;
+		gloss *x = &g[n];
+		x->len = clean_gloss(p, (size_t)(q - p), x->text, KEY_MAX, &x->words, &sense);
 		p = q + 1;
 		if (sense >= 2)
 			break; /* the first sense only */
-		if (!gl) {
-			g_in_sense++;
-			continue;
+		if (x->len) {
+			x->rank = rank;
+			n++;
 		}
-		if (kept < JA_EN_MAX && words <= JA_EN_WORDS) {
-			cr_err e = add(lx, 'j', head, head_len, g, gl);
-			if (e)
-				return e;
-			kept++;
-			added = 1;
-		}
-		if (g_in_sense < EN_JA_GLOSSES && words <= EN_JA_WORDS) {
-			cr_err e = add(lx, 'e', g, gl, head, head_len);
-			if (e)
-				return e;
-		}
-		g_in_sense++;
+		rank++;
 	}
-	lx->n_entries += (size_t)added;
-	return CR_OK;
+	cr_err e = CR_OK;
+	long ji = -1;
+	int kept = 0;
+	for (size_t i = 0; i < n && !e && kept < JA_EN_MAX; i++)
+		if (g[i].words <= JA_EN_WORDS) {
+			if (ji < 0 && (ji = slot_for(lx, 'j', head, head_len, &e)) < 0)
+				break;
+			e = push_val(lx, ji, g[i].text, g[i].len);
+			kept++;
+		}
+	lx->n_entries += kept > 0;
+	for (size_t i = 0; i < n && !e; i++)
+		if (g[i].rank < EN_JA_GLOSSES && g[i].words <= EN_JA_WORDS) {
+			long ei = slot_for(lx, 'e', g[i].text, g[i].len, &e);
+			if (!e)
+				e = push_val(lx, ei, head, head_len);
+		}
+	return e;
 }
 
 cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **out, cr_msg *m)
@@ -288,6 +316,11 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 	if (!lx)
 		return CR_ENOMEM;
 	cr_buf_init(&lx->str, 0);
+	/* Debian's file (19 MB) gives ~130,000 keys: size the table once */
+	if (len > (4u << 20) && grow_slots_to(lx, 1u << 18)) {
+		cr_lexicon_free(lx);
+		return cr_fail(m, CR_ENOMEM, "lexicon: out of memory");
+	}
 	iconv_t cd = euc ? iconv_open("UTF-8", "EUC-JP") : (iconv_t)-1;
 	if (euc && cd == (iconv_t)-1) {
 		cr_lexicon_free(lx);
@@ -311,25 +344,28 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 		int want = is_common(line, n) || (euc ? euc_katakana(line, hl) : utf8_katakana(line, hl));
 		if (!want)
 			continue;
-		const char *u = (const char *)line;
-		size_t un = n;
+		const char *head = (const char *)line;
+		const char *gl = memchr(sp, '/', n - hl);
+		if (!gl)
+			continue;
 		if (euc) {
+			/* only the headword needs converting: glosses are ASCII */
 			cr_buf_reset(&conv);
-			if ((e = cr_buf_reserve(&conv, 3 * n + 1)))
+			if ((e = cr_buf_reserve(&conv, 2 * hl + 1)))
 				break;
 			char *in = (char *)line, *o = conv.data;
-			size_t il = n, ol = 3 * n + 1;
+			size_t il = hl, ol = 2 * hl + 1;
 			iconv(cd, NULL, NULL, NULL, NULL);
 			if (iconv(cd, &in, &il, &o, &ol) == (size_t)-1)
 				continue; /* not EUC-JP: skip the line */
-			u = conv.data;
-			un = (size_t)(o - conv.data);
+			head = conv.data;
+			hl = (size_t)(o - conv.data);
 		} else {
 			cr_buf_reset(&conv);
-			if (cr_utf8_sanitize(&conv, line, n) || conv.len != n)
+			if (cr_utf8_sanitize(&conv, line, hl) || conv.len != hl)
 				continue; /* invalid UTF-8 */
 		}
-		e = add_line(lx, u, un, &norm);
+		e = add_entry(lx, head, hl, gl + 1, (const char *)line + n, &norm);
 	}
 	if (euc)
 		iconv_close(cd);
@@ -341,6 +377,128 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 		cr_lexicon_free(lx);
 		return e == CR_ENOMEM ? cr_fail(m, e, "lexicon: out of memory") : e;
 	}
+	lx->s = lx->str.data, lx->s_len = lx->str.len;
+	lx->v = lx->vals, lx->sl = lx->slots;
+	*out = lx;
+	return CR_OK;
+}
+
+/* ---- the image: the parsed tables as one file, mapped ------------------ */
+
+#define IMAGE_MAGIC "CRLEX001"
+
+typedef struct image_hdr {
+	char magic[8];
+	uint64_t src_size;  /* the EDICT file it was made from */
+	int64_t src_mtime;
+	uint64_t s_len, n_vals, cap_slots, n_slots, n_entries;
+} image_hdr;
+
+cr_err cr_lexicon_image(const cr_lexicon *lx, uint64_t src_size, int64_t src_mtime, cr_buf *out)
+{
+	image_hdr h = {.src_size = src_size, .src_mtime = src_mtime, .s_len = lx->s_len, .n_vals = lx->n_vals,
+		       .cap_slots = lx->cap_slots, .n_slots = lx->n_slots, .n_entries = lx->n_entries};
+	memcpy(h.magic, IMAGE_MAGIC, 8);
+	cr_err e = cr_buf_add(out, &h, sizeof h);
+	if (!e)
+		e = cr_buf_add(out, lx->v, lx->n_vals * sizeof *lx->v);
+	if (!e)
+		e = cr_buf_add(out, lx->sl, lx->cap_slots * sizeof *lx->sl);
+	if (!e)
+		e = cr_buf_add(out, lx->s, lx->s_len);
+	return e;
+}
+
+/* Checks an image whole before use: sizes, every offset and link in
+ * range, every string ended, a free slot left (so a lookup ends). */
+static cr_err image_check(const uint8_t *p, size_t len, image_hdr *h, cr_msg *m)
+{
+	if (len < sizeof *h)
+		return cr_fail(m, CR_ECORRUPT, "lexicon image: truncated");
+	memcpy(h, p, sizeof *h);
+	if (memcmp(h->magic, IMAGE_MAGIC, 8))
+		return cr_fail(m, CR_ECORRUPT, "lexicon image: not an image");
+	if (h->cap_slots < 2 || (h->cap_slots & (h->cap_slots - 1)) || h->cap_slots > (1u << 26) ||
+	    h->n_slots >= h->cap_slots || h->n_vals > UINT32_MAX || h->s_len > UINT32_MAX || !h->s_len ||
+	    h->n_entries > h->n_slots)
+		return cr_fail(m, CR_ECORRUPT, "lexicon image: bad counts");
+	uint64_t want = sizeof *h + h->n_vals * sizeof(lex_val) + h->cap_slots * sizeof(lex_slot) + h->s_len;
+	if (want != len)
+		return cr_fail(m, CR_ECORRUPT, "lexicon image: %zu bytes, expected %llu", len,
+			       (unsigned long long)want);
+	const lex_val *v = (const lex_val *)(p + sizeof *h);
+	const lex_slot *sl = (const lex_slot *)(v + h->n_vals);
+	const char *s = (const char *)(sl + h->cap_slots);
+	if (s[h->s_len - 1])
+		return cr_fail(m, CR_ECORRUPT, "lexicon image: strings not ended");
+	for (uint64_t i = 0; i < h->n_vals; i++)
+		if (v[i].off >= h->s_len || v[i].next > h->n_vals)
+			return cr_fail(m, CR_ECORRUPT, "lexicon image: bad value %llu", (unsigned long long)i);
+	uint64_t used = 0;
+	for (uint64_t i = 0; i < h->cap_slots; i++) {
+		if (!sl[i].key_len)
+			continue;
+		used++;
+		if ((uint64_t)sl[i].key + sl[i].key_len > h->s_len || sl[i].head > h->n_vals || sl[i].tail > h->n_vals)
+			return cr_fail(m, CR_ECORRUPT, "lexicon image: bad slot %llu", (unsigned long long)i);
+	}
+	if (used != h->n_slots)
+		return cr_fail(m, CR_ECORRUPT, "lexicon image: slot count");
+	return CR_OK;
+}
+
+static void image_views(cr_lexicon *lx, const uint8_t *p, const image_hdr *h)
+{
+	lx->v = (const lex_val *)(p + sizeof *h);
+	lx->sl = (const lex_slot *)(lx->v + h->n_vals);
+	lx->s = (const char *)(lx->sl + h->cap_slots);
+	lx->s_len = h->s_len, lx->n_vals = h->n_vals, lx->cap_slots = h->cap_slots;
+	lx->n_slots = h->n_slots, lx->n_entries = h->n_entries;
+}
+
+cr_err cr_lexicon_from_image(const uint8_t *data, size_t len, cr_lexicon **out, cr_msg *m)
+{
+	image_hdr h;
+	*out = NULL;
+	cr_err e = image_check(data, len, &h, m);
+	if (e)
+		return e;
+	cr_lexicon *lx = calloc(1, sizeof *lx);
+	if (!lx)
+		return CR_ENOMEM;
+	/* a copy, so the caller's bytes need not outlive it (and are aligned) */
+	cr_buf_init(&lx->str, 0);
+	if (cr_buf_add(&lx->str, data, len)) {
+		cr_lexicon_free(lx);
+		return cr_fail(m, CR_ENOMEM, "lexicon image: out of memory");
+	}
+	image_views(lx, (const uint8_t *)lx->str.data, &h);
+	*out = lx;
+	return CR_OK;
+}
+
+/* Opens the image at path if it was made from a file of this size and
+ * mtime; CR_ENOTFOUND if it is absent or stale. */
+static cr_err image_open(const char *path, uint64_t size, int64_t mtime, cr_lexicon **out, cr_msg *m)
+{
+	cr_mmap mm;
+	*out = NULL;
+	if (cr_mmap_open(&mm, path, NULL))
+		return CR_ENOTFOUND;
+	image_hdr h;
+	cr_err e = image_check(mm.data, mm.len, &h, m);
+	if (!e && (h.src_size != size || h.src_mtime != mtime))
+		e = CR_ENOTFOUND;
+	cr_lexicon *lx = e ? NULL : calloc(1, sizeof *lx);
+	if (!e && !lx)
+		e = CR_ENOMEM;
+	if (e) {
+		cr_mmap_close(&mm);
+		return e;
+	}
+	cr_buf_init(&lx->str, 0);
+	lx->map = mm;
+	image_views(lx, mm.data, &h);
 	*out = lx;
 	return CR_OK;
 }
@@ -360,6 +518,8 @@ void cr_lexicon_free(cr_lexicon *lx)
 {
 	if (!lx)
 		return;
+	if (lx->map.data)
+		cr_mmap_close(&lx->map);
 	cr_buf_release(&lx->str);
 	free(lx->vals);
 	free(lx->slots);
@@ -379,11 +539,11 @@ size_t cr_lexicon_lookup(const cr_lexicon *lx, cr_lex_dir dir, const char *word,
 		return 0;
 	key[0] = dir == CR_LEX_JA_EN ? 'j' : 'e';
 	memcpy(key + 1, word, len);
-	const lex_slot *s = find(lx, key, len + 1);
+	const lex_slot *s = &lx->sl[find_in(lx->sl, lx->cap_slots, lx->s, key, len + 1)];
 	size_t n = 0;
 	if (s->key_len)
-		for (uint32_t i = s->head; i && n < max; i = lx->vals[i - 1].next)
-			out[n++] = lx->str.data + lx->vals[i - 1].off;
+		for (uint32_t i = s->head; i && n < max; i = lx->v[i - 1].next)
+			out[n++] = lx->s + lx->v[i - 1].off;
 	return n;
 }
 
@@ -394,34 +554,73 @@ size_t cr_lexicon_lookup(const cr_lexicon *lx, cr_lex_dir dir, const char *word,
 static pthread_mutex_t def_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t def_once = PTHREAD_ONCE_INIT;
 static char def_path[1024] = DEFAULT_PATH;
+static char def_cache[1024];
 static int def_loading;
 static cr_lexicon *def_lx;
 
-cr_err cr_lexicon_set_path(const char *path)
+static cr_err set_str(char *dst, size_t cap, const char *v)
 {
-	if (path && strlen(path) >= sizeof def_path)
+	if (v && strlen(v) >= cap)
 		return CR_ETOOBIG;
 	pthread_mutex_lock(&def_mu);
 	cr_err e = CR_OK;
 	if (def_loading)
 		e = CR_EBUSY;
 	else
-		snprintf(def_path, sizeof def_path, "%s", path ? path : DEFAULT_PATH);
+		snprintf(dst, cap, "%s", v ? v : "");
 	pthread_mutex_unlock(&def_mu);
 	return e;
 }
 
+cr_err cr_lexicon_set_path(const char *path)
+{
+	return set_str(def_path, sizeof def_path, path ? path : DEFAULT_PATH);
+}
+
+cr_err cr_lexicon_set_cache_dir(const char *dir)
+{
+	return set_str(def_cache, sizeof def_cache, dir);
+}
+
+/* Loads path through the image in cache_dir: opened when it matches the
+ * file, else made after the parse (best effort: a cache that cannot be
+ * written is only slower). */
+static cr_err load_cached(const char *path, const char *cache_dir, cr_lexicon **out, cr_msg *m)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return cr_fail(m, CR_ENOTFOUND, "lexicon: %s: %s", path, strerror(errno));
+	char img[1200];
+	int have_img = cache_dir[0] &&
+		       snprintf(img, sizeof img, "%s/lexicon-%016llx.img", cache_dir,
+				(unsigned long long)cr_hash64(path, strlen(path), 0x6c6578)) < (int)sizeof img;
+	if (have_img && !image_open(img, (uint64_t)st.st_size, (int64_t)st.st_mtime, out, NULL))
+		return CR_OK;
+	cr_err e = cr_lexicon_load(path, out, m);
+	if (e || !have_img)
+		return e;
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	cr_msg ignored;
+	if (!cr_lexicon_image(*out, (uint64_t)st.st_size, (int64_t)st.st_mtime, &b) && !cr_mkdirs(cache_dir, &ignored) &&
+	    cr_file_write_atomic(img, b.data, b.len, &ignored))
+		cr_log(CR_LOG_DEBUG, "lexicon: cache %s: %s", img, ignored.text);
+	cr_buf_release(&b);
+	return CR_OK;
+}
+
 static void def_load(void)
 {
-	char path[sizeof def_path];
+	char path[sizeof def_path], cache[sizeof def_cache];
 	pthread_mutex_lock(&def_mu);
 	def_loading = 1;
 	memcpy(path, def_path, sizeof path);
+	memcpy(cache, def_cache, sizeof cache);
 	pthread_mutex_unlock(&def_mu);
 	if (!path[0] || !strcmp(path, "none"))
 		return;
 	cr_msg m = {{0}};
-	if (cr_lexicon_load(path, &def_lx, &m))
+	if (load_cached(path, cache, &def_lx, &m))
 		cr_log(CR_LOG_INFO, "lexicon: %s; questions across Japanese and English match only shared words",
 		       m.text);
 }

@@ -5,11 +5,14 @@
 # found by the second search (retriever "translated" in --json) and quoted
 # under a line in the question's language; with the word list turned off
 # (CR_LEXICON=none), missing or not an EDICT file, the same questions get
-# the same-language behaviour, never an error.
+# the same-language behaviour, never an error. The word list's tables are
+# kept as an image in the cache directory: made by the first command,
+# mapped by the next, made again when damaged.
 set -euo pipefail
 : "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
 tmp=$(mktemp -d /tmp/cr_e2e_across.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+export XDG_CACHE_HOME=$tmp/cache
 c() { "$CR_BIN" --data "$tmp/data" "$@"; }
 cd "$CR_SOURCE_DIR"
 c init >/dev/null
@@ -27,6 +30,21 @@ assert cited == {"samples/docs/memo-servo-supply.txt"}, cited
 assert not r["unverified"], r["unverified"]
 found = {p["doc"]: p["retriever"] for p in r["retrieval"]}
 assert "translated" in found.values(), found
+PY
+# the image was made, and a damaged one is made again without a word
+img=$(ls "$tmp"/cache/cristal/lexicon-*.img)
+[ -s "$img" ] || fail "no lexicon image in $tmp/cache/cristal"
+printf 'CRLEX001 garbage' | dd of="$img" bs=1 seek=0 conv=notrunc status=none
+c ask --json "Hokuto MotorsのKR-5での返品率は？" >"$tmp/ja2.json" 2>"$tmp/ja2.err"
+cmp -s <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["answer"])' "$tmp/ja.json") \
+	<(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["answer"])' "$tmp/ja2.json") ||
+	fail "answer changed with a damaged image"
+[ ! -s "$tmp/ja2.err" ] || fail "damaged image: $(cat "$tmp/ja2.err")"
+head -c 8 "$img" | grep -q CRLEX001 || fail "image not made again"
+python3 - "$img" <<'PY' || fail "image still damaged"
+import sys
+d = open(sys.argv[1], "rb").read()
+assert d[8:16] != b" garbage"[:8], d[:16]
 PY
 c ask --json "By when must the ISO 10218 certification documents be submitted?" >"$tmp/en.json"
 python3 - "$tmp/en.json" <<'PY'
