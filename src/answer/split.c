@@ -39,7 +39,9 @@ static cr_err push(spans *s, const char *text, size_t b, size_t e)
 
 /*
  * Is the line break at i only where prose was wrapped? In English, when the
- * next line goes on in lower case ("need\nyour manager's approval"); in
+ * next line goes on in lower case ("need\nyour manager's approval"), or
+ * when a long line (over 60 bytes) stops after a lower-case letter or a
+ * comma and the next goes on with a capital or a digit; in
  * Japanese, when a long line (over 60 bytes) stops without 。！？：and
  * the next line goes on in the same script. Headings, list items and rows
  * start with a capital, a marker or a short line, and stay apart.
@@ -51,6 +53,13 @@ static int wrapped(const char *text, size_t len, size_t line_start, size_t i)
 	unsigned char next = (unsigned char)text[i + 1], prev = (unsigned char)text[i - 1];
 	if (next >= 'a' && next <= 'z')
 		return prev != ':' && prev != '.';
+	/* a long line that stops mid-phrase ("lead time for the\nHM-40 has
+	 * grown"): wrapped, whatever starts the next line, unless that is a
+	 * list item */
+	if (i - line_start > 60 && ((prev >= 'a' && prev <= 'z') || prev == ',') &&
+	    ((next >= 'A' && next <= 'Z') || (next >= '0' && next <= '9')) &&
+	    !(next >= '0' && next <= '9' && i + 2 < len && (text[i + 2] == '.' || text[i + 2] == ')')))
+		return 1;
 	if (next >= 0xe3 && next <= 0xe9 && prev >= 0x80 && i - line_start > 60) {
 		static const char *const enders[] = {"\xe3\x80\x82", "\xef\xbc\x81", "\xef\xbc\x9f", "\xef\xbc\x9a"};
 		for (size_t k = 0; k < CR_ARRAY_LEN(enders); k++)
@@ -80,6 +89,15 @@ cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span
 						  !memcmp(text + i - 2, "Mr", 2) || !memcmp(text + i - 2, "Dr", 2) ||
 						  !memcmp(text + i - 2, "vs", 2) || !memcmp(text + i - 3, "etc", 3)))
 				abbrev = c == '.';
+			/* nor after a list item's number at the start of a line: "1. Kenji ..." */
+			if (!abbrev && c == '.') {
+				size_t d = i, m;
+				while (d > 0 && text[d - 1] >= '0' && text[d - 1] <= '9' && i - d < 3)
+					d--;
+				for (m = d; m > 0 && (text[m - 1] == ' ' || text[m - 1] == '\t'); m--)
+					;
+				abbrev = d < i && (m == 0 || text[m - 1] == '\n');
+			}
 			if (!abbrev)
 				end = i + 1;
 		} else if (!rows && c == 0xe3 && i + 2 < len &&

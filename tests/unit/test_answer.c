@@ -227,6 +227,42 @@ static void test_verify_across(void **st)
 	cr_arena_release(&a);
 }
 
+/* Sentences across wrapped lines: a long line that stops mid-phrase goes
+ * on in the next, whatever its first letter; list items, headings and
+ * short lines stay apart. */
+static void test_split_wrapped(void **st)
+{
+	(void)st;
+	static const char text[] =
+		"Subject: Servo supply decision\n"
+		"Hokuto Motors stays our primary supplier for the HM-40 and HM-25 servos. Their quality\n"
+		"record on the KR-5 has been excellent (0.3% returns in 2025), but their lead time for the\n"
+		"HM-40 has grown from six to ten weeks.\n"
+		"Decisions:\n"
+		"1. Kenji Sato has approved a buffer stock of 60 HM-40 servos, about JPY 4.2 million. The\n"
+		"2. We will qualify a second encoder supplier by April 30.\n";
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_span *sp;
+	size_t n;
+	assert_int_equal(cr_ans_split(&a, text, sizeof text - 1, 0, &sp, &n), CR_OK);
+	static const char *const want[] = {
+		"Subject: Servo supply decision",
+		"Hokuto Motors stays our primary supplier for the HM-40 and HM-25 servos.",
+		"Their quality\nrecord on the KR-5 has been excellent (0.3% returns in 2025), but their lead time for "
+		"the\nHM-40 has grown from six to ten weeks.",
+		"Decisions:",
+		"1. Kenji Sato has approved a buffer stock of 60 HM-40 servos, about JPY 4.2 million.",
+		"The",
+		"2. We will qualify a second encoder supplier by April 30.",
+	};
+	assert_int_equal(n, CR_ARRAY_LEN(want));
+	for (size_t i = 0; i < n; i++)
+		if (sp[i].len != strlen(want[i]) || memcmp(text + sp[i].start, want[i], sp[i].len))
+			fail_msg("sentence %zu: '%.*s', expected '%s'", i, (int)sp[i].len, text + sp[i].start, want[i]);
+	cr_arena_release(&a);
+}
+
 typedef struct qa {
 	const char *question;
 	const char *expect; /* in the answer */
@@ -491,7 +527,7 @@ int main(void)
 		cmocka_unit_test(test_ask_unanswerable),   cmocka_unit_test(test_ask_empty_corpus),
 		cmocka_unit_test(test_json),               cmocka_unit_test(test_question_sentences),
 		cmocka_unit_test(test_excerpt),            cmocka_unit_test(test_verify_across),
-		cmocka_unit_test(test_ask_across),
+		cmocka_unit_test(test_ask_across),         cmocka_unit_test(test_split_wrapped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
