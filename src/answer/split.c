@@ -89,14 +89,18 @@ cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span
 						  !memcmp(text + i - 2, "Mr", 2) || !memcmp(text + i - 2, "Dr", 2) ||
 						  !memcmp(text + i - 2, "vs", 2) || !memcmp(text + i - 3, "etc", 3)))
 				abbrev = c == '.';
-			/* nor after a list item's number at the start of a line: "1. Kenji ..." */
+			/* a list item's number at the start of a line ("1. Kenji
+			 * ...") is not a sentence: the sentence starts after it */
 			if (!abbrev && c == '.') {
 				size_t d = i, m;
 				while (d > 0 && text[d - 1] >= '0' && text[d - 1] <= '9' && i - d < 3)
 					d--;
 				for (m = d; m > 0 && (text[m - 1] == ' ' || text[m - 1] == '\t'); m--)
 					;
-				abbrev = d < i && (m == 0 || text[m - 1] == '\n');
+				if (d < i && (m == 0 || text[m - 1] == '\n') && m >= b) {
+					b = i + 1;
+					continue;
+				}
 			}
 			if (!abbrev)
 				end = i + 1;

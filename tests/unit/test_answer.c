@@ -229,7 +229,8 @@ static void test_verify_across(void **st)
 
 /* Sentences across wrapped lines: a long line that stops mid-phrase goes
  * on in the next, whatever its first letter; list items, headings and
- * short lines stay apart. */
+ * short lines stay apart, and a list item's number is not part of its
+ * sentence. */
 static void test_split_wrapped(void **st)
 {
 	(void)st;
@@ -252,9 +253,9 @@ static void test_split_wrapped(void **st)
 		"Their quality\nrecord on the KR-5 has been excellent (0.3% returns in 2025), but their lead time for "
 		"the\nHM-40 has grown from six to ten weeks.",
 		"Decisions:",
-		"1. Kenji Sato has approved a buffer stock of 60 HM-40 servos, about JPY 4.2 million.",
+		"Kenji Sato has approved a buffer stock of 60 HM-40 servos, about JPY 4.2 million.",
 		"The",
-		"2. We will qualify a second encoder supplier by April 30.",
+		"We will qualify a second encoder supplier by April 30.",
 	};
 	assert_int_equal(n, CR_ARRAY_LEN(want));
 	for (size_t i = 0; i < n; i++)
