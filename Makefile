@@ -80,7 +80,7 @@ tsan:
 		ctest --output-on-failure -j $(JOBS) -LE slow --timeout 600 --repeat until-pass:2
 
 fuzz:
-	@CC=clang cmake -S . -B build-fuzz -DCR_BIN_DIR=$(CURDIR)/build-fuzz/bin -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCR_BIN_DIR=$(CURDIR)/build-fuzz/bin -DCR_LIBFUZZER=ON -DCR_SANITIZE=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	@echo "fuzz targets in build-fuzz/: run e.g. build-fuzz/fuzz_gguf fuzz/corpus/gguf -max_total_time=60"
 
