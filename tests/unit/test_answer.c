@@ -279,6 +279,20 @@ static void ask(const char *q, cr_arena *a, cr_answer *ans)
 		fail_msg("ask '%s': %s", q, m.text);
 }
 
+/* The source of the answer's first citation, which must be q->doc when set. */
+static const cr_source *first_cited(const cr_answer *ans, const qa *q)
+{
+	assert_true(ans->n_citations >= 1);
+	const cr_source *s = NULL;
+	for (size_t j = 0; j < ans->n_sources; j++)
+		if (ans->sources[j].n == ans->citations[0].n)
+			s = &ans->sources[j];
+	assert_non_null(s);
+	if (q->doc && strcmp(s->doc, q->doc))
+		fail_msg("'%s': cited %s, expected %s", q->question, s->doc, q->doc);
+	return s;
+}
+
 static void test_ask_samples(void **st)
 {
 	(void)st;
@@ -297,15 +311,8 @@ static void test_ask_samples(void **st)
 		if (!ans.found || !strstr(ans.text, set[i].expect))
 			fail_msg("'%s': got '%s', expected '%s'", set[i].question, ans.text, set[i].expect);
 		assert_string_equal(ans.mode, "extractive");
-		assert_true(ans.n_citations >= 1);
 		assert_int_equal(ans.n_unverified, 0);
-		const cr_source *s = NULL;
-		for (size_t j = 0; j < ans.n_sources; j++)
-			if (ans.sources[j].n == ans.citations[0].n)
-				s = &ans.sources[j];
-		assert_non_null(s);
-		if (set[i].doc && strcmp(s->doc, set[i].doc))
-			fail_msg("'%s': cited %s, expected %s", set[i].question, s->doc, set[i].doc);
+		const cr_source *s = first_cited(&ans, &set[i]);
 		assert_non_null(strstr(s->text, set[i].expect)); /* the cited passage holds it */
 		assert_string_equal(ans.lang, strstr(set[i].question, "何") ? "ja" : "en");
 		cr_arena_release(&a);
@@ -330,13 +337,7 @@ static void test_ask_across(void **st)
 		ask(set[i].question, &a, &ans);
 		if (!ans.found || !strstr(ans.text, set[i].expect) || ans.n_citations < 1)
 			fail_msg("'%s': got '%s', expected '%s'", set[i].question, ans.text, set[i].expect);
-		const cr_source *s = NULL;
-		for (size_t j = 0; j < ans.n_sources; j++)
-			if (ans.sources[j].n == ans.citations[0].n)
-				s = &ans.sources[j];
-		assert_non_null(s);
-		if (set[i].doc && strcmp(s->doc, set[i].doc))
-			fail_msg("'%s': cited %s, expected %s", set[i].question, s->doc, set[i].doc);
+		first_cited(&ans, &set[i]);
 		/* a Japanese question quoting an English sentence says so first */
 		assert_string_equal(ans.lang, i < 2 ? "ja" : "en");
 		if (i < 2)
