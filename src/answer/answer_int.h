@@ -48,6 +48,17 @@ const char *cr_termset_key(const cr_termset *s, const char *t, uint32_t len);
 cr_err cr_termset_add_alt(cr_termset *s, const char *of, const char *const *terms, const uint32_t *lens,
 			  uint32_t n) CR_NODISCARD;
 
+/* Whether `in` holds one of t's words or morphemes that is not in
+ * `except` (directly or through a translation); 1 also when t has none
+ * besides those. */
+int cr_termset_covers_other(const cr_termset *t, const cr_termset *in, const cr_termset *except);
+
+/* The names in a question, as terms: English words capitalised after the
+ * first and codes with a digit (Tokyo, KR-5), Japanese proper nouns
+ * (MeCab's 固有名詞: 東京, 佐藤). They place a question; its other words
+ * say what is asked. */
+cr_err cr_ans_names(cr_analyzer *an, const char *text, size_t len, cr_termset *out) CR_NODISCARD;
+
 /* The weight of t's terms found in `in` (a term also counts when one of
  * its translations is there), over t's total weight (0 for an empty t);
  * the total goes to *total_out when it is not NULL. */

@@ -63,19 +63,45 @@ typedef struct pick {
 	cr_termset *terms, *numbers; /* its content terms, and the figures it states */
 } pick;
 
+/* A heading rather than a statement: a short line (at most 40 bytes) with
+ * no figure that does not end as a sentence does ("Per-diem rates",
+ * "Decisions:"); never a spreadsheet's row or a "Key: value" line ("Line
+ * leader: Ryo Tanaka"). */
+static int heading(const char *s, size_t n, size_t figures, int rows)
+{
+	if (rows || figures || n > 40 || !n || memchr(s, ':', n - 1))
+		return 0;
+	for (size_t i = 0; i + 3 < n; i++)
+		if (!memcmp(s + i, "：", 3)) /* 担当：田中 */
+			return 0;
+	unsigned char c = (unsigned char)s[n - 1];
+	if (c == '.' || c == '!' || c == '?' || c == ')' || c == '"')
+		return 0;
+	return !(n >= 3 && (!memcmp(s + n - 3, "。", 3) || !memcmp(s + n - 3, "！", 3) || !memcmp(s + n - 3, "」", 3)));
+}
+
 /*
  * Scores every sentence of one passage against the question's terms q:
  * the share of q's weight it holds, +0.08 for the passage's rank, -0.3
- * when it says nothing beyond the question's own words (a heading such as
- * "Per-diem rates" cannot be the answer), +0.15 when the question asks for
+ * when it says nothing beyond the question's own words or is a heading
+ * ("Per-diem rates" cannot be the answer), +0.15 when the question asks for
  * a figure and the sentence states one, and a penalty past LONG_SENTENCE.
+ * A sentence in the other language (matched through translations) gives
+ * up CROSS_LANGUAGE. A sentence that holds only the question's names is
+ * no candidate.
  */
-static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *q, int q_ja,
-			    int figure, const cr_source *src, size_t i_src, pick *best)
+static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *q,
+			    const cr_termset *names, int q_ja, int figure, const cr_source *src, size_t i_src, pick *best)
 {
 	cr_span *sp;
 	size_t n;
 	cr_err e = cr_ans_split(a, src->text, src->len, cr_ans_rows(src->type), &sp, &n);
+	cr_termset title_terms, *title = NULL;
+	cr_termset_init(&title_terms, a);
+	if (!e && names && names->n && src->title && *src->title) {
+		e = cr_ans_terms(an, src->title, strlen(src->title), 0, stop, &title_terms, NULL);
+		title = &title_terms;
+	}
 	for (size_t i = 0; i < n && !e; i++) {
 		/* a question found in the sources ("Kenji, can you approve the
 		 * budget?") repeats the asker's words and answers nothing */
@@ -92,7 +118,7 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 			novel += st.keys[j] && st.keys[j][0] == 'w' && cr_termset_get(q, st.keys[j], st.lens[j]) <= 0;
 		float cov = cr_termset_coverage(q, &st, NULL);
 		float score = cov + 0.08f / (1.0f + (float)i_src);
-		if (!novel)
+		if (!novel || heading(src->text + sp[i].start, sp[i].len, sn.n, cr_ans_rows(src->type)))
 			score -= 0.3f;
 		if (figure && sn.n)
 			score += 0.15f;
@@ -101,6 +127,12 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 		/* a match through translations is less sure than the same words */
 		if (q->n_alts && cr_ans_is_ja(src->text + sp[i].start, sp[i].len) != q_ja)
 			score -= CROSS_LANGUAGE;
+		/* names only place a question ("Tokyo" of 東京の日当): a sentence
+		 * that holds none of its other words, nor does its document's
+		 * title (a budget sheet's row), does not answer it */
+		if (names && names->n && !cr_termset_covers_other(q, &st, names) &&
+		    !(title && cr_termset_covers_other(q, title, names)))
+			continue;
 		if (!best->found || score > best->score) {
 			cr_termset *ts = cr_arena_alloc(a, 2 * sizeof *ts);
 			if (!ts)
@@ -245,14 +277,15 @@ static cr_err add_sources(cr_store *st, cr_arena *a, const cr_result *rs, size_t
 }
 
 /* Every source's best sentence into per[], the best of all into *best. */
-static cr_err score_sources(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *qt, int q_ja,
-			    int figure, const cr_ask_opts *o, cr_answer *out, pick *per, pick *best)
+static cr_err score_sources(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *qt,
+			    const cr_termset *names, int q_ja, int figure, const cr_ask_opts *o, cr_answer *out, pick *per,
+			    pick *best)
 {
 	cr_err e = CR_OK;
 	for (size_t i = 0; i < out->n_sources && !e && qt->n; i++) {
 		e = o ? cr_cancel_check(o->cancel) : CR_OK;
 		if (!e)
-			e = best_sentence(an, a, stop, qt, q_ja, figure, &out->sources[i], i, &per[i]);
+			e = best_sentence(an, a, stop, qt, names, q_ja, figure, &out->sources[i], i, &per[i]);
 		if (!e && per[i].found) {
 			out->sources[i].focus = per[i].start;
 			out->sources[i].focus_len = per[i].len;
@@ -324,12 +357,16 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 				qt.weights[j] = 2.0f;
 		}
 	int figure = wants_figure(question), q_ja = cr_ans_is_ja(question, strlen(question));
+	cr_termset names;
+	cr_termset_init(&names, a);
+	if (!e)
+		e = cr_ans_names(an, question, strlen(question), &names);
 	pick best = {0};
 	pick *per = cr_arena_zalloc(a, (2 * (size_t)k) * sizeof *per);
 	if (!per && !e)
 		e = CR_ENOMEM;
 	if (!e)
-		e = score_sources(an, a, &stop, &qt, q_ja, figure, o, out, per, &best);
+		e = score_sources(an, a, &stop, &qt, &names, q_ja, figure, o, out, per, &best);
 
 	/* Across languages: the question's words get their translations from
 	 * the lexicon, a second search looks for them (a Japanese question's
@@ -354,7 +391,7 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 			if (!e) {
 				memset(per, 0, (2 * (size_t)k) * sizeof *per);
 				best = (pick){0};
-				e = score_sources(an, a, &stop, &qt, q_ja, figure, o, out, per, &best);
+				e = score_sources(an, a, &stop, &qt, &names, q_ja, figure, o, out, per, &best);
 			}
 		}
 		cr_buf_release(&tq);

@@ -118,6 +118,79 @@ static int alt_in(const cr_termset *t, const char *key, const cr_termset *in)
 	return 0;
 }
 
+int cr_termset_covers_other(const cr_termset *t, const cr_termset *in, const cr_termset *except)
+{
+	int others = 0;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->keys[i] || t->keys[i][0] != 'w' || cr_termset_get(except, t->keys[i], t->lens[i]) > 0)
+			continue;
+		others = 1;
+		if (cr_termset_get(in, t->keys[i], t->lens[i]) > 0 || (t->n_alts && alt_in(t, t->keys[i], in)))
+			return 1;
+	}
+	return !others;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+typedef struct nctx {
+	cr_analyzer *an;
+	const char *text;
+	cr_termset *out;
+	cr_err err;
+} nctx;
+
+static int on_name_token(void *ctx, const cr_token *t)
+{
+	nctx *x = ctx;
+	if (t->term[0] == 'w' && (x->err = cr_termset_add(x->out, t->term, t->len, 1.0f)))
+		return 1;
+	return 0;
+}
+
+static int on_name_morph(void *ctx, const cr_text_morph *mo)
+{
+	nctx *x = ctx;
+	if (strncmp(mo->feature, "名詞,固有名詞,", strlen("名詞,固有名詞,")))
+		return 0;
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	if (!(x->err = cr_buf_addc(&b, 'w')) && !(x->err = cr_text_normalize(x->text + mo->start, mo->end - mo->start, &b)))
+		x->err = cr_termset_add(x->out, b.data, (uint32_t)b.len, 1.0f);
+	cr_buf_release(&b);
+	return x->err != CR_OK;
+}
+
+cr_err cr_ans_names(cr_analyzer *an, const char *text, size_t len, cr_termset *out)
+{
+	nctx x = {an, text, out, CR_OK};
+	/* English: capitalised words after the first, and codes with a digit */
+	int first = 1;
+	for (size_t i = 0; i < len && !x.err;) {
+		unsigned char c = (unsigned char)text[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum) {
+			i++;
+			continue;
+		}
+		size_t s = i;
+		int cap = c >= 'A' && c <= 'Z', digit = 0;
+		while (i < len && (((c = (unsigned char)text[i]) >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				   (c >= '0' && c <= '9') || c == '-'))
+			digit |= c >= '0' && c <= '9', i++;
+		if ((cap && !first) || digit) {
+			cr_err e = cr_analyze(an, text + s, i - s, CR_ANALYZE_QUERY, on_name_token, &x);
+			if (!x.err)
+				x.err = e == CR_ECANCELED ? CR_OK : e;
+		}
+		first = 0;
+	}
+	/* Japanese: MeCab's proper nouns (固有名詞); none without a dictionary */
+	if (!x.err && cr_text_morphs(an, text, len, on_name_morph, &x, NULL) && x.err)
+		return x.err;
+	return x.err;
+}
+
 float cr_termset_coverage(const cr_termset *t, const cr_termset *in, float *total_out)
 {
 	float total = 0, got = 0;

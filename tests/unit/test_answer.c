@@ -356,6 +356,14 @@ static void test_ask_unanswerable(void **st)
 	assert_false(ans.found);
 	assert_int_equal(ans.n_citations, 0);
 	assert_non_null(strstr(ans.text, "do not say"));
+	/* one shared name is not an answer: 東京 is only in a sentence about
+	 * an expo booth, 日当 (per diem) nowhere in Japanese */
+	ask("東京の日当はいくらですか？", &a, &ans);
+	assert_false(ans.found);
+	assert_int_equal(ans.n_citations, 0);
+	/* a heading that repeats the question is not its answer */
+	ask("What is the per diem for Tokyo?", &a, &ans);
+	assert_null(strstr(ans.text, "Per-diem rates"));
 	ask("火星の人口は何人ですか？", &a, &ans);
 	assert_false(ans.found);
 	assert_string_equal(ans.lang, "ja");
