@@ -458,19 +458,19 @@ static void image_views(cr_lexicon *lx, const uint8_t *p, const image_hdr *h)
 
 cr_err cr_lexicon_from_image(const uint8_t *data, size_t len, cr_lexicon **out, cr_msg *m)
 {
-	image_hdr h;
 	*out = NULL;
-	cr_err e = image_check(data, len, &h, m);
-	if (e)
-		return e;
 	cr_lexicon *lx = calloc(1, sizeof *lx);
 	if (!lx)
 		return CR_ENOMEM;
-	/* a copy, so the caller's bytes need not outlive it (and are aligned) */
+	/* checked and used in a copy: aligned, and the caller's bytes need
+	 * not outlive it */
 	cr_buf_init(&lx->str, 0);
-	if (cr_buf_add(&lx->str, data, len)) {
+	image_hdr h;
+	cr_err e = cr_buf_add(&lx->str, data, len) ? cr_fail(m, CR_ENOMEM, "lexicon image: out of memory")
+						    : image_check((const uint8_t *)lx->str.data, len, &h, m);
+	if (e) {
 		cr_lexicon_free(lx);
-		return cr_fail(m, CR_ENOMEM, "lexicon image: out of memory");
+		return e;
 	}
 	image_views(lx, (const uint8_t *)lx->str.data, &h);
 	*out = lx;
