@@ -40,7 +40,7 @@ CR_API cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexi
 CR_API cr_err cr_lexicon_load(const char *path, cr_lexicon **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_lexicon_free(cr_lexicon *lx);
 
-/* Entries kept (headwords). */
+/* Entries kept (lines with a translation; a headword on two lines counts twice). */
 CR_API size_t cr_lexicon_size(const cr_lexicon *lx);
 
 /* Up to max translations of word[0..len) into out (NUL-terminated strings

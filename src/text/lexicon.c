@@ -419,8 +419,7 @@ static cr_err image_check(const uint8_t *p, size_t len, image_hdr *h, cr_msg *m)
 	if (memcmp(h->magic, IMAGE_MAGIC, 8))
 		return cr_fail(m, CR_ECORRUPT, "lexicon image: not an image");
 	if (h->cap_slots < 2 || (h->cap_slots & (h->cap_slots - 1)) || h->cap_slots > (1u << 26) ||
-	    h->n_slots >= h->cap_slots || h->n_vals > UINT32_MAX || h->s_len > UINT32_MAX || !h->s_len ||
-	    h->n_entries > h->n_slots)
+	    h->n_slots >= h->cap_slots || h->n_vals > UINT32_MAX || h->s_len > UINT32_MAX || !h->s_len)
 		return cr_fail(m, CR_ECORRUPT, "lexicon image: bad counts");
 	uint64_t want = sizeof *h + h->n_vals * sizeof(lex_val) + h->cap_slots * sizeof(lex_slot) + h->s_len;
 	if (want != len)
