@@ -311,6 +311,10 @@ CR_API cr_err cr_corpus_doc_text(cr_corpus *c, cr_arena *a, int64_t doc_id, cr_d
  */
 CR_API cr_err cr_corpus_results_json(cr_buf *b, const char *key, const char *val, const cr_result *rs,
 				     size_t n) CR_NODISCARD;
+/* The same, with "mode": "vector" or "hybrid" first when the search was not
+ * BM25 (a BM25 search's bytes are cr_corpus_results_json's). */
+CR_API cr_err cr_corpus_search_json(cr_buf *b, cr_search_mode mode, const char *key, const char *val,
+				    const cr_result *rs, size_t n) CR_NODISCARD;
 /* Appends a location as a JSON object with the fields that apply, as in
  * search results ({"page": 3}, {"sheet": "Budget", "line": 4, ...}). */
 CR_API cr_err cr_corpus_loc_json(cr_buf *b, const cr_loc *l) CR_NODISCARD;

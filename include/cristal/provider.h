@@ -196,4 +196,21 @@ CR_API cr_provider *cr_provider_chain_head(cr_provider_chain *c);
 CR_API size_t cr_provider_chain_len(const cr_provider_chain *c);
 CR_API void cr_provider_chain_free(cr_provider_chain *c);
 
+/*
+ * The embedder a corpus's vectors are made with (provider/embedder.c), as
+ * the catalog names it (cr_corpus_vectors_source): "provider:NAME" (that
+ * provider's /embeddings, key from key(key_ctx, var) as for chains) or
+ * "model:NAME" (a local embedding model, registered name or path; a pool
+ * of its own unless base gives one). base: timeouts, meter, pool (may be
+ * NULL). One thread at a time, like a provider. cr_embedder_embed has the
+ * shape of corpus.h's cr_embed_fn (ctx: the embedder) and L2-normalises.
+ */
+typedef struct cr_embedder cr_embedder;
+CR_API cr_err cr_embedder_open(cr_store *s, const char *source, const cr_provider_cfg *base, cr_provider_key_fn key,
+			       void *key_ctx, cr_embedder **out, cr_msg *m) CR_NODISCARD;
+CR_API const char *cr_embedder_source(const cr_embedder *e);
+CR_API cr_err cr_embedder_embed(void *ctx, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim,
+				cr_msg *m) CR_NODISCARD;
+CR_API void cr_embedder_free(cr_embedder *e);
+
 #endif

@@ -218,12 +218,11 @@ int cli_provider_open(cr_cli *cli, cr_store *s, const char *name, int fallbacks,
 		      cr_provider_chain **out, char *why, size_t cap);
 
 /* Embeddings (cmd_index.c). An embedder is "provider:NAME" or "model:NAME"
- * (what the catalog remembers); cli_embed is its cr_embed_fn (vectors
- * L2-normalised). Each returns 0, or 1 with the reason in why. */
-typedef struct cli_embedder cli_embedder;
-cli_embedder *cli_embedder_open(cr_cli *cli, cr_store *s, const char *source, char *why, size_t cap);
-void cli_embedder_free(cli_embedder *e);
-cr_err cli_embed(void *ctx, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim, cr_msg *m);
+ * (what the catalog remembers; provider.h cr_embedder, whose
+ * cr_embedder_embed is the cr_embed_fn); API keys from the environment.
+ * NULL with the reason in why. Each other returns 0, or 1 with the reason. */
+typedef struct cr_embedder cr_embedder;
+cr_embedder *cli_embedder_open(cr_cli *cli, cr_store *s, const char *source, char *why, size_t cap);
 typedef struct cr_vectors_report cr_vectors_report;
 int cli_vectors_update(cr_cli *cli, cr_corpus *cp, const char *source, size_t batch, int threads, int compact,
 		       cr_vectors_report *rep, char *why, size_t cap);

@@ -7,7 +7,8 @@
  * embed their new chunks with it, and searches embed queries with it.
  *
  * Also the embedding helpers the other commands share (cli.h): opening the
- * remembered embedder, the query's embedding and the search mode.
+ * remembered embedder (provider/embedder.c), the query's embedding and the
+ * search mode.
  */
 #include "cli.h"
 #include "cristal/corpus.h"
@@ -19,94 +20,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_model_resolve(cr_cli *cli, const char *cmd, const char *arg, char *path, size_t cap);
-
-struct cli_embedder {
-	cr_provider_chain *chain; /* --provider */
-	cr_provider *local;       /* --model */
-	cr_pool *pool;
-	cr_provider *p;           /* the one to call */
-	char *source;
-};
-
-void cli_embedder_free(cli_embedder *e)
+static const char *env_key(void *ctx, const char *var)
 {
-	if (!e)
-		return;
-	cr_provider_chain_free(e->chain);
-	cr_provider_free(e->local);
-	cr_pool_free(e->pool);
-	free(e->source);
-	free(e);
+	(void)ctx;
+	return getenv(var);
 }
 
-cli_embedder *cli_embedder_open(cr_cli *cli, cr_store *s, const char *source, char *why, size_t cap)
+cr_embedder *cli_embedder_open(cr_cli *cli, cr_store *s, const char *source, char *why, size_t cap)
 {
-	cli_embedder *e = calloc(1, sizeof *e);
-	if (!e || !(e->source = strdup(source))) {
-		snprintf(why, cap, "out of memory");
-		free(e);
-		return NULL;
-	}
+	(void)cli;
+	cr_provider_cfg c = cr_provider_cfg_default();
+	c.meter = s;
+	cr_embedder *e = NULL;
 	cr_msg m = {{0}};
-	cr_err err = cr_provider_global_init(&m);
-	if (err) {
-		snprintf(why, cap, "%s", m.text);
-		goto fail;
-	}
-	if (!strncmp(source, "provider:", 9)) {
-		if (cli_provider_open(cli, s, source + 9, 1, 0, &e->chain, why, cap))
-			goto fail;
-		e->p = cr_provider_chain_head(e->chain);
-	} else if (!strncmp(source, "model:", 6)) {
-		char path[4096];
-		if (cmd_model_resolve(cli, "index", source + 6, path, sizeof path)) {
-			snprintf(why, cap, "model %s not found", source + 6);
-			goto fail;
-		}
-		if ((err = cr_pool_new(0, &e->pool))) {
-			snprintf(why, cap, "%s", cr_strerror(err));
-			goto fail;
-		}
-		cr_provider_row row = {.name = source + 6, .kind = "local", .model = source + 6, .trust = "local"};
-		cr_provider_cfg c = cr_provider_cfg_default();
-		c.row = &row;
-		c.model_path = path;
-		c.pool = e->pool;
-		c.meter = s;
-		if ((err = cr_provider_new(&c, &e->local, &m))) {
-			snprintf(why, cap, "%s", m.text[0] ? m.text : cr_strerror(err));
-			goto fail;
-		}
-		e->p = e->local;
-	} else {
-		snprintf(why, cap, "unknown embedder '%s'", source);
-		goto fail;
-	}
-	return e;
-fail:
-	cli_embedder_free(e);
-	return NULL;
-}
-
-/* cr_embed_fn over the embedder; vectors are L2-normalised here (servers
- * need not), so the inner product is the cosine. */
-cr_err cli_embed(void *ctx, const char *const *texts, size_t n, cr_arena *a, float **vecs, int *dim, cr_msg *m)
-{
-	cli_embedder *e = ctx;
-	cr_err err = cr_provider_embed(e->p, texts, n, a, vecs, dim, NULL, m);
+	cr_err err = cr_embedder_open(s, source, &c, env_key, NULL, &e, &m);
 	if (err)
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		float *v = *vecs + i * (size_t)*dim;
-		double s = 0;
-		for (int j = 0; j < *dim; j++)
-			s += (double)v[j] * v[j];
-		if (s > 0)
-			for (int j = 0; j < *dim; j++)
-				v[j] = (float)(v[j] / sqrt(s));
-	}
-	return CR_OK;
+		snprintf(why, cap, "%s", m.text[0] ? m.text : cr_strerror(err));
+	return e;
 }
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
@@ -119,17 +49,17 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 int cli_vectors_update(cr_cli *cli, cr_corpus *cp, const char *source, size_t batch, int threads, int compact,
 		       cr_vectors_report *rep, char *why, size_t cap)
 {
-	cli_embedder *emb = cli_embedder_open(cli, cr_corpus_store(cp), source, why, cap);
+	cr_embedder *emb = cli_embedder_open(cli, cr_corpus_store(cp), source, why, cap);
 	if (!emb)
 		return 1;
 	int tty = cli_tty();
-	cr_vectors_opts o = {.source = source, .embed = cli_embed, .embed_ctx = emb, .batch = batch,
+	cr_vectors_opts o = {.source = source, .embed = cr_embedder_embed, .embed_ctx = emb, .batch = batch,
 			     .compact = compact, .n_threads = threads, .progress = on_progress, .progress_ctx = &tty};
 	cr_msg m = {{0}};
 	cr_err e = cr_corpus_vectors_update(cp, &o, rep, &m);
 	if (tty)
 		fputs("\r\033[K", stderr);
-	cli_embedder_free(emb);
+	cr_embedder_free(emb);
 	if (e)
 		snprintf(why, cap, "%s", m.text[0] ? m.text : cr_strerror(e));
 	return e ? 1 : 0;
@@ -152,7 +82,7 @@ int cli_vectors_after_ingest(cr_cli *cli, cr_corpus *cp)
 }
 
 /* One embedder per process for queries (a local model loads once). */
-static cli_embedder *query_emb;
+static cr_embedder *query_emb;
 
 int cli_search_prepare(cr_cli *cli, cr_corpus *cp, const char *cmd, const char *mode, const char *text,
 		       cr_arena *a, cr_corpus_query *q)
@@ -178,8 +108,8 @@ int cli_search_prepare(cr_cli *cli, cr_corpus *cp, const char *cmd, const char *
 	}
 	q->mode = mode && !strcmp(mode, "vector") ? CR_SEARCH_VECTOR : CR_SEARCH_HYBRID;
 	char why[512];
-	if (query_emb && strcmp(query_emb->source, src)) {
-		cli_embedder_free(query_emb);
+	if (query_emb && strcmp(cr_embedder_source(query_emb), src)) {
+		cr_embedder_free(query_emb);
 		query_emb = NULL;
 	}
 	if (!query_emb && !(query_emb = cli_embedder_open(cli, cr_corpus_store(cp), src, why, sizeof why)))
@@ -187,7 +117,7 @@ int cli_search_prepare(cr_cli *cli, cr_corpus *cp, const char *cmd, const char *
 	float *v;
 	int d;
 	cr_msg m = {{0}};
-	cr_err e = cli_embed(query_emb, &text, 1, a, &v, &d, &m);
+	cr_err e = cr_embedder_embed(query_emb, &text, 1, a, &v, &d, &m);
 	if (e)
 		return cli_fail(cmd, "embedding the query (%s): %s", src, m.text[0] ? m.text : cr_strerror(e));
 	q->vec = v;

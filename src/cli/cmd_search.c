@@ -60,12 +60,10 @@ static void print_json(const cr_result *rs, size_t n, const char *key, const cha
 {
 	cr_buf b;
 	cr_buf_init(&b, 0);
-	if (cr_corpus_results_json(&b, key, val, rs, n) || cr_buf_addc(&b, '\n') || b.data[0] != '{')
+	if (cr_corpus_search_json(&b, mode, key, val, rs, n) || cr_buf_addc(&b, '\n'))
 		cli_fail("search", "out of memory");
-	else if (mode == CR_SEARCH_BM25)
-		fwrite(b.data, 1, b.len, stdout); /* the server's bytes (cristal serve searches BM25) */
 	else
-		printf("{\"mode\":\"%s\",%.*s", cr_search_mode_name(mode), (int)(b.len - 1), b.data + 1);
+		fwrite(b.data, 1, b.len, stdout); /* the server's bytes for the same search */
 	cr_buf_release(&b);
 }
 

@@ -91,7 +91,7 @@ enum MHD_Result srv_handle_search(srv_req *r)
 	int bad = 0;
 	const char *q = srv_arg(r, "q", &bad), *ks = srv_arg(r, "k", &bad), *type = srv_arg(r, "type", &bad),
 		   *path = srv_arg(r, "path", &bad), *from = srv_arg(r, "from", &bad), *to = srv_arg(r, "to", &bad),
-		   *plain = srv_arg(r, "plain", &bad);
+		   *plain = srv_arg(r, "plain", &bad), *mode = srv_arg(r, "mode", &bad);
 	if (bad)
 		return srv_error(r, 400, NULL, "an argument is not valid UTF-8");
 	cr_msg m = {{0}};
@@ -112,6 +112,8 @@ enum MHD_Result srv_handle_search(srv_req *r)
 			      .who = r->ctx.who,
 			      .plain = plain && !strcmp(plain, "1"),
 			      .cancel = &cancel};
+	if ((e = srv_search_mode(r->s, &r->arena, mode, q && *q ? q : text, &cq.mode, &cq.vec, &cq.vec_dim, &m)))
+		return srv_error_err(r, e, &m);
 	cr_result *rs;
 	size_t n;
 	if ((e = cr_corpus_search(r->s->corpus, &r->arena, &cq, &rs, &n, &m)))
@@ -124,7 +126,7 @@ enum MHD_Result srv_handle_search(srv_req *r)
 		return srv_error_err(r, e, &m);
 	cr_buf b;
 	cr_buf_init(&b, 0);
-	e = cr_corpus_results_json(&b, "query", text, rs, n);
+	e = cr_corpus_search_json(&b, cq.mode, "query", text, rs, n);
 	if (!e)
 		e = cr_buf_addc(&b, '\n');
 	enum MHD_Result ok = e ? srv_error(r, 500, NULL, "out of memory") : srv_reply_json(r, 200, &b);
@@ -142,7 +144,10 @@ cr_err srv_answer(cr_server *s, cr_arena *a, const srv_ctx *ctx, const char *que
 			 .cancel = cancel,
 			 .egress = s->cfg.egress,
 			 .tenant = ctx && ctx->tenant_name ? ctx->tenant_name : "default"};
-	cr_err e;
+	/* passages found as `search` finds them: hybrid when there are vectors */
+	cr_err e = srv_search_mode(s, a, NULL, question, &o.mode, &o.vec, &o.vec_dim, m);
+	if (e)
+		return e;
 	if (extractive) {
 		e = cr_answer_ask(s->corpus, a, question, &o, out, m);
 		goto audit;

@@ -313,6 +313,7 @@ cr_err cr_server_new(cr_corpus *c, const cr_server_cfg *cfg, cr_server **out, cr
 	pthread_cond_init(&s->cv, NULL);
 	srv_metrics_init(&s->metrics);
 	pthread_mutex_init(&s->ingests.mu, NULL);
+	pthread_mutex_init(&s->vec.mu, NULL);
 	srv_runs_init(s);
 	s->started = (double)cr_wallclock();
 	if (s->cfg.session_ttl <= 0)
@@ -468,6 +469,7 @@ void cr_server_free(cr_server *s)
 	}
 	srv_runs_free(s);
 	srv_chains_free(s);
+	srv_vectors_free(s);
 	if (s->audit) {
 		/* the records of this run are sealed */
 		cr_store *st = NULL;

@@ -410,7 +410,24 @@ struct cr_server {
 	srv_limiter *logins;      /* failed log-ins */
 	srv_ingests ingests;      /* uploads being ingested */
 	srv_runs runs;            /* agent runs in the background */
+	struct {
+		pthread_mutex_t mu;       /* emb: one query at a time */
+		cr_embedder *emb;         /* the queries' embedder, opened on first need */
+		cr_store *store;          /* its catalog connection (meters it) */
+	} vec;                    /* vectors.c */
 };
+
+/* ---- vectors (vectors.c) ------------------------------------------------ */
+
+/* The search mode for a query: mode NULL is hybrid when the corpus has
+ * vectors, else bm25; "vector" and "hybrid" need vectors (CR_EINVAL).
+ * For vector and hybrid, *vec is the text's embedding in arena a; an
+ * embedding failure is CR_EUPSTREAM when a mode was asked for, else bm25. */
+cr_err srv_search_mode(cr_server *s, cr_arena *a, const char *mode, const char *text, cr_search_mode *out,
+		       const float **vec, int *dim, cr_msg *m) CR_NODISCARD;
+/* After an upload's ingest: its new chunks embedded (failures logged). */
+void srv_vectors_after_ingest(cr_server *s);
+void srv_vectors_free(cr_server *s);
 
 /* ---- handlers --------------------------------------------------------- */
 

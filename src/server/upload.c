@@ -153,6 +153,8 @@ enum MHD_Result srv_handle_upload(srv_req *r)
 	cr_ingest_report rep;
 	int slot = srv_ingest_begin(s, &r->ctx, docname);
 	e = cr_corpus_ingest(s->corpus, &root, 1, &o, &rep, &m);
+	if (!e && rep.chunks)
+		srv_vectors_after_ingest(s); /* its chunks join the vectors, as after `cristal ingest` */
 	srv_ingest_end(s, slot);
 	if (e)
 		return srv_error_err(r, e, &m);
