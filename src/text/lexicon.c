@@ -365,6 +365,8 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 			if (cr_utf8_sanitize(&conv, line, hl) || conv.len != hl)
 				continue; /* invalid UTF-8 */
 		}
+		if (memchr(head, 0, hl))
+			continue; /* a NUL in a headword: not text */
 		e = add_entry(lx, head, hl, gl + 1, (const char *)line + n, &norm);
 	}
 	if (euc)
