@@ -465,6 +465,12 @@ typedef struct cr_agent_opts {
 	size_t n_builtins;
 	const cr_egress_policy *egress; /* what the tools may show the provider (policy.h; NULL: defaults) */
 	const char *tenant;       /* whose egress rules apply (NULL: the base rules) */
+	/* The corpus's embedder (provider.h cr_embedder_embed and its
+	 * embedder): the search tool then runs hybrid when the corpus has
+	 * vectors, as `cristal search` does. NULL: BM25. An embedding that
+	 * fails is a BM25 search, not a tool error. */
+	cr_embed_fn embed;
+	void *embed_ctx;
 } cr_agent_opts;
 
 /* 1 when name is a built-in tool ("search", ... "write_report"). */

@@ -483,6 +483,14 @@ static cr_err do_search(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_s
 			     .no_snippets = 1,
 			     .plain = 1,
 			     .cancel = t->o.cancel};
+	if (t->o.embed && cr_corpus_vectors_count(t->c)) {
+		/* hybrid, as `cristal search`; without the embedding, words */
+		float *v = NULL;
+		int dim = 0;
+		cr_msg em = {{0}};
+		if (!t->o.embed(t->o.embed_ctx, &query, 1, a, &v, &dim, &em))
+			q.mode = CR_SEARCH_HYBRID, q.vec = v, q.vec_dim = dim;
+	}
 	cr_result *rs;
 	size_t n_rs;
 	cr_err e = cr_corpus_search(t->c, a, &q, &rs, &n_rs, m);
@@ -507,7 +515,7 @@ static cr_err do_search(cr_agent_tools *t, cr_arena *a, json_t *args, cr_agent_s
 			continue; /* deleted since the index saw it */
 		if (!scope_groups_allow(t, &ch.acl))
 			continue;
-		int num = source_add(t, &ch, "bm25", rs[i].score);
+		int num = source_add(t, &ch, rs[i].found_by ? rs[i].found_by : "bm25", rs[i].score);
 		if (!num) {
 			e = CR_ENOMEM;
 			break;

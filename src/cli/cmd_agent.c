@@ -299,6 +299,7 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 	cr_arena_init(&a, 0);
 	cr_store *st = NULL;
 	cr_provider_chain *ch = NULL;
+	cr_embedder *emb = NULL;
 	cr_mcp *conns[64];
 	size_t n_conns = 0;
 	cr_agent_ext_tool *ext = NULL;
@@ -349,6 +350,13 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 	run_ctx rctx = {.cp = cp,
 			.live = t->quiet ? NULL : t->json ? (cli_tty() ? stderr : NULL) : stdout,
 			.events_fd = cli->agent_events_fd};
+	/* the search tool runs hybrid when the corpus has vectors */
+	const char *vsrc;
+	int vdim;
+	if (!cr_corpus_vectors_source(cp, &a, &vsrc, &vdim, NULL) && cr_corpus_vectors_count(cp) &&
+	    !(emb = cli_embedder_open(cli, st, vsrc, oc->error, sizeof oc->error)))
+		cr_log(CR_LOG_WARN, "agent: embedding queries (%s): %s; the search tool uses words", vsrc, oc->error),
+			oc->error[0] = 0;
 	cr_agent_opts o = {.max_steps = t->max_steps,
 			   .max_tokens = t->max_tokens,
 			   .max_failures = t->max_fails,
@@ -364,7 +372,9 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 			   .builtins = t->builtins,
 			   .n_builtins = t->n_builtins,
 			   .egress = cli->egress,
-			   .tenant = cli->as_tenant ? cli->as_tenant : "default"};
+			   .tenant = cli->as_tenant ? cli->as_tenant : "default",
+			   .embed = emb ? cr_embedder_embed : NULL,
+			   .embed_ctx = emb};
 	cr_agent_result res;
 	struct sigaction sa = {.sa_handler = on_term}, old_term;
 	sigemptyset(&sa.sa_mask);
@@ -416,6 +426,7 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 	if (!rc && !res.answer.text)
 		rc = 1;
 out:
+	cr_embedder_free(emb);
 	for (size_t i = 0; i < n_conns; i++)
 		cr_mcp_close(conns[i]);
 	cr_provider_chain_free(ch);

@@ -13,7 +13,8 @@
 #  - kill -9 during `index vectors` (slow server, small batches): the next
 #    run starts after the last chunks saved, and every chunk ends with
 #    exactly one vector;
-#  - eval ask and ask run with hybrid retrieval.
+#  - eval ask and ask run with hybrid retrieval, and so does the agent's
+#    search tool.
 set -euo pipefail
 : "${CR_BIN:?}" "${CR_SOURCE_DIR:?}"
 tmp=$(mktemp -d /tmp/cr_e2e_hybrid.XXXXXX)
@@ -109,6 +110,22 @@ assert "director" in a["answer"], a
 assert any(r["retriever"] in ("both", "vector", "bm25") for r in a["retrieval"]), a
 assert any(r["retriever"] == "both" for r in a["retrieval"]), a
 PY
+
+# the agent's search tool runs hybrid too: "travel approval director" matches
+# one document by its words, and the vectors bring the others within k 3
+c provider add agentm --kind openai --url "http://127.0.0.1:$P/agent/v1" --model m >/dev/null
+c agent --provider agentm --json "Which trips need a director's approval?" >"$tmp/ag.json" 2>"$tmp/ag.err" ||
+	fail "agent: $(cat "$tmp/ag.err")"
+python3 - "$tmp/ag.json" <<'PY' || fail "agent search: $(cat "$tmp/ag.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["steps"][0]
+assert s["tool"] == "search" and s["ok"], s
+assert s["result_summary"].startswith(("2 passages", "3 passages")), s
+assert r["citations"] and r["citations"][0]["doc"].endswith("travel.md"), r["citations"]
+PY
+c search --json --mode bm25 -k 3 "travel approval director" | jq_ 'len(d["results"])' | grep -qx 1 ||
+	fail "words alone should find one document"
 
 # kill -9 during embedding, then resume: every chunk ends with one vector
 D2="$tmp/data2"
