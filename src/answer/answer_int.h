@@ -48,6 +48,10 @@ const char *cr_termset_key(const cr_termset *s, const char *t, uint32_t len);
 cr_err cr_termset_add_alt(cr_termset *s, const char *of, const char *const *terms, const uint32_t *lens,
 			  uint32_t n) CR_NODISCARD;
 
+/* The same, where a term found only in ctx (the sentence's document
+ * title) counts ctx_w of its weight. */
+float cr_termset_coverage_ctx(const cr_termset *t, const cr_termset *in, const cr_termset *ctx, float ctx_w);
+
 /* Whether `in` holds one of t's words or morphemes that is not in
  * `except` (directly or through a translation); 1 also when t has none
  * besides those. */

@@ -33,11 +33,25 @@
 #define RIVAL_MARGIN 0.15f /* score below the best at which a disagreeing sentence is still shown */
 #define SAME_STATEMENT 0.7f /* share of each sentence's content terms the other holds */
 #define CROSS_LANGUAGE 0.1f /* score given up by a sentence in the other language */
+#define TITLE_CONTEXT 0.25f /* weight of a question's word found in the title, not the sentence */
 
 const char *cr_answer_lang(const char *text)
 {
 	/* by share, not by presence: "What is the price in 万円?" is English */
 	return text && cr_ans_is_ja(text, strlen(text)) ? "ja" : "en";
+}
+
+/* Does the text (normalized: lower case, NFKC) hold one of the cues? */
+static int has_cue(const char *text, size_t len, const char *const *cues, size_t n)
+{
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	int yes = 0;
+	if (!cr_text_normalize(text, len, &b) && b.data)
+		for (size_t i = 0; i < n && !yes; i++)
+			yes = strstr(b.data, cues[i]) != NULL;
+	cr_buf_release(&b);
+	return yes;
 }
 
 /* Does the question ask for a figure, a date or a time? */
@@ -46,14 +60,7 @@ static int wants_figure(const char *q)
 	static const char *const cues[] = {"how many", "how much", "how long", "when", "what time", "what date",
 					   "how old", "how far", "how big", "price", "cost", "rate", "budget",
 					   "いつ", "何", "いくら", "いくつ", "どのくらい", "どれくらい", "価格", "金額", "予算"};
-	cr_buf b;
-	cr_buf_init(&b, 0);
-	int yes = 0;
-	if (!cr_text_normalize(q, strlen(q), &b) && b.data)
-		for (size_t i = 0; i < CR_ARRAY_LEN(cues) && !yes; i++)
-			yes = strstr(b.data, cues[i]) != NULL;
-	cr_buf_release(&b);
-	return yes;
+	return has_cue(q, strlen(q), cues, CR_ARRAY_LEN(cues));
 }
 
 typedef struct pick {
@@ -98,7 +105,7 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 	cr_err e = cr_ans_split(a, src->text, src->len, cr_ans_rows(src->type), &sp, &n);
 	cr_termset title_terms, *title = NULL;
 	cr_termset_init(&title_terms, a);
-	if (!e && names && names->n && src->title && *src->title) {
+	if (!e && src->title && *src->title) {
 		e = cr_ans_terms(an, src->title, strlen(src->title), 0, stop, &title_terms, NULL);
 		title = &title_terms;
 	}
@@ -116,7 +123,9 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 		size_t novel = 0;
 		for (size_t j = 0; j < st.cap; j++)
 			novel += st.keys[j] && st.keys[j][0] == 'w' && cr_termset_get(q, st.keys[j], st.lens[j]) <= 0;
-		float cov = cr_termset_coverage(q, &st, NULL);
+		/* a word the sentence lacks but its document's title has (a
+		 * mail's subject, a page's heading) counts a quarter */
+		float cov = cr_termset_coverage_ctx(q, &st, title, TITLE_CONTEXT);
 		float score = cov + 0.08f / (1.0f + (float)i_src);
 		if (!novel || heading(src->text + sp[i].start, sp[i].len, sn.n, cr_ans_rows(src->type)))
 			score -= 0.3f;

@@ -50,20 +50,23 @@ static int wrapped(const char *text, size_t len, size_t line_start, size_t i)
 {
 	if (i + 1 >= len || i == line_start)
 		return 0;
-	unsigned char next = (unsigned char)text[i + 1], prev = (unsigned char)text[i - 1];
+	size_t e = i; /* the line's end: before the CR of a CRLF */
+	if (text[e - 1] == '\r' && e - 1 > line_start)
+		e--;
+	unsigned char next = (unsigned char)text[i + 1], prev = (unsigned char)text[e - 1];
 	if (next >= 'a' && next <= 'z')
 		return prev != ':' && prev != '.';
 	/* a long line that stops mid-phrase ("lead time for the\nHM-40 has
 	 * grown"): wrapped, whatever starts the next line, unless that is a
 	 * list item */
-	if (i - line_start > 60 && ((prev >= 'a' && prev <= 'z') || prev == ',') &&
+	if (e - line_start > 60 && ((prev >= 'a' && prev <= 'z') || prev == ',') &&
 	    ((next >= 'A' && next <= 'Z') || (next >= '0' && next <= '9')) &&
 	    !(next >= '0' && next <= '9' && i + 2 < len && (text[i + 2] == '.' || text[i + 2] == ')')))
 		return 1;
-	if (next >= 0xe3 && next <= 0xe9 && prev >= 0x80 && i - line_start > 60) {
+	if (next >= 0xe3 && next <= 0xe9 && prev >= 0x80 && e - line_start > 60) {
 		static const char *const enders[] = {"\xe3\x80\x82", "\xef\xbc\x81", "\xef\xbc\x9f", "\xef\xbc\x9a"};
 		for (size_t k = 0; k < CR_ARRAY_LEN(enders); k++)
-			if (i >= 3 && !memcmp(text + i - 3, enders[k], 3))
+			if (e >= 3 && !memcmp(text + e - 3, enders[k], 3))
 				return 0;
 		/* a list item on the next line ("・", "1.") stays apart */
 		return memcmp(text + i + 1, "\xe3\x83\xbb", 3) != 0;

@@ -191,13 +191,29 @@ cr_err cr_ans_names(cr_analyzer *an, const char *text, size_t len, cr_termset *o
 	return x.err;
 }
 
+static int has(const cr_termset *t, size_t i, const cr_termset *in)
+{
+	return in && (cr_termset_get(in, t->keys[i], t->lens[i]) > 0 || (t->n_alts && alt_in(t, t->keys[i], in)));
+}
+
+float cr_termset_coverage_ctx(const cr_termset *t, const cr_termset *in, const cr_termset *ctx, float ctx_w)
+{
+	float total = 0, got = 0;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->keys[i]) {
+			total += t->weights[i];
+			got += has(t, i, in) ? t->weights[i] : has(t, i, ctx) ? ctx_w * t->weights[i] : 0;
+		}
+	return total > 0 ? got / total : 0;
+}
+
 float cr_termset_coverage(const cr_termset *t, const cr_termset *in, float *total_out)
 {
 	float total = 0, got = 0;
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->keys[i]) {
 			total += t->weights[i];
-			if (cr_termset_get(in, t->keys[i], t->lens[i]) > 0 || (t->n_alts && alt_in(t, t->keys[i], in)))
+			if (has(t, i, in))
 				got += t->weights[i];
 		}
 	if (total_out)

@@ -2,7 +2,7 @@
 # answer_eval.sh — `cristal eval ask` over samples/ with the question set in
 # tests/data/ask-samples.jsonl (English, Japanese, and questions across the
 # two): the extractive answerer must reach the targets without a model,
-# accuracy >= 0.75 and citation precision >= 0.9 (it does 0.915 and 0.936
+# accuracy >= 0.75 and citation precision >= 0.9 (it does 0.957 and 0.936
 # with the word list across the languages; the floors below keep most of
 # that), and every answer's citations must have survived verification.
 set -euo pipefail
@@ -21,7 +21,7 @@ r = json.load(open(sys.argv[1]))
 assert r["mode"] == "extractive" and r["retrieval"] == "bm25", r
 a = r["all"]
 assert a["questions"] >= 40, a
-assert a["accuracy"] >= 0.87, a
+assert a["accuracy"] >= 0.9, a
 assert a["citation_precision"] >= 0.9, a
 assert a["source_recall"] >= 0.95, a
 for lang in ("en", "ja"):

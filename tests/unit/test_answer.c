@@ -261,6 +261,24 @@ static void test_split_wrapped(void **st)
 	for (size_t i = 0; i < n; i++)
 		if (sp[i].len != strlen(want[i]) || memcmp(text + sp[i].start, want[i], sp[i].len))
 			fail_msg("sentence %zu: '%.*s', expected '%s'", i, (int)sp[i].len, text + sp[i].start, want[i]);
+	/* the same with CRLF line ends (mail): the same sentences */
+	char crlf[2 * sizeof text];
+	size_t m = 0;
+	for (size_t i = 0; i + 1 < sizeof text; i++) {
+		if (text[i] == '\n')
+			crlf[m++] = '\r';
+		crlf[m++] = text[i];
+	}
+	cr_span *sq;
+	size_t n2;
+	assert_int_equal(cr_ans_split(&a, crlf, m, 0, &sq, &n2), CR_OK);
+	assert_int_equal(n2, n);
+	for (size_t i = 0; i < n2; i++) {
+		size_t crs = 0;
+		for (size_t j = 0; j < sq[i].len; j++)
+			crs += crlf[sq[i].start + j] == '\r';
+		assert_int_equal(sq[i].len - crs, sp[i].len);
+	}
 	cr_arena_release(&a);
 }
 
