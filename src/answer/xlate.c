@@ -9,7 +9,8 @@
  * not pronouns, numbers or dependent words); two adjacent nouns are looked
  * up together first (製品仕様), then each alone. English words are looked
  * up as written, then with a plural or past ending taken off, and two
- * adjacent words together (purchase order). Each translation becomes an
+ * adjacent words together (purchase order); months become N月 and N月 its
+ * month's name, which no dictionary gives. Each translation becomes an
  * alternative of the term the word gave (cr_termset_add_alt), made of the
  * translation's own content terms after the same analysis: "returned
  * goods" stands for 返品 when "return" or "good" is in the sentence.
@@ -19,7 +20,8 @@
 #include "answer_int.h"
 #include "cristal/lexicon.h"
 
-#define PER_WORD 3   /* translations used per word */
+#define PER_WORD 3   /* translations used per Japanese word (its glosses, most central first) */
+#define PER_EN_WORD 8 /* per English word: its headwords come in file order, not by centrality */
 #define MAX_WORDS 64 /* words of a text looked up */
 
 int cr_ans_is_ja(const char *s, size_t n)
@@ -130,8 +132,8 @@ static const char *key_of(xctx *x, const char *word, size_t len)
  * of[] (NULLs skipped). Returns how many translations it found. */
 static size_t look_keys(xctx *x, cr_lex_dir dir, const char *w, size_t n, const char *const *of, size_t n_of)
 {
-	const char *tr[PER_WORD];
-	size_t k = cr_lexicon_lookup(x->lx, dir, w, n, tr, PER_WORD);
+	const char *tr[PER_EN_WORD];
+	size_t k = cr_lexicon_lookup(x->lx, dir, w, n, tr, dir == CR_LEX_JA_EN ? PER_WORD : PER_EN_WORD);
 	for (size_t i = 0; i < k && !x->err; i++)
 		for (size_t j = 0; j < n_of && !x->err; j++)
 			if (of[j])
@@ -143,6 +145,19 @@ static size_t look(xctx *x, cr_lex_dir dir, const char *w, size_t n, const char 
 {
 	const char *of[2] = {of1, of2};
 	return look_keys(x, dir, w, n, of, 2);
+}
+
+static const char *const months[] = {"january", "february", "march",     "april",   "may",      "june",
+				      "july",    "august",   "september", "october", "november", "december"};
+
+/* 1 to 12 for a month's English name (lower case; "may" too: a question's
+ * modal "may" is a function word and never gets here), else 0. */
+static int month_of(const char *w)
+{
+	for (int m = 0; m < 12; m++)
+		if (!strcmp(w, months[m]))
+			return m + 1;
+	return 0;
 }
 
 /* ---- Japanese ---------------------------------------------------------- */
@@ -264,6 +279,18 @@ static cr_err japanese_words(xctx *x, const char *text, size_t len)
 	if (j->n && cr_analyze(x->an, text, len, CR_ANALYZE_QUERY, on_jbigram, j))
 		return CR_OK;
 	const char *of[16];
+	/* N月 (a number, then 月): the month's English name, for the 月 */
+	for (size_t i = 0; i + 1 < len && !x->err; i++) {
+		if (text[i] < '0' || text[i] > '9' || (i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9'))
+			continue;
+		size_t d = i;
+		int mo = 0;
+		while (d < len && text[d] >= '0' && text[d] <= '9' && mo < 100)
+			mo = mo * 10 + (text[d++] - '0');
+		const char *key = mo >= 1 && mo <= 12 && d + 3 <= len && !memcmp(text + d, "月", 3) ? key_of(x, "月", 3) : NULL;
+		if (key)
+			x->err = add_translation(x, key, months[mo - 1], 1);
+	}
 	for (size_t i = 0; i < j->n && !x->err; i++) {
 		const jword *w = &j->w[i];
 		const char *key = key_of(x, w->form, strlen(w->form));
@@ -342,6 +369,14 @@ static cr_err english_words(xctx *x, const char *text, size_t len)
 	for (size_t i = 0; i < n && !x->err; i++) {
 		if (!keys[i])
 			continue; /* a function word */
+		/* a month is a number in Japanese: September is 9月 */
+		int mo = month_of(words[i]);
+		if (mo) {
+			char ja[16];
+			snprintf(ja, sizeof ja, "%d月", mo);
+			x->err = add_translation(x, keys[i], ja, 1);
+			continue;
+		}
 		if (i + 1 < n && keys[i + 1]) {
 			char pair[100];
 			int pl = snprintf(pair, sizeof pair, "%s %s", words[i], words[i + 1]);
