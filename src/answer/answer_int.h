@@ -39,6 +39,8 @@ typedef struct cr_termset {
 void cr_termset_init(cr_termset *s, cr_arena *a);
 /* Adds a term (copied) with a weight, keeping the larger weight on a repeat. */
 cr_err cr_termset_add(cr_termset *s, const char *t, uint32_t len, float w) CR_NODISCARD;
+/* Removes a term (absent: nothing). */
+void cr_termset_remove(cr_termset *s, const char *t, uint32_t len);
 /* The weight of a term, or 0 when absent. */
 float cr_termset_get(const cr_termset *s, const char *t, uint32_t len);
 
@@ -47,6 +49,9 @@ const char *cr_termset_key(const cr_termset *s, const char *t, uint32_t len);
 /* Adds a translation of the set's term `of` (a key of s): n terms, copied. */
 cr_err cr_termset_add_alt(cr_termset *s, const char *of, const char *const *terms, const uint32_t *lens,
 			  uint32_t n) CR_NODISCARD;
+
+/* Whether `in` holds key (a term of t) or one of its translations. */
+int cr_termset_holds(const cr_termset *t, const char *key, uint32_t len, const cr_termset *in);
 
 /* The same, where a term found only in ctx (the sentence's document
  * title) counts ctx_w of its weight. */
@@ -86,7 +91,8 @@ cr_err cr_ans_stopwords(cr_analyzer *an, cr_termset *out) CR_NODISCARD;
  * weight 1 for words and morphemes and 0.5 for CJK bigrams, and the numbers
  * it states into `numbers` (digits only: "2,000" and "２０００" are "2000").
  * Either set may be NULL. flags: CR_ANALYZE_* (CR_ANALYZE_QUERY for
- * questions).
+ * questions). A number with a multiplier (420万, 7万5千, 4.2 million)
+ * counts as its value, its digits as written as its alternatives.
  */
 cr_err cr_ans_terms(cr_analyzer *an, const char *text, size_t len, int flags, const cr_termset *stop,
 		    cr_termset *terms, cr_termset *numbers) CR_NODISCARD;

@@ -196,6 +196,14 @@ static int has(const cr_termset *t, size_t i, const cr_termset *in)
 	return in && (cr_termset_get(in, t->keys[i], t->lens[i]) > 0 || (t->n_alts && alt_in(t, t->keys[i], in)));
 }
 
+int cr_termset_holds(const cr_termset *t, const char *key, uint32_t len, const cr_termset *in)
+{
+	if (cr_termset_get(in, key, len) > 0)
+		return 1;
+	const char *k = t->n_alts ? cr_termset_key(t, key, len) : NULL;
+	return k && alt_in(t, k, in);
+}
+
 float cr_termset_coverage_ctx(const cr_termset *t, const cr_termset *in, const cr_termset *ctx, float ctx_w)
 {
 	float total = 0, got = 0;
@@ -301,6 +309,140 @@ static int on_token(void *ctx, const cr_token *t)
 	return 0;
 }
 
+void cr_termset_remove(cr_termset *s, const char *t, uint32_t len)
+{
+	if (!s->cap)
+		return;
+	size_t i = slot(s, t, len);
+	if (!s->keys[i])
+		return;
+	s->keys[i] = NULL;
+	s->n--;
+	/* linear probing: the entries after it in its run are placed again */
+	for (size_t j = (i + 1) & (s->cap - 1); s->keys[j]; j = (j + 1) & (s->cap - 1)) {
+		const char *k = s->keys[j];
+		uint32_t l = s->lens[j];
+		float w = s->weights[j];
+		s->keys[j] = NULL;
+		size_t to = slot(s, k, l);
+		s->keys[to] = k, s->lens[to] = l, s->weights[to] = w;
+	}
+}
+
+/* The digits of the number at p (digits, ',' and '.' inside), into dig
+ * (leading zeros gone, as on_token keeps them); its value in *v. Returns
+ * the bytes read, 0 if p holds no number. */
+static size_t read_number(const char *p, size_t n, char *dig, size_t cap, size_t *nd, double *v)
+{
+	size_t i = 0, k = 0;
+	double val = 0, scale = 0;
+	while (i < n && ((p[i] >= '0' && p[i] <= '9') ||
+			 ((p[i] == ',' || p[i] == '.') && i > 0 && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '9'))) {
+		if (p[i] == '.')
+			scale = 1;
+		else if (p[i] != ',') {
+			if (k + 1 < cap && !(k == 0 && p[i] == '0' && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '9'))
+				dig[k++] = p[i];
+			if (scale)
+				scale *= 10, val += (p[i] - '0') / scale;
+			else
+				val = val * 10 + (p[i] - '0');
+		}
+		i++;
+	}
+	*nd = k;
+	*v = val;
+	return k ? i : 0;
+}
+
+/* The multiplier word at p (億 万 千, billion million thousand), its
+ * bytes in *l; 0 when none. */
+static double multiplier(const char *p, size_t n, size_t *l)
+{
+	static const struct {
+		const char *w;
+		double m;
+	} units[] = {{"億", 1e8}, {"万", 1e4}, {"千", 1e3}, {" billion", 1e9}, {" million", 1e6}, {" thousand", 1e3},
+		     {"billion", 1e9}, {"million", 1e6}};
+	for (size_t i = 0; i < CR_ARRAY_LEN(units); i++) {
+		size_t ul = strlen(units[i].w);
+		if (n >= ul && !memcmp(p, units[i].w, ul)) {
+			*l = ul;
+			return units[i].m;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Numbers written with a multiplier — 420万, 7万5千, 1億2000万, 4.2 million —
+ * count as their value (4200000, 75000, 120000000, 4200000), with the
+ * digits as written as its alternatives (each one alone stands for it),
+ * not as numbers of their own: "約420万円" and "JPY 4,200,000" state the
+ * same figure, and "210000 thousand yen" the one a "JPY thousand" column
+ * says 210000. Read on the normalized text
+ * (full-width digits are ASCII, letters lower case).
+ */
+static cr_err multiplied(const char *text, size_t len, cr_termset *numbers)
+{
+	cr_buf b;
+	cr_buf_init(&b, 0);
+	cr_err e = cr_text_normalize(text, len, &b);
+	const char *p = b.data ? b.data : "";
+	size_t n = b.len;
+	for (size_t i = 0; i < n && !e;) {
+		char dig[64];
+		size_t nd, ul;
+		double v, m;
+		size_t r = (i == 0 || !(p[i - 1] >= '0' && p[i - 1] <= '9')) ? read_number(p + i, n - i, dig, sizeof dig, &nd, &v) : 0;
+		if (!r || !(m = multiplier(p + i + r, n - i - r, &ul))) {
+			i += r ? r : 1;
+			continue;
+		}
+		/* a chain of them: 1億2000万, 7万5千, and a plain tail after 万: 1万2000 */
+		double total = 0, last = 1e30;
+		size_t j = i;
+		char parts[4][64];
+		const char *pk[4];
+		uint32_t pl[4], np = 0;
+		while (j < n) {
+			char d2[64];
+			size_t n2, u2 = 0;
+			double v2, m2;
+			size_t r2 = read_number(p + j, n - j, d2, sizeof d2, &n2, &v2);
+			if (!r2)
+				break;
+			m2 = multiplier(p + j + r2, n - j - r2, &u2);
+			int part = (m2 && m2 < last) || (!m2 && last >= 1e4 && last < 1e30 && v2 < last);
+			if (!part)
+				break;
+			total += m2 ? v2 * m2 : v2; /* 7万5千; 1万2000 */
+			last = m2 ? m2 : 1;
+			cr_termset_remove(numbers, d2, (uint32_t)n2);
+			if (np < 4) {
+				memcpy(parts[np], d2, n2);
+				pk[np] = parts[np], pl[np] = (uint32_t)n2, np++;
+			}
+			j += r2 + (m2 ? u2 : 0);
+			if (!m2)
+				break;
+		}
+		if (total >= 1 && total < 1e15 && total == (double)(long long)total) {
+			char out[32];
+			int ol = snprintf(out, sizeof out, "%lld", (long long)total);
+			e = cr_termset_add(numbers, out, (uint32_t)ol, 1.0f);
+			/* its digits as written stand for it too: "210000 thousand
+			 * yen" is stated by a table whose header says "JPY thousand" */
+			const char *key = e ? NULL : cr_termset_key(numbers, out, (uint32_t)ol);
+			for (uint32_t q = 0; key && q < np && !e; q++)
+				e = cr_termset_add_alt(numbers, key, &pk[q], &pl[q], 1);
+		}
+		i = j > i ? j : i + 1;
+	}
+	cr_buf_release(&b);
+	return e;
+}
+
 cr_err cr_ans_terms(cr_analyzer *an, const char *text, size_t len, int flags, const cr_termset *stop,
 		    cr_termset *terms, cr_termset *numbers)
 {
@@ -308,5 +450,7 @@ cr_err cr_ans_terms(cr_analyzer *an, const char *text, size_t len, int flags, co
 	cr_err e = cr_analyze(an, text, len, flags, on_token, &x);
 	if (x.err)
 		return x.err;
+	if (!e && numbers)
+		e = multiplied(text, len, numbers);
 	return e;
 }

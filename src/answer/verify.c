@@ -42,7 +42,7 @@ static cr_err src_prepare(cr_analyzer *an, cr_arena *a, const cr_source *s, srci
 static int numbers_in(const cr_termset *nums, const cr_termset *in)
 {
 	for (size_t i = 0; i < nums->cap; i++)
-		if (nums->keys[i] && cr_termset_get(in, nums->keys[i], nums->lens[i]) <= 0)
+		if (nums->keys[i] && !cr_termset_holds(nums, nums->keys[i], nums->lens[i], in))
 			return 0;
 	return 1;
 }

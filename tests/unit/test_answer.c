@@ -219,6 +219,35 @@ static void test_verify_across(void **st)
 	if (ans.n_citations != 1)
 		fail_msg("English sentence on a Japanese source: %s (%s)", ans.text,
 			 ans.n_unverified ? ans.unverified[0].reason : "");
+	/* a figure written with a multiplier is its value: 420万 is 4,200,000,
+	 * 7万5千 is 75,000, 4.2 million is 4,200,000 */
+	static const cr_source figs[] = {
+		{.n = 1, .doc = "po.csv", .type = "txt",
+		 .text = "Kenji Sato approved a buffer stock of 60 HM-40 servos, about JPY 4.2 million."},
+		{.n = 2, .doc = "kitei.txt", .type = "txt", .text = "7万5千円を超える購入には上長の事前承認が必要です。"},
+		{.n = 3, .doc = "zaiko.txt", .type = "txt", .text = "HM-40サーボ60台の安全在庫の費用は4,200,000円です。"},
+	};
+	cr_source *fs = cr_arena_memdup(&a, figs, sizeof figs);
+	for (size_t i = 0; i < CR_ARRAY_LEN(figs); i++)
+		fs[i].len = strlen(fs[i].text);
+	static const struct {
+		const char *sentence;
+		int ok;
+	} cases[] = {
+		{"HM-40サーボ60台の安全在庫の費用は約420万円です [3]。", 1},
+		{"HM-40サーボ60台の安全在庫の費用は約430万円です [3]。", 0},
+		{"Kenji Sato approved a buffer stock of 60 HM-40 servos, about JPY 4,200,000 [1].", 1},
+		{"The buffer stock of 60 HM-40 servos cost JPY 4,200,000 [1].", 1},
+		{"75,000円を超える購入には上長の事前承認が必要です [2]。", 1},
+		{"75,000円を超える購入には上長の事前承認が必要です [1]。", 0},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(cases); i++) {
+		memset(&ans, 0, sizeof ans);
+		assert_int_equal(cr_answer_verify(an, &a, cases[i].sentence, fs, CR_ARRAY_LEN(figs), &ans), CR_OK);
+		if ((int)ans.n_citations != cases[i].ok)
+			fail_msg("'%s': %zu citations (%s)", cases[i].sentence, ans.n_citations,
+				 ans.n_unverified ? ans.unverified[0].reason : "");
+	}
 	/* translations do not make an unrelated sentence supported */
 	assert_int_equal(cr_answer_verify(an, &a, "社員食堂は水曜日に菜食の昼食を出します [1]。", src, 2, &ans), CR_OK);
 	assert_int_equal(ans.n_citations, 0);
