@@ -62,6 +62,12 @@ float cr_termset_coverage_ctx(const cr_termset *t, const cr_termset *in, const c
  * besides those. */
 int cr_termset_covers_other(const cr_termset *t, const cr_termset *in, const cr_termset *except);
 
+/* Calls fn for each Latin word of text (letters, digits and '-'): its
+ * bytes, whether it is the first, has a capital, has a digit. fn's
+ * non-zero stops the walk and is returned. */
+typedef int (*cr_ans_word_fn)(void *ctx, const char *w, size_t n, int first, int cap, int digit);
+int cr_ans_latin_words(const char *text, size_t len, cr_ans_word_fn fn, void *ctx);
+
 /* The names in a question, as terms: English words capitalised after the
  * first and codes with a digit (Tokyo, KR-5), Japanese proper nouns
  * (MeCab's 固有名詞: 東京, 佐藤). They place a question; its other words

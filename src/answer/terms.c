@@ -161,30 +161,47 @@ static int on_name_morph(void *ctx, const cr_text_morph *mo)
 	return x->err != CR_OK;
 }
 
-cr_err cr_ans_names(cr_analyzer *an, const char *text, size_t len, cr_termset *out)
+int cr_ans_latin_words(const char *text, size_t len, cr_ans_word_fn fn, void *ctx)
 {
-	nctx x = {an, text, out, CR_OK};
-	/* English: capitalised words after the first, and codes with a digit */
 	int first = 1;
-	for (size_t i = 0; i < len && !x.err;) {
+	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)text[i];
-		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum) {
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
 			i++;
 			continue;
 		}
 		size_t s = i;
-		int cap = c >= 'A' && c <= 'Z', digit = 0;
+		int cap = 0, digit = 0;
 		while (i < len && (((c = (unsigned char)text[i]) >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				   (c >= '0' && c <= '9') || c == '-'))
-			digit |= c >= '0' && c <= '9', i++;
-		if ((cap && !first) || digit) {
-			cr_err e = cr_analyze(an, text + s, i - s, CR_ANALYZE_QUERY, on_name_token, &x);
-			if (!x.err)
-				x.err = e == CR_ECANCELED ? CR_OK : e;
+				   (c >= '0' && c <= '9') || c == '-')) {
+			cap |= c >= 'A' && c <= 'Z';
+			digit |= c >= '0' && c <= '9';
+			i++;
 		}
+		int r = fn(ctx, text + s, i - s, first, cap, digit);
+		if (r)
+			return r;
 		first = 0;
 	}
+	return 0;
+}
+
+static int on_name_word(void *ctx, const char *w, size_t n, int first, int cap, int digit)
+{
+	nctx *x = ctx;
+	if ((cap && !first) || digit) {
+		cr_err e = cr_analyze(x->an, w, n, CR_ANALYZE_QUERY, on_name_token, x);
+		if (!x->err)
+			x->err = e == CR_ECANCELED ? CR_OK : e;
+	}
+	return x->err != CR_OK;
+}
+
+cr_err cr_ans_names(cr_analyzer *an, const char *text, size_t len, cr_termset *out)
+{
+	nctx x = {an, text, out, CR_OK};
+	/* English: capitalised words after the first, and codes with a digit */
+	cr_ans_latin_words(text, len, on_name_word, &x);
 	/* Japanese: MeCab's proper nouns (固有名詞); none without a dictionary */
 	if (!x.err && cr_text_morphs(an, text, len, on_name_morph, &x, NULL) && x.err)
 		return x.err;

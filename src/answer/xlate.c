@@ -395,36 +395,28 @@ static cr_err english_words(xctx *x, const char *text, size_t len)
  * other language: those with a digit (ISO 10218, KR-5) or a capital after
  * the first word (Northwind, CFO), and every Latin word of a Japanese
  * text (Hokuto Motors). */
+typedef struct swctx {
+	cr_buf *q;
+	int ja;
+	cr_err err;
+} swctx;
+
+static int on_shared(void *ctx, const char *w, size_t n, int first, int cap, int digit)
+{
+	swctx *x = ctx;
+	if (x->ja || digit || (cap && !first)) {
+		x->err = cr_buf_addc(x->q, ' ');
+		if (!x->err)
+			x->err = cr_buf_add(x->q, w, n);
+	}
+	return x->err != CR_OK;
+}
+
 static cr_err shared_words(const char *text, size_t len, cr_buf *q)
 {
-	int ja = cr_ans_is_ja(text, len), first = 1;
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)text[i];
-		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum) {
-			i++;
-			continue;
-		}
-		size_t s = i;
-		int digit = 0, cap = 0;
-		while (i < len) {
-			c = (unsigned char)text[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-				break;
-			digit |= c >= '0' && c <= '9';
-			cap |= c >= 'A' && c <= 'Z';
-			i++;
-		}
-		if (ja || digit || (cap && !first)) {
-			cr_err e = cr_buf_addc(q, ' ');
-			if (!e)
-				e = cr_buf_add(q, text + s, i - s);
-			if (e)
-				return e;
-		}
-		first = 0;
-	}
-	return CR_OK;
+	swctx x = {q, cr_ans_is_ja(text, len), CR_OK};
+	cr_ans_latin_words(text, len, on_shared, &x);
+	return x.err;
 }
 
 cr_err cr_ans_translate(cr_analyzer *an, const cr_termset *stop, const char *text, size_t len, cr_termset *t,
