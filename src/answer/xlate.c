@@ -57,7 +57,6 @@ typedef struct xctx {
 	const char *terms[16];
 	uint32_t lens[16];
 	uint32_t n;
-	int want_kind; /* 'w', or 0 for 'w' else 'b' */
 	cr_err err;
 } xctx;
 
