@@ -69,7 +69,7 @@ static int wrapped(const char *text, size_t len, size_t line_start, size_t i)
 			if (e >= 3 && !memcmp(text + e - 3, enders[k], 3))
 				return 0;
 		/* a list item on the next line ("・", "1.") stays apart */
-		return memcmp(text + i + 1, "\xe3\x83\xbb", 3) != 0;
+		return !(i + 4 <= len && !memcmp(text + i + 1, "\xe3\x83\xbb", 3));
 	}
 	return 0;
 }
