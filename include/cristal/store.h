@@ -135,6 +135,16 @@ CR_API cr_err cr_store_doc_delete(cr_store *s, int64_t doc_id, cr_buf *deleted_c
  * source when source_id < 0, in id order; stop by returning non-zero. */
 typedef int (*cr_store_doc_fn)(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size);
 CR_API cr_err cr_store_docs_of_source(cr_store *s, int64_t source_id, cr_store_doc_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;
+/* Document ids gathered by cr_store_id_list_add, a cr_store_doc_fn (ctx: the
+ * list). A failed allocation stops the walk and sets oom. Free ids with
+ * cr_free. */
+typedef struct cr_store_id_list {
+	int64_t *ids;
+	size_t n, cap;
+	int oom;
+} cr_store_id_list;
+CR_API int cr_store_id_list_add(void *list, int64_t id, const char *name, const char *hash, int64_t mtime,
+				int64_t size);
 /* Calls fn for every document (of every source) with id > after_id, in id
  * order (a listing's pages: pass the last id seen); stop by returning non-zero. */
 CR_API cr_err cr_store_docs_after(cr_store *s, int64_t after_id, cr_store_doc_fn fn, void *ctx, cr_msg *m) CR_NODISCARD;

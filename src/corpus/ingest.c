@@ -654,29 +654,6 @@ static cr_err check_acl(cr_run *r, job *j, const cr_doc_row *old, cr_msg *m)
 	return CR_OK;
 }
 
-typedef struct tree {
-	int64_t *ids;
-	size_t n, cap;
-	int oom;
-} tree;
-
-static int tree_add(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
-{
-	tree *t = ctx;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		int64_t *p = cr_realloc(t->ids, cap * sizeof *p);
-		if (!p) {
-			t->oom = 1;
-			return 1;
-		}
-		t->ids = p;
-		t->cap = cap;
-	}
-	t->ids[t->n++] = id;
-	return 0;
-}
-
 typedef struct chunk_copy {
 	cr_arena *a;
 	cr_chunk *v;
@@ -730,10 +707,10 @@ static int chunk_add(void *ctx, const cr_chunk_row *c)
 static cr_err acl_update(cr_run *r, job *j, uint64_t *tb, cr_msg *m)
 {
 	cr_store *s = r->c->store;
-	tree t = {0};
-	cr_err e = tree_add(&t, j->old_id, NULL, NULL, 0, 0) ? CR_ENOMEM : CR_OK;
+	cr_store_id_list t = {0};
+	cr_err e = cr_store_id_list_add(&t, j->old_id, NULL, NULL, 0, 0) ? CR_ENOMEM : CR_OK;
 	for (size_t i = 0; i < t.n && !e; i++)
-		if (!(e = cr_store_children(s, t.ids[i], tree_add, &t, m)) && t.oom)
+		if (!(e = cr_store_children(s, t.ids[i], cr_store_id_list_add, &t, m)) && t.oom)
 			e = CR_ENOMEM;
 	cr_acl base = file_acl(r, j->f->name, j->f);
 	for (size_t i = 0; i < t.n && !e; i++) {

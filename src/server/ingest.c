@@ -102,30 +102,6 @@ static int on_source(void *ctx, const cr_source_row *r)
 	return 0;
 }
 
-typedef struct id_acc {
-	int64_t *ids;
-	size_t n, cap;
-	int oom;
-} id_acc;
-
-static int on_doc(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
-{
-	(void)name, (void)hash, (void)mtime, (void)size;
-	id_acc *l = ctx;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		int64_t *ids = realloc(l->ids, cap * sizeof *ids);
-		if (!ids) {
-			l->oom = 1;
-			return 1;
-		}
-		l->ids = ids;
-		l->cap = cap;
-	}
-	l->ids[l->n++] = id;
-	return 0;
-}
-
 typedef struct rej_acc {
 	json_t *files;
 	int64_t count;
@@ -175,13 +151,13 @@ enum MHD_Result srv_handle_ingest(srv_req *r)
 	if (e)
 		return srv_error_err(r, e, &m);
 	src_acc sl = {.a = &r->arena};
-	id_acc il = {0};
+	cr_store_id_list il = {0};
 	json_t *sources = json_array();
 	e = sources ? cr_store_source_rows(st, on_source, &sl, &m) : CR_ENOMEM;
 	for (size_t i = 0; !e && i < sl.n; i++) {
 		const cr_source_row *src = &sl.rows[i];
 		il.n = 0;
-		if ((e = cr_store_docs_of_source(st, src->id, on_doc, &il, &m)))
+		if ((e = cr_store_docs_of_source(st, src->id, cr_store_id_list_add, &il, &m)))
 			break;
 		if (il.oom) {
 			e = cr_fail(&m, CR_ENOMEM, "out of memory");
@@ -229,7 +205,7 @@ enum MHD_Result srv_handle_ingest(srv_req *r)
 		}
 	}
 	cr_corpus_store_release(s->corpus, st);
-	free(il.ids);
+	cr_free(il.ids);
 	if (e) {
 		json_decref(sources);
 		return srv_error_err(r, e, &m);

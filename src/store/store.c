@@ -252,3 +252,21 @@ cr_err cr_store_groups_parse(const char *s, cr_buf *out, uint32_t *n)
 	}
 	return CR_OK;
 }
+
+int cr_store_id_list_add(void *list, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
+{
+	(void)name, (void)hash, (void)mtime, (void)size;
+	cr_store_id_list *l = list;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		int64_t *p = cr_realloc(l->ids, cap * sizeof *p);
+		if (!p) {
+			l->oom = 1;
+			return 1;
+		}
+		l->ids = p;
+		l->cap = cap;
+	}
+	l->ids[l->n++] = id;
+	return 0;
+}
