@@ -125,6 +125,11 @@ typedef struct cr_text_morph {
 } cr_text_morph;
 typedef int (*cr_text_morph_fn)(void *ctx, const cr_text_morph *mo);
 
+/* Field i (0-based) of a morpheme's feature string ("名詞,固有名詞,...";
+ * IPADIC: 0 part of speech, 1 its subdivision, 6 the dictionary form), its
+ * length in *len; NULL when the string has fewer fields. */
+CR_API const char *cr_text_feature(const char *feature, int i, size_t *len);
+
 /* Every morpheme MeCab finds in text[0..len) (particles and symbols too),
  * in order, with its features, on a's tagger (for callers that need parts
  * of speech, such as person-name detection). Return non-zero from fn to

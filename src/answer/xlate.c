@@ -215,20 +215,6 @@ static int has_japanese(const char *s, size_t n)
 	return 0;
 }
 
-static const char *feat(const char *f, int i, size_t *len)
-{
-	while (i-- > 0 && f) {
-		f = strchr(f, ',');
-		if (f)
-			f++;
-	}
-	if (!f)
-		return NULL;
-	const char *e = strchr(f, ',');
-	*len = e ? (size_t)(e - f) : strlen(f);
-	return f;
-}
-
 static int on_jmorph(void *ctx, const cr_text_morph *mo)
 {
 	jctx *j = ctx;
@@ -238,7 +224,7 @@ static int on_jmorph(void *ctx, const cr_text_morph *mo)
 	int verb = !strncmp(f, "動詞,自立", strlen("動詞,自立")) || !strncmp(f, "形容詞,自立", strlen("形容詞,自立"));
 	if (noun) {
 		size_t l;
-		const char *sub = feat(f, 1, &l);
+		const char *sub = cr_text_feature(f, 1, &l);
 		/* 代名詞 (何, これ), 数 (三), 非自立 (こと), 接尾 (的, 率 as a suffix is kept below) */
 		if (sub && ((l == strlen("代名詞") && !memcmp(sub, "代名詞", l)) ||
 			    (l == strlen("数") && !memcmp(sub, "数", l)) ||
@@ -252,7 +238,7 @@ static int on_jmorph(void *ctx, const cr_text_morph *mo)
 	size_t fl = sl;
 	if (verb) {
 		size_t bl;
-		const char *b = feat(f, 6, &bl);
+		const char *b = cr_text_feature(f, 6, &bl);
 		if (b && bl && !(bl == 1 && *b == '*'))
 			form = b, fl = bl;
 	}

@@ -124,8 +124,7 @@ void cr_mecab_release(cr_mecab *mc)
 	memset(mc, 0, sizeof *mc);
 }
 
-/* Field i (0-based) of a comma-separated feature string, or NULL. */
-static const char *field(const char *f, int i, size_t *len)
+const char *cr_text_feature(const char *f, int i, size_t *len)
 {
 	while (i > 0 && f) {
 		f = strchr(f, ',');
@@ -176,7 +175,7 @@ int cr_mecab_parse(cr_mecab *mc, const char *sentence, size_t len, cr_morph_fn f
 		mo.term_len = node->length;
 		if (maybe && (starts(f, "動詞") || starts(f, "形容詞"))) {
 			size_t bl = 0;
-			const char *b = field(f, 6, &bl);
+			const char *b = cr_text_feature(f, 6, &bl);
 			if (b && bl && !(bl == 1 && b[0] == '*')) {
 				mo.term = b;
 				mo.term_len = (uint32_t)bl;
