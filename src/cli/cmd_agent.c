@@ -353,10 +353,10 @@ int cli_agent_task_run(cr_cli *cli, cr_corpus *cp, const cli_agent_task *t, cli_
 	/* the search tool runs hybrid when the corpus has vectors */
 	const char *vsrc;
 	int vdim;
+	char why[256];
 	if (!cr_corpus_vectors_source(cp, &a, &vsrc, &vdim, NULL) && cr_corpus_vectors_count(cp) &&
-	    !(emb = cli_embedder_open(cli, st, vsrc, oc->error, sizeof oc->error)))
-		cr_log(CR_LOG_WARN, "agent: embedding queries (%s): %s; the search tool uses words", vsrc, oc->error),
-			oc->error[0] = 0;
+	    !(emb = cli_embedder_open(cli, st, vsrc, why, sizeof why)))
+		cr_log(CR_LOG_WARN, "agent: embedding queries (%s): %s; the search tool uses words", vsrc, why);
 	cr_agent_opts o = {.max_steps = t->max_steps,
 			   .max_tokens = t->max_tokens,
 			   .max_failures = t->max_fails,
