@@ -304,15 +304,12 @@ typedef struct cr_doc_text {
 CR_API cr_err cr_corpus_doc_text(cr_corpus *c, cr_arena *a, int64_t doc_id, cr_doc_text *out,
 				 cr_msg *m) CR_NODISCARD;
 /*
- * Appends {"<key>": val, "results": [...]} for search results (json.c, which
- * lists the fields): key is "query" (the query text) or "qid" (an evaluation
- * query's id). No trailing newline. CR_ETOOBIG / CR_ENOMEM if the buffer
- * could not grow (its content is then a truncated object).
+ * Appends {"mode": "bm25"|"vector"|"hybrid", "<key>": val, "results": [...]}
+ * for search results (json.c, which lists the fields): mode is the search
+ * that ran, key is "query" (the query text) or "qid" (an evaluation query's
+ * id). No trailing newline. CR_ETOOBIG / CR_ENOMEM if the buffer could not
+ * grow (its content is then a truncated object).
  */
-CR_API cr_err cr_corpus_results_json(cr_buf *b, const char *key, const char *val, const cr_result *rs,
-				     size_t n) CR_NODISCARD;
-/* The same, with "mode": "vector" or "hybrid" first when the search was not
- * BM25 (a BM25 search's bytes are cr_corpus_results_json's). */
 CR_API cr_err cr_corpus_search_json(cr_buf *b, cr_search_mode mode, const char *key, const char *val,
 				    const cr_result *rs, size_t n) CR_NODISCARD;
 /* Appends a location as a JSON object with the fields that apply, as in

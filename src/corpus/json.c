@@ -84,17 +84,11 @@ cr_err cr_corpus_loc_json(cr_buf *b, const cr_loc *l)
 	return err;
 }
 
-cr_err cr_corpus_results_json(cr_buf *b, const char *key, const char *val, const cr_result *rs, size_t n)
-{
-	return cr_corpus_search_json(b, CR_SEARCH_BM25, key, val, rs, n);
-}
-
 cr_err cr_corpus_search_json(cr_buf *b, cr_search_mode mode, const char *key, const char *val, const cr_result *rs,
 			     size_t n)
 {
 	cr_err err = cr_buf_addc(b, '{');
-	if (mode != CR_SEARCH_BM25)
-		PUT(cr_buf_printf(b, "\"mode\":\"%s\",", cr_search_mode_name(mode)));
+	PUT(cr_buf_printf(b, "\"mode\":\"%s\",", cr_search_mode_name(mode)));
 	PUT(jstr(b, key ? key : "query"));
 	PUT(cr_buf_addc(b, ':'));
 	PUT(jstr(b, val));

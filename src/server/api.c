@@ -1,7 +1,7 @@
 /*
  * api.c — the REST routes under /api/ and the probes: each calls the
  * library function the command line calls (cr_corpus_search and
- * cr_corpus_results_json for `search --json`, cr_answer_ask[_model] and
+ * cr_corpus_search_json for `search --json`, cr_answer_ask[_model] and
  * cr_answer_json for `ask --json`, cr_corpus_doc_json for `show --json`),
  * so the server answers with the command line's bytes.
  *

@@ -10,7 +10,7 @@
 #  - an upload's chunks are embedded after its ingest (the embeddings
 #    server counts them) and are found by vector at once;
 #  - without vectors, mode=vector is a 400; with the embeddings server
-#    gone, a search with no mode falls back to words (no "mode"), and
+#    gone, a search with no mode falls back to words ("mode": "bm25"), and
 #    mode=vector is a 502.
 source "$CR_SOURCE_DIR/tests/server/lib.sh"
 make_data
@@ -23,7 +23,7 @@ H=(-H "Authorization: Bearer $TA")
 # no vectors yet: the server searches by words and refuses mode=vector
 start_server --threads 4
 curl -sf "${H[@]}" "$U/api/search?q=servo+lead+time" >"$tmp/s0.json" || fail "search"
-py 'assert "mode" not in r and r["results"], r' "$tmp/s0.json"
+py 'assert r["mode"] == "bm25" and r["results"], r' "$tmp/s0.json"
 expect_error 400 GET "/api/search?q=servo&mode=vector" "${H[@]}"
 grep -q "index vectors" "$tmp/body" || fail "no hint: $(cat "$tmp/body")"
 expect_error 400 GET "/api/search?q=servo&mode=fuzzy" "${H[@]}"
@@ -40,7 +40,7 @@ for mode in "" "&mode=vector" "&mode=bm25"; do
 	python3 - "$tmp/s.json" "$tmp/cli.json" "${m:-hybrid}" <<'PY' || fail "search ${mode:-default}: $(head -c 400 "$tmp/s.json")"
 import json, sys
 s, c, mode = (json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3])
-assert s.get("mode", "bm25") == mode, (s.get("mode"), mode)
+assert s["mode"] == mode, (s.get("mode"), mode)
 assert [r["doc"] for r in s["results"]] == [r["doc"] for r in c["results"]], (s["results"], c["results"])
 if mode == "hybrid":
     assert {r.get("found_by") for r in s["results"]} & {"both", "vector"}, s["results"]
@@ -67,7 +67,7 @@ kill "$prov_pid"; wait "$prov_pid" 2>/dev/null || true; prov_pid=
 kill "$srv_pid"; wait "$srv_pid" 2>/dev/null || true; srv_pid=
 start_server --threads 4
 curl -sf "${H[@]}" "$U/api/search?q=$q" >"$tmp/f.json" || fail "search without the embeddings server"
-py 'assert "mode" not in r and r["results"], r' "$tmp/f.json"
+py 'assert r["mode"] == "bm25" and r["results"], r' "$tmp/f.json"
 expect_error 502 GET "/api/search?q=$q&mode=vector" "${H[@]}"
 grep -q "embedding the query" "$tmp/body" || fail "502 says: $(cat "$tmp/body")"
 grep -q "searching by words" "$tmp/serve.err" || fail "the fallback was not logged"

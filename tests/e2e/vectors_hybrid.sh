@@ -53,7 +53,7 @@ c init >/dev/null
 c ingest "$tmp/docs" >/dev/null
 
 # no vectors yet
-[ "$(c search --json tomatoes | jq_ 'd.get("mode", "bm25")')" = bm25 ] || fail "default mode without vectors"
+[ "$(c search --json tomatoes | jq_ 'd["mode"]')" = bm25 ] || fail "default mode without vectors"
 set +e
 c search --mode vector tomatoes 2>"$tmp/err"; rc=$?
 set -e

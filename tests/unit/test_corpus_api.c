@@ -147,10 +147,11 @@ static void test_doc_text(void **st)
 	assert_int_equal(cr_corpus_search(c, &a, &q, &rs, &n, &m), CR_OK);
 	assert_int_equal(n, 1);
 	b.len = 0;
-	assert_int_equal(cr_corpus_results_json(&b, "query", "kingfisher \"q\"", rs, n), CR_OK);
+	assert_int_equal(cr_corpus_search_json(&b, CR_SEARCH_BM25, "query", "kingfisher \"q\"", rs, n), CR_OK);
 	o = json_loadb(b.data, b.len, 0, &je);
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, "query")), "kingfisher \"q\"");
+	assert_string_equal(json_string_value(json_object_get(o, "mode")), "bm25");
 	json_t *r0 = json_array_get(json_object_get(o, "results"), 0);
 	assert_string_equal(json_string_value(json_object_get(r0, "doc")), "docs/long.txt");
 	assert_string_equal(json_string_value(json_object_get(r0, "type")), "txt");
@@ -161,8 +162,8 @@ static void test_doc_text(void **st)
 	assert_null(json_object_get(r0, "page"));
 	json_decref(o);
 	b.len = 0;
-	assert_int_equal(cr_corpus_results_json(&b, "qid", "7", NULL, 0), CR_OK);
-	assert_string_equal(b.data, "{\"qid\":\"7\",\"results\":[]}");
+	assert_int_equal(cr_corpus_search_json(&b, CR_SEARCH_HYBRID, "qid", "7", NULL, 0), CR_OK);
+	assert_string_equal(b.data, "{\"mode\":\"hybrid\",\"qid\":\"7\",\"results\":[]}");
 	cr_buf_release(&b);
 	cr_arena_release(&a);
 	cr_corpus_close(c);
