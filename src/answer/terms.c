@@ -460,11 +460,27 @@ static cr_err multiplied(const char *text, size_t len, cr_termset *numbers)
 	return e;
 }
 
+static const char PERCENT[] = "percent percentage パーセント";
+
+static int has_percent(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '%' || (i + 3 <= n && !memcmp(s + i, "\xef\xbc\x85", 3))) /* or U+FF05 */
+			return 1;
+	return 0;
+}
+
 cr_err cr_ans_terms(cr_analyzer *an, const char *text, size_t len, int flags, const cr_termset *stop,
 		    cr_termset *terms, cr_termset *numbers)
 {
 	tctx x = {stop, terms, numbers, CR_OK};
 	cr_err e = cr_analyze(an, text, len, flags, on_token, &x);
+	/* "%" is a word in either language: 3% says percent and パーセント */
+	if (!e && !x.err && terms && has_percent(text, len)) {
+		x.numbers = NULL;
+		e = cr_analyze(an, PERCENT, sizeof PERCENT - 1, flags, on_token, &x);
+		x.numbers = numbers;
+	}
 	if (x.err)
 		return x.err;
 	if (!e && numbers)

@@ -375,6 +375,8 @@ static void test_ask_across(void **st)
 	static const qa set[] = {
 		{"Hokuto MotorsのKR-5での返品率は？", "0.3%", "samples/docs/memo-servo-supply.txt"},
 		{"Kestrel R&Dの予算合計は？", "210000", "samples/finance/budget-fy2026.xlsx"},
+		/* 何パーセント is "3%": the sign says percent in either language */
+		{"保守契約の料金は1月から何パーセント上がりますか？", "3%", "samples/meetings/2026-10-20-fees-followup.eml"},
 		{"What is the standard price of the KR-7 in 万円?", "720万円", NULL},
 	};
 	for (size_t i = 0; i < CR_ARRAY_LEN(set); i++) {
@@ -386,8 +388,8 @@ static void test_ask_across(void **st)
 			fail_msg("'%s': got '%s', expected '%s'", set[i].question, ans.text, set[i].expect);
 		first_cited(&ans, &set[i]);
 		/* a Japanese question quoting an English sentence says so first */
-		assert_string_equal(ans.lang, i < 2 ? "ja" : "en");
-		if (i < 2)
+		assert_string_equal(ans.lang, i < 3 ? "ja" : "en");
+		if (i < 3)
 			assert_non_null(strstr(ans.text, "英語の資料"));
 		cr_arena_release(&a);
 	}
