@@ -11,7 +11,8 @@
  *   Japanese -> English: up to four glosses of at most three words
  *     (返品 -> "returned goods", "returning purchased goods"),
  *   English -> Japanese: a gloss of one or two words that comes first or
- *     second in its sense, to the headword (budget -> 予算).
+ *     second in its sense, to the headword (budget -> 予算); the headwords
+ *     whose sense opens with the word are listed before the others.
  * Glosses are cleaned (parenthesised notes, "to " of verbs, "etc." go) and
  * lowercased; headwords are NFKC-normalized as the analyzer does.
  *

@@ -328,8 +328,75 @@ static size_t look_english(xctx *x, const char *w, size_t n, const char *of)
 	return k;
 }
 
+/* Whether the analyzer stems v to the set's key `of` (additional and
+ * addition are both "addit"). */
+static int same_stem(xctx *x, const char *v, size_t n, const char *of)
+{
+	x->n = 0;
+	return !cr_analyze(x->an, v, n, CR_ANALYZE_QUERY, on_alt_token, x) && !x->err && x->n == 1 &&
+	       cr_termset_key(x->t, x->terms[0], x->lens[0]) == of;
+}
+
+/*
+ * The word's relatives with the same stem (the same term to search):
+ * additional -> addition, propose -> proposal, promotion -> promote,
+ * hiring -> hire. The lexicon keys glosses as EDICT writes them, mostly
+ * as nouns, so a question's adjective or verb finds its noun's headword
+ * (追加, 提案). Each relative is looked up after the word's own entries.
+ */
+static void look_relatives(xctx *x, const char *w, size_t n, const char *of, size_t have)
+{
+	/* endings taken off; of them, those put on are the first PUT_ON
+	 * (boarding, boarder are other words than board) */
+	enum { PUT_ON = 6 };
+	static const char *const sfx[] = {"", "e", "al", "ion", "ation", "ment", "ional", "ing", "er", "or"};
+	char root[64], v[80];
+	if (n < 4 || n >= sizeof root)
+		return;
+	for (size_t r = 0; r < CR_ARRAY_LEN(sfx) && have < PER_EN_WORD && !x->err; r++) {
+		size_t sl = strlen(sfx[r]);
+		if (n < sl + 3 || memcmp(w + n - sl, sfx[r], sl))
+			continue;
+		size_t rl = n - sl;
+		memcpy(root, w, rl);
+		for (size_t t = 0; t < PUT_ON && have < PER_EN_WORD && !x->err; t++) {
+			int vl = snprintf(v, sizeof v, "%.*s%s", (int)rl, root, sfx[t]);
+			if (vl <= 0 || (size_t)vl >= sizeof v || ((size_t)vl == n && !memcmp(v, w, n)) ||
+			    !same_stem(x, v, (size_t)vl, of))
+				continue;
+			const char *tr[PER_EN_WORD];
+			size_t k = cr_lexicon_lookup(x->lx, CR_LEX_EN_JA, v, (size_t)vl, tr, PER_EN_WORD - have);
+			for (size_t i = 0; i < k && !x->err; i++)
+				x->err = add_translation(x, of, tr[i], 1);
+			have += k;
+		}
+	}
+}
+
+static int alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Q1 to Q4 are 第1四半期 to 第4四半期, for the term q3 and its part q. */
+static void quarters(xctx *x, const char *text, size_t len)
+{
+	for (size_t i = 0; i + 1 < len && !x->err; i++) {
+		if ((text[i] != 'Q' && text[i] != 'q') || text[i + 1] < '1' || text[i + 1] > '4' ||
+		    (i > 0 && alnum(text[i - 1])) || (i + 2 < len && alnum(text[i + 2])))
+			continue;
+		char q[3] = {'q', text[i + 1], 0}, ja[32];
+		snprintf(ja, sizeof ja, "第%c四半期", text[i + 1]);
+		const char *of[2] = {key_of(x, q, 2), key_of(x, "q", 1)};
+		for (size_t k = 0; k < 2 && !x->err; k++)
+			if (of[k])
+				x->err = add_translation(x, of[k], ja, k == 0);
+	}
+}
+
 static cr_err english_words(xctx *x, const char *text, size_t len)
 {
+	quarters(x, text, len);
 	char words[MAX_WORDS][48];
 	const char *keys[MAX_WORDS];
 	size_t n = 0;
@@ -371,7 +438,8 @@ static cr_err english_words(xctx *x, const char *text, size_t len)
 				continue;
 			}
 		}
-		look_english(x, words[i], strlen(words[i]), keys[i]);
+		size_t k = look_english(x, words[i], strlen(words[i]), keys[i]);
+		look_relatives(x, words[i], strlen(words[i]), keys[i], k);
 	}
 	return x->err;
 }

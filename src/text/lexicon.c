@@ -10,7 +10,10 @@
  * and only those are converted to UTF-8, so a 19 MB file loads in a few
  * milliseconds. Keys and translations live in one string buffer; a hash
  * table (open addressing) maps a key, with its direction as a first byte
- * ('j' or 'e'), to a chain of translations in insertion order.
+ * ('j' or 'e'), to a chain of translations in insertion order. The file is
+ * read twice: the first pass adds each entry's Japanese key and the English
+ * keys of its sense's first gloss, the second those of its second gloss, so
+ * "addition" lists 追加 (addition/supplement) before プラス (plus/addition).
  */
 #include "cristal/lexicon.h"
 #include "cristal/text.h"
@@ -250,7 +253,7 @@ typedef struct gloss {
 /* One entry: the headword (UTF-8) and the line's glosses part "/g/g/.../"
  * (ASCII, in either encoding). */
 static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const char *p, const char *end,
-			cr_buf *norm)
+			cr_buf *norm, int pass)
 {
 	/* kanji and kana are NFKC-stable; full-width letters and digits and
 	 * half-width kana (U+FF00-U+FFEF: EF BC..EF BF) and a few others are
@@ -290,7 +293,7 @@ static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const
 	cr_err e = CR_OK;
 	long ji = -1;
 	int kept = 0;
-	for (size_t i = 0; i < n && !e && kept < JA_EN_MAX; i++)
+	for (size_t i = 0; i < n && !e && kept < JA_EN_MAX && !pass; i++)
 		if (g[i].words <= JA_EN_WORDS) {
 			if (ji < 0 && (ji = slot_for(lx, 'j', head, head_len, &e)) < 0)
 				break;
@@ -299,7 +302,7 @@ static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const
 		}
 	lx->n_entries += kept > 0;
 	for (size_t i = 0; i < n && !e; i++)
-		if (g[i].rank < EN_JA_GLOSSES && g[i].words <= EN_JA_WORDS) {
+		if (g[i].rank == pass && g[i].words <= EN_JA_WORDS) {
 			long ei = slot_for(lx, 'e', g[i].text, g[i].len, &e);
 			if (!e)
 				e = push_val(lx, ei, head, head_len);
@@ -330,6 +333,7 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 	cr_buf_init(&norm, 4096);
 	cr_buf_init(&conv, 0);
 	cr_err e = CR_OK;
+	for (int pass = 0; pass < EN_JA_GLOSSES && !e; pass++)
 	for (size_t i = 0; i < len && !e;) {
 		const uint8_t *nl = memchr(data + i, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
@@ -367,7 +371,7 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 		}
 		if (memchr(head, 0, hl))
 			continue; /* a NUL in a headword: not text */
-		e = add_entry(lx, head, hl, gl + 1, (const char *)line + n, &norm);
+		e = add_entry(lx, head, hl, gl + 1, (const char *)line + n, &norm, pass);
 	}
 	if (euc)
 		iconv_close(cd);
@@ -387,7 +391,10 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 
 /* ---- the image: the parsed tables as one file, mapped ------------------ */
 
-#define IMAGE_MAGIC "CRLEX001"
+/* changed whenever the tables are built by other rules, so an image from
+ * an earlier version is parsed again rather than used (002: English keys
+ * list the headwords whose sense opens with them first) */
+#define IMAGE_MAGIC "CRLEX002"
 
 typedef struct image_hdr {
 	char magic[8];

@@ -34,13 +34,13 @@ PY
 # the image was made, and a damaged one is made again without a word
 img=$(ls "$tmp"/cache/cristal/lexicon-*.img)
 [ -s "$img" ] || fail "no lexicon image in $tmp/cache/cristal"
-printf 'CRLEX001 garbage' | dd of="$img" bs=1 seek=0 conv=notrunc status=none
+printf 'CRLEX002 garbage' | dd of="$img" bs=1 seek=0 conv=notrunc status=none
 c ask --json "Hokuto MotorsのKR-5での返品率は？" >"$tmp/ja2.json" 2>"$tmp/ja2.err"
 cmp -s <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["answer"])' "$tmp/ja.json") \
 	<(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["answer"])' "$tmp/ja2.json") ||
 	fail "answer changed with a damaged image"
 [ ! -s "$tmp/ja2.err" ] || fail "damaged image: $(cat "$tmp/ja2.err")"
-head -c 8 "$img" | grep -q CRLEX001 || fail "image not made again"
+head -c 8 "$img" | grep -q CRLEX002 || fail "image not made again"
 python3 - "$img" <<'PY' || fail "image still damaged"
 import sys
 d = open(sys.argv[1], "rb").read()

@@ -378,6 +378,10 @@ static void test_ask_across(void **st)
 		/* 何パーセント is "3%": the sign says percent in either language */
 		{"保守契約の料金は1月から何パーセント上がりますか？", "3%", "samples/meetings/2026-10-20-fees-followup.eml"},
 		{"What is the standard price of the KR-7 in 万円?", "720万円", NULL},
+		/* Q3 is 第3四半期; additional finds 追加 through addition, propose
+		 * 提案 through proposal */
+		{"How much additional promotion budget for Q3 will Sato propose to the board?", "2,400万円",
+		 "samples/ja/kaigi-memo-2026-05-12-eucjp.txt"},
 	};
 	for (size_t i = 0; i < CR_ARRAY_LEN(set); i++) {
 		cr_arena a;
@@ -389,6 +393,8 @@ static void test_ask_across(void **st)
 		first_cited(&ans, &set[i]);
 		/* a Japanese question quoting an English sentence says so first */
 		assert_string_equal(ans.lang, i < 3 ? "ja" : "en");
+		if (i > 3)
+			assert_non_null(strstr(ans.text, "A Japanese source says"));
 		if (i < 3)
 			assert_non_null(strstr(ans.text, "英語の資料"));
 		cr_arena_release(&a);

@@ -25,6 +25,8 @@ static const char sample[] =
 	"鮭皮 [さけかわ] /(n) salmon skin/\n"
 	"ＣＤ /(n) compact disc/CD/(P)/\n"
 	"提出 [ていしゅつ] /(n,vs) presentation (of documents)/submission (of an application, report, etc.)/(P)/\n"
+	"プラス /(n) plus/addition/(P)/\n"
+	"追加 [ついか] /(n,vs) addition/supplement/(P)/\n"
 	"broken line without slashes\n";
 
 static size_t look(const cr_lexicon *lx, cr_lex_dir d, const char *w, const char **out)
@@ -66,7 +68,12 @@ static void check_sample(const cr_lexicon *lx)
 	assert_int_equal(look(lx, CR_LEX_EN_JA, "submission", o), 1);
 	assert_int_equal(look(lx, CR_LEX_EN_JA, "percentage", o), 0); /* fourth gloss */
 	assert_int_equal(look(lx, CR_LEX_EN_JA, "tender", o), 0);     /* third gloss */
-	assert_int_equal(cr_lexicon_size(lx), 7); /* not 鮭皮, not the broken line */
+	/* the headwords whose sense opens with the word come first, whatever
+	 * the file's order */
+	assert_int_equal(look(lx, CR_LEX_EN_JA, "addition", o), 2);
+	assert_string_equal(o[0], "追加");
+	assert_string_equal(o[1], "プラス");
+	assert_int_equal(cr_lexicon_size(lx), 9); /* not 鮭皮, not the broken line */
 }
 
 static void test_utf8(void **st)
