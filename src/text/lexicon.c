@@ -10,10 +10,11 @@
  * and only those are converted to UTF-8, so a 19 MB file loads in a few
  * milliseconds. Keys and translations live in one string buffer; a hash
  * table (open addressing) maps a key, with its direction as a first byte
- * ('j' or 'e'), to a chain of translations in insertion order. The file is
- * read twice: the first pass adds each entry's Japanese key and the English
- * keys of its sense's first gloss, the second those of its second gloss, so
- * "addition" lists 追加 (addition/supplement) before プラス (plus/addition).
+ * ('j' or 'e'), to a chain of translations in insertion order. An entry's
+ * Japanese key and the English keys of its sense's first gloss are added
+ * as the file is read; those of its second gloss are kept aside and added
+ * after the last line, so "addition" lists 追加 (addition/supplement)
+ * before プラス (plus/addition) whatever the file's order.
  */
 #include "cristal/lexicon.h"
 #include "cristal/text.h"
@@ -252,8 +253,42 @@ typedef struct gloss {
 
 /* One entry: the headword (UTF-8) and the line's glosses part "/g/g/.../"
  * (ASCII, in either encoding). */
+/* An English key and its headword kept for later (the second gloss of a
+ * sense): each as a uint32_t length and its bytes. */
+static cr_err defer(cr_buf *later, const char *k, size_t kn, const char *head, size_t hn)
+{
+	uint32_t l[2] = {(uint32_t)kn, (uint32_t)hn};
+	cr_err e = cr_buf_add(later, &l[0], sizeof l[0]);
+	if (!e)
+		e = cr_buf_add(later, k, kn);
+	if (!e)
+		e = cr_buf_add(later, &l[1], sizeof l[1]);
+	if (!e)
+		e = cr_buf_add(later, head, hn);
+	return e;
+}
+
+/* Adds what defer kept, in the order it was kept. */
+static cr_err add_deferred(cr_lexicon *lx, const cr_buf *later)
+{
+	cr_err e = CR_OK;
+	for (size_t i = 0; i < later->len && !e;) {
+		uint32_t kn, hn;
+		memcpy(&kn, later->data + i, sizeof kn);
+		const char *k = later->data + i + sizeof kn;
+		i += sizeof kn + kn;
+		memcpy(&hn, later->data + i, sizeof hn);
+		const char *head = later->data + i + sizeof hn;
+		i += sizeof hn + hn;
+		long ei = slot_for(lx, 'e', k, kn, &e);
+		if (!e)
+			e = push_val(lx, ei, head, hn);
+	}
+	return e;
+}
+
 static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const char *p, const char *end,
-			cr_buf *norm, int pass)
+			cr_buf *norm, cr_buf *later)
 {
 	/* kanji and kana are NFKC-stable; full-width letters and digits and
 	 * half-width kana (U+FF00-U+FFEF: EF BC..EF BF) and a few others are
@@ -293,7 +328,7 @@ static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const
 	cr_err e = CR_OK;
 	long ji = -1;
 	int kept = 0;
-	for (size_t i = 0; i < n && !e && kept < JA_EN_MAX && !pass; i++)
+	for (size_t i = 0; i < n && !e && kept < JA_EN_MAX; i++)
 		if (g[i].words <= JA_EN_WORDS) {
 			if (ji < 0 && (ji = slot_for(lx, 'j', head, head_len, &e)) < 0)
 				break;
@@ -302,7 +337,11 @@ static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const
 		}
 	lx->n_entries += kept > 0;
 	for (size_t i = 0; i < n && !e; i++)
-		if (g[i].rank == pass && g[i].words <= EN_JA_WORDS) {
+		if (g[i].rank < EN_JA_GLOSSES && g[i].words <= EN_JA_WORDS) {
+			if (g[i].rank > 0) {
+				e = defer(later, g[i].text, g[i].len, head, head_len);
+				continue;
+			}
 			long ei = slot_for(lx, 'e', g[i].text, g[i].len, &e);
 			if (!e)
 				e = push_val(lx, ei, head, head_len);
@@ -329,11 +368,11 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 		cr_lexicon_free(lx);
 		return cr_fail(m, CR_EUNSUPPORTED, "lexicon: no EUC-JP converter");
 	}
-	cr_buf norm, conv;
+	cr_buf norm, conv, later;
 	cr_buf_init(&norm, 4096);
 	cr_buf_init(&conv, 0);
+	cr_buf_init(&later, 0);
 	cr_err e = CR_OK;
-	for (int pass = 0; pass < EN_JA_GLOSSES && !e; pass++)
 	for (size_t i = 0; i < len && !e;) {
 		const uint8_t *nl = memchr(data + i, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
@@ -371,12 +410,15 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 		}
 		if (memchr(head, 0, hl))
 			continue; /* a NUL in a headword: not text */
-		e = add_entry(lx, head, hl, gl + 1, (const char *)line + n, &norm, pass);
+		e = add_entry(lx, head, hl, gl + 1, (const char *)line + n, &norm, &later);
 	}
+	if (!e)
+		e = add_deferred(lx, &later);
 	if (euc)
 		iconv_close(cd);
 	cr_buf_release(&norm);
 	cr_buf_release(&conv);
+	cr_buf_release(&later);
 	if (!e && !lx->n_entries)
 		e = cr_fail(m, CR_ECORRUPT, "lexicon: no EDICT entry found");
 	if (e) {
