@@ -108,6 +108,16 @@ static cr_err add_translation(xctx *x, const char *of, const char *tr, int to_qu
 	return e;
 }
 
+/* The set's key for an English word's stem, as the analyzer makes it;
+ * NULL when the set has none or the word is more than one term. */
+static const char *stem_key(xctx *x, const char *word, size_t len)
+{
+	x->n = 0;
+	if (cr_analyze(x->an, word, len, CR_ANALYZE_QUERY, on_alt_token, x) || x->n != 1)
+		return NULL;
+	return cr_termset_key(x->t, x->terms[0], x->lens[0]);
+}
+
 /* The set's key for a word as the analyzer gives it ('w' + its form), or
  * NULL when the text's terms do not have it (a function word). */
 static const char *key_of(xctx *x, const char *word, size_t len)
@@ -118,13 +128,7 @@ static const char *key_of(xctx *x, const char *word, size_t len)
 	if (!cr_buf_addc(&b, 'w') && !cr_text_normalize(word, len, &b) && b.len > 1)
 		k = cr_termset_key(x->t, b.data, (uint32_t)b.len);
 	cr_buf_release(&b);
-	if (k)
-		return k;
-	/* an English word: its stem, as the analyzer makes it */
-	x->n = 0;
-	if (cr_analyze(x->an, word, len, CR_ANALYZE_QUERY, on_alt_token, x) || x->n != 1)
-		return NULL;
-	return cr_termset_key(x->t, x->terms[0], x->lens[0]);
+	return k ? k : stem_key(x, word, len);
 }
 
 /* Looks a word up and adds its translations to each of the n terms in
@@ -328,15 +332,6 @@ static size_t look_english(xctx *x, const char *w, size_t n, const char *of)
 	return k;
 }
 
-/* Whether the analyzer stems v to the set's key `of` (additional and
- * addition are both "addit"). */
-static int same_stem(xctx *x, const char *v, size_t n, const char *of)
-{
-	x->n = 0;
-	return !cr_analyze(x->an, v, n, CR_ANALYZE_QUERY, on_alt_token, x) && !x->err && x->n == 1 &&
-	       cr_termset_key(x->t, x->terms[0], x->lens[0]) == of;
-}
-
 /*
  * The word's relatives with the same stem (the same term to search):
  * additional -> addition, propose -> proposal, promotion -> promote,
@@ -362,7 +357,7 @@ static void look_relatives(xctx *x, const char *w, size_t n, const char *of, siz
 		for (size_t t = 0; t < PUT_ON && have < PER_EN_WORD && !x->err; t++) {
 			int vl = snprintf(v, sizeof v, "%.*s%s", (int)rl, root, sfx[t]);
 			if (vl <= 0 || (size_t)vl >= sizeof v || ((size_t)vl == n && !memcmp(v, w, n)) ||
-			    !same_stem(x, v, (size_t)vl, of))
+			    stem_key(x, v, (size_t)vl) != of || x->err) /* additional, addition: "addit" */
 				continue;
 			const char *tr[PER_EN_WORD];
 			size_t k = cr_lexicon_lookup(x->lx, CR_LEX_EN_JA, v, (size_t)vl, tr, PER_EN_WORD - have);
