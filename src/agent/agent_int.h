@@ -25,8 +25,8 @@ extern const char agent_report_css[];
  * catalog; a document name or a folder of names ("samples/meetings",
  * names inside a mail too: "x.eml#...") → those documents (*single when
  * exactly one document is named); anything else → a search (plain words),
- * its top k documents (50 when k <= 0) under who's ACL. *ids is malloc'd
- * (the caller frees it); rows are not yet checked against the ACL.
+ * its top k documents (50 when k <= 0) under who's ACL. Free *ids with
+ * cr_free; rows are not yet checked against the ACL.
  */
 cr_err agent_select(cr_corpus *c, const char *scope, int k, const cr_principal *who, const cr_cancel *cancel,
 		    int64_t **ids, size_t *n, int *single, cr_msg *m) CR_NODISCARD;

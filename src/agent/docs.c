@@ -141,7 +141,7 @@ cr_err cr_agent_docs(cr_corpus *c, cr_arena *a, const cr_docs_opts *o, cr_docs_r
 		return e;
 	cr_pii *pii = NULL;
 	if ((e = cr_pii_new(&pii, m))) {
-		free(ids);
+		cr_free(ids);
 		return e;
 	}
 	cr_pii_set_kinds(pii, 1u << CR_PII_PERSON);
@@ -257,7 +257,7 @@ cr_err cr_agent_docs(cr_corpus *c, cr_arena *a, const cr_docs_opts *o, cr_docs_r
 							    .doc = row.name, .loc = loc_at(&t, sb), .count = 1};
 		}
 	}
-	free(ids);
+	cr_free(ids);
 	cr_pii_free(pii);
 	if (e)
 		return e == CR_ENOMEM ? cr_fail(m, e, "out of memory") : e;

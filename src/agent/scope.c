@@ -18,31 +18,19 @@
 #include <string.h>
 
 typedef struct doc_list {
-	int64_t *ids;
-	size_t n, cap;
+	cr_store_id_list ids;
 	const char *scope; /* normalised, NULL: all */
 	size_t scope_n;
 	int exact;         /* a document named exactly */
-	int oom;
 } doc_list;
 
+/* Adds id once (a search's hits may repeat a document). */
 static int push(doc_list *l, int64_t id)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (l->ids[i] == id)
+	for (size_t i = 0; i < l->ids.n; i++)
+		if (l->ids.ids[i] == id)
 			return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		int64_t *p = realloc(l->ids, cap * sizeof *p);
-		if (!p) {
-			l->oom = 1;
-			return 1;
-		}
-		l->ids = p;
-		l->cap = cap;
-	}
-	l->ids[l->n++] = id;
-	return 0;
+	return cr_store_id_list_add(&l->ids, id, NULL, NULL, 0, 0);
 }
 
 static int on_doc(void *ctx, int64_t id, const char *name, const char *hash, int64_t mtime, int64_t size)
@@ -95,8 +83,8 @@ cr_err agent_select(cr_corpus *c, const char *scope_in, int k, const cr_principa
 	if (!e)
 		e = cr_store_docs_of_source(st, -1, on_doc, &l, m);
 	cr_corpus_store_release(c, st);
-	*single = l.exact && l.n == 1;
-	if (!e && scope && !l.n) {
+	*single = l.exact && l.ids.n == 1;
+	if (!e && scope && !l.ids.n) {
 		/* not a name: a query */
 		cr_arena qa;
 		cr_arena_init(&qa, 0);
@@ -110,15 +98,15 @@ cr_err agent_select(cr_corpus *c, const char *scope_in, int k, const cr_principa
 				break;
 		cr_arena_release(&qa);
 	}
-	if (!e && l.oom)
+	if (!e && l.ids.oom)
 		e = cr_fail(m, CR_ENOMEM, "out of memory");
 	free(scope);
 	if (e) {
-		free(l.ids);
+		cr_free(l.ids.ids);
 		return e;
 	}
-	*ids = l.ids;
-	*n_ids = l.n;
+	*ids = l.ids.ids;
+	*n_ids = l.ids.n;
 	return CR_OK;
 }
 
@@ -127,23 +115,24 @@ cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, c
 {
 	*out = NULL;
 	*n = 0;
-	doc_list l = {0};
+	int64_t *ids = NULL;
+	size_t n_ids = 0;
 	int single = 0;
 	cr_store *st = NULL;
-	cr_err e = agent_select(c, o ? o->scope : NULL, o ? o->k : 0, o ? o->who : NULL, o ? o->cancel : NULL, &l.ids,
-				&l.n, &single, m);
+	cr_err e = agent_select(c, o ? o->scope : NULL, o ? o->k : 0, o ? o->who : NULL, o ? o->cancel : NULL, &ids,
+				&n_ids, &single, m);
 	cr_meeting *ms = NULL;
 	size_t nm = 0;
-	if (!e && l.n && !(ms = cr_arena_alloc(a, l.n * sizeof *ms)))
+	if (!e && n_ids && !(ms = cr_arena_alloc(a, n_ids * sizeof *ms)))
 		e = cr_fail(m, CR_ENOMEM, "meetings: out of memory");
-	for (size_t i = 0; !e && i < l.n; i++) {
+	for (size_t i = 0; !e && i < n_ids; i++) {
 		if (o && o->cancel && (e = cr_cancel_check(o->cancel)) != CR_OK) {
 			e = cr_fail(m, e, "meetings: %s", cr_strerror(e));
 			break;
 		}
 		cr_doc_row row;
 		if (!(e = cr_corpus_store_acquire(c, &st, m))) {
-			e = cr_store_doc_get(st, a, l.ids[i], &row, m);
+			e = cr_store_doc_get(st, a, ids[i], &row, m);
 			cr_corpus_store_release(c, st);
 		}
 		if (e == CR_ENOTFOUND) { /* deleted meanwhile */
@@ -165,7 +154,7 @@ cr_err cr_agent_meetings(cr_corpus *c, cr_arena *a, const cr_meetings_opts *o, c
 		if (!e)
 			nm++;
 	}
-	free(l.ids);
+	cr_free(ids);
 	if (e)
 		return e;
 	if (nm > 1)
