@@ -128,8 +128,11 @@ try {
   await urow.locator("input.edit-groups").fill("eng, ops");
   await urow.locator("button.save-user").click();
   await ap.locator("#admin-status", { hasText: `Changed ${member}` }).waitFor();
-  await ap.locator(`#users-body tr[data-user="${member}"]`, { hasText: "Auditor" }).waitFor();
-  assert.match(await ap.locator(`#users-body tr[data-user="${member}"]`).textContent(), /Auditor.*default.*eng, ops/);
+  // "Changed" is said before the list is loaded again, and the edit row's
+  // role menu holds the word "Auditor" too: wait for the row drawn anew.
+  const saved = ap.locator(`#users-body tr[data-user="${member}"]`).filter({ hasNot: ap.locator("select, input") });
+  await saved.filter({ hasText: "eng, ops" }).waitFor();
+  assert.match(await saved.textContent(), /Auditor.*default.*eng, ops/);
   const me = await (await fetch(base + "/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ user: member, password: "new-pass-123" }) })).json();
   assert.equal(me.role, "auditor", "the new role is the user's at once");
