@@ -5,6 +5,7 @@
  *             and the numbers it states in normalized form
  *   split.c   sentences of a passage (table rows in spreadsheets and CSV)
  *   ask.c     cr_answer_ask: retrieval and the extractive answerer
+ *   when.c    questions for a period's end or length, and sentences that state one
  *   verify.c  cr_answer_verify: citations checked against their sources
  *   json.c    cr_answer_json
  */
@@ -126,16 +127,26 @@ typedef struct cr_span {
 	size_t start, len;
 } cr_span;
 
+/* Is a document of this type made of rows (spreadsheets, CSV)? */
+int cr_ans_rows(const char *type);
+/* 1 when a sentence asks instead of stating (see split.c): never an answer. */
+int cr_ans_is_question(const char *s, size_t n);
 /*
  * Splits text into sentences: at 。！？, at . ! ? followed by a space or the
  * end, and at line ends; `rows` (spreadsheets, CSV) splits at line ends
  * only, so a row stays whole with its "Header: value" cells. Spans are
  * trimmed of white space; empty ones are left out. Array in arena a.
  */
-/* Is a document of this type made of rows (spreadsheets, CSV)? */
-int cr_ans_rows(const char *type);
-/* 1 when a sentence asks instead of stating (see split.c): never an answer. */
-int cr_ans_is_question(const char *s, size_t n);
 cr_err cr_ans_split(cr_arena *a, const char *text, size_t len, int rows, cr_span **out, size_t *n) CR_NODISCARD;
+
+/* What a question asks of a period (when.c): CR_ANS_END, when it ends
+ * (until when, by when, いつまで, 期限, when ... ends), CR_ANS_LENGTH, how
+ * long it lasts (how long, 期間, 何日間: its ends answer too), or 0. */
+enum { CR_ANS_END = 1, CR_ANS_LENGTH = 2 };
+int cr_ans_asks_end(const char *question);
+/* 1 when the sentence states an end of a period (until June 26, from May
+ * 29 to June 26, 3月10日までに, 5/29〜6/26) or, with `lengths`, a length
+ * of time too (four weeks, 4週間). */
+int cr_ans_states_end(const char *s, size_t n, int lengths);
 
 #endif

@@ -35,6 +35,11 @@
 #define CROSS_LANGUAGE 0.1f /* score given up by a sentence in the other language */
 #define TITLE_CONTEXT 0.25f /* weight of a question's word found in the title, not the sentence */
 #define PAIR 0.2f /* score given up by two sentences in a row against one */
+#define FIGURE_BONUS 0.15f /* for a figure, when the question asks for one */
+
+/* What a question asks for besides its words: a figure, the end of a
+ * period, its length (or its ends). */
+enum { WANT_FIGURE = 1, WANT_END = 2, WANT_LENGTH = 4 };
 
 const char *cr_answer_lang(const char *text)
 {
@@ -55,19 +60,23 @@ static int has_cue(const char *text, size_t len, const char *const *cues, size_t
 	return yes;
 }
 
-/* Does the question ask for a figure, a date or a time? */
-static int wants_figure(const char *q)
+/* Does the question ask for a figure, a date or a time (WANT_FIGURE), and
+ * for the end or the length of a period (WANT_END, WANT_LENGTH)? */
+static int wants(const char *q)
 {
 	static const char *const cues[] = {"how many", "how much", "how long", "when", "what time", "what date",
 					   "how old", "how far", "how big", "price", "cost", "rate", "budget",
 					   "いつ", "何", "いくら", "いくつ", "どのくらい", "どれくらい", "価格", "金額", "予算"};
-	return has_cue(q, strlen(q), cues, CR_ARRAY_LEN(cues));
+	int end = cr_ans_asks_end(q);
+	return (has_cue(q, strlen(q), cues, CR_ARRAY_LEN(cues)) ? WANT_FIGURE : 0) |
+	       (end == CR_ANS_END ? WANT_END : end == CR_ANS_LENGTH ? WANT_LENGTH : 0);
 }
 
 typedef struct pick {
 	float score, coverage;
 	size_t src, start, len;
 	int found;
+	int fits; /* states the end or length of time the question asks for (WANT_END, WANT_LENGTH) */
 	cr_termset *terms, *numbers; /* its content terms, and the figures it states */
 } pick;
 
@@ -88,12 +97,26 @@ static int heading(const char *s, size_t n, size_t figures, int rows)
 	return !(n >= 3 && (!memcmp(s + n - 3, "。", 3) || !memcmp(s + n - 3, "！", 3) || !memcmp(s + n - 3, "」", 3)));
 }
 
+/* Does candidate p beat b (which may be none yet)? One that fits what the
+ * question asks for first, then the higher score. */
+static int better(const pick *p, const pick *b)
+{
+	if (!b->found)
+		return 1;
+	return p->fits != b->fits ? p->fits > b->fits : p->score > b->score;
+}
+
 /*
  * Scores every sentence of one passage against the question's terms q:
  * the share of q's weight it holds, +0.08 for the passage's rank, -0.3
  * when it says nothing beyond the question's own words or is a heading
- * ("Per-diem rates" cannot be the answer), +0.15 when the question asks for
- * a figure and the sentence states one, and a penalty past LONG_SENTENCE.
+ * ("Per-diem rates" cannot be the answer), FIGURE_BONUS when the question
+ * asks for a figure and the sentence states one, and a penalty past
+ * LONG_SENTENCE. When the question asks how long or until when, a sentence
+ * that states an end or a length of time and holds MIN_COVERAGE of its
+ * words comes before every sentence that does not, whatever their scores:
+ * "runs from May 29" cannot answer it, however many of its words it
+ * holds, and "will run from May 29 to June 26" can (see better()).
  * A sentence in the other language (matched through translations) gives
  * up CROSS_LANGUAGE. A sentence that holds only the question's names is
  * no candidate.
@@ -102,7 +125,7 @@ typedef struct sctx {
 	cr_analyzer *an;
 	cr_arena *a;
 	const cr_termset *stop, *q, *names, *title;
-	int q_ja, figure, rows;
+	int q_ja, want, rows; /* want: WANT_* */
 	size_t i_src;
 	pick *best;
 } sctx;
@@ -128,8 +151,8 @@ static cr_err consider(sctx *x, const char *text, size_t start, size_t len, floa
 	float score = cov + 0.08f / (1.0f + (float)x->i_src) - extra;
 	if (!novel || heading(s, len, sn.n, x->rows))
 		score -= 0.3f;
-	if (x->figure && sn.n)
-		score += 0.15f;
+	if ((x->want & WANT_FIGURE) && sn.n)
+		score += FIGURE_BONUS;
 	if (len > LONG_SENTENCE)
 		score -= 0.1f * logf((float)len / LONG_SENTENCE + 1.0f);
 	/* a match through translations is less sure than the same words */
@@ -142,19 +165,24 @@ static cr_err consider(sctx *x, const char *text, size_t start, size_t len, floa
 	    !(x->title && cr_termset_covers_other(q, x->title, x->names)))
 		return CR_OK;
 	pick *best = x->best;
-	if (!best->found || score > best->score) {
+	pick p = {score, cov, x->i_src, start, len, 1, 0, NULL, NULL};
+	p.fits = (x->want & (WANT_END | WANT_LENGTH)) && cov >= MIN_COVERAGE &&
+		 cr_ans_states_end(s, len, !!(x->want & WANT_LENGTH));
+	if (better(&p, best)) {
 		cr_termset *ts = cr_arena_alloc(x->a, 2 * sizeof *ts);
 		if (!ts)
 			return CR_ENOMEM;
 		ts[0] = st;
 		ts[1] = sn;
-		*best = (pick){score, cov, x->i_src, start, len, 1, &ts[0], &ts[1]};
+		p.terms = &ts[0];
+		p.numbers = &ts[1];
+		*best = p;
 	}
 	return CR_OK;
 }
 
 static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *q,
-			    const cr_termset *names, int q_ja, int figure, const cr_source *src, size_t i_src, pick *best)
+			    const cr_termset *names, int q_ja, int want, const cr_source *src, size_t i_src, pick *best)
 {
 	cr_span *sp;
 	size_t n;
@@ -162,7 +190,7 @@ static cr_err best_sentence(cr_analyzer *an, cr_arena *a, const cr_termset *stop
 	cr_err e = cr_ans_split(a, src->text, src->len, rows, &sp, &n);
 	cr_termset title_terms;
 	cr_termset_init(&title_terms, a);
-	sctx x = {an, a, stop, q, names, NULL, q_ja, figure, rows, i_src, best};
+	sctx x = {an, a, stop, q, names, NULL, q_ja, want, rows, i_src, best};
 	if (!e && src->title && *src->title) {
 		e = cr_ans_terms(an, src->title, strlen(src->title), 0, stop, &title_terms, NULL);
 		x.title = &title_terms;
@@ -315,18 +343,18 @@ static cr_err add_sources(cr_store *st, cr_arena *a, const cr_result *rs, size_t
 
 /* Every source's best sentence into per[], the best of all into *best. */
 static cr_err score_sources(cr_analyzer *an, cr_arena *a, const cr_termset *stop, const cr_termset *qt,
-			    const cr_termset *names, int q_ja, int figure, const cr_ask_opts *o, cr_answer *out, pick *per,
+			    const cr_termset *names, int q_ja, int want, const cr_ask_opts *o, cr_answer *out, pick *per,
 			    pick *best)
 {
 	cr_err e = CR_OK;
 	for (size_t i = 0; i < out->n_sources && !e && qt->n; i++) {
 		e = o ? cr_cancel_check(o->cancel) : CR_OK;
 		if (!e)
-			e = best_sentence(an, a, stop, qt, names, q_ja, figure, &out->sources[i], i, &per[i]);
+			e = best_sentence(an, a, stop, qt, names, q_ja, want, &out->sources[i], i, &per[i]);
 		if (!e && per[i].found) {
 			out->sources[i].focus = per[i].start;
 			out->sources[i].focus_len = per[i].len;
-			if (!best->found || per[i].score > best->score)
+			if (better(&per[i], best))
 				*best = per[i];
 		}
 	}
@@ -393,7 +421,7 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 			if (digits && n_digits >= 3) /* "5,000", "10218"; not the 7 of "KR-7" */
 				qt.weights[j] = 2.0f;
 		}
-	int figure = wants_figure(question), q_ja = cr_ans_is_ja(question, strlen(question));
+	int want = wants(question), q_ja = cr_ans_is_ja(question, strlen(question));
 	cr_termset names;
 	cr_termset_init(&names, a);
 	if (!e)
@@ -403,7 +431,7 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 	if (!per && !e)
 		e = CR_ENOMEM;
 	if (!e)
-		e = score_sources(an, a, &stop, &qt, &names, q_ja, figure, o, out, per, &best);
+		e = score_sources(an, a, &stop, &qt, &names, q_ja, want, o, out, per, &best);
 
 	/* Across languages: the question's words get their translations from
 	 * the lexicon, a second search looks for them (a Japanese question's
@@ -428,7 +456,7 @@ static cr_err ask_inner(cr_corpus *c, cr_arena *a, const char *question, const c
 			if (!e) {
 				memset(per, 0, (2 * (size_t)k) * sizeof *per);
 				best = (pick){0};
-				e = score_sources(an, a, &stop, &qt, &names, q_ja, figure, o, out, per, &best);
+				e = score_sources(an, a, &stop, &qt, &names, q_ja, want, o, out, per, &best);
 			}
 		}
 		cr_buf_release(&tq);

@@ -366,6 +366,70 @@ static void test_ask_samples(void **st)
 	}
 }
 
+/* Questions for a period's end or length, and the sentences that state
+ * one (when.c); then an ask where the starting date alone was the answer
+ * before: "runs from May 29, 2026" held more of the question's words than
+ * "will run from May 29 to June 26". */
+static void test_period(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *q;
+		int what;
+	} qs[] = {
+		{"How long will the pilot run?", CR_ANS_LENGTH},
+		{"パイロットの期間は？", CR_ANS_LENGTH},
+		{"納期は何週間ですか", CR_ANS_LENGTH},
+		{"Northwind Freightのパイロットはいつまでですか？", CR_ANS_END},
+		{"By when will Sato reconfirm the date?", CR_ANS_END},
+		{"When does the trial end?", CR_ANS_END},
+		{"When is the contract finished?", CR_ANS_END},
+		{"申請の期限は？", CR_ANS_END},
+		{"When is the Kestrel launch?", 0},
+		{"Where does the endpoint live, and when?", 0},
+		{"いつから休業しますか", 0},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(qs); i++)
+		if (cr_ans_asks_end(qs[i].q) != qs[i].what)
+			fail_msg("'%s': %d, expected %d", qs[i].q, cr_ans_asks_end(qs[i].q), qs[i].what);
+	static const struct {
+		const char *s;
+		int end, length; /* with lengths 0, with 1 */
+	} ss[] = {
+		{"The pilot cell will run from May 29 to June 26 on the returns line.", 1, 1},
+		{"The offer is valid until 30 June.", 1, 1},
+		{"Send the spec by March 13.", 1, 1},
+		{"佐藤：3月10日までに納期を再確認する。", 1, 1},
+		{"休業は12月29日〜1月4日です。", 1, 1},
+		{"試験期間は5/29〜6/26。", 1, 1},
+		{"The pilot starts May 29 and runs four weeks.", 0, 1},
+		{"納期が6週間から10週間に延びる。", 0, 1},
+		{"The pilot cell runs from May 29, 2026.", 0, 0},
+		{"関節1〜3には HM-40 を使用します。", 0, 0},
+		{"これまでの実績は良好です。", 0, 0},
+		{"He went to the office by car.", 0, 0},
+		{"Once we tension the belt, it works.", 0, 0},
+	};
+	for (size_t i = 0; i < CR_ARRAY_LEN(ss); i++)
+		if (cr_ans_states_end(ss[i].s, strlen(ss[i].s), 0) != ss[i].end ||
+		    cr_ans_states_end(ss[i].s, strlen(ss[i].s), 1) != ss[i].length)
+			fail_msg("'%s': end %d length %d, expected %d %d", ss[i].s,
+				 cr_ans_states_end(ss[i].s, strlen(ss[i].s), 0),
+				 cr_ans_states_end(ss[i].s, strlen(ss[i].s), 1), ss[i].end, ss[i].length);
+
+	static const qa q = {"How long will the Kestrel pilot cell run at Northwind Freight?", "June 26",
+			     "samples/mail/northwind-pilot.eml"};
+	cr_arena a;
+	cr_arena_init(&a, 0);
+	cr_answer ans;
+	ask(q.question, &a, &ans);
+	if (!ans.found || !strstr(ans.text, q.expect))
+		fail_msg("'%s': got '%s', expected '%s'", q.question, ans.text, q.expect);
+	const cr_source *s = first_cited(&ans, &q);
+	assert_non_null(strstr(s->text, q.expect));
+	cr_arena_release(&a);
+}
+
 /* Without a model, a question in one language answered from a document
  * in the other: the second search finds it and the sentence is quoted
  * under a line in the question's language. */
@@ -592,7 +656,8 @@ int main(void)
 		cmocka_unit_test(test_ask_unanswerable),   cmocka_unit_test(test_ask_empty_corpus),
 		cmocka_unit_test(test_json),               cmocka_unit_test(test_question_sentences),
 		cmocka_unit_test(test_excerpt),            cmocka_unit_test(test_verify_across),
-		cmocka_unit_test(test_ask_across),         cmocka_unit_test(test_split_wrapped),
+		cmocka_unit_test(test_ask_across),         cmocka_unit_test(test_period),
+		         cmocka_unit_test(test_split_wrapped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
