@@ -1,8 +1,9 @@
 /* fuzz_lexicon.c — libFuzzer target for the EDICT reader (text/lexicon.c),
  * a file the system provides but the user may replace (CR_LEXICON), and
  * for the image of its tables kept in the user's cache directory. The
- * first byte picks: bit 1 set, the rest is an image; else the rest is an
- * EDICT file, EUC-JP when bit 0 is set, UTF-8 when not. Whatever is
+ * first byte picks: bit 1 set, the rest is an image; else bit 2 set, the
+ * rest is a company's glossary (UTF-8, every entry kept: CR_GLOSSARY);
+ * else an EDICT file, EUC-JP when bit 0 is set, UTF-8 when not. Whatever is
  * accepted, every translation of a few probes and of each line's first
  * word must be non-empty and bounded; English ones lowercase ASCII words;
  * a parsed lexicon's image must read back. Seeds in fuzz/corpus/lexicon/. */
@@ -48,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cr_lexicon_from_image(data + 1, size - 1, &lx, &m))
 			return 0;
 	} else {
-		if (cr_lexicon_parse(data + 1, size - 1, data[0] & 1, &lx, &m))
+		if (data[0] & 4 ? cr_lexicon_parse_glossary(data + 1, size - 1, &lx, &m)
+				: cr_lexicon_parse(data + 1, size - 1, data[0] & 1, &lx, &m))
 			return 0;
 		if (!cr_lexicon_size(lx))
 			abort();

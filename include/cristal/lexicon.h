@@ -37,6 +37,16 @@ typedef enum cr_lex_dir {
  * CR_ECORRUPT. */
 CR_API cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **out,
 			       cr_msg *m) CR_NODISCARD;
+/* A glossary: a company's own words (納期 /delivery date/, 棚卸し
+ * /stocktaking/inventory count/) in EDICT's form, UTF-8, the reading
+ * optional. Every entry is kept, not only those marked (P), when its
+ * headword holds Japanese and its line ends with '/'; of each, the first
+ * sense, cleaned as EDICT's. No entry at all is CR_ECORRUPT. */
+CR_API cr_err cr_lexicon_parse_glossary(const uint8_t *data, size_t len, cr_lexicon **out,
+					cr_msg *m) CR_NODISCARD;
+/* Reads and parses a glossary file (at most 64 MiB), with the reason when
+ * it cannot. */
+CR_API cr_err cr_lexicon_glossary_load(const char *path, cr_lexicon **out, cr_msg *m) CR_NODISCARD;
 /* Reads and parses an EDICT file (EUC-JP). */
 CR_API cr_err cr_lexicon_load(const char *path, cr_lexicon **out, cr_msg *m) CR_NODISCARD;
 CR_API void cr_lexicon_free(cr_lexicon *lx);
@@ -70,5 +80,14 @@ CR_API cr_err cr_lexicon_from_image(const uint8_t *data, size_t len, cr_lexicon 
 CR_API cr_err cr_lexicon_set_path(const char *path) CR_NODISCARD;
 CR_API cr_err cr_lexicon_set_cache_dir(const char *dir) CR_NODISCARD;
 CR_API const cr_lexicon *cr_lexicon_default(void);
+
+/* The process's glossary, read on first use from the path given to
+ * cr_lexicon_set_glossary (NULL or "": none; the CLI passes $CR_GLOSSARY,
+ * else the configuration's answer.glossary); NULL when there is none or it
+ * cannot be read (logged once, as a warning). Looked up before the word
+ * list, so a company's sense of a word comes first; it works without the
+ * word list too. Set before the first use of either; CR_EBUSY after. */
+CR_API cr_err cr_lexicon_set_glossary(const char *path) CR_NODISCARD;
+CR_API const cr_lexicon *cr_lexicon_glossary(void);
 
 #endif

@@ -51,7 +51,7 @@ typedef struct xctx {
 	const cr_termset *stop;
 	cr_termset *t;
 	cr_buf *query;
-	const cr_lexicon *lx;
+	const cr_lexicon *lx, *gl; /* the word list and the company's glossary (either may be NULL) */
 	cr_arena *a;
 	/* content terms of one translation */
 	const char *terms[16];
@@ -131,12 +131,31 @@ static const char *key_of(xctx *x, const char *word, size_t len)
 	return k ? k : stem_key(x, word, len);
 }
 
+/* Up to max translations of a word: the glossary's first, then the word
+ * list's that the glossary did not give. */
+static size_t lookup(const xctx *x, cr_lex_dir dir, const char *w, size_t n, const char **out, size_t max)
+{
+	const char *more[PER_EN_WORD];
+	if (max > PER_EN_WORD)
+		max = PER_EN_WORD;
+	size_t k = cr_lexicon_lookup(x->gl, dir, w, n, out, max);
+	size_t m = k < max ? cr_lexicon_lookup(x->lx, dir, w, n, more, max) : 0;
+	for (size_t i = 0; i < m && k < max; i++) {
+		size_t j = 0;
+		while (j < k && strcmp(out[j], more[i]))
+			j++;
+		if (j == k)
+			out[k++] = more[i];
+	}
+	return k;
+}
+
 /* Looks a word up and adds its translations to each of the n terms in
  * of[] (NULLs skipped). Returns how many translations it found. */
 static size_t look_keys(xctx *x, cr_lex_dir dir, const char *w, size_t n, const char *const *of, size_t n_of)
 {
 	const char *tr[PER_EN_WORD];
-	size_t k = cr_lexicon_lookup(x->lx, dir, w, n, tr, dir == CR_LEX_JA_EN ? PER_WORD : PER_EN_WORD);
+	size_t k = lookup(x, dir, w, n, tr, dir == CR_LEX_JA_EN ? PER_WORD : PER_EN_WORD);
 	for (size_t i = 0; i < k && !x->err; i++)
 		for (size_t j = 0; j < n_of && !x->err; j++)
 			if (of[j])
@@ -360,7 +379,7 @@ static void look_relatives(xctx *x, const char *w, size_t n, const char *of, siz
 			    stem_key(x, v, (size_t)vl) != of || x->err) /* additional, addition: "addit" */
 				continue;
 			const char *tr[PER_EN_WORD];
-			size_t k = cr_lexicon_lookup(x->lx, CR_LEX_EN_JA, v, (size_t)vl, tr, PER_EN_WORD - have);
+			size_t k = lookup(x, CR_LEX_EN_JA, v, (size_t)vl, tr, PER_EN_WORD - have);
 			for (size_t i = 0; i < k && !x->err; i++)
 				x->err = add_translation(x, of, tr[i], 1);
 			have += k;
@@ -470,10 +489,10 @@ static cr_err shared_words(const char *text, size_t len, cr_buf *q)
 cr_err cr_ans_translate(cr_analyzer *an, const cr_termset *stop, const char *text, size_t len, cr_termset *t,
 			cr_buf *query)
 {
-	const cr_lexicon *lx = cr_lexicon_default();
-	if (!lx)
+	const cr_lexicon *lx = cr_lexicon_default(), *gl = cr_lexicon_glossary();
+	if (!lx && !gl)
 		return CR_ENOTFOUND;
-	xctx x = {.an = an, .stop = stop, .t = t, .query = query, .lx = lx, .a = t->a};
+	xctx x = {.an = an, .stop = stop, .t = t, .query = query, .lx = lx, .gl = gl, .a = t->a};
 	cr_err e = japanese_words(&x, text, len);
 	if (!e)
 		e = english_words(&x, text, len);

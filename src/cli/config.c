@@ -2,7 +2,7 @@
  * config.c — the configuration file (docs/CONFIG.md): which file is read
  * (--config FILE, else $CRISTAL_CONFIG, else /etc/cristal/cristal.toml when
  * it exists), the keys the program knows, and the process-wide ones applied
- * at start: data.dir, log.level, time.zone. Subcommands read their own
+ * at start: data.dir, log.level, time.zone, answer.glossary. Subcommands read their own
  * tables from cli->conf (serve: [server], [providers]).
  *
  * Precedence, everywhere: a command-line flag, then the environment
@@ -11,12 +11,15 @@
 #include "cli.h"
 #include "cristal/conf.h"
 #include "cristal/crypt.h"
+#include "cristal/lexicon.h"
 #include "cristal/policy.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Every key the program reads; tables ending in ".*" belong to parts that
  * check their own keys (governance: path rules and egress). */
@@ -34,6 +37,7 @@ static const char *const known[] = {
 	"server.extract_worker",
 	"providers.default",
 	"encryption.key_file",
+	"answer.glossary",
 	"governance.*", /* path rules: cmd_ingest.c checks their keys */
 	NULL,
 };
@@ -139,9 +143,10 @@ int cli_config_load(cr_cli *cli, const char *path)
 		return 0; /* no file at the default path: the built-in defaults */
 	if (e)
 		return bad(&m);
-	const char *dir = NULL, *level = NULL, *zone = NULL;
+	const char *dir = NULL, *level = NULL, *zone = NULL, *glossary = NULL;
 	if (cr_conf_check(c, known, &m) || cr_conf_str(c, "data", "dir", &dir, &m) ||
-	    cr_conf_str(c, "log", "level", &level, &m) || cr_conf_str(c, "time", "zone", &zone, &m)) {
+	    cr_conf_str(c, "log", "level", &level, &m) || cr_conf_str(c, "time", "zone", &zone, &m) ||
+	    cr_conf_str(c, "answer", "glossary", &glossary, &m)) {
 		cr_conf_free(c);
 		return bad(&m);
 	}
@@ -177,6 +182,18 @@ int cli_config_load(cr_cli *cli, const char *path)
 		if (!getenv("TZ")) {
 			setenv("TZ", zone, 1);
 			tzset();
+		}
+	}
+	if (glossary) {
+		errno = 0;
+		/* read on first use; a file that is not there is a mistake to
+		 * say now, not a warning in the middle of an answer */
+		if (access(glossary, R_OK) || cr_lexicon_set_glossary(glossary)) {
+			fprintf(stderr, "cristal: config: %s:%d: answer.glossary '%s': %s\n", path,
+				cr_conf_get(c, "answer", "glossary")->line, glossary,
+				errno ? strerror(errno) : "path too long");
+			cr_conf_free(c);
+			return CLI_USAGE;
 		}
 	}
 	if (!cli->data_dir && !getenv("CRISTAL_DATA") && dir)

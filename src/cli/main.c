@@ -154,6 +154,9 @@ static void read_env(cr_cli *cli)
 	/* the Japanese-English word list (src/text/lexicon.c); "none" turns it off */
 	if ((v = getenv("CR_LEXICON")) && cr_lexicon_set_path(v))
 		cr_log(CR_LOG_WARN, "CR_LEXICON: path too long; using /usr/share/edict/edict");
+	/* the company's own words, looked up first ("" turns off the file's) */
+	if ((v = getenv("CR_GLOSSARY")) && cr_lexicon_set_glossary(v))
+		cr_log(CR_LOG_WARN, "CR_GLOSSARY: path too long; ignored");
 	/* its parsed tables are kept in the user's cache directory (a map
 	 * instead of a 60 ms parse per command) */
 	char cache[1024] = "";

@@ -192,6 +192,18 @@ static int is_common(const uint8_t *line, size_t n)
 	return n >= 5 && !memcmp(line + n - 5, "/(P)/", 5);
 }
 
+/* A glossary's line: its headword holds Japanese (a lead byte of kana or
+ * kanji, E3..E9, or of full-width forms, EF: ＣＤ) and the line ends with
+ * '/', as EDICT's do; so a text that is not a glossary (a README with
+ * paths in it) gives no entry. */
+static int glossary_line(const uint8_t *line, size_t n, size_t hl)
+{
+	int ja = 0;
+	for (size_t i = 0; i < hl && !ja; i++)
+		ja = (line[i] >= 0xe3 && line[i] <= 0xe9) || line[i] == 0xef;
+	return ja && line[n - 1] == '/';
+}
+
 /* A gloss cleaned into out (lowercase ASCII words separated by one space):
  * parenthesised and braced notes dropped, a leading "to " and a trailing
  * "etc." removed. Returns its length and word count, 0 if it is not plain
@@ -349,7 +361,8 @@ static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const
 	return e;
 }
 
-cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **out, cr_msg *m)
+/* all: every entry (a glossary), not only the common ones and loanwords */
+static cr_err parse(const uint8_t *data, size_t len, int euc, int all, cr_lexicon **out, cr_msg *m)
 {
 	*out = NULL;
 	if (!data && len)
@@ -384,7 +397,8 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 		if (!sp || n > 4096)
 			continue;
 		size_t hl = (size_t)(sp - line);
-		int want = is_common(line, n) || (euc ? euc_katakana(line, hl) : utf8_katakana(line, hl));
+		int want = all ? glossary_line(line, n, hl)
+			       : is_common(line, n) || (euc ? euc_katakana(line, hl) : utf8_katakana(line, hl));
 		if (!want)
 			continue;
 		const char *head = (const char *)line;
@@ -429,6 +443,16 @@ cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **o
 	lx->v = lx->vals, lx->sl = lx->slots;
 	*out = lx;
 	return CR_OK;
+}
+
+cr_err cr_lexicon_parse(const uint8_t *data, size_t len, int euc, cr_lexicon **out, cr_msg *m)
+{
+	return parse(data, len, euc, 0, out, m);
+}
+
+cr_err cr_lexicon_parse_glossary(const uint8_t *data, size_t len, cr_lexicon **out, cr_msg *m)
+{
+	return parse(data, len, 0, 1, out, m);
 }
 
 /* ---- the image: the parsed tables as one file, mapped ------------------ */
@@ -679,4 +703,51 @@ const cr_lexicon *cr_lexicon_default(void)
 {
 	pthread_once(&def_once, def_load);
 	return def_lx;
+}
+
+/* ---- the process's glossary -------------------------------------------- */
+
+#define GLOSSARY_MAX (64u << 20) /* bytes: a word list, not a corpus */
+
+static pthread_once_t gl_once = PTHREAD_ONCE_INIT;
+static char gl_path[1024];
+static cr_lexicon *gl_lx;
+
+cr_err cr_lexicon_glossary_load(const char *path, cr_lexicon **out, cr_msg *m)
+{
+	*out = NULL;
+	cr_mmap mm;
+	cr_err e = cr_mmap_open(&mm, path, m);
+	if (e)
+		return e;
+	if (mm.len > GLOSSARY_MAX)
+		e = cr_fail(m, CR_ETOOBIG, "glossary: %s: %zu bytes, over the %u MiB a glossary may have", path,
+			    mm.len, GLOSSARY_MAX >> 20);
+	else if ((e = cr_lexicon_parse_glossary(mm.data, mm.len, out, m)) == CR_ECORRUPT)
+		e = cr_fail(m, e, "glossary: %s: no line of the form 'WORD [READING] /gloss/gloss/'", path);
+	cr_mmap_close(&mm);
+	return e;
+}
+
+cr_err cr_lexicon_set_glossary(const char *path)
+{
+	return set_str(gl_path, sizeof gl_path, path);
+}
+
+static void gl_load(void)
+{
+	char path[sizeof gl_path];
+	pthread_mutex_lock(&def_mu);
+	def_loading = 1;
+	memcpy(path, gl_path, sizeof path);
+	pthread_mutex_unlock(&def_mu);
+	cr_msg m = {{0}};
+	if (path[0] && cr_lexicon_glossary_load(path, &gl_lx, &m))
+		cr_log(CR_LOG_WARN, "%s; answers use the word list alone", m.text);
+}
+
+const cr_lexicon *cr_lexicon_glossary(void)
+{
+	pthread_once(&gl_once, gl_load);
+	return gl_lx;
 }

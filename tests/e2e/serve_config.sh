@@ -102,6 +102,7 @@ refuse "bad.toml:3: log.level must be debug, info, warn or error" '\n[log]\nleve
 refuse "time.zone 'Mars/Olympus' is not a time zone" '[time]\nzone = "Mars/Olympus"\n'
 refuse "time.zone '../../etc/passwd'" '[time]\nzone = "../../etc/passwd"\n'
 refuse "bad.toml:2: data.dir must be a string" '[data]\ndir = 5\n'
+refuse "bad.toml:2: answer.glossary '/nonexistent/glossary.txt': No such file" '[answer]\nglossary = "/nonexistent/glossary.txt"\n'
 refuse "bad.toml:2: the string is not closed" '[data]\ndir = "/x\n'
 refuse "bad.toml:1: unexpected" 'dir = "/a" x\n'
 # serve's own keys are checked when serve reads them

@@ -2,7 +2,7 @@
  * test_lexicon.c — the Japanese-English word list (text/lexicon.c): EDICT
  * lines in UTF-8 and in EUC-JP, which entries are kept (common words,
  * loanwords), the first sense only, glosses cleaned, both directions, a
- * file with no entry, and the installed /usr/share/edict/edict (Debian's
+ * file with no entry, a company's glossary (every entry kept), and the installed /usr/share/edict/edict (Debian's
  * edict, which scripts/install-deps.sh installs).
  */
 #include <iconv.h>
@@ -110,6 +110,46 @@ static void test_euc(void **st)
 	cr_lexicon_free(lx);
 }
 
+/* A glossary keeps every entry (鮭皮 too), a reading is optional, and
+ * what is not a glossary is refused with the reason. */
+static void test_glossary(void **st)
+{
+	(void)st;
+	static const char gl[] = "棚卸し /(n,vs) stocktaking/inventory count/\n"
+				 "納期 [のうき] /(n) delivery date/lead time/\n"
+				 "# a comment line: skipped\n";
+	cr_lexicon *lx = NULL;
+	cr_msg m = {{0}};
+	assert_int_equal(cr_lexicon_parse_glossary((const uint8_t *)gl, sizeof gl - 1, &lx, &m), CR_OK);
+	const char *o[8];
+	assert_int_equal(look(lx, CR_LEX_JA_EN, "棚卸し", o), 2);
+	assert_string_equal(o[0], "stocktaking");
+	assert_string_equal(o[1], "inventory count");
+	assert_int_equal(look(lx, CR_LEX_EN_JA, "stocktaking", o), 1);
+	assert_string_equal(o[0], "棚卸し");
+	assert_int_equal(look(lx, CR_LEX_EN_JA, "delivery date", o), 1);
+	assert_string_equal(o[0], "納期");
+	assert_int_equal(cr_lexicon_size(lx), 2);
+	cr_lexicon_free(lx);
+	/* EDICT's rule on the same bytes keeps neither (no (P), not katakana) */
+	assert_int_equal(cr_lexicon_parse((const uint8_t *)gl, sizeof gl - 1, 0, &lx, &m), CR_ECORRUPT);
+	/* the sample's rare word is kept in a glossary */
+	assert_int_equal(cr_lexicon_parse_glossary((const uint8_t *)sample, strlen(sample), &lx, &m), CR_OK);
+	assert_int_equal(look(lx, CR_LEX_JA_EN, "鮭皮", o), 1);
+	assert_int_equal(cr_lexicon_size(lx), 10);
+	cr_lexicon_free(lx);
+	/* files: missing, and not a glossary */
+	lx = NULL;
+	assert_true(cr_lexicon_glossary_load("/nonexistent/glossary.txt", &lx, &m) != CR_OK);
+	assert_null(lx);
+	assert_non_null(strstr(m.text, "/nonexistent/glossary.txt"));
+	const char *src = getenv("CR_SOURCE_DIR");
+	char path[512];
+	snprintf(path, sizeof path, "%s/README.md", src ? src : ".");
+	assert_int_equal(cr_lexicon_glossary_load(path, &lx, &m), CR_ECORRUPT);
+	assert_non_null(strstr(m.text, "README.md: no line of the form"));
+}
+
 static void test_not_edict(void **st)
 {
 	(void)st;
@@ -154,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_euc),
 		cmocka_unit_test(test_not_edict),
+		cmocka_unit_test(test_glossary),
 		cmocka_unit_test(test_installed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
