@@ -683,14 +683,20 @@ static cr_err load_cached(const char *path, const char *cache_dir, cr_lexicon **
 	return CR_OK;
 }
 
+/* A copy of a setting, taken as a load starts: none can change after. */
+static void take(char *dst, const char *setting, size_t n)
+{
+	pthread_mutex_lock(&def_mu);
+	def_loading = 1;
+	memcpy(dst, setting, n);
+	pthread_mutex_unlock(&def_mu);
+}
+
 static void def_load(void)
 {
 	char path[sizeof def_path], cache[sizeof def_cache];
-	pthread_mutex_lock(&def_mu);
-	def_loading = 1;
-	memcpy(path, def_path, sizeof path);
-	memcpy(cache, def_cache, sizeof cache);
-	pthread_mutex_unlock(&def_mu);
+	take(path, def_path, sizeof path);
+	take(cache, def_cache, sizeof cache);
 	if (!path[0] || !strcmp(path, "none"))
 		return;
 	cr_msg m = {{0}};
@@ -737,10 +743,7 @@ cr_err cr_lexicon_set_glossary(const char *path)
 static void gl_load(void)
 {
 	char path[sizeof gl_path];
-	pthread_mutex_lock(&def_mu);
-	def_loading = 1;
-	memcpy(path, gl_path, sizeof path);
-	pthread_mutex_unlock(&def_mu);
+	take(path, gl_path, sizeof path);
 	cr_msg m = {{0}};
 	if (path[0] && cr_lexicon_glossary_load(path, &gl_lx, &m))
 		cr_log(CR_LOG_WARN, "%s; answers use the word list alone", m.text);
