@@ -27,20 +27,35 @@ static int starts(const char *s, const char *end, const char *w)
 	return (size_t)(end - s) >= n && !memcmp(s, w, n);
 }
 
-/* Does s (up to end) open with a date's or a figure's first word: a digit,
- * a month's name, or a number's name (four weeks)? */
+static int letter(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+/* Does s (up to end) open with a date's first word: a digit, a month's or
+ * a weekday's name or its first three letters as a word of its own ("mar
+ * 3", not "marketing"), the end of a period, or a quarter? */
 static int dateish(const char *s, const char *end)
 {
-	static const char *const words[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
-					    "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri", "sat",
-					    "sun", "end of", "the end", "q1", "q2", "q3", "q4"};
+	static const char *const names[] = {"january", "february", "march", "april", "june", "july", "august",
+					    "september", "october", "november", "december", "monday", "tuesday",
+					    "wednesday", "thursday", "friday", "saturday", "sunday", "end of",
+					    "the end", "q1", "q2", "q3", "q4"};
+	static const char *const abbrs[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+					    "sept", "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri",
+					    "sat", "sun"};
 	while (s < end && *s == ' ')
 		s++;
 	if (s < end && digit((unsigned char)*s))
 		return 1;
-	for (size_t i = 0; i < CR_ARRAY_LEN(words); i++)
-		if (starts(s, end, words[i]))
+	for (size_t i = 0; i < CR_ARRAY_LEN(names); i++)
+		if (starts(s, end, names[i]))
 			return 1;
+	for (size_t i = 0; i < CR_ARRAY_LEN(abbrs); i++) {
+		size_t n = strlen(abbrs[i]);
+		if (starts(s, end, abbrs[i]) && (s + n == end || !letter(s[n])))
+			return 1;
+	}
 	return 0;
 }
 
@@ -107,7 +122,7 @@ static int after_date(const char *b, const char *p, int figures)
 
 static int word_start(const char *b, const char *p)
 {
-	return p == b || !((p[-1] >= 'a' && p[-1] <= 'z') || digit((unsigned char)p[-1]));
+	return p == b || !(letter(p[-1]) || digit((unsigned char)p[-1]));
 }
 
 static int states_end(const char *b, size_t n, int lengths)
@@ -164,7 +179,7 @@ static int asks_end(const char *b, size_t n)
 	for (size_t i = 0; i < CR_ARRAY_LEN(ends); i++)
 		for (const char *p = b; (p = memmem(p, (size_t)(end - p), ends[i], strlen(ends[i]))); p++) {
 			const char *q = p + strlen(ends[i]);
-			if (q == end || !(*q >= 'a' && *q <= 'z') || *q == 's' || starts(q, end, "ed"))
+			if (q == end || !letter(*q) || *q == 's' || starts(q, end, "ed"))
 				return CR_ANS_END;
 		}
 	return 0;

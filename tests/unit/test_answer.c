@@ -408,6 +408,8 @@ static void test_period(void **st)
 		{"関節1〜3には HM-40 を使用します。", 0, 0},
 		{"これまでの実績は良好です。", 0, 0},
 		{"He went to the office by car.", 0, 0},
+		{"Leads come through marketing and are paid by money order.", 0, 0},
+		{"Payment is due by Mar. 3 at the latest.", 1, 1},
 		{"Once we tension the belt, it works.", 0, 0},
 	};
 	for (size_t i = 0; i < CR_ARRAY_LEN(ss); i++)
