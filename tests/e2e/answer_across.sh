@@ -95,6 +95,21 @@ for i in (1, 2, 3):
     assert not r["unverified"], r["unverified"]
 PY
 
+# people's and suppliers' names as each language writes them: the English
+# question finds the Japanese mail's action item only through them
+q="By when will Kenji Sato reconfirm the delivery date with Hokuto Motors?"
+c ask --json "$q" >"$tmp/n0.json"
+printf '佐藤健二 /Kenji Sato/\n佐藤 /Sato/\n北斗モーター /Hokuto Motors/\n' >"$tmp/names.txt"
+CR_GLOSSARY=$tmp/names.txt c ask --json "$q" >"$tmp/n1.json"
+python3 - "$tmp" <<'PY'
+import json, sys
+t = sys.argv[1]
+n0, n1 = (json.load(open(f"{t}/n{i}.json")) for i in range(2))
+assert "3月10日" not in n0["answer"], n0["answer"]
+assert "3月10日" in n1["answer"], n1["answer"]
+assert {c["doc"] for c in n1["citations"]} == {"samples/mail/hm40-noki.eml"}, n1["citations"]
+PY
+
 # a same-language question is answered as before with or without it
 a1=$(c ask "就業時間は何時から？")
 a2=$(CR_LEXICON=none c ask "就業時間は何時から？")
