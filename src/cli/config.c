@@ -2,8 +2,8 @@
  * config.c — the configuration file (docs/CONFIG.md): which file is read
  * (--config FILE, else $CRISTAL_CONFIG, else /etc/cristal/cristal.toml when
  * it exists), the keys the program knows, and the process-wide ones applied
- * at start: data.dir, log.level, time.zone, answer.glossary. Subcommands read their own
- * tables from cli->conf (serve: [server], [providers]).
+ * at start: data.dir, log.level, time.zone, answer.glossary. Subcommands
+ * read their own tables from cli->conf (serve: [server], [providers]).
  *
  * Precedence, everywhere: a command-line flag, then the environment
  * ($CRISTAL_DATA, $TZ), then the file, then the built-in default.

@@ -263,8 +263,6 @@ typedef struct gloss {
 	int words, rank; /* rank: its place in the first sense */
 } gloss;
 
-/* One entry: the headword (UTF-8) and the line's glosses part "/g/g/.../"
- * (ASCII, in either encoding). */
 /* An English key and its headword kept for later (the second gloss of a
  * sense): each as a uint32_t length and its bytes. */
 static cr_err defer(cr_buf *later, const char *k, size_t kn, const char *head, size_t hn)
@@ -299,6 +297,8 @@ static cr_err add_deferred(cr_lexicon *lx, const cr_buf *later)
 	return e;
 }
 
+/* One entry: the headword (UTF-8) and the line's glosses part "/g/g/.../"
+ * (ASCII, in either encoding). */
 static cr_err add_entry(cr_lexicon *lx, const char *head, size_t head_len, const char *p, const char *end,
 			cr_buf *norm, cr_buf *later)
 {
